@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job on the bundled example case: scan its exports, then show what was found.
+# Safe to run again: files already imported are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+case=cases/example
+set -x
+toolkit scan "$case" "$case/exports"
+toolkit items "$case"

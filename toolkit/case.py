@@ -1,0 +1,257 @@
+"""A case folder on disk: `case.toml` (validated), `case.db` (SQLite) and `evidence/`.
+
+    cases/<name>/
+      case.toml   options, validated on load: unknown keys and wrong types are named
+      case.db     the whole state of the case (toolkit.store)
+      evidence/   content-addressed, gzip-compressed copies of imported files and fetched pages
+      reports/    generated reports
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit import __version__
+from toolkit.errors import CaseError
+from toolkit.store import connect
+
+CONFIG_NAME = "case.toml"
+DB_NAME = "case.db"
+EVIDENCE_DIR = "evidence"
+
+# table -> key -> (type(s), default). The single place where case.toml options are declared.
+CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
+    "case": {
+        "name": ((str,), ""),
+        "description": ((str,), ""),
+    },
+    "scan": {
+        "lexicons": ((list,), ["default"]),
+        "keep_evidence": ((bool,), True),
+        "collected_at": ((str,), ""),
+    },
+    "recheck": {
+        "per_host_interval": ((int, float), 5.0),
+        "per_host_concurrency": ((int,), 1),
+        "concurrency": ((int,), 8),
+        "connect_timeout": ((int, float), 10.0),
+        "read_timeout": ((int, float), 30.0),
+        "retries": ((int,), 3),
+        "max_redirects": ((int,), 10),
+        "max_body_mb": ((int, float), 20),
+        "user_agent": ((str,), ""),
+        "proxy": ((str,), ""),
+        "cookies": ((str,), ""),
+    },
+    "confirm": {
+        "rule": ((str,), "consecutive"),
+        "waves": ((int,), 2),
+        "days": ((int,), 0),
+    },
+    "report": {
+        "redact": ((bool,), False),
+        "formats": ((list,), ["md", "html", "csv", "json"]),
+    },
+}
+
+CONFIG_TEMPLATE = """\
+# toolkit case file. Every key is optional; the values shown are the defaults.
+# toolkit checks this file on every command and names any key it does not know.
+
+[case]
+name = "{name}"
+# What this investigation is about, for the report's methodology section.
+description = ""
+
+[scan]
+# Lexicons used to tag captures: shipped names ("default" = every shipped lexicon)
+# or paths to your own TOML lexicons, relative to this folder.
+lexicons = ["default"]
+# Keep a compressed, content-addressed copy of every imported file under evidence/.
+keep_evidence = true
+# When the exports do not say when they were collected, use this ISO date (else: the import time).
+collected_at = ""
+
+[recheck]
+# Politeness per host: seconds between requests, and requests in flight at once.
+per_host_interval = 5.0
+per_host_concurrency = 1
+# Requests in flight across all hosts.
+concurrency = 8
+connect_timeout = 10.0
+read_timeout = 30.0
+retries = 3
+max_redirects = 10
+max_body_mb = 20
+# Leave empty for toolkit's own User-Agent.
+user_agent = ""
+proxy = ""
+# A Netscape cookies.txt (a logged-in browser session). Never copied into the case.
+cookies = ""
+
+[confirm]
+# When is an item confirmed gone: "consecutive" (gone in `waves` consecutive waves)
+# or "days" (gone at checks spanning at least `days` days).
+rule = "consecutive"
+waves = 2
+days = 0
+
+[report]
+redact = false
+formats = ["md", "html", "csv", "json"]
+"""
+
+
+def utcnow() -> str:
+    """The current time as ISO-8601 UTC with seconds, e.g. 2021-04-16T10:00:00Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
+    """Check `data` against CONFIG_SPEC and return it with defaults filled in.
+
+    Raises CaseError naming the first unknown table or key, or the key with the wrong type.
+    """
+    config: dict[str, dict[str, Any]] = {}
+    for table, value in data.items():
+        if table not in CONFIG_SPEC:
+            raise CaseError(
+                f"{path}: unknown table [{table}]",
+                f"Known tables: {', '.join(sorted(CONFIG_SPEC))}",
+            )
+        if not isinstance(value, dict):
+            raise CaseError(f"{path}: '{table}' must be a table ([{table}])", "See the comments in case.toml")
+    for table, spec in CONFIG_SPEC.items():
+        given = data.get(table, {})
+        for key in given:
+            if key not in spec:
+                raise CaseError(
+                    f"{path}: unknown key '{table}.{key}'",
+                    f"Known keys in [{table}]: {', '.join(sorted(spec))}",
+                )
+        config[table] = {}
+        for key, (types, default) in spec.items():
+            value = given.get(key, default)
+            # bool is an int in Python: refuse true/false where a number is expected.
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                wanted = " or ".join(t.__name__ for t in types)
+                raise CaseError(
+                    f"{path}: '{table}.{key}' must be {wanted}, not {type(value).__name__} ({value!r})",
+                    f"Fix the value of {key} under [{table}]",
+                )
+            config[table][key] = value
+    return config
+
+
+@dataclass
+class Case:
+    """An opened case: its folder, validated config and database connection."""
+
+    root: Path
+    config: dict[str, dict[str, Any]]
+    db: sqlite3.Connection
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / EVIDENCE_DIR
+
+    @property
+    def name(self) -> str:
+        return self.config["case"]["name"] or self.root.name
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def evidence_path(self, sha256: str) -> Path:
+        """Where the compressed copy of content with this sha256 lives."""
+        return self.evidence_dir / sha256[:2] / f"{sha256}.gz"
+
+    def keep_evidence(self, source: Path, sha256: str) -> Path:
+        """Store a gzip copy of the file `source` under evidence/ by its sha256 (no-op if there)."""
+
+        def copy(gz: gzip.GzipFile) -> None:
+            with open(source, "rb") as src:
+                shutil.copyfileobj(src, gz, 1 << 20)
+
+        return self._store_evidence(sha256, copy, level=1)
+
+    def keep_evidence_bytes(self, data: bytes) -> str:
+        """Store `data` compressed under evidence/ and return its sha256."""
+        sha = hashlib.sha256(data).hexdigest()
+        self._store_evidence(sha, lambda gz: gz.write(data), level=6)
+        return sha
+
+    def _store_evidence(self, sha256: str, fill, level: int) -> Path:
+        """Write evidence through a temporary file and rename, so a crash never leaves half a copy."""
+        target = self.evidence_path(sha256)
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as gz:
+                fill(gz)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+
+def load_config(root: Path) -> dict[str, dict[str, Any]]:
+    """Read and validate `root/case.toml`."""
+    path = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CaseError(f"{root}: not a case folder (no {CONFIG_NAME})", "Create one with: toolkit init CASE") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CaseError(f"{path}: not valid TOML ({exc})", "Fix the syntax of case.toml") from exc
+    return validate_config(data, path)
+
+
+def open_case(root: str | Path) -> Case:
+    """Open an existing case folder, validating case.toml and migrating case.db."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CaseError(f"{root}: no such case folder", "Create it with: toolkit init CASE")
+    config = load_config(root)
+    # A folder with a case.toml but no database yet (a case shared as its config, like
+    # cases/example) starts with an empty database.
+    (root / EVIDENCE_DIR).mkdir(exist_ok=True)
+    db = connect(root / DB_NAME, create=True)
+    return Case(root=root, config=config, db=db)
+
+
+def init_case(root: str | Path) -> Case:
+    """Create a case folder with a commented case.toml, an empty database and evidence/.
+
+    Refuses a folder that already holds a case; an existing empty folder is fine.
+    """
+    root = Path(root)
+    if (root / CONFIG_NAME).exists() or (root / DB_NAME).exists():
+        raise CaseError(f"{root}: a case already exists here", "Use it as it is, or choose another folder")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / EVIDENCE_DIR).mkdir(exist_ok=True)
+    name = root.resolve().name.replace('"', "")
+    (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(name=name), encoding="utf-8")
+    db = connect(root / DB_NAME, create=True)
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
+               (utcnow(), f"toolkit {__version__}"))
+    return Case(root=root, config=load_config(root), db=db)

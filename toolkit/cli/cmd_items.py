@@ -1,0 +1,32 @@
+"""`toolkit items CASE`: list what the scans found."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from toolkit.case import open_case
+from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_errors
+from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
+
+ORDER = 30
+TABLE_COLUMNS = ["id", "platform", "kind", "name", "url", "status", "followers", "members", "score", "category"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("items")
+    @handle_errors
+    def items(
+        case: CaseArg,
+        platform: Annotated[Optional[str], typer.Option(help="Only this platform (facebook, instagram, ...).")] = None,  # noqa: UP045
+        kind: Annotated[Optional[str], typer.Option(help="Only this kind (page, group, post, ...).")] = None,  # noqa: UP045
+        query: Annotated[Optional[str], typer.Option("--query", "-q", help="Text in the name, URL, key or latest text.")] = None,  # noqa: UP045
+        limit: Annotated[Optional[int], typer.Option(help="At most this many items.")] = None,  # noqa: UP045
+        fmt: FormatOpt = OutputFormat.table,
+    ) -> None:
+        """List items (pages, groups, posts, listings, ...) with their latest status and audience."""
+        with open_case(case) as opened:
+            rows = list_items(opened.db, ItemFilter(platform=platform, kind=kind, query=query), limit=limit)
+        columns = list(ITEM_FIELDS) if fmt != OutputFormat.table else TABLE_COLUMNS
+        emit(rows, columns, fmt, widths={"name": 40, "url": 60})

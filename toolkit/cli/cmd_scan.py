@@ -1,0 +1,89 @@
+"""`toolkit scan CASE PATH...`: import exports into the case."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from toolkit.case import open_case
+from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
+from toolkit.dates import parse_when
+from toolkit.scan import FileResult, scan_paths
+
+ORDER = 20
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("scan")
+    @handle_errors
+    def scan(
+        case: CaseArg,
+        paths: Annotated[list[str], typer.Argument(help="Files, folders or globs of exports.", show_default=False)],
+        fmt: Annotated[Optional[str], typer.Option("--format", help="Force an importer (see `toolkit formats`).")] = None,  # noqa: UP045
+        collected_at: Annotated[Optional[str], typer.Option("--collected-at", help="When the exports were collected, if the files do not say (ISO date).")] = None,  # noqa: UP045
+        quiet: QuietOpt = False,
+    ) -> None:
+        """Read exports (files, folders, globs), find items, and store captures with provenance."""
+        with open_case(case) as opened:
+            when = parse_when(collected_at, "--collected-at") if collected_at else (opened.config["scan"]["collected_at"] or None)
+            show_bar = not quiet and sys.stderr.isatty()
+            with _progress(show_bar) as bar:
+                task_ids: dict[str, int] = {}
+
+                def on_progress(update) -> None:
+                    if update.path not in task_ids:
+                        task_ids[update.path] = bar.add_task(Path(update.path).name, total=update.total)
+                    bar.update(task_ids[update.path], completed=update.done or 0)
+
+                results = scan_paths(opened, paths, fmt=fmt, collected_at=when,
+                                     progress=on_progress if show_bar else None)
+        if not quiet:
+            summarise(results)
+        failed = [r for r in results if r.outcome == "failed"]
+        if failed and quiet:
+            for result in failed:
+                err.print(f"[red]Error:[/] {escape(result.error or '')}")
+        if failed and not any(r.outcome in {"imported", "already"} for r in results):
+            raise typer.Exit(1)
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                    console=err, disable=not enabled, transient=True)
+
+
+def summarise(results: list[FileResult]) -> None:
+    """One closing block per file on stderr: records, items new/seen, failures by cause."""
+    unknown = [r.path for r in results if r.outcome == "unknown"]
+    for r in results:
+        if r.outcome == "imported":
+            err.print(
+                f"{escape(r.path)}: {r.format}, {r.read:,} records read, {r.mapped:,} mapped, "
+                f"{r.items_new:,} new items, {r.items_seen:,} seen before, {r.captures:,} captures"
+                + (f", [yellow]{r.failed:,} failed[/]" if r.failed else "")
+            )
+            for cause, (count, first) in sorted(r.failures.items()):
+                err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
+            for note in r.notes:
+                err.print(f"  note: {escape(note)}")
+        elif r.outcome == "already":
+            err.print(f"{escape(r.path)}: already imported, nothing added ({escape('; '.join(r.notes))})")
+        elif r.outcome == "failed":
+            err.print(f"[red]Error:[/] {escape(r.error or 'failed')}")
+            if r.hint:
+                err.print(f"  {escape(r.hint)}")
+    if unknown:
+        err.print(f"{len(unknown)} file(s) in no known format, skipped: " + ", ".join(escape(p) for p in unknown[:20])
+                  + (" ..." if len(unknown) > 20 else ""))
+    imported = [r for r in results if r.outcome == "imported"]
+    if len(results) > 1:
+        err.print(
+            f"Scanned {len(results)} files: {len(imported)} imported, "
+            f"{sum(r.outcome == 'already' for r in results)} already imported, "
+            f"{sum(r.outcome == 'failed' for r in results)} failed, {len(unknown)} unknown; "
+            f"{sum(r.items_new for r in imported):,} new items, {sum(r.captures for r in imported):,} captures"
+        )

@@ -1,0 +1,52 @@
+"""Parsing the dates researchers type and exports carry, always to ISO-8601 UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from toolkit.errors import UsageError
+
+
+def to_utc_iso(moment: datetime) -> str:
+    """ISO-8601 UTC with seconds and a Z; naive datetimes are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime | None:
+    """A datetime from ISO-8601 text (date only, with or without offset or Z), else None."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return None
+        moment = datetime(day.year, day.month, day.day)
+    return moment
+
+
+def parse_when(text: str, option: str = "date") -> str:
+    """A date typed by a researcher (2021-04-16, 2021-04-16T10:00-05:00) as ISO UTC; else UsageError."""
+    moment = parse_iso(text)
+    if moment is None:
+        raise UsageError(f"{option}: not a date: {text!r}", "Use ISO dates such as 2021-04-16 or 2021-04-16T10:00-05:00")
+    return to_utc_iso(moment)
+
+
+def from_unix(seconds: float | int | str) -> str | None:
+    """ISO UTC from a Unix timestamp in seconds (milliseconds are recognised by size)."""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        return None
+    if value > 1e11:  # milliseconds
+        value /= 1000
+    try:
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return None

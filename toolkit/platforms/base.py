@@ -1,0 +1,68 @@
+"""What a platform module provides: URL identity (and, in detectors, page verdicts).
+
+Each platform module defines a `Platform` subclass and registers it. `identify(url)` turns any URL
+the platform uses for an item (mobile hosts, tracking parameters, id and vanity forms) into the
+item's stable `ItemRef`, so the same page found through two URLs is one item.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from toolkit.models import ItemRef
+
+# Query parameters that only track where a click came from; never part of an identity.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "igshid", "igsh", "mibextid", "ref", "refsrc", "ref_type", "__tn__",
+        "__cft__", "__xts__", "_rdr", "_rdc", "hc_ref", "hc_location", "fref", "rdid", "share_url",
+        "sfnsn", "paipv", "eav", "acontext", "_t", "_r", "is_from_webapp", "sender_device", "sender_web_id",
+        "lang", "locale", "hl", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+        "si", "s", "notif_id", "notif_t", "comment_tracking", "extid", "wtsid", "app",
+    }
+)
+
+
+def split(url: str) -> SplitResult:
+    """Parse a URL, adding https:// when the scheme is missing (people paste `facebook.com/x`)."""
+    url = url.strip()
+    if "://" not in url[:12]:
+        url = "https://" + url.lstrip("/")
+    return urlsplit(url)
+
+
+def host_of(parts: SplitResult) -> str:
+    return (parts.hostname or "").lower().rstrip(".")
+
+
+def clean_query(query: str, keep: frozenset[str] | None = None) -> str:
+    """Drop tracking parameters (or keep only `keep`), sorted so equal URLs compare equal."""
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(query, keep_blank_values=False)
+        if (k in keep if keep is not None else k.lower() not in TRACKING_PARAMS)
+    ]
+    return urlencode(sorted(pairs))
+
+
+def rebuild(scheme: str, host: str, path: str, query: str = "") -> str:
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+class Platform:
+    """Base class: a platform's name, the hosts it owns, and URL identity."""
+
+    name: ClassVar[str]
+    hosts: ClassVar[tuple[str, ...]] = ()  # registrable domains; subdomains match too
+
+    def owns(self, host: str) -> bool:
+        return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+    def identify(self, url: str) -> ItemRef | None:
+        """The item a URL points to, or None when the URL is not an item of this platform."""
+        raise NotImplementedError  # abstract: each platform defines it
+
+    def parent_of(self, url: str) -> ItemRef | None:
+        """The page, group or channel an item URL sits under, when the URL says (else None)."""
+        return None

@@ -1,0 +1,247 @@
+"""The scan: files -> importer (sniff, read, map) -> store, one transaction per file.
+
+`scan_paths` is the one function both `toolkit scan` and recheck-from-exports call. It never
+prints: progress goes through a callback and each file's outcome comes back as a `FileResult`.
+A file that fails is rolled back whole (no half-imported source) and the run goes on.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+
+from toolkit.case import Case, utcnow
+from toolkit.errors import InputError, ToolkitError
+from toolkit.models import Capture
+from toolkit.sources import registry
+from toolkit.sources.base import Importer, MapError, ReadContext
+from toolkit.store import transaction
+from toolkit.store.writer import CaptureWriter, WrittenCapture
+
+BATCH = 2000
+
+
+class Tagger(Protocol):
+    """Tags written captures (hits, indicators, scores) inside the file's transaction."""
+
+    def tag(self, conn, written: list[WrittenCapture]) -> None: ...
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    path: str
+    outcome: str  # imported | already | failed | unknown
+    format: str | None = None
+    importer: str | None = None
+    source_id: int | None = None
+    sha256: str | None = None
+    size: int = 0
+    read: int = 0
+    mapped: int = 0
+    failed: int = 0
+    items_new: int = 0
+    items_seen: int = 0
+    captures: int = 0
+    failures: dict[str, tuple[int, str]] = field(default_factory=dict)  # cause -> (count, first detail)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class Progress:
+    """Reported after each batch: which file, bytes done of total, records so far."""
+
+    path: str
+    done: int
+    total: int
+    records: int
+
+
+def expand(paths: Iterable[str]) -> Iterator[tuple[Path, bool]]:
+    """Files named by `paths` (files, folders walked recursively, globs), sorted within a folder.
+
+    Yields (path, explicit): explicit is False for files found by walking a folder or a glob, whose
+    unknown formats are listed at the end instead of failing. Symlinks inside folders are not
+    followed, so a scan never reads outside the folder it was given. Hidden files are skipped.
+    """
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    full = Path(root) / name
+                    if not name.startswith(".") and not full.is_symlink():
+                        yield full, False
+        elif path.exists():
+            yield path, True
+        elif glob.has_magic(given):
+            matches = sorted(glob.glob(given, recursive=True))
+            if not matches:
+                yield path, True  # reported as missing
+            for match in matches:
+                if Path(match).is_file():
+                    yield Path(match), False
+        else:
+            yield path, True
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def scan_paths(
+    case: Case,
+    paths: Iterable[str],
+    *,
+    fmt: str | None = None,
+    collected_at: str | None = None,
+    tagger: Tagger | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    on_written: Callable[[list[WrittenCapture]], None] | None = None,
+) -> list[FileResult]:
+    """Import every file under `paths` into the case; return one result per file.
+
+    `fmt` forces an importer. `collected_at` is used when a file does not say when it was saved.
+    `on_written` sees every stored batch (recheck-from-exports uses it to match tracked items).
+    """
+    forced = registry.get(fmt) if fmt else None
+    results = []
+    for path, explicit in expand(paths):
+        result = scan_file(case, path, forced=forced, explicit=explicit, collected_at=collected_at,
+                           tagger=tagger, progress=progress, on_written=on_written)
+        results.append(result)
+    return results
+
+
+def scan_file(
+    case: Case,
+    path: Path,
+    *,
+    forced: Importer | None = None,
+    explicit: bool = True,
+    collected_at: str | None = None,
+    tagger: Tagger | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    on_written: Callable[[list[WrittenCapture]], None] | None = None,
+) -> FileResult:
+    """Import one file in one transaction. Every expected failure becomes a failed FileResult."""
+    result = FileResult(path=str(path), outcome="failed")
+    try:
+        if not path.exists():
+            raise InputError(str(path), "no such file", "Check the path")
+        if not path.is_file():
+            raise InputError(str(path), "not a regular file", "Give a file, a folder or a glob")
+        result.sha256, result.size = file_sha256(path)
+        if result.size == 0 or not registry.read_head(path).strip():
+            raise InputError(str(path), "file is empty", "Export the data again; this file has no content")
+        known = case.db.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+        if known is not None:
+            result.outcome, result.source_id = "already", known["id"]
+            result.notes.append(f"same bytes already imported as source {known['id']} ({known['path']})")
+            return result
+        importer = forced or registry.detect(path)
+        if importer is None:
+            if not explicit:
+                result.outcome = "unknown"
+                return result
+            raise registry.unknown_format_error(path)
+        if forced is not None and not forced.sniff(path, registry.read_head(path)):
+            raise InputError(str(path), f"does not look like {forced.name}",
+                             "Check --format, or leave it out to detect the format")
+        result.format, result.importer = importer.name, importer.ident
+        _import(case, path, importer, result, collected_at, tagger, progress, on_written)
+        result.outcome = "imported"
+    except ToolkitError as exc:
+        result.outcome = "failed"
+        result.error = exc.message
+        result.hint = exc.hint
+    except (OSError, MemoryError) as exc:
+        result.outcome = "failed"
+        result.error = f"{path}: {exc.__class__.__name__}: {exc}"
+        result.hint = "Check that the file is readable and the disk has space"
+    return result
+
+
+def _import(case, path, importer, result, collected_at, tagger, progress, on_written) -> None:
+    ctx = ReadContext(path=path)
+    imported_at = utcnow()
+    with transaction(case.db) as conn:
+        cursor = conn.execute(
+            "INSERT INTO source (sha256, size, format, importer, path, imported_at, records_read, records_mapped,"
+            " records_failed, items_new, items_seen, captures) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
+            (result.sha256, result.size, importer.name, importer.ident, str(path), imported_at),
+        )
+        source_id = cursor.lastrowid
+        writer = CaptureWriter(conn, source_id, imported_at)
+        batch: list[Capture] = []
+        read = mapped = 0
+
+        def flush() -> None:
+            written = writer.write(batch)
+            if tagger is not None:
+                tagger.tag(conn, written)
+            if on_written is not None:
+                on_written(written)
+            batch.clear()
+            if progress is not None:
+                progress(Progress(str(path), ctx.position or 0, result.size, read))
+
+        for line, raw in importer.read(path, ctx):
+            read += 1
+            try:
+                captures = list(importer.map(raw))
+            except MapError as exc:
+                ctx.fail(exc.cause, exc.detail, line)
+                continue
+            if not captures:
+                continue
+            mapped += 1
+            default_time = ctx.collected_at or collected_at or imported_at
+            for cap in captures:
+                if cap.observed_at is None:
+                    cap.observed_at = default_time
+            batch.extend(captures)
+            if len(batch) >= BATCH:
+                flush()
+        if batch:
+            flush()
+        result.read, result.mapped, result.failed = read, mapped, ctx.failed
+        result.failures = {cause: (n, f"{first.detail}" + (f" (line {first.line})" if first.line else ""))
+                           for cause, (n, first) in ctx.failures.items()}
+        result.notes.extend(f"line {n.line}: {n.message}" if n.line else n.message for n in ctx.notes)
+        result.items_new, result.items_seen, result.captures = writer.items_new, writer.items_seen, writer.captures
+        if mapped == 0 and not ctx.notes:
+            first = next(iter(result.failures.values()), None)
+            raise InputError(str(path), "no records could be imported" + (f": {first[1]}" if first else ""),
+                             "Check that the file is a complete export of the format "
+                             f"{importer.name} (see `toolkit formats`)")
+        evidence = None
+        if case.config["scan"]["keep_evidence"]:
+            case.keep_evidence(path, result.sha256)
+            evidence = result.sha256
+        conn.execute(
+            "UPDATE source SET collected_at = ?, records_read = ?, records_mapped = ?, records_failed = ?,"
+            " items_new = ?, items_seen = ?, captures = ?, failures = ?, notes = ?, evidence = ? WHERE id = ?",
+            (ctx.collected_at or collected_at, read, mapped, ctx.failed, writer.items_new, writer.items_seen,
+             writer.captures,
+             orjson.dumps({c: {"count": n, "first": d} for c, (n, d) in result.failures.items()}).decode(),
+             orjson.dumps(result.notes).decode(), evidence, source_id),
+        )
+        result.source_id = source_id

@@ -1,0 +1,1 @@
+"""Importers, one module per export format, all registered in `toolkit.sources.registry`."""

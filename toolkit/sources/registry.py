@@ -1,0 +1,82 @@
+"""The one registry of importers, and format detection over it.
+
+Built-in importers live in modules of `toolkit.sources` and call `register()` at import; third-party
+packages register theirs through the `toolkit.importers` entry-point group. An importer that fails
+to import is an error, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from toolkit.errors import FormatError
+from toolkit.sources.base import HEAD_BYTES, Importer
+
+_REGISTRY: dict[str, Importer] = {}
+_loaded = False
+
+
+def register(importer_class: type[Importer]) -> type[Importer]:
+    """Class decorator: add an importer to the registry under its `name`."""
+    importer = importer_class()
+    if importer.name in _REGISTRY and type(_REGISTRY[importer.name]) is not importer_class:
+        raise RuntimeError(f"two importers named {importer.name!r}")
+    _REGISTRY[importer.name] = importer
+    return importer_class
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import toolkit.sources as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_") and module.name not in {"base", "registry"}:
+            importlib.import_module(f"toolkit.sources.{module.name}")
+    for entry in entry_points(group="toolkit.importers"):
+        register(entry.load())
+    _loaded = True
+
+
+def importers() -> list[Importer]:
+    """Every registered importer, most specific (highest priority) first, then by name."""
+    _load()
+    return sorted(_REGISTRY.values(), key=lambda imp: (-imp.priority, imp.name))
+
+
+def get(name: str) -> Importer:
+    """The importer for a `--format` token; FormatError lists the known ones."""
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise FormatError(
+            "--format", f"unknown format {name!r}", f"Known formats: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def read_head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(HEAD_BYTES)
+
+
+def detect(path: Path, head: bytes | None = None) -> Importer | None:
+    """The importer that recognises this file, or None."""
+    head = read_head(path) if head is None else head
+    for importer in importers():
+        if importer.sniff(path, head):
+            return importer
+    return None
+
+
+def unknown_format_error(path: Path) -> FormatError:
+    return FormatError(
+        str(path),
+        "not a format toolkit knows",
+        f"Known formats: {', '.join(sorted(imp.name for imp in importers()))}; "
+        "force one with --format, or see `toolkit formats`",
+    )

@@ -1,0 +1,84 @@
+"""Opening a case database: WAL mode, schema migrations, and the newer-toolkit guard."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from toolkit.errors import CaseError
+from toolkit.store.schema import LATEST, MIGRATIONS
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
+    """Open (or with `create`, make) the case database at `path`, migrated to the latest schema.
+
+    Raises CaseError when the file is missing, is not a SQLite database, or was made by a newer
+    toolkit (its schema version is above the one this toolkit knows).
+    """
+    if not create and not path.exists():
+        raise CaseError(f"{path}: no case database here", "Create the case with: toolkit init CASE")
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one file is one transaction.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise CaseError(f"{path}: not a case database ({exc})", "Check the path, or restore case.db from a backup") from exc
+    if version > LATEST:
+        conn.close()
+        raise CaseError(
+            f"{path}: this case was made by a newer toolkit (schema version {version}, this toolkit knows up to {LATEST})",
+            "Upgrade toolkit (pip install -U toolkit) to open this case",
+        )
+    if version < LATEST:
+        migrate(conn, version)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Apply every migration after `version`, each in its own transaction with its version bump."""
+    for number in range(version, LATEST):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (executescript would commit implicitly)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+    """Run a block in one transaction: committed when it ends, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

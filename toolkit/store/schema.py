@@ -1,0 +1,183 @@
+"""The case database schema, declared once as an ordered list of forward migrations.
+
+`MIGRATIONS[n]` takes a database from schema version n to n+1. SQLite's `user_version` pragma holds
+the version. A case made by a newer toolkit (a higher version than `LATEST`) is refused on open.
+Append new migrations; never edit a released one.
+"""
+
+from __future__ import annotations
+
+V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One imported file. Re-scanning the same bytes (same sha256) is a no-op.
+CREATE TABLE source (
+    id             INTEGER PRIMARY KEY,
+    sha256         TEXT NOT NULL UNIQUE,
+    size           INTEGER NOT NULL,
+    format         TEXT NOT NULL,
+    importer       TEXT NOT NULL,            -- name@version
+    path           TEXT NOT NULL,            -- as given on the command line
+    imported_at    TEXT NOT NULL,            -- ISO-8601 UTC
+    collected_at   TEXT,                     -- from the file when it says so, else given
+    records_read   INTEGER NOT NULL,
+    records_mapped INTEGER NOT NULL,
+    records_failed INTEGER NOT NULL,
+    items_new      INTEGER NOT NULL,
+    items_seen     INTEGER NOT NULL,
+    captures       INTEGER NOT NULL,
+    failures       TEXT NOT NULL DEFAULT '{}', -- JSON: cause -> {count, first}
+    notes          TEXT NOT NULL DEFAULT '[]', -- JSON list of per-file notes
+    evidence       TEXT                      -- sha256 of the stored copy under evidence/, if kept
+);
+
+-- A thing on a platform with a stable identity.
+CREATE TABLE item (
+    id         INTEGER PRIMARY KEY,
+    platform   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    url        TEXT,
+    name       TEXT,
+    parent_id  INTEGER REFERENCES item(id),
+    first_seen TEXT,                         -- earliest capture time seen
+    last_seen  TEXT,                         -- latest capture time seen
+    added_at   TEXT NOT NULL,                -- when the case first recorded it
+    UNIQUE (platform, kind, key)
+);
+CREATE INDEX item_parent ON item(parent_id);
+CREATE INDEX item_url ON item(url);
+
+-- One observation of an item's content from a source at a moment.
+CREATE TABLE capture (
+    id            INTEGER PRIMARY KEY,
+    item_id       INTEGER NOT NULL REFERENCES item(id),
+    source_id     INTEGER REFERENCES source(id),
+    observed_at   TEXT,
+    status        TEXT,                      -- NULL when the source says nothing of the state (URL lists)
+    status_marker TEXT,
+    status_place  TEXT,
+    detector      TEXT,
+    name          TEXT,
+    text          TEXT,
+    url           TEXT,
+    followers     INTEGER,
+    members       INTEGER,
+    likes         INTEGER,
+    created_at    TEXT,                      -- creation date on the platform
+    country       TEXT,                      -- e.g. page transparency "managed from"
+    fields        TEXT,                      -- JSON of further mapped fields
+    raw           TEXT                       -- JSON of the record as read
+);
+CREATE INDEX capture_item ON capture(item_id);
+CREATE INDEX capture_source ON capture(source_id);
+
+-- A lexicon match on a capture.
+CREATE TABLE hit (
+    id         INTEGER PRIMARY KEY,
+    capture_id INTEGER NOT NULL REFERENCES capture(id),
+    item_id    INTEGER NOT NULL REFERENCES item(id),
+    lexicon    TEXT NOT NULL,                -- name@version
+    term       TEXT NOT NULL,
+    category   TEXT,
+    language   TEXT,
+    field      TEXT,                         -- which capture field matched (name, text, ...)
+    start      INTEGER,
+    end        INTEGER,
+    matched    TEXT,
+    weight     REAL
+);
+CREATE INDEX hit_capture ON hit(capture_id);
+CREATE INDEX hit_item ON hit(item_id);
+
+-- An extracted contact point or fact.
+CREATE TABLE indicator (
+    id         INTEGER PRIMARY KEY,
+    capture_id INTEGER NOT NULL REFERENCES capture(id),
+    item_id    INTEGER NOT NULL REFERENCES item(id),
+    type       TEXT NOT NULL,                -- phone, whatsapp, telegram, email, price, place
+    value      TEXT NOT NULL,                -- normalised (E.164, invite code, amount+currency...)
+    matched    TEXT,
+    field      TEXT,
+    start      INTEGER,
+    end        INTEGER,
+    extractor  TEXT                          -- name@version
+);
+CREATE INDEX indicator_capture ON indicator(capture_id);
+CREATE INDEX indicator_item ON indicator(item_id);
+CREATE INDEX indicator_value ON indicator(type, value);
+
+-- A score for an item under a set of lexicons, with its explanation.
+CREATE TABLE score (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item(id),
+    capture_id  INTEGER REFERENCES capture(id),
+    lexicons    TEXT NOT NULL,               -- name@version list, JSON
+    score       REAL NOT NULL,
+    category    TEXT,
+    explanation TEXT,                        -- JSON
+    scored_at   TEXT NOT NULL
+);
+CREATE INDEX score_item ON score(item_id);
+
+-- A verdict on an item. Append-only; the latest counts.
+CREATE TABLE review (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item(id),
+    verdict     TEXT NOT NULL,
+    category    TEXT,
+    reviewer    TEXT NOT NULL,
+    reviewed_at TEXT NOT NULL,
+    note        TEXT,
+    origin      TEXT                         -- screen, or the imported file's sha256:line
+);
+CREATE INDEX review_item ON review(item_id);
+
+-- A report made to the platform. Append-only.
+CREATE TABLE notice (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES item(id),
+    noticed_at  TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    reference   TEXT,
+    noticed_by  TEXT,
+    note        TEXT,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX notice_item ON notice(item_id);
+
+-- A named recheck round.
+CREATE TABLE wave (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    started_at TEXT NOT NULL,
+    methods    TEXT NOT NULL DEFAULT '[]',   -- JSON list of methods used
+    note       TEXT
+);
+
+-- One recheck observation. Append-only.
+CREATE TABLE "check" (
+    id              INTEGER PRIMARY KEY,
+    item_id         INTEGER NOT NULL REFERENCES item(id),
+    wave_id         INTEGER REFERENCES wave(id),
+    observed_at     TEXT NOT NULL,
+    method          TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    reason          TEXT,                    -- short code: connect-timeout, http-503, marker...
+    detector        TEXT,
+    http_status     INTEGER,
+    final_url       TEXT,
+    evidence_sha256 TEXT,
+    marker          TEXT,
+    place           TEXT,
+    note            TEXT
+);
+CREATE INDEX check_item ON "check"(item_id);
+CREATE INDEX check_wave ON "check"(wave_id);
+"""
+
+MIGRATIONS: list[str] = [V1]
+LATEST = len(MIGRATIONS)
