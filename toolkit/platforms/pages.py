@@ -35,3 +35,49 @@ class PageReading:
     @property
     def main(self) -> Capture | None:
         return self.captures[0] if self.captures else None
+
+
+@dataclass
+class Page:
+    """A parsed page as detectors see it. Built once per page by `parse_page`."""
+
+    body: bytes
+    url: str | None
+    final_url: str | None
+    http_status: int | None
+    tree: object | None  # lxml.html root element, or None when the body is not HTML
+    title: str | None
+    meta: dict[str, str]  # og:*, twitter:*, al:*, description, ... (first value wins)
+    canonical: str | None
+
+
+def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | None = None,
+               http_status: int | None = None) -> Page:
+    """Parse HTML once (lxml) into the parts detectors look at: title, meta tags, canonical link."""
+    import lxml.html
+    from lxml import etree
+
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    tree = None
+    title = canonical = None
+    meta: dict[str, str] = {}
+    if raw.strip():
+        try:
+            parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True)
+            tree = lxml.html.document_fromstring(raw, parser=parser)
+        except (etree.ParserError, ValueError):
+            tree = None
+    if tree is not None:
+        node = tree.find(".//title")
+        if node is not None and node.text_content().strip():
+            title = " ".join(node.text_content().split())
+        for element in tree.iterfind(".//meta"):
+            key = element.get("property") or element.get("name")
+            content = element.get("content")
+            if key and content is not None and key.lower() not in meta:
+                meta[key.lower()] = content.strip()
+        for link in tree.iterfind(".//link"):
+            if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
+                canonical = link.get("href").strip()
+                break
+    return Page(raw, url, final_url, http_status, tree, title, meta, canonical)
