@@ -22,7 +22,7 @@ import orjson
 
 from toolkit import __version__
 from toolkit.case import Case, utcnow
-from toolkit.errors import InputError
+from toolkit.errors import CaseError, InputError
 from toolkit.store import events as log
 from toolkit.store.db import connect
 
@@ -221,12 +221,22 @@ def verify_bundle(bundle: Path) -> VerifyResult:
             problem = _check_evidence_file(name, lambda mode, n=name: zf.open(n))
             if problem:
                 result.problems.append(problem)
+        if any(p.startswith(f"{DB_ENTRY} ") for p in result.problems) or DB_ENTRY not in names:
+            return result  # a database that is not the one exported is not worth opening
         with tempfile.TemporaryDirectory() as tmp:
             db_path = Path(tmp) / DB_ENTRY
             db_path.write_bytes(zf.read(DB_ENTRY))
-            conn = connect(db_path)
+            try:
+                conn = connect(db_path)
+            except (CaseError, sqlite3.DatabaseError) as exc:
+                result.problems.append(f"{DB_ENTRY} cannot be opened ({exc})")
+                return result
             try:
                 _verify_db(conn, result)
+                for sha, stored_sha in _stored_hashes(conn).items():
+                    entry = f"evidence/{sha[:2]}/{sha}.gz"
+                    if manifest.get("files", {}).get(entry, stored_sha) != stored_sha:
+                        result.problems.append(f"{entry} differs from the file the case kept")
             finally:
                 conn.close()
     if result.head != manifest.get("head"):
