@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
@@ -16,7 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import CaseError, ToolkitError
+from toolkit.store import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,14 +49,25 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        db.on_wait = _say_waiting
         try:
             return func(*args, **kwargs)
         except ToolkitError as exc:
             if _debug:
                 raise
             fail(exc)
+        except sqlite3.OperationalError as exc:
+            # A write that bypassed begin_write and met another process's lock.
+            if _debug or "locked" not in str(exc).lower():
+                raise
+            fail(CaseError("another toolkit command is writing to this case",
+                           "Wait for it to finish, then run this command again"))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say_waiting() -> None:
+    err.print("Waiting: another toolkit command is writing to this case; this one goes on when it finishes...")
 
 
 def fail(exc: ToolkitError) -> None:

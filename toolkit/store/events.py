@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from toolkit.store.db import begin_write
+
 GENESIS = "0" * 64
 # Chained tables in sealing order. `check` is quoted in SQL: it is a keyword.
 CHAINED = ("evidence", "source", "wave", "review", "notice", "check")
@@ -75,7 +77,7 @@ def seal(conn: sqlite3.Connection, sealed_at: str) -> int:
     Runs in its own transaction. Rows are taken in id order per table, tables in CHAINED order.
     """
     added = 0
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(conn)
     try:
         for kind in CHAINED:
             last = conn.execute("SELECT coalesce(max(ref_id), 0) FROM event WHERE kind = ?", (kind,)).fetchone()[0]
@@ -94,7 +96,7 @@ def seal(conn: sqlite3.Connection, sealed_at: str) -> int:
 
 def record(conn: sqlite3.Connection, kind: str, content: str, sealed_at: str, detail: dict) -> str:
     """Append a standalone event (a report generated, a purge) in its own transaction."""
-    conn.execute("BEGIN IMMEDIATE")
+    begin_write(conn)
     try:
         digest = _append(conn, kind, None, content, sealed_at, orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode())
         conn.execute("COMMIT")
