@@ -114,3 +114,28 @@ def test_verify_needs_case_or_bundle(invoke):
     result = invoke("verify")
     assert result.exit_code == 2
     assert "give either a case folder or --bundle" in result.output
+
+
+def test_purge_removes_data_and_keeps_the_log_verifiable(scanned, invoke):
+    with open_case(scanned) as opened:
+        item_id = opened.db.execute("SELECT id FROM item WHERE key = 'crucesegurousa'").fetchone()[0]
+    result = invoke("purge", scanned, "--item", item_id, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "still holds this data; use --delete-exports" in result.output
+    conn = _raw(scanned)
+    assert conn.execute("SELECT url, raw FROM capture WHERE item_id = ?", (item_id,)).fetchall() == [(None, None)]
+    assert conn.execute("SELECT key FROM item WHERE id = ?", (item_id,)).fetchone()[0].startswith("purged-")
+    assert _problems(scanned) == []
+    result = invoke("purge", scanned, "--item", item_id, "--yes", "--delete-exports")
+    assert result.exit_code == 0, result.output
+    assert list((scanned / "evidence").rglob("*.gz")) == []
+    assert _problems(scanned) == []
+    # A change after the purge is still caught.
+    conn.execute("UPDATE capture SET text = 'x' WHERE item_id = ?", (item_id,))
+    assert _problems(scanned) == ["source 1 or one of its captures was changed after it was recorded"]
+
+
+def test_purge_unknown_item(scanned, invoke):
+    result = invoke("purge", scanned, "--item", 999, "--yes")
+    assert result.exit_code == 2
+    assert "no item 999 in this case" in result.output

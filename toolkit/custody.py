@@ -110,7 +110,7 @@ def verify_case(case: Case) -> VerifyResult:
                 problem = f"evidence {sha[:12]}... was changed (the stored file's bytes differ from when it was kept)"
             if problem:
                 result.problems.append(problem)
-    for sha in sorted((_referenced_evidence(case.db) | set(stored)) - present):
+    for sha in sorted((_referenced_evidence(case.db) | set(stored)) - present - log.purged_evidence(case.db)):
         result.problems.append(f"evidence {sha[:12]}... is referenced by the case but missing from evidence/")
     for row in case.db.execute("SELECT id, path, sha256 FROM source ORDER BY id"):
         path = Path(row["path"])

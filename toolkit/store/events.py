@@ -106,6 +106,10 @@ def record(conn: sqlite3.Connection, kind: str, content: str, sealed_at: str, de
     return digest
 
 
+def detail_hash(detail: dict) -> str:
+    return hashlib.sha256(orjson.dumps(detail, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 @dataclass
 class Break:
     """The first place where the case no longer matches its log."""
@@ -123,14 +127,14 @@ def verify_chain(conn: sqlite3.Connection) -> tuple[int, list[Break]]:
 
     Problems: an event whose hash or link is wrong (the log was edited or reordered), a chained row
     that was changed or deleted, and a chained row that is missing from the log although rows after
-    it are in it (deleted and re-inserted, or slipped in).
+    it are in it (deleted and re-inserted, or slipped in). A purge event names the rows it changed
+    and their content afterwards; those rows are checked against that content instead.
     """
     problems: list[Break] = []
     prev = GENESIS
-    count = 0
-    sealed: dict[str, set[int]] = {kind: set() for kind in CHAINED}
-    for event in iter_events(conn):
-        count += 1
+    log = list(iter_events(conn))
+    overrides: dict[tuple[str, int], str] = {}
+    for event in log:
         expected = event_hash(event["prev"], event["kind"], event["ref_id"], event["content"], event["sealed_at"],
                               event["detail"])
         if event["prev"] != prev:
@@ -138,15 +142,21 @@ def verify_chain(conn: sqlite3.Connection) -> tuple[int, list[Break]]:
         elif event["hash"] != expected:
             problems.append(Break(event["id"], f"event {event['id']} was edited (its hash does not match its content)"))
         prev = event["hash"]
+        if event["kind"] == "purge" and event["detail"]:
+            for kind, ref_id, content in orjson.loads(event["detail"]).get("rewritten", []):
+                overrides[(kind, ref_id)] = content
+    sealed: dict[str, set[int]] = {kind: set() for kind in CHAINED}
+    for event in log:
         kind, ref_id = event["kind"], event["ref_id"]
-        if kind in sealed and ref_id is not None:
-            sealed[kind].add(ref_id)
-            actual = content_hash(conn, kind, ref_id)
-            if actual is None:
-                problems.append(Break(event["id"], f"{kind} {ref_id} was deleted after it was recorded"))
-            elif actual != event["content"]:
-                what = f"{kind} {ref_id}" + (" or one of its captures" if kind == "source" else "")
-                problems.append(Break(event["id"], f"{what} was changed after it was recorded"))
+        if kind not in sealed or ref_id is None:
+            continue
+        sealed[kind].add(ref_id)
+        actual = content_hash(conn, kind, ref_id)
+        if actual is None:
+            problems.append(Break(event["id"], f"{kind} {ref_id} was deleted after it was recorded"))
+        elif actual != overrides.get((kind, ref_id), event["content"]):
+            what = f"{kind} {ref_id}" + (" or one of its captures" if kind == "source" else "")
+            problems.append(Break(event["id"], f"{what} was changed after it was recorded"))
     for kind in CHAINED:
         if not sealed[kind]:
             continue
@@ -154,7 +164,15 @@ def verify_chain(conn: sqlite3.Connection) -> tuple[int, list[Break]]:
         for (ref_id,) in conn.execute(f"SELECT id FROM {_quote(kind)} WHERE id <= ? ORDER BY id", (top,)):
             if ref_id not in sealed[kind]:
                 problems.append(Break(None, f"{kind} {ref_id} is not in the log (inserted behind its back)"))
-    return count, problems
+    return len(log), problems
+
+
+def purged_evidence(conn: sqlite3.Connection) -> set[str]:
+    """Evidence files a purge deleted on purpose (verify does not count them as missing)."""
+    gone: set[str] = set()
+    for (detail,) in conn.execute("SELECT detail FROM event WHERE kind = 'purge' ORDER BY id"):
+        gone.update(orjson.loads(detail).get("evidence_deleted", []))
+    return gone
 
 
 def unsealed(conn: sqlite3.Connection) -> int:
