@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import functools
 import io
 import sqlite3
@@ -56,14 +57,29 @@ def handle_errors(func: F) -> F:
             if _debug:
                 raise
             fail(exc)
-        except sqlite3.OperationalError as exc:
-            # A write that bypassed begin_write and met another process's lock.
-            if _debug or "locked" not in str(exc).lower():
+        except (sqlite3.OperationalError, OSError) as exc:
+            if _debug:
                 raise
-            fail(CaseError("another toolkit command is writing to this case",
-                           "Wait for it to finish, then run this command again"))
+            problem = _storage_problem(exc)
+            if problem is None:
+                raise
+            fail(problem)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _storage_problem(exc: BaseException) -> CaseError | None:
+    """A clear error for a full disk, a file size limit or another process's lock; else None."""
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        # A write that bypassed begin_write and met another process's lock.
+        return CaseError("another toolkit command is writing to this case",
+                         "Wait for it to finish, then run this command again")
+    if "disk is full" in text or "disk i/o error" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return CaseError("the disk is full (or a file size limit was reached) while writing the case; "
+                         "nothing from the interrupted step was kept",
+                         "Free some space, then run the same command again")
+    return None
 
 
 def _say_waiting() -> None:

@@ -101,7 +101,7 @@ def migrate(conn: sqlite3.Connection, version: int) -> None:
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
 
 
@@ -119,6 +119,13 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer.strip()
 
 
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open. SQLite may already have rolled back on its own (a full
+    disk, an I/O error); a second ROLLBACK would then hide the error that caused it."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
     """Run a block in one transaction: committed when it ends, rolled back on any exception."""
@@ -129,6 +136,6 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     conn.execute("COMMIT")

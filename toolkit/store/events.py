@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from toolkit.store.db import begin_write
+from toolkit.store.db import begin_write, rollback
 
 GENESIS = "0" * 64
 # Chained tables in sealing order. `check` is quoted in SQL: it is a keyword.
@@ -89,7 +89,7 @@ def seal(conn: sqlite3.Connection, sealed_at: str) -> int:
                 added += 1
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return added
 
@@ -101,7 +101,7 @@ def record(conn: sqlite3.Connection, kind: str, content: str, sealed_at: str, de
         digest = _append(conn, kind, None, content, sealed_at, orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode())
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return digest
 
