@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from toolkit.case import open_case
+from toolkit.platforms import identify
 
 OFFER = "Cruce seguro a USA, salida esta semana, $7,500, pago al llegar. WhatsApp +52 55 5555 0101"
 NEWS = "Noticias: detienen a un coyote en Reynosa; las autoridades advierten a los migrantes."
@@ -22,10 +23,16 @@ def add_item(conn: sqlite3.Connection, key: str, *, name: str, text: str, score:
              followers: int | None = None, members: int | None = None, created_at: str | None = None,
              observed_at: str = "2021-04-10T12:00:00Z", lexicon: str = "smuggling-es@1") -> int:
     """Insert an item with one capture, hits for each term found in its text, and a score row."""
-    url = f"https://www.facebook.com/{key}" if platform == "facebook" else f"https://example.org/{key}"
+    if platform == "facebook":
+        # Identity exactly as the scan would store it.
+        ref = identify(f"https://www.facebook.com/{'groups/' if kind == 'group' else ''}{key}")
+        assert ref.kind == kind
+        key, url = ref.key, ref.url
+    else:
+        url = f"https://example.org/{key}"
     item_id = conn.execute(
         "INSERT INTO item(platform, kind, key, url, name, first_seen, last_seen, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (platform, kind, key.lower(), url, name, observed_at, observed_at, observed_at),
+        (platform, kind, key, url, name, observed_at, observed_at, observed_at),
     ).lastrowid
     capture_id = conn.execute(
         "INSERT INTO capture(item_id, observed_at, status, name, text, url, followers, members, created_at)"
