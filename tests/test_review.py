@@ -9,14 +9,13 @@ import sqlite3
 import termios
 
 import pytest
-from rich.console import Console
 from review_data import populate
+from rich.console import Console
 
 from toolkit.case import open_case
 from toolkit.cli.keys import StreamKeys, TtyKeys
 from toolkit.cli.review_screen import highlighted, run_screen
 from toolkit.cohort.session import ReviewSession
-
 
 URLS = {"cruceseguro": "https://www.facebook.com/CruceSeguro", "viajesnorte": "facebook.com/groups/ViajesNorte",
         "noticias": "https://m.facebook.com/NoticiasFrontera/", "recetas": "https://www.facebook.com/RecetasPollo?ref=share"}
@@ -165,7 +164,7 @@ def test_tty_keys_read_raw_keys_from_a_real_terminal():
             assert not termios.tcgetattr(slave)[3] & termios.ICANON  # cbreak: no line buffering
             os.write(master, "v\r\x1b[D\x1b[Cñ".encode())
             assert [keys.key(), keys.key(), keys.key(), keys.key()] == ["v", "left", "right", "ñ"]
-            os.write(master, "pago al llegar\n".encode())
+            os.write(master, b"pago al llegar\n")
             assert keys.line() == "pago al llegar"
             os.write(master, b"q")
             assert keys.key() == "q"
