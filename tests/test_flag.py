@@ -148,3 +148,25 @@ def test_items_filters_by_verdict_and_notice(invoke, case, ids):
     table = invoke("items", case, "--verdict", "violating", "--noticed")
     assert table.exit_code == 0, table.output
     assert "Cruce" in table.stdout and "Viajes" not in table.stdout
+
+
+def test_example_case_cohort(invoke, tmp_path):
+    """The shipped example: verdicts keyed by URL and the cohort handed over on 2021-04-16."""
+    import shutil
+
+    from conftest import ROOT
+
+    example = tmp_path / "example"
+    shutil.copytree(ROOT / "cases" / "example", example, ignore=shutil.ignore_patterns("case.db*", "evidence", "reports"))
+    assert invoke("scan", example, example / "exports").exit_code == 0
+    for _ in range(2):  # run.sh is safe to run again
+        imported = invoke("review", example, "--import", example / "reviews.csv", "--reviewer", "example-reviewer")
+        assert imported.exit_code == 0, imported.output
+        flagged = invoke("flag", example, "--from", example / "notices.csv", "--by", "example-reviewer")
+        assert flagged.exit_code == 0, flagged.output
+    assert "0 verdicts applied as example-reviewer, 8 already applied" in imported.output
+    assert "0 notices recorded, 5 already recorded" in flagged.output
+    cohort = json.loads(invoke("items", example, "--verdict", "violating", "--format", "json").stdout)
+    assert len(cohort) == 5
+    assert {(r["noticed_at"], r["channel"]) for r in cohort} == {("2021-04-16T00:00:00Z", "platform_request")}
+    assert json.loads(invoke("items", example, "--verdict", "violating", "--not-noticed", "--format", "json").stdout) == []
