@@ -5,10 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import os
+import select
 import sqlite3
+import subprocess
+import sys
 import termios
+import time
 
 import pytest
+from conftest import ROOT
 from review_data import populate
 from rich.console import Console
 
@@ -291,3 +296,42 @@ def test_conflicts_with_one_reviewer(invoke, case, ids):
     result = invoke("review", case, "--conflicts")
     assert result.exit_code == 0, result.output
     assert "Only 1 reviewer(s) in this case: nothing to compare" in result.output
+
+
+def test_the_command_in_a_real_terminal(case, ids):
+    """`toolkit review` on a pseudo-terminal: raw keys, screens redrawn, verdicts saved, terminal restored."""
+    master, slave = os.openpty()
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit", "review", str(case), "--reviewer", "tty"],
+                            stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"})
+    seen = b""
+
+    def wait_for(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 20
+        while text not in seen:
+            assert time.monotonic() < deadline, seen.decode(errors="replace")[-2000:]
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                seen += os.read(master, 65536)
+
+    after = None
+    try:
+        wait_for(b"Candidate 1 of 5")
+        os.write(master, b"v")  # one key, no Enter: raw mode
+        wait_for(b"Candidate 2 of 5")
+        os.write(master, b"\x1b[D")  # left arrow: back
+        wait_for(b"back")
+        os.write(master, b"q")
+        wait_for(b"Run the same command to continue")
+        assert proc.wait(timeout=20) == 0
+        after = termios.tcgetattr(slave)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+    assert after is not None and after[3] == before[3]  # echo and line mode are back
+    assert b"\x1b[2J" in seen or b"\x1b[H" in seen  # the screen is cleared between candidates
+    assert reviews(case) == [(ids["cruceseguro"], "violating", "smuggling_offer", "tty", None, "screen")]
