@@ -14,6 +14,8 @@ import time
 
 import pytest
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from review_data import populate
 from rich.console import Console
 
@@ -21,6 +23,7 @@ from toolkit.case import open_case
 from toolkit.cli.keys import StreamKeys, TtyKeys
 from toolkit.cli.review_screen import highlighted, run_screen
 from toolkit.cohort.session import ReviewSession
+from toolkit.cohort.sheet import import_sheet
 
 URLS = {"cruceseguro": "https://www.facebook.com/CruceSeguro", "viajesnorte": "facebook.com/groups/ViajesNorte",
         "noticias": "https://m.facebook.com/NoticiasFrontera/", "recetas": "https://www.facebook.com/RecetasPollo?ref=share"}
@@ -335,3 +338,31 @@ def test_the_command_in_a_real_terminal(case, ids):
     assert after is not None and after[3] == before[3]  # echo and line mode are back
     assert b"\x1b[2J" in seen or b"\x1b[H" in seen  # the screen is cleared between candidates
     assert reviews(case) == [(ids["cruceseguro"], "violating", "smuggling_offer", "tty", None, "screen")]
+
+
+NOTE_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(notes=st.lists(NOTE_TEXT, min_size=1, max_size=4), delimiter=st.sampled_from([",", ";", "\t"]),
+       newline=st.sampled_from(["\n", "\r\n"]), bom=st.booleans(), verdict=st.sampled_from(["violating", "Not violating", "UNSURE"]))
+def test_any_note_survives_any_spreadsheet_dialect(case, tmp_path, notes, delimiter, newline, bom, verdict):
+    """Whatever a note holds (quotes, separators, line breaks, emoji), a saved sheet gives it back."""
+    with open_case(case) as opened:
+        conn = opened.db
+        if conn.execute("SELECT count(*) FROM item").fetchone()[0] == 0:
+            populate(case)
+        reviewer = f"r{conn.execute('SELECT count(*) FROM review').fetchone()[0]}-{len(notes)}-{id(notes)}"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(["item_id", "verdict", "note"])
+    for item_id, note in enumerate(notes, start=1):
+        writer.writerow([item_id, verdict, note])
+    sheet = tmp_path / "dialect.csv"
+    sheet.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8"))
+    with open_case(case) as opened:
+        result = import_sheet(opened.db, sheet, reviewer, "2021-04-12T00:00:00Z")
+    assert result.problems == []
+    assert result.applied == len(notes)
+    expected = [(i, "_".join(verdict.lower().split()), note.strip() or None) for i, note in enumerate(notes, start=1)]
+    assert [(r[0], r[1], r[4]) for r in reviews(case, reviewer)] == expected
