@@ -23,6 +23,7 @@ from toolkit.models import Category, Verdict
 
 MAX_TEXT = 1500  # characters of text shown; the rest is counted, not drawn
 HIT_STYLE = "bold black on yellow"
+LINE = 200  # characters per explanation line
 CATEGORIES = list(Category)
 
 KEYS_LINE = "v violating  n not violating  u unsure  s/→ skip  b/← back  1-7 category  c note  q quit  ? help"
@@ -101,17 +102,18 @@ def run_screen(session: ReviewSession, keys: KeySource, console: Console,
             on_render()
         try:
             key = keys.key()
+            if key in QUIT_KEYS:
+                return False
+            action = KEYMAP.get(key.lower() if len(key) == 1 else key)
+            if action is None:
+                message = f"unknown key {key!r}: press ? for help"
+                continue
+            if action is _note:
+                console.print(Text("note: ", style="bold"), end="")
+            message = action(session, keys)
         except KeyboardInterrupt:
+            # Ctrl-C is a quit: every verdict given so far is already committed.
             return False
-        if key in QUIT_KEYS:
-            return False
-        action = KEYMAP.get(key.lower() if len(key) == 1 else key)
-        if action is None:
-            message = f"unknown key {key!r}: press ? for help"
-            continue
-        if action is _note:
-            console.print(Text("note: ", style="bold"), end="")
-        message = action(session, keys)
     return True
 
 
@@ -219,7 +221,7 @@ def explain(explanation: Any, limit: int = 8) -> list[str]:
         lines = [str(explanation)]
     if len(lines) > limit:
         lines = [*lines[:limit], f"… {len(lines) - limit} more"]
-    return lines
+    return [line if len(line) <= LINE else line[: LINE - 1] + "…" for line in lines]
 
 
 def _flat(value: Any) -> str:
