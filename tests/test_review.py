@@ -366,3 +366,46 @@ def test_any_note_survives_any_spreadsheet_dialect(case, tmp_path, notes, delimi
     assert result.applied == len(notes)
     expected = [(i, "_".join(verdict.lower().split()), note.strip() or None) for i, note in enumerate(notes, start=1)]
     assert [(r[0], r[1], r[4]) for r in reviews(case, reviewer)] == expected
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), probe=st.integers(1, 12), min_score=st.sampled_from([None, 2.0, 5.0]),
+       platform=st.sampled_from([None, "facebook"]), unreviewed=st.booleans())
+def test_the_head_of_a_large_list_is_exactly_its_start(tmp_path_factory, seed, probe, min_score, platform, unreviewed):
+    """leading_candidates (the fast first screen) is always a prefix of the full candidate order,
+    even with rescored items whose old scores were higher, ties, filters and reviews."""
+    import random
+
+    from toolkit.case import init_case
+    from toolkit.store.reviews import CandidateFilter, candidate_ids, leading_candidates
+
+    rng = random.Random(seed)
+    root = tmp_path_factory.mktemp("head")
+    with init_case(root / "c") as opened:
+        db = opened.db
+        for n in range(1, 31):
+            db.execute("INSERT INTO item(id, platform, kind, key, added_at) VALUES (?, ?, 'page', ?, 'x')",
+                       (n, rng.choice(["facebook", "tiktok"]), f"k{n}"))
+            for _ in range(rng.randint(0, 3)):  # 0 rows: an unscored item
+                db.execute("INSERT INTO score(item_id, lexicons, score, scored_at) VALUES (?, '[]', ?, 'x')",
+                           (n, rng.choice([1.0, 3.0, 5.0, 7.0, 9.0])))
+            if rng.random() < 0.3:
+                db.execute("INSERT INTO review(item_id, verdict, reviewer, reviewed_at) VALUES (?, 'violating', 'ana', 'x')", (n,))
+        where = CandidateFilter(min_score=min_score, platform=platform, unreviewed_by="ana" if unreviewed else None)
+        full = candidate_ids(db, where)
+        head = leading_candidates(db, where, probe=probe)
+        assert head == full[: len(head)]
+
+
+def test_fast_start_walks_the_whole_list(case, ids):
+    from toolkit.cli.cmd_review import start_session
+    from toolkit.store.reviews import CandidateFilter
+
+    with open_case(case) as opened:
+        session = start_session(opened.db, CandidateFilter(unreviewed_by="ana"), "ana", fast_start=0)
+        assert session is not None and session.total is None
+        screen = io.StringIO()
+        assert run_screen(session, StreamKeys(io.StringIO("vnusv")), Console(file=screen, width=100)) is True
+    out = screen.getvalue()
+    assert "Candidate 1 of …" in out and "Candidate 2 of 5" in out and "Candidate 5 of 5" in out
+    assert [r[0] for r in reviews(case)] == [ids[k] for k in ("cruceseguro", "viajesnorte", "tiktok", "recetas")]

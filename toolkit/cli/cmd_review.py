@@ -24,9 +24,11 @@ from toolkit.cohort.session import ReviewSession
 from toolkit.cohort.sheet import SHEET_COLUMNS, export_rows, import_sheet
 from toolkit.errors import UsageError
 from toolkit.models import Category, Kind
-from toolkit.store.reviews import CandidateFilter, candidate_ids, reviewer_verdicts
+from toolkit.store.lookup import item_count
+from toolkit.store.reviews import CandidateFilter, candidate_ids, leading_candidates, reviewer_verdicts
 
 ORDER = 40
+FAST_START = 20_000  # items; below this the whole candidate list is read before the first screen
 
 ReviewerOpt = Annotated[Optional[str], typer.Option("--reviewer", help="Who is reviewing (default: your OS user name).")]  # noqa: UP045
 
@@ -86,21 +88,34 @@ def register(app: typer.Typer) -> None:
 
 
 def _screen(db, where: CandidateFilter, reviewer: str, unreviewed: bool) -> None:
-    ids = candidate_ids(db, where)
-    if not ids:
+    session = start_session(db, where, reviewer)
+    if session is None:
         err.print("No candidates to review" + (f" that {escape(reviewer)} has not answered yet (--all to see them again)" if unreviewed else ""))
         return
-    session = ReviewSession(db, ids, reviewer, utcnow)
     screen = Console(stderr=True, highlight=False)
     with open_keys() as keys:
         finished = run_screen(session, keys, screen)
     answered = sum(session.given.values())
     tally = ", ".join(f"{n} {v}" for v, n in sorted(session.given.items()))
     if finished:
-        err.print(f"Done: {answered} verdicts given" + (f" ({tally})" if tally else "") + f"; end of the {len(ids):,} candidates")
+        err.print(f"Done: {answered} verdicts given" + (f" ({tally})" if tally else "") + f"; end of the {len(session.ids):,} candidates")
     else:
-        err.print(f"Stopped at candidate {session.position + 1} of {len(ids):,}: {answered} verdicts given"
+        err.print(f"Stopped at candidate {session.position + 1} of {len(session.ids):,}: {answered} verdicts given"
                   + (f" ({tally})" if tally else "") + ", all saved. Run the same command to continue.")
+
+
+def start_session(db, where: CandidateFilter, reviewer: str, fast_start: int = FAST_START) -> ReviewSession | None:
+    """A session over the candidates, or None when there are none.
+
+    Cases with more than `fast_start` items start from the head of the list, so the first screen
+    does not wait for every item's latest score to be read and sorted.
+    """
+    if item_count(db) > fast_start:
+        head = leading_candidates(db, where)
+        if head:
+            return ReviewSession(db, head, reviewer, utcnow, rest=lambda: candidate_ids(db, where))
+    ids = candidate_ids(db, where)
+    return ReviewSession(db, ids, reviewer, utcnow) if ids else None
 
 
 def _import(db, path: Path, reviewer: str) -> None:

@@ -100,6 +100,9 @@ def run_screen(session: ReviewSession, keys: KeySource, console: Console,
         console.print(render(session, message))
         if on_render is not None:
             on_render()
+        # A large case shows its first screen from the head of the list; the rest is read while
+        # the researcher reads that screen (keys typed meanwhile wait in the terminal's buffer).
+        session.load_rest()
         try:
             key = keys.key()
             if key in QUIT_KEYS:
@@ -122,7 +125,7 @@ def render(session: ReviewSession, message: str = "") -> Group:
     d = session.detail()
     given = ", ".join(f"{n} {v.replace('_', ' ')}" for v, n in sorted(session.given.items()))
     header = Text.assemble(
-        (f"Candidate {session.position + 1} of {len(session.ids)}", "bold"),
+        (f"Candidate {session.position + 1} of " + (f"{session.total:,}" if session.total is not None else "…"), "bold"),
         f" · reviewer {session.reviewer}",
         f" · this session: {given}" if given else "",
     )

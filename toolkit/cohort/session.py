@@ -23,9 +23,13 @@ CACHE = 64  # details kept for going back and forth without re-querying
 class ReviewSession:
     """Candidates in order, a cursor, the pending category/note for the current one, and tallies."""
 
-    def __init__(self, conn: sqlite3.Connection, ids: list[int], reviewer: str, clock: Callable[[], str]):
+    def __init__(self, conn: sqlite3.Connection, ids: list[int], reviewer: str, clock: Callable[[], str],
+                 rest: Callable[[], list[int]] | None = None):
+        """`ids` are the candidates in order; with `rest`, only their head, and `rest()` gives the
+        whole list (read once, when `load_rest` is called or the head runs out)."""
         self.conn = conn
         self.ids = ids
+        self._rest = rest
         self.reviewer = reviewer
         self.clock = clock
         self.position = 0
@@ -36,7 +40,22 @@ class ReviewSession:
         self._details: dict[int, dict[str, Any]] = {}
 
     @property
+    def total(self) -> int | None:
+        """How many candidates there are; None while only the head of the list is known."""
+        return None if self._rest is not None else len(self.ids)
+
+    def load_rest(self) -> None:
+        """Read the whole candidate list (once), keeping the candidates already walked in place."""
+        if self._rest is None:
+            return
+        full, self._rest = self._rest(), None
+        known = set(self.ids)
+        self.ids = self.ids + [item_id for item_id in full if item_id not in known]
+
+    @property
     def done(self) -> bool:
+        if self.position >= len(self.ids):
+            self.load_rest()
         return self.position >= len(self.ids)
 
     @property

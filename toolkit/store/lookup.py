@@ -19,3 +19,8 @@ def item_by_identity(conn: sqlite3.Connection, platform: str, kind: str, key: st
 def items_by_url(conn: sqlite3.Connection, url: str) -> list[int]:
     """Ids of items whose canonical URL is exactly `url` (several kinds can share one URL)."""
     return [row[0] for row in conn.execute("SELECT id FROM item WHERE url = ? ORDER BY id", (url,))]
+
+
+def item_count(conn: sqlite3.Connection) -> int:
+    """How many items the case holds (from the largest id: instant, and exact as items are never deleted)."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM item").fetchone()[0]

@@ -48,6 +48,25 @@ def candidate_ids(conn: sqlite3.Connection, where: CandidateFilter) -> list[int]
     return [row[0] for row in conn.execute(sql, params)]
 
 
+def leading_candidates(conn: sqlite3.Connection, where: CandidateFilter, probe: int = 64) -> list[int]:
+    """The first few candidates in review order, found without reading every item's latest score.
+
+    Reads the `probe` highest score rows, keeps those that are their item's latest score and pass
+    the filters: they are exactly the head of `candidate_ids(conn, where)` (any candidate ranked
+    above a kept one has a higher score row, so it was read too). May be empty, never wrong.
+    """
+    raw = conn.execute(
+        "SELECT id, item_id FROM score" + (" WHERE score >= ?" if where.min_score is not None else "")
+        + " ORDER BY score DESC, item_id, id DESC LIMIT ?",
+        ([where.min_score] if where.min_score is not None else []) + [probe],
+    ).fetchall()
+    if not raw:
+        return []
+    row_ids = {row[0] for row in raw}
+    sql, params = _candidate_sql(where, "SELECT i.id, s.id AS score_id FROM item i", only=sorted({row[1] for row in raw}))
+    return [item_id for item_id, score_id in conn.execute(sql, params) if score_id in row_ids]
+
+
 def sheet_rows(conn: sqlite3.Connection, where: CandidateFilter) -> list[dict[str, Any]]:
     """The candidates as spreadsheet rows, in review order: id, URL, name, text, score, categories.
 
@@ -63,9 +82,17 @@ FROM item i"""
     return [dict(row) for row in conn.execute(sql, params)]
 
 
-def _candidate_sql(where: CandidateFilter, select: str, with_capture: bool = False) -> tuple[str, list[Any]]:
+def _candidate_sql(where: CandidateFilter, select: str, with_capture: bool = False,
+                   only: list[int] | None = None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
+    latest = LATEST_SCORE
+    if only is not None:
+        marks = ",".join("?" * len(only))
+        latest = latest.replace("FROM score GROUP BY", f"FROM score WHERE item_id IN ({marks}) GROUP BY")
+        params.extend(only)
+        clauses.append(f"i.id IN ({marks})")
+        params.extend(only)
     if where.min_score is not None:
         clauses.append("coalesce(s.score, 0) >= ?")
         params.append(where.min_score)
@@ -81,7 +108,7 @@ def _candidate_sql(where: CandidateFilter, select: str, with_capture: bool = Fal
     if where.unreviewed_by is not None:
         clauses.append("i.id NOT IN (SELECT item_id FROM review WHERE reviewer = ?)")
         params.append(where.unreviewed_by)
-    sql = LATEST_SCORE + select + SCORE_JOIN + (REVIEW_JOIN if where.category else "") + (CAPTURE_JOIN if with_capture else "")
+    sql = latest + select + SCORE_JOIN + (REVIEW_JOIN if where.category else "") + (CAPTURE_JOIN if with_capture else "")
     sql += (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY s.score IS NULL, s.score DESC, i.id"
     return sql, params
 
