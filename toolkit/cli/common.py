@@ -132,7 +132,11 @@ def write_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: s
         table.add_column(column, max_width=(widths or {}).get(column), overflow="fold")
     for row in rows:
         table.add_row(*[_cell(row.get(c)) for c in columns])
-    Console(highlight=False, width=max(120, Console().width)).print(table)
+    # A terminal gets its own width; a pipe or file gets room for URLs instead of 80 columns.
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)
+    console.print(table)
 
 
 def _cell(value: Any):
