@@ -89,6 +89,6 @@ class UrlList(Importer):
         fields = {k: v for k in ("note",) if (v := (raw.get(k) or "").strip())}
         # A URL in a list is something to track, not an observation of its state: nothing says
         # it is live or gone, so the capture carries no status until a recheck looks at it.
-        parent = parent_of(url, platform) if ref.kind in {Kind.POST, Kind.VIDEO, Kind.MESSAGE} else None
+        parent = parent_of(url, platform)
         return [Capture(item=ref, status=None, parent=parent, name=(raw.get("name") or "").strip() or None,
                         url=url, fields=fields, raw=raw)]
