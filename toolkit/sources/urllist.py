@@ -20,7 +20,13 @@ from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
-URL_LINE = re.compile(r"^\s*(?:https?://)?[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/\S*)?\s*$", re.I)
+# A host is a domain name, an IPv4 address, localhost or a bracketed IPv6 address: local mirrors
+# and test servers are tracked with a `platform` column.
+URL_LINE = re.compile(
+    r"^\s*(?:https?://)?(?:[\w.-]+\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:.]+\])"
+    r"(?::\d+)?(?:[/?#]\S*)?\s*$",
+    re.I,
+)
 KINDS = {k.value for k in Kind}
 
 

@@ -43,8 +43,8 @@ class Zeeschuimer(Importer):
         if looks_binary(head):
             return False
         text = head_text(head).lstrip()
-        return (text.startswith("{") and '"source_platform"' in text and '"data"' in text
-                and any(key in text for key in ENVELOPE_KEYS))
+        # The envelope's keys come before `data`, so even a first line cut short is recognised.
+        return text.startswith("{") and '"source_platform"' in text and any(key in text for key in ENVELOPE_KEYS)
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         latest: int | float | None = None
