@@ -39,6 +39,16 @@ def dig(obj: Any, *path: str | int) -> Any:
     return obj
 
 
+def listed(value: Any) -> list[Any]:
+    """`value` when it is a list, else an empty list (platforms send null, {} or "" for "none")."""
+    return value if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is an object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def count(value: Any) -> int | None:
     """A count as int (numbers or digit strings, as TikTok's statsV2 sends them), else None."""
     if isinstance(value, bool):
@@ -84,17 +94,15 @@ def map_tiktok(data: dict[str, Any], observed: str | None) -> list[Capture]:
         handle, nickname, author = text(author), text(data.get("nickname")), {}
     if handle and not tiktok.HANDLE.match(handle):
         handle = None
-    stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
-    stats_v2 = data.get("statsV2") if isinstance(data.get("statsV2"), dict) else {}
+    stats, stats_v2 = mapping(data.get("stats")), mapping(data.get("statsV2"))
 
     def stat(name: str) -> int | None:
         value = count(stats.get(name))
         return value if value is not None else count(stats_v2.get(name))
 
-    stickers = unique([t for s in data.get("stickersOnItem") or [] if isinstance(s, dict)
-                       for t in (s.get("stickerText") or [])])
-    hashtags = unique([dig(t, "hashtagName") for t in data.get("textExtra") or []]
-                      + [dig(c, "title") for c in data.get("challenges") or []])
+    stickers = unique([t for s in listed(data.get("stickersOnItem")) for t in listed(dig(s, "stickerText"))])
+    hashtags = unique([dig(t, "hashtagName") for t in listed(data.get("textExtra"))]
+                      + [dig(c, "title") for c in listed(data.get("challenges"))])
     desc = text(data.get("desc"))
     # What a viewer reads: the description, then the text overlaid on the video.
     body = "\n".join(unique([desc or "", *stickers])) or None
@@ -116,13 +124,13 @@ def map_tiktok(data: dict[str, Any], observed: str | None) -> list[Capture]:
         "duet_from": text(dig(data, "duetInfo", "duetFromId")) if dig(data, "duetInfo", "duetFromId") != "0" else None,
         "is_ad": data.get("isAd") if isinstance(data.get("isAd"), bool) and data.get("isAd") else None,
         "location_created": text(data.get("locationCreated")),
-        "warnings": unique([dig(w, "text") for w in data.get("warnInfo") or []]),
-        "labels": unique(data.get("diversificationLabels") or []),
-        "effects": unique([dig(e, "name") for e in data.get("effectStickers") or []]),
+        "warnings": unique([dig(w, "text") for w in listed(data.get("warnInfo"))]),
+        "labels": unique(listed(data.get("diversificationLabels"))),
+        "effects": unique([dig(e, "name") for e in listed(data.get("effectStickers"))]),
     })
     captures = []
     if profile is not None:
-        author_stats = data.get("authorStats") if isinstance(data.get("authorStats"), dict) else {}
+        author_stats = mapping(data.get("authorStats"))
         captures.append(Capture(
             item=profile, status=Status.AVAILABLE, observed_at=observed, name=nickname,
             text=text(author.get("signature")), url=profile.url,
@@ -154,8 +162,7 @@ POLARIS_TYPES = {"XIGPolarisPhotoMedia": "photo", "XIGPolarisImageMedia": "photo
 
 def _ig_author(data: dict[str, Any]) -> dict[str, Any]:
     """`owner` and `user` merged (`user` wins); two different usernames mean a record we cannot place."""
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
-    owner = data.get("owner") if isinstance(data.get("owner"), dict) else {}
+    user, owner = mapping(data.get("user")), mapping(data.get("owner"))
     if user.get("username") and owner.get("username") and user["username"] != owner["username"]:
         raise ShapeError("owner-mismatch", "Instagram post whose `user` and `owner` are different accounts")
     return {**owner, **{k: v for k, v in user.items() if v is not None}}
@@ -179,7 +186,7 @@ def map_instagram(data: dict[str, Any], observed: str | None) -> list[Capture]:
         likes = count(dig(data, "edge_media_preview_like", "count") or dig(data, "edge_liked_by", "count"))
         comments = count(dig(data, "edge_media_preview_comment", "count") or dig(data, "edge_media_to_comment", "count"))
         media_type = GRAPH_TYPES.get(typename)
-        usertags = [dig(e, "node", "user", "username") for e in dig(data, "edge_media_to_tagged_user", "edges") or []]
+        usertags = [dig(e, "node", "user", "username") for e in listed(dig(data, "edge_media_to_tagged_user", "edges"))]
     else:
         caption = text(dig(data, "caption", "text"))
         created = data.get("taken_at")
@@ -187,8 +194,8 @@ def map_instagram(data: dict[str, Any], observed: str | None) -> list[Capture]:
         comments = count(data.get("comment_count"))
         if comments is None and isinstance(data.get("comments"), list) and "polaris" not in typename.lower():
             comments = len(data["comments"])
-        media_type = POLARIS_TYPES.get(typename) or MEDIA_TYPES.get(data.get("media_type"))
-        usertags = [dig(t, "user", "username") for t in dig(data, "usertags", "in") or []]
+        media_type = POLARIS_TYPES.get(typename) or MEDIA_TYPES.get(count(data.get("media_type")) or 0)
+        usertags = [dig(t, "user", "username") for t in listed(dig(data, "usertags", "in"))]
     if data.get("like_and_view_counts_disabled"):
         likes = None  # Instagram sends a made-up small number when likes are hidden
     plays = next((count(data.get(k)) for k in ("view_count", "play_count", "video_view_count", "ig_play_count")
@@ -240,12 +247,12 @@ def map_facebook(data: dict[str, Any], observed: str | None) -> list[Capture]:
     """A Facebook post (a GraphQL `Story` with `comet_sections`), with its page or group as parent."""
     if data.get("__typename") != "Story" or not isinstance(data.get("comet_sections"), dict):
         raise ShapeError("not-a-story", "Facebook object that is not a `Story` with `comet_sections`")
-    story = dig(data, "comet_sections", "content", "story") or {}
-    metadata = dig(data, "comet_sections", "context_layout", "story", "comet_sections", "metadata") or []
-    timing = next((m.get("story") for m in metadata
-                   if isinstance(m, dict) and m.get("__typename") == TIMESTAMP_STRATEGY), None) or {}
+    story = mapping(dig(data, "comet_sections", "content", "story"))
+    metadata = listed(dig(data, "comet_sections", "context_layout", "story", "comet_sections", "metadata"))
+    timing = mapping(next((m.get("story") for m in metadata
+                           if isinstance(m, dict) and m.get("__typename") == TIMESTAMP_STRATEGY), None))
     www_url = text(story.get("wwwURL")) or text(timing.get("url")) or text(data.get("url"))
-    actor = dig(story, "actors", 0) or {}
+    actor = mapping(dig(story, "actors", 0))
     platform = facebook.Facebook()
 
     # In a group the actor is a member: the group is the post's parent, the actor its author.
@@ -270,7 +277,7 @@ def map_facebook(data: dict[str, Any], observed: str | None) -> list[Capture]:
         if from_url is None or from_url.kind not in {Kind.POST, Kind.VIDEO}:
             raise ShapeError("no-post-id", "Facebook story without a `post_id` or a post URL")
         post = from_url
-    attachments = [a for a in story.get("attachments") or [] if isinstance(a, dict)]
+    attachments = [a for a in listed(story.get("attachments")) if isinstance(a, dict)]
     captures = []
     if parent is not None:
         captures.append(Capture(item=parent, status=Status.AVAILABLE, observed_at=observed, name=parent_name,
