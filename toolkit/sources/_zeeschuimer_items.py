@@ -51,6 +51,8 @@ def mapping(value: Any) -> dict[str, Any]:
 
 def count(value: Any) -> int | None:
     """A count as int (numbers or digit strings, as TikTok's statsV2 sends them), else None."""
+    if type(value) is int:  # the common case first: this runs for every count of every record
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -81,6 +83,11 @@ def present(fields: dict[str, Any]) -> dict[str, Any]:
 
 # --- TikTok -------------------------------------------------------------------------------------
 
+TIKTOK_COUNTS = (("play_count", "playCount"), ("comment_count", "commentCount"), ("share_count", "shareCount"),
+                 ("collect_count", "collectCount"))
+PROFILE_COUNTS = (("following_count", "followingCount"), ("heart_count", "heartCount"), ("video_count", "videoCount"))
+
+
 def map_tiktok(data: dict[str, Any], observed: str | None) -> list[Capture]:
     """A TikTok video, with its author's profile as parent."""
     video_id = data.get("id")
@@ -108,41 +115,55 @@ def map_tiktok(data: dict[str, Any], observed: str | None) -> list[Capture]:
     body = "\n".join(unique([desc or "", *stickers])) or None
     profile = tiktok.profile_ref(handle) if handle else None
     video = tiktok.video_ref(video_id, handle)
-    fields = present({
-        "desc": desc,
-        "stickers": stickers,
-        "hashtags": hashtags,
-        "play_count": stat("playCount"),
-        "comment_count": stat("commentCount"),
-        "share_count": stat("shareCount"),
-        "collect_count": stat("collectCount"),
-        "author": handle,
-        "author_nickname": nickname,
-        "music": dig(data, "music", "title"),
-        "music_author": dig(data, "music", "authorName"),
-        "duration": count(dig(data, "video", "duration")),
-        "duet_from": text(dig(data, "duetInfo", "duetFromId")) if dig(data, "duetInfo", "duetFromId") != "0" else None,
-        "is_ad": data.get("isAd") if isinstance(data.get("isAd"), bool) and data.get("isAd") else None,
-        "location_created": text(data.get("locationCreated")),
-        "warnings": unique([dig(w, "text") for w in listed(data.get("warnInfo"))]),
-        "labels": unique(listed(data.get("diversificationLabels"))),
-        "effects": unique([dig(e, "name") for e in listed(data.get("effectStickers"))]),
-    })
+
+    # Built field by field: this runs once per line of exports with millions of lines.
+    fields: dict[str, Any] = {}
+    if desc:
+        fields["desc"] = desc
+    if stickers:
+        fields["stickers"] = stickers
+    if hashtags:
+        fields["hashtags"] = hashtags
+    for field, key in TIKTOK_COUNTS:
+        if (value := stat(key)) is not None:
+            fields[field] = value
+    if handle:
+        fields["author"] = handle
+    if nickname:
+        fields["author_nickname"] = nickname
+    music = mapping(data.get("music"))
+    if value := text(music.get("title")):
+        fields["music"] = value
+    if value := text(music.get("authorName")):
+        fields["music_author"] = value
+    if (value := count(dig(data, "video", "duration"))) is not None:
+        fields["duration"] = value
+    if (value := text(dig(data, "duetInfo", "duetFromId"))) and value != "0":
+        fields["duet_from"] = value
+    if data.get("isAd") is True:
+        fields["is_ad"] = True
+    if value := text(data.get("locationCreated")):
+        fields["location_created"] = value
+    for field, key, inner in (("warnings", "warnInfo", "text"), ("effects", "effectStickers", "name"),
+                              ("labels", "diversificationLabels", None)):
+        if key in data and (values := unique([dig(v, inner) if inner else v for v in listed(data[key])])):
+            fields[field] = values
+
     captures = []
     if profile is not None:
         author_stats = mapping(data.get("authorStats"))
+        profile_fields = present({
+            "user_id": text(author.get("id")), "sec_uid": text(author.get("secUid")),
+            "verified": author.get("verified") if isinstance(author.get("verified"), bool) else None,
+            "private": author.get("privateAccount") if isinstance(author.get("privateAccount"), bool) else None,
+        })
+        for field, key in PROFILE_COUNTS:
+            if (value := count(author_stats.get(key))) is not None:
+                profile_fields[field] = value
         captures.append(Capture(
             item=profile, status=Status.AVAILABLE, observed_at=observed, name=nickname,
             text=text(author.get("signature")), url=profile.url,
-            followers=count(author_stats.get("followerCount")),
-            fields=present({
-                "user_id": text(author.get("id")), "sec_uid": text(author.get("secUid")),
-                "verified": author.get("verified") if isinstance(author.get("verified"), bool) else None,
-                "private": author.get("privateAccount") if isinstance(author.get("privateAccount"), bool) else None,
-                "following_count": count(author_stats.get("followingCount")),
-                "heart_count": count(author_stats.get("heartCount")),
-                "video_count": count(author_stats.get("videoCount")),
-            }),
+            followers=count(author_stats.get("followerCount")), fields=profile_fields,
         ))
     captures.append(Capture(
         item=video, status=Status.AVAILABLE, parent=profile, observed_at=observed, text=body, url=video.url,

@@ -47,14 +47,17 @@ class Zeeschuimer(Importer):
         return text.startswith("{") and '"source_platform"' in text and any(key in text for key in ENVELOPE_KEYS)
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        # The file was saved no earlier than its latest item was seen: that is its collected_at.
         latest: int | float | None = None
         for line, record in self._records(ctx):
             stamp = record.get("timestamp_collected") if isinstance(record, dict) else None
             if isinstance(stamp, int | float) and not isinstance(stamp, bool) and (latest is None or stamp > latest):
+                if latest is None:
+                    ctx.collected_at = from_unix(stamp)
                 latest = stamp
-                # The file was saved no earlier than its latest item was seen.
-                ctx.collected_at = from_unix(stamp)
             yield line, record
+        if latest is not None:
+            ctx.collected_at = from_unix(latest)
 
     def _records(self, ctx: ReadContext) -> Iterator[tuple[int, Any]]:
         pending: list[bytes] | None = None  # lines of a record pretty-printed over several lines
