@@ -161,6 +161,14 @@ def test_folder_and_glob_scans(case, invoke, tmp_path, url_txt):
     assert len(rows(case, "SELECT * FROM item WHERE key LIKE 'canal_ejemplo_%'")) == 3
     assert not rows(case, "SELECT * FROM item WHERE key = 'no_por_glob'")
 
+    # A glob naming folders walks them.
+    for day in ("2021-04-02", "2021-04-09"):
+        (tmp_path / "waves" / day).mkdir(parents=True)
+        (tmp_path / "waves" / day / "urls.txt").write_text(f"https://t.me/ola_{day.replace('-', '_')}\n")
+    result = invoke("scan", case, str(tmp_path / "waves" / "2021-*"))
+    assert result.exit_code == 0, result.output
+    assert "Scanned 2 files: 2 imported" in result.output
+
 
 def test_items_filters_and_formats(case, invoke, url_txt, tmp_path):
     evil = tmp_path / "evil.csv"

@@ -45,7 +45,9 @@ def test_detected_by_content():
 
 
 def test_mixed_export(case, invoke):
+    before = MIXED.read_bytes()
     result = invoke("scan", case, MIXED)
+    assert MIXED.read_bytes() == before  # inputs are never modified
     assert result.exit_code == 0, result.output
     assert "zeeschuimer, 9 records read, 7 mapped, 12 new items, 0 seen before, 14 captures, 4 failed" in result.output
     assert "1 x instagram-ad: an ad shown in the feed, not a post (line 6)" in result.output
