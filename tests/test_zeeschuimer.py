@@ -276,3 +276,12 @@ def test_a_mapper_crash_is_one_counted_failure(monkeypatch):
     with pytest.raises(MapError) as err:
         get("zeeschuimer").map({"source_platform": "tiktok.com", "data": {}})
     assert (err.value.cause, err.value.detail) == ("unexpected-tiktok.com-shape", "KeyError: 'missing'")
+
+
+def test_bom_crlf_and_blank_lines(case, invoke, tmp_path):
+    lines = MIXED.read_bytes().splitlines()[:2]
+    path = tmp_path / "windows.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\r\n\r\n".join(lines) + b"\r\n")
+    result = invoke("scan", case, path)
+    assert result.exit_code == 0, result.output
+    assert f"{path}: zeeschuimer, 2 records read, 2 mapped, 3 new items, 0 seen before, 4 captures\n" in result.output
