@@ -92,6 +92,8 @@ def expand(paths: Iterable[str]) -> Iterator[tuple[Path, bool]]:
             for match in matches:
                 if Path(match).is_file():
                     yield Path(match), False
+                elif Path(match).is_dir() and not Path(match).is_symlink():
+                    yield from expand([match])  # `exports/2021-*` naming folders: walk them
         else:
             yield path, True
 

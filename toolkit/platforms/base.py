@@ -8,7 +8,7 @@ item's stable `ItemRef`, so the same page found through two URLs is one item.
 from __future__ import annotations
 
 from typing import ClassVar
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from toolkit.models import ItemRef
 
@@ -25,11 +25,39 @@ TRACKING_PARAMS = frozenset(
 
 
 def split(url: str) -> SplitResult:
-    """Parse a URL, adding https:// when the scheme is missing (people paste `facebook.com/x`)."""
+    """Parse a URL, adding https:// when the scheme is missing (people paste `facebook.com/x`).
+
+    Never raises: a malformed bracketed host (`http://[x`) is parsed without its brackets, so any
+    text a researcher pastes still becomes some URL.
+    """
     url = url.strip()
     if "://" not in url[:12]:
         url = "https://" + url.lstrip("/")
-    return urlsplit(url)
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit(url.replace("[", "").replace("]", ""))
+
+
+def port_of(parts: SplitResult) -> int | None:
+    """The URL's explicit port, or None when absent or invalid (out of range, not a number)."""
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def segments(parts: SplitResult) -> list[str]:
+    """The non-empty path segments, percent-decoded."""
+    return [unquote(s) for s in parts.path.split("/") if s]
+
+
+def query_value(parts: SplitResult, name: str) -> str | None:
+    """The first non-empty value of a query parameter, stripped, else None."""
+    for key, value in parse_qsl(parts.query, keep_blank_values=False):
+        if key == name and value.strip():
+            return value.strip()
+    return None
 
 
 def host_of(parts: SplitResult) -> str:

@@ -1,103 +1,196 @@
-"""Facebook: URL identity for pages, groups, profiles, posts, photos, videos and listings.
+"""Facebook: URL identity for pages, groups, posts, photos, videos, reels and Marketplace listings.
 
-Hosts www., m., mbasic., web., touch., business. and fb.com all name the same items; l.facebook.com
-redirect links are unwrapped. Pages are keyed by numeric id when the URL carries one, else by the
-lower-cased vanity name; posts by their post id (numeric or `pfbid...`).
+Hosts www., m., mbasic., web., touch., business. and fb.com/fb.me all name the same items;
+l.facebook.com redirect links and login walls (`/login/?next=`) are unwrapped to the URL they lead
+to. Every canonical URL is rebuilt from ids alone, so tracking parameters never reach an identity.
+
+Keys:
+- page: the numeric id when the URL carries one (`/123`, `profile.php?id=123`, `/pages/<name>/123`,
+  `/people/<name>/123`, `Name-123456789`), else the lower-cased vanity name. Facebook URLs do not
+  say whether a numeric id is a page or a personal profile (since 2021 pages without a vanity name
+  live at `profile.php?id=`), so both are kind `page`: one account found through either URL is one item.
+- group: the numeric id or lower-cased slug.
+- post: the post id, numeric or `pfbid...` (kept as written: pfbid ids are case-sensitive).
+  Photos are posts keyed by their fbid; videos and reels are `video` items keyed by video id.
+- listing: the Marketplace item id.
+- share links (`/share/p/<code>`, `fb.watch/<code>`) do not carry the id; until resolved they are
+  keyed by their canonical URL.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs
+from urllib.parse import quote
 
 from toolkit.models import ItemRef, Kind
-from toolkit.platforms.base import Platform, split
+from toolkit.platforms import registry
+from toolkit.platforms.base import Platform, host_of, query_value, segments, split
 from toolkit.platforms.registry import register
 
 BASE = "https://www.facebook.com"
 # First path segments that are Facebook features, not page or profile names.
 RESERVED = frozenset(
     {
-        "groups", "pages", "profile.php", "story.php", "permalink.php", "photo.php", "photo", "photos",
+        "groups", "pages", "people", "profile.php", "story.php", "permalink.php", "photo.php", "photo", "photos",
         "watch", "reel", "reels", "marketplace", "events", "login", "login.php", "checkpoint", "help",
         "search", "hashtag", "sharer", "sharer.php", "share", "dialog", "plugins", "settings", "notifications",
         "messages", "friends", "home.php", "video.php", "ads", "business", "gaming", "media", "stories", "l.php",
-        "people", "public", "privacy", "policies", "legal", "about", "recover", "ufi", "comment", "tr",
+        "public", "privacy", "policies", "legal", "about", "recover", "ufi", "comment", "tr", "bookmarks",
+        "saved", "fundraisers", "live", "places", "pg", "index.php", "feeds", "latest", "composer", "ajax",
+        "api", "graphql", "x", "r.php", "campaign", "careers", "lite", "mobile", "watchparty", "profile",
     }
 )
 POST_ID = re.compile(r"^(?:\d+|pfbid[0-9A-Za-z]+)$")
+NAME = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9_.\-]+$")  # vanity names and slugs are ASCII
+TRAILING_ID = re.compile(r"-(\d{6,})$")
+SHARE_KINDS = {"p": Kind.POST, "v": Kind.VIDEO, "r": Kind.VIDEO, "g": Kind.GROUP}
+REDIRECT_HOSTS = ("l.facebook.com", "lm.facebook.com", "l.messenger.com")
 
 
-def _page_ref(name_or_id: str) -> ItemRef:
+def page_ref(name_or_id: str) -> ItemRef:
+    """The page for a numeric id or vanity name (names are case-insensitive on Facebook)."""
     key = name_or_id if name_or_id.isdigit() else name_or_id.lower()
-    return ItemRef("facebook", Kind.PAGE, key, f"{BASE}/{key}")
+    return ItemRef("facebook", Kind.PAGE, key, f"{BASE}/{quote(key)}")
+
+
+def group_ref(id_or_slug: str) -> ItemRef:
+    key = id_or_slug if id_or_slug.isdigit() else id_or_slug.lower()
+    return ItemRef("facebook", Kind.GROUP, key, f"{BASE}/groups/{quote(key)}")
+
+
+def post_ref(post_id: str, parent: ItemRef | None) -> ItemRef:
+    """A post, with the URL under its page or group when known."""
+    if parent is not None and parent.kind == Kind.GROUP:
+        url = f"{BASE}/groups/{quote(parent.key)}/posts/{post_id}"
+    elif parent is not None:
+        url = f"{BASE}/{quote(parent.key)}/posts/{post_id}"
+    else:
+        url = f"{BASE}/permalink.php?story_fbid={post_id}"
+    return ItemRef("facebook", Kind.POST, post_id, url)
+
+
+def _owner(name: str) -> ItemRef | None:
+    """The page named by a first path segment, or None when it is a Facebook feature."""
+    if name.lower() in RESERVED or name.lower().endswith(".php") or not NAME.match(name):
+        return None
+    tail = TRAILING_ID.search(name)
+    return page_ref(tail.group(1) if tail else name)
 
 
 @register
 class Facebook(Platform):
     name = "facebook"
-    hosts = ("facebook.com", "fb.com", "fb.me", "facebook.net")
+    hosts = ("facebook.com", "fb.com", "fb.me", "fb.watch", "facebook.net")
 
     def identify(self, url: str) -> ItemRef | None:
-        parts = split(url)
-        query = parse_qs(parts.query)
-        host = (parts.hostname or "").lower()
-        if host.startswith("l.") or host.startswith("lm.") or parts.path.startswith("/l.php"):
-            target = query.get("u", [None])[0]
-            return self.identify(target) if target else None
-        segs = [s for s in parts.path.split("/") if s]
-        if not segs:
-            return None
-        first = segs[0].lower()
-
-        def q(name: str) -> str | None:
-            value = query.get(name, [None])[0]
-            return value.strip() if value else None
-
-        if first == "profile.php" and q("id"):
-            return ItemRef("facebook", Kind.PROFILE, q("id"), f"{BASE}/profile.php?id={q('id')}")
-        if first in {"story.php", "permalink.php"} and q("story_fbid"):
-            return ItemRef("facebook", Kind.POST, q("story_fbid"), f"{BASE}/{q('id') or 'permalink.php'}/posts/{q('story_fbid')}"
-                           if q("id") else f"{BASE}/permalink.php?story_fbid={q('story_fbid')}")
-        if first in {"photo.php", "photo"} and q("fbid"):
-            return ItemRef("facebook", Kind.POST, q("fbid"), f"{BASE}/photo/?fbid={q('fbid')}")
-        if first in {"watch", "video.php"} and q("v"):
-            return ItemRef("facebook", Kind.VIDEO, q("v"), f"{BASE}/watch/?v={q('v')}")
-        if first in {"reel", "reels"} and len(segs) > 1 and segs[1].isdigit():
-            return ItemRef("facebook", Kind.VIDEO, segs[1], f"{BASE}/reel/{segs[1]}")
-        if first == "marketplace" and len(segs) > 2 and segs[1] == "item" and segs[2].isdigit():
-            return ItemRef("facebook", Kind.LISTING, segs[2], f"{BASE}/marketplace/item/{segs[2]}")
-        if first == "groups" and len(segs) > 1:
-            group = segs[1] if segs[1].isdigit() else segs[1].lower()
-            if len(segs) > 3 and segs[2] in {"permalink", "posts"} and POST_ID.match(segs[3]):
-                return ItemRef("facebook", Kind.POST, segs[3], f"{BASE}/groups/{group}/posts/{segs[3]}")
-            return ItemRef("facebook", Kind.GROUP, group, f"{BASE}/groups/{group}")
-        if first == "pages" and len(segs) > 1:
-            ids = [s for s in segs[1:] if s.isdigit()]
-            return _page_ref(ids[-1] if ids else segs[1])
-        if first in RESERVED or first.endswith(".php"):
-            return None
-        # /<page>/posts/<id>, /<page>/videos/<id>, /<page>/photos/<album>/<id>
-        if len(segs) > 2 and segs[1] in {"posts", "permalink"} and POST_ID.match(segs[2]):
-            return ItemRef("facebook", Kind.POST, segs[2], f"{BASE}/{_page_ref(segs[0]).key}/posts/{segs[2]}")
-        if len(segs) > 2 and segs[1] == "videos":
-            vid = next((s for s in reversed(segs[2:]) if s.isdigit()), None)
-            if vid:
-                return ItemRef("facebook", Kind.VIDEO, vid, f"{BASE}/watch/?v={vid}")
-        if len(segs) > 2 and segs[1] == "photos":
-            pid = next((s for s in reversed(segs[2:]) if s.isdigit()), None)
-            if pid:
-                return ItemRef("facebook", Kind.POST, pid, f"{BASE}/photo/?fbid={pid}")
-        # A vanity name ending in -<digits> ("Cruce-Seguro-123456789") is the page id.
-        tail = re.search(r"-(\d{6,})$", segs[0])
-        return _page_ref(tail.group(1) if tail else segs[0])
+        ref, _ = self._parse(url)
+        return ref
 
     def parent_of(self, url: str) -> ItemRef | None:
-        """The page or group a post URL sits under, when the URL says."""
-        segs = [s for s in split(url).path.split("/") if s]
-        if len(segs) > 2 and segs[0] == "groups":
-            group = segs[1] if segs[1].isdigit() else segs[1].lower()
-            return ItemRef("facebook", Kind.GROUP, group, f"{BASE}/groups/{group}")
-        if len(segs) > 2 and segs[0].lower() not in RESERVED and segs[1] in {"posts", "videos", "photos", "permalink"}:
-            return _page_ref(segs[0])
-        return None
+        """The page or group a post, photo or video URL sits under, when the URL says."""
+        _, parent = self._parse(url)
+        return parent
+
+    def _parse(self, url: str, depth: int = 0) -> tuple[ItemRef | None, ItemRef | None]:
+        """(item, parent) for a Facebook URL; (None, None) when it names no item."""
+        parts = split(url)
+        host = host_of(parts)
+        segs = segments(parts)
+        first = segs[0].lower() if segs else ""
+
+        def q(name: str) -> str | None:
+            return query_value(parts, name)
+
+        # Redirects: the item is wherever the link leads, on Facebook or not.
+        target = None
+        if host in REDIRECT_HOSTS or first == "l.php":
+            target = q("u")
+        elif first in {"login", "login.php"}:
+            target = q("next")
+        if target is not None or host in REDIRECT_HOSTS or first == "l.php":
+            if not target or depth > 3:
+                return None, None
+            if self.owns(host_of(split(target))):
+                return self._parse(target, depth + 1)
+            return registry.identify(target), registry.parent_of(target)
+
+        if host == "fb.watch" or host.endswith(".fb.watch"):
+            if not segs:
+                return None, None
+            short = f"https://fb.watch/{quote(segs[0])}/"
+            return ItemRef("facebook", Kind.VIDEO, short, short), None
+        if not segs:
+            return None, None
+
+        if first == "share" and len(segs) > 1:
+            kind = SHARE_KINDS.get(segs[1].lower()) if len(segs) > 2 else Kind.PAGE
+            code = segs[2] if len(segs) > 2 else segs[1]
+            if kind is None:
+                return None, None
+            short = f"{BASE}/share/{segs[1].lower() + '/' if len(segs) > 2 else ''}{quote(code)}/"
+            return ItemRef("facebook", kind, short, short), None
+        if first == "profile.php":
+            page_id = q("id")
+            return (page_ref(page_id), None) if page_id and page_id.isdigit() else (None, None)
+        if first in {"story.php", "permalink.php"}:
+            story, owner_id = q("story_fbid"), q("id")
+            if not story or not POST_ID.match(story):
+                return None, None
+            parent = page_ref(owner_id) if owner_id and owner_id.isdigit() else None
+            return post_ref(story, parent), parent
+        if first in {"photo.php", "photo"}:
+            fbid = q("fbid")
+            if not fbid and len(segs) > 1 and segs[1].isdigit():
+                fbid = segs[1]
+            if fbid and fbid.isdigit():
+                return ItemRef("facebook", Kind.POST, fbid, f"{BASE}/photo/?fbid={fbid}"), None
+            return None, None
+        if first in {"watch", "video.php"}:
+            video = q("v")
+            if video and video.isdigit():
+                return ItemRef("facebook", Kind.VIDEO, video, f"{BASE}/watch/?v={video}"), None
+            return None, None
+        if first in {"reel", "reels"}:
+            if len(segs) > 1 and segs[1].isdigit():
+                return ItemRef("facebook", Kind.VIDEO, segs[1], f"{BASE}/reel/{segs[1]}"), None
+            return None, None
+        if first == "marketplace":
+            if len(segs) > 2 and segs[1].lower() == "item" and segs[2].isdigit():
+                return ItemRef("facebook", Kind.LISTING, segs[2], f"{BASE}/marketplace/item/{segs[2]}"), None
+            return None, None
+        if first == "groups":
+            if len(segs) < 2 or not NAME.match(segs[1]) or segs[1].lower() in {"feed", "discover", "joins"}:
+                return None, None
+            group = group_ref(segs[1])
+            post = segs[3] if len(segs) > 3 and segs[2].lower() in {"permalink", "posts"} else q("multi_permalinks")
+            if post and "," in post:
+                post = post.split(",", 1)[0]
+            if post and POST_ID.match(post):
+                return post_ref(post, group), group
+            return group, None
+        if first in {"pages", "people"} and len(segs) > 1:
+            ids = [s for s in segs[1:] if s.isdigit()]
+            if ids:
+                return page_ref(ids[-1]), None
+            tails = [m.group(1) for s in segs[1:] if (m := TRAILING_ID.search(s))]
+            if tails:
+                return page_ref(tails[-1]), None
+            name = segs[2] if segs[1].lower() == "category" and len(segs) > 2 else segs[1]
+            return (page_ref(name), None) if first == "pages" and NAME.match(name) else (None, None)
+
+        owner = _owner(segs[0])
+        if owner is None:
+            return None, None
+        section = segs[1].lower() if len(segs) > 1 else ""
+        # /<page>/posts/<id>, /<page>/videos/[<slug>/]<id>, /<page>/photos/[a.<album>/]<id>
+        if section in {"posts", "permalink"} and len(segs) > 2 and POST_ID.match(segs[2]):
+            return post_ref(segs[2], owner), owner
+        if section == "videos":
+            video = next((s for s in reversed(segs[2:]) if s.isdigit()), None)
+            if video:
+                return ItemRef("facebook", Kind.VIDEO, video, f"{BASE}/watch/?v={video}"), owner
+        if section == "photos":
+            photo = next((s for s in reversed(segs[2:]) if s.isdigit()), None)
+            if photo:
+                return ItemRef("facebook", Kind.POST, photo, f"{BASE}/photo/?fbid={photo}"), owner
+        return owner, None

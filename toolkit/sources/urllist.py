@@ -20,7 +20,13 @@ from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
-URL_LINE = re.compile(r"^\s*(?:https?://)?[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/\S*)?\s*$", re.I)
+# A host is a domain name, an IPv4 address, localhost or a bracketed IPv6 address: local mirrors
+# and test servers are tracked with a `platform` column.
+URL_LINE = re.compile(
+    r"^\s*(?:https?://)?(?:[\w.-]+\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-f:.]+\])"
+    r"(?::\d+)?(?:[/?#]\S*)?\s*$",
+    re.I,
+)
 KINDS = {k.value for k in Kind}
 
 
@@ -89,6 +95,6 @@ class UrlList(Importer):
         fields = {k: v for k in ("note",) if (v := (raw.get(k) or "").strip())}
         # A URL in a list is something to track, not an observation of its state: nothing says
         # it is live or gone, so the capture carries no status until a recheck looks at it.
-        parent = parent_of(url, platform) if ref.kind in {Kind.POST, Kind.VIDEO, Kind.MESSAGE} else None
+        parent = parent_of(url, platform)
         return [Capture(item=ref, status=None, parent=parent, name=(raw.get("name") or "").strip() or None,
                         url=url, fields=fields, raw=raw)]

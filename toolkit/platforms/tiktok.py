@@ -1,0 +1,75 @@
+"""TikTok: URL identity for profiles and videos.
+
+Videos (and photo posts, which share the id space) are keyed by their numeric id, whatever the
+URL form: `/@user/video/<id>`, `/@user/photo/<id>`, `m.tiktok.com/v/<id>.html`, `/embed/v2/<id>`.
+Profiles are keyed by the lower-cased `@` handle. Short links (`vm.tiktok.com/<code>`,
+`vt.tiktok.com/<code>`, `tiktok.com/t/<code>`) do not carry the id: until someone resolves them they
+are kept as `video` items keyed by their canonical URL.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from toolkit.models import ItemRef, Kind
+from toolkit.platforms.base import Platform, host_of, segments, split
+from toolkit.platforms.registry import register
+
+BASE = "https://www.tiktok.com"
+HANDLE = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9._]{1,32}$")
+VIDEO_ID = re.compile(r"^\d{5,25}$")
+SHORT_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
+
+
+def profile_ref(handle: str) -> ItemRef:
+    """The profile for a handle (without the @; handles are case-insensitive)."""
+    key = handle.lower()
+    return ItemRef("tiktok", Kind.PROFILE, key, f"{BASE}/@{key}")
+
+
+def video_ref(video_id: str, handle: str | None = None, section: str = "video") -> ItemRef:
+    """The video for an id; the URL carries the handle when known (TikTok answers `/@/video/<id>` too)."""
+    return ItemRef("tiktok", Kind.VIDEO, video_id, f"{BASE}/@{(handle or '').lower()}/{section}/{video_id}")
+
+
+@register
+class TikTok(Platform):
+    name = "tiktok"
+    hosts = ("tiktok.com",)
+
+    def identify(self, url: str) -> ItemRef | None:
+        ref, _ = self._parse(url)
+        return ref
+
+    def parent_of(self, url: str) -> ItemRef | None:
+        """The profile a video URL sits under (`/@user/video/<id>`), else None."""
+        _, parent = self._parse(url)
+        return parent
+
+    def _parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
+        parts = split(url)
+        host = host_of(parts)
+        segs = segments(parts)
+        if not segs:
+            return None, None
+        if host in SHORT_HOSTS or segs[0] == "t":
+            code = segs[1] if segs[0] == "t" and len(segs) > 1 else segs[0]
+            if segs[0] == "t" and len(segs) < 2:
+                return None, None
+            short = (f"{BASE}/t/{quote(code)}/" if segs[0] == "t" and host not in SHORT_HOSTS
+                     else f"https://{host}/{quote(code)}/")
+            return ItemRef("tiktok", Kind.VIDEO, short, short), None
+        if segs[0].startswith("@"):
+            handle = segs[0][1:]
+            owner = profile_ref(handle) if HANDLE.match(handle) else None
+            if len(segs) > 2 and segs[1] in {"video", "photo"} and VIDEO_ID.match(segs[2]):
+                return video_ref(segs[2], handle if owner else None, segs[1]), owner
+            return owner, None
+        if segs[0] == "v" and len(segs) > 1:
+            video = segs[1].removesuffix(".html")
+            return (video_ref(video), None) if VIDEO_ID.match(video) else (None, None)
+        if segs[0] == "embed":
+            video = segs[-1]
+            return (video_ref(video), None) if VIDEO_ID.match(video) else (None, None)
+        return None, None
