@@ -355,7 +355,10 @@ def test_any_note_survives_any_spreadsheet_dialect(case, tmp_path, notes, delimi
         populate(case)
     reviewer = uuid.uuid4().hex  # a new reviewer per example: nothing was applied for them before
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
+    # Spreadsheet programs quote a cell holding a carriage return; Python's minimal quoting does
+    # not when the line terminator is "\n", which would write a sheet no program would save.
+    quoting = csv.QUOTE_ALL if any("\r" in note for note in notes) else csv.QUOTE_MINIMAL
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline, quoting=quoting)
     writer.writerow(["item_id", "verdict", "note"])
     for item_id, note in enumerate(notes, start=1):
         writer.writerow([item_id, verdict, note])
