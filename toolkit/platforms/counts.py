@@ -49,7 +49,8 @@ def parse_count(text: str) -> int | None:
 
 
 _WORDS = {
-    "followers": r"followers?|seguidores?|abonn[ée]s|people follow this|personas siguen esto|pessoas seguem isso"
+    "followers": r"followers?|seguidores?|abonn[ée]s|subscribers?|suscriptores?|inscritos?|people follow this"
+                 r"|personas siguen esto|pessoas seguem isso"
                  r"|personnes suivent ceci|personnes suivent ça",
     "members": r"members?|miembros?|membros?|membres?",
     "likes": r"likes?|me gusta|people like this|personas les gusta esto|personas les gusta|curtidas|j['’]aime"

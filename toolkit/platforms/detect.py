@@ -80,6 +80,7 @@ class Detector:
 
     def read(self, page: Page, book: marker_data.MarkerBook, observed_at: str | None = None) -> PageReading:
         places = self.places(page)
+        places.data["book"] = book
         finding = self.inspect(page, places)
         verdict = decide(self, page, places, book, finding.evidence)
         captures = finding.captures
