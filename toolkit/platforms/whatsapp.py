@@ -26,16 +26,17 @@ class WhatsApp(Platform):
         parts = split(url)
         host = host_of(parts)
         segs = [s for s in parts.path.split("/") if s]
-        if host.startswith("chat.") and segs and INVITE.match(segs[-1]):
-            return ItemRef("whatsapp", Kind.GROUP, segs[-1], f"https://chat.whatsapp.com/{segs[-1]}")
         if segs and segs[0] == "channel" and len(segs) > 1:
             return ItemRef("whatsapp", Kind.CHANNEL, segs[1], f"https://whatsapp.com/channel/{segs[1]}")
-        phone = None
-        if host == "wa.me" and segs:
-            phone = segs[0]
-        elif segs and segs[0] == "send":
-            phone = (parse_qs(parts.query).get("phone") or [None])[0]
-        digits = re.sub(r"\D", "", phone or "")
-        if digits:
+        if segs and segs[-1] == "send":
+            digits = re.sub(r"\D", "", (parse_qs(parts.query).get("phone") or [""])[0])
+            return ItemRef("whatsapp", Kind.PROFILE, digits, f"https://wa.me/{digits}") if digits else None
+        if len(segs) != 1:
+            return None
+        # wa.me/<number>; on any other host (chat.whatsapp.com, or a mirror) a code is an invite.
+        digits = re.sub(r"[\s+()-]", "", segs[0])
+        if digits.isdigit() and not host.startswith("chat."):
             return ItemRef("whatsapp", Kind.PROFILE, digits, f"https://wa.me/{digits}")
+        if INVITE.match(segs[0]):
+            return ItemRef("whatsapp", Kind.GROUP, segs[0], f"https://chat.whatsapp.com/{segs[0]}")
         return None

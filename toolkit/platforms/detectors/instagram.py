@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture, Kind, Status
 from toolkit.platforms.counts import parse_count
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
@@ -65,7 +66,7 @@ class InstagramDetector(Detector):
             parent = instagram.identify(f"{BASE}/{owner}/") if owner else instagram.parent_of(meta.get("og:url", ""))
             caption = clean(ld.get("articleBody") or ld.get("caption")) or _caption(meta.get("og:title"))
             post = Capture(item=main, url=main.url, parent=parent, text=first(caption, description),
-                           created_at=clean(ld.get("dateCreated") or ld.get("uploadDate")))
+                           created_at=_iso(ld.get("dateCreated") or ld.get("uploadDate")))
             if media:
                 post.fields["media_id"] = media.group(1)
             captures = [post]
@@ -83,6 +84,11 @@ class InstagramDetector(Detector):
         if counts.get("posts") is not None:
             capture.fields["posts"] = counts["posts"]
         return Finding([capture], evidence)
+
+
+def _iso(value: object) -> str | None:
+    moment = parse_iso(str(value)) if value else None
+    return to_utc_iso(moment) if moment else None
 
 
 def _caption(og_title: str | None) -> str | None:

@@ -48,7 +48,7 @@ def _tiktok_state(page: Page) -> dict[str, Any]:
             state["item"] = item
             handle = item.get("author")
             state["user"] = users.get(handle) if isinstance(handle, str) else None
-            state["stats"] = stats.get(handle) if isinstance(handle, str) else item.get("authorStats")
+            state["stats"] = (stats.get(handle) if isinstance(handle, str) else None) or item.get("authorStats")
         elif users:
             handle = next(iter(users))
             state["user"], state["stats"] = users[handle], stats.get(handle)
