@@ -57,7 +57,7 @@ _WORDS = {
              r"|mentions j['’]aime",
 }
 _FIND = {
-    field: re.compile(rf"(?<![\w.,])({NUMBER}(?:\s*{SUFFIX})?)\s*(?:{words})(?!\w)", re.I)
+    field: re.compile(rf"(?<![\w.,])({NUMBER}(?:\s*{SUFFIX})?)\s*(?:de\s+)?(?:{words})(?!\w)", re.I)
     for field, words in _WORDS.items()
 }
 # "A 1,2 mil personas les gusta esto": Spanish puts the likes before a preposition.
