@@ -221,10 +221,12 @@ def book(extra: Sequence[str | Path] = ()) -> MarkerBook:
     return found
 
 
-def use_markers(paths: Sequence[str | Path]) -> None:
-    """Make override files part of every later `book()` (e.g. a case folder's markers.toml)."""
+def use_markers(paths: Sequence[str | Path]) -> tuple[str, ...]:
+    """Make override files part of every later `book()` (e.g. a case folder's markers.toml).
+    Returns the previous list, so a caller can put it back."""
     global _active
-    _active = tuple(str(p) for p in paths)
+    previous, _active = _active, tuple(str(p) for p in paths)
+    return previous
 
 
 def case_markers(case_dir: str | Path) -> list[Path]:
