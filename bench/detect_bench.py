@@ -19,8 +19,7 @@ from collections import Counter
 
 CLASSES = ["x1i10hfl", "xjbqb8w", "x6umtig", "x1b1mbwd", "xaqea5y", "xav7gou", "x9f619", "x1ypdohk", "xt0psk2",
            "xe8uvvx", "xdj266r", "x11i5rnm", "xat24cr", "x1mh8g0r", "xexx8yu", "x4uap5", "x18d9i69", "xkhd6sd"]
-WORDS = ("viaje cruce seguro salida frontera familia precio lugares informes whatsapp norte garantizado "
-         "semana grupo pago llegada camino ruta documentos apoyo confianza").split()
+WORDS = ["viaje", "cruce", "seguro", "salida", "frontera", "familia", "precio", "lugares", "informes", "whatsapp", "norte", "garantizado", "semana", "grupo", "pago", "llegada", "camino", "ruta", "documentos", "apoyo", "confianza"]
 
 
 def _classes(rng: random.Random) -> str:
