@@ -21,7 +21,8 @@ def test_detect_json_over_a_folder(invoke):
     assert gone["saved_at"] == "2024-04-16T16:12:03Z"
     assert gone["captures"][0]["key"] == "330000000000004"
     page = rows["available-page.html"]["captures"][0]
-    assert (page["kind"], page["key"], page["followers"]) == ("page", "100064000000001", 1100)
+    assert (page["kind"], page["key"], page["followers"]) == ("page", "cruceseguro.usa", 1100)
+    assert page["fields"]["facebook_id"] == "100064000000001"
 
 
 def test_detect_table_names_status_marker_and_place(invoke):

@@ -14,7 +14,7 @@ from toolkit.platforms.detect import read_page
 EXPECTED = [
     ("facebook_html/facebook_scraper_m_vcr/m_group_117507531664134.html", "facebook", "group", "117507531664134", None),
     ("facebook_html/facebook_scraper_m_vcr/m_group_permalink_1629606003787605.html", "facebook", "post",
-     "1629606003787605", "117507531664134"),
+     "1629606003787605", "southamericansincomputing"),
     ("facebook_html/facebook_scraper_m_vcr/m_story_nintendo_3065154550235644.html", "facebook", "post",
      "3065154550235644", "119240841493711"),
     ("facebook_html/pender_www/facebook-item-page_iosid.html", "facebook", "page", "891167404572251", None),

@@ -79,14 +79,16 @@ def read(platform: str, name: str):
 
 def test_facebook_page_fields():
     main = read("facebook", "available-page.html").main
-    assert (main.item.kind, main.item.key) == (Kind.PAGE, "100064000000001")
+    # The URL names the item; the page's numeric id is kept beside it.
+    assert (main.item.kind, main.item.key) == (Kind.PAGE, "cruceseguro.usa")
+    assert (main.fields["facebook_id"], main.fields["facebook_type"]) == ("100064000000001", "page")
     assert (main.name, main.followers, main.created_at, main.country) == ("Cruce Seguro USA", 1100, "2021-01-05", "México")
 
 
 def test_facebook_group_and_its_feed():
     reading = read("facebook", "available-group.html")
     group, post = reading.captures[0], reading.captures[1]
-    assert (group.item.kind, group.item.key, group.members, group.name) == (Kind.GROUP, "310000000000002", 44000,
+    assert (group.item.kind, group.item.key, group.members, group.name) == (Kind.GROUP, "viajeros.norte", 44000,
                                                                            "Viajeros al Norte 2024")
     assert (post.item.kind, post.item.key, post.parent) == (Kind.POST, "320000000000003", group.item)
     assert post.text.startswith("Salida el lunes desde Reynosa")
