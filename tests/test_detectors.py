@@ -147,11 +147,13 @@ def test_telegram_message_list():
     assert messages[2].status == Status.AVAILABLE and messages[2].fields["forwarded_from"] == "Viajes Norte Info"
 
 
-def test_telegram_requested_message_comes_first():
+def test_telegram_requested_message_comes_first_and_speaks_for_the_page():
     path = PAGES / "telegram" / "available.html"
+    reading = read_page(path.read_bytes(), "https://t.me/s/cruce_seguro_mx/101")
+    assert reading.main.item.key == "cruce_seguro_mx/101" and reading.verdict.status == Status.AVAILABLE
     reading = read_page(path.read_bytes(), "https://t.me/s/cruce_seguro_mx/102")
-    assert reading.main.item.key == "cruce_seguro_mx/102"
-    assert reading.main.status == Status.AVAILABLE  # the page verdict is for the page asked for
+    assert (reading.main.item.key, reading.verdict.status) == ("cruce_seguro_mx/102", Status.REMOVED)
+    assert reading.verdict.place == "container:div.tgme_widget_message_text"
 
 
 def test_tiktok_video_and_author():
