@@ -190,3 +190,12 @@ def test_http_status(code, status):
     reading = read_page(path.read_bytes(), saved_url(path), http_status=code)
     assert reading.verdict.status == status
     assert reading.verdict.place == "http" and reading.verdict.reason == f"http-{code}"
+
+
+def test_dead_listing_with_suggested_listings_is_not_available():
+    """Other listings in the page's JSON ("today's picks") are not the listing asked for."""
+    body = (PAGES / "facebook" / "available-listing.html").read_text(encoding="utf-8")
+    body = body.replace('<meta property="og:url" content="https://www.facebook.com/marketplace/item/880000000000006/">', "")
+    reading = read_page(body, "https://www.facebook.com/marketplace/item/990000000000123/")
+    assert reading.verdict.status != Status.AVAILABLE
+    assert reading.main.item.key == "990000000000123"

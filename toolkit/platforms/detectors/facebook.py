@@ -144,7 +144,7 @@ class FacebookDetector(Detector):
                                             status_place=evidence.place if evidence else None))
         else:
             details = page_details(page, places)
-            counts = find_counts(description) | details.counts
+            counts = details.counts | find_counts(description)  # the page's own description wins
             capture = Capture(item=main_ref, url=main_ref.url, name=name, text=description,
                               followers=counts.get("followers"), members=counts.get("members"),
                               likes=counts.get("likes"), created_at=details.created_at, country=details.country)

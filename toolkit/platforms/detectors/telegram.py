@@ -71,7 +71,8 @@ class TelegramDetector(Detector):
         first_message = next((m for m in messages if m.item.key == wanted), None)
         if first_message is not None:
             captures.append(first_message)
-            places.add(MESSAGE_TEXT, [first_message.text or ""])
+            if first_message.text and len(first_message.text) <= MAX_STUB:
+                places.add(MESSAGE_TEXT, [first_message.text])
         if channel is not None:
             captures.append(channel)
         captures.extend(m for m in messages if m is not first_message)
