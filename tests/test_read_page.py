@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from toolkit.models import Kind, Status
 from toolkit.platforms.detect import read_page
 
@@ -78,3 +81,22 @@ def test_text_and_bytes_in_any_declared_encoding_read_alike():
     undeclared_utf8 = read_page(page.replace(' charset="iso-8859-1"', "").encode("utf-8"), "https://www.facebook.com/x").verdict
     assert as_text.status == as_latin1.status == undeclared_utf8.status == Status.LOGIN_REQUIRED
     assert as_text.marker == as_latin1.marker == undeclared_utf8.marker == "Inicia sesión en Facebook"
+
+
+def test_oversized_body_is_an_error_without_parsing(monkeypatch):
+    import toolkit.platforms.detect as detect
+
+    monkeypatch.setattr(detect, "MAX_PAGE_BYTES", 1000)
+    reading = read_page(b"<html>" + b"x" * 2000, "https://www.facebook.com/cruceseguro.usa")
+    assert (reading.verdict.status, reading.verdict.reason) == (Status.ERROR, "too-large")
+    assert reading.main.item.key == "cruceseguro.usa" and reading.main.status == Status.ERROR
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300)),
+       st.sampled_from([None, "https://www.facebook.com/x", "https://t.me/s/canal_x", "https://www.tiktok.com/@y",
+                        "https://chat.whatsapp.com/AbCdEfGhIjKlMnOp", "https://www.instagram.com/p/AbCdEfG/", "nota"]))
+def test_read_page_never_raises(body, url):
+    reading = read_page(body, url)
+    assert reading.verdict.status in Status
+    assert all(c.status is not None and c.detector for c in reading.captures)

@@ -35,6 +35,8 @@ from toolkit.platforms.registry import identify, platform_for_url
 MARKER_ORDER = (Status.REMOVED, Status.ACCOUNT_GONE, Status.UNAVAILABLE, Status.RESTRICTED,
                 Status.RATE_LIMITED, Status.SOLD)
 HARD_HTTP = {404: Status.UNAVAILABLE, 410: Status.UNAVAILABLE, 429: Status.RATE_LIMITED}
+# Saved pages with inlined images reach tens of MB; beyond this a body is not one page.
+MAX_PAGE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -224,6 +226,15 @@ def read_page(body: bytes | str, url: str | None = None, *, final_url: str | Non
     are read with the right detector). Never raises on bad HTML: an unreadable body is an `error`
     verdict with reason `not-html`.
     """
+    if len(body) > MAX_PAGE_BYTES:
+        # Not parsed at all: no saved page is this big, and parsing it would stall a folder scan.
+        page = Page(b"", url, final_url, http_status, None, None, {}, None)
+        detector = detector_for(page, platform)
+        item = detector.requested(page)
+        verdict = Verdict(Status.ERROR, detector.name, None, None, "too-large")
+        captures = [Capture(item=item, url=url or final_url, status=Status.ERROR, detector=detector.name,
+                            observed_at=observed_at)] if item else []
+        return PageReading(detector.platform, verdict, captures)
     page = parse_page(body, url, final_url=final_url, http_status=http_status)
     detector = detector_for(page, platform)
     return detector.read(page, marker_data.book(), observed_at)

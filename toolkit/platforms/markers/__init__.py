@@ -17,8 +17,8 @@ or the `TOOLKIT_MARKERS` environment variable, a path list). A rule reads:
 Places: `title`, `heading` (h1-h3), `meta:<name>` (og:title, description, ...), `final_url` (the
 URL the page ended on, lower-cased), `container:<selector>` (text of elements matching a simple
 selector: `tag`, `.class`, `#id`, `[attr=value]` and combinations such as
-`div.tgme_widget_message_error`), `leaf` (short texts of childless elements; use with
-`equals`), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
+`div.tgme_widget_message_error`), `leaf` (a short text that is the whole content of its
+element; always compared with `equals`, whatever `match` says), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
 compared after `normalise`: case, accents, apostrophe variants, HTML entities and whitespace
 do not matter.
 """
@@ -201,7 +201,16 @@ def parse_rules(text: str, origin: str, default_platform: str | None = None) -> 
                              "Language lists use two-letter codes: " + ", ".join(LANGUAGES) + ".")
         if not texts and match != "present":
             raise InputError(origin, f"{where} has no marker strings", 'Add e.g. es = ["..."].')
-        rules.append(Rule(platform, status, tuple(places), match, tuple(texts), entry.get("reason"), origin))
+        reason = entry.get("reason")
+        leaf_too = "leaf" in places and match in ("contains", "prefix")
+        if leaf_too:
+            places = [p for p in places if p != "leaf"]
+        if places:
+            rules.append(Rule(platform, status, tuple(places), match, tuple(texts), reason, origin))
+        if leaf_too:
+            # A leaf is any short text on the page, a post's included: it only counts when the
+            # whole text is the notice, so leaf is always compared with equals.
+            rules.append(Rule(platform, status, ("leaf",), "equals", tuple(texts), reason, origin))
     return rules
 
 
