@@ -199,3 +199,8 @@ def test_dead_listing_with_suggested_listings_is_not_available():
     reading = read_page(body, "https://www.facebook.com/marketplace/item/990000000000123/")
     assert reading.verdict.status != Status.AVAILABLE
     assert reading.main.item.key == "990000000000123"
+
+
+def test_relative_next_target_names_the_item():
+    reading = read("instagram", "restricted-challenge.html")
+    assert (reading.main.item.kind, reading.main.item.key) == (Kind.PROFILE, "viajesnorte.mx")

@@ -22,7 +22,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from toolkit.models import Capture, ItemRef, Status
 from toolkit.platforms import markers as marker_data
@@ -130,8 +130,11 @@ def _next_targets(url: str | None) -> list[str]:
     """Where a login or checkpoint URL would send the visitor next (`?next=`, `?u=`)."""
     if not url or "?" not in url:
         return []
-    query = parse_qs(urlsplit(url).query)
-    return [v for key in ("next", "u", "redirect_url") for v in query.get(key, [])]
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    # A relative target ("/viajesnorte.mx/") is on the same site.
+    return [urljoin(f"{parts.scheme or 'https'}://{parts.netloc}/", v) if v.startswith("/") else v
+            for key in ("next", "u", "redirect_url") for v in query.get(key, [])]
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
