@@ -76,3 +76,12 @@ def test_sample_fields(samples):
     assert tiktok.main.likes == 4787 and tiktok.captures[1].followers == 183500
     post = read_sample("facebook_html/facebook_scraper_m_vcr/m_story_nintendo_3065154550235644.html").main
     assert post.created_at == "2020-05-13T01:01:18Z" and post.text.startswith("Check out these themed wallpapers")
+
+
+def test_no_saved_page_in_the_samples_reads_as_gone(samples):
+    """Every HTML file among the samples (any platform, any layout): never a removal."""
+    pages = sorted(p for p in samples.rglob("*") if p.suffix.lower() in (".html", ".htm"))
+    assert pages
+    for path in pages:
+        reading = read_page(path.read_bytes())
+        assert reading.verdict.status.family.value != "gone", (path.name, reading.verdict)
