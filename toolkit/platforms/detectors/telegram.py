@@ -125,8 +125,12 @@ class TelegramDetector(Detector):
         # Channels show "N subscribers", groups "N members", users "@handle": all keep the channel
         # identity t.me/<name> has, with the type recorded.
         preview = _one(tree, "//a[contains(@href, '/s/')]") is not None
-        kind_name = "group" if "members" in counts else ("channel" if counts or preview else
-                                                                             "user" if not generic else None)
+        if "members" in counts:
+            kind_name = "group"
+        elif counts or preview:
+            kind_name = "channel"
+        else:
+            kind_name = None if generic else "user"
         capture = Capture(item=ref, url=ref.url, name=None if generic else name, text=description,
                           followers=counts.get("followers"), members=counts.get("members"))
         capture.fields["_evidence"] = bool(extra) or not generic
