@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+
+import pytest
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 
@@ -104,3 +110,60 @@ def test_detect_reads_mhtml(invoke, tmp_path):
     assert (row["url"], row["saved_at"], row["status"]) == ("https://www.facebook.com/cruceseguro.usa/",
                                                             "2024-05-17T15:40:00Z", "unavailable")
     assert row["captures"][0]["key"] == "cruceseguro.usa"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: ClassVar[dict] = {}
+
+    def do_GET(self):
+        status, headers, body = self.routes.get(self.path, (404, {}, b"<html><body>no</body></html>"))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    """A real local HTTP server standing in for facebook.com (read with --platform facebook)."""
+    page = (PAGES / "facebook" / "available-page.html").read_bytes()
+    wall = (PAGES / "facebook" / "login_required.html").read_bytes()
+    _Handler.routes = {
+        "/cruceseguro.usa/": (200, {"Content-Type": "text/html; charset=utf-8"}, page),
+        "/viajeros.norte.gone/": (404, {"Content-Type": "text/html"}, b"<html><body></body></html>"),
+        "/groups/viajeros.norte/": (302, {"Location": "/login/?next=%2Fgroups%2Fviajeros.norte%2F"}, b""),
+        "/login/?next=%2Fgroups%2Fviajeros.norte%2F": (200, {"Content-Type": "text/html"}, wall),
+    }
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_detect_live_urls(invoke, server):
+    result = invoke("detect", f"{server}/cruceseguro.usa/", f"{server}/viajeros.norte.gone/",
+                    f"{server}/groups/viajeros.norte/", "--platform", "facebook", "--format", "json")
+    assert result.exit_code == 0, result.output
+    live, gone, wall = json.loads(result.stdout)
+    assert (live["status"], live["http_status"], live["captures"][0]["key"]) == ("available", 200, "cruceseguro.usa")
+    assert (gone["status"], gone["place"], gone["reason"]) == ("unavailable", "http", "http-404")
+    assert (wall["status"], wall["place"]) == ("login_required", "final_url")
+    assert wall["final_url"].endswith("/login/?next=%2Fgroups%2Fviajeros.norte%2F")
+    assert wall["captures"][0]["key"] == "viajeros.norte"
+
+
+def test_detect_unreachable_url_is_an_error_row(invoke):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = invoke("detect", f"http://127.0.0.1:{port}/x", "--format", "json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[0]
+    assert (row["status"], row["reason"]) == ("error", "connect-error")
