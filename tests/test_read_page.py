@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +101,13 @@ def test_read_page_never_raises(body, url):
     reading = read_page(body, url)
     assert reading.verdict.status in Status
     assert all(c.status is not None and c.detector for c in reading.captures)
+
+
+@pytest.mark.parametrize("charset", ["mac-roman", "cp037", "rot13", "base64", "zlib", "utf-16", "utf-32", "bogus",
+                                     "x-user-defined", "utf-8"])
+def test_odd_declared_charsets_never_crash(charset):
+    page = f'<html><head><meta charset="{charset}"><title>Inicia sesión en Facebook</title></head><body></body></html>'
+    reading = read_page(page.encode("utf-8"), "https://www.facebook.com/x")
+    assert reading.verdict.status in (Status.LOGIN_REQUIRED, Status.ERROR)
+    if charset in ("rot13", "base64", "zlib", "utf-16", "utf-32", "bogus", "utf-8"):
+        assert reading.verdict.status == Status.LOGIN_REQUIRED  # declaration ignored, read as UTF-8

@@ -66,9 +66,13 @@ def body_encoding(raw: bytes) -> str | None:
     declared = _CHARSET.search(raw[:4096])
     if declared:
         try:
-            return codecs.lookup(declared.group(1).decode("ascii", "replace")).name
+            codec = codecs.lookup(declared.group(1).decode("ascii", "replace"))
         except LookupError:
-            pass
+            codec = None
+        # As browsers do: a declared UTF-16/32 without a BOM means UTF-8, and codecs that are not
+        # text encodings (rot13, base64...) are ignored.
+        if codec is not None and getattr(codec, "_is_text_encoding", True) and not codec.name.startswith(("utf-16", "utf-32")):
+            return codec.name
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -89,12 +93,17 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
     title = canonical = None
     meta: dict[str, str] = {}
     if raw and not raw.isspace():
-        try:
-            parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True,
-                                          encoding="utf-8" if isinstance(body, str) else body_encoding(raw))
-            tree = lxml.html.document_fromstring(raw, parser=parser)
-        except (etree.ParserError, ValueError):
-            tree = None
+        encoding = "utf-8" if isinstance(body, str) else body_encoding(raw)
+        for attempt in (encoding, "cp1252"):
+            try:
+                parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True, encoding=attempt)
+                tree = lxml.html.document_fromstring(raw, parser=parser)
+                break
+            except LookupError:
+                continue  # an encoding Python knows and libxml2 does not: read as cp1252
+            except (etree.ParserError, ValueError):
+                tree = None
+                break
     if tree is not None:
         node = tree.find(".//title")
         if node is not None and node.text_content().strip():
