@@ -204,3 +204,10 @@ def test_dead_listing_with_suggested_listings_is_not_available():
 def test_relative_next_target_names_the_item():
     reading = read("instagram", "restricted-challenge.html")
     assert (reading.main.item.kind, reading.main.item.key) == (Kind.PROFILE, "viajesnorte.mx")
+
+
+def test_facebook_mbasic_profile_with_spanish_counts():
+    profile, post = read("facebook", "available-profile.html").captures
+    assert (profile.item.kind, profile.item.key, profile.name) == (Kind.PROFILE, "100000000000077", "El Güero Traslados")
+    assert (profile.followers, profile.likes) == (2345, 1200)
+    assert (post.item.key, post.parent, post.created_at) == ("370000000000010", profile.item, "2024-05-16T22:53:20Z")

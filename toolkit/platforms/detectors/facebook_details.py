@@ -131,6 +131,8 @@ _COUNTRY = re.compile(
 # Cheap tests on the raw text before the count patterns run.
 _COUNT_HINT = re.compile(r"follow|seguid|abonn|subscri|suscri|inscri|member|miembr|membr|like|gusta|curtid|aime")
 MAX_DETAIL_TEXTS = 400
+# Likes of the page itself, as opposed to a post's "214 Me gusta".
+_PAGE_LIKES = re.compile(r"les gusta esto|people like this|like this page|curtiram isso|aiment ça|aiment ceci")
 # Cheap test on the raw text before normalising a line for the date and country patterns.
 _DETAIL_HINT = re.compile(r"creat|cread|criad|cr[ée]ation|manage|administr|gerenc|g[eè]r")
 
@@ -178,6 +180,9 @@ def page_details(page: Page, places: Places) -> PageDetails:
     # Likes printed in the page body belong to its posts ("214 Me gusta"); only audience counts here.
     counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
     details.counts = {k: v for k, v in counts.items() if k in ("followers", "members")}
+    page_likes = find_counts("\n".join(_lines_with(_PAGE_LIKES, lowered))).get("likes")
+    if page_likes is not None:
+        details.counts["likes"] = page_likes
     for raw_line in _lines_with(_DETAIL_HINT, lowered, joined):
         line = normalise(raw_line)
         if details.created_at is None:
