@@ -23,7 +23,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.errors import CaseError
-from toolkit.store import connect
+from toolkit.store import connect, events
 
 CONFIG_NAME = "case.toml"
 DB_NAME = "case.db"
@@ -170,7 +170,12 @@ class Case:
         return self.config["case"]["name"] or self.root.name
 
     def close(self) -> None:
-        self.db.close()
+        """Chain what this command recorded into the custody log, then close the database."""
+        try:
+            if events.unsealed(self.db):
+                events.seal(self.db, utcnow())
+        finally:
+            self.db.close()
 
     def __enter__(self) -> Case:
         return self
@@ -198,20 +203,58 @@ class Case:
         return sha
 
     def _store_evidence(self, sha256: str, fill, level: int) -> Path:
-        """Write evidence through a temporary file and rename, so a crash never leaves half a copy."""
+        """Write evidence through a temporary file and rename, so a crash never leaves half a copy.
+
+        The sha256 of the stored (compressed) bytes is recorded in the `evidence` table, so that
+        `toolkit verify` notices a change to any byte of the file.
+        """
         target = self.evidence_path(sha256)
         if target.exists():
+            # A copy left by a run that was rolled back: record it if the case does not know it.
+            if self.db.execute("SELECT 1 FROM evidence WHERE sha256 = ?", (sha256,)).fetchone() is None:
+                hashing = _HashingWriter(None)
+                with open(target, "rb") as stored:
+                    while chunk := stored.read(1 << 20):
+                        hashing.write(chunk)
+                self._record_evidence(sha256, hashing)
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as gz:
-                fill(gz)
+            with os.fdopen(fd, "wb") as raw:
+                hashing = _HashingWriter(raw)
+                with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=level, mtime=0) as gz:
+                    fill(gz)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._record_evidence(sha256, hashing)
         return target
+
+    def _record_evidence(self, sha256: str, hashing: _HashingWriter) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO evidence (sha256, stored_sha256, stored_size, stored_at) VALUES (?, ?, ?, ?)",
+            (sha256, hashing.digest.hexdigest(), hashing.size, utcnow()),
+        )
+
+
+class _HashingWriter:
+    """A write-only file object that hashes what passes through it."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.raw.write(data) if self.raw is not None else len(data)
+
+    def flush(self) -> None:
+        if self.raw is not None:
+            self.raw.flush()
 
 
 def load_config(root: Path) -> dict[str, dict[str, Any]]:

@@ -7,5 +7,12 @@ case=cases/example
 set -x
 toolkit scan "$case" "$case/exports"
 toolkit items "$case"
+# Review: verdicts given in a spreadsheet (keyed by URL), imported as one reviewer. Safe to re-run:
+# rows already applied are skipped. (`toolkit review "$case"` is the keyboard screen.)
+toolkit review "$case" --import "$case/reviews.csv" --reviewer example-reviewer
+# Flag: the confirmed pages were handed to the platform at its request on 2021-04-16.
+toolkit flag "$case" --from "$case/notices.csv" --by example-reviewer
+# The confirmed cohort, with the date and channel of its notice.
+toolkit items "$case" --verdict violating
 # What the platform detectors see in saved pages: a page, its later "no disponible" copy, a login wall.
 toolkit detect "$case/pages"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import errno
 import functools
 import io
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
@@ -16,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import CaseError, ToolkitError
+from toolkit.store import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,14 +50,40 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        db.on_wait = _say_waiting
         try:
             return func(*args, **kwargs)
         except ToolkitError as exc:
             if _debug:
                 raise
             fail(exc)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if _debug:
+                raise
+            problem = _storage_problem(exc)
+            if problem is None:
+                raise
+            fail(problem)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _storage_problem(exc: BaseException) -> CaseError | None:
+    """A clear error for a full disk, a file size limit or another process's lock; else None."""
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        # A write that bypassed begin_write and met another process's lock.
+        return CaseError("another toolkit command is writing to this case",
+                         "Wait for it to finish, then run this command again")
+    if "disk is full" in text or "disk i/o error" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return CaseError("the disk is full (or a file size limit was reached) while writing the case; "
+                         "nothing from the interrupted step was kept",
+                         "Free some space, then run the same command again")
+    return None
+
+
+def _say_waiting() -> None:
+    err.print("Waiting: another toolkit command is writing to this case; this one goes on when it finishes...")
 
 
 def fail(exc: ToolkitError) -> None:
@@ -103,7 +132,11 @@ def write_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: s
         table.add_column(column, max_width=(widths or {}).get(column), overflow="fold")
     for row in rows:
         table.add_row(*[_cell(row.get(c)) for c in columns])
-    Console(highlight=False, width=max(120, Console().width)).print(table)
+    # A terminal gets its own width; a pipe or file gets room for URLs instead of 80 columns.
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)
+    console.print(table)
 
 
 def _cell(value: Any):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,6 +12,52 @@ from toolkit.errors import CaseError
 from toolkit.store.schema import LATEST, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
+# How long a writing command waits for another one writing the same case before it gives up.
+# Seconds; TOOLKIT_LOCK_WAIT overrides it (tests use a short wait).
+LOCK_WAIT_SECONDS = 900
+
+# Called once when a write has to wait for another process; the CLI prints a message.
+on_wait: Callable[[], None] | None = None
+
+
+class CaseBusyError(CaseError):
+    """Another process kept the case's write lock for longer than we were willing to wait."""
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def begin_write(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting (and saying so through `on_wait`) while another process writes.
+
+    Two commands writing one case serialise: the second waits up to LOCK_WAIT_SECONDS, then
+    raises CaseBusyError with a clear message instead of SQLite's "database is locked".
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+        if on_wait is not None:
+            on_wait()
+        wait = float(os.environ.get("TOOLKIT_LOCK_WAIT", LOCK_WAIT_SECONDS))
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise CaseBusyError(
+                    f"another toolkit command has been writing to this case for more than {wait:g} s",
+                    "Wait for it to finish (or stop it), then run this command again",
+                ) from exc
+            raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
@@ -47,14 +94,14 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
 def migrate(conn: sqlite3.Connection, version: int) -> None:
     """Apply every migration after `version`, each in its own transaction with its version bump."""
     for number in range(version, LATEST):
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
         try:
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
 
 
@@ -72,13 +119,23 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer.strip()
 
 
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open. SQLite may already have rolled back on its own (a full
+    disk, an I/O error); a second ROLLBACK would then hide the error that caused it."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
     """Run a block in one transaction: committed when it ends, rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate:
+        begin_write(conn)
+    else:
+        conn.execute("BEGIN")
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     conn.execute("COMMIT")

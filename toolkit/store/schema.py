@@ -179,5 +179,31 @@ CREATE INDEX check_item ON "check"(item_id);
 CREATE INDEX check_wave ON "check"(wave_id);
 """
 
-MIGRATIONS: list[str] = [V1]
+# The custody log: every append-only row (and, for a source, all of its captures) is chained
+# into `event` by toolkit.store.events.seal. Each event's hash covers the previous event's hash.
+V2 = """
+CREATE TABLE event (
+    id        INTEGER PRIMARY KEY,
+    sealed_at TEXT NOT NULL,
+    kind      TEXT NOT NULL,                 -- the table the row lives in, or report / purge
+    ref_id    INTEGER,                       -- the row's id in that table
+    content   TEXT NOT NULL,                 -- sha256 of the row's canonical content
+    prev      TEXT NOT NULL,                 -- hash of the previous event (64 zeros for the first)
+    hash      TEXT NOT NULL UNIQUE,          -- sha256 over prev, kind, ref_id, content, sealed_at
+    detail    TEXT                           -- JSON: what a report or purge event covers
+);
+CREATE INDEX event_ref ON event(kind, ref_id);
+
+-- Every file kept under evidence/: the sha256 of its content (its name) and of the stored bytes,
+-- so a change to any byte of the compressed file is caught, even one gzip would not notice.
+CREATE TABLE evidence (
+    id            INTEGER PRIMARY KEY,
+    sha256        TEXT NOT NULL UNIQUE,
+    stored_sha256 TEXT NOT NULL,
+    stored_size   INTEGER NOT NULL,
+    stored_at     TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 LATEST = len(MIGRATIONS)

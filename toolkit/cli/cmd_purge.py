@@ -1,0 +1,35 @@
+"""`toolkit purge CASE --item ID`: remove one person's personal data on request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from toolkit.case import open_case
+from toolkit.cli.common import CaseArg, err, escape, handle_errors
+from toolkit.purge import purge_item
+
+ORDER = 87
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("purge")
+    @handle_errors
+    def purge(
+        case: CaseArg,
+        item: Annotated[int, typer.Option("--item", help="The item id (see toolkit items).", show_default=False)],
+        reason: Annotated[str, typer.Option(help="Why (kept in the custody log).")] = "data subject request",
+        delete_exports: Annotated[bool, typer.Option("--delete-exports", help="Also delete the stored copies of exports that hold this data (and everyone else's in them).")] = False,
+        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    ) -> None:
+        """Blank an item's (and its posts') personal data; the custody log records what was removed, by hash."""
+        if not yes:
+            typer.confirm(f"Purge the personal data of item {item} and everything under it?", abort=True, err=True)
+        with open_case(case) as opened:
+            result = purge_item(opened, item, reason=reason, delete_exports=delete_exports)
+        err.print(f"Purged {len(result.items)} item(s): {result.removed_values} values removed, "
+                  f"{len(result.evidence_deleted)} evidence file(s) deleted. Log event {result.event_hash}")
+        for source_id, path in result.exports_kept:
+            err.print(f"  the stored copy of source {source_id} ({escape(path)}) still holds this data; "
+                      "use --delete-exports to delete it")

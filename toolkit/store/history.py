@@ -1,0 +1,54 @@
+"""Everything known about one item, as events in time order (for `toolkit show`).
+
+All SQL with bound parameters only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+# Within the same moment, events sort in workflow order.
+EVENT_ORDER = {"capture": 0, "hit": 1, "indicator": 2, "score": 3, "review": 4, "notice": 5, "check": 6}
+
+
+def item_record(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
+    """The item row with its parent's URL and name."""
+    row = conn.execute(
+        "SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, p.url AS parent_url,"
+        " p.name AS parent_name, i.first_seen, i.last_seen, i.added_at"
+        " FROM item i LEFT JOIN item p ON p.id = i.parent_id WHERE i.id = ?",
+        (item_id,),
+    ).fetchone()
+    return dict(row)
+
+
+def item_events(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
+    """Captures (with their source file), hits, indicators, scores, reviews, notices and checks of an
+    item, each as {"at", "event", "id", ...fields}, ordered by time, then workflow order, then id.
+
+    Hits and indicators carry their capture's time; notices their `noticed_at`.
+    """
+    events: list[dict[str, Any]] = []
+
+    def add(event: str, sql: str, at: str = "at") -> None:
+        for row in conn.execute(sql, (item_id,)):
+            record = dict(row)
+            events.append({"at": record.pop(at), "event": event, **record})
+
+    add("capture", "SELECT c.observed_at AS at, c.id, c.status, c.name, c.text, c.url, c.followers, c.members, c.likes,"
+                   " c.created_at, c.country, c.status_marker, c.detector, s.path AS source, s.format AS source_format"
+                   " FROM capture c LEFT JOIN source s ON s.id = c.source_id WHERE c.item_id = ?")
+    add("hit", "SELECT c.observed_at AS at, h.id, h.capture_id, h.lexicon, h.term, h.category, h.language, h.field,"
+               " h.start, h.end, h.matched, h.weight FROM hit h JOIN capture c ON c.id = h.capture_id WHERE h.item_id = ?")
+    add("indicator", "SELECT c.observed_at AS at, x.id, x.capture_id, x.type, x.value, x.matched, x.field, x.extractor"
+                     " FROM indicator x JOIN capture c ON c.id = x.capture_id WHERE x.item_id = ?")
+    add("score", "SELECT scored_at AS at, id, capture_id, score, category, lexicons, explanation FROM score WHERE item_id = ?")
+    add("review", "SELECT reviewed_at AS at, id, verdict, category, reviewer, note, origin FROM review WHERE item_id = ?")
+    add("notice", "SELECT noticed_at AS at, id, channel, reference, noticed_by, note, recorded_at FROM notice WHERE item_id = ?")
+    add("check", 'SELECT k.observed_at AS at, k.id, w.name AS wave, k.method, k.status, k.reason, k.detector, k.http_status,'
+                 ' k.final_url, k.evidence_sha256, k.marker, k.place, k.note'
+                 ' FROM "check" k LEFT JOIN wave w ON w.id = k.wave_id WHERE k.item_id = ?')
+    # Rows without a time (a capture from a file that gave none) come first: they are the oldest we know of.
+    events.sort(key=lambda e: (e["at"] or "", EVENT_ORDER[e["event"]], e["id"]))
+    return events

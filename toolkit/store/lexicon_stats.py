@@ -1,0 +1,58 @@
+"""Lexicon precision from verdicts: per term and per lexicon, how many reviewed items it hit and how
+many of those were judged violating. All SQL with bound parameters only.
+
+An item counts once per term (however many times the term hit it, in however many captures) and
+once per lexicon. Its verdict is its latest review. Lexicons are kept apart by name@version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+STATS_COLUMNS = ["lexicon", "term", "category", "reviewed", "violating", "not_violating", "unsure", "precision"]
+
+STATS_SQL = """
+WITH verdict AS (
+    SELECT r.item_id, r.verdict FROM review r
+    JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
+),
+pairs AS (SELECT DISTINCT h.item_id, h.lexicon, {term} AS term FROM hit h)
+SELECT p.lexicon, p.term,
+       count(*) AS reviewed,
+       sum(v.verdict = 'violating') AS violating,
+       sum(v.verdict = 'not_violating') AS not_violating,
+       sum(v.verdict = 'unsure') AS unsure
+FROM pairs p JOIN verdict v ON v.item_id = p.item_id
+GROUP BY p.lexicon, p.term
+"""
+
+
+def lexicon_stats(conn: sqlite3.Connection, min_reviewed: int = 1, lexicon: str | None = None) -> list[dict[str, Any]]:
+    """One row per lexicon (term None: all its terms together), each followed by its terms.
+
+    `precision` is the share of reviewed items judged violating. Terms are listed noisiest first
+    (lowest precision, then most reviewed items), so the ones worth pruning lead; terms that hit
+    fewer than `min_reviewed` reviewed items are left out. `lexicon` keeps one lexicon (its name,
+    or name@version).
+    """
+    categories = {
+        (row[0], row[1]): row[2]
+        for row in conn.execute("SELECT lexicon, term, group_concat(DISTINCT category) FROM hit GROUP BY lexicon, term")
+    }
+    totals = [dict(row) for row in conn.execute(STATS_SQL.format(term="NULL"))]
+    terms = [dict(row) for row in conn.execute(STATS_SQL.format(term="h.term"))]
+    out: list[dict[str, Any]] = []
+    for total in sorted(totals, key=lambda r: r["lexicon"]):
+        name = total["lexicon"]
+        if lexicon and lexicon not in (name, name.split("@", 1)[0]):
+            continue
+        out.append(_with_precision(total, None))
+        mine = [t for t in terms if t["lexicon"] == name and t["reviewed"] >= min_reviewed]
+        for term in sorted(mine, key=lambda r: (r["violating"] / r["reviewed"], -r["reviewed"], r["term"])):
+            out.append(_with_precision(term, categories.get((name, term["term"]))))
+    return out
+
+
+def _with_precision(row: dict[str, Any], category: str | None) -> dict[str, Any]:
+    return {**row, "category": category, "precision": round(row["violating"] / row["reviewed"], 4)}

@@ -1,0 +1,26 @@
+"""Finding items by id, identity or URL. All SQL with bound parameters only."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+
+def item_by_id(conn: sqlite3.Connection, item_id: int) -> dict[str, Any] | None:
+    row = conn.execute("SELECT id, platform, kind, key, url, name FROM item WHERE id = ?", (item_id,)).fetchone()
+    return dict(row) if row is not None else None
+
+
+def item_by_identity(conn: sqlite3.Connection, platform: str, kind: str, key: str) -> int | None:
+    row = conn.execute("SELECT id FROM item WHERE platform = ? AND kind = ? AND key = ?", (platform, kind, key)).fetchone()
+    return row[0] if row is not None else None
+
+
+def items_by_url(conn: sqlite3.Connection, url: str) -> list[int]:
+    """Ids of items whose canonical URL is exactly `url` (several kinds can share one URL)."""
+    return [row[0] for row in conn.execute("SELECT id FROM item WHERE url = ? ORDER BY id", (url,))]
+
+
+def item_count(conn: sqlite3.Connection) -> int:
+    """How many items the case holds (from the largest id: instant, and exact as items are never deleted)."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM item").fetchone()[0]
