@@ -14,3 +14,5 @@ toolkit review "$case" --import "$case/reviews.csv" --reviewer example-reviewer
 toolkit flag "$case" --from "$case/notices.csv" --by example-reviewer
 # The confirmed cohort, with the date and channel of its notice.
 toolkit items "$case" --verdict violating
+# What the platform detectors see in saved pages: a page, its later "no disponible" copy, a login wall.
+toolkit detect "$case/pages"

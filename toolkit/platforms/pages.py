@@ -8,6 +8,8 @@ the page yields (the main item first) and the detector's `Verdict` with its evid
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 
 from toolkit.models import Capture, Status
@@ -51,6 +53,35 @@ class Page:
     canonical: str | None
 
 
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def body_encoding(raw: bytes) -> str | None:
+    """The encoding to read an HTML body with: its BOM, else a declared <meta> charset lxml knows,
+    else UTF-8 when the bytes are valid UTF-8 (saved pages often declare nothing), else cp1252."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    declared = _CHARSET.search(raw[:4096])
+    if declared:
+        try:
+            codec = codecs.lookup(declared.group(1).decode("ascii", "replace"))
+        except LookupError:
+            codec = None
+        # As browsers do: a declared UTF-16/32 without a BOM means UTF-8, and codecs that are not
+        # text encodings (rot13, base64...) are ignored.
+        if codec is not None and getattr(codec, "_is_text_encoding", True) and not codec.name.startswith(("utf-16", "utf-32")):
+            return codec.name
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A page cut mid-character at the end is still UTF-8.
+        if exc.start < len(raw) - 3:
+            return "cp1252"
+    return "utf-8"
+
+
 def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | None = None,
                http_status: int | None = None) -> Page:
     """Parse HTML once (lxml) into the parts detectors look at: title, meta tags, canonical link."""
@@ -61,12 +92,18 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
     tree = None
     title = canonical = None
     meta: dict[str, str] = {}
-    if raw.strip():
-        try:
-            parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True)
-            tree = lxml.html.document_fromstring(raw, parser=parser)
-        except (etree.ParserError, ValueError):
-            tree = None
+    if raw and not raw.isspace():
+        encoding = "utf-8" if isinstance(body, str) else body_encoding(raw)
+        for attempt in (encoding, "cp1252"):
+            try:
+                parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True, encoding=attempt)
+                tree = lxml.html.document_fromstring(raw, parser=parser)
+                break
+            except LookupError:
+                continue  # an encoding Python knows and libxml2 does not: read as cp1252
+            except (etree.ParserError, ValueError):
+                tree = None
+                break
     if tree is not None:
         node = tree.find(".//title")
         if node is not None and node.text_content().strip():

@@ -1,0 +1,106 @@
+"""The places on a page where markers may appear, read once per page and normalised.
+
+Detectors never search the whole HTML for a marker: they ask for the text of a named place
+(`title`, `heading`, `meta:og:title`, `final_url`, `container:div.tgme_widget_message_error`,
+`leaf`, `json:<key>`), and rules say which places each marker belongs in.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import unquote
+
+from lxml import etree
+
+from toolkit.platforms.markers import normalise, normalise_many
+from toolkit.platforms.pages import Page
+
+_SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
+# Short text nodes outside scripts: where a platform notice ("This content isn't available right
+# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
+_LEAF_XPATH = etree.XPath("//body//text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
+                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]", smart_strings=False)
+
+
+@lru_cache(maxsize=256)
+def selector_xpath(selector: str) -> str:
+    """XPath for a simple selector: `tag`, `.class`, `#id`, `[attr]`, `[attr=value]`, combined."""
+    match = re.match(r"^([a-z][a-z0-9]*)?", selector)
+    tag = match.group(1) if match and match.group(1) else "*"
+    tests = []
+    for dot, name, attr, value in _SIMPLE.findall(selector[match.end() if match else 0:]):
+        if dot == ".":
+            tests.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
+        elif dot == "#":
+            tests.append(f"@id='{name}'")
+        elif value:
+            tests.append(f"@{attr}='{value}'")
+        else:
+            tests.append(f"@{attr}")
+    return f"//{tag}" + "".join(f"[{t}]" for t in tests)
+
+
+class Places:
+    """Lazily computed, normalised texts of each place on one page."""
+
+    def __init__(self, page: Page, extra: dict[str, list[str]] | None = None):
+        self.page = page
+        self._cache: dict[str, list[str]] = {}
+        self._raw_cache: dict[str, list[str]] = {}
+        self.data: dict[str, object] = {}  # what a detector read while building places, for inspect()
+        for key, values in (extra or {}).items():
+            self.add(key, values)
+
+    def add(self, place: str, values: list[str]) -> None:
+        """Record texts a detector found itself (e.g. `json:statusCode` from inline JSON)."""
+        self._cache.setdefault(place, []).extend(normalise(str(v)) for v in values if v is not None)
+
+    def texts(self, place: str) -> list[str]:
+        """The normalised texts of a place (computed once)."""
+        found = self._cache.get(place)
+        if found is None:
+            found = self._cache[place] = [t for t in normalise_many(self.raw(place)) if t]
+        return found
+
+    def raw(self, place: str) -> list[str]:
+        """The texts of a place as written (for display), not normalised (computed once)."""
+        found = self._raw_cache.get(place)
+        if found is None:
+            found = self._raw_cache[place] = self._raw(place)
+        return found
+
+    def _raw(self, place: str) -> list[str]:
+        page, tree = self.page, self.page.tree
+        if place == "title":
+            return [page.title] if page.title else []
+        if place.startswith("meta:"):
+            value = page.meta.get(place[5:].lower())
+            return [value] if value else []
+        if place == "final_url":
+            url = page.final_url or page.url
+            return [unquote(url).lower()] if url else []
+        if place.startswith("json:"):
+            return []
+        if tree is None:
+            return []
+        if place == "heading":
+            return [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")]
+        if place == "leaf":
+            return _LEAF_XPATH(tree)
+        if place.startswith("container:"):
+            if not self._may_contain(place[10:]):
+                return []
+            nodes = tree.xpath(selector_xpath(place[10:]))
+            return [" ".join(n.text_content().split()) or place[10:] for n in nodes]
+        return []
+
+    def _may_contain(self, selector: str) -> bool:
+        """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
+        skips a whole-tree XPath scan on most pages."""
+        names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
+        return all(name.encode() in self.page.body for name in names)
+
+    def present(self, selector: str) -> bool:
+        tree = self.page.tree
+        return tree is not None and self._may_contain(selector) and bool(tree.xpath(selector_xpath(selector)))
