@@ -46,7 +46,9 @@ class WhatsAppDetector(Detector):
         else:
             for place in ("title", "meta:og:title", "heading"):
                 for text in places.raw(place):
-                    if ref.key and ref.key in re.sub(r"\D", "", text or ""):
+                    # Number keys are E.164 ("+52..."); pages show the digits with any punctuation.
+                    digits = ref.key.lstrip("+")
+                    if digits.isdigit() and digits in re.sub(r"\D", "", text or ""):
                         evidence = Evidence(text, place)
                         break
                 if evidence:
