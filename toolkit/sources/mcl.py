@@ -195,7 +195,7 @@ def _owner(raw: dict[str, Any], platform: str) -> Capture | None:
         ref = ItemRef("facebook", Kind.GROUP, key, f"https://www.facebook.com/groups/{key}")
     else:
         key = owner_id or (username or "").lower()
-        ref = ItemRef("facebook", kind, key, f"https://www.facebook.com/{key}")
+        ref = ItemRef("facebook", kind, key, f"https://www.facebook.com/{username or key}")
     fields = {"owner_type": owner_type} if owner_type else {}
     if username:
         fields["username"] = username
