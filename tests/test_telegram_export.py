@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, sample
+
 from toolkit.errors import InputError
 from toolkit.models import Kind, Status
 from toolkit.sources import registry
