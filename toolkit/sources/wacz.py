@@ -94,34 +94,38 @@ class Wacz(Importer):
             return False
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
-        try:
-            archive = zipfile.ZipFile(ctx.open_binary())
-        except zipfile.BadZipFile as exc:
-            raise InputError(str(path), f"not a readable ZIP archive ({exc})",
-                             "Download the WACZ again; the file is damaged or incomplete") from exc
-        with archive:
-            entries: dict[str, zipfile.ZipInfo] = {}
-            for info in archive.infolist():
-                if unsafe_name(info.filename):
-                    ctx.fail("unsafe-path", f"entry {info.filename!r} points outside the archive: refused, not read")
-                elif not info.is_dir():
-                    entries[info.filename] = info
-            resources = self._manifest(archive, entries, path, ctx)
-            pages = self._pages(archive, entries, ctx)
-            warcs = sorted(name for name in entries if name.startswith("archive/")
-                           and name.lower().endswith((".warc", ".warc.gz")))
-            if not warcs:
-                raise InputError(str(path), "no archive/*.warc or *.warc.gz inside this WACZ",
-                                 "Check that the file is a complete WACZ export")
-            for name in warcs:
-                info = entries[name]
-                problem = _too_large(info, MAX_ENTRY_BYTES)
-                if problem:
-                    ctx.fail("too-large", problem)
-                    continue
-                self._check(archive, info, resources.get(name), ctx)
-                with archive.open(info) as stream:
-                    yield from warc_pages(stream, ctx, name, pages, container="wacz")
+        with ctx.open_binary() as handle:
+            try:
+                archive = zipfile.ZipFile(handle)
+            except zipfile.BadZipFile as exc:
+                raise InputError(str(path), f"not a readable ZIP archive ({exc})",
+                                 "Download the WACZ again; the file is damaged or incomplete") from exc
+            with archive:
+                yield from self._read_archive(archive, path, ctx)
+
+    def _read_archive(self, archive: zipfile.ZipFile, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        entries: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            if unsafe_name(info.filename):
+                ctx.fail("unsafe-path", f"entry {info.filename!r} points outside the archive: refused, not read")
+            elif not info.is_dir():
+                entries[info.filename] = info
+        resources = self._manifest(archive, entries, path, ctx)
+        pages = self._pages(archive, entries, ctx)
+        warcs = sorted(name for name in entries if name.startswith("archive/")
+                       and name.lower().endswith((".warc", ".warc.gz")))
+        if not warcs:
+            raise InputError(str(path), "no archive/*.warc or *.warc.gz inside this WACZ",
+                             "Check that the file is a complete WACZ export")
+        for name in warcs:
+            info = entries[name]
+            problem = _too_large(info, MAX_ENTRY_BYTES)
+            if problem:
+                ctx.fail("too-large", problem)
+                continue
+            self._check(archive, info, resources.get(name), ctx)
+            with archive.open(info) as stream:
+                yield from warc_pages(stream, ctx, name, pages, container="wacz")
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)
