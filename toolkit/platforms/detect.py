@@ -22,11 +22,13 @@ import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 from toolkit.models import Capture, ItemRef, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
 from toolkit.platforms.places import Places
+from toolkit.platforms.registry import get as get_platform
 from toolkit.platforms.registry import identify, platform_for_url
 
 # Negative and limiting statuses are checked before positive evidence, most specific first.
@@ -76,30 +78,58 @@ class Detector:
         raise NotImplementedError  # abstract: each detector defines it
 
     def identify(self, url: str | None) -> ItemRef | None:
+        """The item a URL names on this platform (registry identity, generic fallback included)."""
         return identify(url, self.platform) if url else None
+
+    def requested(self, page: Page) -> ItemRef | None:
+        """The item the page was asked for: its URL, else a login or checkpoint page's `next`
+        target, else the final URL. A URL that names no item of the platform gives None."""
+        owner = get_platform(self.platform)
+        candidates = [page.url, *_next_targets(page.url), page.final_url, *_next_targets(page.final_url)]
+        for url in candidates:
+            if not url:
+                continue
+            ref = owner.identify(url) if owner is not None else None
+            if ref is not None:
+                return ref
+        if owner is None or self.platform == "generic":
+            return self.identify(page.url or page.final_url)
+        return None
+
+    def parent(self, item: ItemRef | None) -> ItemRef | None:
+        owner = get_platform(self.platform)
+        return owner.parent_of(item.url) if owner is not None and item is not None and item.url else None
 
     def read(self, page: Page, book: marker_data.MarkerBook, observed_at: str | None = None) -> PageReading:
         places = self.places(page)
+        places.data["book"] = book
         finding = self.inspect(page, places)
         verdict = decide(self, page, places, book, finding.evidence)
         captures = finding.captures
-        requested = self.identify(page.url) or self.identify(page.final_url)
-        if verdict.status != Status.AVAILABLE:
-            # A gone or walled page says nothing about content: keep only the requested item.
+        if verdict.status not in (Status.AVAILABLE, Status.SOLD):
+            # A gone or walled page says nothing about content: keep only the item asked for.
             main = captures[0] if captures else None
-            item = requested or (main.item if main else None)
+            item = self.requested(page) or (main.item if main else None)
             captures = [Capture(item=item, url=page.url or page.final_url or item.url,
-                                parent=main.parent if main else None)] if item else []
+                                parent=main.parent if main and main.item == item else self.parent(item))] if item else []
         for index, capture in enumerate(captures):
-            if index == 0 or capture.status is None or capture.detector is None:
-                if index == 0 or capture.status is None:
-                    capture.status = verdict.status
-                    capture.status_marker = verdict.marker
-                    capture.status_place = verdict.place
+            if index == 0:
+                capture.status, capture.status_marker, capture.status_place = verdict.status, verdict.marker, verdict.place
+            elif capture.status is None:
+                capture.status = verdict.status
+            if capture.detector is None:
                 capture.detector = self.name
             if capture.observed_at is None:
                 capture.observed_at = observed_at
         return PageReading(self.platform, verdict, captures)
+
+
+def _next_targets(url: str | None) -> list[str]:
+    """Where a login or checkpoint URL would send the visitor next (`?next=`, `?u=`)."""
+    if not url or "?" not in url:
+        return []
+    query = parse_qs(urlsplit(url).query)
+    return [v for key in ("next", "u", "redirect_url") for v in query.get(key, [])]
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,

@@ -88,7 +88,7 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
     tree = None
     title = canonical = None
     meta: dict[str, str] = {}
-    if raw.strip():
+    if raw and not raw.isspace():
         try:
             parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True,
                                           encoding=body_encoding(raw))

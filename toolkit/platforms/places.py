@@ -11,14 +11,16 @@ import re
 from functools import lru_cache
 from urllib.parse import unquote
 
+from lxml import etree
+
 from toolkit.platforms.markers import normalise
 from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
-# Elements whose whole text can be a platform notice ("This content isn't available right now").
-_LEAF_XPATH = ("//body//*[self::span or self::div or self::h1 or self::h2 or self::h3 or self::h4 or self::p"
-               " or self::strong or self::b or self::td][not(*)][string-length(normalize-space()) > 3]"
-               "[string-length(normalize-space()) < 300]/text()")
+# Short text nodes outside scripts: where a platform notice ("This content isn't available right
+# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
+_LEAF_XPATH = etree.XPath("//body//text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
+                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]")
 
 
 @lru_cache(maxsize=256)
@@ -80,12 +82,20 @@ class Places:
         if place == "heading":
             return [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")]
         if place == "leaf":
-            return [str(t) for t in tree.xpath(_LEAF_XPATH)]
+            return [str(t) for t in _LEAF_XPATH(tree)]
         if place.startswith("container:"):
+            if not self._may_contain(place[10:]):
+                return []
             nodes = tree.xpath(selector_xpath(place[10:]))
             return [" ".join(n.text_content().split()) or place[10:] for n in nodes]
         return []
 
+    def _may_contain(self, selector: str) -> bool:
+        """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
+        skips a whole-tree XPath scan on most pages."""
+        names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
+        return all(name.encode() in self.page.body for name in names)
+
     def present(self, selector: str) -> bool:
         tree = self.page.tree
-        return tree is not None and bool(tree.xpath(selector_xpath(selector)))
+        return tree is not None and self._may_contain(selector) and bool(tree.xpath(selector_xpath(selector)))

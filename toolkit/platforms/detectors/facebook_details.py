@@ -127,6 +127,10 @@ _COUNTRY = re.compile(
     r"personnes qui gerent cette page comprend)\s*:?\s*([^()\d:|·]{2,60})")
 
 
+# Cheap test on the raw text before normalising a line for the date and country patterns.
+_DETAIL_HINT = re.compile(r"creat|cread|criad|cr[ée]ation|manage|administr|gerenc|g[eè]r", re.I)
+
+
 def parse_written_date(text: str) -> str | None:
     """An ISO date from "January 5, 2019" / "5 de enero de 2019" / "5 janvier 2019" (normalised text)."""
     match = _DATE_MDY.search(text)
@@ -143,26 +147,27 @@ def parse_written_date(text: str) -> str | None:
 
 
 def page_details(page: Page, places: Places) -> PageDetails:
-    """Counts, creation date and managing country from the short texts a page shows."""
+    """Counts, creation date and managing country from the short texts a page shows (in page
+    order, so the header's counts come before any in the feed)."""
     details = PageDetails()
-    for text in places.raw("leaf"):
-        if len(text) > 200:
+    texts = [t for t in places.raw("leaf") if len(t) <= 200]
+    joined = "\n".join(texts)
+    details.counts = find_counts(joined)
+    for raw_line in texts:
+        if not _DETAIL_HINT.search(raw_line):
             continue
-        for key, value in find_counts(text).items():
-            details.counts.setdefault(key, value)
-        folded = normalise(text)
+        line = normalise(raw_line)
         if details.created_at is None:
-            created = _CREATED.search(folded)
+            created = _CREATED.search(line)
             if created:
                 details.created_at = parse_written_date(created.group(1))
         if details.country is None:
-            country = _COUNTRY.search(folded)
+            country = _COUNTRY.search(line)
             if country:
-                # Keep the page's own spelling (accents) by cutting the original at the same length.
-                start = len(text) - len(text.lstrip())
-                original = text[start:] if len(text) == len(folded) else None
-                value = country.group(1).strip(" .,")
-                if original and len(original) == len(folded):
-                    value = original[country.start(1):country.start(1) + len(value)]
-                details.country = value.strip(" .,").title() if value.islower() else value.strip(" .,")
+                # Keep the page's own spelling (México, not mexico) when folding kept the length.
+                original = " ".join(raw_line.split())
+                value = original[country.start(1):country.end(1)] if len(original) == len(line) else country.group(1)
+                details.country = value.strip(" .,") if len(original) == len(line) else value.strip(" .,").title()
+        if details.created_at and details.country:
+            break
     return details

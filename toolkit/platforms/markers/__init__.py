@@ -49,6 +49,10 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
                               "\u2032": "'", "\uff07": "'", "\u00a0": " ", "\u202f": " ", "\u200b": ""})
 
 
+# Combining marks left by NFKD decomposition (accents on Latin, Greek and Cyrillic letters).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def normalise(text: str) -> str:
     """Fold text for marker matching: entities decoded, accents and case removed, apostrophes and
     whitespace unified. Idempotent."""
@@ -56,8 +60,7 @@ def normalise(text: str) -> str:
         text = html.unescape(text)
     text = text.translate(_APOSTROPHES)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-        text = text.translate(_APOSTROPHES)
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_APOSTROPHES)
     return " ".join(text.casefold().split())
 
 
@@ -77,17 +80,37 @@ class Rule:
         """The first (language, marker) of this rule found in the given normalised texts."""
         if self.match == "present":
             return ("any", self.places[0]) if place_texts else None
+        index = _index(self)
         for value in place_texts:
-            for lang, written, folded in self.texts:
-                if self.match == "contains":
-                    hit = folded in value
-                elif self.match == "equals":
-                    hit = value == folded or value.rstrip(".!") == folded.rstrip(".!")
-                else:
-                    hit = value.startswith(folded)
+            if self.match == "equals":
+                hit = index.get(value.rstrip(".!"))
                 if hit:
-                    return lang, written
+                    return hit
+                continue
+            found = index["re"].search(value)
+            if found and (self.match == "contains" or found.start() == 0):
+                return index[found.group(0)]
         return None
+
+
+_INDEXES: dict[int, dict] = {}
+
+
+def _index(rule: Rule) -> dict:
+    """Per rule, built once: a dict for `equals`, one alternation regex for `contains`/`prefix`."""
+    found = _INDEXES.get(id(rule))
+    if found is None or found["rule"] is not rule:
+        found = {"rule": rule}
+        if rule.match == "equals":
+            for lang, written, folded in rule.texts:
+                found.setdefault(folded.rstrip(".!"), (lang, written))
+        else:
+            for lang, written, folded in rule.texts:
+                found.setdefault(folded, (lang, written))
+            folded_texts = sorted({f for _, _, f in rule.texts}, key=len, reverse=True)
+            found["re"] = re.compile("|".join(re.escape(f) for f in folded_texts))
+        _INDEXES[id(rule)] = found
+    return found
 
 
 class MarkerBook:
