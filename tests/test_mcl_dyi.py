@@ -49,7 +49,9 @@ def test_mcl_api_json_nested_and_instagram():
     _, caps, ctx = read(FIXTURES / "mcl" / "mcl_api_response.json")
     assert not ctx.failures
     owner, post, page, second = caps
-    assert owner.item.identity == ("instagram", "profile", "17840000000000001") and owner.name == "Viajes Norte MX"
+    # Instagram profiles are known by username (as their URLs name them); the numeric id is kept.
+    assert owner.item.identity == ("instagram", "profile", "viajes.norte.mx") and owner.name == "Viajes Norte MX"
+    assert owner.fields["platform_id"] == "17840000000000001"
     assert post.item.platform == "instagram" and post.likes == 210 and post.fields["views"] == 5400
     # `post_owner.data.*` (API) reads as `post_owner.*` (UI export).
     assert page.item.identity == ("facebook", "page", "100064000000001") and second.likes == 9
