@@ -201,3 +201,49 @@ def test_no_real_sample_page_reads_as_unavailable(samples):
     for path in pages:
         _, caps, _ = read(path)
         assert all(c.status not in {Status.UNAVAILABLE, Status.REMOVED, Status.ACCOUNT_GONE} for c in caps), path
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "cases" / "example"
+
+
+def test_example_saved_pages_and_the_recheck_wave_are_classified():
+    seen = {}
+    for folder in ("exports", "exports-wave2"):
+        for path in sorted((EXAMPLE / folder / "saved-pages").glob("*.html")):
+            name, caps, ctx = read(path)
+            assert name == "singlefile" and not ctx.failures, path
+            seen[(folder, caps[0].item.kind)] = caps[0].status
+    assert seen == {
+        ("exports", Kind.PAGE): Status.AVAILABLE, ("exports", Kind.GROUP): Status.AVAILABLE,
+        ("exports", Kind.LISTING): Status.AVAILABLE,
+        ("exports-wave2", Kind.PAGE): Status.UNAVAILABLE, ("exports-wave2", Kind.GROUP): Status.LOGIN_REQUIRED,
+    }
+
+
+# WARC and WACZ fixtures are generated (tests/test_archives.py) rather than committed.
+CONTRACT = {
+    "singlefile": SF / "page_cruce_seguro.html",
+    "html": HTML / "post_saved_from.html",
+    "mhtml": FIXTURES / "mhtml" / "group_viajes_norte.mhtml",
+    "har": FIXTURES / "har" / "facebook_session.har",
+    "telegram-json": FIXTURES / "telegram" / "channel_json" / "result.json",
+    "telegram-html": FIXTURES / "telegram" / "channel_html" / "messages.html",
+    "mcl": FIXTURES / "mcl" / "mcl_facebook_posts.csv",
+    "facebook-dyi": FIXTURES / "fb_dyi" / "posts" / "your_posts_1.json",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(CONTRACT))
+def test_importer_contract(fmt):
+    """Each importer sniffs its fixture (and is the one detected), and its map is pure: the same
+    raw record maps to the same captures twice."""
+    path = CONTRACT[fmt]
+    importer = registry.get(fmt)
+    assert registry.detect(path) is importer
+    ctx = ReadContext(path=path)
+    raws = [raw for _, raw in importer.read(path, ctx)]
+    assert raws
+    first = [list(importer.map(raw)) for raw in raws]
+    again = [list(importer.map(raw)) for raw in raws]
+    assert first == again and any(first)
+    assert registry.get(fmt).ident == f"{fmt}@{importer.version}"
