@@ -247,3 +247,22 @@ def test_importer_contract(fmt):
     again = [list(importer.map(raw)) for raw in raws]
     assert first == again and any(first)
     assert registry.get(fmt).ident == f"{fmt}@{importer.version}"
+
+
+def test_singlefile_download_folder(invoke, case, tmp_path):
+    """A SingleFile download folder: many pages (and the odd other file) in one scan."""
+    folder = tmp_path / "Descargas"
+    folder.mkdir()
+    template = (SF / "page_cruce_seguro.html").read_text(encoding="utf-8")
+    for number in range(60):
+        page_id = f"1000640000001{number:02d}"
+        text = (template.replace("cruceseguro.usa", f"cruceseguro.usa{number}")
+                .replace("100064000000001", page_id).replace("18:22:05", f"18:{number:02d}:05"))
+        (folder / f"Cruce Seguro a USA ({number}).html").write_text(text, encoding="utf-8")
+    (folder / "desktop.ini").write_text("[.ShellClassInfo]\n", encoding="utf-8")
+    result = invoke("scan", case, folder)
+    assert result.exit_code == 0, result.output
+    assert "Scanned 61 files: 60 imported" in " ".join(result.output.split())
+    db = sqlite3.connect(case / "case.db")
+    assert db.execute("SELECT count(DISTINCT collected_at) FROM source").fetchone()[0] == 60
+    assert db.execute("SELECT count(*) FROM capture WHERE status = 'available'").fetchone()[0] == 60
