@@ -13,14 +13,14 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from toolkit.platforms.markers import normalise
+from toolkit.platforms.markers import normalise, normalise_many
 from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
 # Short text nodes outside scripts: where a platform notice ("This content isn't available right
 # now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
 _LEAF_XPATH = etree.XPath("//body//text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
-                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]")
+                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]", smart_strings=False)
 
 
 @lru_cache(maxsize=256)
@@ -47,6 +47,7 @@ class Places:
     def __init__(self, page: Page, extra: dict[str, list[str]] | None = None):
         self.page = page
         self._cache: dict[str, list[str]] = {}
+        self._raw_cache: dict[str, list[str]] = {}
         self.data: dict[str, object] = {}  # what a detector read while building places, for inspect()
         for key, values in (extra or {}).items():
             self.add(key, values)
@@ -56,14 +57,18 @@ class Places:
         self._cache.setdefault(place, []).extend(normalise(str(v)) for v in values if v is not None)
 
     def texts(self, place: str) -> list[str]:
+        """The normalised texts of a place (computed once)."""
         found = self._cache.get(place)
         if found is None:
-            found = self._cache[place] = [t for t in (normalise(v) for v in self._raw(place)) if t]
+            found = self._cache[place] = [t for t in normalise_many(self.raw(place)) if t]
         return found
 
     def raw(self, place: str) -> list[str]:
-        """The texts of a place as written (for display), not normalised."""
-        return self._raw(place)
+        """The texts of a place as written (for display), not normalised (computed once)."""
+        found = self._raw_cache.get(place)
+        if found is None:
+            found = self._raw_cache[place] = self._raw(place)
+        return found
 
     def _raw(self, place: str) -> list[str]:
         page, tree = self.page, self.page.tree
@@ -82,7 +87,7 @@ class Places:
         if place == "heading":
             return [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")]
         if place == "leaf":
-            return [str(t) for t in _LEAF_XPATH(tree)]
+            return _LEAF_XPATH(tree)
         if place.startswith("container:"):
             if not self._may_contain(place[10:]):
                 return []

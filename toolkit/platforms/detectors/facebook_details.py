@@ -127,8 +127,11 @@ _COUNTRY = re.compile(
     r"personnes qui gerent cette page comprend)\s*:?\s*([^()\d:|·]{2,60})")
 
 
+# Cheap tests on the raw text before the count patterns run.
+_COUNT_HINT = re.compile(r"follow|seguid|abonn|subscri|suscri|inscri|member|miembr|membr|like|gusta|curtid|aime")
+MAX_DETAIL_TEXTS = 400
 # Cheap test on the raw text before normalising a line for the date and country patterns.
-_DETAIL_HINT = re.compile(r"creat|cread|criad|cr[ée]ation|manage|administr|gerenc|g[eè]r", re.I)
+_DETAIL_HINT = re.compile(r"creat|cread|criad|cr[ée]ation|manage|administr|gerenc|g[eè]r")
 
 
 def parse_written_date(text: str) -> str | None:
@@ -146,16 +149,33 @@ def parse_written_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+def _lines_with(pattern: re.Pattern[str], joined: str, original: str | None = None) -> list[str]:
+    """The lines of `joined` in which `pattern` occurs (one scan over all of them), cut from
+    `original` when given (same length, e.g. before lower-casing)."""
+    lines, last = [], -1
+    source = original if original is not None else joined
+    for match in pattern.finditer(joined):
+        start = joined.rfind("\n", 0, match.start()) + 1
+        if start == last:
+            continue
+        end = joined.find("\n", match.end())
+        lines.append(source[start:end if end >= 0 else len(joined)])
+        last = start
+    return lines
+
+
 def page_details(page: Page, places: Places) -> PageDetails:
     """Counts, creation date and managing country from the short texts a page shows (in page
     order, so the header's counts come before any in the feed)."""
     details = PageDetails()
-    texts = [t for t in places.raw("leaf") if len(t) <= 200]
-    joined = "\n".join(texts)
-    details.counts = find_counts(joined)
-    for raw_line in texts:
-        if not _DETAIL_HINT.search(raw_line):
-            continue
+    # The header, intro and transparency box come first in page order; a long feed below adds
+    # nothing but time, so only the first texts are read.
+    joined = "\n".join(t.replace("\n", " ") for t in places.raw("leaf")[:MAX_DETAIL_TEXTS] if len(t) <= 200)
+    lowered = joined.lower()
+    if len(lowered) != len(joined):  # rare letters that change length when lowered
+        lowered = joined
+    details.counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
+    for raw_line in _lines_with(_DETAIL_HINT, lowered, joined):
         line = normalise(raw_line)
         if details.created_at is None:
             created = _CREATED.search(line)

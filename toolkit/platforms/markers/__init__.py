@@ -44,9 +44,19 @@ LANGUAGES = ("es", "en", "pt", "fr", "de", "it", "ar", "any")
 PLACE_RE = re.compile(r"^(title|heading|final_url|leaf|meta:[\w:.\-]+|json:[\w:.\-]+|container:\S+)$")
 SELECTOR_RE = re.compile(r"^([a-z][a-z0-9]*)?((?:[.#][\w\-]+|\[[\w\-:]+(?:=[\"']?[^\"'\]]*[\"']?)?\])*)$")
 
-# Apostrophe and quote look-alikes folded to the ASCII apostrophe before matching.
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-                              "\u2032": "'", "\uff07": "'", "\u00a0": " ", "\u202f": " ", "\u200b": ""})
+# Apostrophe look-alikes folded to the ASCII apostrophe, and odd spaces, before matching.
+_LOOKALIKES = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u00b4", "'"), ("`", "'"), ("\u2032", "'"),
+               ("\uff07", "'"), ("\u00a0", " "), ("\u202f", " "), ("\u200b", ""))
+_LOOKALIKE_RE = re.compile("[" + "".join(a for a, _ in _LOOKALIKES) + "]")
+
+
+def _fold_lookalikes(text: str) -> str:
+    # str.replace per character is C-speed; str.translate with a dict is not, on long texts.
+    if _LOOKALIKE_RE.search(text):
+        for old, new in _LOOKALIKES:
+            if old in text:
+                text = text.replace(old, new)
+    return text
 
 
 # Combining marks left by NFKD decomposition (accents on Latin, Greek and Cyrillic letters).
@@ -58,10 +68,20 @@ def normalise(text: str) -> str:
     whitespace unified. Idempotent."""
     if "&" in text:
         text = html.unescape(text)
-    text = text.translate(_APOSTROPHES)
     if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_APOSTROPHES)
+        text = _fold_lookalikes(_COMBINING.sub("", unicodedata.normalize("NFKD", _fold_lookalikes(text))))
     return " ".join(text.casefold().split())
+
+
+_SEPARATOR = "\ue000"  # a private-use character: survives folding, is not whitespace
+
+
+def normalise_many(values: Sequence[str]) -> list[str]:
+    """`normalise` each value, folding them all in one pass (much faster for hundreds of texts)."""
+    if len(values) < 4:
+        return [normalise(v) for v in values]
+    joined = normalise(_SEPARATOR.join(v.replace(_SEPARATOR, " ") for v in values))
+    return [part.strip() for part in joined.split(_SEPARATOR)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +101,11 @@ class Rule:
         if self.match == "present":
             return ("any", self.places[0]) if place_texts else None
         index = _index(self)
+        if self.match != "equals" and len(place_texts) > 4:
+            # One scan over all texts joined by newlines (markers never hold one) instead of one per text.
+            joined = "\n".join(place_texts)
+            found = (index["line_re"] if self.match == "prefix" else index["re"]).search(joined)
+            return index[found.group(0)] if found else None
         for value in place_texts:
             if self.match == "equals":
                 hit = index.get(value.rstrip(".!"))
@@ -109,6 +134,7 @@ def _index(rule: Rule) -> dict:
                 found.setdefault(folded, (lang, written))
             folded_texts = sorted({f for _, _, f in rule.texts}, key=len, reverse=True)
             found["re"] = re.compile("|".join(re.escape(f) for f in folded_texts))
+            found["line_re"] = re.compile("^(?:" + "|".join(re.escape(f) for f in folded_texts) + ")", re.M)
         _INDEXES[id(rule)] = found
     return found
 
@@ -221,10 +247,12 @@ def book(extra: Sequence[str | Path] = ()) -> MarkerBook:
     return found
 
 
-def use_markers(paths: Sequence[str | Path]) -> None:
-    """Make override files part of every later `book()` (e.g. a case folder's markers.toml)."""
+def use_markers(paths: Sequence[str | Path]) -> tuple[str, ...]:
+    """Make override files part of every later `book()` (e.g. a case folder's markers.toml).
+    Returns the previous list, so a caller can put it back."""
     global _active
-    _active = tuple(str(p) for p in paths)
+    previous, _active = _active, tuple(str(p) for p in paths)
+    return previous
 
 
 def case_markers(case_dir: str | Path) -> list[Path]:
