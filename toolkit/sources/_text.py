@@ -49,6 +49,7 @@ def csv_rows(binary: BinaryIO, path: Path, delimiter: str) -> Iterator[tuple[int
     except csv.Error as exc:
         raise InputError(str(path), f"broken CSV ({exc})", "Check the quoting near this line", line=line) from exc
     finally:
-        # The caller owns `binary` and closes it; the wrapper must not be left to the garbage collector.
+        # The caller owns and closes `binary`; a wrapper finalised while still attached warns
+        # (ResourceWarning) and would close it behind the caller's back.
         if not binary.closed:
             stream.detach()
