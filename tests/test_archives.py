@@ -167,6 +167,14 @@ def test_wacz_reads_listed_pages_and_checks_hashes(tmp_path):
     assert caps[0].fields["page"]["title"] == "t0" and caps[0].fields["page"]["container"] == "wacz"
 
 
+def test_wacz_extra_pages_list(tmp_path):
+    extra = (b'{"format": "json-pages-1.0", "id": "extra-pages", "title": "Extra Pages"}\n'
+             b'{"id": "9", "url": "https://www.facebook.com/serviciofronteranorte", "title": "extra", "ts": "2021-04-13T23:22:06Z"}\n')
+    _, caps, ctx = read(make_wacz(tmp_path / "extra.wacz", extra={"pages/extraPages.jsonl": extra}))
+    assert keys(caps) == ["100064000000001", "100064000000002"]
+    assert any("1 HTML responses not in the WACZ page lists" in n.message for n in ctx.notes)
+
+
 def test_wacz_bad_hash_is_reported_and_still_read(tmp_path):
     _, caps, ctx = read(make_wacz(tmp_path / "bad.wacz", wrong_hash=True))
     assert keys(caps) == ["100064000000001"]

@@ -145,7 +145,7 @@ def _page(record, offset: int, label: str, pages: dict[str, dict[str, Any]] | No
     if content_type and not _pages.is_html_type(content_type):
         return None
     if pages and url not in pages:
-        skipped["HTML responses not listed in pages.jsonl (frames, widgets)"] += 1
+        skipped["HTML responses not in the WACZ page lists (frames, widgets)"] += 1
         return None
     if status is not None and status >= 400 and SUBRESOURCE.search(url.split("?", 1)[0]):
         # An error page served for an image, script or style is not a page the researcher saw.
