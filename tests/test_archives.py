@@ -129,6 +129,30 @@ def test_chunked_gzip_encoded_response(tmp_path):
     assert not ctx.failures and keys(caps) == ["100064000000001"]
 
 
+def test_revisit_is_read_as_the_page_it_repeats(tmp_path):
+    body = page("Cruce Seguro a USA", "100064000000001")
+    url = "https://www.facebook.com/cruceseguro.usa"
+    path = tmp_path / "recrawl.warc.gz"
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        first = writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body), http_headers=headers,
+                                          warc_headers_dict={"WARC-Date": "2021-04-13T23:22:05Z"})
+        writer.write_record(first)
+        digest = first.rec_headers.get_header("WARC-Payload-Digest")
+        again = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_revisit_record(url, digest, url, "2021-04-13T23:22:05Z", http_headers=again,
+                                                         warc_headers_dict={"WARC-Date": "2021-05-17T15:00:00Z"}))
+        # A revisit of something never read as a page (an image) is only counted.
+        writer.write_record(writer.create_revisit_record("https://x.test/a.png", "sha1:AAAA", "https://x.test/a.png",
+                                                         "2021-04-13T23:22:05Z", warc_headers_dict={"WARC-Date": "2021-05-17T15:00:01Z"}))
+    _, caps, ctx = read(path)
+    assert [(c.item.key, c.observed_at, c.status) for c in caps] == [
+        ("100064000000001", "2021-04-13T23:22:05Z", Status.AVAILABLE), ("100064000000001", "2021-05-17T15:00:00Z", Status.AVAILABLE)]
+    assert caps[1].fields["page"]["revisit_of"] == first.rec_headers.get_header("WARC-Record-ID")
+    assert any("1 revisit records of responses that are not pages" in n.message for n in ctx.notes)
+
+
 @pytest.mark.parametrize("name", ["pywacz_example-collection.warc", "warcio_example.warc", "warcio_example.warc.gz",
                                   "warcio_example-trunc.warc", "warcio_example-iana.org-chunked.warc",
                                   "warcio_example-resource.warc.gz", "pywacz_example-warcinfo-metadata.warc"])

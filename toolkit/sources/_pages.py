@@ -139,7 +139,8 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
             raise MapError("not-an-item", f"{url[:120]} shows {shown} and names no page, group, profile, post, "
                                           "listing, video or channel (a search, a reactions list, a comment thread...)")
         raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, canonical link or og:url")
-    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "title", "truncated")
+    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "revisit_of",
+                                     "title", "truncated")
               if record.get(k) is not None}
     for capture in reading.captures:
         if capture.status is None:

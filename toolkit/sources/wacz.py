@@ -120,6 +120,7 @@ class Wacz(Importer):
         if not warcs:
             raise InputError(str(path), "no archive/*.warc or *.warc.gz inside this WACZ",
                              "Check that the file is a complete WACZ export")
+        originals: dict[str, Any] = {}  # pages read, for revisits across the WACZ's WARCs
         for name in warcs:
             info = entries[name]
             problem = _too_large(info, MAX_ENTRY_BYTES)
@@ -128,7 +129,8 @@ class Wacz(Importer):
                 continue
             self._check(archive, info, resources.get(name), ctx)
             with archive.open(info) as stream:
-                yield from warc_pages(stream, ctx, name, pages, container="wacz")
+                yield from warc_pages(stream, ctx, name, pages, container="wacz", originals=originals,
+                                      reopen=lambda info=info: archive.open(info))
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)
