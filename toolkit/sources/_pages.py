@@ -137,8 +137,10 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
         url = record.get("url") or record.get("final_url")
         if url:
             raise MapError("not-an-item", f"{url[:120]} shows {shown} and names no page, group, profile, post, "
-                                          "listing, video or channel (a search, a reactions list, a comment thread...)")
-        raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, canonical link or og:url")
+                                          "listing, video or channel (a search, a reactions list, a comment thread...): "
+                                          "save the item's own page instead")
+        raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, canonical link or "
+                                  "og:url; save it with SingleFile, which records the URL")
     source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "revisit_of",
                                      "title", "truncated")
               if record.get(k) is not None}
