@@ -21,7 +21,8 @@ def test_detect_json_over_a_folder(invoke):
     assert gone["saved_at"] == "2024-04-16T16:12:03Z"
     assert gone["captures"][0]["key"] == "330000000000004"
     page = rows["available-page.html"]["captures"][0]
-    assert (page["kind"], page["key"], page["followers"]) == ("page", "100064000000001", 1100)
+    assert (page["kind"], page["key"], page["followers"]) == ("page", "cruceseguro.usa", 1100)
+    assert page["fields"]["facebook_id"] == "100064000000001"
 
 
 def test_detect_table_names_status_marker_and_place(invoke):
@@ -83,3 +84,23 @@ def test_detect_unknown_platform_is_a_usage_error(invoke):
     result = invoke("detect", PAGES / "generic" / "available.html", "--platform", "myspace")
     assert result.exit_code == 2
     assert "unknown platform 'myspace'" in result.stderr
+
+
+def test_detect_reads_mhtml(invoke, tmp_path):
+    import quopri
+
+    html = (PAGES / "facebook" / "unavailable.html").read_bytes().split(b"-->", 1)[1]
+    mhtml = (b"From: <Saved by Blink>\r\nSnapshot-Content-Location: https://www.facebook.com/cruceseguro.usa/\r\n"
+             b"Subject: Facebook\r\nDate: Fri, 17 May 2024 15:40:00 -0000\r\nMIME-Version: 1.0\r\n"
+             b'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="----MultipartBoundary--x1"\r\n\r\n'
+             b"------MultipartBoundary--x1\r\nContent-Type: text/html\r\nContent-ID: <frame-1@mhtml.blink>\r\n"
+             b"Content-Transfer-Encoding: quoted-printable\r\nContent-Location: https://www.facebook.com/cruceseguro.usa/\r\n\r\n"
+             + quopri.encodestring(html) + b"\r\n------MultipartBoundary--x1--\r\n")
+    path = tmp_path / "cruce.mhtml"
+    path.write_bytes(mhtml)
+    result = invoke("detect", tmp_path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[0]
+    assert (row["url"], row["saved_at"], row["status"]) == ("https://www.facebook.com/cruceseguro.usa/",
+                                                            "2024-05-17T15:40:00Z", "unavailable")
+    assert row["captures"][0]["key"] == "cruceseguro.usa"

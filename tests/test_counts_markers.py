@@ -131,3 +131,16 @@ def test_bad_marker_files_name_the_file_and_rule(tmp_path, text, problem):
         markers.load_file(path)
     assert str(path) in caught.value.message and problem in caught.value.message
     assert caught.value.hint
+
+
+def test_leaf_texts_only_count_whole():
+    """A post that merely mentions a checkpoint phrase is not a checkpoint page."""
+    page = """<html><head><title>Cruce Seguro USA | Facebook</title>
+    <meta property="og:url" content="https://www.facebook.com/cruceseguro.usa/">
+    <meta property="al:android:url" content="fb://page/100064000000001"></head>
+    <body><div role="main"><span>Pasamos el control de seguridad sin problema, salimos el lunes.</span>
+    <span>Control de seguridad</span></div></body></html>"""
+    assert read_page(page.replace("<span>Control de seguridad</span>", ""),
+                     "https://www.facebook.com/cruceseguro.usa/").verdict.status == Status.AVAILABLE
+    verdict = read_page(page, "https://www.facebook.com/cruceseguro.usa/").verdict
+    assert (verdict.status, verdict.place) == (Status.RESTRICTED, "leaf")

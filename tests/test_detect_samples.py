@@ -14,7 +14,7 @@ from toolkit.platforms.detect import read_page
 EXPECTED = [
     ("facebook_html/facebook_scraper_m_vcr/m_group_117507531664134.html", "facebook", "group", "117507531664134", None),
     ("facebook_html/facebook_scraper_m_vcr/m_group_permalink_1629606003787605.html", "facebook", "post",
-     "1629606003787605", "117507531664134"),
+     "1629606003787605", "southamericansincomputing"),
     ("facebook_html/facebook_scraper_m_vcr/m_story_nintendo_3065154550235644.html", "facebook", "post",
      "3065154550235644", "119240841493711"),
     ("facebook_html/pender_www/facebook-item-page_iosid.html", "facebook", "page", "891167404572251", None),
@@ -76,3 +76,12 @@ def test_sample_fields(samples):
     assert tiktok.main.likes == 4787 and tiktok.captures[1].followers == 183500
     post = read_sample("facebook_html/facebook_scraper_m_vcr/m_story_nintendo_3065154550235644.html").main
     assert post.created_at == "2020-05-13T01:01:18Z" and post.text.startswith("Check out these themed wallpapers")
+
+
+def test_no_saved_page_in_the_samples_reads_as_gone(samples):
+    """Every HTML file among the samples (any platform, any layout): never a removal."""
+    pages = sorted(p for p in samples.rglob("*") if p.suffix.lower() in (".html", ".htm"))
+    assert pages
+    for path in pages:
+        reading = read_page(path.read_bytes())
+        assert reading.verdict.status.family.value != "gone", (path.name, reading.verdict)

@@ -79,14 +79,16 @@ def read(platform: str, name: str):
 
 def test_facebook_page_fields():
     main = read("facebook", "available-page.html").main
-    assert (main.item.kind, main.item.key) == (Kind.PAGE, "100064000000001")
+    # The URL names the item; the page's numeric id is kept beside it.
+    assert (main.item.kind, main.item.key) == (Kind.PAGE, "cruceseguro.usa")
+    assert (main.fields["facebook_id"], main.fields["facebook_type"]) == ("100064000000001", "page")
     assert (main.name, main.followers, main.created_at, main.country) == ("Cruce Seguro USA", 1100, "2021-01-05", "México")
 
 
 def test_facebook_group_and_its_feed():
     reading = read("facebook", "available-group.html")
     group, post = reading.captures[0], reading.captures[1]
-    assert (group.item.kind, group.item.key, group.members, group.name) == (Kind.GROUP, "310000000000002", 44000,
+    assert (group.item.kind, group.item.key, group.members, group.name) == (Kind.GROUP, "viajeros.norte", 44000,
                                                                            "Viajeros al Norte 2024")
     assert (post.item.kind, post.item.key, post.parent) == (Kind.POST, "320000000000003", group.item)
     assert post.text.startswith("Salida el lunes desde Reynosa")
@@ -145,11 +147,13 @@ def test_telegram_message_list():
     assert messages[2].status == Status.AVAILABLE and messages[2].fields["forwarded_from"] == "Viajes Norte Info"
 
 
-def test_telegram_requested_message_comes_first():
+def test_telegram_requested_message_comes_first_and_speaks_for_the_page():
     path = PAGES / "telegram" / "available.html"
+    reading = read_page(path.read_bytes(), "https://t.me/s/cruce_seguro_mx/101")
+    assert reading.main.item.key == "cruce_seguro_mx/101" and reading.verdict.status == Status.AVAILABLE
     reading = read_page(path.read_bytes(), "https://t.me/s/cruce_seguro_mx/102")
-    assert reading.main.item.key == "cruce_seguro_mx/102"
-    assert reading.main.status == Status.AVAILABLE  # the page verdict is for the page asked for
+    assert (reading.main.item.key, reading.verdict.status) == ("cruce_seguro_mx/102", Status.REMOVED)
+    assert reading.verdict.place == "container:div.tgme_widget_message_text"
 
 
 def test_tiktok_video_and_author():
@@ -186,3 +190,17 @@ def test_http_status(code, status):
     reading = read_page(path.read_bytes(), saved_url(path), http_status=code)
     assert reading.verdict.status == status
     assert reading.verdict.place == "http" and reading.verdict.reason == f"http-{code}"
+
+
+def test_dead_listing_with_suggested_listings_is_not_available():
+    """Other listings in the page's JSON ("today's picks") are not the listing asked for."""
+    body = (PAGES / "facebook" / "available-listing.html").read_text(encoding="utf-8")
+    body = body.replace('<meta property="og:url" content="https://www.facebook.com/marketplace/item/880000000000006/">', "")
+    reading = read_page(body, "https://www.facebook.com/marketplace/item/990000000000123/")
+    assert reading.verdict.status != Status.AVAILABLE
+    assert reading.main.item.key == "990000000000123"
+
+
+def test_relative_next_target_names_the_item():
+    reading = read("instagram", "restricted-challenge.html")
+    assert (reading.main.item.kind, reading.main.item.key) == (Kind.PROFILE, "viajesnorte.mx")

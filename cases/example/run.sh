@@ -7,3 +7,5 @@ case=cases/example
 set -x
 toolkit scan "$case" "$case/exports"
 toolkit items "$case"
+# What the platform detectors see in saved pages: a page, its later "no disponible" copy, a login wall.
+toolkit detect "$case/pages"

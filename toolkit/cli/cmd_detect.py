@@ -17,10 +17,10 @@ from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handl
 from toolkit.errors import InputError, UsageError
 from toolkit.platforms import markers
 from toolkit.platforms.detect import PageReading, read_page
-from toolkit.platforms.saved import saved_from
+from toolkit.platforms.saved import is_mhtml, page_from_mhtml, saved_from
 
 ORDER = 25
-PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
+PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}
 MAX_BYTES = 64 * 1024 * 1024
 TABLE_COLUMNS = ["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures"]
 JSON_COLUMNS = ["file", "url", "saved_at", "platform", "status", "reason", "marker", "place", "detector", "captures"]
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     @app.command("detect")
     @handle_errors
     def detect(
-        paths: Annotated[list[Path], typer.Argument(help="Saved pages (HTML), or folders of them.", show_default=False)],
+        paths: Annotated[list[Path], typer.Argument(help="Saved pages (HTML, MHTML), or folders of them.", show_default=False)],
         url: Annotated[Optional[str], typer.Option(help="The page's URL, when the file does not record it.")] = None,  # noqa: UP045
         platform: Annotated[Optional[str], typer.Option(help="Read with this platform's detector (facebook, tiktok, ...).")] = None,  # noqa: UP045
         marker_files: Annotated[Optional[list[Path]], typer.Option("--markers", help="Extra marker file (TOML); repeatable.")] = None,  # noqa: UP045
@@ -91,7 +91,13 @@ def _row(path: Path, url: str | None, platform: str | None, http_status: int | N
     except OSError as exc:
         raise InputError(str(path), f"cannot read ({exc.strerror or exc.__class__.__name__})",
                          "Check the path and permissions.") from exc
-    recorded = saved_from(body)
+    if is_mhtml(body):
+        found = page_from_mhtml(body)
+        if found is None:
+            raise InputError(str(path), "an MHTML file with no HTML page in it", "Save the page again as MHTML or HTML.")
+        body, recorded = found
+    else:
+        recorded = saved_from(body)
     page_url = url or recorded.url
     reading = read_page(body, page_url, platform=platform, http_status=http_status, observed_at=recorded.saved_at)
     return {"file": str(path), "url": page_url, "saved_at": recorded.saved_at, **_verdict(reading),

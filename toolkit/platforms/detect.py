@@ -22,7 +22,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from toolkit.models import Capture, ItemRef, Status
 from toolkit.platforms import markers as marker_data
@@ -35,6 +35,8 @@ from toolkit.platforms.registry import identify, platform_for_url
 MARKER_ORDER = (Status.REMOVED, Status.ACCOUNT_GONE, Status.UNAVAILABLE, Status.RESTRICTED,
                 Status.RATE_LIMITED, Status.SOLD)
 HARD_HTTP = {404: Status.UNAVAILABLE, 410: Status.UNAVAILABLE, 429: Status.RATE_LIMITED}
+# Saved pages with inlined images reach tens of MB; beyond this a body is not one page.
+MAX_PAGE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -128,8 +130,11 @@ def _next_targets(url: str | None) -> list[str]:
     """Where a login or checkpoint URL would send the visitor next (`?next=`, `?u=`)."""
     if not url or "?" not in url:
         return []
-    query = parse_qs(urlsplit(url).query)
-    return [v for key in ("next", "u", "redirect_url") for v in query.get(key, [])]
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    # A relative target ("/viajesnorte.mx/") is on the same site.
+    return [urljoin(f"{parts.scheme or 'https'}://{parts.netloc}/", v) if v.startswith("/") else v
+            for key in ("next", "u", "redirect_url") for v in query.get(key, [])]
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
@@ -224,6 +229,15 @@ def read_page(body: bytes | str, url: str | None = None, *, final_url: str | Non
     are read with the right detector). Never raises on bad HTML: an unreadable body is an `error`
     verdict with reason `not-html`.
     """
+    if len(body) > MAX_PAGE_BYTES:
+        # Not parsed at all: no saved page is this big, and parsing it would stall a folder scan.
+        page = Page(b"", url, final_url, http_status, None, None, {}, None)
+        detector = detector_for(page, platform)
+        item = detector.requested(page)
+        verdict = Verdict(Status.ERROR, detector.name, None, None, "too-large")
+        captures = [Capture(item=item, url=url or final_url, status=Status.ERROR, detector=detector.name,
+                            observed_at=observed_at)] if item else []
+        return PageReading(detector.platform, verdict, captures)
     page = parse_page(body, url, final_url=final_url, http_status=http_status)
     detector = detector_for(page, platform)
     return detector.read(page, marker_data.book(), observed_at)

@@ -1,11 +1,16 @@
-"""What a saved HTML page says about itself: the URL it was saved from, and when.
+"""What a saved page says about itself: the URL it was saved from, and when.
 
 SingleFile writes a comment `<!-- Page saved with SingleFile \n url: <URL> \n saved date: <date> -->`
-near the top; browsers' "Save page as" write `<!-- saved from url=(0042)<URL> -->`.
+near the top; browsers' "Save page as" write `<!-- saved from url=(0042)<URL> -->`; an MHTML
+file ("Save page as... single file") carries `Snapshot-Content-Location` and `Date` headers and
+the page as its first text/html part.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
+import email.utils
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +43,29 @@ def saved_from(body: bytes) -> SavedFrom:
     if match:
         return SavedFrom(match.group(1).decode("utf-8", "replace"), None)
     return SavedFrom(None, None)
+
+
+def is_mhtml(body: bytes) -> bool:
+    head = body[:4096].lower()
+    return b"multipart/related" in head and (b"snapshot-content-location" in head or b"mime-version" in head)
+
+
+def page_from_mhtml(body: bytes) -> tuple[bytes, SavedFrom] | None:
+    """The HTML page inside an MHTML file and where/when it was saved, or None when it holds none."""
+    message = email.message_from_bytes(body, policy=email.policy.compat32)
+    url = message.get("Snapshot-Content-Location")
+    saved_at = None
+    if message.get("Date"):
+        try:
+            saved_at = to_utc_iso(email.utils.parsedate_to_datetime(message["Date"]))
+        except (TypeError, ValueError):
+            saved_at = None
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            html = part.get_payload(decode=True)
+            if isinstance(html, bytes):
+                return html, SavedFrom(url or part.get("Content-Location"), saved_at)
+    return None
 
 
 def _js_date(text: str) -> str | None:

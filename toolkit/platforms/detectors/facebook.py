@@ -144,12 +144,15 @@ class FacebookDetector(Detector):
                                             status_place=evidence.place if evidence else None))
         else:
             details = page_details(page, places)
-            counts = find_counts(description) | details.counts
+            counts = details.counts | find_counts(description)  # the page's own description wins
             capture = Capture(item=main_ref, url=main_ref.url, name=name, text=description,
                               followers=counts.get("followers"), members=counts.get("members"),
                               likes=counts.get("likes"), created_at=details.created_at, country=details.country)
             if og_ref and og_ref.key != main_ref.key:
                 capture.fields["alias"] = og_ref.url
+            if app_ref and app_ref.key != main_ref.key:
+                capture.fields["facebook_id"] = app_ref.key
+                capture.fields["facebook_type"] = str(app_ref.kind)
             captures.append(capture)
             captures.extend(_feed_posts(page, main_ref, evidence))
         return Finding(captures, evidence)
@@ -164,12 +167,15 @@ class FacebookDetector(Detector):
                            if ft.get("page_id") else f"{BASE}/permalink.php?story_fbid={post_id}")
         if requested and requested.kind in ITEM_KINDS:
             return requested
-        return app_ref or og_ref or requested
+        if requested is not None:
+            # The URL's identity wins over the page's numeric id, so every saved copy of one URL
+            # (including a later "not available" copy, which has no id) is the same item.
+            return requested
+        return app_ref or og_ref
 
     @staticmethod
     def _parent_ref(main_ref, og_ref, app_ref, ft, ld, page) -> ItemRef | None:
-        if app_ref and app_ref.kind in (Kind.GROUP, Kind.PAGE, Kind.PROFILE):
-            return app_ref
+        """The post's page or group: from its URL first (as URL lists would name it), else ids."""
         facebook = get("facebook")
         for url in (page.meta.get("og:url"), page.canonical, main_ref.url, page.url):
             if not url:
@@ -180,6 +186,8 @@ class FacebookDetector(Detector):
             owner = parse_qs(url.split("?", 1)[1]).get("id", [None])[0] if "?" in url else None
             if owner and owner.isdigit():
                 return ItemRef("facebook", Kind.PAGE, owner, f"{BASE}/{owner}")
+        if app_ref and app_ref.kind in (Kind.GROUP, Kind.PAGE, Kind.PROFILE):
+            return app_ref
         owner = ft.get("page_id") or ft.get("content_owner_id_new")
         if owner:
             return ItemRef("facebook", Kind.PAGE, str(owner), f"{BASE}/{owner}")

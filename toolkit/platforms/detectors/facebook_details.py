@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 import orjson
 
-from toolkit.models import ItemRef
+from toolkit.models import ItemRef, Kind
 from toolkit.platforms.counts import find_counts
 from toolkit.platforms.markers import normalise
 from toolkit.platforms.pages import Page
@@ -49,7 +49,8 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
 
     Returns id, title, price (a decimal string), currency, price_text, location, seller (name,
     id), is_sold, is_pending, description and created_at where present. When the page holds
-    several listings (similar items), the requested one wins, else the first with a title.
+    several listings (similar items), the requested one wins, else the first with a title; when a
+    listing was asked for and is not among them, None (the others are suggestions, not the item).
     """
     raw = page.body
     position = raw.find(_TYPENAME)
@@ -65,7 +66,7 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
             if requested is None or requested.key == listing_id:
                 break
         position = raw.find(_TYPENAME, position + 1)
-    if chosen is None:
+    if chosen is None or (requested is not None and requested.kind == Kind.LISTING and chosen[0] != requested.key):
         return None
     listing_id, window = chosen
     price = _flat_object(window, b"listing_price")
@@ -174,7 +175,9 @@ def page_details(page: Page, places: Places) -> PageDetails:
     lowered = joined.lower()
     if len(lowered) != len(joined):  # rare letters that change length when lowered
         lowered = joined
-    details.counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
+    # Likes printed in the page body belong to its posts ("214 Me gusta"); only audience counts here.
+    counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
+    details.counts = {k: v for k, v in counts.items() if k in ("followers", "members")}
     for raw_line in _lines_with(_DETAIL_HINT, lowered, joined):
         line = normalise(raw_line)
         if details.created_at is None:

@@ -14,6 +14,8 @@ from toolkit.platforms.places import Places
 from toolkit.platforms.registry import get
 from toolkit.platforms.telegram import BASE
 
+MESSAGE_TEXT = "container:div.tgme_widget_message_text"
+MAX_STUB = 200
 _GENERIC_TITLES = ("telegram: contact @", "telegram messenger", "telegram: join group chat", "telegram – a new era of messaging")
 
 
@@ -34,6 +36,12 @@ class TelegramDetector(Detector):
 
     def claims(self, page: Page) -> bool:
         return page.meta.get("og:site_name") == "Telegram" or b'class="tgme_' in page.body[:200_000]
+
+    def places(self, page: Page) -> Places:
+        places = Places(page)
+        # Only the message asked for speaks for the page (see inspect); others keep their own status.
+        places.add(MESSAGE_TEXT, [])
+        return places
 
     def inspect(self, page: Page, places: Places) -> Finding:
         telegram = get("telegram")
@@ -63,6 +71,8 @@ class TelegramDetector(Detector):
         first_message = next((m for m in messages if m.item.key == wanted), None)
         if first_message is not None:
             captures.append(first_message)
+            if first_message.text and len(first_message.text) <= MAX_STUB:
+                places.add(MESSAGE_TEXT, [first_message.text])
         if channel is not None:
             captures.append(channel)
         captures.extend(m for m in messages if m is not first_message)
@@ -115,8 +125,12 @@ class TelegramDetector(Detector):
         # Channels show "N subscribers", groups "N members", users "@handle": all keep the channel
         # identity t.me/<name> has, with the type recorded.
         preview = _one(tree, "//a[contains(@href, '/s/')]") is not None
-        kind_name = "group" if "members" in counts else ("channel" if counts or preview else
-                                                                             "user" if not generic else None)
+        if "members" in counts:
+            kind_name = "group"
+        elif counts or preview:
+            kind_name = "channel"
+        else:
+            kind_name = None if generic else "user"
         capture = Capture(item=ref, url=ref.url, name=None if generic else name, text=description,
                           followers=counts.get("followers"), members=counts.get("members"))
         capture.fields["_evidence"] = bool(extra) or not generic
@@ -161,12 +175,13 @@ class TelegramDetector(Detector):
         error = _text(_one(node, ".//div[contains(@class, 'tgme_widget_message_error')]"))
         book = places.data.get("book")
         for candidate, place in ((error, "container:div.tgme_widget_message_error"), (text, "container:div.tgme_widget_message_text")):
-            if not candidate or book is None:
+            # Telegram's stub replaces the whole text; a long message merely quoting it is content.
+            if not candidate or book is None or len(candidate) > MAX_STUB:
                 continue
             folded = normalise(candidate)
             for status in (Status.REMOVED, Status.UNAVAILABLE):
                 for rule in book.rules("telegram", status):
-                    hit = rule.find([folded]) if rule.match != "present" else None
+                    hit = rule.find([folded]) if rule.match != "present" and place in rule.places else None
                     if hit:
                         capture.status, capture.status_marker, capture.status_place = status, hit[1], place
                         return capture

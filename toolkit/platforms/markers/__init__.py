@@ -17,8 +17,8 @@ or the `TOOLKIT_MARKERS` environment variable, a path list). A rule reads:
 Places: `title`, `heading` (h1-h3), `meta:<name>` (og:title, description, ...), `final_url` (the
 URL the page ended on, lower-cased), `container:<selector>` (text of elements matching a simple
 selector: `tag`, `.class`, `#id`, `[attr=value]` and combinations such as
-`div.tgme_widget_message_error`), `leaf` (short texts of childless elements; use with
-`equals`), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
+`div.tgme_widget_message_error`), `leaf` (a short text that is the whole content of its
+element; always compared with `equals`, whatever `match` says), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
 compared after `normalise`: case, accents, apostrophe variants, HTML entities and whitespace
 do not matter.
 """
@@ -101,40 +101,59 @@ class Rule:
         if self.match == "present":
             return ("any", self.places[0]) if place_texts else None
         index = _index(self)
-        if self.match != "equals" and len(place_texts) > 4:
-            # One scan over all texts joined by newlines (markers never hold one) instead of one per text.
-            joined = "\n".join(place_texts)
-            found = (index["line_re"] if self.match == "prefix" else index["re"]).search(joined)
-            return index[found.group(0)] if found else None
-        for value in place_texts:
-            if self.match == "equals":
-                hit = index.get(value.rstrip(".!"))
+        if self.match == "equals":
+            if len(place_texts) > 4:
+                # Look the rule's few markers up among the texts, not every text up in the rule.
+                present = _stripped_set(place_texts)
+                key = next((k for k in index.by_text if k in present), None)
+                return index.by_text[key] if key is not None else None
+            for value in place_texts:
+                hit = index.by_text.get(value.rstrip(".!"))
                 if hit:
                     return hit
-                continue
-            found = index["re"].search(value)
+            return None
+        if len(place_texts) > 4:
+            # One scan over all texts joined by newlines (markers never hold one), not one per text.
+            found = (index.line_pattern if self.match == "prefix" else index.pattern).search("\n".join(place_texts))
+            return index.by_text[found.group(0)] if found else None
+        for value in place_texts:
+            found = index.pattern.search(value)
             if found and (self.match == "contains" or found.start() == 0):
-                return index[found.group(0)]
+                return index.by_text[found.group(0)]
         return None
 
 
-_INDEXES: dict[int, dict] = {}
+@dataclass(slots=True)
+class _Index:
+    rule: Rule
+    by_text: dict[str, tuple[str, str]]  # folded marker -> (language, marker as written)
+    pattern: re.Pattern[str] | None = None
+    line_pattern: re.Pattern[str] | None = None
 
 
-def _index(rule: Rule) -> dict:
+_INDEXES: dict[int, _Index] = {}
+_STRIPPED: list = [None, frozenset()]  # (the texts list last seen, its set): one page's leaf texts
+
+
+def _stripped_set(texts: Sequence[str]) -> frozenset[str]:
+    # Holding the list itself keeps its identity from being reused while it is cached.
+    if _STRIPPED[0] is not texts:
+        _STRIPPED[0], _STRIPPED[1] = texts, frozenset(t.rstrip(".!") for t in texts)
+    return _STRIPPED[1]
+
+
+def _index(rule: Rule) -> _Index:
     """Per rule, built once: a dict for `equals`, one alternation regex for `contains`/`prefix`."""
     found = _INDEXES.get(id(rule))
-    if found is None or found["rule"] is not rule:
-        found = {"rule": rule}
-        if rule.match == "equals":
-            for lang, written, folded in rule.texts:
-                found.setdefault(folded.rstrip(".!"), (lang, written))
-        else:
-            for lang, written, folded in rule.texts:
-                found.setdefault(folded, (lang, written))
-            folded_texts = sorted({f for _, _, f in rule.texts}, key=len, reverse=True)
-            found["re"] = re.compile("|".join(re.escape(f) for f in folded_texts))
-            found["line_re"] = re.compile("^(?:" + "|".join(re.escape(f) for f in folded_texts) + ")", re.M)
+    if found is None or found.rule is not rule:
+        by_text: dict[str, tuple[str, str]] = {}
+        for lang, written, folded in rule.texts:
+            by_text.setdefault(folded.rstrip(".!") if rule.match == "equals" else folded, (lang, written))
+        found = _Index(rule, by_text)
+        if rule.match != "equals":
+            alternatives = "|".join(re.escape(f) for f in sorted(by_text, key=len, reverse=True))
+            found.pattern = re.compile(alternatives)
+            found.line_pattern = re.compile(f"^(?:{alternatives})", re.M)
         _INDEXES[id(rule)] = found
     return found
 
@@ -201,7 +220,16 @@ def parse_rules(text: str, origin: str, default_platform: str | None = None) -> 
                              "Language lists use two-letter codes: " + ", ".join(LANGUAGES) + ".")
         if not texts and match != "present":
             raise InputError(origin, f"{where} has no marker strings", 'Add e.g. es = ["..."].')
-        rules.append(Rule(platform, status, tuple(places), match, tuple(texts), entry.get("reason"), origin))
+        reason = entry.get("reason")
+        leaf_too = "leaf" in places and match in ("contains", "prefix")
+        if leaf_too:
+            places = [p for p in places if p != "leaf"]
+        if places:
+            rules.append(Rule(platform, status, tuple(places), match, tuple(texts), reason, origin))
+        if leaf_too:
+            # A leaf is any short text on the page, a post's included: it only counts when the
+            # whole text is the notice, so leaf is always compared with equals.
+            rules.append(Rule(platform, status, ("leaf",), "equals", tuple(texts), reason, origin))
     return rules
 
 
