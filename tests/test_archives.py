@@ -74,7 +74,7 @@ def test_warc_reads_every_html_response(tmp_path, compress):
     path = make_warc(tmp_path / ("a.warc.gz" if compress else "a.warc"), compress=compress)
     name, caps, ctx = read(path)
     assert name == "warc" and not ctx.failures
-    assert keys(caps) == ["100064000000001", "100064000000002", "100064000000003"]
+    assert keys(caps) == ["cruceseguro.usa", "serviciofronteranorte", "viajesnorte.mx"]
     main = caps[0]
     assert (main.status, main.observed_at) == (Status.AVAILABLE, "2021-04-13T23:22:05Z")
     assert main.fields["page"]["http_status"] == 200 and main.fields["page"]["container"] == "warc"
@@ -87,7 +87,7 @@ def test_corrupt_record_is_counted_and_the_rest_read(tmp_path, capsys):
     second = data.index(b"WARC/1.", data.index(b"WARC/1.") + 1)
     path.write_bytes(data[:second] + b"WARX/9.9 garbage" + data[second + 8:])
     _, caps, ctx = read(path)
-    assert keys(caps) == ["100064000000001", "100064000000003"]
+    assert keys(caps) == ["cruceseguro.usa", "viajesnorte.mx"]
     count, first = ctx.failures["corrupt-record"]
     assert count == 1 and "c.warc at byte" in first.detail
     assert capsys.readouterr().err == ""  # warcio's own warnings do not leak to the terminal
@@ -102,7 +102,7 @@ def test_corrupt_gzip_member_is_skipped(tmp_path):
         data[i] ^= 0x5A
     path.write_bytes(bytes(data))
     _, caps, ctx = read(path)
-    assert keys(caps) == ["100064000000001", "100064000000003"]
+    assert keys(caps) == ["cruceseguro.usa", "viajesnorte.mx"]
     assert ctx.failures["corrupt-record"][0] >= 1
 
 
@@ -111,7 +111,7 @@ def test_truncated_warc_keeps_what_was_read(tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 300])
     _, caps, _ = read(path)
-    assert keys(caps)[:2] == ["100064000000001", "100064000000002"]
+    assert keys(caps)[:2] == ["cruceseguro.usa", "serviciofronteranorte"]
 
 
 def test_chunked_gzip_encoded_response(tmp_path):
@@ -126,7 +126,7 @@ def test_chunked_gzip_encoded_response(tmp_path):
                                                       payload=io.BytesIO(chunked), length=len(chunked), http_headers=headers,
                                                       warc_headers_dict={"WARC-Date": "2021-04-13T23:22:05Z"}))
     _, caps, ctx = read(path)
-    assert not ctx.failures and keys(caps) == ["100064000000001"]
+    assert not ctx.failures and keys(caps) == ["cruceseguro.usa"]
 
 
 def test_revisit_is_read_as_the_page_it_repeats(tmp_path):
@@ -148,7 +148,7 @@ def test_revisit_is_read_as_the_page_it_repeats(tmp_path):
                                                          "2021-04-13T23:22:05Z", warc_headers_dict={"WARC-Date": "2021-05-17T15:00:01Z"}))
     _, caps, ctx = read(path)
     assert [(c.item.key, c.observed_at, c.status) for c in caps] == [
-        ("100064000000001", "2021-04-13T23:22:05Z", Status.AVAILABLE), ("100064000000001", "2021-05-17T15:00:00Z", Status.AVAILABLE)]
+        ("cruceseguro.usa", "2021-04-13T23:22:05Z", Status.AVAILABLE), ("cruceseguro.usa", "2021-05-17T15:00:00Z", Status.AVAILABLE)]
     assert caps[1].fields["page"]["revisit_of"] == first.rec_headers.get_header("WARC-Record-ID")
     assert any("1 revisit records of responses that are not pages" in n.message for n in ctx.notes)
 
@@ -187,7 +187,7 @@ def test_wacz_reads_listed_pages_and_checks_hashes(tmp_path):
     name, caps, ctx = read(make_wacz(tmp_path / "ok.wacz"))
     assert name == "wacz" and not ctx.failures
     # pages.jsonl lists the pages the researcher visited; other HTML responses are frames and widgets.
-    assert keys(caps) == ["100064000000001"]
+    assert keys(caps) == ["cruceseguro.usa"]
     assert caps[0].fields["page"]["title"] == "t0" and caps[0].fields["page"]["container"] == "wacz"
 
 
@@ -195,13 +195,13 @@ def test_wacz_extra_pages_list(tmp_path):
     extra = (b'{"format": "json-pages-1.0", "id": "extra-pages", "title": "Extra Pages"}\n'
              b'{"id": "9", "url": "https://www.facebook.com/serviciofronteranorte", "title": "extra", "ts": "2021-04-13T23:22:06Z"}\n')
     _, caps, ctx = read(make_wacz(tmp_path / "extra.wacz", extra={"pages/extraPages.jsonl": extra}))
-    assert keys(caps) == ["100064000000001", "100064000000002"]
+    assert keys(caps) == ["cruceseguro.usa", "serviciofronteranorte"]
     assert any("1 HTML responses not in the WACZ page lists" in n.message for n in ctx.notes)
 
 
 def test_wacz_bad_hash_is_reported_and_still_read(tmp_path):
     _, caps, ctx = read(make_wacz(tmp_path / "bad.wacz", wrong_hash=True))
-    assert keys(caps) == ["100064000000001"]
+    assert keys(caps) == ["cruceseguro.usa"]
     count, first = ctx.failures["hash-mismatch"]
     assert count == 1 and "archive/data.warc" in first.detail and "read anyway" in first.detail
 
@@ -211,7 +211,7 @@ def test_wacz_refuses_traversal_and_bombs(tmp_path):
     path = make_wacz(tmp_path / "evil.wacz", extra={"../../escape.txt": b"x", "/etc/abs.txt": b"x",
                                                    "archive/bomb.warc": bomb})
     _, caps, ctx = read(path)
-    assert keys(caps) == ["100064000000001"]
+    assert keys(caps) == ["cruceseguro.usa"]
     assert ctx.failures["unsafe-path"][0] == 2
     assert "ZIP bomb" in ctx.failures["too-large"][1].detail
     assert not (tmp_path.parent / "escape.txt").exists()
@@ -238,7 +238,7 @@ def test_real_wacz_hashes_pass(name):
 def test_har_pages(tmp_path):
     name, caps, ctx = read(FIXTURES / "har" / "facebook_session.har")
     assert name == "har" and not ctx.failures
-    assert keys(caps) == ["100064000000001", "100064000000002"]  # plain text and base64 bodies
+    assert keys(caps) == ["cruceseguro.usa", "serviciofronteranorte"]  # plain text and base64 bodies
     assert caps[1].observed_at == "2021-04-13T23:30:00Z"
     notes = " ".join(n.message for n in ctx.notes)
     assert "1 redirect" in notes and "without their content" in notes

@@ -39,14 +39,16 @@ def test_singlefile_page_gives_url_save_time_and_status():
     assert name == "singlefile"
     assert ctx.collected_at == "2021-04-13T23:22:05Z"  # 18:22:05 GMT-0500
     page = caps[0]
-    assert page.item.identity == ("facebook", "page", "100064000000001")
+    # The page is known by the URL it was saved from; the numeric id is kept beside it.
+    assert page.item.identity == ("facebook", "page", "cruceseguro.usa")
+    assert page.fields["facebook_id"] == "100064000000001"
     assert (page.status, page.detector, page.observed_at) == (Status.AVAILABLE, "facebook@1", "2021-04-13T23:22:05Z")
     assert page.name == "Cruce Seguro a USA"
     assert page.fields["page"] == {"container": "singlefile", "url": "https://www.facebook.com/cruceseguro.usa"}
 
 
 @pytest.mark.parametrize(("fixture", "identity", "status", "place"), [
-    ("group_viajes_norte.html", ("facebook", "group", "555000111"), Status.AVAILABLE, "meta:al:android:url"),
+    ("group_viajes_norte.html", ("facebook", "group", "viajesnorte2021"), Status.AVAILABLE, "meta:al:android:url"),
     ("listing_viaje_usa.html", ("facebook", "listing", "880000000000123"), Status.AVAILABLE, "json:GroupCommerceProductItem"),
     ("page_cruce_seguro_unavailable.html", ("facebook", "page", "cruceseguro.usa"), Status.UNAVAILABLE, "leaf"),
     ("group_login_wall.html", ("facebook", "group", "viajesnorte2021"), Status.LOGIN_REQUIRED, "title"),
@@ -91,7 +93,7 @@ def test_mhtml_root_part_is_decoded():
     assert name == "mhtml"
     assert ctx.collected_at == "2021-04-13T23:40:12Z"
     group = caps[0]
-    assert group.item.identity == ("facebook", "group", "555000111") and group.status == Status.AVAILABLE
+    assert group.item.identity == ("facebook", "group", "viajesnorte2021") and group.status == Status.AVAILABLE
     assert group.fields["page"]["title"] == "Viajes al Norte 2021 | Facebook"
     assert group.fields["page"]["url"] == "https://www.facebook.com/groups/viajesnorte2021/"
     assert group.members == 44000
@@ -111,7 +113,7 @@ def test_mhtml_base64_root(tmp_path):
     path.write_bytes(head + b"Content-Transfer-Encoding: base64\r\n" + location + b"\r\n\r\n" + encoded.rstrip()
                      + b"\r\n------MultipartBoundary" + tail)
     _, caps, ctx = read(path)
-    assert not ctx.failures and caps[0].item.key == "555000111"
+    assert not ctx.failures and caps[0].item.key == "viajesnorte2021"
 
 
 def test_scan_saved_pages_into_a_case(invoke, case):
@@ -121,13 +123,14 @@ def test_scan_saved_pages_into_a_case(invoke, case):
     db = sqlite3.connect(case / "case.db")
     rows = db.execute("SELECT collected_at, importer FROM source ORDER BY path").fetchall()
     assert rows[0] == ("2021-05-17T15:04:37Z", "singlefile@1")
-    statuses = dict(db.execute("SELECT i.key, c.status FROM capture c JOIN item i ON i.id = c.item_id "
-                               "WHERE c.fields LIKE '%\"page\"%'").fetchall())
-    assert statuses["cruceseguro.usa"] == "unavailable" and statuses["100064000000001"] == "available"
+    # The saved copy from April and the one from May are two observations of one item.
+    seen = db.execute("SELECT c.observed_at, c.status FROM capture c JOIN item i ON i.id = c.item_id "
+                      "WHERE i.key = 'cruceseguro.usa' ORDER BY c.observed_at").fetchall()
+    assert seen == [("2021-04-13T23:22:05Z", "available"), ("2021-05-17T15:02:11Z", "unavailable")]
     result = invoke("items", case, "--format", "json")
     assert result.exit_code == 0, result.output
     items = {i["key"]: i for i in json.loads(result.stdout)}
-    assert items["viajesnorte2021"]["status"] == "login_required"
+    assert items["cruceseguro.usa"]["status"] == "unavailable" and items["880000000000123"]["status"] == "available"
 
 
 def test_saved_origin_variants():
