@@ -114,6 +114,15 @@ def test_scan_html_export_folder(invoke, case, tmp_path):
     assert new == 0
 
 
+def test_full_account_html_export_index_pages_are_not_chats(invoke, case):
+    result = invoke("scan", case, TG / "full_account_html")
+    assert result.exit_code == 0, result.output
+    assert "index page of a Telegram export" in result.output
+    db = sqlite3.connect(case / "case.db")
+    chats = [row[0] for row in db.execute("SELECT name FROM item WHERE kind IN ('channel', 'group')")]
+    assert chats == ["Cruces Frontera Norte 🇺🇸"]
+
+
 def test_real_channel_json_and_html_agree():
     json_path = sample("telegram_desktop_json", "channel_uponthepathofsalaf_result.json")
     html_path = sample("telegram_desktop_html", "channel_uponthepathofsalaf_messages.html")

@@ -52,6 +52,11 @@ class TelegramHtml(Importer):
             raise InputError(str(path), f"page is over {MAX_PAGE_BYTES >> 20} MB, larger than any Telegram export page",
                              "Check that this is an unmodified messages*.html from Telegram Desktop")
         tree = lxml.html.document_fromstring(body, parser=lxml.html.HTMLParser(encoding="utf-8", recover=True))
+        if not tree.find_class("chat_page"):
+            # A whole-account export also has index pages (export_results.html, lists/chats.html,
+            # contacts, sessions) in the same design: they hold no messages.
+            ctx.note("an index page of a Telegram export (chats, contacts, sessions...): no messages in it")
+            return
         header = tree.find_class("page_header")
         name_nodes = header[0].find_class("text") if header else []
         name = " ".join(name_nodes[0].text_content().split()) if name_nodes else ""
