@@ -339,3 +339,14 @@ def test_killed_scan_leaves_nothing_and_rerun_finishes(case, tmp_path):
     assert "already imported, nothing added" in again.stderr
     assert counts(case) == (1, 6040, 12000)
     assert sha(export) == digest
+
+
+def test_status_is_the_latest_observed_not_the_latest_imported(case, invoke):
+    """A newer "no disponible" copy scanned before an older live copy still wins."""
+    pages = FIXTURES / "singlefile"
+    newer, older = pages / "page_cruce_seguro_unavailable.html", pages / "page_cruce_seguro.html"
+    assert invoke("scan", case, newer).exit_code == 0
+    assert invoke("scan", case, older).exit_code == 0
+    result = invoke("items", case, "--format", "json")
+    statuses = {row["key"]: row["status"] for row in json.loads(result.stdout) if row["kind"] == "page"}
+    assert "unavailable" in statuses.values(), statuses

@@ -18,7 +18,12 @@ WITH latest_capture AS (
     SELECT item_id, max(id) AS id FROM capture GROUP BY item_id
 ),
 latest_stated AS (
-    SELECT item_id, max(id) AS id FROM capture WHERE status IS NOT NULL GROUP BY item_id
+    -- The latest observation, not the latest import: an older saved copy scanned later must not
+    -- hide a newer one.
+    SELECT item_id, id FROM (
+        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM capture WHERE status IS NOT NULL
+    ) WHERE rn = 1
 ),
 audience AS (
     SELECT c.item_id,
@@ -29,7 +34,10 @@ audience AS (
     FROM latest_capture c
 ),
 latest_check AS (
-    SELECT item_id, max(id) AS id FROM "check" GROUP BY item_id
+    SELECT item_id, id FROM (
+        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM "check"
+    ) WHERE rn = 1
 ),
 latest_review AS (
     SELECT item_id, max(id) AS id FROM review GROUP BY item_id
