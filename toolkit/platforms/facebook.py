@@ -74,6 +74,8 @@ class Facebook(Platform):
             return ItemRef("facebook", Kind.GROUP, group, f"{BASE}/groups/{group}")
         if first == "pages" and len(segs) > 1:
             ids = [s for s in segs[1:] if s.isdigit()]
+            if not ids and segs[1] == "category" and len(segs) > 3:
+                return _page_ref(segs[3])  # /pages/category/<Category>/<Name>/
             return _page_ref(ids[-1] if ids else segs[1])
         if first in RESERVED or first.endswith(".php"):
             return None

@@ -8,6 +8,8 @@ the page yields (the main item first) and the detector's `Verdict` with its evid
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 
 from toolkit.models import Capture, Status
@@ -51,6 +53,31 @@ class Page:
     canonical: str | None
 
 
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def body_encoding(raw: bytes) -> str | None:
+    """The encoding to read an HTML body with: its BOM, else a declared <meta> charset lxml knows,
+    else UTF-8 when the bytes are valid UTF-8 (saved pages often declare nothing), else cp1252."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    declared = _CHARSET.search(raw[:4096])
+    if declared:
+        try:
+            return codecs.lookup(declared.group(1).decode("ascii", "replace")).name
+        except LookupError:
+            pass
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A page cut mid-character at the end is still UTF-8.
+        if exc.start < len(raw) - 3:
+            return "cp1252"
+    return "utf-8"
+
+
 def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | None = None,
                http_status: int | None = None) -> Page:
     """Parse HTML once (lxml) into the parts detectors look at: title, meta tags, canonical link."""
@@ -63,7 +90,8 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
     meta: dict[str, str] = {}
     if raw.strip():
         try:
-            parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True)
+            parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True,
+                                          encoding=body_encoding(raw))
             tree = lxml.html.document_fromstring(raw, parser=parser)
         except (etree.ParserError, ValueError):
             tree = None

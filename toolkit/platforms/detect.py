@@ -1,0 +1,199 @@
+"""Read one page: pick the platform's detector, decide the status with evidence, extract captures.
+
+`read_page` is the one entry point containers (saved HTML, MHTML, WARC, HAR...) and live rechecks
+call. Detectors are registered per platform (`register_detector`), like importers: a third-party
+package adds one through the `toolkit.detectors` entry point group.
+
+How a status is decided (`decide`), in this order, so that one wrong "gone" is hard to get:
+1. HTTP 404/410 -> unavailable and 429 -> rate_limited (hard signals, place `http`).
+2. Marker rules for removed, account_gone, unavailable, restricted, rate_limited, sold, each only
+   in the places the rule names.
+3. Any other HTTP error -> error `http-<code>`.
+4. Positive evidence of the item (its id, og:url, content) -> available. A logged-out view of a
+   public page with a login overlay lands here.
+5. Login-wall markers -> login_required.
+6. Nothing either way -> error `no-markers` (never available by default).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import ClassVar
+
+from toolkit.models import Capture, ItemRef, Status
+from toolkit.platforms import markers as marker_data
+from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
+from toolkit.platforms.places import Places
+from toolkit.platforms.registry import identify, platform_for_url
+
+# Negative and limiting statuses are checked before positive evidence, most specific first.
+MARKER_ORDER = (Status.REMOVED, Status.ACCOUNT_GONE, Status.UNAVAILABLE, Status.RESTRICTED,
+                Status.RATE_LIMITED, Status.SOLD)
+HARD_HTTP = {404: Status.UNAVAILABLE, 410: Status.UNAVAILABLE, 429: Status.RATE_LIMITED}
+
+
+@dataclass(slots=True)
+class Evidence:
+    """Positive evidence that the page shows the item: what was found, and where."""
+
+    marker: str
+    place: str
+
+
+@dataclass(slots=True)
+class Finding:
+    """What a detector read off a page, before the status is decided."""
+
+    captures: list[Capture] = field(default_factory=list)
+    evidence: Evidence | None = None
+
+
+class Detector:
+    """Base class: one per platform. Subclasses set `platform`, `version`, `statuses` and implement
+    `inspect`; `claims` recognises the platform's pages by content when the URL does not say."""
+
+    platform: ClassVar[str]
+    version: ClassVar[str] = "1"
+    statuses: ClassVar[frozenset[Status]] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return f"{self.platform}@{self.version}"
+
+    def claims(self, page: Page) -> bool:
+        """True when the page content says it comes from this platform (og:site_name, app links)."""
+        return False
+
+    def places(self, page: Page) -> Places:
+        """The page's places; detectors add `json:*` places read from inline data here."""
+        return Places(page)
+
+    def inspect(self, page: Page, places: Places) -> Finding:
+        """The captures the page shows (main item first) and positive evidence, if any."""
+        raise NotImplementedError  # abstract: each detector defines it
+
+    def identify(self, url: str | None) -> ItemRef | None:
+        return identify(url, self.platform) if url else None
+
+    def read(self, page: Page, book: marker_data.MarkerBook, observed_at: str | None = None) -> PageReading:
+        places = self.places(page)
+        finding = self.inspect(page, places)
+        verdict = decide(self, page, places, book, finding.evidence)
+        captures = finding.captures
+        requested = self.identify(page.url) or self.identify(page.final_url)
+        if verdict.status != Status.AVAILABLE:
+            # A gone or walled page says nothing about content: keep only the requested item.
+            main = captures[0] if captures else None
+            item = requested or (main.item if main else None)
+            captures = [Capture(item=item, url=page.url or page.final_url or item.url,
+                                parent=main.parent if main else None)] if item else []
+        for index, capture in enumerate(captures):
+            if index == 0 or capture.status is None or capture.detector is None:
+                if index == 0 or capture.status is None:
+                    capture.status = verdict.status
+                    capture.status_marker = verdict.marker
+                    capture.status_place = verdict.place
+                capture.detector = self.name
+            if capture.observed_at is None:
+                capture.observed_at = observed_at
+        return PageReading(self.platform, verdict, captures)
+
+
+def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
+           evidence: Evidence | None) -> Verdict:
+    """The status the page shows, with the marker and place that decided it (see module doc)."""
+    name = detector.name
+    code = page.http_status
+    if code in HARD_HTTP:
+        return Verdict(HARD_HTTP[code], name, str(code), "http", f"http-{code}")
+    for status in MARKER_ORDER:
+        hit = match_rules(book.rules(detector.platform, status), places)
+        if hit:
+            return Verdict(status, name, hit[0], hit[1], hit[2])
+    if code is not None and code >= 400:
+        return Verdict(Status.ERROR, name, str(code), "http", f"http-{code}")
+    if evidence is not None:
+        return Verdict(Status.AVAILABLE, name, evidence.marker, evidence.place, None)
+    hit = match_rules(book.rules(detector.platform, Status.LOGIN_REQUIRED), places)
+    if hit:
+        return Verdict(Status.LOGIN_REQUIRED, name, hit[0], hit[1], hit[2])
+    reason = "not-html" if page.tree is None else "no-markers"
+    return Verdict(Status.ERROR, name, None, None, reason)
+
+
+def match_rules(rules: list[marker_data.Rule], places: Places) -> tuple[str, str, str | None] | None:
+    """The first (marker, place, reason) any rule finds in its places."""
+    for rule in rules:
+        for place in rule.places:
+            texts = places.texts(place)
+            if not texts:
+                continue
+            found = rule.find(texts)
+            if found:
+                return found[1], place, rule.reason
+    return None
+
+
+_DETECTORS: dict[str, Detector] = {}
+_loaded = False
+
+
+def register_detector(detector_class: type[Detector]) -> type[Detector]:
+    """Class decorator: add a detector to the registry under its platform name."""
+    _DETECTORS[detector_class.platform] = detector_class()
+    return detector_class
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import toolkit.platforms.detectors as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    for entry in entry_points(group="toolkit.detectors"):
+        register_detector(entry.load())
+    _loaded = True
+
+
+def detectors() -> dict[str, Detector]:
+    """Every registered detector, by platform name."""
+    _load()
+    return dict(sorted(_DETECTORS.items()))
+
+
+def detector_for(page: Page, platform: str | None = None) -> Detector:
+    """The detector for a recorded platform, else the URL's host, else the page's own content."""
+    _load()
+    if platform:
+        return _DETECTORS.get(platform, _DETECTORS["generic"])
+    for url in (page.final_url, page.url, page.meta.get("og:url"), page.canonical):
+        if url:
+            owner = platform_for_url(url).name
+            if owner in _DETECTORS and owner != "generic":
+                return _DETECTORS[owner]
+    for name, detector in _DETECTORS.items():
+        if name != "generic" and detector.claims(page):
+            return detector
+    return _DETECTORS["generic"]
+
+
+def read_page(body: bytes | str, url: str | None = None, *, final_url: str | None = None,
+              http_status: int | None = None, platform: str | None = None,
+              observed_at: str | None = None) -> PageReading:
+    """Read one page: the captures it shows (main item first, each with status, marker, place and
+    detector filled) and the detector's verdict.
+
+    `url` is the address the page was asked for (a saved page's source URL), `final_url` where it
+    ended after redirects, `platform` the item's recorded platform (so mirrors and local servers
+    are read with the right detector). Never raises on bad HTML: an unreadable body is an `error`
+    verdict with reason `not-html`.
+    """
+    page = parse_page(body, url, final_url=final_url, http_status=http_status)
+    detector = detector_for(page, platform)
+    return detector.read(page, marker_data.book(), observed_at)

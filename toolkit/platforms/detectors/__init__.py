@@ -1,0 +1,1 @@
+"""One detector per platform; each module registers itself with `register_detector`."""

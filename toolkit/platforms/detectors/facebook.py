@@ -1,0 +1,240 @@
+"""Facebook pages as saved or fetched: www (Comet), m. and mbasic. layouts.
+
+Identity comes from the page's own metadata when it has it: `og:url` / canonical link through
+`identify()`, the app link `al:android:url` (`fb://page|group|profile/<id>`), mbasic/m `data-ft`
+JSON (`top_level_post_id`, `page_id`), and Marketplace inline JSON. Positive evidence is one of
+those ids or a JSON-LD SocialMediaPosting; a login overlay over such a page does not hide it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
+
+import orjson
+
+from toolkit.dates import from_unix
+from toolkit.models import Capture, ItemRef, Kind, Status
+from toolkit.platforms.counts import find_counts
+from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
+from toolkit.platforms.detectors._common import clean, first, json_ld, visible_text
+from toolkit.platforms.detectors.facebook_details import marketplace_listing, page_details
+from toolkit.platforms.facebook import BASE
+from toolkit.platforms.pages import Page
+from toolkit.platforms.places import Places
+from toolkit.platforms.registry import get
+
+APP_LINK = re.compile(r"^fb://(page|group|profile)/(?:\?id=)?(\d+)")
+APP_KINDS = {"page": Kind.PAGE, "group": Kind.GROUP, "profile": Kind.PROFILE}
+_DATA_FT = re.compile(rb"data-ft=(?:'|\")(\{[^'\"]*?(?:top_level_post_id|page_id)[^'\"]*\})(?:'|\")")
+ITEM_KINDS = (Kind.POST, Kind.LISTING, Kind.VIDEO)
+_TITLE_SUFFIX = re.compile(r"\s*\|\s*Facebook\s*$")
+_GROUP_SUFFIX = re.compile(r"\s+(?:public group|private group|grupo público|grupo privado)$", re.I)
+
+
+def _platform_identify(url: str | None) -> ItemRef | None:
+    """The Facebook item a URL names, or None (unlike registry.identify, no generic fallback)."""
+    if not url:
+        return None
+    facebook = get("facebook")
+    return facebook.identify(url) if facebook else None
+
+
+def _data_ft(page: Page) -> dict:
+    """The first mbasic/m `data-ft` JSON carrying a post or page id."""
+    match = _DATA_FT.search(page.body[:2_000_000])
+    if not match:
+        return {}
+    raw = match.group(1).replace(b"&quot;", b'"').replace(b"&amp;", b"&")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@register_detector
+class FacebookDetector(Detector):
+    platform = "facebook"
+    version = "1"
+    statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.LOGIN_REQUIRED, Status.RESTRICTED,
+                          Status.RATE_LIMITED, Status.SOLD, Status.ERROR})
+
+    def claims(self, page: Page) -> bool:
+        return (page.meta.get("og:site_name", "").lower() == "facebook"
+                or page.meta.get("al:android:package") == "com.facebook.katana"
+                or (page.title or "").endswith("| Facebook"))
+
+    def places(self, page: Page) -> Places:
+        places = Places(page)
+        listing = marketplace_listing(page, _platform_identify(page.url) or _platform_identify(page.final_url))
+        if listing:
+            places.add("json:marketplace_state", [k for k in ("is_sold", "is_pending") if listing.get(k)])
+        places.data["listing"] = listing
+        return places
+
+    def inspect(self, page: Page, places: Places) -> Finding:
+        meta = page.meta
+        og_ref = _platform_identify(meta.get("og:url")) or _platform_identify(page.canonical)
+        app = APP_LINK.match(meta.get("al:android:url", "") or meta.get("al:ios:url", ""))
+        app_ref = _app_ref(app.group(1), app.group(2), og_ref) if app else None
+        ft = _data_ft(page)
+        ld = next((o for o in json_ld(page) if o.get("@type") in ("SocialMediaPosting", "Article", "DiscussionForumPosting")), None)
+        listing = places.data.get("listing")
+        requested = _platform_identify(page.url) or _platform_identify(page.final_url)
+
+        evidence = None
+        if listing:
+            evidence = Evidence(f"listing {listing['id']}", "json:GroupCommerceProductItem")
+        elif app_ref:
+            evidence = Evidence(meta.get("al:android:url") or meta.get("al:ios:url"), "meta:al:android:url")
+        elif ld:
+            evidence = Evidence(str(ld.get("@type")), "json-ld")
+        elif ft.get("top_level_post_id"):
+            evidence = Evidence(f"top_level_post_id {ft['top_level_post_id']}", "data-ft")
+        elif og_ref and meta.get("og:url"):
+            evidence = Evidence(meta["og:url"], "meta:og:url")
+        elif og_ref and page.canonical and (meta.get("og:title") or meta.get("description")):
+            evidence = Evidence(page.canonical, "canonical")
+        elif ft.get("page_id"):
+            evidence = Evidence(f"page_id {ft['page_id']}", "data-ft")
+
+        if listing:
+            return Finding([listing_capture(listing, requested)], evidence)
+        main_ref = self._main_ref(og_ref, app_ref, ft, requested)
+        if main_ref is None:
+            return Finding([], evidence)
+        name = clean(meta.get("og:title")) or (clean(_TITLE_SUFFIX.sub("", page.title)) if page.title else None)
+        if name and main_ref.kind == Kind.GROUP:
+            name = _GROUP_SUFFIX.sub("", name)
+        description = first(clean(meta.get("og:description")), clean(meta.get("description")))
+        captures: list[Capture] = []
+        if main_ref.kind in ITEM_KINDS:
+            parent_ref = self._parent_ref(main_ref, og_ref, app_ref, ft, ld, page)
+            text = first(clean(ld.get("articleBody")) if ld else None, _story_text(page), description)
+            post = Capture(item=main_ref, url=main_ref.url, parent=parent_ref, text=text,
+                           created_at=_post_time(ld, ft))
+            if ld:
+                post.likes = _interaction(ld, "LikeAction")
+                post.fields.update({k: v for k, v in {
+                    "comments": _interaction(ld, "CommentAction"), "shares": _interaction(ld, "ShareAction"),
+                    "headline": clean(ld.get("headline"))}.items() if v is not None})
+            captures.append(post)
+            if parent_ref is not None:
+                parent_name = clean(meta.get("og:title")) if og_ref and og_ref.kind in ITEM_KINDS else None
+                author = (ld or {}).get("author")
+                if isinstance(author, dict) and author.get("name"):
+                    parent_name = clean(author["name"])
+                parent_name = parent_name or _story_author(page)
+                if parent_name and parent_ref.kind == Kind.GROUP:
+                    parent_name = _GROUP_SUFFIX.sub("", _TITLE_SUFFIX.sub("", parent_name).split(" : ")[0])
+                if parent_name:
+                    captures.append(Capture(item=parent_ref, url=parent_ref.url, name=parent_name,
+                                            status_marker=evidence.marker if evidence else None,
+                                            status_place=evidence.place if evidence else None))
+        else:
+            details = page_details(page, places)
+            counts = find_counts(description) | details.counts
+            capture = Capture(item=main_ref, url=main_ref.url, name=name, text=description,
+                              followers=counts.get("followers"), members=counts.get("members"),
+                              likes=counts.get("likes"), created_at=details.created_at, country=details.country)
+            if og_ref and og_ref.key != main_ref.key:
+                capture.fields["alias"] = og_ref.url
+            captures.append(capture)
+        return Finding(captures, evidence)
+
+    @staticmethod
+    def _main_ref(og_ref, app_ref, ft, requested) -> ItemRef | None:
+        if og_ref and og_ref.kind in ITEM_KINDS:
+            return og_ref
+        if ft.get("top_level_post_id") and (requested is None or requested.kind not in ITEM_KINDS):
+            post_id = str(ft["top_level_post_id"])
+            return ItemRef("facebook", Kind.POST, post_id, f"{BASE}/{ft.get('page_id') or 'permalink.php'}/posts/{post_id}"
+                           if ft.get("page_id") else f"{BASE}/permalink.php?story_fbid={post_id}")
+        if requested and requested.kind in ITEM_KINDS:
+            return requested
+        return app_ref or og_ref or requested
+
+    @staticmethod
+    def _parent_ref(main_ref, og_ref, app_ref, ft, ld, page) -> ItemRef | None:
+        if app_ref and app_ref.kind in (Kind.GROUP, Kind.PAGE, Kind.PROFILE):
+            return app_ref
+        facebook = get("facebook")
+        for url in (page.meta.get("og:url"), page.canonical, main_ref.url, page.url):
+            if not url:
+                continue
+            parent = facebook.parent_of(url) if facebook else None
+            if parent:
+                return parent
+            owner = parse_qs(url.split("?", 1)[1]).get("id", [None])[0] if "?" in url else None
+            if owner and owner.isdigit():
+                return ItemRef("facebook", Kind.PAGE, owner, f"{BASE}/{owner}")
+        owner = ft.get("page_id") or ft.get("content_owner_id_new")
+        if owner:
+            return ItemRef("facebook", Kind.PAGE, str(owner), f"{BASE}/{owner}")
+        author = (ld or {}).get("author")
+        if isinstance(author, dict) and author.get("url"):
+            return _platform_identify(author["url"])
+        return None
+
+
+def _app_ref(kind: str, number: str, og_ref: ItemRef | None) -> ItemRef:
+    """The page, group or profile an app link names, with the og:url as its address when they agree."""
+    kind_ = APP_KINDS[kind]
+    if og_ref is not None and og_ref.kind == kind_ and og_ref.key in (number, og_ref.key.lower()) and og_ref.url:
+        url = og_ref.url
+    else:
+        url = {Kind.GROUP: f"{BASE}/groups/{number}", Kind.PROFILE: f"{BASE}/profile.php?id={number}"}.get(
+            kind_, f"{BASE}/{number}")
+    return ItemRef("facebook", kind_, number, url)
+
+
+def listing_capture(listing: dict, requested: ItemRef | None) -> Capture:
+    item = ItemRef("facebook", Kind.LISTING, listing["id"], f"{BASE}/marketplace/item/{listing['id']}")
+    seller = listing.get("seller") or {}
+    parent = ItemRef("facebook", Kind.PROFILE, seller["id"], f"{BASE}/profile.php?id={seller['id']}") if seller.get("id") else None
+    fields = {k: listing[k] for k in ("price", "currency", "price_text", "location", "seller_name") if listing.get(k) is not None}
+    return Capture(item=item, url=item.url, parent=parent, name=listing.get("title"), text=listing.get("description"),
+                   created_at=listing.get("created_at"), fields=fields)
+
+
+def _story_text(page: Page) -> str | None:
+    """The post text in m./mbasic layouts (the `data-ft` `"tn":"*s"` block)."""
+    if page.tree is None or b"data-ft" not in page.body:
+        return None
+    nodes = page.tree.xpath("//div[@id='m_story_permalink_view']//div[contains(@data-ft, '\"tn\":\"*s\"')]"
+                            " | //article//div[contains(@data-ft, '\"tn\":\"*s\"')]")
+    return visible_text(page, nodes[0]) if nodes else None
+
+
+def _story_author(page: Page) -> str | None:
+    if page.tree is None:
+        return None
+    nodes = page.tree.xpath("//div[@id='m_story_permalink_view']//h3//strong//a | //article//header//h3//strong//a")
+    return clean(nodes[0].text_content()) if nodes else None
+
+
+def _post_time(ld: dict | None, ft: dict) -> str | None:
+    if ld and (ld.get("dateCreated") or ld.get("datePublished")):
+        from toolkit.dates import parse_iso, to_utc_iso
+
+        moment = parse_iso(str(ld.get("dateCreated") or ld.get("datePublished")))
+        return to_utc_iso(moment) if moment else None
+    for insight in (ft.get("page_insights") or {}).values():
+        published = (insight.get("post_context") or {}).get("publish_time") if isinstance(insight, dict) else None
+        if published:
+            return from_unix(published)
+    return None
+
+
+def _interaction(ld: dict, action: str) -> int | None:
+    stats = ld.get("interactionStatistic") or []
+    for stat in stats if isinstance(stats, list) else [stats]:
+        kind = stat.get("interactionType") if isinstance(stat, dict) else None
+        kind = kind.get("@type") if isinstance(kind, dict) else kind
+        if kind and str(kind).endswith(action):
+            try:
+                return int(stat.get("userInteractionCount"))
+            except (TypeError, ValueError):
+                return None
+    return None

@@ -1,0 +1,210 @@
+"""Marker strings: what each platform's pages say when an item is gone, walled or limited.
+
+Markers are data, not code. Each platform has a TOML file in this folder (`facebook.toml`, ...)
+holding rules; a researcher adds strings without touching code, either by editing a copy of these
+files or with an override file (`markers.toml` in the case folder, `toolkit detect --markers FILE`,
+or the `TOOLKIT_MARKERS` environment variable, a path list). A rule reads:
+
+    [[rule]]
+    platform = "facebook"          # optional in the built-in files (the file's top-level value)
+    status = "unavailable"         # one of the closed status vocabulary
+    places = ["title", "heading"]  # where the text must appear (see PLACES below)
+    match = "contains"             # contains | equals | prefix | present
+    reason = "owner-or-platform"   # optional short code recorded with the verdict
+    en = ["This content isn't available right now"]
+    es = ["Este contenido no está disponible en este momento"]
+
+Places: `title`, `heading` (h1-h3), `meta:<name>` (og:title, description, ...), `final_url` (the
+URL the page ended on, lower-cased), `container:<selector>` (text of elements matching a simple
+selector: `tag`, `.class`, `#id`, `[attr=value]` and combinations such as
+`div.tgme_widget_message_error`), `leaf` (short texts of childless elements; use with
+`equals`), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
+compared after `normalise`: case, accents, apostrophe variants, HTML entities and whitespace
+do not matter.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from toolkit.errors import InputError
+from toolkit.models import Status
+
+ENV_VAR = "TOOLKIT_MARKERS"
+MATCH_MODES = ("contains", "equals", "prefix", "present")
+LANGUAGES = ("es", "en", "pt", "fr", "de", "it", "ar", "any")
+PLACE_RE = re.compile(r"^(title|heading|final_url|leaf|meta:[\w:.\-]+|json:[\w:.\-]+|container:\S+)$")
+SELECTOR_RE = re.compile(r"^([a-z][a-z0-9]*)?((?:[.#][\w\-]+|\[[\w\-:]+(?:=[\"']?[^\"'\]]*[\"']?)?\])*)$")
+
+# Apostrophe and quote look-alikes folded to the ASCII apostrophe before matching.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
+                              "\u2032": "'", "\uff07": "'", "\u00a0": " ", "\u202f": " ", "\u200b": ""})
+
+
+def normalise(text: str) -> str:
+    """Fold text for marker matching: entities decoded, accents and case removed, apostrophes and
+    whitespace unified. Idempotent."""
+    if "&" in text:
+        text = html.unescape(text)
+    text = text.translate(_APOSTROPHES)
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = text.translate(_APOSTROPHES)
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One marker rule: the texts that, found in one of `places`, mean `status`."""
+
+    platform: str
+    status: Status
+    places: tuple[str, ...]
+    match: str
+    texts: tuple[tuple[str, str, str], ...]  # (language, text as written, normalised text)
+    reason: str | None
+    origin: str  # the file the rule came from
+
+    def find(self, place_texts: Sequence[str]) -> tuple[str, str] | None:
+        """The first (language, marker) of this rule found in the given normalised texts."""
+        if self.match == "present":
+            return ("any", self.places[0]) if place_texts else None
+        for value in place_texts:
+            for lang, written, folded in self.texts:
+                if self.match == "contains":
+                    hit = folded in value
+                elif self.match == "equals":
+                    hit = value == folded or value.rstrip(".!") == folded.rstrip(".!")
+                else:
+                    hit = value.startswith(folded)
+                if hit:
+                    return lang, written
+        return None
+
+
+class MarkerBook:
+    """All rules, grouped by platform, in the order they were loaded (built-ins first)."""
+
+    def __init__(self, rules: Iterable[Rule] = ()):
+        self._by_platform: dict[str, list[Rule]] = {}
+        for rule in rules:
+            self._by_platform.setdefault(rule.platform, []).append(rule)
+
+    def rules(self, platform: str, status: Status | None = None) -> list[Rule]:
+        rules = self._by_platform.get(platform, [])
+        return rules if status is None else [r for r in rules if r.status == status]
+
+    def platforms(self) -> list[str]:
+        return sorted(self._by_platform)
+
+    def __len__(self) -> int:
+        return sum(len(rules) for rules in self._by_platform.values())
+
+
+def parse_rules(text: str, origin: str, default_platform: str | None = None) -> list[Rule]:
+    """Rules from one TOML document; raises InputError naming `origin` for anything invalid."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(origin, f"not valid TOML ({exc})", "Check the quoting of marker strings.") from exc
+    default_platform = data.get("platform", default_platform)
+    rules = []
+    for number, entry in enumerate(data.get("rule", []), start=1):
+        where = f"rule {number}"
+        platform = entry.get("platform", default_platform)
+        if not platform:
+            raise InputError(origin, f"{where} names no platform", 'Add platform = "facebook" (or another).')
+        try:
+            status = Status(entry.get("status", ""))
+        except ValueError:
+            raise InputError(origin, f"{where} has unknown status {entry.get('status')!r}",
+                             "Use one of: " + ", ".join(s.value for s in Status)) from None
+        places = entry.get("places", [])
+        if isinstance(places, str):
+            places = [places]
+        bad = [p for p in places if not PLACE_RE.match(p) or (p.startswith("container:")
+                                                              and not SELECTOR_RE.match(p[10:]))]
+        if not places or bad:
+            raise InputError(origin, f"{where} has no valid places ({', '.join(bad) or 'none given'})",
+                             "Places: title, heading, final_url, leaf, meta:<name>, json:<key>, container:<selector>.")
+        match = entry.get("match", "contains")
+        if match not in MATCH_MODES:
+            raise InputError(origin, f"{where} has unknown match {match!r}", "Use " + ", ".join(MATCH_MODES) + ".")
+        texts = []
+        for lang in LANGUAGES:
+            values = entry.get(lang, [])
+            for value in [values] if isinstance(values, str) else values:
+                if not isinstance(value, str) or not normalise(value):
+                    raise InputError(origin, f"{where} has an empty or non-text {lang} marker",
+                                     "Marker strings must be non-empty text.")
+                texts.append((lang, value, normalise(value)))
+        unknown = set(entry) - {"platform", "status", "places", "match", "reason", "note", *LANGUAGES}
+        if unknown:
+            raise InputError(origin, f"{where} has unknown keys {sorted(unknown)}",
+                             "Language lists use two-letter codes: " + ", ".join(LANGUAGES) + ".")
+        if not texts and match != "present":
+            raise InputError(origin, f"{where} has no marker strings", 'Add e.g. es = ["..."].')
+        rules.append(Rule(platform, status, tuple(places), match, tuple(texts), entry.get("reason"), origin))
+    return rules
+
+
+def builtin_rules() -> list[Rule]:
+    rules: list[Rule] = []
+    folder = resources.files(__name__)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            rules.extend(parse_rules(entry.read_text(encoding="utf-8"), f"markers/{entry.name}",
+                                     entry.name.removesuffix(".toml")))
+    return rules
+
+
+def load_file(path: str | Path) -> list[Rule]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read marker file ({exc.__class__.__name__})",
+                         "Give a UTF-8 TOML file of [[rule]] entries (see the README, Markers).") from exc
+    return parse_rules(text, str(path))
+
+
+_builtin: list[Rule] | None = None
+_active: tuple[str, ...] = ()
+_book_cache: dict[tuple[str, ...], MarkerBook] = {}
+
+
+def book(extra: Sequence[str | Path] = ()) -> MarkerBook:
+    """The marker book: built-in rules, then override files from TOOLKIT_MARKERS, `use_markers`,
+    and `extra`. Loaded once per combination of files."""
+    global _builtin
+    env = tuple(p for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p)
+    key = (*env, *_active, *(str(p) for p in extra))
+    found = _book_cache.get(key)
+    if found is None:
+        if _builtin is None:
+            _builtin = builtin_rules()
+        rules = list(_builtin)
+        for path in key:
+            rules.extend(load_file(path))
+        found = _book_cache[key] = MarkerBook(rules)
+    return found
+
+
+def use_markers(paths: Sequence[str | Path]) -> None:
+    """Make override files part of every later `book()` (e.g. a case folder's markers.toml)."""
+    global _active
+    _active = tuple(str(p) for p in paths)
+
+
+def case_markers(case_dir: str | Path) -> list[Path]:
+    """The case's own marker override file, when it has one (`<case>/markers.toml`)."""
+    path = Path(case_dir) / "markers.toml"
+    return [path] if path.is_file() else []
