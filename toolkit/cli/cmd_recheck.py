@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -168,10 +167,26 @@ class TerminalKeys:
     """Keys from the terminal: one key press without Enter; notes as a line."""
 
     def key(self) -> str:
+        if not sys.stdin.isatty():
+            return sys.stdin.read(1)
         try:
-            return click.getchar()
-        except (EOFError, click.exceptions.Abort):
-            return ""
+            import termios
+            import tty
+        except ImportError:  # Windows
+            import msvcrt
+
+            char = msvcrt.getwch()
+        else:
+            fd = sys.stdin.fileno()
+            saved = termios.tcgetattr(fd)
+            try:
+                tty.setraw(fd)
+                char = sys.stdin.read(1)
+            finally:
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        if char == "\x03":  # Ctrl-C in raw mode
+            raise KeyboardInterrupt
+        return char
 
     def line(self, prompt: str) -> str:
         try:

@@ -4,7 +4,8 @@
                                           as a short reason code (connect-timeout, reset, ...)
 
 - Politeness: per host (scheme-less `host:port`) at most `per_host_concurrency` requests in flight
-  and at least `per_host_interval` seconds between request starts; `concurrency` across hosts.
+  and at least `per_host_interval` seconds between request starts and from the end of one request
+  to the start of the next; at most `concurrency` requests in flight across hosts.
   A 429 or a block page doubles the host's interval (up to `slowdown_max` times) and a
   `Retry-After` holds every request to the host until it has passed.
 - Retries: connection failures, timeouts, resets, 429 and 5xx are retried `retries` times with
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
+import time
 import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
@@ -243,6 +245,9 @@ class Politeness:
                 yield
             finally:
                 self.global_slots.release()
+                # Also count from the end: the server saw the request arrive before it ended, so the
+                # next one can never reach it sooner than the interval, whatever the event loop did.
+                state.next_at = max(state.next_at, loop.time() + self.options.per_host_interval * state.factor)
 
     def hold(self, host: str, seconds: float) -> None:
         """No request to `host` starts for `seconds` (Retry-After, backoff)."""
@@ -269,12 +274,20 @@ def load_cookies(path: str) -> MozillaCookieJar:
     """Read a Netscape cookies.txt; the values stay in memory only."""
     jar = MozillaCookieJar()
     try:
-        jar.load(path, ignore_discard=True, ignore_expires=False)
+        jar.load(path, ignore_discard=True, ignore_expires=True)
     except FileNotFoundError as exc:
         raise InputError(path, "no such cookies file", "Check [recheck] cookies in case.toml or --cookies") from exc
     except (LoadError, OSError, UnicodeDecodeError) as exc:
         raise InputError(path, "not a Netscape cookies.txt file",
                          "Export the cookies again with a cookies.txt browser extension (Netscape format)") from exc
+    # Browser extensions write session cookies with expiry 0: keep those as session cookies, and
+    # drop only cookies that really expired.
+    now = time.time()
+    for cookie in list(jar):
+        if cookie.expires == 0:
+            cookie.expires, cookie.discard = None, True
+        elif cookie.expires is not None and cookie.expires < now:
+            jar.clear(cookie.domain, cookie.path, cookie.name)
     return jar
 
 

@@ -93,10 +93,14 @@ async def run_live_async(case: Case, wave_id: int, items: list[TrackedItem], opt
                 record = await check_item(case, fetcher, wave_id, item)
                 report(record, fetcher.politeness)
 
-        async with asyncio.TaskGroup() as group:
-            for queue in queues.values():
-                for _ in range(min(max(1, options.per_host_concurrency), len(queue))):
-                    group.create_task(worker(queue))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for queue in queues.values():
+                    for _ in range(min(max(1, options.per_host_concurrency), len(queue))):
+                        group.create_task(worker(queue))
+        except BaseExceptionGroup as failed:
+            # The first failure (a crash in a callback, Ctrl-C) is what the caller should see.
+            raise failed.exceptions[0] from None
     return stats
 
 
