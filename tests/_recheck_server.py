@@ -9,11 +9,13 @@ from __future__ import annotations
 import gzip
 import select
 import socket
+import sqlite3
 import struct
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 FB_LIVE = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">
@@ -142,7 +144,7 @@ class RecheckServer:
             def redirect(self, target: str, code: int = 302) -> None:
                 self.send(code, "", headers={"Location": target})
 
-            def route(self, path: str) -> None:  # noqa: C901 - one branch per scenario reads best
+            def route(self, path: str) -> None:
                 if path.startswith("/fb/live") or path.startswith("/interrupt/"):
                     self.send(200, FB_LIVE)
                 elif path == "/fb/unavailable-es":
@@ -155,9 +157,7 @@ class RecheckServer:
                     self.send(410, "<html><head><title>Gone</title></head><body>Gone</body></html>")
                 elif path == "/fb/login-redirect":
                     self.redirect("/login/?next=%2Ffb%2Flogin-redirect")
-                elif path.startswith("/login/"):
-                    self.send(200, FB_LOGIN)
-                elif path == "/fb/login-content":
+                elif path.startswith("/login/") or path == "/fb/login-content":
                     self.send(200, FB_LOGIN)
                 elif path == "/fb/checkpoint":
                     self.redirect("/checkpoint/?next=1")
@@ -231,3 +231,13 @@ class RecheckServer:
                     self.send(404, "<html><head><title>Not Found</title></head></html>")
 
         return Handler
+
+
+def add_item(case_path: Path, platform: str, url: str, kind: str = "page", key: str | None = None) -> int:
+    """Track an item at a local URL under a recorded platform (as a URL list's platform column would)."""
+    conn = sqlite3.connect(case_path / "case.db")
+    with conn:
+        cursor = conn.execute("INSERT INTO item (platform, kind, key, url, added_at) VALUES (?, ?, ?, ?, ?)",
+                              (platform, kind, key or url, url, time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())))
+    conn.close()
+    return int(cursor.lastrowid)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import sqlite3
-from pathlib import Path
+import itertools
 
 import pytest
-from _recheck_server import RecheckServer
+from _recheck_server import RecheckServer, add_item
 
 from toolkit.case import open_case, utcnow
 from toolkit.models import Family, Status
@@ -58,16 +57,6 @@ def options(**changes) -> FetchOptions:
     return FetchOptions(**base)
 
 
-def add_item(case_path: Path, platform: str, url: str, kind: str = "page", key: str | None = None) -> int:
-    """Track an item at a local URL under a recorded platform (as a URL list's platform column would)."""
-    conn = sqlite3.connect(case_path / "case.db")
-    with conn:
-        cursor = conn.execute("INSERT INTO item (platform, kind, key, url, added_at) VALUES (?, ?, ?, ?, ?)",
-                              (platform, kind, key or url, url, utcnow()))
-    conn.close()
-    return int(cursor.lastrowid)
-
-
 def overlaps(entries) -> int:
     """The most requests the server had in progress at once."""
     events = sorted([(e.start, 1) for e in entries] + [(e.end, -1) for e in entries],
@@ -116,7 +105,7 @@ def test_every_case_ends_in_the_right_status_and_politeness_holds(case, server):
     for index in range(4):
         host = server.requests(server.host(index))
         starts = sorted(r.start for r in host)
-        gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert min(gaps) >= INTERVAL - 0.02, (index, gaps)
         assert overlaps(host) == 1, index
     assert overlaps(server.requests()) <= 2
