@@ -192,6 +192,7 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
         writer = CaptureWriter(conn, source_id, imported_at)
         batch: list[Capture] = []
         read = mapped = 0
+        page_statuses: dict[str, int] = {}  # what the detectors saw on each page read
 
         def flush() -> None:
             written = writer.write(batch)
@@ -213,6 +214,10 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
             if not captures:
                 continue
             mapped += 1
+            if captures[0].detector:
+                reason = captures[0].fields.get("status_reason")
+                label = f"{captures[0].status}" + (f" ({reason})" if reason else "")
+                page_statuses[label] = page_statuses.get(label, 0) + 1
             default_time = ctx.collected_at or collected_at or imported_at
             for cap in captures:
                 if cap.observed_at is None:
@@ -226,6 +231,9 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
         result.failures = {cause: (n, f"{first.detail}" + (f" (line {first.line})" if first.line else ""))
                            for cause, (n, first) in ctx.failures.items()}
         result.notes.extend(f"line {n.line}: {n.message}" if n.line else n.message for n in ctx.notes)
+        if page_statuses:
+            result.notes.append("pages read as: " + ", ".join(
+                f"{count:,} {label}" for label, count in sorted(page_statuses.items(), key=lambda kv: (-kv[1], kv[0]))))
         result.items_new, result.items_seen, result.captures = writer.items_new, writer.items_seen, writer.captures
         if mapped == 0 and not ctx.notes:
             first = next(iter(result.failures.values()), None)

@@ -1,0 +1,153 @@
+"""What every page container shares (saved HTML, MHTML, WARC, WACZ, HAR): the page record a
+reader yields, the bytes the HTML parser is given, and the captures a detector reads from them.
+
+A container's `read` yields a `page_record(...)` per page: the body (at most `MAX_PAGE_BYTES`),
+the URL the page was saved from, when it was saved, and the HTTP status and final URL when the
+container knows them. `map` calls `page_captures(record)`, which hands the page to the platform
+detectors (`toolkit.platforms.detect.read_page`) and returns what they read, every capture
+carrying the detector's status, marker and place.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Any, BinaryIO
+
+from toolkit.dates import parse_iso, to_utc_iso
+from toolkit.models import Capture
+from toolkit.platforms.detect import read_page
+from toolkit.sources.base import MapError
+
+# A saved page larger than this is read up to this size: what detectors look at (title, meta
+# tags, inline data, first content) comes early, and a 200 MB page must not exhaust memory.
+MAX_PAGE_BYTES = 32 << 20
+PRESCAN_BYTES = 16384
+UTF8_BOM = b"\xef\xbb\xbf"
+BOMS = (UTF8_BOM, b"\xff\xfe", b"\xfe\xff")
+META_CHARSET = re.compile(rb"""<meta\b[^>]{0,400}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I | re.S)
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def read_bounded(stream: BinaryIO, limit: int = MAX_PAGE_BYTES) -> tuple[bytes, bool]:
+    """Up to `limit` bytes of `stream`, and whether there was more (the rest is not read)."""
+    data = stream.read(limit + 1)
+    return (data[:limit], True) if len(data) > limit else (data, False)
+
+
+def looks_html(head: bytes) -> bool:
+    """True when the bytes start like an HTML document (after a BOM, comments, an XML prolog)."""
+    if head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
+        try:
+            head = head[:4096].decode("utf-16", errors="ignore").encode("utf-8")
+        except UnicodeError:
+            return False
+    elif head.startswith(UTF8_BOM):
+        head = head[3:]
+    return bool(HTML_START.match(head[:PRESCAN_BYTES]))
+
+
+def is_html_type(content_type: str | None) -> bool:
+    return bool(content_type) and content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type value, if any."""
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", content_type, re.I)
+    return match.group(1) if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().lower()).name
+    except LookupError:
+        return None
+
+
+def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[bytes, str | None]:
+    """The page bytes as the HTML parser must see them, and a note when the encoding was guessed.
+
+    The parser honours a byte-order mark over everything, so a known encoding is made explicit by
+    re-encoding to UTF-8 with a BOM: the transport's charset (HTTP header, MHTML part) wins over
+    the page's own declaration, as browsers do; a page that declares nothing (or an encoding no
+    one knows) is read as UTF-8 when it is valid UTF-8, else as Windows-1252 (what browsers fall
+    back to for Western pages), and the note says so.
+    """
+    if body.startswith(BOMS):
+        return body, None
+    head = body[:PRESCAN_BYTES]
+    found = META_CHARSET.search(head) or XML_ENCODING.search(head)
+    declared = found.group(1).decode("ascii", "replace") if found else None
+    declared_codec = _codec(declared)
+    transport_codec = _codec(transport_charset)
+    if transport_codec and transport_codec != declared_codec:
+        if transport_codec == "utf-8":
+            return UTF8_BOM + body, None
+        return UTF8_BOM + body.decode(transport_codec, errors="replace").encode("utf-8"), None
+    if declared_codec:
+        return body, None  # the parser reads the page's own declaration
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        what = f"declares an unknown encoding {declared!r}" if declared else "declares no encoding and is not UTF-8"
+        return (UTF8_BOM + body.decode("cp1252", errors="replace").encode("utf-8"),
+                f"page {what}: read as Windows-1252")
+    note = f"page declares an unknown encoding {declared!r}: read as UTF-8" if declared else None
+    return UTF8_BOM + body, note
+
+
+def iso_time(text: str | None) -> str | None:
+    """ISO-8601 UTC from an ISO timestamp (WARC-Date, HAR startedDateTime), else None."""
+    moment = parse_iso(text or "")
+    return to_utc_iso(moment) if moment is not None else None
+
+
+def page_record(container: str, body: bytes, url: str | None, *, observed_at: str | None = None,
+                http_status: int | None = None, final_url: str | None = None, truncated: bool = False,
+                **extra: Any) -> dict[str, Any]:
+    """The raw record a page container yields for one page (what `page_captures` reads)."""
+    record = {"container": container, "body": body, "url": url, "observed_at": observed_at,
+              "http_status": http_status, "final_url": final_url}
+    if truncated:
+        record["truncated"] = True
+    record.update({k: v for k, v in extra.items() if v is not None})
+    return record
+
+
+def page_captures(record: dict[str, Any]) -> list[Capture]:
+    """The captures a detector reads off one page record, main item first.
+
+    Every capture carries the detector's status, marker and place; the main one also the
+    verdict's reason code (`status_reason`) and where the page came from (`page`). A page whose
+    item cannot be named (no URL, and a page that does not show the item) is a MapError.
+    """
+    reading = read_page(record["body"], record.get("url"), final_url=record.get("final_url"),
+                        http_status=record.get("http_status"), platform=record.get("platform"),
+                        observed_at=record.get("observed_at"))
+    verdict = reading.verdict
+    if not reading.captures:
+        shown = f"{verdict.status}" + (f" ({verdict.reason or verdict.marker})" if verdict.reason or verdict.marker else "")
+        raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, "
+                                  "canonical link or og:url")
+    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "title", "truncated")
+              if record.get(k) is not None}
+    for capture in reading.captures:
+        if capture.status is None:
+            capture.status = verdict.status
+        if capture.detector is None:
+            capture.detector = verdict.detector
+        if capture.observed_at is None:
+            capture.observed_at = record.get("observed_at")
+    main = reading.captures[0]
+    if verdict.reason:
+        main.fields["status_reason"] = verdict.reason
+    main.fields["page"] = source
+    if main.url is None:
+        main.url = record.get("url") or record.get("final_url")
+    return reading.captures

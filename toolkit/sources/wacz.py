@@ -1,0 +1,201 @@
+"""WACZ web archives (Webrecorder ArchiveWeb.page, Browsertrix): a ZIP of WARCs with a manifest.
+
+`datapackage.json` lists every resource with its sha256; each is checked while it is streamed and
+a mismatch is reported (`hash-mismatch`) while the file is still read: a damaged archive still
+holds evidence, and the report says it is damaged. `pages/pages.jsonl` gives the titles of the
+pages the crawler visited. Every HTML page in `archive/*.warc[.gz]` is read as in a WARC file.
+
+Nothing is extracted to disk: entries are streamed from the ZIP. Entries whose names are absolute
+or climb out with `..` are refused (`unsafe-path`), and entries whose declared size is far beyond
+what their compressed size can honestly hold (a ZIP bomb) or beyond the bounds below are refused
+(`too-large`) unread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from toolkit.errors import InputError
+from toolkit.models import Capture
+from toolkit.sources import _pages
+from toolkit.sources.base import Importer, ReadContext
+from toolkit.sources.registry import register
+from toolkit.sources.warc import warc_pages
+
+MAX_MANIFEST_BYTES = 64 << 20  # datapackage.json, pages.jsonl
+MAX_ENTRY_BYTES = 64 << 30  # one WARC inside a WACZ
+MAX_RATIO = 200  # deflate reaches ~1000:1 only on degenerate data; HTML and WARCs stay far below
+HASH_CHUNK = 1 << 20
+
+
+def unsafe_name(name: str) -> bool:
+    """True for entry names that would land outside the archive's folder if extracted."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in path.parts
+
+
+def _too_large(info: zipfile.ZipInfo, limit: int) -> str | None:
+    if info.file_size > limit:
+        return f"{info.filename}: {info.file_size:,} bytes uncompressed, over the {limit:,}-byte bound"
+    if info.compress_size and info.file_size > (1 << 20) and info.file_size / info.compress_size > MAX_RATIO:
+        return (f"{info.filename}: {info.compress_size:,} bytes that would inflate to {info.file_size:,}"
+                f" ({info.file_size // info.compress_size:,}:1): refused as a ZIP bomb")
+    return None
+
+
+def _sha256(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+    digest = hashlib.sha256()
+    with archive.open(info) as entry:
+        while chunk := entry.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _declared_hash(resource: dict[str, Any]) -> str | None:
+    """The sha256 a datapackage resource declares (WACZ 1.1 `hash: "sha256:..."`, 1.0 `stats.hash`)."""
+    value = resource.get("hash")
+    if isinstance(value, str):
+        algorithm, _, digest = value.partition(":")
+        return digest.lower() if digest and algorithm.lower() == "sha256" else None
+    stats = resource.get("stats")
+    if isinstance(stats, dict) and isinstance(stats.get("hash"), str) and resource.get("hashing", "sha256") == "sha256":
+        return stats["hash"].lower()
+    return None
+
+
+def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with archive.open(info) as entry:
+        return entry.read(MAX_MANIFEST_BYTES)
+
+
+@register
+class Wacz(Importer):
+    name = "wacz"
+    version = "1"
+    description = "WACZ web archive (ZIP with datapackage.json): hashes checked, every archived HTML page read"
+    priority = 75
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if not head.startswith(b"PK\x03\x04"):
+            return False
+        if path.suffix.lower() == ".wacz":
+            return True
+        if path.suffix.lower() != ".zip":
+            return False
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return "datapackage.json" in archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return False
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        try:
+            archive = zipfile.ZipFile(ctx.open_binary())
+        except zipfile.BadZipFile as exc:
+            raise InputError(str(path), f"not a readable ZIP archive ({exc})",
+                             "Download the WACZ again; the file is damaged or incomplete") from exc
+        with archive:
+            entries: dict[str, zipfile.ZipInfo] = {}
+            for info in archive.infolist():
+                if unsafe_name(info.filename):
+                    ctx.fail("unsafe-path", f"entry {info.filename!r} points outside the archive: refused, not read")
+                elif not info.is_dir():
+                    entries[info.filename] = info
+            resources = self._manifest(archive, entries, path, ctx)
+            pages = self._pages(archive, entries, ctx)
+            warcs = sorted(name for name in entries if name.startswith("archive/")
+                           and name.lower().endswith((".warc", ".warc.gz")))
+            if not warcs:
+                raise InputError(str(path), "no archive/*.warc or *.warc.gz inside this WACZ",
+                                 "Check that the file is a complete WACZ export")
+            for name in warcs:
+                info = entries[name]
+                problem = _too_large(info, MAX_ENTRY_BYTES)
+                if problem:
+                    ctx.fail("too-large", problem)
+                    continue
+                self._check(archive, info, resources.get(name), ctx)
+                with archive.open(info) as stream:
+                    yield from warc_pages(stream, ctx, name, pages, container="wacz")
+
+    def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
+        return _pages.page_captures(raw)
+
+    def _manifest(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], path: Path,
+                  ctx: ReadContext) -> dict[str, dict[str, Any]]:
+        """The resources datapackage.json declares, by path; the small ones are checked here."""
+        info = entries.get("datapackage.json")
+        if info is None:
+            raise InputError(str(path), "no datapackage.json in this ZIP", "A WACZ always has one; export it again")
+        problem = _too_large(info, MAX_MANIFEST_BYTES)
+        if problem:
+            raise InputError(str(path), problem, "This is not a WACZ a crawler would write")
+        data = _read_small(archive, info)
+        try:
+            package = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(str(path), f"datapackage.json is not valid JSON ({exc})", "Export the WACZ again") from exc
+        digest_info = entries.get("datapackage-digest.json")
+        if digest_info is not None and not _too_large(digest_info, MAX_MANIFEST_BYTES):
+            try:
+                signed = json.loads(_read_small(archive, digest_info))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                signed = {}
+            declared = _declared_hash(signed) if isinstance(signed, dict) else None
+            if declared and declared != hashlib.sha256(data).hexdigest():
+                ctx.fail("hash-mismatch", "datapackage.json does not match datapackage-digest.json (read anyway)")
+            if isinstance(signed, dict) and signed.get("signedData"):
+                ctx.note("signed WACZ: hashes checked, the signature itself is not verified")
+        created = package.get("created") if isinstance(package, dict) else None
+        if isinstance(created, str) and _pages.iso_time(created):
+            ctx.collected_at = _pages.iso_time(created)
+        resources = {}
+        for resource in package.get("resources", []) if isinstance(package, dict) else []:
+            if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+                resources[resource["path"]] = resource
+        for name, resource in resources.items():
+            if unsafe_name(name):
+                continue
+            if name not in entries:
+                ctx.fail("missing-resource", f"datapackage.json lists {name}, which is not in the archive")
+            elif not name.startswith("archive/"):
+                self._check(archive, entries[name], resource, ctx)
+        return resources
+
+    def _check(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, resource: dict[str, Any] | None,
+               ctx: ReadContext) -> None:
+        declared = _declared_hash(resource) if resource else None
+        if declared is None:
+            if resource is None:
+                ctx.note(f"{info.filename} is not listed in datapackage.json: its integrity cannot be checked")
+            return
+        if _too_large(info, MAX_ENTRY_BYTES):
+            return
+        actual = _sha256(archive, info)
+        if actual != declared:
+            ctx.fail("hash-mismatch", f"{info.filename}: sha256 {actual[:16]}... differs from the declared "
+                                      f"{declared[:16]}... (the archive was altered or damaged; read anyway)")
+
+    def _pages(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo],
+               ctx: ReadContext) -> dict[str, dict[str, Any]]:
+        """URL -> {title, ts} from pages/pages.jsonl (first line is the format header)."""
+        info = entries.get("pages/pages.jsonl")
+        if info is None or _too_large(info, MAX_MANIFEST_BYTES):
+            return {}
+        pages: dict[str, dict[str, Any]] = {}
+        for number, line in enumerate(_read_small(archive, info).splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                ctx.fail("bad-pages-line", "pages/pages.jsonl line is not JSON", number)
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                pages[entry["url"]] = {"title": entry.get("title"), "ts": entry.get("ts")}
+        return pages

@@ -1,0 +1,197 @@
+"""WARC files (Webrecorder, Browsertrix, wget, Heritrix): every archived HTML page is read.
+
+Each `response` record with an HTML payload (and each `resource` record of type text/html) is one
+page: WARC-Target-URI is its URL, WARC-Date its capture time, the HTTP status is passed to the
+detectors. warcio undoes gzip members, chunked transfer encoding and content encodings. A record
+that cannot be read is counted as `corrupt-record` and the reader resynchronises on the next
+record (the next `WARC/1.x` line, or the next gzip member), so one damaged record costs one
+record. Redirects, `304 Not Modified` and revisit records carry no page and are counted in a note.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from toolkit.models import Capture
+from toolkit.sources import _pages
+from toolkit.sources.base import Importer, ReadContext
+from toolkit.sources.registry import register
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+WARC_LINE = b"\nWARC/1."
+SCAN_CHUNK = 1 << 20
+SUBRESOURCE = re.compile(r"\.(?:ico|png|jpe?g|gif|webp|svg|css|js|mjs|json|woff2?|ttf|map|mp4|webm|mp3)$", re.I)
+READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, KeyError)
+
+
+class QuietArchiveIterator(ArchiveIterator):
+    """warcio's iterator, counting "record not followed by newline" instead of printing it."""
+
+    length_mismatches = 0
+
+    def _consume_blanklines(self):
+        empty_size = 0
+        first_line = True
+        while True:
+            line = self.reader.readline()
+            if len(line) == 0:
+                return None, empty_size
+            stripped = line.rstrip()
+            if len(stripped) == 0 or first_line:
+                empty_size += len(line)
+                if len(stripped) != 0:
+                    # A record not followed by blank lines: its Content-Length was probably wrong.
+                    self.length_mismatches += 1
+                    self.err_count += 1
+                first_line = False
+                continue
+            return line, empty_size
+
+
+def _resync(stream: BinaryIO, start: int, compressed: bool) -> int | None:
+    """The offset of the next record at or after `start`, or None at the end of the stream."""
+    pattern = GZIP_MAGIC if compressed else WARC_LINE
+    stream.seek(start)
+    position = start
+    tail = b""
+    while True:
+        chunk = stream.read(SCAN_CHUNK)
+        if not chunk:
+            return None
+        data = tail + chunk
+        found = data.find(pattern)
+        if found >= 0:
+            offset = position - len(tail) + found
+            return offset if compressed else offset + 1
+        tail = data[-(len(pattern) - 1):]
+        position += len(chunk)
+
+
+def _content_type(record) -> str | None:
+    if record.http_headers is not None and record.rec_type == "response":
+        return record.http_headers.get_header("Content-Type")
+    return record.rec_headers.get_header("Content-Type")
+
+
+def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, dict[str, Any]] | None = None,
+               container: str = "warc") -> Iterator[tuple[int | None, Any]]:
+    """Page records of one WARC stream (seekable), resynchronising after a corrupt record.
+
+    `label` names the WARC in failure messages (the file, or the entry inside a WACZ); `pages`
+    maps URLs listed by a WACZ's pages.jsonl to their title and timestamp.
+    """
+    stream.seek(0)
+    compressed = stream.read(2) == b"\x1f\x8b"
+    position = 0
+    skipped: Counter[str] = Counter()
+    notes: Counter[str] = Counter()
+    mismatches = 0
+    while position is not None:
+        stream.seek(position)
+        iterator = QuietArchiveIterator(stream)
+        try:
+            for record in iterator:
+                offset = iterator.offset
+                try:
+                    page = _page(record, offset, label, pages, skipped, notes, ctx, container)
+                except READ_ERRORS as exc:
+                    ctx.fail("corrupt-record", f"{label} at byte {offset}: {exc.__class__.__name__}: {exc}")
+                    continue
+                if page is not None:
+                    yield None, page
+            position = None
+        except READ_ERRORS as exc:
+            failed_at = iterator.offset
+            ctx.fail("corrupt-record", f"{label} at byte {failed_at}: {exc.__class__.__name__}: {str(exc)[:200]}")
+            position = _resync(stream, failed_at + 1, compressed)
+        mismatches += iterator.length_mismatches
+    if mismatches:
+        ctx.note(f"{label}: {mismatches} record(s) with a wrong Content-Length (read anyway)")
+    for what, count in sorted(skipped.items()):
+        ctx.note(f"{label}: {count} {what} not read (they hold no page)")
+    for note, count in sorted(notes.items()):
+        ctx.note(f"{label}: {count} page(s): {note}")
+
+
+def _page(record, offset: int, label: str, pages: dict[str, dict[str, Any]] | None,
+          skipped: Counter[str], notes: Counter[str], ctx: ReadContext, container: str) -> dict[str, Any] | None:
+    kind = record.rec_type
+    if kind == "revisit":
+        skipped["revisit records (repeats of an earlier response)"] += 1
+        return None
+    if kind not in {"response", "resource"}:
+        return None
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    if not url or url.startswith(("dns:", "urn:")):
+        return None
+    status = None
+    if kind == "response" and record.http_headers is not None:
+        try:
+            status = int(record.http_headers.get_statuscode())
+        except (TypeError, ValueError):
+            status = None
+        if status is not None and (300 <= status < 400 or status < 200):
+            skipped["redirect or not-modified responses"] += 1
+            return None
+    content_type = _content_type(record)
+    if content_type and not _pages.is_html_type(content_type):
+        return None
+    if pages and url not in pages:
+        skipped["HTML responses not listed in pages.jsonl (frames, widgets)"] += 1
+        return None
+    if status is not None and status >= 400 and SUBRESOURCE.search(url.split("?", 1)[0]):
+        # An error page served for an image, script or style is not a page the researcher saw.
+        skipped["error responses for images, scripts or styles"] += 1
+        return None
+    body, truncated = _pages.read_bounded(record.content_stream())
+    if not content_type and not _pages.looks_html(body[:_pages.PRESCAN_BYTES]):
+        return None
+    if not body.strip():
+        return None
+    when = _pages.iso_time(record.rec_headers.get_header("WARC-Date"))
+    if when and (ctx.collected_at is None or when < ctx.collected_at):
+        ctx.collected_at = when
+    if truncated:
+        notes[f"larger than {_pages.MAX_PAGE_BYTES >> 20} MB, only the start was read"] += 1
+    body, note = _pages.prepare_body(body, _pages.charset_of(content_type))
+    if note:
+        notes[note] += 1
+    listed = (pages or {}).get(url) or {}
+    return _pages.page_record(
+        container, body, url, observed_at=when, http_status=status, truncated=truncated,
+        record_id=record.rec_headers.get_header("WARC-Record-ID"), archive=label, offset=offset,
+        warc_truncated=record.rec_headers.get_header("WARC-Truncated"), title=listed.get("title"))
+
+
+@register
+class Warc(Importer):
+    name = "warc"
+    version = "1"
+    description = "WARC web archive (.warc, .warc.gz): every archived HTML page"
+    priority = 70
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if head.startswith(b"WARC/1."):
+            return True
+        if head.startswith(b"\x1f\x8b"):
+            try:
+                inflated = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head[:4096], 16)
+            except zlib.error:
+                return False
+            return inflated.startswith(b"WARC/1.")
+        return False
+
+    def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        with ctx.open_binary() as stream:
+            yield from warc_pages(stream, ctx, path.name)
+
+    def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
+        return _pages.page_captures(raw)
