@@ -7,3 +7,8 @@ case=cases/example
 set -x
 toolkit scan "$case" "$case/exports"
 toolkit items "$case"
+
+# Second wave, a month later: pages saved again on 2021-05-17 are matched to the tracked items
+# (a saved page gives its detector's status; --all because this example has no reviews yet).
+toolkit recheck "$case" --wave 2021-05-17 --all "$case/exports-wave2"
+toolkit waves "$case"

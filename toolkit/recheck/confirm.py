@@ -98,13 +98,13 @@ def _days_between(start: str, end: str) -> float:
 
 
 def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list[ConfirmedState]:
-    """Every checked item's state in every wave, ordered by item then wave (waves by start time).
+    """Every checked item's state in every wave, ordered by item then wave (waves in time order).
 
     Items never checked in any wave are left out; within the span of waves an item missing from
     a wave is `unchecked` there."""
     rule = rule or Rule()
     rule.validate()
-    wave_rows = [w for w in waves(conn)]
+    wave_rows = waves(conn)
     order = {w["id"]: n for n, w in enumerate(wave_rows)}
     by_item: dict[int, dict[int, list[dict[str, Any]]]] = {}
     for check in all_checks(conn):

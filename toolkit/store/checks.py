@@ -70,13 +70,17 @@ def open_wave(conn: sqlite3.Connection, name: str, started_at: str, method: str)
 
 
 def waves(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every wave with its check count and the span of its (non-Wayback) observations, by start time."""
+    """Every wave with its check count and the span of its (non-Wayback) observations, in time order:
+    by its first observation (a wave made today from exports saved last month sorts last month),
+    else by when it was started."""
     rows = conn.execute(
-        """SELECT w.id, w.name, w.started_at, w.methods,
-                  (SELECT count(*) FROM "check" c WHERE c.wave_id = w.id) AS checks,
-                  (SELECT min(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS first_observed,
-                  (SELECT max(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS last_observed
-           FROM wave w ORDER BY w.started_at, w.id"""
+        """SELECT * FROM (
+               SELECT w.id, w.name, w.started_at, w.methods,
+                      (SELECT count(*) FROM "check" c WHERE c.wave_id = w.id) AS checks,
+                      (SELECT min(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS first_observed,
+                      (SELECT max(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS last_observed
+               FROM wave w)
+           ORDER BY coalesce(first_observed, started_at), id"""
     )
     return [dict(row) for row in rows]
 
