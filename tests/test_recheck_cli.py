@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from _recheck_server import RecheckServer, add_item
@@ -89,3 +94,33 @@ def test_modes_do_not_mix(case, invoke, tmp_path):
     result = invoke("recheck", case, tmp_path, "--manual")
     assert result.exit_code == 2
     assert "PATH and --manual are separate ways to recheck" in result.output
+
+
+def test_ctrl_c_mid_wave_then_the_same_command_finishes_it(case, server):
+    ids = [add_item(case, "facebook", f"{server.base(0)}/interrupt/{n}") for n in range(10)]
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "toolkit", "recheck", str(case), "--all", "--wave", "w1", "--interval", "0.25",
+               "--retries", "0"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while count_checks(case) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 130, stderr
+    assert "Run the same command again to continue" in stderr
+    assert 3 <= count_checks(case) < 10
+    assert not (case / ".recheck.lock").exists()
+    requested = len(server.requests())
+
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+    assert finished.returncode == 0, finished.stderr
+    conn = sqlite3.connect(case / "case.db")
+    per_item = dict(conn.execute('SELECT item_id, count(*) FROM "check" GROUP BY item_id').fetchall())
+    conn.close()
+    assert per_item == dict.fromkeys(ids, 1)
+    # Only what was not finished was fetched again (at most the one in flight at Ctrl-C twice).
+    assert len(server.requests()) <= requested + (10 - 3)
+    paths = [r.path for r in server.requests()]
+    assert len(paths) - len(set(paths)) <= 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.models import Family, Status
+from toolkit.platforms.detect import read_page
 from toolkit.recheck.fetch import Fetched
 
 TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/json", "application/ld+json")
@@ -93,8 +94,6 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
         return Reading(Status.RATE_LIMITED, reason="http-429", note=_chain(fetched))
     if code is not None and code >= 500:
         return Reading(Status.ERROR, reason=f"http-{code}", note=_chain(fetched))
-    from toolkit.platforms.detect import read_page
-
     body, charset_note = page_bytes(fetched)
     page = read_page(body, url, final_url=fetched.final_url, http_status=code, platform=platform,
                      observed_at=observed_at)
