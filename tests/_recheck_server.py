@@ -75,7 +75,7 @@ class RecheckServer:
         self.lock = threading.Lock()
         self.counters: dict[str, int] = {}
         self.slow_seconds = slow_seconds
-        self.bomb = gzip.compress(b"\0" * (30 * 1024 * 1024), compresslevel=9)
+        self.bomb = gzip.compress(b"\0" * (10 * 1024 * 1024), compresslevel=6)
         self.servers = []
         for _ in range(hosts):
             server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())

@@ -185,7 +185,7 @@ def retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -346,7 +346,7 @@ class Fetcher:
                 current = target
                 continue
             return result
-        return result  # unreachable: the loop returns on every path
+        return result  # the loop returns on every path; this satisfies the type checker
 
     async def _get(self, url: str, result: Fetched) -> None:
         """One hop with retries; fills status, headers, body and final URL, or a reason."""
