@@ -84,8 +84,12 @@ def register(app: typer.Typer) -> None:
                     "Review items first (toolkit review CASE), pass --all to recheck every tracked item, or loosen the filters",
                 )
             wave_id = open_wave(opened.db, name, utcnow(), str(method))
+            section = dict(opened.config["recheck"])
+            if section.get("cookies") and not Path(section["cookies"]).expanduser().is_absolute():
+                # A path in case.toml is relative to the case folder, like every path there.
+                section["cookies"] = str(opened.root / section["cookies"])
             options = FetchOptions.from_config(
-                opened.config["recheck"], per_host_interval=interval, per_host_concurrency=per_host,
+                section, per_host_interval=interval, per_host_concurrency=per_host,
                 concurrency=concurrency, connect_timeout=connect_timeout, read_timeout=read_timeout, retries=retries,
                 backoff=backoff, max_redirects=max_redirects, user_agent=user_agent, proxy=proxy,
                 cookies=str(cookies) if cookies else None,
@@ -93,7 +97,7 @@ def register(app: typer.Typer) -> None:
             show = not quiet and sys.stderr.isatty()
             if method == Method.EXPORT:
                 when = parse_when(collected_at, "--collected-at") if collected_at else None
-                _exports(opened, wave_id, items, paths or [], when, import_format, quiet)
+                _exports(opened, wave_id, items, paths or [], when, import_format, quiet, show)
             else:
                 done = checked_items(opened.db, wave_id, str(method), retry_unknown=retry_errors)
                 todo = [i for i in items if i.id not in done]
@@ -149,11 +153,20 @@ def _live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOpti
 
 
 def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str], when: str | None,
-             import_format: str | None, quiet: bool) -> None:
-    from toolkit.cli.cmd_scan import summarise
+             import_format: str | None, quiet: bool, show: bool) -> None:
+    from toolkit.cli.cmd_scan import _progress, summarise
     from toolkit.recheck.export import recheck_from_exports
 
-    stats = recheck_from_exports(case, wave_id, items, paths, fmt=import_format, collected_at=when)
+    with _progress(show) as bar:
+        task_ids: dict[str, int] = {}
+
+        def on_progress(update) -> None:
+            if update.path not in task_ids:
+                task_ids[update.path] = bar.add_task(Path(update.path).name, total=update.total)
+            bar.update(task_ids[update.path], completed=update.done or 0)
+
+        stats = recheck_from_exports(case, wave_id, items, paths, fmt=import_format, collected_at=when,
+                                     progress=on_progress if show else None)
     if not quiet:
         summarise(stats.files)
         err.print(f"{stats.added} export check(s) added" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
