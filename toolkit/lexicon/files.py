@@ -6,6 +6,7 @@ reported as a `LexiconError` naming the file, the term and what is wrong, with a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -237,6 +238,16 @@ def _has_emoji(text: str) -> bool:
     return any(ord(c) > 0xFF and not c.isalnum() for c in text)
 
 
+def _declared(lex: Lexicon) -> set[str]:
+    return {lex.name} | {tag for term in lex.terms for tag in term.tags}
+
+
+@functools.cache
+def shipped_signals() -> frozenset[str]:
+    """Signal names the shipped lexicons declare: always valid references, even when not loaded."""
+    return frozenset(name for path in shipped_paths() for name in _declared(load_lexicon(path)))
+
+
 def shipped_paths() -> list[Path]:
     """The lexicon files that ship with toolkit, sorted by name."""
     return sorted(DATA_DIR.glob("*.toml"))
@@ -277,11 +288,9 @@ def check_set(lexicons: list[Lexicon]) -> list[Lexicon]:
             raise LexiconError(f"{lex.path}: lexicon name {lex.name!r} is also used by {by_name[lex.name].path}",
                                "Give your lexicon its own name (it adds to a category; it need not replace)")
         by_name[lex.name] = lex
-    signals = set(INDICATOR_SIGNALS) | {c.value for c in Category}
+    signals = set(INDICATOR_SIGNALS) | {c.value for c in Category} | shipped_signals()
     for lex in lexicons:
-        for term in lex.terms:
-            signals.update(term.tags)
-        signals.add(lex.name)
+        signals.update(_declared(lex))
     for lex in lexicons:
         for term in lex.terms:
             for ref in term.requires + term.excludes:
