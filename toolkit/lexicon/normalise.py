@@ -58,7 +58,7 @@ def _latin1_table() -> bytes:
         out[code] = ord(folded)
     out[0xAD] = INVISIBLE  # soft hyphen: invisible inside a word
     out[INVISIBLE] = INVISIBLE  # what the error handler writes for an invisible character inside a word
-    out[0x00] = SPACE
+    out[0x00] = POST_SEP  # the matcher joins posts with NUL (and replaces any NUL inside a post first)
     out[POST_SEP] = SPACE  # a post's own line breaks are plain separators
     return bytes(out)
 

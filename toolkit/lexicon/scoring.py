@@ -6,7 +6,8 @@ Per category, the score is the sum of the weights of the distinct terms that mat
   counts only its lexicon's `alone` share (a coyote is an animal until a price or a phone appears);
 - a term whose `excludes` contexts are present counts nothing (pollo next to a recipe);
 
-plus the category's `[boost]` for every signal present (contact, price, place, ...), all multiplied
+plus the category's `[boost]` for every signal present (contact, price, place, ...), in full once the
+terms add up to BOOST_FULL and in proportion below that (a lone weak term stays weak), all multiplied
 by the category's `[negative]` factor for every context present (news, warning, wildlife, food).
 The raw value is mapped to 0-100 with 100 * (1 - exp(-raw / SCALE)), so scores are comparable across
 lexicon sets and a few strong signals saturate instead of adding up forever.
@@ -25,6 +26,7 @@ from toolkit.models import Category
 
 SCALE = 8.0
 MIN_RAW = 1.0  # below this the capture gets no category
+BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
 WORD = re.compile(r"\w+")
 CATEGORY_ORDER = [c.value for c in Category]
 
@@ -124,7 +126,9 @@ class Scorer:
             if total <= 0:
                 by_category[category] = 0.0
                 continue
-            added = {s: b for s, b in self.boost.get(category, {}).items() if s in signals}
+            # Co-signals amplify the terms' evidence; they cannot carry one weak term on their own.
+            share = min(1.0, total / BOOST_FULL)
+            added = {s: round(b * share, 3) for s, b in self.boost.get(category, {}).items() if s in signals}
             factors = {s: f for s, f in self.negative.get(category, {}).items() if s in signals}
             value = total + sum(added.values())
             for factor in factors.values():
