@@ -7,6 +7,8 @@ case=cases/example
 set -x
 toolkit scan "$case" "$case/exports"
 toolkit items "$case"
+# Tagged by the shipped lexicons as they were scanned: the likely violations first.
+toolkit items "$case" --min-score 20
 
 # Second wave, a month later: pages saved again on 2021-05-17 are matched to the tracked items
 # (a saved page gives its detector's status; --all because this example has no reviews yet).

@@ -8,10 +8,11 @@ import typer
 
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_errors
+from toolkit.models import Category
 from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
 
 ORDER = 30
-TABLE_COLUMNS = ["id", "platform", "kind", "name", "url", "status", "followers", "members", "score", "category"]
+TABLE_COLUMNS = ["id", "platform", "kind", "name", "url", "status", "followers", "members", "score", "category", "tags"]
 
 
 def register(app: typer.Typer) -> None:
@@ -22,11 +23,14 @@ def register(app: typer.Typer) -> None:
         platform: Annotated[Optional[str], typer.Option(help="Only this platform (facebook, instagram, ...).")] = None,  # noqa: UP045
         kind: Annotated[Optional[str], typer.Option(help="Only this kind (page, group, post, ...).")] = None,  # noqa: UP045
         query: Annotated[Optional[str], typer.Option("--query", "-q", help="Text in the name, URL, key or latest text.")] = None,  # noqa: UP045
+        min_score: Annotated[Optional[float], typer.Option("--min-score", help="Only items whose latest score (0-100) is at least this.")] = None,  # noqa: UP045
+        category: Annotated[Optional[Category], typer.Option("--category", help="Only this category (the reviewed one when reviewed, else the scored one).")] = None,  # noqa: UP045
         limit: Annotated[Optional[int], typer.Option(help="At most this many items.")] = None,  # noqa: UP045
         fmt: FormatOpt = OutputFormat.table,
     ) -> None:
         """List items (pages, groups, posts, listings, ...) with their latest status and audience."""
         with open_case(case) as opened:
-            rows = list_items(opened.db, ItemFilter(platform=platform, kind=kind, query=query), limit=limit)
+            rows = list_items(opened.db, ItemFilter(platform=platform, kind=kind, query=query, min_score=min_score,
+                                                    category=category.value if category else None), limit=limit)
         columns = list(ITEM_FIELDS) if fmt != OutputFormat.table else TABLE_COLUMNS
-        emit(rows, columns, fmt, widths={"name": 40, "url": 60})
+        emit(rows, columns, fmt, widths={"name": 40, "url": 60, "tags": 40})
