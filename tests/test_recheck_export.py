@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from _recheck_server import FB_LIVE, FB_LOGIN, FB_UNAVAILABLE_ES
 
+from toolkit.case import open_case
 from toolkit.models import Capture
 from toolkit.platforms.detect import read_page
+from toolkit.scan import scan_paths
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
 
@@ -57,6 +59,13 @@ def save(folder: Path, name: str, url: str, html: str, when: str = "2021-05-17T1
     (folder / name).write_text(f"<!-- url: {url} saved: {when} -->\n{html}", encoding="utf-8")
 
 
+def track(case: Path, *paths: Path) -> None:
+    """Import files as `toolkit scan` does (without lexicon tagging, which these tests do not need)."""
+    with open_case(case) as opened:
+        results = scan_paths(opened, [str(p) for p in paths])
+    assert all(r.outcome == "imported" for r in results), results
+
+
 def violating(case: Path) -> dict[str, int]:
     conn = sqlite3.connect(case / "case.db")
     with conn:
@@ -79,7 +88,7 @@ def checks(case: Path) -> list[tuple]:
 def test_later_exports_give_statuses_and_not_seen(case, invoke, tmp_path, saved_pages):
     urls = tmp_path / "tracked.txt"
     urls.write_text("\n".join([PAGE, POST_A, POST_B, GROUP, OTHER]) + "\n", encoding="utf-8")
-    assert invoke("scan", case, urls).exit_code == 0
+    track(case, urls)
     ids = violating(case)
     wave2 = tmp_path / "wave2"
     save(wave2, "page.saved.html", PAGE, FB_LIVE)
@@ -110,11 +119,25 @@ def test_later_exports_give_statuses_and_not_seen(case, invoke, tmp_path, saved_
 def test_files_scanned_before_the_recheck_are_matched_from_the_store(case, invoke, tmp_path, saved_pages):
     urls = tmp_path / "tracked.txt"
     urls.write_text(POST_A + "\n", encoding="utf-8")
-    assert invoke("scan", case, urls).exit_code == 0
+    track(case, urls)
     violating(case)
     wave2 = tmp_path / "wave2"
     save(wave2, "post-a.saved.html", POST_A, FB_UNAVAILABLE_ES)
-    assert invoke("scan", case, wave2).exit_code == 0  # scanned as usual first
+    track(case, wave2 / "post-a.saved.html")  # scanned as usual first
     result = invoke("recheck", case, "--wave", "w2", wave2)
     assert result.exit_code == 0, result.output
     assert [(s, m) for _, s, m, _, _ in checks(case)] == [("unavailable", "export")]
+
+
+def test_new_captures_from_a_recheck_are_tagged_like_a_scan(case, invoke, tmp_path, saved_pages):
+    urls = tmp_path / "tracked.txt"
+    urls.write_text(PAGE + "\n", encoding="utf-8")
+    track(case, urls)
+    violating(case)
+    wave2 = tmp_path / "wave2"
+    save(wave2, "page.saved.html", PAGE, FB_LIVE)
+    assert invoke("recheck", case, "--wave", "w2", wave2).exit_code == 0
+    conn = sqlite3.connect(case / "case.db")
+    tagged = conn.execute("SELECT count(*) FROM hit").fetchone()[0] + conn.execute("SELECT count(*) FROM indicator").fetchone()[0]
+    conn.close()
+    assert tagged > 0  # "Te cruzamos sin papeles" and the WhatsApp number

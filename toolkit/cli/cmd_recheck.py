@@ -154,7 +154,7 @@ def _live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOpti
 
 def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str], when: str | None,
              import_format: str | None, quiet: bool, show: bool) -> None:
-    from toolkit.cli.cmd_scan import _progress, summarise
+    from toolkit.cli.cmd_scan import _progress, case_tagger, summarise
     from toolkit.recheck.export import recheck_from_exports
 
     with _progress(show) as bar:
@@ -166,7 +166,7 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
             bar.update(task_ids[update.path], completed=update.done or 0)
 
         stats = recheck_from_exports(case, wave_id, items, paths, fmt=import_format, collected_at=when,
-                                     progress=on_progress if show else None)
+                                     tagger=_LazyTagger(case, case_tagger), progress=on_progress if show else None)
     if not quiet:
         summarise(stats.files)
         err.print(f"{stats.added} export check(s) added" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
@@ -174,6 +174,19 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
     failed = [r for r in stats.files if r.outcome == "failed"]
     if failed and not any(r.outcome in {"imported", "already"} for r in stats.files):
         raise typer.Exit(1)
+
+
+class _LazyTagger:
+    """Tags new captures with the case's lexicons exactly as `toolkit scan` does, compiling the
+    lexicons only when a file brings new captures (a resumed run over imported files needs none)."""
+
+    def __init__(self, case: Case, build):
+        self.case, self.build, self.tagger = case, build, None
+
+    def tag(self, conn, written) -> None:
+        if self.tagger is None:
+            self.tagger = self.build(self.case)
+        self.tagger.tag(conn, written)
 
 
 class TerminalKeys:
