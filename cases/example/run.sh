@@ -13,4 +13,7 @@ toolkit items "$case" --min-score 20
 # Second wave, a month later: pages saved again on 2021-05-17 are matched to the tracked items
 # (a saved page gives its detector's status; --all because this example has no reviews yet).
 toolkit recheck "$case" --wave 2021-05-17 --all "$case/exports-wave2"
+# Third wave: the page is still unavailable (now confirmed gone: two waves in a row, [confirm] in
+# case.toml); the group, walled last time, is visible again.
+toolkit recheck "$case" --wave 2021-06-16 --all "$case/exports-wave3"
 toolkit waves "$case"
