@@ -124,3 +124,22 @@ def test_ctrl_c_mid_wave_then_the_same_command_finishes_it(case, server):
     assert len(server.requests()) <= requested + (10 - 3)
     paths = [r.path for r in server.requests()]
     assert len(paths) - len(set(paths)) <= 1
+
+
+def test_lock_waits_for_the_other_run_to_finish(tmp_path):
+    import threading
+
+    from toolkit.recheck.waves import RecheckBusy, RecheckLock
+
+    first = RecheckLock(tmp_path)
+    first.acquire()
+    with pytest.raises(RecheckBusy):
+        RecheckLock(tmp_path).acquire()
+    timer = threading.Timer(0.3, first.release)
+    timer.start()
+    started = time.monotonic()
+    with RecheckLock(tmp_path, wait=5, poll=0.05):
+        assert time.monotonic() - started >= 0.25
+        assert json.loads((tmp_path / ".recheck.lock").read_text())["pid"] == os.getpid()
+    timer.join()
+    assert not (tmp_path / ".recheck.lock").exists()

@@ -78,7 +78,8 @@ def test_every_case_ends_in_the_right_status_and_politeness_holds(case, server):
     ids = {path: add_item(case, platform, server.base(host) + path) for path, (platform, host, _, _) in CASES.items()}
     with open_case(case) as opened:
         wave = open_wave(opened.db, "w1", utcnow(), "live")
-        stats = run_live(opened, wave, tracked_items(opened.db, everything=True), options())
+        updates = []
+        stats = run_live(opened, wave, tracked_items(opened.db, everything=True), options(), on_check=updates.append)
         rows = {row["item_id"]: dict(row) for row in opened.db.execute('SELECT * FROM "check" WHERE wave_id = ?', (wave,))}
         evidence = {row["item_id"]: opened.evidence_path(row["evidence_sha256"]) for row in rows.values()
                     if row["evidence_sha256"]}
@@ -120,6 +121,9 @@ def test_every_case_ends_in_the_right_status_and_politeness_holds(case, server):
     blocked = server.requests(server.host(3))
     after = sorted(r.start for r in blocked)
     assert after[-1] - after[-2] >= 2 * INTERVAL - 0.02
+    # Progress saw the slowed host, with per-status counts adding up.
+    assert any(host == server.host(3) and factor == 2.0 for u in updates for host, _, factor in u.backoffs)
+    assert sum(updates[-1].counts.values()) == updates[-1].done == updates[-1].total == len(CASES)
 
 
 def test_user_agent_cookies_and_proxy(case, server, tmp_path):
