@@ -191,6 +191,16 @@ class RecheckServer:
                             self.close_connection = True
                             return
                     self.send(200, FB_LIVE)
+                elif path == "/drip":
+                    # Never silent long enough for a read timeout, never done: only a total deadline ends it.
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    for _ in range(100):
+                        self.wfile.write(b"<p>")
+                        self.wfile.flush()
+                        time.sleep(0.05)
                 elif path == "/reset":
                     # SO_LINGER 0: close with a TCP RST instead of a clean FIN.
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -200,3 +200,13 @@ def test_interrupted_wave_resumes_without_refetching_or_duplicates(case, server)
     second = [r.path for r in server.requests()][first_count:]
     finished_paths = {f"/interrupt/{ids.index(i)}" for i in done}
     assert not finished_paths & set(second)
+
+
+def test_a_body_that_never_ends_hits_the_total_deadline(case, server):
+    item = add_item(case, "facebook", server.base(0) + "/drip")
+    with open_case(case) as opened:
+        wave = open_wave(opened.db, "w1", utcnow(), "live")
+        run_live(opened, wave, tracked_items(opened.db, everything=True),
+                 options(connect_timeout=0.2, read_timeout=0.3, retries=0))
+        row = opened.db.execute('SELECT status, reason FROM "check" WHERE item_id = ?', (item,)).fetchone()
+    assert tuple(row) == ("error", "total-timeout")
