@@ -17,7 +17,7 @@ from toolkit.case import Case, open_case, utcnow
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, QuietOpt, emit, err, escape, handle_errors
 from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.models import Method, Status
+from toolkit.models import Kind, Method, Status
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.waves import RecheckLock, default_wave_name, summary
 from toolkit.store.checks import TrackedItem, checked_items, open_wave, tracked_items
@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
         if save and not wayback:
             raise UsageError("--save works with --wayback only", "Add --wayback, or leave out --save")
         method = Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback else Method.LIVE
+        if kind is not None and kind not in {str(k) for k in Kind}:
+            raise UsageError(f"--kind: unknown kind {kind!r}", f"Known kinds: {', '.join(str(k) for k in Kind)}")
         name = (wave or default_wave_name()).strip()
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")
@@ -95,28 +97,28 @@ def register(app: typer.Typer) -> None:
                 cookies=str(cookies) if cookies else None,
                 max_body_bytes=int(max_body_mb * 1024 * 1024) if max_body_mb is not None else None)
             show = not quiet and sys.stderr.isatty()
-            if method == Method.EXPORT:
-                when = parse_when(collected_at, "--collected-at") if collected_at else None
-                _exports(opened, wave_id, items, paths or [], when, import_format, quiet, show)
-            else:
-                done = checked_items(opened.db, wave_id, str(method), retry_unknown=retry_errors)
-                todo = [i for i in items if i.id not in done]
-                if done and not quiet:
-                    err.print(f"Wave {escape(name)}: {len(items) - len(todo)} of {len(items)} item(s) already checked "
-                              f"({method}), {len(todo)} to go")
-                try:
+            try:
+                if method == Method.EXPORT:
+                    when = parse_when(collected_at, "--collected-at") if collected_at else None
+                    _exports(opened, wave_id, items, paths or [], when, import_format, quiet, show)
+                else:
+                    done = checked_items(opened.db, wave_id, str(method), retry_unknown=retry_errors)
+                    todo = [i for i in items if i.id not in done]
+                    if done and not quiet:
+                        err.print(f"Wave {escape(name)}: {len(items) - len(todo)} of {len(items)} item(s) already "
+                                  f"checked ({method}), {len(todo)} to go")
                     if method == Method.LIVE:
                         _live(opened, wave_id, todo, options, show)
                     elif method == Method.MANUAL:
                         _manual(opened, wave_id, todo)
                     else:
                         _wayback(opened, wave_id, todo, options, show, wayback_api, wayback_web, before, save, fmt)
-                except KeyboardInterrupt:
-                    count = opened.db.execute('SELECT count(*) FROM "check" WHERE wave_id = ? AND method = ?',
-                                              (wave_id, str(method))).fetchone()[0]
-                    err.print(f"Interrupted: {count} {method} check(s) are saved in wave {escape(name)}. "
-                              "Run the same command again to continue.")
-                    raise typer.Exit(130) from None
+            except KeyboardInterrupt:
+                count = opened.db.execute('SELECT count(*) FROM "check" WHERE wave_id = ? AND method = ?',
+                                          (wave_id, str(method))).fetchone()[0]
+                err.print(f"Interrupted: {count} {method} check(s) are saved in wave {escape(name)}. "
+                          "Run the same command again to continue.")
+                raise typer.Exit(130) from None
             rows = summary(opened, wave_id, {"wayback"} if method == Method.WAYBACK else None)
         if not (save and fmt != OutputFormat.table):
             _print_summary(name, rows, fmt)
