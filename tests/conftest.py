@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from toolkit.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SAMPLES = ROOT.parent / "shared" / "samples"
+# TOOLKIT_SAMPLES points elsewhere (e.g. from a git worktree nested one level deeper).
+SAMPLES = Path(os.environ.get("TOOLKIT_SAMPLES") or ROOT.parent / "shared" / "samples")
 
 
 @pytest.fixture

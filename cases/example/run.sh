@@ -9,6 +9,8 @@ toolkit scan "$case" "$case/exports"
 toolkit items "$case"
 # Tagged by the shipped lexicons as they were scanned: the likely violations first.
 toolkit items "$case" --min-score 20
+# What the platform detectors see in saved pages: a page, its later "no disponible" copy, a login wall.
+toolkit detect "$case/pages"
 
 # Second wave, a month later: pages saved again on 2021-05-17 are matched to the tracked items
 # (a saved page gives its detector's status; --all because this example has no reviews yet).

@@ -49,14 +49,15 @@ def parse_count(text: str) -> int | None:
 
 
 _WORDS = {
-    "followers": r"followers?|seguidores?|abonn[ée]s|people follow this|personas siguen esto|pessoas seguem isso"
+    "followers": r"followers?|seguidores?|abonn[ée]s|subscribers?|suscriptores?|inscritos?|people follow this"
+                 r"|personas siguen esto|pessoas seguem isso"
                  r"|personnes suivent ceci|personnes suivent ça",
     "members": r"members?|miembros?|membros?|membres?",
     "likes": r"likes?|me gusta|people like this|personas les gusta esto|personas les gusta|curtidas|j['’]aime"
              r"|mentions j['’]aime",
 }
 _FIND = {
-    field: re.compile(rf"(?<![\w.,])({NUMBER}(?:\s*{SUFFIX})?)\s*(?:{words})(?!\w)", re.I)
+    field: re.compile(rf"(?<![\w.,])({NUMBER}(?:\s*{SUFFIX})?)\s*(?:de\s+)?(?:{words})(?!\w)", re.I)
     for field, words in _WORDS.items()
 }
 # "A 1,2 mil personas les gusta esto": Spanish puts the likes before a preposition.

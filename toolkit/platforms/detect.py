@@ -22,17 +22,21 @@ import pkgutil
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import ClassVar
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from toolkit.models import Capture, ItemRef, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
 from toolkit.platforms.places import Places
+from toolkit.platforms.registry import get as get_platform
 from toolkit.platforms.registry import identify, platform_for_url
 
 # Negative and limiting statuses are checked before positive evidence, most specific first.
 MARKER_ORDER = (Status.REMOVED, Status.ACCOUNT_GONE, Status.UNAVAILABLE, Status.RESTRICTED,
                 Status.RATE_LIMITED, Status.SOLD)
 HARD_HTTP = {404: Status.UNAVAILABLE, 410: Status.UNAVAILABLE, 429: Status.RATE_LIMITED}
+# Saved pages with inlined images reach tens of MB; beyond this a body is not one page.
+MAX_PAGE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -76,30 +80,61 @@ class Detector:
         raise NotImplementedError  # abstract: each detector defines it
 
     def identify(self, url: str | None) -> ItemRef | None:
+        """The item a URL names on this platform (registry identity, generic fallback included)."""
         return identify(url, self.platform) if url else None
+
+    def requested(self, page: Page) -> ItemRef | None:
+        """The item the page was asked for: its URL, else a login or checkpoint page's `next`
+        target, else the final URL. A URL that names no item of the platform gives None."""
+        owner = get_platform(self.platform)
+        candidates = [page.url, *_next_targets(page.url), page.final_url, *_next_targets(page.final_url)]
+        for url in candidates:
+            if not url:
+                continue
+            ref = owner.identify(url) if owner is not None else None
+            if ref is not None:
+                return ref
+        if owner is None or self.platform == "generic":
+            return self.identify(page.url or page.final_url)
+        return None
+
+    def parent(self, item: ItemRef | None) -> ItemRef | None:
+        owner = get_platform(self.platform)
+        return owner.parent_of(item.url) if owner is not None and item is not None and item.url else None
 
     def read(self, page: Page, book: marker_data.MarkerBook, observed_at: str | None = None) -> PageReading:
         places = self.places(page)
+        places.data["book"] = book
         finding = self.inspect(page, places)
         verdict = decide(self, page, places, book, finding.evidence)
         captures = finding.captures
-        requested = self.identify(page.url) or self.identify(page.final_url)
-        if verdict.status != Status.AVAILABLE:
-            # A gone or walled page says nothing about content: keep only the requested item.
+        if verdict.status not in (Status.AVAILABLE, Status.SOLD):
+            # A gone or walled page says nothing about content: keep only the item asked for.
             main = captures[0] if captures else None
-            item = requested or (main.item if main else None)
+            item = self.requested(page) or (main.item if main else None)
             captures = [Capture(item=item, url=page.url or page.final_url or item.url,
-                                parent=main.parent if main else None)] if item else []
+                                parent=main.parent if main and main.item == item else self.parent(item))] if item else []
         for index, capture in enumerate(captures):
-            if index == 0 or capture.status is None or capture.detector is None:
-                if index == 0 or capture.status is None:
-                    capture.status = verdict.status
-                    capture.status_marker = verdict.marker
-                    capture.status_place = verdict.place
+            if index == 0:
+                capture.status, capture.status_marker, capture.status_place = verdict.status, verdict.marker, verdict.place
+            elif capture.status is None:
+                capture.status = verdict.status
+            if capture.detector is None:
                 capture.detector = self.name
             if capture.observed_at is None:
                 capture.observed_at = observed_at
         return PageReading(self.platform, verdict, captures)
+
+
+def _next_targets(url: str | None) -> list[str]:
+    """Where a login or checkpoint URL would send the visitor next (`?next=`, `?u=`)."""
+    if not url or "?" not in url:
+        return []
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    # A relative target ("/viajesnorte.mx/") is on the same site.
+    return [urljoin(f"{parts.scheme or 'https'}://{parts.netloc}/", v) if v.startswith("/") else v
+            for key in ("next", "u", "redirect_url") for v in query.get(key, [])]
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
@@ -194,6 +229,15 @@ def read_page(body: bytes | str, url: str | None = None, *, final_url: str | Non
     are read with the right detector). Never raises on bad HTML: an unreadable body is an `error`
     verdict with reason `not-html`.
     """
+    if len(body) > MAX_PAGE_BYTES:
+        # Not parsed at all: no saved page is this big, and parsing it would stall a folder scan.
+        page = Page(b"", url, final_url, http_status, None, None, {}, None)
+        detector = detector_for(page, platform)
+        item = detector.requested(page)
+        verdict = Verdict(Status.ERROR, detector.name, None, None, "too-large")
+        captures = [Capture(item=item, url=url or final_url, status=Status.ERROR, detector=detector.name,
+                            observed_at=observed_at)] if item else []
+        return PageReading(detector.platform, verdict, captures)
     page = parse_page(body, url, final_url=final_url, http_status=http_status)
     detector = detector_for(page, platform)
     return detector.read(page, marker_data.book(), observed_at)

@@ -88,10 +88,10 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
     tree = None
     title = canonical = None
     meta: dict[str, str] = {}
-    if raw.strip():
+    if raw and not raw.isspace():
         try:
             parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True,
-                                          encoding=body_encoding(raw))
+                                          encoding="utf-8" if isinstance(body, str) else body_encoding(raw))
             tree = lxml.html.document_fromstring(raw, parser=parser)
         except (etree.ParserError, ValueError):
             tree = None

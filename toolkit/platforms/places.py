@@ -11,14 +11,16 @@ import re
 from functools import lru_cache
 from urllib.parse import unquote
 
-from toolkit.platforms.markers import normalise
+from lxml import etree
+
+from toolkit.platforms.markers import normalise, normalise_many
 from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
-# Elements whose whole text can be a platform notice ("This content isn't available right now").
-_LEAF_XPATH = ("//body//*[self::span or self::div or self::h1 or self::h2 or self::h3 or self::h4 or self::p"
-               " or self::strong or self::b or self::td][not(*)][string-length(normalize-space()) > 3]"
-               "[string-length(normalize-space()) < 300]/text()")
+# Short text nodes outside scripts: where a platform notice ("This content isn't available right
+# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
+_LEAF_XPATH = etree.XPath("//body//text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
+                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]", smart_strings=False)
 
 
 @lru_cache(maxsize=256)
@@ -45,6 +47,7 @@ class Places:
     def __init__(self, page: Page, extra: dict[str, list[str]] | None = None):
         self.page = page
         self._cache: dict[str, list[str]] = {}
+        self._raw_cache: dict[str, list[str]] = {}
         self.data: dict[str, object] = {}  # what a detector read while building places, for inspect()
         for key, values in (extra or {}).items():
             self.add(key, values)
@@ -54,14 +57,18 @@ class Places:
         self._cache.setdefault(place, []).extend(normalise(str(v)) for v in values if v is not None)
 
     def texts(self, place: str) -> list[str]:
+        """The normalised texts of a place (computed once)."""
         found = self._cache.get(place)
         if found is None:
-            found = self._cache[place] = [t for t in (normalise(v) for v in self._raw(place)) if t]
+            found = self._cache[place] = [t for t in normalise_many(self.raw(place)) if t]
         return found
 
     def raw(self, place: str) -> list[str]:
-        """The texts of a place as written (for display), not normalised."""
-        return self._raw(place)
+        """The texts of a place as written (for display), not normalised (computed once)."""
+        found = self._raw_cache.get(place)
+        if found is None:
+            found = self._raw_cache[place] = self._raw(place)
+        return found
 
     def _raw(self, place: str) -> list[str]:
         page, tree = self.page, self.page.tree
@@ -80,12 +87,20 @@ class Places:
         if place == "heading":
             return [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")]
         if place == "leaf":
-            return [str(t) for t in tree.xpath(_LEAF_XPATH)]
+            return _LEAF_XPATH(tree)
         if place.startswith("container:"):
+            if not self._may_contain(place[10:]):
+                return []
             nodes = tree.xpath(selector_xpath(place[10:]))
             return [" ".join(n.text_content().split()) or place[10:] for n in nodes]
         return []
 
+    def _may_contain(self, selector: str) -> bool:
+        """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
+        skips a whole-tree XPath scan on most pages."""
+        names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
+        return all(name.encode() in self.page.body for name in names)
+
     def present(self, selector: str) -> bool:
         tree = self.page.tree
-        return tree is not None and bool(tree.xpath(selector_xpath(selector)))
+        return tree is not None and self._may_contain(selector) and bool(tree.xpath(selector_xpath(selector)))

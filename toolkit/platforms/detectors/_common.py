@@ -10,18 +10,28 @@ import orjson
 
 from toolkit.platforms.pages import Page
 
-_LD_RE = re.compile(rb'<script[^>]+type=["\']application/ld\+json["\'][^>]*>(.*?)</script>', re.S | re.I)
 MAX_TEXT = 20_000
 
 
 def json_ld(page: Page) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page (lists and @graph flattened); unreadable blocks skipped."""
     found: list[dict[str, Any]] = []
-    for block in _LD_RE.findall(page.body):
+    body = page.body
+    position = body.find(b"application/ld+json")
+    while position >= 0:
+        start = body.find(b">", position)
+        end = body.find(b"</script>", start)
+        if start < 0 or end < 0:
+            break
+        block = body[start + 1:end]
+        position = body.find(b"application/ld+json", end)
         try:
-            data = orjson.loads(html.unescape(block.decode("utf-8", "replace")).strip() or "null")
+            data = orjson.loads(block)
         except orjson.JSONDecodeError:
-            continue
+            try:
+                data = orjson.loads(html.unescape(block.decode("utf-8", "replace")))
+            except orjson.JSONDecodeError:
+                continue
         stack = data if isinstance(data, list) else [data]
         for obj in stack:
             if isinstance(obj, dict):

@@ -26,7 +26,8 @@ from toolkit.platforms.registry import get
 
 APP_LINK = re.compile(r"^fb://(page|group|profile)/(?:\?id=)?(\d+)")
 APP_KINDS = {"page": Kind.PAGE, "group": Kind.GROUP, "profile": Kind.PROFILE}
-_DATA_FT = re.compile(rb"data-ft=(?:'|\")(\{[^'\"]*?(?:top_level_post_id|page_id)[^'\"]*\})(?:'|\")")
+_DATA_FT_XPATH = ("(//div[@id='m_story_permalink_view']//*[contains(@data-ft, 'top_level_post_id')]/@data-ft"
+                  " | //*[contains(@data-ft, 'top_level_post_id') or contains(@data-ft, 'page_id')]/@data-ft)")
 ITEM_KINDS = (Kind.POST, Kind.LISTING, Kind.VIDEO)
 _TITLE_SUFFIX = re.compile(r"\s*\|\s*Facebook\s*$")
 _GROUP_SUFFIX = re.compile(r"\s+(?:public group|private group|grupo público|grupo privado)$", re.I)
@@ -41,16 +42,18 @@ def _platform_identify(url: str | None) -> ItemRef | None:
 
 
 def _data_ft(page: Page) -> dict:
-    """The first mbasic/m `data-ft` JSON carrying a post or page id."""
-    match = _DATA_FT.search(page.body[:2_000_000])
-    if not match:
+    """The first mbasic/m `data-ft` JSON carrying a post or page id (the permalink's own first)."""
+    if page.tree is None or b"data-ft" not in page.body:
         return {}
-    raw = match.group(1).replace(b"&quot;", b'"').replace(b"&amp;", b"&")
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    found = page.tree.xpath(_DATA_FT_XPATH)
+    for raw in found[:2]:
+        try:
+            value = orjson.loads(str(raw))
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return {}
 
 
 @register_detector
@@ -83,6 +86,11 @@ class FacebookDetector(Detector):
         listing = places.data.get("listing")
         requested = _platform_identify(page.url) or _platform_identify(page.final_url)
 
+        # A post, listing or video asked for is only shown when the page names a post, listing or
+        # video: the group or page around it (its app link) is not evidence for the item.
+        wants_item = requested is not None and requested.kind in ITEM_KINDS
+        if wants_item:
+            app_ref = app_ref if (og_ref and og_ref.kind in ITEM_KINDS) or ld or ft.get("top_level_post_id") else None
         evidence = None
         if listing:
             evidence = Evidence(f"listing {listing['id']}", "json:GroupCommerceProductItem")
@@ -90,18 +98,20 @@ class FacebookDetector(Detector):
             evidence = Evidence(meta.get("al:android:url") or meta.get("al:ios:url"), "meta:al:android:url")
         elif ld:
             evidence = Evidence(str(ld.get("@type")), "json-ld")
-        elif ft.get("top_level_post_id"):
+        elif ft.get("top_level_post_id") and b"m_story_permalink_view" in page.body:
             evidence = Evidence(f"top_level_post_id {ft['top_level_post_id']}", "data-ft")
-        elif og_ref and meta.get("og:url"):
+        elif og_ref and meta.get("og:url") and (not wants_item or og_ref.kind in ITEM_KINDS):
             evidence = Evidence(meta["og:url"], "meta:og:url")
-        elif og_ref and page.canonical and (meta.get("og:title") or meta.get("description")):
+        elif og_ref and page.canonical and (meta.get("og:title") or meta.get("description")) and (
+                not wants_item or og_ref.kind in ITEM_KINDS):
             evidence = Evidence(page.canonical, "canonical")
-        elif ft.get("page_id"):
+        elif ft.get("page_id") and not wants_item:
             evidence = Evidence(f"page_id {ft['page_id']}", "data-ft")
 
         if listing:
             return Finding([listing_capture(listing, requested)], evidence)
-        main_ref = self._main_ref(og_ref, app_ref, ft, requested)
+        permalink = b"m_story_permalink_view" in page.body or not (og_ref or app_ref or requested)
+        main_ref = self._main_ref(og_ref, app_ref, ft, requested, permalink)
         if main_ref is None:
             return Finding([], evidence)
         name = clean(meta.get("og:title")) or (clean(_TITLE_SUFFIX.sub("", page.title)) if page.title else None)
@@ -134,31 +144,38 @@ class FacebookDetector(Detector):
                                             status_place=evidence.place if evidence else None))
         else:
             details = page_details(page, places)
-            counts = find_counts(description) | details.counts
+            counts = details.counts | find_counts(description)  # the page's own description wins
             capture = Capture(item=main_ref, url=main_ref.url, name=name, text=description,
                               followers=counts.get("followers"), members=counts.get("members"),
                               likes=counts.get("likes"), created_at=details.created_at, country=details.country)
             if og_ref and og_ref.key != main_ref.key:
                 capture.fields["alias"] = og_ref.url
+            if app_ref and app_ref.key != main_ref.key:
+                capture.fields["facebook_id"] = app_ref.key
+                capture.fields["facebook_type"] = str(app_ref.kind)
             captures.append(capture)
+            captures.extend(_feed_posts(page, main_ref, evidence))
         return Finding(captures, evidence)
 
     @staticmethod
-    def _main_ref(og_ref, app_ref, ft, requested) -> ItemRef | None:
+    def _main_ref(og_ref, app_ref, ft, requested, permalink: bool) -> ItemRef | None:
         if og_ref and og_ref.kind in ITEM_KINDS:
             return og_ref
-        if ft.get("top_level_post_id") and (requested is None or requested.kind not in ITEM_KINDS):
+        if ft.get("top_level_post_id") and permalink and (requested is None or requested.kind not in ITEM_KINDS):
             post_id = str(ft["top_level_post_id"])
             return ItemRef("facebook", Kind.POST, post_id, f"{BASE}/{ft.get('page_id') or 'permalink.php'}/posts/{post_id}"
                            if ft.get("page_id") else f"{BASE}/permalink.php?story_fbid={post_id}")
         if requested and requested.kind in ITEM_KINDS:
             return requested
-        return app_ref or og_ref or requested
+        if requested is not None:
+            # The URL's identity wins over the page's numeric id, so every saved copy of one URL
+            # (including a later "not available" copy, which has no id) is the same item.
+            return requested
+        return app_ref or og_ref
 
     @staticmethod
     def _parent_ref(main_ref, og_ref, app_ref, ft, ld, page) -> ItemRef | None:
-        if app_ref and app_ref.kind in (Kind.GROUP, Kind.PAGE, Kind.PROFILE):
-            return app_ref
+        """The post's page or group: from its URL first (as URL lists would name it), else ids."""
         facebook = get("facebook")
         for url in (page.meta.get("og:url"), page.canonical, main_ref.url, page.url):
             if not url:
@@ -169,6 +186,8 @@ class FacebookDetector(Detector):
             owner = parse_qs(url.split("?", 1)[1]).get("id", [None])[0] if "?" in url else None
             if owner and owner.isdigit():
                 return ItemRef("facebook", Kind.PAGE, owner, f"{BASE}/{owner}")
+        if app_ref and app_ref.kind in (Kind.GROUP, Kind.PAGE, Kind.PROFILE):
+            return app_ref
         owner = ft.get("page_id") or ft.get("content_owner_id_new")
         if owner:
             return ItemRef("facebook", Kind.PAGE, str(owner), f"{BASE}/{owner}")
@@ -196,6 +215,35 @@ def listing_capture(listing: dict, requested: ItemRef | None) -> Capture:
     fields = {k: listing[k] for k in ("price", "currency", "price_text", "location", "seller_name") if listing.get(k) is not None}
     return Capture(item=item, url=item.url, parent=parent, name=listing.get("title"), text=listing.get("description"),
                    created_at=listing.get("created_at"), fields=fields)
+
+
+MAX_FEED_POSTS = 500
+
+
+def _feed_posts(page: Page, owner: ItemRef, evidence: Evidence | None) -> list[Capture]:
+    """The posts a page or group timeline shows in m./mbasic layouts (`<article data-ft=...>`)."""
+    if page.tree is None or b"<article" not in page.body:
+        return []
+    posts: list[Capture] = []
+    seen: set[str] = set()
+    for node in page.tree.iterfind(".//article[@data-ft]"):
+        try:
+            ft = orjson.loads(node.get("data-ft") or "{}")
+        except orjson.JSONDecodeError:
+            continue
+        post_id = str(ft.get("top_level_post_id") or "") if isinstance(ft, dict) else ""
+        if not post_id.isdigit() or post_id in seen:
+            continue
+        seen.add(post_id)
+        body = node.xpath(".//div[contains(@data-ft, '\"tn\":\"*s\"')]") or node.xpath(".//p/..")
+        url = (f"{BASE}/groups/{owner.key}/posts/{post_id}" if owner.kind == Kind.GROUP
+               else f"{BASE}/{owner.key}/posts/{post_id}")
+        posts.append(Capture(item=ItemRef("facebook", Kind.POST, post_id, url), url=url, parent=owner,
+                             text=visible_text(page, body[0]) if body else None, created_at=_post_time(None, ft),
+                             status_marker=f"top_level_post_id {post_id}", status_place="data-ft"))
+        if len(posts) >= MAX_FEED_POSTS:
+            break
+    return posts
 
 
 def _story_text(page: Page) -> str | None:

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 import orjson
 
-from toolkit.models import ItemRef
+from toolkit.models import ItemRef, Kind
 from toolkit.platforms.counts import find_counts
 from toolkit.platforms.markers import normalise
 from toolkit.platforms.pages import Page
@@ -49,7 +49,8 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
 
     Returns id, title, price (a decimal string), currency, price_text, location, seller (name,
     id), is_sold, is_pending, description and created_at where present. When the page holds
-    several listings (similar items), the requested one wins, else the first with a title.
+    several listings (similar items), the requested one wins, else the first with a title; when a
+    listing was asked for and is not among them, None (the others are suggestions, not the item).
     """
     raw = page.body
     position = raw.find(_TYPENAME)
@@ -65,7 +66,7 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
             if requested is None or requested.key == listing_id:
                 break
         position = raw.find(_TYPENAME, position + 1)
-    if chosen is None:
+    if chosen is None or (requested is not None and requested.kind == Kind.LISTING and chosen[0] != requested.key):
         return None
     listing_id, window = chosen
     price = _flat_object(window, b"listing_price")
@@ -127,6 +128,13 @@ _COUNTRY = re.compile(
     r"personnes qui gerent cette page comprend)\s*:?\s*([^()\d:|·]{2,60})")
 
 
+# Cheap tests on the raw text before the count patterns run.
+_COUNT_HINT = re.compile(r"follow|seguid|abonn|subscri|suscri|inscri|member|miembr|membr|like|gusta|curtid|aime")
+MAX_DETAIL_TEXTS = 400
+# Cheap test on the raw text before normalising a line for the date and country patterns.
+_DETAIL_HINT = re.compile(r"creat|cread|criad|cr[ée]ation|manage|administr|gerenc|g[eè]r")
+
+
 def parse_written_date(text: str) -> str | None:
     """An ISO date from "January 5, 2019" / "5 de enero de 2019" / "5 janvier 2019" (normalised text)."""
     match = _DATE_MDY.search(text)
@@ -142,27 +150,47 @@ def parse_written_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def page_details(page: Page, places: Places) -> PageDetails:
-    """Counts, creation date and managing country from the short texts a page shows."""
-    details = PageDetails()
-    for text in places.raw("leaf"):
-        if len(text) > 200:
+def _lines_with(pattern: re.Pattern[str], joined: str, original: str | None = None) -> list[str]:
+    """The lines of `joined` in which `pattern` occurs (one scan over all of them), cut from
+    `original` when given (same length, e.g. before lower-casing)."""
+    lines, last = [], -1
+    source = original if original is not None else joined
+    for match in pattern.finditer(joined):
+        start = joined.rfind("\n", 0, match.start()) + 1
+        if start == last:
             continue
-        for key, value in find_counts(text).items():
-            details.counts.setdefault(key, value)
-        folded = normalise(text)
+        end = joined.find("\n", match.end())
+        lines.append(source[start:end if end >= 0 else len(joined)])
+        last = start
+    return lines
+
+
+def page_details(page: Page, places: Places) -> PageDetails:
+    """Counts, creation date and managing country from the short texts a page shows (in page
+    order, so the header's counts come before any in the feed)."""
+    details = PageDetails()
+    # The header, intro and transparency box come first in page order; a long feed below adds
+    # nothing but time, so only the first texts are read.
+    joined = "\n".join(t.replace("\n", " ") for t in places.raw("leaf")[:MAX_DETAIL_TEXTS] if len(t) <= 200)
+    lowered = joined.lower()
+    if len(lowered) != len(joined):  # rare letters that change length when lowered
+        lowered = joined
+    # Likes printed in the page body belong to its posts ("214 Me gusta"); only audience counts here.
+    counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
+    details.counts = {k: v for k, v in counts.items() if k in ("followers", "members")}
+    for raw_line in _lines_with(_DETAIL_HINT, lowered, joined):
+        line = normalise(raw_line)
         if details.created_at is None:
-            created = _CREATED.search(folded)
+            created = _CREATED.search(line)
             if created:
                 details.created_at = parse_written_date(created.group(1))
         if details.country is None:
-            country = _COUNTRY.search(folded)
+            country = _COUNTRY.search(line)
             if country:
-                # Keep the page's own spelling (accents) by cutting the original at the same length.
-                start = len(text) - len(text.lstrip())
-                original = text[start:] if len(text) == len(folded) else None
-                value = country.group(1).strip(" .,")
-                if original and len(original) == len(folded):
-                    value = original[country.start(1):country.start(1) + len(value)]
-                details.country = value.strip(" .,").title() if value.islower() else value.strip(" .,")
+                # Keep the page's own spelling (México, not mexico) when folding kept the length.
+                original = " ".join(raw_line.split())
+                value = original[country.start(1):country.end(1)] if len(original) == len(line) else country.group(1)
+                details.country = value.strip(" .,") if len(original) == len(line) else value.strip(" .,").title()
+        if details.created_at and details.country:
+            break
     return details

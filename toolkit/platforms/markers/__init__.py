@@ -17,8 +17,8 @@ or the `TOOLKIT_MARKERS` environment variable, a path list). A rule reads:
 Places: `title`, `heading` (h1-h3), `meta:<name>` (og:title, description, ...), `final_url` (the
 URL the page ended on, lower-cased), `container:<selector>` (text of elements matching a simple
 selector: `tag`, `.class`, `#id`, `[attr=value]` and combinations such as
-`div.tgme_widget_message_error`), `leaf` (short texts of childless elements; use with
-`equals`), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
+`div.tgme_widget_message_error`), `leaf` (a short text that is the whole content of its
+element; always compared with `equals`, whatever `match` says), and `json:<key>` (values a detector read from the page's inline JSON). Texts are
 compared after `normalise`: case, accents, apostrophe variants, HTML entities and whitespace
 do not matter.
 """
@@ -44,9 +44,23 @@ LANGUAGES = ("es", "en", "pt", "fr", "de", "it", "ar", "any")
 PLACE_RE = re.compile(r"^(title|heading|final_url|leaf|meta:[\w:.\-]+|json:[\w:.\-]+|container:\S+)$")
 SELECTOR_RE = re.compile(r"^([a-z][a-z0-9]*)?((?:[.#][\w\-]+|\[[\w\-:]+(?:=[\"']?[^\"'\]]*[\"']?)?\])*)$")
 
-# Apostrophe and quote look-alikes folded to the ASCII apostrophe before matching.
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-                              "\u2032": "'", "\uff07": "'", "\u00a0": " ", "\u202f": " ", "\u200b": ""})
+# Apostrophe look-alikes folded to the ASCII apostrophe, and odd spaces, before matching.
+_LOOKALIKES = (("\u2019", "'"), ("\u2018", "'"), ("\u02bc", "'"), ("\u00b4", "'"), ("`", "'"), ("\u2032", "'"),
+               ("\uff07", "'"), ("\u00a0", " "), ("\u202f", " "), ("\u200b", ""))
+_LOOKALIKE_RE = re.compile("[" + "".join(a for a, _ in _LOOKALIKES) + "]")
+
+
+def _fold_lookalikes(text: str) -> str:
+    # str.replace per character is C-speed; str.translate with a dict is not, on long texts.
+    if _LOOKALIKE_RE.search(text):
+        for old, new in _LOOKALIKES:
+            if old in text:
+                text = text.replace(old, new)
+    return text
+
+
+# Combining marks left by NFKD decomposition (accents on Latin, Greek and Cyrillic letters).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def normalise(text: str) -> str:
@@ -54,11 +68,20 @@ def normalise(text: str) -> str:
     whitespace unified. Idempotent."""
     if "&" in text:
         text = html.unescape(text)
-    text = text.translate(_APOSTROPHES)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-        text = text.translate(_APOSTROPHES)
+        text = _fold_lookalikes(_COMBINING.sub("", unicodedata.normalize("NFKD", _fold_lookalikes(text))))
     return " ".join(text.casefold().split())
+
+
+_SEPARATOR = "\ue000"  # a private-use character: survives folding, is not whitespace
+
+
+def normalise_many(values: Sequence[str]) -> list[str]:
+    """`normalise` each value, folding them all in one pass (much faster for hundreds of texts)."""
+    if len(values) < 4:
+        return [normalise(v) for v in values]
+    joined = normalise(_SEPARATOR.join(v.replace(_SEPARATOR, " ") for v in values))
+    return [part.strip() for part in joined.split(_SEPARATOR)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +100,62 @@ class Rule:
         """The first (language, marker) of this rule found in the given normalised texts."""
         if self.match == "present":
             return ("any", self.places[0]) if place_texts else None
-        for value in place_texts:
-            for lang, written, folded in self.texts:
-                if self.match == "contains":
-                    hit = folded in value
-                elif self.match == "equals":
-                    hit = value == folded or value.rstrip(".!") == folded.rstrip(".!")
-                else:
-                    hit = value.startswith(folded)
+        index = _index(self)
+        if self.match == "equals":
+            if len(place_texts) > 4:
+                # Look the rule's few markers up among the texts, not every text up in the rule.
+                present = _stripped_set(place_texts)
+                key = next((k for k in index.by_text if k in present), None)
+                return index.by_text[key] if key is not None else None
+            for value in place_texts:
+                hit = index.by_text.get(value.rstrip(".!"))
                 if hit:
-                    return lang, written
+                    return hit
+            return None
+        if len(place_texts) > 4:
+            # One scan over all texts joined by newlines (markers never hold one), not one per text.
+            found = (index.line_pattern if self.match == "prefix" else index.pattern).search("\n".join(place_texts))
+            return index.by_text[found.group(0)] if found else None
+        for value in place_texts:
+            found = index.pattern.search(value)
+            if found and (self.match == "contains" or found.start() == 0):
+                return index.by_text[found.group(0)]
         return None
+
+
+@dataclass(slots=True)
+class _Index:
+    rule: Rule
+    by_text: dict[str, tuple[str, str]]  # folded marker -> (language, marker as written)
+    pattern: re.Pattern[str] | None = None
+    line_pattern: re.Pattern[str] | None = None
+
+
+_INDEXES: dict[int, _Index] = {}
+_STRIPPED: list = [None, frozenset()]  # (the texts list last seen, its set): one page's leaf texts
+
+
+def _stripped_set(texts: Sequence[str]) -> frozenset[str]:
+    # Holding the list itself keeps its identity from being reused while it is cached.
+    if _STRIPPED[0] is not texts:
+        _STRIPPED[0], _STRIPPED[1] = texts, frozenset(t.rstrip(".!") for t in texts)
+    return _STRIPPED[1]
+
+
+def _index(rule: Rule) -> _Index:
+    """Per rule, built once: a dict for `equals`, one alternation regex for `contains`/`prefix`."""
+    found = _INDEXES.get(id(rule))
+    if found is None or found.rule is not rule:
+        by_text: dict[str, tuple[str, str]] = {}
+        for lang, written, folded in rule.texts:
+            by_text.setdefault(folded.rstrip(".!") if rule.match == "equals" else folded, (lang, written))
+        found = _Index(rule, by_text)
+        if rule.match != "equals":
+            alternatives = "|".join(re.escape(f) for f in sorted(by_text, key=len, reverse=True))
+            found.pattern = re.compile(alternatives)
+            found.line_pattern = re.compile(f"^(?:{alternatives})", re.M)
+        _INDEXES[id(rule)] = found
+    return found
 
 
 class MarkerBook:
@@ -152,7 +220,16 @@ def parse_rules(text: str, origin: str, default_platform: str | None = None) -> 
                              "Language lists use two-letter codes: " + ", ".join(LANGUAGES) + ".")
         if not texts and match != "present":
             raise InputError(origin, f"{where} has no marker strings", 'Add e.g. es = ["..."].')
-        rules.append(Rule(platform, status, tuple(places), match, tuple(texts), entry.get("reason"), origin))
+        reason = entry.get("reason")
+        leaf_too = "leaf" in places and match in ("contains", "prefix")
+        if leaf_too:
+            places = [p for p in places if p != "leaf"]
+        if places:
+            rules.append(Rule(platform, status, tuple(places), match, tuple(texts), reason, origin))
+        if leaf_too:
+            # A leaf is any short text on the page, a post's included: it only counts when the
+            # whole text is the notice, so leaf is always compared with equals.
+            rules.append(Rule(platform, status, ("leaf",), "equals", tuple(texts), reason, origin))
     return rules
 
 
@@ -198,10 +275,12 @@ def book(extra: Sequence[str | Path] = ()) -> MarkerBook:
     return found
 
 
-def use_markers(paths: Sequence[str | Path]) -> None:
-    """Make override files part of every later `book()` (e.g. a case folder's markers.toml)."""
+def use_markers(paths: Sequence[str | Path]) -> tuple[str, ...]:
+    """Make override files part of every later `book()` (e.g. a case folder's markers.toml).
+    Returns the previous list, so a caller can put it back."""
     global _active
-    _active = tuple(str(p) for p in paths)
+    previous, _active = _active, tuple(str(p) for p in paths)
+    return previous
 
 
 def case_markers(case_dir: str | Path) -> list[Path]:

@@ -1,0 +1,127 @@
+"""`toolkit detect FILE...`: what the platform detectors see in saved pages.
+
+For a researcher debugging a page after a platform changes its wording: the platform, the item
+the page shows, the status, and the marker and place that decided it. Extra marker files
+(`--markers`) are used as a case's `markers.toml` would be, so new wording can be tried first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.errors import InputError, UsageError
+from toolkit.platforms import markers
+from toolkit.platforms.detect import PageReading, read_page
+from toolkit.platforms.saved import is_mhtml, page_from_mhtml, saved_from
+
+ORDER = 25
+PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}
+MAX_BYTES = 64 * 1024 * 1024
+TABLE_COLUMNS = ["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures"]
+JSON_COLUMNS = ["file", "url", "saved_at", "platform", "status", "reason", "marker", "place", "detector", "captures"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("detect")
+    @handle_errors
+    def detect(
+        paths: Annotated[list[Path], typer.Argument(help="Saved pages (HTML, MHTML), or folders of them.", show_default=False)],
+        url: Annotated[Optional[str], typer.Option(help="The page's URL, when the file does not record it.")] = None,  # noqa: UP045
+        platform: Annotated[Optional[str], typer.Option(help="Read with this platform's detector (facebook, tiktok, ...).")] = None,  # noqa: UP045
+        marker_files: Annotated[Optional[list[Path]], typer.Option("--markers", help="Extra marker file (TOML); repeatable.")] = None,  # noqa: UP045
+        http_status: Annotated[Optional[int], typer.Option("--http-status", help="The HTTP status the page came with.")] = None,  # noqa: UP045
+        fmt: FormatOpt = OutputFormat.table,
+    ) -> None:
+        """Show what the detectors see in saved pages: platform, item, status, marker and place."""
+        from toolkit.platforms.detect import detectors
+
+        if platform and platform not in detectors():
+            raise UsageError(f"unknown platform {platform!r}", "Use one of: " + ", ".join(detectors()) + ".")
+        extra = [str(p) for p in marker_files or []]
+        for path in extra:
+            markers.load_file(path)  # a bad marker file is reported before any page is read
+        files = list(_expand(paths))
+        if not files:
+            raise InputError(", ".join(str(p) for p in paths), "no saved pages found",
+                             "Give .html files or folders holding them.")
+        rows, failures = [], 0
+        previous = markers.use_markers(extra)
+        try:
+            for path in files:
+                try:
+                    rows.append(_row(path, url, platform, http_status))
+                except InputError as exc:
+                    failures += 1
+                    err.print(f"[red]Error:[/] {escape(exc.message)}")
+        finally:
+            markers.use_markers(previous)
+        if fmt == OutputFormat.json:
+            emit(rows, JSON_COLUMNS, fmt)
+        else:
+            flat = [{**row, "captures": len(row["captures"]), **_main(row)} for row in rows]
+            if fmt == OutputFormat.table:  # the file's name is enough on screen; CSV/JSON keep the path
+                flat = [{**row, "file": Path(row["file"]).name} for row in flat]
+            emit(flat, TABLE_COLUMNS if fmt == OutputFormat.table else [*TABLE_COLUMNS, "reason", "url"], fmt,
+                 widths={"file": 36, "key": 28, "marker": 40})
+        if failures and not rows:
+            raise typer.Exit(1)
+
+
+def _expand(paths: list[Path]):
+    for path in paths:
+        if path.is_dir():
+            for root, _, names in sorted(os.walk(path)):
+                for name in sorted(names):
+                    if Path(name).suffix.lower() in PAGE_SUFFIXES:
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def _row(path: Path, url: str | None, platform: str | None, http_status: int | None) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(str(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB", "Is this really one saved page?")
+        body = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read ({exc.strerror or exc.__class__.__name__})",
+                         "Check the path and permissions.") from exc
+    if is_mhtml(body):
+        found = page_from_mhtml(body)
+        if found is None:
+            raise InputError(str(path), "an MHTML file with no HTML page in it", "Save the page again as MHTML or HTML.")
+        body, recorded = found
+    else:
+        recorded = saved_from(body)
+    page_url = url or recorded.url
+    reading = read_page(body, page_url, platform=platform, http_status=http_status, observed_at=recorded.saved_at)
+    return {"file": str(path), "url": page_url, "saved_at": recorded.saved_at, **_verdict(reading),
+            "captures": [_capture(c) for c in reading.captures]}
+
+
+def _verdict(reading: PageReading) -> dict[str, Any]:
+    verdict = reading.verdict
+    return {"platform": reading.platform, "status": str(verdict.status), "reason": verdict.reason,
+            "marker": verdict.marker, "place": verdict.place, "detector": verdict.detector}
+
+
+def _capture(capture) -> dict[str, Any]:
+    return {
+        "platform": capture.item.platform, "kind": str(capture.item.kind), "key": capture.item.key,
+        "url": capture.item.url, "parent": f"{capture.parent.kind}:{capture.parent.key}" if capture.parent else None,
+        "status": str(capture.status) if capture.status else None, "marker": capture.status_marker,
+        "place": capture.status_place, "name": capture.name, "text": capture.text[:280] if capture.text else None,
+        "followers": capture.followers, "members": capture.members, "likes": capture.likes,
+        "created_at": capture.created_at, "country": capture.country, "observed_at": capture.observed_at,
+        "fields": capture.fields or None,
+    }
+
+
+def _main(row: dict[str, Any]) -> dict[str, Any]:
+    main = row["captures"][0] if row["captures"] else {}
+    return {"kind": main.get("kind"), "key": main.get("key")}
