@@ -124,8 +124,9 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
     """The captures a detector reads off one page record, main item first.
 
     Every capture carries the detector's status, marker and place; the main one also the
-    verdict's reason code (`status_reason`) and where the page came from (`page`). A page whose
-    item cannot be named (no URL, and a page that does not show the item) is a MapError.
+    verdict's reason code (`status_reason`) and where the page came from (`page`). A page that
+    names no item (no URL and no metadata, or a URL such as a search that is not an item) is a
+    MapError.
     """
     reading = read_page(record["body"], record.get("url"), final_url=record.get("final_url"),
                         http_status=record.get("http_status"), platform=record.get("platform"),
@@ -133,9 +134,15 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
     verdict = reading.verdict
     if not reading.captures:
         shown = f"{verdict.status}" + (f" ({verdict.reason or verdict.marker})" if verdict.reason or verdict.marker else "")
-        raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, "
-                                  "canonical link or og:url")
-    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "title", "truncated")
+        url = record.get("url") or record.get("final_url")
+        if url:
+            raise MapError("not-an-item", f"{url[:120]} shows {shown} and names no page, group, profile, post, "
+                                          "listing, video or channel (a search, a reactions list, a comment thread...): "
+                                          "save the item's own page instead")
+        raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, canonical link or "
+                                  "og:url; save it with SingleFile, which records the URL")
+    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "revisit_of",
+                                     "title", "truncated")
               if record.get(k) is not None}
     for capture in reading.captures:
         if capture.status is None:

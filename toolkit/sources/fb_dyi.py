@@ -2,7 +2,7 @@
 
 DYI files carry no post ids or URLs: posts and comments are keyed `dyi:<hash>` of what identifies
 them in the file (time, title, text), so importing the same export twice finds the same items.
-Groups are keyed by their name (`name:<group>`) unless a group URL is attached. Every string in a
+Groups are keyed by their name (`name:<group>`): DYI gives no group ids. Every string in a
 DYI file is UTF-8 mis-escaped as Latin-1 code points ("tilf\\u00c3\\u00b8jet"); `repair` undoes that.
 The account holder's own activity says nothing of what the public sees, so captures carry no status.
 File layouts changed over the years, so files are recognised by their root keys, not their paths.
@@ -21,7 +21,6 @@ import ijson
 from toolkit.dates import from_unix
 from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind
-from toolkit.platforms import identify
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -134,15 +133,11 @@ def _post(entry: dict[str, Any], what: str) -> list[Capture]:
     stamp = entry.get("timestamp")
     if stamp is None and not text:
         raise MapError("empty-post", "post entry with neither time nor text")
+    # A link attached to a post is what the post shares, not where it was posted: no parent.
     urls, media = _attachments(entry)
-    parent = None
-    for url in urls:
-        ref = identify(url)
-        if ref.platform == "facebook" and ref.kind == Kind.GROUP:
-            parent = ref
     fields = {"dyi_type": what, "title": title, "links": urls, "media": media}
     capture = Capture(item=ItemRef("facebook", Kind.POST, _key(what, stamp, title, text), None), status=None,
-                      parent=parent, text=text, created_at=from_unix(stamp) if stamp is not None else None,
+                      text=text, created_at=from_unix(stamp) if stamp is not None else None,
                       fields={k: v for k, v in fields.items() if v}, raw=entry)
     return [capture]
 

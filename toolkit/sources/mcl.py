@@ -195,9 +195,11 @@ def _owner(raw: dict[str, Any], platform: str) -> Capture | None:
         ref = ItemRef("facebook", Kind.GROUP, key, f"https://www.facebook.com/groups/{key}")
     else:
         key = owner_id or (username or "").lower()
-        ref = ItemRef("facebook", kind, key, f"https://www.facebook.com/{key}")
+        ref = ItemRef("facebook", kind, key, f"https://www.facebook.com/{username or key}")
     fields = {"owner_type": owner_type} if owner_type else {}
     if username:
         fields["username"] = username
+    if owner_id and ref.key != owner_id:
+        fields["platform_id"] = owner_id
     followers = _count(raw.get("post_owner.followers_count") or raw.get("post_owner.follower_count"))
     return Capture(item=ref, status=Status.AVAILABLE, name=name, url=ref.url, followers=followers, fields=fields)

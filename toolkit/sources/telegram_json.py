@@ -57,6 +57,14 @@ class TelegramJson(Importer):
         return [_message(tg.chat_ref(chat["name"], kind), raw["message"])]
 
 
+def _chat_of_message(prefix: str) -> str | None:
+    """The chat prefix a `...messages.item` prefix belongs to, or None for any other prefix."""
+    if prefix == "messages.item":
+        return ""
+    chat = prefix[: -len(".messages.item")] if prefix.endswith(".messages.item") else None
+    return chat if chat in CHAT_PREFIXES else None
+
+
 def _records(binary, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
     """Chat records (once per chat, before its messages) and message records, streamed."""
     chats: dict[str, dict[str, Any]] = {}
@@ -72,7 +80,7 @@ def _records(binary, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None,
                 if prefix == building_at and event == "end_map":
                     message = builder.value
                     builder = None
-                    chat_prefix = building_at[: -len(".messages.item")] if building_at != "messages.item" else ""
+                    chat_prefix = _chat_of_message(building_at) or ""
                     chat = chats[chat_prefix]
                     if chat.get("type") in tg.PRIVATE_TYPES:
                         continue
@@ -88,8 +96,8 @@ def _records(binary, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None,
             if chat_prefix in CHAT_PREFIXES and tail in {"name", "type", "id"} and event in {"string", "number"}:
                 chat = chats.setdefault(chat_prefix, {})
                 chat[tail] = value
-            elif prefix.endswith("messages.item") and event == "start_map":
-                chat_prefix = prefix[: -len(".messages.item")] if prefix != "messages.item" else ""
+            elif event == "start_map" and _chat_of_message(prefix) is not None:
+                chat_prefix = _chat_of_message(prefix)
                 chat = chats.setdefault(chat_prefix, {})
                 if not chat.get("name"):
                     # tdesktop writes name, type and id before the messages; a chat without a

@@ -2,8 +2,11 @@
 
 `datapackage.json` lists every resource with its sha256; each is checked while it is streamed and
 a mismatch is reported (`hash-mismatch`) while the file is still read: a damaged archive still
-holds evidence, and the report says it is damaged. `pages/pages.jsonl` gives the titles of the
-pages the crawler visited. Every HTML page in `archive/*.warc[.gz]` is read as in a WARC file.
+holds evidence, and the report says it is damaged. `pages/pages.jsonl` (and Browsertrix's
+`pages/extraPages.jsonl`) list the pages the researcher or crawler visited, with their titles: the
+HTML responses at those URLs in `archive/*.warc[.gz]` are read as in a WARC file, and the other HTML
+responses (frames, widgets, error pages of subresources) are counted in a note. Without a page
+list, every HTML response is read.
 
 Nothing is extracted to disk: entries are streamed from the ZIP. Entries whose names are absolute
 or climb out with `..` are refused (`unsafe-path`), and entries whose declared size is far beyond
@@ -94,34 +97,40 @@ class Wacz(Importer):
             return False
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
-        try:
-            archive = zipfile.ZipFile(ctx.open_binary())
-        except zipfile.BadZipFile as exc:
-            raise InputError(str(path), f"not a readable ZIP archive ({exc})",
-                             "Download the WACZ again; the file is damaged or incomplete") from exc
-        with archive:
-            entries: dict[str, zipfile.ZipInfo] = {}
-            for info in archive.infolist():
-                if unsafe_name(info.filename):
-                    ctx.fail("unsafe-path", f"entry {info.filename!r} points outside the archive: refused, not read")
-                elif not info.is_dir():
-                    entries[info.filename] = info
-            resources = self._manifest(archive, entries, path, ctx)
-            pages = self._pages(archive, entries, ctx)
-            warcs = sorted(name for name in entries if name.startswith("archive/")
-                           and name.lower().endswith((".warc", ".warc.gz")))
-            if not warcs:
-                raise InputError(str(path), "no archive/*.warc or *.warc.gz inside this WACZ",
-                                 "Check that the file is a complete WACZ export")
-            for name in warcs:
-                info = entries[name]
-                problem = _too_large(info, MAX_ENTRY_BYTES)
-                if problem:
-                    ctx.fail("too-large", problem)
-                    continue
-                self._check(archive, info, resources.get(name), ctx)
-                with archive.open(info) as stream:
-                    yield from warc_pages(stream, ctx, name, pages, container="wacz")
+        with ctx.open_binary() as handle:
+            try:
+                archive = zipfile.ZipFile(handle)
+            except zipfile.BadZipFile as exc:
+                raise InputError(str(path), f"not a readable ZIP archive ({exc})",
+                                 "Download the WACZ again; the file is damaged or incomplete") from exc
+            with archive:
+                yield from self._read_archive(archive, path, ctx)
+
+    def _read_archive(self, archive: zipfile.ZipFile, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        entries: dict[str, zipfile.ZipInfo] = {}
+        for info in archive.infolist():
+            if unsafe_name(info.filename):
+                ctx.fail("unsafe-path", f"entry {info.filename!r} points outside the archive: refused, not read")
+            elif not info.is_dir():
+                entries[info.filename] = info
+        resources = self._manifest(archive, entries, path, ctx)
+        pages = self._pages(archive, entries, ctx)
+        warcs = sorted(name for name in entries if name.startswith("archive/")
+                       and name.lower().endswith((".warc", ".warc.gz")))
+        if not warcs:
+            raise InputError(str(path), "no archive/*.warc or *.warc.gz inside this WACZ",
+                             "Check that the file is a complete WACZ export")
+        originals: dict[str, Any] = {}  # pages read, for revisits across the WACZ's WARCs
+        for name in warcs:
+            info = entries[name]
+            problem = _too_large(info, MAX_ENTRY_BYTES)
+            if problem:
+                ctx.fail("too-large", problem)
+                continue
+            self._check(archive, info, resources.get(name), ctx)
+            with archive.open(info) as stream:
+                yield from warc_pages(stream, ctx, name, pages, container="wacz", originals=originals,
+                                      reopen=lambda info=info: archive.open(info))
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)
@@ -183,19 +192,22 @@ class Wacz(Importer):
 
     def _pages(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo],
                ctx: ReadContext) -> dict[str, dict[str, Any]]:
-        """URL -> {title, ts} from pages/pages.jsonl (first line is the format header)."""
-        info = entries.get("pages/pages.jsonl")
-        if info is None or _too_large(info, MAX_MANIFEST_BYTES):
-            return {}
+        """URL -> {title, ts} from pages/pages.jsonl and pages/extraPages.jsonl (Browsertrix lists
+        its seeds in the first and the other pages it crawled in the second); the first line of
+        each is the format header."""
         pages: dict[str, dict[str, Any]] = {}
-        for number, line in enumerate(_read_small(archive, info).splitlines(), start=1):
-            if not line.strip():
+        for name in ("pages/pages.jsonl", "pages/extraPages.jsonl"):
+            info = entries.get(name)
+            if info is None or _too_large(info, MAX_MANIFEST_BYTES):
                 continue
-            try:
-                entry = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                ctx.fail("bad-pages-line", "pages/pages.jsonl line is not JSON", number)
-                continue
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                pages[entry["url"]] = {"title": entry.get("title"), "ts": entry.get("ts")}
+            for number, line in enumerate(_read_small(archive, info).splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    ctx.fail("bad-pages-line", f"{name} line {number} is not JSON", number)
+                    continue
+                if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                    pages.setdefault(entry["url"], {"title": entry.get("title"), "ts": entry.get("ts")})
         return pages

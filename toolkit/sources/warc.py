@@ -5,7 +5,9 @@ page: WARC-Target-URI is its URL, WARC-Date its capture time, the HTTP status is
 detectors. warcio undoes gzip members, chunked transfer encoding and content encodings. A record
 that cannot be read is counted as `corrupt-record` and the reader resynchronises on the next
 record (the next `WARC/1.x` line, or the next gzip member), so one damaged record costs one
-record. Redirects, `304 Not Modified` and revisit records carry no page and are counted in a note.
+record. A revisit record (a later capture whose content was identical) is read as the page it
+repeats, at its own date. Redirects and `304 Not Modified` responses carry no page and are counted
+in a note.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -81,18 +84,35 @@ def _content_type(record) -> str | None:
     return record.rec_headers.get_header("Content-Type")
 
 
+@dataclass
+class _Walk:
+    """What reading one WARC stream keeps: where notes go, and the pages read so far (for revisits)."""
+
+    ctx: ReadContext
+    label: str
+    container: str
+    pages: dict[str, dict[str, Any]] | None
+    reopen: Callable[[], BinaryIO]
+    # Payload digest or record id of each page read -> how to read it again (shared across the
+    # WARCs of one WACZ, whose revisits may point into another WARC).
+    originals: dict[str, tuple[Callable[[], BinaryIO], int]]
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+
 def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, dict[str, Any]] | None = None,
-               container: str = "warc") -> Iterator[tuple[int | None, Any]]:
+               container: str = "warc", *, reopen: Callable[[], BinaryIO],
+               originals: dict[str, tuple[Callable[[], BinaryIO], int]] | None = None) -> Iterator[tuple[int | None, Any]]:
     """Page records of one WARC stream (seekable), resynchronising after a corrupt record.
 
     `label` names the WARC in failure messages (the file, or the entry inside a WACZ); `pages`
-    maps URLs listed by a WACZ's pages.jsonl to their title and timestamp.
+    maps URLs listed by a WACZ's page lists to their title and timestamp; `reopen` opens the WARC
+    again, so that a revisit record can be read as the page it repeats.
     """
+    walk = _Walk(ctx, label, container, pages, reopen, {} if originals is None else originals)
     stream.seek(0)
     compressed = stream.read(2) == b"\x1f\x8b"
     position = 0
-    skipped: Counter[str] = Counter()
-    notes: Counter[str] = Counter()
     mismatches = 0
     while position is not None:
         stream.seek(position)
@@ -101,7 +121,7 @@ def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, 
             for record in iterator:
                 offset = iterator.offset
                 try:
-                    page = _page(record, offset, label, pages, skipped, notes, ctx, container)
+                    page = _revisit(walk, record) if record.rec_type == "revisit" else _page(walk, record, offset)
                 except READ_ERRORS as exc:
                     ctx.fail("corrupt-record", f"{label} at byte {offset}: {exc.__class__.__name__}: {exc}")
                     continue
@@ -115,60 +135,94 @@ def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, 
         mismatches += iterator.length_mismatches
     if mismatches:
         ctx.note(f"{label}: {mismatches} record(s) with a wrong Content-Length (read anyway)")
-    for what, count in sorted(skipped.items()):
+    for what, count in sorted(walk.skipped.items()):
         ctx.note(f"{label}: {count} {what} not read (they hold no page)")
-    for note, count in sorted(notes.items()):
+    for note, count in sorted(walk.notes.items()):
         ctx.note(f"{label}: {count} page(s): {note}")
 
 
-def _page(record, offset: int, label: str, pages: dict[str, dict[str, Any]] | None,
-          skipped: Counter[str], notes: Counter[str], ctx: ReadContext, container: str) -> dict[str, Any] | None:
-    kind = record.rec_type
-    if kind == "revisit":
-        skipped["revisit records (repeats of an earlier response)"] += 1
+def _status(record) -> int | None:
+    if record.http_headers is None or record.rec_type not in {"response", "revisit"}:
         return None
-    if kind not in {"response", "resource"}:
+    try:
+        return int(record.http_headers.get_statuscode())
+    except (TypeError, ValueError):
+        return None
+
+
+def _page(walk: _Walk, record, offset: int) -> dict[str, Any] | None:
+    if record.rec_type not in {"response", "resource"}:
         return None
     url = record.rec_headers.get_header("WARC-Target-URI")
     if not url or url.startswith(("dns:", "urn:")):
         return None
-    status = None
-    if kind == "response" and record.http_headers is not None:
-        try:
-            status = int(record.http_headers.get_statuscode())
-        except (TypeError, ValueError):
-            status = None
-        if status is not None and (300 <= status < 400 or status < 200):
-            skipped["redirect or not-modified responses"] += 1
-            return None
+    status = _status(record)
+    if status is not None and (300 <= status < 400 or status < 200):
+        walk.skipped["redirect or not-modified responses"] += 1
+        return None
     content_type = _content_type(record)
     if content_type and not _pages.is_html_type(content_type):
         return None
-    if pages and url not in pages:
-        skipped["HTML responses not listed in pages.jsonl (frames, widgets)"] += 1
+    if walk.pages and url not in walk.pages:
+        walk.skipped["HTML responses not in the WACZ page lists (frames, widgets)"] += 1
         return None
     if status is not None and status >= 400 and SUBRESOURCE.search(url.split("?", 1)[0]):
         # An error page served for an image, script or style is not a page the researcher saw.
-        skipped["error responses for images, scripts or styles"] += 1
+        walk.skipped["error responses for images, scripts or styles"] += 1
         return None
     body, truncated = _pages.read_bounded(record.content_stream())
     if not content_type and not _pages.looks_html(body[:_pages.PRESCAN_BYTES]):
         return None
     if not body.strip():
         return None
+    for key in (record.rec_headers.get_header("WARC-Payload-Digest"), record.rec_headers.get_header("WARC-Record-ID")):
+        if key:
+            walk.originals[key] = (walk.reopen, offset)
+    return _record(walk, record, url, body, truncated, content_type, status, offset)
+
+
+def _record(walk: _Walk, record, url: str, body: bytes, truncated: bool, content_type: str | None,
+            status: int | None, offset: int, **extra: Any) -> dict[str, Any]:
     when = _pages.iso_time(record.rec_headers.get_header("WARC-Date"))
-    if when and (ctx.collected_at is None or when < ctx.collected_at):
-        ctx.collected_at = when
+    if when and (walk.ctx.collected_at is None or when < walk.ctx.collected_at):
+        walk.ctx.collected_at = when
     if truncated:
-        notes[f"larger than {_pages.MAX_PAGE_BYTES >> 20} MB, only the start was read"] += 1
+        walk.notes[f"larger than {_pages.MAX_PAGE_BYTES >> 20} MB, only the start was read"] += 1
     body, note = _pages.prepare_body(body, _pages.charset_of(content_type))
     if note:
-        notes[note] += 1
-    listed = (pages or {}).get(url) or {}
+        walk.notes[note] += 1
+    listed = (walk.pages or {}).get(url) or {}
     return _pages.page_record(
-        container, body, url, observed_at=when, http_status=status, truncated=truncated,
-        record_id=record.rec_headers.get_header("WARC-Record-ID"), archive=label, offset=offset,
-        warc_truncated=record.rec_headers.get_header("WARC-Truncated"), title=listed.get("title"))
+        walk.container, body, url, observed_at=when, http_status=status, truncated=truncated,
+        record_id=record.rec_headers.get_header("WARC-Record-ID"), archive=walk.label, offset=offset,
+        warc_truncated=record.rec_headers.get_header("WARC-Truncated"), title=listed.get("title"), **extra)
+
+
+def _revisit(walk: _Walk, record) -> dict[str, Any] | None:
+    """A revisit record says the page was seen again, unchanged, at its WARC-Date: it is read as
+    the page it repeats (found by payload digest or WARC-Refers-To), observed at the new time."""
+    headers = record.rec_headers
+    url = headers.get_header("WARC-Target-URI")
+    original = None
+    for key in (headers.get_header("WARC-Payload-Digest"), headers.get_header("WARC-Refers-To")):
+        if key and key in walk.originals:
+            original = walk.originals[key]
+            break
+    if original is None or not url:
+        walk.skipped["revisit records of responses that are not pages read here"] += 1
+        return None
+    reopen, offset = original
+    with reopen() as handle:
+        handle.seek(offset)
+        first = next(iter(QuietArchiveIterator(handle)))
+        body, truncated = _pages.read_bounded(first.content_stream())
+        content_type = _content_type(first)
+        first_status = _status(first)
+    status = _status(record)
+    # "304 Not Modified" (server-not-modified profile) means the earlier page still stands.
+    status = first_status if status is None or status == 304 else status
+    return _record(walk, record, url, body, truncated, content_type, status, offset,
+                   revisit_of=first.rec_headers.get_header("WARC-Record-ID"))
 
 
 @register
@@ -191,7 +245,7 @@ class Warc(Importer):
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         with ctx.open_binary() as stream:
-            yield from warc_pages(stream, ctx, path.name)
+            yield from warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"))  # noqa: SIM115 - used in `with`
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)
