@@ -15,7 +15,7 @@ toolkit detect "$case/pages"
 # Second wave, a month later: pages saved again on 2021-05-17 are matched to the tracked items
 # (a saved page gives its detector's status; --all because this example has no reviews yet).
 toolkit recheck "$case" --wave 2021-05-17 --all "$case/exports-wave2"
-# Third wave: the page is still unavailable (now confirmed gone: two waves in a row, [confirm] in
-# case.toml); the group, walled last time, is visible again.
+# Third wave: pages still unavailable are now confirmed gone (two waves in a row, [confirm] in
+# case.toml); a group walled last time is visible again; the Marketplace listing is marked sold.
 toolkit recheck "$case" --wave 2021-06-16 --all "$case/exports-wave3"
 toolkit waves "$case"
