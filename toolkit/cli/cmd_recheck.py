@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         everything: Annotated[bool, Opt("--all", help="Every tracked item, not only the confirmed cohort (verdict violating).")] = False,
         platform: Annotated[Optional[str], Opt(help="Only items of this platform.")] = None,  # noqa: UP045
         kind: Annotated[Optional[str], Opt(help="Only items of this kind.")] = None,  # noqa: UP045
-        item: Annotated[Optional[list[int]], Opt("--item", help="Only this item id (repeatable).")] = None,  # noqa: UP045
+        item: Annotated[Optional[list[int]], Opt("--item", help="This item id, whatever its verdict (repeatable).")] = None,  # noqa: UP045
         retry_errors: Annotated[bool, Opt("--retry-errors", help="Fetch again items whose check in this wave is error or rate_limited.")] = False,
         interval: Annotated[Optional[float], Opt("--interval", help="Seconds between requests to one host [recheck] per_host_interval.")] = None,  # noqa: UP045
         per_host: Annotated[Optional[int], Opt("--per-host", help="Requests in flight per host.")] = None,  # noqa: UP045
@@ -79,7 +79,8 @@ def register(app: typer.Typer) -> None:
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")
         with open_case(case) as opened, RecheckLock(opened.root, wait=wait):
-            items = tracked_items(opened.db, everything=everything, platform=platform, kind=kind, ids=item)
+            # Items named by id are rechecked whatever their verdict: the researcher asked for them.
+            items = tracked_items(opened.db, everything=everything or bool(item), platform=platform, kind=kind, ids=item)
             if not items:
                 raise ToolkitError(
                     "no items to recheck" + ("" if everything else ": no item has the verdict violating"),
