@@ -58,6 +58,9 @@ WEB_LIVE = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>
 CHARSET_LIVE = FB_LIVE.replace("Cruce Seguro USA</h1>", "Cruce Seguro USA – Tránsito rápido</h1>")
 
 
+FIXTURE_PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+
+
 @dataclass
 class Logged:
     host: str
@@ -145,7 +148,12 @@ class RecheckServer:
                 self.send(code, "", headers={"Location": target})
 
             def route(self, path: str) -> None:
-                if path.startswith("/fb/live") or path.startswith("/interrupt/"):
+                if path.startswith("/fixture/"):
+                    # /fixture/<platform>/[anything/]<name>: a detector fixture page served live.
+                    parts = path.split("/")
+                    page = FIXTURE_PAGES / parts[2] / f"{parts[-1]}.html"
+                    self.send(200, page.read_bytes())
+                elif path.startswith("/fb/live") or path.startswith("/interrupt/"):
                     self.send(200, FB_LIVE)
                 elif path == "/fb/unavailable-es":
                     self.send(200, FB_UNAVAILABLE_ES)

@@ -15,6 +15,7 @@ from toolkit.recheck.live import run_live
 from toolkit.store.checks import checked_items, open_wave, tracked_items
 
 INTERVAL = 0.2
+PAGE_PLATFORMS = {"facebook", "instagram", "tiktok", "telegram", "generic"}
 
 # path -> (platform, host index, expected status, expected reason or None)
 CASES = {
@@ -210,3 +211,28 @@ def test_a_body_that_never_ends_hits_the_total_deadline(case, server):
                  options(connect_timeout=0.2, read_timeout=0.3, retries=0))
         row = opened.db.execute('SELECT status, reason FROM "check" WHERE item_id = ?', (item,)).fetchone()
     assert tuple(row) == ("error", "total-timeout")
+
+
+def test_live_pages_of_every_platform_read_with_the_recorded_platform(case, server):
+    """Every detector fixture page, served over HTTP from 127.0.0.1, ends in the status its name says,
+    because the item's recorded platform (not the local host) picks the detector."""
+    from _recheck_server import FIXTURE_PAGES
+
+    expected = {}
+    # WhatsApp pages are read against the number or invite code in the wa.me URL itself: not servable here.
+    pages = sorted(p for p in FIXTURE_PAGES.glob("*/*.html") if p.parent.name in PAGE_PLATFORMS)
+    for number, page in enumerate(pages):
+        platform = page.parent.name
+        # A challenge is recognised by where the platform sent the browser, so serve it from there.
+        middle = "challenge/" if "challenge" in page.stem else ""
+        url = f"{server.base(number % 4)}/fixture/{platform}/{middle}{page.stem}"
+        expected[add_item(case, platform, url)] = (platform, page.stem, page.stem.split("-")[0])
+    assert {p for p, _, _ in expected.values()} == PAGE_PLATFORMS
+    with open_case(case) as opened:
+        wave = open_wave(opened.db, "w1", utcnow(), "live")
+        run_live(opened, wave, tracked_items(opened.db, everything=True),
+                 options(per_host_interval=0.02, concurrency=4))
+        got = {r["item_id"]: (r["status"], r["detector"]) for r in opened.db.execute('SELECT * FROM "check"')}
+    for item_id, (platform, stem, status) in expected.items():
+        assert (platform, stem, got[item_id][0]) == (platform, stem, status)
+        assert got[item_id][1].startswith(f"{platform}@")
