@@ -119,3 +119,16 @@ def test_wayback_cli_with_save(case, invoke, wayback_server):
     assert sum(p.startswith("/save/") for p in WaybackHandler.seen) == 1
     bad = invoke("recheck", case, "--save", "--all")
     assert bad.exit_code == 2 and "--save works with --wayback only" in bad.output
+
+
+def test_items_status_ignores_wayback_checks(case, invoke, wayback_server):
+    add_items(case)
+    with open_case(case) as opened:
+        wave = open_wave(opened.db, "w2", utcnow(), "live")
+        insert_check(opened.db, CheckRecord(1, wave, utcnow(), "live", "unavailable"))
+        # The archive's copy of April shows the page live; today's fetch said unavailable.
+        run_wayback(opened, wave, tracked_items(opened.db, everything=True, ids=[1]),
+                    FetchOptions(per_host_interval=0.0, retries=0), api_base=wayback_server, web_base=wayback_server)
+    result = invoke("items", case, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert {row["id"]: row["status"] for row in json.loads(result.stdout)}[1] == "unavailable"

@@ -29,7 +29,8 @@ audience AS (
     FROM latest_capture c
 ),
 latest_check AS (
-    SELECT item_id, max(id) AS id FROM "check" GROUP BY item_id
+    -- A Wayback check dates an archived copy; it never says what the item shows now.
+    SELECT item_id, max(id) AS id FROM "check" WHERE method != 'wayback' GROUP BY item_id
 ),
 latest_review AS (
     SELECT item_id, max(id) AS id FROM review GROUP BY item_id
