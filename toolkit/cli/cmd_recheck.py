@@ -43,16 +43,16 @@ def register(app: typer.Typer) -> None:
         kind: Annotated[Optional[str], Opt(help="Only items of this kind.")] = None,  # noqa: UP045
         item: Annotated[Optional[list[int]], Opt("--item", help="This item id, whatever its verdict (repeatable).")] = None,  # noqa: UP045
         retry_errors: Annotated[bool, Opt("--retry-errors", help="Fetch again items whose check in this wave is error or rate_limited.")] = False,
-        interval: Annotated[Optional[float], Opt("--interval", help="Seconds between requests to one host [recheck] per_host_interval.")] = None,  # noqa: UP045
-        per_host: Annotated[Optional[int], Opt("--per-host", help="Requests in flight per host.")] = None,  # noqa: UP045
-        concurrency: Annotated[Optional[int], Opt("--concurrency", help="Requests in flight across hosts.")] = None,  # noqa: UP045
+        interval: Annotated[Optional[float], Opt("--interval", help="Seconds between requests to one host (default: per_host_interval in case.toml, 5).")] = None,  # noqa: UP045
+        per_host: Annotated[Optional[int], Opt("--per-host", help="Requests in flight per host (default 1).")] = None,  # noqa: UP045
+        concurrency: Annotated[Optional[int], Opt("--concurrency", help="Requests in flight across hosts (default 8).")] = None,  # noqa: UP045
         connect_timeout: Annotated[Optional[float], Opt("--connect-timeout", help="Seconds to connect.")] = None,  # noqa: UP045
         read_timeout: Annotated[Optional[float], Opt("--timeout", help="Seconds to wait for data.")] = None,  # noqa: UP045
         retries: Annotated[Optional[int], Opt("--retries", help="Retries after a failed request.")] = None,  # noqa: UP045
         backoff: Annotated[Optional[float], Opt("--backoff", help="First retry delay in seconds (doubles each time).")] = None,  # noqa: UP045
-        max_redirects: Annotated[Optional[int], Opt("--max-redirects")] = None,  # noqa: UP045
+        max_redirects: Annotated[Optional[int], Opt("--max-redirects", help="Redirects followed before giving up (each one paced and recorded).")] = None,  # noqa: UP045
         max_body_mb: Annotated[Optional[float], Opt("--max-body-mb", help="Largest body read, in MB.")] = None,  # noqa: UP045
-        user_agent: Annotated[Optional[str], Opt("--user-agent")] = None,  # noqa: UP045
+        user_agent: Annotated[Optional[str], Opt("--user-agent", help="User-Agent header (default: toolkit's own).")] = None,  # noqa: UP045
         proxy: Annotated[Optional[str], Opt("--proxy", help="HTTP(S) proxy URL.")] = None,  # noqa: UP045
         cookies: Annotated[Optional[Path], Opt("--cookies", help="Netscape cookies.txt of a browser session (never copied).")] = None,  # noqa: UP045
         wayback_api: Annotated[str, Opt("--wayback-api", help="Base URL of the Wayback availability API.")] = "https://archive.org",
