@@ -103,6 +103,11 @@ def test_every_case_ends_in_the_right_status_and_politeness_holds(case, server):
     # Evidence: each response body stored gzip-compressed under its sha256.
     assert gzip.decompress(evidence[ids["/fb/unavailable-es"]].read_bytes()).decode().count("no está disponible") == 1
     assert ids["/reset"] not in evidence
+    # A page that showed the item also gave a capture of it, sourced by the check alone.
+    with open_case(case) as opened:
+        captured = opened.db.execute("SELECT item_id, name, status, source_id FROM capture").fetchall()
+    assert (ids["/fb/live"], "Cruce Seguro USA", "available", None) in [tuple(c) for c in captured]
+    assert all(rows[c[0]]["status"] == "available" for c in captured)
 
     for index in range(4):
         host = server.requests(server.host(index))

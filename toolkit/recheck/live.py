@@ -1,6 +1,9 @@
 """Live rechecks: fetch every tracked item's URL politely, read it with its platform's detector,
 and append one check per item to the wave as soon as it completes.
 
+A page that shows the item also adds a capture of it (name, followers, members, text as the page
+shows them now), so audience growth can be followed from wave to wave.
+
 Items are grouped by host and each host is worked by `per_host_concurrency` workers, so a
 thousand hosts share the global limit fairly and one slow host never blocks the others. Each
 check is committed on its own: Ctrl-C or a crash loses only the fetches in flight, and running
@@ -15,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from toolkit.case import Case, utcnow
-from toolkit.models import Method, Status
+from toolkit.models import Capture, ItemRef, Kind, Method, Status
 from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key
 from toolkit.recheck.reading import Reading, read_response
+from toolkit.store import transaction
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.writer import CaptureWriter
 
 
 @dataclass
@@ -45,8 +50,23 @@ def _record(case: Case, wave_id: int, item: TrackedItem, reading: Reading, *, ob
                          status=str(reading.status), reason=reading.reason, detector=reading.detector,
                          http_status=http_status, final_url=final_url, evidence_sha256=evidence,
                          marker=reading.marker, place=reading.place, note=reading.note)
-    insert_check(case.db, record)
+    with transaction(case.db):
+        insert_check(case.db, record)
+        if reading.content is not None:
+            _store_content(case, item, reading, observed_at, final_url)
     return record
+
+
+def _store_content(case: Case, item: TrackedItem, reading: Reading, observed_at: str, final_url: str | None) -> None:
+    """A live page that shows the item also gives a capture of it (no source: the check is the
+    provenance), so followers and members can be followed from wave to wave."""
+    shown = reading.content
+    ref = ItemRef(item.platform, Kind(item.kind), item.key, item.url)
+    capture = Capture(item=ref, status=Status.AVAILABLE, observed_at=observed_at, name=shown.name, text=shown.text,
+                      url=final_url or item.url, followers=shown.followers, members=shown.members, likes=shown.likes,
+                      created_at=shown.created_at, country=shown.country, status_marker=reading.marker,
+                      status_place=reading.place, detector=reading.detector, fields=dict(shown.fields))
+    CaptureWriter(case.db, None, observed_at).write([capture])
 
 
 async def check_item(case: Case, fetcher: Fetcher, wave_id: int, item: TrackedItem) -> CheckRecord:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.models import Family, Status
+from toolkit.models import Capture, Family, Status
 from toolkit.platforms.detect import read_page
 from toolkit.recheck.fetch import Fetched
 
@@ -32,6 +32,7 @@ class Reading:
     marker: str | None = None
     place: str | None = None
     note: str | None = None
+    content: Capture | None = None  # what a live page showed of the item (name, counts, text)
 
 
 def _codec(name: str | None) -> str | None:
@@ -106,7 +107,7 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
         status, reason = Status.ERROR, f"http-{code}"
     notes = [n for n in (_chain(fetched), charset_note) if n]
     return Reading(status, reason=reason, detector=verdict.detector, marker=verdict.marker, place=verdict.place,
-                   note="; ".join(notes) or None)
+                   note="; ".join(notes) or None, content=page.main if status == Status.AVAILABLE else None)
 
 
 def _chain(fetched: Fetched) -> str | None:
