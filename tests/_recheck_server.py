@@ -180,6 +180,8 @@ class RecheckServer:
                         self.send(429, "Too Many Requests", "text/plain", {"Retry-After": "1"})
                     else:
                         self.send(200, FB_LIVE)
+                elif path == "/retry-later":
+                    self.send(429, "Too Many Requests", "text/plain", {"Retry-After": "7200"})
                 elif path == "/always429":
                     self.send(429, "Too Many Requests", "text/plain", {"Retry-After": "1"})
                 elif path == "/flaky":

@@ -241,3 +241,14 @@ def test_live_pages_of_every_platform_read_with_the_recorded_platform(case, serv
     for item_id, (platform, stem, status) in expected.items():
         assert (platform, stem, got[item_id][0]) == (platform, stem, status)
         assert got[item_id][1].startswith(f"{platform}@")
+
+
+def test_a_host_asking_for_a_long_pause_is_left_alone_for_the_run(case, server):
+    first = add_item(case, "facebook", server.base(0) + "/retry-later")
+    later = [add_item(case, "facebook", f"{server.base(0)}/fb/live{n}") for n in range(3)]
+    with open_case(case) as opened:
+        wave = open_wave(opened.db, "w1", utcnow(), "live")
+        run_live(opened, wave, tracked_items(opened.db, everything=True), options(per_host_interval=0.02))
+        got = dict(opened.db.execute('SELECT item_id, reason FROM "check" WHERE status = ?', ("rate_limited",)).fetchall())
+    assert got == {first: "http-429", **dict.fromkeys(later, "host-rate-limited")}
+    assert [r.path for r in server.requests()] == ["/retry-later"]

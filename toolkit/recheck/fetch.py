@@ -7,7 +7,8 @@
   and at least `per_host_interval` seconds between request starts and from the end of one request
   to the start of the next; at most `concurrency` requests in flight across hosts.
   A 429 or a block page doubles the host's interval (up to `slowdown_max` times) and a
-  `Retry-After` holds every request to the host until it has passed.
+  `Retry-After` holds every request to the host until it has passed; a host asking for a longer
+  pause than `max_wait` is asked nothing more in the run (its items end `rate_limited`).
 - Retries: connection failures, timeouts, resets, 429 and 5xx are retried `retries` times with
   exponential backoff and jitter; `Retry-After` (seconds or HTTP date) is honoured up to `max_wait`.
 - Redirects are followed by hand so each hop is paced and recorded; a loop or more than
@@ -221,6 +222,7 @@ class Politeness:
     def __init__(self, options: FetchOptions):
         self.options = options
         self.hosts: dict[str, HostState] = {}
+        self.closed: set[str] = set()  # hosts that asked for a longer pause than `max_wait`
         self.global_slots = asyncio.Semaphore(max(1, options.concurrency))
 
     def _state(self, host: str) -> HostState:
@@ -353,6 +355,9 @@ class Fetcher:
         options = self.options
         host = host_key(url)
         budget = options.connect_timeout + 2 * options.read_timeout
+        if host in self.politeness.closed:
+            result.final_url, result.reason = url, "host-rate-limited"
+            return
         for attempt in range(options.retries + 1):
             result.attempts += 1
             status, headers, body, reason = None, {}, None, None
@@ -377,7 +382,9 @@ class Fetcher:
             asked = retry_after(headers.get("retry-after")) if status in {429, 503} else None
             if asked is not None:
                 if asked > options.max_wait:
-                    return  # the host wants us gone for longer than we wait: record what we have
+                    # The host wants us gone for longer than we wait: ask it nothing more in this run.
+                    self.politeness.closed.add(host)
+                    return
                 wait = max(wait, asked)
             self.politeness.hold(host, wait)
 

@@ -88,7 +88,8 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
     """The reading of one fetch for an item recorded on `platform` (its detector is used even when
     the URL's host is a mirror or a local server)."""
     if fetched.reason is not None:
-        status = Status.RATE_LIMITED if fetched.http_status == 429 else Status.ERROR
+        limited = fetched.http_status == 429 or fetched.reason == "host-rate-limited"
+        status = Status.RATE_LIMITED if limited else Status.ERROR
         return Reading(status, reason=fetched.reason, note=_chain(fetched))
     code = fetched.http_status
     if code == 429:
