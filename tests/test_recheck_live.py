@@ -58,9 +58,10 @@ def options(**changes) -> FetchOptions:
     return FetchOptions(**base)
 
 
-def overlaps(entries) -> int:
-    """The most requests the server had in progress at once."""
-    events = sorted([(e.start, 1) for e in entries] + [(e.end, -1) for e in entries],
+def overlaps(entries, slack: float = 0.0) -> int:
+    """The most requests the server had in progress at once. `slack` trims each request's end, for
+    the moment between the client reading the response and the server thread noting it ended."""
+    events = sorted([(e.start, 1) for e in entries] + [(max(e.start, e.end - slack), -1) for e in entries],
                     key=lambda ev: (ev[0], ev[1]))  # at equal times an end comes before a start
     most = current = 0
     for _, step in events:
@@ -115,7 +116,7 @@ def test_every_case_ends_in_the_right_status_and_politeness_holds(case, server):
         gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert min(gaps) >= INTERVAL - 0.02, (index, gaps)
         assert overlaps(host) == 1, index
-    assert overlaps(server.requests()) <= 2
+    assert overlaps(server.requests(), slack=0.01) <= 2
 
     # Retry-After honoured: the second request came at least a second after the 429.
     retry = sorted(r.start for r in server.requests(path="/retry-after"))
