@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from toolkit.case import open_case
@@ -34,8 +36,6 @@ def filled(case):
         for item, waves in HISTORY.items():
             for name, observed in waves.items():
                 for status, method, minutes in observed:
-                    from datetime import datetime, timedelta
-
                     start = datetime.fromisoformat(WAVES[name].replace("Z", "+00:00"))
                     when = (start + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
                     insert_check(conn, CheckRecord(item, wave_ids[name], when, method, status))

@@ -26,6 +26,7 @@ import time
 import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import LoadError, MozillaCookieJar
 from pathlib import Path
@@ -192,8 +193,6 @@ def retry_after(value: str | None) -> float | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    from datetime import UTC, datetime
-
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())

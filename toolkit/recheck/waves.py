@@ -21,6 +21,8 @@ from typing import Any
 from toolkit.case import Case, utcnow
 from toolkit.errors import ToolkitError
 from toolkit.models import Status
+from toolkit.recheck.confirm import pick_wave_check
+from toolkit.store.checks import wave_checks
 
 LOCK_NAME = ".recheck.lock"
 
@@ -122,9 +124,6 @@ def default_wave_name() -> str:
 def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
     """Status counts of a wave by platform and kind: one row per (platform, kind), a column per
     status, counting each item's latest check of the wave (Wayback lookups apart)."""
-    from toolkit.recheck.confirm import pick_wave_check
-    from toolkit.store.checks import wave_checks
-
     per_item: dict[int, list[dict[str, Any]]] = {}
     for check in wave_checks(case.db, wave_id):
         if methods and check["method"] not in methods:
