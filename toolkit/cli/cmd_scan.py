@@ -9,10 +9,13 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from toolkit.case import open_case
+from toolkit.case import Case, open_case
 from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
 from toolkit.dates import parse_when
+from toolkit.errors import UsageError
+from toolkit.lexicon import Tagger, resolve
 from toolkit.scan import FileResult, scan_paths
+from toolkit.store import transaction
 
 ORDER = 20
 
@@ -22,13 +25,22 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def scan(
         case: CaseArg,
-        paths: Annotated[list[str], typer.Argument(help="Files, folders or globs of exports.", show_default=False)],
+        paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders or globs of exports.", show_default=False)] = None,  # noqa: UP045
         fmt: Annotated[Optional[str], typer.Option("--format", help="Force an importer (see `toolkit formats`).")] = None,  # noqa: UP045
         collected_at: Annotated[Optional[str], typer.Option("--collected-at", help="When the exports were collected, if the files do not say (ISO date).")] = None,  # noqa: UP045
+        retag: Annotated[bool, typer.Option("--retag", help="Tag the case's existing captures again with the lexicons in case.toml (after a lexicon change); reads no exports.")] = False,
         quiet: QuietOpt = False,
     ) -> None:
-        """Read exports (files, folders, globs), find items, and store captures with provenance."""
+        """Read exports (files, folders, globs), find items, tag them with the case's lexicons, and store captures with provenance."""
+        if retag and paths:
+            raise UsageError("--retag re-tags what the case holds and takes no paths", "Run the scan and the re-tag as two commands")
+        if not retag and not paths:
+            raise UsageError("no exports given", "Give files, folders or globs to scan, or --retag")
         with open_case(case) as opened:
+            tagger = case_tagger(opened)
+            if retag:
+                _retag(opened, tagger, quiet)
+                return
             when = parse_when(collected_at, "--collected-at") if collected_at else (opened.config["scan"]["collected_at"] or None)
             show_bar = not quiet and sys.stderr.isatty()
             with _progress(show_bar) as bar:
@@ -39,7 +51,7 @@ def register(app: typer.Typer) -> None:
                         task_ids[update.path] = bar.add_task(Path(update.path).name, total=update.total)
                     bar.update(task_ids[update.path], completed=update.done or 0)
 
-                results = scan_paths(opened, paths, fmt=fmt, collected_at=when,
+                results = scan_paths(opened, paths, fmt=fmt, collected_at=when, tagger=tagger,
                                      progress=on_progress if show_bar else None)
         if not quiet:
             summarise(results)
@@ -49,6 +61,26 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[red]Error:[/] {escape(result.error or '')}")
         if failed and not any(r.outcome in {"imported", "already"} for r in results):
             raise typer.Exit(1)
+
+
+def case_tagger(case: Case) -> Tagger:
+    """The tagger for the lexicons the case's config names (paths relative to the case folder)."""
+    return Tagger(resolve(case.config["scan"]["lexicons"], base=case.root))
+
+
+def _retag(case: Case, tagger: Tagger, quiet: bool) -> None:
+    show_bar = not quiet and sys.stderr.isatty()
+    with _progress(show_bar) as bar, transaction(case.db) as conn:
+        task = bar.add_task("re-tagging", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = tagger.retag(conn, progress=on_progress if show_bar else None)
+    if not quiet:
+        err.print(f"Re-tagged {result.tagged:,} of {result.captures:,} captures with "
+                  f"{escape(', '.join(lex.ident for lex in tagger.lexicons))}; "
+                  f"{result.unchanged:,} already tagged with these lexicons")
 
 
 def _progress(enabled: bool) -> Progress:

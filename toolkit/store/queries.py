@@ -9,7 +9,7 @@ from typing import Any
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
     "id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "score", "category",
-    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members",
+    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags",
 )
 
 # Latest values per item, computed in SQL so listing 100,000 items stays one query.
@@ -34,9 +34,10 @@ audience AS (
     FROM latest_capture c
 ),
 latest_check AS (
+    -- A Wayback check dates an archived copy; it never says what the item shows now.
     SELECT item_id, id FROM (
         SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM "check"
+        FROM "check" WHERE method != 'wayback'
     ) WHERE rn = 1
 ),
 latest_review AS (
@@ -54,6 +55,7 @@ SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.
        coalesce(ch.status, cs.status) AS status,
        CASE WHEN ch.id IS NOT NULL THEN ch.observed_at ELSE cs.observed_at END AS status_at,
        a.followers, a.members,
+       json_extract(s.explanation, '$.summary') AS tags,
        lc.text AS text
 FROM item i
 LEFT JOIN latest_capture lcid ON lcid.item_id = i.id

@@ -1,0 +1,140 @@
+"""`toolkit lexicon list|show|test|check`: see, try and validate lexicons."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from toolkit.case import open_case
+from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.errors import UsageError
+from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
+from toolkit.lexicon.files import Lexicon, check_set, shipped_paths
+from toolkit.lexicon.matcher import Matcher, available_engines
+
+ORDER = 25
+
+CaseOpt = Annotated[Optional[Path], typer.Option("--case", help="Use the lexicons this case's case.toml names.")]  # noqa: UP045
+LexiconOpt = Annotated[Optional[list[str]], typer.Option("--lexicon", "-l", help="A shipped lexicon name, 'default', or a path to a .toml file (repeatable).")]  # noqa: UP045
+
+# One colour per category for highlighting; context and places are dim.
+COLOURS = {
+    "smuggling_offer": "bold red", "smuggling_solicitation": "bold yellow", "smuggling_information": "bold cyan",
+    "drug_sale": "bold magenta", "recruitment": "bold blue", "extortion": "bold bright_red", "other": "bold",
+}
+
+
+def _chosen(case: Path | None, lexicons: list[str] | None) -> list[Lexicon]:
+    if case is not None and lexicons:
+        raise UsageError("--case and --lexicon both given", "Use one: the case's lexicons, or the ones you name")
+    if case is not None:
+        with open_case(case) as opened:
+            return resolve(opened.config["scan"]["lexicons"], base=opened.root)
+    return resolve(lexicons or ["default"], base=Path.cwd())
+
+
+def register(app: typer.Typer) -> None:
+    lexicon_app = typer.Typer(help="See, try and validate keyword lexicons.", no_args_is_help=True,
+                              rich_markup_mode=None)
+    app.add_typer(lexicon_app, name="lexicon")
+
+    @lexicon_app.command("list")
+    @handle_errors
+    def list_(case: CaseOpt = None, lexicon: LexiconOpt = None, fmt: FormatOpt = OutputFormat.table) -> None:
+        """List lexicons: the shipped ones, or those a case uses (--case)."""
+        rows = [{"name": lex.name, "version": lex.version, "role": lex.role, "category": lex.category,
+                 "languages": ",".join(lex.languages), "terms": len(lex.terms), "description": lex.description,
+                 "path": str(lex.path)} for lex in _chosen(case, lexicon)]
+        emit(rows, ["name", "version", "role", "category", "languages", "terms", "description", "path"], fmt,
+             widths={"description": 50, "path": 40})
+
+    @lexicon_app.command("show")
+    @handle_errors
+    def show(
+        name: Annotated[str, typer.Argument(help="A shipped lexicon name or a path to a .toml file.", show_default=False)],
+        fmt: FormatOpt = OutputFormat.table,
+    ) -> None:
+        """Show a lexicon's terms with their weight, rules, meaning and ambiguity."""
+        lex = resolve([name], base=Path.cwd()) if name in shipped_names() else [load_lexicon(name)]
+        rows = [{"term": t.term, "variants": ", ".join(t.variants), "regex": t.regex, "lang": t.lang,
+                 "category": t.category, "weight": t.weight, "tags": ", ".join(t.tags),
+                 "requires": ", ".join(t.requires) + (f" (within {t.within})" if t.within else ""),
+                 "excludes": ", ".join(t.excludes), "value": t.value, "meaning": t.meaning, "ambiguity": t.ambiguity}
+                for t in lex[0].terms]
+        columns = ["term", "variants", "lang", "category", "weight", "tags", "requires", "excludes", "meaning", "ambiguity"]
+        if fmt != OutputFormat.table:
+            columns = ["term", "variants", "regex", "lang", "category", "weight", "tags", "requires", "excludes", "value",
+                       "meaning", "ambiguity"]
+        emit(rows, columns, fmt, title=f"{lex[0].ident} ({lex[0].path})",
+             widths={"variants": 30, "meaning": 40, "ambiguity": 40})
+
+    @lexicon_app.command("test")
+    @handle_errors
+    def test(
+        text: Annotated[str, typer.Argument(help="The text to tag; '-' reads it from stdin.", show_default=False)],
+        case: CaseOpt = None,
+        lexicon: LexiconOpt = None,
+        engine: Annotated[Optional[str], typer.Option(help=f"Matching engine: {', '.join(available_engines())}.")] = None,  # noqa: UP045
+    ) -> None:
+        """Tag a piece of text and print its hits (highlighted), indicators and score."""
+        if text == "-":
+            text = sys.stdin.read()
+        tagger = Tagger(_chosen(case, lexicon), engine=engine)
+        analysis = tagger.analyse(text)
+        out = Console(highlight=False, soft_wrap=True)
+        fields = analysis.fields[0] if analysis.fields else None
+        shown = Text(text)
+        hit_rows, ind_rows = [], []
+        if fields is not None:
+            for tid, start, end in fields.hits:
+                term = tagger.matcher.terms[tid]
+                shown.stylize(COLOURS.get(term.category or "", "underline"), start, end)
+                hit_rows.append([term.lexicon, term.term, term.category or f"({tagger.by_name[term.lexicon].role})",
+                                 ", ".join(term.tags), f"{start}-{end}", text[start:end], f"{term.weight:g}"])
+            for ind in fields.indicators:
+                if ind.type != "place":
+                    shown.stylize("reverse", ind.start, ind.end)
+                ind_rows.append([ind.type, ind.value, f"{ind.start}-{ind.end}", ind.matched])
+        out.print(shown)
+        out.print(_table("hits", ["lexicon", "term", "category", "tags", "span", "matched", "weight"], hit_rows))
+        out.print(_table("indicators", ["type", "value", "span", "matched"], ind_rows))
+        score = analysis.score
+        out.print(Text(f"score {score.score:.1f} (raw {score.raw:g}), category {score.category or '-'}", style="bold"))
+        for term in score.explanation["terms"]:
+            notes = "; ".join(term["notes"])
+            out.print(Text(f"  {term['term']} [{term['lexicon']}, {term['category']}]: weight {term['weight']:g}, "
+                           f"counted {term['counted']:g}" + (f" ({notes})" if notes else "")))
+        for category, boosts in score.explanation["boosts"].items():
+            out.print(Text(f"  boost {category}: " + ", ".join(f"+{v:g} {k}" for k, v in sorted(boosts.items()))))
+        for category, factors in score.explanation["negatives"].items():
+            out.print(Text(f"  negative {category}: " + ", ".join(f"x{v:g} {k}" for k, v in sorted(factors.items()))))
+        out.print(Text("  by category: " + ", ".join(f"{k} {v:g}" for k, v in score.explanation["by_category"].items())))
+
+    @lexicon_app.command("check")
+    @handle_errors
+    def check(files: Annotated[list[Path], typer.Argument(help="Lexicon .toml files to validate.", show_default=False)]) -> None:
+        """Validate lexicon files (with the shipped lexicons they may refer to) and compile them."""
+        mine = [load_lexicon(path) for path in files]
+        names = {lex.name for lex in mine}
+        shipped = [load_lexicon(p) for p in shipped_paths() if p.stem not in names]
+        lexicons = check_set(shipped + mine)
+        Matcher(lexicons, "ahocorasick")
+        for lex in mine:
+            forms = len(Matcher([lex], "ahocorasick").forms)
+            err.print(f"ok: {escape(str(lex.path))}: {escape(lex.ident)}, {lex.role}"
+                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, {forms} word forms")
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title, header_style="bold", title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[Text(str(cell)) for cell in row])
+    return table

@@ -1,0 +1,54 @@
+"""`toolkit waves CASE`: the recheck waves so far, with each wave's confirmed states."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated
+
+import orjson
+import typer
+
+from toolkit.case import open_case
+from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.recheck.confirm import STATES, Rule, confirmed_states
+from toolkit.store.checks import waves
+
+ORDER = 61
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("waves")
+    @handle_errors
+    def list_waves(
+        case: CaseArg,
+        items: Annotated[bool, typer.Option("--items", help="One row per item and wave instead of counts.")] = False,
+        fmt: FormatOpt = OutputFormat.table,
+    ) -> None:
+        """List recheck waves with their methods, checks and confirmed states (the [confirm] rule)."""
+        with open_case(case) as opened:
+            rule = Rule.from_config(opened.config)
+            states = confirmed_states(opened.db, rule)
+            wave_rows = waves(opened.db)
+        if items:
+            rows = [{"item": s.item_id, "wave": s.wave, "status": s.status, "observed_at": s.observed_at,
+                     "state": s.state} for s in states]
+            emit(rows, ["item", "wave", "status", "observed_at", "state"], fmt)
+            return
+        per_wave: dict[int, Counter[str]] = {}
+        for state in states:
+            per_wave.setdefault(state.wave_id, Counter())[state.state] += 1
+        rows = []
+        for wave in wave_rows:
+            counts = per_wave.get(wave["id"], Counter())
+            rows.append({"wave": wave["name"], "started_at": wave["started_at"],
+                         "methods": ",".join(orjson.loads(wave["methods"] or "[]")), "checks": wave["checks"],
+                         "first_observed": wave["first_observed"], "last_observed": wave["last_observed"],
+                         **{state: counts.get(state, 0) for state in STATES}})
+        if fmt == OutputFormat.table:
+            for row in rows:
+                first, last = (row["first_observed"] or "")[:10], (row["last_observed"] or "")[:10]
+                row["observed"] = first if first == last else f"{first} to {last}"
+            emit(rows, ["wave", "observed", "methods", "checks", *STATES], fmt, title="Waves")
+            err.print(escape(f"Confirmed gone: {rule.describe()} ([confirm] in case.toml)"))
+        else:
+            emit(rows, ["wave", "started_at", "methods", "checks", "first_observed", "last_observed", *STATES], fmt)

@@ -1,0 +1,16 @@
+"""Lexicons, text folding, the matcher, contact indicators and scoring.
+
+    files.py       load and validate lexicon TOML files; resolve the names a case asks for
+    normalise.py   fold text to one byte per character (case, accents, leetspeak, punctuation)
+    forms.py       a term's surface forms: variants and inflections
+    matcher.py     all terms against a batch of posts in one pass (Hyperscan or pyahocorasick)
+    indicators.py  phones (E.164), WhatsApp/Telegram links, emails, prices
+    scoring.py     per-capture score, category and explanation
+    tagger.py      what the scan calls: match + indicators + score, stored with lexicon@version
+"""
+
+from toolkit.lexicon.files import Lexicon, Term, load_lexicon, resolve, shipped_names
+from toolkit.lexicon.matcher import Matcher
+from toolkit.lexicon.tagger import Analysis, Tagger
+
+__all__ = ["Analysis", "Lexicon", "Matcher", "Tagger", "Term", "load_lexicon", "resolve", "shipped_names"]

@@ -1,0 +1,175 @@
+"""Contact points and facts in a text: phones (E.164), WhatsApp and Telegram links, emails, prices.
+
+Phone parsing (the phonenumbers library) is slow, so it only runs on candidate digit runs found by
+a cheap regex, and only in texts that contain a digit at all. Places come from the gazetteer
+lexicons' hits (see scoring.py), not from here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+EXTRACTOR = "indicators@1"
+# Region hints tried in order for numbers written without a country code (where coyote and dealer
+# ads in this project's scope come from and go to).
+REGIONS = ("MX", "US", "GT", "HN", "SV", "NI", "CO", "VE", "HT", "BR")
+CONTACT_TYPES = frozenset({"phone", "whatsapp", "telegram", "email"})
+
+PREFILTER = re.compile(r"[0-9@]|wa\.|whats|t\.me|telegra", re.IGNORECASE)
+# A digit run that may be a phone number: 7+ digits with spaces, dots, dashes or brackets between.
+PHONE_RUN = re.compile(r"(?<![\w/=])(?:\+\s?)?\(?\d(?:[\d\s().\-]{5,20})\d(?![\w/])")
+WHATSAPP = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:"
+    r"wa\.me/c/(?P<catalog>\d{6,15})"
+    r"|wa\.me/(?:message/(?P<message>[A-Za-z0-9]+)|\+?(?P<wame>\d{6,15}))"
+    r"|api\.whatsapp\.com/send/?\?(?:[^\s#]*?&)?phone=\+?(?P<api>\d{6,15})"
+    r"|chat\.whatsapp\.com/(?:invite/)?(?P<invite>[A-Za-z0-9]{10,40})"
+    r"|(?:www\.)?whatsapp\.com/catalog/(?P<catalog2>\d{6,15})"
+    r"|wa\.link/(?P<walink>[A-Za-z0-9]+)"
+    r")",
+    re.IGNORECASE,
+)
+TELEGRAM = re.compile(
+    r"(?:https?://)?(?:t|telegram)\.me/(?:(?:joinchat/|\+)(?P<invite>[A-Za-z0-9_\-]{10,40})"
+    r"|(?P<name>[A-Za-z][A-Za-z0-9_]{3,31}))",
+    re.IGNORECASE,
+)
+HANDLE = re.compile(r"(?<![\w@.])@(?P<name>[A-Za-z][A-Za-z0-9_]{3,31})\b")
+TELEGRAM_WORD = re.compile(r"telegram|\btg\b|\btlg\b", re.IGNORECASE)
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,24}\b")
+
+CURRENCY_WORDS = {
+    "usd": "USD", "us$": "USD", "u$s": "USD", "dls": "USD", "dlls": "USD", "dolares": "USD", "dólares": "USD",
+    "dollars": "USD", "dolar": "USD", "dólar": "USD", "verdes": "USD",
+    "mxn": "MXN", "pesos": "MXN", "quetzales": "GTQ", "gtq": "GTQ", "lempiras": "HNL", "hnl": "HNL",
+    "reais": "BRL", "r$": "BRL", "brl": "BRL", "cordobas": "NIO", "córdobas": "NIO", "soles": "PEN",
+    "gourdes": "HTG", "goud": "HTG", "dola": "USD", "dolá": "USD",
+}
+_CUR = "|".join(sorted((re.escape(k) for k in CURRENCY_WORDS), key=len, reverse=True))
+_NUM = r"\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+PRICE = re.compile(
+    rf"(?P<pre>US\$|U\$S|R\$|\$|USD|MXN)\s?(?P<n1>{_NUM})(?:\s?(?P<m1>mil|k)\b)?(?:\s?(?P<c1>{_CUR})\b)?"
+    rf"|(?<![\w$.,])(?P<n2>{_NUM})\s?(?:(?P<m2>mil|k)\b\s?(?:de\s)?)?(?P<c2>{_CUR})\b"
+    rf"|(?<![\w$.,])(?P<n3>\d{{1,3}}(?:[.,]\d)?)\s?(?P<m3>mil|k)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """An extracted contact point or fact, with its span in the original text."""
+
+    type: str  # phone, whatsapp, telegram, email, price, place
+    value: str  # normalised: E.164, invite:CODE, @handle, "7500 USD", a place name
+    start: int
+    end: int
+    matched: str
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_phone(raw: str, regions: tuple[str, ...] = REGIONS) -> str | None:
+    """E.164 form of a phone number written any common way, trying `regions` for local numbers."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if digits.count("+") > 1 or len(digits.lstrip("+")) < 7:
+        return None
+    candidates = [None] if digits.startswith("+") else list(regions)
+    if not digits.startswith("+") and len(digits) >= 11:
+        candidates.insert(0, "ZZ")  # maybe an international number without its "+"
+    for region in candidates:
+        try:
+            number = phonenumbers.parse("+" + digits if region == "ZZ" else raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return _e164(number)
+    return None
+
+
+def _amount(number: str, multiplier: str | None) -> float | None:
+    text = number.replace(" ", "")
+    # A separator followed by exactly three digits groups thousands; otherwise it is a decimal point.
+    parts = re.split(r"[.,]", text)
+    if len(parts) > 1 and all(len(p) == 3 for p in parts[1:]):
+        value = float("".join(parts))
+    elif len(parts) == 2:
+        value = float(parts[0] + "." + parts[1])
+    elif len(parts) > 2:
+        value = float("".join(parts[:-1]) + "." + parts[-1])
+    else:
+        value = float(text)
+    if multiplier:
+        value *= 1000
+    return value if value > 0 else None
+
+
+def _prices(text: str) -> list[Indicator]:
+    out = []
+    for m in PRICE.finditer(text):
+        if m.group("n1") is not None:
+            number, mult = m.group("n1"), m.group("m1")
+            pre = m.group("pre").upper()
+            currency = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL"}[pre]
+            if m.group("c1"):
+                currency = CURRENCY_WORDS[m.group("c1").lower()]
+        elif m.group("n2") is not None:
+            number, mult, currency = m.group("n2"), m.group("m2"), CURRENCY_WORDS[m.group("c2").lower()]
+        else:
+            number, mult, currency = m.group("n3"), m.group("m3"), "XXX"  # ISO 4217: no currency stated
+        amount = _amount(number, mult)
+        if amount is None:
+            continue
+        value = f"{amount:.0f} {currency}" if amount == int(amount) else f"{amount:.2f} {currency}"
+        out.append(Indicator("price", value, m.start(), m.end(), m.group().strip()))
+    return out
+
+
+def extract(text: str, regions: tuple[str, ...] = REGIONS) -> list[Indicator]:
+    """Every indicator in `text`, sorted by position; empty when the cheap prefilter finds nothing."""
+    if not text or PREFILTER.search(text) is None:
+        return []
+    out: list[Indicator] = []
+    taken: list[tuple[int, int]] = []  # spans of links, so their digits are not read again as phones
+    for m in WHATSAPP.finditer(text):
+        if m.group("invite"):
+            value = "invite:" + m.group("invite")
+        elif m.group("message"):
+            value = "message:" + m.group("message")
+        elif m.group("walink"):
+            value = "walink:" + m.group("walink")
+        else:
+            digits = m.group("catalog") or m.group("catalog2") or m.group("wame") or m.group("api")
+            phone = parse_phone("+" + digits) or "+" + digits
+            value = ("catalog:" + phone) if (m.group("catalog") or m.group("catalog2")) else phone
+        out.append(Indicator("whatsapp", value, m.start(), m.end(), m.group()))
+        taken.append((m.start(), m.end()))
+    for m in TELEGRAM.finditer(text):
+        value = "invite:" + m.group("invite") if m.group("invite") else "@" + m.group("name").lower()
+        out.append(Indicator("telegram", value, m.start(), m.end(), m.group()))
+        taken.append((m.start(), m.end()))
+    for m in EMAIL.finditer(text):
+        out.append(Indicator("email", m.group().lower(), m.start(), m.end(), m.group()))
+        taken.append((m.start(), m.end()))
+    if TELEGRAM_WORD.search(text):
+        for m in HANDLE.finditer(text):
+            if not any(s <= m.start() < e for s, e in taken):
+                out.append(Indicator("telegram", "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
+    prices = _prices(text)
+    for m in PHONE_RUN.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        raw = m.group()
+        if sum(c.isdigit() for c in raw) < 7:
+            continue
+        phone = parse_phone(raw, regions)
+        if phone is not None:
+            out.append(Indicator("phone", phone, m.start(), m.end(), raw))
+            taken.append((m.start(), m.end()))
+    out.extend(p for p in prices if not any(s <= p.start < e for s, e in taken))
+    out.sort(key=lambda i: (i.start, i.end, i.type))
+    return out

@@ -1,0 +1,235 @@
+"""Matching every term of a set of lexicons against a batch of posts in one pass.
+
+A batch of posts is joined into one string (posts separated by " \\x00 "), folded to one byte per
+character (normalise.py), and scanned once: by Hyperscan when it is installed (the optional native
+accelerator), else by pyahocorasick over space-padded words (the portable engine). Both engines
+report exactly the same hits; a test checks it. Then three cheap extra passes:
+
+- spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): one regex over the
+  folded batch finds runs of single letters; each run is squeezed and looked up;
+- emoji: found inside the runs of non-Latin-1 characters the fold reports anyway;
+- posts with an invisible character inside a word (zero-width joiner, soft hyphen, a combining
+  mark) are matched again on a cleaned copy whose offsets map back to the original.
+
+Every hit is (term index, start, end) with start/end offsets into the post's original text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import ahocorasick
+
+from toolkit.errors import LexiconError
+from toolkit.lexicon.files import Lexicon, Term
+from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
+from toolkit.lexicon.normalise import clean_invisible, fold_with_runs
+
+try:  # the optional native accelerator
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the environment
+    hyperscan = None
+
+SEP = " \x00 "
+SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
+INVISIBLE = b"\x01"
+
+Hit = tuple[int, int, int]  # term index, start, end (offsets into the original post text)
+
+
+@dataclass
+class Form:
+    words: tuple[str, ...]
+    terms: list[int]
+
+
+class _Portable:
+    """pyahocorasick over " word " keys; phrases are continued with a small regex after the first word."""
+
+    name = "ahocorasick"
+
+    def __init__(self, forms: list[Form]):
+        entries: dict[str, tuple[list[int], list[tuple[int, re.Pattern[bytes]]]]] = {}
+        for fid, form in enumerate(forms):
+            singles, phrases = entries.setdefault(form.words[0], ([], []))
+            if len(form.words) == 1:
+                singles.append(fid)
+            else:
+                rest = rb"".join(rb" +" + re.escape(w.encode()) for w in form.words[1:])
+                phrases.append((fid, re.compile(rest + rb"(?![a-z0-9])")))
+        self.automaton = ahocorasick.Automaton()
+        for word, (singles, phrases) in entries.items():
+            self.automaton.add_word(f" {word} ", (len(word), singles, phrases))
+        if entries:
+            self.automaton.make_automaton()
+        self.empty = not entries
+
+    def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
+        if self.empty:
+            return []
+        out = []
+        text = folded.decode("ascii")
+        for last, (length, singles, phrases) in self.automaton.iter(text):
+            end = last  # the trailing space
+            start = end - length
+            for fid in singles:
+                out.append((fid, start, end))
+            for fid, rest in phrases:
+                match = rest.match(folded, end)
+                if match is not None:
+                    out.append((fid, start, match.end()))
+        return out
+
+
+class _Hyperscan:
+    """Hyperscan over the folded batch: one database with one expression per form."""
+
+    name = "hyperscan"
+
+    def __init__(self, forms: list[Form]):
+        self.lengths = [len(f.words[0]) if len(f.words) == 1 else -1 for f in forms]
+        self.db = None
+        if not forms:
+            return
+        expressions, flags = [], []
+        for form in forms:
+            body = rb" +".join(re.escape(w.encode()) for w in form.words)
+            expressions.append(rb"\b" + body + rb"\b")
+            flags.append(hyperscan.HS_FLAG_SOM_LEFTMOST if len(form.words) > 1 else 0)
+        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.db.compile(expressions=expressions, ids=list(range(len(forms))), elements=len(forms), flags=flags)
+
+    def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
+        if self.db is None:
+            return []
+        out: list[tuple[int, int, int]] = []
+        add = out.append
+        lengths = self.lengths
+
+        def on_match(fid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+            length = lengths[fid]
+            add((fid, end - length if length >= 0 else start, end))
+
+        self.db.scan(folded, match_event_handler=on_match)
+        return out
+
+
+def available_engines() -> list[str]:
+    return ["ahocorasick"] + (["hyperscan"] if hyperscan is not None else [])
+
+
+class Matcher:
+    """All terms of a set of lexicons, compiled; `match_batch` finds them in many posts at once."""
+
+    def __init__(self, lexicons: list[Lexicon], engine: str | None = None):
+        self.terms: list[Term] = all_terms(lexicons)
+        by_words: dict[tuple[str, ...], list[int]] = {}
+        emoji: dict[str, list[int]] = {}
+        self.regexes: list[tuple[int, re.Pattern[bytes]]] = []
+        for tid, term in enumerate(self.terms):
+            if term.regex is not None:
+                self.regexes.append((tid, re.compile(term.regex.encode("ascii"))))
+                continue
+            for words in word_forms(term):
+                by_words.setdefault(words, []).append(tid)
+            for key in emoji_forms(term):
+                if any(c.isalnum() for c in key):
+                    raise LexiconError(f"{term.lexicon}: term {term.term!r}: mixes emoji and letters in one spelling",
+                                       "Give the emoji and the word as separate terms or variants")
+                emoji.setdefault(key, []).append(tid)
+        self.forms = [Form(words, tids) for words, tids in sorted(by_words.items())]
+        self.squeezed: dict[bytes, list[int]] = {}  # for spaced-out words: "coyote" -> terms
+        for form in self.forms:
+            if len(form.words) == 1 and len(form.words[0]) >= 3:
+                self.squeezed.setdefault(form.words[0].encode(), []).extend(form.terms)
+        self.emoji = emoji
+        self.emoji_max = max((len(k) for k in emoji), default=0)
+        engine = engine or ("hyperscan" if hyperscan is not None else "ahocorasick")
+        if engine == "hyperscan":
+            if hyperscan is None:
+                raise LexiconError("the hyperscan engine is not installed", "pip install hyperscan, or use ahocorasick")
+            self.engine = _Hyperscan(self.forms)
+        elif engine == "ahocorasick":
+            self.engine = _Portable(self.forms)
+        else:
+            raise LexiconError(f"unknown matching engine {engine!r}", f"Use one of {', '.join(available_engines())}")
+
+    def match(self, text: str) -> list[Hit]:
+        """Hits in one text, sorted by start."""
+        return self.match_batch([text]).get(0, [])
+
+    def match_batch(self, texts: list[str]) -> dict[int, list[Hit]]:
+        """Hits per post index (posts without hits are absent), each list sorted by start."""
+        if not texts:
+            return {}
+        if any("\x00" in t for t in texts):  # NUL would read as a post boundary
+            texts = [t.replace("\x00", " ") for t in texts]
+        joined = " " + SEP.join(texts) + " "
+        folded, runs = fold_with_runs(joined)
+        starts = []
+        position = 1
+        for text in texts:
+            starts.append(position)
+            position += len(text) + len(SEP)
+        found: dict[int, list[Hit]] = {}
+        forms = self.forms
+
+        def add(start: int, end: int, tids: list[int]) -> None:
+            post = bisect_right(starts, start) - 1
+            base = starts[post]
+            bucket = found.get(post)
+            if bucket is None:
+                bucket = found[post] = []
+            for tid in tids:
+                bucket.append((tid, start - base, end - base))
+
+        for fid, start, end in self.engine.scan(folded):
+            add(start, end, forms[fid].terms)
+        if self.squeezed:
+            for run in SPACED_RUN.finditer(folded):
+                tids = self.squeezed.get(run.group().replace(b" ", b""))
+                if tids:
+                    add(run.start(), run.end(), tids)
+        for tid, pattern in self.regexes:
+            for match in pattern.finditer(folded):
+                if match.end() > match.start() and b"\n" not in match.group():
+                    add(match.start(), match.end(), [tid])
+        if self.emoji and runs:
+            for run_start, run_end in runs:
+                self._emoji(joined, run_start, run_end, add)
+        if INVISIBLE in folded:
+            self._invisible(texts, starts, folded, found)
+        for post, bucket in found.items():
+            found[post] = sorted(set(bucket), key=lambda h: (h[1], h[2], h[0]))
+        return found
+
+    def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:
+        chars, index = [], []
+        for i in range(run_start, run_end):
+            if joined[i] not in EMOJI_NOISE:
+                chars.append(joined[i])
+                index.append(i)
+        clean = "".join(chars)
+        for i in range(len(clean)):
+            for length in range(1, min(self.emoji_max, len(clean) - i) + 1):
+                tids = self.emoji.get(clean[i : i + length])
+                if tids:
+                    end = index[i + length - 1] + 1
+                    while end < run_end and joined[end] in EMOJI_NOISE:  # keep the selector in the span
+                        end += 1
+                    add(index[i], end, tids)
+
+    def _invisible(self, texts: list[str], starts: list[int], folded: bytes, found: dict[int, list[Hit]]) -> None:
+        """Match posts with an invisible character inside a word again, on a cleaned copy."""
+        posts = sorted({bisect_right(starts, m.start()) - 1 for m in re.finditer(re.escape(INVISIBLE), folded)})
+        for post in posts:
+            clean, index = clean_invisible(texts[post])
+            if clean == texts[post] or INVISIBLE in fold_with_runs(clean)[0]:
+                continue
+            hits = self.match_batch([clean]).get(0, [])
+            found[post] = [(tid, index[s], index[e - 1] + 1) for tid, s, e in hits]
+            if not found[post]:
+                del found[post]
+

@@ -1,0 +1,140 @@
+"""Folding text for matching: case, accents, leetspeak and punctuation, one byte per character.
+
+The folded view of a text has exactly one byte per character of the original, so an offset in the
+folded bytes is the same offset in the original string: every hit keeps its original span without
+any mapping table. Folding is a Latin-1 encode (a C loop) followed by `bytes.translate` with a
+256-entry table (another C loop); characters outside Latin-1 go through a codec error handler that
+is called once per run of such characters (emoji, other scripts, combining marks), which is rare in
+Spanish text.
+
+Folded bytes use a small alphabet: `a-z`, the digits that are not read as letters (2, 6, 8, 9),
+space for every separator (punctuation, whitespace, emoji), `\\n` between the posts of a batch and
+`\\x01` for an invisible character inside a word (zero-width joiner, soft hyphen, a combining mark
+between two letters). Posts with `\\x01` are matched again on a cleaned copy (see `clean_invisible`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+SPACE = 0x20
+POST_SEP = 0x0A  # between the posts of a batch; never produced from a post's own characters
+INVISIBLE = 0x01  # an ignorable character inside a word
+
+# Digits that stand in for letters in obfuscated words ("c0y0te", "fent4nilo", "p1ll5").
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
+
+# Letters from other scripts that look like Latin ones and are used to dodge keyword filters.
+HOMOGLYPHS = {
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "к": "k", "м": "m", "т": "t",
+    "в": "b", "н": "h", "і": "i", "ј": "j", "ѕ": "s", "А": "a", "Е": "e", "О": "o", "Р": "p", "С": "c",
+    "У": "y", "Х": "x", "К": "k", "М": "m", "Т": "t", "В": "b", "Н": "h", "І": "i",
+    "α": "a", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "ν": "v", "ι": "i", "κ": "k", "ε": "e",
+    "Α": "a", "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Ι": "i", "Κ": "k", "Ε": "e", "Μ": "m", "Ν": "n",
+    "ł": "l", "đ": "d", "ı": "i", "ſ": "s", "œ": "o", "ŋ": "n",
+}
+
+# Characters with no width or meaning of their own, used to break up words invisibly.
+IGNORABLE = frozenset("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u200b\u200c\u200d"
+                      "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff"
+                      "\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d"
+                      "\ufe0e\ufe0f")
+
+
+def _latin1_table() -> bytes:
+    """The 256-byte translation: what each Latin-1 character folds to."""
+    out = bytearray(256)
+    for code in range(256):
+        char = chr(code)
+        folded = " "
+        if char.isalnum():
+            base = unicodedata.normalize("NFKD", char)[0].lower()
+            if char in "ßÆæØøÐðÞþ":
+                base = {"ß": "s", "Æ": "a", "æ": "a", "Ø": "o", "ø": "o", "Ð": "d", "ð": "d", "Þ": "t", "þ": "t"}[char]
+            folded = LEET.get(base, base)
+            if not (folded.isascii() and folded.isalnum()):
+                folded = " "
+        out[code] = ord(folded)
+    out[0xAD] = INVISIBLE  # soft hyphen: invisible inside a word
+    out[INVISIBLE] = INVISIBLE  # what the error handler writes for an invisible character inside a word
+    out[0x00] = POST_SEP  # the matcher joins posts with NUL (and replaces any NUL inside a post first)
+    out[POST_SEP] = SPACE  # a post's own line breaks are plain separators
+    return bytes(out)
+
+
+TABLE = _latin1_table()
+
+
+class _WideFold(dict):
+    """char -> one Latin-1 char for characters outside Latin-1; computed once per character."""
+
+    def __missing__(self, char: str) -> str:
+        if char in HOMOGLYPHS:
+            value = HOMOGLYPHS[char]
+        elif char in IGNORABLE or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            value = "\x01"  # decided against its neighbours in _fold_errors
+        else:
+            value = " "
+            decomposed = unicodedata.normalize("NFKD", char)
+            if decomposed and decomposed[0].isascii() and decomposed[0].isalnum():
+                value = decomposed[0].lower()
+        self[char] = value
+        return value
+
+
+_WIDE = _WideFold()
+_runs: list[tuple[int, int]] | None = None
+
+
+def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
+    """Codec error handler: replace a run of non-Latin-1 characters with as many Latin-1 ones."""
+    text = exc.object
+    start, end = exc.start, exc.end
+    if _runs is not None:
+        _runs.append((start, end))
+    mapped = [_WIDE[char] for char in text[start:end]]
+    for i, value in enumerate(mapped):
+        if value == "\x01":
+            # Invisible only matters between two letters; elsewhere it is just a separator.
+            before = mapped[i - 1] if i > 0 else (text[start - 1] if start > 0 else " ")
+            after = mapped[i + 1] if i + 1 < len(mapped) else (text[end] if end < len(text) else " ")
+            if not (before.isalnum() or before == "\x01") or not (after.isalnum() or after == "\x01"):
+                mapped[i] = " "
+    return "".join(mapped), end
+
+
+codecs.register_error("toolkit-fold", _fold_errors)
+
+
+def fold(text: str) -> bytes:
+    """The folded view of `text`: one byte per character (see the module docstring)."""
+    return text.encode("latin-1", "toolkit-fold").translate(TABLE)
+
+
+def fold_with_runs(text: str) -> tuple[bytes, list[tuple[int, int]]]:
+    """`fold(text)` and the (start, end) runs of characters outside Latin-1 (where emoji can be)."""
+    global _runs
+    _runs = []
+    try:
+        folded = text.encode("latin-1", "toolkit-fold").translate(TABLE)
+        return folded, _runs
+    finally:
+        _runs = None
+
+
+def fold_str(text: str) -> str:
+    """`fold` as a string, with separators squeezed: how a term is compared (for display and keys)."""
+    return " ".join(fold(text).replace(b"\x01", b"").decode("ascii").split())
+
+
+def clean_invisible(text: str) -> tuple[str, list[int]]:
+    """`text` without invisible characters and combining marks, and the original index of each kept char."""
+    kept: list[str] = []
+    index: list[int] = []
+    for i, char in enumerate(text):
+        if char in IGNORABLE or (ord(char) > 0xFF and unicodedata.category(char) in ("Mn", "Me", "Cf")):
+            continue
+        kept.append(char)
+        index.append(i)
+    return "".join(kept), index

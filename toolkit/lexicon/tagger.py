@@ -1,0 +1,151 @@
+"""The tagger the scan calls: match, extract indicators, score, and store hits/indicators/scores.
+
+Every row records what made it: hits carry their lexicon's name@version, indicators their
+extractor@version (places: the gazetteer's name@version), scores the JSON list of every lexicon
+applied (name@version#digest, the digest being the file's sha256 prefix, so an edit without a
+version bump is still seen as a change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from toolkit.lexicon.files import Lexicon
+from toolkit.lexicon.indicators import EXTRACTOR, REGIONS, Indicator, extract
+from toolkit.lexicon.matcher import Matcher
+from toolkit.lexicon.scoring import FieldTags, Score, Scorer
+from toolkit.store import tags as store
+
+FIELDS = ("name", "text")
+
+
+@dataclass
+class Analysis:
+    """Everything found in one capture (or one piece of text)."""
+
+    fields: list[FieldTags]
+    score: Score
+
+
+@dataclass
+class RetagResult:
+    captures: int = 0  # captures looked at
+    tagged: int = 0  # captures given a new score
+    unchanged: int = 0  # already scored with exactly these lexicons
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Tagger:
+    """Tags captures with a fixed set of lexicons; `tag` is what `scan_paths` calls per batch."""
+
+    def __init__(self, lexicons: list[Lexicon], *, engine: str | None = None, regions: tuple[str, ...] = REGIONS):
+        self.lexicons = lexicons
+        self.matcher = Matcher(lexicons, engine)
+        self.scorer = Scorer(lexicons, self.matcher.terms)
+        self.regions = regions
+        self.by_name = {lex.name: lex for lex in lexicons}
+        self.idents = sorted(f"{lex.ident}#{lex.digest}" for lex in lexicons)
+        self.signature = orjson.dumps(self.idents).decode()
+
+    def analyse_batch(self, records: list[dict[str, str | None]]) -> list[Analysis]:
+        """Hits, indicators and score for each record (a dict of field -> text)."""
+        flat: list[str] = []
+        where: list[tuple[int, str]] = []
+        for number, record in enumerate(records):
+            for name in FIELDS:
+                text = record.get(name)
+                if text:
+                    flat.append(text)
+                    where.append((number, name))
+        found = self.matcher.match_batch(flat)
+        per_record: list[list[FieldTags]] = [[] for _ in records]
+        for index, (number, name) in enumerate(where):
+            text = flat[index]
+            per_record[number].append(FieldTags(name, text, found.get(index, []), self.indicators(text, found.get(index, []))))
+        return [Analysis(fields, self.scorer.score(fields)) for fields in per_record]
+
+    def analyse(self, text: str) -> Analysis:
+        return self.analyse_batch([{"text": text}])[0]
+
+    def indicators(self, text: str, hits) -> list[Indicator]:
+        """Extracted indicators plus one place indicator per gazetteer hit."""
+        out = extract(text, self.regions)
+        for tid, start, end in hits:
+            term = self.matcher.terms[tid]
+            if self.by_name[term.lexicon].role == "places":
+                out.append(Indicator("place", term.value or term.term, start, end, text[start:end]))
+        return out
+
+    def tag(self, conn, written) -> None:
+        """Tag a batch of just-written captures (scan.Tagger protocol)."""
+        self.tag_rows(conn, [(w.capture_id, w.item_id, w.capture.name, w.capture.text) for w in written])
+
+    def tag_rows(self, conn, rows, applied: dict[int, set[str]] | None = None) -> None:
+        """Store hits, indicators and a score for each (capture_id, item_id, name, text).
+
+        `applied` maps a capture to the lexicon idents already applied to it: their hits exist and
+        are not written again (old rows stay under their own version).
+        """
+        applied = applied or {}
+        analyses = self.analyse_batch([{"name": name, "text": text} for _, _, name, text in rows])
+        done_indicators = store.has_indicators(conn, [r[0] for r in rows], EXTRACTOR) if applied else set()
+        hits, indicators, scores = [], [], []
+        scored_at = _now()
+        for (capture_id, item_id, _name, _text), analysis in zip(rows, analyses, strict=True):
+            before = applied.get(capture_id, set())
+            for tags in analysis.fields:
+                for tid, start, end in tags.hits:
+                    term = self.matcher.terms[tid]
+                    lex = self.by_name[term.lexicon]
+                    if f"{lex.ident}#{lex.digest}" in before:
+                        continue
+                    hits.append((capture_id, item_id, lex.ident, term.term, term.category, term.lang, tags.field,
+                                 start, end, tags.text[start:end], term.weight))
+                for ind in tags.indicators:
+                    if ind.type == "place":
+                        term_lex = self._place_lexicon(tags, ind)
+                        if term_lex is None or f"{term_lex.ident}#{term_lex.digest}" in before:
+                            continue
+                        maker = term_lex.ident
+                    else:
+                        if capture_id in done_indicators:
+                            continue
+                        maker = EXTRACTOR
+                    indicators.append((capture_id, item_id, ind.type, ind.value, ind.matched, tags.field,
+                                       ind.start, ind.end, maker))
+            score = analysis.score
+            scores.append((item_id, capture_id, self.signature, score.score, score.category,
+                           orjson.dumps(score.explanation).decode(), scored_at))
+        store.write_tags(conn, hits, indicators, scores)
+
+    def _place_lexicon(self, tags: FieldTags, ind: Indicator) -> Lexicon | None:
+        for tid, start, end in tags.hits:
+            if start == ind.start and end == ind.end:
+                term = self.matcher.terms[tid]
+                lex = self.by_name[term.lexicon]
+                if lex.role == "places":
+                    return lex
+        return None
+
+    def retag(self, conn, progress: Callable[[int, int], None] | None = None, batch: int = 2000) -> RetagResult:
+        """Tag every capture not yet scored with exactly this lexicon set (inside the caller's transaction)."""
+        result = RetagResult()
+        history = store.applied_lexicons(conn)
+        total = store.capture_count(conn)
+        for rows in store.iter_captures(conn, batch):
+            result.captures += len(rows)
+            todo = [r for r in rows if history.get(r[0], (set(), ""))[1] != self.signature]
+            result.unchanged += len(rows) - len(todo)
+            if todo:
+                self.tag_rows(conn, todo, {r[0]: history.get(r[0], (set(), ""))[0] for r in todo})
+                result.tagged += len(todo)
+            if progress is not None:
+                progress(result.captures, total)
+        return result

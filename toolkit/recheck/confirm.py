@@ -1,0 +1,157 @@
+"""Confirmation: from the raw checks, each item's status per wave and whether its removal is confirmed.
+
+The raw checks stay as they are; this is a reading of them. Per wave, an item's status is its
+latest check that says something (live, gone or ended) or, when none does, its latest check.
+Wayback checks never stand for a wave: they date the last archived copy, not the wave's look.
+
+Rules (`[confirm]` in case.toml):
+
+- `consecutive` (default, `waves = 2`): gone is confirmed when the item reads gone in `waves`
+  waves in a row. Waves where the item's state is unknown (login wall, error, not seen) neither
+  count nor break the run; a live reading resets it.
+- `days` (`days = N`): gone is confirmed when the gone readings since the item was last seen live
+  span at least N days (first gone observation to this wave's).
+
+States per item per wave:
+
+| state | meaning |
+|---|---|
+| `gone` | confirmed gone under the rule (stays so until a later wave reads it live) |
+| `pending` | gone in this wave, rule not yet met |
+| `live` | live in this wave |
+| `ended` | ended (a sold listing) in this wave |
+| `unknown` | checked, but nothing known (login wall, rate limit, error, not seen) |
+| `unchecked` | no check of the item in this wave |
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from toolkit.errors import CaseError
+from toolkit.models import Family, Status
+from toolkit.store.checks import all_checks, waves
+
+STATES = ("gone", "pending", "live", "ended", "unknown", "unchecked")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a removal counts as confirmed."""
+
+    rule: str = "consecutive"
+    waves: int = 2
+    days: int = 0
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Rule:
+        section = config.get("confirm", {})
+        rule = cls(section.get("rule", "consecutive"), int(section.get("waves", 2)), int(section.get("days", 0)))
+        rule.validate()
+        return rule
+
+    def validate(self) -> None:
+        if self.rule not in {"consecutive", "days"}:
+            raise CaseError(f"case.toml: confirm.rule must be \"consecutive\" or \"days\", not {self.rule!r}",
+                            "Fix [confirm] rule in case.toml")
+        if self.rule == "consecutive" and self.waves < 1:
+            raise CaseError("case.toml: confirm.waves must be 1 or more", "Fix [confirm] waves in case.toml")
+        if self.rule == "days" and self.days < 0:
+            raise CaseError("case.toml: confirm.days must be 0 or more", "Fix [confirm] days in case.toml")
+
+    def describe(self) -> str:
+        if self.rule == "consecutive":
+            return f"gone in {self.waves} consecutive wave(s) with a known state"
+        return f"gone for at least {self.days} day(s) since last seen live"
+
+
+@dataclass(frozen=True)
+class ConfirmedState:
+    """One item in one wave: the wave's reading of it and its confirmed state."""
+
+    item_id: int
+    wave_id: int
+    wave: str
+    status: str | None  # the wave's status for the item; None when unchecked
+    observed_at: str | None
+    state: str
+
+
+def family(status: str) -> Family:
+    return Status(status).family
+
+
+def pick_wave_check(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The check that stands for a wave: the latest with a known family, else the latest."""
+    known = [c for c in checks if family(c["status"]) != Family.UNKNOWN]
+    return (known or checks)[-1]
+
+
+def _days_between(start: str, end: str) -> float:
+    def parse(value: str) -> datetime:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+    return (parse(end) - parse(start)).total_seconds() / 86400
+
+
+def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list[ConfirmedState]:
+    """Every checked item's state in every wave, ordered by item then wave (waves in time order).
+
+    Items never checked in any wave are left out; within the span of waves an item missing from
+    a wave is `unchecked` there."""
+    rule = rule or Rule()
+    rule.validate()
+    wave_rows = waves(conn)
+    order = {w["id"]: n for n, w in enumerate(wave_rows)}
+    by_item: dict[int, dict[int, list[dict[str, Any]]]] = {}
+    for check in all_checks(conn):
+        if check["method"] == "wayback" or check["wave_id"] not in order:
+            continue
+        by_item.setdefault(check["item_id"], {}).setdefault(check["wave_id"], []).append(check)
+    out: list[ConfirmedState] = []
+    for item_id in sorted(by_item):
+        per_wave = by_item[item_id]
+        run = 0  # gone waves in the current run
+        run_start: str | None = None  # first gone observation since last seen live
+        confirmed = False
+        for wave in wave_rows:
+            checks = per_wave.get(wave["id"])
+            if not checks:
+                out.append(ConfirmedState(item_id, wave["id"], wave["name"], None, None,
+                                          "gone" if confirmed else "unchecked"))
+                continue
+            chosen = pick_wave_check(sorted(checks, key=lambda c: (c["observed_at"], c["id"])))
+            fam = family(chosen["status"])
+            if fam == Family.GONE:
+                run += 1
+                run_start = run_start or chosen["observed_at"]
+                if rule.rule == "consecutive":
+                    confirmed = confirmed or run >= rule.waves
+                else:
+                    confirmed = confirmed or _days_between(run_start, chosen["observed_at"]) >= rule.days
+                state = "gone" if confirmed else "pending"
+            elif fam == Family.LIVE:
+                run, run_start, confirmed = 0, None, False
+                state = "live"
+            elif fam == Family.ENDED:
+                run, run_start, confirmed = 0, None, False
+                state = "ended"
+            else:
+                state = "gone" if confirmed else "unknown"
+            out.append(ConfirmedState(item_id, wave["id"], wave["name"], chosen["status"], chosen["observed_at"], state))
+    return out
+
+
+def last_seen_live(conn: sqlite3.Connection) -> dict[int, str]:
+    """Per item, the latest time any check (Wayback included) or capture saw it live."""
+    rows = conn.execute(
+        """SELECT item_id, max(observed_at) AS at FROM (
+               SELECT item_id, observed_at FROM "check" WHERE status = 'available'
+               UNION ALL
+               SELECT item_id, observed_at FROM capture WHERE status = 'available' AND observed_at IS NOT NULL)
+           GROUP BY item_id"""
+    )
+    return {row["item_id"]: row["at"] for row in rows}

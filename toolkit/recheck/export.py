@@ -1,0 +1,131 @@
+"""Rechecks from later exports: scan new exports and saved pages as usual, and turn every capture
+of a tracked item into an `export` check of the wave.
+
+- A capture that states the item's state (a saved page read by its detector, a row in a later
+  CrowdTangle export) gives a check with that status, the capture's time, and the source file's
+  sha256 as evidence. A capture that states nothing (a URL list) gives no check.
+- A tracked item absent from an export that holds its parent (the page, group or channel it was
+  posted in) gets `not_seen`: the export looked where the item was and did not show it. That is
+  never read as gone; the export may simply not reach back far enough.
+- Checks are recorded inside the file's import transaction, so a file is imported with its checks
+  or not at all; a file imported before (by `scan` or an interrupted run) is matched from the
+  store. Re-running adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.case import Case
+from toolkit.models import Method, Status
+from toolkit.platforms import identify
+from toolkit.scan import FileResult, Progress, Tagger, scan_paths
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures
+from toolkit.store.writer import WrittenCapture
+
+
+@dataclass
+class ExportStats:
+    files: list[FileResult] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    added: int = 0
+    not_seen: int = 0
+
+
+def _record_capture(conn: sqlite3.Connection, wave_id: int, row: dict[str, Any]) -> bool:
+    record = CheckRecord(
+        item_id=row["item_id"], wave_id=wave_id, observed_at=row["observed_at"], method=str(Method.EXPORT),
+        status=row["status"], detector=row["detector"], final_url=None, evidence_sha256=row["sha256"],
+        marker=row["status_marker"], place=row["status_place"], note=f"from {row['path']}",
+    )
+    # One check per item and export file: a resumed or repeated run adds nothing.
+    return insert_check(conn, record, unique_by=("evidence_sha256",))
+
+
+class _Matcher:
+    """Finds the tracked item a capture shows: by item id, else by the identity of its URLs (a page
+    saved under its numeric id is the same page a URL list tracked by its vanity name)."""
+
+    def __init__(self, items: Iterable[TrackedItem]):
+        self.tracked = {item.id: item for item in items}
+        self.by_identity: dict[tuple[str, str, str], int] = {}
+        for item in self.tracked.values():
+            self.by_identity.setdefault((item.platform, item.kind, item.key), item.id)
+            if item.url:
+                self.by_identity.setdefault(identify(item.url, item.platform).identity, item.id)
+
+    def match(self, item_id: int, platform: str, urls: Iterable[str | None]) -> int | None:
+        if item_id in self.tracked:
+            return item_id
+        for url in urls:
+            if url:
+                found = self.by_identity.get(identify(url, platform).identity)
+                if found is not None:
+                    return found
+        return None
+
+
+def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem], paths: list[str], *,
+                         fmt: str | None = None, collected_at: str | None = None, tagger: Tagger | None = None,
+                         progress: Callable[[Progress], None] | None = None) -> ExportStats:
+    """Scan `paths` into the case and record export checks in the wave for the tracked `items`."""
+    matcher = _Matcher(items)
+    stats = ExportStats()
+    conn = case.db
+
+    def add(row: dict[str, Any]) -> None:
+        if _record_capture(conn, wave_id, row):
+            stats.added += 1
+            stats.counts[row["status"]] += 1
+
+    def on_written(written: list[WrittenCapture]) -> None:
+        # Runs inside the file's transaction: the checks commit (or roll back) with the import.
+        source = None
+        for w in written:
+            cap = w.capture
+            if cap.status is None:
+                continue
+            tracked = matcher.match(w.item_id, cap.item.platform, (cap.url, cap.item.url))
+            if tracked is None:
+                continue
+            if source is None:
+                source = conn.execute("SELECT s.sha256, s.path FROM capture c JOIN source s ON s.id = c.source_id"
+                                      " WHERE c.id = ?", (w.capture_id,)).fetchone()
+            add({"item_id": tracked, "observed_at": cap.observed_at, "status": str(cap.status),
+                 "detector": cap.detector, "status_marker": cap.status_marker, "status_place": cap.status_place,
+                 "sha256": source["sha256"], "path": source["path"]})
+
+    stats.files = scan_paths(case, paths, fmt=fmt, collected_at=collected_at, tagger=tagger, progress=progress,
+                             on_written=on_written)
+    sources = [r.source_id for r in stats.files if r.outcome in {"imported", "already"} and r.source_id]
+    captured: dict[int, dict[str, Any]] = {}  # item id (stored and tracked) -> a capture of it in these exports
+    for source_id in sources:
+        for row in source_captures(conn, source_id):
+            captured.setdefault(row["item_id"], row)
+            tracked = matcher.match(row["item_id"], row["platform"], (row["url"], row["item_url"]))
+            if tracked is None:
+                continue
+            captured.setdefault(tracked, row)
+            if row["status"] is not None:
+                # A file imported before this run (or by an interrupted one) is matched from the store;
+                # for files imported just now this finds the checks already there and adds nothing.
+                add({**row, "item_id": tracked})
+
+    for item in matcher.tracked.values():
+        if item.id in captured or item.parent_id is None or item.parent_id not in captured:
+            continue
+        parent = captured[item.parent_id]
+        record = CheckRecord(
+            item_id=item.id, wave_id=wave_id, observed_at=parent["observed_at"], method=str(Method.EXPORT),
+            status=str(Status.NOT_SEEN), reason="absent-from-export", evidence_sha256=parent["sha256"],
+            note=f"absent from {parent['path']}, which holds its parent",
+        )
+        if insert_check(conn, record, unique_by=("evidence_sha256",)):
+            stats.added += 1
+            stats.not_seen += 1
+            stats.counts[record.status] += 1
+    return stats

@@ -1,0 +1,130 @@
+"""Live rechecks: fetch every tracked item's URL politely, read it with its platform's detector,
+and append one check per item to the wave as soon as it completes.
+
+A page that shows the item also adds a capture of it (name, followers, members, text as the page
+shows them now), so audience growth can be followed from wave to wave.
+
+Items are grouped by host and each host is worked by `per_host_concurrency` workers, so a
+thousand hosts share the global limit fairly and one slow host never blocks the others. Each
+check is committed on its own: Ctrl-C or a crash loses only the fetches in flight, and running
+the same wave again skips every item that already has a live check in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from toolkit.case import Case, utcnow
+from toolkit.models import Capture, ItemRef, Kind, Method, Status
+from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key
+from toolkit.recheck.reading import Reading, read_response
+from toolkit.store import transaction
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.writer import CaptureWriter
+
+
+@dataclass
+class LiveProgress:
+    """Reported after each check: the check, the counts so far, and hosts being held back."""
+
+    record: CheckRecord
+    counts: Counter[str]
+    done: int
+    total: int
+    backoffs: list[tuple[str, float, float]] = field(default_factory=list)
+
+
+@dataclass
+class LiveStats:
+    counts: Counter[str] = field(default_factory=Counter)
+    checked: int = 0
+    skipped: int = 0
+
+
+def _record(case: Case, wave_id: int, item: TrackedItem, reading: Reading, *, observed_at: str,
+            http_status: int | None, final_url: str | None, evidence: str | None) -> CheckRecord:
+    record = CheckRecord(item_id=item.id, wave_id=wave_id, observed_at=observed_at, method=str(Method.LIVE),
+                         status=str(reading.status), reason=reading.reason, detector=reading.detector,
+                         http_status=http_status, final_url=final_url, evidence_sha256=evidence,
+                         marker=reading.marker, place=reading.place, note=reading.note)
+    with transaction(case.db):
+        insert_check(case.db, record)
+        if reading.content is not None:
+            _store_content(case, item, reading, observed_at, final_url)
+    return record
+
+
+def _store_content(case: Case, item: TrackedItem, reading: Reading, observed_at: str, final_url: str | None) -> None:
+    """A live page that shows the item also gives a capture of it (no source: the check is the
+    provenance), so followers and members can be followed from wave to wave."""
+    shown = reading.content
+    ref = ItemRef(item.platform, Kind(item.kind), item.key, item.url)
+    capture = Capture(item=ref, status=Status.AVAILABLE, observed_at=observed_at, name=shown.name, text=shown.text,
+                      url=final_url or item.url, followers=shown.followers, members=shown.members, likes=shown.likes,
+                      created_at=shown.created_at, country=shown.country, status_marker=reading.marker,
+                      status_place=reading.place, detector=reading.detector, fields=dict(shown.fields))
+    CaptureWriter(case.db, None, observed_at).write([capture])
+
+
+async def check_item(case: Case, fetcher: Fetcher, wave_id: int, item: TrackedItem) -> CheckRecord:
+    """Fetch one item, store the body as evidence, read it, and append the check."""
+    fetched = await fetcher.fetch(item.url or "")
+    evidence = case.keep_evidence_bytes(fetched.body) if fetched.body is not None and fetched.reason is None else None
+    reading = read_response(fetched, url=item.url, platform=item.platform, observed_at=fetched.started_at)
+    if reading.status == Status.RATE_LIMITED and fetched.final_url:
+        # A block page served with 200 slows the host down just like a 429 does.
+        fetcher.politeness.slow_down(host_key(fetched.final_url))
+    return _record(case, wave_id, item, reading, observed_at=fetched.started_at, http_status=fetched.http_status,
+                   final_url=fetched.final_url if fetched.final_url != item.url else None, evidence=evidence)
+
+
+async def run_live_async(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, *,
+                         on_check: Callable[[LiveProgress], None] | None = None) -> LiveStats:
+    """Check `items` live in wave `wave_id`; items without a URL get an `error` check (no-url)."""
+    stats = LiveStats()
+    total = len(items)
+    queues: dict[str, deque[TrackedItem]] = {}
+    no_url = []
+    for item in items:
+        if not item.url or not item.url.lower().startswith(("http://", "https://")):
+            no_url.append(item)
+        else:
+            queues.setdefault(host_key(item.url), deque()).append(item)
+
+    def report(record: CheckRecord, politeness: Politeness | None) -> None:
+        stats.counts[record.status] += 1
+        stats.checked += 1
+        if on_check is not None:
+            on_check(LiveProgress(record, stats.counts, stats.checked, total,
+                                  politeness.backoffs() if politeness else []))
+
+    for item in no_url:
+        record = _record(case, wave_id, item, Reading(Status.ERROR, reason="no-url"), observed_at=utcnow(),
+                         http_status=None, final_url=None, evidence=None)
+        report(record, None)
+
+    async with Fetcher(options) as fetcher:
+        async def worker(queue: deque[TrackedItem]) -> None:
+            while queue:
+                item = queue.popleft()
+                record = await check_item(case, fetcher, wave_id, item)
+                report(record, fetcher.politeness)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for queue in queues.values():
+                    for _ in range(min(max(1, options.per_host_concurrency), len(queue))):
+                        group.create_task(worker(queue))
+        except BaseExceptionGroup as failed:
+            # The first failure (a crash in a callback, Ctrl-C) is what the caller should see.
+            raise failed.exceptions[0] from None
+    return stats
+
+
+def run_live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, *,
+             on_check: Callable[[LiveProgress], None] | None = None) -> LiveStats:
+    """Synchronous entry point for `run_live_async`."""
+    return asyncio.run(run_live_async(case, wave_id, items, options, on_check=on_check))

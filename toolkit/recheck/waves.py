@@ -1,0 +1,143 @@
+"""Wave bookkeeping: the recheck lock on a case, wave names, and the per-wave summary.
+
+Only one recheck runs on a case at a time: `RecheckLock` creates `CASE/.recheck.lock` with O_EXCL
+and writes its pid, host and start time into it. A lock whose process is gone (same host, pid not
+running) is stale and taken over; a live one makes the second process wait or stop with a message
+naming the pid.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.case import Case, utcnow
+from toolkit.errors import ToolkitError
+from toolkit.models import Status
+from toolkit.recheck.confirm import pick_wave_check
+from toolkit.store.checks import wave_checks
+
+LOCK_NAME = ".recheck.lock"
+
+
+class RecheckBusy(ToolkitError):
+    """Another recheck holds the case."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+class RecheckLock:
+    """An exclusive, crash-safe lock on one case for the length of a recheck."""
+
+    def __init__(self, root: Path, *, wait: float = 0.0, poll: float = 0.2):
+        self.path = Path(root) / LOCK_NAME
+        self.wait = wait
+        self.poll = poll
+        self.held = False
+
+    def _holder(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}  # being written, or damaged: judged by age below
+
+    def _stale(self, holder: dict[str, Any]) -> bool:
+        if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
+            return not _alive(holder["pid"])
+        if not holder:
+            # A lock file nobody finished writing for a minute belongs to a process that died at once.
+            try:
+                return time.time() - self.path.stat().st_mtime > 60
+            except FileNotFoundError:
+                return True
+        return False
+
+    def acquire(self) -> None:
+        """Take the lock, taking over a stale one; wait up to `wait` seconds for a live one."""
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+                holder = self._holder()
+                if holder is None:
+                    continue
+                if self._stale(holder):
+                    # Rename first so two processes taking over the same stale lock cannot both win.
+                    try:
+                        os.replace(self.path, self.path.with_suffix(f".stale-{os.getpid()}"))
+                        os.unlink(self.path.with_suffix(f".stale-{os.getpid()}"))
+                    except FileNotFoundError:
+                        pass
+                    continue
+                if time.monotonic() >= deadline:
+                    raise RecheckBusy(
+                        f"{self.path.parent}: another recheck is running on this case "
+                        f"(pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since {holder.get('started_at', '?')})",
+                        "Wait for it to finish (or pass --wait SECONDS); if no such process exists, "
+                        f"delete {self.path}",
+                    ) from None
+                time.sleep(self.poll)
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started_at": utcnow()}, handle)
+            self.held = True
+            return
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def __enter__(self) -> RecheckLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def default_wave_name() -> str:
+    """Today's date (UTC), the name a wave gets when none is given."""
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
+    """Status counts of a wave by platform and kind: one row per (platform, kind), a column per
+    status, counting each item's latest check of the wave (Wayback lookups apart)."""
+    per_item: dict[int, list[dict[str, Any]]] = {}
+    for check in wave_checks(case.db, wave_id):
+        if methods and check["method"] not in methods:
+            continue
+        if check["method"] == "wayback" and not (methods and "wayback" in methods):
+            continue
+        per_item.setdefault(check["item_id"], []).append(check)
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for checks in per_item.values():
+        chosen = pick_wave_check(checks)
+        counts.setdefault((chosen["platform"], chosen["kind"]), Counter())[chosen["status"]] += 1
+    rows = []
+    for (platform, kind), counter in sorted(counts.items()):
+        row: dict[str, Any] = {"platform": platform, "kind": kind, "items": sum(counter.values())}
+        row.update({str(status): counter.get(str(status), 0) for status in Status})
+        rows.append(row)
+    return rows

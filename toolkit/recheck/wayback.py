@@ -1,0 +1,182 @@
+"""Wayback Machine lookups: when was each item last archived, and what did that copy show?
+
+For each item the CDX API gives the latest capture answered with HTTP 200 (the availability API
+is asked when CDX fails); the archived bytes (`/web/<timestamp>id_/<url>`) are then read with the
+item's platform detector, because an archived 200 from Facebook is as often a login wall as the
+page itself. The result is a `wayback` check dated at the capture's time: it bounds when the item
+was last seen live, and it never stands for the wave's own reading (see confirm.py).
+
+No capture gives `not_seen` (reason no-snapshot); a failed lookup gives `error` (wayback-<code>).
+`save_live` asks Save Page Now to archive URLs (only when the researcher passes --save).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+
+from toolkit.case import Case, utcnow
+from toolkit.models import Method, Status
+from toolkit.recheck.fetch import Fetcher, FetchOptions
+from toolkit.recheck.reading import Reading, read_response
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+
+API_BASE = "https://archive.org"  # availability API: {API_BASE}/wayback/available
+WEB_BASE = "https://web.archive.org"  # CDX, snapshots and Save Page Now
+
+
+@dataclass
+class Snapshot:
+    timestamp: str  # 14 digits, UTC
+    original: str
+
+    @property
+    def observed_at(self) -> str:
+        t = self.timestamp.ljust(14, "0")
+        return f"{t[0:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}Z"
+
+
+@dataclass
+class WaybackStats:
+    counts: Counter[str] = field(default_factory=Counter)
+    checked: int = 0
+
+
+def _json(body: bytes | None) -> Any:
+    try:
+        return orjson.loads(body or b"")
+    except orjson.JSONDecodeError:
+        return None
+
+
+class Wayback:
+    """A polite client for the Wayback Machine's CDX, availability and Save Page Now endpoints."""
+
+    def __init__(self, fetcher: Fetcher, *, api_base: str = API_BASE, web_base: str = WEB_BASE):
+        self.fetcher = fetcher
+        self.api_base = api_base.rstrip("/")
+        self.web_base = web_base.rstrip("/")
+
+    async def cdx_latest(self, url: str, before: str | None = None) -> tuple[Snapshot | None, str | None]:
+        """The latest capture of `url` answered with 200 (up to `before`, 14 digits): (snapshot, error)."""
+        query = {"url": url, "output": "json", "fl": "timestamp,original,statuscode", "filter": "statuscode:200",
+                 "limit": "-1"}
+        if before:
+            query["to"] = before
+        fetched = await self.fetcher.fetch(f"{self.web_base}/cdx/search/cdx?{urlencode(query)}")
+        if fetched.reason or fetched.http_status != 200:
+            return None, fetched.reason or f"http-{fetched.http_status}"
+        rows = _json(fetched.body)
+        if rows == [] or (isinstance(rows, list) and len(rows) == 1):
+            return None, None
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            return None, "bad-json"
+        header, *data = rows
+        try:
+            ts, orig = header.index("timestamp"), header.index("original")
+        except ValueError:
+            return None, "bad-json"
+        latest = max(data, key=lambda r: r[ts])
+        return Snapshot(str(latest[ts]), str(latest[orig])), None
+
+    async def available(self, url: str, before: str | None = None) -> tuple[Snapshot | None, str | None]:
+        """The availability API's closest capture to `before` (or the latest): (snapshot, error)."""
+        query = {"url": url}
+        if before:
+            query["timestamp"] = before
+        fetched = await self.fetcher.fetch(f"{self.api_base}/wayback/available?{urlencode(query)}")
+        if fetched.reason or fetched.http_status != 200:
+            return None, fetched.reason or f"http-{fetched.http_status}"
+        data = _json(fetched.body)
+        if not isinstance(data, dict):
+            return None, "bad-json"
+        closest = (data.get("archived_snapshots") or {}).get("closest") or {}
+        if not closest.get("available") or not closest.get("timestamp"):
+            return None, None
+        if str(closest.get("status", "200")) != "200":
+            return None, None
+        return Snapshot(str(closest["timestamp"]), url), None
+
+    async def latest(self, url: str, before: str | None = None) -> tuple[Snapshot | None, str | None]:
+        snapshot, error = await self.cdx_latest(url, before)
+        if error is not None:
+            # CDX is often overloaded; the availability API is lighter and usually answers.
+            snapshot, error = await self.available(url, before)
+        return snapshot, error
+
+    def snapshot_url(self, snapshot: Snapshot) -> str:
+        # id_ asks for the archived bytes as captured, without the Wayback toolbar and rewriting.
+        return f"{self.web_base}/web/{snapshot.timestamp}id_/{snapshot.original}"
+
+    async def check(self, item: TrackedItem, before: str | None = None) -> tuple[Reading, str, str | None, Any]:
+        """(reading, observed_at, snapshot url, fetched) for one item."""
+        snapshot, error = await self.latest(item.url or "", before)
+        if error is not None:
+            return Reading(Status.ERROR, reason=f"wayback-{error}"), utcnow(), None, None
+        if snapshot is None:
+            return Reading(Status.NOT_SEEN, reason="no-snapshot", note="no archived copy"), utcnow(), None, None
+        url = self.snapshot_url(snapshot)
+        fetched = await self.fetcher.fetch(url)
+        reading = read_response(fetched, url=item.url, platform=item.platform, observed_at=snapshot.observed_at)
+        reading.note = "; ".join(n for n in (f"archived copy of {snapshot.timestamp}", reading.note) if n)
+        return reading, snapshot.observed_at, url, fetched
+
+    async def save(self, url: str) -> tuple[str | None, str | None]:
+        """Ask Save Page Now to archive `url`: (archived url, error)."""
+        fetched = await self.fetcher.fetch(f"{self.web_base}/save/{quote(url, safe=':/?&=%#')}")
+        if fetched.reason or (fetched.http_status or 0) >= 400:
+            return None, fetched.reason or f"http-{fetched.http_status}"
+        where = fetched.headers.get("content-location")
+        if where:
+            return (where if where.startswith("http") else self.web_base + where), None
+        return fetched.final_url, None
+
+
+async def _run(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, api_base: str,
+               web_base: str, before: str | None, on_check: Callable[[CheckRecord], None] | None) -> WaybackStats:
+    stats = WaybackStats()
+    async with Fetcher(options) as fetcher:
+        client = Wayback(fetcher, api_base=api_base, web_base=web_base)
+        for item in items:
+            reading, observed_at, url, fetched = await client.check(item, before)
+            evidence = None
+            if fetched is not None and fetched.body is not None and fetched.reason is None:
+                evidence = case.keep_evidence_bytes(fetched.body)
+            record = CheckRecord(item_id=item.id, wave_id=wave_id, observed_at=observed_at, method=str(Method.WAYBACK),
+                                 status=str(reading.status), reason=reading.reason, detector=reading.detector,
+                                 http_status=fetched.http_status if fetched is not None else None, final_url=url,
+                                 evidence_sha256=evidence, marker=reading.marker, place=reading.place, note=reading.note)
+            insert_check(case.db, record)
+            stats.checked += 1
+            stats.counts[record.status] += 1
+            if on_check is not None:
+                on_check(record)
+    return stats
+
+
+def run_wayback(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, *,
+                api_base: str = API_BASE, web_base: str = WEB_BASE, before: str | None = None,
+                on_check: Callable[[CheckRecord], None] | None = None) -> WaybackStats:
+    """Look every item up in the Wayback Machine and append a `wayback` check for each."""
+    return asyncio.run(_run(case, wave_id, items, options, api_base, web_base, before, on_check))
+
+
+def save_live(urls: list[str], options: FetchOptions, *, web_base: str = WEB_BASE) -> list[dict[str, Any]]:
+    """Ask Save Page Now for each URL; one row per URL with the archived URL or the error."""
+
+    async def go() -> list[dict[str, Any]]:
+        rows = []
+        async with Fetcher(options) as fetcher:
+            client = Wayback(fetcher, web_base=web_base)
+            for url in urls:
+                archived, error = await client.save(url)
+                rows.append({"url": url, "archived": archived, "error": error})
+        return rows
+
+    return asyncio.run(go())

@@ -1,0 +1,183 @@
+"""Waves and checks: the SQL of rechecking. Checks are append-only; nothing here updates or deletes one.
+
+Every insert runs in its own short transaction (or inside the caller's, when one is open), so a
+check is on disk as soon as it is recorded: an interrupted wave loses at most the fetches in flight.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from toolkit.store.db import transaction
+
+CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
+                 "final_url", "evidence_sha256", "marker", "place", "note")
+
+
+@dataclass
+class CheckRecord:
+    """One observation of an item, as it goes into the `check` table."""
+
+    item_id: int
+    wave_id: int
+    observed_at: str
+    method: str
+    status: str
+    reason: str | None = None
+    detector: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    evidence_sha256: str | None = None
+    marker: str | None = None
+    place: str | None = None
+    note: str | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, column) for column in CHECK_COLUMNS)
+
+
+@dataclass
+class TrackedItem:
+    """An item to recheck, with what the recheck needs to fetch and read it."""
+
+    id: int
+    platform: str
+    kind: str
+    key: str
+    url: str | None
+    name: str | None
+    parent_id: int | None
+
+
+def open_wave(conn: sqlite3.Connection, name: str, started_at: str, method: str) -> int:
+    """The id of wave `name`, created when new; `method` is added to its list of methods."""
+    with transaction(conn):
+        row = conn.execute("SELECT id, methods FROM wave WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            cursor = conn.execute("INSERT INTO wave (name, started_at, methods) VALUES (?, ?, ?)",
+                                  (name, started_at, orjson.dumps([method]).decode()))
+            return int(cursor.lastrowid)
+        methods = orjson.loads(row["methods"] or "[]")
+        if method not in methods:
+            methods.append(method)
+            conn.execute("UPDATE wave SET methods = ? WHERE id = ?", (orjson.dumps(sorted(methods)).decode(), row["id"]))
+        return int(row["id"])
+
+
+def waves(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every wave with its check count and the span of its (non-Wayback) observations, in time order:
+    by its first observation (a wave made today from exports saved last month sorts last month),
+    else by when it was started."""
+    rows = conn.execute(
+        """SELECT * FROM (
+               SELECT w.id, w.name, w.started_at, w.methods,
+                      (SELECT count(*) FROM "check" c WHERE c.wave_id = w.id) AS checks,
+                      (SELECT min(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS first_observed,
+                      (SELECT max(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS last_observed
+               FROM wave w)
+           ORDER BY coalesce(first_observed, started_at), id"""
+    )
+    return [dict(row) for row in rows]
+
+
+def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tuple[str, ...] = ()) -> bool:
+    """Append one check, committed on return. With `unique_by`, skip it when a check of the same
+    item, wave and method already has equal values in those columns (so a resumed run adds no
+    duplicate). Returns whether a row was added."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        if unique_by:
+            where = " AND ".join(f"{column} IS ?" for column in unique_by)
+            values = [getattr(record, column) for column in unique_by]
+            exists = conn.execute(
+                f'SELECT 1 FROM "check" WHERE item_id = ? AND wave_id = ? AND method = ? AND {where} LIMIT 1',
+                (record.item_id, record.wave_id, record.method, *values),
+            ).fetchone()
+            if exists:
+                if own:
+                    conn.execute("COMMIT")
+                return False
+        marks = ", ".join("?" * len(CHECK_COLUMNS))
+        conn.execute(f'INSERT INTO "check" ({", ".join(CHECK_COLUMNS)}) VALUES ({marks})', record.row())
+        if own:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own:
+            conn.execute("ROLLBACK")
+        raise
+    return True
+
+
+def checked_items(conn: sqlite3.Connection, wave_id: int, method: str, *, retry_unknown: bool = False) -> set[int]:
+    """Items that already have a check of `method` in the wave (finished work, skipped on resume).
+
+    With `retry_unknown`, items whose latest such check is an error or rate limit are not counted
+    as finished, so they are fetched again (a new check is appended; the old one stays)."""
+    rows = conn.execute(
+        'SELECT item_id, status FROM "check" WHERE wave_id = ? AND method = ? ORDER BY id', (wave_id, method)
+    )
+    latest: dict[int, str] = {}
+    for row in rows:
+        latest[row["item_id"]] = row["status"]
+    if retry_unknown:
+        return {item for item, status in latest.items() if status not in {"error", "rate_limited"}}
+    return set(latest)
+
+
+ITEM_SELECT = "SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id FROM item i"
+
+
+def tracked_items(conn: sqlite3.Connection, *, everything: bool = False, platform: str | None = None,
+                  kind: str | None = None, ids: Iterable[int] | None = None) -> list[TrackedItem]:
+    """Items to recheck, by id: the confirmed cohort (latest review verdict `violating`) unless
+    `everything`; narrowed by platform, kind and ids."""
+    clauses, params = [], []
+    if not everything:
+        clauses.append("(SELECT r.verdict FROM review r WHERE r.item_id = i.id ORDER BY r.id DESC LIMIT 1) = 'violating'")
+    if platform:
+        clauses.append("i.platform = ?")
+        params.append(platform)
+    if kind:
+        clauses.append("i.kind = ?")
+        params.append(kind)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        clauses.append(f"i.id IN ({','.join('?' * len(wanted))})")
+        params.extend(wanted)
+    sql = ITEM_SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
+    return [TrackedItem(**dict(row)) for row in conn.execute(sql, params)]
+
+
+def wave_checks(conn: sqlite3.Connection, wave_id: int) -> list[dict[str, Any]]:
+    """Every check of a wave joined with its item's platform and kind, in the order recorded."""
+    rows = conn.execute(
+        """SELECT c.*, i.platform, i.kind, i.url FROM "check" c JOIN item i ON i.id = c.item_id
+           WHERE c.wave_id = ? ORDER BY c.id""", (wave_id,))
+    return [dict(row) for row in rows]
+
+
+def all_checks(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every check with its wave's name and start, ordered by item, then observation time."""
+    rows = conn.execute(
+        """SELECT c.id, c.item_id, c.wave_id, w.name AS wave, w.started_at AS wave_started, c.observed_at,
+                  c.method, c.status, c.reason
+           FROM "check" c LEFT JOIN wave w ON w.id = c.wave_id ORDER BY c.item_id, c.observed_at, c.id"""
+    )
+    return [dict(row) for row in rows]
+
+
+def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, Any]]:
+    """The captures one source yielded (item, time, status and its evidence), in file order."""
+    rows = conn.execute(
+        """SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
+                  i.platform, i.url AS item_url, s.sha256, s.path
+           FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
+           WHERE c.source_id = ? ORDER BY c.id""", (source_id,))
+    return [dict(row) for row in rows]
