@@ -350,3 +350,13 @@ def test_status_is_the_latest_observed_not_the_latest_imported(case, invoke):
     result = invoke("items", case, "--format", "json")
     statuses = {row["key"]: row["status"] for row in json.loads(result.stdout) if row["kind"] == "page"}
     assert "unavailable" in statuses.values(), statuses
+
+
+def test_platform_column_keeps_a_local_server_url_for_rechecks(case, invoke, tmp_path):
+    sheet = tmp_path / "mirror.csv"
+    sheet.write_text("url,platform\nhttp://127.0.0.1:8765/CruceSeguroUSA,facebook\nhttps://www.facebook.com/otra.pagina,facebook\n")
+    assert invoke("scan", case, sheet).exit_code == 0
+    rows = {r["key"]: r for r in json.loads(invoke("items", case, "--format", "json").stdout)}
+    assert rows["crucesegurousa"]["platform"] == "facebook"
+    assert rows["crucesegurousa"]["url"] == "http://127.0.0.1:8765/CruceSeguroUSA"
+    assert rows["otra.pagina"]["url"] == "https://www.facebook.com/otra.pagina"

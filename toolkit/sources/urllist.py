@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.models import Capture, ItemRef, Kind
-from toolkit.platforms import identify
+from toolkit.platforms import identify, platform_for_url
 from toolkit.platforms.registry import parent_of
 from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
@@ -87,6 +87,10 @@ class UrlList(Importer):
             raise MapError("bad-url", f"not a URL: {url[:80]!r}")
         platform = (raw.get("platform") or "").strip().lower() or None
         ref = identify(url, platform)
+        if platform and platform_for_url(url).name != platform:
+            # A mirror, an alternative front-end or a local test server: the item is the
+            # platform's, but it is re-checked where the researcher said it lives.
+            ref = ItemRef(ref.platform, ref.kind, ref.key, url if "://" in url else f"https://{url}")
         kind = (raw.get("kind") or "").strip().lower()
         if kind:
             if kind not in KINDS:
