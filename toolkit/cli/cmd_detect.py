@@ -21,10 +21,13 @@ from toolkit.dates import to_utc_iso
 from toolkit.errors import InputError, UsageError
 from toolkit.platforms import markers
 from toolkit.platforms.detect import PageReading, read_page
-from toolkit.platforms.saved import is_mhtml, page_from_mhtml, saved_from
+from toolkit.sources import registry
+from toolkit.sources.base import ReadContext
 
 ORDER = 25
 PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}
+# The importers that read one saved page per file.
+PAGE_IMPORTERS = {"singlefile", "html", "mhtml"}
 MAX_BYTES = 64 * 1024 * 1024
 TABLE_COLUMNS = ["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures"]
 JSON_COLUMNS = ["file", "url", "saved_at", "platform", "status", "reason", "marker", "place", "detector",
@@ -95,23 +98,24 @@ def _expand(arguments: list[str]):
 
 
 def _row(path: Path, url: str | None, platform: str | None, http_status: int | None) -> dict[str, Any]:
+    """Read a saved page the way `toolkit scan` does (same importers, same URL and date recovery)."""
     try:
         if path.stat().st_size > MAX_BYTES:
             raise InputError(str(path), f"larger than {MAX_BYTES // (1024 * 1024)} MB", "Is this really one saved page?")
-        body = path.read_bytes()
+        importer = registry.detect(path)
     except OSError as exc:
         raise InputError(str(path), f"cannot read ({exc.strerror or exc.__class__.__name__})",
                          "Check the path and permissions.") from exc
-    if is_mhtml(body):
-        found = page_from_mhtml(body)
-        if found is None:
-            raise InputError(str(path), "an MHTML file with no HTML page in it", "Save the page again as MHTML or HTML.")
-        body, recorded = found
-    else:
-        recorded = saved_from(body)
-    page_url = url or recorded.url
-    reading = read_page(body, page_url, platform=platform, http_status=http_status, observed_at=recorded.saved_at)
-    return {"file": str(path), "url": page_url, "saved_at": recorded.saved_at, **_verdict(reading),
+    if importer is None or importer.name not in PAGE_IMPORTERS:
+        raise InputError(str(path), "not a saved page (HTML, SingleFile or MHTML)",
+                         "Give a page saved from the browser, or use toolkit scan for exports")
+    record = next((raw for _, raw in importer.read(path, ReadContext(path=path))), None)
+    if record is None:
+        raise InputError(str(path), "no page in this file", "Save the page again as HTML or MHTML.")
+    page_url = url or record["url"]
+    saved_at = record["observed_at"]
+    reading = read_page(record["body"], page_url, platform=platform, http_status=http_status, observed_at=saved_at)
+    return {"file": str(path), "url": page_url, "saved_at": saved_at, **_verdict(reading),
             "captures": [_capture(c) for c in reading.captures], "final_url": None, "http_status": http_status}
 
 
