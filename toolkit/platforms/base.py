@@ -87,10 +87,14 @@ class Platform:
     def owns(self, host: str) -> bool:
         return any(host == h or host.endswith("." + h) for h in self.hosts)
 
+    def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
+        """(the item a URL points to, the page/group/channel it sits under); None where unknown."""
+        raise NotImplementedError  # abstract: each platform defines it
+
     def identify(self, url: str) -> ItemRef | None:
         """The item a URL points to, or None when the URL is not an item of this platform."""
-        raise NotImplementedError  # abstract: each platform defines it
+        return self.parse(url)[0]
 
     def parent_of(self, url: str) -> ItemRef | None:
         """The page, group or channel an item URL sits under, when the URL says (else None)."""
-        return None
+        return self.parse(url)[1]

@@ -82,16 +82,7 @@ class Facebook(Platform):
     name = "facebook"
     hosts = ("facebook.com", "fb.com", "fb.me", "fb.watch", "facebook.net")
 
-    def identify(self, url: str) -> ItemRef | None:
-        ref, _ = self._parse(url)
-        return ref
-
-    def parent_of(self, url: str) -> ItemRef | None:
-        """The page or group a post, photo or video URL sits under, when the URL says."""
-        _, parent = self._parse(url)
-        return parent
-
-    def _parse(self, url: str, depth: int = 0) -> tuple[ItemRef | None, ItemRef | None]:
+    def parse(self, url: str, depth: int = 0) -> tuple[ItemRef | None, ItemRef | None]:
         """(item, parent) for a Facebook URL; (None, None) when it names no item."""
         parts = split(url)
         host = host_of(parts)
@@ -111,7 +102,7 @@ class Facebook(Platform):
             if not target or depth > 3:
                 return None, None
             if self.owns(host_of(split(target))):
-                return self._parse(target, depth + 1)
+                return self.parse(target, depth + 1)
             return registry.identify(target), registry.parent_of(target)
 
         if host == "fb.watch" or host.endswith(".fb.watch"):

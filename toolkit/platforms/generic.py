@@ -14,7 +14,7 @@ class Generic(Platform):
     def owns(self, host: str) -> bool:
         return True
 
-    def identify(self, url: str) -> ItemRef | None:
+    def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
         """A web page keyed by its URL: lower-case host without `www.`, default ports, tracking
         parameters and the fragment dropped, query sorted, trailing slash removed."""
         parts = split(url)
@@ -26,4 +26,4 @@ class Generic(Platform):
             host = f"{host}:{port}"
         path = parts.path.rstrip("/") or "/"
         canonical = rebuild(parts.scheme.lower() or "https", host, path, clean_query(parts.query))
-        return ItemRef("generic", Kind.PAGE, canonical, canonical)
+        return ItemRef("generic", Kind.PAGE, canonical, canonical), None

@@ -46,16 +46,7 @@ class Instagram(Platform):
     name = "instagram"
     hosts = ("instagram.com", "instagr.am", "ig.me")
 
-    def identify(self, url: str) -> ItemRef | None:
-        ref, _ = self._parse(url)
-        return ref
-
-    def parent_of(self, url: str) -> ItemRef | None:
-        """The profile a post URL names (`/<user>/p/<code>/`), else None."""
-        _, parent = self._parse(url)
-        return parent
-
-    def _parse(self, url: str, depth: int = 0) -> tuple[ItemRef | None, ItemRef | None]:
+    def parse(self, url: str, depth: int = 0) -> tuple[ItemRef | None, ItemRef | None]:
         parts = split(url)
         host = host_of(parts)
         if host in {"l.instagram.com", "l.threads.net"}:
@@ -63,7 +54,7 @@ class Instagram(Platform):
             if not target or depth > 3:
                 return None, None
             if self.owns(host_of(split(target))):
-                return self._parse(target, depth + 1)
+                return self.parse(target, depth + 1)
             return registry.identify(target), registry.parent_of(target)
         segs = segments(parts)
         if host == "ig.me" or host.endswith(".ig.me"):

@@ -48,16 +48,7 @@ class Telegram(Platform):
     name = "telegram"
     hosts = ("t.me", "telegram.me", "telegram.dog")
 
-    def identify(self, url: str) -> ItemRef | None:
-        ref, _ = self._parse(url)
-        return ref
-
-    def parent_of(self, url: str) -> ItemRef | None:
-        """The channel a message URL belongs to, else None."""
-        _, parent = self._parse(url)
-        return parent
-
-    def _parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
+    def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
         parts = split(url)
         host = host_of(parts)
         segs = segments(parts)

@@ -38,16 +38,7 @@ class TikTok(Platform):
     name = "tiktok"
     hosts = ("tiktok.com",)
 
-    def identify(self, url: str) -> ItemRef | None:
-        ref, _ = self._parse(url)
-        return ref
-
-    def parent_of(self, url: str) -> ItemRef | None:
-        """The profile a video URL sits under (`/@user/video/<id>`), else None."""
-        _, parent = self._parse(url)
-        return parent
-
-    def _parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
+    def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
         parts = split(url)
         host = host_of(parts)
         segs = segments(parts)

@@ -41,16 +41,7 @@ class WhatsApp(Platform):
     name = "whatsapp"
     hosts = ("wa.me", "whatsapp.com")
 
-    def identify(self, url: str) -> ItemRef | None:
-        ref, _ = self._parse(url)
-        return ref
-
-    def parent_of(self, url: str) -> ItemRef | None:
-        """The account a business catalog URL belongs to, else None."""
-        _, parent = self._parse(url)
-        return parent
-
-    def _parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
+    def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
         parts = split(url)
         host = host_of(parts)
         segs = segments(parts)
