@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 from toolkit.case import init_case
-from toolkit.store.db import transaction
 
 
 class CaseBuilder:

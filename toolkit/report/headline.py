@@ -13,7 +13,7 @@ import pandas as pd
 
 from toolkit.report.fmt import ci, percent
 from toolkit.report.frame import NOT_NOTICED, CaseFrame
-from toolkit.report.stats import Counts, Share, count
+from toolkit.report.stats import Counts, count
 
 if TYPE_CHECKING:
     from toolkit.report.build import Report

@@ -49,8 +49,8 @@ def blocks(report: Report) -> list[Block]:
     out: list[Block] = [Heading(2, "Methodology"), Heading(3, "How the items were found")]
     out += _sources(p)
     out += [Heading(3, "Review"), Para(_review(report, p["reviews"]))]
-    out += [Heading(3, "Notices")] + _notices(p["notices"], report.as_of)
-    out += [Heading(3, "Waves and methods")] + _waves(p)
+    out += [Heading(3, "Notices"), *_notices(p["notices"], report.as_of)]
+    out += [Heading(3, "Waves and methods"), *_waves(p)]
     out += [Heading(3, "Statuses"), Table(["status", "family", "meaning"],
                                           [[str(s), str(f), MEANINGS[str(s)]] for s, f in STATUS_FAMILY.items()]
                                           + [["not_checked", "not_checked", MEANINGS["not_checked"]]])]

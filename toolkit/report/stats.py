@@ -109,7 +109,7 @@ def by_group(cf: CaseFrame, dimensions: tuple[str, ...] = SPLITS) -> list[GroupS
     out = []
     if not len(cf.frame):
         return out
-    for (order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+    for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
         for dimension in dimensions:
             values = rows[dimension].map({True: "noticed", False: "not_noticed"}) if dimension == "noticed" else rows[dimension]
             for group in sorted({str(v) for v in values.unique()}):
@@ -133,7 +133,7 @@ def noticed_test(cf: CaseFrame) -> list[FisherTest]:
     out = []
     if not len(cf.frame):
         return out
-    for (order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+    for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
         noticed, other = count(rows[rows["noticed"]]), count(rows[~rows["noticed"].astype(bool)])
         if noticed.known and other.known:
             odds, p = fisher_exact([[noticed.gone, noticed.live], [other.gone, other.live]])
