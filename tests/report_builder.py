@@ -97,3 +97,66 @@ def june_2021(root: Path) -> Path:
         b.notice(item)
         b.check(item, "w1", "2021-05-17T15:00:00Z", "available" if n < 19 else "unavailable")
     return b.close()
+
+
+HOSTILE_SCRIPT = "<script>alert('x')</script> Cruce VIP"
+HOSTILE_FORMULA = '=HYPERLINK("http://evil.example/x","Cruce")'
+HOSTILE_RTL = "Viajes \u202eASU a ecurC"
+
+
+def synthetic(root: Path) -> Path:
+    """A small fictional case exercising every section: two notice batches, two waves with unknowns,
+    a sold listing, audience growth, a seller network with a partial takedown, hostile names."""
+    b = CaseBuilder(root, description="Fictional smuggling offers on Facebook, TikTok and Telegram")
+    src = b.source("a" * 64, "exports/busqueda-cruce.ndjson", fmt="zeeschuimer", importer="zeeschuimer@1")
+    b.source("b" * 64, "exports/tracked-urls.txt")
+    b.wave("w1", "2021-04-23T10:00:00Z")
+    b.wave("w2", "2021-05-17T14:00:00Z", methods='["live", "manual"]')
+    specs = [
+        # key, kind, platform, name, followers, members, w1, w2
+        ("cruce.seguro.usa", "page", "facebook", "Cruce Seguro USA", 1200, None, "available", "available"),
+        ("viajes.norte", "page", "facebook", "Viajes al Norte", 800, None, "available", "unavailable"),
+        ("coyote.lopez", "page", "facebook", HOSTILE_SCRIPT, 300, None, "unavailable", "unavailable"),
+        ("groups/quierocruzar", "group", "facebook", "Quiero cruzar la frontera", None, 44000, "available", "available"),
+        ("formula.page", "page", "facebook", HOSTILE_FORMULA, 50, None, "login_required", "removed"),
+        ("rtl.page", "page", "facebook", HOSTILE_RTL, 75, None, "available", "error"),
+        ("marketplace/item/123", "listing", "facebook", "Viaje Reynosa McAllen $8,000", None, None, "available", "sold"),
+        ("@cruces.tiktok/video/7001", "video", "tiktok", "Cruzamos seguro", 5000, None, "available", "account_gone"),
+        ("juan.perez.coyote", "profile", "facebook", "Juan Pérez", 150, None, "available", "available"),
+        ("t.me/cruces_rapidos", "channel", "telegram", "Cruces rápidos", None, 2100, None, "available"),
+        ("noticias.frontera", "page", "facebook", "Noticias de la frontera", 9000, None, "available", "available"),
+    ]
+    ids = []
+    for n, (key, kind, platform, name, followers, members, w1, w2) in enumerate(specs):
+        item = b.item(key, kind=kind, platform=platform, name=name, followers=followers, members=members,
+                      first_seen=f"2021-04-1{n % 5}T09:30:00Z", source_id=src,
+                      url=f"https://www.{platform}.com/{key}" if platform != "telegram" else f"https://{key}")
+        ids.append(item)
+        b.hit(item, "cruzar", language="en" if n == 7 else "es")
+        if w1:
+            b.check(item, "w1", f"2021-04-23T1{n % 3}:00:00Z", w1)
+        if w2:
+            b.check(item, "w2", f"2021-05-17T1{4 + n % 3}:00:00Z", w2, method="manual" if n == 9 else "live")
+        if w2 == "available" and (followers or members):
+            b.capture(item, "2021-05-17T13:00:00Z", followers=followers and followers * 2,
+                      members=members and members + 1100)
+    reviews = ["violating"] * 10 + ["not_violating"]
+    categories = ["smuggling_offer", "smuggling_offer", "smuggling_offer", "smuggling_solicitation",
+                  "smuggling_offer", "drug_sale", "smuggling_offer", "smuggling_information", "smuggling_offer",
+                  "smuggling_offer", None]
+    for item, verdict, category in zip(ids, reviews, categories, strict=True):
+        b.review(item, "unsure", None, at="2021-04-11T10:00:00Z")
+        b.review(item, verdict, category)
+    for item in ids[:5]:
+        b.notice(item, "2021-04-16T15:00:00Z", "platform_request", reference="TTP-list-1")
+    for item in ids[5:8]:
+        b.notice(item, "2021-04-20T09:00:00Z", "in_app")
+    # A seller network: one number behind three pages (as phone and as WhatsApp), a Telegram handle on two.
+    for item, kind, value, matched in [(ids[0], "phone", "+525555550101", "55 5555 0101"),
+                                       (ids[1], "whatsapp", "+525555550101", "wa.me/525555550101"),
+                                       (ids[2], "phone", "+525555550101", "+52 55 5555 0101"),
+                                       (ids[3], "telegram", "@cruces_rapidos", "t.me/cruces_rapidos"),
+                                       (ids[9], "telegram", "cruces_rapidos", "@cruces_rapidos"),
+                                       (ids[5], "phone", "+525555550199", "55 5555 0199")]:
+        b.indicator(item, kind, value, matched)
+    return b.close()

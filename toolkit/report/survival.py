@@ -31,6 +31,7 @@ HORIZONS = (1, 7, 30)
 BOOTSTRAP = 200
 SEED = 20210416
 LEVEL = 0.95
+BOOT_TOL = 1e-7  # replicates start from the fit; shares are reported to 0.1% at most
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ def estimate(cf: CaseFrame, origin: str, horizons: tuple[int, ...] = HORIZONS, b
     fit = turnbull(left, right, weights, support=support)
     rng = np.random.Generator(np.random.PCG64(SEED))
     draws = rng.multinomial(int(weights.sum()), weights / weights.sum(), size=bootstrap)
-    boots = [turnbull(left, right, draw, start=fit.mass, support=support, max_iter=2_000) for draw in draws]
+    boots = [turnbull(left, right, draw, start=fit.mass, support=support, tol=BOOT_TOL, max_iter=2_000)
+             for draw in draws]
     alpha = (1 - LEVEL) / 2
 
     def interval(values: list[float]) -> tuple[float, float]:
