@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
                                    case_name=opened.name)
         for sentence in written.report.headline:
             typer.echo(sentence)
+        sys.stdout.flush()  # the headline before the note on stderr, also when both go to one pipe
         if not quiet:
             err.print(f"Report as of {escape(when)} written to {escape(str(written.folder))}/: "
                       f"{escape(', '.join(written.files))}")

@@ -78,8 +78,10 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
     """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
     status: dict[int, dict[str, str]] = {}
     if len(cf.frame):
-        for item_id, wave, value in zip(cf.frame["item_id"], cf.frame["wave"], cf.frame["status"], strict=True):
-            status.setdefault(int(item_id), {})[str(wave)] = str(value)
+        columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
+                   cf.frame["status"].astype(str).tolist())
+        for item_id, wave, value in zip(*columns, strict=True):
+            status.setdefault(item_id, {})[wave] = value
     contacts = networks.item_contacts(indicators)
     rows = []
     for item in cf.items.itertuples(index=False):

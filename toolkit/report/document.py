@@ -128,6 +128,9 @@ def _survival(report: Report) -> list[Block]:
     for origin, result in report.survival.items():
         for cause, n in sorted(result.excluded.items()):
             notes.append(f"From {ORIGIN_LABELS[origin]}: {n} left out ({cause}).")
+        if result.resolution_hours != 1:
+            notes.append(f"From {ORIGIN_LABELS[origin]}: times rounded outward to whole days (too many distinct "
+                         "check intervals at hour resolution).")
         if result.reappeared:
             notes.append(f"From {ORIGIN_LABELS[origin]}: {result.reappeared} seen live again after a gone check "
                          "(counted as gone at the first gone check).")

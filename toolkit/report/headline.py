@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from toolkit.report.fmt import ci, percent
+from toolkit.report.fmt import ci, number, percent
 from toolkit.report.frame import NOT_NOTICED, CaseFrame
 from toolkit.report.stats import Counts, count
 
@@ -47,12 +47,12 @@ def sentences(cf: CaseFrame, report: Report) -> list[str]:
     """The headline: one sentence per notice batch (or for the whole cohort), from the latest wave."""
     found = sum(row["items"] for row in report.provenance["found"])
     if cf.cohort_size == 0:
-        return [f"No item in this case is confirmed as violating yet ({found} items found), so there is no cohort "
+        return [f"No item in this case is confirmed as violating yet ({number(found)} items found), so there is no cohort "
                 "whose removal can be measured. Confirm items with `toolkit review` and record notices with "
                 "`toolkit flag`."]
     checked = [w for w in report.waves if w.counts.items > w.counts.not_checked]
     if not checked:
-        return [f"{cf.cohort_size} {things(cf.items['kind'], cf.cohort_size)} are confirmed as violating; none has "
+        return [f"{number(cf.cohort_size)} {things(cf.items['kind'], cf.cohort_size)} are confirmed as violating; none has "
                 f"been rechecked up to {day(report.as_of)}, so no removal rate can be given yet. Recheck them with "
                 "`toolkit recheck`."]
     wave = checked[-1]
@@ -71,8 +71,11 @@ def sentences(cf: CaseFrame, report: Report) -> list[str]:
                                      f"{platform_name(platform)} on {date}", part, when))
         else:
             first, last = day(noticed["noticed_at"].min()), day(noticed["noticed_at"].max())
-            out.append(_sentence(f"{things(noticed['kind'], len(noticed))} reported to the platforms between "
-                                 f"{first} and {last}", noticed, when))
+            dates = f"on {first}" if first == last else f"between {first} and {last}"
+            platforms = sorted(set(noticed["platform"].astype(str)))
+            where = platform_name(platforms[0]) if len(platforms) == 1 else "the platforms"
+            out.append(_sentence(f"{things(noticed['kind'], len(noticed))} reported to {where} {dates}",
+                                 noticed, when))
     quiet = rows[rows["channel"].astype(str) == NOT_NOTICED]
     if len(quiet):
         label = "confirmed as violating" if not len(noticed) else "confirmed as violating but never reported"
@@ -83,16 +86,16 @@ def sentences(cf: CaseFrame, report: Report) -> list[str]:
 def _sentence(subject: str, rows: pd.DataFrame, when: str) -> str:
     c = count(rows)
     n = len(rows)
-    words = [f"Of the {n} {subject}," if n != 1 else f"Of the 1 {subject},"]
+    words = [f"Of the {number(n)} {subject},"]
     if c.known == 0:
         return f"{words[0]} none had a status that could be determined on {when}{_beside(c)}."
     if c.known == n:
-        words.append(f"{c.live} ({percent(c.still_live.p)}, 95% CI {ci(c.still_live)}) "
+        words.append(f"{number(c.live)} ({percent(c.still_live.p)}, 95% CI {ci(c.still_live)}) "
                      f"{'was' if c.live == 1 else 'were'} still live on {when};")
     else:
-        words.append(f"{c.live} of the {c.known} whose status could be determined ({percent(c.still_live.p)}, "
+        words.append(f"{number(c.live)} of the {number(c.known)} whose status could be determined ({percent(c.still_live.p)}, "
                      f"95% CI {ci(c.still_live)}) {'was' if c.live == 1 else 'were'} still live on {when};")
-    words.append(f"{c.gone} of {c.known} ({percent(c.removed.p)}, 95% CI {ci(c.removed)}) "
+    words.append(f"{number(c.gone)} of {number(c.known)} ({percent(c.removed.p)}, 95% CI {ci(c.removed)}) "
                  f"{'was' if c.gone == 1 else 'were'} no longer available{_beside(c)}.")
     return " ".join(words)
 
@@ -101,12 +104,12 @@ def _beside(c: Counts) -> str:
     """What is left out of the denominator, in words."""
     parts = []
     if c.ended:
-        parts.append(f"{c.ended} ended (sold)")
+        parts.append(f"{number(c.ended)} ended (sold)")
     unknown = {s: k for s, k in c.statuses.items() if s not in ("available", "unavailable", "removed", "account_gone",
                                                                   "sold", "not_checked")}
     if c.unknown:
         detail = ", ".join(f"{s} {k}" for s, k in unknown.items())
-        parts.append(f"{c.unknown} could not be determined ({detail})")
+        parts.append(f"{number(c.unknown)} could not be determined ({detail})")
     if c.not_checked:
-        parts.append(f"{c.not_checked} {'was' if c.not_checked == 1 else 'were'} not checked in that wave")
+        parts.append(f"{number(c.not_checked)} {'was' if c.not_checked == 1 else 'were'} not checked in that wave")
     return ("; " + "; ".join(parts)) if parts else ""

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 import networkx as nx
-import pandas as pd
 
 from toolkit.report.frame import NOT_CHECKED, CaseFrame
 
@@ -82,8 +81,7 @@ def _latest_status(cf: CaseFrame) -> dict[int, tuple[str, str]]:
 
 def item_contacts(indicators: list[dict]) -> dict[int, dict[str, list[str]]]:
     """Per item, its contact points by type (sorted), for the item appendix."""
-    out: dict[int, dict[str, list[str]]] = {}
-    frame = pd.DataFrame(indicators, columns=["item_id", "type", "value"])
-    for (item_id, kind), values in frame.groupby(["item_id", "type"], sort=True):
-        out.setdefault(int(item_id), {})[str(kind)] = sorted(set(values["value"]))
-    return out
+    out: dict[int, dict[str, set[str]]] = {}
+    for row in indicators:
+        out.setdefault(int(row["item_id"]), {}).setdefault(str(row["type"]), set()).add(row["value"])
+    return {item: {kind: sorted(values) for kind, values in sorted(kinds.items())} for item, kinds in out.items()}

@@ -24,6 +24,8 @@ CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is int:
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -122,7 +124,7 @@ def report_data(report: Report) -> dict[str, Any]:
                          for t in report.fisher],
         "time_to_removal": {origin: {
             "items": r.items, "removals": r.removals, "censored": r.censored, "excluded": r.excluded,
-            "reappeared": r.reappeared,
+            "reappeared": r.reappeared, "resolution_hours": r.resolution_hours,
             "median_days": None if r.median is None else
             {"value": fixed(r.median.value), "low": fixed(r.median.low), "high": fixed(r.median.high)},
             "gone_within_days": {str(d): {"value": fixed(e.value), "low": fixed(e.low), "high": fixed(e.high),

@@ -27,11 +27,14 @@ from toolkit.report.frame import CaseFrame
 
 DAY = 86_400.0
 RESOLUTION_HOURS = 1
+MAX_DISTINCT = 1_000  # distinct (L, R] intervals above which times are rounded to whole days
 HORIZONS = (1, 7, 30)
 BOOTSTRAP = 200
 SEED = 20210416
 LEVEL = 0.95
-BOOT_TOL = 1e-7  # replicates start from the fit; shares are reported to 0.1% at most
+FIT_TOL = 1e-9
+BOOT_TOL = 1e-6  # replicates start from the fit; shares are reported to 0.1% at most
+BOOT_ITER = 300
 
 
 @dataclass(frozen=True)
@@ -79,19 +82,39 @@ def turnbull(left, right, weights=None, *, start: np.ndarray | None = None, tol:
     q, p = support if support is not None else innermost(left, right)
     if len(q) == 0:
         return Turnbull(q, p, np.zeros(0))
-    # contains[i, j]: observation i's interval holds innermost interval j.
-    contains = (left[:, None] <= q[None, :]) & (p[None, :] <= right[:, None])
-    contains = contains.astype(float)
+    # Innermost intervals are disjoint and sorted, so observation i holds a contiguous run of them,
+    # first[i]..last[i]; sums over runs are differences of cumulative sums: O(n + m) per EM step.
+    first = np.searchsorted(q, left, side="left")
+    last = np.searchsorted(p, right, side="right") - 1
     total = weights.sum()
-    mass = np.full(len(q), 1 / len(q)) if start is None else start.copy()
-    for _ in range(int(max_iter)):
-        denominator = contains @ mass
+    m = len(q)
+
+    def em(mass: np.ndarray) -> np.ndarray:
+        cumulative = np.concatenate(([0.0], np.cumsum(mass)))
+        denominator = cumulative[last + 1] - cumulative[first]
         ratio = np.divide(weights, denominator, out=np.zeros_like(weights), where=denominator > 0)
-        updated = mass * (contains.T @ ratio) / total
-        if np.abs(updated - mass).max() < tol:
-            mass = updated
-            break
+        # Add each observation's ratio to every innermost interval in its run (a difference array).
+        runs = np.bincount(first, ratio, minlength=m + 1) - np.bincount(last + 1, ratio, minlength=m + 1)
+        return mass * np.cumsum(runs)[:m] / total
+
+    mass = np.full(m, 1 / m) if start is None else start.copy()
+    # Plain EM converges linearly and slowly on these problems; SQUAREM (Varadhan & Roland 2008)
+    # extrapolates two EM steps, projected back onto the simplex, then takes a stabilising EM step.
+    for _ in range(int(max_iter)):
+        one = em(mass)
+        two = em(one)
+        r, v = one - mass, two - 2 * one + mass
+        norm_v = np.sqrt((v * v).sum())
+        if norm_v > 0:
+            alpha = -np.sqrt((r * r).sum()) / norm_v
+            jumped = np.clip(mass - 2 * alpha * r + alpha * alpha * v, 0.0, None)
+            updated = em(jumped / jumped.sum()) if jumped.sum() > 0 else two
+        else:
+            updated = two
+        done = np.abs(updated - mass).max() < tol
         mass = updated
+        if done:
+            break
     return Turnbull(q, p, mass / mass.sum())
 
 
@@ -113,9 +136,16 @@ class Survival:
     censored: int  # items still live (or sold) at their last check
     excluded: dict[str, int] = field(default_factory=dict)
     reappeared: int = 0  # items seen live again after a gone check
+    resolution_hours: int = RESOLUTION_HOURS  # times rounded outward to this many hours
     median: Estimate | None = None
     within: dict[int, Estimate] = field(default_factory=dict)
     curve: list[tuple[float, float]] = field(default_factory=list)  # (days, share still live)
+
+
+def outward(left: pd.Series, right: pd.Series, hours: int) -> tuple[pd.Series, pd.Series]:
+    """Times rounded outward to whole multiples of `hours`: left ends down, right ends up."""
+    step = hours / 24
+    return np.floor(left / step + 1e-9) * step, np.ceil(right / step - 1e-9) * step
 
 
 def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int], int]:
@@ -151,10 +181,7 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     silent = len(items) - len(early) - len(frame)
     if silent:
         excluded["no live or gone check after the origin"] = silent
-    # Round outward to whole hours: L down, R up (an interval is only ever widened).
-    step = RESOLUTION_HOURS / 24
-    frame["L"] = np.floor(frame["L"] / step + 1e-9) * step
-    frame["R"] = np.ceil(frame["R"] / step - 1e-9) * step
+    frame["L"], frame["R"] = outward(frame["L"], frame["R"], RESOLUTION_HOURS)
     return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
 
 
@@ -166,12 +193,17 @@ def estimate(cf: CaseFrame, origin: str, horizons: tuple[int, ...] = HORIZONS, b
     if result.removals == 0:
         return result
     grouped = data.groupby(["L", "R"]).size().reset_index(name="n")
+    if len(grouped) > MAX_DISTINCT:
+        # Many distinct intervals (origins spread over time): whole days keep the fit tractable.
+        result.resolution_hours = 24
+        data["L"], data["R"] = outward(data["L"], data["R"], 24)
+        grouped = data.groupby(["L", "R"]).size().reset_index(name="n")
     left, right, weights = grouped["L"].to_numpy(), grouped["R"].to_numpy(), grouped["n"].to_numpy(float)
     support = innermost(left, right)
-    fit = turnbull(left, right, weights, support=support)
+    fit = turnbull(left, right, weights, support=support, tol=FIT_TOL, max_iter=5_000)
     rng = np.random.Generator(np.random.PCG64(SEED))
     draws = rng.multinomial(int(weights.sum()), weights / weights.sum(), size=bootstrap)
-    boots = [turnbull(left, right, draw, start=fit.mass, support=support, tol=BOOT_TOL, max_iter=2_000)
+    boots = [turnbull(left, right, draw, start=fit.mass, support=support, tol=BOOT_TOL, max_iter=BOOT_ITER)
              for draw in draws]
     alpha = (1 - LEVEL) / 2
 
