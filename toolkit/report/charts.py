@@ -104,7 +104,7 @@ def survival(title: str, curves: dict[str, list[tuple[float, float]]]) -> str:
     top, bottom = MARGIN["top"] + 10, HEIGHT - MARGIN["bottom"]
     span = WIDTH - MARGIN["left"] - MARGIN["right"]
     horizon = max((t for curve in curves.values() for t, _ in curve), default=1.0) or 1.0
-    horizon = max(1.0, math.ceil(horizon * 1.05))
+    horizon = max(5.0, math.ceil(horizon * 1.05 / 5) * 5)  # ticks at whole days
     body = _y_axis(top, bottom, [(v / 4, percent(v / 4)) for v in range(5)])
     for v in range(6):
         x = MARGIN["left"] + span * v / 5
