@@ -60,3 +60,18 @@ def test_missing_case_is_one_line_error(tmp_path, invoke):
     result = invoke("report", tmp_path / "nowhere")
     assert result.exit_code == 1
     assert "no such case folder" in result.output
+
+
+def test_wave_before_the_notice_is_said_to_be_before(tmp_path, invoke):
+    b = CaseBuilder(tmp_path / "c")
+    b.wave("w0", "2021-04-14T10:00:00Z")
+    for n in range(4):
+        item = b.item(f"p{n}")
+        b.review(item)
+        b.notice(item, "2021-04-16T15:00:00Z")
+        b.check(item, "w0", "2021-04-14T11:00:00Z", "available" if n else "unavailable")
+    b.close()
+    result = invoke("report", tmp_path / "c", "-o", tmp_path / "out", "--format", "md")
+    assert result.exit_code == 0, result.output
+    assert ("Of the 4 pages handed to Facebook on 2021-04-16, 3 (75%, 95% CI 30-95%) were still live on "
+            "2021-04-14, before they were reported;") in result.stdout

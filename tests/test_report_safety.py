@@ -107,3 +107,22 @@ def test_redactor_masks_contacts_written_in_names():
     assert redactor.text("55 5555 0101") == redactor.contact("phone", "+525555550101")
     assert Redactor(None).text("55 5555 0101") == "55 5555 0101"
     assert Redactor("other").contact("phone", "+525555550101") != redactor.contact("phone", "+525555550101")
+
+
+def test_posts_on_personal_profiles_are_masked_like_the_profile(tmp_path, invoke):
+    from report_builder import CaseBuilder
+
+    b = CaseBuilder(tmp_path / "c")
+    profile = b.item("maria.g", kind="profile", name="María González")
+    post = b.item("maria.g/posts/1", kind="post", name="María González: cruzo gente, 55 5555 0111")
+    page_post = b.item("cruce.seguro/posts/2", kind="post", name="Cruce Seguro USA")
+    b.db.execute("UPDATE item SET parent_id = ? WHERE id = ?", (profile, post))
+    for item in (post, page_post):
+        b.review(item)
+    b.close()
+    result = invoke("report", tmp_path / "c", "--redact", "-o", tmp_path / "out", "--format", "csv,md")
+    assert result.exit_code == 0, result.output
+    for name in ("items.csv", "report.md"):
+        text = (tmp_path / "out" / name).read_text()
+        assert "María" not in text and "maria.g" not in text and "0111" not in text, name
+    assert "Cruce Seguro USA" in (tmp_path / "out" / "items.csv").read_text()

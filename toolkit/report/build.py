@@ -86,12 +86,14 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
     rows = []
     for item in cf.items.itertuples(index=False):
         kind = str(item.kind)
+        # A post or video on a personal profile is named after a person: mask it like the profile.
+        personal = kind if item.parent_kind != "profile" else "profile"
         mine = contacts.get(int(item.item_id), {})
         rows.append({
             "id": int(item.item_id), "platform": item.platform, "kind": kind,
-            "key": one_line(redactor.url(kind, item.key) or ""),
-            "url": one_line(redactor.url(kind, item.url) or ""),
-            "name": one_line(redactor.name(kind, item.name) or ""),
+            "key": one_line(redactor.url(personal, item.key) or ""),
+            "url": one_line(redactor.url(personal, item.url) or ""),
+            "name": one_line(redactor.name(personal, item.name) or ""),
             "first_seen": item.first_seen, "category": item.category, "language": item.language,
             "verdict": "violating", "reviewed_at": item.reviewed_at,
             "noticed_at": item.noticed_at, "channel": None if not item.noticed else item.channel,

@@ -61,7 +61,8 @@ def family_of(status: str) -> str:
 
 
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    items = pd.DataFrame(q.cohort_items(conn, as_of), columns=[c for c in ITEM_COLUMNS if c not in ("language", "noticed")])
+    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns)
     langs = pd.DataFrame(q.cohort_languages(conn), columns=["item_id", "language", "hits"])
     # The language with the most hits; ties go to the alphabetically first (the query's order).
     langs = langs.drop_duplicates("item_id", keep="first").set_index("item_id")["language"]
@@ -71,7 +72,7 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
     for column in ("first_seen", "noticed_at", "reviewed_at"):
         items[column + "_t"] = _times(items[column])
-    return items[[*ITEM_COLUMNS, "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
+    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
 
 
 def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:

@@ -68,7 +68,8 @@ def sentences(cf: CaseFrame, report: Report) -> list[str]:
             for platform, channel, date in sorted(keys, key=lambda k: (k[2], k[0], k[1])):
                 part = batches.get_group((platform, channel, date))
                 out.append(_sentence(f"{things(part['kind'], len(part))} {VERBS.get(channel, 'reported to')} "
-                                     f"{platform_name(platform)} on {date}", part, when))
+                                     f"{platform_name(platform)} on {date}", part,
+                                     when if when >= date else f"{when}, before they were reported"))
         else:
             first, last = day(noticed["noticed_at"].min()), day(noticed["noticed_at"].max())
             dates = f"on {first}" if first == last else f"between {first} and {last}"

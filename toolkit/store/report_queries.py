@@ -35,9 +35,10 @@ ranked_score AS (
 )
 SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
-       n.noticed_at, n.channel, n.reference
+       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind
 FROM cohort c
 JOIN item i ON i.id = c.item_id
+LEFT JOIN item pi ON pi.id = i.parent_id
 LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
 ORDER BY i.id
