@@ -94,7 +94,7 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
             "key": one_line(redactor.url(personal, item.key) or ""),
             "url": one_line(redactor.url(personal, item.url) or ""),
             "name": one_line(redactor.name(personal, item.name) or ""),
-            "first_seen": item.first_seen, "category": item.category, "language": item.language,
+            "first_seen": item.first_seen, "category": neutral(item.category), "language": neutral(item.language),
             "verdict": "violating", "reviewed_at": item.reviewed_at,
             "noticed_at": item.noticed_at, "channel": None if not item.noticed else item.channel,
             "reference": neutral(item.reference) if isinstance(item.reference, str) else None,

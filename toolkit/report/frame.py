@@ -83,6 +83,9 @@ def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     checks["t"] = _times(checks["observed_at"])
     codes = {s: family_of(s) for s in checks["status"].unique()}
     checks["family"] = checks["status"].map(codes)
+    # Few distinct values over many rows: categories keep 500,000 checks small in memory.
+    for column in ("status", "family", "method", "detector", "reason"):
+        checks[column] = checks[column].astype("category")
     return checks
 
 
@@ -131,8 +134,11 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, checks: pd.DataFrame, audien
               [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector"]])
     latest["wave_id"] = latest["wave_id"].astype("int64")
     frame = grid.merge(latest, on=["item_id", "wave_id"], how="left")
-    frame["status"] = frame["status"].fillna(NOT_CHECKED)
-    frame["family"] = frame["family"].fillna(NOT_CHECKED)
+    for column in ("status", "family"):
+        values = frame[column].astype("category")
+        if NOT_CHECKED not in values.cat.categories:
+            values = values.cat.add_categories([NOT_CHECKED])
+        frame[column] = values.fillna(NOT_CHECKED)
     frame["audience"] = _audience_at(frame, audience)
     frame = frame.sort_values(["wave_order", "item_id"], kind="stable").reset_index(drop=True)
     for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method"):

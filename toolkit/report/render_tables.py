@@ -157,5 +157,6 @@ def _safe(value: Any) -> Any:
 
 def json_files(report: Report) -> dict[str, str]:
     """File name -> JSON text: the statistics, the item appendix and the stamp."""
-    return {"report.json": _dump(_safe(report_data(report))), "items.json": _dump(_safe(report.items)),
+    # Appendix rows are made safe when built (build._appendix); the statistics are walked here.
+    return {"report.json": _dump(_safe(report_data(report))), "items.json": _dump(report.items),
             "stamp.json": _dump(_safe(report.stamp))}
