@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -55,8 +56,11 @@ def register(app: typer.Typer) -> None:
             when = as_of_value(as_of, latest_event(opened.db))
             masked = opened.config["report"]["redact"] if redact is None else redact
             folder = output if output is not None else _folder(opened.root)
-            written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked,
-                                   case_name=opened.name)
+            # A spinner naming the stage (the report takes tens of seconds on 100,000 items).
+            with err.status("", spinner="dots") if not quiet and sys.stderr.isatty() else nullcontext() as status:
+                written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked,
+                                       case_name=opened.name,
+                                       progress=(lambda stage: status.update(escape(stage))) if status else None)
         for sentence in written.report.headline:
             typer.echo(sentence)
         sys.stdout.flush()  # the headline before the note on stderr, also when both go to one pipe

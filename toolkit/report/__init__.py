@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,12 @@ class Written:
 
 
 def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
-                 formats: list[str], *, redact: bool = False, case_name: str = "") -> Written:
+                 formats: list[str], *, redact: bool = False, case_name: str = "",
+                 progress: Callable[[str], None] | None = None) -> Written:
     """Compute the report and write the chosen formats into `folder` (created if needed)."""
-    report = build_report(conn, config, as_of, redact=redact, case_name=case_name)
+    report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress)
+    if progress:
+        progress("writing " + ", ".join(formats))
     files = render(report, formats)
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():

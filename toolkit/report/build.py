@@ -7,6 +7,7 @@ overrides and control characters neutralised. Each renderer then escapes for its
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +50,20 @@ class Report:
 
 
 def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, *,
-                 redact: bool = False, case_name: str = "") -> Report:
-    """Compute the whole report for the case behind `conn`, as of `as_of` (ISO UTC)."""
+                 redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None) -> Report:
+    """Compute the whole report for the case behind `conn`, as of `as_of` (ISO UTC).
+
+    `progress`, when given, is called with the name of each stage as it starts.
+    """
+    step = progress or (lambda stage: None)
+    step("reading the case")
     cf = build_frame(conn, as_of)
     redactor = Redactor(case_salt(conn) if redact else None, q.cohort_matched(conn) if redact else None)
     indicators = q.cohort_indicators(conn)
+    step("removal rates")
     waves = stats.by_wave(cf)
+    groups, fisher = stats.by_group(cf), stats.noticed_test(cf)
+    step("seller networks")
     found = networks.clusters(cf, indicators)
     items = _appendix(cf, indicators, redactor)
     names = {row["id"]: row["name"] or row["url"] or row["key"] for row in items}
@@ -63,11 +72,12 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
         case_name=one_line(case_name or config["case"]["name"]),
         description=one_line(config["case"]["description"]),
         as_of=as_of, redacted=redact, cohort=cf.cohort_size, waves=waves,
-        groups=stats.by_group(cf), fisher=stats.noticed_test(cf),
-        survival={origin: survival.estimate(cf, origin) for origin in ORIGINS},
-        audience=audience(cf), clusters=found, items=items, names=names, contacts=contacts,
-        headline=[],
+        groups=groups, fisher=fisher, survival={}, audience=audience(cf), clusters=found, items=items,
+        names=names, contacts=contacts, headline=[],
     )
+    for origin in ORIGINS:
+        step(f"time to removal from {origin.replace('_', ' ')}")
+        report.survival[origin] = survival.estimate(cf, origin)
     report.provenance = _provenance(conn, as_of)
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
