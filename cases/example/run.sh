@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the bundled example case: scan its exports, then show what was found.
+# The main job on the bundled example case: scan its exports, show what was found, write the report.
 # Safe to run again: files already imported are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,3 +27,5 @@ toolkit recheck "$case" --wave 2021-05-17 --all "$case/exports-wave2"
 # case.toml); a group walled last time is visible again; the Marketplace listing is marked sold.
 toolkit recheck "$case" --wave 2021-06-16 --all "$case/exports-wave3"
 toolkit waves "$case"
+
+toolkit report "$case" --as-of 2021-05-31

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from toolkit.errors import CaseError, ToolkitError
 from toolkit.store import db
+from toolkit.textsafe import FORMULA_START, safe_cell  # noqa: F401  (re-exported for commands)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,17 +99,6 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
-
-
-# Cells a spreadsheet would run as a formula start with one of these.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise a CSV cell a spreadsheet would execute, by prefixing a single quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: io.TextIOBase | None = None) -> None:

@@ -1,0 +1,69 @@
+"""`toolkit report CASE`: removal rates, time to removal, audience and seller networks, as files."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toolkit.case import open_case
+from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
+from toolkit.dates import parse_iso, parse_when
+from toolkit.report import parse_formats, write_report
+from toolkit.store.report_queries import latest_event
+
+ORDER = 60
+
+
+def as_of_value(text: str | None, latest: str | None) -> str:
+    """--as-of as ISO UTC: a bare date means the end of that day; no value means the case's latest event."""
+    if text is None:
+        return latest or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = parse_when(text, "--as-of")
+    if len(text.strip()) == 10 and parse_iso(text) is not None:
+        value = value[:10] + "T23:59:59Z"
+    return value
+
+
+def _folder(root: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = root / "reports" / stamp
+    n = 2
+    while folder.exists():
+        folder = root / "reports" / f"{stamp}-{n}"
+        n += 1
+    return folder
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    @handle_errors
+    def report(
+        case: CaseArg,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="Report the case as it stood at this date (ISO; a bare date means the end of that day). Default: the latest check, notice or capture in the case.")] = None,  # noqa: UP045
+        formats: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated: md,html,csv,json (default: [report] formats in case.toml, i.e. all).")] = None,  # noqa: UP045
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write into (default: CASE/reports/<timestamp>/).")] = None,  # noqa: UP045
+        redact: Annotated[Optional[bool], typer.Option("--redact/--no-redact", help="Mask phone numbers, WhatsApp/Telegram contacts, emails and personal profile names (default: [report] redact in case.toml).")] = None,  # noqa: UP045
+        quiet: QuietOpt = False,
+    ) -> None:
+        """Write the removal report (Markdown, HTML, CSV, JSON) and print its headline."""
+        with open_case(case) as opened:
+            chosen = parse_formats(formats if formats is not None else opened.config["report"]["formats"])
+            when = as_of_value(as_of, latest_event(opened.db))
+            masked = opened.config["report"]["redact"] if redact is None else redact
+            folder = output if output is not None else _folder(opened.root)
+            # A spinner naming the stage (the report takes tens of seconds on 100,000 items).
+            with err.status("", spinner="dots") if not quiet and sys.stderr.isatty() else nullcontext() as status:
+                written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked,
+                                       case_name=opened.name,
+                                       progress=(lambda stage: status.update(escape(stage))) if status else None)
+        for sentence in written.report.headline:
+            typer.echo(sentence)
+        sys.stdout.flush()  # the headline before the note on stderr, also when both go to one pipe
+        if not quiet:
+            err.print(f"Report as of {escape(when)} written to {escape(str(written.folder))}/: "
+                      f"{escape(', '.join(written.files))}")

@@ -1,0 +1,78 @@
+"""`toolkit report`: removal rates with their uncertainty, time to removal, audience, seller networks.
+
+    frame.py        the tidy frame (cohort item x wave) read from the case
+    stats.py        shares with Wilson intervals, splits, Fisher's exact test
+    survival.py     interval-censored time to removal (Turnbull)
+    audience.py     followers/members over the waves
+    networks.py     clusters of items sharing contact points
+    redact.py       consistent masking of personal data
+    stamp.py        the reproducibility stamp
+    build.py        every number computed once -> Report
+    headline.py     the TTP-style sentences
+    document.py, methodology.py   the report as format-neutral blocks
+    render_md.py, render_html.py (+ charts.py), render_tables.py   the outputs
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import UsageError
+from toolkit.report.build import Report, build_report
+
+FORMATS = ("md", "html", "csv", "json")
+
+
+def parse_formats(values: list[str] | str) -> list[str]:
+    """Formats from "md,html" or a list; UsageError naming any unknown one."""
+    if isinstance(values, str):
+        values = [values]
+    found = [v.strip().lower() for value in values for v in value.split(",") if v.strip()]
+    unknown = [f for f in found if f not in FORMATS]
+    if unknown or not found:
+        raise UsageError(f"--format: unknown report format {', '.join(unknown) or '(none)'}",
+                         f"Use one or more of {','.join(FORMATS)}, e.g. --format md,csv")
+    return [f for f in FORMATS if f in found]
+
+
+def render(report: Report, formats: list[str]) -> dict[str, str]:
+    """File name -> content for the chosen formats."""
+    from toolkit.report.render_html import render_html
+    from toolkit.report.render_md import render_md
+    from toolkit.report.render_tables import csv_files, json_files
+
+    files: dict[str, str] = {}
+    if "md" in formats:
+        files["report.md"] = render_md(report)
+    if "html" in formats:
+        files["report.html"] = render_html(report)
+    if "csv" in formats:
+        files.update(csv_files(report))
+    if "json" in formats:
+        files.update(json_files(report))
+    return files
+
+
+@dataclass
+class Written:
+    report: Report
+    folder: Path
+    files: list[str]
+
+
+def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
+                 formats: list[str], *, redact: bool = False, case_name: str = "",
+                 progress: Callable[[str], None] | None = None) -> Written:
+    """Compute the report and write the chosen formats into `folder` (created if needed)."""
+    report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress)
+    if progress:
+        progress("writing " + ", ".join(formats))
+    files = render(report, formats)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8", newline="\n")
+    return Written(report=report, folder=folder, files=sorted(files))

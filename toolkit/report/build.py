@@ -1,0 +1,129 @@
+"""Assembling a report: every number computed once, here, then handed to the renderers.
+
+Platform values (names, URLs, contact points) are made safe once: redacted when asked, with bidi
+overrides and control characters neutralised. Each renderer then escapes for its own format.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.report import headline, networks, stats, survival
+from toolkit.report.audience import Audience, audience
+from toolkit.report.frame import CaseFrame, build_frame
+from toolkit.report.redact import Redactor, case_salt
+from toolkit.report.stamp import make_stamp
+from toolkit.store import report_queries as q
+from toolkit.textsafe import neutral, one_line
+
+ORIGINS = ("first_capture", "notice")
+
+
+@dataclass
+class Report:
+    """A computed report: what every output format shows."""
+
+    case_name: str
+    description: str
+    as_of: str
+    redacted: bool
+    cohort: int
+    waves: list[stats.WaveStats]
+    groups: list[stats.GroupStats]
+    fisher: list[stats.FisherTest]
+    survival: dict[str, survival.Survival]
+    audience: Audience
+    clusters: list[networks.Cluster]
+    items: list[dict[str, Any]]  # the appendix: one row per cohort item, safe values
+    names: dict[int, str]  # item id -> safe display name
+    contacts: dict[tuple[str, str], str]  # contact node -> safe display value
+    headline: list[str]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    stamp: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wave_names(self) -> list[str]:
+        return [w.name for w in self.waves]
+
+
+def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, *,
+                 redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None) -> Report:
+    """Compute the whole report for the case behind `conn`, as of `as_of` (ISO UTC).
+
+    `progress`, when given, is called with the name of each stage as it starts.
+    """
+    step = progress or (lambda stage: None)
+    step("reading the case")
+    cf = build_frame(conn, as_of)
+    redactor = Redactor(case_salt(conn) if redact else None, q.cohort_matched(conn) if redact else None)
+    indicators = q.cohort_indicators(conn)
+    step("removal rates")
+    waves = stats.by_wave(cf)
+    groups, fisher = stats.by_group(cf), stats.noticed_test(cf)
+    step("seller networks")
+    found = networks.clusters(cf, indicators)
+    items = _appendix(cf, indicators, redactor)
+    names = {row["id"]: row["name"] or row["url"] or row["key"] for row in items}
+    contacts = {node: one_line(redactor.contact(*node)) for c in found for node in c.contacts}
+    report = Report(
+        case_name=one_line(case_name or config["case"]["name"]),
+        description=one_line(config["case"]["description"]),
+        as_of=as_of, redacted=redact, cohort=cf.cohort_size, waves=waves,
+        groups=groups, fisher=fisher, survival={}, audience=audience(cf), clusters=found, items=items,
+        names=names, contacts=contacts, headline=[],
+    )
+    for origin in ORIGINS:
+        step(f"time to removal from {origin.replace('_', ' ')}")
+        report.survival[origin] = survival.estimate(cf, origin)
+    report.provenance = _provenance(conn, as_of)
+    report.headline = headline.sentences(cf, report)
+    report.stamp = make_stamp(conn, config, as_of, redact)
+    return report
+
+
+def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list[dict[str, Any]]:
+    """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
+    status: dict[int, dict[str, str]] = {}
+    if len(cf.frame):
+        columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
+                   cf.frame["status"].astype(str).tolist())
+        for item_id, wave, value in zip(*columns, strict=True):
+            status.setdefault(item_id, {})[wave] = value
+    contacts = networks.item_contacts(indicators)
+    rows = []
+    for item in cf.items.itertuples(index=False):
+        kind = str(item.kind)
+        # A post or video on a personal profile is named after a person: mask it like the profile.
+        personal = kind if item.parent_kind != "profile" else "profile"
+        mine = contacts.get(int(item.item_id), {})
+        rows.append({
+            "id": int(item.item_id), "platform": item.platform, "kind": kind,
+            "key": one_line(redactor.url(personal, item.key) or ""),
+            "url": one_line(redactor.url(personal, item.url) or ""),
+            "name": one_line(redactor.name(personal, item.name) or ""),
+            "first_seen": item.first_seen, "category": neutral(item.category), "language": neutral(item.language),
+            "verdict": "violating", "reviewed_at": item.reviewed_at,
+            "noticed_at": item.noticed_at, "channel": None if not item.noticed else item.channel,
+            "reference": neutral(item.reference) if isinstance(item.reference, str) else None,
+            "status": status.get(int(item.item_id), {}),
+            "contacts": {kind_: [one_line(redactor.contact(kind_, v)) for v in values]
+                         for kind_, values in sorted(mine.items())},
+        })
+    return rows
+
+
+def _provenance(conn: sqlite3.Connection, as_of: str) -> dict[str, Any]:
+    """What the methodology section states, read from the case itself."""
+    return {
+        "sources": q.sources(conn),
+        "found": q.items_by_platform_kind(conn),
+        "lexicons": q.lexicons(conn),
+        "detectors": q.detectors(conn, as_of),
+        "reviews": q.review_summary(conn),
+        "notices": q.notice_summary(conn, as_of),
+        "wave_checks": q.wave_checks(conn, as_of),
+        "unwaved_checks": q.unwaved_checks(conn, as_of),
+    }

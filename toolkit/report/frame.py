@@ -1,0 +1,156 @@
+"""The tidy report frame: one row per cohort item x wave, built from the case database.
+
+Per-wave status rule: an item's status in a wave is its latest check in that wave (by observed_at,
+then check id); an item a wave did not check is `not_checked` in it. No confirmation rule is applied
+(a single gone check counts as gone in its wave), and every check is kept for time to removal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from toolkit.models import STATUS_FAMILY, Status
+from toolkit.store import report_queries as q
+
+NOT_CHECKED = "not_checked"
+NONE = "none"  # the label of a missing category, language or channel in splits
+NOT_NOTICED = "not_noticed"
+FAMILIES = ("live", "gone", "ended", "unknown")
+STATUS_ORDER = tuple(str(s) for s in Status)
+
+ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
+                "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
+                 "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
+                 "method", "detector", "audience"]
+
+
+@dataclass
+class CaseFrame:
+    """Everything the statistics read: the tidy frame and the per-item and per-check tables it joins."""
+
+    items: pd.DataFrame  # one row per cohort item
+    waves: pd.DataFrame  # waves up to as_of, in order, with their observation span
+    checks: pd.DataFrame  # every check of a cohort item up to as_of
+    audience: pd.DataFrame  # captures of cohort items with followers or members
+    frame: pd.DataFrame  # cohort item x wave (the tidy frame)
+    as_of: str
+
+    @property
+    def cohort_size(self) -> int:
+        return len(self.items)
+
+
+def _times(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, utc=True, format="ISO8601")
+
+
+def family_of(status: str) -> str:
+    """The family of a status token (`not_checked` is its own family)."""
+    if status == NOT_CHECKED:
+        return NOT_CHECKED
+    try:
+        return str(STATUS_FAMILY[Status(status)])
+    except ValueError:
+        return "unknown"  # a token from a newer toolkit: never counted as live or gone
+
+
+def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns)
+    langs = pd.DataFrame(q.cohort_languages(conn), columns=["item_id", "language", "hits"])
+    # The language with the most hits; ties go to the alphabetically first (the query's order).
+    langs = langs.drop_duplicates("item_id", keep="first").set_index("item_id")["language"]
+    items["language"] = items["item_id"].map(langs).fillna(NONE)
+    items["category"] = items["category"].fillna(NONE)
+    items["noticed"] = items["noticed_at"].notna()
+    items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
+    for column in ("first_seen", "noticed_at", "reviewed_at"):
+        items[column + "_t"] = _times(items[column])
+    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
+
+
+def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+    columns = ["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector"]
+    cursor = q.cohort_checks(conn, as_of)
+    checks = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    checks["wave_id"] = checks["wave_id"].astype("Int64")
+    checks["t"] = _times(checks["observed_at"])
+    codes = {s: family_of(s) for s in checks["status"].unique()}
+    checks["family"] = checks["status"].map(codes)
+    # Few distinct values over many rows: categories keep 500,000 checks small in memory.
+    for column in ("status", "family", "method", "detector", "reason"):
+        checks[column] = checks[column].astype("category")
+    return checks
+
+
+def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.DataFrame:
+    waves = pd.DataFrame(q.waves(conn, as_of), columns=["wave_id", "name", "started_at", "methods", "note"])
+    waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
+    waves["wave_order"] = range(1, len(waves) + 1)
+    span = checks.dropna(subset=["wave_id"]).groupby("wave_id")["observed_at"].agg(["min", "max"])
+    waves["first_check"] = waves["wave_id"].map(span["min"]) if len(span) else None
+    waves["last_check"] = waves["wave_id"].map(span["max"]) if len(span) else None
+    # A wave's date is when it started; its end (for audience) is its last check, else its start.
+    waves["end"] = waves["last_check"].fillna(waves["started_at"])
+    waves["end_t"] = _times(waves["end"])
+    return waves
+
+
+def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+    rows = q.cohort_audience(conn, as_of).fetchall()
+    audience = pd.DataFrame.from_records(rows, columns=["item_id", "observed_at", "followers", "members"])
+    # Pages and channels count followers, groups count members: one audience figure per capture.
+    audience["audience"] = audience["followers"].astype("Float64").fillna(audience["members"].astype("Float64"))
+    audience["t"] = _times(audience["observed_at"])
+    return audience.dropna(subset=["audience"])
+
+
+def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
+    """Read the case up to `as_of` (ISO UTC) into a CaseFrame."""
+    items = _items(conn, as_of)
+    checks = _checks(conn, as_of)
+    waves = _waves(conn, as_of, checks)
+    audience = _audience(conn, as_of)
+    frame = _tidy(items, waves, checks, audience)
+    return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of)
+
+
+def _tidy(items: pd.DataFrame, waves: pd.DataFrame, checks: pd.DataFrame, audience: pd.DataFrame) -> pd.DataFrame:
+    """Cross the cohort with the waves and attach each item's status and audience in each wave."""
+    if items.empty or waves.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
+    base = items[["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
+                  "first_seen"]]
+    grid = base.merge(waves[["wave_id", "name", "wave_order", "started_at", "end_t"]], how="cross")
+    grid = grid.rename(columns={"name": "wave", "started_at": "wave_at"})
+    latest = (checks.dropna(subset=["wave_id"])
+              .drop_duplicates(["item_id", "wave_id"], keep="last")  # checks come in time, id order
+              [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector"]])
+    latest["wave_id"] = latest["wave_id"].astype("int64")
+    frame = grid.merge(latest, on=["item_id", "wave_id"], how="left")
+    for column in ("status", "family"):
+        values = frame[column].astype("category")
+        if NOT_CHECKED not in values.cat.categories:
+            values = values.cat.add_categories([NOT_CHECKED])
+        frame[column] = values.fillna(NOT_CHECKED)
+    frame["audience"] = _audience_at(frame, audience)
+    frame = frame.sort_values(["wave_order", "item_id"], kind="stable").reset_index(drop=True)
+    for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method"):
+        frame[column] = frame[column].astype("category")
+    return frame[FRAME_COLUMNS]
+
+
+def _audience_at(frame: pd.DataFrame, audience: pd.DataFrame) -> np.ndarray:
+    """Each row's latest audience figure captured up to the end of its wave (NaN when none)."""
+    if audience.empty:
+        return np.full(len(frame), np.nan)
+    left = frame[["item_id", "end_t"]].reset_index().sort_values("end_t", kind="stable")
+    right = audience[["item_id", "t", "audience"]].sort_values("t", kind="stable")
+    merged = pd.merge_asof(left, right, left_on="end_t", right_on="t", by="item_id", direction="backward")
+    return merged.set_index("index").sort_index()["audience"].astype("float64").to_numpy()

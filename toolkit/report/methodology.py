@@ -1,0 +1,143 @@
+"""The methodology section, written from the case's own data, and the reproducibility stamp."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+
+from toolkit.models import STATUS_FAMILY
+from toolkit.report.blocks import Block, Bullets, Code, Heading, Para, Table
+from toolkit.report.fmt import number
+from toolkit.textsafe import neutral, one_line
+
+if TYPE_CHECKING:
+    from toolkit.report.build import Report
+
+MEANINGS = {
+    "available": "the item is publicly visible (its id, title or content is on the page)",
+    "unavailable": "the platform says the content is not available (removed, deleted by its owner or made private: "
+                   "the platform does not say which)",
+    "removed": "the platform says explicitly that it was taken down for a rule violation",
+    "account_gone": "the page, profile or channel behind the item no longer exists",
+    "sold": "a Marketplace listing marked sold (not a takedown)",
+    "login_required": "a login wall; says nothing about the item",
+    "restricted": "geo-block, age gate, checkpoint, private account",
+    "rate_limited": "HTTP 429, \"you're temporarily blocked\"",
+    "error": "network or parse failure, with a short code",
+    "not_seen": "absent from a later export that did not target it directly",
+    "not_checked": "the wave made no check of the item (report only)",
+}
+
+LIMITS = [
+    "\"Unavailable\" does not say who removed an item: the platform, or its owner deleting it or making it "
+    "private. Only \"removed\" wording is the platform's own statement of a takedown.",
+    "\"Still live\" may hide other enforcement: reduced reach, warning labels, strikes against the account, "
+    "or removal of some of its content.",
+    "A check is a snapshot: the time of removal is only known to lie between two checks.",
+    "The first capture is the canonical record of what an item showed: platforms overwrite or remove content.",
+    "Checks made without logging in see less than a logged-in user; login walls and errors are unknowns, "
+    "reported beside the rates and never counted as removals.",
+    "The cohort is what the researchers found and confirmed, not a random sample: the rates describe these items, "
+    "not the platform as a whole.",
+]
+
+
+def blocks(report: Report) -> list[Block]:
+    """The methodology section and the reproducibility stamp."""
+    p = report.provenance
+    out: list[Block] = [Heading(2, "Methodology"), Heading(3, "How the items were found")]
+    out += _sources(p)
+    out += [Heading(3, "Review"), Para(_review(report, p["reviews"]))]
+    out += [Heading(3, "Notices"), *_notices(p["notices"], report.as_of)]
+    out += [Heading(3, "Waves and methods"), *_waves(p)]
+    out += [Heading(3, "Statuses"), Table(["status", "family", "meaning"],
+                                          [[str(s), str(f), MEANINGS[str(s)]] for s, f in STATUS_FAMILY.items()]
+                                          + [["not_checked", "not_checked", MEANINGS["not_checked"]]])]
+    out += [Heading(3, "Statistics"), Bullets([
+        "Removal rate = gone / (live + gone); ended (sold), unknown and unchecked items are printed beside it.",
+        "95% intervals for shares: Wilson score intervals (scipy.stats.binomtest).",
+        "Reported against never-reported items: Fisher's exact test, two-sided (scipy.stats.fisher_exact).",
+        "Time to removal: Turnbull's nonparametric estimate for interval-censored data, from each item's first "
+        "capture and from its first notice; times rounded outward to whole hours (whole days for large, "
+        "spread-out cohorts, as noted); 95% percentile bootstrap intervals (200 replicates, fixed seed).",
+        "Seller networks: connected components (networkx) of items and the phone numbers, WhatsApp contacts and "
+        "Telegram handles extracted from them.",
+    ])]
+    out += [Heading(3, "Limits"), Bullets(LIMITS)]
+    stamp = orjson.dumps(report.stamp, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    out += [Heading(2, "Reproducibility"),
+            Para("This report was made from the case state and with the software below (stamp.json holds the same). "
+                 "The same case and options give the same Markdown, CSV and JSON, byte for byte."),
+            Code(one_line_lines(stamp))]
+    return out
+
+
+def one_line_lines(text: str) -> str:
+    """Multi-line text with bidi and control characters made visible on every line."""
+    return "\n".join(neutral(line) for line in text.splitlines())
+
+
+def _sources(p: dict) -> list[Block]:
+    sources = p["sources"]
+    out: list[Block] = []
+    if not sources:
+        out.append(Para("No export has been imported into this case."))
+    else:
+        out.append(Para(f"{len(sources)} file{'s' if len(sources) != 1 else ''} imported (sha256 of each in the "
+                        "stamp below):"))
+        out.append(Table(["file", "format", "importer", "collected", "records read", "mapped", "failed"],
+                         [[one_line(s["path"]), s["format"], s["importer"], (s["collected_at"] or "-")[:10],
+                           number(s["records_read"]), number(s["records_mapped"]), number(s["records_failed"])]
+                          for s in sources], numeric={4, 5, 6}))
+    if p["found"]:
+        out.append(Para("Items found, by platform and kind: " + ", ".join(
+            f"{r['platform']} {r['kind']} {number(r['items'])}" for r in p["found"]) + "."))
+    if p["lexicons"]:
+        out.append(Para("Captures were tagged with the lexicons " + ", ".join(
+            f"{one_line(r['lexicon'])} ({number(r['hits'])} hits)" for r in p["lexicons"]) + "."))
+    else:
+        out.append(Para("No lexicon hits are recorded in this case."))
+    return out
+
+
+def _review(report: Report, reviews: dict) -> str:
+    if not reviews["reviews"]:
+        return "No item has been reviewed: there is no confirmed cohort."
+    verdicts = ", ".join(f"{r['verdict']} {number(r['items'])}" for r in reviews["verdicts"])
+    return (f"{number(reviews['reviews'])} verdicts by {reviews['reviewers']} reviewer"
+            f"{'s' if reviews['reviewers'] != 1 else ''} between {reviews['first'][:10]} and {reviews['last'][:10]}. "
+            f"Latest verdict per item: {verdicts}. Only items whose latest verdict is violating form the cohort "
+            f"({number(report.cohort)} items).")
+
+
+def _notices(notices: list[dict], as_of: str) -> list[Block]:
+    if not notices:
+        return [Para(f"No notice to a platform is recorded up to {as_of[:10]}.")]
+    return [Para("Reports made to the platforms (all items, not only the cohort):"),
+            Table(["channel", "items", "notices", "first", "last"],
+                  [[n["channel"], number(n["items"]), number(n["notices"]), n["first"][:10], n["last"][:10]]
+                   for n in notices], numeric={1, 2})]
+
+
+def _waves(p: dict) -> list[Block]:
+    out: list[Block] = []
+    if not p["wave_checks"]:
+        out.append(Para("No recheck wave is recorded up to this date."))
+    else:
+        out.append(Table(["wave", "method", "checks", "first check", "last check"],
+                         [[one_line(w["name"]), w["method"], number(w["checks"]), w["first"], w["last"]]
+                          for w in p["wave_checks"]], numeric={2}))
+    detectors = [d for d in p["detectors"] if d["origin"] == "check"]
+    if detectors:
+        out.append(Para("Statuses were read by: " + ", ".join(
+            f"{one_line(d['detector']) or '(no detector recorded)'} ({d['method']}, {number(d['n'])} checks)"
+            for d in detectors) + "."))
+    out.append(Para("An item's status in a wave is its latest check in that wave (by time, then check id); an "
+                    "item the wave did not check is not_checked. No confirmation rule is applied: one gone check "
+                    "makes an item gone in that wave, and the per-item appendix shows every wave so a stricter "
+                    "rule can be applied by hand."))
+    if p["unwaved_checks"]:
+        out.append(Para(f"{number(p['unwaved_checks'])} checks belong to no wave: they count for time to removal "
+                        "but not in the wave tables."))
+    return out

@@ -1,0 +1,162 @@
+"""CSV and JSON appendices: one row per cohort item, and every statistic as a table.
+
+CSV cells from the platform go through the formula-safe writer (a cell a spreadsheet would run is
+prefixed with a quote) after bidi overrides are made visible. Floats have fixed precision (4
+places); rows are sorted; so the same case gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import orjson
+
+from toolkit.report.build import Report
+from toolkit.report.fmt import fixed
+from toolkit.report.stats import Counts, Share
+from toolkit.textsafe import neutral, safe_cell
+
+CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if fixed(value) is None else f"{value:.4f}"
+    if isinstance(value, int):
+        return str(value)
+    return safe_cell(neutral(str(value)))
+
+
+def write_csv(columns: list[str], rows: list[list[Any]]) -> str:
+    """A formula-safe CSV document (header included) as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _share(share: Share) -> dict[str, Any]:
+    return {"k": share.k, "n": share.n, "p": fixed(share.p), "low": fixed(share.low), "high": fixed(share.high)}
+
+
+def _counts(c: Counts) -> dict[str, Any]:
+    return {"items": c.items, "live": c.live, "gone": c.gone, "ended": c.ended, "unknown": c.unknown,
+            "not_checked": c.not_checked, "statuses": c.statuses, "still_live": _share(c.still_live),
+            "gone_share": _share(c.removed)}
+
+
+COUNT_COLUMNS = ["items", "live", "gone", "ended", "unknown", "not_checked", "statuses", "still_live", "still_live_low",
+                 "still_live_high", "gone_share", "gone_low", "gone_high"]
+
+
+def _count_row(c: Counts) -> list[Any]:
+    return [c.items, c.live, c.gone, c.ended, c.unknown, c.not_checked,
+            ";".join(f"{s}={k}" for s, k in c.statuses.items()),
+            c.still_live.p, c.still_live.low, c.still_live.high, c.removed.p, c.removed.low, c.removed.high]
+
+
+def _cluster_of(report: Report) -> dict[int, str]:
+    return {m.item_id: f"C{c.number}" for c in report.clusters for m in c.items}
+
+
+def csv_files(report: Report) -> dict[str, str]:
+    """File name -> CSV text for every appendix table."""
+    waves = report.wave_names
+    clusters = _cluster_of(report)
+    items = [[r["id"], r["platform"], r["kind"], r["key"], r["url"], r["name"], r["first_seen"], r["category"],
+              r["language"], r["verdict"], r["reviewed_at"], r["noticed_at"], r["channel"], r["reference"],
+              *[r["status"].get(w, "not_checked") for w in waves],
+              *[";".join(r["contacts"].get(t, [])) for t in CONTACT_TYPES], clusters.get(r["id"], "")]
+             for r in report.items]
+    files = {
+        "items.csv": write_csv(["id", "platform", "kind", "key", "url", "name", "first_seen", "category", "language",
+                                "verdict", "reviewed_at", "noticed_at", "channel", "reference",
+                                *[f"status:{w}" for w in waves], *CONTACT_TYPES, "cluster"], items),
+        "waves.csv": write_csv(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
+                               [[w.name, w.started_at, ";".join(w.methods), w.first_check, w.last_check,
+                                 *_count_row(w.counts)] for w in report.waves]),
+        "splits.csv": write_csv(["wave", "dimension", "group", *COUNT_COLUMNS],
+                                [[g.wave, g.dimension, g.group, *_count_row(g.counts)] for g in report.groups]),
+        "survival.csv": write_csv(["origin", "days", "still_live"],
+                                  [[origin, t, s] for origin, result in report.survival.items()
+                                   for t, s in result.curve]),
+        "audience.csv": write_csv(["wave", "started_at", "items_with_count", "audience", "live_items_with_count",
+                                   "live_audience", "live_items_grown", "live_growth", "median_growth_pct"],
+                                  [[a.wave, a.started_at, a.with_figure, a.total, a.live_with_figure, a.live_total,
+                                    a.grown, a.growth, a.median_growth_pct] for a in report.audience.waves]),
+        "clusters.csv": write_csv(["cluster", "item_id", "name", "status", "family", "partial_takedown",
+                                   "shared_contacts"],
+                                  [[f"C{c.number}", m.item_id, report.names.get(m.item_id, ""), m.status, m.family,
+                                    c.partial, ";".join(report.contacts[n] for n in c.contacts)]
+                                   for c in report.clusters for m in c.items]),
+    }
+    return files
+
+
+def _dump(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    """Every statistic of the report as plain JSON-ready data."""
+    return {
+        "case": report.case_name,
+        "as_of": report.as_of,
+        "redacted": report.redacted,
+        "cohort": report.cohort,
+        "headline": [neutral(s) for s in report.headline],
+        "waves": [{"wave": w.name, "started_at": w.started_at, "methods": w.methods, "first_check": w.first_check,
+                   "last_check": w.last_check, **_counts(w.counts)} for w in report.waves],
+        "splits": [{"wave": g.wave, "dimension": g.dimension, "group": g.group, **_counts(g.counts)}
+                   for g in report.groups],
+        "noticed_test": [{"wave": t.wave, "odds_ratio": fixed(t.odds_ratio), "p_value": fixed(t.p_value, 6),
+                          "noticed": _counts(t.noticed), "not_noticed": _counts(t.not_noticed)}
+                         for t in report.fisher],
+        "time_to_removal": {origin: {
+            "items": r.items, "removals": r.removals, "censored": r.censored, "excluded": r.excluded,
+            "reappeared": r.reappeared, "resolution_hours": r.resolution_hours,
+            "median_days": None if r.median is None else
+            {"value": fixed(r.median.value), "low": fixed(r.median.low), "high": fixed(r.median.high)},
+            "gone_within_days": {str(d): {"value": fixed(e.value), "low": fixed(e.low), "high": fixed(e.high),
+                                          "possible": fixed(e.possible)} for d, e in sorted(r.within.items())},
+            "curve": [[fixed(t), fixed(s)] for t, s in r.curve],
+        } for origin, r in report.survival.items()},
+        "audience": {"items_with_count": report.audience.items_with_figure, "reached": report.audience.reached,
+                     "first_total": report.audience.first_total,
+                     "waves": [{"wave": a.wave, "started_at": a.started_at, "items_with_count": a.with_figure,
+                                "audience": a.total, "live_items_with_count": a.live_with_figure,
+                                "live_audience": a.live_total, "live_items_grown": a.grown, "live_growth": a.growth,
+                                "median_growth_pct": fixed(a.median_growth_pct)} for a in report.audience.waves]},
+        "clusters": [{"cluster": f"C{c.number}", "partial_takedown": c.partial, "live": c.live, "gone": c.gone,
+                      "other": c.other, "contacts": [report.contacts[n] for n in c.contacts],
+                      "items": [{"id": m.item_id, "name": report.names.get(m.item_id, ""), "status": m.status}
+                                for m in c.items]} for c in report.clusters],
+    }
+
+
+def _safe(value: Any) -> Any:
+    """Strings in JSON with bidi overrides and control characters made visible."""
+    if isinstance(value, str):
+        return neutral(value)
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value
+
+
+def json_files(report: Report) -> dict[str, str]:
+    """File name -> JSON text: the statistics, the item appendix and the stamp."""
+    # Appendix rows are made safe when built (build._appendix); the statistics are walked here.
+    return {"report.json": _dump(_safe(report_data(report))), "items.json": _dump(report.items),
+            "stamp.json": _dump(_safe(report.stamp))}

@@ -1,0 +1,72 @@
+"""The reproducibility stamp: what a report was made from and with, so anyone can remake it."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import orjson
+
+from toolkit import __version__
+from toolkit.report import survival
+from toolkit.store import report_queries as q
+
+LIBRARIES = ("numpy", "pandas", "scipy", "networkx")
+# case.toml values that may hold credentials or private paths: the stamp says only whether set.
+PRIVATE_OPTIONS = {("recheck", "proxy"), ("recheck", "cookies")}
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def case_options(config: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The validated case options, with credentials replaced by "(set)" or ""."""
+    out: dict[str, dict[str, Any]] = {}
+    for table in sorted(config):
+        out[table] = {}
+        for key in sorted(config[table]):
+            value = config[table][key]
+            if (table, key) in PRIVATE_OPTIONS:
+                value = "(set)" if value else ""
+            out[table][key] = value
+    return out
+
+
+def make_stamp(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, redact: bool) -> dict[str, Any]:
+    """Toolkit and library versions, importers, lexicons, detectors, every source's sha256,
+    the case options, the report options and `as_of`, and the row count of every table."""
+    sources = q.sources(conn)
+    return {
+        "toolkit": __version__,
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "as_of": as_of,
+        "report_options": {"redact": redact},
+        "case_options": case_options(config),
+        "importers": sorted({s["importer"] for s in sources}),
+        "lexicons": [row["lexicon"] for row in q.lexicons(conn)],
+        "score_lexicons": sorted({name for raw in q.score_lexicons(conn) for name in _names(raw)}),
+        "detectors": sorted({row["detector"] for row in q.detectors(conn, as_of) if row["detector"]}),
+        "sources": [{"sha256": s["sha256"], "size": s["size"], "format": s["format"], "importer": s["importer"],
+                     "path": s["path"], "collected_at": s["collected_at"]} for s in sources],
+        "tables": q.table_counts(conn),
+        "methods": {
+            "interval": "Wilson score, 95% (scipy.stats.binomtest(...).proportion_ci)",
+            "difference": "Fisher's exact test, two-sided (scipy.stats.fisher_exact)",
+            "time_to_removal": "Turnbull NPMLE on (last live check, first gone check], hours rounded outward",
+            "bootstrap": {"replicates": survival.BOOTSTRAP, "seed": survival.SEED},
+            "wave_status": "latest check of the item in the wave (by observed_at, then id); no confirmation rule",
+        },
+    }
+
+
+def _names(raw: str | None) -> list[str]:
+    try:
+        value = orjson.loads(raw or "[]")
+    except orjson.JSONDecodeError:
+        return [str(raw)]
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]

@@ -1,0 +1,156 @@
+"""Removal shares with their denominators and 95% intervals, per wave and per group.
+
+Removal rate = gone / (live + gone). `ended` (a listing marked sold), the unknowns (login walls,
+errors, rate limits...) and items a wave did not check are counted beside it, never folded into
+the denominator. Intervals are Wilson score intervals from scipy; the noticed-vs-not-noticed
+difference is tested with Fisher's exact test from scipy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from scipy.stats import binomtest, fisher_exact
+
+from toolkit.report.frame import FAMILIES, NOT_CHECKED, CaseFrame
+
+LEVEL = 0.95
+SPLITS = ("platform", "kind", "category", "language", "channel", "noticed")
+
+
+@dataclass(frozen=True)
+class Share:
+    """k of n, the proportion and its Wilson interval (all None when n is 0)."""
+
+    k: int
+    n: int
+    p: float | None
+    low: float | None
+    high: float | None
+
+
+def wilson(k: int, n: int, level: float = LEVEL) -> Share:
+    """k of n with its Wilson score interval at `level`, from scipy.stats.binomtest."""
+    if n <= 0:
+        return Share(k, n, None, None, None)
+    ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return Share(k, n, k / n, float(ci.low), float(ci.high))
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The status of a set of items in one wave: families, unknown statuses, and both shares."""
+
+    items: int
+    live: int
+    gone: int
+    ended: int
+    unknown: int
+    not_checked: int
+    statuses: dict[str, int]  # every status token seen, with its count
+    still_live: Share
+    removed: Share
+
+    @property
+    def known(self) -> int:
+        return self.live + self.gone
+
+
+def count(rows: pd.DataFrame) -> Counts:
+    """Counts and shares for the rows of one wave (one row per item)."""
+    families = rows["family"].value_counts()
+    statuses = {str(k): int(v) for k, v in rows["status"].value_counts().items() if v}
+    live, gone = int(families.get("live", 0)), int(families.get("gone", 0))
+    return Counts(
+        items=len(rows), live=live, gone=gone, ended=int(families.get("ended", 0)),
+        unknown=int(families.get("unknown", 0)), not_checked=int(families.get(NOT_CHECKED, 0)),
+        statuses=dict(sorted(statuses.items())),
+        still_live=wilson(live, live + gone), removed=wilson(gone, live + gone),
+    )
+
+
+@dataclass(frozen=True)
+class WaveStats:
+    wave_id: int
+    name: str
+    order: int
+    started_at: str
+    methods: list[str]
+    first_check: str | None
+    last_check: str | None
+    counts: Counts
+
+
+def by_wave(cf: CaseFrame) -> list[WaveStats]:
+    """One WaveStats per wave up to as_of, in wave order."""
+    out = []
+    grouped = {key: rows for key, rows in cf.frame.groupby("wave_order", observed=True)} if len(cf.frame) else {}
+    for wave in cf.waves.itertuples():
+        rows = grouped.get(wave.wave_order, cf.frame.iloc[0:0])
+        out.append(WaveStats(
+            wave_id=int(wave.wave_id), name=wave.name, order=int(wave.wave_order), started_at=wave.started_at,
+            methods=list(wave.methods), first_check=_str(wave.first_check), last_check=_str(wave.last_check),
+            counts=count(rows),
+        ))
+    return out
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    wave: str
+    dimension: str
+    group: str
+    counts: Counts
+
+
+def by_group(cf: CaseFrame, dimensions: tuple[str, ...] = SPLITS) -> list[GroupStats]:
+    """Counts per wave, per dimension, per group value (sorted by wave order, dimension, group)."""
+    out = []
+    if not len(cf.frame):
+        return out
+    for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+        for dimension in dimensions:
+            values = rows[dimension].map({True: "noticed", False: "not_noticed"}) if dimension == "noticed" else rows[dimension]
+            for group in sorted({str(v) for v in values.unique()}):
+                out.append(GroupStats(str(wave), dimension, group, count(rows[values.astype(str) == group])))
+    return out
+
+
+@dataclass(frozen=True)
+class FisherTest:
+    """Fisher's exact test of gone vs live between noticed and not-noticed items in one wave."""
+
+    wave: str
+    noticed: Counts
+    not_noticed: Counts
+    odds_ratio: float | None
+    p_value: float | None
+
+
+def noticed_test(cf: CaseFrame) -> list[FisherTest]:
+    """Per wave, Fisher's exact test when both noticed and not-noticed items have a known status."""
+    out = []
+    if not len(cf.frame):
+        return out
+    for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+        noticed, other = count(rows[rows["noticed"]]), count(rows[~rows["noticed"].astype(bool)])
+        if noticed.known and other.known:
+            odds, p = fisher_exact([[noticed.gone, noticed.live], [other.gone, other.live]])
+            out.append(FisherTest(str(wave), noticed, other, _finite(odds), float(p)))
+        else:
+            out.append(FisherTest(str(wave), noticed, other, None, None))
+    return out
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
+
+
+def _str(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+__all__ = ["FAMILIES", "LEVEL", "SPLITS", "Counts", "FisherTest", "GroupStats", "Share", "WaveStats", "by_group",
+           "by_wave", "count", "noticed_test", "wilson"]

@@ -1,0 +1,222 @@
+"""Time to removal, interval-censored: an item is only known gone between two checks.
+
+For each cohort item and origin (its first capture, or its first notice) the observation is an
+interval (L, R] in days: L = the last check that saw it live before the first check that saw it
+gone (0 when none did), R = that first gone check. Items never seen gone are right-censored at their
+last live check, R = infinity; a listing marked sold is censored there too (sold is not a
+takedown). Times are rounded outward to whole hours, which only widens each interval.
+
+The survival curve is Turnbull's nonparametric maximum-likelihood estimate (NPMLE), fitted by the
+EM algorithm on the distinct intervals with their counts, vectorised with numpy: the same estimator
+as lifelines' `KaplanMeierFitter.fit_interval_censoring` (the tests check the two agree), whose
+pure-Python loop takes minutes on 100,000 items. Within each Turnbull interval the mass is placed at
+its right end, i.e. at the check that first saw the item gone: shares "gone within t days" are
+never earlier than the evidence shows. Intervals are percentile bootstrap intervals (fixed seed, so
+the report is deterministic).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from toolkit.report.frame import CaseFrame
+
+DAY = 86_400.0
+RESOLUTION_HOURS = 1
+MAX_DISTINCT = 1_000  # distinct (L, R] intervals above which times are rounded to whole days
+HORIZONS = (1, 7, 30)
+BOOTSTRAP = 200
+SEED = 20210416
+LEVEL = 0.95
+FIT_TOL = 1e-9
+BOOT_TOL = 1e-6  # replicates start from the fit; shares are reported to 0.1% at most
+BOOT_ITER = 300
+
+
+@dataclass(frozen=True)
+class Turnbull:
+    """A fitted NPMLE: innermost intervals (left, right] and the probability mass on each."""
+
+    left: np.ndarray
+    right: np.ndarray
+    mass: np.ndarray
+
+    def gone_by(self, t: float) -> float:
+        """Estimated share gone by `t` days (mass counted at the right end of its interval)."""
+        return float(self.mass[self.right <= t].sum())
+
+    def possibly_gone_by(self, t: float) -> float:
+        """The largest share gone by `t` the data allow (mass counted at the left end of its interval)."""
+        return float(self.mass[self.left < t].sum())
+
+    def median(self) -> float:
+        """The first time the estimated share still live falls to one half or below (inf if never)."""
+        cumulative = np.cumsum(self.mass)
+        hit = np.nonzero(cumulative >= 0.5 - 1e-9)[0]
+        return float(self.right[hit[0]]) if len(hit) else math.inf
+
+
+def innermost(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turnbull's innermost intervals (q, p] for half-open observations (left, right].
+
+    Sorting all endpoints with a right end before a left end at equal values (because (a, x] and
+    (x, b] are disjoint), an innermost interval is a left end directly followed by a right end.
+    """
+    values = np.concatenate([right, left])
+    kinds = np.concatenate([np.zeros(len(right)), np.ones(len(left))])  # 0 = right end, 1 = left end
+    order = np.lexsort((kinds, values))
+    values, kinds = values[order], kinds[order]
+    starts = np.nonzero((kinds[:-1] == 1) & (kinds[1:] == 0))[0]
+    return values[starts], values[starts + 1]
+
+
+def turnbull(left, right, weights=None, *, start: np.ndarray | None = None, tol: float = 1e-10,
+             max_iter: int = 20_000, support: tuple[np.ndarray, np.ndarray] | None = None) -> Turnbull:
+    """Fit the Turnbull NPMLE to interval-censored observations (left, right] with optional weights."""
+    left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+    weights = np.ones(len(left)) if weights is None else np.asarray(weights, dtype=float)
+    q, p = support if support is not None else innermost(left, right)
+    if len(q) == 0:
+        return Turnbull(q, p, np.zeros(0))
+    # Innermost intervals are disjoint and sorted, so observation i holds a contiguous run of them,
+    # first[i]..last[i]; sums over runs are differences of cumulative sums: O(n + m) per EM step.
+    first = np.searchsorted(q, left, side="left")
+    last = np.searchsorted(p, right, side="right") - 1
+    total = weights.sum()
+    m = len(q)
+
+    def em(mass: np.ndarray) -> np.ndarray:
+        cumulative = np.concatenate(([0.0], np.cumsum(mass)))
+        denominator = cumulative[last + 1] - cumulative[first]
+        ratio = np.divide(weights, denominator, out=np.zeros_like(weights), where=denominator > 0)
+        # Add each observation's ratio to every innermost interval in its run (a difference array).
+        runs = np.bincount(first, ratio, minlength=m + 1) - np.bincount(last + 1, ratio, minlength=m + 1)
+        return mass * np.cumsum(runs)[:m] / total
+
+    mass = np.full(m, 1 / m) if start is None else start.copy()
+    # Plain EM converges linearly and slowly on these problems; SQUAREM (Varadhan & Roland 2008)
+    # extrapolates two EM steps, projected back onto the simplex, then takes a stabilising EM step.
+    for _ in range(int(max_iter)):
+        one = em(mass)
+        two = em(one)
+        r, v = one - mass, two - 2 * one + mass
+        norm_v = np.sqrt((v * v).sum())
+        if norm_v > 0:
+            alpha = -np.sqrt((r * r).sum()) / norm_v
+            jumped = np.clip(mass - 2 * alpha * r + alpha * alpha * v, 0.0, None)
+            updated = em(jumped / jumped.sum()) if jumped.sum() > 0 else two
+        else:
+            updated = two
+        done = np.abs(updated - mass).max() < tol
+        mass = updated
+        if done:
+            break
+    return Turnbull(q, p, mass / mass.sum())
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    low: float | None
+    high: float | None
+    possible: float | None = None  # for shares: the most the data allow (mass at the left ends)
+
+
+@dataclass
+class Survival:
+    """Time to removal from one origin, with its counts and what was left out and why."""
+
+    origin: str  # "first_capture" or "notice"
+    items: int  # cohort items with this origin and at least one check after it
+    removals: int  # items seen gone (interval-censored)
+    censored: int  # items still live (or sold) at their last check
+    excluded: dict[str, int] = field(default_factory=dict)
+    reappeared: int = 0  # items seen live again after a gone check
+    resolution_hours: int = RESOLUTION_HOURS  # times rounded outward to this many hours
+    median: Estimate | None = None
+    within: dict[int, Estimate] = field(default_factory=dict)
+    curve: list[tuple[float, float]] = field(default_factory=list)  # (days, share still live)
+
+
+def outward(left: pd.Series, right: pd.Series, hours: int) -> tuple[pd.Series, pd.Series]:
+    """Times rounded outward to whole multiples of `hours`: left ends down, right ends up."""
+    step = hours / 24
+    return np.floor(left / step + 1e-9) * step, np.ceil(right / step - 1e-9) * step
+
+
+def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int], int]:
+    """Per-item (L, R] in days from `origin`, the exclusions by cause, and the reappearance count."""
+    column = "first_seen_t" if origin == "first_capture" else "noticed_at_t"
+    items = cf.items[["item_id", column]].rename(columns={column: "t0"})
+    excluded: dict[str, int] = {}
+    missing = int(items["t0"].isna().sum())
+    if missing:
+        excluded["no first capture date" if origin == "first_capture" else "not noticed"] = missing
+    items = items.dropna(subset=["t0"])
+    obs = cf.checks[cf.checks["family"].isin(["live", "gone", "ended"])][["item_id", "t", "family"]]
+    obs = obs.merge(items, on="item_id")
+    obs["rel"] = (obs["t"] - obs["t0"]).dt.total_seconds() / DAY
+    early = set(obs.loc[(obs["family"] == "gone") & (obs["rel"] <= 0), "item_id"])
+    if early:
+        excluded["already gone at the origin"] = len(early)
+    after = obs[(obs["rel"] > 0) & ~obs["item_id"].isin(early)]
+    gone = after[after["family"] == "gone"].groupby("item_id")["rel"].min()
+    ended = after[after["family"] == "ended"].groupby("item_id")["rel"].min()
+    frame = pd.DataFrame(index=pd.Index(sorted(set(after["item_id"])), name="item_id"))
+    frame["gone"] = gone
+    frame["ended"] = ended
+    frame["event"] = frame["gone"].notna() & (frame["ended"].isna() | (frame["gone"] < frame["ended"]))
+    frame["stop"] = frame["gone"].where(frame["event"], frame["ended"]).fillna(math.inf)
+    live = after[after["family"] == "live"].join(frame["stop"], on="item_id")
+    frame["last_live"] = live[live["rel"] < live["stop"]].groupby("item_id")["rel"].max()
+    reappeared = int(live[live["rel"] > live["stop"]].loc[lambda d: d["item_id"].isin(frame.index[frame["event"]]), "item_id"].nunique())
+    frame["L"] = frame["last_live"].fillna(0.0)
+    frame["R"] = frame["gone"].where(frame["event"], math.inf)
+    # An item seen only sold (or only gone before the origin) says nothing about removal after it.
+    frame = frame[frame["event"] | frame["last_live"].notna()]
+    silent = len(items) - len(early) - len(frame)
+    if silent:
+        excluded["no live or gone check after the origin"] = silent
+    frame["L"], frame["R"] = outward(frame["L"], frame["R"], RESOLUTION_HOURS)
+    return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
+
+
+def estimate(cf: CaseFrame, origin: str, horizons: tuple[int, ...] = HORIZONS, bootstrap: int = BOOTSTRAP) -> Survival:
+    """Turnbull estimate of time to removal from `origin`, with bootstrap intervals."""
+    data, excluded, reappeared = intervals(cf, origin)
+    result = Survival(origin=origin, items=len(data), removals=int(data["event"].sum()),
+                      censored=int((~data["event"]).sum()), excluded=excluded, reappeared=reappeared)
+    if result.removals == 0:
+        return result
+    grouped = data.groupby(["L", "R"]).size().reset_index(name="n")
+    if len(grouped) > MAX_DISTINCT:
+        # Many distinct intervals (origins spread over time): whole days keep the fit tractable.
+        result.resolution_hours = 24
+        data["L"], data["R"] = outward(data["L"], data["R"], 24)
+        grouped = data.groupby(["L", "R"]).size().reset_index(name="n")
+    left, right, weights = grouped["L"].to_numpy(), grouped["R"].to_numpy(), grouped["n"].to_numpy(float)
+    support = innermost(left, right)
+    fit = turnbull(left, right, weights, support=support, tol=FIT_TOL, max_iter=5_000)
+    rng = np.random.Generator(np.random.PCG64(SEED))
+    draws = rng.multinomial(int(weights.sum()), weights / weights.sum(), size=bootstrap)
+    boots = [turnbull(left, right, draw, start=fit.mass, support=support, tol=BOOT_TOL, max_iter=BOOT_ITER)
+             for draw in draws]
+    alpha = (1 - LEVEL) / 2
+
+    def interval(values: list[float]) -> tuple[float, float]:
+        low, high = np.quantile(np.asarray(values), [alpha, 1 - alpha], method="inverted_cdf")
+        return float(low), float(high)
+
+    medians = [b.median() for b in boots]
+    result.median = Estimate(fit.median(), *interval(medians))
+    for days in horizons:
+        result.within[days] = Estimate(fit.gone_by(days), *interval([b.gone_by(days) for b in boots]),
+                                       possible=fit.possibly_gone_by(days))
+    still = 1 - np.cumsum(fit.mass)
+    result.curve = [(0.0, 1.0)] + [(float(t), float(max(s, 0.0))) for t, s in zip(fit.right, still, strict=True)
+                                   if math.isfinite(t)]
+    return result

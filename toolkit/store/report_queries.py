@@ -1,0 +1,226 @@
+"""Read queries for `toolkit report`: the cohort, its checks, audience, indicators and provenance.
+
+The cohort is every item whose latest review (by reviewed_at, then id) says `violating`. Notices,
+waves and checks are cut at `as_of` by their own dates, so a report can be reproduced as of a past
+moment; sources, items and reviews are not (their times are when the researcher did the work,
+not when things happened on the platform). All SQL with bound parameters only; every result is
+ordered so the report is deterministic.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+COHORT_CTE = """
+WITH ranked_review AS (
+    SELECT item_id, verdict, category, reviewer, reviewed_at,
+           ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY reviewed_at DESC, id DESC) AS rn
+    FROM review
+),
+cohort AS (
+    SELECT item_id, category, reviewer, reviewed_at FROM ranked_review WHERE rn = 1 AND verdict = 'violating'
+)
+"""
+
+COHORT_ITEMS_SQL = COHORT_CTE + """,
+ranked_notice AS (
+    SELECT item_id, noticed_at, channel, reference,
+           ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY noticed_at, id) AS rn
+    FROM notice WHERE noticed_at <= :as_of
+),
+ranked_score AS (
+    SELECT item_id, score, category, ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY id DESC) AS rn
+    FROM score
+)
+SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
+       coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
+       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind
+FROM cohort c
+JOIN item i ON i.id = c.item_id
+LEFT JOIN item pi ON pi.id = i.parent_id
+LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
+LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
+ORDER BY i.id
+"""
+
+LANGUAGE_SQL = COHORT_CTE + """
+SELECT h.item_id, h.language, count(*) AS hits
+FROM hit h JOIN cohort c ON c.item_id = h.item_id
+WHERE h.language IS NOT NULL
+GROUP BY h.item_id, h.language
+ORDER BY h.item_id, hits DESC, h.language
+"""
+
+WAVES_SQL = """
+SELECT id AS wave_id, name, started_at, methods, note FROM wave
+WHERE started_at <= :as_of ORDER BY started_at, id
+"""
+
+CHECKS_SQL = COHORT_CTE + """
+SELECT ch.id AS check_id, ch.item_id, ch.wave_id, ch.observed_at, ch.method, ch.status, ch.reason, ch.detector
+FROM "check" ch JOIN cohort c ON c.item_id = ch.item_id
+WHERE ch.observed_at <= :as_of
+ORDER BY ch.item_id, ch.observed_at, ch.id
+"""
+
+AUDIENCE_SQL = COHORT_CTE + """
+SELECT cp.item_id, cp.observed_at, cp.followers, cp.members
+FROM capture cp JOIN cohort c ON c.item_id = cp.item_id
+WHERE (cp.followers IS NOT NULL OR cp.members IS NOT NULL)
+  AND cp.observed_at IS NOT NULL AND cp.observed_at <= :as_of
+ORDER BY cp.item_id, cp.observed_at, cp.id
+"""
+
+INDICATORS_SQL = COHORT_CTE + """
+SELECT DISTINCT ind.item_id, ind.type, ind.value
+FROM indicator ind JOIN cohort c ON c.item_id = ind.item_id
+WHERE ind.type IN ('phone', 'whatsapp', 'telegram', 'email')
+ORDER BY ind.item_id, ind.type, ind.value
+"""
+
+# What the text of captures showed for each indicator, so redaction can mask it where it appears.
+MATCHED_SQL = COHORT_CTE + """
+SELECT DISTINCT ind.type, ind.value, ind.matched
+FROM indicator ind JOIN cohort c ON c.item_id = ind.item_id
+WHERE ind.type IN ('phone', 'whatsapp', 'telegram', 'email') AND ind.matched IS NOT NULL
+ORDER BY ind.type, ind.value, ind.matched
+"""
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params or {})]
+
+
+def cohort_items(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Cohort items with identity, category (review, else score), first notice up to `as_of`."""
+    return _rows(conn, COHORT_ITEMS_SQL, {"as_of": as_of})
+
+
+def cohort_languages(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Per cohort item and language, the number of lexicon hits, most hits first."""
+    return _rows(conn, LANGUAGE_SQL)
+
+
+def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Waves started up to `as_of`, in date order."""
+    return _rows(conn, WAVES_SQL, {"as_of": as_of})
+
+
+def cohort_checks(conn: sqlite3.Connection, as_of: str):
+    """A cursor over every check of a cohort item observed up to `as_of` (item, time, id order)."""
+    return conn.execute(CHECKS_SQL, {"as_of": as_of})
+
+
+def cohort_audience(conn: sqlite3.Connection, as_of: str):
+    """A cursor over captures of cohort items that carry followers or members, up to `as_of`."""
+    return conn.execute(AUDIENCE_SQL, {"as_of": as_of})
+
+
+def cohort_indicators(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Distinct contact points (phone, whatsapp, telegram, email) of cohort items."""
+    return _rows(conn, INDICATORS_SQL)
+
+
+def cohort_matched(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """How each contact point of a cohort item was written where it was found."""
+    return _rows(conn, MATCHED_SQL)
+
+
+# ---- provenance, for the methodology section and the reproducibility stamp -------------------
+
+def sources(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every imported file, in import order."""
+    return _rows(conn, """
+        SELECT sha256, size, format, importer, path, imported_at, collected_at,
+               records_read, records_mapped, records_failed
+        FROM source ORDER BY imported_at, id""")
+
+
+def items_by_platform_kind(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """How many items the scans found, per platform and kind."""
+    return _rows(conn, "SELECT platform, kind, count(*) AS items FROM item GROUP BY platform, kind ORDER BY platform, kind")
+
+
+def lexicons(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Lexicons (name@version) that tagged captures, with their hit counts."""
+    return _rows(conn, "SELECT lexicon, count(*) AS hits FROM hit GROUP BY lexicon ORDER BY lexicon")
+
+
+def score_lexicons(conn: sqlite3.Connection) -> list[str]:
+    """The distinct lexicon sets (JSON lists) items were scored with."""
+    return [row[0] for row in conn.execute("SELECT DISTINCT lexicons FROM score ORDER BY lexicons")]
+
+
+def detectors(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Detectors (name@version) and methods behind the checks up to `as_of`, and captures' detectors."""
+    return _rows(conn, """
+        SELECT 'check' AS origin, coalesce(detector, '') AS detector, method, count(*) AS n
+        FROM "check" WHERE observed_at <= :as_of GROUP BY detector, method
+        UNION ALL
+        SELECT 'capture', detector, '', count(*) FROM capture WHERE detector IS NOT NULL GROUP BY detector
+        ORDER BY 1, 2, 3""", {"as_of": as_of})
+
+
+def review_summary(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Latest verdicts per item (counts), reviewers, and the span of review dates."""
+    verdicts = _rows(conn, """
+        WITH ranked_review AS (
+            SELECT verdict, ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY reviewed_at DESC, id DESC) AS rn
+            FROM review)
+        SELECT verdict, count(*) AS items FROM ranked_review WHERE rn = 1 GROUP BY verdict ORDER BY verdict""")
+    row = conn.execute("SELECT count(*), count(DISTINCT reviewer), min(reviewed_at), max(reviewed_at) FROM review").fetchone()
+    return {"verdicts": verdicts, "reviews": row[0], "reviewers": row[1], "first": row[2], "last": row[3]}
+
+
+def notice_summary(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Notices up to `as_of` per channel: how many, for how many items, first and last date."""
+    return _rows(conn, """
+        SELECT channel, count(*) AS notices, count(DISTINCT item_id) AS items,
+               min(noticed_at) AS first, max(noticed_at) AS last
+        FROM notice WHERE noticed_at <= :as_of GROUP BY channel ORDER BY channel""", {"as_of": as_of})
+
+
+def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Per wave: checks up to `as_of` by method, and the first and last observation time."""
+    return _rows(conn, """
+        SELECT w.name, ch.method, count(*) AS checks, min(ch.observed_at) AS first, max(ch.observed_at) AS last
+        FROM "check" ch JOIN wave w ON w.id = ch.wave_id
+        WHERE ch.observed_at <= :as_of
+        GROUP BY w.id, ch.method ORDER BY w.started_at, w.id, ch.method""", {"as_of": as_of})
+
+
+def unwaved_checks(conn: sqlite3.Connection, as_of: str) -> int:
+    """Checks up to `as_of` that belong to no wave."""
+    return conn.execute('SELECT count(*) FROM "check" WHERE wave_id IS NULL AND observed_at <= ?', (as_of,)).fetchone()[0]
+
+
+TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "wave", "check")
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Rows per table: a fingerprint of the case state the report was made from."""
+    return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in TABLES}
+
+
+def meta_value(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else row[0]
+
+
+def set_meta_once(conn: sqlite3.Connection, key: str, value: str) -> str:
+    """Store `value` under `key` unless one is already there; return the stored value."""
+    conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (key, value))
+    return meta_value(conn, key) or value
+
+
+def latest_event(conn: sqlite3.Connection) -> str | None:
+    """The latest moment recorded on the platform side: check, notice, wave start or capture."""
+    row = conn.execute("""
+        SELECT max(t) FROM (
+            SELECT max(observed_at) AS t FROM "check"
+            UNION ALL SELECT max(noticed_at) FROM notice
+            UNION ALL SELECT max(started_at) FROM wave
+            UNION ALL SELECT max(observed_at) FROM capture
+            UNION ALL SELECT max(reviewed_at) FROM review)""").fetchone()
+    return row[0]
