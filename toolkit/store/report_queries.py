@@ -52,9 +52,17 @@ GROUP BY h.item_id, h.language
 ORDER BY h.item_id, hits DESC, h.language
 """
 
+# A wave is dated by what it observed, not by when the command ran: a wave taken from pages
+# saved on 2021-05-17 and imported today is the 2021-05-17 wave. Wayback checks date archived
+# copies, not the wave, so they do not date it.
 WAVES_SQL = """
-SELECT id AS wave_id, name, started_at, methods, note FROM wave
-WHERE started_at <= :as_of ORDER BY started_at, id
+SELECT wave_id, name, started_at, methods, note FROM (
+    SELECT w.id AS wave_id, w.name, w.methods, w.note,
+           coalesce((SELECT min(ch.observed_at) FROM "check" ch
+                     WHERE ch.wave_id = w.id AND ch.method != 'wayback'), w.started_at) AS started_at
+    FROM wave w
+)
+WHERE started_at <= :as_of ORDER BY started_at, wave_id
 """
 
 CHECKS_SQL = COHORT_CTE + """
