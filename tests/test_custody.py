@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zipfile
 
@@ -139,3 +140,18 @@ def test_purge_unknown_item(scanned, invoke):
     result = invoke("purge", scanned, "--item", 999, "--yes")
     assert result.exit_code == 2
     assert "no item 999 in this case" in result.output
+
+
+def test_report_is_logged_and_its_stamp_names_the_data_head(scanned, invoke, tmp_path):
+    result = invoke("report", scanned, "--as-of", "2021-06-30", "-o", tmp_path / "r1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    stamp = json.loads((tmp_path / "r1" / "stamp.json").read_text())
+    result = invoke("verify", scanned)
+    assert result.exit_code == 0, result.output
+    assert f"data head (what reports stamp; report events aside): {stamp['custody']['head']}" in result.stdout
+    with open_case(scanned) as opened:
+        kinds = [r[0] for r in opened.db.execute("SELECT kind FROM event ORDER BY id")]
+    assert kinds[-1] == "report"
+    # A second report of the same case stamps the same head: reports stay byte-identical.
+    assert invoke("report", scanned, "--as-of", "2021-06-30", "-o", tmp_path / "r2", "--format", "json").exit_code == 0
+    assert (tmp_path / "r2" / "stamp.json").read_bytes() == (tmp_path / "r1" / "stamp.json").read_bytes()

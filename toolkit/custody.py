@@ -37,6 +37,7 @@ class VerifyResult:
 
     events: int = 0
     head: str = log.GENESIS
+    data_head: str = log.GENESIS  # ignoring report events: the head report stamps carry
     evidence_checked: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -86,6 +87,7 @@ def _referenced_evidence(conn: sqlite3.Connection) -> set[str]:
 def _verify_db(conn: sqlite3.Connection, result: VerifyResult) -> None:
     result.events, breaks = log.verify_chain(conn)
     result.head = log.head(conn)[1]
+    result.data_head = log.data_head(conn)[1]
     result.problems.extend(b.what for b in breaks)
     pending = log.unsealed(conn)
     if pending:

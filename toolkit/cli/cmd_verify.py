@@ -43,6 +43,8 @@ def show(label: str, result: VerifyResult) -> None:
     if result.intact:
         typer.echo(f"{label}: intact. {result.events} events, {result.evidence_checked} evidence files checked; "
                    f"head {result.head}")
+        if result.data_head != result.head:
+            typer.echo(f"data head (what reports stamp; report events aside): {result.data_head}")
         return
     err.print(f"[bold red]{escape(label)}: NOT intact.[/] First break: {escape(result.problems[0])}")
     for problem in result.problems[1:]:

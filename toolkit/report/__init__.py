@@ -15,14 +15,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.case import utcnow
 from toolkit.errors import UsageError
 from toolkit.report.build import Report, build_report
+from toolkit.store import events
 
 FORMATS = ("md", "html", "csv", "json")
 
@@ -72,7 +78,25 @@ def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
     if progress:
         progress("writing " + ", ".join(formats))
     files = render(report, formats)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8", newline="\n")
+    _write_atomically(folder, files)
+    hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(files.items())}
+    detail = {"as_of": as_of, "folder": str(folder), "redact": redact, "files": hashes}
+    events.record(conn, "report", events.detail_hash(detail), utcnow(), detail)
     return Written(report=report, folder=folder, files=sorted(files))
+
+
+def _write_atomically(folder: Path, files: dict[str, str]) -> None:
+    """Write every file into a hidden sibling folder first, then move it into place, so that a
+    crash never leaves a half-written report behind."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8", newline="\n")
+        if not folder.exists():
+            os.replace(staging, folder)
+            return
+        for name in files:  # an existing folder (-o): replace file by file, each atomically
+            os.replace(staging / name, folder / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -68,7 +68,10 @@ def blocks(report: Report) -> list[Block]:
     stamp = orjson.dumps(report.stamp, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     out += [Heading(2, "Reproducibility"),
             Para("This report was made from the case state and with the software below (stamp.json holds the same). "
-                 "The same case and options give the same Markdown, CSV and JSON, byte for byte."),
+                 "The same case and options give the same Markdown, CSV and JSON, byte for byte. The custody head "
+                 "is the hash at the end of the case's custody log: `toolkit verify CASE` recomputes it from every "
+                 "source, capture, verdict, notice and check, so anyone holding the case (or an evidence bundle) "
+                 "can show that nothing was changed after this report was made."),
             Code(one_line_lines(stamp))]
     return out
 

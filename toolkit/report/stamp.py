@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 
 from toolkit import __version__
+from toolkit.case import utcnow
 from toolkit.report import survival
+from toolkit.store import events
 from toolkit.store import report_queries as q
 
 LIBRARIES = ("numpy", "pandas", "scipy", "networkx")
@@ -41,8 +43,13 @@ def make_stamp(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_o
     """Toolkit and library versions, importers, lexicons, detectors, every source's sha256,
     the case options, the report options and `as_of`, and the row count of every table."""
     sources = q.sources(conn)
+    if events.unsealed(conn):
+        events.seal(conn, utcnow())  # the stamp must name a head that covers every row it reports
+    count, head = events.data_head(conn)
     return {
         "toolkit": __version__,
+        "custody": {"events": count, "head": head,
+                    "verify": "toolkit verify CASE recomputes this head from the case's custody log"},
         "libraries": {name: _version(name) for name in LIBRARIES},
         "as_of": as_of,
         "report_options": {"redact": redact},

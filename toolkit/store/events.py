@@ -60,6 +60,19 @@ def head(conn: sqlite3.Connection) -> tuple[int, str]:
     return row[0], row[1] or GENESIS
 
 
+def data_head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """Like `head`, but ignoring `report` events: the state of the case's data a report describes.
+
+    A report records an event when it is written; stamping the data head instead of the full head
+    keeps two reports of the same case byte-identical while the chain still covers both.
+    """
+    row = conn.execute(
+        "SELECT count(*), (SELECT hash FROM event WHERE kind != 'report' ORDER BY id DESC LIMIT 1)"
+        " FROM event WHERE kind != 'report'"
+    ).fetchone()
+    return row[0], row[1] or GENESIS
+
+
 def _append(conn: sqlite3.Connection, kind: str, ref_id: int | None, content: str, sealed_at: str,
             detail: str | None = None) -> str:
     _, prev = head(conn)
