@@ -48,3 +48,6 @@ def csv_rows(binary: BinaryIO, path: Path, delimiter: str) -> Iterator[tuple[int
         raise InputError(str(path), f"not valid UTF-8 ({exc.reason})", "Re-save the file as UTF-8", line=line) from exc
     except csv.Error as exc:
         raise InputError(str(path), f"broken CSV ({exc})", "Check the quoting near this line", line=line) from exc
+    finally:
+        # The caller owns `binary` and closes it; a wrapper left to the garbage collector would warn.
+        stream.detach()
