@@ -1,9 +1,11 @@
 """Matching every term of a set of lexicons against a batch of posts in one pass.
 
 A batch of posts is joined into one string (posts separated by " \\x00 "), folded to one byte per
-character (normalise.py), and scanned once: by Hyperscan when it is installed (the optional native
-accelerator), else by pyahocorasick over space-padded words (the portable engine). Both engines
-report exactly the same hits; a test checks it. Then three cheap extra passes:
+character (normalise.py), and scanned once for a set of space-padded literal keys (" pago al llegar ",
+" pago  al llegar ", ...): by Hyperscan when it is installed (the optional native accelerator), else
+by pyahocorasick (the portable engine). Padding with spaces gives word boundaries that also hold
+next to emoji and punctuation (both fold to spaces); both engines see the same keys, so they report
+exactly the same hits (a test checks it). Then three cheap extra passes:
 
 - spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): one regex over the
   folded batch finds runs of single letters; each run is squeezed and looked up;
@@ -45,72 +47,80 @@ class Form:
     terms: list[int]
 
 
+def gap_sizes(words: int) -> tuple[int, ...]:
+    """How many separator characters may stand between the words of a phrase of this length.
+
+    Folding turns every punctuation mark and line break into a space, so "pago, al\r\nllegar"
+    has gaps of two characters. Up to three are allowed in short phrases, two up to six words.
+    """
+    if words <= 3:
+        return (1, 2, 3)
+    return (1, 2) if words <= 6 else (1,)
+
+
+def form_keys(words: tuple[str, ...]) -> list[str]:
+    """The space-padded literal keys of a form: one per combination of gap sizes."""
+    keys = [" " + words[0]]
+    for word in words[1:]:
+        keys = [key + " " * gap + word for key in keys for gap in gap_sizes(len(words))]
+    return [key + " " for key in keys]
+
+
+def literal_keys(forms: list[Form]) -> tuple[list[str], list[int]]:
+    """Every key of every form, and the form each key belongs to."""
+    keys, owners = [], []
+    for fid, form in enumerate(forms):
+        for key in form_keys(form.words):
+            keys.append(key)
+            owners.append(fid)
+    return keys, owners
+
+
 class _Portable:
-    """pyahocorasick over " word " keys; phrases are continued with a small regex after the first word."""
+    """pyahocorasick over the space-padded literal keys (the portable engine)."""
 
     name = "ahocorasick"
 
     def __init__(self, forms: list[Form]):
-        entries: dict[str, tuple[list[int], list[tuple[int, re.Pattern[bytes]]]]] = {}
-        for fid, form in enumerate(forms):
-            singles, phrases = entries.setdefault(form.words[0], ([], []))
-            if len(form.words) == 1:
-                singles.append(fid)
-            else:
-                rest = rb"".join(rb" +" + re.escape(w.encode()) for w in form.words[1:])
-                phrases.append((fid, re.compile(rest + rb"(?![a-z0-9])")))
+        keys, owners = literal_keys(forms)
         self.automaton = ahocorasick.Automaton()
-        for word, (singles, phrases) in entries.items():
-            self.automaton.add_word(f" {word} ", (len(word), singles, phrases))
-        if entries:
+        for key, fid in zip(keys, owners, strict=True):
+            self.automaton.add_word(key, (fid, len(key)))
+        self.empty = not keys
+        if keys:
             self.automaton.make_automaton()
-        self.empty = not entries
 
     def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
+        """(form, start, end) of every key found; the last key character is at `last`."""
         if self.empty:
             return []
-        out = []
-        text = folded.decode("ascii")
-        for last, (length, singles, phrases) in self.automaton.iter(text):
-            end = last  # the trailing space
-            start = end - length
-            for fid in singles:
-                out.append((fid, start, end))
-            for fid, rest in phrases:
-                match = rest.match(folded, end)
-                if match is not None:
-                    out.append((fid, start, match.end()))
-        return out
+        return [(fid, last - length + 2, last) for last, (fid, length) in self.automaton.iter(folded.decode("ascii"))]
 
 
 class _Hyperscan:
-    """Hyperscan over the folded batch: one database with one expression per form."""
+    """Hyperscan over the same literal keys: the optional native accelerator."""
 
     name = "hyperscan"
 
     def __init__(self, forms: list[Form]):
-        self.lengths = [len(f.words[0]) if len(f.words) == 1 else -1 for f in forms]
+        keys, owners = literal_keys(forms)
+        self.owners = owners
+        self.lengths = [len(k) for k in keys]
         self.db = None
-        if not forms:
-            return
-        expressions, flags = [], []
-        for form in forms:
-            body = rb" +".join(re.escape(w.encode()) for w in form.words)
-            expressions.append(rb"\b" + body + rb"\b")
-            flags.append(hyperscan.HS_FLAG_SOM_LEFTMOST if len(form.words) > 1 else 0)
-        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=expressions, ids=list(range(len(forms))), elements=len(forms), flags=flags)
+        if keys:
+            self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self.db.compile(expressions=[k.encode("ascii") for k in keys], ids=list(range(len(keys))),
+                            elements=len(keys), flags=[0] * len(keys), literal=True)
 
     def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
         if self.db is None:
             return []
         out: list[tuple[int, int, int]] = []
         add = out.append
-        lengths = self.lengths
+        owners, lengths = self.owners, self.lengths
 
-        def on_match(fid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
-            length = lengths[fid]
-            add((fid, end - length if length >= 0 else start, end))
+        def on_match(key: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            add((owners[key], end - lengths[key] + 1, end - 1))
 
         self.db.scan(folded, match_event_handler=on_match)
         return out
