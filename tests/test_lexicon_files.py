@@ -76,7 +76,7 @@ def test_file_errors_name_the_file(tmp_path, text, problem):
 
 
 def test_case_lexicon_extends_a_category_and_disables_a_shipped_term(tmp_path):
-    path = write(tmp_path, '[[terms]]\nterm = "lancha rapida"\nweight = 2\nrequires = ["price"]\n',
+    write(tmp_path, '[[terms]]\nterm = "lancha rapida"\nweight = 2\nrequires = ["price"]\n',
                  head=HEAD + 'disable = ["smuggling_offer:agencia de viajes"]\n')
     lexicons = resolve(["default", "mine.toml"], base=tmp_path)
     offer = next(lex for lex in lexicons if lex.name == "smuggling_offer")

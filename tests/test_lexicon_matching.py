@@ -89,7 +89,7 @@ def test_hits_in_a_batch_map_to_their_own_post(matcher):
     result = matcher.match_batch(posts)
     assert set(result) == {1, 3, 4}
     for post, hits in result.items():
-        for tid, start, end in hits:
+        for _tid, start, end in hits:
             assert posts[post][start:end]
     assert len([h for h in result[4] if matcher.terms[h[0]].term == "coyote"]) == 2
 

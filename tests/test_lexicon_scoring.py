@@ -64,8 +64,8 @@ def test_requires_within_counts_a_term_alone_at_a_share():
     tagger = Tagger(resolve(["default"]))
     near = tagger.analyse("pollos para cruzar a USA")
     far = tagger.analyse("pollos " + "palabra " * 30 + "cruzar")
-    pollos = [t for t in near.score.explanation["terms"] if t["term"] == "pollos"][0]
-    pollos_far = [t for t in far.score.explanation["terms"] if t["term"] == "pollos"][0]
+    pollos = next(t for t in near.score.explanation["terms"] if t["term"] == "pollos")
+    pollos_far = next(t for t in far.score.explanation["terms"] if t["term"] == "pollos")
     assert pollos["counted"] == 1.0
     assert pollos_far["counted"] < 1.0 and pollos_far["notes"][0].startswith("alone")
 
@@ -73,5 +73,5 @@ def test_requires_within_counts_a_term_alone_at_a_share():
 def test_excludes_drop_a_term_in_its_negative_context():
     tagger = Tagger(resolve(["default"]))
     analysis = tagger.analyse("Pollero de la colonia: pollo asado y alitas, cruzando la calle")
-    pollero = [t for t in analysis.score.explanation["terms"] if t["term"] == "pollero"][0]
+    pollero = next(t for t in analysis.score.explanation["terms"] if t["term"] == "pollero")
     assert pollero["counted"] == 0 and "excluded by food" in pollero["notes"]
