@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate, repeat
+from operator import add as plus
 from dataclasses import dataclass
 
 import ahocorasick
@@ -36,6 +38,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 SEP = " \x00 "
 SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
+# The same shape with every letter and digit turned into "a": a literal search finds candidate runs fast.
+ALNUM_AS_A = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz0123456789", b"a" * 36)
+SPACED_HINT = re.compile(rb" a a a")
 INVISIBLE = b"\x01"
 
 Hit = tuple[int, int, int]  # term index, start, end (offsets into the original post text)
@@ -130,6 +135,10 @@ def available_engines() -> list[str]:
     return ["ahocorasick"] + (["hyperscan"] if hyperscan is not None else [])
 
 
+def _order(hit: Hit) -> tuple[int, int, int]:
+    return hit[1], hit[2], hit[0]
+
+
 class Matcher:
     """All terms of a set of lexicons, compiled; `match_batch` finds them in many posts at once."""
 
@@ -155,6 +164,7 @@ class Matcher:
             if len(form.words) == 1 and len(form.words[0]) >= 3:
                 self.squeezed.setdefault(form.words[0].encode(), []).extend(form.terms)
         self.emoji = emoji
+        self.emoji_chars = frozenset("".join(emoji))
         self.emoji_max = max((len(k) for k in emoji), default=0)
         engine = engine or ("hyperscan" if hyperscan is not None else "ahocorasick")
         if engine == "hyperscan":
@@ -174,15 +184,13 @@ class Matcher:
         """Hits per post index (posts without hits are absent), each list sorted by start."""
         if not texts:
             return {}
-        if any("\x00" in t for t in texts):  # NUL would read as a post boundary
-            texts = [t.replace("\x00", " ") for t in texts]
         joined = " " + SEP.join(texts) + " "
+        if "\x00" in joined[1:-1].replace(SEP, ""):  # NUL inside a post would read as a post boundary
+            texts = [t.replace("\x00", " ") for t in texts]
+            joined = " " + SEP.join(texts) + " "
         folded, runs = fold_with_runs(joined)
-        starts = []
-        position = 1
-        for text in texts:
-            starts.append(position)
-            position += len(text) + len(SEP)
+        # Where each post starts in the joined text, computed by C-level iterators (no Python loop per post).
+        starts = list(accumulate(map(plus, map(len, texts), repeat(len(SEP))), initial=1))
         found: dict[int, list[Hit]] = {}
         forms = self.forms
 
@@ -196,9 +204,22 @@ class Matcher:
                 bucket.append((tid, start - base, end - base))
 
         for fid, start, end in self.engine.scan(folded):
-            add(start, end, forms[fid].terms)
+            post = bisect_right(starts, start) - 1
+            base = starts[post]
+            bucket = found.get(post)
+            if bucket is None:
+                bucket = found[post] = []
+            for tid in forms[fid].terms:
+                bucket.append((tid, start - base, end - base))
         if self.squeezed:
-            for run in SPACED_RUN.finditer(folded):
+            resume = 0
+            for hint in SPACED_HINT.finditer(folded.translate(ALNUM_AS_A)):
+                if hint.start() < resume:
+                    continue
+                run = SPACED_RUN.match(folded, hint.start() + 1)
+                if run is None:
+                    continue
+                resume = run.end()
                 tids = self.squeezed.get(run.group().replace(b" ", b""))
                 if tids:
                     add(run.start(), run.end(), tids)
@@ -207,12 +228,14 @@ class Matcher:
                 if match.end() > match.start() and b"\n" not in match.group():
                     add(match.start(), match.end(), [tid])
         if self.emoji and runs:
+            emoji_chars = self.emoji_chars
             for run_start, run_end in runs:
-                self._emoji(joined, run_start, run_end, add)
+                if not emoji_chars.isdisjoint(joined[run_start:run_end]):
+                    self._emoji(joined, run_start, run_end, add)
         if INVISIBLE in folded:
             self._invisible(texts, starts, folded, found)
         for post, bucket in found.items():
-            found[post] = sorted(set(bucket), key=lambda h: (h[1], h[2], h[0]))
+            found[post] = sorted(set(bucket), key=_order) if len(bucket) > 1 else bucket
         return found
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:

@@ -53,9 +53,15 @@ class Tagger:
         self.by_name = {lex.name: lex for lex in lexicons}
         self.idents = sorted(f"{lex.ident}#{lex.digest}" for lex in lexicons)
         self.signature = orjson.dumps(self.idents).decode()
+        self.place_lexicons = {lex.name for lex in lexicons if lex.role == "places"}
+        self.empty = Analysis([], self.scorer.score([]))
 
-    def analyse_batch(self, records: list[dict[str, str | None]]) -> list[Analysis]:
-        """Hits, indicators and score for each record (a dict of field -> text)."""
+    def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
+        """Hits, indicators and score for each record (a dict of field -> text).
+
+        With `indicators=False` only the gazetteer's places are extracted (the benchmark measures
+        indicator extraction apart). Records where nothing was found share one empty analysis.
+        """
         flat: list[str] = []
         where: list[tuple[int, str]] = []
         for number, record in enumerate(records):
@@ -65,21 +71,38 @@ class Tagger:
                     flat.append(text)
                     where.append((number, name))
         found = self.matcher.match_batch(flat)
-        per_record: list[list[FieldTags]] = [[] for _ in records]
-        for index, (number, name) in enumerate(where):
-            text = flat[index]
-            per_record[number].append(FieldTags(name, text, found.get(index, []), self.indicators(text, found.get(index, []))))
-        return [Analysis(fields, self.scorer.score(fields)) for fields in per_record]
+        if indicators:
+            extracted = {index: inds for index, text in enumerate(flat)
+                         if (inds := self.indicators(text, found.get(index, ())))}
+        else:
+            extracted = {index: inds for index, hits in found.items() if (inds := self.places(flat[index], hits))}
+        per_record: dict[int, list[FieldTags]] = {}
+        for index in sorted(found.keys() | extracted.keys()):
+            number, name = where[index]
+            per_record.setdefault(number, []).append(
+                FieldTags(name, flat[index], found.get(index, []), extracted.get(index, [])))
+        out = [self.empty] * len(records)
+        scoring = self.scorer.scoring
+        for number, fields in per_record.items():
+            if any(scoring(f.hits) for f in fields):
+                out[number] = Analysis(fields, self.scorer.score(fields))
+            else:  # only places, context words or indicators: nothing to score
+                out[number] = Analysis(fields, Score(0.0, 0.0, None))
+        return out
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]
 
     def indicators(self, text: str, hits) -> list[Indicator]:
         """Extracted indicators plus one place indicator per gazetteer hit."""
-        out = extract(text, self.regions)
+        return extract(text, self.regions) + self.places(text, hits)
+
+    def places(self, text: str, hits) -> list[Indicator]:
+        """One place indicator per gazetteer hit."""
+        out = []
         for tid, start, end in hits:
             term = self.matcher.terms[tid]
-            if self.by_name[term.lexicon].role == "places":
+            if term.lexicon in self.place_lexicons:
                 out.append(Indicator("place", term.value or term.term, start, end, text[start:end]))
         return out
 
