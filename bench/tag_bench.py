@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toolkit.lexicon import Tagger, load_lexicon, resolve  # noqa: E402
-from toolkit.lexicon.files import check_set  # noqa: E402
-from toolkit.lexicon.indicators import extract  # noqa: E402
+from toolkit.lexicon import Tagger, load_lexicon, resolve
+from toolkit.lexicon.files import check_set
+from toolkit.lexicon.indicators import extract
 
 VOCABULARY = """
 de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o este sí porque
@@ -45,8 +45,7 @@ llegar salir entrar pasar cruzar esperar buscar encontrar llamar escribir hablar
 """.replace("me_gusta", "me gusta").split()
 PUNCT = [",", ".", "!", "?", "...", " -", ":", "", "", "", "", ""]
 EMOJI = ["🙏", "❤️", "😂", "🔥", "👍", "🇲🇽", "🇺🇸", "✨", "🍁", "💊"]
-SYLLABLES = "ba be bi bo bu ca co cu da de di do fa fe fi fo ga go gu la le li lo lu ma me mi mo mu na ne ni no " \
-            "pa pe pi po ra re ri ro sa se si so ta te ti to va ve vi za zo cha che chi cho lla lle llo rra rre".split()
+SYLLABLES = ["ba", "be", "bi", "bo", "bu", "ca", "co", "cu", "da", "de", "di", "do", "fa", "fe", "fi", "fo", "ga", "go", "gu", "la", "le", "li", "lo", "lu", "ma", "me", "mi", "mo", "mu", "na", "ne", "ni", "no", "pa", "pe", "pi", "po", "ra", "re", "ri", "ro", "sa", "se", "si", "so", "ta", "te", "ti", "to", "va", "ve", "vi", "za", "zo", "cha", "che", "chi", "cho", "lla", "lle", "llo", "rra", "rre"]
 
 
 def make_terms(rng: random.Random, count: int, existing: set[str]) -> list[tuple[str, int]]:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import add as plus
-from dataclasses import dataclass
 
 import ahocorasick
 
