@@ -26,6 +26,9 @@ from toolkit.models import Category
 
 SCALE = 8.0
 MIN_RAW = 1.0  # below this the capture gets no category
+# Indicator types as negative numbers, so they sort with term indexes in a memo key.
+INDICATOR_CODES = {"phone": -1, "whatsapp": -2, "telegram": -3, "email": -4, "price": -5, "place": -6}
+CACHE_LIMIT = 100_000  # memoised scores kept; cleared when full so memory stays flat
 BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
 WORD = re.compile(r"\w+")
 CATEGORY_ORDER = [c.value for c in Category]
@@ -87,6 +90,8 @@ class Scorer:
         self.scores = [roles[t.lexicon] == "terms" for t in terms]
         # `requires` anywhere in the item, none of which the term gives itself: a plain membership test.
         self.plain = [not t.within and not set(t.requires) & set(given) for t, given in zip(terms, self.gives, strict=True)]
+        self.positional = [bool(t.within) for t in terms]
+        self.cache: dict[tuple, Score] = {}
         self.alone = [alone[t.lexicon] for t in terms]
 
     def scoring(self, hits: list[Hit]) -> bool:
@@ -112,7 +117,39 @@ class Scorer:
         return found
 
     def score(self, fields: list[FieldTags]) -> Score:
-        """The score and category of one capture from its fields' hits and indicators."""
+        """The score and category of one capture from its fields' hits and indicators.
+
+        Scores depend on positions only through `within` and overlapping hits; every other capture
+        with the same terms and indicator types per field gets the same score, so it is memoised.
+        """
+        key = self._key(fields)
+        if key is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+        result = self._score(fields)
+        if key is not None:
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = result
+        return result
+
+    def _key(self, fields: list[FieldTags]) -> tuple | None:
+        parts = []
+        positional = self.positional
+        for tags in fields:
+            last_end = -1
+            for tid, start, end in tags.hits:
+                if positional[tid] or start < last_end:
+                    return None
+                last_end = end
+                parts.append((tags.field, tid))
+            for ind in tags.indicators:
+                parts.append((tags.field, INDICATOR_CODES[ind.type]))
+        parts.sort()
+        return tuple(parts)
+
+    def _score(self, fields: list[FieldTags]) -> Score:
         signals = self.signals(fields)
         texts = None
         totals: dict[str, float] = {}
