@@ -69,6 +69,9 @@ def test_fold_is_one_byte_per_character():
     ("precio❄️ya", "❄️", "❄️"),
     ("🍪⛄📦🪂 llegó", "🍪⛄📦🪂", "🍪⛄📦🪂"),
     ("M-30 azules", "m30", "M-30"),
+    ("Cruce seguro🇺🇸🇺🇸", "cruce seguro", "Cruce seguro"),
+    ("🙏coyote🙏", "coyote", "coyote"),
+    ("¡¡CRUZE!!", "cruze", "CRUZE"),
 ])
 def test_obfuscations_inflections_emoji(matcher, text, term, matched):
     assert (term, matched) in found(matcher, text)

@@ -75,3 +75,13 @@ def test_excludes_drop_a_term_in_its_negative_context():
     analysis = tagger.analyse("Pollero de la colonia: pollo asado y alitas, cruzando la calle")
     pollero = next(t for t in analysis.score.explanation["terms"] if t["term"] == "pollero")
     assert pollero["counted"] == 0 and "excluded by food" in pollero["notes"]
+
+
+def test_name_and_text_are_tagged_as_separate_fields_and_scored_together():
+    tagger = Tagger(resolve(["default"]))
+    [analysis] = tagger.analyse_batch([{"name": "Cruce seguro a USA", "text": "pago al llegar, cel 55 5555 0101"}])
+    assert [f.field for f in analysis.fields] == ["name", "text"]
+    assert analysis.score.category == "smuggling_offer"
+    fields = {t["field"] for t in analysis.score.explanation["terms"]}
+    assert fields == {"name", "text"}
+    assert "contact" in analysis.score.explanation["signals"]
