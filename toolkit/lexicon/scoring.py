@@ -165,7 +165,7 @@ class Scorer:
                 term = terms[tid]
                 counted, alone, excluded = term.weight, False, ()
                 if term.requires and self.plain[tid]:
-                    if not any(name in signals for name in term.requires):
+                    if signals.keys().isdisjoint(term.requires):
                         counted *= self.alone[tid]
                         alone = True
                 elif term.requires:
@@ -175,7 +175,7 @@ class Scorer:
                     if not any(_near(signals.get(name, ()), where, term.within, texts) for name in term.requires):
                         counted *= self.alone[tid]
                         alone = True
-                if term.excludes:
+                if term.excludes and not signals.keys().isdisjoint(term.excludes):
                     excluded = [name for name in term.excludes if name in signals]
                     if excluded:
                         counted = 0.0

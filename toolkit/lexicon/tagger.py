@@ -64,12 +64,11 @@ class Tagger:
         """
         flat: list[str] = []
         where: list[tuple[int, str]] = []
-        for number, record in enumerate(records):
-            for name in FIELDS:
-                text = record.get(name)
-                if text:
-                    flat.append(text)
-                    where.append((number, name))
+        for name in FIELDS:  # comprehensions per field: no Python-level loop body per record
+            texts = [record.get(name) for record in records]
+            numbers = [number for number, text in enumerate(texts) if text]
+            flat.extend([texts[number] for number in numbers])
+            where.extend([(number, name) for number in numbers])
         found = self.matcher.match_batch(flat)
         if indicators:
             extracted = {index: inds for index, text in enumerate(flat)
