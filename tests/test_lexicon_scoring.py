@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
 from toolkit.lexicon import Tagger, resolve
 
-with (FIXTURES / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
+with (Path(__file__).resolve().parent / "fixtures" / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
     ROWS = list(csv.DictReader(handle))
 LOW = 30.0  # news, warnings, wildlife, food and other look-alikes stay under this score
 NEGATIVE_GROUPS = {"news", "warning", "wildlife", "food", "benign"}
