@@ -148,3 +148,12 @@ def test_bad_case_lexicon_is_a_clear_error(invoke, case):
     result = invoke("scan", case, "--retag")
     assert result.exit_code == 1
     assert "bad.toml: term 'x': weight must be a number" in result.stderr
+
+
+def test_scan_summary_counts_tagged_categories(invoke, case, tmp_path):
+    export = tmp_path / "found.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    result = invoke("scan", case, export)
+    assert result.exit_code == 0, result.output
+    assert "Tagged 4 captures: " in result.stderr
+    assert "1 smuggling_offer" in result.stderr
