@@ -22,6 +22,7 @@ import re
 import sys
 import tempfile
 import time
+from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -70,11 +71,18 @@ def write_lexicon(path: Path, terms: list[tuple[str, int]]) -> None:
 
 
 def make_posts(rng: random.Random, count: int, spellings: list[str]) -> list[str]:
-    """Posts of 8-40 words with punctuation, emoji, case and accents; a quarter carry 1-3 terms."""
+    """Posts of 8-40 words with punctuation, emoji, case and accents; a quarter carry 1-3 terms.
+
+    Words are drawn with Zipf frequencies (the word of rank r with weight 1/r, the vocabulary being
+    listed roughly by frequency), as in real text: function words dominate, content words are rare.
+    """
     posts = []
     vocabulary, punct, emoji = VOCABULARY, PUNCT, EMOJI
+    cumulative = list(accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
     for _ in range(count):
-        words = [rng.choice(vocabulary) + rng.choice(punct) for _ in range(rng.randint(8, 40))]
+        chosen = rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(8, 40))
+        marks = rng.choices(punct, k=len(chosen))
+        words = [w + m for w, m in zip(chosen, marks, strict=True)]
         if rng.random() < 0.25:
             for _ in range(rng.randint(1, 3)):
                 words.insert(rng.randrange(len(words) + 1), rng.choice(spellings))

@@ -54,6 +54,8 @@ class Tagger:
         self.idents = sorted(f"{lex.ident}#{lex.digest}" for lex in lexicons)
         self.signature = orjson.dumps(self.idents).decode()
         self.place_lexicons = {lex.name for lex in lexicons if lex.role == "places"}
+        self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
+        self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
@@ -64,29 +66,42 @@ class Tagger:
         """
         flat: list[str] = []
         where: list[tuple[int, str]] = []
+        used = 0  # how many fields have text in some record
         for name in FIELDS:  # comprehensions per field: no Python-level loop body per record
             texts = [record.get(name) for record in records]
             numbers = [number for number, text in enumerate(texts) if text]
             flat.extend([texts[number] for number in numbers])
             where.extend([(number, name) for number in numbers])
+            used += bool(numbers)
         found = self.matcher.match_batch(flat)
+        places = self.place_tids
         if indicators:
             extracted = {index: inds for index, text in enumerate(flat)
                          if (inds := self.indicators(text, found.get(index, ())))}
         else:
-            extracted = {index: inds for index, hits in found.items() if (inds := self.places(flat[index], hits))}
+            extracted = {index: inds for index, hits in found.items()
+                         if not places.isdisjoint([h[0] for h in hits]) and (inds := self.places(flat[index], hits))}
+        scores = self.scorer.scores
+        zero = self.zero
+        out = [self.empty] * len(records)
+        if used <= 1:
+            # One field per record (the usual case): no grouping of fields needed.
+            for index in found.keys() | extracted.keys():
+                hits = found.get(index, [])
+                fields = [FieldTags(where[index][1], flat[index], hits, extracted.get(index, []))]
+                scored = any(scores[h[0]] for h in hits)
+                out[where[index][0]] = Analysis(fields, self.scorer.score(fields) if scored else zero)
+            return out
         per_record: dict[int, list[FieldTags]] = {}
         for index in sorted(found.keys() | extracted.keys()):
             number, name = where[index]
             per_record.setdefault(number, []).append(
                 FieldTags(name, flat[index], found.get(index, []), extracted.get(index, [])))
-        out = [self.empty] * len(records)
-        scoring = self.scorer.scoring
         for number, fields in per_record.items():
-            if any(scoring(f.hits) for f in fields):
+            if any(scores[h[0]] for f in fields for h in f.hits):
                 out[number] = Analysis(fields, self.scorer.score(fields))
             else:  # only places, context words or indicators: nothing to score
-                out[number] = Analysis(fields, Score(0.0, 0.0, None))
+                out[number] = Analysis(fields, zero)
         return out
 
     def analyse(self, text: str) -> Analysis:
