@@ -26,8 +26,6 @@ from toolkit.models import Category
 
 SCALE = 8.0
 MIN_RAW = 1.0  # below this the capture gets no category
-# Indicator types as negative numbers, so they sort with term indexes in a memo key.
-INDICATOR_CODES = {"phone": -1, "whatsapp": -2, "telegram": -3, "email": -4, "price": -5, "place": -6}
 CACHE_LIMIT = 100_000  # memoised scores kept; cleared when full so memory stays flat
 BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
 WORD = re.compile(r"\w+")
@@ -119,38 +117,39 @@ class Scorer:
     def score(self, fields: list[FieldTags]) -> Score:
         """The score and category of one capture from its fields' hits and indicators.
 
-        Scores depend on positions only through `within` and overlapping hits; every other capture
-        with the same terms and indicator types per field gets the same score, so it is memoised.
+        A score depends on the scoring terms that matched (per field, with repeats) and on which
+        signals are present; on positions only through `within` and overlapping terms. Captures
+        alike in all that get the same score, so it is memoised.
         """
-        key = self._key(fields)
+        signals = self.signals(fields)
+        key = self._key(fields, signals)
         if key is not None:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
-        result = self._score(fields)
+        result = self._score(fields, signals)
         if key is not None:
             if len(self.cache) >= CACHE_LIMIT:
                 self.cache.clear()
             self.cache[key] = result
         return result
 
-    def _key(self, fields: list[FieldTags]) -> tuple | None:
+    def _key(self, fields: list[FieldTags], signals: dict) -> tuple | None:
         parts = []
-        positional = self.positional
+        positional, scores = self.positional, self.scores
         for tags in fields:
             last_end = -1
             for tid, start, end in tags.hits:
+                if not scores[tid]:
+                    continue
                 if positional[tid] or start < last_end:
                     return None
                 last_end = end
                 parts.append((tags.field, tid))
-            for ind in tags.indicators:
-                parts.append((tags.field, INDICATOR_CODES[ind.type]))
         parts.sort()
-        return tuple(parts)
+        return tuple(parts), frozenset(signals)
 
-    def _score(self, fields: list[FieldTags]) -> Score:
-        signals = self.signals(fields)
+    def _score(self, fields: list[FieldTags], signals: dict) -> Score:
         texts = None
         totals: dict[str, float] = {}
         counted_terms = []
