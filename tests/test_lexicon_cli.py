@@ -157,3 +157,21 @@ def test_scan_summary_counts_tagged_categories(invoke, case, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Tagged 4 captures: " in result.stderr
     assert "1 smuggling_offer" in result.stderr
+
+
+def test_item_tags_give_the_review_screen_spans_to_highlight(invoke, case, tmp_path):
+    from toolkit.store import connect
+    from toolkit.store.tags import item_tags
+
+    scan_export(invoke, case, tmp_path)
+    conn = connect(case / "case.db")
+    try:
+        item_id = conn.execute("SELECT id FROM item WHERE name LIKE 'Cruce seguro%'").fetchone()[0]
+        name = conn.execute("SELECT name FROM capture WHERE item_id = ?", (item_id,)).fetchone()[0]
+        found = item_tags(conn, item_id)
+    finally:
+        conn.close()
+    assert {h["term"] for h in found["hits"]} >= {"cruce seguro", "pago al llegar"}
+    for hit in found["hits"]:
+        assert name[hit["start"]:hit["end"]] == hit["matched"]
+    assert {(i["type"], i["value"]) for i in found["indicators"]} >= {("phone", "+525555550101"), ("price", "7500 USD")}

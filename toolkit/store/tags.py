@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -81,12 +81,6 @@ def item_tags(conn: sqlite3.Connection, item_id: int) -> dict[str, list[dict[str
         "SELECT type, value, matched, field, start, end, extractor FROM indicator WHERE capture_id = ?"
         " ORDER BY field, start, id", (capture_id,))]
     return {"hits": hits, "indicators": indicators}
-
-
-def counts(conn: sqlite3.Connection, rows: Iterable[str] = ("hit", "indicator", "score")) -> dict[str, int]:
-    """Row counts of the tag tables (for summaries and tests)."""
-    allowed = {"hit", "indicator", "score"}
-    return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in rows if name in allowed}
 
 
 def categories_for_sources(conn: sqlite3.Connection, source_ids: list[int]) -> dict[str | None, int]:
