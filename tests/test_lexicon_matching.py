@@ -69,6 +69,9 @@ def test_fold_is_one_byte_per_character():
     ("precio❄️ya", "❄️", "❄️"),
     ("🍪⛄📦🪂 llegó", "🍪⛄📦🪂", "🍪⛄📦🪂"),
     ("M-30 azules", "m30", "M-30"),
+    ("Cruce seguro🇺🇸🇺🇸", "cruce seguro", "Cruce seguro"),
+    ("🙏coyote🙏", "coyote", "coyote"),
+    ("¡¡CRUZE!!", "cruze", "CRUZE"),
 ])
 def test_obfuscations_inflections_emoji(matcher, text, term, matched):
     assert (term, matched) in found(matcher, text)
@@ -89,7 +92,7 @@ def test_hits_in_a_batch_map_to_their_own_post(matcher):
     result = matcher.match_batch(posts)
     assert set(result) == {1, 3, 4}
     for post, hits in result.items():
-        for tid, start, end in hits:
+        for _tid, start, end in hits:
             assert posts[post][start:end]
     assert len([h for h in result[4] if matcher.terms[h[0]].term == "coyote"]) == 2
 

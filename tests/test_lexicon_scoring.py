@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
 from toolkit.lexicon import Tagger, resolve
 
-with (FIXTURES / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
+with (Path(__file__).resolve().parent / "fixtures" / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
     ROWS = list(csv.DictReader(handle))
 LOW = 30.0  # news, warnings, wildlife, food and other look-alikes stay under this score
 NEGATIVE_GROUPS = {"news", "warning", "wildlife", "food", "benign"}
@@ -64,8 +64,8 @@ def test_requires_within_counts_a_term_alone_at_a_share():
     tagger = Tagger(resolve(["default"]))
     near = tagger.analyse("pollos para cruzar a USA")
     far = tagger.analyse("pollos " + "palabra " * 30 + "cruzar")
-    pollos = [t for t in near.score.explanation["terms"] if t["term"] == "pollos"][0]
-    pollos_far = [t for t in far.score.explanation["terms"] if t["term"] == "pollos"][0]
+    pollos = next(t for t in near.score.explanation["terms"] if t["term"] == "pollos")
+    pollos_far = next(t for t in far.score.explanation["terms"] if t["term"] == "pollos")
     assert pollos["counted"] == 1.0
     assert pollos_far["counted"] < 1.0 and pollos_far["notes"][0].startswith("alone")
 
@@ -73,5 +73,15 @@ def test_requires_within_counts_a_term_alone_at_a_share():
 def test_excludes_drop_a_term_in_its_negative_context():
     tagger = Tagger(resolve(["default"]))
     analysis = tagger.analyse("Pollero de la colonia: pollo asado y alitas, cruzando la calle")
-    pollero = [t for t in analysis.score.explanation["terms"] if t["term"] == "pollero"][0]
+    pollero = next(t for t in analysis.score.explanation["terms"] if t["term"] == "pollero")
     assert pollero["counted"] == 0 and "excluded by food" in pollero["notes"]
+
+
+def test_name_and_text_are_tagged_as_separate_fields_and_scored_together():
+    tagger = Tagger(resolve(["default"]))
+    [analysis] = tagger.analyse_batch([{"name": "Cruce seguro a USA", "text": "pago al llegar, cel 55 5555 0101"}])
+    assert [f.field for f in analysis.fields] == ["name", "text"]
+    assert analysis.score.category == "smuggling_offer"
+    fields = {t["field"] for t in analysis.score.explanation["terms"]}
+    assert fields == {"name", "text"}
+    assert "contact" in analysis.score.explanation["signals"]

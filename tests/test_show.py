@@ -1,4 +1,4 @@
-"""`toolkit show CASE ITEM` (everything about one item, in time order) and `toolkit lexicon-stats`."""
+"""`toolkit show CASE ITEM` (everything about one item, in time order) and `toolkit lexicon stats`."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_lexicon_stats(invoke, case, ids):
                      (ids[key], verdict))
     conn.commit()
     conn.close()
-    result = invoke("lexicon-stats", case, "--format", "csv")
+    result = invoke("lexicon", "stats", case, "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "lexicon,term,category,reviewed,violating,not_violating,unsure,precision",
@@ -101,14 +101,14 @@ def test_lexicon_stats(invoke, case, ids):
         "smuggling-es@1,pago al llegar,smuggling_offer,3,2,1,0,0.6667",
         "smuggling-es@1,cruce seguro,smuggling_offer,1,1,0,0,1.0",
     ]
-    only = invoke("lexicon-stats", case, "--lexicon", "smuggling-es", "--min-reviewed", "2", "--format", "csv")
+    only = invoke("lexicon", "stats", case, "--lexicon", "smuggling-es", "--min-reviewed", "2", "--format", "csv")
     assert only.stdout.splitlines()[1:] == ["smuggling-es@1,,,3,2,1,0,0.6667", "smuggling-es@1,pago al llegar,smuggling_offer,3,2,1,0,0.6667"]
-    table = invoke("lexicon-stats", case)
+    table = invoke("lexicon", "stats", case)
     assert "(all terms)" in table.stdout and "67%" in table.stdout
 
 
 def test_lexicon_stats_before_any_review(invoke, case):
     populate(case)
-    result = invoke("lexicon-stats", case)
+    result = invoke("lexicon", "stats", case)
     assert result.exit_code == 0
     assert "No reviewed item has a lexicon hit yet" in result.output

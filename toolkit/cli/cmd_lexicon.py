@@ -13,6 +13,7 @@ from rich.text import Text
 
 from toolkit.case import open_case
 from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli.lexicon_stats import stats_command
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
 from toolkit.lexicon.files import Lexicon, check_set, shipped_paths
@@ -43,6 +44,8 @@ def register(app: typer.Typer) -> None:
     lexicon_app = typer.Typer(help="See, try and validate keyword lexicons.", no_args_is_help=True,
                               rich_markup_mode=None)
     app.add_typer(lexicon_app, name="lexicon")
+    # Precision from verdicts reads the case's reviews: it lives with the review commands.
+    lexicon_app.command("stats")(handle_errors(stats_command))
 
     @lexicon_app.command("list")
     @handle_errors

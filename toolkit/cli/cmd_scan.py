@@ -15,7 +15,7 @@ from toolkit.dates import parse_when
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, resolve
 from toolkit.scan import FileResult, scan_paths
-from toolkit.store import transaction
+from toolkit.store import tags, transaction
 
 ORDER = 20
 
@@ -53,8 +53,11 @@ def register(app: typer.Typer) -> None:
 
                 results = scan_paths(opened, paths, fmt=fmt, collected_at=when, tagger=tagger,
                                      progress=on_progress if show_bar else None)
+            tagged = tags.categories_for_sources(
+                opened.db, [r.source_id for r in results if r.outcome == "imported" and r.source_id is not None])
         if not quiet:
             summarise(results)
+            _summarise_tags(tagged)
         failed = [r for r in results if r.outcome == "failed"]
         if failed and quiet:
             for result in failed:
@@ -81,6 +84,17 @@ def _retag(case: Case, tagger: Tagger, quiet: bool) -> None:
         err.print(f"Re-tagged {result.tagged:,} of {result.captures:,} captures with "
                   f"{escape(', '.join(lex.ident for lex in tagger.lexicons))}; "
                   f"{result.unchanged:,} already tagged with these lexicons")
+
+
+def _summarise_tags(tagged: dict[str | None, int]) -> None:
+    """One line: how many new captures were tagged, and into which categories."""
+    total = sum(tagged.values())
+    if not total:
+        return
+    found = ", ".join(f"{count:,} {escape(category)}" for category, count in sorted(
+        ((c, n) for c, n in tagged.items() if c is not None), key=lambda pair: (-pair[1], pair[0])))
+    err.print(f"Tagged {total:,} captures: " + (found or "none in a category")
+              + " (toolkit items CASE --min-score 50 lists the likely violations)")
 
 
 def _progress(enabled: bool) -> Progress:

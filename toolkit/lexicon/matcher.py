@@ -1,9 +1,11 @@
 """Matching every term of a set of lexicons against a batch of posts in one pass.
 
 A batch of posts is joined into one string (posts separated by " \\x00 "), folded to one byte per
-character (normalise.py), and scanned once: by Hyperscan when it is installed (the optional native
-accelerator), else by pyahocorasick over space-padded words (the portable engine). Both engines
-report exactly the same hits; a test checks it. Then three cheap extra passes:
+character (normalise.py), and scanned once for a set of space-padded literal keys (" pago al llegar ",
+" pago  al llegar ", ...): by Hyperscan when it is installed (the optional native accelerator), else
+by pyahocorasick (the portable engine). Padding with spaces gives word boundaries that also hold
+next to emoji and punctuation (both fold to spaces); both engines see the same keys, so they report
+exactly the same hits (a test checks it). Then three cheap extra passes:
 
 - spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): one regex over the
   folded batch finds runs of single letters; each run is squeezed and looked up;
@@ -19,6 +21,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add as plus
 
 import ahocorasick
 
@@ -34,6 +38,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 SEP = " \x00 "
 SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
+# The same shape with every letter and digit turned into "a": a literal search finds candidate runs fast.
+ALNUM_AS_A = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz0123456789", b"a" * 36)
+SPACED_HINT = re.compile(rb" a a a")
 INVISIBLE = b"\x01"
 
 Hit = tuple[int, int, int]  # term index, start, end (offsets into the original post text)
@@ -45,72 +52,80 @@ class Form:
     terms: list[int]
 
 
+def gap_sizes(words: int) -> tuple[int, ...]:
+    """How many separator characters may stand between the words of a phrase of this length.
+
+    Folding turns every punctuation mark and line break into a space, so "pago, al\r\nllegar"
+    has gaps of two characters. Up to three are allowed in short phrases, two up to six words.
+    """
+    if words <= 3:
+        return (1, 2, 3)
+    return (1, 2) if words <= 6 else (1,)
+
+
+def form_keys(words: tuple[str, ...]) -> list[str]:
+    """The space-padded literal keys of a form: one per combination of gap sizes."""
+    keys = [" " + words[0]]
+    for word in words[1:]:
+        keys = [key + " " * gap + word for key in keys for gap in gap_sizes(len(words))]
+    return [key + " " for key in keys]
+
+
+def literal_keys(forms: list[Form]) -> tuple[list[str], list[int]]:
+    """Every key of every form, and the form each key belongs to."""
+    keys, owners = [], []
+    for fid, form in enumerate(forms):
+        for key in form_keys(form.words):
+            keys.append(key)
+            owners.append(fid)
+    return keys, owners
+
+
 class _Portable:
-    """pyahocorasick over " word " keys; phrases are continued with a small regex after the first word."""
+    """pyahocorasick over the space-padded literal keys (the portable engine)."""
 
     name = "ahocorasick"
 
     def __init__(self, forms: list[Form]):
-        entries: dict[str, tuple[list[int], list[tuple[int, re.Pattern[bytes]]]]] = {}
-        for fid, form in enumerate(forms):
-            singles, phrases = entries.setdefault(form.words[0], ([], []))
-            if len(form.words) == 1:
-                singles.append(fid)
-            else:
-                rest = rb"".join(rb" +" + re.escape(w.encode()) for w in form.words[1:])
-                phrases.append((fid, re.compile(rest + rb"(?![a-z0-9])")))
+        keys, owners = literal_keys(forms)
         self.automaton = ahocorasick.Automaton()
-        for word, (singles, phrases) in entries.items():
-            self.automaton.add_word(f" {word} ", (len(word), singles, phrases))
-        if entries:
+        for key, fid in zip(keys, owners, strict=True):
+            self.automaton.add_word(key, (fid, len(key)))
+        self.empty = not keys
+        if keys:
             self.automaton.make_automaton()
-        self.empty = not entries
 
     def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
+        """(form, start, end) of every key found; the last key character is at `last`."""
         if self.empty:
             return []
-        out = []
-        text = folded.decode("ascii")
-        for last, (length, singles, phrases) in self.automaton.iter(text):
-            end = last  # the trailing space
-            start = end - length
-            for fid in singles:
-                out.append((fid, start, end))
-            for fid, rest in phrases:
-                match = rest.match(folded, end)
-                if match is not None:
-                    out.append((fid, start, match.end()))
-        return out
+        return [(fid, last - length + 2, last) for last, (fid, length) in self.automaton.iter(folded.decode("ascii"))]
 
 
 class _Hyperscan:
-    """Hyperscan over the folded batch: one database with one expression per form."""
+    """Hyperscan over the same literal keys: the optional native accelerator."""
 
     name = "hyperscan"
 
     def __init__(self, forms: list[Form]):
-        self.lengths = [len(f.words[0]) if len(f.words) == 1 else -1 for f in forms]
+        keys, owners = literal_keys(forms)
+        self.owners = owners
+        self.lengths = [len(k) for k in keys]
         self.db = None
-        if not forms:
-            return
-        expressions, flags = [], []
-        for form in forms:
-            body = rb" +".join(re.escape(w.encode()) for w in form.words)
-            expressions.append(rb"\b" + body + rb"\b")
-            flags.append(hyperscan.HS_FLAG_SOM_LEFTMOST if len(form.words) > 1 else 0)
-        self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=expressions, ids=list(range(len(forms))), elements=len(forms), flags=flags)
+        if keys:
+            self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self.db.compile(expressions=[k.encode("ascii") for k in keys], ids=list(range(len(keys))),
+                            elements=len(keys), flags=[0] * len(keys), literal=True)
 
     def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
         if self.db is None:
             return []
         out: list[tuple[int, int, int]] = []
         add = out.append
-        lengths = self.lengths
+        owners, lengths = self.owners, self.lengths
 
-        def on_match(fid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
-            length = lengths[fid]
-            add((fid, end - length if length >= 0 else start, end))
+        def on_match(key: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            add((owners[key], end - lengths[key] + 1, end - 1))
 
         self.db.scan(folded, match_event_handler=on_match)
         return out
@@ -118,6 +133,10 @@ class _Hyperscan:
 
 def available_engines() -> list[str]:
     return ["ahocorasick"] + (["hyperscan"] if hyperscan is not None else [])
+
+
+def _order(hit: Hit) -> tuple[int, int, int]:
+    return hit[1], hit[2], hit[0]
 
 
 class Matcher:
@@ -145,6 +164,7 @@ class Matcher:
             if len(form.words) == 1 and len(form.words[0]) >= 3:
                 self.squeezed.setdefault(form.words[0].encode(), []).extend(form.terms)
         self.emoji = emoji
+        self.emoji_chars = frozenset("".join(emoji))
         self.emoji_max = max((len(k) for k in emoji), default=0)
         engine = engine or ("hyperscan" if hyperscan is not None else "ahocorasick")
         if engine == "hyperscan":
@@ -164,15 +184,13 @@ class Matcher:
         """Hits per post index (posts without hits are absent), each list sorted by start."""
         if not texts:
             return {}
-        if any("\x00" in t for t in texts):  # NUL would read as a post boundary
-            texts = [t.replace("\x00", " ") for t in texts]
         joined = " " + SEP.join(texts) + " "
+        if "\x00" in joined[1:-1].replace(SEP, ""):  # NUL inside a post would read as a post boundary
+            texts = [t.replace("\x00", " ") for t in texts]
+            joined = " " + SEP.join(texts) + " "
         folded, runs = fold_with_runs(joined)
-        starts = []
-        position = 1
-        for text in texts:
-            starts.append(position)
-            position += len(text) + len(SEP)
+        # Where each post starts in the joined text, computed by C-level iterators (no Python loop per post).
+        starts = list(accumulate(map(plus, map(len, texts), repeat(len(SEP))), initial=1))
         found: dict[int, list[Hit]] = {}
         forms = self.forms
 
@@ -186,9 +204,22 @@ class Matcher:
                 bucket.append((tid, start - base, end - base))
 
         for fid, start, end in self.engine.scan(folded):
-            add(start, end, forms[fid].terms)
+            post = bisect_right(starts, start) - 1
+            base = starts[post]
+            bucket = found.get(post)
+            if bucket is None:
+                bucket = found[post] = []
+            for tid in forms[fid].terms:
+                bucket.append((tid, start - base, end - base))
         if self.squeezed:
-            for run in SPACED_RUN.finditer(folded):
+            resume = 0
+            for hint in SPACED_HINT.finditer(folded.translate(ALNUM_AS_A)):
+                if hint.start() < resume:
+                    continue
+                run = SPACED_RUN.match(folded, hint.start() + 1)
+                if run is None:
+                    continue
+                resume = run.end()
                 tids = self.squeezed.get(run.group().replace(b" ", b""))
                 if tids:
                     add(run.start(), run.end(), tids)
@@ -197,12 +228,14 @@ class Matcher:
                 if match.end() > match.start() and b"\n" not in match.group():
                     add(match.start(), match.end(), [tid])
         if self.emoji and runs:
+            emoji_chars = self.emoji_chars
             for run_start, run_end in runs:
-                self._emoji(joined, run_start, run_end, add)
+                if not emoji_chars.isdisjoint(joined[run_start:run_end]):
+                    self._emoji(joined, run_start, run_end, add)
         if INVISIBLE in folded:
             self._invisible(texts, starts, folded, found)
         for post, bucket in found.items():
-            found[post] = sorted(set(bucket), key=lambda h: (h[1], h[2], h[0]))
+            found[post] = sorted(set(bucket), key=_order) if len(bucket) > 1 else bucket
         return found
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:

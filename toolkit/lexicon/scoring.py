@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.indicators import CONTACT_TYPES, Indicator
@@ -26,6 +26,7 @@ from toolkit.models import Category
 
 SCALE = 8.0
 MIN_RAW = 1.0  # below this the capture gets no category
+CACHE_LIMIT = 100_000  # memoised scores kept; cleared when full so memory stays flat
 BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
 WORD = re.compile(r"\w+")
 CATEGORY_ORDER = [c.value for c in Category]
@@ -43,12 +44,24 @@ class FieldTags:
     indicators: list[Indicator]
 
 
-@dataclass
 class Score:
-    score: float  # 0-100
-    raw: float
-    category: str | None
-    explanation: dict = field(default_factory=dict)
+    """A capture's score (0-100), raw value, category, and its explanation (built when first read)."""
+
+    __slots__ = ("_explanation", "_parts", "category", "raw", "score")
+
+    def __init__(self, score: float, raw: float, category: str | None, parts: tuple | None = None):
+        self.score = score
+        self.raw = raw
+        self.category = category
+        self._parts = parts
+        self._explanation: dict | None = None
+
+    @property
+    def explanation(self) -> dict:
+        """JSON-ready: raw, by_category, terms (weight, counted, notes), signals, boosts, negatives, summary."""
+        if self._explanation is None:
+            self._explanation = _explain(self, *(self._parts or (None, (), {}, {}, {}, {})))
+        return self._explanation
 
 
 class Scorer:
@@ -56,8 +69,8 @@ class Scorer:
 
     def __init__(self, lexicons: list[Lexicon], terms: list[Term]):
         self.terms = terms
-        self.roles = {lex.name: lex.role for lex in lexicons}
-        self.alone = {lex.name: lex.alone for lex in lexicons}
+        roles = {lex.name: lex.role for lex in lexicons}
+        alone = {lex.name: lex.alone for lex in lexicons}
         self.boost: dict[str, dict[str, float]] = defaultdict(dict)
         self.negative: dict[str, dict[str, float]] = defaultdict(dict)
         for lex in lexicons:
@@ -68,57 +81,105 @@ class Scorer:
                 self.boost[lex.category][signal] = max(value, self.boost[lex.category].get(signal, 0.0))
             for signal, value in lex.negative.items():
                 self.negative[lex.category][signal] = min(value, self.negative[lex.category].get(signal, 1.0))
+        # Per term, precomputed once: the signals a hit of it gives, whether it scores, its share alone.
+        self.gives = [tuple(dict.fromkeys([*t.tags, t.lexicon, *([t.category] if t.category else []),
+                                           *(["place"] if roles[t.lexicon] == "places" else [])]))
+                      for t in terms]
+        self.scores = [roles[t.lexicon] == "terms" for t in terms]
+        # `requires` anywhere in the item, none of which the term gives itself: a plain membership test.
+        self.plain = [not t.within and not set(t.requires) & set(given) for t, given in zip(terms, self.gives, strict=True)]
+        self.positional = [bool(t.within) for t in terms]
+        self.cache: dict[tuple, Score] = {}
+        self.alone = [alone[t.lexicon] for t in terms]
+
+    def scoring(self, hits: list[Hit]) -> bool:
+        """Whether any hit is of a term that scores (not only context words or places)."""
+        scores = self.scores
+        return any(scores[tid] for tid, _, _ in hits)
 
     def signals(self, fields: list[FieldTags]) -> dict[str, list[tuple[str, int, int]]]:
         """Every signal present, with where: term tags, lexicon names, categories, places, indicator types."""
-        found: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        found: dict[str, list[tuple[str, int, int]]] = {}
+        gives = self.gives
         for tags in fields:
+            name = tags.field
             for tid, start, end in tags.hits:
-                term = self.terms[tid]
-                where = (tags.field, start, end)
-                for name in term.tags:
-                    found[name].append(where)
-                found[term.lexicon].append(where)
-                if term.category:
-                    found[term.category].append(where)
-                if self.roles[term.lexicon] == "places":
-                    found["place"].append(where)
+                where = (name, start, end)
+                for signal in gives[tid]:
+                    found.setdefault(signal, []).append(where)
             for ind in tags.indicators:
-                where = (tags.field, ind.start, ind.end)
-                found[ind.type].append(where)
+                where = (name, ind.start, ind.end)
+                found.setdefault(ind.type, []).append(where)
                 if ind.type in CONTACT_TYPES:
-                    found["contact"].append(where)
+                    found.setdefault("contact", []).append(where)
         return found
 
     def score(self, fields: list[FieldTags]) -> Score:
-        """The score, category and explanation of one capture from its fields' hits and indicators."""
+        """The score and category of one capture from its fields' hits and indicators.
+
+        A score depends on the scoring terms that matched (per field, with repeats) and on which
+        signals are present; on positions only through `within` and overlapping terms. Captures
+        alike in all that get the same score, so it is memoised.
+        """
         signals = self.signals(fields)
-        texts = {f.field: f.text for f in fields}
-        totals: dict[str, float] = defaultdict(float)
-        explained = []
-        seen: set[int] = set()
+        key = self._key(fields, signals)
+        if key is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+        result = self._score(fields, signals)
+        if key is not None:
+            if len(self.cache) >= CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = result
+        return result
+
+    def _key(self, fields: list[FieldTags], signals: dict) -> tuple | None:
+        parts = []
+        positional, scores = self.positional, self.scores
         for tags in fields:
-            scoring = [h for h in tags.hits if self.roles[self.terms[h[0]].lexicon] == "terms"]
+            last_end = -1
+            for tid, start, end in tags.hits:
+                if not scores[tid]:
+                    continue
+                if positional[tid] or start < last_end:
+                    return None
+                last_end = end
+                parts.append((tags.field, tid))
+        parts.sort()
+        return tuple(parts), frozenset(signals)
+
+    def _score(self, fields: list[FieldTags], signals: dict) -> Score:
+        texts = None
+        totals: dict[str, float] = {}
+        counted_terms = []
+        seen: set[int] = set()
+        terms, scores = self.terms, self.scores
+        for tags in fields:
+            scoring = [h for h in tags.hits if scores[h[0]]]
             for tid, start, end in scoring:
-                term = self.terms[tid]
-                if tid in seen or _covered(scoring, tid, start, end):
+                if tid in seen or (len(scoring) > 1 and _covered(scoring, tid, start, end)):
                     continue
                 seen.add(tid)
-                counted, notes = term.weight, []
-                if term.requires and not any(
-                    _near(signals.get(name, ()), (tags.field, start, end), term.within, texts)
-                    for name in term.requires
-                ):
-                    counted *= self.alone[term.lexicon]
-                    notes.append("alone: no " + "/".join(term.requires) + (f" within {term.within} words" if term.within else ""))
-                excluded = [name for name in term.excludes if name in signals]
-                if excluded:
-                    counted = 0.0
-                    notes.append("excluded by " + ", ".join(excluded))
-                totals[term.category] += counted
-                explained.append({"term": term.term, "lexicon": term.lexicon, "category": term.category,
-                                  "field": tags.field, "weight": term.weight, "counted": round(counted, 3),
-                                  "notes": notes})
+                term = terms[tid]
+                counted, alone, excluded = term.weight, False, ()
+                if term.requires and self.plain[tid]:
+                    if signals.keys().isdisjoint(term.requires):
+                        counted *= self.alone[tid]
+                        alone = True
+                elif term.requires:
+                    if texts is None:
+                        texts = {f.field: f.text for f in fields}
+                    where = (tags.field, start, end)
+                    if not any(_near(signals.get(name, ()), where, term.within, texts) for name in term.requires):
+                        counted *= self.alone[tid]
+                        alone = True
+                if term.excludes and not signals.keys().isdisjoint(term.excludes):
+                    excluded = [name for name in term.excludes if name in signals]
+                    if excluded:
+                        counted = 0.0
+                totals[term.category] = totals.get(term.category, 0.0) + counted
+                counted_terms.append((tid, tags.field, counted, alone, excluded))
         by_category: dict[str, float] = {}
         boosts: dict[str, dict[str, float]] = {}
         negatives: dict[str, dict[str, float]] = {}
@@ -142,26 +203,42 @@ class Scorer:
         category = None
         if raw >= MIN_RAW:
             category = min((c for c, v in by_category.items() if v == raw), key=CATEGORY_ORDER.index)
-        explained.sort(key=lambda e: (-e["counted"], e["term"]))
-        top = [e["term"] for e in explained if e["counted"] > 0][:5]
-        present = sorted(s for s in signals if s in {"contact", "phone", "whatsapp", "telegram", "email", "price", "place"})
-        contexts = sorted(negatives.get(category, {})) if category else []
-        summary = ", ".join(top)
-        if present:
-            summary += (" " if summary else "") + " ".join("+" + s for s in present)
-        if contexts:
-            summary += (" " if summary else "") + " ".join("-" + s for s in contexts)
-        explanation = {
-            "raw": round(raw, 3),
-            "by_category": dict(sorted(by_category.items())),
-            "terms": explained,
-            "signals": sorted(signals),
-            "boosts": boosts,
-            "negatives": negatives,
-            "summary": summary,
-        }
-        return Score(score=round(100 * (1 - math.exp(-raw / SCALE)), 1), raw=round(raw, 3), category=category,
-                     explanation=explanation)
+        return Score(round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category,
+                     (self, counted_terms, signals, by_category, boosts, negatives))
+
+
+def _explain(score: Score, scorer=None, counted_terms=(), signals=None, by_category=None, boosts=None,
+             negatives=None) -> dict:
+    explained = []
+    for tid, field_name, counted, alone, excluded in counted_terms:
+        term = scorer.terms[tid]
+        notes = []
+        if alone:
+            notes.append("alone: no " + "/".join(term.requires) + (f" within {term.within} words" if term.within else ""))
+        if excluded:
+            notes.append("excluded by " + ", ".join(excluded))
+        explained.append({"term": term.term, "lexicon": term.lexicon, "category": term.category, "field": field_name,
+                          "weight": term.weight, "counted": round(counted, 3), "notes": notes})
+    explained.sort(key=lambda e: (-e["counted"], e["term"]))
+    signals = signals or {}
+    negatives = negatives or {}
+    top = [e["term"] for e in explained if e["counted"] > 0][:5]
+    present = sorted(s for s in signals if s in {"contact", "phone", "whatsapp", "telegram", "email", "price", "place"})
+    contexts = sorted(negatives.get(score.category, {})) if score.category else []
+    summary = ", ".join(top)
+    if present:
+        summary += (" " if summary else "") + " ".join("+" + s for s in present)
+    if contexts:
+        summary += (" " if summary else "") + " ".join("-" + s for s in contexts)
+    return {
+        "raw": score.raw,
+        "by_category": dict(sorted((by_category or {}).items())),
+        "terms": explained,
+        "signals": sorted(signals),
+        "boosts": boosts or {},
+        "negatives": negatives,
+        "summary": summary,
+    }
 
 
 def _covered(hits: list[Hit], tid: int, start: int, end: int) -> bool:

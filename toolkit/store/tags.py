@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -83,7 +83,14 @@ def item_tags(conn: sqlite3.Connection, item_id: int) -> dict[str, list[dict[str
     return {"hits": hits, "indicators": indicators}
 
 
-def counts(conn: sqlite3.Connection, rows: Iterable[str] = ("hit", "indicator", "score")) -> dict[str, int]:
-    """Row counts of the tag tables (for summaries and tests)."""
-    allowed = {"hit", "indicator", "score"}
-    return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in rows if name in allowed}
+def categories_for_sources(conn: sqlite3.Connection, source_ids: list[int]) -> dict[str | None, int]:
+    """How many captures of these sources were scored into each category (None: no category)."""
+    out: dict[str | None, int] = {}
+    for start in range(0, len(source_ids), 500):
+        chunk = source_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for category, count in conn.execute(
+                "SELECT s.category, count(*) FROM score s JOIN capture c ON c.id = s.capture_id"
+                f" WHERE c.source_id IN ({marks}) GROUP BY s.category", chunk):
+            out[category] = out.get(category, 0) + count
+    return out

@@ -1,6 +1,6 @@
-"""`toolkit lexicon-stats CASE`: lexicon precision from the verdicts given so far.
+"""`toolkit lexicon stats CASE`: lexicon precision from the verdicts given so far.
 
-(To be attached as `toolkit lexicon stats` next to the lexicon commands.)
+Registered under the `lexicon` sub-app by cmd_lexicon.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from toolkit.case import open_case
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, handle_errors
+from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err
 from toolkit.store.lexicon_stats import STATS_COLUMNS, lexicon_stats
-
-ORDER = 42
 
 
 def stats_command(
@@ -34,7 +32,3 @@ def stats_command(
             row["term"] = row["term"] if row["term"] is not None else "(all terms)"
             row["precision"] = f"{row['precision']:.0%}"
     emit(rows, STATS_COLUMNS, fmt)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("lexicon-stats")(handle_errors(stats_command))

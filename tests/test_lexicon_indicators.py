@@ -1,0 +1,89 @@
+"""Indicators: phones to E.164 with region hints, WhatsApp/Telegram links, emails, prices."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.lexicon.indicators import extract, parse_phone
+
+
+def values(text, kind=None):
+    return [(i.type, i.value) for i in extract(text) if kind is None or i.type == kind]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("+52 55 5555 0101", "+525555550101"),
+    ("55-5555-0101", "+525555550101"),  # Mexico City, no country code: the MX hint
+    ("55.5555.0101", "+525555550101"),
+    ("(55) 5555 0101", "+525555550101"),
+    ("+1 213 555 0122", "+12135550122"),
+    ("+502 5555 0101", "+50255550101"),  # Guatemala
+    ("+504 9555 0101", "+50495550101"),  # Honduras
+    ("+509 3555 0112", "+50935550112"),  # Haiti
+    ("+55 33 95555 0110", "+5533955550110"),  # Brazil
+    ("525555550101", "+525555550101"),  # international without the plus
+])
+def test_phone_numbers_written_many_ways(raw, expected):
+    assert parse_phone(raw) == expected
+
+
+def test_phone_in_text_with_cel_and_wa_words_keeps_its_span():
+    text = "Info: cel 55 5555 0101 o wa 656 555 0107."
+    found = [i for i in extract(text) if i.type == "phone"]
+    assert [i.value for i in found] == ["+525555550101", "+526565550107"]
+    assert [text[i.start:i.end] for i in found] == ["55 5555 0101", "656 555 0107"]
+
+
+def test_years_dates_and_short_numbers_are_not_phones():
+    assert values("Salimos el 12/05/2021 a las 10:30, somos 15 personas, año 2021", "phone") == []
+
+
+@pytest.mark.parametrize("text,value", [
+    ("escribe a wa.me/5215555550104", "+5215555550104"),
+    ("https://api.whatsapp.com/send?phone=5215555550101&text=hola", "+5215555550101"),
+    ("https://api.whatsapp.com/send/?text=x&phone=%2B", None),
+    ("grupo: https://chat.whatsapp.com/AbCdEfGhIjKlMn", "invite:AbCdEfGhIjKlMn"),
+    ("catálogo https://wa.me/c/5215555550101", "catalog:+5215555550101"),
+    ("https://www.whatsapp.com/catalog/5215555550101/", "catalog:+5215555550101"),
+])
+def test_whatsapp_links(text, value):
+    got = values(text, "whatsapp")
+    assert got == ([("whatsapp", value)] if value else [])
+
+
+def test_whatsapp_link_digits_are_not_read_again_as_a_phone():
+    assert values("wa.me/5215555550104", "phone") == []
+
+
+def test_telegram_links_and_handles():
+    assert values("canal t.me/cruces_ejemplo", "telegram") == [("telegram", "@cruces_ejemplo")]
+    assert values("únete https://t.me/+AbCdEfGhIjKl", "telegram") == [("telegram", "invite:AbCdEfGhIjKl")]
+    assert values("escríbeme por Telegram @Plug_Demo", "telegram") == [("telegram", "@plug_demo")]
+    assert values("sígueme en Instagram @fotos_demo", "telegram") == []  # a handle without Telegram nearby
+
+
+def test_email():
+    assert values("info: Viajes.Demo@Example.com", "email") == [("email", "viajes.demo@example.com")]
+
+
+@pytest.mark.parametrize("text,value", [
+    ("$7,500", "7500 USD"),
+    ("$4,500 dólares", "4500 USD"),
+    ("4500 dolares", "4500 USD"),
+    ("8 mil", "8000 XXX"),
+    ("10 mil dls", "10000 USD"),
+    ("US$ 15 mil", "15000 USD"),
+    ("150 pesos", "150 MXN"),
+    ("20 mil pesos", "20000 MXN"),
+    ("7k", "7000 XXX"),
+    ("$4.500", "4500 USD"),
+    ("$19.99", "19.99 USD"),
+    ("R$ 2.000", "2000 BRL"),
+    ("5000 dola", "5000 USD"),
+])
+def test_prices(text, value):
+    assert values(f"precio {text} por persona", "price") == [("price", value)]
+
+
+def test_prefilter_skips_texts_without_digits_or_links():
+    assert extract("pura palabra sin numeros ni enlaces") == []
