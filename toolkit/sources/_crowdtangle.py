@@ -124,9 +124,9 @@ def facebook_account(platform_id: str, group: bool) -> ItemRef:
 
 
 def facebook_post(post_id: str, account: ItemRef | None) -> ItemRef:
-    """A Facebook post keyed by its id, with the canonical URL under its page or group."""
+    """A Facebook post keyed by its id, with the canonical URL under its page or group (None without)."""
     if account is None:
-        return ItemRef("facebook", Kind.POST, post_id, f"{FB}/permalink.php?story_fbid={post_id}")
+        return ItemRef("facebook", Kind.POST, post_id, None)
     if account.kind is Kind.GROUP:
         return ItemRef("facebook", Kind.POST, post_id, f"{FB}/groups/{account.key}/posts/{post_id}")
     return ItemRef("facebook", Kind.POST, post_id, f"{FB}/{account.key}/posts/{post_id}")

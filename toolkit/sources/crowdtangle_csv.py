@@ -137,17 +137,20 @@ class Layout:
         self.decimals = [(i, DECIMALS[h]) for i, h in enumerate(header) if h in DECIMALS]
         self.state = [i for i in (self.name, self.followers, self.likes_at) if i is not None]
 
-    def account(self, cells: list[str]) -> ItemRef:
+    def account(self, cells: list[str], url: str) -> ItemRef:
         key = cells[self.account_id].strip()
         if not key:
             raise MapError("no-account-id", "row has no " + ("User Name" if self.instagram else "Facebook Id"))
-        return instagram_account(key) if self.instagram else facebook_account(key, self.group)
+        if self.instagram:
+            return instagram_account(key)
+        # Search exports mix pages and groups under a "Page Name" header; a group post's URL says so.
+        return facebook_account(key, self.group or "/groups/" in url)
 
     def map(self, cells: list[str], emit_account: bool) -> list[Capture]:
         url = cells[self.url].strip()
         if not url:
             raise MapError("no-url", "row has an empty URL cell")
-        account = self.account(cells)
+        account = self.account(cells, url)
         if self.instagram:
             post = instagram_post(url)
             if post is None:
