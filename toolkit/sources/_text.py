@@ -48,3 +48,7 @@ def csv_rows(binary: BinaryIO, path: Path, delimiter: str) -> Iterator[tuple[int
         raise InputError(str(path), f"not valid UTF-8 ({exc.reason})", "Re-save the file as UTF-8", line=line) from exc
     except csv.Error as exc:
         raise InputError(str(path), f"broken CSV ({exc})", "Check the quoting near this line", line=line) from exc
+    finally:
+        # The binary stream belongs to the caller, who closes it; the wrapper lets go of it.
+        if not stream.closed and not binary.closed:
+            stream.detach()
