@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sqlite3
@@ -79,11 +80,25 @@ def test_pages_csv_maps_pages_and_posts(invoke, case):
     assert post["fields"]["type"] == "Photo"
     assert post["fields"]["link"] == "https://wa.me/525555550101"
     assert "video_length" not in post["fields"]  # N/A means none
-    assert post["raw"]["Post Created"] == "2021-03-02 18:02:45 EST"
+    assert post["raw"] is None  # every column of a standard export is mapped
     (video,) = captures(case, "post", "3000000000000002")
     assert video["fields"]["post_views"] == 4512
     assert video["fields"]["video_owner"] == "Yes"
     assert video["fields"]["overperforming_score"] == -1.2
+
+
+def test_unknown_columns_are_kept_raw(invoke, case, tmp_path):
+    with open(CT / "pages.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[0].append("Notas")
+    for n, row in enumerate(rows[1:], start=1):
+        row.append(f"revisar {n}" if n == 1 else "")
+    edited = tmp_path / "pages-with-notes.csv"
+    with open(edited, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    scan(invoke, case, edited)
+    assert captures(case, "post", "3000000000000001")[0]["raw"] == {"Notas": "revisar 1"}
+    assert captures(case, "post", "3000000000000002")[0]["raw"] is None
 
 
 def test_groups_tsv(invoke, case):

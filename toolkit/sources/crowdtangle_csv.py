@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,12 @@ TEXTS = {
 }
 DECIMALS = {"Overperforming Score": "overperforming_score", "Score": "score"}
 NOT_A_VALUE = frozenset({"N/A", "-"})
+# Columns read into capture columns, or redundant with them (Post Created Date and Time).
+KNOWN = frozenset({
+    "URL", "Message", "Description", "Likes", "Post Created", "Created", "Post Created Date", "Post Created Time",
+    "Page Name", "Group Name", "Account", "User Name", "Facebook Id", "Page Category", "Page Admin Top Country",
+    "Page Description", "Page Created", "Likes at Posting", "Followers at Posting",
+})
 # Account states remembered per file to decide whether an account capture is due; past this many
 # accounts the memory is cleared (the cost is a few repeated captures, never a wrong one).
 ACCOUNT_MEMORY = 100_000
@@ -135,16 +142,28 @@ class Layout:
         self.counts += [(i, "total_interactions_weighted") for i, h in enumerate(header) if h.startswith(WEIGHTED)]
         self.texts = [(i, texts[h]) for i, h in enumerate(header) if h in texts]
         self.decimals = [(i, DECIMALS[h]) for i, h in enumerate(header) if h in DECIMALS]
-        self.state = [i for i in (self.name, self.followers, self.likes_at) if i is not None]
+        state = [i for i in (self.name, self.followers, self.likes_at) if i is not None]
+        self.state = itemgetter(*state) if state else (lambda cells: None)
+        # Cells of columns this importer does not know are kept as the capture's raw record, so
+        # nothing in a row is lost; every known cell is already in a capture column or in fields.
+        known = {i for i, _ in self.counts + self.texts + self.decimals}
+        known |= {index[name] for name in KNOWN if name in index}
+        self.unknown = [(i, h) for i, h in enumerate(header) if i not in known and h]
+        self._accounts: dict[tuple[str, bool], ItemRef] = {}
 
     def account(self, cells: list[str], url: str) -> ItemRef:
         key = cells[self.account_id].strip()
         if not key:
             raise MapError("no-account-id", "row has no " + ("User Name" if self.instagram else "Facebook Id"))
-        if self.instagram:
-            return instagram_account(key)
         # Search exports mix pages and groups under a "Page Name" header; a group post's URL says so.
-        return facebook_account(key, self.group or "/groups/" in url)
+        group = self.group or "/groups/" in url
+        ref = self._accounts.get((key, group))
+        if ref is None:
+            if len(self._accounts) >= ACCOUNT_MEMORY:
+                self._accounts.clear()
+            ref = instagram_account(key) if self.instagram else facebook_account(key, group)
+            self._accounts[(key, group)] = ref
+        return ref
 
     def map(self, cells: list[str], emit_account: bool) -> list[Capture]:
         url = cells[self.url].strip()
@@ -167,8 +186,9 @@ class Layout:
         for i, key in self.counts:
             value = cells[i]
             if value:
-                number = int(value) if value.isdigit() else count(value)
-                if number is not None:
+                if value.isdigit():
+                    fields[key] = int(value)
+                elif (number := count(value)) is not None:
                     fields[key] = number
         for i, key in self.texts:
             value = cells[i]
@@ -176,23 +196,20 @@ class Layout:
                 fields[key] = value
         for i, key in self.decimals:
             value = cells[i]
-            if value:
-                number = decimal(value)
-                if number is not None:
-                    fields[key] = number
+            if value and (number := decimal(value)) is not None:
+                fields[key] = number
         if zone is not None and not known:
             fields["time_zone"] = zone  # an abbreviation we cannot place: the times are local
         likes = None
         if self.likes is not None and (text := cells[self.likes]):
             likes = int(text) if text.isdigit() else count(text)
-        raw = {h: v for h, v in zip(self.header, cells, strict=False) if v}
-        captures = []
-        if emit_account:
-            captures.append(self.account_capture(cells, account, created, zone))
+        raw = {h: cells[i] for i, h in self.unknown if cells[i]} if self.unknown else None
         message = cells[self.message] if self.message is not None else ""
-        captures.append(Capture(item=post, status=Status.AVAILABLE, parent=account, text=message or None, url=url,
-                                likes=likes, created_at=created, fields=fields, raw=raw))
-        return captures
+        capture = Capture(item=post, status=Status.AVAILABLE, parent=account, text=message or None, url=url,
+                          likes=likes, created_at=created, fields=fields, raw=raw or None)
+        if emit_account:
+            return [self.account_capture(cells, account, created, zone), capture]
+        return [capture]
 
     def account_capture(self, cells: list[str], account: ItemRef, created: str | None, zone: str | None) -> Capture:
         """The page, group or Instagram account as the row shows it at the time of the post."""
@@ -262,7 +279,7 @@ class CrowdTangleCsv(Importer):
             layout = Layout(header, path)
             ctx.collected_at = collected_from_name(path)
             width = layout.width
-            last_state: dict[str, list[str]] = {}
+            last_state: dict[str, Any] = {}
             zones_seen: set[str] = set()
             for line, cells in rows:
                 if len(cells) != width:
@@ -277,7 +294,7 @@ class CrowdTangleCsv(Importer):
                         continue
                     cells = cells[:width]
                 key = cells[layout.account_id]
-                state = [cells[i] for i in layout.state]
+                state = layout.state(cells)
                 emit = last_state.get(key) != state
                 if emit:
                     if len(last_state) >= ACCOUNT_MEMORY:
