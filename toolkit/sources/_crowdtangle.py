@@ -108,6 +108,11 @@ def count(text: str) -> int | None:
 
 def decimal(text: str) -> float | None:
     """A decimal number in either locale: "1,4", "-2.35", "1.234,5", "1,234.5"; else None."""
+    if "." not in text and text.count(",") == 1:  # the common "1,4"
+        try:
+            return float(text.replace(",", "."))
+        except ValueError:
+            pass
     text = text.strip().replace("\u00a0", "").replace(" ", "")
     if text in _NA:
         return None

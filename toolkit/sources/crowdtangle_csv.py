@@ -182,21 +182,17 @@ class Layout:
         created_text = cells[self.created]
         created, zone, known = ct_time(created_text) if created_text else (None, None, True)
 
-        fields: dict[str, Any] = {}
-        for i, key in self.counts:
-            value = cells[i]
-            if value:
-                if value.isdigit():
-                    fields[key] = int(value)
-                elif (number := count(value)) is not None:
+        # Comprehensions first (plain digits, non-empty texts), then the rare locale-formatted counts.
+        fields: dict[str, Any] = {key: int(value) for i, key in self.counts if (value := cells[i]).isdigit()}
+        if len(fields) < len(self.counts):
+            for i, key in self.counts:
+                if key not in fields and (value := cells[i]) and (number := count(value)) is not None:
                     fields[key] = number
         for i, key in self.texts:
-            value = cells[i]
-            if value and value not in NOT_A_VALUE:
+            if (value := cells[i]) and value not in NOT_A_VALUE:
                 fields[key] = value
         for i, key in self.decimals:
-            value = cells[i]
-            if value and (number := decimal(value)) is not None:
+            if (value := cells[i]) and (number := decimal(value)) is not None:
                 fields[key] = number
         if zone is not None and not known:
             fields["time_zone"] = zone  # an abbreviation we cannot place: the times are local
@@ -278,7 +274,7 @@ class CrowdTangleCsv(Importer):
             next(rows, None)
             layout = Layout(header, path)
             ctx.collected_at = collected_from_name(path)
-            width = layout.width
+            width, account_id, created, state_of = layout.width, layout.account_id, layout.created, layout.state
             last_state: dict[str, Any] = {}
             zones_seen: set[str] = set()
             for line, cells in rows:
@@ -293,14 +289,14 @@ class CrowdTangleCsv(Importer):
                         ctx.fail("extra-cells", f"{len(cells)} cells for {width} columns", line)
                         continue
                     cells = cells[:width]
-                key = cells[layout.account_id]
-                state = layout.state(cells)
+                key = cells[account_id]
+                state = state_of(cells)
                 emit = last_state.get(key) != state
                 if emit:
                     if len(last_state) >= ACCOUNT_MEMORY:
                         last_state.clear()
                     last_state[key] = state
-                zone = cells[layout.created][20:]
+                zone = cells[created][20:]
                 if zone not in zones_seen:
                     zones_seen.add(zone)
                     if zone and zone.upper() not in TZ_MINUTES and not any(c in zone for c in ":-"):

@@ -19,7 +19,7 @@ CACHE_LIMIT = 200_000  # identities kept in memory; cleared when full so memory 
 IN_CHUNK = 400  # keys per IN (...) lookup (SQLite allows 32766 variables; smaller is faster to plan)
 
 
-@dataclass
+@dataclass(slots=True)
 class WrittenCapture:
     capture_id: int
     item_id: int
