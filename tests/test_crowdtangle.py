@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -328,3 +330,18 @@ def test_ct_time_converts_known_zones(moment, zone):
     iso, found, known = ct_time(f"{moment:%Y-%m-%d %H:%M:%S} {zone}")
     assert (found, known) == (zone, True)
     assert iso == (moment - timedelta(minutes=TZ_MINUTES[zone])).isoformat() + "Z"
+
+
+# --- evidence copies, made alongside the import (toolkit/scan.py) ------------------------------------
+
+def test_evidence_copy_of_an_imported_file(invoke, case):
+    scan(invoke, case, CT / "pages.csv")
+    sha = hashlib.sha256((CT / "pages.csv").read_bytes()).hexdigest()
+    assert db(case).execute("SELECT evidence FROM source").fetchone()[0] == sha
+    copy = case / "evidence" / sha[:2] / f"{sha}.gz"
+    assert gzip.decompress(copy.read_bytes()) == (CT / "pages.csv").read_bytes()
+
+
+def test_no_evidence_left_by_a_failed_import(invoke, case):
+    scan(invoke, case, CT / "missing-url.csv", code=1)
+    assert [p for p in (case / "evidence").rglob("*") if p.is_file()] == []
