@@ -37,8 +37,7 @@ HEADER = [
     "Link Text", "Description", "Sponsor Id", "Sponsor Name", "Sponsor Category", WEIGHTED, "Overperforming Score",
 ]
 PAGES = 5_000
-WORDS = ("cruce seguro a USA salida semanal desde Tijuana precio especial pago al llegar informes por WhatsApp "
-         "sin papeles viaje garantizado Houston Dallas Los Angeles lugares disponibles").split()
+WORDS = ["cruce", "seguro", "a", "USA", "salida", "semanal", "desde", "Tijuana", "precio", "especial", "pago", "al", "llegar", "informes", "por", "WhatsApp", "sin", "papeles", "viaje", "garantizado", "Houston", "Dallas", "Los", "Angeles", "lugares", "disponibles"]
 
 
 def dotted(number: int) -> str:
@@ -113,19 +112,20 @@ def child(args: argparse.Namespace) -> None:
             import pstats
 
             profiler = cProfile.Profile()
-            start = time.perf_counter()
+            start = cpu = time.perf_counter()
             profiler.enable()
             results = scan_paths(case, [args.file])
             profiler.disable()
             elapsed = time.perf_counter() - start
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         else:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             results = scan_paths(case, [args.file])
             elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu if not args.profile else elapsed
     (result,) = results
     print(json.dumps({"outcome": result.outcome, "error": result.error, "read": result.read, "failed": result.failed,
-                      "items": result.items_new, "captures": result.captures, "seconds": elapsed}))
+                      "items": result.items_new, "captures": result.captures, "seconds": elapsed, "cpu": cpu}))
 
 
 def run_child(file: Path, workdir: Path, keep_evidence: bool, profile: bool) -> tuple[dict, float]:
@@ -174,8 +174,10 @@ def main() -> None:
     with_ndjson = zeeschuimer_registered()
     if not with_ndjson:
         print("zeeschuimer importer not registered: NDJSON generated but its scan is skipped", flush=True)
-    print(f"{'format':<15} {'posts':>9} {'evidence':>8} {'seconds':>8} {'posts/s':>9} {'peak MB':>8} "
-          f"{'items':>9} {'captures':>9}", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; posts/s over wall time, and over the "
+          "scan process's CPU time (what the machine's other load does not change)", flush=True)
+    print(f"{'format':<15} {'posts':>9} {'evidence':>8} {'wall s':>7} {'posts/s':>8} {'cpu s':>7} {'posts/cpu-s':>11} "
+          f"{'peak MB':>8} {'items':>9} {'captures':>9}", flush=True)
     try:
         for size in sizes:
             files = [("crowdtangle-csv", workdir / f"crowdtangle-{size}.csv", write_crowdtangle),
@@ -189,9 +191,10 @@ def main() -> None:
                     result, peak = run_child(path, workdir, keep, args.profile)
                     if result["outcome"] != "imported":
                         raise SystemExit(f"{path}: {result['outcome']}: {result['error']}")
-                    rate = result["read"] / result["seconds"]
-                    print(f"{name:<15} {result['read']:>9,} {'on' if keep else 'off':>8} {result['seconds']:>8.1f} "
-                          f"{rate:>9,.0f} {peak:>8.0f} {result['items']:>9,} {result['captures']:>9,}", flush=True)
+                    posts, wall, cpu = result["read"], result["seconds"], result["cpu"]
+                    print(f"{name:<15} {posts:>9,} {'on' if keep else 'off':>8} {wall:>7.1f} {posts / wall:>8,.0f} "
+                          f"{cpu:>7.1f} {posts / cpu:>11,.0f} {peak:>8.0f} {result['items']:>9,} {result['captures']:>9,}",
+                          flush=True)
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from toolkit.models import ItemRef, Kind
 
@@ -96,6 +97,11 @@ def count(text: str) -> int | None:
     """
     if text.isdigit():
         return int(text)
+    return _formatted_count(text)
+
+
+@lru_cache(maxsize=1 << 16)  # exports repeat the same formatted counts many times
+def _formatted_count(text: str) -> int | None:
     text = text.strip()
     if text in _NA:
         return None
@@ -106,6 +112,7 @@ def count(text: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=1 << 12)  # scores such as "1,4" repeat throughout an export
 def decimal(text: str) -> float | None:
     """A decimal number in either locale: "1,4", "-2.35", "1.234,5", "1,234.5"; else None."""
     if "." not in text and text.count(",") == 1:  # the common "1,4"
