@@ -103,6 +103,19 @@ def test_unknown_columns_are_kept_raw(invoke, case, tmp_path):
     assert captures(case, "post", "3000000000000002")[0]["raw"] is None
 
 
+def test_row_without_url_does_not_stand_for_its_page(invoke, case, tmp_path):
+    with open(CT / "pages.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index("URL")] = ""  # the first row of "Cruce Seguro a USA" loses its URL
+    edited = tmp_path / "pages-no-url.csv"
+    with open(edited, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    result = scan(invoke, case, edited)
+    assert "1 x no-url: row has an empty URL cell (line 2)" in " ".join(result.output.split())
+    # The second row, with the same audience, now gives the page its capture.
+    assert [c["followers"] for c in captures(case, "page", "100000111000001")] == [13902, 14055]
+
+
 def test_groups_tsv(invoke, case):
     scan(invoke, case, CT / "groups.tsv")
     assert count_items(case) == {("facebook", "group"): 1, ("facebook", "post"): 2}
@@ -247,6 +260,15 @@ def test_api_not_found(invoke, case):
     assert asked["url"] == "https://www.facebook.com/100000222000002/posts/3000000000000004"
     assert ("note: CrowdTangle answered 'Post not found' without saying which post was asked for; name the file "
             "after the post (<pageid>_<postid>.json) to record it as unavailable") in " ".join(result.output.split())
+
+
+def test_api_sniff_wants_a_whole_answer():
+    api = crowdtangle_api.CrowdTangleApi()
+    assert api.sniff(Path("x.json"), b'{"status":200,"notes":"Post not found"}')
+    assert api.sniff(Path("x.json"), b'[{"status":200,"notes":"Post not found"}]')
+    ndjson = b'{"status": 1, "notes": "a"}\n{"status": 2, "notes": "b"}\n'
+    assert not api.sniff(Path("x.ndjson"), ndjson)
+    assert not api.sniff(Path("x.json"), b'{"status": "ok", "notes": "a"}')
 
 
 def test_api_truncated(invoke, case):

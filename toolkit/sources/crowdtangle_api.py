@@ -36,7 +36,7 @@ from toolkit.sources._crowdtangle import (
     last_segment,
 )
 from toolkit.sources._text import looks_binary
-from toolkit.sources.base import Importer, MapError, ReadContext, head_text
+from toolkit.sources.base import HEAD_BYTES, Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
 WHOLE_LIMIT = 32 << 20
@@ -137,7 +137,17 @@ class CrowdTangleApi(Importer):
             return False
         if sum(f'"{key}"' in text for key in POST_KEYS) >= 2:
             return True
-        return bool(NOT_FOUND.match(text[:4096]))
+        # A bare API answer without posts is small: the whole file is in the head, and it is an
+        # object (or a list of them) with a numeric status and notes, as CrowdTangle writes it.
+        if len(head) >= HEAD_BYTES or not NOT_FOUND.match(text):
+            return False
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return False
+        docs = doc if isinstance(doc, list) else [doc]
+        return bool(docs) and all(isinstance(d, dict) and isinstance(d.get("status"), int) and "notes" in d
+                                  for d in docs)
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         accounts: dict[str, tuple[Any, ...]] = {}

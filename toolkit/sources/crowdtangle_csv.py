@@ -274,7 +274,8 @@ class CrowdTangleCsv(Importer):
             next(rows, None)
             layout = Layout(header, path)
             ctx.collected_at = collected_from_name(path)
-            width, account_id, created, state_of = layout.width, layout.account_id, layout.created, layout.state
+            width, account_id, created, url = layout.width, layout.account_id, layout.created, layout.url
+            state_of = layout.state
             last_state: dict[str, Any] = {}
             zones_seen: set[str] = set()
             for line, cells in rows:
@@ -292,7 +293,8 @@ class CrowdTangleCsv(Importer):
                 key = cells[account_id]
                 state = state_of(cells)
                 emit = last_state.get(key) != state
-                if emit:
+                # A row that cannot be mapped (no account id or URL) must not stand for the account.
+                if emit and key and cells[url]:
                     if len(last_state) >= ACCOUNT_MEMORY:
                         last_state.clear()
                     last_state[key] = state
