@@ -100,7 +100,6 @@ def count(text: str) -> int | None:
     return _formatted_count(text)
 
 
-@lru_cache(maxsize=1 << 16)  # exports repeat the same formatted counts many times
 def _formatted_count(text: str) -> int | None:
     text = text.strip()
     if text in _NA:
@@ -131,6 +130,11 @@ def decimal(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+# Exports repeat the same small counts and scores over and over: the cached forms answer those from
+# a table (bounded, so memory stays flat).
+cached_count = lru_cache(maxsize=1 << 16)(count)
 
 
 def last_segment(url: str) -> str | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Status
 from toolkit.sources._crowdtangle import (
     TZ_MINUTES,
+    cached_count,
     count,
     ct_time,
     decimal,
@@ -100,6 +101,16 @@ def header_cells(head: bytes) -> list[str] | None:
     return [c.strip() for c in cells]
 
 
+def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A function returning the cells at `indexes` as a tuple (itemgetter, whatever the count)."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    if indexes:
+        only = indexes[0]
+        return lambda cells: (cells[only],)
+    return lambda cells: ()
+
+
 class Layout:
     """Where each needed column sits in one file's header, and how its rows map."""
 
@@ -142,6 +153,9 @@ class Layout:
         self.counts += [(i, "total_interactions_weighted") for i, h in enumerate(header) if h.startswith(WEIGHTED)]
         self.texts = [(i, texts[h]) for i, h in enumerate(header) if h in texts]
         self.decimals = [(i, DECIMALS[h]) for i, h in enumerate(header) if h in DECIMALS]
+        # Cells are picked out in C (itemgetter) and zipped with their field names.
+        self.count_keys, self.count_cells = [k for _, k in self.counts], _picker([i for i, _ in self.counts])
+        self.text_keys, self.text_cells = [k for _, k in self.texts], _picker([i for i, _ in self.texts])
         state = [i for i in (self.name, self.followers, self.likes_at) if i is not None]
         self.state = itemgetter(*state) if state else (lambda cells: None)
         # Cells of columns this importer does not know are kept as the capture's raw record, so
@@ -182,15 +196,11 @@ class Layout:
         created_text = cells[self.created]
         created, zone, known = ct_time(created_text) if created_text else (None, None, True)
 
-        # Comprehensions first (plain digits, non-empty texts), then the rare locale-formatted counts.
-        fields: dict[str, Any] = {key: int(value) for i, key in self.counts if (value := cells[i]).isdigit()}
-        if len(fields) < len(self.counts):
-            for i, key in self.counts:
-                if key not in fields and (value := cells[i]) and (number := count(value)) is not None:
-                    fields[key] = number
-        for i, key in self.texts:
-            if (value := cells[i]) and value not in NOT_A_VALUE:
-                fields[key] = value
+        fields: dict[str, Any] = {
+            key: number for key, number in zip(self.count_keys, map(cached_count, self.count_cells(cells)), strict=True)
+            if number is not None}
+        fields.update({key: value for key, value in zip(self.text_keys, self.text_cells(cells), strict=True)
+                       if value and value not in NOT_A_VALUE})
         for i, key in self.decimals:
             if (value := cells[i]) and (number := decimal(value)) is not None:
                 fields[key] = number

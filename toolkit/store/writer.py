@@ -73,7 +73,7 @@ class CaptureWriter:
         pending: dict[tuple[str, str, str], ItemRef] = {}
         parent_idents: set[tuple[str, str, str]] = set()
         parent_of: dict[tuple[str, str, str], tuple[str, str, str]] = {}
-        spans: dict[tuple[str, str, str], list[str]] = {}
+        spans: dict[tuple[str, str, str], tuple[str, str]] = {}
         names: dict[tuple[str, str, str], str] = {}
         observed: dict[tuple[str, str, str], ItemRef] = {}  # items with a capture here, known before it
         for cap in captures:
@@ -97,11 +97,11 @@ class CaptureWriter:
             if moment:
                 span = spans.get(ident)
                 if span is None:
-                    spans[ident] = [moment, moment]
+                    spans[ident] = (moment, moment)
                 elif moment < span[0]:
-                    span[0] = moment
+                    spans[ident] = (moment, span[1])
                 elif moment > span[1]:
-                    span[1] = moment
+                    spans[ident] = (span[0], moment)
             if cap.name and ident not in names:
                 names[ident] = cap.name
 
