@@ -367,3 +367,31 @@ def test_evidence_copy_of_an_imported_file(invoke, case):
 def test_no_evidence_left_by_a_failed_import(invoke, case):
     scan(invoke, case, CT / "missing-url.csv", code=1)
     assert [p for p in (case / "evidence").rglob("*") if p.is_file()] == []
+
+
+# --- the capture writer's item bookkeeping (toolkit/store/writer.py) ----------------------------------
+
+def test_writer_fills_gaps_and_widens_times(case):
+    from toolkit.models import Capture, ItemRef, Kind
+    from toolkit.store import transaction
+    from toolkit.store.db import connect
+    from toolkit.store.writer import CaptureWriter
+
+    conn = connect(case / "case.db")
+    page_bare = ItemRef("facebook", Kind.PAGE, "100000111000001", None)
+    page = ItemRef("facebook", Kind.PAGE, "100000111000001", "https://www.facebook.com/100000111000001")
+    post = ItemRef("facebook", Kind.POST, "3000000000000001", "https://www.facebook.com/100000111000001/posts/3000000000000001")
+    with transaction(conn):
+        writer = CaptureWriter(conn, None, "2021-04-01T00:00:00Z")
+        first = writer.write([Capture(item=page_bare, observed_at="2021-03-05T00:00:00Z")])
+        # The page only as a parent: its missing URL is filled all the same.
+        second = writer.write([Capture(item=post, parent=page, observed_at="2021-03-06T00:00:00Z")])
+        url = conn.execute("SELECT url FROM item WHERE id = 1").fetchone()[0]
+        third = writer.write([Capture(item=page, name="Cruce Seguro a USA", observed_at="2021-03-01T00:00:00Z")])
+    assert url == "https://www.facebook.com/100000111000001"
+    assert [w.item_id for w in first + second + third] == [1, 2, 1]
+    assert [w.capture_id for w in first + second + third] == [1, 2, 3]
+    assert (writer.items_new, writer.items_seen, writer.captures) == (2, 0, 3)
+    row = conn.execute("SELECT name, first_seen, last_seen FROM item WHERE id = 1").fetchone()
+    assert tuple(row) == ("Cruce Seguro a USA", "2021-03-01T00:00:00Z", "2021-03-05T00:00:00Z")
+    assert conn.execute("SELECT parent_id FROM item WHERE id = 2").fetchone()[0] == 1

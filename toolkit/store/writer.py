@@ -37,6 +37,7 @@ class CaptureWriter:
         self.items_new = 0
         self.items_seen = 0
         self._seen_ids: set[int] = set()  # existing items touched (bounded by what existed before)
+        self._parents_done: set[tuple[str, str, str]] = set()  # parents whose URL was offered (cleared with the cache)
         self.captures = 0
         self.next_item = (conn.execute("SELECT coalesce(max(id), 0) FROM item").fetchone()[0]) + 1
         # Items with an id from here on were created by this writer: no set of them is needed.
@@ -68,6 +69,7 @@ class CaptureWriter:
         cache = self.cache
         if len(cache) > CACHE_LIMIT:
             cache.clear()
+            self._parents_done.clear()
         # One pass over the batch: identities, the refs not yet known, parents, time spans, names.
         idents: list[tuple[str, str, str]] = []
         pending: dict[tuple[str, str, str], ItemRef] = {}
@@ -84,7 +86,10 @@ class CaptureWriter:
             if parent is not None:
                 pident = (parent.platform, str(parent.kind), parent.key)
                 parent_idents.add(pident)
-                if pident not in cache and pident not in pending:
+                if pident in cache:
+                    if pident not in self._parents_done and pident not in observed:
+                        observed[pident] = parent  # once per writer: it may still lack a URL
+                elif pident not in pending:
                     pending[pident] = parent
                 if ident not in parent_of:
                     parent_of[ident] = pident
@@ -110,6 +115,7 @@ class CaptureWriter:
         # touched for the first time, may gain a URL, name or parent, and widen their time span.
         touched = {ident: pending.pop(ident) for ident in existing}
         touched.update(observed)
+        self._parents_done.update(parent_idents)
 
         # New items, parents first so that a child's parent_id always points at an existing row.
         new_rows = []
