@@ -146,6 +146,16 @@ def test_old_header_and_unknown_zone(invoke, case):
     assert known["fields"]["total_interactions"] == 164
 
 
+def test_dates_without_zone(invoke, case, tmp_path):
+    text = (CT / "old-header.csv").read_text(encoding="utf-8-sig").replace(" PST", "").replace(" XYZT", "")
+    plain = tmp_path / "no-zone.csv"
+    plain.write_text(text, encoding="utf-8")
+    result = scan(invoke, case, plain)
+    assert ("note: line 2: Created has no time zone: its times are kept as local times, without conversion to UTC"
+            in " ".join(result.output.split()))
+    assert captures(case, "post", "3000000000000008")[0]["created_at"] == "2021-02-10T11:00:00"
+
+
 def test_instagram_csv(invoke, case):
     scan(invoke, case, CT / "instagram.csv")
     assert count_items(case) == {("instagram", "profile"): 1, ("instagram", "post"): 2}

@@ -314,6 +314,9 @@ class CrowdTangleCsv(Importer):
                     if zone and zone.upper() not in TZ_MINUTES and not any(c in zone for c in ":-"):
                         ctx.note(f"time zone {zone!r} is unknown: its times are kept as local times, "
                                  "without conversion to UTC", line)
+                    elif not zone and cells[created]:
+                        ctx.note(f"{layout.header[created]} has no time zone: its times are kept as local times, "
+                                 "without conversion to UTC", line)
                 yield line, (layout, cells, emit)
 
     def map(self, raw: tuple[Layout, list[str], bool]) -> Iterable[Capture]:
