@@ -39,7 +39,7 @@ from toolkit.sources._text import looks_binary
 from toolkit.sources.base import HEAD_BYTES, Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
-WHOLE_LIMIT = 32 << 20
+WHOLE_LIMIT = 8 << 20  # parsed whole below this (objects take ~5-10x the bytes), streamed above
 NOT_FOUND = re.compile(r'^\s*[\[{].*"status"\s*:\s*\d+.*"notes"\s*:', re.S)
 POST_KEYS = ("platformId", "postUrl", "subscriberCount", "statistics", "expandedLinks")
 REQUEST_KEYS = ("request", "postId", "platformId", "postUrl", "url", "link")
