@@ -188,36 +188,45 @@ class Case:
         return self.evidence_dir / sha256[:2] / f"{sha256}.gz"
 
     def keep_evidence(self, source: Path, sha256: str) -> Path:
-        """Store a gzip copy of the file `source` under evidence/ by its sha256 (no-op if there)."""
+        """Store a gzip copy of the file `source` under evidence/ by its sha256 and record it."""
+        stored = self.copy_evidence_file(source, sha256)
+        self.record_evidence(stored)
+        return stored.path
+
+    def copy_evidence_file(self, source: Path, sha256: str) -> StoredEvidence:
+        """Only the file half of keep_evidence: safe to run in a worker thread (no database use);
+        the caller records the result with `record_evidence` on its own thread."""
 
         def copy(gz: gzip.GzipFile) -> None:
             with open(source, "rb") as src:
                 shutil.copyfileobj(src, gz, 1 << 20)
 
-        return self._store_evidence(sha256, copy, level=1)
+        return self._write_evidence(sha256, copy, level=1)
 
     def keep_evidence_bytes(self, data: bytes) -> str:
-        """Store `data` compressed under evidence/ and return its sha256."""
+        """Store `data` compressed under evidence/, record it, and return its sha256."""
         sha = hashlib.sha256(data).hexdigest()
-        self._store_evidence(sha, lambda gz: gz.write(data), level=6)
+        self.record_evidence(self._write_evidence(sha, lambda gz: gz.write(data), level=6))
         return sha
 
-    def _store_evidence(self, sha256: str, fill, level: int) -> Path:
-        """Write evidence through a temporary file and rename, so a crash never leaves half a copy.
+    def record_evidence(self, stored: StoredEvidence) -> None:
+        """Record the sha256 of the stored (compressed) bytes in the `evidence` table, so that
+        `toolkit verify` notices a change to any byte of the file."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO evidence (sha256, stored_sha256, stored_size, stored_at) VALUES (?, ?, ?, ?)",
+            (stored.sha256, stored.stored_sha256, stored.stored_size, utcnow()),
+        )
 
-        The sha256 of the stored (compressed) bytes is recorded in the `evidence` table, so that
-        `toolkit verify` notices a change to any byte of the file.
-        """
+    def _write_evidence(self, sha256: str, fill, level: int) -> StoredEvidence:
+        """Write evidence through a temporary file and rename, so a crash never leaves half a copy.
+        A copy already there (e.g. left by a run that was rolled back) is hashed as it is."""
         target = self.evidence_path(sha256)
         if target.exists():
-            # A copy left by a run that was rolled back: record it if the case does not know it.
-            if self.db.execute("SELECT 1 FROM evidence WHERE sha256 = ?", (sha256,)).fetchone() is None:
-                hashing = _HashingWriter(None)
-                with open(target, "rb") as stored:
-                    while chunk := stored.read(1 << 20):
-                        hashing.write(chunk)
-                self._record_evidence(sha256, hashing)
-            return target
+            hashing = _HashingWriter(None)
+            with open(target, "rb") as stored:
+                while chunk := stored.read(1 << 20):
+                    hashing.write(chunk)
+            return StoredEvidence(target, sha256, hashing.digest.hexdigest(), hashing.size)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -229,14 +238,17 @@ class Case:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._record_evidence(sha256, hashing)
-        return target
+        return StoredEvidence(target, sha256, hashing.digest.hexdigest(), hashing.size)
 
-    def _record_evidence(self, sha256: str, hashing: _HashingWriter) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO evidence (sha256, stored_sha256, stored_size, stored_at) VALUES (?, ?, ?, ?)",
-            (sha256, hashing.digest.hexdigest(), hashing.size, utcnow()),
-        )
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """A file under evidence/: where, the sha256 of its content (its name) and of its bytes."""
+
+    path: Path
+    sha256: str
+    stored_sha256: str
+    stored_size: int
 
 
 class _HashingWriter:

@@ -19,13 +19,7 @@ CACHE_LIMIT = 200_000  # identities kept in memory; cleared when full so memory 
 IN_CHUNK = 400  # keys per IN (...) lookup (SQLite allows 32766 variables; smaller is faster to plan)
 
 
-def _json(value: object) -> str | None:
-    if value is None or value == {}:
-        return None
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
-
-
-@dataclass
+@dataclass(slots=True)
 class WrittenCapture:
     capture_id: int
     item_id: int
@@ -43,18 +37,19 @@ class CaptureWriter:
         self.items_new = 0
         self.items_seen = 0
         self._seen_ids: set[int] = set()  # existing items touched (bounded by what existed before)
+        self._parents_done: set[tuple[str, str, str]] = set()  # parents whose URL was offered (cleared with the cache)
         self.captures = 0
         self.next_item = (conn.execute("SELECT coalesce(max(id), 0) FROM item").fetchone()[0]) + 1
         # Items with an id from here on were created by this writer: no set of them is needed.
         self.first_new_item = self.next_item
         self.next_capture = (conn.execute("SELECT coalesce(max(id), 0) FROM capture").fetchone()[0]) + 1
 
-    def _resolve(self, refs: dict[tuple[str, str, str], ItemRef]) -> None:
-        """Fill the cache with the ids of `refs` that already exist in the database."""
-        missing = [ident for ident in refs if ident not in self.cache]
+    def _resolve(self, pending: dict[tuple[str, str, str], ItemRef]) -> list[tuple[str, str, str]]:
+        """Move the idents of `pending` that already exist in the database into the cache; return them."""
         by_group: dict[tuple[str, str], list[str]] = {}
-        for platform, kind, key in missing:
+        for platform, kind, key in pending:
             by_group.setdefault((platform, kind), []).append(key)
+        found = []
         for (platform, kind), keys in by_group.items():
             for start in range(0, len(keys), IN_CHUNK):
                 chunk = keys[start : start + IN_CHUNK]
@@ -64,67 +59,90 @@ class CaptureWriter:
                     (platform, kind, *chunk),
                 )
                 for item_id, key in rows:
-                    self.cache[(platform, kind, key)] = item_id
+                    ident = (platform, kind, key)
+                    self.cache[ident] = item_id
+                    found.append(ident)
+        return found
 
     def write(self, captures: Sequence[Capture]) -> list[WrittenCapture]:
         """Store a batch of captures; return each with its capture and item ids."""
-        if len(self.cache) > CACHE_LIMIT:
-            self.cache.clear()
-        refs: dict[tuple[str, str, str], ItemRef] = {}
-        parents: dict[tuple[str, str, str], ItemRef] = {}
-        for cap in captures:
-            refs.setdefault(cap.item.identity, cap.item)
-            if cap.parent is not None:
-                refs.setdefault(cap.parent.identity, cap.parent)
-                parents.setdefault(cap.item.identity, cap.parent)
-        self._resolve(refs)
-
-        # First and last capture time per item in this batch, for first_seen/last_seen.
-        times: dict[tuple[str, str, str], list[str]] = {}
+        cache = self.cache
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+            self._parents_done.clear()
+        # One pass over the batch: identities, the refs not yet known, parents, time spans, names.
+        idents: list[tuple[str, str, str]] = []
+        pending: dict[tuple[str, str, str], ItemRef] = {}
+        parent_idents: set[tuple[str, str, str]] = set()
+        parent_of: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        spans: dict[tuple[str, str, str], tuple[str, str]] = {}
         names: dict[tuple[str, str, str], str] = {}
+        observed: dict[tuple[str, str, str], ItemRef] = {}  # items with a capture here, known before it
         for cap in captures:
-            if cap.observed_at:
-                span = times.setdefault(cap.item.identity, [cap.observed_at, cap.observed_at])
-                span[0] = min(span[0], cap.observed_at)
-                span[1] = max(span[1], cap.observed_at)
-            if cap.name and cap.item.identity not in names:
-                names[cap.item.identity] = cap.name
+            item = cap.item
+            ident = (item.platform, str(item.kind), item.key)
+            idents.append(ident)
+            parent = cap.parent
+            if parent is not None:
+                pident = (parent.platform, str(parent.kind), parent.key)
+                parent_idents.add(pident)
+                if pident in cache:
+                    if pident not in self._parents_done and pident not in observed:
+                        observed[pident] = parent  # once per writer: it may still lack a URL
+                elif pident not in pending:
+                    pending[pident] = parent
+                if ident not in parent_of:
+                    parent_of[ident] = pident
+            if ident in cache:
+                if ident not in observed:
+                    observed[ident] = item
+            elif ident not in pending:
+                pending[ident] = item
+            moment = cap.observed_at
+            if moment:
+                span = spans.get(ident)
+                if span is None:
+                    spans[ident] = (moment, moment)
+                elif moment < span[0]:
+                    spans[ident] = (moment, span[1])
+                elif moment > span[1]:
+                    spans[ident] = (span[0], moment)
+            if cap.name and ident not in names:
+                names[ident] = cap.name
 
+        existing = self._resolve(pending) if pending else []
+        # Items known before this batch that it observes, or that are older than this writer and
+        # touched for the first time, may gain a URL, name or parent, and widen their time span.
+        touched = {ident: pending.pop(ident) for ident in existing}
+        touched.update(observed)
+        self._parents_done.update(parent_idents)
+
+        # New items, parents first so that a child's parent_id always points at an existing row.
         new_rows = []
-        created: set[int] = set()
-        # Parents first, so a child's parent_id always points at an existing row.
-        parent_idents = {p.identity for p in parents.values()}
-        ordered = sorted(refs, key=lambda ident: ident not in parent_idents)
-        for ident in ordered:
-            if ident in self.cache:
-                continue
-            ref = refs[ident]
-            item_id = self.next_item
-            self.next_item += 1
-            self.cache[ident] = item_id
-            created.add(item_id)
-            self.items_new += 1
-            parent = parents.get(ident)
-            span = times.get(ident, [None, None])
-            new_rows.append(
-                (item_id, ref.platform, str(ref.kind), ref.key, ref.url, names.get(ident),
-                 self.cache[parent.identity] if parent else None, span[0], span[1], self.added_at)
-            )
-        if new_rows:
+        if pending:
+            ordered = [i for i in pending if i in parent_idents] + [i for i in pending if i not in parent_idents]
+            for ident in ordered:
+                ref = pending[ident]
+                item_id = self.next_item
+                self.next_item += 1
+                cache[ident] = item_id
+                pident = parent_of.get(ident)
+                span = spans.get(ident) or (None, None)
+                new_rows.append((item_id, ref.platform, ident[1], ref.key, ref.url, names.get(ident),
+                                 cache[pident] if pident else None, span[0], span[1], self.added_at))
+            self.items_new += len(new_rows)
             self.conn.executemany(
                 "INSERT INTO item (id, platform, kind, key, url, name, parent_id, first_seen, last_seen, added_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 new_rows,
             )
+
         updates = []
-        for ident in refs:
-            item_id = self.cache[ident]
-            if item_id in created:
-                continue
-            parent = parents.get(ident)
-            span = times.get(ident, [None, None])
-            updates.append((refs[ident].url, names.get(ident), self.cache[parent.identity] if parent else None,
-                            span[0], span[0], span[1], span[1], item_id))
+        for ident, ref in touched.items():
+            pident = parent_of.get(ident)
+            span = spans.get(ident) or (None, None)
+            updates.append((ref.url, names.get(ident), cache[pident] if pident else None,
+                            span[0], span[0], span[1], span[1], cache[ident]))
         if updates:
             # The first name and URL seen are kept (first capture is canonical); times widen.
             self.conn.executemany(
@@ -137,19 +155,27 @@ class CaptureWriter:
 
         rows = []
         written = []
-        for cap in captures:
-            item_id = self.cache[cap.item.identity]
-            if item_id < self.first_new_item and item_id not in self._seen_ids:
-                self._seen_ids.add(item_id)
+        capture_id = self.next_capture
+        first_new = self.first_new_item
+        seen = self._seen_ids
+        source_id = self.source_id
+        dumps, option = orjson.dumps, orjson.OPT_NON_STR_KEYS
+        for cap, ident in zip(captures, idents, strict=True):
+            item_id = cache[ident]
+            if item_id < first_new and item_id not in seen:
+                seen.add(item_id)
                 self.items_seen += 1
-            capture_id = self.next_capture
-            self.next_capture += 1
+            fields, raw = cap.fields, cap.raw
             rows.append(
-                (capture_id, item_id, self.source_id, cap.observed_at, cap.status and str(cap.status), cap.status_marker,
+                (capture_id, item_id, source_id, cap.observed_at, cap.status and str(cap.status), cap.status_marker,
                  cap.status_place, cap.detector, cap.name, cap.text, cap.url, cap.followers, cap.members,
-                 cap.likes, cap.created_at, cap.country, _json(cap.fields), _json(cap.raw))
+                 cap.likes, cap.created_at, cap.country,
+                 dumps(fields, option=option, default=str).decode() if fields else None,
+                 None if raw is None or raw == {} else dumps(raw, option=option, default=str).decode())
             )
             written.append(WrittenCapture(capture_id, item_id, cap))
+            capture_id += 1
+        self.next_capture = capture_id
         self.conn.executemany(
             "INSERT INTO capture (id, item_id, source_id, observed_at, status, status_marker, status_place, detector,"
             " name, text, url, followers, members, likes, created_at, country, fields, raw)"
