@@ -4,6 +4,7 @@ interruption, and every bad input with its exact message."""
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -324,7 +325,11 @@ def test_killed_scan_leaves_nothing_and_rerun_finishes(case, tmp_path):
     assert proc.returncode == -signal.SIGKILL
 
     assert counts(case) == (0, 0, 0)  # the open transaction died with the process
-    assert not [p for p in (case / "evidence").rglob("*") if p.is_file()]
+    # The evidence copy runs beside the import and may have finished: then it is whole and
+    # named by the export's hash (re-used by the re-run). Nothing half-written may remain.
+    left = [p for p in (case / "evidence").rglob("*") if p.is_file()]
+    assert all(p.name == f"{digest}.gz" and hashlib.sha256(gzip.decompress(p.read_bytes())).hexdigest() == digest
+               for p in left), left
 
     env.pop("TOOLKIT_TEST_PACE")
     done = subprocess.run(command[:-1], env=env, capture_output=True, text=True, timeout=120)
