@@ -7,6 +7,7 @@ item's stable `ItemRef`, so the same page found through two URLs is one item.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -78,7 +79,7 @@ def rebuild(scheme: str, host: str, path: str, query: str = "") -> str:
     return urlunsplit((scheme, host, path, query, ""))
 
 
-class Platform:
+class Platform(ABC):
     """Base class: a platform's name, the hosts it owns, and URL identity."""
 
     name: ClassVar[str]
@@ -87,9 +88,9 @@ class Platform:
     def owns(self, host: str) -> bool:
         return any(host == h or host.endswith("." + h) for h in self.hosts)
 
+    @abstractmethod
     def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
         """(the item a URL points to, the page/group/channel it sits under); None where unknown."""
-        raise NotImplementedError  # abstract: each platform defines it
 
     def identify(self, url: str) -> ItemRef | None:
         """The item a URL points to, or None when the URL is not an item of this platform."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import ClassVar
@@ -55,7 +56,7 @@ class Finding:
     evidence: Evidence | None = None
 
 
-class Detector:
+class Detector(ABC):
     """Base class: one per platform. Subclasses set `platform`, `version`, `statuses` and implement
     `inspect`; `claims` recognises the platform's pages by content when the URL does not say."""
 
@@ -75,9 +76,9 @@ class Detector:
         """The page's places; detectors add `json:*` places read from inline data here."""
         return Places(page)
 
+    @abstractmethod
     def inspect(self, page: Page, places: Places) -> Finding:
         """The captures the page shows (main item first) and positive evidence, if any."""
-        raise NotImplementedError  # abstract: each detector defines it
 
     def identify(self, url: str | None) -> ItemRef | None:
         """The item a URL names on this platform (registry identity, generic fallback included)."""

@@ -15,6 +15,7 @@ Built-in importers register exactly as a third-party one would (see `toolkit.sou
 from __future__ import annotations
 
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,7 @@ class ReadContext:
             return None
 
 
-class Importer:
+class Importer(ABC):
     """Base class for importers. Subclasses set the class attributes and the three methods."""
 
     name: ClassVar[str]  # format token for --format, e.g. "crowdtangle-csv"
@@ -91,14 +92,17 @@ class Importer:
     def ident(self) -> str:
         return f"{self.name}@{self.version}"
 
+    @abstractmethod
     def sniff(self, path: Path, head: bytes) -> bool:
-        raise NotImplementedError  # abstract: every importer defines it
+        """Cheap detection from the path and the file's first bytes."""
 
+    @abstractmethod
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
-        raise NotImplementedError  # abstract: every importer defines it
+        """Stream (line, raw record) pairs; report unreadable records with ctx.fail."""
 
+    @abstractmethod
     def map(self, raw: Any) -> Iterable[Capture]:
-        raise NotImplementedError  # abstract: every importer defines it
+        """Pure: one raw record to its captures (parents first), or MapError."""
 
 
 def head_text(head: bytes) -> str:
