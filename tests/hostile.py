@@ -44,9 +44,9 @@ def billion_laughs(folder: Path) -> Path:
 
 
 def gzip_bomb(folder: Path) -> Path:
-    """1 GiB of zeros in about 1 MB, named like a compressed web archive."""
+    """1 GiB of zeros in about 5 MB, named like a compressed web archive."""
     path = folder / "bomb.warc.gz"
-    with gzip.open(path, "wb", compresslevel=9) as gz:
+    with gzip.open(path, "wb", compresslevel=1) as gz:
         header = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://www.facebook.com/x\r\n"
                   b"WARC-Date: 2021-04-16T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
                   b"Content-Length: 1073741824\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
@@ -60,7 +60,7 @@ def gzip_bomb(folder: Path) -> Path:
 def zip_bomb(folder: Path) -> Path:
     """A WACZ-shaped zip whose one archive entry inflates to 1 GiB."""
     path = folder / "bomb.wacz"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("datapackage.json", '{"profile": "data-package", "wacz_version": "1.1.1", "resources": []}')
         with zf.open("archive/data.warc", "w", force_zip64=True) as entry:
             zeros = bytes(MB)
