@@ -164,10 +164,13 @@ def match_rules(rules: list[marker_data.Rule], places: Places) -> tuple[str, str
     """The first (marker, place, reason) any rule finds in its places."""
     for rule in rules:
         for place in rule.places:
-            texts = places.texts(place)
+            if rule.match == "equals":
+                texts, total = places.short_texts(place, marker_data.longest_marker(rule))
+            else:
+                texts, total = places.texts(place), None
             if not texts:
                 continue
-            found = rule.find(texts)
+            found = rule.find(texts, total)
             if found:
                 return found[1], place, rule.reason
     return None
