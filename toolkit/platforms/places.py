@@ -93,7 +93,7 @@ class Places:
             wanted = [i for i, text in enumerate(raw) if len(text) <= longest or (
                 floors[i] if i in floors else floors.setdefault(i, _folded_floor(text))) <= longest]
             missing = [i for i in wanted if i not in self._folded]
-            self._folded.update(zip(missing, normalise_many([raw[i] for i in missing])))
+            self._folded.update(zip(missing, normalise_many([raw[i] for i in missing]), strict=True))
             found = [self._folded[i] for i in wanted if self._folded[i]]
             # A text left out keeps more than `longest` characters once folded: it is not empty.
             done = self._short[longest] = (found, len(found) + len(raw) - len(wanted))
@@ -135,7 +135,7 @@ class Places:
         """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
         skips a whole-tree XPath scan on most pages."""
         names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
-        return all(name.encode() in self.page.body for name in names)
+        return all(self.page.has(name.encode()) for name in names)
 
     def present(self, selector: str) -> bool:
         tree = self.page.tree

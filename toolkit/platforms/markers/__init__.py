@@ -175,12 +175,21 @@ class MarkerBook:
 
     def __init__(self, rules: Iterable[Rule] = ()):
         self._by_platform: dict[str, list[Rule]] = {}
+        self._longest: dict[str, int] = {}
         for rule in rules:
             self._by_platform.setdefault(rule.platform, []).append(rule)
 
     def rules(self, platform: str, status: Status | None = None) -> list[Rule]:
         rules = self._by_platform.get(platform, [])
         return rules if status is None else [r for r in rules if r.status == status]
+
+    def longest_equals(self, platform: str) -> int:
+        """The longest folded marker of the platform's `equals` rules (0 when it has none)."""
+        found = self._longest.get(platform)
+        if found is None:
+            found = self._longest[platform] = max(
+                (longest_marker(r) for r in self.rules(platform) if r.match == "equals"), default=0)
+        return found
 
     def platforms(self) -> list[str]:
         return sorted(self._by_platform)
