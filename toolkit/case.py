@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from isal import igzip, isal_zlib
+
 from toolkit import __version__
 from toolkit.errors import CaseError
 from toolkit.store import connect, events
@@ -232,7 +234,10 @@ class Case:
         try:
             with os.fdopen(fd, "wb") as raw:
                 hashing = _HashingWriter(raw)
-                with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=level, mtime=0) as gz:
+                # ISA-L writes the same gzip format about four times faster than zlib at the fast
+                # levels (0-3): a folder scan copies every file it reads.
+                opener = igzip.IGzipFile if level <= isal_zlib.ISAL_BEST_COMPRESSION else gzip.GzipFile
+                with opener(fileobj=hashing, mode="wb", compresslevel=level, mtime=0) as gz:
                     fill(gz)
             os.replace(tmp, target)
         except BaseException:

@@ -13,7 +13,6 @@ import typer
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
 from toolkit.dates import parse_iso, parse_when
-from toolkit.report import parse_formats, write_report
 from toolkit.store.report_queries import latest_event
 
 ORDER = 60
@@ -51,6 +50,10 @@ def register(app: typer.Typer) -> None:
         quiet: QuietOpt = False,
     ) -> None:
         """Write the removal report (Markdown, HTML, CSV, JSON) and print its headline."""
+        # Imported here: pandas and scipy take seconds to load, and every other command
+        # (a folder scan above all) starts without them.
+        from toolkit.report import parse_formats, write_report
+
         with open_case(case) as opened:
             chosen = parse_formats(formats if formats is not None else opened.config["report"]["formats"])
             when = as_of_value(as_of, latest_event(opened.db))

@@ -60,8 +60,12 @@ _FIND = {
     field: re.compile(rf"(?<![\w.,])({NUMBER}(?:\s*{SUFFIX})?)\s*(?:de\s+)?(?:{words})(?!\w)", re.I)
     for field, words in _WORDS.items()
 }
+# The words alone: a text without any of them holds no such count, and this literal scan is far
+# cheaper than the number pattern, which has no fixed prefix to look for.
+_HAS_WORD = {field: re.compile(words, re.I) for field, words in _WORDS.items()}
 # "A 1,2 mil personas les gusta esto": Spanish puts the likes before a preposition.
 _FIND_ES_LIKES = re.compile(rf"\bA\s+({NUMBER}(?:\s*{SUFFIX})?)\s+personas? les gusta", re.I)
+_ES_LIKES_HINT = re.compile("les gusta", re.I)
 
 
 def find_counts(text: str | None) -> dict[str, int]:
@@ -70,12 +74,14 @@ def find_counts(text: str | None) -> dict[str, int]:
     if not text:
         return found
     for field, pattern in _FIND.items():
+        if not _HAS_WORD[field].search(text):
+            continue
         for match in pattern.finditer(text):
             value = parse_count(match.group(1))
             if value is not None:
                 found[field] = value
                 break
-    if "likes" not in found:
+    if "likes" not in found and _ES_LIKES_HINT.search(text):
         match = _FIND_ES_LIKES.search(text)
         value = parse_count(match.group(1)) if match else None
         if value is not None:

@@ -146,28 +146,35 @@ def decide(detector: Detector, page: Page, places: Places, book: marker_data.Mar
     if code in HARD_HTTP:
         return Verdict(HARD_HTTP[code], name, str(code), "http", f"http-{code}")
     for status in MARKER_ORDER:
-        hit = match_rules(book.rules(detector.platform, status), places)
+        hit = match_rules(book.rules(detector.platform, status), places, book.longest_equals(detector.platform))
         if hit:
             return Verdict(status, name, hit[0], hit[1], hit[2])
     if code is not None and code >= 400:
         return Verdict(Status.ERROR, name, str(code), "http", f"http-{code}")
     if evidence is not None:
         return Verdict(Status.AVAILABLE, name, evidence.marker, evidence.place, None)
-    hit = match_rules(book.rules(detector.platform, Status.LOGIN_REQUIRED), places)
+    hit = match_rules(book.rules(detector.platform, Status.LOGIN_REQUIRED), places,
+                      book.longest_equals(detector.platform))
     if hit:
         return Verdict(Status.LOGIN_REQUIRED, name, hit[0], hit[1], hit[2])
     reason = "not-html" if page.tree is None else "no-markers"
     return Verdict(Status.ERROR, name, None, None, reason)
 
 
-def match_rules(rules: list[marker_data.Rule], places: Places) -> tuple[str, str, str | None] | None:
-    """The first (marker, place, reason) any rule finds in its places."""
+def match_rules(rules: list[marker_data.Rule], places: Places,
+                longest: int | None = None) -> tuple[str, str, str | None] | None:
+    """The first (marker, place, reason) any rule finds in its places. `longest`, when given, is
+    at least the longest marker of every `equals` rule: one list of short texts serves them all
+    (a text longer than a rule's markers is never one of them, so the extra texts change nothing)."""
     for rule in rules:
         for place in rule.places:
-            texts = places.texts(place)
+            if rule.match == "equals":
+                texts, total = places.short_texts(place, marker_data.longest_marker(rule) if longest is None else longest)
+            else:
+                texts, total = places.texts(place), None
             if not texts:
                 continue
-            found = rule.find(texts)
+            found = rule.find(texts, total)
             if found:
                 return found[1], place, rule.reason
     return None

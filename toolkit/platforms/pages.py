@@ -51,6 +51,15 @@ class Page:
     title: str | None
     meta: dict[str, str]  # og:*, twitter:*, al:*, description, ... (first value wins)
     canonical: str | None
+    _seen: dict[bytes, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    def has(self, needle: bytes) -> bool:
+        """True when `needle` occurs in the body; each answer is kept, as one search through a
+        saved page of hundreds of KB costs as much as a small tree walk."""
+        found = self._seen.get(needle)
+        if found is None:
+            found = self._seen[needle] = needle in self.body
+        return found
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)

@@ -19,8 +19,21 @@ from toolkit.platforms.pages import Page
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
 # Short text nodes outside scripts: where a platform notice ("This content isn't available right
 # now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
-_LEAF_XPATH = etree.XPath("//body//text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
+_LEAF_XPATH = etree.XPath("//body/descendant::text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
                           "[string-length(normalize-space(.)) > 3][string-length(.) < 400]", smart_strings=False)
+
+
+# Printable ASCII other than whitespace, `.` and `!` survives normalising one for one (no accent,
+# space or entity folds it away, and only `.!` are stripped from the end), so its count is a floor
+# on a text's folded length. `&` may start an entity, which folds a long run into one character.
+_MAY_VANISH = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f.!"
+
+
+def _folded_floor(text: str) -> int:
+    """A number of characters `text` is certain to keep once normalised (0 when unsure)."""
+    if "&" in text:
+        return 0
+    return len(text.encode("ascii", "ignore").translate(None, _MAY_VANISH))
 
 
 @lru_cache(maxsize=256)
@@ -48,6 +61,9 @@ class Places:
         self.page = page
         self._cache: dict[str, list[str]] = {}
         self._raw_cache: dict[str, list[str]] = {}
+        self._short: dict[int, tuple[list[str], int]] = {}  # leaf texts by longest marker
+        self._floors: dict[int, int] = {}  # leaf text index -> _folded_floor
+        self._folded: dict[int, str] = {}  # leaf text index -> normalised text
         self.data: dict[str, object] = {}  # what a detector read while building places, for inspect()
         for key, values in (extra or {}).items():
             self.add(key, values)
@@ -62,6 +78,26 @@ class Places:
         if found is None:
             found = self._cache[place] = [t for t in normalise_many(self.raw(place)) if t]
         return found
+
+    def short_texts(self, place: str, longest: int) -> tuple[list[str], int]:
+        """The normalised texts of a place that may be at most `longest` characters once normalised,
+        in page order, and how many (non-empty) texts the place has in all: what an `equals` marker
+        can match. A page's feed holds hundreds of long leaf texts no notice can equal; they are
+        never folded."""
+        if place != "leaf" or place in self._cache:
+            found = self.texts(place)
+            return found, len(found)
+        done = self._short.get(longest)
+        if done is None:
+            raw, floors = self.raw(place), self._floors
+            wanted = [i for i, text in enumerate(raw) if len(text) <= longest or (
+                floors[i] if i in floors else floors.setdefault(i, _folded_floor(text))) <= longest]
+            missing = [i for i in wanted if i not in self._folded]
+            self._folded.update(zip(missing, normalise_many([raw[i] for i in missing]), strict=True))
+            found = [self._folded[i] for i in wanted if self._folded[i]]
+            # A text left out keeps more than `longest` characters once folded: it is not empty.
+            done = self._short[longest] = (found, len(found) + len(raw) - len(wanted))
+        return done
 
     def raw(self, place: str) -> list[str]:
         """The texts of a place as written (for display), not normalised (computed once)."""
@@ -99,7 +135,7 @@ class Places:
         """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
         skips a whole-tree XPath scan on most pages."""
         names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
-        return all(name.encode() in self.page.body for name in names)
+        return all(self.page.has(name.encode()) for name in names)
 
     def present(self, selector: str) -> bool:
         tree = self.page.tree

@@ -43,7 +43,7 @@ def _platform_identify(url: str | None) -> ItemRef | None:
 
 def _data_ft(page: Page) -> dict:
     """The first mbasic/m `data-ft` JSON carrying a post or page id (the permalink's own first)."""
-    if page.tree is None or b"data-ft" not in page.body:
+    if page.tree is None or not page.has(b"data-ft"):
         return {}
     found = page.tree.xpath(_DATA_FT_XPATH)
     for raw in found[:2]:
@@ -98,7 +98,7 @@ class FacebookDetector(Detector):
             evidence = Evidence(meta.get("al:android:url") or meta.get("al:ios:url"), "meta:al:android:url")
         elif ld:
             evidence = Evidence(str(ld.get("@type")), "json-ld")
-        elif ft.get("top_level_post_id") and b"m_story_permalink_view" in page.body:
+        elif ft.get("top_level_post_id") and page.has(b"m_story_permalink_view"):
             evidence = Evidence(f"top_level_post_id {ft['top_level_post_id']}", "data-ft")
         elif og_ref and meta.get("og:url") and (not wants_item or og_ref.kind in ITEM_KINDS):
             evidence = Evidence(meta["og:url"], "meta:og:url")
@@ -110,7 +110,7 @@ class FacebookDetector(Detector):
 
         if listing:
             return Finding([listing_capture(listing, requested)], evidence)
-        permalink = b"m_story_permalink_view" in page.body or not (og_ref or app_ref or requested)
+        permalink = page.has(b"m_story_permalink_view") or not (og_ref or app_ref or requested)
         main_ref = self._main_ref(og_ref, app_ref, ft, requested, permalink)
         if main_ref is None:
             return Finding([], evidence)
@@ -222,7 +222,7 @@ MAX_FEED_POSTS = 500
 
 def _feed_posts(page: Page, owner: ItemRef, evidence: Evidence | None) -> list[Capture]:
     """The posts a page or group timeline shows in m./mbasic layouts (`<article data-ft=...>`)."""
-    if page.tree is None or b"<article" not in page.body:
+    if page.tree is None or not page.has(b"<article"):
         return []
     posts: list[Capture] = []
     seen: set[str] = set()
@@ -248,7 +248,7 @@ def _feed_posts(page: Page, owner: ItemRef, evidence: Evidence | None) -> list[C
 
 def _story_text(page: Page) -> str | None:
     """The post text in m./mbasic layouts (the `data-ft` `"tn":"*s"` block)."""
-    if page.tree is None or b"data-ft" not in page.body:
+    if page.tree is None or not page.has(b"data-ft"):
         return None
     nodes = page.tree.xpath("//div[@id='m_story_permalink_view']//div[contains(@data-ft, '\"tn\":\"*s\"')]"
                             " | //article//div[contains(@data-ft, '\"tn\":\"*s\"')]")

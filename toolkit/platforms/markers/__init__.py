@@ -96,13 +96,15 @@ class Rule:
     reason: str | None
     origin: str  # the file the rule came from
 
-    def find(self, place_texts: Sequence[str]) -> tuple[str, str] | None:
-        """The first (language, marker) of this rule found in the given normalised texts."""
+    def find(self, place_texts: Sequence[str], total: int | None = None) -> tuple[str, str] | None:
+        """The first (language, marker) of this rule found in the given normalised texts. `total`
+        is how many texts the place has when `place_texts` leaves out some that cannot match
+        (see `Places.short_texts`): the same marker is reported either way."""
         if self.match == "present":
             return ("any", self.places[0]) if place_texts else None
         index = _index(self)
         if self.match == "equals":
-            if len(place_texts) > 4:
+            if (len(place_texts) if total is None else total) > 4:
                 # Look the rule's few markers up among the texts, not every text up in the rule.
                 present = _stripped_set(place_texts)
                 key = next((k for k in index.by_text if k in present), None)
@@ -128,18 +130,28 @@ class _Index:
     rule: Rule
     by_text: dict[str, tuple[str, str]]  # folded marker -> (language, marker as written)
     pattern: re.Pattern[str] | None = None
+    longest: int = 0  # the longest folded marker
     line_pattern: re.Pattern[str] | None = None
 
 
+def longest_marker(rule: Rule) -> int:
+    """The length of the rule's longest marker once folded (and stripped of `.!` for `equals`)."""
+    return _index(rule).longest
+
+
 _INDEXES: dict[int, _Index] = {}
-_STRIPPED: list = [None, frozenset()]  # (the texts list last seen, its set): one page's leaf texts
+_STRIPPED: dict[int, tuple[Sequence[str], frozenset[str]]] = {}  # id(texts) -> (texts, set)
 
 
 def _stripped_set(texts: Sequence[str]) -> frozenset[str]:
-    # Holding the list itself keeps its identity from being reused while it is cached.
-    if _STRIPPED[0] is not texts:
-        _STRIPPED[0], _STRIPPED[1] = texts, frozenset(t.rstrip(".!") for t in texts)
-    return _STRIPPED[1]
+    # Holding each list itself keeps its identity from being reused while it is cached; a page
+    # has a few lists (its leaf texts, cut to each rule's longest marker).
+    found = _STRIPPED.get(id(texts))
+    if found is None or found[0] is not texts:
+        if len(_STRIPPED) >= 8:
+            _STRIPPED.clear()
+        found = _STRIPPED[id(texts)] = (texts, frozenset(t.rstrip(".!") for t in texts))
+    return found[1]
 
 
 def _index(rule: Rule) -> _Index:
@@ -149,7 +161,7 @@ def _index(rule: Rule) -> _Index:
         by_text: dict[str, tuple[str, str]] = {}
         for lang, written, folded in rule.texts:
             by_text.setdefault(folded.rstrip(".!") if rule.match == "equals" else folded, (lang, written))
-        found = _Index(rule, by_text)
+        found = _Index(rule, by_text, longest=max(map(len, by_text), default=0))
         if rule.match != "equals":
             alternatives = "|".join(re.escape(f) for f in sorted(by_text, key=len, reverse=True))
             found.pattern = re.compile(alternatives)
@@ -163,12 +175,21 @@ class MarkerBook:
 
     def __init__(self, rules: Iterable[Rule] = ()):
         self._by_platform: dict[str, list[Rule]] = {}
+        self._longest: dict[str, int] = {}
         for rule in rules:
             self._by_platform.setdefault(rule.platform, []).append(rule)
 
     def rules(self, platform: str, status: Status | None = None) -> list[Rule]:
         rules = self._by_platform.get(platform, [])
         return rules if status is None else [r for r in rules if r.status == status]
+
+    def longest_equals(self, platform: str) -> int:
+        """The longest folded marker of the platform's `equals` rules (0 when it has none)."""
+        found = self._longest.get(platform)
+        if found is None:
+            found = self._longest[platform] = max(
+                (longest_marker(r) for r in self.rules(platform) if r.match == "equals"), default=0)
+        return found
 
     def platforms(self) -> list[str]:
         return sorted(self._by_platform)
