@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from _recheck_server import RecheckServer, add_item
+
+from toolkit.case import open_case
+from toolkit.custody import verify_case
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,3 +71,71 @@ def test_second_writer_refuses_clearly_after_its_wait(case, export):
     assert "another toolkit command has been writing to this case for more than 0.5 s" in result.stderr
     assert "Traceback" not in result.stderr
     assert "database is locked" not in result.stderr
+
+
+def _recheck_items(case: Path, server: RecheckServer, count: int) -> list[int]:
+    paths = ("/fb/live", "/fb/unavailable-es", "/gone404", "/web/live")
+    return [add_item(case, "generic" if p in {"/gone404", "/web/live"} else "facebook", f"{server.base(n % 2)}{p}?n={n}")
+            for n, p in enumerate(paths[n % len(paths)] for n in range(count))]
+
+
+def _recheck_args(case: Path, interval: float = 0.02) -> list:
+    return ["recheck", case, "--live", "--all", "--wave", "w1", "--interval", str(interval), "--retries", "0"]
+
+
+def test_live_recheck_waits_for_another_writer_mid_run_and_says_so(case):
+    """Another command takes the write lock while a live recheck is storing checks and evidence:
+    the recheck waits (saying so) and goes on; nothing fails with "database is locked"."""
+    with RecheckServer(hosts=2) as server:
+        ids = _recheck_items(case, server, 40)
+        env = {**os.environ, "TOOLKIT_LOCK_WAIT": "60", "PYTHONPATH": str(ROOT)}
+        process = subprocess.Popen([sys.executable, "-m", "toolkit", *map(str, _recheck_args(case, interval=0.1))],
+                                   env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not server.requests() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        holder = _hold(case, 4)
+        _, stderr = process.communicate(timeout=120)
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    assert process.returncode == 0, stderr
+    assert "Waiting: another toolkit command is writing to this case" in stderr
+    assert "Traceback" not in stderr and "database is locked" not in stderr
+    conn = sqlite3.connect(case / "case.db")
+    checked = [r[0] for r in conn.execute('SELECT item_id FROM "check" ORDER BY item_id')]
+    conn.close()
+    assert checked == ids
+
+
+def test_recheck_scan_and_review_import_at_once_never_fail_on_the_lock(case, tmp_path):
+    """Three real writers on one case at the same time: each finishes, none sees the lock."""
+    export = tmp_path / "urls.txt"
+    # One scan transaction long enough for the others to meet its lock.
+    export.write_text("".join(f"https://www.facebook.com/groups/{200000 + n}/\n" for n in range(30_000)))
+    with RecheckServer(hosts=2) as server:
+        ids = _recheck_items(case, server, 60)
+        sheet = tmp_path / "sheet.csv"
+        sheet.write_text("item_id,verdict,reviewed_at\n"
+                         + "".join(f"{i},violating,2021-04-12T12:00:00Z\n" for i in ids), encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        commands = {
+            "scan": ["scan", case, export],
+            "recheck": _recheck_args(case),
+            "review": ["review", case, "--import", sheet, "--reviewer", "ana"],
+        }
+        running = {name: subprocess.Popen([sys.executable, "-m", "toolkit", *map(str, args)], env=env, text=True,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                   for name, args in commands.items()}
+        results = {name: (process.communicate(timeout=300), process.returncode) for name, process in running.items()}
+    for name, ((_, stderr), code) in results.items():
+        assert code == 0, (name, stderr)
+        assert "Traceback" not in stderr and "locked" not in stderr.lower(), (name, stderr)
+    conn = sqlite3.connect(case / "case.db")
+    try:
+        assert conn.execute('SELECT count(DISTINCT item_id), count(*) FROM "check"').fetchone() == (len(ids), len(ids))
+        assert conn.execute("SELECT count(*) FROM review WHERE reviewer = 'ana'").fetchone()[0] == len(ids)
+        assert conn.execute("SELECT count(*) FROM item").fetchone()[0] == len(ids) + 30_000
+    finally:
+        conn.close()
+    with open_case(case) as opened:
+        assert verify_case(opened).problems == []

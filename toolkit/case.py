@@ -25,7 +25,7 @@ from isal import igzip, isal_zlib
 
 from toolkit import __version__
 from toolkit.errors import CaseError
-from toolkit.store import connect, events
+from toolkit.store import connect, events, transaction
 
 CONFIG_NAME = "case.toml"
 DB_NAME = "case.db"
@@ -207,17 +207,29 @@ class Case:
 
     def keep_evidence_bytes(self, data: bytes) -> str:
         """Store `data` compressed under evidence/, record it, and return its sha256."""
-        sha = hashlib.sha256(data).hexdigest()
-        self.record_evidence(self._write_evidence(sha, lambda gz: gz.write(data), level=6))
-        return sha
+        stored = self.store_evidence_bytes(data)
+        self.record_evidence(stored)
+        return stored.sha256
+
+    def store_evidence_bytes(self, data: bytes) -> StoredEvidence:
+        """Only the file half of keep_evidence_bytes; record it with `record_evidence` in the
+        transaction that uses it, so the row and what refers to it are committed together."""
+        return self._write_evidence(hashlib.sha256(data).hexdigest(), lambda gz: gz.write(data), level=6)
 
     def record_evidence(self, stored: StoredEvidence) -> None:
         """Record the sha256 of the stored (compressed) bytes in the `evidence` table, so that
-        `toolkit verify` notices a change to any byte of the file."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO evidence (sha256, stored_sha256, stored_size, stored_at) VALUES (?, ?, ?, ?)",
-            (stored.sha256, stored.stored_sha256, stored.stored_size, utcnow()),
-        )
+        `toolkit verify` notices a change to any byte of the file.
+
+        Outside a transaction it opens its own through begin_write, so that while another command
+        writes the case this one waits (and says so) rather than failing with "database is locked".
+        """
+        row = (stored.sha256, stored.stored_sha256, stored.stored_size, utcnow())
+        sql = "INSERT OR IGNORE INTO evidence (sha256, stored_sha256, stored_size, stored_at) VALUES (?, ?, ?, ?)"
+        if self.db.in_transaction:
+            self.db.execute(sql, row)
+            return
+        with transaction(self.db):
+            self.db.execute(sql, row)
 
     def _write_evidence(self, sha256: str, fill, level: int) -> StoredEvidence:
         """Write evidence through a temporary file and rename, so a crash never leaves half a copy.

@@ -17,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case, StoredEvidence, utcnow
 from toolkit.models import Capture, ItemRef, Kind, Method, Status
 from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key
 from toolkit.recheck.reading import Reading, read_response
@@ -45,12 +45,16 @@ class LiveStats:
 
 
 def _record(case: Case, wave_id: int, item: TrackedItem, reading: Reading, *, observed_at: str,
-            http_status: int | None, final_url: str | None, evidence: str | None) -> CheckRecord:
+            http_status: int | None, final_url: str | None, evidence: StoredEvidence | None) -> CheckRecord:
     record = CheckRecord(item_id=item.id, wave_id=wave_id, observed_at=observed_at, method=str(Method.LIVE),
                          status=str(reading.status), reason=reading.reason, detector=reading.detector,
-                         http_status=http_status, final_url=final_url, evidence_sha256=evidence,
+                         http_status=http_status, final_url=final_url,
+                         evidence_sha256=evidence.sha256 if evidence is not None else None,
                          marker=reading.marker, place=reading.place, note=reading.note)
+    # The evidence row, the check and its capture commit together: a crash keeps all or none.
     with transaction(case.db):
+        if evidence is not None:
+            case.record_evidence(evidence)
         insert_check(case.db, record)
         if reading.content is not None:
             _store_content(case, item, reading, observed_at, final_url)
@@ -72,7 +76,7 @@ def _store_content(case: Case, item: TrackedItem, reading: Reading, observed_at:
 async def check_item(case: Case, fetcher: Fetcher, wave_id: int, item: TrackedItem) -> CheckRecord:
     """Fetch one item, store the body as evidence, read it, and append the check."""
     fetched = await fetcher.fetch(item.url or "")
-    evidence = case.keep_evidence_bytes(fetched.body) if fetched.body is not None and fetched.reason is None else None
+    evidence = case.store_evidence_bytes(fetched.body) if fetched.body is not None and fetched.reason is None else None
     reading = read_response(fetched, url=item.url, platform=item.platform, observed_at=fetched.started_at)
     if reading.status == Status.RATE_LIMITED and fetched.final_url:
         # A block page served with 200 slows the host down just like a 429 does.

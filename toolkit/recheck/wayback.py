@@ -26,6 +26,7 @@ from toolkit.models import Method, Status
 from toolkit.recheck.fetch import Fetcher, FetchOptions
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.db import transaction
 
 API_BASE = "https://archive.org"  # availability API: {API_BASE}/wayback/available
 WEB_BASE = "https://web.archive.org"  # CDX, snapshots and Save Page Now
@@ -147,12 +148,17 @@ async def _run(case: Case, wave_id: int, items: list[TrackedItem], options: Fetc
             reading, observed_at, url, fetched = await client.check(item, before)
             evidence = None
             if fetched is not None and fetched.body is not None and fetched.reason is None:
-                evidence = case.keep_evidence_bytes(fetched.body)
+                evidence = case.store_evidence_bytes(fetched.body)
             record = CheckRecord(item_id=item.id, wave_id=wave_id, observed_at=observed_at, method=str(Method.WAYBACK),
                                  status=str(reading.status), reason=reading.reason, detector=reading.detector,
                                  http_status=fetched.http_status if fetched is not None else None, final_url=url,
-                                 evidence_sha256=evidence, marker=reading.marker, place=reading.place, note=reading.note)
-            insert_check(case.db, record)
+                                 evidence_sha256=evidence.sha256 if evidence is not None else None,
+                                 marker=reading.marker, place=reading.place, note=reading.note)
+            # The evidence row and the check that refers to it commit together.
+            with transaction(case.db):
+                if evidence is not None:
+                    case.record_evidence(evidence)
+                insert_check(case.db, record)
             stats.checked += 1
             stats.counts[record.status] += 1
             if on_check is not None:

@@ -85,11 +85,38 @@ def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
     return Written(report=report, folder=folder, files=sorted(files))
 
 
+STAGING = ".staging-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (owned by someone else), or we cannot tell: leave its folder alone
+    return True
+
+
+def _remove_abandoned_staging(parent: Path) -> None:
+    """Delete staging folders left by report processes that were killed (their pid is gone)."""
+    for leftover in parent.glob(f".*{STAGING}*"):
+        pid = leftover.name.rpartition(STAGING)[2].split("-", 1)[0]
+        if leftover.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _write_atomically(folder: Path, files: dict[str, str]) -> None:
     """Write every file into a hidden sibling folder first, then move it into place, so that a
-    crash never leaves a half-written report behind."""
+    crash never leaves a half-written report behind (only a hidden staging folder, which the next
+    report removes once the process that wrote it is gone)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+    _remove_abandoned_staging(folder.parent)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}{STAGING}{os.getpid()}-"))
+    # mkdtemp makes the folder private (0700); a report folder gets the usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
     try:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8", newline="\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,16 +35,58 @@ def sniff_delimiter(head: str) -> str:
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
+# The longest physical line a CSV may have, in characters. csv.reader asks its input for whole
+# lines, so without a cap one 100 MB line (a huge cell, a file without newlines) would be read
+# into memory at once before the csv field limit could refuse it. 100,000 short columns fit.
+LINE_LIMIT = 8 * 1024 * 1024
+
+
+def _bounded_lines(stream: io.TextIOWrapper, path: Path, where: Callable[[], int]) -> Iterator[str]:
+    """The stream's lines, refusing any longer than LINE_LIMIT characters (memory stays bounded)."""
+    while line := stream.readline(LINE_LIMIT):
+        if len(line) >= LINE_LIMIT and not line.endswith(("\n", "\r")):
+            raise InputError(str(path), f"a line longer than {LINE_LIMIT:,} characters (not a CSV toolkit can read)",
+                             "Check that this is the right file; split huge cells or add the missing line breaks",
+                             line=where())
+        yield line
+
+
+def _bad_utf8_line(binary: BinaryIO) -> int | None:
+    """The line of the first byte that is not UTF-8 (the text layer decodes in chunks, so the line
+    the csv reader had reached can be earlier). None when the file cannot be read again."""
+    try:
+        binary.seek(0)
+    except (OSError, ValueError):
+        return None
+    line, carry = 1, b""
+    while True:
+        chunk = binary.read(1 << 20)
+        data = carry + chunk
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if chunk and exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+                line += data[: exc.start].count(b"\n")  # a character split across two chunks
+                carry = data[exc.start:]
+                continue
+            return line + data[: exc.start].count(b"\n")
+        if not chunk:
+            return None
+        line += data.count(b"\n")
+        carry = b""
+
+
 def csv_rows(binary: BinaryIO, path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Rows of a CSV file with the line number each starts on; decoding errors name the line."""
     stream = text_stream(binary, path)
-    reader = csv.reader(stream, delimiter=delimiter)
     line = 1
+    reader = csv.reader(_bounded_lines(stream, path, lambda: reader.line_num + 1), delimiter=delimiter)
     try:
         for row in reader:
             yield line, row
             line = reader.line_num + 1
     except UnicodeDecodeError as exc:
+        line = _bad_utf8_line(binary) or line
         raise InputError(str(path), f"not valid UTF-8 ({exc.reason})", "Re-save the file as UTF-8", line=line) from exc
     except csv.Error as exc:
         raise InputError(str(path), f"broken CSV ({exc})", "Check the quoting near this line", line=line) from exc

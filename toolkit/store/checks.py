@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.store.db import transaction
+from toolkit.store.db import begin_write, rollback, transaction
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
                  "final_url", "evidence_sha256", "marker", "place", "note")
@@ -91,7 +91,9 @@ def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tu
     duplicate). Returns whether a row was added."""
     own = not conn.in_transaction
     if own:
-        conn.execute("BEGIN IMMEDIATE")
+        # begin_write, not a bare BEGIN IMMEDIATE: while another command writes the case this one
+        # waits (and says so) instead of failing with "database is locked" after the busy timeout.
+        begin_write(conn)
     try:
         if unique_by:
             where = " AND ".join(f"{column} IS ?" for column in unique_by)
@@ -110,7 +112,7 @@ def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tu
             conn.execute("COMMIT")
     except BaseException:
         if own:
-            conn.execute("ROLLBACK")
+            rollback(conn)
         raise
     return True
 
