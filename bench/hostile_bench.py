@@ -11,14 +11,12 @@ memory and time bounds quoted for issue 8; tests/test_hostile.py enforces the ce
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,26 +24,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import hostile  # noqa: E402
 
-# Runs the CLI and reports its own peak memory on stderr when it exits (as tests/test_hostile.py does).
-WRAPPER = """
-import resource, sys
-sys.argv = ["toolkit"] + sys.argv[1:]
-try:
-    from toolkit.cli import main
-    main()
-finally:
-    print("MAXRSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-"""
-
 
 def run(*args: object) -> tuple[subprocess.CompletedProcess, float, float]:
     """(result, peak RSS in MB, seconds) of one toolkit command in a fresh Python."""
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    seconds = time.monotonic() - started
-    peak = next((int(line.split()[1]) / 1024 for line in result.stderr.splitlines() if line.startswith("MAXRSS_KB")), 0.0)
-    return result, peak, seconds
+    return hostile.run_measured(*args, timeout=None)
 
 
 def outcome(result: subprocess.CompletedProcess, path: Path) -> str:

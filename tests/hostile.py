@@ -6,6 +6,10 @@ returns its path. Sizes are chosen to exceed every bound the importers set, not 
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -164,3 +168,30 @@ GENERATORS: dict[str, Callable[[Path], Path]] = {
 def write_all(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return {name: make(folder) for name, make in GENERATORS.items()}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# Runs the CLI in a fresh Python and reports its peak memory on stderr when it exits. VmHWM is the
+# peak of that process's own memory map; ru_maxrss would carry over the parent's peak through fork
+# and exec (a large pytest process made every child look 400 MB big).
+WRAPPER = """
+import sys
+sys.argv = ["toolkit"] + sys.argv[1:]
+try:
+    from toolkit.cli import main
+    main()
+finally:
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    print("MAXRSS_KB", peak, file=sys.stderr)
+"""
+
+
+def run_measured(*args: object, timeout: float | None = 180) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run one toolkit command; return (result, its peak RSS in MB, seconds)."""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=timeout)
+    elapsed = time.monotonic() - started
+    peak = next((int(line.split()[1]) / 1024 for line in result.stderr.splitlines() if line.startswith("MAXRSS_KB")), 0.0)
+    return result, peak, elapsed

@@ -7,10 +7,6 @@ A folder scan of the whole corpus (with a symlink pointing outside it) goes on p
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import hostile
@@ -19,32 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 MEMORY_BOUND_MB = 400
 TIME_BOUND_S = 90
-
-# Runs the CLI in this process and reports its peak memory on stderr when it exits. VmHWM is the
-# peak of this process's own memory map; ru_maxrss would carry over the parent's peak through
-# fork and exec (a large pytest process made every child look 400 MB big).
-WRAPPER = """
-import sys
-sys.argv = ["toolkit"] + sys.argv[1:]
-try:
-    from toolkit.cli import main
-    main()
-finally:
-    with open("/proc/self/status") as status:
-        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
-    print("MAXRSS_KB", peak, file=sys.stderr)
-"""
-
-
-def run_measured(*args) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run toolkit; return (result, peak RSS in MB, seconds)."""
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=TIME_BOUND_S * 2)
-    elapsed = time.monotonic() - started
-    peak = next((int(line.split()[1]) / 1024 for line in result.stderr.splitlines() if line.startswith("MAXRSS_KB")), 0.0)
-    return result, peak, elapsed
-
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory is read from /proc")
 
@@ -57,8 +27,8 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("name", sorted(hostile.GENERATORS))
 def test_hostile_file_is_bounded_and_clear(name, corpus, tmp_path):
     case = tmp_path / "case"
-    run_measured("init", case)
-    result, peak_mb, seconds = run_measured("scan", case, corpus[name])
+    hostile.run_measured("init", case)
+    result, peak_mb, seconds = hostile.run_measured("scan", case, corpus[name])
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert result.returncode in (0, 1), result.stderr[-3000:]
     if result.returncode == 1:
@@ -68,7 +38,7 @@ def test_hostile_file_is_bounded_and_clear(name, corpus, tmp_path):
     # Nothing escaped the case folder (zip entries with .. or absolute paths are never extracted).
     assert not (corpus[name].parent.parent / "escaped.txt").exists()
     assert not Path("/etc/escaped-absolute.txt").exists()
-    check, _, _ = run_measured("verify", case)
+    check, _, _ = hostile.run_measured("verify", case)
     assert check.returncode == 0, check.stderr
 
 
@@ -83,8 +53,8 @@ def test_folder_of_hostile_files_goes_on(corpus, tmp_path):
     good = folder / "zz-good-urls.txt"
     good.write_text("https://www.facebook.com/CruceSeguroUSA\n")
     case = tmp_path / "case"
-    run_measured("init", case)
-    result, peak_mb, _ = run_measured("scan", case, folder)
+    hostile.run_measured("init", case)
+    result, peak_mb, _ = hostile.run_measured("scan", case, folder)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "zz-good-urls.txt: urls" in result.stderr
