@@ -21,6 +21,12 @@ from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
 
 FIELDS = ("name", "text")
+FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
+
+
+def _before(hit: tuple[int, int, int], following: tuple[int, int, int]) -> bool:
+    """Whether a hit ends before the next one (sorted by start) begins: no overlap between them."""
+    return hit[2] <= following[1]
 
 
 @dataclass
@@ -57,6 +63,8 @@ class Tagger:
         self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
         self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
+        self.positional_tids = frozenset(tid for tid, positional in enumerate(self.scorer.positional) if positional)
+        self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
         """Hits, indicators and score for each record (a dict of field -> text).
@@ -65,33 +73,34 @@ class Tagger:
         indicator extraction apart). Records where nothing was found share one empty analysis.
         """
         flat: list[str] = []
-        where: list[tuple[int, str]] = []
-        used = 0  # how many fields have text in some record
+        segments: list[tuple[int, str, list[int] | None]] = []  # first flat index, field, record numbers
         for name in FIELDS:  # comprehensions per field: no Python-level loop body per record
             texts = [record.get(name) for record in records]
-            numbers = [number for number, text in enumerate(texts) if text]
-            flat.extend([texts[number] for number in numbers])
-            where.extend([(number, name) for number in numbers])
-            used += bool(numbers)
+            missing = texts.count(None) + texts.count("")
+            if missing == len(texts):
+                continue
+            segments.append((len(flat), name, None if not missing else [n for n, text in enumerate(texts) if text]))
+            flat.extend(texts if not missing else [text for text in texts if text])
         found = self.matcher.match_batch(flat)
         places = self.place_tids
         if indicators:
             extracted = {index: inds for index, text in enumerate(flat)
                          if (inds := self.indicators(text, found.get(index, ())))}
-        else:
+        else:  # places only, from the hits of posts that have any
             extracted = {index: inds for index, hits in found.items()
                          if not places.isdisjoint([h[0] for h in hits]) and (inds := self.places(flat[index], hits))}
-        scores = self.scorer.scores
-        zero = self.zero
         out = [self.empty] * len(records)
-        if used <= 1:
-            # One field per record (the usual case): no grouping of fields needed.
-            for index in found.keys() | extracted.keys():
-                hits = found.get(index, [])
-                fields = [FieldTags(where[index][1], flat[index], hits, extracted.get(index, []))]
-                scored = any(scores[h[0]] for h in hits)
-                out[where[index][0]] = Analysis(fields, self.scorer.score(fields) if scored else zero)
+        if len(segments) <= 1:
+            # One field per record (the usual case): no grouping of fields needed. Only posts with
+            # something found get Python work; the rest keep the shared empty analysis.
+            if segments:
+                self._analyse_field(segments[0], flat, found, extracted, out)
             return out
+        scores = self.scorer.scores
+        where: list[tuple[int, str]] = []
+        ends = [segment[0] for segment in segments[1:]] + [len(flat)]
+        for (first, name, numbers), end in zip(segments, ends, strict=True):
+            where.extend([(number, name) for number in (numbers if numbers is not None else range(end - first))])
         per_record: dict[int, list[FieldTags]] = {}
         for index in sorted(found.keys() | extracted.keys()):
             number, name = where[index]
@@ -101,8 +110,40 @@ class Tagger:
             if any(scores[h[0]] for f in fields for h in f.hits):
                 out[number] = Analysis(fields, self.scorer.score(fields))
             else:  # only places, context words or indicators: nothing to score
-                out[number] = Analysis(fields, zero)
+                out[number] = Analysis(fields, self.zero)
         return out
+
+    def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str],
+                       found: dict[int, list], extracted: dict[int, list[Indicator]], out: list[Analysis]) -> None:
+        """Fill `out` for the records with something found, when only one field has text."""
+        _, name, numbers = segment
+        scores, zero, fast, score = self.scorer.scores, self.zero, self._fast, self.scorer.score
+        positional = self.positional_tids
+        for index in (found.keys() | extracted.keys()) if extracted else found.keys():
+            hits = found.get(index, [])
+            inds = extracted.get(index, []) if extracted else []
+            number = index if numbers is None else numbers[index]
+            fields = [FieldTags(name, flat[index], hits, inds)]
+            tids = tuple([h[0] for h in hits])
+            if not any(map(scores.__getitem__, tids)):  # only places, context words or indicators
+                out[number] = Analysis(fields, zero)
+                continue
+            # A score is a function of the field, the terms and the indicator types as long as no
+            # hit overlaps another and no term is positional (see Scorer.score): then this cheap key
+            # finds it without building the signals.
+            key = None
+            if positional.isdisjoint(tids) and all(map(_before, hits, hits[1:])):
+                key = (name, tids, tuple({ind.type: None for ind in inds}) if inds else ())
+                cached = fast.get(key)
+                if cached is not None:
+                    out[number] = Analysis(fields, cached)
+                    continue
+            result = score(fields)
+            if key is not None:
+                if len(fast) >= FAST_LIMIT:
+                    fast.clear()
+                fast[key] = result
+            out[number] = Analysis(fields, result)
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]
