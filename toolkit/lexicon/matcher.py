@@ -186,7 +186,7 @@ class Matcher:
         if not texts:
             return {}
         joined = " " + SEP.join(texts) + " "
-        if "\x00" in joined[1:-1].replace(SEP, ""):  # NUL inside a post would read as a post boundary
+        if joined.count("\x00") != len(texts) - 1:  # NUL inside a post would read as a post boundary
             texts = [t.replace("\x00", " ") for t in texts]
             joined = " " + SEP.join(texts) + " "
         folded, runs = fold_with_runs(joined)

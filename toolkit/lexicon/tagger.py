@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import orjson
 
@@ -21,6 +22,7 @@ from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
 
 FIELDS = ("name", "text")
+_TERM = itemgetter(0)  # a hit's term index
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
 
@@ -83,16 +85,20 @@ class Tagger:
             flat.extend(texts if not missing else [text for text in texts if text])
         found = self.matcher.match_batch(flat)
         places = self.place_tids
+        out = [self.empty] * len(records)
         if indicators:
             extracted = {index: inds for index, text in enumerate(flat)
                          if (inds := self.indicators(text, found.get(index, ())))}
+        elif len(segments) <= 1:
+            # One field, places only: the common case is done in one loop over the posts with hits;
+            # the rest keep the shared empty analysis without any Python work.
+            if segments:
+                self._analyse_field(segments[0], flat, found, None, out)
+            return out
         else:  # places only, from the hits of posts that have any
             extracted = {index: inds for index, hits in found.items()
                          if not places.isdisjoint([h[0] for h in hits]) and (inds := self.places(flat[index], hits))}
-        out = [self.empty] * len(records)
         if len(segments) <= 1:
-            # One field per record (the usual case): no grouping of fields needed. Only posts with
-            # something found get Python work; the rest keep the shared empty analysis.
             if segments:
                 self._analyse_field(segments[0], flat, found, extracted, out)
             return out
@@ -115,16 +121,22 @@ class Tagger:
 
     def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str],
                        found: dict[int, list], extracted: dict[int, list[Indicator]], out: list[Analysis]) -> None:
-        """Fill `out` for the records with something found, when only one field has text."""
+        """Fill `out` for the records with something found, when only one field has text.
+
+        `extracted` None: the only indicators are places, taken from the hits here.
+        """
         _, name, numbers = segment
         scores, zero, fast, score = self.scorer.scores, self.zero, self._fast, self.scorer.score
-        positional = self.positional_tids
-        for index in (found.keys() | extracted.keys()) if extracted else found.keys():
+        positional, places = self.positional_tids, self.place_tids
+        for index in found.keys() if not extracted else (found.keys() | extracted.keys()):
             hits = found.get(index, [])
-            inds = extracted.get(index, []) if extracted else []
+            tids = tuple(map(_TERM, hits))
+            if extracted is None:
+                inds = [] if places.isdisjoint(tids) else self.places(flat[index], hits)
+            else:
+                inds = extracted.get(index, [])
             number = index if numbers is None else numbers[index]
             fields = [FieldTags(name, flat[index], hits, inds)]
-            tids = tuple([h[0] for h in hits])
             if not any(map(scores.__getitem__, tids)):  # only places, context words or indicators
                 out[number] = Analysis(fields, zero)
                 continue
