@@ -127,7 +127,7 @@ class Tagger:
         """
         _, name, numbers = segment
         scores, zero, fast, score = self.scorer.scores, self.zero, self._fast, self.scorer.score
-        positional, places = self.positional_tids, self.place_tids
+        positional, places, plain = self.positional_tids, self.place_tids, self.scorer.score_plain
         for index in found.keys() if not extracted else (found.keys() | extracted.keys()):
             hits = found.get(index, [])
             tids = tuple(map(_TERM, hits))
@@ -143,14 +143,17 @@ class Tagger:
             # A score is a function of the field, the terms and the indicator types as long as no
             # hit overlaps another and no term is positional (see Scorer.score): then this cheap key
             # finds it without building the signals.
-            key = None
+            key = result = None
             if positional.isdisjoint(tids) and all(map(_before, hits, hits[1:])):
-                key = (name, tids, tuple({ind.type: None for ind in inds}) if inds else ())
+                types = tuple({ind.type: None for ind in inds}) if inds else ()
+                key = (name, tids, types)
                 cached = fast.get(key)
                 if cached is not None:
                     out[number] = Analysis(fields, cached)
                     continue
-            result = score(fields)
+                result = plain(name, tids, types)
+            if result is None:
+                result = score(fields)
             if key is not None:
                 if len(fast) >= FAST_LIMIT:
                     fast.clear()
