@@ -23,6 +23,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import add as plus
+from operator import itemgetter
 
 import ahocorasick
 
@@ -135,8 +136,7 @@ def available_engines() -> list[str]:
     return ["ahocorasick"] + (["hyperscan"] if hyperscan is not None else [])
 
 
-def _order(hit: Hit) -> tuple[int, int, int]:
-    return hit[1], hit[2], hit[0]
+_ORDER = itemgetter(1, 2, 0)  # hits sort by start, end, term
 
 
 class Matcher:
@@ -159,6 +159,7 @@ class Matcher:
                                        "Give the emoji and the word as separate terms or variants")
                 emoji.setdefault(key, []).append(tid)
         self.forms = [Form(words, tids) for words, tids in sorted(by_words.items())]
+        self.form_terms = [tuple(form.terms) for form in self.forms]
         self.squeezed: dict[bytes, list[int]] = {}  # for spaced-out words: "coyote" -> terms
         for form in self.forms:
             if len(form.words) == 1 and len(form.words[0]) >= 3:
@@ -185,14 +186,13 @@ class Matcher:
         if not texts:
             return {}
         joined = " " + SEP.join(texts) + " "
-        if "\x00" in joined[1:-1].replace(SEP, ""):  # NUL inside a post would read as a post boundary
+        if joined.count("\x00") != len(texts) - 1:  # NUL inside a post would read as a post boundary
             texts = [t.replace("\x00", " ") for t in texts]
             joined = " " + SEP.join(texts) + " "
         folded, runs = fold_with_runs(joined)
         # Where each post starts in the joined text, computed by C-level iterators (no Python loop per post).
         starts = list(accumulate(map(plus, map(len, texts), repeat(len(SEP))), initial=1))
         found: dict[int, list[Hit]] = {}
-        forms = self.forms
 
         def add(start: int, end: int, tids: list[int]) -> None:
             post = bisect_right(starts, start) - 1
@@ -203,14 +203,23 @@ class Matcher:
             for tid in tids:
                 bucket.append((tid, start - base, end - base))
 
+        # Both engines report keys in order of end offset, so the post a hit falls in only moves
+        # forward: look it up (bisect) only when a hit leaves the current post's span.
+        form_terms = self.form_terms
+        post, base, following, bucket = -1, 0, 0, None
         for fid, start, end in self.engine.scan(folded):
-            post = bisect_right(starts, start) - 1
-            base = starts[post]
-            bucket = found.get(post)
-            if bucket is None:
-                bucket = found[post] = []
-            for tid in forms[fid].terms:
-                bucket.append((tid, start - base, end - base))
+            if not base <= start < following:
+                post = bisect_right(starts, start) - 1
+                base, following = starts[post], starts[post + 1]
+                bucket = found.get(post)
+                if bucket is None:
+                    bucket = found[post] = []
+            tids = form_terms[fid]
+            if len(tids) == 1:
+                bucket.append((tids[0], start - base, end - base))
+            else:
+                for tid in tids:
+                    bucket.append((tid, start - base, end - base))
         if self.squeezed:
             resume = 0
             for hint in SPACED_HINT.finditer(folded.translate(ALNUM_AS_A)):
@@ -235,7 +244,8 @@ class Matcher:
         if INVISIBLE in folded:
             self._invisible(texts, starts, folded, found)
         for post, bucket in found.items():
-            found[post] = sorted(set(bucket), key=_order) if len(bucket) > 1 else bucket
+            if len(bucket) > 1:
+                found[post] = sorted(set(bucket), key=_ORDER)
         return found
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:

@@ -93,7 +93,10 @@ def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
     start, end = exc.start, exc.end
     if _runs is not None:
         _runs.append((start, end))
-    mapped = [_WIDE[char] for char in text[start:end]]
+    joined = "".join(map(_WIDE.__getitem__, text[start:end]))
+    if "\x01" not in joined:  # the usual case (emoji, other scripts): no neighbours to look at
+        return joined, end
+    mapped = list(joined)
     for i, value in enumerate(mapped):
         if value == "\x01":
             # Invisible only matters between two letters; elsewhere it is just a separator.

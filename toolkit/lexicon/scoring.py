@@ -180,6 +180,47 @@ class Scorer:
                         counted = 0.0
                 totals[term.category] = totals.get(term.category, 0.0) + counted
                 counted_terms.append((tid, tags.field, counted, alone, excluded))
+        return self._result(totals, counted_terms, signals)
+
+    def score_plain(self, field_name: str, tids: tuple[int, ...], types: tuple[str, ...]) -> Score | None:
+        """`score` for one field from its term ids (in hit order) and indicator types alone, or None.
+
+        Only for hits that do not overlap one another and have no `within` term (the caller checks);
+        None when a term needs positions all the same (it `requires` a signal it gives itself), for
+        which the caller uses `score`. The result is the one `score` gives, without building the
+        signals' positions: the common shape of a batch is scored with a few set operations.
+        """
+        gives, scores, plain, terms = self.gives, self.scores, self.plain, self.terms
+        signals = set().union(*map(gives.__getitem__, tids))
+        for kind in types:
+            signals.add(kind)
+            if kind in CONTACT_TYPES:
+                signals.add("contact")
+        totals: dict[str, float] = {}
+        counted_terms = []
+        seen: set[int] = set()
+        for tid in tids:
+            if not scores[tid] or tid in seen:
+                continue
+            seen.add(tid)
+            term = terms[tid]
+            counted, alone, excluded = term.weight, False, ()
+            if term.requires:
+                if not plain[tid]:
+                    return None
+                if signals.isdisjoint(term.requires):
+                    counted *= self.alone[tid]
+                    alone = True
+            if term.excludes and not signals.isdisjoint(term.excludes):
+                excluded = [name for name in term.excludes if name in signals]
+                if excluded:
+                    counted = 0.0
+            totals[term.category] = totals.get(term.category, 0.0) + counted
+            counted_terms.append((tid, field_name, counted, alone, excluded))
+        return self._result(totals, counted_terms, signals)
+
+    def _result(self, totals: dict[str, float], counted_terms: list, signals) -> Score:
+        """Category values, boosts and negatives from the terms' totals and the signals present."""
         by_category: dict[str, float] = {}
         boosts: dict[str, dict[str, float]] = {}
         negatives: dict[str, dict[str, float]] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import orjson
 
@@ -21,6 +22,13 @@ from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
 
 FIELDS = ("name", "text")
+_TERM = itemgetter(0)  # a hit's term index
+FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
+
+
+def _before(hit: tuple[int, int, int], following: tuple[int, int, int]) -> bool:
+    """Whether a hit ends before the next one (sorted by start) begins: no overlap between them."""
+    return hit[2] <= following[1]
 
 
 @dataclass
@@ -57,6 +65,8 @@ class Tagger:
         self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
         self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
+        self.positional_tids = frozenset(tid for tid, positional in enumerate(self.scorer.positional) if positional)
+        self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
         """Hits, indicators and score for each record (a dict of field -> text).
@@ -65,33 +75,38 @@ class Tagger:
         indicator extraction apart). Records where nothing was found share one empty analysis.
         """
         flat: list[str] = []
-        where: list[tuple[int, str]] = []
-        used = 0  # how many fields have text in some record
+        segments: list[tuple[int, str, list[int] | None]] = []  # first flat index, field, record numbers
         for name in FIELDS:  # comprehensions per field: no Python-level loop body per record
             texts = [record.get(name) for record in records]
-            numbers = [number for number, text in enumerate(texts) if text]
-            flat.extend([texts[number] for number in numbers])
-            where.extend([(number, name) for number in numbers])
-            used += bool(numbers)
+            missing = texts.count(None) + texts.count("")
+            if missing == len(texts):
+                continue
+            segments.append((len(flat), name, None if not missing else [n for n, text in enumerate(texts) if text]))
+            flat.extend(texts if not missing else [text for text in texts if text])
         found = self.matcher.match_batch(flat)
         places = self.place_tids
+        out = [self.empty] * len(records)
         if indicators:
             extracted = {index: inds for index, text in enumerate(flat)
                          if (inds := self.indicators(text, found.get(index, ())))}
-        else:
+        elif len(segments) <= 1:
+            # One field, places only: the common case is done in one loop over the posts with hits;
+            # the rest keep the shared empty analysis without any Python work.
+            if segments:
+                self._analyse_field(segments[0], flat, found, None, out)
+            return out
+        else:  # places only, from the hits of posts that have any
             extracted = {index: inds for index, hits in found.items()
                          if not places.isdisjoint([h[0] for h in hits]) and (inds := self.places(flat[index], hits))}
-        scores = self.scorer.scores
-        zero = self.zero
-        out = [self.empty] * len(records)
-        if used <= 1:
-            # One field per record (the usual case): no grouping of fields needed.
-            for index in found.keys() | extracted.keys():
-                hits = found.get(index, [])
-                fields = [FieldTags(where[index][1], flat[index], hits, extracted.get(index, []))]
-                scored = any(scores[h[0]] for h in hits)
-                out[where[index][0]] = Analysis(fields, self.scorer.score(fields) if scored else zero)
+        if len(segments) <= 1:
+            if segments:
+                self._analyse_field(segments[0], flat, found, extracted, out)
             return out
+        scores = self.scorer.scores
+        where: list[tuple[int, str]] = []
+        ends = [segment[0] for segment in segments[1:]] + [len(flat)]
+        for (first, name, numbers), end in zip(segments, ends, strict=True):
+            where.extend([(number, name) for number in (numbers if numbers is not None else range(end - first))])
         per_record: dict[int, list[FieldTags]] = {}
         for index in sorted(found.keys() | extracted.keys()):
             number, name = where[index]
@@ -101,8 +116,49 @@ class Tagger:
             if any(scores[h[0]] for f in fields for h in f.hits):
                 out[number] = Analysis(fields, self.scorer.score(fields))
             else:  # only places, context words or indicators: nothing to score
-                out[number] = Analysis(fields, zero)
+                out[number] = Analysis(fields, self.zero)
         return out
+
+    def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str],
+                       found: dict[int, list], extracted: dict[int, list[Indicator]], out: list[Analysis]) -> None:
+        """Fill `out` for the records with something found, when only one field has text.
+
+        `extracted` None: the only indicators are places, taken from the hits here.
+        """
+        _, name, numbers = segment
+        scores, zero, fast, score = self.scorer.scores, self.zero, self._fast, self.scorer.score
+        positional, places, plain = self.positional_tids, self.place_tids, self.scorer.score_plain
+        for index in found.keys() if not extracted else (found.keys() | extracted.keys()):
+            hits = found.get(index, [])
+            tids = tuple(map(_TERM, hits))
+            if extracted is None:
+                inds = [] if places.isdisjoint(tids) else self.places(flat[index], hits)
+            else:
+                inds = extracted.get(index, [])
+            number = index if numbers is None else numbers[index]
+            fields = [FieldTags(name, flat[index], hits, inds)]
+            if not any(map(scores.__getitem__, tids)):  # only places, context words or indicators
+                out[number] = Analysis(fields, zero)
+                continue
+            # A score is a function of the field, the terms and the indicator types as long as no
+            # hit overlaps another and no term is positional (see Scorer.score): then this cheap key
+            # finds it without building the signals.
+            key = result = None
+            if positional.isdisjoint(tids) and all(map(_before, hits, hits[1:])):
+                types = tuple({ind.type: None for ind in inds}) if inds else ()
+                key = (name, tids, types)
+                cached = fast.get(key)
+                if cached is not None:
+                    out[number] = Analysis(fields, cached)
+                    continue
+                result = plain(name, tids, types)
+            if result is None:
+                result = score(fields)
+            if key is not None:
+                if len(fast) >= FAST_LIMIT:
+                    fast.clear()
+                fast[key] = result
+            out[number] = Analysis(fields, result)
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]

@@ -1,0 +1,37 @@
+"""The batch fast paths (per-post cache key, scoring from term ids) give what the full scorer gives."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from toolkit.lexicon import Tagger, resolve
+from toolkit.lexicon.scoring import Scorer
+
+with (Path(__file__).resolve().parent / "fixtures" / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
+    TEXTS = [row["text"] for row in csv.DictReader(handle)]
+# Overlapping terms, repeats and a post with nothing: the shapes the fast paths must hand back to the full one.
+EXTRA = ["cruce cruce seguro cruce", "coyote coyote coyote", "nada que ver aqui", "pago al llegar, pago al llegar"]
+
+
+@pytest.mark.parametrize("indicators", [True, False])
+def test_batch_scores_equal_the_full_scorer(indicators):
+    lexicons = resolve(["default"])
+    tagger = Tagger(lexicons)
+    texts = TEXTS + EXTRA
+    # Twice over, so the second half is answered from the per-post cache.
+    analyses = tagger.analyse_batch([{"text": t} for t in texts + texts], indicators=indicators)
+    reference = Scorer(lexicons, tagger.matcher.terms)
+    scored = 0
+    for analysis in analyses:
+        if not analysis.fields:
+            assert analysis.score.score == 0.0
+            continue
+        expected = reference.score(analysis.fields) if reference.scoring(analysis.fields[0].hits) else tagger.zero
+        got = analysis.score
+        assert (got.score, got.raw, got.category) == (expected.score, expected.raw, expected.category)
+        assert got.explanation == expected.explanation
+        scored += got.score > 0
+    assert scored >= len(TEXTS)  # the table is mostly offers and look-alikes that carry terms
