@@ -49,6 +49,7 @@ first_notice AS (
 latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
 )
+""" + (ITEMS_SELECT := """
 SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
        s.score, coalesce(r.category, s.category) AS category, r.verdict,
        n.noticed_at, n.channel,
@@ -71,7 +72,64 @@ LEFT JOIN first_notice fn ON fn.item_id = i.id
 LEFT JOIN notice n ON n.id = fn.id
 LEFT JOIN latest_score ls ON ls.item_id = i.id
 LEFT JOIN score s ON s.id = ls.id
-"""
+""")
+
+# The same listing when some items are merged into others through aliases (toolkit.store.aliases):
+# every capture, check, review, notice and score counts for its item's canonical item, and the
+# canonical item is the one listed. Only used when the case has a merged item, so a case without
+# any pays nothing for it.
+FOLDED_ITEMS_SQL = """
+WITH root AS (
+    SELECT id, coalesce(merged_into, id) AS root FROM item
+),
+cap AS (
+    SELECT c.id, r.root AS item_id, c.observed_at, c.status, c.followers, c.members
+    FROM capture c JOIN root r ON r.id = c.item_id
+),
+latest_capture AS (
+    SELECT item_id, max(id) AS id FROM cap GROUP BY item_id
+),
+latest_stated AS (
+    SELECT item_id, id FROM (
+        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM cap WHERE status IS NOT NULL
+    ) WHERE rn = 1
+),
+latest_followers AS (
+    SELECT item_id, followers FROM (
+        SELECT item_id, followers, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM cap WHERE followers IS NOT NULL
+    ) WHERE rn = 1
+),
+latest_members AS (
+    SELECT item_id, members FROM (
+        SELECT item_id, members, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM cap WHERE members IS NOT NULL
+    ) WHERE rn = 1
+),
+audience AS (
+    SELECT c.item_id, f.followers, m.members
+    FROM latest_capture c
+    LEFT JOIN latest_followers f ON f.item_id = c.item_id
+    LEFT JOIN latest_members m ON m.item_id = c.item_id
+),
+latest_check AS (
+    SELECT item_id, id FROM (
+        SELECT r.root AS item_id, k.id,
+               row_number() OVER (PARTITION BY r.root ORDER BY k.observed_at DESC, k.id DESC) AS rn
+        FROM "check" k JOIN root r ON r.id = k.item_id WHERE k.method != 'wayback'
+    ) WHERE rn = 1
+),
+latest_review AS (
+    SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
+),
+first_notice AS (
+    SELECT r.root AS item_id, min(n.id) AS id FROM notice n JOIN root r ON r.id = n.item_id GROUP BY r.root
+),
+latest_score AS (
+    SELECT r.root AS item_id, max(s.id) AS id FROM score s JOIN root r ON r.id = s.item_id GROUP BY r.root
+)""" + ITEMS_SELECT.replace(
+    "i.parent_id AS parent", "(SELECT coalesce(p.merged_into, p.id) FROM item p WHERE p.id = i.parent_id) AS parent")
 
 
 @dataclass
@@ -90,7 +148,9 @@ class ItemFilter:
 
 
 def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Items with their latest score, verdict, notice, status and audience, ordered by id."""
+    """Items with their latest score, verdict, notice, status and audience, ordered by id. An item
+    merged into another through an alias is not listed: what was recorded for it counts for the
+    item it was merged into."""
     where = where or ItemFilter()
     clauses, params = [], []
     if where.platform:
@@ -115,17 +175,27 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
         params.append(where.verdict)
     if where.noticed is not None:
         clauses.append("n.id IS NOT NULL" if where.noticed else "n.id IS NULL")
+    folded = has_merged(conn)
     if where.channel:
-        clauses.append("EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
+        clauses.append("EXISTS (SELECT 1 FROM notice nn JOIN item m ON m.id = nn.item_id"
+                       " WHERE coalesce(m.merged_into, m.id) = i.id AND nn.channel = ?)" if folded
+                       else "EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
         params.append(where.channel)
     if where.ids is not None:
         clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})")
         params.extend(where.ids)
-    sql = ITEMS_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
+    if folded:
+        clauses.append("i.merged_into IS NULL")
+    sql = (FOLDED_ITEMS_SQL if folded else ITEMS_SQL) + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
     return [dict(row) for row in conn.execute(sql, params)]
+
+
+def has_merged(conn: sqlite3.Connection) -> bool:
+    """Whether any item is merged into another (a probe of a partial index)."""
+    return conn.execute("SELECT 1 FROM item WHERE merged_into IS NOT NULL LIMIT 1").fetchone() is not None
 
 
 def source_count(conn: sqlite3.Connection) -> int:
