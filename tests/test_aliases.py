@@ -198,3 +198,18 @@ def test_sources_that_know_both_keys_say_so(files):
                                "user": {"username": "cruce.norte", "pk": "4400000001"}, "taken_at": 1620000000},
                               "2021-05-01T00:00:00Z")
     assert instagram[0].item.key == "cruce.norte" and instagram[0].aliases == ("id:4400000001",)
+
+
+def test_purge_of_either_key_purges_both_and_their_aliases(case, invoke, files):
+    scan(invoke, case, files["urls"])
+    scan(invoke, case, files["crowdtangle"])
+    with open_case(case) as opened:
+        numeric = opened.db.execute("SELECT id FROM item WHERE key = ?", (PAGE_ID,)).fetchone()[0]
+    result = invoke("purge", case, "--item", str(numeric), "--yes")
+    assert result.exit_code == 0, result.output
+    with open_case(case) as opened:
+        keys = [row[0] for row in opened.db.execute("SELECT key FROM item WHERE kind = 'page'")]
+        aliases = opened.db.execute("SELECT count(*) FROM item_alias").fetchone()[0]
+    assert len(keys) == 2 and all(key.startswith("purged-") for key in keys)
+    assert aliases == 0
+    assert invoke("verify", case).exit_code == 0
