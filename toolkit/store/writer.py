@@ -46,6 +46,7 @@ class CaptureWriter:
         self.next_capture = (conn.execute("SELECT coalesce(max(id), 0) FROM capture").fetchone()[0]) + 1
         self.merged = 0  # items linked to another one through an alias
         self._alias_groups: dict[tuple[str, str], bool] = {}  # (platform, kind) -> any alias recorded
+        self._aliases_done: set[tuple[int, str, str, str]] = set()  # recorded by this writer (cleared with the cache)
         self._any_alias = conn.execute("SELECT 1 FROM item_alias LIMIT 1").fetchone() is not None
 
     def _has_aliases(self, platform: str, kind: str) -> bool:
@@ -72,10 +73,16 @@ class CaptureWriter:
     def _link_aliases(self, captures: Sequence[Capture], idents: list[tuple[str, str, str]]) -> None:
         """Record the alternative keys the batch's captures carry and link the items they name."""
         pairs = []
+        done = self._aliases_done
         for cap, ident in zip(captures, idents, strict=True):
             if cap.aliases:
                 item_id = self.cache[ident]
-                pairs.extend((item_id, ident[0], ident[1], key) for key in cap.aliases if key and key != ident[2])
+                for key in cap.aliases:
+                    # A profile repeated on every record of a file gives its alias each time: once is enough.
+                    pair = (item_id, ident[0], ident[1], key)
+                    if key and key != ident[2] and pair not in done:
+                        done.add(pair)
+                        pairs.append(pair)
                 self._alias_groups[(ident[0], ident[1])] = True
         if pairs:
             self._any_alias = True
@@ -107,6 +114,7 @@ class CaptureWriter:
         if len(cache) > CACHE_LIMIT:
             cache.clear()
             self._parents_done.clear()
+            self._aliases_done.clear()
         # One pass over the batch: identities, the refs not yet known, parents, time spans, names.
         idents: list[tuple[str, str, str]] = []
         pending: dict[tuple[str, str, str], ItemRef] = {}
