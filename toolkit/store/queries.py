@@ -76,8 +76,8 @@ LEFT JOIN score s ON s.id = ls.id
 
 # The same listing when some items are merged into others through aliases (toolkit.store.aliases):
 # every capture, check, review, notice and score counts for its item's canonical item, and the
-# canonical item is the one listed. Only used when the case has a merged item, so a case without
-# any pays nothing for it.
+# canonical item is the one listed. `root` is narrowed to the canonical items that have merged ones
+# (and their members) when used, so the fold costs in proportion to the merged items only.
 FOLDED_ITEMS_SQL = """
 WITH root AS (
     SELECT id, coalesce(merged_into, id) AS root FROM item
@@ -175,27 +175,39 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
         params.append(where.verdict)
     if where.noticed is not None:
         clauses.append("n.id IS NOT NULL" if where.noticed else "n.id IS NULL")
-    folded = has_merged(conn)
     if where.channel:
-        clauses.append("EXISTS (SELECT 1 FROM notice nn JOIN item m ON m.id = nn.item_id"
-                       " WHERE coalesce(m.merged_into, m.id) = i.id AND nn.channel = ?)" if folded
-                       else "EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
+        clauses.append("EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
         params.append(where.channel)
     if where.ids is not None:
         clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})")
         params.extend(where.ids)
-    if folded:
-        clauses.append("i.merged_into IS NULL")
-    sql = (FOLDED_ITEMS_SQL if folded else ITEMS_SQL) + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [dict(row) for row in conn.execute(sql, params)]
+    roots = sorted(set(merged_roots(conn)))
+    if not roots:
+        sql = ITEMS_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [dict(row) for row in conn.execute(sql, params)]
+    # Items without merged ones come from the plain query; the few canonical items with merged ones
+    # from the folded query, whose every CTE is narrowed to those items and their members.
+    marks = ",".join("?" * len(roots))
+    plain = ITEMS_SQL + " WHERE " + " AND ".join([*clauses, "i.merged_into IS NULL", f"i.id NOT IN ({marks})"])
+    rows = [dict(row) for row in conn.execute(plain, [*params, *roots])]
+    merged = dict(conn.execute("SELECT id, merged_into FROM item WHERE merged_into IS NOT NULL"))
+    for row in rows:  # a post under a merged page is shown under the page it was merged into
+        row["parent"] = merged.get(row["parent"], row["parent"])
+    fold_clauses = [c.replace("nn.item_id = i.id", "nn.item_id IN (SELECT m.id FROM item m WHERE m.id = i.id OR m.merged_into = i.id)")
+                    for c in clauses]
+    folded = FOLDED_ITEMS_SQL.replace("FROM item\n),", f"FROM item WHERE id IN ({marks}) OR merged_into IN ({marks})\n),", 1)
+    folded += " WHERE " + " AND ".join([*fold_clauses, f"i.id IN ({marks})"])
+    rows += [dict(row) for row in conn.execute(folded, [*roots, *roots, *params, *roots])]
+    rows.sort(key=lambda row: row["id"])
+    return rows if limit is None else rows[:limit]
 
 
-def has_merged(conn: sqlite3.Connection) -> bool:
-    """Whether any item is merged into another (a probe of a partial index)."""
-    return conn.execute("SELECT 1 FROM item WHERE merged_into IS NOT NULL LIMIT 1").fetchone() is not None
+def merged_roots(conn: sqlite3.Connection) -> list[int]:
+    """The canonical items that have items merged into them (a partial index: usually none)."""
+    return [row[0] for row in conn.execute("SELECT DISTINCT merged_into FROM item WHERE merged_into IS NOT NULL")]
 
 
 def source_count(conn: sqlite3.Connection) -> int:
