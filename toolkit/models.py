@@ -119,7 +119,9 @@ class Capture:
 
     Absent fields stay None: an importer never invents a value it did not read. `fields` holds
     further mapped values (counts, category, description...) and `raw` the record as read, both
-    stored as JSON. `parent` links a post to its page, group or channel.
+    stored as JSON. `parent` links a post to its page, group or channel. `aliases` are other keys
+    of the same item (same platform and kind, in the platform's canonical key form) that the source
+    also knows, e.g. a page's numeric id beside its vanity name: the store links them to one item.
     """
 
     item: ItemRef
@@ -139,6 +141,7 @@ class Capture:
     detector: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     raw: Any = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from toolkit.case import Case
 from toolkit.models import Method, Status
 from toolkit.platforms import identify
 from toolkit.scan import FileResult, Progress, Tagger, scan_paths
+from toolkit.store.aliases import known_keys, merged_map
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures
 from toolkit.store.writer import WrittenCapture
 
@@ -47,18 +48,28 @@ def _record_capture(conn: sqlite3.Connection, wave_id: int, row: dict[str, Any])
 
 
 class _Matcher:
-    """Finds the tracked item a capture shows: by item id, else by the identity of its URLs (a page
-    saved under its numeric id is the same page a URL list tracked by its vanity name)."""
+    """Finds the tracked item a capture shows: by item id (or the item it was merged into through an
+    alias), else by the identity of its URLs or a key the tracked item is known by (a page saved
+    under its numeric id is the same page a URL list tracked by its vanity name)."""
 
-    def __init__(self, items: Iterable[TrackedItem]):
+    def __init__(self, conn: sqlite3.Connection, items: Iterable[TrackedItem]):
+        self.conn = conn
         self.tracked = {item.id: item for item in items}
         self.by_identity: dict[tuple[str, str, str], int] = {}
         for item in self.tracked.values():
             self.by_identity.setdefault((item.platform, item.kind, item.key), item.id)
             if item.url:
                 self.by_identity.setdefault(identify(item.url, item.platform).identity, item.id)
+            for key in known_keys(conn, item.id):
+                self.by_identity.setdefault((item.platform, item.kind, key), item.id)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read which items are merged into which (a scan can link items as it goes)."""
+        self.merged = merged_map(self.conn)
 
     def match(self, item_id: int, platform: str, urls: Iterable[str | None]) -> int | None:
+        item_id = self.merged.get(item_id, item_id)
         if item_id in self.tracked:
             return item_id
         for url in urls:
@@ -73,7 +84,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
                          fmt: str | None = None, collected_at: str | None = None, tagger: Tagger | None = None,
                          progress: Callable[[Progress], None] | None = None) -> ExportStats:
     """Scan `paths` into the case and record export checks in the wave for the tracked `items`."""
-    matcher = _Matcher(items)
+    matcher = _Matcher(case.db, items)
     stats = ExportStats()
     conn = case.db
 
@@ -84,6 +95,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
 
     def on_written(written: list[WrittenCapture]) -> None:
         # Runs inside the file's transaction: the checks commit (or roll back) with the import.
+        matcher.refresh()
         source = None
         for w in written:
             cap = w.capture
@@ -102,10 +114,11 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
     stats.files = scan_paths(case, paths, fmt=fmt, collected_at=collected_at, tagger=tagger, progress=progress,
                              on_written=on_written)
     sources = [r.source_id for r in stats.files if r.outcome in {"imported", "already"} and r.source_id]
+    matcher.refresh()
     captured: dict[int, dict[str, Any]] = {}  # item id (stored and tracked) -> a capture of it in these exports
     for source_id in sources:
         for row in source_captures(conn, source_id):
-            captured.setdefault(row["item_id"], row)
+            captured.setdefault(matcher.merged.get(row["item_id"], row["item_id"]), row)
             tracked = matcher.match(row["item_id"], row["platform"], (row["url"], row["item_url"]))
             if tracked is None:
                 continue
@@ -116,9 +129,10 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
                 add({**row, "item_id": tracked})
 
     for item in matcher.tracked.values():
-        if item.id in captured or item.parent_id is None or item.parent_id not in captured:
+        parent_id = matcher.merged.get(item.parent_id, item.parent_id) if item.parent_id is not None else None
+        if item.id in captured or parent_id is None or parent_id not in captured:
             continue
-        parent = captured[item.parent_id]
+        parent = captured[parent_id]
         record = CheckRecord(
             item_id=item.id, wave_id=wave_id, observed_at=parent["observed_at"], method=str(Method.EXPORT),
             status=str(Status.NOT_SEEN), reason="absent-from-export", evidence_sha256=parent["sha256"],

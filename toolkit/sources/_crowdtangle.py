@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from toolkit.models import ItemRef, Kind
+from toolkit.platforms.facebook import NAME
 
 FB = "https://www.facebook.com"
 IG = "https://www.instagram.com"
@@ -151,6 +152,15 @@ def facebook_account(platform_id: str, group: bool) -> ItemRef:
     return ItemRef("facebook", Kind.PAGE, platform_id, f"{FB}/{platform_id}")
 
 
+def facebook_aliases(account: ItemRef, handle: str | None) -> tuple[str, ...]:
+    """The vanity name (`User Name`, the API's `handle`) of a page or group keyed by its number, as
+    the key a URL with that name gives (lower-cased), when it is a name a URL could carry."""
+    name = (handle or "").strip().lstrip("@").lower()
+    if not name or name == account.key or name.isdigit() or not NAME.match(name):
+        return ()
+    return (name,)
+
+
 def facebook_post(post_id: str, account: ItemRef | None) -> ItemRef:
     """A Facebook post keyed by its id, with the canonical URL under its page or group (None without)."""
     if account is None:
@@ -158,6 +168,13 @@ def facebook_post(post_id: str, account: ItemRef | None) -> ItemRef:
     if account.kind is Kind.GROUP:
         return ItemRef("facebook", Kind.POST, post_id, f"{FB}/groups/{account.key}/posts/{post_id}")
     return ItemRef("facebook", Kind.POST, post_id, f"{FB}/{account.key}/posts/{post_id}")
+
+
+def user_id_alias(user_id: object) -> tuple[str, ...]:
+    """The alias for an Instagram or TikTok account's numeric user id: `id:<number>` (handles are
+    the keys there, and a handle could be all digits, so ids get their own prefix)."""
+    text = str(user_id or "").strip()
+    return (f"id:{text}",) if text.isdigit() else ()
 
 
 def instagram_account(handle: str) -> ItemRef:

@@ -14,6 +14,7 @@ from typing import Any
 from toolkit.dates import from_unix
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import facebook, instagram, tiktok
+from toolkit.sources._crowdtangle import user_id_alias
 
 HASHTAG = re.compile(r"#(\w+)")
 
@@ -164,6 +165,7 @@ def map_tiktok(data: dict[str, Any], observed: str | None) -> list[Capture]:
             item=profile, status=Status.AVAILABLE, observed_at=observed, name=nickname,
             text=text(author.get("signature")), url=profile.url,
             followers=count(author_stats.get("followerCount")), fields=profile_fields,
+            aliases=user_id_alias(author.get("id")),
         ))
     captures.append(Capture(
         item=video, status=Status.AVAILABLE, parent=profile, observed_at=observed, text=body, url=video.url,
@@ -237,6 +239,7 @@ def map_instagram(data: dict[str, Any], observed: str | None) -> list[Capture]:
                 "verified": author.get("is_verified") if isinstance(author.get("is_verified"), bool) else None,
                 "private": author.get("is_private") if isinstance(author.get("is_private"), bool) else None,
             }),
+            aliases=user_id_alias(author_id),
         ))
     captures.append(Capture(
         item=post, status=Status.AVAILABLE, parent=profile, observed_at=observed, text=caption, url=post.url,
@@ -279,7 +282,7 @@ def map_facebook(data: dict[str, Any], observed: str | None) -> list[Capture]:
     # In a group the actor is a member: the group is the post's parent, the actor its author.
     parent = next((ref for u in (timing.get("url"), www_url) if isinstance(u, str)
                    for ref in [platform.parent_of(u)] if ref is not None and ref.kind == Kind.GROUP), None)
-    parent_name = None
+    parent_name, actor_ref = None, None
     if parent is None:
         actor_id = str(actor.get("id") or "")
         actor_ref = platform.identify(actor["url"]) if text(actor.get("url")) else None
@@ -301,8 +304,10 @@ def map_facebook(data: dict[str, Any], observed: str | None) -> list[Capture]:
     attachments = [a for a in listed(story.get("attachments")) if isinstance(a, dict)]
     captures = []
     if parent is not None:
+        # A page keyed by the actor's number whose URL names it by vanity: both keys are the page.
+        vanity = actor_ref.key if actor_ref is not None and actor_ref.kind == parent.kind else None
         captures.append(Capture(item=parent, status=Status.AVAILABLE, observed_at=observed, name=parent_name,
-                                url=parent.url))
+                                url=parent.url, aliases=(vanity,) if vanity and vanity != parent.key else ()))
     captures.append(Capture(
         item=post, status=Status.AVAILABLE, parent=parent, observed_at=observed,
         text=text(dig(story, "message", "text")), url=www_url or post.url,

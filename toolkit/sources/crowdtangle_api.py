@@ -30,10 +30,12 @@ from toolkit.platforms import identify
 from toolkit.sources._crowdtangle import (
     FB,
     facebook_account,
+    facebook_aliases,
     facebook_post,
     instagram_account,
     instagram_post,
     last_segment,
+    user_id_alias,
 )
 from toolkit.sources._text import looks_binary
 from toolkit.sources.base import HEAD_BYTES, Importer, MapError, ReadContext, head_text
@@ -272,7 +274,15 @@ class CrowdTangleApi(Importer):
         ) if account.get(key) not in (None, "")}
         audience = _int(account.get("subscriberCount"))
         group = ref.kind == Kind.GROUP
-        return Capture(item=ref, status=Status.AVAILABLE, name=account.get("name") or None,
+        if ref.platform == "instagram":
+            aliases = user_id_alias(account.get("platformId"))
+        else:
+            # The handle is the vanity name URLs carry; the account's own platformId can be a newer
+            # id of the page than the one in the post's platformId.
+            number = str(account.get("platformId") or "")
+            aliases = facebook_aliases(ref, account.get("handle")) + (
+                (number,) if number.isdigit() and number != ref.key else ())
+        return Capture(item=ref, status=Status.AVAILABLE, name=account.get("name") or None, aliases=aliases,
                        text=account.get("pageDescription") or None, url=ref.url,
                        followers=None if group else audience, members=audience if group else None,
                        created_at=api_time(account.get("pageCreatedDate")),

@@ -40,6 +40,7 @@ from toolkit.sources._crowdtangle import (
     ct_time,
     decimal,
     facebook_account,
+    facebook_aliases,
     facebook_post,
     instagram_account,
     instagram_post,
@@ -228,8 +229,10 @@ class Layout:
             return count(text) if text else None
 
         fields: dict[str, Any] = {}
+        aliases: tuple[str, ...] = ()
         if (handle := cell(self.handle)) and not self.instagram:
             fields["handle"] = handle
+            aliases = facebook_aliases(account, handle)
         if category := cell(self.category):
             fields["category"] = category
         page_created = None
@@ -242,7 +245,7 @@ class Layout:
                        name=cell(self.name), text=cell(self.description), url=account.url,
                        followers=None if group else audience, members=audience if group else None,
                        likes=number(self.likes_at),
-                       created_at=page_created, country=cell(self.country), fields=fields)
+                       created_at=page_created, country=cell(self.country), fields=fields, aliases=aliases)
 
 
 def collected_from_name(path: Path) -> str | None:

@@ -139,10 +139,13 @@ ITEM_SELECT = "SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_i
 def tracked_items(conn: sqlite3.Connection, *, everything: bool = False, platform: str | None = None,
                   kind: str | None = None, ids: Iterable[int] | None = None) -> list[TrackedItem]:
     """Items to recheck, by id: the confirmed cohort (latest review verdict `violating`) unless
-    `everything`; narrowed by platform, kind and ids."""
-    clauses, params = [], []
+    `everything`; narrowed by platform, kind and ids. Only canonical items (never a merged one)."""
+    params: list[Any] = []
+    # An item merged into another through an alias is rechecked as that one (toolkit.store.aliases).
+    clauses = ["i.merged_into IS NULL"]
     if not everything:
-        clauses.append("(SELECT r.verdict FROM review r WHERE r.item_id = i.id ORDER BY r.id DESC LIMIT 1) = 'violating'")
+        clauses.append("(SELECT r.verdict FROM review r WHERE r.item_id = i.id OR r.item_id IN"
+                       " (SELECT m.id FROM item m WHERE m.merged_into = i.id) ORDER BY r.id DESC LIMIT 1) = 'violating'")
     if platform:
         clauses.append("i.platform = ?")
         params.append(platform)

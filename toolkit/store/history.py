@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.aliases import members
+
 # Within the same moment, events sort in workflow order.
 EVENT_ORDER = {"capture": 0, "hit": 1, "indicator": 2, "score": 3, "review": 4, "notice": 5, "check": 6}
 
@@ -27,12 +29,15 @@ def item_events(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
     """Captures (with their source file), hits, indicators, scores, reviews, notices and checks of an
     item, each as {"at", "event", "id", ...fields}, ordered by time, then workflow order, then id.
 
-    Hits and indicators carry their capture's time; notices their `noticed_at`.
+    Hits and indicators carry their capture's time; notices their `noticed_at`. Items merged into
+    this one through an alias (toolkit.store.aliases) are part of its history.
     """
     events: list[dict[str, Any]] = []
+    ids = members(conn, item_id)
+    marks = ",".join("?" * len(ids))
 
     def add(event: str, sql: str, at: str = "at") -> None:
-        for row in conn.execute(sql, (item_id,)):
+        for row in conn.execute(sql.replace("= ?", f"IN ({marks})"), ids):
             record = dict(row)
             events.append({"at": record.pop(at), "event": event, **record})
 

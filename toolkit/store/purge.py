@@ -11,14 +11,17 @@ def _sha(value: object) -> str:
 
 
 def items_to_purge(conn: sqlite3.Connection, item_id: int) -> list[int]:
-    """The item and everything under it (a profile's posts, a channel's messages), depth-first."""
-    found, todo = [], [item_id]
+    """The item and everything under it (a profile's posts, a channel's messages), depth-first,
+    with the items merged into it or it into (the same account under another key, see aliases)."""
+    root = conn.execute("SELECT coalesce(merged_into, id) FROM item WHERE id = ?", (item_id,)).fetchone()
+    found, todo = [], [item_id, *([root[0]] if root and root[0] != item_id else [])]
     while todo:
         current = todo.pop()
         if current in found:
             continue
         found.append(current)
-        todo.extend(r[0] for r in conn.execute("SELECT id FROM item WHERE parent_id = ?", (current,)))
+        todo.extend(r[0] for r in conn.execute("SELECT id FROM item WHERE parent_id = ? OR merged_into = ?",
+                                               (current, current)))
     return found
 
 
@@ -47,6 +50,10 @@ def blank_personal_data(conn: sqlite3.Connection, item_ids: list[int]) -> tuple[
                  f" WHERE item_id IN ({marks})", item_ids)
     conn.execute(f"UPDATE hit SET matched = NULL WHERE item_id IN ({marks})", item_ids)
     conn.execute(f"UPDATE indicator SET value = 'purged', matched = NULL WHERE item_id IN ({marks})", item_ids)
+    # Alternative keys (a vanity name) are personal data like the key itself; aliases are derived rows.
+    for row in conn.execute(f"SELECT key FROM item_alias WHERE item_id IN ({marks})", item_ids):
+        removed.append(_sha(row[0]))
+    conn.execute(f"DELETE FROM item_alias WHERE item_id IN ({marks})", item_ids)
     for item_id in item_ids:
         key = conn.execute("SELECT key FROM item WHERE id = ?", (item_id,)).fetchone()[0]
         conn.execute("UPDATE item SET key = ?, url = NULL, name = NULL WHERE id = ?",

@@ -49,6 +49,7 @@ first_notice AS (
 latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
 )
+""" + (ITEMS_SELECT := """
 SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
        s.score, coalesce(r.category, s.category) AS category, r.verdict,
        n.noticed_at, n.channel,
@@ -71,7 +72,64 @@ LEFT JOIN first_notice fn ON fn.item_id = i.id
 LEFT JOIN notice n ON n.id = fn.id
 LEFT JOIN latest_score ls ON ls.item_id = i.id
 LEFT JOIN score s ON s.id = ls.id
-"""
+""")
+
+# The same listing when some items are merged into others through aliases (toolkit.store.aliases):
+# every capture, check, review, notice and score counts for its item's canonical item, and the
+# canonical item is the one listed. `root` is narrowed to the canonical items that have merged ones
+# (and their members) when used, so the fold costs in proportion to the merged items only.
+FOLDED_ITEMS_SQL = """
+WITH root AS (
+    SELECT id, coalesce(merged_into, id) AS root FROM item
+),
+cap AS (
+    SELECT c.id, r.root AS item_id, c.observed_at, c.status, c.followers, c.members
+    FROM capture c JOIN root r ON r.id = c.item_id
+),
+latest_capture AS (
+    SELECT item_id, max(id) AS id FROM cap GROUP BY item_id
+),
+latest_stated AS (
+    SELECT item_id, id FROM (
+        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM cap WHERE status IS NOT NULL
+    ) WHERE rn = 1
+),
+latest_followers AS (
+    SELECT item_id, followers FROM (
+        SELECT item_id, followers, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM cap WHERE followers IS NOT NULL
+    ) WHERE rn = 1
+),
+latest_members AS (
+    SELECT item_id, members FROM (
+        SELECT item_id, members, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
+        FROM cap WHERE members IS NOT NULL
+    ) WHERE rn = 1
+),
+audience AS (
+    SELECT c.item_id, f.followers, m.members
+    FROM latest_capture c
+    LEFT JOIN latest_followers f ON f.item_id = c.item_id
+    LEFT JOIN latest_members m ON m.item_id = c.item_id
+),
+latest_check AS (
+    SELECT item_id, id FROM (
+        SELECT r.root AS item_id, k.id,
+               row_number() OVER (PARTITION BY r.root ORDER BY k.observed_at DESC, k.id DESC) AS rn
+        FROM "check" k JOIN root r ON r.id = k.item_id WHERE k.method != 'wayback'
+    ) WHERE rn = 1
+),
+latest_review AS (
+    SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
+),
+first_notice AS (
+    SELECT r.root AS item_id, min(n.id) AS id FROM notice n JOIN root r ON r.id = n.item_id GROUP BY r.root
+),
+latest_score AS (
+    SELECT r.root AS item_id, max(s.id) AS id FROM score s JOIN root r ON r.id = s.item_id GROUP BY r.root
+)""" + ITEMS_SELECT.replace(
+    "i.parent_id AS parent", "(SELECT coalesce(p.merged_into, p.id) FROM item p WHERE p.id = i.parent_id) AS parent")
 
 
 @dataclass
@@ -90,7 +148,9 @@ class ItemFilter:
 
 
 def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Items with their latest score, verdict, notice, status and audience, ordered by id."""
+    """Items with their latest score, verdict, notice, status and audience, ordered by id. An item
+    merged into another through an alias is not listed: what was recorded for it counts for the
+    item it was merged into."""
     where = where or ItemFilter()
     clauses, params = [], []
     if where.platform:
@@ -121,11 +181,33 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
     if where.ids is not None:
         clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})")
         params.extend(where.ids)
-    sql = ITEMS_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return [dict(row) for row in conn.execute(sql, params)]
+    roots = sorted(set(merged_roots(conn)))
+    if not roots:
+        sql = ITEMS_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY i.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [dict(row) for row in conn.execute(sql, params)]
+    # Items without merged ones come from the plain query; the few canonical items with merged ones
+    # from the folded query, whose every CTE is narrowed to those items and their members.
+    marks = ",".join("?" * len(roots))
+    plain = ITEMS_SQL + " WHERE " + " AND ".join([*clauses, "i.merged_into IS NULL", f"i.id NOT IN ({marks})"])
+    rows = [dict(row) for row in conn.execute(plain, [*params, *roots])]
+    merged = dict(conn.execute("SELECT id, merged_into FROM item WHERE merged_into IS NOT NULL"))
+    for row in rows:  # a post under a merged page is shown under the page it was merged into
+        row["parent"] = merged.get(row["parent"], row["parent"])
+    fold_clauses = [c.replace("nn.item_id = i.id", "nn.item_id IN (SELECT m.id FROM item m WHERE m.id = i.id OR m.merged_into = i.id)")
+                    for c in clauses]
+    folded = FOLDED_ITEMS_SQL.replace("FROM item\n),", f"FROM item WHERE id IN ({marks}) OR merged_into IN ({marks})\n),", 1)
+    folded += " WHERE " + " AND ".join([*fold_clauses, f"i.id IN ({marks})"])
+    rows += [dict(row) for row in conn.execute(folded, [*roots, *roots, *params, *roots])]
+    rows.sort(key=lambda row: row["id"])
+    return rows if limit is None else rows[:limit]
+
+
+def merged_roots(conn: sqlite3.Connection) -> list[int]:
+    """The canonical items that have items merged into them (a partial index: usually none)."""
+    return [row[0] for row in conn.execute("SELECT DISTINCT merged_into FROM item WHERE merged_into IS NOT NULL")]
 
 
 def source_count(conn: sqlite3.Connection) -> int:

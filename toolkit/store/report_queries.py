@@ -12,28 +12,37 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+# Items merged into another through an alias (toolkit.store.aliases) count as that one: `root` maps
+# every item to its canonical item, and `member` every item of a cohort item to that cohort item.
 COHORT_CTE = """
-WITH ranked_review AS (
-    SELECT item_id, verdict, category, reviewer, reviewed_at,
-           ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY reviewed_at DESC, id DESC) AS rn
-    FROM review
+WITH root AS (
+    SELECT id, coalesce(merged_into, id) AS root FROM item
+),
+ranked_review AS (
+    SELECT r.root AS item_id, v.verdict, v.category, v.reviewer, v.reviewed_at,
+           ROW_NUMBER() OVER (PARTITION BY r.root ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
+    FROM review v JOIN root r ON r.id = v.item_id
 ),
 cohort AS (
     SELECT item_id, category, reviewer, reviewed_at FROM ranked_review WHERE rn = 1 AND verdict = 'violating'
+),
+member AS (
+    SELECT r.id, r.root AS item_id FROM root r JOIN cohort c ON c.item_id = r.root
 )
 """
 
 COHORT_ITEMS_SQL = COHORT_CTE + """,
 ranked_notice AS (
-    SELECT item_id, noticed_at, channel, reference,
-           ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY noticed_at, id) AS rn
-    FROM notice WHERE noticed_at <= :as_of
+    SELECT m.item_id, n.noticed_at, n.channel, n.reference,
+           ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY n.noticed_at, n.id) AS rn
+    FROM notice n JOIN member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
 ),
 ranked_score AS (
-    SELECT item_id, score, category, ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY id DESC) AS rn
-    FROM score
+    SELECT m.item_id, s.score, s.category, ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY s.id DESC) AS rn
+    FROM score s JOIN member m ON m.id = s.item_id
 )
-SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
+SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, coalesce(pi.merged_into, i.parent_id) AS parent,
+       i.first_seen,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
        n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind
 FROM cohort c
@@ -45,11 +54,11 @@ ORDER BY i.id
 """
 
 LANGUAGE_SQL = COHORT_CTE + """
-SELECT h.item_id, h.language, count(*) AS hits
-FROM hit h JOIN cohort c ON c.item_id = h.item_id
+SELECT m.item_id, h.language, count(*) AS hits
+FROM hit h JOIN member m ON m.id = h.item_id
 WHERE h.language IS NOT NULL
-GROUP BY h.item_id, h.language
-ORDER BY h.item_id, hits DESC, h.language
+GROUP BY m.item_id, h.language
+ORDER BY m.item_id, hits DESC, h.language
 """
 
 # A wave is dated by what it observed, not by when the command ran: a wave taken from pages
@@ -66,31 +75,31 @@ WHERE started_at <= :as_of ORDER BY started_at, wave_id
 """
 
 CHECKS_SQL = COHORT_CTE + """
-SELECT ch.id AS check_id, ch.item_id, ch.wave_id, ch.observed_at, ch.method, ch.status, ch.reason, ch.detector
-FROM "check" ch JOIN cohort c ON c.item_id = ch.item_id
+SELECT ch.id AS check_id, m.item_id, ch.wave_id, ch.observed_at, ch.method, ch.status, ch.reason, ch.detector
+FROM "check" ch JOIN member m ON m.id = ch.item_id
 WHERE ch.observed_at <= :as_of
-ORDER BY ch.item_id, ch.observed_at, ch.id
+ORDER BY m.item_id, ch.observed_at, ch.id
 """
 
 AUDIENCE_SQL = COHORT_CTE + """
-SELECT cp.item_id, cp.observed_at, cp.followers, cp.members
-FROM capture cp JOIN cohort c ON c.item_id = cp.item_id
+SELECT m.item_id, cp.observed_at, cp.followers, cp.members
+FROM capture cp JOIN member m ON m.id = cp.item_id
 WHERE (cp.followers IS NOT NULL OR cp.members IS NOT NULL)
   AND cp.observed_at IS NOT NULL AND cp.observed_at <= :as_of
-ORDER BY cp.item_id, cp.observed_at, cp.id
+ORDER BY m.item_id, cp.observed_at, cp.id
 """
 
 INDICATORS_SQL = COHORT_CTE + """
-SELECT DISTINCT ind.item_id, ind.type, ind.value
-FROM indicator ind JOIN cohort c ON c.item_id = ind.item_id
+SELECT DISTINCT m.item_id, ind.type, ind.value
+FROM indicator ind JOIN member m ON m.id = ind.item_id
 WHERE ind.type IN ('phone', 'whatsapp', 'telegram', 'email')
-ORDER BY ind.item_id, ind.type, ind.value
+ORDER BY m.item_id, ind.type, ind.value
 """
 
 # What the text of captures showed for each indicator, so redaction can mask it where it appears.
 MATCHED_SQL = COHORT_CTE + """
 SELECT DISTINCT ind.type, ind.value, ind.matched
-FROM indicator ind JOIN cohort c ON c.item_id = ind.item_id
+FROM indicator ind JOIN member m ON m.id = ind.item_id
 WHERE ind.type IN ('phone', 'whatsapp', 'telegram', 'email') AND ind.matched IS NOT NULL
 ORDER BY ind.type, ind.value, ind.matched
 """
@@ -146,8 +155,9 @@ def sources(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def items_by_platform_kind(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """How many items the scans found, per platform and kind."""
-    return _rows(conn, "SELECT platform, kind, count(*) AS items FROM item GROUP BY platform, kind ORDER BY platform, kind")
+    """How many items the scans found, per platform and kind (merged items count once)."""
+    return _rows(conn, "SELECT platform, kind, count(*) AS items FROM item WHERE merged_into IS NULL"
+                 " GROUP BY platform, kind ORDER BY platform, kind")
 
 
 def lexicons(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -174,8 +184,9 @@ def review_summary(conn: sqlite3.Connection) -> dict[str, Any]:
     """Latest verdicts per item (counts), reviewers, and the span of review dates."""
     verdicts = _rows(conn, """
         WITH ranked_review AS (
-            SELECT verdict, ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY reviewed_at DESC, id DESC) AS rn
-            FROM review)
+            SELECT v.verdict, ROW_NUMBER() OVER (PARTITION BY coalesce(i.merged_into, i.id)
+                                                 ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
+            FROM review v JOIN item i ON i.id = v.item_id)
         SELECT verdict, count(*) AS items FROM ranked_review WHERE rn = 1 GROUP BY verdict ORDER BY verdict""")
     row = conn.execute("SELECT count(*), count(DISTINCT reviewer), min(reviewed_at), max(reviewed_at) FROM review").fetchone()
     return {"verdicts": verdicts, "reviews": row[0], "reviewers": row[1], "first": row[2], "last": row[3]}
@@ -184,9 +195,10 @@ def review_summary(conn: sqlite3.Connection) -> dict[str, Any]:
 def notice_summary(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
     """Notices up to `as_of` per channel: how many, for how many items, first and last date."""
     return _rows(conn, """
-        SELECT channel, count(*) AS notices, count(DISTINCT item_id) AS items,
-               min(noticed_at) AS first, max(noticed_at) AS last
-        FROM notice WHERE noticed_at <= :as_of GROUP BY channel ORDER BY channel""", {"as_of": as_of})
+        SELECT n.channel, count(*) AS notices, count(DISTINCT coalesce(i.merged_into, i.id)) AS items,
+               min(n.noticed_at) AS first, max(n.noticed_at) AS last
+        FROM notice n JOIN item i ON i.id = n.item_id
+        WHERE n.noticed_at <= :as_of GROUP BY n.channel ORDER BY n.channel""", {"as_of": as_of})
 
 
 def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:

@@ -205,5 +205,26 @@ CREATE TABLE evidence (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# Item aliases: one page, group or account seen under two keys (a numeric id in CrowdTangle, a
+# vanity name in URLs). Captures keep the item they were written to (they are chained); the items
+# are linked instead: `merged_into` points a merged item at its canonical item (always a root, never
+# another merged item), and `item_alias` records every alternative key a source gave, with the item
+# it was given for. Readers fold merged items into their canonical item (see toolkit.store.aliases).
+V3 = """
+CREATE TABLE item_alias (
+    platform  TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    item_id   INTEGER NOT NULL REFERENCES item(id),
+    source_id INTEGER REFERENCES source(id),
+    added_at  TEXT NOT NULL,
+    PRIMARY KEY (platform, kind, key)
+) WITHOUT ROWID;
+CREATE INDEX item_alias_item ON item_alias(item_id);
+
+ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
+CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
 LATEST = len(MIGRATIONS)

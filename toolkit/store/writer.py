@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 
 from toolkit.models import Capture, ItemRef
+from toolkit.store.aliases import aliased_items, record_aliases
 
 CACHE_LIMIT = 200_000  # identities kept in memory; cleared when full so memory stays flat
 IN_CHUNK = 400  # keys per IN (...) lookup (SQLite allows 32766 variables; smaller is faster to plan)
@@ -43,6 +44,49 @@ class CaptureWriter:
         # Items with an id from here on were created by this writer: no set of them is needed.
         self.first_new_item = self.next_item
         self.next_capture = (conn.execute("SELECT coalesce(max(id), 0) FROM capture").fetchone()[0]) + 1
+        self.merged = 0  # items linked to another one through an alias
+        self._alias_groups: dict[tuple[str, str], bool] = {}  # (platform, kind) -> any alias recorded
+        self._aliases_done: set[tuple[int, str, str, str]] = set()  # recorded by this writer (cleared with the cache)
+        self._any_alias = conn.execute("SELECT 1 FROM item_alias LIMIT 1").fetchone() is not None
+
+    def _has_aliases(self, platform: str, kind: str) -> bool:
+        """Whether any alias of this platform and kind exists (one index probe per writer and group)."""
+        known = self._alias_groups.get((platform, kind))
+        if known is None:  # no other writer interleaves: an answer holds until this writer adds one
+            known = self.conn.execute("SELECT 1 FROM item_alias WHERE platform = ? AND kind = ? LIMIT 1",
+                                      (platform, kind)).fetchone() is not None
+            self._alias_groups[(platform, kind)] = known
+        return known
+
+    def _adopt(self, pending: dict[tuple[str, str, str], ItemRef]) -> dict[tuple[str, str, str], int]:
+        """New idents whose key was recorded as another item's alias: ident -> that canonical item."""
+        by_group: dict[tuple[str, str], list[str]] = {}
+        for platform, kind, key in pending:
+            by_group.setdefault((platform, kind), []).append(key)
+        adopt = {}
+        for (platform, kind), keys in by_group.items():
+            if self._has_aliases(platform, kind):
+                for key, root in aliased_items(self.conn, platform, kind, keys).items():
+                    adopt[(platform, kind, key)] = root
+        return adopt
+
+    def _link_aliases(self, captures: Sequence[Capture], idents: list[tuple[str, str, str]]) -> None:
+        """Record the alternative keys the batch's captures carry and link the items they name."""
+        pairs = []
+        done = self._aliases_done
+        for cap, ident in zip(captures, idents, strict=True):
+            if cap.aliases:
+                item_id = self.cache[ident]
+                for key in cap.aliases:
+                    # A profile repeated on every record of a file gives its alias each time: once is enough.
+                    pair = (item_id, ident[0], ident[1], key)
+                    if key and key != ident[2] and pair not in done:
+                        done.add(pair)
+                        pairs.append(pair)
+                self._alias_groups[(ident[0], ident[1])] = True
+        if pairs:
+            self._any_alias = True
+            self.merged += record_aliases(self.conn, pairs, self.source_id, self.added_at)
 
     def _resolve(self, pending: dict[tuple[str, str, str], ItemRef]) -> list[tuple[str, str, str]]:
         """Move the idents of `pending` that already exist in the database into the cache; return them."""
@@ -70,6 +114,7 @@ class CaptureWriter:
         if len(cache) > CACHE_LIMIT:
             cache.clear()
             self._parents_done.clear()
+            self._aliases_done.clear()
         # One pass over the batch: identities, the refs not yet known, parents, time spans, names.
         idents: list[tuple[str, str, str]] = []
         pending: dict[tuple[str, str, str], ItemRef] = {}
@@ -114,6 +159,7 @@ class CaptureWriter:
         # Items known before this batch that it observes, or that are older than this writer and
         # touched for the first time, may gain a URL, name or parent, and widen their time span.
         touched = {ident: pending.pop(ident) for ident in existing}
+        adopt = self._adopt(pending) if pending and self._any_alias else {}
         touched.update(observed)
         self._parents_done.update(parent_idents)
 
@@ -136,6 +182,11 @@ class CaptureWriter:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 new_rows,
             )
+            if adopt:
+                # A key recorded before as another item's alias: the new item is merged into that one.
+                self.conn.executemany("UPDATE item SET merged_into = ? WHERE id = ?",
+                                      [(root, cache[ident]) for ident, root in adopt.items()])
+                self.merged += len(adopt)
 
         updates = []
         for ident, ref in touched.items():
@@ -183,4 +234,6 @@ class CaptureWriter:
             rows,
         )
         self.captures += len(rows)
+        if any(cap.aliases for cap in captures):
+            self._link_aliases(captures, idents)
         return written

@@ -153,6 +153,7 @@ class FacebookDetector(Detector):
             if app_ref and app_ref.key != main_ref.key:
                 capture.fields["facebook_id"] = app_ref.key
                 capture.fields["facebook_type"] = str(app_ref.kind)
+            capture.aliases = _aliases(main_ref, og_ref, app_ref, ft)
             captures.append(capture)
             captures.extend(_feed_posts(page, main_ref, evidence))
         return Finding(captures, evidence)
@@ -195,6 +196,25 @@ class FacebookDetector(Detector):
         if isinstance(author, dict) and author.get("url"):
             return _platform_identify(author["url"])
         return None
+
+
+# Facebook URLs do not tell a page from a profile (both are kind `page`, see platforms/facebook.py), so
+# an app link to fb://profile/<id> names the same item as a page URL.
+_SAME_KIND = {Kind.PAGE: (Kind.PAGE, Kind.PROFILE), Kind.GROUP: (Kind.GROUP,)}
+
+
+def _aliases(main_ref: ItemRef, og_ref: ItemRef | None, app_ref: ItemRef | None, ft: dict) -> tuple[str, ...]:
+    """Other keys the page shows for the page or group it is: the numeric id of its app link or
+    `data-ft` page_id beside a vanity URL, or the og:url's vanity beside a numeric URL."""
+    kinds = _SAME_KIND.get(main_ref.kind, ())
+    keys: list[str] = []
+    if app_ref is not None and app_ref.kind in kinds:
+        keys.append(app_ref.key)
+    if main_ref.kind == Kind.PAGE and str(ft.get("page_id") or "").isdigit():
+        keys.append(str(ft["page_id"]))
+    if og_ref is not None and og_ref.kind == main_ref.kind:
+        keys.append(og_ref.key)
+    return tuple(dict.fromkeys(k for k in keys if k != main_ref.key))
 
 
 def _app_ref(kind: str, number: str, og_ref: ItemRef | None) -> ItemRef:
