@@ -1,15 +1,21 @@
 """Scan throughput and peak memory on generated exports of 1,000,000 posts and more.
 
-    python bench/scan_bench.py                          # 1M posts, evidence off and on
+    python bench/scan_bench.py                          # 1M posts: both modes below
     python bench/scan_bench.py --sizes 1000000,2000000  # memory must stay flat from 1M to 2M
-    python bench/scan_bench.py --sizes 100000 --evidence off --profile
+    python bench/scan_bench.py --sizes 200000 --modes store --profile
+
+Two modes, each labelled in the output:
+- `store`: read + map + store only (no lexicon tagging, no evidence copy): issue 2's measure;
+- `default`: what `toolkit scan` does with a new case's config: tagging with the case's lexicons
+  and the gzip evidence copy.
 
 For each size it writes a CrowdTangle-style pages CSV (41 columns, BOM, quoted newlines, locale
 numbers, 5,000 pages whose audience grows every 25 posts) and a Zeeschuimer-style TikTok NDJSON
 into a temporary folder, then scans each into a fresh case in a child process, so that the child's
 peak resident memory can be read with os.wait4. The NDJSON is scanned only when an importer named
 `zeeschuimer` is registered. Figures: posts/s over the whole `scan_paths` call (hash, read, map,
-store, and the gzip evidence copy when on) and the child's peak RSS.
+store, and tagging and the evidence copy when on), posts per CPU-second of the child (which the
+machine's other load does not change), and the child's peak RSS.
 """
 
 from __future__ import annotations
@@ -107,6 +113,11 @@ def child(args: argparse.Namespace) -> None:
     config.write_text(text.replace("keep_evidence = true", f"keep_evidence = {str(args.keep_evidence).lower()}"),
                       encoding="utf-8")
     with open_case(case_dir) as case:
+        tagger = None
+        if args.tag:
+            from toolkit.cli.cmd_scan import case_tagger
+
+            tagger = case_tagger(case)
         if args.profile:
             import cProfile
             import pstats
@@ -114,13 +125,13 @@ def child(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             start = cpu = time.perf_counter()
             profiler.enable()
-            results = scan_paths(case, [args.file])
+            results = scan_paths(case, [args.file], tagger=tagger)
             profiler.disable()
             elapsed = time.perf_counter() - start
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         else:
             start, cpu = time.perf_counter(), time.process_time()
-            results = scan_paths(case, [args.file])
+            results = scan_paths(case, [args.file], tagger=tagger)
             elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu if not args.profile else elapsed
     (result,) = results
@@ -128,12 +139,13 @@ def child(args: argparse.Namespace) -> None:
                       "items": result.items_new, "captures": result.captures, "seconds": elapsed, "cpu": cpu}))
 
 
-def run_child(file: Path, workdir: Path, keep_evidence: bool, profile: bool) -> tuple[dict, float]:
+def run_child(file: Path, workdir: Path, keep_evidence: bool, tag: bool, profile: bool) -> tuple[dict, float]:
     """(the child's result, its peak RSS in MB)."""
-    case = workdir / f"case-{file.stem}-{int(keep_evidence)}"
+    case = workdir / f"case-{file.stem}-{int(keep_evidence)}{int(tag)}"
     shutil.rmtree(case, ignore_errors=True)
     command = [sys.executable, __file__, "--child", "--file", str(file), "--case", str(case)]
     command += ["--keep-evidence"] if keep_evidence else []
+    command += ["--tag"] if tag else []
     command += ["--profile"] if profile else []
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read() if proc.stdout else ""
@@ -155,20 +167,25 @@ def zeeschuimer_registered() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000", help="comma-separated post counts (default 1000000)")
-    parser.add_argument("--evidence", choices=["off", "on", "both"], default="both",
-                        help="scan with [scan] keep_evidence off, on, or both (default both)")
+    parser.add_argument("--modes", default="store,default",
+                        help="comma-separated: store (read+map+store, issue 2's measure), default (with lexicon "
+                             "tagging and the evidence copy, as `toolkit scan` runs); default both")
     parser.add_argument("--workdir", help="where to write the exports (default: a temporary folder, removed after)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each scan to stderr")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--keep-evidence", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tag", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    modes = {"off": [False], "on": [True], "both": [False, True]}[args.evidence]
+    known = {"store": (False, False), "default": (True, True)}  # (keep evidence, tag)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if any(m not in known for m in modes):
+        parser.error(f"--modes: choose from {', '.join(known)}")
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="scan-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     with_ndjson = zeeschuimer_registered()
@@ -176,7 +193,9 @@ def main() -> None:
         print("zeeschuimer importer not registered: NDJSON generated but its scan is skipped", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; posts/s over wall time, and over the "
           "scan process's CPU time (what the machine's other load does not change)", flush=True)
-    print(f"{'format':<15} {'posts':>9} {'evidence':>8} {'wall s':>7} {'posts/s':>8} {'cpu s':>7} {'posts/cpu-s':>11} "
+    print("modes: store = read + map + store (issue 2's measure); default = + lexicon tagging + evidence copy",
+          flush=True)
+    print(f"{'format':<15} {'posts':>9} {'mode':>8} {'wall s':>7} {'posts/s':>8} {'cpu s':>7} {'posts/cpu-s':>11} "
           f"{'peak MB':>8} {'items':>9} {'captures':>9}", flush=True)
     try:
         for size in sizes:
@@ -187,12 +206,13 @@ def main() -> None:
                     write(path, size)
                 if name == "zeeschuimer" and not with_ndjson:
                     continue
-                for keep in modes:
-                    result, peak = run_child(path, workdir, keep, args.profile)
+                for mode in modes:
+                    keep, tag = known[mode]
+                    result, peak = run_child(path, workdir, keep, tag, args.profile)
                     if result["outcome"] != "imported":
                         raise SystemExit(f"{path}: {result['outcome']}: {result['error']}")
                     posts, wall, cpu = result["read"], result["seconds"], result["cpu"]
-                    print(f"{name:<15} {posts:>9,} {'on' if keep else 'off':>8} {wall:>7.1f} {posts / wall:>8,.0f} "
+                    print(f"{name:<15} {posts:>9,} {mode:>8} {wall:>7.1f} {posts / wall:>8,.0f} "
                           f"{cpu:>7.1f} {posts / cpu:>11,.0f} {peak:>8.0f} {result['items']:>9,} {result['captures']:>9,}",
                           flush=True)
     finally:

@@ -285,8 +285,8 @@ import os, time
 if os.environ.get("TOOLKIT_TEST_PACE"):
     from toolkit.store import writer
     _write = writer.CaptureWriter.write
-    def write(self, captures):
-        written = _write(self, captures)
+    def write(self, captures, **options):
+        written = _write(self, captures, **options)
         open(os.environ["TOOLKIT_TEST_PACE"], "a").close()
         time.sleep(0.2)
         return written

@@ -39,8 +39,29 @@ def parse_when(text: str, option: str = "date") -> str:
     return to_utc_iso(moment)
 
 
+_DAYS: dict[int, str] = {}  # day number since 1970 -> "YYYY-MM-DD", for from_unix's fast path
+_DAYS_LIMIT = 1 << 14  # cleared when full, so memory stays flat
+
+
 def from_unix(seconds: float | int | str) -> str | None:
     """ISO UTC from a Unix timestamp in seconds (milliseconds are recognised by size)."""
+    if type(seconds) is int and 0 <= seconds < 1 << 53:
+        # Imports call this twice per record: the day's date is looked up, the time of day is
+        # arithmetic (UTC has no leap seconds in Unix time, so every day is 86,400 s).
+        whole = seconds // 1000 if seconds > 100_000_000_000 else seconds
+        day, rest = divmod(whole, 86_400)
+        text = _DAYS.get(day)
+        if text is None:
+            try:
+                text = datetime.fromtimestamp(day * 86_400, UTC).date().isoformat()
+            except (OverflowError, OSError, ValueError):
+                return None
+            if len(_DAYS) >= _DAYS_LIMIT:
+                _DAYS.clear()
+            _DAYS[day] = text
+        hour, rest = divmod(rest, 3600)
+        minute, second = divmod(rest, 60)
+        return f"{text}T{hour:02d}:{minute:02d}:{second:02d}Z"
     try:
         value = float(seconds)
     except (TypeError, ValueError):

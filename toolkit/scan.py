@@ -243,7 +243,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         page_statuses: dict[str, int] = {}  # what the detectors saw on each page read
 
         def flush() -> None:
-            written = writer.write(batch)
+            written = writer.write(batch, report=tagger is not None or on_written is not None)
             if tagger is not None:
                 tagger.tag(conn, written)
             if on_written is not None:

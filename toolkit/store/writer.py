@@ -108,8 +108,12 @@ class CaptureWriter:
                     found.append(ident)
         return found
 
-    def write(self, captures: Sequence[Capture]) -> list[WrittenCapture]:
-        """Store a batch of captures; return each with its capture and item ids."""
+    def write(self, captures: Sequence[Capture], *, report: bool = True) -> list[WrittenCapture]:
+        """Store a batch of captures; return each with its capture and item ids (none unless `report`).
+
+        The rows stored are the same either way; `report=False` only spares building the list when
+        no one reads it (a scan without tagging or callback).
+        """
         cache = self.cache
         if len(cache) > CACHE_LIMIT:
             cache.clear()
@@ -224,7 +228,8 @@ class CaptureWriter:
                  dumps(fields, option=option, default=str).decode() if fields else None,
                  None if raw is None or raw == {} else dumps(raw, option=option, default=str).decode())
             )
-            written.append(WrittenCapture(capture_id, item_id, cap))
+            if report:
+                written.append(WrittenCapture(capture_id, item_id, cap))
             capture_id += 1
         self.next_capture = capture_id
         self.conn.executemany(
