@@ -32,7 +32,10 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_LINE = b"\nWARC/1."
 SCAN_CHUNK = 1 << 20
 SUBRESOURCE = re.compile(r"\.(?:ico|png|jpe?g|gif|webp|svg|css|js|mjs|json|woff2?|ttf|map|mp4|webm|mp3)$", re.I)
-READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, KeyError)
+# warcio raises AttributeError/TypeError on some malformed headers (e.g. a record with no
+# Content-Type reaches `None.startswith`): found by fuzzing; such a record is corrupt, not a crash.
+READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, KeyError, AttributeError,
+               TypeError)
 
 
 class QuietArchiveIterator(ArchiveIterator):
