@@ -147,29 +147,31 @@ class ItemFilter:
     ids: list[int] | None = None
 
 
+def item_clauses(where: Any) -> tuple[list[str], list[Any]]:
+    """SQL conditions for the filters every item listing shares (platform, kind, min_score,
+    category), over `i` (item), `s` (latest score) and `r` (latest review)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for condition, value in (("i.platform = ?", where.platform), ("i.kind = ?", where.kind),
+                             ("coalesce(s.score, 0) >= ?", where.min_score),
+                             ("coalesce(r.category, s.category) = ?", where.category)):
+        if value is not None and value != "":
+            clauses.append(condition)
+            params.append(value)
+    return clauses, params
+
+
 def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Items with their latest score, verdict, notice, status and audience, ordered by id. An item
     merged into another through an alias is not listed: what was recorded for it counts for the
     item it was merged into."""
     where = where or ItemFilter()
-    clauses, params = [], []
-    if where.platform:
-        clauses.append("i.platform = ?")
-        params.append(where.platform)
-    if where.kind:
-        clauses.append("i.kind = ?")
-        params.append(where.kind)
+    clauses, params = item_clauses(where)
     if where.query:
         clauses.append("(i.name LIKE ? ESCAPE '\\' OR i.url LIKE ? ESCAPE '\\' OR i.key LIKE ? ESCAPE '\\'"
                        " OR lc.text LIKE ? ESCAPE '\\')")
         like = "%" + where.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params.extend([like] * 4)
-    if where.min_score is not None:
-        clauses.append("coalesce(s.score, 0) >= ?")
-        params.append(where.min_score)
-    if where.category:
-        clauses.append("coalesce(r.category, s.category) = ?")
-        params.append(where.category)
     if where.verdict:
         clauses.append("r.verdict = ?")
         params.append(where.verdict)

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from toolkit.store.queries import item_clauses
+
 
 @dataclass
 class CandidateFilter:
@@ -93,18 +95,9 @@ def _candidate_sql(where: CandidateFilter, select: str, with_capture: bool = Fal
         params.extend(only)
         clauses.append(f"i.id IN ({marks})")
         params.extend(only)
-    if where.min_score is not None:
-        clauses.append("coalesce(s.score, 0) >= ?")
-        params.append(where.min_score)
-    if where.category:
-        clauses.append("coalesce(r.category, s.category) = ?")
-        params.append(where.category)
-    if where.platform:
-        clauses.append("i.platform = ?")
-        params.append(where.platform)
-    if where.kind:
-        clauses.append("i.kind = ?")
-        params.append(where.kind)
+    shared, shared_params = item_clauses(where)
+    clauses.extend(shared)
+    params.extend(shared_params)
     if where.unreviewed_by is not None:
         clauses.append("i.id NOT IN (SELECT item_id FROM review WHERE reviewer = ?)")
         params.append(where.unreviewed_by)
