@@ -15,7 +15,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # Bidirectional embeddings/overrides/isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E,
 # U+200F, U+061C) reorder what a reader sees; C0/C1 controls other than tab and newline have no
-# business in a name. Each is shown as a visible <U+XXXX> token instead, so the reader knows it
+# business in a name. Each is shown as a visible token such as <U+202E> instead, so the reader knows it
 # was there.
 _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -28,7 +28,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def neutral(text: str) -> str:
-    """`text` with bidi controls and control characters replaced by visible <U+XXXX> tokens."""
+    """`text` with bidi controls and control characters replaced by visible tokens such as <U+202E>."""
     return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
