@@ -62,7 +62,10 @@ def family_of(status: str) -> str:
 
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
-    items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns)
+    # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
+    # turn it into NaN (a float), which the renderers must never see as text.
+    items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns, dtype=object)
+    items["item_id"] = items["item_id"].astype("int64")
     langs = pd.DataFrame(q.cohort_languages(conn), columns=["item_id", "language", "hits"])
     # The language with the most hits; ties go to the alphabetically first (the query's order).
     langs = langs.drop_duplicates("item_id", keep="first").set_index("item_id")["language"]
