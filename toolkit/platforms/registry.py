@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from importlib.metadata import entry_points
-
 from toolkit.models import ItemRef
 from toolkit.platforms.base import Platform, host_of, split
+from toolkit.plugins import load_plugins
 
 _REGISTRY: dict[str, Platform] = {}
 _loaded = False
@@ -23,13 +20,7 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    import toolkit.platforms as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_") and module.name not in {"base", "registry"}:
-            importlib.import_module(f"toolkit.platforms.{module.name}")
-    for entry in entry_points(group="toolkit.platforms"):
-        register(entry.load())
+    load_plugins("toolkit.platforms", "toolkit.platforms", register)
     _loaded = True
 
 

@@ -7,12 +7,10 @@ to import is an error, never silently skipped.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from toolkit.errors import FormatError
+from toolkit.plugins import load_plugins
 from toolkit.sources.base import HEAD_BYTES, Importer
 
 _REGISTRY: dict[str, Importer] = {}
@@ -32,13 +30,7 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    import toolkit.sources as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_") and module.name not in {"base", "registry"}:
-            importlib.import_module(f"toolkit.sources.{module.name}")
-    for entry in entry_points(group="toolkit.importers"):
-        register(entry.load())
+    load_plugins("toolkit.sources", "toolkit.importers", register)
     _loaded = True
 
 
