@@ -19,18 +19,18 @@ Every hit is (term index, start, end) with start/end offsets into the post's ori
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import add as plus
-from operator import itemgetter
 
 import ahocorasick
+import numpy as np
 
 from toolkit.errors import LexiconError
 from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
-from toolkit.lexicon.normalise import clean_invisible, fold_with_runs
+from toolkit.lexicon.normalise import clean_invisible, fold, fold_bulk
 
 try:  # the optional native accelerator
     import hyperscan
@@ -41,7 +41,6 @@ SEP = " \x00 "
 SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
 # The same shape with every letter and digit turned into "a": a literal search finds candidate runs fast.
 ALNUM_AS_A = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz0123456789", b"a" * 36)
-SPACED_HINT = re.compile(rb" a a a")
 INVISIBLE = b"\x01"
 
 Hit = tuple[int, int, int]  # term index, start, end (offsets into the original post text)
@@ -87,20 +86,22 @@ class _Portable:
 
     name = "ahocorasick"
 
-    def __init__(self, forms: list[Form]):
-        keys, owners = literal_keys(forms)
+    def __init__(self, keys: list[str]):
         self.automaton = ahocorasick.Automaton()
-        for key, fid in zip(keys, owners, strict=True):
-            self.automaton.add_word(key, (fid, len(key)))
+        for kid, key in enumerate(keys):
+            self.automaton.add_word(key, kid)
         self.empty = not keys
         if keys:
             self.automaton.make_automaton()
 
-    def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
-        """(form, start, end) of every key found; the last key character is at `last`."""
+    def scan(self, folded: bytes) -> list[int]:
+        """Flat [key end, key id, ...] for every key found, in order of end (end exclusive)."""
         if self.empty:
             return []
-        return [(fid, last - length + 2, last) for last, (fid, length) in self.automaton.iter(folded.decode("ascii"))]
+        # The automaton reports (index of the last character, key id); flattened by C iterators.
+        flat = list(chain.from_iterable(self.automaton.iter(folded.decode("ascii"))))
+        flat[::2] = map((1).__add__, flat[::2])
+        return flat
 
 
 class _Hyperscan:
@@ -108,25 +109,25 @@ class _Hyperscan:
 
     name = "hyperscan"
 
-    def __init__(self, forms: list[Form]):
-        keys, owners = literal_keys(forms)
-        self.owners = owners
-        self.lengths = [len(k) for k in keys]
+    def __init__(self, keys: list[str]):
         self.db = None
         if keys:
             self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             self.db.compile(expressions=[k.encode("ascii") for k in keys], ids=list(range(len(keys))),
                             elements=len(keys), flags=[0] * len(keys), literal=True)
 
-    def scan(self, folded: bytes) -> list[tuple[int, int, int]]:
+    def scan(self, folded: bytes) -> list[int]:
+        """Flat [key end, key id, ...] for every key found, in order of end (end exclusive)."""
         if self.db is None:
             return []
-        out: list[tuple[int, int, int]] = []
+        out: list[int] = []
         add = out.append
-        owners, lengths = self.owners, self.lengths
 
         def on_match(key: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-            add((owners[key], end - lengths[key] + 1, end - 1))
+            # The binding's cost per match is mostly its own (taking the GIL, building the
+            # arguments): keep this body to two appends and do the rest in bulk afterwards.
+            add(end)
+            add(key)
 
         self.db.scan(folded, match_event_handler=on_match)
         return out
@@ -136,7 +137,56 @@ def available_engines() -> list[str]:
     return ["ahocorasick"] + (["hyperscan"] if hyperscan is not None else [])
 
 
-_ORDER = itemgetter(1, 2, 0)  # hits sort by start, end, term
+class Found:
+    """The hits of a batch in bulk: parallel arrays sorted by post, start, end, term (no duplicates).
+
+    `post`, `tid`, `start`, `end` hold one row per hit (start/end: offsets into the post's own
+    text); `posts` lists the posts with hits in order and `bounds` where each one's rows begin
+    (plus the total at the end). `by_post` builds the (term, start, end) tuples a caller keeps.
+    """
+
+    __slots__ = ("bounds", "end", "post", "posts", "start", "tid")
+
+    def __init__(self, post: np.ndarray, tid: np.ndarray, start: np.ndarray, end: np.ndarray):
+        self.post, self.tid, self.start, self.end = post, tid, start, end
+        if len(post):
+            first = np.flatnonzero(post[1:] != post[:-1]) + 1
+            self.posts: list[int] = post[np.concatenate(([0], first))].tolist()
+            self.bounds: list[int] = [0, *first.tolist(), len(post)]
+        else:
+            self.posts, self.bounds = [], [0]
+
+    def hits(self) -> list[Hit]:
+        """Every hit as (term, start, end), in the rows' order."""
+        return list(zip(self.tid.tolist(), self.start.tolist(), self.end.tolist(), strict=True))
+
+    def lists(self, hits: list) -> Iterator[list]:
+        """`hits` (one element per row) cut into one list per post with hits, in `posts` order."""
+        bounds = self.bounds
+        return map(hits.__getitem__, map(slice, bounds, bounds[1:]))
+
+    def by_post(self) -> dict[int, list[Hit]]:
+        return dict(zip(self.posts, self.lists(self.hits()), strict=True))
+
+
+def _spaced_hints(folded: bytes) -> list[int]:
+    """Every offset where a space and three single letters or digits begin (" c o y"), overlaps included.
+
+    Where runs of spaced-out letters may start. Vector comparisons over the whole batch: in text
+    folded to letters and spaces, a substring search for this pattern (or a regex) is slow.
+    """
+    shape = np.frombuffer(folded.translate(ALNUM_AS_A), dtype=np.uint8)
+    if len(shape) < 6:
+        return []
+    space, letter = ord(" "), ord("a")
+    found = shape[:-5] == space
+    for offset in range(1, 6):
+        found &= shape[offset : len(shape) - 5 + offset] == (letter if offset % 2 else space)
+    return np.flatnonzero(found).tolist()
+
+
+def _ints(values) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
 
 
 class Matcher:
@@ -159,21 +209,29 @@ class Matcher:
                                        "Give the emoji and the word as separate terms or variants")
                 emoji.setdefault(key, []).append(tid)
         self.forms = [Form(words, tids) for words, tids in sorted(by_words.items())]
-        self.form_terms = [tuple(form.terms) for form in self.forms]
         self.squeezed: dict[bytes, list[int]] = {}  # for spaced-out words: "coyote" -> terms
         for form in self.forms:
             if len(form.words) == 1 and len(form.words[0]) >= 3:
                 self.squeezed.setdefault(form.words[0].encode(), []).extend(form.terms)
         self.emoji = emoji
-        self.emoji_chars = frozenset("".join(emoji))
+        self.emoji_points = np.array(sorted({ord(c) for c in "".join(emoji)}), dtype=np.uint32)
         self.emoji_max = max((len(k) for k in emoji), default=0)
+        keys, owners = literal_keys(self.forms)
+        # Per key, as arrays: its length and the terms it stands for (a run of `key_count` terms
+        # from `key_first` in `key_terms`), so that keys found turn into hits without a Python loop.
+        self.key_len = _ints([len(k) for k in keys])
+        counts = [len(self.forms[fid].terms) for fid in owners]
+        self.key_terms = _ints([tid for fid in owners for tid in self.forms[fid].terms])
+        self.key_count = _ints(counts)
+        self.key_first = np.cumsum(self.key_count) - self.key_count
+        self.key_single = all(c == 1 for c in counts)
         engine = engine or ("hyperscan" if hyperscan is not None else "ahocorasick")
         if engine == "hyperscan":
             if hyperscan is None:
                 raise LexiconError("the hyperscan engine is not installed", "pip install hyperscan, or use ahocorasick")
-            self.engine = _Hyperscan(self.forms)
+            self.engine = _Hyperscan(keys)
         elif engine == "ahocorasick":
-            self.engine = _Portable(self.forms)
+            self.engine = _Portable(keys)
         else:
             raise LexiconError(f"unknown matching engine {engine!r}", f"Use one of {', '.join(available_engines())}")
 
@@ -183,49 +241,65 @@ class Matcher:
 
     def match_batch(self, texts: list[str]) -> dict[int, list[Hit]]:
         """Hits per post index (posts without hits are absent), each list sorted by start."""
+        return self.find(texts).by_post()
+
+    def find(self, texts: list[str]) -> Found:
+        """Every hit in a batch of posts, in bulk (see `Found`)."""
         if not texts:
-            return {}
+            return Found(_ints([]), _ints([]), _ints([]), _ints([]))
         joined = " " + SEP.join(texts) + " "
         if joined.count("\x00") != len(texts) - 1:  # NUL inside a post would read as a post boundary
             texts = [t.replace("\x00", " ") for t in texts]
             joined = " " + SEP.join(texts) + " "
-        folded, runs = fold_with_runs(joined)
+        folded, wide, chars = fold_bulk(joined)
         # Where each post starts in the joined text, computed by C-level iterators (no Python loop per post).
-        starts = list(accumulate(map(plus, map(len, texts), repeat(len(SEP))), initial=1))
-        found: dict[int, list[Hit]] = {}
+        starts = _ints(list(accumulate(map(plus, map(len, texts), repeat(len(SEP))), initial=1)))
+        pairs = _ints(self.engine.scan(folded)).reshape(-1, 2)
+        keys = pairs[:, 1]
+        # A key is padded with one space on each side: the hit is what lies between them.
+        end = pairs[:, 0] - 1
+        start = end - self.key_len[keys] + 2
+        if self.key_single:
+            tid = self.key_terms[keys]
+        else:  # a form shared by several terms gives one hit per term
+            count = self.key_count[keys]
+            row = np.repeat(np.arange(len(keys)), count)
+            tid = self.key_terms[self.key_first[keys][row] + np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)]
+            start, end = start[row], end[row]
+        extra: list[tuple[int, int, int]] = []  # (term, start, end) in joined offsets from the extra passes
+        self._extra(joined, folded, wide, chars, extra)
+        if extra:
+            more = _ints(extra).reshape(-1, 3)
+            tid = np.concatenate((tid, more[:, 0]))
+            start = np.concatenate((start, more[:, 1]))
+            end = np.concatenate((end, more[:, 2]))
+        post = np.searchsorted(starts, start, "right") - 1
+        base = starts[post]
+        start, end = start - base, end - base
+        if INVISIBLE in folded:
+            post, tid, start, end = self._invisible(texts, starts, folded, post, tid, start, end)
+        order = np.lexsort((tid, end, start, post))
+        post, tid, start, end = post[order], tid[order], start[order], end[order]
+        if len(post) > 1:  # the same hit found twice (two passes, two spellings of one term): keep one
+            keep = np.ones(len(post), dtype=bool)
+            keep[1:] = (post[1:] != post[:-1]) | (tid[1:] != tid[:-1]) | (start[1:] != start[:-1]) | (end[1:] != end[:-1])
+            if not keep.all():
+                post, tid, start, end = post[keep], tid[keep], start[keep], end[keep]
+        return Found(post, tid, start, end)
+
+    def _extra(self, joined: str, folded: bytes, wide: np.ndarray, chars: np.ndarray, extra: list) -> None:
+        """Hits the literal keys cannot give: spaced-out words, regex terms, emoji."""
 
         def add(start: int, end: int, tids: list[int]) -> None:
-            post = bisect_right(starts, start) - 1
-            base = starts[post]
-            bucket = found.get(post)
-            if bucket is None:
-                bucket = found[post] = []
             for tid in tids:
-                bucket.append((tid, start - base, end - base))
+                extra.append((tid, start, end))
 
-        # Both engines report keys in order of end offset, so the post a hit falls in only moves
-        # forward: look it up (bisect) only when a hit leaves the current post's span.
-        form_terms = self.form_terms
-        post, base, following, bucket = -1, 0, 0, None
-        for fid, start, end in self.engine.scan(folded):
-            if not base <= start < following:
-                post = bisect_right(starts, start) - 1
-                base, following = starts[post], starts[post + 1]
-                bucket = found.get(post)
-                if bucket is None:
-                    bucket = found[post] = []
-            tids = form_terms[fid]
-            if len(tids) == 1:
-                bucket.append((tids[0], start - base, end - base))
-            else:
-                for tid in tids:
-                    bucket.append((tid, start - base, end - base))
         if self.squeezed:
             resume = 0
-            for hint in SPACED_HINT.finditer(folded.translate(ALNUM_AS_A)):
-                if hint.start() < resume:
+            for hint in _spaced_hints(folded):
+                if hint < resume:
                     continue
-                run = SPACED_RUN.match(folded, hint.start() + 1)
+                run = SPACED_RUN.match(folded, hint + 1)
                 if run is None:
                     continue
                 resume = run.end()
@@ -236,17 +310,14 @@ class Matcher:
             for match in pattern.finditer(folded):
                 if match.end() > match.start() and b"\n" not in match.group():
                     add(match.start(), match.end(), [tid])
-        if self.emoji and runs:
-            emoji_chars = self.emoji_chars
-            for run_start, run_end in runs:
-                if not emoji_chars.isdisjoint(joined[run_start:run_end]):
-                    self._emoji(joined, run_start, run_end, add)
-        if INVISIBLE in folded:
-            self._invisible(texts, starts, folded, found)
-        for post, bucket in found.items():
-            if len(bucket) > 1:
-                found[post] = sorted(set(bucket), key=_ORDER)
-        return found
+        if self.emoji and len(wide):
+            # Emoji are among the characters outside Latin-1: look only at the runs of those that
+            # hold a character of some emoji term.
+            first = np.flatnonzero(np.diff(wide, prepend=-2) != 1)
+            last = np.append(first[1:], len(wide)) - 1
+            runs = np.unique(np.searchsorted(first, np.flatnonzero(np.isin(chars, self.emoji_points)), "right") - 1)
+            for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
+                self._emoji(joined, run_start, run_end, add)
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:
         chars, index = [], []
@@ -264,15 +335,23 @@ class Matcher:
                         end += 1
                     add(index[i], end, tids)
 
-    def _invisible(self, texts: list[str], starts: list[int], folded: bytes, found: dict[int, list[Hit]]) -> None:
-        """Match posts with an invisible character inside a word again, on a cleaned copy."""
-        posts = sorted({bisect_right(starts, m.start()) - 1 for m in re.finditer(re.escape(INVISIBLE), folded)})
-        for post in posts:
-            clean, index = clean_invisible(texts[post])
-            if clean == texts[post] or INVISIBLE in fold_with_runs(clean)[0]:
-                continue
-            hits = self.match_batch([clean]).get(0, [])
-            found[post] = [(tid, index[s], index[e - 1] + 1) for tid, s, e in hits]
-            if not found[post]:
-                del found[post]
+    def _invisible(self, texts: list[str], starts: np.ndarray, folded: bytes, post: np.ndarray, tid: np.ndarray,
+                   start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Match posts with an invisible character inside a word again, on a cleaned copy.
 
+        Such a post's hits are replaced by those found in its cleaned copy, mapped back.
+        """
+        marks = _ints([m.start() for m in re.finditer(re.escape(INVISIBLE), folded)])
+        redo, rows = [], []
+        for index in np.unique(np.searchsorted(starts, marks, "right") - 1).tolist():
+            clean, where = clean_invisible(texts[index])
+            if clean == texts[index] or INVISIBLE in fold(clean):
+                continue
+            redo.append(index)
+            rows.extend((index, t, where[s], where[e - 1] + 1) for t, s, e in self.match(clean))
+        if not redo:
+            return post, tid, start, end
+        keep = ~np.isin(post, redo)
+        more = _ints(rows).reshape(-1, 4)
+        return (np.concatenate((post[keep], more[:, 0])), np.concatenate((tid[keep], more[:, 1])),
+                np.concatenate((start[keep], more[:, 2])), np.concatenate((end[keep], more[:, 3])))

@@ -18,6 +18,8 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
+import numpy as np
+
 SPACE = 0x20
 POST_SEP = 0x0A  # between the posts of a batch; never produced from a post's own characters
 INVISIBLE = 0x01  # an ignorable character inside a word
@@ -87,15 +89,11 @@ _WIDE = _WideFold()
 _runs: list[tuple[int, int]] | None = None
 
 
-def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
-    """Codec error handler: replace a run of non-Latin-1 characters with as many Latin-1 ones."""
-    text = exc.object
-    start, end = exc.start, exc.end
-    if _runs is not None:
-        _runs.append((start, end))
+def _fold_run(text: str, start: int, end: int) -> str:
+    """What the run text[start:end] of characters outside Latin-1 folds to: as many Latin-1 chars."""
     joined = "".join(map(_WIDE.__getitem__, text[start:end]))
     if "\x01" not in joined:  # the usual case (emoji, other scripts): no neighbours to look at
-        return joined, end
+        return joined
     mapped = list(joined)
     for i, value in enumerate(mapped):
         if value == "\x01":
@@ -104,7 +102,14 @@ def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
             after = mapped[i + 1] if i + 1 < len(mapped) else (text[end] if end < len(text) else " ")
             if not (before.isalnum() or before == "\x01") or not (after.isalnum() or after == "\x01"):
                 mapped[i] = " "
-    return "".join(mapped), end
+    return "".join(mapped)
+
+
+def _fold_errors(exc: UnicodeEncodeError) -> tuple[str, int]:
+    """Codec error handler: replace a run of non-Latin-1 characters with as many Latin-1 ones."""
+    if _runs is not None:
+        _runs.append((exc.start, exc.end))
+    return _fold_run(exc.object, exc.start, exc.end), exc.end
 
 
 codecs.register_error("toolkit-fold", _fold_errors)
@@ -124,6 +129,65 @@ def fold_with_runs(text: str) -> tuple[bytes, list[tuple[int, int]]]:
         return folded, _runs
     finally:
         _runs = None
+
+
+def fold_bulk(text: str) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """`fold(text)`, and the offsets and code points of the characters outside Latin-1, as arrays.
+
+    For a long text with many such characters (a batch of posts with emoji): the codec error
+    handler costs a Python call per run of them, this costs a few vector operations per text and
+    a Python call per distinct character.
+    """
+    raw = text.encode("latin-1", "replace")  # one "?" per character outside Latin-1
+    if raw.count(b"?") == text.count("?"):  # all Latin-1
+        return raw.translate(TABLE), _NONE, _NONE
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    wide = np.flatnonzero(points > 0xFF)
+    chars = points[wide]
+    distinct, which = np.unique(chars, return_inverse=True)
+    # The codec path translates its replacements with TABLE too ("０" -> "0" -> "o").
+    values = "".join(map(_WIDE.__getitem__, map(chr, distinct.tolist()))).encode("latin-1").translate(TABLE)
+    buffer = bytearray(raw.translate(TABLE))
+    folded = np.frombuffer(buffer, dtype=np.uint8)
+    folded[wide] = np.frombuffer(values, dtype=np.uint8).take(which)
+    if INVISIBLE in values:
+        _settle_invisible(raw, folded, wide)
+    return bytes(buffer), wide, chars
+
+
+def _settle_invisible(raw: bytes, folded: np.ndarray, wide: np.ndarray) -> None:
+    """`_fold_run`'s neighbour rule for invisible characters, over a whole text at once.
+
+    A chain of consecutive invisible characters stays invisible only between a letter (or another
+    invisible) before it and one after it; with none before, the whole chain is a separator; with
+    none after, its last character is (the rule is applied left to right on the folded values).
+    """
+    marks = wide[folded[wide] == INVISIBLE]
+    is_wide = np.zeros(len(folded) + 1, dtype=bool)
+    is_wide[wide] = True
+    original = np.frombuffer(raw + b" ", dtype=np.uint8)
+    initial = np.append(folded, np.uint8(SPACE))
+
+    def word_like(where: np.ndarray) -> np.ndarray:
+        # Before the text (-1) counts as a space, like the end (the appended space).
+        inside = np.maximum(where, 0)
+        like = np.where(is_wide[inside], _FOLDED_WORD[initial[inside]], _LATIN_WORD[original[inside]])
+        return like & (where >= 0)
+
+    first = np.flatnonzero(np.diff(marks, prepend=-2) != 1)
+    last = np.append(first[1:], len(marks)) - 1
+    before, after = word_like(marks[first] - 1), word_like(marks[last] + 1)
+    chain = np.cumsum(np.isin(np.arange(len(marks)), first)) - 1
+    blank = ~before[chain]
+    blank[last[before & ~after]] = True
+    folded[marks[blank]] = SPACE
+
+
+# Which characters count as part of a word next to an invisible one: for Latin-1 originals,
+# `str.isalnum` or the invisible mark itself; for folded values, letters, digits and the mark.
+_LATIN_WORD = np.array([chr(c).isalnum() or c == INVISIBLE for c in range(256)], dtype=bool)
+_FOLDED_WORD = np.array([(chr(c).isascii() and chr(c).isalnum()) or c == INVISIBLE for c in range(256)], dtype=bool)
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def fold_str(text: str) -> str:
