@@ -21,8 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
-from operator import add as plus
+from itertools import chain
 
 import ahocorasick
 import numpy as np
@@ -185,6 +184,17 @@ def _spaced_hints(folded: bytes) -> list[int]:
     return np.flatnonzero(found).tolist()
 
 
+NOISE_POINTS = np.array(sorted(map(ord, EMOJI_NOISE)), dtype=np.uint32)
+
+
+def _lookup(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each value, its index in the sorted array `points`, or -1 when absent."""
+    if not len(points):
+        return np.full(len(values), -1)
+    index = np.minimum(np.searchsorted(points, values), len(points) - 1)
+    return np.where(points[index] == values, index, -1)
+
+
 def _ints(values) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
@@ -214,7 +224,10 @@ class Matcher:
             if len(form.words) == 1 and len(form.words[0]) >= 3:
                 self.squeezed.setdefault(form.words[0].encode(), []).extend(form.terms)
         self.emoji = emoji
-        self.emoji_points = np.array(sorted({ord(c) for c in "".join(emoji)}), dtype=np.uint32)
+        singles = sorted((ord(key), tids) for key, tids in emoji.items() if len(key) == 1)
+        self.emoji_single_points = np.array([point for point, _ in singles], dtype=np.uint32)
+        self.emoji_single_tids = [tids for _, tids in singles]
+        self.emoji_multi_points = np.array(sorted({ord(key[0]) for key in emoji if len(key) > 1}), dtype=np.uint32)
         self.emoji_max = max((len(k) for k in emoji), default=0)
         keys, owners = literal_keys(self.forms)
         # Per key, as arrays: its length and the terms it stands for (a run of `key_count` terms
@@ -253,7 +266,11 @@ class Matcher:
             joined = " " + SEP.join(texts) + " "
         folded, wide, chars = fold_bulk(joined)
         # Where each post starts in the joined text, computed by C-level iterators (no Python loop per post).
-        starts = _ints(list(accumulate(map(plus, map(len, texts), repeat(len(SEP))), initial=1)))
+        # Where each post starts in the joined text.
+        starts = np.empty(len(texts) + 1, dtype=np.int64)
+        starts[0] = 1
+        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(SEP), out=starts[1:])
+        starts[1:] += 1
         pairs = _ints(self.engine.scan(folded)).reshape(-1, 2)
         keys = pairs[:, 1]
         # A key is padded with one space on each side: the hit is what lies between them.
@@ -311,13 +328,27 @@ class Matcher:
                 if match.end() > match.start() and b"\n" not in match.group():
                     add(match.start(), match.end(), [tid])
         if self.emoji and len(wide):
-            # Emoji are among the characters outside Latin-1: look only at the runs of those that
-            # hold a character of some emoji term.
-            first = np.flatnonzero(np.diff(wide, prepend=-2) != 1)
-            last = np.append(first[1:], len(wide)) - 1
-            runs = np.unique(np.searchsorted(first, np.flatnonzero(np.isin(chars, self.emoji_points)), "right") - 1)
-            for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
-                self._emoji(joined, run_start, run_end, add)
+            # Emoji are among the characters outside Latin-1 (`wide`, their code points `chars`).
+            # Single-character emoji terms, in bulk: each hit spans its character and the
+            # selectors, joiners and skin tones right after it.
+            which = _lookup(chars, self.emoji_single_points)
+            at = np.flatnonzero(which >= 0)
+            if len(at):
+                contiguous = np.diff(wide, prepend=-2) == 1
+                stops = np.append(np.flatnonzero(~(contiguous & (_lookup(chars, NOISE_POINTS) >= 0))), len(wide))
+                ends = wide[stops[np.searchsorted(stops, at, "right")] - 1] + 1
+                single = self.emoji_single_tids
+                for j, start, end in zip(which[at].tolist(), wide[at].tolist(), ends.tolist(), strict=True):
+                    add(start, end, single[j])
+            if len(self.emoji_multi_points):
+                # Longer sequences: the runs of such characters that hold the first of one (the
+                # single characters found again there are dropped as duplicates).
+                first = np.flatnonzero(np.diff(wide, prepend=-2) != 1)
+                last = np.append(first[1:], len(wide)) - 1
+                begins = np.flatnonzero(_lookup(chars, self.emoji_multi_points) >= 0)
+                runs = np.unique(np.searchsorted(first, begins, "right") - 1)
+                for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
+                    self._emoji(joined, run_start, run_end, add)
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:
         chars, index = [], []

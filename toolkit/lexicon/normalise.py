@@ -138,10 +138,12 @@ def fold_bulk(text: str) -> tuple[bytes, np.ndarray, np.ndarray]:
     handler costs a Python call per run of them, this costs a few vector operations per text and
     a Python call per distinct character.
     """
-    raw = text.encode("latin-1", "replace")  # one "?" per character outside Latin-1
-    if raw.count(b"?") == text.count("?"):  # all Latin-1
-        return raw.translate(TABLE), _NONE, _NONE
+    try:
+        return text.encode("latin-1").translate(TABLE), _NONE, _NONE
+    except UnicodeEncodeError:  # raised at the first such character: little work lost
+        pass
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    raw = points.astype(np.uint8).tobytes()  # Latin-1 for the Latin-1 characters; the rest are replaced below
     wide = np.flatnonzero(points > 0xFF)
     chars = points[wide]
     distinct, which = np.unique(chars, return_inverse=True)
@@ -165,7 +167,7 @@ def _settle_invisible(raw: bytes, folded: np.ndarray, wide: np.ndarray) -> None:
     marks = wide[folded[wide] == INVISIBLE]
     is_wide = np.zeros(len(folded) + 1, dtype=bool)
     is_wide[wide] = True
-    original = np.frombuffer(raw + b" ", dtype=np.uint8)
+    original = np.frombuffer(raw + b" ", dtype=np.uint8)  # (at wide positions: never read)
     initial = np.append(folded, np.uint8(SPACE))
 
     def word_like(where: np.ndarray) -> np.ndarray:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import chain
 
 from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.indicators import CONTACT_TYPES, Indicator
@@ -34,7 +35,7 @@ CATEGORY_ORDER = [c.value for c in Category]
 Hit = tuple[int, int, int]
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldTags:
     """What was found in one field (name or text) of a capture."""
 
@@ -182,23 +183,54 @@ class Scorer:
                 counted_terms.append((tid, tags.field, counted, alone, excluded))
         return self._result(totals, counted_terms, signals)
 
-    def score_plain(self, field_name: str, tids: tuple[int, ...], types: tuple[str, ...]) -> Score | None:
-        """`score` for one field from its term ids (in hit order) and indicator types alone, or None.
+    def near(self, field_name: str, text: str, hits: list[Hit], indicators: list[Indicator]) -> tuple[bool, ...]:
+        """For each `within` term that scores, at its first hit (in hit order): whether a signal it
+        requires is within reach (as `score` decides it). For hits that do not overlap."""
+        out = []
+        seen: set[int] = set()
+        positional, gives = self.positional, self.gives
+        texts = {field_name: text}
+        for tid, start, end in hits:
+            if not positional[tid] or tid in seen or not self.scores[tid]:
+                continue
+            seen.add(tid)
+            term = self.terms[tid]
+            where = (field_name, start, end)
+            found = False
+            for name in term.requires:
+                places = [(field_name, s, e) for t, s, e in hits if name in gives[t]]
+                places += [(field_name, ind.start, ind.end) for ind in indicators
+                           if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
+                if _near(places, where, term.within, texts):
+                    found = True
+                    break
+            out.append(found)
+        return tuple(out)
 
-        Only for hits that do not overlap one another and have no `within` term (the caller checks);
-        None when a term needs positions all the same (it `requires` a signal it gives itself), for
-        which the caller uses `score`. The result is the one `score` gives, without building the
-        signals' positions: the common shape of a batch is scored with a few set operations.
+    def score_plain(self, field_name: str, tids: tuple[int, ...], types: tuple[str, ...],
+                    near: tuple[bool, ...] = ()) -> Score:
+        """`score` for one field from its term ids (in hit order) and indicator types alone.
+
+        Only for hits that do not overlap one another and share no span with an indicator (the
+        caller checks); `near` is what `near` says of the `within` terms. Then positions matter
+        only through "another place than the term's own": a `requires` signal the term gives
+        itself counts when some other hit or an indicator gives it too, which counting tells. The
+        result is the one `score` gives, without building the signals' positions: the common
+        shape of a batch is scored with a few set operations.
         """
         gives, scores, plain, terms = self.gives, self.scores, self.plain, self.terms
         signals = set().union(*map(gives.__getitem__, tids))
+        kinds = set()
         for kind in types:
-            signals.add(kind)
+            kinds.add(kind)
             if kind in CONTACT_TYPES:
-                signals.add("contact")
+                kinds.add("contact")
+        signals |= kinds
         totals: dict[str, float] = {}
         counted_terms = []
         seen: set[int] = set()
+        given: Counter[str] | None = None  # how many hits give each signal
+        within = 0  # the next `within` term's place in `near`
         for tid in tids:
             if not scores[tid] or tid in seen:
                 continue
@@ -206,9 +238,17 @@ class Scorer:
             term = terms[tid]
             counted, alone, excluded = term.weight, False, ()
             if term.requires:
-                if not plain[tid]:
-                    return None
-                if signals.isdisjoint(term.requires):
+                if plain[tid]:
+                    missing = signals.isdisjoint(term.requires)
+                elif term.within:
+                    missing = not near[within]
+                    within += 1
+                else:
+                    if given is None:
+                        given = Counter(chain.from_iterable(map(gives.__getitem__, tids)))
+                    own = gives[tid]
+                    missing = not any(name in kinds or given[name] > (name in own) for name in term.requires)
+                if missing:
                     counted *= self.alone[tid]
                     alone = True
             if term.excludes and not signals.isdisjoint(term.excludes):

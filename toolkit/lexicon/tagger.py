@@ -8,30 +8,64 @@ version bump is still seen as a change).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import itemgetter
+from itertools import repeat
 
+import numpy as np
 import orjson
 
 from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import EXTRACTOR, REGIONS, Indicator, extract
-from toolkit.lexicon.matcher import Matcher
+from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
 
 FIELDS = ("name", "text")
-_TERM = itemgetter(0)  # a hit's term index
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
 
-def _before(hit: tuple[int, int, int], following: tuple[int, int, int]) -> bool:
-    """Whether a hit ends before the next one (sorted by start) begins: no overlap between them."""
-    return hit[2] <= following[1]
+# Bit flags of a term (and, ORed over its hits, of a post) for the batch fast path.
+SCORES, POSITIONAL, PLACE, SELF, OVERLAP = 1, 2, 4, 8, 16  # OVERLAP: a post's hits overlap
 
 
-@dataclass
+def _term_flags(scorer: Scorer, places: frozenset[int]) -> np.ndarray:
+    """Per term: scores, positional (`within`), a place, requires a signal it gives itself."""
+    flags = np.zeros(len(scorer.terms), dtype=np.uint8)
+    for tid, term in enumerate(scorer.terms):
+        flags[tid] = (SCORES * scorer.scores[tid] | POSITIONAL * scorer.positional[tid] | PLACE * (tid in places)
+                      | SELF * bool(term.requires and not scorer.plain[tid]))
+    return flags
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch builds its many small objects.
+
+    They hold no reference cycles, so a collection in the middle of a batch frees nothing, yet
+    it walks every object the batch and the score caches hold: it cost a third of the tagging
+    time. The collector runs as usual after the batch.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _shared_span(hits: list[tuple[int, int, int]], inds: list[Indicator]) -> bool:
+    """Whether an indicator other than a place has the span of a hit."""
+    spans = {(start, end) for _, start, end in hits}
+    return any((ind.start, ind.end) in spans for ind in inds if ind.type != "place")
+
+
+@dataclass(slots=True)
 class Analysis:
     """Everything found in one capture (or one piece of text)."""
 
@@ -65,7 +99,10 @@ class Tagger:
         self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
         self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
-        self.positional_tids = frozenset(tid for tid, positional in enumerate(self.scorer.positional) if positional)
+        self._flags = _term_flags(self.scorer, self.place_tids)
+        # Per term: the place it names (gazetteer terms), else None.
+        self.place_values = [(t.value or t.term) if tid in self.place_tids else None
+                             for tid, t in enumerate(self.matcher.terms)]
         self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
@@ -74,34 +111,37 @@ class Tagger:
         With `indicators=False` only the gazetteer's places are extracted (the benchmark measures
         indicator extraction apart). Records where nothing was found share one empty analysis.
         """
+        with _collector_paused():
+            return self._analyse_batch(records, indicators)
+
+    def _analyse_batch(self, records: list[dict[str, str | None]], indicators: bool) -> list[Analysis]:
         flat: list[str] = []
         segments: list[tuple[int, str, list[int] | None]] = []  # first flat index, field, record numbers
-        for name in FIELDS:  # comprehensions per field: no Python-level loop body per record
-            texts = [record.get(name) for record in records]
+        for name in FIELDS:  # C-level iterators per field: no Python-level loop body per record
+            texts = list(map(dict.get, records, repeat(name)))
             missing = texts.count(None) + texts.count("")
             if missing == len(texts):
                 continue
             segments.append((len(flat), name, None if not missing else [n for n, text in enumerate(texts) if text]))
             flat.extend(texts if not missing else [text for text in texts if text])
-        found = self.matcher.match_batch(flat)
-        places = self.place_tids
+        batch = self.matcher.find(flat)
         out = [self.empty] * len(records)
+        extracted = None
         if indicators:
+            found = batch.by_post()
             extracted = {index: inds for index, text in enumerate(flat)
                          if (inds := self.indicators(text, found.get(index, ())))}
-        elif len(segments) <= 1:
-            # One field, places only: the common case is done in one loop over the posts with hits;
+        if len(segments) <= 1:
+            # One field: the common case, done in one loop over the posts with something found;
             # the rest keep the shared empty analysis without any Python work.
             if segments:
-                self._analyse_field(segments[0], flat, found, None, out)
+                self._analyse_field(segments[0], flat, batch, extracted, out)
             return out
-        else:  # places only, from the hits of posts that have any
+        found = batch.by_post()
+        if extracted is None:  # places only, from the hits of posts that have any
+            places = self.place_tids
             extracted = {index: inds for index, hits in found.items()
                          if not places.isdisjoint([h[0] for h in hits]) and (inds := self.places(flat[index], hits))}
-        if len(segments) <= 1:
-            if segments:
-                self._analyse_field(segments[0], flat, found, extracted, out)
-            return out
         scores = self.scorer.scores
         where: list[tuple[int, str]] = []
         ends = [segment[0] for segment in segments[1:]] + [len(flat)]
@@ -119,46 +159,55 @@ class Tagger:
                 out[number] = Analysis(fields, self.zero)
         return out
 
-    def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str],
-                       found: dict[int, list], extracted: dict[int, list[Indicator]], out: list[Analysis]) -> None:
+    def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str], batch: Found,
+                       extracted: dict[int, list[Indicator]] | None, out: list[Analysis]) -> None:
         """Fill `out` for the records with something found, when only one field has text.
 
         `extracted` None: the only indicators are places, taken from the hits here.
         """
         _, name, numbers = segment
-        scores, zero, fast, score = self.scorer.scores, self.zero, self._fast, self.scorer.score
-        positional, places, plain = self.positional_tids, self.place_tids, self.scorer.score_plain
-        for index in found.keys() if not extracted else (found.keys() | extracted.keys()):
-            hits = found.get(index, [])
-            tids = tuple(map(_TERM, hits))
-            if extracted is None:
-                inds = [] if places.isdisjoint(tids) else self.places(flat[index], hits)
-            else:
+        zero, fast, score, plain, near = self.zero, self._fast, self.scorer.score, self.scorer.score_plain, self.scorer.near
+        posts = batch.posts
+        # What each post's terms are, as bit flags ORed over its hits in bulk (see _term_flags).
+        starts = batch.bounds[:-1]
+        flags = np.bitwise_or.reduceat(self._flags[batch.tid], starts) if posts else np.zeros(0, dtype=np.uint8)
+        if len(batch.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
+            overlap = np.zeros(len(batch.tid), dtype=np.uint8)
+            overlap[:-1] = (batch.end[:-1] > batch.start[1:]) & (batch.post[:-1] == batch.post[1:])
+            flags |= np.bitwise_or.reduceat(overlap, starts) * OVERLAP
+        for index, hits, tids, flag in zip(posts, batch.lists(batch.hits()), map(tuple, batch.lists(batch.tid.tolist())),
+                                           flags.tolist(), strict=True):
+            text = flat[index]
+            if extracted is not None:
                 inds = extracted.get(index, [])
+            else:
+                inds = self.places(text, hits) if flag & PLACE else []
             number = index if numbers is None else numbers[index]
-            fields = [FieldTags(name, flat[index], hits, inds)]
-            if not any(map(scores.__getitem__, tids)):  # only places, context words or indicators
+            fields = [FieldTags(name, text, hits, inds)]
+            if not flag & SCORES:  # only places, context words or indicators
                 out[number] = Analysis(fields, zero)
                 continue
-            # A score is a function of the field, the terms and the indicator types as long as no
-            # hit overlaps another and no term is positional (see Scorer.score): then this cheap key
-            # finds it without building the signals.
-            key = result = None
-            if positional.isdisjoint(tids) and all(map(_before, hits, hits[1:])):
-                types = tuple({ind.type: None for ind in inds}) if inds else ()
-                key = (name, tids, types)
-                cached = fast.get(key)
-                if cached is not None:
-                    out[number] = Analysis(fields, cached)
-                    continue
-                result = plain(name, tids, types)
+            # A score is a function of the field, the terms, the indicator types and whether the
+            # `within` terms have their signals near, as long as no hit overlaps another and no
+            # indicator has a term's own span (see Scorer.score_plain): then this cheap key finds
+            # it without building the signals.
+            if flag & OVERLAP or (flag & SELF and extracted and _shared_span(hits, inds)):
+                out[number] = Analysis(fields, score(fields))
+                continue
+            key = (name, tids, tuple({ind.type: None for ind in inds}) if inds else ())
+            if flag & POSITIONAL:
+                key = (*key, near(name, text, hits, inds))
+            result = fast.get(key)
             if result is None:
-                result = score(fields)
-            if key is not None:
+                result = plain(*key)
                 if len(fast) >= FAST_LIMIT:
                     fast.clear()
                 fast[key] = result
             out[number] = Analysis(fields, result)
+        if extracted:  # indicators in posts without hits: nothing to score
+            for index in extracted.keys() - set(posts):
+                out[index if numbers is None else numbers[index]] = Analysis(
+                    [FieldTags(name, flat[index], [], extracted[index])], zero)
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]
@@ -169,12 +218,9 @@ class Tagger:
 
     def places(self, text: str, hits) -> list[Indicator]:
         """One place indicator per gazetteer hit."""
-        out = []
-        for tid, start, end in hits:
-            term = self.matcher.terms[tid]
-            if term.lexicon in self.place_lexicons:
-                out.append(Indicator("place", term.value or term.term, start, end, text[start:end]))
-        return out
+        value = self.place_values
+        return [Indicator("place", value[tid], start, end, text[start:end]) for tid, start, end in hits
+                if value[tid] is not None]
 
     def tag(self, conn, written) -> None:
         """Tag a batch of just-written captures (scan.Tagger protocol)."""
