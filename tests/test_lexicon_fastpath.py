@@ -13,7 +13,13 @@ from toolkit.lexicon.scoring import Scorer
 with (Path(__file__).resolve().parent / "fixtures" / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
     TEXTS = [row["text"] for row in csv.DictReader(handle)]
 # Overlapping terms, repeats and a post with nothing: the shapes the fast paths must hand back to the full one.
-EXTRA = ["cruce cruce seguro cruce", "coyote coyote coyote", "nada que ver aqui", "pago al llegar, pago al llegar"]
+EXTRA = ["cruce cruce seguro cruce", "coyote coyote coyote", "nada que ver aqui", "pago al llegar, pago al llegar",
+         # `within` terms near and far from their signals, terms that require a signal they give
+         # themselves (alone, repeated, next to another term or an indicator that gives it).
+         "entrega hoy mismo, 500 dolares", "entrega " + "palabra " * 20 + "$500", "pollos para cruzar a USA",
+         "pollos " + "palabra " * 30 + "cruzar", "💊 disponibles", "💊💊 disponibles $300", "💊 🍁", "m30 m30 azules",
+         "m30 azules wa.me/5215555550104", "sicarios", "sicarios bien pagados 8 mil", "levanton", "levanton, amenaza",
+         "entrega en Tijuana", "asilo de ancianos y asilo", "WhatsApp 55 5555 0101 entrega", "envios discretos 💰"]
 
 
 @pytest.mark.parametrize("indicators", [True, False])

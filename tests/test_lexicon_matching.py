@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from toolkit.lexicon import Matcher, resolve
 from toolkit.lexicon.files import load_lexicon
 from toolkit.lexicon.matcher import available_engines
-from toolkit.lexicon.normalise import fold, fold_str
+from toolkit.lexicon.normalise import fold, fold_bulk, fold_str
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +142,25 @@ def test_folding_is_idempotent_and_length_preserving(text):
     assert len(once) == len(text)
     assert fold(once.decode("latin-1")) == once
     assert fold_str(fold_str(text)) == fold_str(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(), max_size=60) | ODD, max_size=8).map(" ".join))
+def test_bulk_folding_equals_folding(text):
+    """The vector fold of a batch gives the codec fold's bytes, and where the wide characters are."""
+    folded, wide, points = fold_bulk(text)
+    assert folded == fold(text)
+    assert wide.tolist() == [i for i, c in enumerate(text) if ord(c) > 0xFF]
+    assert points.tolist() == [ord(text[i]) for i in wide.tolist()]
+
+
+def test_batch_hits_equal_one_post_at_a_time(matcher):
+    """Bulk mapping of a batch's hits to its posts gives what matching each post alone gives."""
+    words = sorted({t.term for t in matcher.terms if t.regex is None})
+    posts = [*_corpus(11, 600, words), "", "🍁", "coy\u200dote 🍁\ufe0f", "\u200d", "a\u200d\u200d b", "c o y o t e"]
+    batch = matcher.match_batch(posts)
+    assert batch == {i: hits for i, post in enumerate(posts) if (hits := matcher.match(post))}
+    assert len(batch) > 300
 
 
 @settings(max_examples=200, deadline=None)
