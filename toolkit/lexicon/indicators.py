@@ -7,6 +7,7 @@ lexicons' hits (see scoring.py), not from here.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ EXTRACTOR = "indicators@1"
 # ads in this project's scope come from and go to).
 REGIONS = ("MX", "US", "GT", "HN", "SV", "NI", "CO", "VE", "HT", "BR")
 CONTACT_TYPES = frozenset({"phone", "whatsapp", "telegram", "email"})
+PHONE_CACHE = 65_536  # parsed numbers kept (least recently used dropped)
+
+# What `_maybe` looks for, as one search: `map(MAYBE, texts)` sifts a batch without a Python call per text.
+MAYBE = re.compile(r"[0-9@/]").search
+
 
 def _maybe(text: str) -> bool:
     """Every indicator has a digit, an "@" or a "/" (links); each `in` is a memchr, far faster than a regex."""
@@ -78,8 +84,13 @@ def _e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=PHONE_CACHE)
 def parse_phone(raw: str, regions: tuple[str, ...] = REGIONS) -> str | None:
-    """E.164 form of a phone number written any common way, trying `regions` for local numbers."""
+    """E.164 form of a phone number written any common way, trying `regions` for local numbers.
+
+    Memoised: parsing is the slow part of extraction, and the same contact number is written the
+    same way in post after post of one seller or smuggler.
+    """
     digits = re.sub(r"[^\d+]", "", raw)
     if digits.count("+") > 1 or len(digits.lstrip("+")) < 7:
         return None

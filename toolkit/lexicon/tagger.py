@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 
 from toolkit.lexicon.files import Lexicon
-from toolkit.lexicon.indicators import EXTRACTOR, REGIONS, Indicator, extract
+from toolkit.lexicon.indicators import EXTRACTOR, MAYBE, REGIONS, Indicator, extract
 from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
@@ -128,9 +128,17 @@ class Tagger:
         out = [self.empty] * len(records)
         extracted = None
         if indicators:
+            # Contact indicators only where the cheap sift allows any (most posts have no digit,
+            # "@" or "/"), places only where a gazetteer term was hit.
             found = batch.by_post()
-            extracted = {index: inds for index, text in enumerate(flat)
-                         if (inds := self.indicators(text, found.get(index, ())))}
+            extracted = {}
+            regions, places = self.regions, self.places
+            for index in [index for index, maybe in enumerate(map(MAYBE, flat)) if maybe]:
+                if inds := extract(flat[index], regions) + places(flat[index], found.get(index, ())):
+                    extracted[index] = inds
+            for index, flag in zip(batch.posts, self._post_flags(batch).tolist(), strict=True):
+                if flag & PLACE and index not in extracted:
+                    extracted[index] = places(flat[index], found[index])
         if len(segments) <= 1:
             # One field: the common case, done in one loop over the posts with something found;
             # the rest keep the shared empty analysis without any Python work.
@@ -168,13 +176,11 @@ class Tagger:
         _, name, numbers = segment
         zero, fast, score, plain, near = self.zero, self._fast, self.scorer.score, self.scorer.score_plain, self.scorer.near
         posts = batch.posts
-        # What each post's terms are, as bit flags ORed over its hits in bulk (see _term_flags).
-        starts = batch.bounds[:-1]
-        flags = np.bitwise_or.reduceat(self._flags[batch.tid], starts) if posts else np.zeros(0, dtype=np.uint8)
+        flags = self._post_flags(batch)
         if len(batch.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
             overlap = np.zeros(len(batch.tid), dtype=np.uint8)
             overlap[:-1] = (batch.end[:-1] > batch.start[1:]) & (batch.post[:-1] == batch.post[1:])
-            flags |= np.bitwise_or.reduceat(overlap, starts) * OVERLAP
+            flags |= np.bitwise_or.reduceat(overlap, batch.bounds[:-1]) * OVERLAP
         for index, hits, tids, flag in zip(posts, batch.lists(batch.hits()), map(tuple, batch.lists(batch.tid.tolist())),
                                            flags.tolist(), strict=True):
             text = flat[index]
@@ -208,6 +214,12 @@ class Tagger:
             for index in extracted.keys() - set(posts):
                 out[index if numbers is None else numbers[index]] = Analysis(
                     [FieldTags(name, flat[index], [], extracted[index])], zero)
+
+    def _post_flags(self, batch: Found) -> np.ndarray:
+        """Per post with hits: its terms' bit flags ORed together (see _term_flags), in bulk."""
+        if not batch.posts:
+            return np.zeros(0, dtype=np.uint8)
+        return np.bitwise_or.reduceat(self._flags[batch.tid], batch.bounds[:-1])
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]
