@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 
 from toolkit.lexicon.files import Lexicon
-from toolkit.lexicon.indicators import EXTRACTOR, MAYBE, REGIONS, Indicator, extract
+from toolkit.lexicon.indicators import EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
 from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
@@ -133,7 +133,7 @@ class Tagger:
             found = batch.by_post()
             extracted = {}
             regions, places = self.regions, self.places
-            for index in [index for index, maybe in enumerate(map(MAYBE, flat)) if maybe]:
+            for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]:
                 if inds := extract(flat[index], regions) + places(flat[index], found.get(index, ())):
                     extracted[index] = inds
             for index, flag in zip(batch.posts, self._post_flags(batch).tolist(), strict=True):
