@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain
 
 from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.indicators import CONTACT_TYPES, Indicator
@@ -33,6 +32,7 @@ WORD = re.compile(r"\w+")
 CATEGORY_ORDER = [c.value for c in Category]
 
 Hit = tuple[int, int, int]
+ANYWHERE, WITHIN, SELF = 1, 2, 3  # a term's `requires` rule: anywhere in the item, within N words, given by itself too
 
 
 @dataclass(slots=True)
@@ -91,7 +91,11 @@ class Scorer:
         self.plain = [not t.within and not set(t.requires) & set(given) for t, given in zip(terms, self.gives, strict=True)]
         self.positional = [bool(t.within) for t in terms]
         self.cache: dict[tuple, Score] = {}
+        self.numbers: dict[tuple, tuple] = {}  # see _result
         self.alone = [alone[t.lexicon] for t in terms]
+        # Per term, for score_plain: category, weight, which `requires` rule, requires, excludes, alone share.
+        self.spec = [(t.category, t.weight, (WITHIN if t.within else ANYWHERE if self.plain[tid] else SELF) if t.requires else 0,
+                      tuple(t.requires), tuple(t.excludes), self.alone[tid]) for tid, t in enumerate(terms)]
 
     def scoring(self, hits: list[Hit]) -> bool:
         """Whether any hit is of a term that scores (not only context words or places)."""
@@ -218,49 +222,60 @@ class Scorer:
         result is the one `score` gives, without building the signals' positions: the common
         shape of a batch is scored with a few set operations.
         """
-        gives, scores, plain, terms = self.gives, self.scores, self.plain, self.terms
+        gives, scores, spec = self.gives, self.scores, self.spec
         signals = set().union(*map(gives.__getitem__, tids))
-        kinds = set()
-        for kind in types:
-            kinds.add(kind)
-            if kind in CONTACT_TYPES:
+        kinds: set[str] = set(types)
+        if kinds:
+            if not CONTACT_TYPES.isdisjoint(kinds):
                 kinds.add("contact")
-        signals |= kinds
+            signals |= kinds
         totals: dict[str, float] = {}
         counted_terms = []
         seen: set[int] = set()
-        given: Counter[str] | None = None  # how many hits give each signal
         within = 0  # the next `within` term's place in `near`
         for tid in tids:
-            if not scores[tid] or tid in seen:
+            if tid in seen or not scores[tid]:
                 continue
             seen.add(tid)
-            term = terms[tid]
-            counted, alone, excluded = term.weight, False, ()
-            if term.requires:
-                if plain[tid]:
-                    missing = signals.isdisjoint(term.requires)
-                elif term.within:
+            category, weight, rule, requires, excludes, share = spec[tid]
+            counted, alone, excluded = weight, False, ()
+            if rule:
+                if rule == ANYWHERE:
+                    missing = signals.isdisjoint(requires)
+                elif rule == WITHIN:
                     missing = not near[within]
                     within += 1
-                else:
-                    if given is None:
-                        given = Counter(chain.from_iterable(map(gives.__getitem__, tids)))
+                else:  # SELF: another hit than this one, or an indicator, gives the signal
                     own = gives[tid]
-                    missing = not any(name in kinds or given[name] > (name in own) for name in term.requires)
+                    missing = not any(name in kinds or sum(name in gives[t] for t in tids) > (name in own)
+                                      for name in requires)
                 if missing:
-                    counted *= self.alone[tid]
+                    counted = weight * share
                     alone = True
-            if term.excludes and not signals.isdisjoint(term.excludes):
-                excluded = [name for name in term.excludes if name in signals]
-                if excluded:
-                    counted = 0.0
-            totals[term.category] = totals.get(term.category, 0.0) + counted
+            if excludes and not signals.isdisjoint(excludes):
+                excluded = [name for name in excludes if name in signals]
+                counted = 0.0
+            totals[category] = totals.get(category, 0.0) + counted
             counted_terms.append((tid, field_name, counted, alone, excluded))
         return self._result(totals, counted_terms, signals)
 
     def _result(self, totals: dict[str, float], counted_terms: list, signals) -> Score:
-        """Category values, boosts and negatives from the terms' totals and the signals present."""
+        """The score from the terms' totals per category and the signals present (see `_numbers`)."""
+        key = (tuple(totals.items()), frozenset(signals))
+        numbers = self.numbers.get(key)
+        if numbers is None:
+            if len(self.numbers) >= CACHE_LIMIT:
+                self.numbers.clear()
+            numbers = self.numbers[key] = self._numbers(totals, signals)
+        score, raw, category, by_category, boosts, negatives = numbers
+        return Score(score, raw, category, (self, counted_terms, signals, by_category, boosts, negatives))
+
+    def _numbers(self, totals: dict[str, float], signals) -> tuple:
+        """Category values, boosts and negatives from the terms' totals and the signals present.
+
+        A function of the totals (in order) and the set of signals alone: memoised by `_result`,
+        for far fewer distinct totals than distinct sets of terms turn up.
+        """
         by_category: dict[str, float] = {}
         boosts: dict[str, dict[str, float]] = {}
         negatives: dict[str, dict[str, float]] = {}
@@ -284,8 +299,7 @@ class Scorer:
         category = None
         if raw >= MIN_RAW:
             category = min((c for c, v in by_category.items() if v == raw), key=CATEGORY_ORDER.index)
-        return Score(round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category,
-                     (self, counted_terms, signals, by_category, boosts, negatives))
+        return round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category, by_category, boosts, negatives
 
 
 def _explain(score: Score, scorer=None, counted_terms=(), signals=None, by_category=None, boosts=None,
