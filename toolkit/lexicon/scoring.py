@@ -20,6 +20,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+import orjson
+
 from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.indicators import CONTACT_TYPES, Indicator
 from toolkit.models import Category
@@ -48,7 +50,7 @@ class FieldTags:
 class Score:
     """A capture's score (0-100), raw value, category, and its explanation (built when first read)."""
 
-    __slots__ = ("_explanation", "_parts", "category", "raw", "score")
+    __slots__ = ("_explanation", "_json", "_parts", "category", "raw", "score")
 
     def __init__(self, score: float, raw: float, category: str | None, parts: tuple | None = None):
         self.score = score
@@ -56,6 +58,7 @@ class Score:
         self.category = category
         self._parts = parts
         self._explanation: dict | None = None
+        self._json: str | None = None
 
     @property
     def explanation(self) -> dict:
@@ -63,6 +66,13 @@ class Score:
         if self._explanation is None:
             self._explanation = _explain(self, *(self._parts or (None, (), {}, {}, {}, {})))
         return self._explanation
+
+    @property
+    def explanation_json(self) -> str:
+        """`explanation` as JSON text, as stored (built once: many captures share one score)."""
+        if self._json is None:
+            self._json = orjson.dumps(self.explanation).decode()
+        return self._json
 
 
 class Scorer:

@@ -91,7 +91,7 @@ class Tagger:
         self.lexicons = lexicons
         self.matcher = Matcher(lexicons, engine)
         self.scorer = Scorer(lexicons, self.matcher.terms)
-        self.regions = regions
+        self.regions = tuple(regions)  # hashable: parsed phone numbers are memoised per region list
         self.by_name = {lex.name: lex for lex in lexicons}
         self.idents = sorted(f"{lex.ident}#{lex.digest}" for lex in lexicons)
         self.signature = orjson.dumps(self.idents).decode()
@@ -100,6 +100,9 @@ class Tagger:
         self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
         self._flags = _term_flags(self.scorer, self.place_tids)
+        # Per term, what its hit rows carry: the applied-lexicon key, lexicon@version, term, category, lang, weight.
+        self._hit_rows = [(f"{lex.ident}#{lex.digest}", lex.ident, t.term, t.category, t.lang, t.weight)
+                          for t in self.matcher.terms for lex in [self.by_name[t.lexicon]]]
         # Per term: the place it names (gazetteer terms), else None.
         self.place_values = [(t.value or t.term) if tid in self.place_tids else None
                              for tid, t in enumerate(self.matcher.terms)]
@@ -249,16 +252,16 @@ class Tagger:
         done_indicators = store.has_indicators(conn, [r[0] for r in rows], EXTRACTOR) if applied else set()
         hits, indicators, scores = [], [], []
         scored_at = _now()
+        hit_rows = self._hit_rows
         for (capture_id, item_id, _name, _text), analysis in zip(rows, analyses, strict=True):
             before = applied.get(capture_id, set())
             for tags in analysis.fields:
                 for tid, start, end in tags.hits:
-                    term = self.matcher.terms[tid]
-                    lex = self.by_name[term.lexicon]
-                    if f"{lex.ident}#{lex.digest}" in before:
+                    applied_as, ident, term, category, lang, weight = hit_rows[tid]
+                    if applied_as in before:
                         continue
-                    hits.append((capture_id, item_id, lex.ident, term.term, term.category, term.lang, tags.field,
-                                 start, end, tags.text[start:end], term.weight))
+                    hits.append((capture_id, item_id, ident, term, category, lang, tags.field,
+                                 start, end, tags.text[start:end], weight))
                 for ind in tags.indicators:
                     if ind.type == "place":
                         term_lex = self._place_lexicon(tags, ind)
@@ -273,7 +276,7 @@ class Tagger:
                                        ind.start, ind.end, maker))
             score = analysis.score
             scores.append((item_id, capture_id, self.signature, score.score, score.category,
-                           orjson.dumps(score.explanation).decode(), scored_at))
+                           score.explanation_json, scored_at))
         store.write_tags(conn, hits, indicators, scores)
 
     def _place_lexicon(self, tags: FieldTags, ind: Indicator) -> Lexicon | None:
