@@ -46,8 +46,8 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a batch builds its many small objects.
 
     They hold no reference cycles, so a collection in the middle of a batch frees nothing, yet
-    it walks every object the batch and the score caches hold: it cost a third of the tagging
-    time. The collector runs as usual after the batch.
+    walks the objects the batch and the score caches hold (dozens of collections per batch
+    otherwise). The collector runs as usual after the batch.
     """
     if not gc.isenabled():
         yield
