@@ -41,3 +41,27 @@ def test_batch_scores_equal_the_full_scorer(indicators):
         assert got.explanation == expected.explanation
         scored += got.score > 0
     assert scored >= len(TEXTS)  # the table is mostly offers and look-alikes that carry terms
+
+
+@pytest.mark.parametrize("indicators", [True, False])
+def test_two_field_scores_equal_the_full_scorer(indicators):
+    """Captures with a name and a text: the cheap key across fields gives the full scorer's result."""
+    lexicons = resolve(["default"])
+    tagger = Tagger(lexicons)
+    texts = TEXTS + EXTRA
+    records = [{"name": texts[i - 1] if i % 3 else None, "text": text} for i, text in enumerate(texts)]
+    records += [{"name": "entrega hoy", "text": "500 dolares, entrega en Tijuana"}, {"name": "💊", "text": "💊 $300"},
+                {"name": "sicarios", "text": "sicarios, buena paga"}]
+    analyses = tagger.analyse_batch(records + records, indicators=indicators)
+    reference = Scorer(lexicons, tagger.matcher.terms)
+    two = 0
+    for analysis in analyses:
+        if not any(reference.scoring(f.hits) for f in analysis.fields):
+            assert analysis.score.score == 0.0
+            continue
+        expected = reference.score(analysis.fields)
+        got = analysis.score
+        assert (got.score, got.raw, got.category) == (expected.score, expected.raw, expected.category)
+        assert got.explanation == expected.explanation
+        two += len(analysis.fields) == 2
+    assert two >= 40

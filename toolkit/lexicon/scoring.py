@@ -197,44 +197,48 @@ class Scorer:
                 counted_terms.append((tid, tags.field, counted, alone, excluded))
         return self._result(totals, counted_terms, signals)
 
-    def near(self, field_name: str, text: str, hits: list[Hit], indicators: list[Indicator]) -> tuple[bool, ...]:
-        """For each `within` term that scores, at its first hit (in hit order): whether a signal it
-        requires is within reach (as `score` decides it). For hits that do not overlap."""
+    def near(self, fields: list[FieldTags]) -> tuple[bool, ...]:
+        """For each `within` term that scores, at its first hit (fields in order, hits in order):
+        whether a signal it requires is within reach, as `score` decides it. For hits that do not
+        overlap."""
         out = []
         seen: set[int] = set()
-        positional, gives = self.positional, self.gives
-        texts = {field_name: text}
-        for tid, start, end in hits:
-            if not positional[tid] or tid in seen or not self.scores[tid]:
-                continue
-            seen.add(tid)
-            term = self.terms[tid]
-            where = (field_name, start, end)
-            found = False
-            for name in term.requires:
-                places = [(field_name, s, e) for t, s, e in hits if name in gives[t]]
-                places += [(field_name, ind.start, ind.end) for ind in indicators
-                           if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
-                if _near(places, where, term.within, texts):
-                    found = True
-                    break
-            out.append(found)
+        positional, gives, scores = self.positional, self.gives, self.scores
+        for tags in fields:
+            field_name, hits, texts = tags.field, tags.hits, {tags.field: tags.text}
+            for tid, start, end in hits:
+                if not positional[tid] or tid in seen or not scores[tid]:
+                    continue
+                seen.add(tid)
+                term = self.terms[tid]
+                where = (field_name, start, end)
+                found = False
+                for name in term.requires:
+                    # `within` looks in the term's own field only: the other fields' signals do not count.
+                    places = [(field_name, s, e) for t, s, e in hits if name in gives[t]]
+                    places += [(field_name, ind.start, ind.end) for ind in tags.indicators
+                               if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
+                    if _near(places, where, term.within, texts):
+                        found = True
+                        break
+                out.append(found)
         return tuple(out)
 
-    def score_plain(self, field_name: str, tids: tuple[int, ...], types: tuple[str, ...],
+    def score_plain(self, parts: tuple[tuple[str, tuple[int, ...], tuple[str, ...]], ...],
                     near: tuple[bool, ...] = ()) -> Score:
-        """`score` for one field from its term ids (in hit order) and indicator types alone.
+        """`score` from each field's name, term ids (in hit order) and indicator types alone.
 
-        Only for hits that do not overlap one another and share no span with an indicator (the
-        caller checks); `near` is what `near` says of the `within` terms. Then positions matter
-        only through "another place than the term's own": a `requires` signal the term gives
-        itself counts when some other hit or an indicator gives it too, which counting tells. The
-        result is the one `score` gives, without building the signals' positions: the common
-        shape of a batch is scored with a few set operations.
+        Only for fields whose hits do not overlap one another and share no span with an indicator
+        (the caller checks); `near` is what `near` says of the `within` terms. Then positions
+        matter only through "another place than the term's own": a `requires` signal the term
+        gives itself counts when some other hit or an indicator gives it too, which counting
+        tells. The result is the one `score` gives, without building the signals' positions: the
+        common shape of a batch is scored with a few set operations.
         """
         gives, scores, spec = self.gives, self.scores, self.spec
-        signals = set().union(*map(gives.__getitem__, tids))
-        kinds: set[str] = set(types)
+        every = [tid for _, tids, _ in parts for tid in tids] if len(parts) > 1 else parts[0][1]
+        signals = set().union(*map(gives.__getitem__, every))
+        kinds: set[str] = {kind for _, _, types in parts for kind in types}
         if kinds:
             if not CONTACT_TYPES.isdisjoint(kinds):
                 kinds.add("contact")
@@ -243,30 +247,31 @@ class Scorer:
         counted_terms = []
         seen: set[int] = set()
         within = 0  # the next `within` term's place in `near`
-        for tid in tids:
-            if tid in seen or not scores[tid]:
-                continue
-            seen.add(tid)
-            category, weight, rule, requires, excludes, share = spec[tid]
-            counted, alone, excluded = weight, False, ()
-            if rule:
-                if rule == ANYWHERE:
-                    missing = signals.isdisjoint(requires)
-                elif rule == WITHIN:
-                    missing = not near[within]
-                    within += 1
-                else:  # SELF: another hit than this one, or an indicator, gives the signal
-                    own = gives[tid]
-                    missing = not any(name in kinds or sum(name in gives[t] for t in tids) > (name in own)
-                                      for name in requires)
-                if missing:
-                    counted = weight * share
-                    alone = True
-            if excludes and not signals.isdisjoint(excludes):
-                excluded = [name for name in excludes if name in signals]
-                counted = 0.0
-            totals[category] = totals.get(category, 0.0) + counted
-            counted_terms.append((tid, field_name, counted, alone, excluded))
+        for field_name, tids, _ in parts:
+            for tid in tids:
+                if tid in seen or not scores[tid]:
+                    continue
+                seen.add(tid)
+                category, weight, rule, requires, excludes, share = spec[tid]
+                counted, alone, excluded = weight, False, ()
+                if rule:
+                    if rule == ANYWHERE:
+                        missing = signals.isdisjoint(requires)
+                    elif rule == WITHIN:
+                        missing = not near[within]
+                        within += 1
+                    else:  # SELF: another hit than this one, or an indicator, gives the signal
+                        own = gives[tid]
+                        missing = not any(name in kinds or sum(name in gives[t] for t in every) > (name in own)
+                                          for name in requires)
+                    if missing:
+                        counted = weight * share
+                        alone = True
+                if excludes and not signals.isdisjoint(excludes):
+                    excluded = [name for name in excludes if name in signals]
+                    counted = 0.0
+                totals[category] = totals.get(category, 0.0) + counted
+                counted_terms.append((tid, field_name, counted, alone, excluded))
         return self._result(totals, counted_terms, signals)
 
     def _result(self, totals: dict[str, float], counted_terms: list, signals) -> Score:

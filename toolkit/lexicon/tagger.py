@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import repeat
+from itertools import pairwise, repeat
 
 import numpy as np
 import orjson
@@ -100,6 +100,7 @@ class Tagger:
         self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
         self._flags = _term_flags(self.scorer, self.place_tids)
+        self._flag_list = self._flags.tolist()
         # Per term, what its hit rows carry: the applied-lexicon key, lexicon@version, term, category, lang, weight.
         self._hit_rows = [(f"{lex.ident}#{lex.digest}", lex.ident, t.term, t.category, t.lang, t.weight)
                           for t in self.matcher.terms for lex in [self.by_name[t.lexicon]]]
@@ -149,6 +150,7 @@ class Tagger:
                 self._analyse_field(segments[0], flat, batch, extracted, out)
             return out
         found = batch.by_post()
+        extracted_all = extracted is not None
         if extracted is None:  # places only, from the hits of posts that have any
             places = self.place_tids
             extracted = {index: inds for index, hits in found.items()
@@ -165,10 +167,34 @@ class Tagger:
                 FieldTags(name, flat[index], found.get(index, []), extracted.get(index, [])))
         for number, fields in per_record.items():
             if any(scores[h[0]] for f in fields for h in f.hits):
-                out[number] = Analysis(fields, self.scorer.score(fields))
+                out[number] = Analysis(fields, self._score_fields(fields, extracted_all))
             else:  # only places, context words or indicators: nothing to score
                 out[number] = Analysis(fields, self.zero)
         return out
+
+    def _score_fields(self, fields: list[FieldTags], indicators: bool) -> Score:
+        """The score of a capture with several fields: by the cheap key when it applies (see
+        `_analyse_field`), else by the full rule engine."""
+        flags, parts, term_flags = 0, [], self._flag_list
+        for tags in fields:
+            hits = tags.hits
+            if any(hit[2] > following[1] for hit, following in pairwise(hits)):  # overlapping hits
+                return self.scorer.score(fields)
+            tids = tuple([hit[0] for hit in hits])
+            for tid in tids:
+                flags |= term_flags[tid]
+            if flags & SELF and indicators and _shared_span(hits, tags.indicators):
+                return self.scorer.score(fields)
+            inds = tags.indicators
+            parts.append((tags.field, tids, tuple({ind.type: None for ind in inds}) if inds else ()))
+        key = (tuple(parts), self.scorer.near(fields) if flags & POSITIONAL else ())
+        result = self._fast.get(key)
+        if result is None:
+            result = self.scorer.score_plain(*key)
+            if len(self._fast) >= FAST_LIMIT:
+                self._fast.clear()
+            self._fast[key] = result
+        return result
 
     def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str], batch: Found,
                        extracted: dict[int, list[Indicator]] | None, out: list[Analysis]) -> None:
@@ -203,9 +229,8 @@ class Tagger:
             if flag & OVERLAP or (flag & SELF and extracted and _shared_span(hits, inds)):
                 out[number] = Analysis(fields, score(fields))
                 continue
-            key = (name, tids, tuple({ind.type: None for ind in inds}) if inds else ())
-            if flag & POSITIONAL:
-                key = (*key, near(name, text, hits, inds))
+            key = (((name, tids, tuple({ind.type: None for ind in inds}) if inds else ()),),
+                   near(fields) if flag & POSITIONAL else ())
             result = fast.get(key)
             if result is None:
                 result = plain(*key)
