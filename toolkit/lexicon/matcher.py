@@ -7,13 +7,17 @@ by pyahocorasick (the portable engine). Padding with spaces gives word boundarie
 next to emoji and punctuation (both fold to spaces); both engines see the same keys, so they report
 exactly the same hits (a test checks it). Then three cheap extra passes:
 
-- spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): one regex over the
-  folded batch finds runs of single letters; each run is squeezed and looked up;
-- emoji: found inside the runs of non-Latin-1 characters the fold reports anyway;
+- spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): vector comparisons
+  over the folded batch find where runs of single letters may start; each run is squeezed and
+  looked up;
+- emoji: among the characters outside Latin-1 the fold locates anyway (single-character emoji in
+  bulk, longer sequences run by run);
 - posts with an invisible character inside a word (zero-width joiner, soft hyphen, a combining
   mark) are matched again on a cleaned copy whose offsets map back to the original.
 
-Every hit is (term index, start, end) with start/end offsets into the post's original text.
+Keys found become hits, and hits their posts, by array operations over the whole batch (`Found`):
+no Python work per post, and per hit only what the engine's callback costs. Every hit is (term
+index, start, end) with start/end offsets into the post's original text.
 """
 
 from __future__ import annotations

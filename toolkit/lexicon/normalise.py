@@ -5,7 +5,8 @@ folded bytes is the same offset in the original string: every hit keeps its orig
 any mapping table. Folding is a Latin-1 encode (a C loop) followed by `bytes.translate` with a
 256-entry table (another C loop); characters outside Latin-1 go through a codec error handler that
 is called once per run of such characters (emoji, other scripts, combining marks), which is rare in
-Spanish text.
+Spanish text. A whole batch of posts (where such runs are not rare) is folded by `fold_bulk`, with
+vector operations over its code points instead: the same bytes.
 
 Folded bytes use a small alphabet: `a-z`, the digits that are not read as letters (2, 6, 8, 9),
 space for every separator (punctuation, whitespace, emoji), `\\n` between the posts of a batch and
