@@ -130,31 +130,25 @@ class Tagger:
             flat.extend(texts if not missing else [text for text in texts if text])
         batch = self.matcher.find(flat)
         out = [self.empty] * len(records)
-        extracted = None
+        contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
         if indicators:
-            # Contact indicators only where the cheap sift allows any (most posts have no digit,
-            # "@" or "/"), places only where a gazetteer term was hit.
-            found = batch.by_post()
-            extracted = {}
-            regions, places = self.regions, self.places
-            for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]:
-                if inds := extract(flat[index], regions) + places(flat[index], found.get(index, ())):
-                    extracted[index] = inds
-            for index, flag in zip(batch.posts, self._post_flags(batch).tolist(), strict=True):
-                if flag & PLACE and index not in extracted:
-                    extracted[index] = places(flat[index], found[index])
+            # Only where the cheap sift allows any: most posts have no digit, "@" or "/".
+            regions = self.regions
+            contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
+                        if (inds := extract(flat[index], regions))}
         if len(segments) <= 1:
             # One field: the common case, done in one loop over the posts with something found;
             # the rest keep the shared empty analysis without any Python work.
             if segments:
-                self._analyse_field(segments[0], flat, batch, extracted, out)
+                self._analyse_field(segments[0], flat, batch, contacts, out)
             return out
         found = batch.by_post()
-        extracted_all = extracted is not None
-        if extracted is None:  # places only, from the hits of posts that have any
-            places = self.place_tids
-            extracted = {index: inds for index, hits in found.items()
-                         if not places.isdisjoint([h[0] for h in hits]) and (inds := self.places(flat[index], hits))}
+        # Every indicator per flat index, as `indicators` gives them: contacts, then places.
+        extracted = dict(contacts) if contacts else {}
+        place_tids = self.place_tids
+        for index, hits in found.items():
+            if not place_tids.isdisjoint([h[0] for h in hits]):
+                extracted[index] = extracted.get(index, []) + self.places(flat[index], hits)
         scores = self.scorer.scores
         where: list[tuple[int, str]] = []
         ends = [segment[0] for segment in segments[1:]] + [len(flat)]
@@ -167,7 +161,7 @@ class Tagger:
                 FieldTags(name, flat[index], found.get(index, []), extracted.get(index, [])))
         for number, fields in per_record.items():
             if any(scores[h[0]] for f in fields for h in f.hits):
-                out[number] = Analysis(fields, self._score_fields(fields, extracted_all))
+                out[number] = Analysis(fields, self._score_fields(fields, contacts is not None))
             else:  # only places, context words or indicators: nothing to score
                 out[number] = Analysis(fields, self.zero)
         return out
@@ -197,10 +191,11 @@ class Tagger:
         return result
 
     def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str], batch: Found,
-                       extracted: dict[int, list[Indicator]] | None, out: list[Analysis]) -> None:
+                       contacts: dict[int, list[Indicator]] | None, out: list[Analysis]) -> None:
         """Fill `out` for the records with something found, when only one field has text.
 
-        `extracted` None: the only indicators are places, taken from the hits here.
+        `contacts`: the contact indicators found per flat index (None: not extracted); places
+        are added here from the hits.
         """
         _, name, numbers = segment
         zero, fast, score, plain, near = self.zero, self._fast, self.scorer.score, self.scorer.score_plain, self.scorer.near
@@ -213,10 +208,9 @@ class Tagger:
         for index, hits, tids, flag in zip(posts, batch.lists(batch.hits()), map(tuple, batch.lists(batch.tid.tolist())),
                                            flags.tolist(), strict=True):
             text = flat[index]
-            if extracted is not None:
-                inds = extracted.get(index, [])
-            else:
-                inds = self.places(text, hits) if flag & PLACE else []
+            inds = contacts.get(index, []) if contacts else []
+            if flag & PLACE:
+                inds = inds + self.places(text, hits)
             number = index if numbers is None else numbers[index]
             fields = [FieldTags(name, text, hits, inds)]
             if not flag & SCORES:  # only places, context words or indicators
@@ -226,7 +220,7 @@ class Tagger:
             # `within` terms have their signals near, as long as no hit overlaps another and no
             # indicator has a term's own span (see Scorer.score_plain): then this cheap key finds
             # it without building the signals.
-            if flag & OVERLAP or (flag & SELF and extracted and _shared_span(hits, inds)):
+            if flag & OVERLAP or (flag & SELF and contacts and _shared_span(hits, inds)):
                 out[number] = Analysis(fields, score(fields))
                 continue
             key = (((name, tids, tuple({ind.type: None for ind in inds}) if inds else ()),),
@@ -238,10 +232,10 @@ class Tagger:
                     fast.clear()
                 fast[key] = result
             out[number] = Analysis(fields, result)
-        if extracted:  # indicators in posts without hits: nothing to score
-            for index in extracted.keys() - set(posts):
+        if contacts:  # indicators in posts without hits: nothing to score
+            for index in contacts.keys() - set(posts):
                 out[index if numbers is None else numbers[index]] = Analysis(
-                    [FieldTags(name, flat[index], [], extracted[index])], zero)
+                    [FieldTags(name, flat[index], [], contacts[index])], zero)
 
     def _post_flags(self, batch: Found) -> np.ndarray:
         """Per post with hits: its terms' bit flags ORed together (see _term_flags), in bulk."""
