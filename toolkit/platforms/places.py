@@ -18,9 +18,31 @@ from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
 # Short text nodes outside scripts: where a platform notice ("This content isn't available right
-# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
-_LEAF_XPATH = etree.XPath("//body/descendant::text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
-                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]", smart_strings=False)
+# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath;
+# the length tests run in Python (`_is_leaf`): as XPath predicates they cost more than the walk.
+_TEXT_XPATH = etree.XPath("//body/descendant::text()[not(parent::script or parent::style or parent::noscript)]",
+                          smart_strings=False)
+LEAF_MAX = 400  # characters as written: longer texts are content, not a notice
+_XML_BLANKS = " \t\r\n"  # what XPath's normalize-space() folds (not Unicode spaces)
+_XML_BLANK_RUN = re.compile("[ \t\r\n]+")
+
+
+def _is_leaf(text: str) -> bool:
+    """XPath `string-length(.) < 400 and string-length(normalize-space(.)) > 3`, in Python."""
+    if len(text) >= LEAF_MAX:
+        return False
+    core = text.strip(_XML_BLANKS)
+    if len(core) <= 3:
+        return False
+    if "  " in core or "\t" in core or "\n" in core or "\r" in core:
+        return len(_XML_BLANK_RUN.sub(" ", core)) > 3  # runs of blanks fold to one space
+    return True
+
+
+def leaf_texts(tree) -> list[str]:
+    """The page's leaf texts in document order: text nodes under <body>, outside script, style and
+    noscript, of fewer than 400 characters and more than 3 once XML blanks are folded."""
+    return [text for text in _TEXT_XPATH(tree) if _is_leaf(text)]
 
 
 # Printable ASCII other than whitespace, `.` and `!` survives normalising one for one (no accent,
@@ -34,6 +56,15 @@ def _folded_floor(text: str) -> int:
     if "&" in text:
         return 0
     return len(text.encode("ascii", "ignore").translate(None, _MAY_VANISH))
+
+
+def _folded_floors(texts: list[str]) -> list[int]:
+    """`_folded_floor` of each text, in one pass over them all (texts from lxml hold no NUL, so it
+    separates them; should one ever hold it, each text is measured on its own)."""
+    pieces = "\0".join(texts).encode("ascii", "ignore").translate(None, _MAY_VANISH).split(b"\0")
+    if len(pieces) != len(texts):
+        return [_folded_floor(text) for text in texts]
+    return [0 if b"&" in piece else len(piece) for piece in pieces]
 
 
 @lru_cache(maxsize=256)
@@ -62,7 +93,7 @@ class Places:
         self._cache: dict[str, list[str]] = {}
         self._raw_cache: dict[str, list[str]] = {}
         self._short: dict[int, tuple[list[str], int]] = {}  # leaf texts by longest marker
-        self._floors: dict[int, int] = {}  # leaf text index -> _folded_floor
+        self._floors: list[int] | None = None  # _folded_floor of each leaf text
         self._folded: dict[int, str] = {}  # leaf text index -> normalised text
         self.data: dict[str, object] = {}  # what a detector read while building places, for inspect()
         for key, values in (extra or {}).items():
@@ -89,9 +120,11 @@ class Places:
             return found, len(found)
         done = self._short.get(longest)
         if done is None:
-            raw, floors = self.raw(place), self._floors
-            wanted = [i for i, text in enumerate(raw) if len(text) <= longest or (
-                floors[i] if i in floors else floors.setdefault(i, _folded_floor(text))) <= longest]
+            raw = self.raw(place)
+            if self._floors is None:
+                self._floors = _folded_floors(raw)
+            # A floor is at most the text's length, so a text short enough as written passes too.
+            wanted = [i for i, floor in enumerate(self._floors) if floor <= longest]
             missing = [i for i in wanted if i not in self._folded]
             self._folded.update(zip(missing, normalise_many([raw[i] for i in missing]), strict=True))
             found = [self._folded[i] for i in wanted if self._folded[i]]
@@ -123,7 +156,7 @@ class Places:
         if place == "heading":
             return [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")]
         if place == "leaf":
-            return _LEAF_XPATH(tree)
+            return leaf_texts(tree)
         if place.startswith("container:"):
             if not self._may_contain(place[10:]):
                 return []
