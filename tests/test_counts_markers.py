@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from toolkit.errors import InputError
 from toolkit.models import Status
 from toolkit.platforms import markers
-from toolkit.platforms.counts import find_counts, parse_count
+from toolkit.platforms.counts import _HAS_WORD, _WORDS, find_counts, parse_count
 from toolkit.platforms.detect import read_page
 
 SEPARATORS = [",", ".", " ", "\u00a0", "\u202f"]
@@ -51,6 +53,20 @@ def test_parse_count_never_raises(text):
 ])
 def test_find_counts(text, expected):
     assert find_counts(text) == expected
+
+
+# Letters with case-insensitive look-alikes in Python's regex engine (long s, dotless i, Kelvin sign...).
+WORD_PIECES = st.sampled_from(["s", "S", "\u017f", "i", "I", "\u0131", "\u0130", "k", "\u212a", "é", "É", "’", "'", " ",
+                               "seguidores", "SEGUIDORES", "followers", "Miembros", "membres", "abonnés", "J’AIME",
+                               "people like this", "personas les gusta", "curtidas", "44 mil ", "\n", "x"])
+
+
+@given(st.lists(WORD_PIECES, max_size=12).map("".join))
+def test_word_tests_find_what_the_plain_patterns_find(text):
+    for field, words in _WORDS.items():
+        plain = re.compile(words, re.I).search(text)
+        fast = _HAS_WORD[field].search(text)
+        assert (plain.span() if plain else None) == (fast.span() if fast else None)
 
 
 def test_decimal_without_suffix_is_not_a_count():

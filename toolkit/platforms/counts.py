@@ -60,9 +60,20 @@ _FIND = {
     field: re.compile(rf"(?<![\w.,])({NUMBER}(?:\s*{SUFFIX})?)\s*(?:de\s+)?(?:{words})(?!\w)", re.I)
     for field, words in _WORDS.items()
 }
-# The words alone: a text without any of them holds no such count, and this literal scan is far
-# cheaper than the number pattern, which has no fixed prefix to look for.
-_HAS_WORD = {field: re.compile(words, re.I) for field, words in _WORDS.items()}
+
+
+def _word_test(words: str) -> re.Pattern[str]:
+    """The words alone, as a search: a text without any of them holds no such count, and this scan
+    is far cheaper than the number pattern, which has no fixed prefix to look for. A look-ahead on
+    the words' first letters comes first: case-insensitive alternatives get no fast skip from the
+    regex engine, so without it every alternative is tried at every position (3-10x slower)."""
+    firsts = {alternative[:1] for alternative in words.split("|")}
+    if all(first.isalpha() for first in firsts):
+        return re.compile(f"(?=[{''.join(sorted(firsts))}])(?:{words})", re.I)
+    return re.compile(words, re.I)
+
+
+_HAS_WORD = {field: _word_test(words) for field, words in _WORDS.items()}
 # "A 1,2 mil personas les gusta esto": Spanish puts the likes before a preposition.
 _FIND_ES_LIKES = re.compile(rf"\bA\s+({NUMBER}(?:\s*{SUFFIX})?)\s+personas? les gusta", re.I)
 _ES_LIKES_HINT = re.compile("les gusta", re.I)
