@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 import orjson
 
@@ -153,39 +152,25 @@ def parse_written_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-@lru_cache(maxsize=16)
-def _line_pattern(pattern: re.Pattern[str]) -> re.Pattern[str]:
-    """A whole line holding `pattern` (which never spans a line break), as one regex: the engine
-    finds each line, not each match, so a feed of "214 Me gusta" lines costs no Python per line."""
-    return re.compile(rf"^[^\n]*?(?:{pattern.pattern})[^\n]*", pattern.flags | re.M)
-
-
-def _lines_with(pattern: re.Pattern[str], joined: str, original: str | None = None) -> list[str]:
-    """The lines of `joined` in which `pattern` occurs, in order, cut from `original` when given
-    (same length, e.g. before lower-casing)."""
-    found = _line_pattern(pattern).finditer(joined)
-    if original is None:
-        return [match.group() for match in found]
-    return [original[match.start():match.end()] for match in found]
-
-
 def page_details(page: Page, places: Places) -> PageDetails:
     """Counts, creation date and managing country from the short texts a page shows (in page
     order, so the header's counts come before any in the feed)."""
     details = PageDetails()
     # The header, intro and transparency box come first in page order; a long feed below adds
     # nothing but time, so only the first texts are read.
-    joined = "\n".join(t.replace("\n", " ") for t in places.raw("leaf")[:MAX_DETAIL_TEXTS] if len(t) <= 200)
+    lines = [t.replace("\n", " ") for t in places.raw("leaf")[:MAX_DETAIL_TEXTS] if len(t) <= 200]
+    joined = "\n".join(lines)
     lowered = joined.lower()
-    if len(lowered) != len(joined):  # rare letters that change length when lowered
-        lowered = joined
+    # One line per text, matched one by one: a feed of "214 Me gusta" lines would cost a Python
+    # step per match otherwise. Lower-casing that keeps the length keeps the lines aligned.
+    low_lines = lowered.split("\n") if lines and len(lowered) == len(joined) else lines
     # Likes printed in the page body belong to its posts ("214 Me gusta"); only audience counts here.
-    counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
+    counts = find_counts("\n".join([line for line in low_lines if _COUNT_HINT.search(line)]))
     details.counts = {k: v for k, v in counts.items() if k in ("followers", "members")}
-    page_likes = find_counts("\n".join(_lines_with(_PAGE_LIKES, lowered))).get("likes")
+    page_likes = find_counts("\n".join([line for line in low_lines if _PAGE_LIKES.search(line)])).get("likes")
     if page_likes is not None:
         details.counts["likes"] = page_likes
-    for raw_line in _lines_with(_DETAIL_HINT, lowered, joined):
+    for raw_line in [original for original, line in zip(lines, low_lines, strict=True) if _DETAIL_HINT.search(line)]:
         line = normalise(raw_line)
         if details.created_at is None:
             created = _CREATED.search(line)
