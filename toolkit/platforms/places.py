@@ -18,31 +18,25 @@ from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
 # Short text nodes outside scripts: where a platform notice ("This content isn't available right
-# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath;
-# the length tests run in Python (`_is_leaf`): as XPath predicates they cost more than the walk.
-_TEXT_XPATH = etree.XPath("//body/descendant::text()[not(parent::script or parent::style or parent::noscript)]",
-                          smart_strings=False)
+# now") sits as the whole text of its element. Text nodes under <body> less those of script, style
+# and noscript elements (an EXSLT set difference: a `parent::` test per node costs twice as much);
+# the length tests run in Python, as XPath predicates they cost more than the walk itself.
+_TEXT_XPATH = etree.XPath("set:difference(//body//text(), (//script | //style | //noscript)/text())",
+                          namespaces={"set": "http://exslt.org/sets"}, smart_strings=False)
 LEAF_MAX = 400  # characters as written: longer texts are content, not a notice
 _XML_BLANKS = " \t\r\n"  # what XPath's normalize-space() folds (not Unicode spaces)
 _XML_BLANK_RUN = re.compile("[ \t\r\n]+")
 
 
-def _is_leaf(text: str) -> bool:
-    """XPath `string-length(.) < 400 and string-length(normalize-space(.)) > 3`, in Python."""
-    if len(text) >= LEAF_MAX:
-        return False
-    core = text.strip(_XML_BLANKS)
-    if len(core) <= 3:
-        return False
-    if "  " in core or "\t" in core or "\n" in core or "\r" in core:
-        return len(_XML_BLANK_RUN.sub(" ", core)) > 3  # runs of blanks fold to one space
-    return True
-
-
 def leaf_texts(tree) -> list[str]:
     """The page's leaf texts in document order: text nodes under <body>, outside script, style and
-    noscript, of fewer than 400 characters and more than 3 once XML blanks are folded."""
-    return [text for text in _TEXT_XPATH(tree) if _is_leaf(text)]
+    noscript, of fewer than 400 characters and more than 3 once XML blanks are folded (the XPath
+    `string-length(.) < 400 and string-length(normalize-space(.)) > 3`)."""
+    blanks, run = _XML_BLANKS, _XML_BLANK_RUN
+    return [text for text in _TEXT_XPATH(tree)
+            if len(text) < LEAF_MAX and len(core := text.strip(blanks)) > 3
+            # Runs of blanks inside fold to one space, which may leave 3 characters or fewer.
+            and not (("  " in core or "\t" in core or "\n" in core or "\r" in core) and len(run.sub(" ", core)) <= 3)]
 
 
 # Printable ASCII other than whitespace, `.` and `!` survives normalising one for one (no accent,
@@ -61,9 +55,12 @@ def _folded_floor(text: str) -> int:
 def _folded_floors(texts: list[str]) -> list[int]:
     """`_folded_floor` of each text, in one pass over them all (texts from lxml hold no NUL, so it
     separates them; should one ever hold it, each text is measured on its own)."""
-    pieces = "\0".join(texts).encode("ascii", "ignore").translate(None, _MAY_VANISH).split(b"\0")
+    kept = "\0".join(texts).encode("ascii", "ignore").translate(None, _MAY_VANISH)
+    pieces = kept.split(b"\0")
     if len(pieces) != len(texts):
         return [_folded_floor(text) for text in texts]
+    if b"&" not in kept:
+        return list(map(len, pieces))
     return [0 if b"&" in piece else len(piece) for piece in pieces]
 
 
