@@ -82,6 +82,13 @@ def selector_xpath(selector: str) -> str:
     return f"//{tag}" + "".join(f"[{t}]" for t in tests)
 
 
+@lru_cache(maxsize=256)
+def selector_names(selector: str) -> tuple[bytes, ...]:
+    """The names (tag, id, class, attribute and value) an element matching `selector` shows in the
+    page's bytes: when one is missing, no element matches."""
+    return tuple(n.encode() for n in re.split(r"[.#\[\]=\"' ]+", selector) if n)
+
+
 class Places:
     """Lazily computed, normalised texts of each place on one page."""
 
@@ -164,8 +171,7 @@ class Places:
     def _may_contain(self, selector: str) -> bool:
         """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
         skips a whole-tree XPath scan on most pages."""
-        names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
-        return all(self.page.has(name.encode()) for name in names)
+        return all(self.page.has(name) for name in selector_names(selector))
 
     def present(self, selector: str) -> bool:
         tree = self.page.tree

@@ -15,7 +15,7 @@ from toolkit.platforms.markers import normalise
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
 
-_TYPENAME = b'"__typename":"GroupCommerceProductItem"'
+MARKETPLACE_TYPENAME = b'"__typename":"GroupCommerceProductItem"'
 WINDOW = 20_000
 _STR = rb'"((?:[^"\\]|\\.)*)"'
 
@@ -52,8 +52,10 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
     several listings (similar items), the requested one wins, else the first with a title; when a
     listing was asked for and is not among them, None (the others are suggestions, not the item).
     """
+    if not page.has(MARKETPLACE_TYPENAME):
+        return None
     raw = page.body
-    position = raw.find(_TYPENAME)
+    position = raw.find(MARKETPLACE_TYPENAME)
     chosen = None
     while position >= 0:
         window = raw[max(0, position - WINDOW):position + WINDOW]
@@ -65,7 +67,7 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
                 chosen = (listing_id, window)
             if requested is None or requested.key == listing_id:
                 break
-        position = raw.find(_TYPENAME, position + 1)
+        position = raw.find(MARKETPLACE_TYPENAME, position + 1)
     if chosen is None or (requested is not None and requested.kind == Kind.LISTING and chosen[0] != requested.key):
         return None
     listing_id, window = chosen
