@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from toolkit.errors import InputError
 from toolkit.models import Status
-from toolkit.platforms import markers
+from toolkit.platforms import counts, markers
 from toolkit.platforms.counts import _HAS_WORD, _WORDS, find_counts, parse_count
 from toolkit.platforms.detect import read_page
 
@@ -67,6 +67,23 @@ def test_word_tests_find_what_the_plain_patterns_find(text):
         plain = re.compile(words, re.I).search(text)
         fast = _HAS_WORD[field].search(text)
         assert (plain.span() if plain else None) == (fast.span() if fast else None)
+
+
+COUNT_PIECES = st.sampled_from(["12", "1,1", " ", " K", " mil ", "\n", "de ", "seguidores", "SEGUIDORES", "ſeguidores",
+                                 "Follower", "FOLLOWERS", "İnscritos", "ınscritos", "li\u212ae", "likes", "Me gusta",
+                                 "miembros", "MEMBRES", "abonnÉs", "personas les gusta", "PERSONNES SUIVENT ÇA",
+                                 "j’aime", "x", "é", "\u0307"])
+
+
+@given(st.lists(COUNT_PIECES, max_size=14).map("".join))
+@example("12 ſeguidores")
+@example("1,1 K İnscritos y 40 ınscritos")
+@example("3 li\u212ae")
+def test_stem_prefilter_changes_no_count(text):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(counts, "_STEMS", {field: ("",) for field in counts._STEMS})  # excludes nothing
+        plain = find_counts(text)
+    assert find_counts(text) == plain
 
 
 def test_decimal_without_suffix_is_not_a_count():
