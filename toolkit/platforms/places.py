@@ -35,8 +35,10 @@ def leaf_texts(tree) -> list[str]:
     blanks, run = _XML_BLANKS, _XML_BLANK_RUN
     return [text for text in _TEXT_XPATH(tree)
             if len(text) < LEAF_MAX and len(core := text.strip(blanks)) > 3
-            # Runs of blanks inside fold to one space, which may leave 3 characters or fewer.
-            and not (("  " in core or "\t" in core or "\n" in core or "\r" in core) and len(run.sub(" ", core)) <= 3)]
+            # Four leading characters without a blank stay four once folded (the usual case, told
+            # without a search); else runs of blanks inside fold to one space and may leave three.
+            and ((core[1] not in blanks and core[2] not in blanks and core[3] not in blanks)
+                 or not ("  " in core or "\t" in core or "\n" in core or "\r" in core) or len(run.sub(" ", core)) > 3)]
 
 
 # Printable ASCII other than whitespace, `.` and `!` survives normalising one for one (no accent,
