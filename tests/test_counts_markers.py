@@ -50,6 +50,9 @@ def test_parse_count_never_raises(text):
     ("3 412 abonnés", {"followers": 3412}),
     ("Grupo privado · 980 membros", {"members": 980}),
     ("Salimos el 12 de mayo", {}),
+    # A name ending in a number, then the count: the sentence's ". " is no decimal mark.
+    ("Cruce Seguro 1. 75 mil seguidores. Viajes al norte.", {"followers": 75000}),
+    ("Viajes Norte 2021. 49,3 K seguidores.", {"followers": 49300}),
 ])
 def test_find_counts(text, expected):
     assert find_counts(text) == expected

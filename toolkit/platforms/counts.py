@@ -18,7 +18,8 @@ SUFFIXES = {
     "b": 1_000_000_000, "bn": 1_000_000_000, "md": 1_000_000_000,
 }
 _SPACES = "\u00a0\u202f\u2009 "
-NUMBER = r"\d(?:[\d.,\u00a0\u202f\u2009 ]*\d)?"
+# Digits with at most one separator between two of them: "1. 75 mil" is a sentence's end and a count.
+NUMBER = r"\d(?:[.,\u00a0\u202f\u2009 ]?\d)*"
 SUFFIX = r"(?:millones|millions|million|millón|millon|milhões|milhoes|milhão|milhao|mill|mil|mio|mi|mm|bn|md|k|m|b)\.?"
 COUNT_RE = re.compile(rf"(?<![\w.,])({NUMBER})\s*({SUFFIX})?(?![\w])", re.I)
 
