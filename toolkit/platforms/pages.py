@@ -159,16 +159,21 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
                 tree = None
                 break
     if tree is not None:
-        node = tree.find(".//title")
-        if node is not None and node.text_content().strip():
-            title = " ".join(node.text_content().split())
-        for element in tree.iterfind(".//meta"):
-            key = element.get("property") or element.get("name")
-            content = element.get("content")
-            if key and content is not None and key.lower() not in meta:
-                meta[key.lower()] = content.strip()
-        for link in tree.iterfind(".//link"):
-            if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
-                canonical = link.get("href").strip()
-                break
+        first_title = None
+        # One walk for the three tags: the first <title>, every <meta> (the first value of a
+        # name wins), the first canonical <link>.
+        for element in tree.iter("title", "meta", "link"):
+            tag = element.tag
+            if tag == "meta":
+                key = element.get("property") or element.get("name")
+                content = element.get("content")
+                if key and content is not None and key.lower() not in meta:
+                    meta[key.lower()] = content.strip()
+            elif tag == "title":
+                if first_title is None and element is not tree:
+                    first_title = element
+            elif canonical is None and (element.get("rel") or "").lower() == "canonical" and element.get("href"):
+                canonical = element.get("href").strip()
+        if first_title is not None and first_title.text_content().strip():
+            title = " ".join(first_title.text_content().split())
     return Page(raw, url, final_url, http_status, tree, title, meta, canonical)
