@@ -3,12 +3,14 @@
 Generates Facebook-style SingleFile pages (~300 KB each: a SingleFile header, og:/al: meta tags,
 inlined CSS, inline JSON blobs and a feed of posts, as a saved Comet page looks) in a temporary
 folder, scans them into a fresh case with the real CLI in a child process, and prints wall-clock
-and CPU figures. The scan is single-threaded, so pages per CPU-second is the per-core rate, and
-it is steadier than wall-clock time on a shared machine. Then the same for one WARC file holding
-HTML pages and image records.
+and CPU figures, with the case's lexicon tagging and without (tagging is its own stage), and
+`read_page` alone in process. The scan is single-threaded but for the evidence copy, which a
+thread compresses beside it (its CPU time counts), so pages per CPU-second is the per-core rate,
+and it is steadier than wall-clock time on a shared machine. Then the same for one WARC file
+holding HTML pages and image records.
 
     python bench/pages_bench.py                      # 1,000 pages of ~300 KB, a ~100 MB WARC
-    python bench/pages_bench.py --pages 200 --warc-mb 20
+    python bench/pages_bench.py --pages 200 --warc-mb 20 --tagging off
 """
 
 from __future__ import annotations
@@ -91,13 +93,17 @@ def make_warc(path: Path, megabytes: int, size: int) -> tuple[int, int]:
     return path.stat().st_size, pages
 
 
-def scan(case: Path, target: Path, keep_evidence: bool) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of `toolkit scan CASE TARGET` in a child process."""
+def scan(case: Path, target: Path, keep_evidence: bool, tagging: bool = True) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of `toolkit scan CASE TARGET` in a child process. Without
+    `tagging` the case names no lexicon, so the scan stores captures untagged."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     toolkit = [sys.executable, "-m", "toolkit"]
     subprocess.run([*toolkit, "init", str(case)], check=True, env=env, capture_output=True)
     config = case / "case.toml"
-    config.write_text(config.read_text().replace("keep_evidence = true", f"keep_evidence = {str(keep_evidence).lower()}"))
+    text = config.read_text().replace("keep_evidence = true", f"keep_evidence = {str(keep_evidence).lower()}")
+    if not tagging:
+        text = text.replace('lexicons = ["default"]', "lexicons = []")
+    config.write_text(text)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([*toolkit, "scan", "--quiet", str(case), str(target)], env=env, capture_output=True, text=True)
@@ -106,6 +112,30 @@ def scan(case: Path, target: Path, keep_evidence: bool) -> tuple[float, float]:
     if done.returncode != 0:
         raise SystemExit(f"scan failed: {done.stderr[-2000:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def read_page_cost(folder: Path) -> tuple[float, int]:
+    """CPU seconds per page of `read_page` alone (the detectors, parsing included) over the saved
+    pages, read and prepared as the SingleFile importer does, in process; and the bytes read."""
+    from toolkit.platforms.detect import read_page
+    from toolkit.sources import _pages
+    from toolkit.sources.savedpage import saved_origin
+
+    files = sorted(folder.iterdir())
+    read_page(_pages.prepare_body(files[0].read_bytes())[0], "https://www.facebook.com/")  # load once, untimed
+    cpu = 0.0
+    total = 0
+    for start in range(0, len(files), 100):  # in batches, so memory stays small at any count
+        batch = []
+        for path in files[start:start + 100]:
+            raw = path.read_bytes()
+            total += len(raw)
+            batch.append((_pages.prepare_body(raw)[0], saved_origin(raw[:65536])[0]))
+        began = time.process_time()
+        for body, url in batch:
+            read_page(body, url)
+        cpu += time.process_time() - began
+    return cpu / len(files), total
 
 
 def container_cost(folder: Path, count: int, case: Path) -> float:
@@ -144,6 +174,8 @@ def main() -> None:
     parser.add_argument("--size-kb", type=int, default=300, help="approximate size of each page (default 300)")
     parser.add_argument("--warc-mb", type=int, default=100, help="size of the generated WARC (default 100; 0 skips)")
     parser.add_argument("--no-evidence", action="store_true", help="scan with [scan] keep_evidence = false")
+    parser.add_argument("--tagging", choices=("on", "off", "both"), default="both",
+                        help="scan with the default lexicons, with none, or both (default both)")
     parser.add_argument("--split", action="store_true",
                         help="also measure the containers and store alone (detectors stubbed out, in process)")
     args = parser.parse_args()
@@ -153,11 +185,17 @@ def main() -> None:
         folder = tmp_path / "singlefile"
         folder.mkdir()
         total = make_pages(folder, args.pages, args.size_kb * 1024)
-        wall, cpu = scan(tmp_path / "case-pages", folder, keep)
         print(f"saved pages: {args.pages:,} SingleFile pages, {total / args.pages / 1024:.0f} KB each, "
               f"{total / 2**20:.0f} MB (evidence copies {'on' if keep else 'off'})")
-        print(f"  wall {wall:.1f} s: {args.pages / wall:.0f} pages/s, {total / 2**20 / wall:.1f} MB/s")
-        print(f"  cpu  {cpu:.1f} s: {args.pages / cpu:.0f} pages per CPU-second (per core)")
+        for tagging in {"on": (True,), "off": (False,), "both": (True, False)}[args.tagging]:
+            wall, cpu = scan(tmp_path / f"case-pages-{tagging}", folder, keep, tagging)
+            print(f"  toolkit scan, lexicon tagging {'on' if tagging else 'off'}:")
+            print(f"    wall {wall:.1f} s: {args.pages / wall:.0f} pages/s, {total / 2**20 / wall:.1f} MB/s")
+            print(f"    cpu  {cpu:.1f} s: {args.pages / cpu:.0f} pages per CPU-second (per core), "
+                  f"{cpu / args.pages * 1000:.2f} ms per page, start-up included")
+        per_page, read = read_page_cost(folder)
+        print(f"  read_page alone (in process): {per_page * 1000:.2f} ms CPU per page, {1 / per_page:.0f} pages per "
+              f"CPU-second, {read / 2**20 / args.pages / per_page:.1f} MB per CPU-second")
         if args.split:
             per_page = container_cost(folder, args.pages, tmp_path / "case-split")
             print(f"  without the detectors: {per_page * 1000:.2f} ms CPU per page ({1 / per_page:.0f} pages per "
@@ -166,8 +204,9 @@ def main() -> None:
         if args.warc_mb:
             warc = tmp_path / "crawl.warc.gz"
             size, pages = make_warc(warc, args.warc_mb, args.size_kb * 1024)
-            wall, cpu = scan(tmp_path / "case-warc", warc, keep)
-            print(f"WARC: {size / 2**20:.0f} MB gzip, {pages:,} HTML pages and {pages:,} image records")
+            wall, cpu = scan(tmp_path / "case-warc", warc, keep, args.tagging != "off")
+            print(f"WARC: {size / 2**20:.0f} MB gzip, {pages:,} HTML pages and {pages:,} image records "
+                  f"(lexicon tagging {'off' if args.tagging == 'off' else 'on'})")
             print(f"  wall {wall:.1f} s: {size / 2**20 / wall:.1f} MB/s, {pages / wall:.0f} pages/s")
             print(f"  cpu  {cpu:.1f} s: {size / 2**20 / cpu:.1f} MB per CPU-second")
             if args.split:

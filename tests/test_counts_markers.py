@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from toolkit.errors import InputError
 from toolkit.models import Status
-from toolkit.platforms import markers
-from toolkit.platforms.counts import find_counts, parse_count
+from toolkit.platforms import counts, markers
+from toolkit.platforms.counts import _HAS_WORD, _WORDS, find_counts, parse_count
 from toolkit.platforms.detect import read_page
 
 SEPARATORS = [",", ".", " ", "\u00a0", "\u202f"]
@@ -48,9 +50,43 @@ def test_parse_count_never_raises(text):
     ("3 412 abonnés", {"followers": 3412}),
     ("Grupo privado · 980 membros", {"members": 980}),
     ("Salimos el 12 de mayo", {}),
+    # A name ending in a number, then the count: the sentence's ". " is no decimal mark.
+    ("Cruce Seguro 1. 75 mil seguidores. Viajes al norte.", {"followers": 75000}),
+    ("Viajes Norte 2021. 49,3 K seguidores.", {"followers": 49300}),
 ])
 def test_find_counts(text, expected):
     assert find_counts(text) == expected
+
+
+# Letters with case-insensitive look-alikes in Python's regex engine (long s, dotless i, Kelvin sign...).
+WORD_PIECES = st.sampled_from(["s", "S", "\u017f", "i", "I", "\u0131", "\u0130", "k", "\u212a", "é", "É", "’", "'", " ",
+                               "seguidores", "SEGUIDORES", "followers", "Miembros", "membres", "abonnés", "J’AIME",
+                               "people like this", "personas les gusta", "curtidas", "44 mil ", "\n", "x"])
+
+
+@given(st.lists(WORD_PIECES, max_size=12).map("".join))
+def test_word_tests_find_what_the_plain_patterns_find(text):
+    for field, words in _WORDS.items():
+        plain = re.compile(words, re.I).search(text)
+        fast = _HAS_WORD[field].search(text)
+        assert (plain.span() if plain else None) == (fast.span() if fast else None)
+
+
+COUNT_PIECES = st.sampled_from(["12", "1,1", " ", " K", " mil ", "\n", "de ", "seguidores", "SEGUIDORES", "ſeguidores",
+                                 "Follower", "FOLLOWERS", "İnscritos", "ınscritos", "li\u212ae", "likes", "Me gusta",
+                                 "miembros", "MEMBRES", "abonnÉs", "personas les gusta", "PERSONNES SUIVENT ÇA",
+                                 "j’aime", "x", "é", "\u0307"])
+
+
+@given(st.lists(COUNT_PIECES, max_size=14).map("".join))
+@example("12 ſeguidores")
+@example("1,1 K İnscritos y 40 ınscritos")
+@example("3 li\u212ae")
+def test_stem_prefilter_changes_no_count(text):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(counts, "_STEMS", {field: ("",) for field in counts._STEMS})  # excludes nothing
+        plain = find_counts(text)
+    assert find_counts(text) == plain
 
 
 def test_decimal_without_suffix_is_not_a_count():

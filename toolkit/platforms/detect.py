@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from toolkit.models import Capture, ItemRef, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
-from toolkit.platforms.places import Places
+from toolkit.platforms.places import Places, selector_names
 from toolkit.platforms.registry import get as get_platform
 from toolkit.platforms.registry import identify, platform_for_url
 
@@ -63,6 +63,9 @@ class Detector(ABC):
     platform: ClassVar[str]
     version: ClassVar[str] = "1"
     statuses: ClassVar[frozenset[Status]] = frozenset()
+    # Byte strings `inspect` asks `page.has` about: found in one pass with the marker rules'
+    # container names where a multi-pattern engine is installed (see Page.prime).
+    needles: ClassVar[tuple[bytes, ...]] = ()
 
     @property
     def name(self) -> str:
@@ -104,6 +107,7 @@ class Detector(ABC):
         return owner.parent_of(item.url) if owner is not None and item is not None and item.url else None
 
     def read(self, page: Page, book: marker_data.MarkerBook, observed_at: str | None = None) -> PageReading:
+        page.prime(_needles(self, book))
         places = self.places(page)
         places.data["book"] = book
         finding = self.inspect(page, places)
@@ -125,6 +129,20 @@ class Detector(ABC):
             if capture.observed_at is None:
                 capture.observed_at = observed_at
         return PageReading(self.platform, verdict, captures)
+
+
+_NEEDLES: dict[tuple[int, str], tuple[marker_data.MarkerBook, tuple[bytes, ...]]] = {}
+
+
+def _needles(detector: Detector, book: marker_data.MarkerBook) -> tuple[bytes, ...]:
+    """The detector's own needles and the names its platform's `container:` rules look for."""
+    key = (id(book), detector.platform)
+    found = _NEEDLES.get(key)
+    if found is None or found[0] is not book:
+        names = [name for rule in book.rules(detector.platform) for place in rule.places
+                 if place.startswith("container:") for name in selector_names(place[10:])]
+        found = _NEEDLES[key] = (book, tuple(dict.fromkeys([*detector.needles, *names])))
+    return found[1]
 
 
 def _next_targets(url: str | None) -> list[str]:

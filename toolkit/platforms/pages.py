@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass, field
 
 from toolkit.models import Capture, Status
+
+try:  # the optional native accelerator (the `fast` extra), as the lexicon matcher uses it
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the environment
+    hyperscan = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,45 @@ class Page:
         if found is None:
             found = self._seen[needle] = needle in self.body
         return found
+
+    def prime(self, needles: tuple[bytes, ...]) -> None:
+        """Answer `has` for all of `needles` in one pass over the body, when the multi-pattern
+        engine (Hyperscan, the `fast` extra) is installed: a detector asks about half a dozen
+        strings most pages lack, and each miss is a search through the whole page. Without it,
+        each `has` searches when asked."""
+        if hyperscan is None or all(n in self._seen for n in needles):
+            return
+        present = _scan_for(needles, self.body)
+        for needle in needles:
+            self._seen.setdefault(needle, needle in present)
+
+
+_LOCAL = threading.local()  # Hyperscan databases and their scratch space, per thread
+
+
+def _scan_for(needles: tuple[bytes, ...], body: bytes) -> set[bytes]:
+    """Which of `needles` (literal byte strings) occur in `body`, by one Hyperscan pass."""
+    compiled = getattr(_LOCAL, "databases", None)
+    if compiled is None:
+        compiled = _LOCAL.databases = {}
+    found_db = compiled.get(needles)
+    if found_db is None:
+        if len(compiled) >= 64:  # needle sets come from detectors and marker books: a few
+            compiled.clear()
+        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        # Each byte escaped: the needles are literals, whatever bytes they hold.
+        database.compile(expressions=[b"".join(b"\\x%02x" % byte for byte in needle) for needle in needles],
+                         ids=list(range(len(needles))), elements=len(needles),
+                         flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(needles))
+        found_db = compiled[needles] = (database, hyperscan.Scratch(database))
+    database, scratch = found_db
+    found: set[bytes] = set()
+
+    def on_match(index: int, _start: int, _end: int, _flags: int, _context: object) -> None:
+        found.add(needles[index])
+
+    database.scan(body, match_event_handler=on_match, scratch=scratch)
+    return found
 
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
@@ -114,16 +159,21 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
                 tree = None
                 break
     if tree is not None:
-        node = tree.find(".//title")
-        if node is not None and node.text_content().strip():
-            title = " ".join(node.text_content().split())
-        for element in tree.iterfind(".//meta"):
-            key = element.get("property") or element.get("name")
-            content = element.get("content")
-            if key and content is not None and key.lower() not in meta:
-                meta[key.lower()] = content.strip()
-        for link in tree.iterfind(".//link"):
-            if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
-                canonical = link.get("href").strip()
-                break
+        first_title = None
+        # One walk for the three tags: the first <title>, every <meta> (the first value of a
+        # name wins), the first canonical <link>.
+        for element in tree.iter("title", "meta", "link"):
+            tag = element.tag
+            if tag == "meta":
+                key = element.get("property") or element.get("name")
+                content = element.get("content")
+                if key and content is not None and key.lower() not in meta:
+                    meta[key.lower()] = content.strip()
+            elif tag == "title":
+                if first_title is None and element is not tree:
+                    first_title = element
+            elif canonical is None and (element.get("rel") or "").lower() == "canonical" and element.get("href"):
+                canonical = element.get("href").strip()
+        if first_title is not None and first_title.text_content().strip():
+            title = " ".join(first_title.text_content().split())
     return Page(raw, url, final_url, http_status, tree, title, meta, canonical)

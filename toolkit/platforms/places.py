@@ -18,9 +18,27 @@ from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
 # Short text nodes outside scripts: where a platform notice ("This content isn't available right
-# now") sits as the whole text of its element. Text nodes, not elements, keep this one fast XPath.
-_LEAF_XPATH = etree.XPath("//body/descendant::text()[not(parent::script) and not(parent::style) and not(parent::noscript)]"
-                          "[string-length(normalize-space(.)) > 3][string-length(.) < 400]", smart_strings=False)
+# now") sits as the whole text of its element. Text nodes under <body> less those of script, style
+# and noscript elements (an EXSLT set difference: a `parent::` test per node costs twice as much);
+# the length tests run in Python, as XPath predicates they cost more than the walk itself.
+_TEXT_XPATH = etree.XPath("set:difference(//body//text(), (//script | //style | //noscript)/text())",
+                          namespaces={"set": "http://exslt.org/sets"}, smart_strings=False)
+LEAF_MAX = 400  # characters as written: longer texts are content, not a notice
+_XML_BLANKS = " \t\r\n"  # what XPath's normalize-space() folds (not Unicode spaces)
+_XML_BLANK_RUN = re.compile("[ \t\r\n]+")
+
+
+def leaf_texts(tree) -> list[str]:
+    """The page's leaf texts in document order: text nodes under <body>, outside script, style and
+    noscript, of fewer than 400 characters and more than 3 once XML blanks are folded (the XPath
+    `string-length(.) < 400 and string-length(normalize-space(.)) > 3`)."""
+    blanks, run = _XML_BLANKS, _XML_BLANK_RUN
+    return [text for text in _TEXT_XPATH(tree)
+            if len(text) < LEAF_MAX and len(core := text.strip(blanks)) > 3
+            # Four leading characters without a blank stay four once folded (the usual case, told
+            # without a search); else runs of blanks inside fold to one space and may leave three.
+            and ((core[1] not in blanks and core[2] not in blanks and core[3] not in blanks)
+                 or not ("  " in core or "\t" in core or "\n" in core or "\r" in core) or len(run.sub(" ", core)) > 3)]
 
 
 # Printable ASCII other than whitespace, `.` and `!` survives normalising one for one (no accent,
@@ -34,6 +52,18 @@ def _folded_floor(text: str) -> int:
     if "&" in text:
         return 0
     return len(text.encode("ascii", "ignore").translate(None, _MAY_VANISH))
+
+
+def _folded_floors(texts: list[str]) -> list[int]:
+    """`_folded_floor` of each text, in one pass over them all (texts from lxml hold no NUL, so it
+    separates them; should one ever hold it, each text is measured on its own)."""
+    kept = "\0".join(texts).encode("ascii", "ignore").translate(None, _MAY_VANISH)
+    pieces = kept.split(b"\0")
+    if len(pieces) != len(texts):
+        return [_folded_floor(text) for text in texts]
+    if b"&" not in kept:
+        return list(map(len, pieces))
+    return [0 if b"&" in piece else len(piece) for piece in pieces]
 
 
 @lru_cache(maxsize=256)
@@ -54,6 +84,13 @@ def selector_xpath(selector: str) -> str:
     return f"//{tag}" + "".join(f"[{t}]" for t in tests)
 
 
+@lru_cache(maxsize=256)
+def selector_names(selector: str) -> tuple[bytes, ...]:
+    """The names (tag, id, class, attribute and value) an element matching `selector` shows in the
+    page's bytes: when one is missing, no element matches."""
+    return tuple(n.encode() for n in re.split(r"[.#\[\]=\"' ]+", selector) if n)
+
+
 class Places:
     """Lazily computed, normalised texts of each place on one page."""
 
@@ -62,7 +99,7 @@ class Places:
         self._cache: dict[str, list[str]] = {}
         self._raw_cache: dict[str, list[str]] = {}
         self._short: dict[int, tuple[list[str], int]] = {}  # leaf texts by longest marker
-        self._floors: dict[int, int] = {}  # leaf text index -> _folded_floor
+        self._floors: list[int] | None = None  # _folded_floor of each leaf text
         self._folded: dict[int, str] = {}  # leaf text index -> normalised text
         self.data: dict[str, object] = {}  # what a detector read while building places, for inspect()
         for key, values in (extra or {}).items():
@@ -89,9 +126,11 @@ class Places:
             return found, len(found)
         done = self._short.get(longest)
         if done is None:
-            raw, floors = self.raw(place), self._floors
-            wanted = [i for i, text in enumerate(raw) if len(text) <= longest or (
-                floors[i] if i in floors else floors.setdefault(i, _folded_floor(text))) <= longest]
+            raw = self.raw(place)
+            if self._floors is None:
+                self._floors = _folded_floors(raw)
+            # A floor is at most the text's length, so a text short enough as written passes too.
+            wanted = [i for i, floor in enumerate(self._floors) if floor <= longest]
             missing = [i for i in wanted if i not in self._folded]
             self._folded.update(zip(missing, normalise_many([raw[i] for i in missing]), strict=True))
             found = [self._folded[i] for i in wanted if self._folded[i]]
@@ -123,7 +162,7 @@ class Places:
         if place == "heading":
             return [" ".join(h.text_content().split()) for h in tree.iter("h1", "h2", "h3")]
         if place == "leaf":
-            return _LEAF_XPATH(tree)
+            return leaf_texts(tree)
         if place.startswith("container:"):
             if not self._may_contain(place[10:]):
                 return []
@@ -134,8 +173,7 @@ class Places:
     def _may_contain(self, selector: str) -> bool:
         """False when a name the selector needs (id, class, attribute value) is nowhere in the bytes:
         skips a whole-tree XPath scan on most pages."""
-        names = [n for n in re.split(r"[.#\[\]=\"' ]+", selector) if n]
-        return all(self.page.has(name.encode()) for name in names)
+        return all(self.page.has(name) for name in selector_names(selector))
 
     def present(self, selector: str) -> bool:
         tree = self.page.tree

@@ -11,6 +11,8 @@ carrying the detector's status, marker and place.
 from __future__ import annotations
 
 import codecs
+import io
+import os
 import re
 from typing import Any, BinaryIO
 
@@ -33,7 +35,17 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 def read_bounded(stream: BinaryIO, limit: int = MAX_PAGE_BYTES) -> tuple[bytes, bool]:
     """Up to `limit` bytes of `stream`, and whether there was more (the rest is not read)."""
-    data = stream.read(limit + 1)
+    want = limit + 1
+    if isinstance(stream, (io.BufferedReader, io.FileIO)):
+        # A read of `limit` bytes allocates that much first: ask a file for what it holds.
+        try:
+            left = os.fstat(stream.fileno()).st_size - stream.tell()
+        except (OSError, ValueError):
+            left = limit
+        want = min(max(left, 0), limit) + 1
+    data = stream.read(want)
+    if len(data) == want <= limit:  # the file grew since: read on, up to the limit
+        data += stream.read(limit + 1 - want)
     return (data[:limit], True) if len(data) > limit else (data, False)
 
 

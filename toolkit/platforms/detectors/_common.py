@@ -16,6 +16,8 @@ MAX_TEXT = 20_000
 def json_ld(page: Page) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page (lists and @graph flattened); unreadable blocks skipped."""
     found: list[dict[str, Any]] = []
+    if not page.has(b"application/ld+json"):
+        return found
     body = page.body
     position = body.find(b"application/ld+json")
     while position >= 0:

@@ -18,7 +18,7 @@ from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms.counts import find_counts
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
 from toolkit.platforms.detectors._common import clean, first, json_ld, visible_text
-from toolkit.platforms.detectors.facebook_details import marketplace_listing, page_details
+from toolkit.platforms.detectors.facebook_details import MARKETPLACE_TYPENAME, marketplace_listing, page_details
 from toolkit.platforms.facebook import BASE
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
@@ -62,6 +62,7 @@ class FacebookDetector(Detector):
     version = "1"
     statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.LOGIN_REQUIRED, Status.RESTRICTED,
                           Status.RATE_LIMITED, Status.SOLD, Status.ERROR})
+    needles = (b"data-ft", b"m_story_permalink_view", b"<article", b"application/ld+json", MARKETPLACE_TYPENAME)
 
     def claims(self, page: Page) -> bool:
         return (page.meta.get("og:site_name", "").lower() == "facebook"

@@ -15,7 +15,7 @@ from toolkit.platforms.markers import normalise
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
 
-_TYPENAME = b'"__typename":"GroupCommerceProductItem"'
+MARKETPLACE_TYPENAME = b'"__typename":"GroupCommerceProductItem"'
 WINDOW = 20_000
 _STR = rb'"((?:[^"\\]|\\.)*)"'
 
@@ -52,8 +52,10 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
     several listings (similar items), the requested one wins, else the first with a title; when a
     listing was asked for and is not among them, None (the others are suggestions, not the item).
     """
+    if not page.has(MARKETPLACE_TYPENAME):
+        return None
     raw = page.body
-    position = raw.find(_TYPENAME)
+    position = raw.find(MARKETPLACE_TYPENAME)
     chosen = None
     while position >= 0:
         window = raw[max(0, position - WINDOW):position + WINDOW]
@@ -65,7 +67,7 @@ def marketplace_listing(page: Page, requested: ItemRef | None = None) -> dict | 
                 chosen = (listing_id, window)
             if requested is None or requested.key == listing_id:
                 break
-        position = raw.find(_TYPENAME, position + 1)
+        position = raw.find(MARKETPLACE_TYPENAME, position + 1)
     if chosen is None or (requested is not None and requested.kind == Kind.LISTING and chosen[0] != requested.key):
         return None
     listing_id, window = chosen
@@ -152,38 +154,25 @@ def parse_written_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _lines_with(pattern: re.Pattern[str], joined: str, original: str | None = None) -> list[str]:
-    """The lines of `joined` in which `pattern` occurs (one scan over all of them), cut from
-    `original` when given (same length, e.g. before lower-casing)."""
-    lines, last = [], -1
-    source = original if original is not None else joined
-    for match in pattern.finditer(joined):
-        start = joined.rfind("\n", 0, match.start()) + 1
-        if start == last:
-            continue
-        end = joined.find("\n", match.end())
-        lines.append(source[start:end if end >= 0 else len(joined)])
-        last = start
-    return lines
-
-
 def page_details(page: Page, places: Places) -> PageDetails:
     """Counts, creation date and managing country from the short texts a page shows (in page
     order, so the header's counts come before any in the feed)."""
     details = PageDetails()
     # The header, intro and transparency box come first in page order; a long feed below adds
     # nothing but time, so only the first texts are read.
-    joined = "\n".join(t.replace("\n", " ") for t in places.raw("leaf")[:MAX_DETAIL_TEXTS] if len(t) <= 200)
+    lines = [t.replace("\n", " ") for t in places.raw("leaf")[:MAX_DETAIL_TEXTS] if len(t) <= 200]
+    joined = "\n".join(lines)
     lowered = joined.lower()
-    if len(lowered) != len(joined):  # rare letters that change length when lowered
-        lowered = joined
+    # One line per text, matched one by one: a feed of "214 Me gusta" lines would cost a Python
+    # step per match otherwise. Lower-casing that keeps the length keeps the lines aligned.
+    low_lines = lowered.split("\n") if lines and len(lowered) == len(joined) else lines
     # Likes printed in the page body belong to its posts ("214 Me gusta"); only audience counts here.
-    counts = find_counts("\n".join(_lines_with(_COUNT_HINT, lowered)))
+    counts = find_counts("\n".join([line for line in low_lines if _COUNT_HINT.search(line)]))
     details.counts = {k: v for k, v in counts.items() if k in ("followers", "members")}
-    page_likes = find_counts("\n".join(_lines_with(_PAGE_LIKES, lowered))).get("likes")
+    page_likes = find_counts("\n".join([line for line in low_lines if _PAGE_LIKES.search(line)])).get("likes")
     if page_likes is not None:
         details.counts["likes"] = page_likes
-    for raw_line in _lines_with(_DETAIL_HINT, lowered, joined):
+    for raw_line in [original for original, line in zip(lines, low_lines, strict=True) if _DETAIL_HINT.search(line)]:
         line = normalise(raw_line)
         if details.created_at is None:
             created = _CREATED.search(line)

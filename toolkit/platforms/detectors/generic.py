@@ -18,6 +18,7 @@ class GenericDetector(Detector):
     version = "1"
     statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.LOGIN_REQUIRED, Status.RESTRICTED,
                           Status.RATE_LIMITED, Status.ERROR})
+    needles = (b"application/ld+json",)
 
     def inspect(self, page: Page, places: Places) -> Finding:
         ld = json_ld(page)

@@ -33,6 +33,7 @@ class InstagramDetector(Detector):
     version = "1"
     statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.LOGIN_REQUIRED, Status.RESTRICTED,
                           Status.RATE_LIMITED, Status.ERROR})
+    needles = (b"application/ld+json",)
 
     def claims(self, page: Page) -> bool:
         return (page.meta.get("og:site_name") == "Instagram" or page.meta.get("al:android:package") == "com.instagram.android"

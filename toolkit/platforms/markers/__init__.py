@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 
 from toolkit.errors import InputError
@@ -80,8 +81,10 @@ def normalise_many(values: Sequence[str]) -> list[str]:
     """`normalise` each value, folding them all in one pass (much faster for hundreds of texts)."""
     if len(values) < 4:
         return [normalise(v) for v in values]
-    joined = normalise(_SEPARATOR.join(v.replace(_SEPARATOR, " ") for v in values))
-    return [part.strip() for part in joined.split(_SEPARATOR)]
+    joined = _SEPARATOR.join(values)
+    if joined.count(_SEPARATOR) != len(values) - 1:  # a value holds the separator itself
+        joined = _SEPARATOR.join(v.replace(_SEPARATOR, " ") for v in values)
+    return list(map(str.strip, normalise(joined).split(_SEPARATOR)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +153,7 @@ def _stripped_set(texts: Sequence[str]) -> frozenset[str]:
     if found is None or found[0] is not texts:
         if len(_STRIPPED) >= 8:
             _STRIPPED.clear()
-        found = _STRIPPED[id(texts)] = (texts, frozenset(t.rstrip(".!") for t in texts))
+        found = _STRIPPED[id(texts)] = (texts, frozenset(map(str.rstrip, texts, repeat(".!"))))
     return found[1]
 
 
