@@ -25,6 +25,8 @@ Packed = tuple[Ident, str | None, Ident | None, str | None, tuple[str, ...], tup
 _STATUSES = {str(status): status for status in Status}
 _KINDS = {str(kind): kind for kind in Kind}
 
+# Secondary indexes a large import may drop and build again before its commit (see defer_indexes).
+DEFERRABLE_INDEXES = ("item_parent", "item_url", "capture_item", "capture_source")
 CACHE_LIMIT = 200_000  # identities kept in memory; cleared when full so memory stays flat
 IN_CHUNK = 400  # keys per IN (...) lookup (SQLite allows 32766 variables; smaller is faster to plan)
 
@@ -70,6 +72,29 @@ def unpack(record: Packed) -> Capture:
 
 
 _dumps, _OPTION = orjson.dumps, orjson.OPT_NON_STR_KEYS
+
+
+def defer_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the secondary indexes no write of a scan reads (DEFERRABLE_INDEXES); return the SQL that
+    makes them again, for `restore_indexes` before the commit.
+
+    Worth it for a file that adds more rows than the case holds: building an index once, from
+    sorted keys, costs less than keeping it in order through a million scattered inserts. DDL is
+    transactional in SQLite: a rolled-back import leaves the indexes as they were, and other
+    connections never see them missing (they read the last commit).
+    """
+    marks = ",".join("?" * len(DEFERRABLE_INDEXES))
+    found = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ({marks})"
+                         " AND sql IS NOT NULL ORDER BY name", DEFERRABLE_INDEXES).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
+
+
+def restore_indexes(conn: sqlite3.Connection, statements: list[str]) -> None:
+    """Build again the indexes `defer_indexes` dropped (in the same transaction)."""
+    for sql in statements:
+        conn.execute(sql)
 
 
 class CaptureWriter:
