@@ -248,7 +248,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             (result.sha256, result.size, importer.name, importer.ident, str(path), imported_at),
         )
         source_id = cursor.lastrowid
-        writer = CaptureWriter(conn, source_id, imported_at)
+        writer = CaptureWriter(conn, source_id, imported_at, hold_updates=True)
         deferred = defer_indexes(conn) if _defer_indexes(case, result.size) else []
         report = tagger is not None or on_written is not None
         reader = open_reader(importer, path, ctx, result.size, (collected_at, imported_at), keep=report)
@@ -262,6 +262,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
                         on_written(written)
                     if progress is not None:
                         progress(Progress(str(path), batch.position, result.size, batch.read))
+            writer.finish()
         finally:
             reader.close()
         read, mapped, page_statuses = reader.totals.read, reader.totals.mapped, reader.totals.page_statuses

@@ -100,8 +100,12 @@ def restore_indexes(conn: sqlite3.Connection, statements: list[str]) -> None:
 class CaptureWriter:
     """Stores captures for one source inside an open transaction, counting new and seen items."""
 
-    def __init__(self, conn: sqlite3.Connection, source_id: int | None, added_at: str):
+    def __init__(self, conn: sqlite3.Connection, source_id: int | None, added_at: str, *, hold_updates: bool = False):
+        """`hold_updates`: changes to items that exist (a URL, name or parent gained, a wider time
+        span) are gathered per item and written by `finish`, which the caller must then call before
+        its commit: a profile seen on every line of a file is updated once, not once per batch."""
         self.conn = conn
+        self._held: dict[int, list] | None = {} if hold_updates else None  # item id -> [url, name, parent, first, last]
         self.source_id = source_id
         self.added_at = added_at
         self.cache: dict[tuple[str, str, str], int] = {}
@@ -118,6 +122,24 @@ class CaptureWriter:
         self._alias_groups: dict[tuple[str, str], bool] = {}  # (platform, kind) -> any alias recorded
         self._aliases_done: set[tuple[int, str, str, str]] = set()  # recorded by this writer (cleared with the cache)
         self._any_alias = conn.execute("SELECT 1 FROM item_alias LIMIT 1").fetchone() is not None
+
+    def _update(self, changes: list[tuple]) -> None:
+        """Apply (url, name, parent id, first, last, item id) changes to existing items."""
+        if changes:
+            # The first name and URL seen are kept (first capture is canonical); times widen.
+            self.conn.executemany(
+                "UPDATE item SET url = coalesce(url, ?1), name = coalesce(name, ?2), parent_id = coalesce(parent_id, ?3),"
+                " first_seen = CASE WHEN first_seen IS NULL OR ?4 < first_seen THEN ?4 ELSE first_seen END,"
+                " last_seen = CASE WHEN last_seen IS NULL OR ?5 > last_seen THEN ?5 ELSE last_seen END"
+                " WHERE id = ?6",
+                changes,
+            )
+
+    def finish(self) -> None:
+        """Write the item changes held back (with `hold_updates`); a no-op otherwise."""
+        if self._held:
+            self._update([(*change, item_id) for item_id, change in self._held.items()])
+            self._held.clear()
 
     def _has_aliases(self, platform: str, kind: str) -> bool:
         """Whether any alias of this platform and kind exists (one index probe per writer and group)."""
@@ -268,21 +290,32 @@ class CaptureWriter:
                                       [(root, cache[ident]) for ident, root in adopt.items()])
                 self.merged += len(adopt)
 
-        updates = []
-        for ident, url in touched.items():
-            pident = parent_of.get(ident)
-            span = spans.get(ident) or (None, None)
-            updates.append((url, names.get(ident), cache[pident] if pident else None,
-                            span[0], span[0], span[1], span[1], cache[ident]))
-        if updates:
-            # The first name and URL seen are kept (first capture is canonical); times widen.
-            self.conn.executemany(
-                "UPDATE item SET url = coalesce(url, ?), name = coalesce(name, ?), parent_id = coalesce(parent_id, ?),"
-                " first_seen = CASE WHEN first_seen IS NULL OR ? < first_seen THEN ? ELSE first_seen END,"
-                " last_seen = CASE WHEN last_seen IS NULL OR ? > last_seen THEN ? ELSE last_seen END"
-                " WHERE id = ?",
-                updates,
-            )
+        held = self._held
+        if held is None:
+            self._update([(url, names.get(ident), cache[parent_of[ident]] if ident in parent_of else None,
+                           *(spans.get(ident) or (None, None)), cache[ident]) for ident, url in touched.items()])
+        else:
+            for ident, url in touched.items():
+                item_id = cache[ident]
+                first, last = spans.get(ident) or (None, None)
+                change = held.get(item_id)
+                if change is None:
+                    held[item_id] = [url, names.get(ident), cache[parent_of[ident]] if ident in parent_of else None,
+                                     first, last]
+                    continue
+                # Folded as the UPDATEs one after another would have: first values kept, times widened.
+                if change[0] is None:
+                    change[0] = url
+                if change[1] is None:
+                    change[1] = names.get(ident)
+                if change[2] is None and ident in parent_of:
+                    change[2] = cache[parent_of[ident]]
+                if first is not None and (change[3] is None or first < change[3]):
+                    change[3] = first
+                if last is not None and (change[4] is None or last > change[4]):
+                    change[4] = last
+            if len(held) >= CACHE_LIMIT:
+                self.finish()
 
         rows = []
         written = []
