@@ -201,7 +201,8 @@ def main() -> None:
     if not with_ndjson:
         print("zeeschuimer importer not registered: NDJSON generated but its scan is skipped", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; posts/s over wall time, and over the "
-          "scan process's CPU time (what the machine's other load does not change)", flush=True)
+          "CPU time of the scan process and its reader process (what the machine's other load changes less); "
+          "peak MB: the scan's peak plus its reader's", flush=True)
     print("modes: store = read + map + store (issue 2's measure); default = + lexicon tagging + evidence copy",
           flush=True)
     print(f"{'format':<15} {'posts':>9} {'mode':>8} {'wall s':>7} {'posts/s':>8} {'cpu s':>7} {'posts/cpu-s':>11} "

@@ -161,6 +161,7 @@ def test_deferred_indexes_are_back_after_a_file_and_after_a_failed_one(tmp_path,
     before = _indexes(case)
     assert {"item_url", "item_parent", "capture_item", "capture_source"} <= {name for name, _ in before}
     monkeypatch.setattr(scan_module, "DEFER_INDEXES_BYTES", 0)
+    monkeypatch.setenv("TOOLKIT_READER_PROCESS_BYTES", "0")  # and the reader process stopped on the failure
     with open_case(case) as opened:
         conn = opened.db
         dropped = []
