@@ -22,19 +22,21 @@ import orjson
 
 from toolkit.case import Case, utcnow
 from toolkit.errors import InputError, ToolkitError
-from toolkit.models import Capture
+from toolkit.scan_reader import open_reader
 from toolkit.sources import registry
-from toolkit.sources.base import Importer, MapError, ReadContext
+from toolkit.sources.base import Importer, ReadContext
 from toolkit.store import transaction
-from toolkit.store.writer import CaptureWriter, WrittenCapture
+from toolkit.store.writer import CaptureWriter, WrittenCapture, defer_indexes, restore_indexes
 
-BATCH = 5000
 # While a file is imported: a larger SQLite page cache (KiB, negative by SQLite's convention), so the
 # item and capture indexes stay in memory, and a higher threshold for the cyclic garbage collector,
 # which otherwise walks every live capture of the batch thousands of times per file (the records are
 # acyclic and freed by reference counting). Both are restored when the file is done.
 IMPORT_CACHE_KIB = 65536
 IMPORT_GC_THRESHOLD = 50_000
+# A file at least this large, and at least as large as the case database, is imported with the
+# secondary indexes dropped and built again before the commit (see store.writer.defer_indexes).
+DEFER_INDEXES_BYTES = 32 << 20
 
 
 class Tagger(Protocol):
@@ -190,6 +192,15 @@ def scan_file(
     return result
 
 
+def _defer_indexes(case: Case, size: int) -> bool:
+    """Whether this file adds more to the case than the case holds (the database's size is the
+    cheap measure of both), and is large enough for that to matter."""
+    if size < DEFER_INDEXES_BYTES:
+        return False
+    page_size, pages = (case.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
+    return page_size * pages <= size
+
+
 @contextmanager
 def _import_tuning(conn) -> Iterator[None]:
     """Page cache and garbage-collector settings for one file's import, restored afterwards."""
@@ -237,48 +248,24 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             (result.sha256, result.size, importer.name, importer.ident, str(path), imported_at),
         )
         source_id = cursor.lastrowid
-        writer = CaptureWriter(conn, source_id, imported_at)
-        batch: list[Capture] = []
-        read = mapped = 0
-        page_statuses: dict[str, int] = {}  # what the detectors saw on each page read
-
-        def flush() -> None:
-            written = writer.write(batch, report=tagger is not None or on_written is not None)
-            if tagger is not None:
-                tagger.tag(conn, written)
-            if on_written is not None:
-                on_written(written)
-            batch.clear()
-            if progress is not None:
-                progress(Progress(str(path), ctx.position or 0, result.size, read))
-
-        mapper = importer.map
-        with _import_tuning(conn):
-            for line, raw in importer.read(path, ctx):
-                read += 1
-                try:
-                    captures = mapper(raw)
-                    if type(captures) is not list:  # map may return any iterable
-                        captures = list(captures)
-                except MapError as exc:
-                    ctx.fail(exc.cause, exc.detail, line)
-                    continue
-                if not captures:
-                    continue
-                mapped += 1
-                if captures[0].detector:
-                    reason = captures[0].fields.get("status_reason")
-                    label = f"{captures[0].status}" + (f" ({reason})" if reason else "")
-                    page_statuses[label] = page_statuses.get(label, 0) + 1
-                default_time = ctx.collected_at or collected_at or imported_at
-                for cap in captures:
-                    if cap.observed_at is None:
-                        cap.observed_at = default_time
-                batch.extend(captures)
-                if len(batch) >= BATCH:
-                    flush()
-            if batch:
-                flush()
+        writer = CaptureWriter(conn, source_id, imported_at, hold_updates=True)
+        deferred = defer_indexes(conn) if _defer_indexes(case, result.size) else []
+        report = tagger is not None or on_written is not None
+        reader = open_reader(importer, path, ctx, result.size, (collected_at, imported_at), keep=report)
+        try:
+            with _import_tuning(conn):
+                for batch in reader:
+                    written = writer.write(batch.captures, report=report, packed=batch.packed)
+                    if tagger is not None:
+                        tagger.tag(conn, written)
+                    if on_written is not None:
+                        on_written(written)
+                    if progress is not None:
+                        progress(Progress(str(path), batch.position, result.size, batch.read))
+            writer.finish()
+        finally:
+            reader.close()
+        read, mapped, page_statuses = reader.totals.read, reader.totals.mapped, reader.totals.page_statuses
         result.read, result.mapped, result.failed = read, mapped, ctx.failed
         result.failures = {cause: (n, f"{first.detail}" + (f" (line {first.line})" if first.line else ""))
                            for cause, (n, first) in ctx.failures.items()}
@@ -292,6 +279,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             raise InputError(str(path), "no records could be imported" + (f": {first[1]}" if first else ""),
                              "Check that the file is a complete export of the format "
                              f"{importer.name} (see `toolkit formats`)")
+        restore_indexes(conn, deferred)
         evidence = None
         if copy is not None:
             # Waits for the copy (its OSError fails and rolls back the file), then records it here:
