@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,10 +137,13 @@ def scan_paths(
     """
     forced = registry.get(fmt) if fmt else None
     results = []
-    for path, explicit in expand(paths):
-        result = scan_file(case, path, forced=forced, explicit=explicit, collected_at=collected_at,
-                           tagger=tagger, progress=progress, on_written=on_written)
-        results.append(result)
+    # One evidence thread for the whole run: a folder of saved pages would otherwise start (and
+    # wait for) a thread per page, which costs about as much as compressing a small page.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as evidence:
+        for path, explicit in expand(paths):
+            result = scan_file(case, path, forced=forced, explicit=explicit, collected_at=collected_at,
+                               tagger=tagger, progress=progress, on_written=on_written, evidence=evidence)
+            results.append(result)
     return results
 
 
@@ -153,8 +157,12 @@ def scan_file(
     tagger: Tagger | None = None,
     progress: Callable[[Progress], None] | None = None,
     on_written: Callable[[list[WrittenCapture]], None] | None = None,
+    evidence: ThreadPoolExecutor | None = None,
 ) -> FileResult:
-    """Import one file in one transaction. Every expected failure becomes a failed FileResult."""
+    """Import one file in one transaction. Every expected failure becomes a failed FileResult.
+
+    `evidence` is the worker that makes the evidence copy (one is started for this file if none).
+    """
     result = FileResult(path=str(path), outcome="failed")
     try:
         if not path.exists():
@@ -179,7 +187,7 @@ def scan_file(
             raise InputError(str(path), f"does not look like {forced.name}",
                              "Check --format, or leave it out to detect the format")
         result.format, result.importer = importer.name, importer.ident
-        _import(case, path, importer, result, collected_at, tagger, progress, on_written)
+        _import(case, path, importer, result, collected_at, tagger, progress, on_written, evidence)
         result.outcome = "imported"
     except ToolkitError as exc:
         result.outcome = "failed"
@@ -215,7 +223,8 @@ def _import_tuning(conn) -> Iterator[None]:
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
-def _import(case, path, importer, result, collected_at, tagger, progress, on_written) -> None:
+def _import(case, path, importer, result, collected_at, tagger, progress, on_written,
+            evidence: ThreadPoolExecutor | None = None) -> None:
     """Import one file; with `keep_evidence`, its compressed copy is made alongside, in a thread.
 
     zlib and file I/O release the GIL, so on a machine with a spare core the copy costs no wall
@@ -226,13 +235,19 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
         return
     target = case.evidence_path(result.sha256)
     existed = target.exists()
+    own = evidence is None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") if own else evidence
     done = False
+    copy = None
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as pool:
-            copy = pool.submit(case.copy_evidence_file, path, result.sha256)
-            _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy)
+        copy = pool.submit(case.copy_evidence_file, path, result.sha256)
+        _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy)
         done = True
     finally:
+        if copy is not None:
+            futures_wait([copy])  # the copy must be finished before it is removed or the next file starts
+        if own:
+            pool.shutdown(wait=True)
         if not done and not existed:
             target.unlink(missing_ok=True)
 
