@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 import pytest
 from conftest import FIXTURES, ROOT
+from pacing import PACER
 
 from toolkit.store.queries import ITEM_FIELDS
 
@@ -277,21 +278,6 @@ def test_one_bad_file_does_not_stop_the_others(case, invoke, tmp_path, url_txt):
 
 # --- interruption -------------------------------------------------------------------------------
 
-# Loaded by the scan subprocess through PYTHONPATH: it paces the real pipeline (a pause after each
-# stored batch, inside the file's transaction) and says when the first batch is in, so the kill
-# lands mid-file however fast the machine is.
-PACER = '''
-import os, time
-if os.environ.get("TOOLKIT_TEST_PACE"):
-    from toolkit.store import writer
-    _write = writer.CaptureWriter.write
-    def write(self, captures, **options):
-        written = _write(self, captures, **options)
-        open(os.environ["TOOLKIT_TEST_PACE"], "a").close()
-        time.sleep(0.2)
-        return written
-    writer.CaptureWriter.write = write
-'''
 
 
 def _big_ndjson(path: Path, records: int) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pacing import PACER
 
 from toolkit import scan as scan_module
 from toolkit.case import open_case
@@ -209,18 +210,6 @@ def _gone(pid: int) -> bool:
     return state in {"Z", "X"}  # ended (a zombie waits for a reaper that may not come in a container)
 
 
-PACER = '''
-import os, time
-if os.environ.get("TOOLKIT_TEST_PACE"):
-    from toolkit.store import writer
-    _write = writer.CaptureWriter.write
-    def write(self, captures, **options):
-        written = _write(self, captures, **options)
-        open(os.environ["TOOLKIT_TEST_PACE"], "a").close()
-        time.sleep(0.2)
-        return written
-    writer.CaptureWriter.write = write
-'''
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL and /proc")
