@@ -11,7 +11,9 @@ the scan's process. A bounded queue (QUEUE_BATCHES batches) keeps memory flat wh
 size. When the scan stops (an error, Ctrl-C, a failure of the writer), the child is stopped; when
 the scan's process dies (SIGKILL), the child notices within a second and exits, having written
 nothing anywhere. The child is started with `spawn` on every system, so it never inherits the
-scan's threads or open database.
+scan's threads or open database. As with any `spawn` child, the child imports the program's main
+module: a Python script that calls `scan_paths` must keep its top level under
+`if __name__ == "__main__":` (the `toolkit` command does), or set TOOLKIT_READER_PROCESS_BYTES=off.
 """
 
 from __future__ import annotations
