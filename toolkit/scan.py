@@ -200,7 +200,7 @@ def scan_file(
     return result
 
 
-def _defer_indexes(case: Case, size: int) -> bool:
+def _worth_deferring_indexes(case: Case, size: int) -> bool:
     """Whether this file adds more to the case than the case holds (the database's size is the
     cheap measure of both), and is large enough for that to matter."""
     if size < DEFER_INDEXES_BYTES:
@@ -264,7 +264,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         )
         source_id = cursor.lastrowid
         writer = CaptureWriter(conn, source_id, imported_at, hold_updates=True)
-        deferred = defer_indexes(conn) if _defer_indexes(case, result.size) else []
+        deferred = defer_indexes(conn) if _worth_deferring_indexes(case, result.size) else []
         report = tagger is not None or on_written is not None
         reader = open_reader(importer, path, ctx, result.size, (collected_at, imported_at), keep=report)
         try:

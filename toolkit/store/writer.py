@@ -322,13 +322,13 @@ class CaptureWriter:
         capture_id = self.next_capture
         first_new = self.first_new_item
         seen = self._seen_ids
-        head = (self.source_id,)
+        source_id = self.source_id
         for record, ident in zip(packed, idents, strict=True):
             item_id = cache[ident]
             if item_id < first_new and item_id not in seen:
                 seen.add(item_id)
                 self.items_seen += 1
-            rows.append((capture_id, item_id, *head, *record[5]))
+            rows.append((capture_id, item_id, source_id, *record[5]))
             capture_id += 1
         if report and captures is not None:
             first = self.next_capture
