@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
+from operator import itemgetter
 
 import numpy as np
 import orjson
@@ -30,6 +31,7 @@ FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full 
 
 # Bit flags of a term (and, ORed over its hits, of a post) for the batch fast path.
 SCORES, POSITIONAL, PLACE, SELF, OVERLAP = 1, 2, 4, 8, 16  # OVERLAP: a post's hits overlap
+SLOW = POSITIONAL | OVERLAP  # scored from the hits' positions, not by the cheap key
 
 
 def _term_flags(scorer: Scorer, places: frozenset[int]) -> np.ndarray:
@@ -84,6 +86,78 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _flatten(records: list[dict[str, str | None]]) -> tuple[list[str], list[int], list[str]]:
+    """The records' non-empty texts, field by field (all names, then all texts), with each one's
+    record number and field name."""
+    flat: list[str] = []
+    record: list[int] = []
+    field: list[str] = []
+    numbers = range(len(records))
+    for name in FIELDS:  # C-level iterators per field: no Python-level loop body per record
+        texts = list(map(dict.get, records, repeat(name)))
+        missing = texts.count(None) + texts.count("")
+        if missing == len(texts):
+            continue
+        if missing:
+            kept = [number for number, text in enumerate(texts) if text]
+            texts = [texts[number] for number in kept]
+        else:
+            kept = numbers
+        flat.extend(texts)
+        record.extend(kept)
+        field.extend(repeat(name, len(texts)))
+    return flat, record, field
+
+
+class BatchTags:
+    """What a batch of records holds, in columns; per-record objects are built on request.
+
+    `flat` holds the records' texts field by field, `record` and `field` say whose each one is;
+    `found` every hit (its `post` is a flat index); `contacts` the contact indicators per flat
+    index (None: not extracted); `scores` one Score per record (records with nothing share the
+    tagger's empty score); `entries` the records with something found, each with its flat indexes.
+    """
+
+    __slots__ = ("_ends", "_rows", "_starts", "_tids", "contacts", "entries", "field", "flat", "found", "record", "scores",
+                 "tagger")
+
+    def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
+                 found: Found, contacts: dict[int, list[Indicator]] | None):
+        self.tagger, self.flat, self.record, self.field, self.found, self.contacts = tagger, flat, record, field, found, contacts
+        self.scores: list[Score] = [tagger.empty.score] * count
+        self.entries: dict[int, list] = {}
+        self._rows: dict[int, int] | None = None
+
+    def fields(self, number: int) -> list[FieldTags]:
+        """What was found in each field of record `number` (fields in order; only those with something)."""
+        found = self.found
+        if self._rows is None:  # flat index -> its position among the indexes with hits
+            self._rows = dict(zip(found.posts, range(len(found.posts)), strict=True))
+            self._tids, self._starts, self._ends = found.tid.tolist(), found.start.tolist(), found.end.tolist()
+        out = []
+        for index in self.entries[number]:
+            hits: list = []
+            row = self._rows.get(index)
+            if row is not None:
+                first, last = found.bounds[row], found.bounds[row + 1]
+                hits = list(zip(self._tids[first:last], self._starts[first:last], self._ends[first:last], strict=True))
+            text = self.flat[index]
+            inds = self.contacts.get(index, []) if self.contacts else []
+            if hits and not self.tagger.place_tids.isdisjoint([h[0] for h in hits]):
+                inds = inds + self.tagger.places(text, hits)
+            out.append(FieldTags(self.field[index], text, hits, inds))
+        return out
+
+    def analyses(self) -> list[Analysis]:
+        """One Analysis per record, as `Tagger.analyse_batch` gives them."""
+        empty = self.tagger.empty
+        out = [empty] * len(self.scores)
+        scores = self.scores
+        for number in sorted(self.entries):
+            out[number] = Analysis(self.fields(number), scores[number])
+        return out
+
+
 class Tagger:
     """Tags captures with a fixed set of lexicons; `tag` is what `scan_paths` calls per batch."""
 
@@ -110,65 +184,91 @@ class Tagger:
         self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
-        """Hits, indicators and score for each record (a dict of field -> text).
+        """Hits, indicators and score for each record (a dict of field -> text), one object per record.
 
         With `indicators=False` only the gazetteer's places are extracted (the benchmark measures
         indicator extraction apart). Records where nothing was found share one empty analysis.
         """
-        with _collector_paused():
-            return self._analyse_batch(records, indicators)
+        return self.tag_batch(records, indicators=indicators).analyses()
 
-    def _analyse_batch(self, records: list[dict[str, str | None]], indicators: bool) -> list[Analysis]:
-        flat: list[str] = []
-        segments: list[tuple[int, str, list[int] | None]] = []  # first flat index, field, record numbers
-        for name in FIELDS:  # C-level iterators per field: no Python-level loop body per record
-            texts = list(map(dict.get, records, repeat(name)))
-            missing = texts.count(None) + texts.count("")
-            if missing == len(texts):
-                continue
-            segments.append((len(flat), name, None if not missing else [n for n, text in enumerate(texts) if text]))
-            flat.extend(texts if not missing else [text for text in texts if text])
-        batch = self.matcher.find(flat)
-        out = [self.empty] * len(records)
-        contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
-        if indicators:
-            # Only where the cheap sift allows any: most posts have no digit, "@" or "/".
-            regions = self.regions
-            contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
-                        if (inds := extract(flat[index], regions))}
-        if len(segments) <= 1:
-            # One field: the common case, done in one loop over the posts with something found;
-            # the rest keep the shared empty analysis without any Python work.
-            if segments:
-                self._analyse_field(segments[0], flat, batch, contacts, out)
-            return out
-        found = batch.by_post()
-        # Every indicator per flat index, as `indicators` gives them: contacts, then places.
-        extracted = dict(contacts) if contacts else {}
-        place_tids = self.place_tids
-        for index, hits in found.items():
-            if not place_tids.isdisjoint([h[0] for h in hits]):
-                extracted[index] = extracted.get(index, []) + self.places(flat[index], hits)
-        scores = self.scorer.scores
-        where: list[tuple[int, str]] = []
-        ends = [segment[0] for segment in segments[1:]] + [len(flat)]
-        for (first, name, numbers), end in zip(segments, ends, strict=True):
-            where.extend([(number, name) for number in (numbers if numbers is not None else range(end - first))])
-        per_record: dict[int, list[FieldTags]] = {}
-        for index in sorted(found.keys() | extracted.keys()):
-            number, name = where[index]
-            per_record.setdefault(number, []).append(
-                FieldTags(name, flat[index], found.get(index, []), extracted.get(index, [])))
-        for number, fields in per_record.items():
-            if any(scores[h[0]] for f in fields for h in f.hits):
-                out[number] = Analysis(fields, self._score_fields(fields, contacts is not None))
-            else:  # only places, context words or indicators: nothing to score
-                out[number] = Analysis(fields, self.zero)
-        return out
+    def tag_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> BatchTags:
+        """Fold, match and score a batch of records, keeping the results in columns (see `BatchTags`).
+
+        The per-record objects (`Analysis`, `FieldTags`, hit tuples, place indicators) are built only
+        when asked for: ranking a batch needs the scores, and those come from a cheap key per record.
+        """
+        with _collector_paused():
+            flat, record, field = _flatten(records)
+            found = self.matcher.find(flat)
+            contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
+            if indicators:
+                # Only where the cheap sift allows any: most posts have no digit, "@" or "/".
+                regions = self.regions
+                contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
+                            if (inds := extract(flat[index], regions))}
+            batch = BatchTags(self, len(records), flat, record, field, found, contacts)
+            self._score_batch(batch)
+            return batch
+
+    def _score_batch(self, batch: BatchTags) -> None:
+        """Fill `batch.scores` for the records with something found.
+
+        A score is a function of each field's name, term ids (in hit order) and indicator types,
+        as long as no hit overlaps another, no `within` term needs its signals' positions, and no
+        indicator has a term's own span (see Scorer.score_plain): then that key finds it in the
+        memo without building any per-record object. The other records go through `_score_fields`.
+        """
+        found, contacts, record, field = batch.found, batch.contacts, batch.record, batch.field
+        flags = self._post_flags(found)
+        if len(found.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
+            overlap = np.zeros(len(found.tid), dtype=np.uint8)
+            overlap[:-1] = (found.end[:-1] > found.start[1:]) & (found.post[:-1] == found.post[1:])
+            flags |= np.bitwise_or.reduceat(overlap, found.bounds[:-1]) * OVERLAP
+        # Per flat index with hits: its term ids (in hit order) and flags; then the indexes with
+        # contact indicators only.
+        entries = zip(found.posts, map(tuple, found.lists(found.tid.tolist())), flags.tolist(), strict=True)
+        types_of = {}
+        if contacts:
+            types_of = {index: tuple({ind.type: None for ind in inds}) for index, inds in contacts.items()}
+            # In flat order, as the fields of a record are listed.
+            entries = sorted(chain(entries, ((index, (), 0) for index in contacts.keys() - set(found.posts))),
+                             key=itemgetter(0))
+        held_by: dict[int, list] = {}  # record -> [flags ORed, flat indexes, (field, term ids, indicator types) each]
+        for index, tids, flag in entries:
+            types = types_of.get(index, ())
+            if flag & PLACE:
+                types = (*types, "place")
+            if flag & SELF and index in types_of:
+                flag |= SLOW  # a term that gives its own signal, next to indicators: spans decide
+            number = record[index]
+            held = held_by.get(number)
+            if held is None:
+                held_by[number] = [flag, [index], [(field[index], tids, types)]]
+            else:
+                held[0] |= flag
+                held[1].append(index)
+                held[2].append((field[index], tids, types))
+        batch.entries = {number: held[1] for number, held in held_by.items()}
+        scores, zero, fast, plain = batch.scores, self.zero, self._fast, self.scorer.score_plain
+        for number, held in held_by.items():
+            flag = held[0]
+            if not flag & SCORES:  # only places, context words or indicators: nothing to score
+                scores[number] = zero
+            elif flag & SLOW:
+                scores[number] = self._score_fields(batch.fields(number), contacts is not None)
+            else:
+                key = (tuple(held[2]), ())
+                result = fast.get(key)
+                if result is None:
+                    result = plain(*key)
+                    if len(fast) >= FAST_LIMIT:
+                        fast.clear()
+                    fast[key] = result
+                scores[number] = result
 
     def _score_fields(self, fields: list[FieldTags], indicators: bool) -> Score:
-        """The score of a capture with several fields: by the cheap key when it applies (see
-        `_analyse_field`), else by the full rule engine."""
+        """The score of a capture from its fields: by the cheap key when it applies (see
+        `_score_batch`), else by the full rule engine."""
         flags, parts, term_flags = 0, [], self._flag_list
         for tags in fields:
             hits = tags.hits
@@ -189,53 +289,6 @@ class Tagger:
                 self._fast.clear()
             self._fast[key] = result
         return result
-
-    def _analyse_field(self, segment: tuple[int, str, list[int] | None], flat: list[str], batch: Found,
-                       contacts: dict[int, list[Indicator]] | None, out: list[Analysis]) -> None:
-        """Fill `out` for the records with something found, when only one field has text.
-
-        `contacts`: the contact indicators found per flat index (None: not extracted); places
-        are added here from the hits.
-        """
-        _, name, numbers = segment
-        zero, fast, score, plain, near = self.zero, self._fast, self.scorer.score, self.scorer.score_plain, self.scorer.near
-        posts = batch.posts
-        flags = self._post_flags(batch)
-        if len(batch.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
-            overlap = np.zeros(len(batch.tid), dtype=np.uint8)
-            overlap[:-1] = (batch.end[:-1] > batch.start[1:]) & (batch.post[:-1] == batch.post[1:])
-            flags |= np.bitwise_or.reduceat(overlap, batch.bounds[:-1]) * OVERLAP
-        for index, hits, tids, flag in zip(posts, batch.lists(batch.hits()), map(tuple, batch.lists(batch.tid.tolist())),
-                                           flags.tolist(), strict=True):
-            text = flat[index]
-            inds = contacts.get(index, []) if contacts else []
-            if flag & PLACE:
-                inds = inds + self.places(text, hits)
-            number = index if numbers is None else numbers[index]
-            fields = [FieldTags(name, text, hits, inds)]
-            if not flag & SCORES:  # only places, context words or indicators
-                out[number] = Analysis(fields, zero)
-                continue
-            # A score is a function of the field, the terms, the indicator types and whether the
-            # `within` terms have their signals near, as long as no hit overlaps another and no
-            # indicator has a term's own span (see Scorer.score_plain): then this cheap key finds
-            # it without building the signals.
-            if flag & OVERLAP or (flag & SELF and contacts and _shared_span(hits, inds)):
-                out[number] = Analysis(fields, score(fields))
-                continue
-            key = (((name, tids, tuple({ind.type: None for ind in inds}) if inds else ()),),
-                   near(fields) if flag & POSITIONAL else ())
-            result = fast.get(key)
-            if result is None:
-                result = plain(*key)
-                if len(fast) >= FAST_LIMIT:
-                    fast.clear()
-                fast[key] = result
-            out[number] = Analysis(fields, result)
-        if contacts:  # indicators in posts without hits: nothing to score
-            for index in contacts.keys() - set(posts):
-                out[index if numbers is None else numbers[index]] = Analysis(
-                    [FieldTags(name, flat[index], [], contacts[index])], zero)
 
     def _post_flags(self, batch: Found) -> np.ndarray:
         """Per post with hits: its terms' bit flags ORed together (see _term_flags), in bulk."""
