@@ -64,7 +64,7 @@ class Score:
     def explanation(self) -> dict:
         """JSON-ready: raw, by_category, terms (weight, counted, notes), signals, boosts, negatives, summary."""
         if self._explanation is None:
-            self._explanation = _explain(self, *(self._parts or (None, (), {}, {}, {}, {})))
+            self._explanation = _explain(self, *(self._parts or (None, (), 0, {}, {}, {})))
         return self._explanation
 
     @property
@@ -73,6 +73,32 @@ class Score:
         if self._json is None:
             self._json = orjson.dumps(self.explanation).decode()
         return self._json
+
+
+class _Bits(dict):
+    """Signal name -> its bit in a signal mask; a name not seen before gets the next bit.
+
+    A capture's signals as one int: a union is `|`, a membership test `&`, and a memo key hashes
+    at once (a frozenset of names costs a hash per name).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def __missing__(self, name: str) -> int:
+        bit = self[name] = 1 << len(self.names)
+        self.names.append(name)
+        return bit
+
+    def mask(self, names) -> int:
+        out = 0
+        for name in names:
+            out |= self[name]
+        return out
+
+    def names_of(self, mask: int) -> set[str]:
+        return {name for i, name in enumerate(self.names) if mask >> i & 1}
 
 
 class Scorer:
@@ -103,9 +129,13 @@ class Scorer:
         self.cache: dict[tuple, Score] = {}
         self.numbers: dict[tuple, tuple] = {}  # see _result
         self.alone = [alone[t.lexicon] for t in terms]
-        # Per term, for score_plain: category, weight, which `requires` rule, requires, excludes, alone share.
+        self.bits = _Bits()
+        self.give_mask = [self.bits.mask(given) for given in self.gives]
+        # Per term, for score_plain: category, weight, which `requires` rule, requires, excludes, alone
+        # share, and the masks of requires and excludes.
         self.spec = [(t.category, t.weight, (WITHIN if t.within else ANYWHERE if self.plain[tid] else SELF) if t.requires else 0,
-                      tuple(t.requires), tuple(t.excludes), self.alone[tid]) for tid, t in enumerate(terms)]
+                      tuple(t.requires), tuple(t.excludes), self.alone[tid], self.bits.mask(t.requires),
+                      self.bits.mask(t.excludes)) for tid, t in enumerate(terms)]
 
     def scoring(self, hits: list[Hit]) -> bool:
         """Whether any hit is of a term that scores (not only context words or places)."""
@@ -195,7 +225,7 @@ class Scorer:
                         counted = 0.0
                 totals[term.category] = totals.get(term.category, 0.0) + counted
                 counted_terms.append((tid, tags.field, counted, alone, excluded))
-        return self._result(totals, counted_terms, signals)
+        return self._result(totals, counted_terms, self.bits.mask(signals))
 
     def near(self, fields: list[FieldTags]) -> tuple[bool, ...]:
         """For each `within` term that scores, at its first hit (fields in order, hits in order):
@@ -235,14 +265,16 @@ class Scorer:
         tells. The result is the one `score` gives, without building the signals' positions: the
         common shape of a batch is scored with a few set operations.
         """
-        gives, scores, spec = self.gives, self.scores, self.spec
+        gives, scores, spec, bits = self.gives, self.scores, self.spec, self.bits
         every = [tid for _, tids, _ in parts for tid in tids] if len(parts) > 1 else parts[0][1]
-        signals = set().union(*map(gives.__getitem__, every))
+        mask = 0
+        for tid in every:
+            mask |= self.give_mask[tid]
         kinds: set[str] = {kind for _, _, types in parts for kind in types}
         if kinds:
             if not CONTACT_TYPES.isdisjoint(kinds):
                 kinds.add("contact")
-            signals |= kinds
+            mask |= bits.mask(kinds)
         totals: dict[str, float] = {}
         counted_terms = []
         seen: set[int] = set()
@@ -252,11 +284,11 @@ class Scorer:
                 if tid in seen or not scores[tid]:
                     continue
                 seen.add(tid)
-                category, weight, rule, requires, excludes, share = spec[tid]
+                category, weight, rule, requires, excludes, share, required, excluding = spec[tid]
                 counted, alone, excluded = weight, False, ()
                 if rule:
                     if rule == ANYWHERE:
-                        missing = signals.isdisjoint(requires)
+                        missing = not mask & required
                     elif rule == WITHIN:
                         missing = not near[within]
                         within += 1
@@ -267,23 +299,24 @@ class Scorer:
                     if missing:
                         counted = weight * share
                         alone = True
-                if excludes and not signals.isdisjoint(excludes):
-                    excluded = [name for name in excludes if name in signals]
+                if mask & excluding:
+                    excluded = [name for name in excludes if mask & bits[name]]
                     counted = 0.0
                 totals[category] = totals.get(category, 0.0) + counted
                 counted_terms.append((tid, field_name, counted, alone, excluded))
-        return self._result(totals, counted_terms, signals)
+        return self._result(totals, counted_terms, mask)
 
-    def _result(self, totals: dict[str, float], counted_terms: list, signals) -> Score:
-        """The score from the terms' totals per category and the signals present (see `_numbers`)."""
-        key = (tuple(totals.items()), frozenset(signals))
+    def _result(self, totals: dict[str, float], counted_terms: list, mask: int) -> Score:
+        """The score from the terms' totals per category and the signals present (a mask of `bits`;
+        see `_numbers`)."""
+        key = (tuple(totals.items()), mask)
         numbers = self.numbers.get(key)
         if numbers is None:
             if len(self.numbers) >= CACHE_LIMIT:
                 self.numbers.clear()
-            numbers = self.numbers[key] = self._numbers(totals, signals)
+            numbers = self.numbers[key] = self._numbers(totals, self.bits.names_of(mask))
         score, raw, category, by_category, boosts, negatives = numbers
-        return Score(score, raw, category, (self, counted_terms, signals, by_category, boosts, negatives))
+        return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives))
 
     def _numbers(self, totals: dict[str, float], signals) -> tuple:
         """Category values, boosts and negatives from the terms' totals and the signals present.
@@ -317,7 +350,7 @@ class Scorer:
         return round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category, by_category, boosts, negatives
 
 
-def _explain(score: Score, scorer=None, counted_terms=(), signals=None, by_category=None, boosts=None,
+def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=None, boosts=None,
              negatives=None) -> dict:
     explained = []
     for tid, field_name, counted, alone, excluded in counted_terms:
@@ -330,7 +363,7 @@ def _explain(score: Score, scorer=None, counted_terms=(), signals=None, by_categ
         explained.append({"term": term.term, "lexicon": term.lexicon, "category": term.category, "field": field_name,
                           "weight": term.weight, "counted": round(counted, 3), "notes": notes})
     explained.sort(key=lambda e: (-e["counted"], e["term"]))
-    signals = signals or {}
+    signals = scorer.bits.names_of(mask) if scorer is not None else set()
     negatives = negatives or {}
     top = [e["term"] for e in explained if e["counted"] > 0][:5]
     present = sorted(s for s in signals if s in {"contact", "phone", "whatsapp", "telegram", "email", "price", "place"})
