@@ -163,6 +163,14 @@ def test_batch_hits_equal_one_post_at_a_time(matcher):
     assert len(batch) > 300
 
 
+def test_nul_inside_a_post_reads_as_a_space(matcher):
+    """A NUL is the batch's post boundary once folded: one inside a post must not split it."""
+    posts = ["coyote\x00pago al\x00llegar", "\x00", "cruce\x00\x00seguro coyote", "coyote"]
+    spaced = [p.replace("\x00", " ") for p in posts]
+    assert matcher.match_batch(posts) == matcher.match_batch(spaced)
+    assert set(matcher.match_batch(posts)) == {0, 2, 3}
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(ODD, max_size=5))
 def test_matcher_never_crashes_and_spans_are_valid(matcher, texts):

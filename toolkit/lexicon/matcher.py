@@ -33,7 +33,7 @@ import numpy as np
 from toolkit.errors import LexiconError
 from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
-from toolkit.lexicon.normalise import clean_invisible, fold, fold_bulk
+from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk
 
 try:  # the optional native accelerator
     import hyperscan
@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     hyperscan = None
 
 SEP = " \x00 "
+POST_BOUNDARY = bytes([POST_SEP])  # what the NUL of SEP folds to
 SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
 # The same shape with every letter and digit turned into "a": a literal search finds candidate runs fast.
 ALNUM_AS_A = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz0123456789", b"a" * 36)
@@ -181,10 +182,9 @@ def _spaced_hints(folded: bytes) -> list[int]:
     shape = np.frombuffer(folded.translate(ALNUM_AS_A), dtype=np.uint8)
     if len(shape) < 6:
         return []
-    space, letter = ord(" "), ord("a")
-    found = shape[:-5] == space
-    for offset in range(1, 6):
-        found &= shape[offset : len(shape) - 5 + offset] == (letter if offset % 2 else space)
+    # Two comparisons over the batch, then shifted views of them: space, letter, space, letter, space, letter.
+    space, letter = shape == ord(" "), shape == ord("a")
+    found = space[:-5] & letter[1:-4] & space[2:-3] & letter[3:-2] & space[4:-1] & letter[5:]
     return np.flatnonzero(found).tolist()
 
 
@@ -264,17 +264,20 @@ class Matcher:
         """Every hit in a batch of posts, in bulk (see `Found`)."""
         if not texts:
             return Found(_ints([]), _ints([]), _ints([]), _ints([]))
-        joined = " " + SEP.join(texts) + " "
-        if joined.count("\x00") != len(texts) - 1:  # NUL inside a post would read as a post boundary
-            texts = [t.replace("\x00", " ") for t in texts]
-            joined = " " + SEP.join(texts) + " "
+        # One copy of the posts, with a separator before the first and after the last. A NUL is folded
+        # to the post boundary; counting boundaries in the folded bytes (one memchr pass) tells
+        # whether a post held one, which must then read as a space.
+        joined = SEP.join(["", *texts, ""])
         folded, wide, chars = fold_bulk(joined)
+        if folded.count(POST_BOUNDARY) != len(texts) + 1:
+            texts = [t.replace("\x00", " ") for t in texts]
+            joined = SEP.join(["", *texts, ""])
+            folded, wide, chars = fold_bulk(joined)
         # Where each post starts in the joined text, computed by C-level iterators (no Python loop per post).
-        # Where each post starts in the joined text.
         starts = np.empty(len(texts) + 1, dtype=np.int64)
-        starts[0] = 1
+        starts[0] = len(SEP)
         np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(SEP), out=starts[1:])
-        starts[1:] += 1
+        starts[1:] += len(SEP)
         pairs = _ints(self.engine.scan(folded)).reshape(-1, 2)
         keys = pairs[:, 1]
         # A key is padded with one space on each side: the hit is what lies between them.
@@ -350,7 +353,8 @@ class Matcher:
                 first = np.flatnonzero(np.diff(wide, prepend=-2) != 1)
                 last = np.append(first[1:], len(wide)) - 1
                 begins = np.flatnonzero(_lookup(chars, self.emoji_multi_points) >= 0)
-                runs = np.unique(np.searchsorted(first, begins, "right") - 1)
+                runs = np.searchsorted(first, begins, "right") - 1  # sorted, as `begins` is
+                runs = runs[np.diff(runs, prepend=-1) != 0]
                 for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
                     self._emoji(joined, run_start, run_end, add)
 
