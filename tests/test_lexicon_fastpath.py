@@ -65,3 +65,39 @@ def test_two_field_scores_equal_the_full_scorer(indicators):
         assert got.explanation == expected.explanation
         two += len(analysis.fields) == 2
     assert two >= 40
+
+
+@pytest.mark.parametrize("indicators", [True, False])
+def test_bulk_numbers_equal_the_full_scorer(indicators):
+    """The batch's score, raw value and category per record, computed in bulk before any Score
+    object exists, are the full scorer's, one and two fields alike."""
+    lexicons = resolve(["default"])
+    tagger = Tagger(lexicons)
+    texts = TEXTS + EXTRA
+    records = [{"text": t} for t in texts] + [{"name": texts[i - 1] if i % 3 else None, "text": text}
+                                              for i, text in enumerate(texts)]
+    batch = tagger.tag_batch(records + records, indicators=indicators)
+    numbers = list(zip(batch.score.tolist(), batch.raw.tolist(), batch.category, strict=True))
+    assert len(batch.bulk) > 50
+    reference = Scorer(lexicons, tagger.matcher.terms)
+    for number, analysis in enumerate(batch.analyses()):
+        if not any(reference.scoring(f.hits) for f in analysis.fields):
+            assert numbers[number] == (0.0, 0.0, None)
+            continue
+        expected = reference.score(analysis.fields)
+        assert numbers[number] == (expected.score, expected.raw, expected.category), records[number % len(records)]
+
+
+def test_many_signals_fall_back_to_one_by_one():
+    """Signals beyond one 64-bit mask (user lexicons with many tags): every record is scored by
+    the rule engine, with the same results."""
+    lexicons = resolve(["default"])
+    plain, crowded = Tagger(lexicons), Tagger(lexicons)
+    for n in range(70):
+        crowded.scorer.bits[f"tag{n}"]
+    texts = TEXTS + EXTRA
+    expected = plain.tag_batch([{"text": t} for t in texts])
+    got = crowded.tag_batch([{"text": t} for t in texts])
+    assert len(expected.bulk) > 0 and len(got.bulk) == 0
+    assert got.category == expected.category
+    assert got.score.tolist() == expected.score.tolist()

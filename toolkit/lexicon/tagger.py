@@ -19,8 +19,9 @@ from operator import itemgetter
 import numpy as np
 import orjson
 
+from toolkit.lexicon.batch_scores import BatchScorer
 from toolkit.lexicon.files import Lexicon
-from toolkit.lexicon.indicators import EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
+from toolkit.lexicon.indicators import CONTACT_TYPES, EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
 from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
@@ -114,19 +115,51 @@ class BatchTags:
 
     `flat` holds the records' texts field by field, `record` and `field` say whose each one is;
     `found` every hit (its `post` is a flat index); `contacts` the contact indicators per flat
-    index (None: not extracted); `scores` one Score per record (records with nothing share the
-    tagger's empty score); `entries` the records with something found, each with its flat indexes.
+    index (None: not extracted). Per record: `score`, `raw` and `category` (0, 0 and None for a
+    record with nothing that scores). `scores` gives a Score object per record, with its
+    explanation, built when first read.
     """
 
-    __slots__ = ("_ends", "_rows", "_starts", "_tids", "contacts", "entries", "field", "flat", "found", "record", "scores",
-                 "tagger")
+    __slots__ = ("_ends", "_entries", "_rows", "_scores", "_starts", "_tids", "bulk", "category", "contacts", "field",
+                 "flat", "found", "objects", "raw", "record", "score", "tagger")
 
     def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
                  found: Found, contacts: dict[int, list[Indicator]] | None):
         self.tagger, self.flat, self.record, self.field, self.found, self.contacts = tagger, flat, record, field, found, contacts
-        self.scores: list[Score] = [tagger.empty.score] * count
-        self.entries: dict[int, list] = {}
+        self.score = np.zeros(count, dtype=np.float64)
+        self.raw = np.zeros(count, dtype=np.float64)
+        self.category: list[str | None] = [None] * count
+        self.objects: dict[int, Score] = {}  # record -> its Score, for the records scored one by one
+        self.bulk = np.zeros(0, dtype=np.int64)  # the records scored in bulk (their Score objects come later)
+        self._scores: list[Score] | None = None
+        self._entries: dict[int, list[int]] | None = None
         self._rows: dict[int, int] | None = None
+
+    @property
+    def entries(self) -> dict[int, list[int]]:
+        """Record -> the flat indexes of its fields with something found (hits or indicators), in order."""
+        if self._entries is None:
+            indexes = set(self.found.posts)
+            if self.contacts:
+                indexes |= self.contacts.keys()
+            entries: dict[int, list[int]] = {}
+            record = self.record
+            for index in sorted(indexes):
+                entries.setdefault(record[index], []).append(index)
+            self._entries = entries
+        return self._entries
+
+    @property
+    def scores(self) -> list[Score]:
+        """One Score per record: the tagger's empty score for a record with nothing found."""
+        if self._scores is None:
+            if len(self.bulk):
+                self.tagger._score_records(self, self.bulk)
+            out = [self.tagger.empty.score] * len(self.category)
+            for number, score in self.objects.items():
+                out[number] = score
+            self._scores = out
+        return self._scores
 
     def fields(self, number: int) -> list[FieldTags]:
         """What was found in each field of record `number` (fields in order; only those with something)."""
@@ -151,9 +184,9 @@ class BatchTags:
     def analyses(self) -> list[Analysis]:
         """One Analysis per record, as `Tagger.analyse_batch` gives them."""
         empty = self.tagger.empty
-        out = [empty] * len(self.scores)
         scores = self.scores
-        for number in sorted(self.entries):
+        out = [empty] * len(scores)
+        for number in self.entries:
             out[number] = Analysis(self.fields(number), scores[number])
         return out
 
@@ -182,6 +215,8 @@ class Tagger:
         self.place_values = [(t.value or t.term) if tid in self.place_tids else None
                              for tid, t in enumerate(self.matcher.terms)]
         self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
+        self._kinds: dict[frozenset[str], int] = {}  # indicator types -> their signal bits
+        self.bulk_scorer = BatchScorer(self.scorer)
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
         """Hits, indicators and score for each record (a dict of field -> text), one object per record.
@@ -211,30 +246,102 @@ class Tagger:
             return batch
 
     def _score_batch(self, batch: BatchTags) -> None:
-        """Fill `batch.scores` for the records with something found.
+        """Score every record of the batch with something found.
+
+        Records whose score is a sum of term weights (most) are scored together with array
+        operations (see batch_scores.py); their Score objects, with the explanation, are built
+        only when `batch.scores` is read. Records with overlapping hits, `within` terms or terms
+        that require a signal they give themselves go through `_score_records` one by one.
+        """
+        found, contacts = batch.found, batch.contacts
+        count = len(batch.category)
+        record = np.asarray(batch.record, dtype=np.int64)
+        rrec = record[found.post]  # each hit's record
+        flags = np.zeros(count, dtype=np.uint8)
+        np.bitwise_or.at(flags, rrec, self._flags[found.tid])
+        if len(found.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
+            overlap = (found.end[:-1] > found.start[1:]) & (found.post[:-1] == found.post[1:])
+            flags[rrec[:-1][overlap]] |= OVERLAP
+        has = np.zeros(count, dtype=bool)
+        has[rrec] = True
+        numbers: list[int] = []
+        masks: list[int] = []  # per record with contact indicators: their types as signal bits
+        if contacts:
+            numbers = [batch.record[index] for index in contacts]
+            has[numbers] = True
+            masks = [self._kinds_mask(inds) for inds in contacts.values()]
+        place = self.scorer.bits["place"]
+        scored = has & ((flags & SCORES) != 0)
+        zero = np.flatnonzero(has & ~scored)  # only places, context words or indicators: nothing to score
+        for number in zero.tolist():
+            batch.objects[number] = self.zero
+        bulk = scored & ((flags & SLOW) == 0)
+        if numbers:  # a term that gives its own signal next to contact indicators: their spans decide
+            bulk[numbers] &= (flags[numbers] & SELF) == 0
+        # (After the masks above: a type seen for the first time gets its bit there.)
+        if self.bulk_scorer.usable():
+            kinds = np.zeros(count, dtype=np.uint64)  # indicator types per record, as signal bits
+            if numbers:
+                np.bitwise_or.at(kinds, numbers, np.array(masks, dtype=np.uint64))
+            kinds[(flags & PLACE) != 0] |= np.uint64(place)
+        else:  # more signals than one 64-bit mask holds
+            bulk[:] = False
+        one_by_one = np.flatnonzero(scored & ~bulk)
+        if len(one_by_one):
+            self._score_records(batch, one_by_one)
+        ids = np.flatnonzero(bulk)
+        if len(ids):
+            remap = np.full(count, -1, dtype=np.int64)
+            remap[ids] = np.arange(len(ids))
+            rows = bulk[rrec]
+            score, raw, category = self.bulk_scorer.numbers(len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids])
+            batch.score[ids], batch.raw[ids] = score, raw
+            labels = batch.category
+            for number, label in zip(ids.tolist(), category, strict=True):
+                labels[number] = label
+            batch.bulk = ids
+
+    def _kinds_mask(self, inds: list[Indicator]) -> int:
+        """The signal bits of a field's indicator types (with `contact` for any contact type)."""
+        types = frozenset(ind.type for ind in inds)
+        mask = self._kinds.get(types)
+        if mask is None:
+            names = set(types) | ({"contact"} if not CONTACT_TYPES.isdisjoint(types) else set())
+            mask = self._kinds[types] = self.scorer.bits.mask(names)
+        return mask
+
+    def _score_records(self, batch: BatchTags, numbers: np.ndarray) -> None:
+        """Score the given records one by one, as Score objects with their explanation.
 
         A score is a function of each field's name, term ids (in hit order) and indicator types,
         as long as no hit overlaps another, no `within` term needs its signals' positions, and no
         indicator has a term's own span (see Scorer.score_plain): then that key finds it in the
-        memo without building any per-record object. The other records go through `_score_fields`.
+        memo. The other records go through `_score_fields`.
         """
         found, contacts, record, field = batch.found, batch.contacts, batch.record, batch.field
+        wanted = np.zeros(len(batch.category), dtype=bool)
+        wanted[numbers] = True
+        posts = np.asarray(found.posts, dtype=np.int64)
+        keep = np.flatnonzero(wanted[np.asarray(record, dtype=np.int64)[posts]]) if len(posts) else posts
         flags = self._post_flags(found)
-        if len(found.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
+        if len(found.tid) > 1:
             overlap = np.zeros(len(found.tid), dtype=np.uint8)
             overlap[:-1] = (found.end[:-1] > found.start[1:]) & (found.post[:-1] == found.post[1:])
             flags |= np.bitwise_or.reduceat(overlap, found.bounds[:-1]) * OVERLAP
-        # Per flat index with hits: its term ids (in hit order) and flags; then the indexes with
-        # contact indicators only.
-        entries = zip(found.posts, map(tuple, found.lists(found.tid.tolist())), flags.tolist(), strict=True)
+        tids, flags = found.tid.tolist(), flags.tolist()
+        bounds = found.bounds
+        # Per flat index with hits (of the wanted records): its term ids (in hit order) and flags;
+        # then the indexes with contact indicators only.
+        entries = [(found.posts[j], tuple(tids[bounds[j]:bounds[j + 1]]), flags[j]) for j in keep.tolist()]
         types_of = {}
         if contacts:
             types_of = {index: tuple({ind.type: None for ind in inds}) for index, inds in contacts.items()}
+            with_hits = set(found.posts)
             # In flat order, as the fields of a record are listed.
-            entries = sorted(chain(entries, ((index, (), 0) for index in contacts.keys() - set(found.posts))),
-                             key=itemgetter(0))
-        held_by: dict[int, list] = {}  # record -> [flags ORed, flat indexes, (field, term ids, indicator types) each]
-        for index, tids, flag in entries:
+            entries = sorted(chain(entries, ((index, (), 0) for index in contacts.keys() - with_hits
+                                             if wanted[record[index]])), key=itemgetter(0))
+        held_by: dict[int, list] = {}  # record -> [flags ORed, (field, term ids, indicator types) each]
+        for index, term_ids, flag in entries:
             types = types_of.get(index, ())
             if flag & PLACE:
                 types = (*types, "place")
@@ -243,28 +350,24 @@ class Tagger:
             number = record[index]
             held = held_by.get(number)
             if held is None:
-                held_by[number] = [flag, [index], [(field[index], tids, types)]]
+                held_by[number] = [int(flag), (field[index], term_ids, types)]
             else:
-                held[0] |= flag
-                held[1].append(index)
-                held[2].append((field[index], tids, types))
-        batch.entries = {number: held[1] for number, held in held_by.items()}
-        scores, zero, fast, plain = batch.scores, self.zero, self._fast, self.scorer.score_plain
+                held[0] |= int(flag)
+                held.append((field[index], term_ids, types))
+        objects, fast, plain = batch.objects, self._fast, self.scorer.score_plain
         for number, held in held_by.items():
-            flag = held[0]
-            if not flag & SCORES:  # only places, context words or indicators: nothing to score
-                scores[number] = zero
-            elif flag & SLOW:
-                scores[number] = self._score_fields(batch.fields(number), contacts is not None)
+            if held[0] & SLOW:
+                result = self._score_fields(batch.fields(number), contacts is not None)
             else:
-                key = (tuple(held[2]), ())
+                key = (tuple(held[1:]), ())
                 result = fast.get(key)
                 if result is None:
                     result = plain(*key)
                     if len(fast) >= FAST_LIMIT:
                         fast.clear()
                     fast[key] = result
-                scores[number] = result
+            objects[number] = result
+            batch.score[number], batch.raw[number], batch.category[number] = result.score, result.raw, result.category
 
     def _score_fields(self, fields: list[FieldTags], indicators: bool) -> Score:
         """The score of a capture from its fields: by the cheap key when it applies (see
