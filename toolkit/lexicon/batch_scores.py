@@ -13,17 +13,24 @@ such record of a batch together:
   called once per distinct (totals, signals) in the batch, and memoised.
 
 A term that requires a signal it gives itself counts in full when an indicator gives that signal
-or another hit does (hits counted with repeats). Records with a `within` term or overlapping hits,
-or with such a term and contact indicators (an indicator may share the term's span), are not
-handled here: their score depends on positions, and the rule engine scores them. `Scorer.score_plain` on the same record gives the same numbers (a test
-checks it on every record of a corpus), plus the explanation, which is built only when read.
+or another hit does (hits counted with repeats). A `within` term asks its caller whether a signal
+is near (positions, one Python check per such term). A hit inside a longer hit of another term
+does not count. Records with a term that requires a signal it gives itself together with
+overlapping hits or contact indicators (an indicator may share the term's span) are not handled
+here: the rule engine decides those by positions.
+
+The rule engine (`Scorer.score_plain`, or `Scorer.score` for overlapping hits) gives the same
+numbers on every record (tests check it on every record of a corpus), plus the explanation, which
+is built only when read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from toolkit.lexicon.scoring import ANYWHERE, SELF, Scorer
+from toolkit.lexicon.scoring import ANYWHERE, SELF, WITHIN, Scorer
 
 MEMO_LIMIT = 100_000  # distinct (totals, signals) kept; cleared when full so memory stays flat
 
@@ -41,6 +48,7 @@ class BatchScorer:
         self.share = np.array([float(s[5]) for s in spec], dtype=np.float64)
         self.anywhere = np.array([s[2] == ANYWHERE for s in spec], dtype=bool)
         self.self_rule = np.array([s[2] == SELF for s in spec], dtype=bool)
+        self.within = np.array([s[2] == WITHIN for s in spec], dtype=bool)
         self.scores = np.array(scorer.scores, dtype=bool)
         self.memo: dict[bytes, tuple[float, float, str | None]] = {}
         self.refresh()
@@ -63,19 +71,23 @@ class BatchScorer:
         """Whether the signal masks fit in one 64-bit word (user lexicons may define many tags)."""
         return (len(self.scorer.bits.names) == self.width or self.refresh()) and self.width <= 63
 
-    def numbers(self, count: int, rec: np.ndarray, tid: np.ndarray, kinds: np.ndarray,
-                ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    def numbers(self, count: int, rec: np.ndarray, tid: np.ndarray, kinds: np.ndarray, covered: np.ndarray | None,
+                near: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Score, raw value and category of `count` records from their hits' rows.
 
-        `rec` and `tid` hold one row per hit, grouped by record and in hit order within each record
-        (records numbered 0..count-1, each with at least one scoring hit); `kinds` is each record's
-        mask of indicator types (contact included). No record may have a `within` term, overlapping
-        hits, or a term that requires a signal it gives itself together with contact indicators.
+        `rec` and `tid` hold one row per hit, in hit order within each record and the record's
+        fields in order (records numbered 0..count-1, each with at least one scoring hit); `kinds`
+        is each record's mask of indicator types (contact included). `covered` marks the rows
+        inside a longer hit of another scoring term (see scoring._covered), which do not count;
+        `near(rows)` says, for the given rows of `within` terms, whether a signal they require
+        is within reach. No record may have a term that requires a signal it gives itself
+        together with overlapping hits or contact indicators.
         """
         signals = kinds.copy()
         np.bitwise_or.at(signals, rec, self.give[tid])
-        # Each scoring term counts once per record: at its first row.
-        scoring = np.flatnonzero(self.scores[tid])
+        # Each scoring term counts once per record: at its first row that no longer hit covers.
+        counts = self.scores[tid] if covered is None else self.scores[tid] & ~covered
+        scoring = np.flatnonzero(counts)
         pair = rec[scoring] * len(self.weight) + tid[scoring]
         _, first = np.unique(pair, return_index=True)
         rows = scoring[np.sort(first)]
@@ -83,6 +95,9 @@ class BatchScorer:
         held = signals[rrec]
         counted = self.weight[rtid]
         alone = self.anywhere[rtid] & ((held & self.required[rtid]) == 0)
+        within = self.within[rtid]
+        if within.any():
+            alone[within] = ~near(rows[within])
         own = self.self_rule[rtid]
         if own.any():
             alone[own] = self._self_missing(count, rec, tid, kinds, rrec[own], rtid[own])
@@ -94,12 +109,12 @@ class BatchScorer:
         totals = np.bincount(cell, weights=counted, minlength=count * width).reshape(count, width)
         present = np.bincount(cell, minlength=count * width).reshape(count, width) > 0
         keys = np.concatenate((totals.view(np.int64), present.astype(np.int64), signals.view(np.int64)[:, None]), axis=1)
-        distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
-        values = [self._numbers(row) for row in distinct]
-        score = np.array([v[0] for v in values], dtype=np.float64)[inverse.ravel()]
-        raw = np.array([v[1] for v in values], dtype=np.float64)[inverse.ravel()]
+        representative, inverse = _distinct_rows(keys)
+        values = [self._numbers(keys[i]) for i in representative.tolist()]
+        score = np.array([v[0] for v in values], dtype=np.float64)[inverse]
+        raw = np.array([v[1] for v in values], dtype=np.float64)[inverse]
         labels = [v[2] for v in values]
-        category = [labels[i] for i in inverse.ravel().tolist()]
+        category = [labels[i] for i in inverse.tolist()]
         return score, raw, category
 
     def _self_missing(self, count: int, rec: np.ndarray, tid: np.ndarray, kinds: np.ndarray, rrec: np.ndarray,
@@ -107,10 +122,15 @@ class BatchScorer:
         """For terms that require a signal they give themselves (at rows `rrec`, `rtid`): whether
         every required signal is missing, i.e. no indicator type gives it and no hit other than
         the term's own one does (hits counted with repeats, as the rule engine counts them)."""
-        shifts = np.arange(self.width, dtype=np.uint64)
+        # Only the signals these terms require, and only the hits of their records, are counted.
+        needed = int(np.bitwise_or.reduce(self.required[rtid]))
+        shifts = np.array([i for i in range(self.width) if needed >> i & 1], dtype=np.uint64)
         one = np.uint64(1)
-        givers = np.zeros((count, self.width), dtype=np.int64)  # per record and signal: hits giving it
-        np.add.at(givers, rec, ((self.give[tid][:, None] >> shifts) & one).astype(np.int64))
+        mine = np.zeros(count, dtype=bool)
+        mine[rrec] = True
+        rows = mine[rec]
+        givers = np.zeros((count, len(shifts)), dtype=np.int64)  # per record and signal: hits giving it
+        np.add.at(givers, rec[rows], ((self.give[tid[rows]][:, None] >> shifts) & one).astype(np.int64))
         own = ((self.give[rtid][:, None] >> shifts) & one).astype(np.int64)
         present = (givers[rrec] > own) | (((kinds[rrec][:, None] >> shifts) & one) != 0)
         required = ((self.required[rtid][:, None] >> shifts) & one) != 0
@@ -131,3 +151,19 @@ class BatchScorer:
                 self.memo.clear()
             found = self.memo[key] = (score, raw, category)
         return found
+
+
+def _distinct_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One representative row index per distinct row of `keys` (int64), and each row's group.
+
+    Rows are grouped by a 64-bit hash of their columns, then every row is compared with its
+    group's representative in full: a hash collision (never seen, but possible) falls back to an
+    exact sort of the rows.
+    """
+    weights = np.arange(1, 2 * keys.shape[1], 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    hashed = (keys.view(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    if (keys == keys[first[inverse]]).all():
+        return first, inverse.ravel()
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.ravel()

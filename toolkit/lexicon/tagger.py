@@ -23,7 +23,7 @@ from toolkit.lexicon.batch_scores import BatchScorer
 from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import CONTACT_TYPES, EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
 from toolkit.lexicon.matcher import Found, Matcher
-from toolkit.lexicon.scoring import FieldTags, Score, Scorer
+from toolkit.lexicon.scoring import FieldTags, Score, Scorer, _covered, _near
 from toolkit.store import tags as store
 
 FIELDS = ("name", "text")
@@ -161,14 +161,17 @@ class BatchTags:
             self._scores = out
         return self._scores
 
-    def fields(self, number: int) -> list[FieldTags]:
-        """What was found in each field of record `number` (fields in order; only those with something)."""
+    def fields(self, number: int, indexes: list[int] | None = None) -> list[FieldTags]:
+        """What was found in each field of record `number` (fields in order; only those with something).
+
+        `indexes`: the record's flat indexes with something found, when the caller knows them.
+        """
         found = self.found
         if self._rows is None:  # flat index -> its position among the indexes with hits
             self._rows = dict(zip(found.posts, range(len(found.posts)), strict=True))
             self._tids, self._starts, self._ends = found.tid.tolist(), found.start.tolist(), found.end.tolist()
         out = []
-        for index in self.entries[number]:
+        for index in self.entries[number] if indexes is None else indexes:
             hits: list = []
             row = self._rows.get(index)
             if row is not None:
@@ -275,7 +278,7 @@ class Tagger:
         zero = np.flatnonzero(has & ~scored)  # only places, context words or indicators: nothing to score
         for number in zero.tolist():
             batch.objects[number] = self.zero
-        bulk = scored & ((flags & SLOW) == 0)
+        bulk = scored & ~(((flags & OVERLAP) != 0) & ((flags & SELF) != 0))
         if numbers:  # a term that gives its own signal next to contact indicators: their spans decide
             bulk[numbers] &= (flags[numbers] & SELF) == 0
         # (After the masks above: a type seen for the first time gets its bit there.)
@@ -294,12 +297,61 @@ class Tagger:
             remap = np.full(count, -1, dtype=np.int64)
             remap[ids] = np.arange(len(ids))
             rows = bulk[rrec]
-            score, raw, category = self.bulk_scorer.numbers(len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids])
+            at = np.flatnonzero(rows)  # the rows given to the bulk scorer
+            covered = self._covered(found, at) if (flags[ids] & OVERLAP).any() else None
+            score, raw, category = self.bulk_scorer.numbers(
+                len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids], covered, lambda picked: self._near_rows(batch, at[picked]))
             batch.score[ids], batch.raw[ids] = score, raw
             labels = batch.category
             for number, label in zip(ids.tolist(), category, strict=True):
                 labels[number] = label
             batch.bulk = ids
+
+    def _covered(self, found: Found, at: np.ndarray) -> np.ndarray:
+        """For the hit rows `at`: whether a longer hit of another scoring term in the same field
+        contains it (it then does not count; see scoring._covered). Only posts whose hits overlap
+        are looked at, one by one."""
+        out = np.zeros(len(at), dtype=bool)
+        post = found.post[at]
+        if len(at) < 2:
+            return out
+        overlapping = (found.end[at][:-1] > found.start[at][1:]) & (post[:-1] == post[1:])
+        scores = self.scorer.scores
+        tids, starts, ends = found.tid[at].tolist(), found.start[at].tolist(), found.end[at].tolist()
+        for p in np.unique(post[:-1][overlapping]).tolist():
+            rows = np.flatnonzero(post == p).tolist()
+            scoring = [(tids[i], starts[i], ends[i]) for i in rows if scores[tids[i]]]
+            if len(scoring) < 2:
+                continue
+            for i in rows:
+                if scores[tids[i]] and _covered(scoring, tids[i], starts[i], ends[i]):
+                    out[i] = True
+        return out
+
+    def _near_rows(self, batch: BatchTags, rows: np.ndarray) -> np.ndarray:
+        """For hit rows of `within` terms: whether a signal the term requires is within reach in
+        its field, as Scorer.near decides it (other hits giving it, and indicators of that type)."""
+        found, contacts, terms, gives = batch.found, batch.contacts, self.matcher.terms, self.scorer.gives
+        out = np.zeros(len(rows), dtype=bool)
+        if not len(rows):
+            return out
+        posts = found.post[rows].tolist()
+        firsts = np.searchsorted(found.post, posts, "left").tolist()
+        lasts = np.searchsorted(found.post, posts, "right").tolist()
+        tids, starts, ends = found.tid.tolist(), found.start.tolist(), found.end.tolist()
+        for k, (row, post, first, last) in enumerate(zip(rows.tolist(), posts, firsts, lasts, strict=True)):
+            term = terms[tids[row]]
+            where = (0, starts[row], ends[row])
+            inds = contacts.get(post, []) if contacts else []
+            texts = {0: batch.flat[post]}
+            for name in term.requires:
+                places = [(0, starts[j], ends[j]) for j in range(first, last) if name in gives[tids[j]]]
+                places += [(0, ind.start, ind.end) for ind in inds
+                           if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
+                if _near(places, where, term.within, texts):
+                    out[k] = True
+                    break
+        return out
 
     def _kinds_mask(self, inds: list[Indicator]) -> int:
         """The signal bits of a field's indicator types (with `contact` for any contact type)."""
@@ -340,7 +392,7 @@ class Tagger:
             # In flat order, as the fields of a record are listed.
             entries = sorted(chain(entries, ((index, (), 0) for index in contacts.keys() - with_hits
                                              if wanted[record[index]])), key=itemgetter(0))
-        held_by: dict[int, list] = {}  # record -> [flags ORed, (field, term ids, indicator types) each]
+        held_by: dict[int, list] = {}  # record -> [flags ORed, flat indexes, (field, term ids, indicator types) each]
         for index, term_ids, flag in entries:
             types = types_of.get(index, ())
             if flag & PLACE:
@@ -350,16 +402,17 @@ class Tagger:
             number = record[index]
             held = held_by.get(number)
             if held is None:
-                held_by[number] = [int(flag), (field[index], term_ids, types)]
+                held_by[number] = [int(flag), [index], (field[index], term_ids, types)]
             else:
                 held[0] |= int(flag)
+                held[1].append(index)
                 held.append((field[index], term_ids, types))
         objects, fast, plain = batch.objects, self._fast, self.scorer.score_plain
         for number, held in held_by.items():
             if held[0] & SLOW:
-                result = self._score_fields(batch.fields(number), contacts is not None)
+                result = self._score_fields(batch.fields(number, held[1]), contacts is not None)
             else:
-                key = (tuple(held[1:]), ())
+                key = (tuple(held[2:]), ())
                 result = fast.get(key)
                 if result is None:
                     result = plain(*key)
