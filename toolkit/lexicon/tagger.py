@@ -227,13 +227,16 @@ class Tagger:
         With `indicators=False` only the gazetteer's places are extracted (the benchmark measures
         indicator extraction apart). Records where nothing was found share one empty analysis.
         """
-        return self.tag_batch(records, indicators=indicators).analyses()
+        return self.tag_batch(records, indicators=indicators, explained=True).analyses()
 
-    def tag_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> BatchTags:
+    def tag_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True,
+                  explained: bool = False) -> BatchTags:
         """Fold, match and score a batch of records, keeping the results in columns (see `BatchTags`).
 
         The per-record objects (`Analysis`, `FieldTags`, hit tuples, place indicators) are built only
-        when asked for: ranking a batch needs the scores, and those come from a cheap key per record.
+        when asked for: ranking a batch needs the scores, and most records are scored together by
+        array operations. `explained`: every record's Score object (with its explanation) will be
+        read, so each record is scored by the rule engine straight away instead.
         """
         with _collector_paused():
             flat, record, field = _flatten(records)
@@ -245,16 +248,17 @@ class Tagger:
                 contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
                             if (inds := extract(flat[index], regions))}
             batch = BatchTags(self, len(records), flat, record, field, found, contacts)
-            self._score_batch(batch)
+            self._score_batch(batch, explained)
             return batch
 
-    def _score_batch(self, batch: BatchTags) -> None:
+    def _score_batch(self, batch: BatchTags, explained: bool) -> None:
         """Score every record of the batch with something found.
 
-        Records whose score is a sum of term weights (most) are scored together with array
-        operations (see batch_scores.py); their Score objects, with the explanation, are built
-        only when `batch.scores` is read. Records with overlapping hits, `within` terms or terms
-        that require a signal they give themselves go through `_score_records` one by one.
+        Most records are scored together with array operations (see batch_scores.py); their
+        Score objects, with the explanation, are built only when `batch.scores` is read. A
+        record with a term that requires a signal it gives itself, together with overlapping hits
+        or contact indicators, goes through `_score_records` one by one (positions decide), and so
+        does every record when `explained`.
         """
         found, contacts = batch.found, batch.contacts
         count = len(batch.category)
@@ -282,7 +286,9 @@ class Tagger:
         if numbers:  # a term that gives its own signal next to contact indicators: their spans decide
             bulk[numbers] &= (flags[numbers] & SELF) == 0
         # (After the masks above: a type seen for the first time gets its bit there.)
-        if self.bulk_scorer.usable():
+        if explained:
+            bulk[:] = False
+        elif self.bulk_scorer.usable():
             kinds = np.zeros(count, dtype=np.uint64)  # indicator types per record, as signal bits
             if numbers:
                 np.bitwise_or.at(kinds, numbers, np.array(masks, dtype=np.uint64))
