@@ -5,10 +5,10 @@ of T terms (default 2,000): the shipped lexicons plus generated Spanish-like wor
 written to a real TOML file and loaded through the normal validation. Then it measures, on one
 core, in batches of 2,000 posts (the scan's batch size):
 
-  end to end   fold + match + score (toolkit.lexicon.Tagger.tag_batch without contact extraction: every
-               hit with its term and span, in arrays, and a score and category per post; each post's
-               explanation is built when read, which this does not time: the scan reads it for every
-               post it stores)
+  end to end   fold + match + score (toolkit.lexicon.Tagger.tag_batch without contact extraction): every
+               hit with its term and span, in arrays, and a score and category per post
+  + Score      the same, then a Score object per post with its explanation as JSON, as the scan
+               stores them (the explanation is built when read)
   indicators   phone/WhatsApp/Telegram/email/price extraction alone, on the same posts
   full         both together, as the scan runs them
   naive        one big case-insensitive `re` alternation with \\b, per post, as most research
@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 import time
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 
@@ -147,7 +148,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()
 
-    def end_to_end() -> str:
+    def end_to_end(tagger: Tagger) -> str:
         scored = hits = 0
         for batch in batches:
             tags = tagger.tag_batch(batch, indicators=False)
@@ -155,16 +156,25 @@ def main() -> None:
             scored += len(tags.category) - tags.category.count(None)
         return f"{hits:,} hits, {scored:,} posts with a category"
 
+    def explained(tagger: Tagger) -> str:
+        # As the scan stores them: a Score object per post with its explanation as JSON.
+        size = 0
+        for batch in batches:
+            size += sum(len(score.explanation_json) for score in tagger.tag_batch(batch, indicators=False).scores)
+        return f"{size / 1e6:,.1f} MB of explanations"
+
     def indicators_only() -> str:
         return f"{sum(len(extract(p)) for p in posts):,} indicators"
 
-    def full() -> str:
+    def full(tagger: Tagger) -> str:
         flagged = sum(len(tags.category) - tags.category.count(None) for tags in map(tagger.tag_batch, batches))
         return f"{flagged:,} posts with a category"
 
-    fast = timed("toolkit end to end (fold+match+score)", posts, end_to_end)
+    # A new tagger for each run, so that none starts with the memoised scores of the one before.
+    fast = timed("toolkit end to end (fold+match+score)", posts, partial(end_to_end, Tagger(lexicons, engine=args.engine)))
+    timed("  + Score objects and explanations", posts, partial(explained, Tagger(lexicons, engine=args.engine)))
     timed("toolkit indicators alone", posts, indicators_only)
-    timed("toolkit full (with indicators)", posts, full)
+    timed("toolkit full (with indicators)", posts, partial(full, Tagger(lexicons, engine=args.engine)))
 
     naive_posts = posts[: args.naive_posts]
     words = sorted({w for t in all_terms for w in [t.lower()] if w}, key=len, reverse=True)

@@ -101,3 +101,18 @@ def test_many_signals_fall_back_to_one_by_one():
     assert len(expected.bulk) > 0 and len(got.bulk) == 0
     assert got.category == expected.category
     assert got.score.tolist() == expected.score.tolist()
+
+
+@pytest.mark.parametrize("indicators", [True, False])
+def test_bulk_scores_and_explanations_equal_the_rule_engine(indicators):
+    """The Score objects built from the bulk scoring (what the scan stores) carry the rule
+    engine's numbers and explanation, byte for byte."""
+    lexicons = resolve(["default"])
+    texts = TEXTS + EXTRA
+    records = [{"name": texts[i - 2] if i % 2 else None, "text": text} for i, text in enumerate(texts)]
+    bulk = Tagger(lexicons).tag_batch(records, indicators=indicators)
+    rule = Tagger(lexicons).tag_batch(records, indicators=indicators, explained=True)
+    assert len(bulk.bulk) >= 40 and len(rule.bulk) == 0
+    for got, expected in zip(bulk.scores, rule.scores, strict=True):
+        assert (got.score, got.raw, got.category, got.explanation_json) == \
+               (expected.score, expected.raw, expected.category, expected.explanation_json)

@@ -27,12 +27,36 @@ is built only when read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from toolkit.lexicon.scoring import ANYWHERE, SELF, WITHIN, Scorer
 
 MEMO_LIMIT = 100_000  # distinct (totals, signals) kept; cleared when full so memory stays flat
+
+
+@dataclass(slots=True)
+class Bulk:
+    """What `BatchScorer.numbers` gives for the records it scored (numbered 0..count-1).
+
+    Per record: `score`, `raw`, `category`, `signals` (mask), and `values[inverse[i]]`, the full
+    `Scorer._numbers` tuple (with the values per category, boosts and negatives). Per counted
+    term (a record's first row of a scoring term, in order): `rows` (index into the rows given),
+    `counted`, `alone` and `excluded` (whether an excluding context is present). Together they
+    are what a Score's explanation is made of.
+    """
+
+    score: np.ndarray
+    raw: np.ndarray
+    category: list[str | None]
+    signals: np.ndarray
+    values: list[tuple]
+    inverse: np.ndarray
+    rows: np.ndarray
+    counted: np.ndarray
+    alone: np.ndarray
+    excluded: np.ndarray
 
 
 class BatchScorer:
@@ -50,7 +74,7 @@ class BatchScorer:
         self.self_rule = np.array([s[2] == SELF for s in spec], dtype=bool)
         self.within = np.array([s[2] == WITHIN for s in spec], dtype=bool)
         self.scores = np.array(scorer.scores, dtype=bool)
-        self.memo: dict[bytes, tuple[float, float, str | None]] = {}
+        self.memo: dict[bytes, tuple] = {}  # what Scorer._numbers gives, per (totals, signals)
         self.refresh()
 
     def refresh(self) -> bool:
@@ -72,8 +96,8 @@ class BatchScorer:
         return (len(self.scorer.bits.names) == self.width or self.refresh()) and self.width <= 63
 
     def numbers(self, count: int, rec: np.ndarray, tid: np.ndarray, kinds: np.ndarray, covered: np.ndarray | None,
-                near: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-        """Score, raw value and category of `count` records from their hits' rows.
+                near: Callable[[np.ndarray], np.ndarray]) -> Bulk:
+        """Score, raw value and category of `count` records from their hits' rows (see `Bulk`).
 
         `rec` and `tid` hold one row per hit, in hit order within each record and the record's
         fields in order (records numbered 0..count-1, each with at least one scoring hit); `kinds`
@@ -115,7 +139,8 @@ class BatchScorer:
         raw = np.array([v[1] for v in values], dtype=np.float64)[inverse]
         labels = [v[2] for v in values]
         category = [labels[i] for i in inverse.tolist()]
-        return score, raw, category
+        excluded = (held & self.excluding[rtid]) != 0
+        return Bulk(score, raw, category, signals, values, inverse, rows, counted, alone, excluded)
 
     def _self_missing(self, count: int, rec: np.ndarray, tid: np.ndarray, kinds: np.ndarray, rrec: np.ndarray,
                       rtid: np.ndarray) -> np.ndarray:
@@ -136,7 +161,7 @@ class BatchScorer:
         required = ((self.required[rtid][:, None] >> shifts) & one) != 0
         return ~(present & required).any(axis=1)
 
-    def _numbers(self, row: np.ndarray) -> tuple[float, float, str | None]:
+    def _numbers(self, row: np.ndarray) -> tuple:
         key = row.tobytes()
         found = self.memo.get(key)
         if found is None:
@@ -146,10 +171,9 @@ class BatchScorer:
             totals = {category: float(total) for category, total, here in
                       zip(self.categories, totals_row.tolist(), present.tolist(), strict=True) if here}
             names = self.scorer.bits.names_of(int(row[-1]) & ((1 << 64) - 1))
-            score, raw, category = self.scorer._numbers(totals, names)[:3]
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
-            found = self.memo[key] = (score, raw, category)
+            found = self.memo[key] = self.scorer._numbers(totals, names)
         return found
 
 

@@ -378,8 +378,9 @@ def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=No
         "by_category": dict(sorted((by_category or {}).items())),
         "terms": explained,
         "signals": sorted(signals),
-        "boosts": boosts or {},
-        "negatives": negatives,
+        # By category name, however the categories came in (a record's terms, or a batch's columns).
+        "boosts": dict(sorted((boosts or {}).items())),
+        "negatives": dict(sorted(negatives.items())),
         "summary": summary,
     }
 

@@ -120,8 +120,8 @@ class BatchTags:
     explanation, built when first read.
     """
 
-    __slots__ = ("_ends", "_entries", "_rows", "_scores", "_starts", "_tids", "bulk", "category", "contacts", "field",
-                 "flat", "found", "objects", "raw", "record", "score", "tagger")
+    __slots__ = ("_ends", "_entries", "_rows", "_scores", "_starts", "_tids", "bulk", "bulk_result", "bulk_rows", "category",
+                 "contacts", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
 
     def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
                  found: Found, contacts: dict[int, list[Indicator]] | None):
@@ -154,12 +154,36 @@ class BatchTags:
         """One Score per record: the tagger's empty score for a record with nothing found."""
         if self._scores is None:
             if len(self.bulk):
-                self.tagger._score_records(self, self.bulk)
+                self._bulk_objects()
             out = [self.tagger.empty.score] * len(self.category)
             for number, score in self.objects.items():
                 out[number] = score
             self._scores = out
         return self._scores
+
+    def _bulk_objects(self) -> None:
+        """Score objects for the records scored in bulk, from what the bulk scorer kept: the
+        counted terms (in order, with their field), the signals and the numbers per category."""
+        result, found, scorer = self.bulk_result, self.found, self.tagger.scorer
+        rows = self.bulk_rows[result.rows]
+        terms, bits, field = scorer.terms, scorer.bits, self.field
+        counted_terms: list[list] = [[] for _ in range(len(self.bulk))]
+        signals = result.signals.tolist()
+        record_of = np.searchsorted(self.bulk, np.asarray(self.record, dtype=np.int64)[found.post[rows]]).tolist()
+        for j, tid, post, counted, alone, excluded in zip(record_of, found.tid[rows].tolist(), found.post[rows].tolist(),
+                                                          result.counted.tolist(), result.alone.tolist(),
+                                                          result.excluded.tolist(), strict=True):
+            if excluded:
+                mask = signals[j]
+                excluded = [name for name in terms[tid].excludes if mask & bits[name]]
+            else:
+                excluded = ()
+            counted_terms[j].append((tid, field[post], counted, alone, excluded))
+        values, objects = result.values, self.objects
+        for j, (number, which) in enumerate(zip(self.bulk.tolist(), result.inverse.tolist(), strict=True)):
+            score, raw, category, by_category, boosts, negatives = values[which]
+            objects[number] = Score(score, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts,
+                                                           negatives))
 
     def fields(self, number: int, indexes: list[int] | None = None) -> list[FieldTags]:
         """What was found in each field of record `number` (fields in order; only those with something).
@@ -227,16 +251,16 @@ class Tagger:
         With `indicators=False` only the gazetteer's places are extracted (the benchmark measures
         indicator extraction apart). Records where nothing was found share one empty analysis.
         """
-        return self.tag_batch(records, indicators=indicators, explained=True).analyses()
+        return self.tag_batch(records, indicators=indicators).analyses()
 
     def tag_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True,
                   explained: bool = False) -> BatchTags:
         """Fold, match and score a batch of records, keeping the results in columns (see `BatchTags`).
 
-        The per-record objects (`Analysis`, `FieldTags`, hit tuples, place indicators) are built only
-        when asked for: ranking a batch needs the scores, and most records are scored together by
-        array operations. `explained`: every record's Score object (with its explanation) will be
-        read, so each record is scored by the rule engine straight away instead.
+        The per-record objects (`Analysis`, `FieldTags`, hit tuples, place indicators, Score objects
+        with their explanation) are built only when asked for; most records are scored together by
+        array operations. `explained=True` scores every record by the rule engine instead (the
+        reference the bulk scoring is tested against).
         """
         with _collector_paused():
             flat, record, field = _flatten(records)
@@ -305,13 +329,13 @@ class Tagger:
             rows = bulk[rrec]
             at = np.flatnonzero(rows)  # the rows given to the bulk scorer
             covered = self._covered(found, at) if (flags[ids] & OVERLAP).any() else None
-            score, raw, category = self.bulk_scorer.numbers(
+            result = self.bulk_scorer.numbers(
                 len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids], covered, lambda picked: self._near_rows(batch, at[picked]))
-            batch.score[ids], batch.raw[ids] = score, raw
+            batch.score[ids], batch.raw[ids] = result.score, result.raw
             labels = batch.category
-            for number, label in zip(ids.tolist(), category, strict=True):
+            for number, label in zip(ids.tolist(), result.category, strict=True):
                 labels[number] = label
-            batch.bulk = ids
+            batch.bulk, batch.bulk_result, batch.bulk_rows = ids, result, at
 
     def _covered(self, found: Found, at: np.ndarray) -> np.ndarray:
         """For the hit rows `at`: whether a longer hit of another scoring term in the same field
