@@ -175,15 +175,23 @@ class BatchTags:
                                                           result.excluded.tolist(), strict=True):
             if excluded:
                 mask = signals[j]
-                excluded = [name for name in terms[tid].excludes if mask & bits[name]]
+                excluded = tuple([name for name in terms[tid].excludes if mask & bits[name]])
             else:
                 excluded = ()
             counted_terms[j].append((tid, field[post], counted, alone, excluded))
-        values, objects = result.values, self.objects
+        # Records alike in counted terms and signals share one Score, so its explanation is built
+        # once (memoised across batches, as the rule engine's scores are).
+        values, objects, shared = result.values, self.objects, self.tagger._explained
         for j, (number, which) in enumerate(zip(self.bulk.tolist(), result.inverse.tolist(), strict=True)):
-            score, raw, category, by_category, boosts, negatives = values[which]
-            objects[number] = Score(score, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts,
-                                                           negatives))
+            key = (tuple(counted_terms[j]), signals[j])
+            score = shared.get(key)
+            if score is None:
+                value, raw, category, by_category, boosts, negatives = values[which]
+                score = Score(value, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts, negatives))
+                if len(shared) >= FAST_LIMIT:
+                    shared.clear()
+                shared[key] = score
+            objects[number] = score
 
     def fields(self, number: int, indexes: list[int] | None = None) -> list[FieldTags]:
         """What was found in each field of record `number` (fields in order; only those with something).
@@ -243,6 +251,7 @@ class Tagger:
                              for tid, t in enumerate(self.matcher.terms)]
         self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
         self._kinds: dict[frozenset[str], int] = {}  # indicator types -> their signal bits
+        self._explained: dict[tuple, Score] = {}  # (counted terms, signals) -> the Score bulk-scored records share
         self.bulk_scorer = BatchScorer(self.scorer)
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
