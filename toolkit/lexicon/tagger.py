@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, pairwise, repeat
+from itertools import chain, pairwise
 from operator import itemgetter
 
 import numpy as np
 import orjson
 
+from toolkit.lexicon.batch import Analysis, BatchTags, flatten
 from toolkit.lexicon.batch_scores import BatchScorer
 from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import CONTACT_TYPES, EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
@@ -26,7 +27,6 @@ from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer, _covered, _near
 from toolkit.store import tags as store
 
-FIELDS = ("name", "text")
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
 
@@ -68,14 +68,6 @@ def _shared_span(hits: list[tuple[int, int, int]], inds: list[Indicator]) -> boo
     return any((ind.start, ind.end) in spans for ind in inds if ind.type != "place")
 
 
-@dataclass(slots=True)
-class Analysis:
-    """Everything found in one capture (or one piece of text)."""
-
-    fields: list[FieldTags]
-    score: Score
-
-
 @dataclass
 class RetagResult:
     captures: int = 0  # captures looked at
@@ -85,145 +77,6 @@ class RetagResult:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _flatten(records: list[dict[str, str | None]]) -> tuple[list[str], list[int], list[str]]:
-    """The records' non-empty texts, field by field (all names, then all texts), with each one's
-    record number and field name."""
-    flat: list[str] = []
-    record: list[int] = []
-    field: list[str] = []
-    numbers = range(len(records))
-    for name in FIELDS:  # C-level iterators per field: no Python-level loop body per record
-        texts = list(map(dict.get, records, repeat(name)))
-        missing = texts.count(None) + texts.count("")
-        if missing == len(texts):
-            continue
-        if missing:
-            kept = [number for number, text in enumerate(texts) if text]
-            texts = [texts[number] for number in kept]
-        else:
-            kept = numbers
-        flat.extend(texts)
-        record.extend(kept)
-        field.extend(repeat(name, len(texts)))
-    return flat, record, field
-
-
-class BatchTags:
-    """What a batch of records holds, in columns; per-record objects are built on request.
-
-    `flat` holds the records' texts field by field, `record` and `field` say whose each one is;
-    `found` every hit (its `post` is a flat index); `contacts` the contact indicators per flat
-    index (None: not extracted). Per record: `score`, `raw` and `category` (0, 0 and None for a
-    record with nothing that scores). `scores` gives a Score object per record, with its
-    explanation, built when first read.
-    """
-
-    __slots__ = ("_ends", "_entries", "_rows", "_scores", "_starts", "_tids", "bulk", "bulk_result", "bulk_rows", "category",
-                 "contacts", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
-
-    def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
-                 found: Found, contacts: dict[int, list[Indicator]] | None):
-        self.tagger, self.flat, self.record, self.field, self.found, self.contacts = tagger, flat, record, field, found, contacts
-        self.score = np.zeros(count, dtype=np.float64)
-        self.raw = np.zeros(count, dtype=np.float64)
-        self.category: list[str | None] = [None] * count
-        self.objects: dict[int, Score] = {}  # record -> its Score, for the records scored one by one
-        self.bulk = np.zeros(0, dtype=np.int64)  # the records scored in bulk (their Score objects come later)
-        self._scores: list[Score] | None = None
-        self._entries: dict[int, list[int]] | None = None
-        self._rows: dict[int, int] | None = None
-
-    @property
-    def entries(self) -> dict[int, list[int]]:
-        """Record -> the flat indexes of its fields with something found (hits or indicators), in order."""
-        if self._entries is None:
-            indexes = set(self.found.posts)
-            if self.contacts:
-                indexes |= self.contacts.keys()
-            entries: dict[int, list[int]] = {}
-            record = self.record
-            for index in sorted(indexes):
-                entries.setdefault(record[index], []).append(index)
-            self._entries = entries
-        return self._entries
-
-    @property
-    def scores(self) -> list[Score]:
-        """One Score per record: the tagger's empty score for a record with nothing found."""
-        if self._scores is None:
-            if len(self.bulk):
-                self._bulk_objects()
-            out = [self.tagger.empty.score] * len(self.category)
-            for number, score in self.objects.items():
-                out[number] = score
-            self._scores = out
-        return self._scores
-
-    def _bulk_objects(self) -> None:
-        """Score objects for the records scored in bulk, from what the bulk scorer kept: the
-        counted terms (in order, with their field), the signals and the numbers per category."""
-        result, found, scorer = self.bulk_result, self.found, self.tagger.scorer
-        rows = self.bulk_rows[result.rows]
-        terms, bits, field = scorer.terms, scorer.bits, self.field
-        counted_terms: list[list] = [[] for _ in range(len(self.bulk))]
-        signals = result.signals.tolist()
-        record_of = np.searchsorted(self.bulk, np.asarray(self.record, dtype=np.int64)[found.post[rows]]).tolist()
-        for j, tid, post, counted, alone, excluded in zip(record_of, found.tid[rows].tolist(), found.post[rows].tolist(),
-                                                          result.counted.tolist(), result.alone.tolist(),
-                                                          result.excluded.tolist(), strict=True):
-            if excluded:
-                mask = signals[j]
-                excluded = tuple([name for name in terms[tid].excludes if mask & bits[name]])
-            else:
-                excluded = ()
-            counted_terms[j].append((tid, field[post], counted, alone, excluded))
-        # Records alike in counted terms and signals share one Score, so its explanation is built
-        # once (memoised across batches, as the rule engine's scores are).
-        values, objects, shared = result.values, self.objects, self.tagger._explained
-        for j, (number, which) in enumerate(zip(self.bulk.tolist(), result.inverse.tolist(), strict=True)):
-            key = (tuple(counted_terms[j]), signals[j])
-            score = shared.get(key)
-            if score is None:
-                value, raw, category, by_category, boosts, negatives = values[which]
-                score = Score(value, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts, negatives))
-                if len(shared) >= FAST_LIMIT:
-                    shared.clear()
-                shared[key] = score
-            objects[number] = score
-
-    def fields(self, number: int, indexes: list[int] | None = None) -> list[FieldTags]:
-        """What was found in each field of record `number` (fields in order; only those with something).
-
-        `indexes`: the record's flat indexes with something found, when the caller knows them.
-        """
-        found = self.found
-        if self._rows is None:  # flat index -> its position among the indexes with hits
-            self._rows = dict(zip(found.posts, range(len(found.posts)), strict=True))
-            self._tids, self._starts, self._ends = found.tid.tolist(), found.start.tolist(), found.end.tolist()
-        out = []
-        for index in self.entries[number] if indexes is None else indexes:
-            hits: list = []
-            row = self._rows.get(index)
-            if row is not None:
-                first, last = found.bounds[row], found.bounds[row + 1]
-                hits = list(zip(self._tids[first:last], self._starts[first:last], self._ends[first:last], strict=True))
-            text = self.flat[index]
-            inds = self.contacts.get(index, []) if self.contacts else []
-            if hits and not self.tagger.place_tids.isdisjoint([h[0] for h in hits]):
-                inds = inds + self.tagger.places(text, hits)
-            out.append(FieldTags(self.field[index], text, hits, inds))
-        return out
-
-    def analyses(self) -> list[Analysis]:
-        """One Analysis per record, as `Tagger.analyse_batch` gives them."""
-        empty = self.tagger.empty
-        scores = self.scores
-        out = [empty] * len(scores)
-        for number in self.entries:
-            out[number] = Analysis(self.fields(number), scores[number])
-        return out
 
 
 class Tagger:
@@ -272,7 +125,7 @@ class Tagger:
         reference the bulk scoring is tested against).
         """
         with _collector_paused():
-            flat, record, field = _flatten(records)
+            flat, record, field = flatten(records)
             found = self.matcher.find(flat)
             contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
             if indicators:
