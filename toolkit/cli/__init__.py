@@ -9,8 +9,14 @@ prompts or exits.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
+
+# NumPy's OpenBLAS starts a thread per core at import, and they spin for a while (about 0.05 s of
+# CPU per command on two cores); toolkit's matrices are small enough that one thread serves them.
+# Set before any command imports NumPy; a value the user set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer
 import typer.core
