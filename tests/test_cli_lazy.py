@@ -34,7 +34,9 @@ NOT_FOR_SCAN = ("httpx", "pandas", "statsmodels", "scipy", "networkx", "toolkit.
 
 def _modules_after(*args: str) -> list[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], env=env, capture_output=True, text=True, timeout=120)
+    # From the repository's root: `-c` puts the working directory first on the path.
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 
