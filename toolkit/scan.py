@@ -170,20 +170,21 @@ def scan_file(
         if not path.is_file():
             raise InputError(str(path), "not a regular file", "Give a file, a folder or a glob")
         result.sha256, result.size = file_sha256(path)
-        if result.size == 0 or not registry.read_head(path).strip():
+        head = registry.read_head(path)  # read once: the emptiness test and every sniff look at it
+        if result.size == 0 or not head.strip():
             raise InputError(str(path), "file is empty", "Export the data again; this file has no content")
         known = case.db.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
         if known is not None:
             result.outcome, result.source_id = "already", known["id"]
             result.notes.append(f"same bytes already imported as source {known['id']} ({known['path']})")
             return result
-        importer = forced or registry.detect(path)
+        importer = forced or registry.detect(path, head)
         if importer is None:
             if not explicit:
                 result.outcome = "unknown"
                 return result
             raise registry.unknown_format_error(path)
-        if forced is not None and not forced.sniff(path, registry.read_head(path)):
+        if forced is not None and not forced.sniff(path, head):
             raise InputError(str(path), f"does not look like {forced.name}",
                              "Check --format, or leave it out to detect the format")
         result.format, result.importer = importer.name, importer.ident

@@ -24,7 +24,6 @@ from toolkit.platforms.detect import PageReading, read_page
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
 
-ORDER = 25
 PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}
 # The importers that read one saved page per file.
 PAGE_IMPORTERS = {"singlefile", "html", "mhtml"}

@@ -11,8 +11,6 @@ from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
 from toolkit.custody import export_bundle
 
-ORDER = 85
-
 
 def register(app: typer.Typer) -> None:
     @app.command("export")

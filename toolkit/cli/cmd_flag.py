@@ -21,8 +21,6 @@ from toolkit.dates import parse_when
 from toolkit.errors import UsageError
 from toolkit.models import Channel
 
-ORDER = 45
-
 
 class Cohort(StrEnum):
     confirmed = "confirmed"

@@ -7,8 +7,6 @@ import typer
 from toolkit.cli.common import FormatOpt, OutputFormat, emit, handle_errors
 from toolkit.sources import registry
 
-ORDER = 90
-
 
 def register(app: typer.Typer) -> None:
     @app.command("formats")

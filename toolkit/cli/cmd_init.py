@@ -7,8 +7,6 @@ import typer
 from toolkit.case import init_case
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
 
-ORDER = 10
-
 
 def register(app: typer.Typer) -> None:
     @app.command("init")

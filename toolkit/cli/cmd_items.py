@@ -11,7 +11,6 @@ from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_er
 from toolkit.models import Category, Channel, Verdict
 from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
 
-ORDER = 30
 TABLE_COLUMNS = ["id", "platform", "kind", "name", "url", "status", "followers", "members", "score", "category",
                  "tags", "verdict", "notice"]
 

@@ -19,8 +19,6 @@ from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
 from toolkit.lexicon.files import Lexicon, check_set, shipped_paths
 from toolkit.lexicon.matcher import Matcher, available_engines
 
-ORDER = 25
-
 CaseOpt = Annotated[Optional[Path], typer.Option("--case", help="Use the lexicons this case's case.toml names.")]  # noqa: UP045
 LexiconOpt = Annotated[Optional[list[str]], typer.Option("--lexicon", "-l", help="A shipped lexicon name, 'default', or a path to a .toml file (repeatable).")]  # noqa: UP045
 

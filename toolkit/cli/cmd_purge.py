@@ -10,8 +10,6 @@ from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
 from toolkit.purge import purge_item
 
-ORDER = 87
-
 
 def register(app: typer.Typer) -> None:
     @app.command("purge")

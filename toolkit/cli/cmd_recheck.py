@@ -22,8 +22,6 @@ from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.waves import RecheckLock, default_wave_name, summary
 from toolkit.store.checks import TrackedItem, checked_items, open_wave, tracked_items
 
-ORDER = 60
-
 Opt = typer.Option
 
 

@@ -15,8 +15,6 @@ from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
 from toolkit.dates import parse_iso, parse_when
 from toolkit.store.report_queries import latest_event
 
-ORDER = 60
-
 
 def as_of_value(text: str | None, latest: str | None) -> str:
     """--as-of as ISO UTC: a bare date means the end of that day; no value means the case's latest event."""

@@ -27,7 +27,6 @@ from toolkit.models import Category, Kind
 from toolkit.store.lookup import item_count
 from toolkit.store.reviews import CandidateFilter, candidate_ids, leading_candidates, reviewer_verdicts
 
-ORDER = 40
 FAST_START = 20_000  # items; below this the whole candidate list is read before the first screen
 
 ReviewerOpt = Annotated[Optional[str], typer.Option("--reviewer", help="Who is reviewing (default: your OS user name).")]  # noqa: UP045

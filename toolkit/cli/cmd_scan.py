@@ -17,8 +17,6 @@ from toolkit.lexicon import Tagger, resolve
 from toolkit.scan import FileResult, scan_paths
 from toolkit.store import tags, transaction
 
-ORDER = 20
-
 
 def register(app: typer.Typer) -> None:
     @app.command("scan")

@@ -16,7 +16,6 @@ from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_er
 from toolkit.cohort.notices import resolve_items
 from toolkit.store.history import item_events, item_record
 
-ORDER = 35
 EXCERPT = 160
 
 

@@ -12,8 +12,6 @@ from toolkit.cli.common import err, escape, handle_errors
 from toolkit.custody import VerifyResult, verify_bundle, verify_case
 from toolkit.errors import UsageError
 
-ORDER = 80
-
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")

@@ -13,8 +13,6 @@ from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, esca
 from toolkit.recheck.confirm import STATES, Rule, confirmed_states
 from toolkit.store.checks import waves
 
-ORDER = 61
-
 
 def register(app: typer.Typer) -> None:
     @app.command("waves")
