@@ -257,7 +257,7 @@ Literals_scan(LiteralsObject *self, PyObject *data)
     if (c.failed)
         PyErr_NoMemory();
     else if (err != HS_SUCCESS)
-        PyErr_Format(PyExc_RuntimeError, "hs_scan failed with Hyperscan error %d", (int)err);
+        PyErr_Format(PyExc_RuntimeError, "Hyperscan could not scan (error %d)", (int)err);
     else
         result = PyBytes_FromStringAndSize((const char *)c.pairs, (Py_ssize_t)(c.used * 2 * sizeof(int64_t)));
     PyMem_RawFree(c.pairs);
