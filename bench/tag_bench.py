@@ -9,6 +9,7 @@ core, in batches of 2,000 posts (the scan's batch size):
                hit with its term and span, in arrays, and a score and category per post
   + Score      the same, then a Score object per post with its explanation as JSON, as the scan
                stores them (the explanation is built when read)
+  find         fold + match alone (the matcher's `find` on each batch's texts)
   indicators   phone/WhatsApp/Telegram/email/price extraction alone, on the same posts
   full         both together, as the scan runs them
   naive        one big case-insensitive `re` alternation with \\b, per post, as most research
@@ -143,6 +144,7 @@ def main() -> None:
           f"{size / len(posts):.0f} bytes/post, batches of {args.batch:,}")
 
     batches = [[{"text": p} for p in posts[i : i + args.batch]] for i in range(0, len(posts), args.batch)]
+    texts = [posts[i : i + args.batch] for i in range(0, len(posts), args.batch)]
     # The scan streams batches; this benchmark holds the whole corpus in memory. Keep those millions of
     # objects out of the garbage collector's scans so it does not charge the tagger for them.
     gc.collect()
@@ -163,6 +165,9 @@ def main() -> None:
             size += sum(len(score.explanation_json) for score in tagger.tag_batch(batch, indicators=False).scores)
         return f"{size / 1e6:,.1f} MB of explanations"
 
+    def find_only() -> str:
+        return f"{sum(len(tagger.matcher.find(batch).post) for batch in texts):,} hits"
+
     def indicators_only() -> str:
         return f"{sum(len(extract(p)) for p in posts):,} indicators"
 
@@ -173,6 +178,7 @@ def main() -> None:
     # A new tagger for each run, so that none starts with the memoised scores of the one before.
     fast = timed("toolkit end to end (fold+match+score)", posts, partial(end_to_end, Tagger(lexicons, engine=args.engine)))
     timed("  + Score objects and explanations", posts, partial(explained, Tagger(lexicons, engine=args.engine)))
+    timed("toolkit find() alone (fold+match)", posts, find_only)
     timed("toolkit indicators alone", posts, indicators_only)
     timed("toolkit full (with indicators)", posts, partial(full, Tagger(lexicons, engine=args.engine)))
 
