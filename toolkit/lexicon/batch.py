@@ -65,8 +65,8 @@ class BatchTags:
     explanation, built when first read.
     """
 
-    __slots__ = ("_ends", "_entries", "_rows", "_scores", "_starts", "_tids", "bulk", "bulk_result", "bulk_rows", "category",
-                 "contacts", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
+    __slots__ = ("_ends", "_entries", "_fields", "_rows", "_scores", "_starts", "_tids", "bulk", "bulk_result", "bulk_rows",
+                 "category", "contacts", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
 
     def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
                  found: Found, contacts: dict[int, list[Indicator]] | None):
@@ -79,6 +79,7 @@ class BatchTags:
         self._scores: list[Score] | None = None
         self._entries: dict[int, list[int]] | None = None
         self._rows: dict[int, int] | None = None
+        self._fields: dict[int, list[FieldTags]] = {}  # built once per record (scoring may need them before analyses)
 
     @property
     def entries(self) -> dict[int, list[int]]:
@@ -143,6 +144,9 @@ class BatchTags:
 
         `indexes`: the record's flat indexes with something found, when the caller knows them.
         """
+        built = self._fields.get(number)
+        if built is not None:
+            return built
         found = self.found
         if self._rows is None:  # flat index -> its position among the indexes with hits
             self._rows = dict(zip(found.posts, range(len(found.posts)), strict=True))
@@ -159,6 +163,7 @@ class BatchTags:
             if hits and not self.tagger.place_tids.isdisjoint([h[0] for h in hits]):
                 inds = inds + self.tagger.places(text, hits)
             out.append(FieldTags(self.field[index], text, hits, inds))
+        self._fields[number] = out
         return out
 
     def analyses(self) -> list[Analysis]:

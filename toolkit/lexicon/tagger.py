@@ -33,6 +33,10 @@ FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full 
 # Bit flags of a term (and, ORed over its hits, of a post) for the batch fast path.
 SCORES, POSITIONAL, PLACE, SELF, OVERLAP = 1, 2, 4, 8, 16  # OVERLAP: a post's hits overlap
 SLOW = POSITIONAL | OVERLAP  # scored from the hits' positions, not by the cheap key
+# Fewer records than this are scored one by one: the bulk scorer's few dozen array operations cost
+# a fixed ~0.2 ms, more than the rule engine takes for a handful (a scan of saved pages tags a
+# batch of one or two captures per file).
+BULK_MIN = 32
 
 
 def _term_flags(scorer: Scorer, places: frozenset[int]) -> np.ndarray:
@@ -144,10 +148,13 @@ class Tagger:
         Score objects, with the explanation, are built only when `batch.scores` is read. A
         record with a term that requires a signal it gives itself, together with overlapping hits
         or contact indicators, goes through `_score_records` one by one (positions decide), and so
-        does every record when `explained`.
+        does every record when `explained` or when the batch is small.
         """
         found, contacts = batch.found, batch.contacts
         count = len(batch.category)
+        if explained or count < BULK_MIN:
+            self._score_records(batch, None)
+            return
         record = np.asarray(batch.record, dtype=np.int64)
         rrec = record[found.post]  # each hit's record
         flags = np.zeros(count, dtype=np.uint8)
@@ -172,7 +179,7 @@ class Tagger:
         if numbers:  # a term that gives its own signal next to contact indicators: their spans decide
             bulk[numbers] &= (flags[numbers] & SELF) == 0
         # (After the masks above: a type seen for the first time gets its bit there.)
-        if explained:
+        if np.count_nonzero(bulk) < BULK_MIN:
             bulk[:] = False
         elif self.bulk_scorer.usable():
             kinds = np.zeros(count, dtype=np.uint64)  # indicator types per record, as signal bits
@@ -254,8 +261,9 @@ class Tagger:
             mask = self._kinds[types] = self.scorer.bits.mask(names)
         return mask
 
-    def _score_records(self, batch: BatchTags, numbers: np.ndarray) -> None:
-        """Score the given records one by one, as Score objects with their explanation.
+    def _score_records(self, batch: BatchTags, numbers: np.ndarray | None) -> None:
+        """Score the given records (None: every record with something found) one by one, as Score
+        objects with their explanation.
 
         A score is a function of each field's name, term ids (in hit order) and indicator types,
         as long as no hit overlaps another, no `within` term needs its signals' positions, and no
@@ -264,9 +272,12 @@ class Tagger:
         """
         found, contacts, record, field = batch.found, batch.contacts, batch.record, batch.field
         wanted = np.zeros(len(batch.category), dtype=bool)
-        wanted[numbers] = True
-        posts = np.asarray(found.posts, dtype=np.int64)
-        keep = np.flatnonzero(wanted[np.asarray(record, dtype=np.int64)[posts]]) if len(posts) else posts
+        wanted[numbers if numbers is not None else slice(None)] = True
+        if numbers is None:
+            keep = range(len(found.posts))
+        else:
+            posts = np.asarray(found.posts, dtype=np.int64)
+            keep = np.flatnonzero(wanted[np.asarray(record, dtype=np.int64)[posts]]).tolist() if len(posts) else []
         flags = self._post_flags(found)
         if len(found.tid) > 1:
             overlap = np.zeros(len(found.tid), dtype=np.uint8)
@@ -276,7 +287,7 @@ class Tagger:
         bounds = found.bounds
         # Per flat index with hits (of the wanted records): its term ids (in hit order) and flags;
         # then the indexes with contact indicators only.
-        entries = [(found.posts[j], tuple(tids[bounds[j]:bounds[j + 1]]), flags[j]) for j in keep.tolist()]
+        entries = [(found.posts[j], tuple(tids[bounds[j]:bounds[j + 1]]), flags[j]) for j in keep]
         types_of = {}
         if contacts:
             types_of = {index: tuple({ind.type: None for ind in inds}) for index, inds in contacts.items()}
@@ -301,6 +312,9 @@ class Tagger:
                 held.append((field[index], term_ids, types))
         objects, fast, plain = batch.objects, self._fast, self.scorer.score_plain
         for number, held in held_by.items():
+            if not held[0] & SCORES:  # only places, context words or indicators: nothing to score
+                objects[number] = self.zero
+                continue
             if held[0] & SLOW:
                 result = self._score_fields(batch.fields(number, held[1]), contacts is not None)
             else:
