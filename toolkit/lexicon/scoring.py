@@ -233,26 +233,29 @@ class Scorer:
         overlap."""
         out = []
         seen: set[int] = set()
-        positional, gives, scores = self.positional, self.gives, self.scores
+        positional, scores = self.positional, self.scores
         for tags in fields:
-            field_name, hits, texts = tags.field, tags.hits, {tags.field: tags.text}
-            for tid, start, end in hits:
+            for tid, start, end in tags.hits:
                 if not positional[tid] or tid in seen or not scores[tid]:
                     continue
                 seen.add(tid)
-                term = self.terms[tid]
-                where = (field_name, start, end)
-                found = False
-                for name in term.requires:
-                    # `within` looks in the term's own field only: the other fields' signals do not count.
-                    places = [(field_name, s, e) for t, s, e in hits if name in gives[t]]
-                    places += [(field_name, ind.start, ind.end) for ind in tags.indicators
-                               if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
-                    if _near(places, where, term.within, texts):
-                        found = True
-                        break
-                out.append(found)
+                out.append(self.signal_near(tid, start, end, tags.hits, tags.indicators, tags.text))
         return tuple(out)
+
+    def signal_near(self, tid: int, start: int, end: int, hits: list[Hit], indicators: list[Indicator],
+                    text: str) -> bool:
+        """Whether a signal the `within` term `tid` (its hit at start-end) requires is within reach
+        in its field: another hit there that gives it, or an indicator of that type. `within`
+        looks in the term's own field only: the other fields' signals do not count."""
+        term, gives = self.terms[tid], self.gives
+        where, texts = ("", start, end), {"": text}
+        for name in term.requires:
+            places = [("", s, e) for t, s, e in hits if name in gives[t]]
+            places += [("", ind.start, ind.end) for ind in indicators
+                       if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
+            if _near(places, where, term.within, texts):
+                return True
+        return False
 
     def score_plain(self, parts: tuple[tuple[str, tuple[int, ...], tuple[str, ...]], ...],
                     near: tuple[bool, ...] = ()) -> Score:

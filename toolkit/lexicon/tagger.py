@@ -24,7 +24,7 @@ from toolkit.lexicon.batch_scores import BatchScorer
 from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import CONTACT_TYPES, EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
 from toolkit.lexicon.matcher import Found, Matcher
-from toolkit.lexicon.scoring import FieldTags, Score, Scorer, _covered, _near
+from toolkit.lexicon.scoring import FieldTags, Score, Scorer, _covered
 from toolkit.store import tags as store
 
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
@@ -229,8 +229,8 @@ class Tagger:
 
     def _near_rows(self, batch: BatchTags, rows: np.ndarray) -> np.ndarray:
         """For hit rows of `within` terms: whether a signal the term requires is within reach in
-        its field, as Scorer.near decides it (other hits giving it, and indicators of that type)."""
-        found, contacts, terms, gives = batch.found, batch.contacts, self.matcher.terms, self.scorer.gives
+        its field (Scorer.signal_near over the field's hits and contact indicators)."""
+        found, contacts, near = batch.found, batch.contacts, self.scorer.signal_near
         out = np.zeros(len(rows), dtype=bool)
         if not len(rows):
             return out
@@ -239,17 +239,9 @@ class Tagger:
         lasts = np.searchsorted(found.post, posts, "right").tolist()
         tids, starts, ends = found.tid.tolist(), found.start.tolist(), found.end.tolist()
         for k, (row, post, first, last) in enumerate(zip(rows.tolist(), posts, firsts, lasts, strict=True)):
-            term = terms[tids[row]]
-            where = (0, starts[row], ends[row])
+            hits = list(zip(tids[first:last], starts[first:last], ends[first:last], strict=True))
             inds = contacts.get(post, []) if contacts else []
-            texts = {0: batch.flat[post]}
-            for name in term.requires:
-                places = [(0, starts[j], ends[j]) for j in range(first, last) if name in gives[tids[j]]]
-                places += [(0, ind.start, ind.end) for ind in inds
-                           if ind.type == name or (name == "contact" and ind.type in CONTACT_TYPES)]
-                if _near(places, where, term.within, texts):
-                    out[k] = True
-                    break
+            out[k] = near(tids[row], starts[row], ends[row], hits, inds, batch.flat[post])
         return out
 
     def _kinds_mask(self, inds: list[Indicator]) -> int:
