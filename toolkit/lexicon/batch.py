@@ -31,7 +31,6 @@ class Analysis:
     score: Score
 
 
-
 def flatten(records: list[dict[str, str | None]]) -> tuple[list[str], list[int], list[str]]:
     """The records' non-empty texts, field by field (all names, then all texts), with each one's
     record number and field name."""

@@ -266,20 +266,24 @@ class Tagger:
         wanted = np.zeros(len(batch.category), dtype=bool)
         wanted[numbers if numbers is not None else slice(None)] = True
         if numbers is None:
-            keep = range(len(found.posts))
-        else:
+            keep: list[int] = list(range(len(found.posts)))
+        else:  # positions among the posts with hits of those belonging to the wanted records
             posts = np.asarray(found.posts, dtype=np.int64)
             keep = np.flatnonzero(wanted[np.asarray(record, dtype=np.int64)[posts]]).tolist() if len(posts) else []
-        flags = self._post_flags(found)
-        if len(found.tid) > 1:
-            overlap = np.zeros(len(found.tid), dtype=np.uint8)
-            overlap[:-1] = (found.end[:-1] > found.start[1:]) & (found.post[:-1] == found.post[1:])
-            flags |= np.bitwise_or.reduceat(overlap, found.bounds[:-1]) * OVERLAP
-        tids, flags = found.tid.tolist(), flags.tolist()
-        bounds = found.bounds
-        # Per flat index with hits (of the wanted records): its term ids (in hit order) and flags;
-        # then the indexes with contact indicators only.
-        entries = [(found.posts[j], tuple(tids[bounds[j]:bounds[j + 1]]), flags[j]) for j in keep]
+        # Per flat index with hits (of the wanted records): its term ids (in hit order) and flags,
+        # looked at post by post (a few records, or a small batch); then the indexes with contact
+        # indicators only.
+        term_flags, bounds = self._flag_list, found.bounds
+        entries = []
+        for j in keep:
+            first, last = bounds[j], bounds[j + 1]
+            term_ids = tuple(found.tid[first:last].tolist())
+            flag = 0
+            for tid in term_ids:
+                flag |= term_flags[tid]
+            if last - first > 1 and (found.end[first : last - 1] > found.start[first + 1 : last]).any():
+                flag |= OVERLAP  # hits sorted by start: one overlaps the next when it ends after that one starts
+            entries.append((found.posts[j], term_ids, flag))
         types_of = {}
         if contacts:
             types_of = {index: tuple({ind.type: None for ind in inds}) for index, inds in contacts.items()}
