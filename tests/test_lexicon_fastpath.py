@@ -116,3 +116,33 @@ def test_bulk_scores_and_explanations_equal_the_rule_engine(indicators):
     for got, expected in zip(bulk.scores, rule.scores, strict=True):
         assert (got.score, got.raw, got.category, got.explanation_json) == \
                (expected.score, expected.raw, expected.category, expected.explanation_json)
+
+
+def test_bulk_self_terms_on_overlapping_hits_follow_the_rule_engine(tmp_path):
+    """Where hits overlap, a term that requires a signal it gives itself counts in full only when
+    a hit at another place gives it: a second term on the very same span does not (the rule
+    engine's test), a hit elsewhere does. Enough records for the bulk scorer to take them."""
+    from toolkit.lexicon import load_lexicon
+    from toolkit.lexicon.files import check_set
+
+    first = tmp_path / "pills_a.toml"
+    first.write_text('[lexicon]\nname = "pills_a"\nversion = "1"\ncategory = "drug_sale"\n'
+                     '[[terms]]\nterm = "perlas"\nweight = 3\ntags = ["pills"]\nrequires = ["pills"]\n',
+                     encoding="utf-8")
+    second = tmp_path / "pills_b.toml"
+    second.write_text('[lexicon]\nname = "pills_b"\nversion = "1"\ncategory = "drug_sale"\n'
+                      '[[terms]]\nterm = "perlas"\nweight = 1\ntags = ["pills"]\n'
+                      '[[terms]]\nterm = "perlas azules"\nweight = 1\ntags = ["pills"]\n',
+                      encoding="utf-8")
+    lexicons = check_set([load_lexicon(first), load_lexicon(second)])
+    texts = ["perlas", "perlas azules", "perlas y perlas azules", "hay perlas, perlas", "perlas azules perlas"] * 10
+    records = [{"text": t} for t in texts]
+    bulk = Tagger(lexicons).tag_batch(records, indicators=False)
+    rule = Tagger(lexicons).tag_batch(records, indicators=False, explained=True)
+    assert len(bulk.bulk) == len(records)
+    numbers = list(zip(bulk.score.tolist(), bulk.raw.tolist(), bulk.category, strict=True))
+    for number, (got, expected) in enumerate(zip(bulk.scores, rule.scores, strict=True)):
+        assert numbers[number] == (expected.score, expected.raw, expected.category), texts[number]
+        assert got.explanation_json == expected.explanation_json, texts[number]
+    alone = {texts[n]: "alone" in bulk.scores[n].explanation_json for n in range(5)}
+    assert alone["perlas"] is True  # the other lexicon's "perlas" has the same span: not another place

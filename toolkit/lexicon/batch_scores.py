@@ -13,11 +13,11 @@ such record of a batch together:
   called once per distinct (totals, signals) in the batch, and memoised.
 
 A term that requires a signal it gives itself counts in full when an indicator gives that signal
-or another hit does (hits counted with repeats). A `within` term asks its caller whether a signal
-is near (positions, one Python check per such term). A hit inside a longer hit of another term
-does not count. Records with a term that requires a signal it gives itself together with
-overlapping hits or contact indicators (an indicator may share the term's span) are not handled
-here: the rule engine decides those by positions.
+or another hit does (hits counted with repeats; where hits overlap, the rule engine's test of a
+hit at another place, asked of the caller). A `within` term asks its caller whether a signal is
+near (positions, one Python check per such term). A hit inside a longer hit of another term does
+not count. Records with a term that requires a signal it gives itself together with contact
+indicators (an indicator may share the term's span) are not handled here.
 
 The rule engine (`Scorer.score_plain`, or `Scorer.score` for overlapping hits) gives the same
 numbers on every record (tests check it on every record of a corpus), plus the explanation, which
@@ -96,7 +96,8 @@ class BatchScorer:
         return (len(self.scorer.bits.names) == self.width or self.refresh()) and self.width <= 63
 
     def numbers(self, count: int, rec: np.ndarray, tid: np.ndarray, kinds: np.ndarray, covered: np.ndarray | None,
-                near: Callable[[np.ndarray], np.ndarray]) -> Bulk:
+                near: Callable[[np.ndarray], np.ndarray], overlapping: np.ndarray | None = None,
+                elsewhere: Callable[[np.ndarray], np.ndarray] | None = None) -> Bulk:
         """Score, raw value and category of `count` records from their hits' rows (see `Bulk`).
 
         `rec` and `tid` hold one row per hit, in hit order within each record and the record's
@@ -104,8 +105,10 @@ class BatchScorer:
         is each record's mask of indicator types (contact included). `covered` marks the rows
         inside a longer hit of another scoring term (see scoring._covered), which do not count;
         `near(rows)` says, for the given rows of `within` terms, whether a signal they require
-        is within reach. No record may have a term that requires a signal it gives itself
-        together with overlapping hits or contact indicators.
+        is within reach. In records marked `overlapping` (whose hits overlap: the rule engine
+        decides them by positions), `elsewhere(rows)` says, for rows of terms that require a
+        signal they give themselves, whether a hit at another place gives it. No record may have
+        such a term together with contact indicators.
         """
         signals = kinds.copy()
         np.bitwise_or.at(signals, rec, self.give[tid])
@@ -124,7 +127,12 @@ class BatchScorer:
             alone[within] = ~near(rows[within])
         own = self.self_rule[rtid]
         if own.any():
-            alone[own] = self._self_missing(count, rec, tid, kinds, rrec[own], rtid[own])
+            missing = self._self_missing(count, rec, tid, kinds, rrec[own], rtid[own])
+            if overlapping is not None and elsewhere is not None:
+                positional = overlapping[rrec[own]]
+                if positional.any():
+                    missing[positional] = ~elsewhere(rows[own][positional])
+            alone[own] = missing
         counted = np.where(alone, counted * self.share[rtid], counted)
         counted = np.where((held & self.excluding[rtid]) != 0, 0.0, counted)
         width = len(self.categories)

@@ -175,7 +175,7 @@ class Tagger:
         zero = np.flatnonzero(has & ~scored)  # only places, context words or indicators: nothing to score
         for number in zero.tolist():
             batch.objects[number] = self.zero
-        bulk = scored & ~(((flags & OVERLAP) != 0) & ((flags & SELF) != 0))
+        bulk = scored.copy()
         if numbers:  # a term that gives its own signal next to contact indicators: their spans decide
             bulk[numbers] &= (flags[numbers] & SELF) == 0
         # (After the masks above: a type seen for the first time gets its bit there.)
@@ -199,7 +199,9 @@ class Tagger:
             at = np.flatnonzero(rows)  # the rows given to the bulk scorer
             covered = self._covered(found, at) if (flags[ids] & OVERLAP).any() else None
             result = self.bulk_scorer.numbers(
-                len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids], covered, lambda picked: self._near_rows(batch, at[picked]))
+                len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids], covered,
+                lambda picked: self._near_rows(batch, at[picked]), (flags[ids] & OVERLAP) != 0,
+                lambda picked: self._elsewhere(found, rrec, at[picked]))
             batch.score[ids], batch.raw[ids] = result.score, result.raw
             labels = batch.category
             for number, label in zip(ids.tolist(), result.category, strict=True):
@@ -242,6 +244,23 @@ class Tagger:
             hits = list(zip(tids[first:last], starts[first:last], ends[first:last], strict=True))
             inds = contacts.get(post, []) if contacts else []
             out[k] = near(tids[row], starts[row], ends[row], hits, inds, batch.flat[post])
+        return out
+
+    def _elsewhere(self, found: Found, rrec: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """For hit rows of terms that require a signal they give themselves: whether a hit at
+        another place in the record (another field, or another span) gives one, as the rule
+        engine decides it for overlapping hits. (Records with contact indicators never get here.)"""
+        out = np.zeros(len(rows), dtype=bool)
+        terms, gives = self.matcher.terms, self.scorer.gives
+        for k, row in enumerate(rows.tolist()):
+            others = np.flatnonzero(rrec == rrec[row])
+            where = (found.post[row], found.start[row], found.end[row])
+            requires = terms[int(found.tid[row])].requires
+            for j in others.tolist():
+                if (found.post[j], found.start[j], found.end[j]) != where and \
+                        any(name in gives[int(found.tid[j])] for name in requires):
+                    out[k] = True
+                    break
         return out
 
     def _kinds_mask(self, inds: list[Indicator]) -> int:
