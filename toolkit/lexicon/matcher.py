@@ -35,7 +35,11 @@ from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
 from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk
 
-try:  # the optional native accelerator
+try:  # the optional native accelerator: built at install time when Hyperscan's library is found
+    from toolkit.lexicon import _hsscan
+except ImportError:  # pragma: no cover - depends on the environment
+    _hsscan = None
+try:  # the Python binding to Hyperscan (the `fast` extra)
     import hyperscan
 except ImportError:  # pragma: no cover - depends on the environment
     hyperscan = None
@@ -98,18 +102,18 @@ class _Portable:
         if keys:
             self.automaton.make_automaton()
 
-    def scan(self, folded: bytes) -> list[int]:
-        """Flat [key end, key id, ...] for every key found, in order of end (end exclusive)."""
+    def scan(self, folded: bytes) -> np.ndarray:
+        """(key end, key id) for every key found, in order of end (end exclusive): int64, shape (n, 2)."""
         if self.empty:
-            return []
+            return np.empty((0, 2), dtype=np.int64)
         # The automaton reports (index of the last character, key id); flattened by C iterators.
-        flat = list(chain.from_iterable(self.automaton.iter(folded.decode("ascii"))))
-        flat[::2] = map((1).__add__, flat[::2])
-        return flat
+        pairs = _ints(list(chain.from_iterable(self.automaton.iter(folded.decode("ascii"))))).reshape(-1, 2)
+        pairs[:, 0] += 1
+        return pairs
 
 
 class _Hyperscan:
-    """Hyperscan over the same literal keys: the optional native accelerator."""
+    """Hyperscan over the same literal keys through its Python binding (the `fast` extra)."""
 
     name = "hyperscan"
 
@@ -120,10 +124,10 @@ class _Hyperscan:
             self.db.compile(expressions=[k.encode("ascii") for k in keys], ids=list(range(len(keys))),
                             elements=len(keys), flags=[0] * len(keys), literal=True)
 
-    def scan(self, folded: bytes) -> list[int]:
-        """Flat [key end, key id, ...] for every key found, in order of end (end exclusive)."""
+    def scan(self, folded: bytes) -> np.ndarray:
+        """(key end, key id) for every key found, in order of end (end exclusive): int64, shape (n, 2)."""
         if self.db is None:
-            return []
+            return np.empty((0, 2), dtype=np.int64)
         out: list[int] = []
         add = out.append
 
@@ -134,11 +138,33 @@ class _Hyperscan:
             add(key)
 
         self.db.scan(folded, match_event_handler=on_match)
-        return out
+        return _ints(out).reshape(-1, 2)
+
+
+class _Native:
+    """Hyperscan over the same literal keys through toolkit's own C extension (`_hsscan.c`).
+
+    The fastest engine: matches are collected in C and come back as one buffer that numpy reads
+    without a copy, where the binding calls back into Python for every match.
+    """
+
+    name = "native"
+
+    def __init__(self, keys: list[str]):
+        self.literals = _hsscan.Literals([k.encode("ascii") for k in keys])
+
+    def scan(self, folded: bytes) -> np.ndarray:
+        """(key end, key id) for every key found, in order of end (end exclusive): int64, shape (n, 2)."""
+        return np.frombuffer(self.literals.scan(folded), dtype=np.int64).reshape(-1, 2)
+
+
+ENGINES = {"native": _Native, "hyperscan": _Hyperscan, "ahocorasick": _Portable}
 
 
 def available_engines() -> list[str]:
-    return ["ahocorasick"] + (["hyperscan"] if hyperscan is not None else [])
+    """The engines installed here, fastest first (the first is the default); they all give the same hits."""
+    installed = {"native": _hsscan is not None, "hyperscan": hyperscan is not None, "ahocorasick": True}
+    return [name for name in ENGINES if installed[name]]
 
 
 class Found:
@@ -242,15 +268,15 @@ class Matcher:
         self.key_count = _ints(counts)
         self.key_first = np.cumsum(self.key_count) - self.key_count
         self.key_single = all(c == 1 for c in counts)
-        engine = engine or ("hyperscan" if hyperscan is not None else "ahocorasick")
-        if engine == "hyperscan":
-            if hyperscan is None:
-                raise LexiconError("the hyperscan engine is not installed", "pip install hyperscan, or use ahocorasick")
-            self.engine = _Hyperscan(keys)
-        elif engine == "ahocorasick":
-            self.engine = _Portable(keys)
-        else:
+        engine = engine or available_engines()[0]
+        if engine not in ENGINES:
             raise LexiconError(f"unknown matching engine {engine!r}", f"Use one of {', '.join(available_engines())}")
+        if engine not in available_engines():
+            raise LexiconError(f"the {engine} engine is not installed", {
+                "native": "Install Hyperscan (apt-get install libhyperscan-dev, brew install hyperscan), then "
+                          "reinstall toolkit; or use another engine",
+                "hyperscan": "pip install hyperscan, or use ahocorasick"}[engine])
+        self.engine = ENGINES[engine](keys)
 
     def match(self, text: str) -> list[Hit]:
         """Hits in one text, sorted by start."""
@@ -278,7 +304,7 @@ class Matcher:
         starts[0] = len(SEP)
         np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(SEP), out=starts[1:])
         starts[1:] += len(SEP)
-        pairs = _ints(self.engine.scan(folded)).reshape(-1, 2)
+        pairs = self.engine.scan(folded)
         keys = pairs[:, 1]
         # A key is padded with one space on each side: the hit is what lies between them.
         end = pairs[:, 0] - 1
