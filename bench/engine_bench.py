@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tag_bench import make_posts, make_terms, write_lexicon
+from tag_bench import make_corpus
 
-from toolkit.lexicon import Matcher, load_lexicon, resolve
-from toolkit.lexicon.files import check_set
+from toolkit.lexicon import Matcher
 from toolkit.lexicon.matcher import SEP, available_engines
 from toolkit.lexicon.normalise import fold_bulk
 
@@ -44,17 +41,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2021)
     args = parser.parse_args()
 
-    rng = random.Random(args.seed)
-    shipped = resolve(["default"])
-    shipped_terms = [t.term for lex in shipped for t in lex.terms if t.regex is None]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench_generated.toml"
-        generated = make_terms(rng, max(0, args.terms - len(shipped_terms)), {t.lower() for t in shipped_terms})
-        write_lexicon(path, generated)
-        lexicons = check_set([*shipped, load_lexicon(path)])
-    all_terms = shipped_terms + [t for t, _ in generated]
-    spellings = all_terms + [t.upper() for t in all_terms[:200]] + ["c0y0te", "Cruze", "E.U.A", "pago  al llegar"]
-    posts = make_posts(rng, args.posts, spellings)
+    lexicons, all_terms, posts = make_corpus(args.seed, args.terms, args.posts)
     batches = [posts[i : i + args.batch] for i in range(0, len(posts), args.batch)]
     folded = [fold_bulk(SEP.join(["", *batch, ""]))[0] for batch in batches]
     engines = args.engines.split(",")

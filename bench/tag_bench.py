@@ -102,6 +102,22 @@ def make_posts(rng: random.Random, count: int, spellings: list[str]) -> list[str
     return posts
 
 
+def make_corpus(seed: int, terms: int, count: int) -> tuple[list, list[str], list[str]]:
+    """The benchmark's lexicons (shipped plus generated, to `terms` in all, through the normal
+    validation), every term's spelling, and `count` generated posts, from one seeded RNG."""
+    rng = random.Random(seed)
+    shipped = resolve(["default"])
+    shipped_terms = [t.term for lex in shipped for t in lex.terms if t.regex is None]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench_generated.toml"
+        generated = make_terms(rng, max(0, terms - len(shipped_terms)), {t.lower() for t in shipped_terms})
+        write_lexicon(path, generated)
+        lexicons = check_set([*shipped, load_lexicon(path)])
+    all_terms = shipped_terms + [t for t, _ in generated]
+    spellings = all_terms + [t.upper() for t in all_terms[:200]] + ["c0y0te", "Cruze", "E.U.A", "pago  al llegar"]
+    return lexicons, all_terms, make_posts(rng, count, spellings)
+
+
 def timed(label: str, posts: list[str], run) -> float:
     size = sum(len(p.encode("utf-8")) for p in posts)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -124,20 +140,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2021)
     args = parser.parse_args()
 
-    rng = random.Random(args.seed)
-    shipped = resolve(["default"])
-    shipped_terms = [t.term for lex in shipped for t in lex.terms if t.regex is None]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench_generated.toml"
-        generated = make_terms(rng, max(0, args.terms - len(shipped_terms)), {t.lower() for t in shipped_terms})
-        write_lexicon(path, generated)
-        lexicons = check_set([*shipped, load_lexicon(path)])
+    lexicons, all_terms, posts = make_corpus(args.seed, args.terms, args.posts)
     started = time.perf_counter()
     tagger = Tagger(lexicons, engine=args.engine)
     compile_time = time.perf_counter() - started
-    all_terms = shipped_terms + [t for t, _ in generated]
-    spellings = all_terms + [t.upper() for t in all_terms[:200]] + ["c0y0te", "Cruze", "E.U.A", "pago  al llegar"]
-    posts = make_posts(rng, args.posts, spellings)
     size = sum(len(p.encode("utf-8")) for p in posts)
     print(f"{len(all_terms):,} terms ({len(tagger.matcher.forms):,} folded forms), engine {tagger.matcher.engine.name}, "
           f"compiled in {compile_time:.2f} s; {len(posts):,} posts, {size / 1e6:.1f} MB, "

@@ -85,8 +85,9 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
     return 0;
 }
 
+/* Free what the object holds (scratches, database, lock) and clear the pointers. */
 static void
-Literals_dealloc(LiteralsObject *self)
+Literals_release(LiteralsObject *self)
 {
     if (self->scratch != NULL)
         hs_free_scratch(self->scratch);
@@ -96,6 +97,15 @@ Literals_dealloc(LiteralsObject *self)
         hs_free_database(self->db);
     if (self->lock != NULL)
         PyThread_free_lock(self->lock);
+    self->scratch = self->proto = NULL;
+    self->db = NULL;
+    self->lock = NULL;
+}
+
+static void
+Literals_dealloc(LiteralsObject *self)
+{
+    Literals_release(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -182,17 +192,7 @@ Literals_init(LiteralsObject *self, PyObject *args, PyObject *kwargs)
     status = 0;
 done:
     if (status < 0) { /* leave nothing half-built behind a failed __init__ */
-        if (self->scratch != NULL)
-            hs_free_scratch(self->scratch);
-        if (self->proto != NULL)
-            hs_free_scratch(self->proto);
-        if (self->db != NULL)
-            hs_free_database(self->db);
-        if (self->lock != NULL)
-            PyThread_free_lock(self->lock);
-        self->scratch = self->proto = NULL;
-        self->db = NULL;
-        self->lock = NULL;
+        Literals_release(self);
     }
     if (error != NULL)
         hs_free_compile_error(error);
