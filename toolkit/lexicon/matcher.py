@@ -2,10 +2,11 @@
 
 A batch of posts is joined into one string (posts separated by " \\x00 "), folded to one byte per
 character (normalise.py), and scanned once for a set of space-padded literal keys (" pago al llegar ",
-" pago  al llegar ", ...): by Hyperscan when it is installed (the optional native accelerator), else
-by pyahocorasick (the portable engine). Padding with spaces gives word boundaries that also hold
-next to emoji and punctuation (both fold to spaces); both engines see the same keys, so they report
-exactly the same hits (a test checks it). Then three cheap extra passes:
+" pago  al llegar ", ...): by Hyperscan when it is installed (through toolkit's C extension
+`_hsscan` where it was built, else the `hyperscan` binding), else by pyahocorasick (the portable
+engine). Padding with spaces gives word boundaries that also hold next to emoji and punctuation
+(both fold to spaces); every engine sees the same keys, so they report exactly the same hits (tests
+check it). Then three cheap extra passes:
 
 - spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): vector comparisons
   over the folded batch find where runs of single letters may start; each run is squeezed and
