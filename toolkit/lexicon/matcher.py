@@ -199,6 +199,13 @@ class Found:
     def by_post(self) -> dict[int, list[Hit]]:
         return dict(zip(self.posts, self.lists(self.hits()), strict=True))
 
+    def overlaps(self) -> np.ndarray:
+        """Per row: whether the hit overlaps the next row's hit of the same post (rows are sorted by
+        start, so a post's hits overlap somewhere when any of its rows says so)."""
+        out = np.zeros(len(self.post), dtype=bool)
+        out[:-1] = (self.end[:-1] > self.start[1:]) & (self.post[:-1] == self.post[1:])
+        return out
+
 
 def _spaced_hints(folded: bytes) -> list[int]:
     """Every offset where a space and three single letters or digits begin (" c o y"), overlaps included.

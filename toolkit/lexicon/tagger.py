@@ -159,9 +159,8 @@ class Tagger:
         rrec = record[found.post]  # each hit's record
         flags = np.zeros(count, dtype=np.uint8)
         np.bitwise_or.at(flags, rrec, self._flags[found.tid])
-        if len(found.tid) > 1:  # hits sorted by start: one overlaps the next when it ends after that one starts
-            overlap = (found.end[:-1] > found.start[1:]) & (found.post[:-1] == found.post[1:])
-            flags[rrec[:-1][overlap]] |= OVERLAP
+        overlaps = found.overlaps()
+        flags[rrec[overlaps]] |= OVERLAP
         has = np.zeros(count, dtype=bool)
         has[rrec] = True
         numbers: list[int] = []
@@ -197,7 +196,7 @@ class Tagger:
             remap[ids] = np.arange(len(ids))
             rows = bulk[rrec]
             at = np.flatnonzero(rows)  # the rows given to the bulk scorer
-            covered = self._covered(found, at) if (flags[ids] & OVERLAP).any() else None
+            covered = self._covered(found, at, overlaps) if (flags[ids] & OVERLAP).any() else None
             result = self.bulk_scorer.numbers(
                 len(ids), remap[rrec[rows]], found.tid[rows], kinds[ids], covered,
                 lambda picked: self._near_rows(batch, at[picked]), (flags[ids] & OVERLAP) != 0,
@@ -208,18 +207,15 @@ class Tagger:
                 labels[number] = label
             batch.bulk, batch.bulk_result, batch.bulk_rows = ids, result, at
 
-    def _covered(self, found: Found, at: np.ndarray) -> np.ndarray:
-        """For the hit rows `at`: whether a longer hit of another scoring term in the same field
-        contains it (it then does not count; see scoring._covered). Only posts whose hits overlap
-        are looked at, one by one."""
+    def _covered(self, found: Found, at: np.ndarray, overlaps: np.ndarray) -> np.ndarray:
+        """For the hit rows `at` (all the rows of their posts): whether a longer hit of another
+        scoring term in the same field contains it (it then does not count; see scoring._covered).
+        Only posts whose hits overlap (`overlaps`, per row of `found`) are looked at, one by one."""
         out = np.zeros(len(at), dtype=bool)
         post = found.post[at]
-        if len(at) < 2:
-            return out
-        overlapping = (found.end[at][:-1] > found.start[at][1:]) & (post[:-1] == post[1:])
         scores = self.scorer.scores
         tids, starts, ends = found.tid[at].tolist(), found.start[at].tolist(), found.end[at].tolist()
-        for p in np.unique(post[:-1][overlapping]).tolist():
+        for p in np.unique(post[overlaps[at]]).tolist():
             rows = np.flatnonzero(post == p).tolist()
             scoring = [(tids[i], starts[i], ends[i]) for i in rows if scores[tids[i]]]
             if len(scoring) < 2:
@@ -292,16 +288,14 @@ class Tagger:
         # Per flat index with hits (of the wanted records): its term ids (in hit order) and flags,
         # looked at post by post (a few records, or a small batch); then the indexes with contact
         # indicators only.
-        term_flags, bounds = self._flag_list, found.bounds
+        term_flags, bounds, overlaps = self._flag_list, found.bounds, found.overlaps()
         entries = []
         for j in keep:
             first, last = bounds[j], bounds[j + 1]
             term_ids = tuple(found.tid[first:last].tolist())
-            flag = 0
+            flag = OVERLAP if overlaps[first:last].any() else 0
             for tid in term_ids:
                 flag |= term_flags[tid]
-            if last - first > 1 and (found.end[first : last - 1] > found.start[first + 1 : last]).any():
-                flag |= OVERLAP  # hits sorted by start: one overlaps the next when it ends after that one starts
             entries.append((found.posts[j], term_ids, flag))
         types_of = {}
         if contacts:
@@ -366,12 +360,6 @@ class Tagger:
                 self._fast.clear()
             self._fast[key] = result
         return result
-
-    def _post_flags(self, batch: Found) -> np.ndarray:
-        """Per post with hits: its terms' bit flags ORed together (see _term_flags), in bulk."""
-        if not batch.posts:
-            return np.zeros(0, dtype=np.uint8)
-        return np.bitwise_or.reduceat(self._flags[batch.tid], batch.bounds[:-1])
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]
