@@ -41,6 +41,7 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "lexicons": ((list,), ["default"]),
         "keep_evidence": ((bool,), True),
         "collected_at": ((str,), ""),
+        "threshold": ((int, float), None),  # None: lexicon.scoring.DEFAULT_THRESHOLD
     },
     "recheck": {
         "per_host_interval": ((int, float), 5.0),
@@ -83,6 +84,9 @@ lexicons = ["default"]
 keep_evidence = true
 # When the exports do not say when they were collected, use this ISO date (else: the import time).
 collected_at = ""
+# Score (0-100) from which a capture counts as flagged when `toolkit lexicon eval --case` measures
+# the lexicons on labelled texts (left out: toolkit's default, 30).
+# threshold = 30
 
 [recheck]
 # Politeness per host: seconds between requests, and requests in flight at once.
@@ -144,6 +148,9 @@ def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any
         config[table] = {}
         for key, (types, default) in spec.items():
             value = given.get(key, default)
+            if value is None and key not in given:  # an optional key left out (its default is decided elsewhere)
+                config[table][key] = None
+                continue
             # bool is an int in Python: refuse true/false where a number is expected.
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
                 wanted = " or ".join(t.__name__ for t in types)

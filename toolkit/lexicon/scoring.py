@@ -28,6 +28,9 @@ from toolkit.models import Category
 
 SCALE = 8.0
 MIN_RAW = 1.0  # below this the capture gets no category
+# The score from which a capture counts as flagged (`toolkit lexicon eval`, and a case's
+# `[scan] threshold` when it sets none): about two strong signals together.
+DEFAULT_THRESHOLD = 30.0
 CACHE_LIMIT = 100_000  # memoised scores kept; cleared when full so memory stays flat
 BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
 WORD = re.compile(r"\w+")
