@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-EXTRACTOR = "indicators@1"
+EXTRACTOR = "indicators@2"  # 2: audience counts are not prices; Mexican "+52 1" mobiles as "+52"
 # Region hints tried in order for numbers written without a country code (where coyote and dealer
 # ads in this project's scope come from and go to).
 REGIONS = ("MX", "US", "GT", "HN", "SV", "NI", "CO", "VE", "HT", "BR")
@@ -63,6 +63,18 @@ CURRENCY_BEFORE = re.compile(r"(US\$|U\$S|R\$|\$|USD|MXN)\s?$", re.IGNORECASE)
 MULTIPLIER_AFTER = re.compile(r"\s?(mil|k)\b", re.IGNORECASE)
 CURRENCY_AFTER = re.compile(rf"\s?(?:de\s)?({_CUR})\b", re.IGNORECASE)
 SIGNS = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL"}
+# Audience counts written like amounts ("12 mil seguidores", "2,1 mil Me gusta", "1.2K followers",
+# "Miembros: 5 mil"): a number with one of these words right after it (or a label right before it)
+# and no currency is a count, never a price.
+_COUNTS = (r"seguidor(?:es|as)?|followers?|me\s+gusta|likes?|miembros|members?|suscriptor(?:es|as)|subscribers?"
+           r"|visualizaciones|vistas|views|reproducciones|comentarios|comments|compartid[oa]s|shares|personas"
+           r"|amig[oa]s|friends|fans|seguidos|following|integrantes|publicaciones|posts|veces|vezes|curtidas"
+           r"|inscritos|membros|pessoas")
+COUNT_AFTER = re.compile(rf"\s*(?:de\s+)?(?:{_COUNTS})\b", re.IGNORECASE)
+COUNT_BEFORE = re.compile(rf"\b(?:{_COUNTS})\s*[:·]?\s*$", re.IGNORECASE)
+# Mexican mobiles in the form used until 2019: +52 1 and ten digits (wa.me/521...). The "1" is no
+# longer dialled; without it the number is the same line, so seller networks join on one E.164 form.
+MX_OLD_MOBILE = re.compile(r"^\+?521(\d{10})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,9 @@ def parse_phone(raw: str, regions: tuple[str, ...] = REGIONS) -> str | None:
     digits = re.sub(r"[^\d+]", "", raw)
     if digits.count("+") > 1 or len(digits.lstrip("+")) < 7:
         return None
+    old = MX_OLD_MOBILE.match(digits)
+    if old and (digits.startswith("+") or len(digits) == 13):
+        raw = digits = "+52" + old.group(1)
     candidates = [None] if digits.startswith("+") else list(regions)
     if not digits.startswith("+") and len(digits) >= 11:
         candidates.insert(0, "ZZ")  # maybe an international number without its "+"
@@ -135,6 +150,8 @@ def _prices(text: str) -> list[Indicator]:
             start = before.start()
         elif word is not None:
             currency = CURRENCY_WORDS[word.group(1).lower()]
+        elif COUNT_AFTER.match(text, pos) or COUNT_BEFORE.search(text, max(0, start - 30), start):
+            continue  # an audience count ("12 mil seguidores"), not an amount of money
         elif mult is not None and re.fullmatch(r"\d{1,3}(?:[.,]\d)?", m.group()):
             currency = "XXX"  # ISO 4217: no currency stated ("8 mil")
         else:
