@@ -74,7 +74,7 @@ def test_lexicon_test_prints_hits_indicators_score_and_escapes_markup(invoke):
     out = result.stdout
     assert "[bold]x[/bold]" in out  # user text is printed literally, never as markup
     assert "cruce seguro" in out and "pago al llegar" in out
-    assert "7500 USD" in out and "+5215555550101" in out
+    assert "7500 USD" in out and "+525555550101" in out
     assert "category smuggling_offer" in out
 
 

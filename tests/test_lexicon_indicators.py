@@ -39,12 +39,12 @@ def test_years_dates_and_short_numbers_are_not_phones():
 
 
 @pytest.mark.parametrize("text,value", [
-    ("escribe a wa.me/5215555550104", "+5215555550104"),
-    ("https://api.whatsapp.com/send?phone=5215555550101&text=hola", "+5215555550101"),
+    ("escribe a wa.me/5215555550104", "+525555550104"),
+    ("https://api.whatsapp.com/send?phone=5215555550101&text=hola", "+525555550101"),
     ("https://api.whatsapp.com/send/?text=x&phone=%2B", None),
     ("grupo: https://chat.whatsapp.com/AbCdEfGhIjKlMn", "invite:AbCdEfGhIjKlMn"),
-    ("catálogo https://wa.me/c/5215555550101", "catalog:+5215555550101"),
-    ("https://www.whatsapp.com/catalog/5215555550101/", "catalog:+5215555550101"),
+    ("catálogo https://wa.me/c/5215555550101", "catalog:+525555550101"),
+    ("https://www.whatsapp.com/catalog/5215555550101/", "catalog:+525555550101"),
 ])
 def test_whatsapp_links(text, value):
     got = values(text, "whatsapp")

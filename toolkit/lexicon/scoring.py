@@ -6,9 +6,16 @@ Per category, the score is the sum of the weights of the distinct terms that mat
   counts only its lexicon's `alone` share (a coyote is an animal until a price or a phone appears);
 - a term whose `excludes` contexts are present counts nothing (pollo next to a recipe);
 
-plus the category's `[boost]` for every signal present (contact, price, place, ...), in full once the
-terms add up to BOOST_FULL and in proportion below that (a lone weak term stays weak), all multiplied
-by the category's `[negative]` factor for every context present (news, warning, wildlife, food).
+plus the weight of every compositional rule of the category whose signals are all present (`[[rules]]`:
+a price and a travel verb together; a route and a promise), plus the category's `[boost]` for every
+signal present (contact, price, place, ...), in full once the terms and rules add up to BOOST_FULL and
+in proportion below that (a lone weak term stays weak), all multiplied by the category's `[negative]`
+factor for every context present (news, warning, wildlife, food).
+
+Rules depend on which signals an item holds, not where: they are applied in `Scorer._numbers`, the
+one function both the rule engine and the bulk scorer (batch_scores.py) call, so the two cannot
+disagree. A rule counts for an item that has at least one scoring term (an item with none is not
+scored).
 The raw value is mapped to 0-100 with 100 * (1 - exp(-raw / SCALE)), so scores are comparable across
 lexicon sets and a few strong signals saturate instead of adding up forever.
 """
@@ -67,7 +74,7 @@ class Score:
     def explanation(self) -> dict:
         """JSON-ready: raw, by_category, terms (weight, counted, notes), signals, boosts, negatives, summary."""
         if self._explanation is None:
-            self._explanation = _explain(self, *(self._parts or (None, (), 0, {}, {}, {})))
+            self._explanation = _explain(self, *(self._parts or (None, (), 0, {}, {}, {}, {})))
         return self._explanation
 
     @property
@@ -121,6 +128,11 @@ class Scorer:
                 self.boost[lex.category][signal] = max(value, self.boost[lex.category].get(signal, 0.0))
             for signal, value in lex.negative.items():
                 self.negative[lex.category][signal] = min(value, self.negative[lex.category].get(signal, 1.0))
+        # Compositional rules per category, in lexicon order: (name, signals all required, weight).
+        self.rules: dict[str, list[tuple[str, frozenset[str], float]]] = defaultdict(list)
+        for lex in lexicons:
+            for rule in lex.rules:
+                self.rules[rule.category].append((rule.rule, frozenset(rule.all), rule.weight))
         # Per term, precomputed once: the signals a hit of it gives, whether it scores, its share alone.
         self.gives = [tuple(dict.fromkeys([*t.tags, t.lexicon, *([t.category] if t.category else []),
                                            *(["place"] if roles[t.lexicon] == "places" else [])]))
@@ -321,8 +333,8 @@ class Scorer:
             if len(self.numbers) >= CACHE_LIMIT:
                 self.numbers.clear()
             numbers = self.numbers[key] = self._numbers(totals, self.bits.names_of(mask))
-        score, raw, category, by_category, boosts, negatives = numbers
-        return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives))
+        score, raw, category, by_category, boosts, negatives, fired = numbers
+        return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives, fired))
 
     def _numbers(self, totals: dict[str, float], signals) -> tuple:
         """Category values, boosts and negatives from the terms' totals and the signals present.
@@ -333,6 +345,15 @@ class Scorer:
         by_category: dict[str, float] = {}
         boosts: dict[str, dict[str, float]] = {}
         negatives: dict[str, dict[str, float]] = {}
+        fired: dict[str, tuple[str, ...]] = {}
+        if self.rules:
+            totals = dict(totals)
+            for category, rules in self.rules.items():
+                names = tuple(name for name, needed, _ in rules if needed <= signals)
+                if names:
+                    fired[category] = names
+                    totals[category] = max(totals.get(category, 0.0), 0.0) + sum(
+                        weight for name, _, weight in rules if name in names)
         for category, total in totals.items():
             if total <= 0:
                 by_category[category] = 0.0
@@ -353,11 +374,12 @@ class Scorer:
         category = None
         if raw >= MIN_RAW:
             category = min((c for c, v in by_category.items() if v == raw), key=CATEGORY_ORDER.index)
-        return round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category, by_category, boosts, negatives
+        return (round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category, by_category, boosts, negatives,
+                fired)
 
 
 def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=None, boosts=None,
-             negatives=None) -> dict:
+             negatives=None, fired=None) -> dict:
     explained = []
     for tid, field_name, counted, alone, excluded in counted_terms:
         term = scorer.terms[tid]
@@ -374,7 +396,12 @@ def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=No
     top = [e["term"] for e in explained if e["counted"] > 0][:5]
     present = sorted(s for s in signals if s in {"contact", "phone", "whatsapp", "telegram", "email", "price", "place"})
     contexts = sorted(negatives.get(score.category, {})) if score.category else []
+    rules = [{"rule": name, "category": category, "weight": weight, "signals": sorted(needed)}
+             for category, names in sorted((fired or {}).items())
+             for name, needed, weight in scorer.rules[category] if name in names]
     summary = ", ".join(top)
+    if rules:
+        summary += (" " if summary else "") + " ".join("=" + rule["rule"] for rule in rules)
     if present:
         summary += (" " if summary else "") + " ".join("+" + s for s in present)
     if contexts:
@@ -387,6 +414,7 @@ def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=No
         # By category name, however the categories came in (a record's terms, or a batch's columns).
         "boosts": dict(sorted((boosts or {}).items())),
         "negatives": dict(sorted(negatives.items())),
+        "rules": rules,
         "summary": summary,
     }
 
