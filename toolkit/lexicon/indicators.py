@@ -1,4 +1,5 @@
-"""Contact points and facts in a text: phones (E.164), WhatsApp and Telegram links, emails, prices.
+"""Contact points and facts in a text: phones (E.164), WhatsApp and Telegram links, emails, prices,
+account handles.
 
 Phone parsing (the phonenumbers library) is slow, so it only runs on candidate digit runs found by
 a cheap regex, and only in texts that contain a digit at all. Places come from the gazetteer
@@ -53,16 +54,17 @@ CURRENCY_WORDS = {
     "mxn": "MXN", "pesos": "MXN", "quetzales": "GTQ", "gtq": "GTQ", "lempiras": "HNL", "hnl": "HNL",
     "reais": "BRL", "r$": "BRL", "brl": "BRL", "cordobas": "NIO", "córdobas": "NIO", "soles": "PEN",
     "gourdes": "HTG", "goud": "HTG", "dola": "USD", "dolá": "USD",
+    "euros": "EUR", "euro": "EUR", "eur": "EUR", "libras": "GBP", "pounds": "GBP", "gbp": "GBP",
 }
 _CUR = "|".join(sorted((re.escape(k) for k in CURRENCY_WORDS), key=len, reverse=True))
 _NUM = r"\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 # Prices: find each number, then look just before it for a currency sign and just after it for
 # "mil"/"k" and a currency word (one small anchored regex each: a single big alternation is slow).
 NUMBER = re.compile(rf"{_NUM}")
-CURRENCY_BEFORE = re.compile(r"(US\$|U\$S|R\$|\$|USD|MXN)\s?$", re.IGNORECASE)
+CURRENCY_BEFORE = re.compile(r"(US\$|U\$S|R\$|\$|USD|MXN|€|£)\s?$", re.IGNORECASE)
 MULTIPLIER_AFTER = re.compile(r"\s?(mil|k)\b", re.IGNORECASE)
 CURRENCY_AFTER = re.compile(rf"\s?(?:de\s)?({_CUR})\b", re.IGNORECASE)
-SIGNS = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL"}
+SIGNS = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL", "€": "EUR", "£": "GBP"}
 # Audience counts written like amounts ("12 mil seguidores", "2,1 mil Me gusta", "1.2K followers",
 # "Miembros: 5 mil"): a number with one of these words right after it (or a label right before it)
 # and no currency is a count, never a price.
@@ -81,7 +83,7 @@ MX_OLD_MOBILE = re.compile(r"^\+?521(\d{10})$")
 class Indicator:
     """An extracted contact point or fact, with its span in the original text."""
 
-    type: str  # phone, whatsapp, telegram, email, price, place
+    type: str  # phone, whatsapp, telegram, email, price, handle, place
     value: str  # normalised: E.164, invite:CODE, @handle, "7500 USD", a place name
     start: int
     end: int
@@ -195,10 +197,13 @@ def extract(text: str, regions: tuple[str, ...] = REGIONS) -> list[Indicator]:
     for m in EMAIL.finditer(text) if at else ():
         out.append(Indicator("email", m.group().lower(), m.start(), m.end(), m.group()))
         taken.append((m.start(), m.end()))
-    if at and TELEGRAM_WORD.search(text):
+    if at:
+        # An @handle is a Telegram contact when Telegram is named; any other is an account handle
+        # (a signal: account names carry what the account does, "@Reclutamiento_20_q").
+        kind = "telegram" if TELEGRAM_WORD.search(text) else "handle"
         for m in HANDLE.finditer(text):
             if not any(s <= m.start() < e for s, e in taken):
-                out.append(Indicator("telegram", "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
+                out.append(Indicator(kind, "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
     digits = DIGIT.search(text) is not None
     prices = _prices(text) if digits else []
     for m in PHONE_RUN.finditer(text) if digits else ():
