@@ -22,7 +22,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 ROLES = ("terms", "context", "places")
 INFLECT = ("all", "plural", "none")
 # Signals every lexicon may require without declaring them: the indicator types and "contact".
-INDICATOR_SIGNALS = frozenset({"phone", "whatsapp", "telegram", "email", "price", "handle", "place", "contact"})
+INDICATOR_SIGNALS = frozenset({"phone", "whatsapp", "telegram", "email", "price", "handle", "place", "contact",
+                               "quote", "news_link"})
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 LEXICON_KEYS = {"name", "version", "languages", "category", "role", "description", "alone", "disable", "inflect"}
 RULE_KEYS = {"rule", "all", "weight", "category", "meaning", "ambiguity"}

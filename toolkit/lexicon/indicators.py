@@ -22,9 +22,27 @@ CONTACT_TYPES = frozenset({"phone", "whatsapp", "telegram", "email"})
 PHONE_CACHE = 65_536  # parsed numbers kept (least recently used dropped)
 
 def maybe_indicators(text: str) -> bool:
-    """Every indicator has a digit, an "@" or a "/" (links); each `in` is a memchr, far faster than a regex."""
+    """Every indicator has a digit, an "@", a "/" (links) or a quotation mark; each `in` is a memchr,
+    far faster than a regex."""
     return ("0" in text or "1" in text or "2" in text or "3" in text or "4" in text or "5" in text or "6" in text
-            or "7" in text or "8" in text or "9" in text or "@" in text or "/" in text)
+            or "7" in text or "8" in text or "9" in text or "@" in text or "/" in text or '"' in text
+            or "\u201c" in text or "\u00ab" in text)
+
+
+# Signals that are not contact points or facts about the item, only about how its text is framed:
+# they score (as `[negative]` contexts) but are not stored as indicators.
+FRAMING_TYPES = frozenset({"quote", "news_link"})
+# Quotation framing: a short span inside quotation marks, as reporting quotes an ad or a page name
+# ('“Cruce 100% seguro” a EEUU', 'avaliando “delivery de maconha”').
+QUOTED = re.compile(r'[\u201c"\u00ab]([^\u201c\u201d"\u00ab\u00bb\n]{2,80})[\u201d"\u00bb]')
+# A link to a news article: the path of an article on a news site (a section like /noticias/ or
+# /news/, or a long hyphenated slug), not a profile, group or chat link.
+URL = re.compile(r"https?://(?:www\.)?([A-Za-z0-9.\-]+)(/[^\s]*)?", re.IGNORECASE)
+NEWS_PATH = re.compile(r"/(?:noticias?|news|articles?|nota|notas|story|stories|politica|nacional|internacional|sociedad"
+                       r"|seguridad|policiaca|policia|sucesos|mundo|world|local|crime|justicia|migracion|inmigracion)/"
+                       r"|/[a-z0-9]+(?:-[a-z0-9]+){4,}", re.IGNORECASE)
+PLATFORM_HOSTS = ("facebook.", "fb.", "instagram.", "tiktok.", "twitter.", "x.com", "t.me", "telegram.", "wa.me",
+                  "whatsapp.", "youtube.", "youtu.be", "snapchat.")
 # A digit run that may be a phone number: 7+ digits with spaces, dots, dashes or brackets between.
 PHONE_RUN = re.compile(r"(?<![\w/=])(?:\+\s?)?\(?\d(?:[\d\s().\-]{5,20})\d(?![\w/])")
 WHATSAPP = re.compile(
@@ -83,7 +101,7 @@ MX_OLD_MOBILE = re.compile(r"^\+?521(\d{10})$")
 class Indicator:
     """An extracted contact point or fact, with its span in the original text."""
 
-    type: str  # phone, whatsapp, telegram, email, price, handle, place
+    type: str  # phone, whatsapp, telegram, email, price, handle, place; quote, news_link (FRAMING_TYPES)
     value: str  # normalised: E.164, invite:CODE, @handle, "7500 USD", a place name
     start: int
     end: int
@@ -204,6 +222,13 @@ def extract(text: str, regions: tuple[str, ...] = REGIONS) -> list[Indicator]:
         for m in HANDLE.finditer(text):
             if not any(s <= m.start() < e for s, e in taken):
                 out.append(Indicator(kind, "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
+    if '"' in text or "\u201c" in text or "\u00ab" in text:
+        for m in QUOTED.finditer(text):
+            out.append(Indicator("quote", m.group(1).strip(), m.start(), m.end(), m.group()))
+    for m in URL.finditer(text) if "://" in text else ():
+        host = m.group(1).lower()
+        if m.group(2) and NEWS_PATH.search(m.group(2)) and not any(p in host for p in PLATFORM_HOSTS):
+            out.append(Indicator("news_link", host, m.start(), m.end(), m.group()))
     digits = DIGIT.search(text) is not None
     prices = _prices(text) if digits else []
     for m in PHONE_RUN.finditer(text) if digits else ():

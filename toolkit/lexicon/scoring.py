@@ -72,7 +72,8 @@ class Score:
 
     @property
     def explanation(self) -> dict:
-        """JSON-ready: raw, by_category, terms (weight, counted, notes), signals, boosts, negatives, summary."""
+        """JSON-ready: raw, by_category, terms (weight, counted, notes), signals (those scoring looks at),
+        boosts, negatives, rules, summary."""
         if self._explanation is None:
             self._explanation = _explain(self, *(self._parts or (None, (), 0, {}, {}, {}, {})))
         return self._explanation
@@ -89,14 +90,21 @@ class _Bits(dict):
     """Signal name -> its bit in a signal mask; a name not seen before gets the next bit.
 
     A capture's signals as one int: a union is `|`, a membership test `&`, and a memo key hashes
-    at once (a frozenset of names costs a hash per name).
+    at once (a frozenset of names costs a hash per name). Only the signals scoring looks at (the
+    `referenced` ones: named by a `requires`, `excludes`, `[boost]`, `[negative]` or rule) get a
+    bit; any other name is 0, so the masks stay within one 64-bit word however many tags the
+    lexicons carry for their own documentation.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, referenced: set[str] | None = None) -> None:
         super().__init__()
         self.names: list[str] = []
+        self.referenced = referenced
 
     def __missing__(self, name: str) -> int:
+        if self.referenced is not None and name not in self.referenced:
+            self[name] = 0
+            return 0
         bit = self[name] = 1 << len(self.names)
         self.names.append(name)
         return bit
@@ -144,7 +152,10 @@ class Scorer:
         self.cache: dict[tuple, Score] = {}
         self.numbers: dict[tuple, tuple] = {}  # see _result
         self.alone = [alone[t.lexicon] for t in terms]
-        self.bits = _Bits()
+        referenced = {name for t in terms for name in (*t.requires, *t.excludes)}
+        for lex in lexicons:
+            referenced.update(lex.boost, lex.negative, *(rule.all for rule in lex.rules))
+        self.bits = _Bits(referenced)
         self.give_mask = [self.bits.mask(given) for given in self.gives]
         # Per term, for score_plain: category, weight, which `requires` rule, requires, excludes, alone
         # share, and the masks of requires and excludes.
