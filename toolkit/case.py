@@ -85,8 +85,8 @@ keep_evidence = true
 # When the exports do not say when they were collected, use this ISO date (else: the import time).
 collected_at = ""
 # Score (0-100) from which a capture counts as flagged when `toolkit lexicon eval --case` measures
-# the lexicons on labelled texts (left out: toolkit's default, 30).
-# threshold = 30
+# the lexicons on labelled texts (left out: toolkit's default, 25).
+# threshold = 25
 
 [recheck]
 # Politeness per host: seconds between requests, and requests in flight at once.
