@@ -87,8 +87,8 @@ def _rows(result: Evaluation) -> list[dict]:
 def _json(result: Evaluation) -> dict:
     wrong = [row for row in _rows(result) if row["outcome"] in ("miss", "false_alarm")]
     return {"threshold": result.threshold, "lexicons": result.lexicons, **result.figures,
-            "misses": [row for row in wrong if row["outcome"] == "miss"],
-            "false_alarms": [row for row in wrong if row["outcome"] == "false_alarm"]}
+            "wrong": {"misses": [row for row in wrong if row["outcome"] == "miss"],
+                      "false_alarms": [row for row in wrong if row["outcome"] == "false_alarm"]}}
 
 
 def _pct(value: float | None) -> str:
