@@ -22,7 +22,15 @@ import orjson
 from toolkit.lexicon.batch import Analysis, BatchTags, flatten
 from toolkit.lexicon.batch_scores import BatchScorer
 from toolkit.lexicon.files import Lexicon
-from toolkit.lexicon.indicators import CONTACT_TYPES, EXTRACTOR, FRAMING_TYPES, REGIONS, Indicator, extract, maybe_indicators
+from toolkit.lexicon.indicators import (
+    CONTACT_TYPES,
+    EXTRACTOR,
+    FRAMING_TYPES,
+    REGIONS,
+    Indicator,
+    extract,
+    maybe_indicators,
+)
 from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer, _covered
 from toolkit.store import tags as store
