@@ -131,7 +131,8 @@ def register(app: typer.Typer) -> None:
         for lex in mine:
             forms = len(Matcher([lex], "ahocorasick").forms)
             err.print(f"ok: {escape(str(lex.path))}: {escape(lex.ident)}, {lex.role}"
-                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, {forms} word forms")
+                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, "
+                      + (f"{len(lex.rules)} rules, " if lex.rules else "") + f"{forms} word forms")
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
