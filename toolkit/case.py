@@ -41,7 +41,7 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "lexicons": ((list,), ["default"]),
         "keep_evidence": ((bool,), True),
         "collected_at": ((str,), ""),
-        "threshold": ((int, float), None),  # None: lexicon.scoring.DEFAULT_THRESHOLD
+        "threshold": ((int, float), None),  # left out: absent from the config; lexicon.scoring.DEFAULT_THRESHOLD
     },
     "recheck": {
         "per_host_interval": ((int, float), 5.0),
@@ -148,8 +148,7 @@ def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any
         config[table] = {}
         for key, (types, default) in spec.items():
             value = given.get(key, default)
-            if value is None and key not in given:  # an optional key left out (its default is decided elsewhere)
-                config[table][key] = None
+            if value is None and key not in given:  # an optional key left out: absent (its default is decided elsewhere)
                 continue
             # bool is an int in Python: refuse true/false where a number is expected.
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):

@@ -63,7 +63,7 @@ def _lexicons(case: Path | None, files: list[str]):
     if case is not None:
         with open_case(case) as opened:
             base = resolve(opened.config["scan"]["lexicons"], base=opened.root)
-            if opened.config["scan"]["threshold"] is not None:
+            if opened.config["scan"].get("threshold") is not None:
                 threshold = float(opened.config["scan"]["threshold"])
     else:
         base = resolve(["default"])
