@@ -29,7 +29,8 @@ def _parts(*parts: Any) -> str:
 
 
 def _capture(e: dict[str, Any]) -> str:
-    return _parts(e["status"] or "no status", e["name"] and f"“{e['name']}”",
+    state = (f"{e['status']} ({e['reason']})" if e.get("reason") else e["status"]) if e["status"] else "no status (nothing in it shows the item's state)"
+    return _parts(state, e["name"] and f"“{e['name']}”",
                   f"followers {e['followers']:,}" if e["followers"] is not None else None,
                   f"members {e['members']:,}" if e["members"] is not None else None,
                   e["created_at"] and f"created {e['created_at'][:10]}", e["country"] and f"from {e['country']}",
@@ -46,8 +47,11 @@ DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
     "score": lambda e: _parts(f"{e['score']:.2f}", e["category"], e["explanation"]),
     "review": lambda e: _parts(e["verdict"], e["category"], f"by {e['reviewer']}", e["note"] and f"“{e['note']}”",
                                "on screen" if e["origin"] == "screen" else e["origin"] and f"from sheet {e['origin'][:12]}…:{e['origin'].rsplit(':', 1)[-1]}"),
-    "notice": lambda e: _parts(e["channel"], e["reference"] and f"ref {e['reference']}", e["noticed_by"] and f"by {e['noticed_by']}",
-                               e["note"] and f"“{e['note']}”", f"recorded {e['recorded_at']}"),
+    "notice": lambda e: _parts(f"#{e['id']}", e["channel"], e["reference"] and f"ref {e['reference']}",
+                               e["noticed_by"] and f"by {e['noticed_by']}", e["note"] and f"“{e['note']}”",
+                               f"recorded {e['recorded_at']}",
+                               e.get("voided_at") and f"VOIDED {e['voided_at'][:10]}" + (f" by {e['voided_by']}" if e.get("voided_by") else "")
+                               + f": {e['voided_why']} (not counted)"),
     "check": lambda e: _parts(e["wave"] and f"wave {e['wave']}", e["method"], e["status"], e["reason"] and f"({e['reason']})",
                               e["http_status"] and f"HTTP {e['http_status']}", e["detector"], e["note"] and f"“{e['note']}”"),
 }

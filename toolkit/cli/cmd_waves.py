@@ -10,6 +10,7 @@ import typer
 
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli.statuses import status_columns
 from toolkit.recheck.confirm import STATES, Rule, confirmed_states
 from toolkit.store.checks import waves
 
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def list_waves(
         case: CaseArg,
-        items: Annotated[bool, typer.Option("--items", help="One row per item and wave instead of counts.")] = False,
+        items: Annotated[bool, typer.Option("--items", help="One row per item and wave (status, its reason, confirmed state) instead of counts.")] = False,
         fmt: FormatOpt = OutputFormat.table,
     ) -> None:
         """List recheck waves with their methods, checks and confirmed states (the [confirm] rule)."""
@@ -28,9 +29,9 @@ def register(app: typer.Typer) -> None:
             states = confirmed_states(opened.db, rule)
             wave_rows = waves(opened.db)
         if items:
-            rows = [{"item": s.item_id, "wave": s.wave, "status": s.status, "observed_at": s.observed_at,
-                     "state": s.state} for s in states]
-            emit(rows, ["item", "wave", "status", "observed_at", "state"], fmt)
+            rows = [{"item": s.item_id, "wave": s.wave, "status": s.status, "reason": s.reason,
+                     "observed_at": s.observed_at, "state": s.state} for s in states]
+            emit(rows, status_columns(["item", "wave", "status", "observed_at", "state"]), fmt)
             return
         per_wave: dict[int, Counter[str]] = {}
         for state in states:

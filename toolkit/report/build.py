@@ -124,6 +124,7 @@ def _provenance(conn: sqlite3.Connection, as_of: str) -> dict[str, Any]:
         "detectors": q.detectors(conn, as_of),
         "reviews": q.review_summary(conn),
         "notices": q.notice_summary(conn, as_of),
+        "voided_notices": q.voided_notices(conn, as_of),
         "wave_checks": q.wave_checks(conn, as_of),
         "unwaved_checks": q.unwaved_checks(conn, as_of),
     }
