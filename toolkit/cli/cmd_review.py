@@ -1,6 +1,7 @@
 """`toolkit review CASE`: confirm candidates by hand, on screen or through a spreadsheet.
 
     toolkit review CASE                          the keyboard screen over unreviewed candidates
+                                                 (scoring at least [review] min_score, or --min-score)
     toolkit review CASE --export FILE.csv        the candidates as a sheet to fill in
     toolkit review CASE --import FILE.csv        verdicts back from a filled-in sheet
     toolkit review CASE --conflicts              where reviewers disagree, and Cohen's kappa
@@ -16,6 +17,7 @@ import typer
 from rich.console import Console
 
 from toolkit.case import open_case, utcnow
+from toolkit.cli import filters
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, escape, handle_errors, write_csv
 from toolkit.cli.keys import open_keys
 from toolkit.cli.review_screen import run_screen
@@ -23,9 +25,8 @@ from toolkit.cohort.agreement import agreements, conflicts
 from toolkit.cohort.session import ReviewSession
 from toolkit.cohort.sheet import SHEET_COLUMNS, export_rows, import_sheet
 from toolkit.errors import UsageError
-from toolkit.models import Category, Kind
 from toolkit.store.lookup import item_count
-from toolkit.store.reviews import CandidateFilter, candidate_ids, leading_candidates, reviewer_verdicts
+from toolkit.store.reviews import CandidateFilter, candidate_ids, leading_candidates, left_out, reviewer_verdicts
 
 FAST_START = 20_000  # items; below this the whole candidate list is read before the first screen
 
@@ -49,10 +50,10 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def review(
         case: CaseArg,
-        min_score: Annotated[Optional[float], typer.Option("--min-score", help="Only candidates scoring at least this.")] = None,  # noqa: UP045
-        category: Annotated[Optional[Category], typer.Option(help="Only candidates in this category.")] = None,  # noqa: UP045
-        platform: Annotated[Optional[str], typer.Option(help="Only this platform (facebook, tiktok, ...).")] = None,  # noqa: UP045
-        kind: Annotated[Optional[Kind], typer.Option(help="Only this kind (page, group, post, ...).")] = None,  # noqa: UP045
+        min_score: Annotated[Optional[float], typer.Option("--min-score", help="Only candidates scoring at least this (0-100). Default: [review] min_score in case.toml (20); 0 takes every item.", show_default=False)] = None,  # noqa: UP045
+        category: Annotated[Optional[str], typer.Option(help=filters.CATEGORY_HELP, show_default=False)] = None,  # noqa: UP045
+        platform: Annotated[Optional[str], typer.Option(help=filters.PLATFORM_HELP, show_default=False)] = None,  # noqa: UP045
+        kind: Annotated[Optional[str], typer.Option(help=filters.KIND_HELP, show_default=False)] = None,  # noqa: UP045
         unreviewed: Annotated[bool, typer.Option("--unreviewed/--all", help="Only candidates you have not answered yet, or all.")] = True,
         reviewer: ReviewerOpt = None,
         export: Annotated[Optional[Path], typer.Option("--export", help="Write the candidates to this CSV sheet.", dir_okay=False)] = None,  # noqa: UP045
@@ -64,7 +65,10 @@ def register(app: typer.Typer) -> None:
         modes = [name for name, on in (("--export", export), ("--import", import_), ("--conflicts", show_conflicts)) if on]
         if len(modes) > 1:
             raise UsageError(f"{' and '.join(modes)} cannot be used together", "Run them one after the other")
+        category = filters.CATEGORIES.parse(category, "--category")
+        kind = filters.KINDS.parse(kind, "--kind")
         with open_case(case) as opened:
+            platform = filters.platform(platform, "--platform", opened.db)
             if show_conflicts:
                 _conflicts(opened.db, fmt)
                 return
@@ -72,18 +76,37 @@ def register(app: typer.Typer) -> None:
             if import_ is not None:
                 _import(opened.db, import_, name)
                 return
-            where = CandidateFilter(min_score=min_score, category=category.value if category else None, platform=platform,
-                                    kind=kind.value if kind else None, unreviewed_by=name if unreviewed else None)
+            threshold = Threshold(min_score, opened.config["review"]["min_score"])
+            where = CandidateFilter(min_score=threshold.value, category=category, platform=platform,
+                                    kind=kind, unreviewed_by=name if unreviewed else None)
             if export is not None:
                 rows = export_rows(opened.db, where)
                 # utf-8-sig: spreadsheet programs read accents right only with the byte-order mark.
                 with open(export, "w", encoding="utf-8-sig", newline="") as out:
                     write_csv(rows, SHEET_COLUMNS, out=out)
                 err.print(f"Wrote {len(rows):,} candidates to {escape(str(export))}")
+                threshold.say(left_out(opened.db, where))
                 err.print(f"Fill in verdict ({', '.join(['violating', 'not_violating', 'unsure'])}), category and note, then: "
                           f"toolkit review {escape(str(case))} --import {escape(str(export))} --reviewer {escape(name)}")
                 return
             _screen(opened.db, where, name, unreviewed)
+            threshold.say(left_out(opened.db, where))
+
+
+class Threshold:
+    """The review's score threshold: --min-score when given, else [review] min_score."""
+
+    def __init__(self, given: float | None, configured: float):
+        self.given = given
+        self.value = given if given is not None else float(configured)
+
+    def say(self, left: int) -> None:
+        """On stderr: how many items the threshold left out, and how to include them."""
+        if not left:
+            return
+        source = "--min-score" if self.given is not None else "[review] min_score in case.toml"
+        err.print(f"Left out {left:,} item(s) scoring below {self.value:g} ({source}): "
+                  f"--min-score 0 includes them" + (", a lower --min-score some of them." if self.value > 1 else "."))
 
 
 def _screen(db, where: CandidateFilter, reviewer: str, unreviewed: bool) -> None:
