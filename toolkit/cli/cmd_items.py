@@ -45,6 +45,8 @@ def register(app: typer.Typer) -> None:
             rows = list_items(opened.db, where, limit=limit)
         if not rows:
             _say_nothing_matched(where, present, platform is not None)
+            if fmt == OutputFormat.table:
+                return  # the line above says it; an empty table would only look like a result
         if fmt == OutputFormat.table:
             for row in rows:
                 # One narrow column for the first notice in force: its date and channel.
