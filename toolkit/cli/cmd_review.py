@@ -105,8 +105,8 @@ class Threshold:
         if not left:
             return
         source = "--min-score" if self.given is not None else "[review] min_score in case.toml"
-        err.print(f"Left out {left:,} item(s) scoring below {self.value:g} ({source}): "
-                  f"--min-score 0 includes them" + (", a lower --min-score some of them." if self.value > 1 else "."))
+        err.print(escape(f"Left out {left:,} item(s) scoring below {self.value:g} ({source}): "
+                         f"--min-score 0 includes them" + (", a lower --min-score some of them." if self.value > 1 else ".")))
 
 
 def _screen(db, where: CandidateFilter, reviewer: str, unreviewed: bool) -> None:

@@ -1,0 +1,307 @@
+"""The rough edges a new researcher tripped over (issue 20), one test per moment: each shows the new
+behaviour and that the old one is gone.
+
+Filters that say when they match nothing, reasons beside statuses, notices that can be checked and
+voided, a review queue above a threshold, hints that fit the cause, and Markdown without stray
+backslashes. Every page and archive here is synthetic (fictional names), in the formats of saved
+Facebook pages and Webrecorder WARCs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from _recheck_server import RecheckServer, add_item
+from conftest import FIXTURES
+from review_data import populate
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+FAST = ["--interval", "0.05", "--timeout", "1", "--connect-timeout", "1", "--retries", "0"]
+
+
+def rows(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def ids(case):
+    return populate(case)  # facebook pages and a group, a TikTok video; scores 1-10
+
+
+# --- 1. filters ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("word", ["Facebook", "FACEBOOK", "fb", "facebook"])
+def test_platform_filter_takes_any_case_and_short_names(invoke, case, ids, word):
+    found = rows(invoke("items", case, "--platform", word, "--format", "json"))
+    assert {i["platform"] for i in found} == {"facebook"} and len(found) == 4  # before: [] for Facebook and fb
+
+
+def test_plural_kinds_and_verdict_words_in_any_case(invoke, case, ids):
+    assert len(rows(invoke("items", case, "--kind", "pages", "--format", "json"))) == 3  # before: []
+    assert len(rows(invoke("items", case, "--kind", "Groups", "--format", "json"))) == 1
+    assert rows(invoke("items", case, "--category", "Smuggling_Offer", "--format", "json"))
+
+
+@pytest.mark.parametrize(("command", "option", "word", "message"), [
+    ("items", "--platform", "facebok", "Error: --platform: unknown platform 'facebok'; did you mean facebook?"),
+    ("items", "--kind", "pgae", "Error: --kind: unknown kind 'pgae'; did you mean page?"),
+    ("items", "--verdict", "violatin", "Error: --verdict: unknown verdict 'violatin'; did you mean violating?"),
+    ("items", "--channel", "in app", None),  # a valid channel: spaces read as underscores
+    ("review", "--platform", "facebok", "did you mean facebook?"),
+    ("review", "--kind", "vidoe", "did you mean video?"),
+    ("recheck", "--kind", "chanel", "did you mean channel?"),
+    ("recheck", "--platform", "tik tok", "did you mean tiktok?"),
+])
+def test_an_unknown_word_is_refused_with_the_choices(invoke, case, ids, command, option, word, message):
+    result = invoke(command, case, option, word, *(["--reviewer", "ana"] if command == "review" else []),
+                    input="q")
+    if message is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Use one of:" in result.output
+
+
+def test_a_filter_that_matches_nothing_says_so(invoke, case, ids):
+    result = invoke("items", case, "--platform", "telegram")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # before: an empty table, as if the search had found nothing
+    assert "No items match --platform telegram (the case holds 5 items)" in result.stderr
+    assert "This case has no telegram items; its platforms: facebook (4), tiktok (1)" in result.stderr
+    # Scripts still get an empty array.
+    assert rows(invoke("items", case, "--platform", "tg", "--format", "json")) == []
+
+
+def test_detect_takes_a_short_platform_name(invoke):
+    page = FIXTURES / "singlefile" / "page_cruce_seguro.html"
+    assert rows(invoke("detect", page, "--platform", "FB", "--format", "json"))[0]["platform"] == "facebook"
+    result = invoke("detect", page, "--platform", "facebok")
+    assert result.exit_code == 2 and "did you mean facebook?" in result.output
+
+
+# --- 2. a reason beside every status -------------------------------------------------------------
+
+def test_live_summary_waves_items_and_show_give_the_reason(invoke, case):
+    with RecheckServer(hosts=1) as server:
+        add_item(case, "facebook", server.base(0) + "/always503")
+        add_item(case, "facebook", server.base(0) + "/fb/unavailable-es")
+        gone = add_item(case, "facebook", "http://127.0.0.1:9/closed")  # nothing listens: connect-error
+        result = invoke("recheck", case, "--all", "--wave", "w1", *FAST)
+    assert result.exit_code == 0, result.output
+    # The live summary: counts, and the reasons behind them (before: "error 2" and nothing else).
+    assert "reasons" in result.stdout.splitlines()[2]
+    summary = rows(invoke("recheck", case, "--all", "--wave", "w1", *FAST, "--format", "json"))  # resumed: no fetch
+    assert [(r["error"], r["unavailable"], r["reasons"]) for r in summary] == [
+        (2, 1, "error: connect-error 1, http-503 1; unavailable: content-unavailable 1")]
+    per_item = rows(invoke("waves", case, "--items", "--format", "json"))
+    assert {(r["status"], r["reason"]) for r in per_item} >= {("error", "http-503"), ("error", "connect-error")}
+    table = invoke("waves", case, "--items")
+    header = table.stdout.splitlines()[1]
+    assert header.index("status") < header.index("reason") < header.index("observed_at")  # beside it
+    listed = {i["id"]: i for i in rows(invoke("items", case, "--format", "json"))}
+    assert (listed[gone]["status"], listed[gone]["reason"]) == ("error", "connect-error")
+    shown = invoke("show", case, str(gone), "--format", "csv")
+    assert "error · (connect-error)" in shown.stdout
+
+
+def test_detect_table_has_the_reason_beside_the_status(invoke):
+    result = invoke("detect", FIXTURES / "singlefile" / "page_cruce_seguro_unavailable.html",
+                    FIXTURES / "singlefile" / "group_login_wall.html")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[1]
+    assert header.index("status") < header.index("reason") < header.index("marker")
+    assert "content-unavailable" in result.stdout and "login-wall" in result.stdout
+    table = list(csv.reader(io.StringIO(invoke("detect", FIXTURES / "singlefile" / "group_login_wall.html",
+                                               "--format", "csv").stdout)))
+    assert table[0][table[0].index("status") + 1] == "reason" and table[1][table[0].index("reason")] == "login-wall"
+
+
+def test_items_says_never_captured_where_nothing_shows_the_state(invoke, case, tmp_path):
+    urls = tmp_path / "urls.txt"
+    urls.write_text("https://www.facebook.com/nadie.ejemplo\n", encoding="utf-8")
+    assert invoke("scan", case, urls).exit_code == 0
+    result = invoke("items", case)
+    assert result.exit_code == 0, result.output
+    assert "never captured" in result.stdout  # before: an empty status cell, no word why
+    assert rows(invoke("items", case, "--format", "json"))[0]["status"] is None  # scripts keep null
+
+
+# --- 3. notices: impossible dates refused, voids ---------------------------------------------------
+
+def test_flag_refuses_a_future_date_unless_forced(invoke, case, ids):
+    future = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+    result = invoke("flag", case, "1", "--channel", "in_app", "--at", future)
+    assert result.exit_code == 2, result.output  # before: recorded
+    assert f"{future} is in the future" in result.output and "--force" in result.output
+    assert rows(invoke("items", case, "--noticed", "--format", "json")) == []
+    tomorrow = (datetime.now(UTC) + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert invoke("flag", case, "1", "--channel", "in_app", "--at", tomorrow).exit_code == 0  # a day's slack
+    assert invoke("flag", case, "2", "--channel", "in_app", "--at", future, "--force").exit_code == 0
+
+
+def test_flag_refuses_a_date_before_the_first_capture(invoke, case, ids, tmp_path):
+    # The populated items were captured on 2021-04-10.
+    result = invoke("flag", case, "1", "2", "--channel", "in_app", "--at", "2021-04-01")
+    assert result.exit_code == 2, result.output
+    assert "2021-04-01 is before item 1 was first captured (2021-04-10)" in result.output
+    assert "nothing recorded" in result.output
+    sheet = tmp_path / "notices.csv"
+    sheet.write_text("item,noticed_at,channel\n1,2021-04-01,in_app\n2,2021-04-10,in_app\n", encoding="utf-8")
+    result = invoke("flag", case, "--from", sheet)
+    assert result.exit_code == 1
+    assert f"{sheet}:2: 2021-04-01 is before item 1 was first captured (2021-04-10)" in result.output
+    assert "1 notices recorded" in result.output  # the good row goes on
+    assert invoke("flag", case, "--from", sheet, "--force").exit_code == 0
+
+
+def test_a_notice_is_voided_not_edited_and_every_count_leaves_it_out(invoke, case, ids):
+    assert invoke("flag", case, "1", "--channel", "in_app", "--at", "2021-04-16").exit_code == 0
+    noticed = rows(invoke("items", case, "--noticed", "--format", "json"))
+    assert [i["id"] for i in noticed] == [1]
+    result = invoke("flag", case, "--void", "1", "--why", "wrong item: meant the group")
+    assert result.exit_code == 0, result.output
+    assert "Notice #1 voided: item 1, 2021-04-16 in_app" in result.output
+    assert rows(invoke("items", case, "--noticed", "--format", "json")) == []
+    assert rows(invoke("items", case, "--channel", "in_app", "--format", "json")) == []
+    shown = invoke("show", case, "1", "--format", "csv").stdout
+    assert "#1 · in_app" in shown and "VOIDED" in shown and "wrong item: meant the group" in shown
+    # Append-only: the notice row is still there, with a void beside it.
+    conn = sqlite3.connect(case / "case.db")
+    assert conn.execute("SELECT count(*) FROM notice").fetchone()[0] == 1
+    assert conn.execute("SELECT notice_id, why FROM notice_void").fetchall() == [(1, "wrong item: meant the group")]
+    conn.close()
+    # Voided once is final; the same notice given again is not silently recorded again.
+    again = invoke("flag", case, "--void", "1", "--why", "again")
+    assert again.exit_code == 1 and "already voided" in again.output
+    repeat = invoke("flag", case, "1", "--channel", "in_app", "--at", "2021-04-16")
+    assert "1 skipped: the same notice was voided (#1)" in repeat.output
+    assert invoke("flag", case, "--void", "1").exit_code == 2  # --why is required
+    assert invoke("flag", case, "--void", "9", "--why", "x").exit_code == 1
+    assert invoke("verify", case).exit_code == 0  # the void is in the custody chain
+
+
+def test_the_report_leaves_a_voided_notice_out_and_says_so(invoke, case, ids, tmp_path):
+    conn = sqlite3.connect(case / "case.db")
+    with conn:
+        conn.execute("INSERT INTO review (item_id, verdict, reviewer, reviewed_at) VALUES (1, 'violating', 'ana', '2021-04-12')")
+    conn.close()
+    assert invoke("flag", case, "1", "--channel", "dsa_notice", "--at", "2021-04-16").exit_code == 0
+    assert invoke("flag", case, "--void", "1", "--why", "sent to the wrong platform").exit_code == 0
+    out = tmp_path / "report"
+    assert invoke("report", case, "--as-of", "2021-06-30", "--output", out, "--format", "md,csv").exit_code == 0
+    items = list(csv.DictReader(io.StringIO((out / "items.csv").read_text(encoding="utf-8-sig"))))
+    assert items[0]["noticed_at"] == "" and items[0]["channel"] == ""
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "1 notice recorded by mistake was voided and is not counted: #1 (item 1, 2021-04-16, dsa_notice): " \
+           "sent to the wrong platform." in text
+
+
+# --- 4. the review queue starts above a threshold --------------------------------------------------
+
+def test_review_defaults_to_the_case_threshold_and_says_what_it_left_out(invoke, case, tmp_path):
+    populate(case)
+    toml = case / "case.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("min_score = 20", "min_score = 6"), encoding="utf-8")
+    sheet = tmp_path / "sheet.csv"
+    result = invoke("review", case, "--export", sheet, "--reviewer", "ana")
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 candidates" in result.output  # before: all 5, score 1 included
+    assert "Left out 3 item(s) scoring below 6 ([review] min_score in case.toml): --min-score 0 includes them" \
+        in result.output
+    screen = invoke("review", case, "--reviewer", "ana", input="q")
+    assert "Candidate 1 of 2" in screen.output and "Left out 3 item(s)" in screen.output
+    everything = invoke("review", case, "--export", sheet, "--reviewer", "ana", "--min-score", "0")
+    assert "Wrote 5 candidates" in everything.output and "Left out" not in everything.output
+
+
+def test_a_new_case_has_a_review_threshold(case):
+    assert "[review]\n" in (case / "case.toml").read_text(encoding="utf-8")
+
+
+# --- 6. hints that fit the cause ---------------------------------------------------------------------
+
+def _warc(path, records) -> None:
+    """A WARC of (url, content type, body) responses, each after the POST request that asked for it."""
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=False)
+        for url, content_type, body in records:
+            request = writer.create_warc_record(url, "request", payload=io.BytesIO(b"q=cruce"), length=7,
+                                                http_headers=StatusAndHeaders("POST /api/graphql HTTP/1.1", [],
+                                                                              is_http_request=True))
+            writer.write_record(request)
+            headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                                          http_headers=headers))
+
+
+def test_a_warc_of_json_answers_says_it_holds_no_page(invoke, case, tmp_path):
+    # Imitates a Webrecorder capture of an app's GraphQL traffic: POST requests, JSON answers, an image.
+    archive = tmp_path / "api.warc"
+    _warc(archive, [("https://www.facebook.com/api/graphql/", "application/json", b'{"data": {}}'),
+                    ("https://www.facebook.com/api/graphql/", "application/json; charset=utf-8", b'{"data": []}'),
+                    ("https://static.xx.fbcdn.net/a.png", "image/png", b"\x89PNG")])
+    result = invoke("scan", case, archive)
+    assert result.exit_code == 1
+    assert "no HTML responses in this WARC (2 JSON, 1 images): nothing to read as a page" in result.output
+    assert "complete export" not in result.output  # before: "Check that the file is a complete export"
+
+
+def test_a_search_page_gets_a_hint_that_fits(invoke, case, tmp_path):
+    page = tmp_path / "search.html"
+    page.write_text("<!-- saved from url=(0046)https://www.facebook.com/search/top/?q=cruce -->\n"
+                    "<html><head><title>Facebook</title></head><body><div role='main'>Resultados de búsqueda"
+                    "</div></body></html>", encoding="utf-8")
+    result = invoke("scan", case, page)
+    assert result.exit_code == 1
+    assert "names no page, group, profile, post" in result.output
+    assert "its page names no item: a search, a reactions list" in result.output
+    assert "complete export" not in result.output
+
+
+def test_detect_on_an_archive_points_to_scan(invoke, tmp_path):
+    archive = tmp_path / "pages.warc"
+    _warc(archive, [("https://www.facebook.com/cruce.ejemplo", "text/html", b"<html><title>x</title></html>")])
+    result = invoke("detect", archive)
+    assert result.exit_code == 1
+    assert "WARC web archive" in result.output and "detect reads one saved page" in result.output
+    assert f"toolkit scan CASE {archive}" in result.output
+    assert "┏" not in result.stdout  # before: an empty table under the error
+
+
+@pytest.mark.parametrize("column", ["link", "URL", "Href"])
+def test_a_csv_with_a_link_column_is_a_url_list(invoke, case, tmp_path, column):
+    sheet = tmp_path / "found.csv"
+    sheet.write_text(f"Page name,{column},notes\nCruce,https://www.facebook.com/cruce.ejemplo,visto\n", encoding="utf-8")
+    result = invoke("scan", case, sheet)
+    assert result.exit_code == 0, result.output  # before: "no known format", skipped
+    assert "urls, 1 records read, 1 mapped" in result.output
+    assert [i["key"] for i in rows(invoke("items", case, "--format", "json"))] == ["cruce.ejemplo"]
+
+
+def test_a_csv_without_a_url_column_names_the_column_it_needs(invoke, case, tmp_path):
+    sheet = tmp_path / "found.csv"
+    sheet.write_text("page,notes\nCruce,visto\n", encoding="utf-8")
+    result = invoke("scan", case, sheet, "--format", "urls")
+    assert result.exit_code == 1
+    assert ("does not look like urls: no url column: a URL list CSV needs a column named url, link, href or uri "
+            "(any case); columns found: 'page', 'notes'") in result.output
+    plain = invoke("scan", case, sheet)
+    assert "as a URL list: no url column" in plain.output
+
+
+# --- 8. Markdown without stray backslashes ---------------------------------------------------------
+
+def test_markdown_keeps_code_spans_and_escapes_the_rest():
+    from toolkit.report.render_md import md, md_prose
+
+    assert md_prose("run `toolkit verify CASE` to check") == "run `toolkit verify CASE` to check"
+    assert md_prose("*bold* <b> `x` a`b") == "\\*bold\\* &lt;b&gt; `x` a\\`b"
+    assert md("`toolkit verify CASE`") == "\\`toolkit verify CASE\\`"  # table cells escape every backtick
