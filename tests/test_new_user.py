@@ -305,3 +305,52 @@ def test_markdown_keeps_code_spans_and_escapes_the_rest():
     assert md_prose("run `toolkit verify CASE` to check") == "run `toolkit verify CASE` to check"
     assert md_prose("*bold* <b> `x` a`b") == "\\*bold\\* &lt;b&gt; `x` a\\`b"
     assert md("`toolkit verify CASE`") == "\\`toolkit verify CASE\\`"  # table cells escape every backtick
+
+
+# --- 5. one readable explanation of a score --------------------------------------------------------
+
+OFFER_PAGE = "Cruce seguro a USA, pago al llegar. WhatsApp +52 55 5555 0101"
+
+
+def test_show_review_and_lexicon_test_print_the_score_as_a_sum(invoke, case, tmp_path):
+    # A URL list row whose name carries the offer: scanned and scored by the shipped lexicons.
+    sheet = tmp_path / "found.csv"
+    sheet.write_text(f'url,name\nhttps://www.facebook.com/cruce.ejemplo,"{OFFER_PAGE}"\n', encoding="utf-8")
+    assert invoke("scan", case, sheet).exit_code == 0
+    shown = invoke("show", case, "1", "--format", "csv").stdout
+    score_row = next(line for line in shown.splitlines() if ",score," in line)
+    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0) + contact +2.5" in score_row
+    assert "= " in score_row and "counted=" not in score_row and "lexicon=" not in score_row  # before: key=value runs
+    screen = invoke("review", case, "--reviewer", "ana", "--min-score", "0", input="q").output
+    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0)" in screen and "weight=" not in screen
+    tested = invoke("lexicon", "test", OFFER_PAGE)
+    assert tested.exit_code == 0, tested.output
+    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0) + contact +2.5" in tested.stdout
+
+
+def test_the_sum_adds_up_and_reads_entries_it_does_not_know():
+    from toolkit.lexicon.explain import explain_line
+
+    # A later scorer's entry kind ("penalties") is named with its number, never dumped raw.
+    stored = {"raw": 10.0, "by_category": {"smuggling_offer": 10.0, "smuggling_information": 1.0},
+              "terms": [{"term": "cruce", "lexicon": "smuggling-es@1", "category": "smuggling_offer", "field": "text",
+                         "weight": 3.0, "counted": 3.0, "notes": []},
+                        {"term": "pago al llegar", "category": "smuggling_offer", "weight": 3.0, "counted": 3.0, "notes": []},
+                        {"term": "coyote", "category": "smuggling_offer", "weight": 2.0, "counted": 0.5,
+                         "notes": ["alone: no price/contact"]},
+                        {"term": "migrantes", "category": "smuggling_information", "weight": 1.0, "counted": 1.0}],
+              "boosts": {"smuggling_offer": {"contact": 2.5, "price": 2.0}},
+              "negatives": {}, "rules": [{"rule": "offer-with-price", "category": "smuggling_offer", "weight": 0.0,
+                                          "signals": ["price"]}],
+              "penalties": [{"name": "duplicate", "category": "smuggling_offer", "weight": -1.0}],
+              "summary": "cruce, pago al llegar +contact +price"}
+    assert explain_line(stored, "smuggling_offer", score=71.3) == (
+        "cruce (smuggling_offer, 3.0) + pago al llegar (3.0) + coyote (0.5 of 2.0: alone: no price/contact)"
+        " + rule offer-with-price +0.0 + contact +2.5 + price +2.0 + penalties:duplicate -1.0 = 10.0 (score 71.3)"
+        "; also smuggling_information 1.0")
+    negative = {"by_category": {"drug_sale": 1.5}, "terms": [{"term": "cristal", "category": "drug_sale", "weight": 3.0,
+                                                              "counted": 3.0}],
+                "negatives": {"drug_sale": {"news": 0.5}}}
+    assert explain_line(negative) == "(cristal (drug_sale, 3.0)) × 0.5 news = 1.5"
+    assert explain_line({"terms": ["cruce seguro", "pago al llegar"], "signals": ["price"]}) == "cruce seguro + pago al llegar"
+    assert explain_line("not json at all") == "not json at all" and explain_line(None) == ""

@@ -14,6 +14,7 @@ from rich.text import Text
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_errors
 from toolkit.cohort.notices import resolve_items
+from toolkit.lexicon.explain import explain_line
 from toolkit.store.history import item_events, item_record
 
 EXCERPT = 160
@@ -37,6 +38,16 @@ def _capture(e: dict[str, Any]) -> str:
                   e["source"] and f"source {e['source']} ({e['source_format']})", _excerpt(e["text"]))
 
 
+def _explained(stored: str | None, category: str | None) -> str:
+    """The stored explanation JSON as the readable sum (`cruce (smuggling_offer, 3.0) + ... = 11.0`)."""
+    if not stored:
+        return ""
+    try:
+        return explain_line(orjson.loads(stored), category)
+    except orjson.JSONDecodeError:
+        return explain_line(stored, category)
+
+
 # One formatter per event kind: how the event reads in the table.
 DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
     "capture": _capture,
@@ -44,7 +55,7 @@ DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
                             e["field"] and f"in {e['field']} {e['start']}-{e['end']}", e["matched"] and f"“{e['matched']}”",
                             e["lexicon"]),
     "indicator": lambda e: _parts(f"{e['type']} {e['value']}", e["matched"] and f"“{e['matched']}”", e["extractor"]),
-    "score": lambda e: _parts(f"{e['score']:.2f}", e["category"], e["explanation"]),
+    "score": lambda e: _parts(f"{e['score']:.2f}", e["category"], _explained(e["explanation"], e["category"])),
     "review": lambda e: _parts(e["verdict"], e["category"], f"by {e['reviewer']}", e["note"] and f"“{e['note']}”",
                                "on screen" if e["origin"] == "screen" else e["origin"] and f"from sheet {e['origin'][:12]}…:{e['origin'].rsplit(':', 1)[-1]}"),
     "notice": lambda e: _parts(f"#{e['id']}", e["channel"], e["reference"] and f"ref {e['reference']}",
