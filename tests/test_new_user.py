@@ -354,3 +354,101 @@ def test_the_sum_adds_up_and_reads_entries_it_does_not_know():
     assert explain_line(negative) == "(cristal (drug_sale, 3.0)) × 0.5 news = 1.5"
     assert explain_line({"terms": ["cruce seguro", "pago al llegar"], "signals": ["price"]}) == "cruce seguro + pago al llegar"
     assert explain_line("not json at all") == "not json at all" and explain_line(None) == ""
+
+
+# --- 7. CSV that Excel reads, and scripts too ------------------------------------------------------
+
+def _cohort_of_telegram_messages(invoke, case) -> list[int]:
+    assert invoke("scan", case, FIXTURES / "telegram" / "channel_json" / "result.json").exit_code == 0
+    messages = [i["id"] for i in rows(invoke("items", case, "--kind", "messages", "--format", "json"))][:2]
+    conn = sqlite3.connect(case / "case.db")
+    with conn:
+        for item_id in messages:
+            conn.execute("INSERT INTO review (item_id, verdict, reviewer, reviewed_at) VALUES (?, 'violating', 'ana', ?)",
+                         (item_id, "2021-04-12T00:00:00Z"))
+    conn.close()
+    return messages
+
+
+def test_report_csvs_start_with_a_bom_and_telegram_rows_carry_text_and_channel(invoke, case, tmp_path):
+    messages = _cohort_of_telegram_messages(invoke, case)
+    out = tmp_path / "report"
+    assert invoke("report", case, "--as-of", "2021-06-30", "--output", out, "--format", "csv").exit_code == 0
+    data = (out / "items.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # before: no BOM, Excel mangled the accents
+    assert all((out / name).read_bytes().startswith(b"\xef\xbb\xbf") for name in ("waves.csv", "clusters.csv"))
+    table = {int(r["id"]): r for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
+    first = table[messages[0]]
+    assert first["kind"] == "message"
+    assert first["parent_name"] == "Cruces Frontera Norte 🇺🇸"  # before: no name at all
+    assert first["text"] == "Salidas cada semana desde Reynosa. Pago al llegar."  # before: no text
+    plain = tmp_path / "plain"
+    assert invoke("report", case, "--as-of", "2021-06-30", "--output", plain, "--format", "csv", "--no-bom").exit_code == 0
+    assert (plain / "items.csv").read_bytes().startswith(b"id,")
+
+
+def test_a_message_gets_its_t_me_link_from_its_channel_s_public_address():
+    from types import SimpleNamespace
+
+    from toolkit.report.build import _message_url
+
+    def message(parent_url):
+        return SimpleNamespace(platform="telegram", kind="message", key="name:Cruces/45", parent_url=parent_url)
+
+    assert _message_url(message("https://t.me/crucesnorte")) == "https://t.me/crucesnorte/45"
+    assert _message_url(message(None)) is None  # an export names no @username: nothing is guessed
+    assert _message_url(message("https://example.org/x")) is None
+
+
+def test_raw_cells_keep_phones_for_scripts_and_stdout_csv_has_no_bom(invoke, case, tmp_path):
+    sheet = tmp_path / "found.csv"
+    sheet.write_text('url,name\nhttps://www.facebook.com/cruce.ejemplo,"+52 55 5555 0101 cruce"\n', encoding="utf-8")
+    assert invoke("scan", case, sheet).exit_code == 0
+    protected = invoke("items", case, "--format", "csv")
+    assert not protected.stdout.startswith("\ufeff")  # stdout is for scripts: no BOM by default
+    assert "'+52 55 5555 0101 cruce" in protected.stdout  # a spreadsheet would run +52... as a formula
+    raw = invoke("items", case, "--format", "csv", "--raw-cells")
+    assert ",+52 55 5555 0101 cruce," in raw.stdout and "'+52" not in raw.stdout
+    assert invoke("items", case, "--format", "csv", "--bom").stdout.startswith("\ufeff")
+
+
+def test_report_raw_cells(invoke, case, tmp_path):
+    _cohort_of_telegram_messages(invoke, case)
+    conn = sqlite3.connect(case / "case.db")
+    with conn:
+        conn.execute("UPDATE capture SET text = '=1+1 pago al llegar' WHERE item_id = (SELECT min(item_id) FROM review)")
+    conn.close()
+    protected, raw = tmp_path / "protected", tmp_path / "raw"
+    assert invoke("report", case, "--as-of", "2021-06-30", "--output", protected, "--format", "csv").exit_code == 0
+    assert invoke("report", case, "--as-of", "2021-06-30", "--output", raw, "--format", "csv", "--raw-cells").exit_code == 0
+    assert ",'=1+1 pago al llegar," in (protected / "items.csv").read_text(encoding="utf-8-sig")
+    assert ",=1+1 pago al llegar," in (raw / "items.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(("command", "options"), [
+    ("items", ["--platform", "--bom", "--raw-cells"]), ("show", ["--bom", "--raw-cells"]),
+    ("waves", ["--items", "--bom", "--raw-cells"]), ("detect", ["--platform", "--bom", "--raw-cells"]),
+    ("recheck", ["--platform", "--kind", "--bom", "--raw-cells"]), ("review", ["--min-score", "--bom", "--raw-cells"]),
+    ("flag", ["--force", "--void", "--why"]), ("report", ["--bom", "--no-bom", "--raw-cells"]),
+])
+def test_help_shows_the_new_options(invoke, command, options):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    for option in options:
+        assert option in result.stdout, (command, option)
+
+
+def test_the_text_column_is_redacted_with_the_report(invoke, case, tmp_path):
+    assert invoke("scan", case, FIXTURES / "telegram" / "channel_json" / "result.json").exit_code == 0
+    with_phone = [i["id"] for i in rows(invoke("items", case, "--query", "wa.me", "--kind", "message", "--format", "json"))]
+    assert with_phone
+    conn = sqlite3.connect(case / "case.db")
+    with conn:
+        conn.executemany("INSERT INTO review (item_id, verdict, reviewer, reviewed_at) VALUES (?, 'violating', 'ana', '2021-04-12T00:00:00Z')",
+                         [(i,) for i in with_phone])
+    conn.close()
+    out = tmp_path / "masked"
+    assert invoke("report", case, "--as-of", "2021-06-30", "--output", out, "--format", "csv", "--redact").exit_code == 0
+    text = (out / "items.csv").read_text(encoding="utf-8-sig")
+    assert "525555550101" not in text and "5555 0101" not in text
+    assert "Informes: [phone " in text  # the message text is there, its number masked

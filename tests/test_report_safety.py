@@ -79,7 +79,7 @@ def test_redaction_masks_contacts_and_profiles_but_keeps_page_names(case, masked
             assert secret not in text, (name, secret)
     md = (masked / "report.md").read_text()
     assert "Cruce Seguro USA" in md and "Quiero cruzar la frontera" in md
-    with open(masked / "items.csv", newline="") as handle:
+    with open(masked / "items.csv", newline="", encoding="utf-8-sig") as handle:  # the spreadsheet's byte-order mark
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     # The same number as a phone and as a WhatsApp contact gets the same mask, so the cluster reads.
     assert rows["1"]["phone"] == rows["2"]["whatsapp"] == rows["3"]["phone"]

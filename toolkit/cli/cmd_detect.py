@@ -17,7 +17,7 @@ import typer
 
 from toolkit import __version__
 from toolkit.cli import filters
-from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli.common import BomOpt, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, err, escape, handle_errors
 from toolkit.cli.statuses import status_columns
 from toolkit.dates import to_utc_iso
 from toolkit.errors import InputError, UsageError
@@ -47,6 +47,8 @@ def register(app: typer.Typer) -> None:
         marker_files: Annotated[Optional[list[Path]], typer.Option("--markers", help="Extra marker file (TOML); repeatable.")] = None,  # noqa: UP045
         http_status: Annotated[Optional[int], typer.Option("--http-status", help="The HTTP status the page came with.")] = None,  # noqa: UP045
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
     ) -> None:
         """Show what the detectors see in saved pages (or a URL fetched once): platform, item, status, marker, place."""
         from toolkit.platforms.detect import detectors
@@ -86,7 +88,7 @@ def register(app: typer.Typer) -> None:
                 flat = [{**row, "file": row["file"] if row["file"].startswith(("http://", "https://"))
                          else Path(row["file"]).name} for row in flat]
             emit(flat, TABLE_COLUMNS if fmt == OutputFormat.table else [*TABLE_COLUMNS, "url"], fmt,
-                 widths={"file": 36, "key": 28, "marker": 40, "reason": 24})
+                 widths={"file": 36, "key": 28, "marker": 40, "reason": 24}, style=CsvStyle(bom, raw_cells))
 
 
 def _expand(arguments: list[str]):

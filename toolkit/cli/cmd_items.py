@@ -8,7 +8,18 @@ import typer
 
 from toolkit.case import open_case
 from toolkit.cli import filters
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli.common import (
+    BomOpt,
+    CaseArg,
+    CsvStyle,
+    FormatOpt,
+    OutputFormat,
+    RawCellsOpt,
+    emit,
+    err,
+    escape,
+    handle_errors,
+)
 from toolkit.cli.statuses import status_columns
 from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
 
@@ -32,6 +43,8 @@ def register(app: typer.Typer) -> None:
         channel: Annotated[Optional[str], typer.Option(help=filters.CHANNEL_HELP, show_default=False)] = None,  # noqa: UP045
         limit: Annotated[Optional[int], typer.Option(help="At most this many items.")] = None,  # noqa: UP045
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
     ) -> None:
         """List items (pages, groups, posts, listings, ...) with their latest status, its reason, and audience."""
         # Words are checked before the case is read: a typo is an error, never an empty list.
@@ -55,7 +68,7 @@ def register(app: typer.Typer) -> None:
                     # Nothing observed its state: a URL from a list, never fetched or saved.
                     row["status"] = NEVER_CAPTURED
         columns = list(ITEM_FIELDS) if fmt != OutputFormat.table else TABLE_COLUMNS
-        emit(rows, columns, fmt, widths={"name": 40, "url": 60, "tags": 40, "reason": 24})
+        emit(rows, columns, fmt, widths={"name": 40, "url": 60, "tags": 40, "reason": 24}, style=CsvStyle(bom, raw_cells))
 
 
 def _say_nothing_matched(where: ItemFilter, present: dict[str, int], platform_given: bool) -> None:

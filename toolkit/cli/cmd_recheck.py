@@ -15,7 +15,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from toolkit.case import Case, open_case, utcnow
 from toolkit.cli import filters
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, QuietOpt, emit, err, escape, handle_errors
+from toolkit.cli.common import (
+    BomOpt,
+    CaseArg,
+    CsvStyle,
+    FormatOpt,
+    OutputFormat,
+    QuietOpt,
+    RawCellsOpt,
+    emit,
+    err,
+    escape,
+    handle_errors,
+)
 from toolkit.cli.statuses import reason_counts
 from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
@@ -62,6 +74,8 @@ def register(app: typer.Typer) -> None:
         import_format: Annotated[Optional[str], Opt("--import-format", help="With PATH: force an importer.")] = None,  # noqa: UP045
         wait: Annotated[float, Opt("--wait", help="Seconds to wait for another recheck of this case to finish.")] = 0.0,
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
         quiet: QuietOpt = False,
     ) -> None:
         """Recheck tracked items in a wave: live, from later exports, by hand, or via the Wayback Machine."""
@@ -122,10 +136,10 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(130) from None
             rows = summary(opened, wave_id, {"wayback"} if method == Method.WAYBACK else None)
         if not (save and fmt != OutputFormat.table):
-            _print_summary(name, rows, fmt)
+            _print_summary(name, rows, fmt, CsvStyle(bom, raw_cells))
 
 
-def _print_summary(name: str, rows: list[dict], fmt: OutputFormat) -> None:
+def _print_summary(name: str, rows: list[dict], fmt: OutputFormat, style: CsvStyle = CsvStyle()) -> None:
     statuses = [str(s) for s in Status]
     # Beside the counts, the reasons behind every status but `available`: an error count alone
     # does not say whether the URL is wrong (dns-error) or the platform was slow (read-timeout).
@@ -135,7 +149,8 @@ def _print_summary(name: str, rows: list[dict], fmt: OutputFormat) -> None:
         used = [s for s in statuses if any(row[s] for row in rows)]
         emit(rows, ["platform", "kind", "items", *used, "reasons"], fmt, title=f"Wave {name}", widths={"reasons": 60})
     else:
-        emit([{"wave": name, **row} for row in rows], ["wave", "platform", "kind", "items", *statuses, "reasons"], fmt)
+        emit([{"wave": name, **row} for row in rows], ["wave", "platform", "kind", "items", *statuses, "reasons"], fmt,
+             style=style)
 
 
 def _counts_text(counts) -> str:

@@ -18,7 +18,19 @@ from rich.console import Console
 
 from toolkit.case import open_case, utcnow
 from toolkit.cli import filters
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err, escape, handle_errors, write_csv
+from toolkit.cli.common import (
+    BomOpt,
+    CaseArg,
+    CsvStyle,
+    FormatOpt,
+    OutputFormat,
+    RawCellsOpt,
+    emit,
+    err,
+    escape,
+    handle_errors,
+    write_csv,
+)
 from toolkit.cli.keys import open_keys
 from toolkit.cli.review_screen import run_screen
 from toolkit.cohort.agreement import agreements, conflicts
@@ -60,6 +72,8 @@ def register(app: typer.Typer) -> None:
         import_: Annotated[Optional[Path], typer.Option("--import", help="Apply the verdicts in this CSV sheet.", dir_okay=False)] = None,  # noqa: UP045
         show_conflicts: Annotated[bool, typer.Option("--conflicts", help="List disagreements between reviewers, with Cohen's kappa.")] = False,
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
     ) -> None:
         """Confirm or reject candidates, highest score first: on screen, or through a spreadsheet."""
         modes = [name for name, on in (("--export", export), ("--import", import_), ("--conflicts", show_conflicts)) if on]
@@ -70,7 +84,7 @@ def register(app: typer.Typer) -> None:
         with open_case(case) as opened:
             platform = filters.platform(platform, "--platform", opened.db)
             if show_conflicts:
-                _conflicts(opened.db, fmt)
+                _conflicts(opened.db, fmt, CsvStyle(bom, raw_cells))
                 return
             name = who(reviewer)
             if import_ is not None:
@@ -152,11 +166,11 @@ def _import(db, path: Path, reviewer: str) -> None:
         raise typer.Exit(1)
 
 
-def _conflicts(db, fmt: OutputFormat) -> None:
+def _conflicts(db, fmt: OutputFormat, style: CsvStyle = CsvStyle()) -> None:
     verdicts = reviewer_verdicts(db)
     rows = conflicts(verdicts)
     if rows or fmt != OutputFormat.table:
-        emit(rows, ["item_id", "url", "name", "verdicts"], fmt, widths={"url": 50, "name": 30})
+        emit(rows, ["item_id", "url", "name", "verdicts"], fmt, widths={"url": 50, "name": 30}, style=style)
     reviewers = sorted({v["reviewer"] for v in verdicts})
     if len(reviewers) < 2:
         err.print(f"Only {len(reviewers)} reviewer(s) in this case: nothing to compare")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from toolkit.case import open_case
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_errors
+from toolkit.cli.common import BomOpt, CaseArg, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, handle_errors
 from toolkit.cohort.notices import resolve_items
 from toolkit.lexicon.explain import explain_line
 from toolkit.store.history import item_events, item_record
@@ -75,6 +75,8 @@ def register(app: typer.Typer) -> None:
         case: CaseArg,
         item: Annotated[str, typer.Argument(help="The item: its id (12) or URL.", show_default=False)],
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
     ) -> None:
         """Everything known about one item: captures, hits, indicators, verdicts, notices, checks, in time order."""
         with open_case(case) as opened:
@@ -86,7 +88,7 @@ def register(app: typer.Typer) -> None:
             return
         rows = [{"at": e["at"], "event": e["event"], "detail": DETAILS[e["event"]](e)} for e in events]
         if fmt == OutputFormat.csv:
-            emit(rows, ["at", "event", "detail"], fmt)
+            emit(rows, ["at", "event", "detail"], fmt, style=CsvStyle(bom, raw_cells))
             return
         out = Console(highlight=False, width=max(120, Console().width))
         out.print(Text.assemble((f"#{record['id']} ", "bold"), (record["name"] or "(no name)", "bold"),

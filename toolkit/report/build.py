@@ -102,8 +102,11 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
         rows.append({
             "id": int(item.item_id), "platform": item.platform, "kind": kind,
             "key": one_line(redactor.url(personal, item.key) or ""),
-            "url": one_line(redactor.url(personal, item.url) or ""),
+            "url": one_line(redactor.url(personal, item.url or _message_url(item)) or ""),
             "name": one_line(redactor.name(personal, item.name) or ""),
+            "parent_name": one_line(redactor.name(str(item.parent_kind), item.parent_name) or "")
+            if item.parent_kind is not None else "",
+            "text": neutral(redactor.text(item.text) or "") if isinstance(item.text, str) else "",
             "first_seen": item.first_seen, "category": neutral(item.category), "language": neutral(item.language),
             "verdict": "violating", "reviewed_at": item.reviewed_at,
             "noticed_at": item.noticed_at, "channel": None if not item.noticed else item.channel,
@@ -113,6 +116,21 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
                          for kind_, values in sorted(mine.items())},
         })
     return rows
+
+
+def _message_url(item: Any) -> str | None:
+    """A Telegram message's t.me link, from its channel's public link and its message number.
+
+    Telegram Desktop exports name a channel but not its @username, so a message gets a link only
+    when the channel's t.me address is known (from a URL list or a link the case holds); nothing
+    is guessed."""
+    if item.platform != "telegram" or str(item.kind) != "message" or not isinstance(item.parent_url, str):
+        return None
+    channel = item.parent_url.rstrip("/")
+    number = str(item.key).rsplit("/", 1)[-1]
+    if not channel.startswith(("https://t.me/", "http://t.me/")) or not number.isdigit():
+        return None
+    return f"{channel}/{number}"
 
 
 def _provenance(conn: sqlite3.Connection, as_of: str) -> dict[str, Any]:

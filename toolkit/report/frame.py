@@ -25,6 +25,8 @@ STATUS_ORDER = tuple(str(s) for s in Status)
 
 ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
                 "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+# What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
+ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
                  "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
                  "method", "detector", "audience"]
@@ -61,7 +63,7 @@ def family_of(status: str) -> str:
 
 
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
     items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns, dtype=object)
@@ -75,7 +77,7 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
     for column in ("first_seen", "noticed_at", "reviewed_at"):
         items[column + "_t"] = _times(items[column])
-    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
+    return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
 
 
 def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:

@@ -44,10 +44,17 @@ ranked_score AS (
 SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, coalesce(pi.merged_into, i.parent_id) AS parent,
        i.first_seen,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
-       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind
+       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind,
+       coalesce(rp.name, pi.name) AS parent_name, coalesce(rp.url, pi.url) AS parent_url,
+       -- The latest text seen (a message's text, a post's caption, a page's about): like the name,
+       -- it says what the item is, so it is not cut at as_of (an export may be dated at its import).
+       (SELECT cp.text FROM capture cp JOIN member m ON m.id = cp.item_id
+        WHERE m.item_id = i.id AND cp.text IS NOT NULL
+        ORDER BY cp.observed_at DESC, cp.id DESC LIMIT 1) AS text
 FROM cohort c
 JOIN item i ON i.id = c.item_id
 LEFT JOIN item pi ON pi.id = i.parent_id
+LEFT JOIN item rp ON rp.id = pi.merged_into
 LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
 ORDER BY i.id
