@@ -110,6 +110,17 @@ def test_live_summary_waves_items_and_show_give_the_reason(invoke, case):
     assert (listed[gone]["status"], listed[gone]["reason"]) == ("error", "connect-error")
     shown = invoke("show", case, str(gone), "--format", "csv")
     assert "error · (connect-error)" in shown.stdout
+    # The report's item table too: each wave's status, then its reason.
+    conn = sqlite3.connect(case / "case.db")
+    with conn:
+        conn.execute("INSERT INTO review (item_id, verdict, reviewer, reviewed_at) VALUES (?, 'violating', 'ana', ?)",
+                     (gone, "2021-04-12T00:00:00Z"))
+    conn.close()
+    out = case.parent / "report"
+    assert invoke("report", case, "--output", out, "--format", "csv").exit_code == 0
+    header, row = list(csv.reader(io.StringIO((out / "items.csv").read_text(encoding="utf-8-sig"))))
+    assert header[header.index("status:w1") + 1] == "reason:w1"
+    assert (row[header.index("status:w1")], row[header.index("reason:w1")]) == ("error", "connect-error")
 
 
 def test_detect_table_has_the_reason_beside_the_status(invoke):

@@ -87,11 +87,14 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
 def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list[dict[str, Any]]:
     """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
     status: dict[int, dict[str, str]] = {}
+    reason: dict[int, dict[str, str]] = {}  # the reason code beside each wave's status, when there is one
     if len(cf.frame):
         columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
-                   cf.frame["status"].astype(str).tolist())
-        for item_id, wave, value in zip(*columns, strict=True):
+                   cf.frame["status"].astype(str).tolist(), cf.frame["reason"].tolist())
+        for item_id, wave, value, code in zip(*columns, strict=True):
             status.setdefault(item_id, {})[wave] = value
+            if isinstance(code, str) and code:
+                reason.setdefault(item_id, {})[wave] = neutral(code)
     contacts = networks.item_contacts(indicators)
     rows = []
     for item in cf.items.itertuples(index=False):
@@ -112,6 +115,7 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
             "noticed_at": item.noticed_at, "channel": None if not item.noticed else item.channel,
             "reference": neutral(item.reference) if isinstance(item.reference, str) else None,
             "status": status.get(int(item.item_id), {}),
+            "reason": reason.get(int(item.item_id), {}),
             "contacts": {kind_: [one_line(redactor.contact(kind_, v)) for v in values]
                          for kind_, values in sorted(mine.items())},
         })

@@ -29,7 +29,7 @@ ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "
 ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
                  "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
-                 "method", "detector", "audience"]
+                 "method", "detector", "audience", "reason"]
 
 
 @dataclass
@@ -136,7 +136,7 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, checks: pd.DataFrame, audien
     grid = grid.rename(columns={"name": "wave", "started_at": "wave_at"})
     latest = (checks.dropna(subset=["wave_id"])
               .drop_duplicates(["item_id", "wave_id"], keep="last")  # checks come in time, id order
-              [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector"]])
+              [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "reason"]])
     latest["wave_id"] = latest["wave_id"].astype("int64")
     frame = grid.merge(latest, on=["item_id", "wave_id"], how="left")
     for column in ("status", "family"):

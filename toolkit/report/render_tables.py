@@ -86,13 +86,14 @@ def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> d
     items = [[r["id"], r["platform"], r["kind"], r["key"], r["url"], r["name"], r["parent_name"], r["text"],
               r["first_seen"], r["category"],
               r["language"], r["verdict"], r["reviewed_at"], r["noticed_at"], r["channel"], r["reference"],
-              *[r["status"].get(w, "not_checked") for w in waves],
+              *[cell for w in waves for cell in (r["status"].get(w, "not_checked"), r["reason"].get(w, ""))],
               *[";".join(r["contacts"].get(t, [])) for t in CONTACT_TYPES], clusters.get(r["id"], "")]
              for r in report.items]
     files = {
         "items.csv": table(["id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen",
                                 "category", "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference",
-                                *[f"status:{w}" for w in waves], *CONTACT_TYPES, "cluster"], items),
+                                *[c for w in waves for c in (f"status:{w}", f"reason:{w}")], *CONTACT_TYPES, "cluster"],
+                        items),
         "waves.csv": table(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
                                [[w.name, w.started_at, ";".join(w.methods), w.first_check, w.last_check,
                                  *_count_row(w.counts)] for w in report.waves]),
