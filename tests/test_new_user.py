@@ -227,8 +227,10 @@ def test_review_defaults_to_the_case_threshold_and_says_what_it_left_out(invoke,
     assert "Wrote 2 candidates" in result.output  # before: all 5, score 1 included
     assert "Left out 3 item(s) scoring below 6 ([review] min_score in case.toml): --min-score 0 includes them" \
         in result.output
-    screen = invoke("review", case, "--reviewer", "ana", input="q")
-    assert "Candidate 1 of 2" in screen.output and "Left out 3 item(s)" in screen.output
+    screen = invoke("review", case, "--reviewer", "ana", input="vq")  # a verdict given, then quit
+    assert "Candidate 1 of 2" in screen.output and "Left out 3 item(s) scoring below 6" in screen.output
+    with_category = invoke("review", case, "--reviewer", "luis", "--category", "smuggling_offer", input="q")
+    assert "Left out 1 item(s) scoring below 6" in with_category.output  # the smuggling_offer video scoring 5
     everything = invoke("review", case, "--export", sheet, "--reviewer", "ana", "--min-score", "0")
     assert "Wrote 5 candidates" in everything.output and "Left out" not in everything.output
 

@@ -38,7 +38,14 @@ from toolkit.cohort.session import ReviewSession
 from toolkit.cohort.sheet import SHEET_COLUMNS, export_rows, import_sheet
 from toolkit.errors import UsageError
 from toolkit.store.lookup import item_count
-from toolkit.store.reviews import CandidateFilter, candidate_ids, leading_candidates, left_out, reviewer_verdicts
+from toolkit.store.reviews import (
+    CandidateFilter,
+    candidate_ids,
+    leading_candidates,
+    left_out,
+    passing_count,
+    reviewer_verdicts,
+)
 
 FAST_START = 20_000  # items; below this the whole candidate list is read before the first screen
 
@@ -99,12 +106,15 @@ def register(app: typer.Typer) -> None:
                 with open(export, "w", encoding="utf-8-sig", newline="") as out:
                     write_csv(rows, SHEET_COLUMNS, out=out)
                 err.print(f"Wrote {len(rows):,} candidates to {escape(str(export))}")
-                threshold.say(left_out(opened.db, where))
+                threshold.say(left_out(opened.db, where, shown=len(rows)))
                 err.print(f"Fill in verdict ({', '.join(['violating', 'not_violating', 'unsure'])}), category and note, then: "
                           f"toolkit review {escape(str(case))} --import {escape(str(export))} --reviewer {escape(name)}")
                 return
-            _screen(opened.db, where, name, unreviewed)
-            threshold.say(left_out(opened.db, where))
+            # Counted before the session: the verdicts given in it change what "unreviewed" takes.
+            passing = passing_count(opened.db, where)
+            left = left_out(opened.db, where) if passing is None else None
+            shown = _screen(opened.db, where, name, unreviewed)
+            threshold.say(left if left is not None else passing - shown)
 
 
 class Threshold:
@@ -123,11 +133,12 @@ class Threshold:
                          f"--min-score 0 includes them" + (", a lower --min-score some of them." if self.value > 1 else ".")))
 
 
-def _screen(db, where: CandidateFilter, reviewer: str, unreviewed: bool) -> None:
+def _screen(db, where: CandidateFilter, reviewer: str, unreviewed: bool) -> int:
+    """Run the review screen; returns how many candidates the session walked over (given, or not)."""
     session = start_session(db, where, reviewer)
     if session is None:
         err.print("No candidates to review" + (f" that {escape(reviewer)} has not answered yet (--all to see them again)" if unreviewed else ""))
-        return
+        return 0
     screen = Console(stderr=True, highlight=False)
     with open_keys() as keys:
         finished = run_screen(session, keys, screen)
@@ -138,6 +149,8 @@ def _screen(db, where: CandidateFilter, reviewer: str, unreviewed: bool) -> None
     else:
         err.print(f"Stopped at candidate {session.position + 1} of {len(session.ids):,}: {answered} verdicts given"
                   + (f" ({tally})" if tally else "") + ", all saved. Run the same command to continue.")
+    session.load_rest()
+    return len(session.ids)
 
 
 def start_session(db, where: CandidateFilter, reviewer: str, fast_start: int = FAST_START) -> ReviewSession | None:
