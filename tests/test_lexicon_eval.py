@@ -123,7 +123,7 @@ def test_eval_json(invoke, labelled):
     result = invoke("lexicon", "eval", str(labelled), "--format", "json")
     assert result.exit_code == 0, result.output
     out = orjson.loads(result.stdout)
-    assert out["threshold"] == 25.0 and out["texts"] == 4
+    assert out["threshold"] == 20.0 and out["texts"] == 4
     assert out["offers"] == {"n": 2, "flagged": 1, "recall": 0.5}
     assert out["false_alarms"]["unrelated"] == 0 and out["false_alarms"]["news_warnings"] == 0
     [miss] = out["wrong"]["misses"]
@@ -134,10 +134,10 @@ def test_eval_json(invoke, labelled):
 def test_eval_with_an_edited_lexicon_added_and_a_threshold(invoke, labelled, tmp_path):
     mine = tmp_path / "mine.toml"
     mine.write_text(MINE, encoding="utf-8")
-    result = invoke("lexicon", "eval", str(labelled), "--lexicon", str(mine), "--threshold", "20", "--format", "json")
+    result = invoke("lexicon", "eval", str(labelled), "--lexicon", str(mine), "--threshold", "15", "--format", "json")
     assert result.exit_code == 0, result.output
     out = orjson.loads(result.stdout)
-    assert out["offers"]["recall"] == 1.0 and out["threshold"] == 20.0
+    assert out["offers"]["recall"] == 1.0 and out["threshold"] == 15.0
     assert "added" in result.stderr and any(name.startswith("mine@1#") for name in out["lexicons"])
 
 
@@ -164,7 +164,7 @@ def test_eval_csv_is_one_row_per_text_and_formula_safe(invoke, labelled, tmp_pat
 
 def test_eval_table_and_case_threshold(invoke, labelled, case):
     (case / "case.toml").write_text((case / "case.toml").read_text(encoding="utf-8").replace(
-        "# threshold = 25", "threshold = 90"), encoding="utf-8")
+        "min_score = 20", "min_score = 90"), encoding="utf-8")
     result = invoke("lexicon", "eval", str(labelled), "--case", str(case))
     assert result.exit_code == 0, result.output
     assert "threshold 90" in result.stdout and "offers flagged (recall)" in result.stdout

@@ -41,7 +41,6 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "lexicons": ((list,), ["default"]),
         "keep_evidence": ((bool,), True),
         "collected_at": ((str,), ""),
-        "threshold": ((int, float), None),  # left out: absent from the config; lexicon.scoring.DEFAULT_THRESHOLD
     },
     "recheck": {
         "per_host_interval": ((int, float), 5.0),
@@ -55,6 +54,9 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "user_agent": ((str,), ""),
         "proxy": ((str,), ""),
         "cookies": ((str,), ""),
+    },
+    "review": {
+        "min_score": ((int, float), 20),
     },
     "confirm": {
         "rule": ((str,), "consecutive"),
@@ -84,9 +86,6 @@ lexicons = ["default"]
 keep_evidence = true
 # When the exports do not say when they were collected, use this ISO date (else: the import time).
 collected_at = ""
-# Score (0-100) from which a capture counts as flagged when `toolkit lexicon eval --case` measures
-# the lexicons on labelled texts (left out: toolkit's default, 25).
-# threshold = 25
 
 [recheck]
 # Politeness per host: seconds between requests, and requests in flight at once.
@@ -104,6 +103,11 @@ user_agent = ""
 proxy = ""
 # A Netscape cookies.txt (a logged-in browser session). Never copied into the case.
 cookies = ""
+
+[review]
+# `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,
+# and says how many it left out. 20 is about one strong term; 0 walks every item.
+min_score = 20
 
 [confirm]
 # When is an item confirmed gone: "consecutive" (gone in `waves` consecutive waves)
@@ -148,8 +152,6 @@ def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any
         config[table] = {}
         for key, (types, default) in spec.items():
             value = given.get(key, default)
-            if value is None and key not in given:  # an optional key left out: absent (its default is decided elsewhere)
-                continue
             # bool is an int in Python: refuse true/false where a number is expected.
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
                 wanted = " or ".join(t.__name__ for t in types)

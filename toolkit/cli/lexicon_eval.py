@@ -16,14 +16,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from toolkit.case import open_case
+from toolkit.case import CONFIG_SPEC, open_case
 from toolkit.cli.common import FormatOpt, OutputFormat, err, escape, write_csv
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve
 from toolkit.lexicon.evaluate import Evaluation, evaluate, read_labelled
 from toolkit.lexicon.files import check_set
-from toolkit.lexicon.scoring import DEFAULT_THRESHOLD
 
+# A text counts as flagged from the score `toolkit review` walks from: the case's [review] min_score,
+# else its default (one threshold for what gets looked at, whichever command asks).
+DEFAULT_THRESHOLD = float(CONFIG_SPEC["review"]["min_score"][1])
 CSV_COLUMNS = ["line", "label", "language", "outcome", "score", "category", "summary", "terms", "rules", "source", "text"]
 
 
@@ -31,12 +33,12 @@ def eval_command(
     labelled: Annotated[Path, typer.Argument(help="Labelled texts: CSV with a header (text, label, and optional "
                                              "language, source) or JSON Lines.", show_default=False, exists=True,
                                              dir_okay=False)],
-    case: Annotated[Optional[Path], typer.Option("--case", help="Use this case's lexicons and its [scan] threshold.")] = None,  # noqa: UP045
+    case: Annotated[Optional[Path], typer.Option("--case", help="Use this case's lexicons and its [review] min_score.")] = None,  # noqa: UP045
     lexicon: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--lexicon", "-l", help="A lexicon file to try: it replaces the loaded lexicon of the same name, or is added "
                                 "(repeatable).")] = None,
     threshold: Annotated[Optional[float], typer.Option(  # noqa: UP045
-        min=0, max=100, help=f"Score from which a text counts as flagged (default: the case's, else {DEFAULT_THRESHOLD:g}).")] = None,
+        min=0, max=100, help=f"Score from which a text counts as flagged (default: the case's [review] min_score, else {DEFAULT_THRESHOLD:g}).")] = None,
     engine: Annotated[Optional[str], typer.Option(help="Matching engine (all give the same hits).")] = None,  # noqa: UP045
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -63,8 +65,7 @@ def _lexicons(case: Path | None, files: list[str]):
     if case is not None:
         with open_case(case) as opened:
             base = resolve(opened.config["scan"]["lexicons"], base=opened.root)
-            if opened.config["scan"].get("threshold") is not None:
-                threshold = float(opened.config["scan"]["threshold"])
+            threshold = float(opened.config["review"]["min_score"])
     else:
         base = resolve(["default"])
     tried = [load_lexicon(Path(spec)) for spec in files]

@@ -35,11 +35,6 @@ from toolkit.models import Category
 
 SCALE = 8.0
 MIN_RAW = 1.0  # below this the capture gets no category
-# The score from which a capture counts as flagged (`toolkit lexicon eval`, and a case's
-# `[scan] threshold` when it sets none): raw 2.3, one strong term with a co-signal or two weaker
-# ones. Chosen on the evaluation set's dev half (tests/eval), where it keeps precision against
-# unrelated texts above 0.9 with the highest recall (docs/lexicons.md).
-DEFAULT_THRESHOLD = 25.0
 CACHE_LIMIT = 100_000  # memoised scores kept; cleared when full so memory stays flat
 BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
 WORD = re.compile(r"\w+")
