@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ from typing import Any
 from toolkit.case import Case, utcnow
 from toolkit.errors import ToolkitError
 from toolkit.models import Status
-from toolkit.recheck.confirm import pick_wave_check
-from toolkit.store.checks import wave_checks
+from toolkit.store.status import wave_counts
 
 LOCK_NAME = ".recheck.lock"
 
@@ -123,21 +121,15 @@ def default_wave_name() -> str:
 
 def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
     """Status counts of a wave by platform and kind: one row per (platform, kind), a column per
-    status, counting each item's latest check of the wave (Wayback lookups apart)."""
-    per_item: dict[int, list[dict[str, Any]]] = {}
-    for check in wave_checks(case.db, wave_id):
-        if methods and check["method"] not in methods:
-            continue
-        if check["method"] == "wayback" and not (methods and "wayback" in methods):
-            continue
-        per_item.setdefault(check["item_id"], []).append(check)
-    counts: dict[tuple[str, str], Counter[str]] = {}
-    for checks in per_item.values():
-        chosen = pick_wave_check(checks)
-        counts.setdefault((chosen["platform"], chosen["kind"]), Counter())[chosen["status"]] += 1
+    status, each item counted once by the status rule (toolkit.store.status); items whose deciding
+    check is blind are counted under `blind`, not under the status observed. With `methods` =
+    {"wayback"}, the Wayback lookups' statuses instead."""
+    counts = wave_counts(case.db, wave_id, wayback=bool(methods) and "wayback" in methods)
     rows = []
     for (platform, kind), counter in sorted(counts.items()):
         row: dict[str, Any] = {"platform": platform, "kind": kind, "items": sum(counter.values())}
         row.update({str(status): counter.get(str(status), 0) for status in Status})
+        if counter.get("blind"):
+            row["blind"] = counter["blind"]
         rows.append(row)
     return rows

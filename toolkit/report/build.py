@@ -89,7 +89,7 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
     status: dict[int, dict[str, str]] = {}
     if len(cf.frame):
         columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
-                   cf.frame["status"].astype(str).tolist())
+                   cf.frame["label"].astype(str).tolist())
         for item_id, wave, value in zip(*columns, strict=True):
             status.setdefault(item_id, {})[wave] = value
     contacts = networks.item_contacts(indicators)

@@ -31,9 +31,8 @@ def document(report: Report) -> list[Block]:
 
 
 def unknown_detail(c: Counts) -> str:
-    """"login_required 2, error 1" for the statuses that are neither live, gone nor ended."""
-    skip = {"available", "unavailable", "removed", "account_gone", "sold", "not_checked"}
-    return ", ".join(f"{s} {k}" for s, k in c.statuses.items() if s not in skip)
+    """"login_required 2, error 1": the statuses of the items whose status is unknown."""
+    return ", ".join(f"{s} {k}" for s, k in c.unknown_statuses.items())
 
 
 def _count_cells(c: Counts) -> list[str]:

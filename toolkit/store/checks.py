@@ -55,27 +55,33 @@ class TrackedItem:
 
 
 def open_wave(conn: sqlite3.Connection, name: str, started_at: str, method: str) -> int:
-    """The id of wave `name`, created when new; `method` is added to its list of methods."""
+    """The id of wave `name`, created when new (recording `method` as its first method).
+
+    A wave row is never changed once written (it is chained in the custody log): the methods of a
+    wave are those of its checks (`WAVE_METHODS_SQL`), so running another method into the same wave
+    appends checks and nothing else."""
     with transaction(conn):
-        row = conn.execute("SELECT id, methods FROM wave WHERE name = ?", (name,)).fetchone()
+        row = conn.execute("SELECT id FROM wave WHERE name = ?", (name,)).fetchone()
         if row is None:
             cursor = conn.execute("INSERT INTO wave (name, started_at, methods) VALUES (?, ?, ?)",
                                   (name, started_at, orjson.dumps([method]).decode()))
             return int(cursor.lastrowid)
-        methods = orjson.loads(row["methods"] or "[]")
-        if method not in methods:
-            methods.append(method)
-            conn.execute("UPDATE wave SET methods = ? WHERE id = ?", (orjson.dumps(sorted(methods)).decode(), row["id"]))
         return int(row["id"])
 
 
+# A wave's methods, as a sorted JSON list: the one it was opened with and those of its checks.
+WAVE_METHODS_SQL = """(SELECT json_group_array(method) FROM (
+    SELECT value AS method FROM json_each(coalesce(w.methods, '[]'))
+    UNION SELECT method FROM "check" WHERE wave_id = w.id ORDER BY method))"""
+
+
 def waves(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every wave with its check count and the span of its (non-Wayback) observations, in time order:
-    by its first observation (a wave made today from exports saved last month sorts last month),
-    else by when it was started."""
+    """Every wave with its methods, check count and the span of its (non-Wayback) observations, in
+    time order: by its first observation (a wave made today from exports saved last month sorts last
+    month), else by when it was started."""
     rows = conn.execute(
-        """SELECT * FROM (
-               SELECT w.id, w.name, w.started_at, w.methods,
+        f"""SELECT * FROM (
+               SELECT w.id, w.name, w.started_at, {WAVE_METHODS_SQL} AS methods,
                       (SELECT count(*) FROM "check" c WHERE c.wave_id = w.id) AS checks,
                       (SELECT min(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS first_observed,
                       (SELECT max(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS last_observed

@@ -12,6 +12,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.checks import WAVE_METHODS_SQL
+from toolkit.store.status import RULE_CTES
+
 # Items merged into another through an alias (toolkit.store.aliases) count as that one: `root` maps
 # every item to its canonical item, and `member` every item of a cohort item to that cohort item.
 COHORT_CTE = """
@@ -64,9 +67,9 @@ ORDER BY m.item_id, hits DESC, h.language
 # A wave is dated by what it observed, not by when the command ran: a wave taken from pages
 # saved on 2021-05-17 and imported today is the 2021-05-17 wave. Wayback checks date archived
 # copies, not the wave, so they do not date it.
-WAVES_SQL = """
+WAVES_SQL = f"""
 SELECT wave_id, name, started_at, methods, note FROM (
-    SELECT w.id AS wave_id, w.name, w.methods, w.note,
+    SELECT w.id AS wave_id, w.name, {WAVE_METHODS_SQL} AS methods, w.note,
            coalesce((SELECT min(ch.observed_at) FROM "check" ch
                      WHERE ch.wave_id = w.id AND ch.method != 'wayback'), w.started_at) AS started_at
     FROM wave w
@@ -74,11 +77,12 @@ SELECT wave_id, name, started_at, methods, note FROM (
 WHERE started_at <= :as_of ORDER BY started_at, wave_id
 """
 
-CHECKS_SQL = COHORT_CTE + """
-SELECT ch.id AS check_id, m.item_id, ch.wave_id, ch.observed_at, ch.method, ch.status, ch.reason, ch.detector
-FROM "check" ch JOIN member m ON m.id = ch.item_id
-WHERE ch.observed_at <= :as_of
-ORDER BY m.item_id, ch.observed_at, ch.id
+# Every check with its family under the status rule (blind checks are unknown; toolkit.store.status).
+CHECKS_SQL = "WITH " + RULE_CTES + "," + COHORT_CTE.replace("WITH", "", 1) + """
+SELECT j.id AS check_id, m.item_id, j.wave_id, j.observed_at, j.method, j.status, j.reason, j.detector, j.family,
+       j.blind, j.date_source
+FROM judged j JOIN member m ON m.id = j.checked_item
+ORDER BY m.item_id, j.observed_at, j.id
 """
 
 AUDIENCE_SQL = COHORT_CTE + """
