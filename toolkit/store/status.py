@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from toolkit.models import STATUS_FAMILY, DateSource, Family
 
 STATUS_RULE = (
@@ -52,7 +54,7 @@ def family_sql(column: str) -> str:
 
 # Canary rounds and the stretches between them; a check's blind reason; the deciding check per
 # item and wave; each wave's date; each item's latest wave. Used as `WITH <RULE_CTES> SELECT ...`.
-RULE_CTES = f"""
+_RULE_CTES = f"""
 canary_round AS MATERIALIZED (
     SELECT wave_id, method, platform, run, round, min(after_check) AS after_check,
            max({family_sql('status')} != 'live') AS failed,
@@ -76,7 +78,7 @@ reading AS (
               AND s.lo < c.id AND (s.hi IS NULL OR c.id <= s.hi)
             ORDER BY s.lo DESC, s.round DESC LIMIT 1) AS blind
     FROM "check" c JOIN item i ON i.id = c.item_id
-    WHERE c.observed_at <= :as_of
+    WHERE c.observed_at <= :as_of{{narrow_check}}
 ),
 judged AS (
     SELECT r.*, CASE WHEN r.blind IS NOT NULL THEN 'unknown' ELSE {family_sql('r.status')} END AS family
@@ -102,6 +104,13 @@ latest_status AS (
     ) WHERE rn = 1
 )"""
 
+# Narrowed to the canonical items in the JSON list :items (and the items merged into them), so that
+# reading one item (the review screen, `toolkit show`) does not read every check of the case.
+_MEMBERS = ("(SELECT value FROM json_each(:items) UNION ALL SELECT m.id FROM item m"
+            " WHERE m.merged_into IN (SELECT value FROM json_each(:items)))")
+RULE_CTES = _RULE_CTES.replace("{narrow_check}", "")
+RULE_CTES_NARROW = _RULE_CTES.replace("{narrow_check}", f" AND c.item_id IN {_MEMBERS}")
+
 
 @dataclass(frozen=True)
 class WaveStatus:
@@ -118,30 +127,26 @@ class WaveStatus:
     date_source: str | None
 
 
-def _where_items(items: Iterable[int] | None, column: str) -> tuple[str, list[Any]]:
-    if items is None:
-        return "", []
-    wanted = sorted(set(items))
-    return f" AND {column} IN ({','.join('?' * len(wanted))})", wanted
-
-
 def wave_statuses(conn: sqlite3.Connection, *, as_of: str | None = None, wave_id: int | None = None,
                   items: Iterable[int] | None = None) -> list[WaveStatus]:
     """Every (item, wave) the waves checked, decided by the rule, ordered by item then wave id.
     `as_of` leaves out checks observed after it; `wave_id` and `items` narrow the answer."""
-    clause, params = _where_items(items, "item_id")
+    clause, params = "", []
     if wave_id is not None:
         clause += " AND wave_id = ?"
         params.append(wave_id)
-    sql = (f"WITH {RULE_CTES} SELECT item_id, wave_id, check_id, status, family, observed_at, method, blind,"
-           f" date_source FROM wave_status WHERE 1 = 1{clause} ORDER BY item_id, wave_id")
-    return [WaveStatus(**dict(row)) for row in run_rule_query(conn, sql, as_of, params)]
+    sql = (f"WITH {RULE_CTES if items is None else RULE_CTES_NARROW} SELECT item_id, wave_id, check_id, status,"
+           f" family, observed_at, method, blind, date_source FROM wave_status WHERE 1 = 1{clause}"
+           " ORDER BY item_id, wave_id")
+    return [WaveStatus(**dict(row)) for row in run_rule_query(conn, sql, as_of, params, items)]
 
 
-def run_rule_query(conn: sqlite3.Connection, sql: str, as_of: str | None, params: list[Any]) -> sqlite3.Cursor:
-    """Run `sql` that embeds the rule's CTEs (which take :as_of; None: no cut) and binds its own
-    values with ?, in order: every value is bound, as named parameters."""
-    named: dict[str, Any] = {"as_of": as_of or FAR_FUTURE}
+def run_rule_query(conn: sqlite3.Connection, sql: str, as_of: str | None, params: list[Any],
+                   items: Iterable[int] | None = None) -> sqlite3.Cursor:
+    """Run `sql` that embeds the rule's CTEs (which take :as_of, None for no cut, and :items for the
+    narrowed ones) and binds its own values with ?, in order: every value is bound, as named parameters."""
+    named: dict[str, Any] = {"as_of": as_of or FAR_FUTURE,
+                             "items": orjson.dumps(sorted({int(i) for i in items})).decode() if items is not None else None}
     parts = sql.split("?")
     text = parts[0]
     for n, part in enumerate(parts[1:]):
@@ -166,10 +171,10 @@ class LatestStatus:
 # Per item: the latest status by the rule and the raw latest observation. `item` is the canonical
 # item; captures and checks of items merged into it count. Used by `latest_statuses` and embedded
 # in the item listing (toolkit.store.queries) so both read one text.
-LATEST_CTES = RULE_CTES + """,
+_LATEST_CTES = """,
 stated AS (
     SELECT coalesce(i.merged_into, i.id) AS item_id, c.id, c.status, c.observed_at
-    FROM capture c JOIN item i ON i.id = c.item_id WHERE c.status IS NOT NULL
+    FROM capture c JOIN item i ON i.id = c.item_id WHERE c.status IS NOT NULL{narrow_capture}
 ),
 latest_stated AS (
     -- The latest observation, not the latest import: an older saved copy scanned later must not
@@ -199,20 +204,24 @@ item_status AS (
     LEFT JOIN latest_status ls ON ls.item_id = i.id
     LEFT JOIN latest_stated st ON st.item_id = i.id
     LEFT JOIN latest_seen seen ON seen.item_id = i.id
-    WHERE i.merged_into IS NULL
+    WHERE i.merged_into IS NULL{narrow_item}
 )"""
+LATEST_CTES = RULE_CTES + _LATEST_CTES.replace("{narrow_capture}", "").replace("{narrow_item}", "")
+LATEST_CTES_NARROW = RULE_CTES_NARROW + _LATEST_CTES.replace(
+    "{narrow_capture}", f" AND c.item_id IN {_MEMBERS}").replace(
+    "{narrow_item}", " AND i.id IN (SELECT value FROM json_each(:items))")
 
 
 def latest_statuses(conn: sqlite3.Connection, items: Iterable[int] | None = None) -> dict[int, LatestStatus]:
     """Per canonical item (all, or `items`), its latest status by the rule and its last observation.
     An item with neither a wave reading nor a capture that states a status has status None."""
-    clause, params = _where_items(items, "item_id")
-    sql = (f"WITH {LATEST_CTES} SELECT item_id, status, family, status_at, wave_id, blind, last_observed,"
-           f" last_observed_at FROM item_status WHERE 1 = 1{clause}")
+    sql = (f"WITH {LATEST_CTES if items is None else LATEST_CTES_NARROW} SELECT item_id, status, family, status_at,"
+           " wave_id, blind, last_observed, last_observed_at FROM item_status")
     out = {}
-    for row in run_rule_query(conn, sql, None, params):
+    for row in run_rule_query(conn, sql, None, [], items):
         record = dict(row)
-        out[record.pop("item_id")] = LatestStatus(**record)
+        item_id = record.pop("item_id")
+        out[item_id] = LatestStatus(**record)
     return out
 
 
@@ -253,3 +262,10 @@ def wave_counts(conn: sqlite3.Connection, wave_id: int, *, wayback: bool = False
         group = counts.setdefault((row["platform"], row["kind"]), {})
         group[column] = group.get(column, 0) + 1
     return counts
+
+
+def check_judgements(conn: sqlite3.Connection, items: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+    """Per check of `items` (ids as stored, merged ones included): its family under the rule and
+    why it is blind (None when it is not)."""
+    sql = f"WITH {RULE_CTES_NARROW} SELECT id, family, blind FROM judged"
+    return {row["id"]: (row["family"], row["blind"]) for row in run_rule_query(conn, sql, None, [], items)}
