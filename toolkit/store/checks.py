@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 
 from toolkit.store.db import begin_write, rollback, transaction
+from toolkit.store.status import date_source_sql
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
-                 "final_url", "evidence_sha256", "marker", "place", "note")
+                 "final_url", "evidence_sha256", "marker", "place", "note", "date_source")
 
 
 @dataclass
@@ -36,6 +37,7 @@ class CheckRecord:
     marker: str | None = None
     place: str | None = None
     note: str | None = None
+    date_source: str | None = None  # where observed_at came from (toolkit.models.DateSource)
 
     def row(self) -> tuple[Any, ...]:
         return tuple(getattr(self, column) for column in CHECK_COLUMNS)
@@ -187,8 +189,9 @@ def all_checks(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, Any]]:
     """The captures one source yielded (item, time, status and its evidence), in file order."""
     rows = conn.execute(
-        """SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
-                  i.platform, i.url AS item_url, s.sha256, s.path
+        f"""SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
+                  i.platform, i.url AS item_url, s.sha256, s.path, json_extract(c.fields, '$.status_reason') AS reason,
+                  {date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')} AS date_source
            FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
            WHERE c.source_id = ? ORDER BY c.id""", (source_id,))
     return [dict(row) for row in rows]
