@@ -69,7 +69,6 @@ class DateSource(StrEnum):
     EXPORT_FIELD = "export_field"  # a date field of the exported record
     PAGE_HEADER = "page_header"  # what the saving tool wrote with the page (SingleFile, MHTML, WARC, HAR)
     FILE_NAME = "file_name"  # a date in the file's name (a CrowdTangle dashboard export)
-    HTTP_DATE = "http_date"  # the Date header of the response that was read
     CLOCK = "clock"  # this machine's clock when it looked (live fetch, manual answer)
     ARCHIVE = "archive"  # the Wayback Machine's capture time
     GIVEN = "given"  # given by the researcher (--observed-at, --collected-at, --at, [scan] collected_at)

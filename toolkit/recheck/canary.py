@@ -37,19 +37,10 @@ from typing import Any
 
 from toolkit.case import Case, StoredEvidence, utcnow
 from toolkit.models import Family, Status
-from toolkit.store.canaries import CanaryRow, insert_canary_rows, last_check_id
+from toolkit.store.canaries import CANARY_RULE, CanaryRow, insert_canary_rows, last_check_id
 
 DEFAULT_EVERY = 100
-
-CANARY_RULE = (
-    "Canaries are known-live control items declared per platform in case.toml. A live wave reads its "
-    "canaries before its first check, again every N checks and after its last one; rechecks from saved "
-    "pages read the canary pages saved with them. When a platform's canaries do not all read live, that "
-    "platform's checks between that reading and the readings next to it are blind: kept with the status "
-    "observed, but counted as unknown, never live or gone. Canaries are not part of the cohort, the rates or "
-    "the networks."
-)
-
+__all__ = ["CANARY_RULE", "Canary", "CanaryGuard", "CanaryReading", "Round", "declared", "every", "new_run"]
 
 @dataclass(frozen=True)
 class Canary:

@@ -133,3 +133,24 @@ def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[d
             row["blind"] = counter["blind"]
         rows.append(row)
     return rows
+
+
+def span_days(first: str | None, last: str | None) -> float:
+    """Days between two ISO UTC times (0 when either is missing)."""
+    if not first or not last:
+        return 0.0
+    start = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(last.replace("Z", "+00:00"))
+    return (end - start).total_seconds() / 86400
+
+
+def span_notes(wave_rows: list[dict[str, Any]], max_days: float) -> list[str]:
+    """One line per wave whose checks (Wayback apart) span more than `max_days` ([waves] max_span_days):
+    such a wave is not one moment, and its rates mix what was seen days apart."""
+    out = []
+    for wave in wave_rows:
+        days = span_days(wave["first_observed"], wave["last_observed"])
+        if days > max_days:
+            out.append(f"Wave {wave['name']}: its checks span {days:.1f} days ({wave['first_observed']} to "
+                       f"{wave['last_observed']}), more than [waves] max_span_days = {max_days:g}")
+    return out

@@ -55,6 +55,7 @@ def _times(series: pd.Series) -> pd.Series:
 
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    columns.insert(columns.index("first_seen") + 1, "first_seen_any")
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
     items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns, dtype=object)
@@ -68,7 +69,9 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
     for column in ("first_seen", "noticed_at", "reviewed_at"):
         items[column + "_t"] = _times(items[column])
-    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
+    # Dated at import time only: the item has captures, but none says when it was seen.
+    items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
+    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t", "import_dated"]]
 
 
 def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:

@@ -14,6 +14,16 @@ from typing import Any
 from toolkit.store.db import transaction
 from toolkit.store.status import RULE_CTES, run_rule_query
 
+# The canary rule in words: the report's methodology and docs/recheck.md print this text.
+CANARY_RULE = (
+    "Canaries are known-live control items declared per platform in case.toml. A live wave reads its "
+    "canaries before its first check, again every N checks and after its last one; rechecks from saved "
+    "pages read the canary pages saved with them. When a platform's canaries do not all read live, that "
+    "platform's checks between that reading and the readings next to it are blind: kept with the status "
+    "observed, but counted as unknown, never live or gone. Canaries are not part of the cohort, the rates or "
+    "the networks."
+)
+
 
 @dataclass
 class CanaryRow:

@@ -41,6 +41,16 @@ STATUS_RULE = (
     "checked it; an item never rechecked takes the status of its latest capture that states one."
 )
 
+DATE_RULE = (
+    "Every capture and check records where its date came from: a date field of the export (export_field), "
+    "the save time the page, archive or HAR records (page_header), the file's name (file_name), this "
+    "machine's clock when it fetched or was answered (clock), the Wayback Machine's capture time (archive), the "
+    "researcher (given: --observed-at, --collected-at, --at), or, when nothing said when, the "
+    "time of the import (import_time). Import-time dates are never used for first seen or time to removal: "
+    "the items they would date are counted as left out. A wave whose checks span more than [waves] "
+    "max_span_days is flagged."
+)
+
 FAR_FUTURE = "9999-12-31T23:59:59Z"
 KNOWN = tuple(str(f) for f in (Family.LIVE, Family.GONE, Family.ENDED))
 
