@@ -149,3 +149,31 @@ def test_three_methods_in_one_wave_keep_custody_and_the_bundle(case, invoke, ser
     assert invoke("export", case, "--bundle", bundle).exit_code == 0
     checked = invoke("verify", "--bundle", bundle)
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_case_from_before_date_sources_migrates_and_verifies_intact(tmp_path, invoke):
+    """A case sealed under the previous schema (no date_source, no canary_check) opens, migrates and
+    still verifies: NULL late columns are left out of the custody digests."""
+    from toolkit.case import open_case
+    from toolkit.store.schema import LATEST
+
+    b = CaseBuilder(tmp_path / "case")
+    source = b.source("c" * 64, "exports/urls.txt")
+    b.wave("w1", "2021-05-17T10:00:00Z")
+    item = b.item("old.page", source_id=source)
+    b.check(item, "w1", "2021-05-17T11:00:00Z", "available")
+    case = b.close()
+    with open_case(case):  # seals the rows; their digests hold no NULL late column, as the old ones did
+        pass
+    conn = sqlite3.connect(case / "case.db")  # now take the schema back to what it was
+    conn.execute("DROP TABLE canary_check")
+    conn.execute("ALTER TABLE capture DROP COLUMN date_source")
+    conn.execute('ALTER TABLE "check" DROP COLUMN date_source')
+    conn.execute(f"PRAGMA user_version = {LATEST - 1}")
+    conn.commit()
+    conn.close()
+    result = invoke("verify", case)
+    assert result.exit_code == 0, result.output
+    with open_case(case) as opened:
+        assert opened.db.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        assert opened.db.execute('SELECT date_source FROM "check"').fetchone()[0] is None
