@@ -11,8 +11,8 @@ from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_er
 from toolkit.models import Category, Channel, Verdict
 from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
 
-TABLE_COLUMNS = ["id", "platform", "kind", "name", "url", "status", "followers", "members", "score", "category",
-                 "tags", "verdict", "notice"]
+TABLE_COLUMNS = ["id", "platform", "kind", "name", "url", "status", "last_observed", "followers", "members", "score",
+                 "category", "tags", "verdict", "notice"]
 
 
 def register(app: typer.Typer) -> None:
