@@ -25,8 +25,9 @@ class ColumnMap:
     is a column, `platform_value` one platform for every row (`--platform`); with neither, the
     platform is read from the URL. `keep` columns are carried into the candidates file.
     `id_prefix` namespaces ids that are not platform post ids (a DSA statement's uuid).
-    `mapper` names an importer whose `map` turns each NDJSON record into captures (Zeeschuimer:
-    the post's identity, text and parent come from the importer itself, as `scan` reads them).
+    `mapper` names an importer whose `map` turns each record (an NDJSON object, or a CSV row as a
+    dict of lower-cased column names) into captures: the post's identity, text and parent then
+    come from the importer itself, as `scan` reads them (Zeeschuimer, Meta Content Library).
     """
 
     text: tuple[str, ...] = ()
@@ -81,14 +82,8 @@ def _crowdtangle(columns: set[str]) -> ColumnMap:
         keep=_present(columns, ("Account", "Page Name", "Group Name", "User Name", "Facebook Id", "Type", "Link")))
 
 
-# Meta Content Library CSV (toolkit/sources/mcl.py): dotted column names from the nested records.
-def _mcl(columns: set[str]) -> ColumnMap:
-    url = next((c for c in ("url", "post_url", "link") if c in columns), None)
-    return ColumnMap(text=("text",), id="id", url=url, platform="platform" if "platform" in columns else None,
-                     created="creation_time" if "creation_time" in columns else None,
-                     keep=_present(columns, ("post_owner.name", "post_owner.id", "post_owner.username",
-                                             "post_owner.type", "lang", "mcl_url")))
-
+# Meta Content Library CSV (toolkit/sources/mcl.py): mapped by the importer itself, which reads the
+# platform from a column, the URL or the owner's type, and keys posts as `scan` does.
 
 # DSA Transparency Database statements of reasons (daily dumps, CSV parts in zip files): the free
 # text a platform wrote about each decision is in the full dumps only (the light ones drop these
@@ -112,8 +107,9 @@ def _dsa(columns: set[str]) -> ColumnMap:
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("crowdtangle-csv", "CrowdTangle dashboard CSV (Facebook pages or groups, Instagram)",
            lambda cols: len(cols & CT_DISTINCTIVE) >= 3 and "URL" in cols, _crowdtangle),
-    Preset("mcl", "Meta Content Library CSV (id, text, creation_time, post_owner.*)",
-           lambda cols: {"id", "text"} <= cols and any(c.startswith(("post_owner.", "statistics.")) for c in cols), _mcl),
+    Preset("mcl", "Meta Content Library CSV (id, text, creation_time, post_owner.*), mapped by toolkit's importer",
+           lambda cols: {"id", "text"} <= cols and any(c.startswith(("post_owner.", "statistics.")) for c in cols),
+           lambda cols: ColumnMap(mapper="mcl")),
     Preset("dsa-sor", "DSA Transparency Database statements of reasons (full daily dumps)",
            lambda cols: {"uuid", "decision_ground", "platform_name"} <= cols, _dsa),
     Preset("zeeschuimer", "Zeeschuimer NDJSON (TikTok, Instagram, Facebook), mapped by toolkit's importer",

@@ -17,6 +17,7 @@ InputError naming it.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
@@ -69,6 +70,7 @@ class Part:
     first_row: int = 0
     rows: int | None = None  # known in advance for Parquet
     size: int = 0  # bytes (compressed size for zip members)
+    problem: str | None = None  # why the file could not be planned: its part fails with this, the others run
 
     @property
     def source(self) -> str:
@@ -138,7 +140,8 @@ def plan(paths: list[Path], target_rows: int = 250_000) -> list[Part]:
             try:
                 meta = pq.ParquetFile(path).metadata
             except (pa.ArrowInvalid, OSError) as exc:
-                raise InputError(str(path), f"not a readable Parquet file ({exc})", "Check that the file is complete") from exc
+                parts.append(Part(len(parts), kind, str(path), rows=0, problem=f"not a readable Parquet file ({exc})"))
+                continue
             groups: list[int] = []
             rows = first = start = 0
             for number in range(meta.num_row_groups):
@@ -159,7 +162,8 @@ def plan(paths: list[Path], target_rows: int = 250_000) -> list[Part]:
                     members = [(m.filename, m.compress_size) for m in archive.infolist()
                                if not m.is_dir() and kind_of(m.filename) in {"csv", "ndjson", "zip"}]
             except (zipfile.BadZipFile, OSError) as exc:
-                raise InputError(str(path), f"not a readable zip file ({exc})", "Download the file again") from exc
+                parts.append(Part(len(parts), kind, str(path), problem=f"not a readable zip file ({exc})"))
+                continue
             for name, size in members:
                 parts.append(Part(len(parts), kind_of(name) or "", str(path), members=(name,), size=size))
         else:
@@ -170,6 +174,8 @@ def plan(paths: list[Path], target_rows: int = 250_000) -> list[Part]:
 def columns_of(part: Part) -> tuple[list[str], bool]:
     """The column names of a part's first source (CSV header, Parquet schema, first NDJSON
     record's keys) and whether they are NDJSON keys (names are then dotted paths)."""
+    if part.problem:
+        raise InputError(part.source, part.problem, "Check that the file is complete; download or copy it again")
     if part.kind == "parquet":
         return pq.ParquetFile(part.path).schema_arrow.names, False
     with _opened(part) as (stream, _):
@@ -260,6 +266,8 @@ class _inner_zip:
 
 def read_part(part: Part, columns: ColumnMap, failures: Failures, batch_rows: int) -> Iterator[Chunk]:
     """The part's records in chunks of at most `batch_rows`, as described in the module docstring."""
+    if part.problem:
+        raise InputError(part.source, part.problem, "Check that the file is complete; download or copy it again")
     if part.kind == "parquet":
         yield from _parquet(part, columns, batch_rows)
         return
@@ -314,7 +322,9 @@ def _csv(stream: BinaryIO, source: str, columns: ColumnMap, failures: Failures, 
                      f"{source}: row {row.number}" if row.number is not None else source)
         return "skip"
 
-    needed = columns.needed()
+    # An importer's map reads every column, under the names its own reader gives them.
+    needed = columns.needed() if not columns.mapper else _header(head, delimiter)
+    mapper = _mapper(columns.mapper) if columns.mapper else None
     try:
         reader = pcsv.open_csv(
             buffered,
@@ -328,6 +338,15 @@ def _csv(stream: BinaryIO, source: str, columns: ColumnMap, failures: Failures, 
             table = pa.Table.from_batches([batch])
             for start in range(0, table.num_rows, batch_rows):
                 piece = table.slice(start, batch_rows)
+                if mapper is not None:
+                    texts = pa.table({name.strip().lower(): _as_text(piece[name], failures, source)
+                                      for name in piece.column_names})
+                    rows = [row for number, record in enumerate(texts.to_pylist(), start=first)
+                            if (row := _mapped(mapper, record, failures, f"{source}: record {number}")) is not None]
+                    if rows:
+                        yield Chunk(source, first, _rows_table(rows, columns))
+                    first += len(rows)
+                    continue
                 yield Chunk(source, first, normalise(piece, columns, failures, source))
                 first += piece.num_rows
     except pa.ArrowInvalid as exc:
@@ -337,6 +356,12 @@ def _csv(stream: BinaryIO, source: str, columns: ColumnMap, failures: Failures, 
                              "Name the file's columns with --text-col, --id-col ...") from exc
         raise InputError(source, f"broken CSV ({problem})", "Check the quoting; a row longer than "
                          f"{CSV_BLOCK >> 20} MB is not read") from exc
+
+
+def _header(head: str, delimiter: str) -> list[str]:
+    """The header row's cells (quotes undone), from the head of a CSV file."""
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    return next(reader, [])
 
 
 def _ndjson(stream: BinaryIO, source: str, columns: ColumnMap, failures: Failures, batch_rows: int) -> Iterator[Chunk]:
@@ -475,10 +500,12 @@ def normalise(table: pa.Table, columns: ColumnMap, failures: Failures | None, so
     out = {"text": body, "id": text(columns.id), "name": text(columns.name), "url": text(columns.url),
            "platform": text(columns.platform) if columns.platform else
            (pa.array([columns.platform_value] * count, pa.string()) if columns.platform_value else nulls),
-           "created": table[columns.created] if columns.created else nulls,
+           "created": _as_text(table[columns.created], None, source) if columns.created else nulls,
            "kind": nulls, "key": nulls, "parent": nulls}
     for name in columns.keep:
-        out[f"keep:{name}"] = table[name]
+        column = table[name]
+        binary = pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)
+        out[f"keep:{name}"] = _as_text(column, None, source) if binary else column
     return pa.table(out)
 
 

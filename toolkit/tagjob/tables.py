@@ -125,10 +125,10 @@ def _indicators(batch: BatchTags, terms: TermColumns, posts: np.ndarray, starts:
 
 
 def candidates(tags: pa.Table, chunk: pa.Table, threshold: float) -> list[bytes]:
-    """The posts scoring at least `threshold` (and above 0) as JSON lines of the candidates file
-    (docs/distributed.md), in input order."""
+    """The posts scoring at least `threshold` as JSON lines of the candidates file (docs/distributed.md),
+    in input order (a threshold of 0 takes every post)."""
     scores = tags["score"].to_numpy()
-    picked = np.flatnonzero((scores >= threshold) & (scores > 0))
+    picked = np.flatnonzero(scores >= threshold)
     if not len(picked):
         return []
     take = pa.array(picked)
