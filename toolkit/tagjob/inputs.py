@@ -218,7 +218,7 @@ class _opened:
     def __enter__(self) -> tuple[BinaryIO, str]:
         part = self.part
         try:
-            raw: BinaryIO = open(part.path, "rb")  # noqa: SIM115 - closed in __exit__
+            raw: BinaryIO = open(part.path, "rb")
             self.closers.append(raw)
             name = part.path
             if part.members:
