@@ -81,7 +81,16 @@ def write_dataset(folder: Path, posts: list[str], names: list[str | None], files
 
 
 def read_tags(out: Path) -> list[dict]:
-    return pq.read_table(out / "tags").to_pylist()
+    """One dict per post: its tags row with its hits and indicators rows as lists (in file order)."""
+    rows = pq.read_table(out / "tags").to_pylist()
+    by_key = {(r["source"], r["row"]): dict(r, hits=[], indicators=[], hit_count=r["hits"], indicator_count=r["indicators"])
+              for r in rows}
+    for table in ("hits", "indicators"):
+        for row in pq.read_table(out / table).to_pylist():
+            by_key[row.pop("source"), row.pop("row")][table].append(row)
+    for post in by_key.values():
+        assert (len(post["hits"]), len(post["indicators"])) == (post.pop("hit_count"), post.pop("indicator_count"))
+    return list(by_key.values())
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +111,7 @@ def test_tags_equal_tagging_the_same_posts_in_one_process(invoke, dataset, tmp_p
     assert result.exit_code == 0, result.output
     rows = read_tags(out)
     manifest = json.loads((out / "_toolkit_tag.json").read_text())
-    assert len(manifest["tags"]["parts"]) == 4  # row groups of 300, parts of at least 500 rows, two files
+    assert len(manifest["parts"]) == 4  # row groups of 300, parts of at least 500 rows, two files
     # Parts finish in any order; the dataset lists them by file and row.
     rows.sort(key=lambda r: (r["source"], r["row"]))
     assert [r["id"] for r in rows] == [f"post-{i}" for i in range(len(posts))]
@@ -137,12 +146,14 @@ def test_provenance_is_recorded_beside_and_inside_the_dataset(invoke, dataset, t
     assert manifest["matchers"] == [tagger.matcher.engine.name]
     from toolkit.tagjob.parts import sha256_of
 
-    for part in manifest["tags"]["parts"]:
-        path = out / part["file"]
-        assert sha256_of(path) == part["sha256"]
-        meta = json.loads(pq.read_schema(path).metadata[METADATA_KEY])
-        assert meta["run"] == manifest["run"] and meta["lexicons"] == tagger.idents
-        assert meta["matcher"] == tagger.matcher.engine.name and meta["source"] == part["source"]
+    for part in manifest["parts"]:
+        assert set(part["files"]) == {"tags", "hits", "indicators"}
+        for table in part["files"].values():
+            path = out / table["file"]
+            assert sha256_of(path) == table["sha256"]
+            meta = json.loads(pq.read_schema(path).metadata[METADATA_KEY])
+            assert meta["run"] == manifest["run"] and meta["lexicons"] == tagger.idents
+            assert meta["matcher"] == tagger.matcher.engine.name and meta["source"] == part["source"]
     header = json.loads((out / "candidates.ndjson").read_text().splitlines()[0])
     assert header["format"] == "toolkit-tag-candidates" and header["run"] == manifest["run"]
     assert header["lexicons"] == idents
@@ -286,7 +297,7 @@ def test_a_dsa_daily_dump_zip_of_zips_is_read_part_by_part(invoke, tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "_toolkit_tag.json").read_text())
     assert manifest["input"]["preset"] == "dsa-sor" and manifest["counts"]["posts"] == 86
-    assert [p["source"].split("!", 1)[1] for p in manifest["tags"]["parts"]] == [
+    assert [p["source"].split("!", 1)[1] for p in manifest["parts"]] == [
         "sor-global-2024-05-02-full-00000.csv.zip", "sor-global-2024-05-02-full-00001.csv"]
     sources = {r["source"].split("!", 1)[1] for r in read_tags(out)}
     assert sources == {"sor-global-2024-05-02-full-00000.csv.zip!sor-global-2024-05-02-full-00000-00000.csv",

@@ -2,8 +2,8 @@
 
 `run_part` is what the driver submits to Dask, once per part. It builds the tagger from the job's
 lexicons once per worker thread (a compiled Hyperscan database cannot be pickled, and its scratch
-space is not shared between threads), writes `tags/part-NNNNN.parquet` and
-`candidates/part-NNNNN.ndjson` under the job's staging folder through temporary names, and
+space is not shared between threads), writes `tags/`, `hits/` and `indicators/part-NNNNN.parquet`
+and `candidates/part-NNNNN.ndjson` under the job's staging folder through temporary names, and
 returns what it did. A part whose input cannot be read returns its error: the other parts go on.
 """
 
@@ -26,7 +26,7 @@ from toolkit.lexicon import Lexicon, Tagger
 from toolkit.lexicon.indicators import EXTRACTOR
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Failures, Part, read_part
-from toolkit.tagjob.tables import SCHEMA, TermColumns, candidates, records, tags_table
+from toolkit.tagjob.tables import SCHEMAS, TermColumns, candidates, records, tag_tables
 
 METADATA_KEY = b"toolkit.tag"
 
@@ -55,8 +55,7 @@ class PartResult:
     candidates: int = 0
     failures: dict[str, list[Any]] = field(default_factory=dict)
     matcher: str | None = None
-    file: str | None = None  # relative to the output folder
-    sha256: str | None = None
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> {file (relative), sha256}
     error: str | None = None
     hint: str | None = None
     cpu: float = 0.0  # CPU seconds the part took on its worker thread
@@ -91,50 +90,61 @@ def run_part(part: Part, job: Job) -> PartResult:
     result = PartResult(part.index, part.source, matcher=tagger.matcher.engine.name)
     name = f"part-{part.index:05d}"
     root = Path(job.staging)
-    tags_path, cands_path = root / "tags" / f"{name}.parquet", root / "candidates" / f"{name}.ndjson"
-    tags_tmp, cands_tmp = tags_path.with_suffix(".parquet.tmp"), cands_path.with_suffix(".ndjson.tmp")
+    finals = {table: root / table / f"{name}.parquet" for table in SCHEMAS}
+    finals["candidates"] = root / "candidates" / f"{name}.ndjson"
+    temps = {table: path.with_name(path.name + ".tmp") for table, path in finals.items()}
+    metadata = part_metadata(job, tagger, part)
+    writers = {table: pq.ParquetWriter(temps[table], schema.with_metadata(metadata), compression="zstd")
+               for table, schema in SCHEMAS.items()}
     failures = Failures()
-    writer = pq.ParquetWriter(tags_tmp, SCHEMA.with_metadata(part_metadata(job, tagger, part)), compression="zstd")
     try:
-        with open(cands_tmp, "wb") as cands:
-            pending: list[pa.Table] = []
+        with open(temps["candidates"], "wb") as cands:
+            pending: dict[str, list[pa.Table]] = {table: [] for table in SCHEMAS}
             held = 0
             for chunk in read_part(part, job.columns, failures, job.batch_rows):
                 batch = tagger.tag_batch(records(chunk.table))
-                tags = tags_table(batch, terms, chunk.source, chunk.first, chunk.table["id"])
-                lines = candidates(tags, chunk.table, job.threshold)
+                tagged = tag_tables(batch, terms, chunk.source, chunk.first, chunk.table["id"])
+                lines = candidates(tagged, chunk.table, job.threshold)
                 if lines:
                     cands.writelines(lines)
                     result.candidates += len(lines)
+                tags = tagged.tags
                 result.rows += tags.num_rows
                 result.categorised += tags.num_rows - tags["category"].null_count
-                pending.append(tags)
+                for table in SCHEMAS:
+                    pending[table].append(getattr(tagged, table))
                 held += tags.num_rows
                 if held >= job.group_rows:
-                    writer.write_table(pa.concat_tables(pending), row_group_size=held)
-                    pending, held = [], 0
-            if pending:
-                writer.write_table(pa.concat_tables(pending), row_group_size=held)
-        writer.close()
-    except InputError as exc:
-        writer.close()
-        tags_tmp.unlink(missing_ok=True)
-        cands_tmp.unlink(missing_ok=True)
+                    _flush(writers, pending)
+                    held = 0
+            _flush(writers, pending)
+        for writer in writers.values():
+            writer.close()
+    except BaseException as exc:
+        for writer in writers.values():
+            writer.close()
+        for path in temps.values():
+            path.unlink(missing_ok=True)
+        if not isinstance(exc, InputError):
+            raise
         result.error, result.hint, result.failures = exc.message, exc.hint, failures.causes
         result.cpu = time.thread_time() - started
         return result
-    except BaseException:
-        writer.close()
-        tags_tmp.unlink(missing_ok=True)
-        cands_tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tags_tmp, tags_path)
-    os.replace(cands_tmp, cands_path)
-    result.file = f"tags/{name}.parquet"
-    result.sha256 = sha256_of(tags_path)
+    for table, path in finals.items():
+        os.replace(temps[table], path)
+    result.files = {table: {"file": f"{table}/{name}.parquet", "sha256": sha256_of(finals[table])} for table in SCHEMAS}
     result.failures = failures.causes
     result.cpu = time.thread_time() - started
     return result
+
+
+def _flush(writers: dict[str, pq.ParquetWriter], pending: dict[str, list[pa.Table]]) -> None:
+    """Write what the batches since the last flush made, as one row group per table."""
+    for table, held in pending.items():
+        if held:
+            combined = pa.concat_tables(held)
+            writers[table].write_table(combined, row_group_size=max(1, combined.num_rows))
+            held.clear()
 
 
 def sha256_of(path: Path) -> str:

@@ -35,6 +35,7 @@ from toolkit.sources.tag_candidates import VERSION as CANDIDATES_VERSION
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Part, file_facts, total_rows
 from toolkit.tagjob.parts import Job, PartResult, run_part, sha256_of
+from toolkit.tagjob.tables import SCHEMAS
 
 MANIFEST = "_toolkit_tag.json"
 MANIFEST_FORMAT = "toolkit-tag"
@@ -78,8 +79,9 @@ def _staging(out: Path) -> Path:
         if not (staging / PARTIAL_MARK).exists():
             raise UsageError(f"{staging} exists and was not made by toolkit tag", "Move it away, or choose another output")
         shutil.rmtree(staging)
-    (staging / "tags").mkdir(parents=True)
-    (staging / "candidates").mkdir()
+    staging.mkdir(parents=True)
+    for folder in (*SCHEMAS, "candidates"):
+        (staging / folder).mkdir()
     (staging / PARTIAL_MARK).write_text("toolkit tag is writing this folder; it is renamed when the run ends\n")
     return staging
 
@@ -219,9 +221,9 @@ def _manifest(job: Job, results: list[PartResult], files: list[Path], preset: st
         "failures": {cause: {"count": count, "first": detail, "where": where}
                      for cause, (count, detail, where) in sorted(failures.items())},
         "failed_parts": [{"source": r.source, "error": r.error, "hint": r.hint} for r in failed],
-        "tags": {"schema": "docs/distributed.md", "parts": [
-            {k: v for k, v in asdict(r).items() if k in ("index", "source", "rows", "categorised", "candidates",
-                                                          "matcher", "file", "sha256")}
-            for r in results if not r.error]},
+        "tables": {table: schema.names for table, schema in SCHEMAS.items()},
+        "parts": [{k: v for k, v in asdict(r).items() if k in ("index", "source", "rows", "categorised", "candidates",
+                                                                "matcher", "files", "cpu")}
+                  for r in results if not r.error],
         "candidates": candidates,
     }
