@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -26,7 +26,7 @@ from toolkit.lexicon import Lexicon, Tagger
 from toolkit.lexicon.indicators import EXTRACTOR
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Failures, Part, read_part
-from toolkit.tagjob.tables import SCHEMAS, TermColumns, candidates, records, tag_tables
+from toolkit.tagjob.tables import SCHEMAS, WRITE, Picked, TermColumns, candidate_lines, pick, records, tag_tables
 
 METADATA_KEY = b"toolkit.tag"
 
@@ -94,20 +94,19 @@ def run_part(part: Part, job: Job) -> PartResult:
     finals["candidates"] = root / "candidates" / f"{name}.ndjson"
     temps = {table: path.with_name(path.name + ".tmp") for table, path in finals.items()}
     metadata = part_metadata(job, tagger, part)
-    writers = {table: pq.ParquetWriter(temps[table], schema.with_metadata(metadata), compression="zstd")
+    writers = {table: pq.ParquetWriter(temps[table], schema.with_metadata(metadata), **WRITE[table])
                for table, schema in SCHEMAS.items()}
     failures = Failures()
     try:
         with open(temps["candidates"], "wb") as cands:
             pending: dict[str, list[pa.Table]] = {table: [] for table in SCHEMAS}
+            picked: list[Picked] = []
             held = 0
             for chunk in read_part(part, job.columns, failures, job.batch_rows):
                 batch = tagger.tag_batch(records(chunk.table))
                 tagged = tag_tables(batch, terms, chunk.source, chunk.first, chunk.table["id"])
-                lines = candidates(tagged, chunk.table, job.threshold)
-                if lines:
-                    cands.writelines(lines)
-                    result.candidates += len(lines)
+                if (found := pick(tagged, chunk.table, job.threshold)) is not None:
+                    picked.append(found)
                 tags = tagged.tags
                 result.rows += tags.num_rows
                 result.categorised += tags.num_rows - tags["category"].null_count
@@ -115,9 +114,9 @@ def run_part(part: Part, job: Job) -> PartResult:
                     pending[table].append(getattr(tagged, table))
                 held += tags.num_rows
                 if held >= job.group_rows:
-                    _flush(writers, pending)
+                    result.candidates += _flush(writers, pending, cands, picked)
                     held = 0
-            _flush(writers, pending)
+            result.candidates += _flush(writers, pending, cands, picked)
         for writer in writers.values():
             writer.close()
     except BaseException as exc:
@@ -138,13 +137,19 @@ def run_part(part: Part, job: Job) -> PartResult:
     return result
 
 
-def _flush(writers: dict[str, pq.ParquetWriter], pending: dict[str, list[pa.Table]]) -> None:
-    """Write what the batches since the last flush made, as one row group per table."""
+def _flush(writers: dict[str, pq.ParquetWriter], pending: dict[str, list[pa.Table]], cands: BinaryIO,
+           picked: list[Picked]) -> int:
+    """Write what the batches since the last flush made (one row group per table) and their
+    candidates; returns how many candidates."""
     for table, held in pending.items():
         if held:
             combined = pa.concat_tables(held)
             writers[table].write_table(combined, row_group_size=max(1, combined.num_rows))
             held.clear()
+    lines = candidate_lines(picked)
+    cands.writelines(lines)
+    picked.clear()
+    return len(lines)
 
 
 def sha256_of(path: Path) -> str:

@@ -95,6 +95,11 @@ def _connect(cluster: Cluster) -> tuple[Any, Any]:
         except (OSError, TimeoutError) as exc:
             raise ToolkitError(f"cannot reach the Dask scheduler at {cluster.scheduler} ({exc})",
                                "Check the address (tcp://host:8786) and that `dask scheduler` runs there") from exc
+    import dask
+
+    # Dask samples every worker thread's stack every 10 ms for its dashboard's profiler: CPU taken
+    # from the tagger for a dashboard a local run does not show.
+    dask.config.set({"distributed.worker.profile.enabled": False})
     local = LocalCluster(n_workers=cluster.workers or os.cpu_count() or 1, threads_per_worker=1,
                          processes=cluster.processes, dashboard_address=None, scheduler_port=0,
                          silence_logs=logging.ERROR)

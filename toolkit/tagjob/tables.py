@@ -23,6 +23,8 @@ scores); spans are offsets in characters (code points) into the field's text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
+from operator import getitem
 from typing import Any
 
 import numpy as np
@@ -30,7 +32,7 @@ import orjson
 import pyarrow as pa
 
 from toolkit.lexicon import Tagger
-from toolkit.lexicon.batch import BatchTags
+from toolkit.lexicon.batch import FIELDS, BatchTags
 
 TEXT = pa.dictionary(pa.int32(), pa.string())  # repeated strings (terms, lexicons, fields...) as codes
 KEY = [pa.field("source", TEXT, nullable=False), pa.field("row", pa.int64(), nullable=False)]
@@ -45,7 +47,14 @@ INDICATORS = pa.schema([*KEY, pa.field("type", TEXT, nullable=False), pa.field("
                         pa.field("field", TEXT, nullable=False), pa.field("start", pa.int32(), nullable=False),
                         pa.field("end", pa.int32(), nullable=False), pa.field("matched", pa.string(), nullable=False)])
 SCHEMAS = {"tags": TAGS, "hits": HITS, "indicators": INDICATORS}
+# How each table is written: dictionaries only where strings repeat (a unique id gains nothing from
+# one), statistics only for the columns a reader filters on (both save a third of the writing).
+WRITE = {table: {"use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)],
+                 "write_statistics": ["row", "score"] if table == "tags" else ["row"], "compression": "zstd"}
+         for table, schema in SCHEMAS.items()}
 EMPTY = np.zeros(0, dtype=np.int64)
+FIELD_NAMES = pa.array(FIELDS, pa.string())
+FIELD_CODE = {name: code for code, name in enumerate(FIELDS)}
 
 
 def _coded(values: list[str | None]) -> tuple[np.ndarray, pa.Array]:
@@ -108,8 +117,8 @@ def tag_tables(batch: BatchTags, terms: TermColumns, source: str, first: int, id
     count = len(batch.category)
     found = batch.found
     record = np.asarray(batch.record, dtype=np.int64)
-    fields = pa.array(batch.field, pa.string()).dictionary_encode()  # per flat text: its field
-    field_codes = fields.indices.to_numpy(zero_copy_only=False)
+    fields = FIELD_NAMES  # per flat text: the code of its field
+    field_codes = np.fromiter(map(FIELD_CODE.__getitem__, batch.field), dtype=np.int32, count=len(batch.field))
     sources = pa.array([source], pa.string())
     owner = record[found.post]  # each hit row's record
     # Hit rows are in flat-text order (all names, then all texts); a stable sort by record keeps a
@@ -117,12 +126,11 @@ def tag_tables(batch: BatchTags, terms: TermColumns, source: str, first: int, id
     order = np.argsort(owner, kind="stable")
     owner, posts, tids = owner[order], found.post[order], found.tid[order]
     starts, ends = found.start[order], found.end[order]
-    flat = batch.flat
-    matched = [flat[p][s:e] for p, s, e in zip(posts.tolist(), starts.tolist(), ends.tolist(), strict=True)]
+    matched = _spans(batch.flat, posts, starts, ends)
     hits = pa.Table.from_arrays([
         _codes(np.zeros(len(owner), dtype=np.int32), sources), pa.array(owner + first),
         _by_term(tids, terms.lexicon), _by_term(tids, terms.term), _by_term(tids, terms.category),
-        _by_term(tids, terms.lang), pa.array(terms.weight[tids]), _codes(field_codes[posts], fields.dictionary),
+        _by_term(tids, terms.lang), pa.array(terms.weight[tids]), _codes(field_codes[posts], fields),
         pa.array(starts.astype(np.int32)), pa.array(ends.astype(np.int32)), pa.array(matched, pa.string())],
         schema=HITS)
     indicators, ind_owner = _indicators(batch, terms, fields, field_codes, owner, posts, tids, starts, ends, sources,
@@ -135,22 +143,23 @@ def tag_tables(batch: BatchTags, terms: TermColumns, source: str, first: int, id
     return Tagged(tags, hits, indicators, owner, ind_owner)
 
 
-def _indicators(batch: BatchTags, terms: TermColumns, fields: pa.DictionaryArray, field_codes: np.ndarray,
+def _spans(flat: list[str], posts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The text each span covers (C-level maps: this runs once per hit)."""
+    return list(map(getitem, map(flat.__getitem__, posts.tolist()), map(slice, starts.tolist(), ends.tolist())))
+
+
+def _indicators(batch: BatchTags, terms: TermColumns, fields: pa.Array, field_codes: np.ndarray,
                 owner: np.ndarray, posts: np.ndarray, tids: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                 sources: pa.Array, first: int) -> tuple[pa.Table, np.ndarray]:
     """Each record's indicators as Analysis lists them: per field in order, its contact indicators
     (as extracted), then one place per gazetteer hit (in hit order). Returns the table and each
     row's record."""
-    columns: list[list] = [[], [], [], [], [], [], [], []]  # record, flat, rank, type, value, start, end, matched
     record = batch.record
-    if batch.contacts:
-        for index, found in batch.contacts.items():
-            number = record[index]
-            for rank, ind in enumerate(found):
-                for column, value in zip(columns, (number, index, rank, ind.type, ind.value, ind.start, ind.end,
-                                                   ind.matched), strict=True):
-                    column.append(value)
-    contacts = len(columns[0])
+    rows = [(record[index], index, rank, ind.type, ind.value, ind.start, ind.end, ind.matched)
+            for index, found in (batch.contacts or {}).items() for rank, ind in enumerate(found)]
+    # record, flat, rank, type, value, start, end, matched
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * 8
+    contacts = len(rows)
     places = np.flatnonzero(terms.is_place[tids]) if len(tids) else EMPTY
     flat = batch.flat
     place_posts, place_starts, place_ends = posts[places], starts[places], ends[places]
@@ -165,48 +174,83 @@ def _indicators(batch: BatchTags, terms: TermColumns, fields: pa.DictionaryArray
         pa.concat_arrays([pa.array(columns[3], pa.string()), pa.array(["place"] * len(places), pa.string())])
         .take(take).dictionary_encode(),
         pa.concat_arrays([pa.array(columns[4], pa.string()), terms.place.take(pa.array(tids[places]))]).take(take),
-        _codes(field_codes[where[order]], fields.dictionary),
+        _codes(field_codes[where[order]], fields),
         pa.array(np.concatenate([np.array(columns[5], dtype=np.int64), place_starts])[order].astype(np.int32)),
         pa.array(np.concatenate([np.array(columns[6], dtype=np.int64), place_ends])[order].astype(np.int32)),
-        pa.concat_arrays([pa.array(columns[7], pa.string()), pa.array(
-            [flat[p][s:e] for p, s, e in zip(place_posts.tolist(), place_starts.tolist(), place_ends.tolist(),
-                                              strict=True)], pa.string())]).take(take),
+        pa.concat_arrays([pa.array(columns[7], pa.string()),
+                          pa.array(_spans(flat, place_posts, place_starts, place_ends), pa.string())]).take(take),
     ], schema=INDICATORS)
     return table, rec[order]
 
 
-def _rows_of(table: pa.Table, owner: np.ndarray, picked: np.ndarray) -> dict[int, list[dict[str, Any]]]:
-    """The rows (without source and row) of the picked records, by record."""
-    at = np.flatnonzero(np.isin(owner, picked))
-    out: dict[int, list[dict[str, Any]]] = {}
-    if len(at):
-        rows = table.take(pa.array(at)).drop_columns(["source", "row"]).to_pylist()
-        for number, row in zip(owner[at].tolist(), rows, strict=True):
-            out.setdefault(number, []).append(row)
-    return out
+def _plain(table: pa.Table) -> pa.Table:
+    """The table with its dictionary columns decoded (a dictionary column's to_pylist converts its
+    whole dictionary, every term, each time)."""
+    return pa.table({name: column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+                     for name, column in zip(table.column_names, table.columns, strict=True)})
 
 
-def candidates(tagged: Tagged, chunk: pa.Table, threshold: float) -> list[bytes]:
-    """The posts scoring at least `threshold` as JSON lines of the candidates file (docs/distributed.md),
-    in input order (a threshold of 0 takes every post)."""
-    scores = tagged.tags["score"].to_numpy()
-    picked = np.flatnonzero(scores >= threshold)
+def _rows_of(table: pa.Table, owner: np.ndarray, picked: np.ndarray) -> pa.Table:
+    """The rows of `table` (without source and row) that belong to the picked records, with the
+    position of their record among the picked (`which`); `owner` is sorted."""
+    lows, highs = np.searchsorted(owner, picked, "left"), np.searchsorted(owner, picked, "right")
+    counts = highs - lows
+    at = np.concatenate([np.arange(low, high) for low, high in zip(lows.tolist(), highs.tolist(), strict=True)]) \
+        if counts.any() else EMPTY
+    rows = table.select(table.column_names[2:]).take(pa.array(at, pa.int64()))
+    return rows.append_column("which", pa.array(np.repeat(np.arange(len(picked)), counts)))
+
+
+@dataclass
+class Picked:
+    """The candidates of one batch, still in Arrow: their input values, tags, hits and indicators."""
+
+    values: pa.Table
+    tags: pa.Table
+    hits: pa.Table
+    indicators: pa.Table
+
+
+def pick(tagged: Tagged, chunk: pa.Table, threshold: float) -> Picked | None:
+    """The posts scoring at least `threshold` (a threshold of 0 takes every post), or None."""
+    picked = np.flatnonzero(tagged.tags["score"].to_numpy() >= threshold)
     if not len(picked):
-        return []
+        return None
     take = pa.array(picked)
-    rows = tagged.tags.take(take).to_pylist()
-    values = chunk.take(take).to_pylist()
-    hits = _rows_of(tagged.hits, tagged.hit_owner, picked)
-    indicators = _rows_of(tagged.indicators, tagged.indicator_owner, picked)
+    return Picked(chunk.take(take), tagged.tags.take(take), _rows_of(tagged.hits, tagged.hit_owner, picked),
+                  _rows_of(tagged.indicators, tagged.indicator_owner, picked))
+
+
+def _grouped(tables: list[pa.Table], offsets: list[int], count: int) -> list[list[dict[str, Any]]]:
+    """Rows of the batches' tables as dicts, grouped by candidate (numbered across the batches)."""
+    table = pa.concat_tables(tables)
+    which = np.concatenate([t["which"].to_numpy() + offset for t, offset in zip(tables, offsets, strict=True)])
+    rows = _plain(table.drop_columns(["which"])).to_pylist()
+    bounds = np.searchsorted(which, np.arange(count + 1)).tolist()
+    return [rows[low:high] for low, high in pairwise(bounds)]
+
+
+def candidate_lines(batches: list[Picked]) -> list[bytes]:
+    """The candidates of several batches as JSON lines of the candidates file (docs/distributed.md),
+    in input order. Converted together: Arrow's per-call costs would otherwise be paid per batch."""
+    if not batches:
+        return []
+    counts = [b.tags.num_rows for b in batches]
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
+    total = sum(counts)
+    values = pa.concat_tables([b.values for b in batches]).to_pylist()
+    rows = _plain(pa.concat_tables([b.tags for b in batches])).to_pylist()
+    hits = _grouped([b.hits for b in batches], offsets, total)
+    indicators = _grouped([b.indicators for b in batches], offsets, total)
     out = []
-    for number, row, value in zip(picked.tolist(), rows, values, strict=True):
+    for row, value, its_hits, its_indicators in zip(rows, values, hits, indicators, strict=True):
         record: dict[str, Any] = {
             "id": value["id"], "url": value["url"], "platform": value["platform"],
             "kind": value["kind"], "key": value["key"],
             "parent": orjson.loads(value["parent"]) if value["parent"] else None,
             "name": value["name"], "text": value["text"], "created": value["created"],
             "score": row["score"], "raw": row["raw"], "category": row["category"],
-            "hits": hits.get(number, []), "indicators": indicators.get(number, []),
+            "hits": its_hits, "indicators": its_indicators,
             "source": row["source"], "row": row["row"],
             "fields": {name[5:]: cell for name, cell in value.items() if name.startswith("keep:") and cell is not None},
         }
