@@ -4,9 +4,11 @@ Generates N posts (default 5,000,000) with tag_bench.py's seeded corpus (its lex
 ones plus generated terms, 2,000 in all) as a Parquet dataset of 10 files (row groups of 50,000,
 zstd), once, in the work folder (kept for the next run). Then, in alternating rounds:
 
-  in-process   the same posts read from the same files in batches of 4,096, each batch tagged by
-               Tagger.tag_batch (match, indicators, score) in this process: the CPU time of the
-               tag_batch calls alone (reading is not counted: the strictest comparison)
+  in-process   the same posts read from the same files in batches of 16,384, each batch tagged by
+               Tagger.tag_batch (match, indicators, score), in as many processes as `toolkit tag`
+               has workers (the files shared among them), so that both run with every core busy:
+               the CPU time of the tag_batch calls alone (reading is not counted: the strictest
+               comparison)
   toolkit tag  `python -m toolkit tag DATASET --out ...` as a subprocess, local mode (a LocalCluster
                of one worker process per core): reading, tagging, writing the tags and candidates,
                the scheduler, start-up, everything; CPU time of the whole process tree (every
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -43,7 +46,7 @@ from toolkit.lexicon import Tagger
 
 FILES = 10
 ROW_GROUP = 50_000
-BATCH = 4096  # as toolkit tag's parts tag them
+BATCH = 16_384  # as toolkit tag's parts tag them
 
 
 def generate(folder: Path, posts: int, seed: int) -> list:
@@ -74,13 +77,22 @@ def generate(folder: Path, posts: int, seed: int) -> list:
     return lexicons
 
 
-def in_process(data: Path, lexicons: list) -> tuple[float, int]:
-    """(CPU seconds in tag_batch, posts) over the whole dataset."""
+def in_process(data: Path, lexicons: list, processes: int) -> tuple[float, int]:
+    """(CPU seconds in tag_batch, posts) over the whole dataset, its files shared among `processes`."""
+    paths = sorted(data.glob("*.parquet"))
+    shares = [paths[i::processes] for i in range(processes)]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        done = pool.starmap(tag_files, [(share, lexicons) for share in shares])
+    return sum(cpu for cpu, _ in done), sum(posts for _, posts in done)
+
+
+def tag_files(paths: list[Path], lexicons: list) -> tuple[float, int]:
+    """(CPU seconds in tag_batch, posts) over these files, in this process."""
     tagger = Tagger(lexicons)
     cpu = 0.0
     posts = 0
     gc.collect()
-    for path in sorted(data.glob("*.parquet")):
+    for path in paths:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=["text"]):
             records = [{"text": text} for text in batch.column(0).to_pylist()]
             start = time.process_time()
@@ -128,9 +140,9 @@ def main() -> None:
           f"{sum(len(lex.terms) for lex in lexicons):,} lexicon terms; {os.cpu_count()} cores, {workers} local workers")
     ours, theirs = [], []
     for round_ in range(1, args.rounds + 1):
-        cpu, posts = in_process(data, lexicons)
+        cpu, posts = in_process(data, lexicons, workers)
         ours.append(posts / cpu)
-        print(f"round {round_} in-process  tag_batch      {posts:>10,} posts {cpu:8.1f} CPU-s "
+        print(f"round {round_} in-process  tag_batch x{workers}   {posts:>10,} posts {cpu:8.1f} CPU-s "
               f"{posts / cpu:>10,.0f} posts/s/core")
         cpu, wall, manifest = toolkit_tag(data, args.work, args.workers)
         posts = manifest["counts"]["posts"]
