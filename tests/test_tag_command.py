@@ -375,3 +375,24 @@ def test_scanning_candidates_loads_neither_dask_nor_pyarrow(invoke, dataset, tmp
     loaded = _modules_after("scan", "--quiet", str(case), str(out / "candidates.ndjson"))
     assert "toolkit.sources.tag_candidates" in loaded
     assert [m for m in loaded if m.startswith(NOT_FOR_SCAN)] == []
+
+
+def test_a_staging_folder_left_by_an_interrupted_run_is_cleared_and_a_foreign_one_refused(invoke, dataset, tmp_path):
+    folder, _posts, _names = dataset
+    out = tmp_path / "out"
+    staging = tmp_path / ".out.partial"
+    (staging / "tags").mkdir(parents=True)
+    (staging / "tags" / "part-00000.parquet.tmp").write_bytes(b"half written")
+    (staging / "_toolkit_tag_partial").write_text("")
+    result = invoke("tag", folder, "--out", out, "--text-col", "body", "--id-col", "post_id", *THREADS)
+    assert result.exit_code == 0, result.output
+    assert not staging.exists() and sorted(p.name for p in out.iterdir()) == [
+        "_toolkit_tag.json", "candidates.ndjson", "hits", "indicators", "tags"]
+    assert not list(out.rglob("*.tmp"))
+
+    mine = tmp_path / ".other.partial"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("not toolkit's")
+    result = invoke("tag", folder, "--out", tmp_path / "other", "--text-col", "body", "--id-col", "post_id", *THREADS)
+    assert result.exit_code == 2 and "was not made by toolkit tag" in result.output
+    assert (mine / "notes.txt").read_text() == "not toolkit's"

@@ -18,7 +18,8 @@ import os
 import platform
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,28 +87,31 @@ def _staging(out: Path) -> Path:
     return staging
 
 
-def _connect(cluster: Cluster) -> tuple[Any, Any]:
+@contextmanager
+def _connected(cluster: Cluster) -> Iterator[Any]:
+    """A Dask client: of the scheduler named, else of a local cluster that ends with the block."""
+    import dask
     from distributed import Client, LocalCluster
 
     if cluster.scheduler:
         try:
-            return Client(cluster.scheduler, timeout="30s"), None
+            client = Client(cluster.scheduler, timeout="30s")
         except (OSError, TimeoutError) as exc:
             raise ToolkitError(f"cannot reach the Dask scheduler at {cluster.scheduler} ({exc})",
                                "Check the address (tcp://host:8786) and that `dask scheduler` runs there") from exc
-    import dask
-
+        with client:
+            yield client
+        return
     # A local run shows no dashboard: Dask's sampling profiler (every thread's stack every 10 ms),
     # its 20 ms event-loop tick and its frequent monitors only take CPU from the tagger (about 7%
     # of a core while idle, measured).
-    dask.config.set({"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
-                     "distributed.admin.system-monitor.interval": "2s",
-                     "distributed.worker.memory.monitor-interval": "1s",
-                     "distributed.scheduler.work-stealing-interval": "1s"})
-    local = LocalCluster(n_workers=cluster.workers or os.cpu_count() or 1, threads_per_worker=1,
-                         processes=cluster.processes, dashboard_address=None, scheduler_port=0,
-                         silence_logs=logging.ERROR)
-    return Client(local), local
+    quiet = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+             "distributed.admin.system-monitor.interval": "2s", "distributed.worker.memory.monitor-interval": "1s",
+             "distributed.scheduler.work-stealing-interval": "1s"}
+    with dask.config.set(quiet), LocalCluster(
+            n_workers=cluster.workers or os.cpu_count() or 1, threads_per_worker=1, processes=cluster.processes,
+            dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR) as local, Client(local) as client:
+        yield client
 
 
 def _engine(client: Any, cluster: Cluster) -> dict[str, Any]:
@@ -132,35 +136,27 @@ def run_tag(files: list[Path], parts: list[Part], out: Path, *, lexicons: list[L
               toolkit=__version__)
     total = total_rows(parts)
     results: list[PartResult] = []
-    client, local = None, None
     try:
-        client, local = _connect(cluster)
-        versions = set(client.run(_worker_toolkit).values())
-        if versions - {__version__}:
-            raise ToolkitError(f"the workers run toolkit {', '.join(sorted(versions))}, this machine {__version__}",
-                               "Install the same toolkit version on every worker, so one run's tags are made one way")
-        engine_info = _engine(client, cluster)
-        from distributed import as_completed
+        with _connected(cluster) as client:
+            versions = set(client.run(_worker_toolkit).values())
+            if versions - {__version__}:
+                raise ToolkitError(f"the workers run toolkit {', '.join(sorted(versions))}, this machine {__version__}",
+                                   "Install the same toolkit version on every worker, so one run's tags are made one way")
+            engine_info = _engine(client, cluster)
+            from distributed import as_completed
 
-        shared = client.scatter(job, broadcast=True, hash=False)
-        futures = client.map(run_part, parts, job=shared, pure=False)
-        done_rows = 0
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            done_rows += result.rows
-            if progress is not None:
-                progress(done_rows, total, len(results), len(parts))
+            shared = client.scatter(job, broadcast=True, hash=False)
+            futures = client.map(run_part, parts, job=shared, pure=False)
+            done_rows = 0
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                done_rows += result.rows
+                if progress is not None:
+                    progress(done_rows, total, len(results), len(parts))
     except BaseException:
-        if client is not None:
-            client.close()
-        if local is not None:
-            local.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    client.close()
-    if local is not None:
-        local.close()
     try:
         results.sort(key=lambda r: r.index)
         candidates = _merge_candidates(staging, results, job, preset, files, collected_at)
