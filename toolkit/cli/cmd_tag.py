@@ -15,6 +15,7 @@ from toolkit.cli.common import QuietOpt, err, escape, handle_errors
 from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lexicon import Lexicon, resolve
+from toolkit.lexicon.matcher import available_engines
 
 EXTRA_HINT = "Install it with: pip install 'toolkit[distributed]' (Dask's distributed scheduler and pyarrow)"
 
@@ -75,6 +76,9 @@ def register(app: typer.Typer) -> None:
         require_extra()
         if scheduler and workers:
             raise UsageError("--workers is for the local cluster", "A remote cluster has the workers it was started with")
+        if engine is not None and engine not in available_engines():
+            raise UsageError(f"--engine {engine}: not installed here",
+                             f"Installed: {', '.join(available_engines())} (they all give the same hits)")
         when = parse_when(collected_at, "--collected-at") if collected_at else None
         lexicons = _lexicons(case, lexicon)
         from toolkit.tagjob.columns import resolve as resolve_columns

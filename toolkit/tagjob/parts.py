@@ -1,4 +1,4 @@
-"""One part on a worker: read it, tag it in batches, write its Parquet file and its candidates.
+"""One part on a worker: read it, tag it in batches, write its Parquet files and its candidates.
 
 `run_part` is what the driver submits to Dask, once per part. It builds the tagger from the job's
 lexicons once per worker thread (a compiled Hyperscan database cannot be pickled, and its scratch
