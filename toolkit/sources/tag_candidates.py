@@ -62,6 +62,12 @@ class TagCandidates(Importer):
             return False
         return head_text(head).lstrip().startswith('{"format":"' + FORMAT + '"')
 
+    def mismatch(self, path: Path, head: bytes) -> str | None:
+        if not head_text(head).strip():
+            return "the file is empty"
+        return ('its first line is not the header `toolkit tag` writes ({"format":"' + FORMAT + '",...}): '
+                "give the candidates.ndjson of a tag run, unchanged")
+
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         with ctx.open_binary() as binary:
             run: Run | None = None

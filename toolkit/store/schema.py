@@ -226,5 +226,21 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Voided notices: a notice recorded by mistake (wrong item, date or channel) is never edited or
+# deleted (notices are append-only and chained); a row here voids it, saying why, who and when.
+# `notice_in_force` is every notice not voided: what the listings, the cohort and the report read.
+V_NOTICE_VOID = """
+CREATE TABLE notice_void (
+    id         INTEGER PRIMARY KEY,
+    notice_id  INTEGER NOT NULL UNIQUE REFERENCES notice(id),
+    why        TEXT NOT NULL,
+    voided_by  TEXT,
+    voided_at  TEXT NOT NULL                 -- when the void was recorded, ISO-8601 UTC
+);
+
+CREATE VIEW notice_in_force AS
+    SELECT n.* FROM notice n WHERE NOT EXISTS (SELECT 1 FROM notice_void v WHERE v.notice_id = n.id);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID]
 LATEST = len(MIGRATIONS)
