@@ -396,3 +396,15 @@ def test_a_staging_folder_left_by_an_interrupted_run_is_cleared_and_a_foreign_on
     result = invoke("tag", folder, "--out", tmp_path / "other", "--text-col", "body", "--id-col", "post_id", *THREADS)
     assert result.exit_code == 2 and "was not made by toolkit tag" in result.output
     assert (mine / "notes.txt").read_text() == "not toolkit's"
+
+
+def test_a_file_forced_as_candidates_without_their_header_is_refused_with_the_reason(invoke, case, tmp_path):
+    wrong = tmp_path / "posts.ndjson"
+    wrong.write_text('{"id": "1", "text": "cruce seguro"}\n')
+    result = invoke("scan", case, wrong, "--format", "tag-candidates")
+    assert result.exit_code == 1
+    assert "not the header `toolkit tag` writes" in " ".join(result.output.split())
+    newer = tmp_path / "newer.ndjson"
+    newer.write_text('{"format":"toolkit-tag-candidates","version":99}\n{"id":"1","url":"https://t.me/a/1"}\n')
+    result = invoke("scan", case, newer)
+    assert result.exit_code == 1 and "made by a newer toolkit" in result.output
