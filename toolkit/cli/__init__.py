@@ -30,6 +30,7 @@ from toolkit.cli.common import set_debug
 COMMANDS: dict[str, str] = {
     "init": "cmd_init",
     "scan": "cmd_scan",
+    "tag": "cmd_tag",
     "detect": "cmd_detect",
     "items": "cmd_items",
     "show": "cmd_show",
