@@ -51,7 +51,7 @@ def test_singlefile_page_gives_url_save_time_and_status():
     ("group_viajes_norte.html", ("facebook", "group", "viajesnorte2021"), Status.AVAILABLE, "meta:al:android:url"),
     ("listing_viaje_usa.html", ("facebook", "listing", "880000000000123"), Status.AVAILABLE, "json:GroupCommerceProductItem"),
     ("page_cruce_seguro_unavailable.html", ("facebook", "page", "cruceseguro.usa"), Status.UNAVAILABLE, "leaf"),
-    ("group_login_wall.html", ("facebook", "group", "viajesnorte2021"), Status.LOGIN_REQUIRED, "title"),
+    ("group_login_wall.html", ("facebook", "group", "viajesnorte2021"), Status.LOGIN_REQUIRED, "canonical"),
 ])
 def test_every_saved_page_carries_the_detector_status(fixture, identity, status, place):
     _, caps, ctx = read(SF / fixture)
