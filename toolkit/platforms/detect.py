@@ -163,7 +163,7 @@ class Detector(ABC):
                 capture.observed_at = observed_at
         for capture in found:
             capture.observed_at = observed_at
-        return PageReading(self.platform, verdict, captures, str(role.kind), found)
+        return PageReading(self.platform, verdict, captures, str(role.kind), found, role.reason)
 
 
 _NEEDLES: dict[tuple[int, str], tuple[marker_data.MarkerBook, tuple[bytes, ...]]] = {}

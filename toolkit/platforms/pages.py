@@ -46,6 +46,7 @@ class PageReading:
     captures: list[Capture] = field(default_factory=list)
     page: str = "item"
     candidates: list[Capture] = field(default_factory=list)
+    page_reason: str | None = None  # for a wall or a page that is not an item: which (login-wall, search...)
 
     @property
     def main(self) -> Capture | None:

@@ -31,7 +31,6 @@ from urllib.parse import urljoin
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.base import UrlRole
-from toolkit.platforms.detectors._common import clean
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places, selector_xpath
 from toolkit.platforms.registry import get as get_platform
@@ -165,8 +164,10 @@ def candidates(detector: Detector, page: Page, role: Role, limit: int = MAX_CAND
             break
     if not roots:
         return []
-    base = page.final_url or page.url or page.meta.get("og:url") or page.canonical
     owner = get_platform(detector.platform)
+    base = page.final_url or page.url or page.meta.get("og:url") or page.canonical
+    if not base and owner is not None and owner.hosts:
+        base = f"https://{owner.hosts[0]}/"  # a page saved without its address: links are the platform's
     own = {ref.identity for ref in (detector.requested(page),) if ref is not None}
     found: dict[tuple[str, str, str], Capture] = {}
     for root in roots:
@@ -183,10 +184,15 @@ def candidates(detector: Detector, page: Page, role: Role, limit: int = MAX_CAND
             if link_owner.name != detector.platform or link_owner.url_role(url) is not None:
                 continue
             ref, parent = link_owner.parse(url)
-            if ref is None or ref.kind not in CANDIDATE_KINDS or ref.identity in own or ref.identity in found:
+            if ref is None or ref.kind not in CANDIDATE_KINDS or ref.identity in own:
                 continue
-            name = clean(anchor.text_content(), 200)
-            found[ref.identity] = Capture(item=ref, url=ref.url, parent=parent, name=name,
+            name = " ".join(" ".join(anchor.itertext()).split())[:200] or None
+            if ref.identity in found:
+                if name and not found[ref.identity].name:
+                    found[ref.identity].name = name
+                continue
+            # No status: a link on a list says nothing of the item's state.
+            found[ref.identity] = Capture(item=ref, status=None, url=ref.url, parent=parent, name=name,
                                           fields={"found_on": {"url": page.url or page.final_url, "page": role.reason}})
             if len(found) >= limit:
                 return list(found.values())
