@@ -48,6 +48,9 @@ DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
                                "on screen" if e["origin"] == "screen" else e["origin"] and f"from sheet {e['origin'][:12]}…:{e['origin'].rsplit(':', 1)[-1]}"),
     "notice": lambda e: _parts(e["channel"], e["reference"] and f"ref {e['reference']}", e["noticed_by"] and f"by {e['noticed_by']}",
                                e["note"] and f"“{e['note']}”", f"recorded {e['recorded_at']}"),
+    "conflict": lambda e: _parts(f"identity conflict: #{e['item_id']} {e['item_key']} claims {e['key']}, known as "
+                                 f"#{e['other_id']} {e['other_key']}", "kept apart", e["reason"],
+                                 e["source"] and f"source {e['source']}"),
     "check": lambda e: _parts(e["wave"] and f"wave {e['wave']}", e["method"], e["status"], e["reason"] and f"({e['reason']})",
                               e["http_status"] and f"HTTP {e['http_status']}", e["detector"], e["note"] and f"“{e['note']}”"),
 }

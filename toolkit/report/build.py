@@ -17,6 +17,7 @@ from toolkit.report.frame import CaseFrame, build_frame
 from toolkit.report.redact import Redactor, case_salt
 from toolkit.report.stamp import make_stamp
 from toolkit.store import report_queries as q
+from toolkit.store.aliases import conflicts_of
 from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
@@ -79,6 +80,10 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
         step(f"time to removal from {origin.replace('_', ' ')}")
         report.survival[origin] = survival.estimate(cf, origin)
     report.provenance = _provenance(conn, as_of)
+    # Identity conflicts name the keys of both items: masked like the items' own keys.
+    report.provenance["conflicts"] = [
+        {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
+        for c in conflicts_of(conn)]
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
     return report
