@@ -186,3 +186,21 @@ def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, 
            FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
            WHERE c.source_id = ? ORDER BY c.id""", (source_id,))
     return [dict(row) for row in rows]
+
+
+def source_message_ids(conn: sqlite3.Connection, source_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Per channel or group (its canonical item id), the numeric message ids these sources hold
+    (message keys end in `/<message id>`), sorted."""
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    rows = conn.execute(
+        "SELECT DISTINCT coalesce(p.merged_into, p.id) AS parent, i.key FROM capture c JOIN item i ON i.id = c.item_id"
+        f" JOIN item p ON p.id = i.parent_id WHERE c.source_id IN ({marks}) AND i.kind = 'message'", wanted)
+    found: dict[int, set[int]] = {}
+    for parent, key in rows:
+        tail = key.rsplit("/", 1)[-1]
+        if tail.isdigit():
+            found.setdefault(parent, set()).add(int(tail))
+    return {parent: sorted(ids) for parent, ids in found.items()}
