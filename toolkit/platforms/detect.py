@@ -143,7 +143,7 @@ class Detector(ABC):
                 found = candidates(self, page, role)
                 if item is not None and any(c.item == item for c in found):
                     item = None  # the page asked for is itself a listing: its links are not it
-            captures = [Capture(item=item)] if item is not None else []
+            captures = [Capture(item=item, parent=self.parent(item))] if item is not None else []
         if verdict.status not in (Status.AVAILABLE, Status.SOLD):
             # A gone or walled page says nothing about content: keep only the item asked for.
             main = captures[0] if captures else None

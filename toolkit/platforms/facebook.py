@@ -42,6 +42,9 @@ RESERVED = frozenset(
         "public", "privacy", "policies", "legal", "about", "recover", "ufi", "comment", "tr", "bookmarks",
         "saved", "fundraisers", "live", "places", "pg", "index.php", "feeds", "latest", "composer", "ajax",
         "api", "graphql", "x", "r.php", "campaign", "careers", "lite", "mobile", "watchparty", "profile",
+        # mbasic/m action paths (like, react, save, menus) and the viewer's own "me"
+        "a", "reactions", "save", "menu", "notes", "bugnub", "coronavirus_info", "me", "reg", "consent",
+        "two_step_verification", "cookie", "nt",
     }
 )
 POST_ID = re.compile(r"^(?:\d+|pfbid[0-9A-Za-z]+)$")
@@ -183,7 +186,8 @@ class Facebook(Platform):
             tails = [m.group(1) for s in segs[1:] if (m := TRAILING_ID.search(s))]
             if tails:
                 return page_ref(tails[-1]), None
-            name = segs[2] if segs[1].lower() == "category" and len(segs) > 2 else segs[1]
+            # /pages/category/<Category>/<Name>/ names the page last.
+            name = (segs[3] if len(segs) > 3 else segs[2]) if segs[1].lower() == "category" and len(segs) > 2 else segs[1]
             return (page_ref(name), None) if first == "pages" and NAME.match(name) else (None, None)
 
         owner = _owner(segs[0])

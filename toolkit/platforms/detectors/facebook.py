@@ -200,7 +200,10 @@ class FacebookDetector(Detector):
             # The URL's identity wins over the page's numeric id, so every saved copy of one URL
             # (including a later "not available" copy, which has no id) is the same item.
             return requested
-        return app_ref or og_ref
+        # Without one, the page's own address (og:url) names it and its app link's id is a claim
+        # beside it (an alias the store checks against what the case knows), never the other way:
+        # a copy that says it is another page's id must not land on that page.
+        return og_ref or app_ref
 
     @staticmethod
     def _parent_ref(main_ref, og_ref, app_ref, ft, ld, page) -> ItemRef | None:
