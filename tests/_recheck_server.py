@@ -162,6 +162,19 @@ class RecheckServer:
                     parts = path.split("/")
                     page = FIXTURE_PAGES / parts[2] / f"{parts[-1]}.html"
                     self.send(200, page.read_bytes())
+                elif path == "/fb/login-og" or path.startswith("/login/og/"):
+                    self.send(200, FB_LOGIN_OG)
+                elif path == "/fb/login-og-redirect":
+                    self.redirect("/login/og/?next=https%3A%2F%2Fwww.facebook.com%2Fsomepage%2F")
+                elif path == "/fb/login-404":
+                    self.send(404, FB_LOGIN_OG)
+                elif path == "/fb/unavailable-404":
+                    self.send(404, FB_UNAVAILABLE_EN)
+                elif path.startswith("/elsewhere/"):
+                    # A redirect to the next simulated host (another site): /elsewhere/<path there>.
+                    port = self.server.server_address[1]
+                    index = next(i for i, srv in enumerate(server.servers) if srv.server_address[1] == port)
+                    self.redirect(server.base((index + 1) % len(server.servers)) + path[len("/elsewhere"):])
                 elif path.startswith("/fb/live") or path.startswith("/interrupt/"):
                     self.send(200, FB_LIVE)
                 elif path == "/fb/unavailable-es":
@@ -180,19 +193,6 @@ class RecheckServer:
                     self.redirect("/checkpoint/?next=1")
                 elif path.startswith("/checkpoint/"):
                     self.send(200, FB_CHECKPOINT)
-                elif path == "/fb/login-og" or path.startswith("/login-og/"):
-                    self.send(200, FB_LOGIN_OG)
-                elif path == "/fb/login-og-redirect":
-                    self.redirect("/login-og/?next=https%3A%2F%2Fwww.facebook.com%2Fsomepage%2F")
-                elif path == "/fb/login-404":
-                    self.send(404, FB_LOGIN_OG)
-                elif path == "/fb/unavailable-404":
-                    self.send(404, FB_UNAVAILABLE_EN)
-                elif path.startswith("/elsewhere/"):
-                    # A redirect to the next simulated host (another site): /elsewhere/<path there>.
-                    port = self.server.server_address[1]
-                    index = next(i for i, srv in enumerate(server.servers) if srv.server_address[1] == port)
-                    self.redirect(server.base((index + 1) % len(server.servers)) + path[len("/elsewhere"):])
                 elif path == "/fb/blocked":
                     self.send(200, FB_BLOCKED)
                 elif path == "/web/live":

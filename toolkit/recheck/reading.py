@@ -102,8 +102,11 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
     if code is not None and code >= 500:
         return Reading(Status.ERROR, reason=f"http-{code}", note=_chain(fetched))
     body, charset_note = page_bytes(fetched)
-    page = read_page(body, url, final_url=fetched.final_url, http_status=code, platform=platform,
-                     observed_at=observed_at)
+    # After a redirect to another site, its 404/410 is that site's answer: only the page's own
+    # wording (the platform's "not available" page, a wall) may speak for the item.
+    elsewhere = code in {404, 410} and redirected_elsewhere(url, fetched.final_url)
+    page = read_page(body, url, final_url=fetched.final_url, http_status=None if elsewhere else code,
+                     platform=platform, observed_at=observed_at)
     verdict = page.verdict
     status = Status(verdict.status)
     reason = verdict.reason
@@ -111,9 +114,8 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
     # hard "not found" (404/410); any other code leaves the item unknown.
     if status.family == Family.GONE and code is not None and not (200 <= code < 300 or code in {404, 410}):
         status, reason = Status.ERROR, f"http-{code}"
-    elif (status.family == Family.GONE and code in {404, 410} and redirected_elsewhere(url, fetched.final_url)
-          and (verdict.place == "http" or (platform or "generic") == "generic")):
-        # Another site's "not found" says nothing about the item on its own platform.
+    elif elsewhere and page.page != "wall" and (
+            status.family != Family.GONE or (platform or "generic") == "generic"):
         status, reason = Status.ERROR, "redirected-elsewhere"
     notes = [n for n in (_chain(fetched), charset_note) if n]
     return Reading(status, reason=reason, detector=verdict.detector, marker=verdict.marker, place=verdict.place,
