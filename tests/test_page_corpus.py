@@ -77,3 +77,39 @@ def test_page_reads_as_the_manifest_says(row):
     if verdict.status not in (Status.AVAILABLE, Status.SOLD):
         # A wall or a gone page gives nothing of its own: no name, no text, no second item.
         assert len(reading.captures) == 1 and main.name is None and main.text is None
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "detectors.md"
+FIXTURE_PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+
+
+def documented_evidence() -> set[tuple[str, str, str]]:
+    """(platform, kind, place) from the evidence table of docs/detectors.md."""
+    text = DOCS.read_text(encoding="utf-8")
+    table = text.split("## What counts as \"the item is there\"", 1)[1].split("Never evidence", 1)[0]
+    found = set()
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] not in ("platform", "---"):
+            places = [p for p in re.findall(r"`([^`]+)`", cells[2])
+                      if p.startswith(("meta:", "json", "data-ft", "canonical", "container:", "text"))]
+            assert places, line
+            found.update((cells[0], cells[1], place) for place in places)
+    return found
+
+
+def test_every_documented_evidence_has_a_page_that_shows_it():
+    """Each kind of evidence docs/detectors.md lists is what some page in the corpus or the detector
+    fixtures reads as available by."""
+    seen: set[tuple[str, str, str]] = set()
+    for path in [*PAGES.glob("*/*.html"), *FIXTURE_PAGES.glob("*/*.html")]:
+        body = path.read_bytes()
+        row = next((r for r in MANIFEST if PAGES / r["file"] == path), None)
+        saved = HEADER.search(body[:2000]) or re.search(rb"url: (\S+)", body[:600])
+        url = (row["url"] if row and row["url"] else None) or (saved.group(1).decode() if saved else None)
+        reading = read_page(body, url)
+        if reading.verdict.status == Status.AVAILABLE and reading.main is not None:
+            seen.add((reading.platform, str(reading.main.item.kind), reading.verdict.place))
+    documented = documented_evidence()
+    assert len(documented) >= 20
+    assert documented <= seen, sorted(documented - seen)

@@ -20,9 +20,6 @@ from pathlib import Path
 import pytest
 from _recheck_server import RecheckServer, add_item
 
-from toolkit.case import open_case
-from toolkit.store.aliases import conflicts_of
-
 PAGES = Path(__file__).resolve().parent / "pages"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAST = ["--interval", "0.05", "--timeout", "2", "--connect-timeout", "1", "--retries", "0"]
@@ -206,10 +203,10 @@ def test_a_page_claiming_a_confirmed_pages_id_is_a_conflict_not_a_merge(case, in
     assert "identity conflict" in result.output and f"claims {CONFIRMED_ID}" in result.output
     pages = {r["key"]: r for r in items(invoke, case, "--kind", "page")}
     assert set(pages) == {"cruce.seguro.usa", "otra.pagina.mx"}  # kept apart
-    with open_case(case) as opened:
-        (conflict,) = conflicts_of(opened.db)
-    assert (conflict["item_key"], conflict["key"], conflict["other_key"]) == ("otra.pagina.mx", CONFIRMED_ID,
-                                                                            "cruce.seguro.usa")
+    with db(case) as conn:
+        conflicts = conn.execute("SELECT i.key, c.key, o.key FROM identity_conflict c JOIN item i ON i.id = c.item_id"
+                                 " JOIN item o ON o.id = c.other_id").fetchall()
+    assert [tuple(c) for c in conflicts] == [("otra.pagina.mx", CONFIRMED_ID, "cruce.seguro.usa")]
     shown = invoke("show", case, "https://www.facebook.com/cruce.seguro.usa/")
     assert "identity conflict" in shown.stdout and "otra.pagina.mx" in shown.stdout
 
@@ -325,6 +322,10 @@ def test_a_message_missing_from_an_export_covering_its_channel_is_gone(case, inv
     assert "missing-from-full-export" in result.output
     found = {key.rsplit("/", 1)[-1]: (status, reason) for _, key, _, status, reason in checks(case)}
     assert found == {"5": ("unavailable", "missing-from-full-export"), "9": ("not_seen", "absent-from-export")}
+    out = tmp_path / "report"
+    result = invoke("report", case, "--as-of", "2024-06-30", "-o", out, "--format", "md")
+    assert result.exit_code == 0, result.output
+    assert "1 checks are Telegram messages missing from a later export" in next(out.glob("*.md")).read_text("utf-8")
 
 
 # --- URL lists keep hosts apart --------------------------------------------------------------------

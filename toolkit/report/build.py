@@ -18,6 +18,7 @@ from toolkit.report.redact import Redactor, case_salt
 from toolkit.report.stamp import make_stamp
 from toolkit.store import report_queries as q
 from toolkit.store.aliases import conflicts_of
+from toolkit.store.checks import reason_count
 from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
@@ -81,6 +82,7 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
         report.survival[origin] = survival.estimate(cf, origin)
     report.provenance = _provenance(conn, as_of)
     # Identity conflicts name the keys of both items: masked like the items' own keys.
+    report.provenance["missing_from_export"] = reason_count(conn, "missing-from-full-export", as_of)
     report.provenance["conflicts"] = [
         {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
         for c in conflicts_of(conn)]

@@ -157,6 +157,11 @@ def _waves(p: dict) -> list[Block]:
                     "item the wave did not check is not_checked. No confirmation rule is applied: one gone check "
                     "makes an item gone in that wave, and the per-item appendix shows every wave so a stricter "
                     "rule can be applied by hand."))
+    if p.get("missing_from_export"):
+        out.append(Para(f"{number(p['missing_from_export'])} checks are Telegram messages missing from a later export "
+                        "that holds their chat on both sides of them (its first and last message ids bracket them): "
+                        "unavailable, reason missing-from-full-export. A message absent from an export that ends "
+                        "before it or starts after it is not_seen, never gone."))
     if p["unwaved_checks"]:
         out.append(Para(f"{number(p['unwaved_checks'])} checks belong to no wave: they count for time to removal "
                         "but not in the wave tables."))

@@ -204,3 +204,9 @@ def source_message_ids(conn: sqlite3.Connection, source_ids: Iterable[int]) -> d
         if tail.isdigit():
             found.setdefault(parent, set()).add(int(tail))
     return {parent: sorted(ids) for parent, ids in found.items()}
+
+
+def reason_count(conn: sqlite3.Connection, reason: str, as_of: str) -> int:
+    """How many checks observed up to `as_of` carry this reason code."""
+    return conn.execute('SELECT count(*) FROM "check" WHERE reason = ? AND observed_at <= ?',
+                        (reason, as_of)).fetchone()[0]
