@@ -325,7 +325,7 @@ def test_a_message_missing_from_an_export_covering_its_channel_is_gone(case, inv
     out = tmp_path / "report"
     result = invoke("report", case, "--as-of", "2024-06-30", "-o", out, "--format", "md")
     assert result.exit_code == 0, result.output
-    assert "1 checks are Telegram messages missing from a later export" in next(out.glob("*.md")).read_text("utf-8")
+    assert "missing-from-full-export (1 in this case)" in next(out.glob("*.md")).read_text("utf-8")
 
 
 # --- URL lists keep hosts apart --------------------------------------------------------------------

@@ -158,10 +158,10 @@ def _waves(p: dict) -> list[Block]:
                     "makes an item gone in that wave, and the per-item appendix shows every wave so a stricter "
                     "rule can be applied by hand."))
     if p.get("missing_from_export"):
-        out.append(Para(f"{number(p['missing_from_export'])} checks are Telegram messages missing from a later export "
-                        "that holds their chat on both sides of them (its first and last message ids bracket them): "
-                        "unavailable, reason missing-from-full-export. A message absent from an export that ends "
-                        "before it or starts after it is not_seen, never gone."))
+        out.append(Para("A Telegram message missing from a later export that holds its chat on both sides of it (the "
+                        "export's first and last message ids bracket it) is unavailable, reason "
+                        f"missing-from-full-export ({number(p['missing_from_export'])} in this case); a message absent "
+                        "from an export that ends before it or starts after it is not_seen, never gone."))
     if p["unwaved_checks"]:
         out.append(Para(f"{number(p['unwaved_checks'])} checks belong to no wave: they count for time to removal "
                         "but not in the wave tables."))
