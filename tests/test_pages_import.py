@@ -83,8 +83,11 @@ def test_browser_save_with_saved_from_comment():
 
 
 def test_browser_save_without_url_uses_the_page_metadata():
+    """Without its URL a page is named by its own address (og:url); its app link's numeric id is a
+    second key beside it, which the store merges only when it agrees with what the case knows."""
     _, caps, _ = read(HTML / "page_canonical_only.html")
-    assert caps[0].item.identity == ("facebook", "page", "100064000000001")
+    assert caps[0].item.identity == ("facebook", "page", "cruceseguro.usa")
+    assert caps[0].aliases == ("100064000000001",)
     assert caps[0].status == Status.AVAILABLE
 
 
