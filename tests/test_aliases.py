@@ -190,6 +190,25 @@ def test_alias_known_before_either_item(case):
     assert writer.conflicts and writer.conflicts[0]["key"] == "cruceseguro.mx"
 
 
+def test_a_page_claiming_another_pages_vanity_or_id_stays_apart(case):
+    """A copy at one page's URL whose og:url or app link names another page the case knows (by
+    another name) is not that page: both claims are conflicts, and a later status of the copy
+    stays on the copy."""
+    with open_case(case) as opened, transaction(opened.db):
+        writer = CaptureWriter(opened.db, None, "2021-04-10T00:00:00Z")
+        confirmed = ItemRef("facebook", Kind.PAGE, "cruceseguro", "https://www.facebook.com/cruceseguro")
+        writer.write([Capture(item=confirmed, aliases=(PAGE_ID,))])
+        copy = ItemRef("facebook", Kind.PAGE, "otra.pagina", "https://www.facebook.com/otra.pagina")
+        writer.write([Capture(item=copy, aliases=("cruceseguro",)), Capture(item=copy, aliases=(PAGE_ID,))])
+        merged = opened.db.execute("SELECT count(*) FROM item WHERE merged_into IS NOT NULL").fetchone()[0]
+        conflicts = conflicts_of(opened.db)
+        owners = dict(opened.db.execute("SELECT a.key, i.key FROM item_alias a JOIN item i ON i.id = a.item_id"))
+    assert merged == 0 and writer.merged == 0
+    assert sorted((c["item_key"], c["key"], c["other_key"]) for c in conflicts) == [
+        ("otra.pagina", PAGE_ID, "cruceseguro"), ("otra.pagina", "cruceseguro", "cruceseguro")]
+    assert owners == {PAGE_ID: "cruceseguro"}  # the refused claims are not recorded as aliases
+
+
 def test_sources_that_know_both_keys_say_so(files):
     importer = CrowdTangleApi()
     raw = ("post", API_POST["result"]["posts"][0], True)

@@ -84,11 +84,10 @@ def key_class(key: str) -> str:
     return "url" if "://" in key else "name"
 
 
-def identities(conn: sqlite3.Connection, item_id: int, extra: Iterable[str] = ()) -> dict[str, set[str]]:
-    """The ids and names the case knows an item by (its merged items' and aliases' too), with
-    `extra` keys it is claiming now."""
+def identities(conn: sqlite3.Connection, item_id: int) -> dict[str, set[str]]:
+    """The ids and names the case knows an item by (its merged items' and aliases' too)."""
     found: dict[str, set[str]] = {"id": set(), "name": set()}
-    for key in [*known_keys(conn, item_id), *extra]:
+    for key in known_keys(conn, item_id):
         cls = key_class(key)
         if cls in found:
             found[cls].add(key)
@@ -124,7 +123,8 @@ def record_aliases(conn: sqlite3.Connection, pairs: Iterable[tuple[int, str, str
         nonlocal merged
         if canonical_id(conn, claimant) == canonical_id(conn, other):
             return True
-        reason = disagreement(identities(conn, claimant, (key,)), identities(conn, other))
+        # What each item is known by before this claim: the claimed key itself proves nothing.
+        reason = disagreement(identities(conn, claimant), identities(conn, other))
         if reason is not None:
             conflict = record_conflict(conn, platform, kind, key, claimant, other, source_id, reason, added_at)
             if conflict is not None:
