@@ -68,13 +68,18 @@ SEARCHES = {
     "facebook": [("final", "https://www.facebook.com/search/top?q=cruzar"),
                  ("final", "https://www.facebook.com/marketplace/tijuana/search/?query=cristal"),
                  ("final", "https://www.facebook.com/hashtag/cruzaralusa"),
-                 ("final", "https://www.facebook.com/marketplace/"),
-                 ("body", '<div aria-label="Collection of Marketplace items"><a href="/marketplace/item/880000000000999/">'
-                          '<span>Vendido</span></a></div>')],
+                 ("final", "https://www.facebook.com/marketplace/")],
     "instagram": [("final", "https://www.instagram.com/explore/tags/cruzarfrontera/")],
     "tiktok": [("final", "https://www.tiktok.com/tag/cruzarfrontera"), ("final", "https://www.tiktok.com/search?q=cruzar")],
     "telegram": [],
 }
+# A grid of listings inside an item's own page (a listing's "similar items", a sidebar filter):
+# it is not the item's, and changes nothing of its reading.
+GRIDS = [
+    '<div aria-label="Collection of Marketplace items"><a href="/marketplace/item/880000000000999/">'
+    '<span>Vendido</span><span>Sold</span></a></div>',
+    '<div role="navigation"><h2>Filtros</h2><span>Disponibilidad</span><span>Vendido</span></div>',
+]
 OVERLAYS = [
     '<div data-testid="royal_login_button">Log In</div>',
     '<form id="login_form" action="/login/"><input name="email"><input name="pass" type="password"></form>',
@@ -115,7 +120,7 @@ def wall_or_search(platform: str):
 def mixed_pages(draw):
     file, platform, family = draw(st.sampled_from(BASES))
     parts = draw(wall_or_search(platform))
-    overlays = draw(st.lists(st.sampled_from(OVERLAYS), max_size=2, unique=True))
+    overlays = draw(st.lists(st.sampled_from(OVERLAYS + GRIDS), max_size=3, unique=True))
     return file, platform, family, parts, [("body", o) for o in overlays]
 
 
@@ -139,7 +144,7 @@ def test_walls_and_searches_never_read_as_gone(case):
     elif parts:
         assert reading.page == "not-item" and reading.verdict.reason == "not-an-item", (file, parts, reading.verdict)
     if not parts:
-        # Overlays over a real page change nothing: a live page stays live, a gone page gone.
+        # Overlays and grids over an item's own page change nothing: live stays live, gone gone.
         assert status.family == family, (file, overlays, reading.verdict)
 
 

@@ -31,7 +31,7 @@ from importlib.metadata import entry_points
 from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from toolkit.models import Capture, ItemRef, Status
+from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
 from toolkit.platforms.places import Places, selector_names
@@ -132,6 +132,9 @@ class Detector(ABC):
             finding = self.inspect(page, places)
             verdict = decide(self, page, places, book, finding.evidence)
             captures = finding.captures
+            if verdict.status == Status.SOLD and not (captures and captures[0].item.kind == Kind.LISTING):
+                # "Sold" is a Marketplace listing's state: on any other item's page it is not its.
+                verdict = decide(self, page, places, book, finding.evidence, skip=frozenset({Status.SOLD}))
         else:
             # A wall that names no page (a login page without next=) gives no capture: its status
             # is read for no item.
@@ -192,7 +195,7 @@ def _next_targets(url: str | None) -> list[str]:
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
-           evidence: Evidence | None) -> Verdict:
+           evidence: Evidence | None, skip: frozenset[Status] = frozenset()) -> Verdict:
     """The status an item's own page shows, with the marker and place that decided it (steps 1-6
     of the module doc; walls and pages that are not items are decided before, in `Detector.read`)."""
     name = detector.name
@@ -200,6 +203,8 @@ def decide(detector: Detector, page: Page, places: Places, book: marker_data.Mar
     if code in HARD_HTTP:
         return Verdict(HARD_HTTP[code], name, str(code), "http", f"http-{code}")
     for status in MARKER_ORDER:
+        if status in skip:
+            continue
         hit = match_rules(book.rules(detector.platform, status), places, book.longest_equals(detector.platform))
         if hit:
             return Verdict(status, name, hit[0], hit[1], hit[2])

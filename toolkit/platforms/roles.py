@@ -115,13 +115,14 @@ def page_role(detector: Detector, page: Page, places: Places, book: marker_data.
         hit = match_rules([rule], places)
         if hit:
             return Role(PageKind.WALL, hit[2], rule.status, hit[0], hit[1])
-    owner = get_platform(platform)
     for place, url in found:
         role = url_role(url, platform)
         if role is not None:
             return Role(PageKind.NOT_ITEM, role.reason, None, url, place)
-        if owner is not None and platform != "generic" and _names_item(url, platform):
-            break  # the most telling address names an item: its page, whatever lower ones say
+        if platform != "generic" and _names_item(url, platform):
+            # The most telling address names an item: its page, whatever lower addresses say and
+            # whatever lists it shows (a listing's "similar items").
+            return ITEM_PAGE
     listing = detector.listing_page(page, places)
     if listing is not None:
         reason, marker, place = listing
