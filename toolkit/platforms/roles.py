@@ -23,6 +23,7 @@ Everything else is an item's page, read by the platform detector as before.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -76,9 +77,15 @@ MAX_CANDIDATES = 500
 DEFAULT_RESULTS = ("[role=feed]", "[role=main]", "main")
 
 
+# An archived copy's address (web.archive.org/web/<timestamp>[id_]/<original URL>) stands for the
+# original URL.
+_ARCHIVED = re.compile(r"^https?://web\.archive\.org/web/\d{1,14}[a-z_]*/(.+)$", re.I)
+
+
 def addresses(page: Page) -> list[tuple[str, str]]:
     """The page's addresses, most telling first: where it ended, its own metadata, where it was
-    asked for. (place, URL) pairs; relative metadata URLs are made absolute against the page."""
+    asked for. (place, URL) pairs; relative metadata URLs are made absolute against the page, and
+    a Wayback Machine address stands for the URL it archived."""
     base = page.final_url or page.url
     found = [("final_url", page.final_url), ("meta:og:url", page.meta.get("og:url")), ("canonical", page.canonical),
              ("url", page.url)]
@@ -88,6 +95,9 @@ def addresses(page: Page) -> list[tuple[str, str]]:
             continue
         if base and "://" not in url[:12] and url.startswith("/"):
             url = urljoin(base, url)
+        archived = _ARCHIVED.match(url)
+        if archived:
+            url = archived.group(1)
         out.append((place, url))
     return out
 

@@ -104,7 +104,7 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
     body, charset_note = page_bytes(fetched)
     # After a redirect to another site, its 404/410 is that site's answer: only the page's own
     # wording (the platform's "not available" page, a wall) may speak for the item.
-    elsewhere = code in {404, 410} and redirected_elsewhere(url, fetched.final_url)
+    elsewhere = code in {404, 410} and redirected_elsewhere(fetched.url, fetched.final_url)
     page = read_page(body, url, final_url=fetched.final_url, http_status=None if elsewhere else code,
                      platform=platform, observed_at=observed_at)
     verdict = page.verdict
