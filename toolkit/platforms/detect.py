@@ -143,9 +143,7 @@ class Detector(ABC):
                 verdict = Verdict(role.status, self.name, role.marker, role.place, role.reason)
             else:
                 verdict = Verdict(Status.ERROR, self.name, role.marker, role.place, "not-an-item")
-                found = candidates(self, page, role)
-                if item is not None and any(c.item == item for c in found):
-                    item = None  # the page asked for is itself a listing: its links are not it
+                found = candidates(self, page, role)  # never the item asked for itself
             captures = [Capture(item=item, parent=self.parent(item))] if item is not None else []
         if verdict.status not in (Status.AVAILABLE, Status.SOLD):
             # A gone or walled page says nothing about content: keep only the item asked for.
