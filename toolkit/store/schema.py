@@ -226,6 +226,22 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
+# Voided notices: a notice recorded by mistake (wrong item, date or channel) is never edited or
+# deleted (notices are append-only and chained); a row here voids it, saying why, who and when.
+# `notice_in_force` is every notice not voided: what the listings, the cohort and the report read.
+V_NOTICE_VOID = """
+CREATE TABLE notice_void (
+    id         INTEGER PRIMARY KEY,
+    notice_id  INTEGER NOT NULL UNIQUE REFERENCES notice(id),
+    why        TEXT NOT NULL,
+    voided_by  TEXT,
+    voided_at  TEXT NOT NULL                 -- when the void was recorded, ISO-8601 UTC
+);
+
+CREATE VIEW notice_in_force AS
+    SELECT n.* FROM notice n WHERE NOT EXISTS (SELECT 1 FROM notice_void v WHERE v.notice_id = n.id);
+"""
+
 # Identity conflicts (issue 13): a source claimed a key (numeric id, vanity name) for an item that
 # the case already knows under another item whose known ids or names contradict the claim. The
 # two items are kept apart (no alias row, no merge) and the claim is recorded here, with the
@@ -247,5 +263,5 @@ CREATE INDEX identity_conflict_item ON identity_conflict(item_id);
 CREATE INDEX identity_conflict_other ON identity_conflict(other_id);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_IDENTITY_CONFLICT]
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_IDENTITY_CONFLICT]
 LATEST = len(MIGRATIONS)
