@@ -92,7 +92,7 @@ def test_login_wall_scan_and_recheck_from_saved_pages(case, invoke, tmp_path):
     later = saved(tmp_path / "later", "somepage.html", "https://www.facebook.com/somepage/", WALL.read_text("utf-8"))
     result = invoke("recheck", case, later, "--wave", "w1")
     assert result.exit_code == 0, result.output
-    assert checks(case) == [("page", "somepage", "export", "login_required", None)]
+    assert checks(case) == [("page", "somepage", "export", "login_required", "login-wall")]
     (page,) = items(invoke, case)
     # The item keeps its own name (none): the wall's "Log into Facebook" never becomes it.
     assert (page["key"], page["status"], page["name"]) == ("somepage", "login_required", None)
@@ -214,7 +214,7 @@ def test_a_page_claiming_a_confirmed_pages_id_is_a_conflict_not_a_merge(case, in
     later = saved(tmp_path / "w1", "otra-later.html", "https://www.facebook.com/otra.pagina.mx/", GONE_PAGE)
     result = invoke("recheck", case, later, "--wave", "w1", "--all")
     assert result.exit_code == 0, result.output
-    assert checks(case) == [("page", "otra.pagina.mx", "export", "unavailable", None)]
+    assert checks(case) == [("page", "otra.pagina.mx", "export", "unavailable", "content-unavailable")]
     pages = {r["key"]: r for r in items(invoke, case, "--kind", "page")}
     assert pages["cruce.seguro.usa"]["status"] == "available"
 

@@ -161,11 +161,13 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
         shown = f"{verdict.status}" + (f" ({verdict.reason or verdict.marker})" if verdict.reason or verdict.marker else "")
         where = url[:120] if url else "page"
         if reading.page == "not-item":
-            raise MapError("not-an-item", f"{where} is a {reading.platform} {reading.page_reason} page, not an item: "
-                                          "no status taken, and no item links found on it")
+            raise MapError("not-an-item", f"{where} is a {reading.platform} {reading.page_reason} page: it names no "
+                                          "page, group, profile, post, listing, video or channel of its own (not an "
+                                          "item, no status taken), and no item links were found on it")
         if reading.page == "wall":
             raise MapError("not-an-item", f"{where} is a {reading.platform} {reading.page_reason} page that names "
-                                          "no page (no next=): not an item, no status taken")
+                                          "no page, group, profile, post, listing, video or channel (no next=): not an "
+                                          "item, no status taken")
         if url:
             raise MapError("not-an-item", f"{url[:120]} shows {shown} and names no page, group, profile, post, "
                                           "listing, video or channel (a search, a reactions list, a comment thread...): "
