@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from toolkit.models import ItemRef, Status
 
@@ -29,8 +29,10 @@ TRACKING_PARAMS = frozenset(
 def split(url: str) -> SplitResult:
     """Parse a URL, adding https:// when the scheme is missing (people paste `facebook.com/x`).
 
-    Never raises: a malformed bracketed host (`http://[x`) is parsed without its brackets, so any
-    text a researcher pastes still becomes some URL.
+    Never raises: a malformed bracketed host (`http://[x`) is parsed without its brackets, and a
+    host that Python refuses (characters that NFKC-normalise into `/`, `?`, `@`... such as `℀`)
+    has its non-ASCII characters percent-encoded, so any text a researcher pastes still becomes
+    some URL.
     """
     url = url.strip()
     if "://" not in url[:12]:
@@ -38,7 +40,12 @@ def split(url: str) -> SplitResult:
     try:
         return urlsplit(url)
     except ValueError:
-        return urlsplit(url.replace("[", "").replace("]", ""))
+        pass
+    url = url.replace("[", "").replace("]", "")
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit(quote(url, safe="".join(chr(c) for c in range(33, 127))))
 
 
 def port_of(parts: SplitResult) -> int | None:
