@@ -65,6 +65,8 @@ class FileResult:
     captures: int = 0
     import_dated: int = 0  # captures dated at import time: the file said nothing of when they were seen
     failures: dict[str, tuple[int, str]] = field(default_factory=dict)  # cause -> (count, first detail)
+    merged: int = 0  # items linked to one the case knew under another key (aliases that agree)
+    conflicts: list[dict] = field(default_factory=list)  # identity claims refused (store.aliases)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     hint: str | None = None
@@ -304,6 +306,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             result.notes.append("pages read as: " + ", ".join(
                 f"{count:,} {label}" for label, count in sorted(page_statuses.items(), key=lambda kv: (-kv[1], kv[0]))))
         result.items_new, result.items_seen, result.captures = writer.items_new, writer.items_seen, writer.captures
+        result.merged, result.conflicts = writer.merged, writer.conflicts
         if mapped == 0 and not ctx.notes:
             first = next(iter(result.failures.values()), None)
             causes = set(result.failures)

@@ -213,7 +213,9 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
     if not quiet:
         summarise(stats.files)
         err.print(f"{stats.added} export check(s) added" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
-                  + (f" ({stats.not_seen} not seen in an export that holds their parent)" if stats.not_seen else ""))
+                  + (f" ({stats.not_seen} not seen in an export that holds their parent)" if stats.not_seen else "")
+                  + (f" ({stats.missing} Telegram message(s) missing from an export that holds their chat on both "
+                     "sides of them: unavailable, missing-from-full-export)" if stats.missing else ""))
         for row in stats.canaries:
             line = (f"{row.platform} canary {row.url} read {row.status}" + (f" ({row.reason})" if row.reason else "")
                     + f" at {row.observed_at}")

@@ -76,6 +76,9 @@ DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
                                f"recorded {e['recorded_at']}",
                                e.get("voided_at") and f"VOIDED {e['voided_at'][:10]}" + (f" by {e['voided_by']}" if e.get("voided_by") else "")
                                + f": {e['voided_why']} (not counted)"),
+    "conflict": lambda e: _parts(f"identity conflict: #{e['item_id']} {e['item_key']} claims {e['key']}, known as "
+                                 f"#{e['other_id']} {e['other_key']}", "kept apart", e["reason"],
+                                 e["source"] and f"source {e['source']}"),
     "check": _check,
 }
 

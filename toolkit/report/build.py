@@ -18,6 +18,8 @@ from toolkit.report.redact import Redactor, case_salt
 from toolkit.report.stamp import make_stamp
 from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
+from toolkit.store.aliases import conflicts_of
+from toolkit.store.checks import reason_count
 from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
@@ -81,6 +83,11 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
         report.survival[origin] = survival.estimate(cf, origin)
     report.provenance = _provenance(conn, as_of, cf.items["item_id"].tolist())
     report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
+    # Identity conflicts name the keys of both items: masked like the items' own keys.
+    report.provenance["missing_from_export"] = reason_count(conn, "missing-from-full-export", as_of)
+    report.provenance["conflicts"] = [
+        {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
+        for c in conflicts_of(conn)]
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
     return report

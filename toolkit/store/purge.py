@@ -54,6 +54,12 @@ def blank_personal_data(conn: sqlite3.Connection, item_ids: list[int]) -> tuple[
     for row in conn.execute(f"SELECT key FROM item_alias WHERE item_id IN ({marks})", item_ids):
         removed.append(_sha(row[0]))
     conn.execute(f"DELETE FROM item_alias WHERE item_id IN ({marks})", item_ids)
+    # A recorded identity conflict names keys of both items: derived rows, dropped with them.
+    for row in conn.execute(f"SELECT key FROM identity_conflict WHERE item_id IN ({marks}) OR other_id IN ({marks})",
+                            (*item_ids, *item_ids)):
+        removed.append(_sha(row[0]))
+    conn.execute(f"DELETE FROM identity_conflict WHERE item_id IN ({marks}) OR other_id IN ({marks})",
+                 (*item_ids, *item_ids))
     for item_id in item_ids:
         key = conn.execute("SELECT key FROM item WHERE id = ?", (item_id,)).fetchone()[0]
         conn.execute("UPDATE item SET key = ?, url = NULL, name = NULL WHERE id = ?",

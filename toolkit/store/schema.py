@@ -276,7 +276,28 @@ CREATE TABLE canary_check (
 CREATE INDEX canary_check_wave ON canary_check(wave_id, method, platform, after_check);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY]
+# Identity conflicts (issue 13): a source claimed a key (numeric id, vanity name) for an item that
+# the case already knows under another item whose known ids or names contradict the claim. The
+# two items are kept apart (no alias row, no merge) and the claim is recorded here, with the
+# source that made it, for `scan`'s summary, `show` and the report's data-quality section.
+V_IDENTITY_CONFLICT = """
+CREATE TABLE identity_conflict (
+    id        INTEGER PRIMARY KEY,
+    platform  TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    key       TEXT NOT NULL,                 -- the key claimed
+    item_id   INTEGER NOT NULL REFERENCES item(id),   -- the item whose capture claimed it
+    other_id  INTEGER NOT NULL REFERENCES item(id),   -- the item the case knows under that key
+    source_id INTEGER REFERENCES source(id),
+    reason    TEXT NOT NULL,                 -- what contradicts: "names differ: a / b"
+    added_at  TEXT NOT NULL,
+    UNIQUE (platform, kind, key, item_id, other_id)
+);
+CREATE INDEX identity_conflict_item ON identity_conflict(item_id);
+CREATE INDEX identity_conflict_other ON identity_conflict(other_id);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT]
 LATEST = len(MIGRATIONS)
 
 # Columns added to chained tables after rows were first sealed: left out of a row's custody digest
