@@ -55,6 +55,18 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "proxy": ((str,), ""),
         "cookies": ((str,), ""),
     },
+    "browser": {
+        "executable": ((str,), ""),
+        "profile": ((str,), ""),
+        "pages": ((int,), 2),
+        "navigation_timeout": ((int, float), 30.0),
+        "settle_timeout": ((int, float), 10.0),
+        "scroll_screens": ((int,), 3),
+        "screenshots": ((str,), "all"),
+        "screenshot_scale": ((int, float), 1.0),
+        "max_screenshot_height": ((int,), 12000),
+        "wall_streak": ((int,), 3),
+    },
     "confirm": {
         "rule": ((str,), "consecutive"),
         "waves": ((int,), 2),
@@ -100,6 +112,27 @@ user_agent = ""
 proxy = ""
 # A Netscape cookies.txt (a logged-in browser session). Never copied into the case.
 cookies = ""
+
+[browser]
+# A real browser (toolkit capture, recheck --method browser, browser login; see docs/browser.md).
+# Chromium to drive: empty = the system's chromium, else Playwright's own.
+executable = ""
+# The persistent profile holding a logged-in research session: a name (a folder under your user
+# data folder) or a path outside this case folder. Empty = "default". Never share a profile.
+profile = ""
+# Pages loading at once, and seconds to wait for a page to load and then to settle.
+pages = 2
+navigation_timeout = 30.0
+settle_timeout = 10.0
+# Screens scrolled on platforms that load more as one scrolls (Facebook, Instagram, TikTok).
+scroll_screens = 3
+# Screenshots kept by browser rechecks: "all", "changed" (status differs from the item's
+# previous check) or "none"; scale 0.5 halves width and height; taller pages are cut.
+screenshots = "all"
+screenshot_scale = 1.0
+max_screenshot_height = 12000
+# Walls (login, checkpoint, block) in a row on one host that pause that host (0 = never).
+wall_streak = 3
 
 [confirm]
 # When is an item confirmed gone: "consecutive" (gone in `waves` consecutive waves)

@@ -30,6 +30,8 @@ from toolkit.cli.common import set_debug
 COMMANDS: dict[str, str] = {
     "init": "cmd_init",
     "scan": "cmd_scan",
+    "browser": "cmd_browser",
+    "capture": "cmd_capture",
     "detect": "cmd_detect",
     "items": "cmd_items",
     "show": "cmd_show",

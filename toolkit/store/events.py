@@ -23,7 +23,7 @@ from toolkit.store.db import begin_write, rollback
 
 GENESIS = "0" * 64
 # Chained tables in sealing order. `check` is quoted in SQL: it is a keyword.
-CHAINED = ("evidence", "source", "wave", "review", "notice", "check")
+CHAINED = ("evidence", "source", "wave", "review", "notice", "check", "attachment")
 
 
 def _quote(table: str) -> str:

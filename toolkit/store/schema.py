@@ -226,5 +226,26 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Files kept beside a source or a check (issue 17): a browser capture's screenshot and MHTML
+# snapshot, a browser check's screenshot. Each file is under evidence/ by its sha256 (content).
+# Append-only and chained in the custody log after checks, so the link between a check and its
+# screenshot is as tamper-evident as the check itself.
+V_ATTACHMENT = """
+CREATE TABLE attachment (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER REFERENCES source(id),
+    check_id   INTEGER REFERENCES "check"(id),
+    role       TEXT NOT NULL,                -- screenshot | mhtml
+    sha256     TEXT NOT NULL,                -- the file under evidence/
+    media_type TEXT NOT NULL,                -- image/png, multipart/related
+    size       INTEGER NOT NULL,             -- bytes of the file itself
+    width      INTEGER,                      -- screenshots: pixels of the PNG
+    height     INTEGER,
+    note       TEXT                          -- e.g. "cut from a 30000 px page", "scale 0.5"
+);
+CREATE INDEX attachment_source ON attachment(source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX attachment_check ON attachment(check_id) WHERE check_id IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_ATTACHMENT]
 LATEST = len(MIGRATIONS)
