@@ -222,6 +222,25 @@ class Case:
         """Where the compressed copy of content with this sha256 lives."""
         return self.evidence_dir / sha256[:2] / f"{sha256}.gz"
 
+    def read_evidence(self, sha256: str, limit: int = 64 << 20) -> bytes:
+        """The content of the evidence file kept under `sha256`, decompressed, checked against its
+        name. CaseError when it is missing, damaged, changed or larger than `limit` bytes."""
+        path = self.evidence_path(sha256)
+        try:
+            with igzip.open(path, "rb") as gz:
+                data = gz.read(limit + 1)
+        except FileNotFoundError:
+            raise CaseError(f"evidence {sha256[:12]}... is missing from {self.evidence_dir}",
+                            "Run toolkit verify CASE to see what else is missing") from None
+        except (OSError, EOFError) as exc:
+            raise CaseError(f"evidence {sha256[:12]}... cannot be read ({exc})", "Run toolkit verify CASE") from None
+        if len(data) > limit:
+            raise CaseError(f"evidence {sha256[:12]}... is larger than {limit >> 20} MB", "Open it with gzip -dc")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise CaseError(f"evidence {sha256[:12]}... was changed (its content does not match its name)",
+                            "Run toolkit verify CASE")
+        return data
+
     def keep_evidence(self, source: Path, sha256: str) -> Path:
         """Store a gzip copy of the file `source` under evidence/ by its sha256 and record it."""
         stored = self.copy_evidence_file(source, sha256)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit import __version__
-from toolkit.browser.engine import Browser, Visit
+from toolkit.browser.engine import Browser, Visit, started
 from toolkit.browser.options import BrowserOptions
 from toolkit.browser.polite import PoliteBrowser
 from toolkit.case import Case, StoredEvidence
@@ -196,9 +196,11 @@ def store_visit(case: Case, target: Target, visit: Visit, *, browser: str, sessi
 
 async def run_capture_async(case: Case, targets: list[Target], options: BrowserOptions, fetch: FetchOptions, *,
                             tagger: Tagger | None = None,
-                            on_capture: Callable[[Outcome, CaptureStats], None] | None = None) -> CaptureStats:
+                            on_capture: Callable[[Outcome, CaptureStats], None] | None = None,
+                            browser: Browser | None = None) -> CaptureStats:
     """Capture every target, hosts worked side by side under the politeness rules; each capture is
-    committed as it completes."""
+    committed as it completes. `browser`, when given, is a started Browser to use (and leave open);
+    else one is started from `options` for this run."""
     stats = CaptureStats()
     queues: dict[str, deque[Target]] = {}
     for target in targets:
@@ -218,7 +220,7 @@ async def run_capture_async(case: Case, targets: list[Target], options: BrowserO
         if on_capture is not None:
             on_capture(outcome, stats)
 
-    async with Browser(options) as browser:
+    async with started(browser, options) as browser:
         stats.browser = browser.version
         polite = PoliteBrowser(browser, fetch, options.wall_streak)
 

@@ -380,6 +380,12 @@ class Browser:
         return Screenshot(data, png_width, png_height, page_height, page_height > height, options.screenshot_scale)
 
 
+def started(browser: Browser | None, options: BrowserOptions):
+    """An async context giving `browser` as it is (left open: a caller running several jobs on one
+    browser), or a new Browser for `options`, closed at the end."""
+    return contextlib.nullcontext(browser) if browser is not None else Browser(options)
+
+
 async def _settle(page: Any, traffic: _Traffic, timeout: float, selector: str) -> str:
     """Wait until no request has been in flight for QUIET_SECONDS, or the platform's content
     selector is on the page, at most `timeout` seconds; say which came first."""

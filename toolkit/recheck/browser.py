@@ -22,7 +22,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from toolkit.browser.engine import Browser, Visit
+from toolkit.browser.engine import Browser, Visit, started
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
 from toolkit.browser.polite import WALLS, PoliteBrowser
 from toolkit.case import Case, StoredEvidence, utcnow
@@ -138,12 +138,14 @@ class BrowserChecker:
 async def run_browser_async(case: Case, wave_id: int, items: list[TrackedItem], options: BrowserOptions,
                             fetch: FetchOptions, *, guard_factory: Callable | None = None,
                             on_check: Callable[[BrowserProgress], None] | None = None,
-                            on_pause: Callable[[Pause], None] | None = None) -> BrowserStats:
+                            on_pause: Callable[[Pause], None] | None = None,
+                            browser: Browser | None = None) -> BrowserStats:
     """Check `items` through the browser in wave `wave_id`.
 
     `guard_factory(observe)` builds the canary guard (toolkit.recheck.canary) from a coroutine that
     observes one canary through this browser; None runs without canaries. Items without a URL get an
-    `error` check (no-url), as in a live wave.
+    `error` check (no-url), as in a live wave. `browser`, when given, is a started Browser to use
+    (and leave open); else one is started from `options` for this run.
     """
     stats = BrowserStats()
     total = len(items)
@@ -165,7 +167,7 @@ async def run_browser_async(case: Case, wave_id: int, items: list[TrackedItem], 
             if on_pause is not None:
                 on_pause(bucket[what])
 
-    async with Browser(options) as browser:
+    async with started(browser, options) as browser:
         stats.browser = browser.version
         polite = PoliteBrowser(browser, fetch, options.wall_streak)
         checker = BrowserChecker(case, wave_id, polite, options, previous)

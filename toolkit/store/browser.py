@@ -77,6 +77,20 @@ def check_attachments(conn: sqlite3.Connection, check_ids: list[int]) -> dict[in
     return found
 
 
+def capture_attachments(conn: sqlite3.Connection, capture_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """capture id -> the attachments of the source it came from (a browser capture's files)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(capture_ids), 500):
+        chunk = capture_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT c.id AS capture_id, a.* FROM capture c JOIN attachment a ON a.source_id = c.source_id"
+                            f" WHERE c.id IN ({marks}) ORDER BY a.id", chunk)
+        for row in rows:
+            record = dict(row)
+            found.setdefault(record.pop("capture_id"), []).append(record)
+    return found
+
+
 def last_screenshots(conn: sqlite3.Connection, item_ids: list[int], as_of: str) -> dict[int, dict[str, Any]]:
     """item id -> the screenshot of its latest check (up to `as_of`) that kept one, with that
     check's wave, time, method and status."""
