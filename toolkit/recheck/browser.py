@@ -26,7 +26,7 @@ from toolkit.browser.engine import Browser, Visit, started
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
 from toolkit.browser.polite import WALLS, PoliteBrowser
 from toolkit.case import Case, StoredEvidence, utcnow
-from toolkit.models import Method, Status
+from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetched, FetchOptions, host_key
 from toolkit.recheck.live import _store_content
 from toolkit.recheck.reading import Reading, read_response
@@ -92,7 +92,8 @@ def record_check(case: Case, wave_id: int, item: TrackedItem, reading: Reading, 
                          http_status=visit.http_status,
                          final_url=visit.final_url if visit.final_url != item.url else None,
                          evidence_sha256=page.sha256 if page is not None else None,
-                         marker=reading.marker, place=reading.place, note=_note(reading, visit, browser))
+                         marker=reading.marker, place=reading.place, note=_note(reading, visit, browser),
+                         date_source=str(DateSource.CLOCK))
     with transaction(case.db) as conn:
         if page is not None:
             case.record_evidence(page)
@@ -235,7 +236,7 @@ def canary_message(platform: str, result, why: str) -> str:
 
 def _no_url(case: Case, wave_id: int, item: TrackedItem) -> CheckRecord:
     record = CheckRecord(item_id=item.id, wave_id=wave_id, observed_at=utcnow(), method=str(Method.BROWSER),
-                         status=str(Status.ERROR), reason="no-url")
+                         status=str(Status.ERROR), reason="no-url", date_source=str(DateSource.CLOCK))
     insert_check(case.db, record)
     return record
 

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from toolkit.errors import InputError
-from toolkit.models import Capture, ItemRef
+from toolkit.models import Capture, DateSource, ItemRef
 from toolkit.platforms.detect import read_page
 from toolkit.platforms.registry import identify, parent_of, platform_for_url
 from toolkit.sources import _pages
@@ -93,6 +93,7 @@ class BrowserCapture(Importer):
     version = "1"
     description = "Page captured by toolkit capture (rendered HTML; screenshot and MHTML beside it in evidence/)"
     priority = 90  # it is HTML too: this header is more specific than any saved-page format
+    date_source = DateSource.CLOCK  # captured_at: this machine's clock when the browser loaded the page
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(OPENING)

@@ -6,24 +6,20 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.store.status import LATEST_CTES, run_rule_query
+
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
     "id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "score", "category",
     "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags",
+    "last_observed", "last_observed_at",
 )
 
 # Latest values per item, computed in SQL so listing 100,000 items stays one query.
-ITEMS_SQL = """
-WITH latest_capture AS (
+# The status and the raw latest observation come from the one status rule (toolkit.store.status).
+ITEMS_SQL = "WITH " + LATEST_CTES + """,
+latest_capture AS (
     SELECT item_id, max(id) AS id FROM capture GROUP BY item_id
-),
-latest_stated AS (
-    -- The latest observation, not the latest import: an older saved copy scanned later must not
-    -- hide a newer one.
-    SELECT item_id, id FROM (
-        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM capture WHERE status IS NOT NULL
-    ) WHERE rn = 1
 ),
 audience AS (
     SELECT c.item_id,
@@ -32,13 +28,6 @@ audience AS (
            (SELECT members FROM capture WHERE item_id = c.item_id AND members IS NOT NULL
             ORDER BY observed_at DESC, id DESC LIMIT 1) AS members
     FROM latest_capture c
-),
-latest_check AS (
-    -- A Wayback check dates an archived copy; it never says what the item shows now.
-    SELECT item_id, id FROM (
-        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM "check" WHERE method != 'wayback'
-    ) WHERE rn = 1
 ),
 latest_review AS (
     SELECT item_id, max(id) AS id FROM review GROUP BY item_id
@@ -53,19 +42,16 @@ latest_score AS (
 SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
        s.score, coalesce(r.category, s.category) AS category, r.verdict,
        n.noticed_at, n.channel,
-       coalesce(ch.status, cs.status) AS status,
-       CASE WHEN ch.id IS NOT NULL THEN ch.observed_at ELSE cs.observed_at END AS status_at,
+       st.status, st.status_at,
        a.followers, a.members,
        json_extract(s.explanation, '$.summary') AS tags,
+       st.last_observed, st.last_observed_at, st.family, st.blind,
        lc.text AS text
 FROM item i
 LEFT JOIN latest_capture lcid ON lcid.item_id = i.id
 LEFT JOIN capture lc ON lc.id = lcid.id
-LEFT JOIN latest_stated lsid ON lsid.item_id = i.id
-LEFT JOIN capture cs ON cs.id = lsid.id
+LEFT JOIN item_status st ON st.item_id = i.id
 LEFT JOIN audience a ON a.item_id = i.id
-LEFT JOIN latest_check lch ON lch.item_id = i.id
-LEFT JOIN "check" ch ON ch.id = lch.id
 LEFT JOIN latest_review lr ON lr.item_id = i.id
 LEFT JOIN review r ON r.id = lr.id
 LEFT JOIN first_notice fn ON fn.item_id = i.id
@@ -78,8 +64,8 @@ LEFT JOIN score s ON s.id = ls.id
 # every capture, check, review, notice and score counts for its item's canonical item, and the
 # canonical item is the one listed. `root` is narrowed to the canonical items that have merged ones
 # (and their members) when used, so the fold costs in proportion to the merged items only.
-FOLDED_ITEMS_SQL = """
-WITH root AS (
+FOLDED_ITEMS_SQL = "WITH " + LATEST_CTES + """,
+root AS (
     SELECT id, coalesce(merged_into, id) AS root FROM item
 ),
 cap AS (
@@ -88,12 +74,6 @@ cap AS (
 ),
 latest_capture AS (
     SELECT item_id, max(id) AS id FROM cap GROUP BY item_id
-),
-latest_stated AS (
-    SELECT item_id, id FROM (
-        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM cap WHERE status IS NOT NULL
-    ) WHERE rn = 1
 ),
 latest_followers AS (
     SELECT item_id, followers FROM (
@@ -112,13 +92,6 @@ audience AS (
     FROM latest_capture c
     LEFT JOIN latest_followers f ON f.item_id = c.item_id
     LEFT JOIN latest_members m ON m.item_id = c.item_id
-),
-latest_check AS (
-    SELECT item_id, id FROM (
-        SELECT r.root AS item_id, k.id,
-               row_number() OVER (PARTITION BY r.root ORDER BY k.observed_at DESC, k.id DESC) AS rn
-        FROM "check" k JOIN root r ON r.id = k.item_id WHERE k.method != 'wayback'
-    ) WHERE rn = 1
 ),
 latest_review AS (
     SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
@@ -189,12 +162,12 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [dict(row) for row in conn.execute(sql, params)]
+        return [dict(row) for row in run_rule_query(conn, sql, None, params)]
     # Items without merged ones come from the plain query; the few canonical items with merged ones
     # from the folded query, whose every CTE is narrowed to those items and their members.
     marks = ",".join("?" * len(roots))
     plain = ITEMS_SQL + " WHERE " + " AND ".join([*clauses, "i.merged_into IS NULL", f"i.id NOT IN ({marks})"])
-    rows = [dict(row) for row in conn.execute(plain, [*params, *roots])]
+    rows = [dict(row) for row in run_rule_query(conn, plain, None, [*params, *roots])]
     merged = dict(conn.execute("SELECT id, merged_into FROM item WHERE merged_into IS NOT NULL"))
     for row in rows:  # a post under a merged page is shown under the page it was merged into
         row["parent"] = merged.get(row["parent"], row["parent"])
@@ -202,7 +175,7 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
                     for c in clauses]
     folded = FOLDED_ITEMS_SQL.replace("FROM item\n),", f"FROM item WHERE id IN ({marks}) OR merged_into IN ({marks})\n),", 1)
     folded += " WHERE " + " AND ".join([*fold_clauses, f"i.id IN ({marks})"])
-    rows += [dict(row) for row in conn.execute(folded, [*roots, *roots, *params, *roots])]
+    rows += [dict(row) for row in run_rule_query(conn, folded, None, [*roots, *roots, *params, *roots])]
     rows.sort(key=lambda row: row["id"])
     return rows if limit is None else rows[:limit]
 

@@ -226,6 +226,41 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
+# Where each date came from, and the canary readings of a wave (issue 14).
+# - capture.date_source, check.date_source: export field, page header, file name, HTTP date, given
+#   (--observed-at / --collected-at / --at), import time (see toolkit.store.status.DATE_SOURCES).
+#   Rows written before this migration keep NULL ("not recorded").
+# - canary_check: one reading of a known-live control item (case.toml [canary]) in a wave. Rows of
+#   one round share (wave, method, run, round); `after_check` is the highest check id in the case
+#   when the round was taken, which places the round among the wave's checks without relying on
+#   clocks. A platform's checks next to a round whose canaries did not read live are blind
+#   (toolkit.store.status). Append-only, chained in the custody log like checks.
+V_DATE_SOURCE_CANARY = """
+ALTER TABLE capture ADD COLUMN date_source TEXT;
+ALTER TABLE "check" ADD COLUMN date_source TEXT;
+
+CREATE TABLE canary_check (
+    id              INTEGER PRIMARY KEY,
+    wave_id         INTEGER NOT NULL REFERENCES wave(id),
+    method          TEXT NOT NULL,
+    run             TEXT NOT NULL,           -- one recheck run (its start time and pid)
+    round           INTEGER NOT NULL,        -- rounds of a run, from 1
+    after_check     INTEGER NOT NULL,        -- max(check.id) when the round was taken (0: none)
+    platform        TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    observed_at     TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    reason          TEXT,
+    detector        TEXT,
+    http_status     INTEGER,
+    final_url       TEXT,
+    evidence_sha256 TEXT,
+    note            TEXT
+);
+CREATE INDEX canary_check_wave ON canary_check(wave_id, method, platform, after_check);
+"""
+
+
 # Files kept beside a source or a check (issue 17): a browser capture's screenshot and MHTML
 # snapshot, a browser check's screenshot. Each file is under evidence/ by its sha256 (content).
 # Append-only and chained in the custody log after checks, so the link between a check and its
@@ -247,5 +282,13 @@ CREATE INDEX attachment_source ON attachment(source_id) WHERE source_id IS NOT N
 CREATE INDEX attachment_check ON attachment(check_id) WHERE check_id IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_ATTACHMENT]
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_DATE_SOURCE_CANARY, V_ATTACHMENT]
 LATEST = len(MIGRATIONS)
+
+# Columns added to chained tables after rows were first sealed: left out of a row's custody digest
+# while NULL, so a case migrated from before them keeps a valid log (toolkit.store.events).
+LATE_COLUMNS: dict[str, frozenset[str]] = {
+    "capture": frozenset({"date_source"}),
+    "check": frozenset({"date_source"}),
+}
