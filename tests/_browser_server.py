@@ -17,6 +17,7 @@ synthetic, in the shape of Facebook's logged-out pages (see tests/_recheck_serve
                               cookie is set), then a login wall
     /groups/cerrado           a group that shows only to a logged-in session (cookie), else a wall
     /login-form               "logs in": sets the session cookie
+    /PaginaHostil             a live page whose name is markup (`<script>...`)
 """
 
 from __future__ import annotations
@@ -251,6 +252,9 @@ class BrowserServer:
                         self.wall(path)
                 elif path == "/login-form":
                     self.send(200, LOGGED_IN, {"Set-Cookie": f"{SESSION_COOKIE}; Path=/; Max-Age=86400"})
+                elif path == "/PaginaHostil":
+                    self.send(200, page("<script>alert(1)</script> & \"x\"".replace("&", "&amp;").replace("<", "&lt;")
+                                        .replace('"', "&quot;"), "PaginaHostil", "100064000000333"))
                 elif path == "/favicon.ico":
                     self.send(404, "", ctype="text/plain")
                 else:

@@ -29,7 +29,8 @@ print(json.dumps(sorted(sys.modules)))
 
 # What recheck, report and review load, and scan never needs.
 NOT_FOR_SCAN = ("httpx", "pandas", "statsmodels", "scipy", "networkx", "toolkit.recheck", "toolkit.report",
-                "toolkit.cohort", "toolkit.cli.cmd_recheck", "toolkit.cli.cmd_report")
+                "toolkit.cohort", "toolkit.cli.cmd_recheck", "toolkit.cli.cmd_report", "playwright", "toolkit.browser",
+                "toolkit.cli.cmd_capture", "toolkit.cli.cmd_browser")
 
 
 def _modules_after(*args: str) -> list[str]:

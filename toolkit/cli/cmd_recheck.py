@@ -90,6 +90,10 @@ def register(app: typer.Typer) -> None:
                   else Method.BROWSER if named == Method.BROWSER else Method.LIVE)
         if kind is not None and kind not in {str(k) for k in Kind}:
             raise UsageError(f"--kind: unknown kind {kind!r}", f"Known kinds: {', '.join(str(k) for k in Kind)}")
+        if method == Method.BROWSER:
+            from toolkit.browser.engine import load_playwright
+
+            load_playwright()  # say how to install it before a wave is opened
         name = (wave or default_wave_name()).strip()
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")

@@ -212,11 +212,27 @@ async def run_browser_async(case: Case, wave_id: int, items: list[TrackedItem], 
             except BaseExceptionGroup as failed:
                 raise failed.exceptions[0] from None
 
+        def still_to_check(left: list[TrackedItem]) -> list[TrackedItem]:
+            """Items not held back by a pause; the held ones are counted as left for the next run."""
+            kept = []
+            for item in left:
+                held = paused_platforms.get(item.platform) or (
+                    paused_hosts.get(host_key(item.url)) if item.url and polite.walls.is_paused(item.url) else None)
+                if held is None:
+                    kept.append(item)
+                else:
+                    held.left += 1
+            return kept
+
         size = guard.every if guard and guard.every > 0 else max(total, 1)
         await canary_round()
-        for start in range(0, total, size):
-            await stretch(items[start:start + size])
+        left = still_to_check(list(items))
+        while left:
+            # A round after each stretch brackets its checks; once every item left is held back by a
+            # pause, no more rounds are taken.
+            await stretch(left[:size])
             await canary_round()
+            left = still_to_check(left[size:])
     return stats
 
 
