@@ -84,7 +84,7 @@ def test_a_browser_wave_reads_each_page_and_keeps_its_page_and_screenshot(case, 
         for path, item_id in ids.items():
             check = checks[item_id]
             assert (check["method"], check["status"]) == ("browser", PAGES[path]), path
-            assert check["date_source"] == "clock" and "browser Chrome/" in check["note"]
+            assert check["date_source"] == "clock" and re.search(r"browser (Headless)?Chrome/\S+ \(no profile\)", check["note"])
             assert b"<html" in opened.read_evidence(check["evidence_sha256"])
             (shot,) = files[check["id"]]
             assert shot["role"] == "screenshot" and shot["media_type"] == "image/png"
@@ -205,3 +205,16 @@ def test_method_option_is_checked(case, invoke):
     assert result.exit_code == 2 and "separate ways to recheck" in result.stderr
     result = invoke("recheck", case, "--logged-out")
     assert result.exit_code == 2 and "--logged-out works with --method browser only" in result.stderr
+
+
+def test_purging_an_item_deletes_its_screenshots_and_keeps_the_log_verifiable(case, server, shared, invoke):
+    ids = track(case, server.base, ["/CruceSeguroUSA.Oficial", "/PaginaScript"])
+    _, checks, files = wave(shared, case, "w1")
+    gone = files[checks[ids["/PaginaScript"]]["id"]][0]["sha256"]
+    kept = files[checks[ids["/CruceSeguroUSA.Oficial"]]["id"]][0]["sha256"]
+    result = invoke("purge", case, "--item", str(ids["/PaginaScript"]), "--reason", "request of the page's owner",
+                    "--yes")
+    assert result.exit_code == 0, result.output
+    with open_case(case) as opened:
+        assert not opened.evidence_path(gone).exists() and opened.evidence_path(kept).exists()
+        assert verify_case(opened).problems == []

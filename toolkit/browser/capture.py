@@ -205,7 +205,6 @@ async def run_capture_async(case: Case, targets: list[Target], options: BrowserO
     queues: dict[str, deque[Target]] = {}
     for target in targets:
         queues.setdefault(host_key(target.url), deque()).append(target)
-    session = "profile" if options.profile is not None else "none"
 
     def report(outcome: Outcome) -> None:
         if outcome.outcome == "captured":
@@ -221,7 +220,7 @@ async def run_capture_async(case: Case, targets: list[Target], options: BrowserO
             on_capture(outcome, stats)
 
     async with started(browser, options) as browser:
-        stats.browser = browser.version
+        stats.browser = browser.label
         polite = PoliteBrowser(browser, fetch, options.wall_streak)
 
         async def worker(queue: deque[Target]) -> None:
@@ -231,7 +230,7 @@ async def run_capture_async(case: Case, targets: list[Target], options: BrowserO
                     report(Outcome(target, "paused"))
                     continue
                 visit = await polite.visit(target.url, platform=target.reading_platform, screenshot=True, mhtml=True)
-                outcome = store_visit(case, target, visit, browser=browser.version, session=session, tagger=tagger)
+                outcome = store_visit(case, target, visit, browser=browser.version, session=browser.session, tagger=tagger)
                 if outcome.status is not None and polite.read(target.url, outcome.status):
                     outcome.paused_host = host_key(target.url)
                     stats.paused_hosts[outcome.paused_host] = outcome.status

@@ -233,6 +233,16 @@ class Browser:
         await self.close()
 
     @property
+    def session(self) -> str:
+        """"profile" when pages load with the persistent (logged-in) profile, else "none"."""
+        return "profile" if self.options.profile is not None else "none"
+
+    @property
+    def label(self) -> str:
+        """The browser and the session, as checks record them: "Chrome/150.0... (profile)"."""
+        return f"{self.version} ({'logged-in profile' if self.options.profile is not None else 'no profile'})"
+
+    @property
     def Error(self) -> type[Exception]:
         """Playwright's error class, for callers that drive `context` themselves."""
         return self._api.Error

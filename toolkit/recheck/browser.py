@@ -130,7 +130,7 @@ class BrowserChecker:
             stored = self.case.store_evidence_bytes(png.png)
             shot = (stored, Attachment("screenshot", stored.sha256, "image/png", len(png.png), png.width, png.height,
                                        png.describe()))
-        record = record_check(self.case, self.wave_id, item, reading, visit, browser=self.polite.browser.version,
+        record = record_check(self.case, self.wave_id, item, reading, visit, browser=self.polite.browser.label,
                               page=page, shot=shot)
         self.previous[item.id] = record.status
         return record, keep
@@ -169,7 +169,7 @@ async def run_browser_async(case: Case, wave_id: int, items: list[TrackedItem], 
                 on_pause(bucket[what])
 
     async with started(browser, options) as browser:
-        stats.browser = browser.version
+        stats.browser = browser.label
         polite = PoliteBrowser(browser, fetch, options.wall_streak)
         checker = BrowserChecker(case, wave_id, polite, options, previous)
         guard = guard_factory(lambda canary: observe_canary(case, polite, canary)) if guard_factory else None
@@ -269,7 +269,7 @@ async def observe_canary(case: Case | None, polite: PoliteBrowser, canary):
     return CanaryReading(reading.status, visit.started_at, reason=reading.reason, detector=reading.detector,
                          http_status=visit.http_status,
                          final_url=visit.final_url if visit.final_url != canary.url else None,
-                         evidence=evidence, note=_note(reading, visit, polite.browser.version))
+                         evidence=evidence, note=_note(reading, visit, polite.browser.label))
 
 
 async def read_canaries_async(canaries: list, options: BrowserOptions, fetch: FetchOptions) -> list[dict]:
