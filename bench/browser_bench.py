@@ -113,8 +113,9 @@ class MemorySampler:
     def _run(self) -> None:
         while not self.stopped.wait(0.1):
             seen = [_pss_kib(pid) for pid in _children(os.getpid())]
-            browser = [kib for command, kib in seen if command != "node" and kib]
-            self.driver = max(self.driver, sum(kib for command, kib in seen if command == "node"))
+            # Playwright's driver is a node process (its main thread is named "node-MainThread").
+            browser = [kib for command, kib in seen if not command.startswith("node") and kib]
+            self.driver = max(self.driver, sum(kib for command, kib in seen if command.startswith("node")))
             self.processes = max(self.processes, len(browser))
             self.samples.append((time.monotonic(), sum(browser)))
 
