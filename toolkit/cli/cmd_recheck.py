@@ -324,9 +324,10 @@ def _wayback(case: Case, wave_id: int, items: list[TrackedItem], options: FetchO
 
         run_wayback(case, wave_id, items, options, api_base=api, web_base=web, before=stamp, on_check=on_check)
     if save:
-        live_urls = [row["url"] for row in case.db.execute(
-            """SELECT DISTINCT i.url FROM "check" c JOIN item i ON i.id = c.item_id
-               WHERE c.wave_id = ? AND c.status = 'available' AND c.method != 'wayback' AND i.url IS NOT NULL
-               ORDER BY i.url""", (wave_id,))]
+        from toolkit.store.status import wave_statuses
+
+        # The items live in this wave by the status rule (a wall after a live reading does not hide it).
+        live = {r.item_id for r in wave_statuses(case.db, wave_id=wave_id) if r.family == "live"}
+        live_urls = sorted({i.url for i in tracked_items(case.db, everything=True, ids=live) if i.url}) if live else []
         rows = save_live(live_urls, options, web_base=web)
         emit(rows, ["url", "archived", "error"], fmt, title="Save Page Now")

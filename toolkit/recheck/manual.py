@@ -19,7 +19,7 @@ from typing import Protocol
 
 from toolkit.case import Case, utcnow
 from toolkit.models import DateSource, Method, Status
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, recent_checks
 
 ANSWERS = {"l": Status.AVAILABLE, "u": Status.UNAVAILABLE, "w": Status.LOGIN_REQUIRED}
 OTHER = {"r": Status.REMOVED, "a": Status.ACCOUNT_GONE, "s": Status.SOLD, "x": Status.RESTRICTED, "e": Status.ERROR}
@@ -73,10 +73,7 @@ class ManualSession:
         self.at = at
 
     def _previous(self, item_id: int) -> list[str]:
-        rows = self.case.db.execute(
-            """SELECT coalesce(w.name, '-') AS wave, c.method, c.status FROM "check" c LEFT JOIN wave w
-               ON w.id = c.wave_id WHERE c.item_id = ? ORDER BY c.observed_at DESC, c.id DESC LIMIT 5""", (item_id,))
-        return [f"{r['wave']}: {r['status']} ({r['method']})" for r in rows]
+        return [f"{r['wave']}: {r['status']} ({r['method']})" for r in recent_checks(self.case.db, item_id)]
 
     def run(self) -> ManualStats:
         stats = ManualStats()

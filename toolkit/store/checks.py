@@ -195,3 +195,12 @@ def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, 
            FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
            WHERE c.source_id = ? ORDER BY c.id""", (source_id,))
     return [dict(row) for row in rows]
+
+
+def recent_checks(conn: sqlite3.Connection, item_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """The item's last `limit` observations as recorded (wave name or "-", method, status), newest
+    first: what the researcher saw before, shown as history, not a status."""
+    rows = conn.execute(
+        """SELECT coalesce(w.name, '-') AS wave, c.method, c.status FROM "check" c LEFT JOIN wave w
+           ON w.id = c.wave_id WHERE c.item_id = ? ORDER BY c.id DESC LIMIT ?""", (item_id, limit))
+    return [dict(row) for row in rows]

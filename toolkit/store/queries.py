@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.store.status import LATEST_CTES, run_rule_query
+from toolkit.store.status import latest_statuses
 
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
@@ -16,9 +16,8 @@ ITEM_FIELDS = (
 )
 
 # Latest values per item, computed in SQL so listing 100,000 items stays one query.
-# The status and the raw latest observation come from the one status rule (toolkit.store.status).
-ITEMS_SQL = "WITH " + LATEST_CTES + """,
-latest_capture AS (
+ITEMS_SQL = """
+WITH latest_capture AS (
     SELECT item_id, max(id) AS id FROM capture GROUP BY item_id
 ),
 audience AS (
@@ -42,15 +41,12 @@ latest_score AS (
 SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
        s.score, coalesce(r.category, s.category) AS category, r.verdict,
        n.noticed_at, n.channel,
-       st.status, st.status_at,
        a.followers, a.members,
        json_extract(s.explanation, '$.summary') AS tags,
-       st.last_observed, st.last_observed_at, st.family, st.blind,
        lc.text AS text
 FROM item i
 LEFT JOIN latest_capture lcid ON lcid.item_id = i.id
 LEFT JOIN capture lc ON lc.id = lcid.id
-LEFT JOIN item_status st ON st.item_id = i.id
 LEFT JOIN audience a ON a.item_id = i.id
 LEFT JOIN latest_review lr ON lr.item_id = i.id
 LEFT JOIN review r ON r.id = lr.id
@@ -64,8 +60,8 @@ LEFT JOIN score s ON s.id = ls.id
 # every capture, check, review, notice and score counts for its item's canonical item, and the
 # canonical item is the one listed. `root` is narrowed to the canonical items that have merged ones
 # (and their members) when used, so the fold costs in proportion to the merged items only.
-FOLDED_ITEMS_SQL = "WITH " + LATEST_CTES + """,
-root AS (
+FOLDED_ITEMS_SQL = """
+WITH root AS (
     SELECT id, coalesce(merged_into, id) AS root FROM item
 ),
 cap AS (
@@ -137,7 +133,22 @@ def item_clauses(where: Any) -> tuple[list[str], list[Any]]:
 def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Items with their latest score, verdict, notice, status and audience, ordered by id. An item
     merged into another through an alias is not listed: what was recorded for it counts for the
-    item it was merged into."""
+    item it was merged into. The status is the one status rule (toolkit.store.status), with the raw
+    last observation beside it."""
+    return _with_status(conn, _list_items(conn, where, limit))
+
+
+def _with_status(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    statuses = latest_statuses(conn, ids if len(ids) <= 1000 else None)
+    for row in rows:
+        found = statuses.get(row["id"])
+        row.update(status=found and found.status, status_at=found and found.status_at,
+                   last_observed=found and found.last_observed, last_observed_at=found and found.last_observed_at)
+    return rows
+
+
+def _list_items(conn: sqlite3.Connection, where: ItemFilter | None, limit: int | None) -> list[dict[str, Any]]:
     where = where or ItemFilter()
     clauses, params = item_clauses(where)
     if where.query:
@@ -162,12 +173,12 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [dict(row) for row in run_rule_query(conn, sql, None, params)]
+        return [dict(row) for row in conn.execute(sql, params)]
     # Items without merged ones come from the plain query; the few canonical items with merged ones
     # from the folded query, whose every CTE is narrowed to those items and their members.
     marks = ",".join("?" * len(roots))
     plain = ITEMS_SQL + " WHERE " + " AND ".join([*clauses, "i.merged_into IS NULL", f"i.id NOT IN ({marks})"])
-    rows = [dict(row) for row in run_rule_query(conn, plain, None, [*params, *roots])]
+    rows = [dict(row) for row in conn.execute(plain, [*params, *roots])]
     merged = dict(conn.execute("SELECT id, merged_into FROM item WHERE merged_into IS NOT NULL"))
     for row in rows:  # a post under a merged page is shown under the page it was merged into
         row["parent"] = merged.get(row["parent"], row["parent"])
@@ -175,7 +186,7 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
                     for c in clauses]
     folded = FOLDED_ITEMS_SQL.replace("FROM item\n),", f"FROM item WHERE id IN ({marks}) OR merged_into IN ({marks})\n),", 1)
     folded += " WHERE " + " AND ".join([*fold_clauses, f"i.id IN ({marks})"])
-    rows += [dict(row) for row in run_rule_query(conn, folded, None, [*roots, *roots, *params, *roots])]
+    rows += [dict(row) for row in conn.execute(folded, [*roots, *roots, *params, *roots])]
     rows.sort(key=lambda row: row["id"])
     return rows if limit is None else rows[:limit]
 

@@ -13,7 +13,7 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
-from toolkit.store.status import RULE_CTES, date_source_sql
+from toolkit.store.status import RULE_CTES, date_source_sql, run_rule_query
 
 # Items merged into another through an alias (toolkit.store.aliases) count as that one: `root` maps
 # every item to its canonical item, and `member` every item of a cohort item to that cohort item.
@@ -140,7 +140,7 @@ def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
 
 def cohort_checks(conn: sqlite3.Connection, as_of: str):
     """A cursor over every check of a cohort item observed up to `as_of` (item, time, id order)."""
-    return conn.execute(CHECKS_SQL, {"as_of": as_of})
+    return run_rule_query(conn, CHECKS_SQL, as_of, [])
 
 
 def cohort_audience(conn: sqlite3.Connection, as_of: str):

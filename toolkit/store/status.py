@@ -80,13 +80,13 @@ stretch AS MATERIALIZED (
     FROM canary_round
     WINDOW w AS (PARTITION BY wave_id, method, platform, run ORDER BY after_check, round)
 ),
-reading AS (
+reading AS MATERIALIZED (
     SELECT c.id, coalesce(i.merged_into, i.id) AS item_id, c.item_id AS checked_item, c.wave_id,
            c.observed_at, c.method, c.status, c.reason, c.detector, c.date_source, i.platform,
-           (SELECT s.blind FROM stretch s
+           /*blind*/(SELECT s.blind FROM stretch s
             WHERE s.wave_id = c.wave_id AND s.method = c.method AND s.platform = i.platform
               AND s.lo < c.id AND (s.hi IS NULL OR c.id <= s.hi)
-            ORDER BY s.lo DESC, s.round DESC LIMIT 1) AS blind
+            ORDER BY s.lo DESC, s.round DESC LIMIT 1)/*end*/ AS blind
     FROM "check" c JOIN item i ON i.id = c.item_id
     WHERE c.observed_at <= :as_of{{narrow_check}}
 ),
@@ -95,23 +95,24 @@ judged AS (
     FROM reading r
 ),
 wave_status AS (
-    SELECT item_id, wave_id, id AS check_id, status, family, observed_at, method, blind, date_source FROM (
-        SELECT j.*, row_number() OVER (PARTITION BY j.item_id, j.wave_id
-                                       ORDER BY j.family IN {KNOWN!r} DESC, j.observed_at DESC, j.id DESC) AS rn
-        FROM judged j WHERE j.method != 'wayback' AND j.wave_id IS NOT NULL
-    ) WHERE rn = 1
+    -- One max() per group: SQLite takes the other columns from the row that has it (the deciding
+    -- check: a known family first, then the latest, then the highest id).
+    SELECT item_id, wave_id, id AS check_id, status, family, observed_at, method, blind, date_source,
+           max((family IN {KNOWN!r}) || observed_at || printf('%015d', id)) AS pick
+    FROM judged WHERE method != 'wayback' AND wave_id IS NOT NULL
+    GROUP BY item_id, wave_id
 ),
-wave_date AS (
+wave_date AS MATERIALIZED (
     -- A wave is dated by its first observation (Wayback apart), else by when it was started.
     SELECT w.id AS wave_id, coalesce((SELECT min(c.observed_at) FROM "check" c
                                        WHERE c.wave_id = w.id AND c.method != 'wayback'), w.started_at) AS dated
     FROM wave w
 ),
 latest_status AS (
-    SELECT * FROM (
-        SELECT ws.*, row_number() OVER (PARTITION BY ws.item_id ORDER BY d.dated DESC, ws.wave_id DESC) AS rn
-        FROM wave_status ws JOIN wave_date d ON d.wave_id = ws.wave_id
-    ) WHERE rn = 1
+    SELECT ws.item_id, ws.wave_id, ws.check_id, ws.status, ws.family, ws.observed_at, ws.method, ws.blind,
+           max(d.dated || printf('%015d', ws.wave_id)) AS latest
+    FROM wave_status ws JOIN wave_date d ON d.wave_id = ws.wave_id
+    GROUP BY ws.item_id
 )"""
 
 # Narrowed to the canonical items in the JSON list :items (and the items merged into them), so that
@@ -155,6 +156,11 @@ def run_rule_query(conn: sqlite3.Connection, sql: str, as_of: str | None, params
                    items: Iterable[int] | None = None) -> sqlite3.Cursor:
     """Run `sql` that embeds the rule's CTEs (which take :as_of, None for no cut, and :items for the
     narrowed ones) and binds its own values with ?, in order: every value is bound, as named parameters."""
+    if conn.execute("SELECT 1 FROM canary_check LIMIT 1").fetchone() is None:
+        # No canary was ever read: no check can be blind, and the per-check lookup is skipped.
+        start, end = sql.find("/*blind*/"), sql.find("/*end*/")
+        if start >= 0:
+            sql = sql[:start] + "NULL" + sql[end + len("/*end*/"):]
     named: dict[str, Any] = {"as_of": as_of or FAR_FUTURE,
                              "items": orjson.dumps(sorted({int(i) for i in items})).decode() if items is not None else None}
     parts = sql.split("?")
@@ -189,49 +195,45 @@ stated AS (
 latest_stated AS (
     -- The latest observation, not the latest import: an older saved copy scanned later must not
     -- hide a newer one.
-    SELECT item_id, status, observed_at FROM (
-        SELECT s.*, row_number() OVER (PARTITION BY s.item_id ORDER BY s.observed_at DESC, s.id DESC) AS rn
-        FROM stated s) WHERE rn = 1
+    SELECT item_id, status, observed_at, max(coalesce(observed_at, '') || printf('%015d', id)) AS pick
+    FROM stated GROUP BY item_id
 ),
 latest_seen AS (
     -- The raw latest observation: any check but Wayback's, blind or not, known or not.
-    SELECT item_id, status, observed_at FROM (
-        SELECT r.item_id, r.status, r.observed_at,
-               row_number() OVER (PARTITION BY r.item_id ORDER BY r.observed_at DESC, r.id DESC) AS rn
-        FROM reading r WHERE r.method != 'wayback') WHERE rn = 1
-),
-item_status AS (
-    SELECT i.id AS item_id,
-           coalesce(ls.status, st.status) AS status,
-           CASE WHEN ls.item_id IS NOT NULL THEN ls.family ELSE """ + family_sql("st.status") + """ END AS family,
-           CASE WHEN ls.item_id IS NOT NULL THEN ls.observed_at ELSE st.observed_at END AS status_at,
-           ls.wave_id, ls.blind,
-           CASE WHEN seen.observed_at IS NOT NULL AND (st.observed_at IS NULL OR seen.observed_at >= st.observed_at)
-                THEN seen.status ELSE st.status END AS last_observed,
-           CASE WHEN seen.observed_at IS NOT NULL AND (st.observed_at IS NULL OR seen.observed_at >= st.observed_at)
-                THEN seen.observed_at ELSE st.observed_at END AS last_observed_at
-    FROM item i
-    LEFT JOIN latest_status ls ON ls.item_id = i.id
-    LEFT JOIN latest_stated st ON st.item_id = i.id
-    LEFT JOIN latest_seen seen ON seen.item_id = i.id
-    WHERE i.merged_into IS NULL{narrow_item}
+    SELECT item_id, status, observed_at, max(observed_at || printf('%015d', id)) AS pick
+    FROM reading WHERE method != 'wayback' GROUP BY item_id
 )"""
-LATEST_CTES = RULE_CTES + _LATEST_CTES.replace("{narrow_capture}", "").replace("{narrow_item}", "")
-LATEST_CTES_NARROW = RULE_CTES_NARROW + _LATEST_CTES.replace(
-    "{narrow_capture}", f" AND c.item_id IN {_MEMBERS}").replace(
-    "{narrow_item}", " AND i.id IN (SELECT value FROM json_each(:items))")
+LATEST_CTES = RULE_CTES + _LATEST_CTES.replace("{narrow_capture}", "")
+LATEST_CTES_NARROW = RULE_CTES_NARROW + _LATEST_CTES.replace("{narrow_capture}", f" AND c.item_id IN {_MEMBERS}")
 
 
 def latest_statuses(conn: sqlite3.Connection, items: Iterable[int] | None = None) -> dict[int, LatestStatus]:
-    """Per canonical item (all, or `items`), its latest status by the rule and its last observation.
-    An item with neither a wave reading nor a capture that states a status has status None."""
-    sql = (f"WITH {LATEST_CTES if items is None else LATEST_CTES_NARROW} SELECT item_id, status, family, status_at,"
-           " wave_id, blind, last_observed, last_observed_at FROM item_status")
+    """Per canonical item (those of `items`, or every item with a status or an observation), its
+    latest status by the rule and its raw last observation. An item a wave read takes its latest
+    wave's status; one no wave read takes its latest capture that states a status.
+
+    The three per-item readings come from one query (each a GROUP BY, which SQLite plans well) and
+    are put together here: joining them to the item table in SQL made SQLite scan them per item."""
+    ctes = LATEST_CTES if items is None else LATEST_CTES_NARROW
+    sql = (f"WITH {ctes} SELECT 'wave' AS part, item_id, status, family, observed_at, wave_id, blind FROM latest_status"
+           f" UNION ALL SELECT 'capture', item_id, status, {family_sql('status')}, observed_at, NULL, NULL"
+           " FROM latest_stated"
+           " UNION ALL SELECT 'seen', item_id, status, NULL, observed_at, NULL, NULL FROM latest_seen")
+    parts: dict[str, dict[int, tuple]] = {"wave": {}, "capture": {}, "seen": {}}
+    for part, item_id, status, family, observed_at, wave_id, blind in run_rule_query(conn, sql, None, [], items):
+        parts[part][item_id] = (status, family, observed_at, wave_id, blind)
+    wanted = set(parts["wave"]) | set(parts["capture"]) | set(parts["seen"]) if items is None else set(items)
     out = {}
-    for row in run_rule_query(conn, sql, None, [], items):
-        record = dict(row)
-        item_id = record.pop("item_id")
-        out[item_id] = LatestStatus(**record)
+    for item_id in wanted:
+        wave, stated, seen = (parts[p].get(item_id) for p in ("wave", "capture", "seen"))
+        chosen = wave or stated
+        # The raw last observation: the latest check (Wayback apart) unless a capture is later.
+        last = seen if seen is not None and (stated is None or stated[2] is None or seen[2] >= stated[2]) else stated
+        out[item_id] = LatestStatus(
+            status=chosen[0] if chosen else None, family=chosen[1] if chosen else None,
+            status_at=chosen[2] if chosen else None, wave_id=wave[3] if wave else None,
+            blind=wave[4] if wave else None, last_observed=last[0] if last else None,
+            last_observed_at=last[2] if last else None)
     return out
 
 
