@@ -30,6 +30,7 @@ from toolkit.browser.options import BrowserOptions
 from toolkit.browser.polite import PoliteBrowser
 from toolkit.case import Case, StoredEvidence
 from toolkit.errors import InputError, UsageError
+from toolkit.models import Family, Status
 from toolkit.platforms.registry import platform_for_url
 from toolkit.recheck.fetch import FetchOptions, host_key
 from toolkit.scan import Tagger, scan_file
@@ -37,8 +38,11 @@ from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
 from toolkit.sources.browser_capture import capture_file
 from toolkit.sources.urllist import URL_LINE
-from toolkit.store.browser import KNOWN_STATUSES, Attachment, captured_urls, insert_attachment
+from toolkit.store.browser import Attachment, captured_urls, insert_attachment
 from toolkit.store.checks import source_captures
+
+# A capture that read one of these is done; a wall or an error is captured again by the next run.
+KNOWN = frozenset({Family.LIVE, Family.GONE, Family.ENDED})
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ def pending(case: Case, targets: list[Target], *, again: bool = False) -> tuple[
     unique = [t for t in targets if not (t.url in seen or seen.add(t.url))]
     if again:
         return unique, 0
-    done = {url for url, status in captured_urls(case.db).items() if status in KNOWN_STATUSES}
+    done = {url for url, status in captured_urls(case.db).items() if status and Status(status).family in KNOWN}
     todo = [t for t in unique if t.url not in done]
     return todo, len(unique) - len(todo)
 

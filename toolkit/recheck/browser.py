@@ -31,8 +31,9 @@ from toolkit.recheck.fetch import Fetched, FetchOptions, host_key
 from toolkit.recheck.live import _store_content
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
-from toolkit.store.browser import Attachment, insert_attachment, previous_statuses
+from toolkit.store.browser import Attachment, insert_attachment
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.status import latest_statuses
 
 
 @dataclass
@@ -150,7 +151,9 @@ async def run_browser_async(case: Case, wave_id: int, items: list[TrackedItem], 
     """
     stats = BrowserStats()
     total = len(items)
-    previous = previous_statuses(case.db, [item.id for item in items])
+    # What each item read when last observed (any method), for `[browser] screenshots = "changed"`.
+    previous = {item_id: latest.last_observed
+                for item_id, latest in latest_statuses(case.db, [item.id for item in items]).items()}
     paused_platforms: dict[str, Pause] = {}
     paused_hosts: dict[str, Pause] = {}
 

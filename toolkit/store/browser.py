@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 CAPTURE_FORMAT = "browser-capture"
-KNOWN_STATUSES = ("available", "unavailable", "removed", "account_gone", "sold")
 
 
 @dataclass(frozen=True)
@@ -42,23 +41,13 @@ def insert_attachment(conn: sqlite3.Connection, attachment: Attachment, *, sourc
 
 def captured_urls(conn: sqlite3.Connection) -> dict[str, str | None]:
     """URL asked for -> status of its latest browser capture (the main item's), for every URL
-    captured before; a resumed `toolkit capture` skips those whose status is known."""
+    captured before (a resumed `toolkit capture` skips those whose status has a known family)."""
     rows = conn.execute(
         """SELECT s.path AS url, (SELECT c.status FROM capture c WHERE c.source_id = s.id ORDER BY c.id LIMIT 1) AS status
            FROM source s WHERE s.format = ? ORDER BY s.id""", (CAPTURE_FORMAT,))
     return {row["url"]: row["status"] for row in rows}
 
 
-def previous_statuses(conn: sqlite3.Connection, item_ids: list[int]) -> dict[int, str]:
-    """Each item's status at its latest check (by observation time), for items checked before."""
-    found: dict[int, str] = {}
-    for start in range(0, len(item_ids), 500):
-        chunk = item_ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f'SELECT item_id, status FROM "check" WHERE item_id IN ({marks}) ORDER BY observed_at, id', chunk)
-        found.update((row["item_id"], row["status"]) for row in rows)
-    return found
 
 
 def source_attachments(conn: sqlite3.Connection, source_id: int) -> list[dict[str, Any]]:
