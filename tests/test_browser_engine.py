@@ -156,3 +156,16 @@ def test_network_failures_are_reason_codes(shared):
 def test_every_page_is_closed_after_its_visit(shared):
     assert shared.browser.context.pages == []
     assert shared.browser.version.startswith(("Chrome/", "HeadlessChrome/", "Chromium/"))
+
+
+def test_a_browser_that_stopped_is_a_clear_error(server):
+    require_browser()
+    from toolkit.browser.engine import BrowserError
+
+    crashed = SharedBrowser()
+    try:
+        crashed.run(crashed.browser.context.close())
+        with pytest.raises(BrowserError, match="the browser stopped"):
+            crashed.visit(server.base + "/CruceSeguroUSA.Oficial")
+    finally:
+        crashed.close()

@@ -306,7 +306,12 @@ class Browser:
         """Load `url`, let it settle, scroll, and read it back. Never raises for network or page
         trouble (the Visit's `reason` says what went wrong); the page is always closed."""
         result = Visit(url=url, started_at=utcnow())
-        page = await self.context.new_page()
+        try:
+            page = await self.context.new_page()
+        except self._api.Error as exc:
+            # Not the page's trouble: the browser itself is gone (it crashed, or its window was closed).
+            raise BrowserError(f"the browser stopped: {str(exc).splitlines()[0][:200]}",
+                               "Run the same command again: what was done is kept, and it goes on from there") from None
         navigations: list[tuple[int, str]] = []
 
         def on_response(response: Any) -> None:

@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = OutputFormat.table,
         quiet: QuietOpt = False,
     ) -> None:
-        """Recheck tracked items in a wave: live, from later exports, by hand, or via the Wayback Machine."""
+        """Recheck tracked items in a wave: live, through a browser (--method browser), from later exports, by hand, or via the Wayback Machine."""
         named = _method_option(method_name)
         live, manual, wayback = live or named == Method.LIVE, manual or named == Method.MANUAL, wayback or named == Method.WAYBACK
         modes = [name for name, on in (("PATH", bool(paths)), ("--live", live), ("--manual", manual),
