@@ -46,3 +46,26 @@ def test_a_capture_whose_html_was_edited_is_read_with_a_note(tmp_path, invoke, c
     result = invoke("scan", case, edited)
     assert result.exit_code == 0, result.output
     assert "does not match the sha256 its header gives" in " ".join(result.stderr.split())
+
+
+def test_a_case_from_before_attachments_migrates_and_verifies_intact(case, invoke, tmp_path):
+    """The attachment table is chained in the custody log: a case sealed before it existed opens,
+    gains it, and still verifies."""
+    import sqlite3
+
+    from toolkit.store.schema import LATEST, MIGRATIONS, V_ATTACHMENT
+
+    urls = tmp_path / "urls.txt"
+    urls.write_text("https://www.facebook.com/CruceSeguroUSA.Oficial\n")
+    assert invoke("scan", case, urls).exit_code == 0
+    conn = sqlite3.connect(case / "case.db")  # take the schema back to before attachments
+    conn.execute("DROP TABLE attachment")
+    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(V_ATTACHMENT)}")
+    conn.commit()
+    conn.close()
+    result = invoke("verify", case)
+    assert result.exit_code == 0 and "intact" in result.stdout, result.output
+    conn = sqlite3.connect(case / "case.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    assert conn.execute("SELECT count(*) FROM attachment").fetchone()[0] == 0
+    conn.close()
