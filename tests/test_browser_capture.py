@@ -183,3 +183,14 @@ def test_capture_refuses_what_is_not_a_web_page(case, invoke):
     assert result.exit_code == 2 and "no URL to capture" in result.stderr
     result = invoke("capture", case, "https://www.facebook.com/x", "--platform", "myspace")
     assert result.exit_code == 2 and "unknown platform" in result.stderr
+
+
+def test_a_capture_is_kept_even_where_exports_are_not(case, server, shared):
+    config = case / "case.toml"
+    config.write_text(config.read_text().replace("keep_evidence = true", "keep_evidence = false"))
+    stats = capture(shared, case, [Target(server.base + "/CruceSeguroUSA.Oficial", "facebook")], tagger=False)
+    assert stats.captured == 1
+    with open_case(case) as opened:
+        (source,) = opened.db.execute("SELECT evidence FROM source").fetchall()
+        assert source["evidence"] and split_capture(opened.read_evidence(source["evidence"]))[0]["http_status"] == 200
+        assert verify_case(opened).problems == []
