@@ -67,6 +67,9 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "max_screenshot_height": ((int,), 12000),
         "wall_streak": ((int,), 3),
     },
+    "review": {
+        "min_score": ((int, float), 20),
+    },
     "confirm": {
         "rule": ((str,), "consecutive"),
         "waves": ((int,), 2),
@@ -142,6 +145,11 @@ screenshot_scale = 1.0
 max_screenshot_height = 12000
 # Walls (login, checkpoint, block) in a row on one host that pause that host (0 = never).
 wall_streak = 3
+
+[review]
+# `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,
+# and says how many it left out. 20 is about one strong term; 0 walks every item.
+min_score = 20
 
 [confirm]
 # When is an item confirmed gone: "consecutive" (gone in `waves` consecutive waves)

@@ -80,6 +80,7 @@ class ConfirmedState:
     status: str | None  # the wave's status for the item; None when unchecked
     observed_at: str | None
     state: str
+    reason: str | None = None  # the reason code of the check that stands for the wave
     blind: str | None = None  # why the deciding check is blind (it then counts as unknown)
 
 
@@ -131,5 +132,5 @@ def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list
             else:
                 state = "gone" if confirmed else "unknown"
             out.append(ConfirmedState(item_id, wave["id"], wave["name"], chosen.status, chosen.observed_at, state,
-                                      chosen.blind))
+                                      chosen.reason, chosen.blind))
     return out

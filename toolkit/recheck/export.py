@@ -46,7 +46,8 @@ class ExportStats:
 def _record_capture(conn: sqlite3.Connection, wave_id: int, row: dict[str, Any]) -> bool:
     record = CheckRecord(
         item_id=row["item_id"], wave_id=wave_id, observed_at=row["observed_at"], method=str(Method.EXPORT),
-        status=row["status"], detector=row["detector"], final_url=None, evidence_sha256=row["sha256"],
+        status=row["status"], reason=row.get("reason"), detector=row["detector"], final_url=None,
+        evidence_sha256=row["sha256"],
         marker=row["status_marker"], place=row["status_place"], note=f"from {row['path']}",
         date_source=row.get("date_source"),
     )

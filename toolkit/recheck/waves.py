@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from toolkit.case import Case, utcnow
 from toolkit.errors import ToolkitError
 from toolkit.models import Status
-from toolkit.store.status import wave_counts
+from toolkit.store.status import wave_readings
 
 LOCK_NAME = ".recheck.lock"
 
@@ -122,15 +123,22 @@ def default_wave_name() -> str:
 def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
     """Status counts of a wave by platform and kind: one row per (platform, kind), a column per
     status, each item counted once by the status rule (toolkit.store.status); items whose deciding
-    check is blind are counted under `blind`, not under the status observed. With `methods` =
-    {"wayback"}, the Wayback lookups' statuses instead."""
-    counts = wave_counts(case.db, wave_id, wayback=bool(methods) and "wayback" in methods)
+    check is blind are counted under `blind`, not under the status observed; and `reasons`: the
+    (status, reason code) of each item counted. With `methods` = {"wayback"}, the Wayback lookups'
+    statuses instead."""
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    reasons: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for row in wave_readings(case.db, wave_id, wayback=bool(methods) and "wayback" in methods):
+        group = (row["platform"], row["kind"])
+        counts.setdefault(group, Counter())["blind" if row["blind"] is not None else row["status"]] += 1
+        reasons.setdefault(group, []).append((row["status"], row["reason"]))
     rows = []
     for (platform, kind), counter in sorted(counts.items()):
         row: dict[str, Any] = {"platform": platform, "kind": kind, "items": sum(counter.values())}
         row.update({str(status): counter.get(str(status), 0) for status in Status})
         if counter.get("blind"):
             row["blind"] = counter["blind"]
+        row["reasons"] = reasons[(platform, kind)]  # (status, reason code) of each item counted
         rows.append(row)
     return rows
 

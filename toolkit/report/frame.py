@@ -28,9 +28,11 @@ STATUS_ORDER = tuple(str(s) for s in Status)
 
 ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
                 "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+# What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
+ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
                  "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
-                 "method", "detector", "audience", "label", "blind"]
+                 "method", "detector", "audience", "reason", "label", "blind"]
 
 
 @dataclass
@@ -54,7 +56,7 @@ def _times(series: pd.Series) -> pd.Series:
 
 
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
     columns.insert(columns.index("first_seen") + 1, "first_seen_any")
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
@@ -71,7 +73,8 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
         items[column + "_t"] = _times(items[column])
     # Dated at import time only: the item has captures, but none says when it was seen.
     items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
-    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t", "import_dated"]]
+    return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t",
+                  "import_dated"]]
 
 
 def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
@@ -123,8 +126,8 @@ def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
 def _decided(conn: sqlite3.Connection, as_of: str, items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
     check's detector."""
-    columns = ["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind"]
-    rows = [(r.item_id, r.wave_id, r.status, r.family, r.observed_at, r.method, r.check_id, r.blind)
+    columns = ["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind", "reason"]
+    rows = [(r.item_id, r.wave_id, r.status, r.family, r.observed_at, r.method, r.check_id, r.blind, r.reason)
             for r in wave_statuses(conn, as_of=as_of, items=items["item_id"].tolist())]
     decided = pd.DataFrame.from_records(rows, columns=columns)
     detectors = dict(zip(checks["check_id"], checks["detector"].astype(object), strict=True))

@@ -11,7 +11,7 @@ from toolkit.store.status import latest_statuses
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
     "id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "score", "category",
-    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags",
+    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags", "reason",
     "last_observed", "last_observed_at",
 )
 
@@ -32,7 +32,7 @@ latest_review AS (
     SELECT item_id, max(id) AS id FROM review GROUP BY item_id
 ),
 first_notice AS (
-    SELECT item_id, min(id) AS id FROM notice GROUP BY item_id
+    SELECT item_id, min(id) AS id FROM notice_in_force GROUP BY item_id
 ),
 latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
@@ -93,7 +93,7 @@ latest_review AS (
     SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
 ),
 first_notice AS (
-    SELECT r.root AS item_id, min(n.id) AS id FROM notice n JOIN root r ON r.id = n.item_id GROUP BY r.root
+    SELECT r.root AS item_id, min(n.id) AS id FROM notice_in_force n JOIN root r ON r.id = n.item_id GROUP BY r.root
 ),
 latest_score AS (
     SELECT r.root AS item_id, max(s.id) AS id FROM score s JOIN root r ON r.id = s.item_id GROUP BY r.root
@@ -143,7 +143,7 @@ def _with_status(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[d
     statuses = latest_statuses(conn, ids if len(ids) <= 1000 else None)
     for row in rows:
         found = statuses.get(row["id"])
-        row.update(status=found and found.status, status_at=found and found.status_at,
+        row.update(status=found and found.status, status_at=found and found.status_at, reason=found and found.reason,
                    last_observed=found and found.last_observed, last_observed_at=found and found.last_observed_at)
     return rows
 
@@ -162,7 +162,7 @@ def _list_items(conn: sqlite3.Connection, where: ItemFilter | None, limit: int |
     if where.noticed is not None:
         clauses.append("n.id IS NOT NULL" if where.noticed else "n.id IS NULL")
     if where.channel:
-        clauses.append("EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
+        clauses.append("EXISTS (SELECT 1 FROM notice_in_force nn WHERE nn.item_id = i.id AND nn.channel = ?)")
         params.append(where.channel)
     if where.ids is not None:
         clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})")

@@ -226,9 +226,25 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
+# Voided notices: a notice recorded by mistake (wrong item, date or channel) is never edited or
+# deleted (notices are append-only and chained); a row here voids it, saying why, who and when.
+# `notice_in_force` is every notice not voided: what the listings, the cohort and the report read.
+V_NOTICE_VOID = """
+CREATE TABLE notice_void (
+    id         INTEGER PRIMARY KEY,
+    notice_id  INTEGER NOT NULL UNIQUE REFERENCES notice(id),
+    why        TEXT NOT NULL,
+    voided_by  TEXT,
+    voided_at  TEXT NOT NULL                 -- when the void was recorded, ISO-8601 UTC
+);
+
+CREATE VIEW notice_in_force AS
+    SELECT n.* FROM notice n WHERE NOT EXISTS (SELECT 1 FROM notice_void v WHERE v.notice_id = n.id);
+"""
+
 # Where each date came from, and the canary readings of a wave (issue 14).
-# - capture.date_source, check.date_source: export field, page header, file name, HTTP date, given
-#   (--observed-at / --collected-at / --at), import time (see toolkit.store.status.DATE_SOURCES).
+# - capture.date_source, check.date_source: export field, page header, file name, clock, archive,
+#   given (--observed-at / --collected-at / --at), import time (toolkit.models.DateSource).
 #   Rows written before this migration keep NULL ("not recorded").
 # - canary_check: one reading of a known-live control item (case.toml [canary]) in a wave. Rows of
 #   one round share (wave, method, run, round); `after_check` is the highest check id in the case
@@ -283,7 +299,7 @@ CREATE INDEX attachment_check ON attachment(check_id) WHERE check_id IS NOT NULL
 """
 
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_DATE_SOURCE_CANARY, V_ATTACHMENT]
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_ATTACHMENT]
 LATEST = len(MIGRATIONS)
 
 # Columns added to chained tables after rows were first sealed: left out of a row's custody digest

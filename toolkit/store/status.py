@@ -97,7 +97,7 @@ judged AS (
 wave_status AS (
     -- One max() per group: SQLite takes the other columns from the row that has it (the deciding
     -- check: a known family first, then the latest, then the highest id).
-    SELECT item_id, wave_id, id AS check_id, status, family, observed_at, method, blind, date_source,
+    SELECT item_id, wave_id, id AS check_id, status, reason, family, observed_at, method, blind, date_source,
            max((family IN {KNOWN!r}) || observed_at || printf('%015d', id)) AS pick
     FROM judged WHERE method != 'wayback' AND wave_id IS NOT NULL
     GROUP BY item_id, wave_id
@@ -109,7 +109,7 @@ wave_date AS MATERIALIZED (
     FROM wave w
 ),
 latest_status AS (
-    SELECT ws.item_id, ws.wave_id, ws.check_id, ws.status, ws.family, ws.observed_at, ws.method, ws.blind,
+    SELECT ws.item_id, ws.wave_id, ws.check_id, ws.status, ws.reason, ws.family, ws.observed_at, ws.method, ws.blind,
            max(d.dated || printf('%015d', ws.wave_id)) AS latest
     FROM wave_status ws JOIN wave_date d ON d.wave_id = ws.wave_id
     GROUP BY ws.item_id
@@ -131,6 +131,7 @@ class WaveStatus:
     wave_id: int
     check_id: int  # the check that decides
     status: str  # its status token, as observed
+    reason: str | None  # the check's reason code (login-wall, http-404, ...)
     family: str  # live, gone, ended or unknown (unknown when the deciding check is blind)
     observed_at: str
     method: str
@@ -147,7 +148,7 @@ def wave_statuses(conn: sqlite3.Connection, *, as_of: str | None = None, wave_id
         clause += " AND wave_id = ?"
         params.append(wave_id)
     sql = (f"WITH {RULE_CTES if items is None else RULE_CTES_NARROW} SELECT item_id, wave_id, check_id, status,"
-           f" family, observed_at, method, blind, date_source FROM wave_status WHERE 1 = 1{clause}"
+           f" reason, family, observed_at, method, blind, date_source FROM wave_status WHERE 1 = 1{clause}"
            " ORDER BY item_id, wave_id")
     return [WaveStatus(**dict(row)) for row in run_rule_query(conn, sql, as_of, params, items)]
 
@@ -176,6 +177,7 @@ class LatestStatus:
     """An item's latest status by the rule, and the raw latest observation beside it."""
 
     status: str | None
+    reason: str | None  # the reason code beside the status (the check's, else the page's)
     family: str | None
     status_at: str | None
     wave_id: int | None  # the wave that decided; None when it came from a capture
@@ -189,18 +191,19 @@ class LatestStatus:
 # in the item listing (toolkit.store.queries) so both read one text.
 _LATEST_CTES = """,
 stated AS (
-    SELECT coalesce(i.merged_into, i.id) AS item_id, c.id, c.status, c.observed_at
+    SELECT coalesce(i.merged_into, i.id) AS item_id, c.id, c.status, c.observed_at,
+           json_extract(c.fields, '$.status_reason') AS reason
     FROM capture c JOIN item i ON i.id = c.item_id WHERE c.status IS NOT NULL{narrow_capture}
 ),
 latest_stated AS (
     -- The latest observation, not the latest import: an older saved copy scanned later must not
     -- hide a newer one.
-    SELECT item_id, status, observed_at, max(coalesce(observed_at, '') || printf('%015d', id)) AS pick
+    SELECT item_id, status, reason, observed_at, max(coalesce(observed_at, '') || printf('%015d', id)) AS pick
     FROM stated GROUP BY item_id
 ),
 latest_seen AS (
     -- The raw latest observation: any check but Wayback's, blind or not, known or not.
-    SELECT item_id, status, observed_at, max(observed_at || printf('%015d', id)) AS pick
+    SELECT item_id, status, reason, observed_at, max(observed_at || printf('%015d', id)) AS pick
     FROM reading WHERE method != 'wayback' GROUP BY item_id
 )"""
 LATEST_CTES = RULE_CTES + _LATEST_CTES.replace("{narrow_capture}", "")
@@ -215,13 +218,14 @@ def latest_statuses(conn: sqlite3.Connection, items: Iterable[int] | None = None
     The three per-item readings come from one query (each a GROUP BY, which SQLite plans well) and
     are put together here: joining them to the item table in SQL made SQLite scan them per item."""
     ctes = LATEST_CTES if items is None else LATEST_CTES_NARROW
-    sql = (f"WITH {ctes} SELECT 'wave' AS part, item_id, status, family, observed_at, wave_id, blind FROM latest_status"
-           f" UNION ALL SELECT 'capture', item_id, status, {family_sql('status')}, observed_at, NULL, NULL"
+    sql = (f"WITH {ctes} SELECT 'wave' AS part, item_id, status, family, observed_at, wave_id, blind, reason"
+           " FROM latest_status"
+           f" UNION ALL SELECT 'capture', item_id, status, {family_sql('status')}, observed_at, NULL, NULL, reason"
            " FROM latest_stated"
-           " UNION ALL SELECT 'seen', item_id, status, NULL, observed_at, NULL, NULL FROM latest_seen")
+           " UNION ALL SELECT 'seen', item_id, status, NULL, observed_at, NULL, NULL, reason FROM latest_seen")
     parts: dict[str, dict[int, tuple]] = {"wave": {}, "capture": {}, "seen": {}}
-    for part, item_id, status, family, observed_at, wave_id, blind in run_rule_query(conn, sql, None, [], items):
-        parts[part][item_id] = (status, family, observed_at, wave_id, blind)
+    for part, item_id, status, family, observed_at, wave_id, blind, reason in run_rule_query(conn, sql, None, [], items):
+        parts[part][item_id] = (status, family, observed_at, wave_id, blind, reason)
     wanted = set(parts["wave"]) | set(parts["capture"]) | set(parts["seen"]) if items is None else set(items)
     out = {}
     for item_id in wanted:
@@ -230,7 +234,8 @@ def latest_statuses(conn: sqlite3.Connection, items: Iterable[int] | None = None
         # The raw last observation: the latest check (Wayback apart) unless a capture is later.
         last = seen if seen is not None and (stated is None or stated[2] is None or seen[2] >= stated[2]) else stated
         out[item_id] = LatestStatus(
-            status=chosen[0] if chosen else None, family=chosen[1] if chosen else None,
+            status=chosen[0] if chosen else None, reason=chosen[5] if chosen else None,
+            family=chosen[1] if chosen else None,
             status_at=chosen[2] if chosen else None, wave_id=wave[3] if wave else None,
             blind=wave[4] if wave else None, last_observed=last[0] if last else None,
             last_observed_at=last[2] if last else None)
@@ -256,24 +261,19 @@ def last_seen_live(conn: sqlite3.Connection) -> dict[int, str]:
     return {row["item_id"]: row["at"] for row in rows}
 
 
-def wave_counts(conn: sqlite3.Connection, wave_id: int, *, wayback: bool = False) -> dict[tuple[str, str], dict[str, int]]:
-    """Per (platform, kind), how many items of the wave have each status by the rule, blind ones
-    apart under "blind". With `wayback`, the statuses of the wave's Wayback lookups instead (the
-    latest per item): what the archived copies showed, which the rule never uses for the wave."""
+def wave_readings(conn: sqlite3.Connection, wave_id: int, *, wayback: bool = False) -> list[dict[str, Any]]:
+    """Each item of the wave as the rule reads it (platform, kind, status, reason, blind), ordered by
+    item. With `wayback`, the wave's Wayback lookups instead (the latest per item): what the archived
+    copies showed, which the rule never uses for the wave."""
     if wayback:
-        sql = f"""WITH {RULE_CTES} SELECT i.platform, i.kind, r.status, NULL AS blind FROM (
-                      SELECT item_id, status, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-                      FROM reading WHERE wave_id = ? AND method = 'wayback') r
-                  JOIN item i ON i.id = r.item_id WHERE r.rn = 1"""
+        sql = f"""WITH {RULE_CTES} SELECT i.platform, i.kind, r.status, r.reason, NULL AS blind FROM (
+                      SELECT item_id, status, reason, max(observed_at || printf('%015d', id)) AS pick
+                      FROM reading WHERE wave_id = ? AND method = 'wayback' GROUP BY item_id) r
+                  JOIN item i ON i.id = r.item_id ORDER BY r.item_id"""
     else:
-        sql = f"""WITH {RULE_CTES} SELECT i.platform, i.kind, ws.status, ws.blind
-                  FROM wave_status ws JOIN item i ON i.id = ws.item_id WHERE ws.wave_id = ?"""
-    counts: dict[tuple[str, str], dict[str, int]] = {}
-    for row in run_rule_query(conn, sql, None, [wave_id]):
-        column = "blind" if row["blind"] is not None else row["status"]
-        group = counts.setdefault((row["platform"], row["kind"]), {})
-        group[column] = group.get(column, 0) + 1
-    return counts
+        sql = f"""WITH {RULE_CTES} SELECT i.platform, i.kind, ws.status, ws.reason, ws.blind
+                  FROM wave_status ws JOIN item i ON i.id = ws.item_id WHERE ws.wave_id = ? ORDER BY ws.item_id"""
+    return [dict(row) for row in run_rule_query(conn, sql, None, [wave_id])]
 
 
 def check_judgements(conn: sqlite3.Connection, items: Iterable[int]) -> dict[int, tuple[str, str | None]]:
