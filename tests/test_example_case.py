@@ -27,7 +27,7 @@ def test_example_case_end_to_end(tmp_path, invoke):
     result = invoke("report", case, "--as-of", "2021-06-30", "-o", out, "--format", "md,csv")
     assert result.exit_code == 0, result.output
     # The same figures as before date sources existed.
-    assert (out / "survival.csv").read_text() == (
+    assert (out / "survival.csv").read_text(encoding="utf-8-sig") == (
         "origin,days,still_live\nfirst_capture,0.0000,1.0000\nfirst_capture,30.0000,0.0000\n"
         "notice,0.0000,1.0000\nnotice,31.6667,0.5000\nnotice,61.6667,0.0000\n")
     markdown = (out / "report.md").read_text()
