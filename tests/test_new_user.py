@@ -332,13 +332,13 @@ def test_show_review_and_lexicon_test_print_the_score_as_a_sum(invoke, case, tmp
     assert invoke("scan", case, sheet).exit_code == 0
     shown = invoke("show", case, "1", "--format", "csv").stdout
     score_row = next(line for line in shown.splitlines() if ",score," in line)
-    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0) + contact +2.5" in score_row
+    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0) + rule contact_and_crossing +1.0 + contact +2.5" in score_row
     assert "= " in score_row and "counted=" not in score_row and "lexicon=" not in score_row  # before: key=value runs
     screen = invoke("review", case, "--reviewer", "ana", "--min-score", "0", input="q").output
     assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0)" in screen and "weight=" not in screen
     tested = invoke("lexicon", "test", OFFER_PAGE)
     assert tested.exit_code == 0, tested.output
-    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0) + contact +2.5" in tested.stdout
+    assert "cruce seguro (smuggling_offer, 3.0) + pago al llegar (3.0) + rule contact_and_crossing +1.0 + contact +2.5" in tested.stdout
 
 
 def test_the_sum_adds_up_and_reads_entries_it_does_not_know():

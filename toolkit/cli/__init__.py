@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "scan": "cmd_scan",
     "browser": "cmd_browser",
     "capture": "cmd_capture",
+    "tag": "cmd_tag",
     "detect": "cmd_detect",
     "items": "cmd_items",
     "show": "cmd_show",

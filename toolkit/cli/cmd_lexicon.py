@@ -1,4 +1,4 @@
-"""`toolkit lexicon list|show|test|check`: see, try and validate lexicons."""
+"""`toolkit lexicon list|show|test|check|eval|stats`: see, try, validate and measure lexicons."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.text import Text
 
 from toolkit.case import open_case
 from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli.lexicon_eval import eval_command
 from toolkit.cli.lexicon_stats import stats_command
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(lexicon_app, name="lexicon")
     # Precision from verdicts reads the case's reviews: it lives with the review commands.
     lexicon_app.command("stats")(handle_errors(stats_command))
+    lexicon_app.command("eval")(handle_errors(eval_command))
 
     @lexicon_app.command("list")
     @handle_errors
@@ -123,7 +125,8 @@ def register(app: typer.Typer) -> None:
         for lex in mine:
             forms = len(Matcher([lex], "ahocorasick").forms)
             err.print(f"ok: {escape(str(lex.path))}: {escape(lex.ident)}, {lex.role}"
-                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, {forms} word forms")
+                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, "
+                      + (f"{len(lex.rules)} rules, " if lex.rules else "") + f"{forms} word forms")
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
