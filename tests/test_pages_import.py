@@ -236,6 +236,7 @@ CONTRACT = {
     "telegram-html": FIXTURES / "telegram" / "channel_html" / "messages.html",
     "mcl": FIXTURES / "mcl" / "mcl_facebook_posts.csv",
     "facebook-dyi": FIXTURES / "fb_dyi" / "posts" / "your_posts_1.json",
+    "browser-capture": FIXTURES / "capture" / "pasajes_sin_papeles.html",
 }
 
 

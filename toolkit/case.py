@@ -55,6 +55,18 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "proxy": ((str,), ""),
         "cookies": ((str,), ""),
     },
+    "browser": {
+        "executable": ((str,), ""),
+        "profile": ((str,), ""),
+        "pages": ((int,), 2),
+        "navigation_timeout": ((int, float), 30.0),
+        "settle_timeout": ((int, float), 10.0),
+        "scroll_screens": ((int,), 3),
+        "screenshots": ((str,), "all"),
+        "screenshot_scale": ((int, float), 1.0),
+        "max_screenshot_height": ((int,), 12000),
+        "wall_streak": ((int,), 3),
+    },
     "review": {
         "min_score": ((int, float), 20),
     },
@@ -112,6 +124,27 @@ user_agent = ""
 proxy = ""
 # A Netscape cookies.txt (a logged-in browser session). Never copied into the case.
 cookies = ""
+
+[browser]
+# A real browser (toolkit capture, recheck --method browser, browser login; see docs/browser.md).
+# Chromium to drive: empty = the system's chromium, else Playwright's own.
+executable = ""
+# The persistent profile holding a logged-in research session: a name (a folder under your user
+# data folder) or a path outside this case folder. Empty = "default". Never share a profile.
+profile = ""
+# Pages loading at once, and seconds to wait for a page to load and then to settle.
+pages = 2
+navigation_timeout = 30.0
+settle_timeout = 10.0
+# Screens scrolled on platforms that load more as one scrolls (Facebook, Instagram, TikTok).
+scroll_screens = 3
+# Screenshots kept by browser rechecks: "all", "changed" (status differs from the item's
+# previous check) or "none"; scale 0.5 halves width and height; taller pages are cut.
+screenshots = "all"
+screenshot_scale = 1.0
+max_screenshot_height = 12000
+# Walls (login, checkpoint, block) in a row on one host that pause that host (0 = never).
+wall_streak = 3
 
 [review]
 # `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,
@@ -235,6 +268,25 @@ class Case:
     def evidence_path(self, sha256: str) -> Path:
         """Where the compressed copy of content with this sha256 lives."""
         return self.evidence_dir / sha256[:2] / f"{sha256}.gz"
+
+    def read_evidence(self, sha256: str, limit: int = 64 << 20) -> bytes:
+        """The content of the evidence file kept under `sha256`, decompressed, checked against its
+        name. CaseError when it is missing, damaged, changed or larger than `limit` bytes."""
+        path = self.evidence_path(sha256)
+        try:
+            with igzip.open(path, "rb") as gz:
+                data = gz.read(limit + 1)
+        except FileNotFoundError:
+            raise CaseError(f"evidence {sha256[:12]}... is missing from {self.evidence_dir}",
+                            "Run toolkit verify CASE to see what else is missing") from None
+        except (OSError, EOFError) as exc:
+            raise CaseError(f"evidence {sha256[:12]}... cannot be read ({exc})", "Run toolkit verify CASE") from None
+        if len(data) > limit:
+            raise CaseError(f"evidence {sha256[:12]}... is larger than {limit >> 20} MB", "Open it with gzip -dc")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise CaseError(f"evidence {sha256[:12]}... was changed (its content does not match its name)",
+                            "Run toolkit verify CASE")
+        return data
 
     def keep_evidence(self, source: Path, sha256: str) -> Path:
         """Store a gzip copy of the file `source` under evidence/ by its sha256 and record it."""

@@ -80,6 +80,7 @@ def _referenced_evidence(conn: sqlite3.Connection) -> set[str]:
     rows = conn.execute(
         "SELECT evidence FROM source WHERE evidence IS NOT NULL"
         ' UNION SELECT evidence_sha256 FROM "check" WHERE evidence_sha256 IS NOT NULL'
+        " UNION SELECT sha256 FROM attachment"
     )
     return {r[0] for r in rows}
 

@@ -1,9 +1,10 @@
 """Purging one person's personal data on request, keeping the custody log verifiable.
 
 The item (and everything under it) loses its names, texts, URLs, raw records, matched spans and
-contact values; evidence fetched for its checks alone is deleted. The copies of whole exports in
-evidence/ also hold the data: `delete_exports=True` deletes those copies too (they hold everyone
-else's data as well, so it is a choice). A `purge` event in the log records what changed: the new
+contact values; evidence fetched for its checks alone (pages, browser screenshots) is deleted. The
+copies of whole exports in evidence/ (and a browser capture's screenshot and snapshot) also hold the
+data: `delete_exports=True` deletes those copies too (they hold everyone else's data as well, so it
+is a choice). A `purge` event in the log records what changed: the new
 content hash of each rewritten source, the sha256 of every removed value (so a later dispute can
 prove what was removed without keeping it) and the evidence files deleted.
 """
@@ -41,6 +42,7 @@ def purge_item(case: Case, item_id: int, *, reason: str, delete_exports: bool = 
         for source_id, path, evidence in sql.source_evidence(conn, sources):
             if evidence and delete_exports:
                 to_delete.append(evidence)
+                to_delete.extend(sql.source_attachment_files(conn, source_id))
             elif evidence:
                 kept.append((source_id, path))
         rewritten = [["source", s, events.content_hash(conn, "source", s)] for s in sources]

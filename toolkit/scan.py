@@ -11,6 +11,7 @@ import gc
 import glob
 import hashlib
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -172,12 +173,17 @@ def scan_file(
     progress: Callable[[Progress], None] | None = None,
     on_written: Callable[[list[WrittenCapture]], None] | None = None,
     evidence: ThreadPoolExecutor | None = None,
+    label: str | None = None,
+    on_stored: Callable[[sqlite3.Connection, int], None] | None = None,
 ) -> FileResult:
     """Import one file in one transaction. Every expected failure becomes a failed FileResult.
 
     `evidence` is the worker that makes the evidence copy (one is started for this file if none).
+    `label` is what the source records as its path (default: the path as given; a browser capture
+    records the URL it was asked for). `on_stored(conn, source_id)` runs last inside the file's
+    transaction, so rows recorded with the source (a capture's screenshot) commit or roll back with it.
     """
-    result = FileResult(path=str(path), outcome="failed")
+    result = FileResult(path=label or str(path), outcome="failed")
     try:
         if not path.exists():
             raise InputError(str(path), "no such file", "Check the path")
@@ -203,7 +209,7 @@ def scan_file(
             raise InputError(str(path), f"does not look like {forced.name}" + (f": {why}" if why else ""),
                              "Check --format, or leave it out to detect the format")
         result.format, result.importer = importer.name, importer.ident
-        _import(case, path, importer, result, collected_at, tagger, progress, on_written, evidence)
+        _import(case, path, importer, result, collected_at, tagger, progress, on_written, evidence, on_stored)
         result.outcome = "imported"
     except ToolkitError as exc:
         result.outcome = "failed"
@@ -240,14 +246,14 @@ def _import_tuning(conn) -> Iterator[None]:
 
 
 def _import(case, path, importer, result, collected_at, tagger, progress, on_written,
-            evidence: ThreadPoolExecutor | None = None) -> None:
+            evidence: ThreadPoolExecutor | None = None, on_stored=None) -> None:
     """Import one file; with `keep_evidence`, its compressed copy is made alongside, in a thread.
 
     zlib and file I/O release the GIL, so on a machine with a spare core the copy costs no wall
     time. A file whose import fails leaves no copy behind (unless the copy was there before).
     """
     if not case.config["scan"]["keep_evidence"]:
-        _store(case, path, importer, result, collected_at, tagger, progress, on_written, None)
+        _store(case, path, importer, result, collected_at, tagger, progress, on_written, None, on_stored)
         return
     target = case.evidence_path(result.sha256)
     existed = target.exists()
@@ -257,7 +263,7 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
     copy = None
     try:
         copy = pool.submit(case.copy_evidence_file, path, result.sha256)
-        _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy)
+        _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy, on_stored)
         done = True
     finally:
         if copy is not None:
@@ -268,7 +274,8 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
             target.unlink(missing_ok=True)
 
 
-def _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy: Future | None) -> None:
+def _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy: Future | None,
+           on_stored=None) -> None:
     """Read, map and store one file's records in one transaction; `copy` is the evidence copy's job."""
     ctx = ReadContext(path=path)
     imported_at = utcnow()
@@ -276,7 +283,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         cursor = conn.execute(
             "INSERT INTO source (sha256, size, format, importer, path, imported_at, records_read, records_mapped,"
             " records_failed, items_new, items_seen, captures) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
-            (result.sha256, result.size, importer.name, importer.ident, str(path), imported_at),
+            (result.sha256, result.size, importer.name, importer.ident, result.path, imported_at),
         )
         source_id = cursor.lastrowid
         writer = CaptureWriter(conn, source_id, imported_at, hold_updates=True)
@@ -328,4 +335,6 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
              orjson.dumps({c: {"count": n, "first": d} for c, (n, d) in result.failures.items()}).decode(),
              orjson.dumps(result.notes).decode(), evidence, source_id),
         )
+        if on_stored is not None:
+            on_stored(conn, source_id)
         result.source_id = source_id

@@ -30,6 +30,8 @@ from toolkit.cli.common import set_debug
 COMMANDS: dict[str, str] = {
     "init": "cmd_init",
     "scan": "cmd_scan",
+    "browser": "cmd_browser",
+    "capture": "cmd_capture",
     "tag": "cmd_tag",
     "detect": "cmd_detect",
     "items": "cmd_items",

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from toolkit.errors import UsageError
 from toolkit.report import headline, networks, stats, survival
 from toolkit.report.audience import Audience, audience
 from toolkit.report.frame import CaseFrame, build_frame
 from toolkit.report.redact import Redactor, case_salt
+from toolkit.report.screenshots import Shot, cohort_screenshots
 from toolkit.report.stamp import make_stamp
 from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
@@ -23,6 +25,14 @@ from toolkit.store.checks import reason_count
 from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
+
+
+class Evidence(Protocol):
+    """Where the report reads evidence files: checked content, and a path to name each by."""
+
+    def read(self, sha256: str) -> bytes: ...
+
+    def path(self, sha256: str) -> str: ...
 
 
 @dataclass
@@ -46,6 +56,7 @@ class Report:
     headline: list[str]
     provenance: dict[str, Any] = field(default_factory=dict)
     stamp: dict[str, Any] = field(default_factory=dict)
+    screenshots: list[Shot] | None = None  # with --screenshots: the last screenshot of each cohort item
 
     @property
     def wave_names(self) -> list[str]:
@@ -53,11 +64,17 @@ class Report:
 
 
 def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, *,
-                 redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None) -> Report:
+                 redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None,
+                 screenshots: Evidence | None = None) -> Report:
     """Compute the whole report for the case behind `conn`, as of `as_of` (ISO UTC).
 
-    `progress`, when given, is called with the name of each stage as it starts.
+    `progress`, when given, is called with the name of each stage as it starts. `screenshots`, when
+    given, reads evidence files: the report then shows the last screenshot of each cohort item
+    (never with `redact`: screenshots cannot be masked).
     """
+    if screenshots is not None and redact:
+        raise UsageError("screenshots show pages as they were seen, names and contact numbers included: "
+                         "they cannot go into a redacted report", "Leave out --screenshots or --redact")
     step = progress or (lambda stage: None)
     step("reading the case")
     cf = build_frame(conn, as_of)
@@ -90,6 +107,9 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
         for c in conflicts_of(conn)]
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
+    if screenshots is not None:
+        step("screenshots")
+        report.screenshots = cohort_screenshots(conn, items, as_of, screenshots.read, screenshots.path)
     return report
 
 

@@ -24,7 +24,7 @@ from toolkit.store.schema import LATE_COLUMNS
 
 GENESIS = "0" * 64
 # Chained tables in sealing order. `check` is quoted in SQL: it is a keyword.
-CHAINED = ("evidence", "source", "wave", "review", "notice", "notice_void", "check", "canary_check")
+CHAINED = ("evidence", "source", "wave", "review", "notice", "notice_void", "check", "canary_check", "attachment")
 
 
 def _quote(table: str) -> str:

@@ -43,9 +43,11 @@ def blank_personal_data(conn: sqlite3.Connection, item_ids: list[int]) -> tuple[
     sources = [r[0] for r in conn.execute(
         f"SELECT DISTINCT source_id FROM capture WHERE item_id IN ({marks}) AND source_id IS NOT NULL ORDER BY 1",
         item_ids)]
+    # A check's page and its screenshot (a browser check's) both show the item.
     evidence = [r[0] for r in conn.execute(
-        f'SELECT DISTINCT evidence_sha256 FROM "check" WHERE item_id IN ({marks}) AND evidence_sha256 IS NOT NULL',
-        item_ids)]
+        f'SELECT evidence_sha256 FROM "check" WHERE item_id IN ({marks}) AND evidence_sha256 IS NOT NULL'
+        f' UNION SELECT a.sha256 FROM attachment a JOIN "check" k ON k.id = a.check_id WHERE k.item_id IN ({marks})',
+        [*item_ids, *item_ids])]
     conn.execute(f"UPDATE capture SET name = NULL, text = NULL, url = NULL, fields = NULL, raw = NULL"
                  f" WHERE item_id IN ({marks})", item_ids)
     conn.execute(f"UPDATE hit SET matched = NULL WHERE item_id IN ({marks})", item_ids)
@@ -70,9 +72,16 @@ def blank_personal_data(conn: sqlite3.Connection, item_ids: list[int]) -> tuple[
 def evidence_shared_with_others(conn: sqlite3.Connection, sha: str, item_ids: list[int]) -> bool:
     """Whether an evidence file also backs checks of items outside the purge."""
     marks = ",".join("?" * len(item_ids))
-    row = conn.execute(f'SELECT 1 FROM "check" WHERE evidence_sha256 = ? AND item_id NOT IN ({marks}) LIMIT 1',
-                       (sha, *item_ids)).fetchone()
+    row = conn.execute(f'SELECT 1 FROM "check" WHERE evidence_sha256 = ? AND item_id NOT IN ({marks})'
+                       f' UNION ALL SELECT 1 FROM attachment a JOIN "check" k ON k.id = a.check_id'
+                       f' WHERE a.sha256 = ? AND k.item_id NOT IN ({marks}) LIMIT 1',
+                       (sha, *item_ids, sha, *item_ids)).fetchone()
     return row is not None
+
+
+def source_attachment_files(conn: sqlite3.Connection, source_id: int) -> list[str]:
+    """The files kept beside a source (a browser capture's screenshot and MHTML snapshot)."""
+    return [r[0] for r in conn.execute("SELECT sha256 FROM attachment WHERE source_id = ? ORDER BY id", (source_id,))]
 
 
 def source_evidence(conn: sqlite3.Connection, source_ids: list[int]) -> list[tuple[int, str, str | None]]:

@@ -297,7 +297,29 @@ CREATE INDEX identity_conflict_item ON identity_conflict(item_id);
 CREATE INDEX identity_conflict_other ON identity_conflict(other_id);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT]
+# Files kept beside a source or a check (issue 17): a browser capture's screenshot and MHTML
+# snapshot, a browser check's screenshot. Each file is under evidence/ by its sha256 (content).
+# Append-only and chained in the custody log after checks, so the link between a check and its
+# screenshot is as tamper-evident as the check itself.
+V_ATTACHMENT = """
+CREATE TABLE attachment (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER REFERENCES source(id),
+    check_id   INTEGER REFERENCES "check"(id),
+    role       TEXT NOT NULL,                -- screenshot | mhtml
+    sha256     TEXT NOT NULL,                -- the file under evidence/
+    media_type TEXT NOT NULL,                -- image/png, multipart/related
+    size       INTEGER NOT NULL,             -- bytes of the file itself
+    width      INTEGER,                      -- screenshots: pixels of the PNG
+    height     INTEGER,
+    note       TEXT                          -- e.g. "cut from a 30000 px page", "scale 0.5"
+);
+CREATE INDEX attachment_source ON attachment(source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX attachment_check ON attachment(check_id) WHERE check_id IS NOT NULL;
+"""
+
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT, V_ATTACHMENT]
 LATEST = len(MIGRATIONS)
 
 # Columns added to chained tables after rows were first sealed: left out of a row's custody digest
