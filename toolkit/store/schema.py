@@ -226,5 +226,18 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Custody of derived rows (issue 16): each seal records the digest of every leaf (LEAF_ROWS
+# consecutive rows) of a state table it changed; a state event's content hashes its leaves.
+V_CUSTODY_LEAVES = """
+CREATE TABLE seal_leaf (
+    event_id INTEGER NOT NULL REFERENCES event(id),
+    tbl      TEXT NOT NULL,                  -- the state table
+    leaf     INTEGER NOT NULL,               -- leaf number: the row's key // LEAF_ROWS
+    digest   TEXT NOT NULL,                  -- sha256 of the leaf's rows (see toolkit.store.coverage)
+    rows     INTEGER NOT NULL,
+    PRIMARY KEY (tbl, leaf, event_id)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_CUSTODY_LEAVES]
 LATEST = len(MIGRATIONS)
