@@ -308,7 +308,16 @@ def open_case(root: str | Path) -> Case:
     # cases/example) starts with an empty database.
     (root / EVIDENCE_DIR).mkdir(exist_ok=True)
     db = connect(root / DB_NAME, create=True)
+    _record_context(db, root, config)
     return Case(root=root, config=config, db=db)
+
+
+def _record_context(db: sqlite3.Connection, root: Path, config: dict[str, dict[str, Any]]) -> None:
+    """Let the custody log name the files in force when this command first writes (computed then:
+    a command that only reads never hashes them)."""
+    from toolkit.context import case_context
+
+    db.context_source = lambda: case_context(root, config)
 
 
 def init_case(root: str | Path) -> Case:
@@ -324,6 +333,9 @@ def init_case(root: str | Path) -> Case:
     name = root.resolve().name.replace('"', "")
     (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(name=name), encoding="utf-8")
     db = connect(root / DB_NAME, create=True)
-    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
-               (utcnow(), f"toolkit {__version__}"))
-    return Case(root=root, config=load_config(root), db=db)
+    config = load_config(root)
+    _record_context(db, root, config)
+    with transaction(db):
+        db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
+                   (utcnow(), f"toolkit {__version__}"))
+    return Case(root=root, config=config, db=db)

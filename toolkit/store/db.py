@@ -32,6 +32,7 @@ class CaseConnection(sqlite3.Connection):
     connection (the files in force, where each table ended when the transaction began)."""
 
     context: dict | None = None
+    context_source: Callable[[], dict] | None = None
     tx_marks: dict | None = None
 
 

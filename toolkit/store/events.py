@@ -192,7 +192,7 @@ def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None
     if _latest_detail(conn, "schema") != schema:
         _append(conn, "schema", None, detail_hash(schema), sealed_at, _dumps(schema))
         added += 1
-    context = getattr(conn, "context", None)
+    context = _context(conn)
     if context is not None and _latest_detail(conn, "context") != context:
         _append(conn, "context", None, detail_hash(context), sealed_at, _dumps(context))
         added += 1
@@ -288,6 +288,13 @@ def _state_changes(conn: sqlite3.Connection, marks: dict[str, int] | None
     if last is None:
         detail["first"] = True  # the first coverage of derived rows (a new case, or an older one upgraded)
     return leaves, detail
+
+
+def _context(conn: sqlite3.Connection) -> dict | None:
+    """The files in force for this connection's command (computed at its first seal)."""
+    if getattr(conn, "context", None) is None and getattr(conn, "context_source", None) is not None:
+        conn.context = conn.context_source()  # type: ignore[attr-defined]
+    return getattr(conn, "context", None)
 
 
 def recorded_leaf(conn: sqlite3.Connection, table: str, leaf: int) -> tuple[str, int, int] | None:
