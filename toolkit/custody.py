@@ -155,10 +155,7 @@ def check_receipt(conn: sqlite3.Connection, result: VerifyResult, receipt: dict[
         result.problem(f"{where}: {problem}", FIX_RECEIPT)
         return
     position, expected = receipt["events"], receipt["head"]
-    if position == 0:
-        found = log.GENESIS
-    else:
-        found = log.event_at(conn, position)
+    found = log.GENESIS if position == 0 else log.event_at(conn, position)
     if found is None:
         result.problem(f"{where}: the log has {result.events} events, fewer than the {position} the receipt"
                        " names (events were removed)", FIX_RECEIPT)

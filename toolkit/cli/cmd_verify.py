@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
             label = str(case)
             try:
                 name = load_config(case)["case"]["name"] or case.name
-            except Exception:  # noqa: BLE001 - the name is only a label; verify reported the problem
+            except Exception:
                 name = case.name
         show(label, result)
         if not result.intact:

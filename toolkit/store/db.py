@@ -133,7 +133,12 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     kind (verify uses it: the file's bytes and time stay as they were)."""
     if not path.is_file():
         raise CaseError(f"{path}: no case database here", "Check the path")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+    # A case closed cleanly has no -wal file: read it as immutable, so that not even SQLite's
+    # shared-memory and WAL files are created beside it. While a -wal file exists (a command is
+    # writing, or one was killed), its content is part of the database: read it through WAL.
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None,
                            timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     try:

@@ -420,7 +420,10 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
     prev = GENESIS
     log = list(iter_events(conn))
     overrides: dict[tuple[str, int], str] = {}
-    for event in log:
+    for position, event in enumerate(log, start=1):
+        if event["id"] != position:
+            problems.append(Break(event["id"], f"event {event['id']} is number {position} of the log"
+                                               " (events were removed or renumbered)"))
         expected = event_hash(event["prev"], event["kind"], event["ref_id"], event["content"], event["sealed_at"],
                               event["detail"])
         if event["prev"] != prev:
