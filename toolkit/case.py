@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import sqlite3
 import tempfile
 import tomllib
@@ -24,7 +23,7 @@ from typing import Any
 from isal import igzip, isal_zlib
 
 from toolkit import __version__
-from toolkit.errors import CaseError
+from toolkit.errors import CaseError, InputError
 from toolkit.store import connect, events, transaction
 
 CONFIG_NAME = "case.toml"
@@ -197,11 +196,20 @@ class Case:
 
     def copy_evidence_file(self, source: Path, sha256: str) -> StoredEvidence:
         """Only the file half of keep_evidence: safe to run in a worker thread (no database use);
-        the caller records the result with `record_evidence` on its own thread."""
+        the caller records the result with `record_evidence` on its own thread.
+
+        The bytes copied must hash to `sha256`: a file that changed since it was hashed (still
+        being written, appended to) raises InputError and no copy is kept."""
 
         def copy(gz: gzip.GzipFile) -> None:
+            digest = hashlib.sha256()
             with open(source, "rb") as src:
-                shutil.copyfileobj(src, gz, 1 << 20)
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    gz.write(chunk)
+            if digest.hexdigest() != sha256:
+                raise InputError(str(source), "changed while it was read (its bytes no longer hash as when the"
+                                 " scan began)", "Scan it again once nothing writes to it (a download or sync still running)")
 
         return self._write_evidence(sha256, copy, level=1)
 

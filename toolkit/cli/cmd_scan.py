@@ -115,7 +115,8 @@ def summarise(results: list[FileResult]) -> None:
             for note in r.notes:
                 err.print(f"  note: {escape(note)}")
         elif r.outcome == "already":
-            err.print(f"{escape(r.path)}: already imported, nothing added ({escape('; '.join(r.notes))})")
+            err.print(f"{escape(r.path)}: {'already being' if r.source_id is None else 'already'} imported,"
+                      f" nothing added ({escape('; '.join(r.notes))})")
         elif r.outcome == "failed":
             err.print(f"[red]Error:[/] {escape(r.error or 'failed')}")
             if r.hint:
