@@ -542,6 +542,26 @@ def _leaf_label(table: cov.StateTable, leaf: int) -> str:
     return f"{table.name} rows ({name} {lo}-{lo + cov.LEAF_ROWS - 1})"
 
 
+def changed_facts(conn: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[str]:
+    """Which of these fact rows no longer match their latest event (checked before a command
+    rewrites them, so that it never seals a change made behind the log's back)."""
+    schemas = _schema_at(conn)
+    found = []
+    for kind, ref_id in refs:
+        row = conn.execute("SELECT id, content FROM event WHERE kind = ? AND ref_id = ? ORDER BY id DESC LIMIT 1",
+                           (kind, ref_id)).fetchone()
+        if row is None:
+            continue  # not sealed yet: it is sealed with this write
+        schema = _columns_at(schemas, row[0])
+        columns = dict(schema["facts"]) if schema else {k: list(v) for k, v in cov.LEGACY_COLUMNS.items()}
+        purged = [orjson.loads(d).get("rewritten", []) for (d,) in conn.execute(
+            "SELECT detail FROM event WHERE kind = 'purge' AND id > ? AND detail IS NOT NULL", (row[0],))]
+        expected = {row[1], *(c for rewritten in purged for k, i, c in rewritten if (k, i) == (kind, ref_id))}
+        if content_hash(conn, kind, ref_id, columns) not in expected:
+            found.append(f"{kind} {ref_id}")
+    return found
+
+
 def purged_evidence(conn: sqlite3.Connection) -> set[str]:
     """Evidence files a purge deleted on purpose (verify does not count them as missing)."""
     gone: set[str] = set()
