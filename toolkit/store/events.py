@@ -479,6 +479,11 @@ def _check_state(conn: sqlite3.Connection, log: list[sqlite3.Row], schemas: list
                  notes: list[str]) -> list[Break]:
     problems: list[Break] = []
     states = {e["id"]: e for e in log if e["kind"] == "state"}
+    if not states and not conn.execute("SELECT 1 FROM seal_leaf LIMIT 1").fetchone():
+        if any(e["kind"] in cov.FACTS for e in log):
+            notes.append("derived rows (items, aliases, tags, ...) are not covered yet: this case was last written"
+                         " by an older toolkit, and the next toolkit command covers them")
+        return problems
     by_event: dict[int, list[tuple[str, int, str, int]]] = defaultdict(list)
     for event_id, tbl, leaf, digest, rows in conn.execute(
             "SELECT event_id, tbl, leaf, digest, rows FROM seal_leaf ORDER BY event_id, tbl, leaf"):
