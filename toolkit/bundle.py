@@ -100,6 +100,7 @@ def export_bundle(case: Case, target: Path, *, sign: Path | None = None) -> tupl
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     files = files_in_force.case_files(case.root, case.config)
+    log.record_context(case.db)  # an edited case.toml is recorded (and shows in the log) before it is bundled
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".bundle-") as tmp:
         snapshot = Path(tmp) / DB_ENTRY
         # The backup API copies a consistent snapshot even while another process writes.

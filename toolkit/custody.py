@@ -33,8 +33,8 @@ CHUNK = 1 << 20
 FIX_DB = ("Restore case.db from a copy you trust (an exported bundle holds one) or find out who changed it;"
           " the log names what each row held when it was recorded")
 FIX_EVIDENCE = "Restore the file from a bundle you exported: its name is the sha256 of what it must hold"
-FIX_CONTEXT = ("Put the file back as it was, or run any toolkit command to record the new one"
-               " (the log then shows that it changed, and when)")
+FIX_CONTEXT = ("Put the file back as it was, or record the new one with a command that writes to the case"
+               " (scan, review, report, export...): the log then shows that it changed, and when")
 FIX_RECEIPT = ("This is not the case the receipt was made for, or its log was rewritten since:"
                " ask whoever gave you the case for the one the receipt names")
 

@@ -175,7 +175,8 @@ def seal(conn: sqlite3.Connection, sealed_at: str | None = None) -> int:
     return added
 
 
-def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None) -> int:
+def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None, *, context_too: bool = False) -> int:
+    """Seal what is pending; with `context_too`, record the files in force even when nothing else is."""
     added = 0
     pending_facts = {}
     for kind in cov.FACTS:
@@ -185,7 +186,7 @@ def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None
     fresh = {(kind, ref_id) for kind, ids in pending_facts.items() for ref_id in ids}
     touched = [key for key in cov.touched_facts(conn) if key not in fresh]
     state = _state_changes(conn, marks)
-    if not any(pending_facts.values()) and not touched and state is None:
+    if not any(pending_facts.values()) and not touched and state is None and not context_too:
         cov.forget_watch(conn)
         return 0
     schema = _schema(conn)
@@ -262,7 +263,8 @@ def _state_changes(conn: sqlite3.Connection, marks: dict[str, int] | None
                 late[table.name] = outside
         if images or added:
             dirty |= {table.leaf_of(_image_key(table, values)) for values in images.values()}
-            dirty |= _current_leaves(conn, table, set(images) | added)
+            if table.key != "rowid":  # a row without rowid moves to another leaf when its key changes
+                dirty |= _current_leaves(conn, table, set(images) | added)
         for leaf in sorted(dirty):
             found = recorded_leaf(conn, table.name, leaf)
             if found is None:
@@ -288,6 +290,18 @@ def _state_changes(conn: sqlite3.Connection, marks: dict[str, int] | None
     if last is None:
         detail["first"] = True  # the first coverage of derived rows (a new case, or an older one upgraded)
     return leaves, detail
+
+
+def record_context(conn: sqlite3.Connection) -> None:
+    """Record the files in force now, when they differ from the ones the log last recorded (what
+    `toolkit export` bundles must be what the log names)."""
+    begin_write(conn)
+    try:
+        _seal(conn, _now(), getattr(conn, "tx_marks", None), context_too=True)
+        db.commit(conn)
+    except BaseException:
+        rollback(conn)
+        raise
 
 
 def _context(conn: sqlite3.Connection) -> dict | None:
@@ -328,21 +342,21 @@ def _before_digest(conn: sqlite3.Connection, table: cov.StateTable, leaf: int, c
     """The digest of a leaf as it stood before this connection's changes since the last seal."""
     width = len(table.identity)
     rowid = table.key == "rowid"
-    rows: dict[tuple, tuple[int, tuple]] = {}
-    for key, row in cov.keyed_rows(conn, table, cols, leaf, leaf):
-        identity = row[:width]
+    rows: dict[tuple, tuple] = {}
+    for row in cov.keyed_rows(conn, table, cols, leaf, leaf):
+        key, identity = row[1], row[2:2 + width]
         if identity in images or identity in added or (rowid and key > top):
             continue  # put back below from its image, or added since the last seal
-        rows[identity] = (key, row)
+        rows[identity] = row
     for identity, values in images.items():
         if identity in added or (rowid and identity[0] > top):
             continue
         key = _image_key(table, values)
         if table.leaf_of(key) == leaf:
             ident = tuple(values["_rk"] if c == "rowid" else values[c] for c in table.identity)
-            rows[identity] = (key, ident + tuple(values[c] for c in cols))
-    ordered = sorted(rows.values(), key=lambda kr: (kr[0], _sortable(kr[1][:width])))
-    return cov.digest_rows(row for _, row in ordered)
+            rows[identity] = (leaf, key, *ident, *(values[c] for c in cols))
+    ordered = sorted(rows.values(), key=lambda row: (row[1], _sortable(row[2:2 + width])))
+    return cov.digest_rows(ordered)
 
 
 def _sortable(values: tuple) -> tuple:
@@ -366,7 +380,9 @@ def record(conn: sqlite3.Connection, kind: str, content: str, sealed_at: str, de
     if own:
         begin_write(conn)
     try:
-        seal(conn, sealed_at)  # anything the event refers to is in the log before it
+        # Anything the event refers to, and the files in force, are in the log before it.
+        if cov.watching(conn):
+            _seal(conn, sealed_at, getattr(conn, "tx_marks", None), context_too=True)
         _append(conn, kind, None, content, sealed_at, _dumps(detail))
         if own:
             conn.execute("COMMIT")
