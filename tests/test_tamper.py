@@ -491,3 +491,60 @@ def test_an_older_case_verifies_before_and_after_its_upgrade(legacy, invoke):
     assert "covered from event 6 on" in result.stderr  # 5 is the schema it covers them with
     _sql(legacy, "UPDATE item SET url = 'https://attacker.example/' WHERE id = 1")
     assert "item rows (ids 0-63) were changed" in _caught(invoke, legacy)
+
+
+# -- what other migrations add is covered with no work ----------------------------------------------------
+
+def test_a_table_and_columns_a_later_migration_adds_are_covered(copy, invoke):
+    """As another helper's migration would: a new table, a column with a default on a fact table and
+    on a state table. The old events still verify; rows written after are covered, new columns too."""
+    _sql(copy, "CREATE TABLE identity_conflict (id INTEGER PRIMARY KEY, item_id INTEGER, other TEXT)",
+         "ALTER TABLE \"check\" ADD COLUMN date_source TEXT NOT NULL DEFAULT 'import'",
+         "ALTER TABLE item ADD COLUMN blind INTEGER NOT NULL DEFAULT 0")
+    result = _verify(invoke, copy)
+    assert result.exit_code == 0, result.output  # nothing sealed before depends on the new columns
+    with open_case(copy) as opened, transaction(opened.db) as conn:
+        conn.execute("INSERT INTO identity_conflict (item_id, other) VALUES (1, 'facebook:page:otra')")
+        conn.execute('INSERT INTO "check" (item_id, wave_id, observed_at, method, status, date_source)'
+                     " VALUES (1, 1, '2021-05-17T00:00:00Z', 'manual', 'available', 'researcher')")
+        conn.execute("UPDATE item SET blind = 1 WHERE id = 2")
+    result = _verify(invoke, copy)
+    assert result.exit_code == 0, result.output
+    for statement in ("UPDATE identity_conflict SET other = 'x'", "UPDATE \"check\" SET date_source = 'x'"
+                      " WHERE id = (SELECT max(id) FROM \"check\")", "UPDATE item SET blind = 0 WHERE id = 2"):
+        case = copy.parent / str(abs(hash(statement)))
+        shutil.copytree(copy, case)
+        _sql(case, statement)
+        _caught(invoke, case)
+
+
+def test_a_wave_gaining_a_method_is_resealed_not_broken(copy, invoke):
+    from toolkit.store.checks import open_wave
+
+    with open_case(copy) as opened:
+        open_wave(opened.db, "m1", "2021-05-17T00:00:00Z", "export")
+        detail = opened.db.execute("SELECT detail FROM event WHERE kind = 'wave' ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert json.loads(detail) == {"changed": True}
+    assert _verify(invoke, copy).exit_code == 0
+    _sql(copy, "UPDATE wave SET methods = '[\"manual\"]'")
+    _caught(invoke, copy)
+
+
+def test_a_derived_row_changed_behind_the_log_is_refused_by_the_next_write(copy, invoke, tmp_path):
+    """The next toolkit write that touches the leaf must not absorb the change into the log."""
+    _sql(copy, "UPDATE item SET url = 'https://attacker.example/' WHERE id = 1")
+    with pytest.raises(Exception, match="changed outside toolkit"), open_case(copy) as opened:
+        with transaction(opened.db) as conn:
+            conn.execute("UPDATE item SET last_seen = '2030-01-01T00:00:00Z' WHERE id = 1")
+    assert "item rows (ids 0-63) were changed" in _caught(invoke, copy)
+
+
+def test_verify_bundle_against_a_receipt_kept_apart(pristine, invoke, tmp_path):
+    bundle = tmp_path / "b.zip"
+    assert invoke("export", pristine, "--bundle", bundle, "--save-receipt", tmp_path / "r.json").exit_code == 0
+    result = invoke("verify", "--bundle", bundle, "--receipt", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    assert "its head is in the log; 0 events were added since" in result.stdout
+    older = invoke("verify", "--bundle", bundle, "--receipt", pristine.parent / "receipt.json",
+                   "--key", pristine.parent / "key.pub")
+    assert older.exit_code == 0, older.output  # the export's own event came after that receipt

@@ -258,7 +258,7 @@ def verify_bundle(bundle: Path, *, key: Path | None = None, receipt: Path | None
         for name in sorted(set(infos) - set(listed) - {MANIFEST, README, RECEIPT}):
             result.problem(f"{name} is in the bundle but not in the manifest", FIX_BUNDLE)
         inner = _inner_receipt(zf, infos.get(RECEIPT), bundle, result)
-        if key is not None and inner is None:
+        if key is not None and inner is None and given is None:
             result.problem("the bundle holds no receipt, so no signature to check against the key given", FIX_RECEIPT)
         if db_path.is_file():
             _verify_inner_db(db_path, manifest, listed, zf, infos, result, inner, key, given, receipt)
@@ -313,13 +313,14 @@ def _verify_inner_db(db_path: Path, manifest: dict, listed: dict, zf: zipfile.Zi
             _check_context(conn, manifest, listed, zf, infos, result)
             if result.head != manifest.get("head"):
                 result.problem(f"the database's head {result.head[:12]}... differs from the manifest's", FIX_BUNDLE)
+            # --key checks the receipt given apart when there is one, else the bundle's own.
             if inner is not None:
-                check_receipt(conn, result, inner, key, RECEIPT)
+                check_receipt(conn, result, inner, key if given is None else None, RECEIPT)
                 if inner.get("head") != result.head:
                     result.problem(f"{RECEIPT} names head {str(inner.get('head'))[:12]}..., not the database's",
                                    FIX_BUNDLE)
             if given is not None:
-                check_receipt(conn, result, given, key if inner is None else None, str(receipt))
+                check_receipt(conn, result, given, key, str(receipt))
     except (CaseError, sqlite3.DatabaseError) as exc:
         result.problem(f"{DB_ENTRY} cannot be opened ({exc})", FIX_DB)
 
