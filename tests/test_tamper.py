@@ -533,9 +533,11 @@ def test_a_wave_gaining_a_method_is_resealed_not_broken(copy, invoke):
 def test_a_derived_row_changed_behind_the_log_is_refused_by_the_next_write(copy, invoke, tmp_path):
     """The next toolkit write that touches the leaf must not absorb the change into the log."""
     _sql(copy, "UPDATE item SET url = 'https://attacker.example/' WHERE id = 1")
-    with pytest.raises(Exception, match="changed outside toolkit"), open_case(copy) as opened:
-        with transaction(opened.db) as conn:
-            conn.execute("UPDATE item SET last_seen = '2030-01-01T00:00:00Z' WHERE id = 1")
+    from toolkit.store.events import CustodyError
+
+    with pytest.raises(CustodyError, match="changed outside toolkit"), open_case(copy) as opened, \
+            transaction(opened.db) as conn:
+        conn.execute("UPDATE item SET last_seen = '2030-01-01T00:00:00Z' WHERE id = 1")
     assert "item rows (ids 0-63) were changed" in _caught(invoke, copy)
 
 
