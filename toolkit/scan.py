@@ -141,24 +141,35 @@ def _claim(case: Case, sha256: str) -> Iterator[bool]:
     """Hold the right to import these bytes: True when this scan has it, False when another scan
     of the same bytes (in any process) holds it now.
 
-    An advisory lock on `evidence/.import-<sha256>.lock`: the operating system releases it when
-    its holder ends, however it ends, so a killed scan never blocks the next one."""
+    An advisory lock on `CASE/.import-<sha256>.lock`: the operating system releases it when its
+    holder ends, however it ends, so a killed scan never blocks the next one. The holder removes
+    the file while it still holds the lock; a scan that locked a file since removed tries again."""
     try:
         import fcntl
     except ImportError:  # no advisory locks here: the check inside the transaction still holds
         yield True
         return
-    case.evidence_dir.mkdir(exist_ok=True)
-    with open(case.evidence_dir / f".import-{sha256}.lock", "a+b") as handle:
+    path = case.root / f".import-{sha256}.lock"
+    while True:
+        handle = open(path, "a+b")  # noqa: SIM115 - held across the yield below
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            handle.close()
             yield False
             return
         try:
-            yield True
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()  # removed by the scan that held it: lock the file that is there now
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()  # closing releases the lock
 
 
 def scan_paths(
