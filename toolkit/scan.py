@@ -27,7 +27,7 @@ from toolkit.errors import InputError, ToolkitError
 from toolkit.scan_reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
-from toolkit.store import transaction
+from toolkit.store import events, transaction
 from toolkit.store.writer import CaptureWriter, WrittenCapture, defer_indexes, restore_indexes
 
 # While a file is imported: a larger SQLite page cache (KiB, negative by SQLite's convention), so the
@@ -341,7 +341,9 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
     was changed while it was read, and nothing of it is kept."""
     ctx = ReadContext(path=path)
     imported_at = utcnow()
-    with transaction(case.db) as conn:
+    # The import's page cache stays large until the custody seal at the end has read back what the
+    # file added (restored before the commit).
+    with transaction(case.db) as conn, _import_tuning(conn):
         known = conn.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
         if known is not None:  # committed by another scan while this one read (we hold the write lock now)
             raise _AlreadyImported(known["id"], known["path"])
@@ -356,15 +358,14 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         report = tagger is not None or on_written is not None
         reader = open_reader(importer, path, ctx, result.size, (collected_at, imported_at), keep=report)
         try:
-            with _import_tuning(conn):
-                for batch in reader:
-                    written = writer.write(batch.captures, report=report, packed=batch.packed)
-                    if tagger is not None:
-                        tagger.tag(conn, written)
-                    if on_written is not None:
-                        on_written(written)
-                    if progress is not None:
-                        progress(Progress(str(path), batch.position, result.size, batch.read))
+            for batch in reader:
+                written = writer.write(batch.captures, report=report, packed=batch.packed)
+                if tagger is not None:
+                    tagger.tag(conn, written)
+                if on_written is not None:
+                    on_written(written)
+                if progress is not None:
+                    progress(Progress(str(path), batch.position, result.size, batch.read))
             writer.finish()
         finally:
             reader.close()
@@ -402,3 +403,4 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
              orjson.dumps(result.notes).decode(), evidence, source_id),
         )
         result.source_id = source_id
+        events.seal(conn)
