@@ -61,6 +61,8 @@ def pristine(tmp_path_factory) -> Path:
                      + "".join(f"{i},violating,smuggling_offer,2021-04-12T12:00:00Z\n" for i in ids))
     run("review", case, "--import", sheet, "--reviewer", "ana")
     run("flag", case, str(ids[0]), "--channel", "in_app", "--at", "2021-04-16", "--by", "ana")
+    run("flag", case, str(ids[1]), "--channel", "press", "--at", "2021-04-17", "--by", "ana")
+    run("flag", case, "--void", "2", "--why", "wrong item")
     run("recheck", case, "--manual", "--all", "--wave", "m1", input="l" * 40)
     run("report", case, "--as-of", "2021-06-30", "-o", root / "report", "--format", "json")
     result = run("verify", case)
@@ -156,7 +158,7 @@ def _changed(value):
 
 
 TABLES = ["capture", "check", "event", "evidence", "hit", "indicator", "item", "item_alias", "meta", "notice",
-          "review", "score", "seal_leaf", "source", "wave"]
+          "notice_void", "review", "score", "seal_leaf", "source", "wave"]
 
 
 def test_the_list_of_attacked_tables_is_every_table(pristine):

@@ -54,6 +54,9 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "proxy": ((str,), ""),
         "cookies": ((str,), ""),
     },
+    "review": {
+        "min_score": ((int, float), 20),
+    },
     "confirm": {
         "rule": ((str,), "consecutive"),
         "waves": ((int,), 2),
@@ -99,6 +102,11 @@ user_agent = ""
 proxy = ""
 # A Netscape cookies.txt (a logged-in browser session). Never copied into the case.
 cookies = ""
+
+[review]
+# `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,
+# and says how many it left out. 20 is about one strong term; 0 walks every item.
+min_score = 20
 
 [confirm]
 # When is an item confirmed gone: "consecutive" (gone in `waves` consecutive waves)

@@ -16,6 +16,7 @@ from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handl
 from toolkit.cli.lexicon_stats import stats_command
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
+from toolkit.lexicon.explain import explain_line
 from toolkit.lexicon.files import Lexicon, check_set, shipped_paths
 from toolkit.lexicon.matcher import Matcher, available_engines
 
@@ -107,15 +108,8 @@ def register(app: typer.Typer) -> None:
         out.print(_table("indicators", ["type", "value", "span", "matched"], ind_rows))
         score = analysis.score
         out.print(Text(f"score {score.score:.1f} (raw {score.raw:g}), category {score.category or '-'}", style="bold"))
-        for term in score.explanation["terms"]:
-            notes = "; ".join(term["notes"])
-            out.print(Text(f"  {term['term']} [{term['lexicon']}, {term['category']}]: weight {term['weight']:g}, "
-                           f"counted {term['counted']:g}" + (f" ({notes})" if notes else "")))
-        for category, boosts in score.explanation["boosts"].items():
-            out.print(Text(f"  boost {category}: " + ", ".join(f"+{v:g} {k}" for k, v in sorted(boosts.items()))))
-        for category, factors in score.explanation["negatives"].items():
-            out.print(Text(f"  negative {category}: " + ", ".join(f"x{v:g} {k}" for k, v in sorted(factors.items()))))
-        out.print(Text("  by category: " + ", ".join(f"{k} {v:g}" for k, v in score.explanation["by_category"].items())))
+        # The same readable sum `show` and the review screen print for a stored score.
+        out.print(Text("  " + explain_line(score.explanation, score.category)))
 
     @lexicon_app.command("check")
     @handle_errors

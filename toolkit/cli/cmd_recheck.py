@@ -14,10 +14,24 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolkit.case import Case, open_case, utcnow
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, QuietOpt, emit, err, escape, handle_errors
+from toolkit.cli import filters
+from toolkit.cli.common import (
+    BomOpt,
+    CaseArg,
+    CsvStyle,
+    FormatOpt,
+    OutputFormat,
+    QuietOpt,
+    RawCellsOpt,
+    emit,
+    err,
+    escape,
+    handle_errors,
+)
+from toolkit.cli.statuses import reason_counts
 from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.models import Kind, Method, Status
+from toolkit.models import Method, Status
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.waves import RecheckLock, default_wave_name, summary
 from toolkit.store.checks import TrackedItem, checked_items, open_wave, tracked_items
@@ -37,8 +51,8 @@ def register(app: typer.Typer) -> None:
         wayback: Annotated[bool, Opt("--wayback", help="Look items up in the Wayback Machine.")] = False,
         save: Annotated[bool, Opt("--save", help="With --wayback: ask Save Page Now to archive items live in this wave.")] = False,
         everything: Annotated[bool, Opt("--all", help="Every tracked item, not only the confirmed cohort (verdict violating).")] = False,
-        platform: Annotated[Optional[str], Opt(help="Only items of this platform.")] = None,  # noqa: UP045
-        kind: Annotated[Optional[str], Opt(help="Only items of this kind.")] = None,  # noqa: UP045
+        platform: Annotated[Optional[str], Opt(help=filters.PLATFORM_HELP, show_default=False)] = None,  # noqa: UP045
+        kind: Annotated[Optional[str], Opt(help=filters.KIND_HELP, show_default=False)] = None,  # noqa: UP045
         item: Annotated[Optional[list[int]], Opt("--item", help="This item id, whatever its verdict (repeatable).")] = None,  # noqa: UP045
         retry_errors: Annotated[bool, Opt("--retry-errors", help="Fetch again items whose check in this wave is error or rate_limited.")] = False,
         interval: Annotated[Optional[float], Opt("--interval", help="Seconds between requests to one host (default: per_host_interval in case.toml, 5).")] = None,  # noqa: UP045
@@ -60,6 +74,8 @@ def register(app: typer.Typer) -> None:
         import_format: Annotated[Optional[str], Opt("--import-format", help="With PATH: force an importer.")] = None,  # noqa: UP045
         wait: Annotated[float, Opt("--wait", help="Seconds to wait for another recheck of this case to finish.")] = 0.0,
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
         quiet: QuietOpt = False,
     ) -> None:
         """Recheck tracked items in a wave: live, from later exports, by hand, or via the Wayback Machine."""
@@ -71,12 +87,12 @@ def register(app: typer.Typer) -> None:
         if save and not wayback:
             raise UsageError("--save works with --wayback only", "Add --wayback, or leave out --save")
         method = Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback else Method.LIVE
-        if kind is not None and kind not in {str(k) for k in Kind}:
-            raise UsageError(f"--kind: unknown kind {kind!r}", f"Known kinds: {', '.join(str(k) for k in Kind)}")
+        kind = filters.KINDS.parse(kind, "--kind")
         name = (wave or default_wave_name()).strip()
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")
         with open_case(case) as opened, RecheckLock(opened.root, wait=wait):
+            platform = filters.platform(platform, "--platform", opened.db)
             # Items named by id are rechecked whatever their verdict: the researcher asked for them.
             items = tracked_items(opened.db, everything=everything or bool(item), platform=platform, kind=kind, ids=item)
             if not items:
@@ -120,16 +136,21 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(130) from None
             rows = summary(opened, wave_id, {"wayback"} if method == Method.WAYBACK else None)
         if not (save and fmt != OutputFormat.table):
-            _print_summary(name, rows, fmt)
+            _print_summary(name, rows, fmt, CsvStyle(bom, raw_cells))
 
 
-def _print_summary(name: str, rows: list[dict], fmt: OutputFormat) -> None:
+def _print_summary(name: str, rows: list[dict], fmt: OutputFormat, style: CsvStyle = CsvStyle()) -> None:
     statuses = [str(s) for s in Status]
+    # Beside the counts, the reasons behind every status but `available`: an error count alone
+    # does not say whether the URL is wrong (dns-error) or the platform was slow (read-timeout).
+    explained = [s for s in statuses if s != Status.AVAILABLE]
+    rows = [{**row, "reasons": reason_counts(row["reasons"], explained)} for row in rows]
     if fmt == OutputFormat.table:
         used = [s for s in statuses if any(row[s] for row in rows)]
-        emit(rows, ["platform", "kind", "items", *used], fmt, title=f"Wave {name}")
+        emit(rows, ["platform", "kind", "items", *used, "reasons"], fmt, title=f"Wave {name}", widths={"reasons": 60})
     else:
-        emit([{"wave": name, **row} for row in rows], ["wave", "platform", "kind", "items", *statuses], fmt)
+        emit([{"wave": name, **row} for row in rows], ["wave", "platform", "kind", "items", *statuses, "reasons"], fmt,
+             style=style)
 
 
 def _counts_text(counts) -> str:

@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.text import Text
 
 from toolkit.case import open_case
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_errors
+from toolkit.cli.common import BomOpt, CaseArg, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, handle_errors
 from toolkit.cohort.notices import resolve_items
+from toolkit.lexicon.explain import explain_line
 from toolkit.store.history import item_events, item_record
 
 EXCERPT = 160
@@ -29,11 +30,22 @@ def _parts(*parts: Any) -> str:
 
 
 def _capture(e: dict[str, Any]) -> str:
-    return _parts(e["status"] or "no status", e["name"] and f"“{e['name']}”",
+    state = (f"{e['status']} ({e['reason']})" if e.get("reason") else e["status"]) if e["status"] else "no status (nothing in it shows the item's state)"
+    return _parts(state, e["name"] and f"“{e['name']}”",
                   f"followers {e['followers']:,}" if e["followers"] is not None else None,
                   f"members {e['members']:,}" if e["members"] is not None else None,
                   e["created_at"] and f"created {e['created_at'][:10]}", e["country"] and f"from {e['country']}",
                   e["source"] and f"source {e['source']} ({e['source_format']})", _excerpt(e["text"]))
+
+
+def _explained(stored: str | None, category: str | None) -> str:
+    """The stored explanation JSON as the readable sum (`cruce (smuggling_offer, 3.0) + ... = 11.0`)."""
+    if not stored:
+        return ""
+    try:
+        return explain_line(orjson.loads(stored), category)
+    except orjson.JSONDecodeError:
+        return explain_line(stored, category)
 
 
 # One formatter per event kind: how the event reads in the table.
@@ -43,11 +55,14 @@ DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
                             e["field"] and f"in {e['field']} {e['start']}-{e['end']}", e["matched"] and f"“{e['matched']}”",
                             e["lexicon"]),
     "indicator": lambda e: _parts(f"{e['type']} {e['value']}", e["matched"] and f"“{e['matched']}”", e["extractor"]),
-    "score": lambda e: _parts(f"{e['score']:.2f}", e["category"], e["explanation"]),
+    "score": lambda e: _parts(f"{e['score']:.2f}", e["category"], _explained(e["explanation"], e["category"])),
     "review": lambda e: _parts(e["verdict"], e["category"], f"by {e['reviewer']}", e["note"] and f"“{e['note']}”",
                                "on screen" if e["origin"] == "screen" else e["origin"] and f"from sheet {e['origin'][:12]}…:{e['origin'].rsplit(':', 1)[-1]}"),
-    "notice": lambda e: _parts(e["channel"], e["reference"] and f"ref {e['reference']}", e["noticed_by"] and f"by {e['noticed_by']}",
-                               e["note"] and f"“{e['note']}”", f"recorded {e['recorded_at']}"),
+    "notice": lambda e: _parts(f"#{e['id']}", e["channel"], e["reference"] and f"ref {e['reference']}",
+                               e["noticed_by"] and f"by {e['noticed_by']}", e["note"] and f"“{e['note']}”",
+                               f"recorded {e['recorded_at']}",
+                               e.get("voided_at") and f"VOIDED {e['voided_at'][:10]}" + (f" by {e['voided_by']}" if e.get("voided_by") else "")
+                               + f": {e['voided_why']} (not counted)"),
     "check": lambda e: _parts(e["wave"] and f"wave {e['wave']}", e["method"], e["status"], e["reason"] and f"({e['reason']})",
                               e["http_status"] and f"HTTP {e['http_status']}", e["detector"], e["note"] and f"“{e['note']}”"),
 }
@@ -60,6 +75,8 @@ def register(app: typer.Typer) -> None:
         case: CaseArg,
         item: Annotated[str, typer.Argument(help="The item: its id (12) or URL.", show_default=False)],
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
     ) -> None:
         """Everything known about one item: captures, hits, indicators, verdicts, notices, checks, in time order."""
         with open_case(case) as opened:
@@ -71,7 +88,7 @@ def register(app: typer.Typer) -> None:
             return
         rows = [{"at": e["at"], "event": e["event"], "detail": DETAILS[e["event"]](e)} for e in events]
         if fmt == OutputFormat.csv:
-            emit(rows, ["at", "event", "detail"], fmt)
+            emit(rows, ["at", "event", "detail"], fmt, style=CsvStyle(bom, raw_cells))
             return
         out = Console(highlight=False, width=max(120, Console().width))
         out.print(Text.assemble((f"#{record['id']} ", "bold"), (record["name"] or "(no name)", "bold"),

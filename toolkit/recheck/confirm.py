@@ -78,6 +78,7 @@ class ConfirmedState:
     status: str | None  # the wave's status for the item; None when unchecked
     observed_at: str | None
     state: str
+    reason: str | None = None  # the reason code of the check that stands for the wave
 
 
 def family(status: str) -> Family:
@@ -141,7 +142,8 @@ def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list
                 state = "ended"
             else:
                 state = "gone" if confirmed else "unknown"
-            out.append(ConfirmedState(item_id, wave["id"], wave["name"], chosen["status"], chosen["observed_at"], state))
+            out.append(ConfirmedState(item_id, wave["id"], wave["name"], chosen["status"], chosen["observed_at"], state,
+                                      chosen["reason"]))
     return out
 
 

@@ -40,7 +40,8 @@ class ExportStats:
 def _record_capture(conn: sqlite3.Connection, wave_id: int, row: dict[str, Any]) -> bool:
     record = CheckRecord(
         item_id=row["item_id"], wave_id=wave_id, observed_at=row["observed_at"], method=str(Method.EXPORT),
-        status=row["status"], detector=row["detector"], final_url=None, evidence_sha256=row["sha256"],
+        status=row["status"], reason=row.get("reason"), detector=row["detector"], final_url=None,
+        evidence_sha256=row["sha256"],
         marker=row["status_marker"], place=row["status_place"], note=f"from {row['path']}",
     )
     # One check per item and export file: a resumed or repeated run adds nothing.
@@ -108,7 +109,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
                 source = conn.execute("SELECT s.sha256, s.path FROM capture c JOIN source s ON s.id = c.source_id"
                                       " WHERE c.id = ?", (w.capture_id,)).fetchone()
             add({"item_id": tracked, "observed_at": cap.observed_at, "status": str(cap.status),
-                 "detector": cap.detector, "status_marker": cap.status_marker, "status_place": cap.status_place,
+                 "reason": cap.fields.get("status_reason"), "detector": cap.detector, "status_marker": cap.status_marker, "status_place": cap.status_place,
                  "sha256": source["sha256"], "path": source["path"]})
 
     stats.files = scan_paths(case, paths, fmt=fmt, collected_at=collected_at, tagger=tagger, progress=progress,

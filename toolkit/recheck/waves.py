@@ -123,7 +123,8 @@ def default_wave_name() -> str:
 
 def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
     """Status counts of a wave by platform and kind: one row per (platform, kind), a column per
-    status, counting each item's latest check of the wave (Wayback lookups apart)."""
+    status, counting each item's latest check of the wave (Wayback lookups apart), and `reasons`:
+    the (status, reason code) of each check counted."""
     per_item: dict[int, list[dict[str, Any]]] = {}
     for check in wave_checks(case.db, wave_id):
         if methods and check["method"] not in methods:
@@ -132,12 +133,16 @@ def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[d
             continue
         per_item.setdefault(check["item_id"], []).append(check)
     counts: dict[tuple[str, str], Counter[str]] = {}
+    reasons: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
     for checks in per_item.values():
         chosen = pick_wave_check(checks)
-        counts.setdefault((chosen["platform"], chosen["kind"]), Counter())[chosen["status"]] += 1
+        group = (chosen["platform"], chosen["kind"])
+        counts.setdefault(group, Counter())[chosen["status"]] += 1
+        reasons.setdefault(group, []).append((chosen["status"], chosen["reason"]))
     rows = []
     for (platform, kind), counter in sorted(counts.items()):
         row: dict[str, Any] = {"platform": platform, "kind": kind, "items": sum(counter.values())}
         row.update({str(status): counter.get(str(status), 0) for status in Status})
+        row["reasons"] = reasons[(platform, kind)]  # (status, reason code) of each item counted
         rows.append(row)
     return rows

@@ -25,9 +25,11 @@ STATUS_ORDER = tuple(str(s) for s in Status)
 
 ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
                 "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+# What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
+ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
                  "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
-                 "method", "detector", "audience"]
+                 "method", "detector", "audience", "reason"]
 
 
 @dataclass
@@ -61,7 +63,7 @@ def family_of(status: str) -> str:
 
 
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
     items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns, dtype=object)
@@ -75,7 +77,7 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
     for column in ("first_seen", "noticed_at", "reviewed_at"):
         items[column + "_t"] = _times(items[column])
-    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
+    return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
 
 
 def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
@@ -134,7 +136,7 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, checks: pd.DataFrame, audien
     grid = grid.rename(columns={"name": "wave", "started_at": "wave_at"})
     latest = (checks.dropna(subset=["wave_id"])
               .drop_duplicates(["item_id", "wave_id"], keep="last")  # checks come in time, id order
-              [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector"]])
+              [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "reason"]])
     latest["wave_id"] = latest["wave_id"].astype("int64")
     frame = grid.merge(latest, on=["item_id", "wave_id"], how="left")
     for column in ("status", "family"):

@@ -49,7 +49,7 @@ def blocks(report: Report) -> list[Block]:
     out: list[Block] = [Heading(2, "Methodology"), Heading(3, "How the items were found")]
     out += _sources(p)
     out += [Heading(3, "Review"), Para(_review(report, p["reviews"]))]
-    out += [Heading(3, "Notices"), *_notices(p["notices"], report.as_of)]
+    out += [Heading(3, "Notices"), *_notices(p["notices"], report.as_of), *_voided(p.get("voided_notices", []))]
     out += [Heading(3, "Waves and methods"), *_waves(p)]
     out += [Heading(3, "Statuses"), Table(["status", "family", "meaning"],
                                           [[str(s), str(f), MEANINGS[str(s)]] for s, f in STATUS_FAMILY.items()]
@@ -121,6 +121,18 @@ def _notices(notices: list[dict], as_of: str) -> list[Block]:
             Table(["channel", "items", "notices", "first", "last"],
                   [[n["channel"], number(n["items"]), number(n["notices"]), n["first"][:10], n["last"][:10]]
                    for n in notices], numeric={1, 2})]
+
+
+def _voided(voided: list[dict], shown: int = 10) -> list[Block]:
+    """The notices voided as recorded by mistake: said aloud, since they are left out of every count."""
+    if not voided:
+        return []
+    listed = "; ".join(f"#{v['id']} (item {v['item_id']}, {v['noticed_at'][:10]}, {v['channel']}): {one_line(v['why'])}"
+                       for v in voided[:shown])
+    more = f"; and {number(len(voided) - shown)} more" if len(voided) > shown else ""
+    return [Para(f"{number(len(voided))} notice{'s' if len(voided) != 1 else ''} recorded by mistake "
+                 f"{'were' if len(voided) != 1 else 'was'} voided and {'are' if len(voided) != 1 else 'is'} "
+                 f"not counted: {listed}{more}.")]
 
 
 def _waves(p: dict) -> list[Block]:

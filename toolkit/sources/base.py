@@ -104,6 +104,12 @@ class Importer(ABC):
     def map(self, raw: Any) -> Iterable[Capture]:
         """Pure: one raw record to its captures (parents first), or MapError."""
 
+    def mismatch(self, path: Path, head: bytes) -> str | None:
+        """Why `sniff` refuses this file, in words the researcher can act on (the column it needs
+        and the columns found...), or None when the importer cannot say more than "not this
+        format". Called only when the format was forced and `sniff` said no."""
+        return None
+
 
 def head_text(head: bytes) -> str:
     """The head of a file as text for sniffing: BOM stripped, undecodable bytes replaced."""

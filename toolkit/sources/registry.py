@@ -66,9 +66,19 @@ def detect(path: Path, head: bytes | None = None) -> Importer | None:
 
 
 def unknown_format_error(path: Path) -> FormatError:
+    _load()
+    problem = "not a format toolkit knows"
+    if path.suffix.lower() in {".csv", ".tsv"} and "urls" in _REGISTRY:
+        # A sheet of links is the likeliest CSV nobody recognised: say what a URL list needs.
+        try:
+            why = get("urls").mismatch(path, read_head(path))
+        except OSError:
+            why = None
+        if why:
+            problem += f" (as a URL list: {why})"
     return FormatError(
         str(path),
-        "not a format toolkit knows",
+        problem,
         f"Known formats: {', '.join(sorted(imp.name for imp in importers()))}; "
         "force one with --format, or see `toolkit formats`",
     )

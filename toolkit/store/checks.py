@@ -181,7 +181,8 @@ def all_checks(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, Any]]:
     """The captures one source yielded (item, time, status and its evidence), in file order."""
     rows = conn.execute(
-        """SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
+        """SELECT c.id, c.item_id, c.observed_at, c.status, json_extract(c.fields, '$.status_reason') AS reason,
+                  c.status_marker, c.status_place, c.detector, c.url,
                   i.platform, i.url AS item_url, s.sha256, s.path
            FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
            WHERE c.source_id = ? ORDER BY c.id""", (source_id,))

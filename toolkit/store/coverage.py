@@ -3,7 +3,7 @@
 Every table of a case database is exactly one of:
 
 - a **fact** table (FACTS): append-only rows a researcher or a command recorded (sources, evidence
-  files, waves, verdicts, notices, checks). Each row gets its own event; a source's event covers
+  files, waves, verdicts, notices and their voids, checks). Each row gets its own event; a source's event covers
   the captures imported from it (PARTS).
 - a **state** table: every other table that holds case data, found by reading the schema, so a
   table or column another migration adds is covered with no further work: items and their aliases,
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import orjson
 
-FACTS = ("evidence", "source", "wave", "review", "notice", "check")
+FACTS = ("evidence", "source", "wave", "review", "notice", "notice_void", "check")
 # Rows folded into their parent fact's event: table -> (parent table, column naming the parent).
 PARTS = {"capture": ("source", "source_id")}
 # State tables that share a table with a part: only these rows are state.
@@ -56,6 +56,7 @@ LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
     "wave": ("id", "name", "started_at", "methods", "note"),
     "review": ("id", "item_id", "verdict", "category", "reviewer", "reviewed_at", "note", "origin"),
     "notice": ("id", "item_id", "noticed_at", "channel", "reference", "noticed_by", "note", "recorded_at"),
+    "notice_void": ("id", "notice_id", "why", "voided_by", "voided_at"),
     "check": ("id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
               "final_url", "evidence_sha256", "marker", "place", "note"),
     "capture": ("id", "item_id", "source_id", "observed_at", "status", "status_marker", "status_place", "detector",

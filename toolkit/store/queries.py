@@ -9,7 +9,7 @@ from typing import Any
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
     "id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "score", "category",
-    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags",
+    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags", "reason",
 )
 
 # Latest values per item, computed in SQL so listing 100,000 items stays one query.
@@ -44,7 +44,7 @@ latest_review AS (
     SELECT item_id, max(id) AS id FROM review GROUP BY item_id
 ),
 first_notice AS (
-    SELECT item_id, min(id) AS id FROM notice GROUP BY item_id
+    SELECT item_id, min(id) AS id FROM notice_in_force GROUP BY item_id
 ),
 latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
@@ -55,6 +55,8 @@ SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.
        n.noticed_at, n.channel,
        coalesce(ch.status, cs.status) AS status,
        CASE WHEN ch.id IS NOT NULL THEN ch.observed_at ELSE cs.observed_at END AS status_at,
+       -- The reason code beside the status: the check's, else what the detector said of the page.
+       CASE WHEN ch.id IS NOT NULL THEN ch.reason ELSE json_extract(cs.fields, '$.status_reason') END AS reason,
        a.followers, a.members,
        json_extract(s.explanation, '$.summary') AS tags,
        lc.text AS text
@@ -124,7 +126,7 @@ latest_review AS (
     SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
 ),
 first_notice AS (
-    SELECT r.root AS item_id, min(n.id) AS id FROM notice n JOIN root r ON r.id = n.item_id GROUP BY r.root
+    SELECT r.root AS item_id, min(n.id) AS id FROM notice_in_force n JOIN root r ON r.id = n.item_id GROUP BY r.root
 ),
 latest_score AS (
     SELECT r.root AS item_id, max(s.id) AS id FROM score s JOIN root r ON r.id = s.item_id GROUP BY r.root
@@ -178,7 +180,7 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
     if where.noticed is not None:
         clauses.append("n.id IS NOT NULL" if where.noticed else "n.id IS NULL")
     if where.channel:
-        clauses.append("EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
+        clauses.append("EXISTS (SELECT 1 FROM notice_in_force nn WHERE nn.item_id = i.id AND nn.channel = ?)")
         params.append(where.channel)
     if where.ids is not None:
         clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})")

@@ -35,7 +35,7 @@ COHORT_ITEMS_SQL = COHORT_CTE + """,
 ranked_notice AS (
     SELECT m.item_id, n.noticed_at, n.channel, n.reference,
            ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY n.noticed_at, n.id) AS rn
-    FROM notice n JOIN member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
+    FROM notice_in_force n JOIN member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
 ),
 ranked_score AS (
     SELECT m.item_id, s.score, s.category, ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY s.id DESC) AS rn
@@ -44,10 +44,17 @@ ranked_score AS (
 SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, coalesce(pi.merged_into, i.parent_id) AS parent,
        i.first_seen,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
-       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind
+       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind,
+       coalesce(rp.name, pi.name) AS parent_name, coalesce(rp.url, pi.url) AS parent_url,
+       -- The latest text seen (a message's text, a post's caption, a page's about): like the name,
+       -- it says what the item is, so it is not cut at as_of (an export may be dated at its import).
+       (SELECT cp.text FROM capture cp JOIN member m ON m.id = cp.item_id
+        WHERE m.item_id = i.id AND cp.text IS NOT NULL
+        ORDER BY cp.observed_at DESC, cp.id DESC LIMIT 1) AS text
 FROM cohort c
 JOIN item i ON i.id = c.item_id
 LEFT JOIN item pi ON pi.id = i.parent_id
+LEFT JOIN item rp ON rp.id = pi.merged_into
 LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
 ORDER BY i.id
@@ -197,8 +204,18 @@ def notice_summary(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]
     return _rows(conn, """
         SELECT n.channel, count(*) AS notices, count(DISTINCT coalesce(i.merged_into, i.id)) AS items,
                min(n.noticed_at) AS first, max(n.noticed_at) AS last
-        FROM notice n JOIN item i ON i.id = n.item_id
+        FROM notice_in_force n JOIN item i ON i.id = n.item_id
         WHERE n.noticed_at <= :as_of GROUP BY n.channel ORDER BY n.channel""", {"as_of": as_of})
+
+
+def voided_notices(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Notices up to `as_of` that were voided (recorded by mistake), with why; not counted anywhere.
+
+    A void corrects the record, like a review, so it applies whenever it was recorded."""
+    return _rows(conn, """
+        SELECT n.id, n.item_id, n.noticed_at, n.channel, v.why
+        FROM notice n JOIN notice_void v ON v.notice_id = n.id
+        WHERE n.noticed_at <= :as_of ORDER BY n.noticed_at, n.id""", {"as_of": as_of})
 
 
 def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
@@ -215,7 +232,7 @@ def unwaved_checks(conn: sqlite3.Connection, as_of: str) -> int:
     return conn.execute('SELECT count(*) FROM "check" WHERE wave_id IS NULL AND observed_at <= ?', (as_of,)).fetchone()[0]
 
 
-TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "wave", "check")
+TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "notice_void", "wave", "check")
 
 
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -239,7 +256,7 @@ def latest_event(conn: sqlite3.Connection) -> str | None:
     row = conn.execute("""
         SELECT max(t) FROM (
             SELECT max(observed_at) AS t FROM "check"
-            UNION ALL SELECT max(noticed_at) FROM notice
+            UNION ALL SELECT max(noticed_at) FROM notice_in_force
             UNION ALL SELECT max(started_at) FROM wave
             UNION ALL SELECT max(observed_at) FROM capture
             UNION ALL SELECT max(reviewed_at) FROM review)""").fetchone()

@@ -226,6 +226,22 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
+# Voided notices: a notice recorded by mistake (wrong item, date or channel) is never edited or
+# deleted (notices are append-only and chained); a row here voids it, saying why, who and when.
+# `notice_in_force` is every notice not voided: what the listings, the cohort and the report read.
+V_NOTICE_VOID = """
+CREATE TABLE notice_void (
+    id         INTEGER PRIMARY KEY,
+    notice_id  INTEGER NOT NULL UNIQUE REFERENCES notice(id),
+    why        TEXT NOT NULL,
+    voided_by  TEXT,
+    voided_at  TEXT NOT NULL                 -- when the void was recorded, ISO-8601 UTC
+);
+
+CREATE VIEW notice_in_force AS
+    SELECT n.* FROM notice n WHERE NOT EXISTS (SELECT 1 FROM notice_void v WHERE v.notice_id = n.id);
+"""
+
 # Custody of derived rows (issue 16): each seal records the digest of every leaf (LEAF_ROWS
 # consecutive rows) of a state table it changed; a state event's content hashes its leaves.
 V_CUSTODY_LEAVES = """
@@ -239,5 +255,5 @@ CREATE TABLE seal_leaf (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_CUSTODY_LEAVES]
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_CUSTODY_LEAVES]
 LATEST = len(MIGRATIONS)
