@@ -209,8 +209,9 @@ def test_inserting_a_copy_of_a_row_in_any_table_is_caught(copy, invoke, table):
     finally:
         conn.close()
     cols = ", ".join(f'"{c}"' for c in columns)
-    unique = {"source": "sha256", "wave": "name", "event": "hash", "item": "key"}.get(table)
-    values = ", ".join(f"\"{c}\" || 'x'" if c == unique else f'"{c}"' for c in columns)
+    unique = {"source": "sha256", "wave": "name", "event": "hash", "item": "key", "notice_void": "notice_id"}.get(table)
+    values = ", ".join((f'"{c}" + 1000' if c == "notice_id" else f"\"{c}\" || 'x'") if c == unique else f'"{c}"'
+                       for c in columns)
     _sql(copy, f'INSERT INTO "{table}" ({cols}) SELECT {values} FROM "{table}" ORDER BY rowid LIMIT 1')
     _caught(invoke, copy)
 
