@@ -181,7 +181,7 @@ class Case:
     def close(self) -> None:
         """Chain what this command recorded into the custody log, then close the database."""
         try:
-            if events.unsealed(self.db):
+            if events.pending(self.db):  # rows written outside a transaction (every write seals its own)
                 events.seal(self.db, utcnow())
         finally:
             self.db.close()

@@ -26,6 +26,7 @@ from toolkit.case import DB_NAME, EVIDENCE_DIR, Case, load_config
 from toolkit.errors import CaseError
 from toolkit.store import events as log
 from toolkit.store.db import connect_readonly, migrate
+from toolkit.store.logcheck import check_log
 from toolkit.store.schema import LATEST
 
 CHUNK = 1 << 20
@@ -138,7 +139,7 @@ def open_for_checking(path: Path) -> Iterator[tuple[sqlite3.Connection, str | No
 
 def verify_db(conn: sqlite3.Connection, result: VerifyResult) -> None:
     """The log and every covered row, into `result`."""
-    found = log.check_log(conn)
+    found = check_log(conn)
     result.events = found.events
     result.head = log.head(conn)[1]
     result.data_head = log.data_head(conn)[1]

@@ -104,7 +104,7 @@ def purge_item(case: Case, item_id: int, *, reason: str, delete_exports: bool = 
                       "fingerprints": "HMAC-SHA256 keyed with the case's purge secret (not in the log)",
                       "evidence_deleted": to_delete, "reports_deleted": reports}
             digest = events.record(conn, "purge", events.detail_hash(detail), utcnow(), detail)
-        pending = _pending_files(conn)
+        pending = _pending_files(conn, items)
     deleted_reports = _delete_files(case, pending)
     return PurgeResult(items, len(set(removed)), to_delete, deleted_reports, kept, digest)
 
@@ -120,13 +120,15 @@ def _earlier_reports(conn) -> list[dict]:
     return found
 
 
-def _pending_files(conn) -> tuple[set[str], list[dict]]:
-    """Evidence and report files that purge events name and that may still be on disk (a purge
-    interrupted after its commit left them: running it again finishes the job)."""
+def _pending_files(conn, items: list[int]) -> tuple[set[str], list[dict]]:
+    """Evidence and report files that the purge events of these items name and that may still be
+    on disk (a purge interrupted after its commit left them: running it again finishes the job)."""
     evidence: set[str] = set()
     reports: list[dict] = []
     for detail in sql.purge_events(conn):
         purge = orjson.loads(detail)
+        if not set(purge.get("items", [])) & set(items):
+            continue
         evidence.update(purge.get("evidence_deleted", []))
         reports.extend(purge.get("reports_deleted", []))
     return evidence, reports

@@ -306,6 +306,14 @@ def touched_facts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
     return [(r[0], r[1]) for r in conn.execute(f"SELECT tbl, id FROM temp.{TOUCHED} ORDER BY tbl, id")]
 
 
+def watch_noted(conn: sqlite3.Connection) -> bool:
+    """Whether the triggers noted any change of this connection since the last seal."""
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM temp.sqlite_master WHERE type = 'table' AND (name = ? OR name LIKE '\\_before\\_%' ESCAPE '\\'"
+        " OR name LIKE '\\_added\\_%' ESCAPE '\\')", (TOUCHED,))]
+    return any(conn.execute(f"SELECT 1 FROM temp.{q(name)} LIMIT 1").fetchone() for name in names)
+
+
 def forget_watch(conn: sqlite3.Connection) -> None:
     """Clear what the triggers noted (after a seal has recorded it)."""
     conn.execute(f"DELETE FROM temp.{TOUCHED}")
