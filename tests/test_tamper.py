@@ -64,6 +64,11 @@ def pristine(tmp_path_factory) -> Path:
     run("flag", case, str(ids[1]), "--channel", "press", "--at", "2021-04-17", "--by", "ana")
     run("flag", case, "--void", "2", "--why", "wrong item")
     run("recheck", case, "--manual", "--all", "--wave", "m1", input="l" * 40)
+    from toolkit.store.canaries import CanaryRow, insert_canary_rows
+
+    with open_case(case) as opened:  # a canary reading, as a live wave records one
+        insert_canary_rows(opened.db, [CanaryRow(1, "live", "run-1", 1, 0, "facebook", "https://www.facebook.com/meta",
+                                                 "2021-05-17T00:00:00Z", "available")])
     run("report", case, "--as-of", "2021-06-30", "-o", root / "report", "--format", "json")
     result = run("verify", case)
     assert "intact" in result.stdout
@@ -157,8 +162,8 @@ def _changed(value):
     return value + "x"
 
 
-TABLES = ["capture", "check", "event", "evidence", "hit", "indicator", "item", "item_alias", "meta", "notice",
-          "notice_void", "review", "score", "seal_leaf", "source", "wave"]
+TABLES = ["canary_check", "capture", "check", "event", "evidence", "hit", "indicator", "item", "item_alias", "meta",
+          "notice", "notice_void", "review", "score", "seal_leaf", "source", "wave"]
 
 
 def test_the_list_of_attacked_tables_is_every_table(pristine):
@@ -502,18 +507,18 @@ def test_a_table_and_columns_a_later_migration_adds_are_covered(copy, invoke):
     """As another helper's migration would: a new table, a column with a default on a fact table and
     on a state table. The old events still verify; rows written after are covered, new columns too."""
     _sql(copy, "CREATE TABLE identity_conflict (id INTEGER PRIMARY KEY, item_id INTEGER, other TEXT)",
-         "ALTER TABLE \"check\" ADD COLUMN date_source TEXT NOT NULL DEFAULT 'import'",
+         "ALTER TABLE \"check\" ADD COLUMN screenshot TEXT NOT NULL DEFAULT 'none'",
          "ALTER TABLE item ADD COLUMN blind INTEGER NOT NULL DEFAULT 0")
     result = _verify(invoke, copy)
     assert result.exit_code == 0, result.output  # nothing sealed before depends on the new columns
     with open_case(copy) as opened, transaction(opened.db) as conn:
         conn.execute("INSERT INTO identity_conflict (item_id, other) VALUES (1, 'facebook:page:otra')")
-        conn.execute('INSERT INTO "check" (item_id, wave_id, observed_at, method, status, date_source)'
+        conn.execute('INSERT INTO "check" (item_id, wave_id, observed_at, method, status, screenshot)'
                      " VALUES (1, 1, '2021-05-17T00:00:00Z', 'manual', 'available', 'researcher')")
         conn.execute("UPDATE item SET blind = 1 WHERE id = 2")
     result = _verify(invoke, copy)
     assert result.exit_code == 0, result.output
-    for statement in ("UPDATE identity_conflict SET other = 'x'", "UPDATE \"check\" SET date_source = 'x'"
+    for statement in ("UPDATE identity_conflict SET other = 'x'", "UPDATE \"check\" SET screenshot = 'x'"
                       " WHERE id = (SELECT max(id) FROM \"check\")", "UPDATE item SET blind = 0 WHERE id = 2"):
         case = copy.parent / str(abs(hash(statement)))
         shutil.copytree(copy, case)
@@ -521,15 +526,15 @@ def test_a_table_and_columns_a_later_migration_adds_are_covered(copy, invoke):
         _caught(invoke, case)
 
 
-def test_a_wave_gaining_a_method_is_resealed_not_broken(copy, invoke):
-    from toolkit.store.checks import open_wave
-
+def test_a_fact_row_toolkit_changes_in_place_is_resealed_not_broken(copy, invoke):
+    """As a purge does: the write that changes a fact row records its new content."""
+    with open_case(copy) as opened, transaction(opened.db) as conn:
+        conn.execute("UPDATE wave SET note = 'revisada' WHERE id = 1")
     with open_case(copy) as opened:
-        open_wave(opened.db, "m1", "2021-05-17T00:00:00Z", "export")
         detail = opened.db.execute("SELECT detail FROM event WHERE kind = 'wave' ORDER BY id DESC LIMIT 1").fetchone()[0]
     assert json.loads(detail) == {"changed": True}
     assert _verify(invoke, copy).exit_code == 0
-    _sql(copy, "UPDATE wave SET methods = '[\"manual\"]'")
+    _sql(copy, "UPDATE wave SET note = 'otra'")
     _caught(invoke, copy)
 
 

@@ -64,6 +64,7 @@ class FileResult:
     items_new: int = 0
     items_seen: int = 0
     captures: int = 0
+    import_dated: int = 0  # captures dated at import time: the file said nothing of when they were seen
     failures: dict[str, tuple[int, str]] = field(default_factory=dict)  # cause -> (count, first detail)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -383,6 +384,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             reader.close()
         read, mapped, page_statuses = reader.totals.read, reader.totals.mapped, reader.totals.page_statuses
         result.read, result.mapped, result.failed = read, mapped, ctx.failed
+        result.import_dated = reader.totals.import_dated
         result.failures = {cause: (n, f"{first.detail}" + (f" (line {first.line})" if first.line else ""))
                            for cause, (n, first) in ctx.failures.items()}
         result.notes.extend(f"line {n.line}: {n.message}" if n.line else n.message for n in ctx.notes)

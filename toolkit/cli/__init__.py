@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "show": "cmd_show",
     "review": "cmd_review",
     "flag": "cmd_flag",
+    "canary": "cmd_canary",
     "recheck": "cmd_recheck",
     "report": "cmd_report",
     "waves": "cmd_waves",

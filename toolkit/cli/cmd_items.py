@@ -23,8 +23,8 @@ from toolkit.cli.common import (
 from toolkit.cli.statuses import status_columns
 from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
 
-TABLE_COLUMNS = status_columns(["id", "platform", "kind", "name", "url", "status", "followers", "members", "score",
-                                "category", "tags", "verdict", "notice"])
+TABLE_COLUMNS = status_columns(["id", "platform", "kind", "name", "url", "status", "last_observed", "followers",
+                                "members", "score", "category", "tags", "verdict", "notice"])
 NEVER_CAPTURED = "never captured"
 
 

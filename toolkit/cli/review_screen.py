@@ -215,6 +215,14 @@ def _signals(d: dict[str, Any]) -> list[Text]:
 
 def _history(d: dict[str, Any]) -> list[Text]:
     out = []
+    status = d.get("status")
+    if status is not None and status.status is not None:
+        # The one status rule (toolkit.store.status), as `toolkit items` and the report read it.
+        out.append(Text("status: ", style="bold") + Text(
+            f"{status.status} ({status.family})" + (f" since {status.status_at[:10]}" if status.status_at else "")
+            + (f" · blind: {status.blind}" if status.blind else "")
+            + (f" · last observed {status.last_observed} {status.last_observed_at[:10]}"
+               if status.last_observed and status.last_observed_at and status.last_observed_at != status.status_at else "")))
     if d["checks"]:
         out.append(Text("checks: ", style="bold") + Text("; ".join(
             f"{c['observed_at'][:10]} {c['method']} {c['status']}" + (f" ({c['reason']})" if c.get("reason") else "")

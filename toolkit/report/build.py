@@ -16,6 +16,7 @@ from toolkit.report.audience import Audience, audience
 from toolkit.report.frame import CaseFrame, build_frame
 from toolkit.report.redact import Redactor, case_salt
 from toolkit.report.stamp import make_stamp
+from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
 from toolkit.textsafe import neutral, one_line
 
@@ -78,7 +79,8 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
     for origin in ORIGINS:
         step(f"time to removal from {origin.replace('_', ' ')}")
         report.survival[origin] = survival.estimate(cf, origin)
-    report.provenance = _provenance(conn, as_of)
+    report.provenance = _provenance(conn, as_of, cf.items["item_id"].tolist())
+    report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
     return report
@@ -90,7 +92,7 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
     reason: dict[int, dict[str, str]] = {}  # the reason code beside each wave's status, when there is one
     if len(cf.frame):
         columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
-                   cf.frame["status"].astype(str).tolist(), cf.frame["reason"].tolist())
+                   cf.frame["label"].astype(str).tolist(), cf.frame["reason"].tolist())
         for item_id, wave, value, code in zip(*columns, strict=True):
             status.setdefault(item_id, {})[wave] = value
             if isinstance(code, str) and code:
@@ -137,9 +139,12 @@ def _message_url(item: Any) -> str | None:
     return f"{channel}/{number}"
 
 
-def _provenance(conn: sqlite3.Connection, as_of: str) -> dict[str, Any]:
+def _provenance(conn: sqlite3.Connection, as_of: str, cohort: list[int]) -> dict[str, Any]:
     """What the methodology section states, read from the case itself."""
     return {
+        "canaries": canary_rows.readings(conn, as_of),
+        "blind": canary_rows.blind_checks(conn, as_of, cohort),
+        "date_sources": q.date_sources(conn, as_of),
         "sources": q.sources(conn),
         "found": q.items_by_platform_kind(conn),
         "lexicons": q.lexicons(conn),

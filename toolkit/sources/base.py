@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from toolkit.models import Capture, Failure, Note
+from toolkit.models import Capture, DateSource, Failure, Note
 
 HEAD_BYTES = 65536
 
@@ -43,6 +43,7 @@ class ReadContext:
     failures: dict[str, list[Any]] = field(default_factory=dict)  # cause -> [count, first Failure]
     notes: list[Note] = field(default_factory=list)
     collected_at: str | None = None  # set by readers when the file says when it was saved
+    collected_source: DateSource | None = None  # where collected_at came from, when not the importer's date_source
     _stream: Any = None
 
     def fail(self, cause: str, detail: str, line: int | None = None) -> None:
@@ -87,6 +88,8 @@ class Importer(ABC):
     description: ClassVar[str]  # one line for `toolkit formats`
     # Higher wins when several importers sniff the same file (specific formats over generic ones).
     priority: ClassVar[int] = 50
+    # Where the dates this importer reads come from (a capture's own date_source wins).
+    date_source: ClassVar[DateSource] = DateSource.EXPORT_FIELD
 
     @property
     def ident(self) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -82,6 +82,7 @@ class Wacz(Importer):
     version = "1"
     description = "WACZ web archive (ZIP with datapackage.json): hashes checked, every archived HTML page read"
     priority = 75
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if not head.startswith(b"PK\x03\x04"):

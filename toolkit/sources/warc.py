@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from toolkit.errors import InputError
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -270,6 +270,7 @@ class Warc(Importer):
     version = "1"
     description = "WARC web archive (.warc, .warc.gz): every archived HTML page"
     priority = 70
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if head.startswith(b"WARC/1."):

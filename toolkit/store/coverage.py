@@ -3,7 +3,7 @@
 Every table of a case database is exactly one of:
 
 - a **fact** table (FACTS): append-only rows a researcher or a command recorded (sources, evidence
-  files, waves, verdicts, notices and their voids, checks). Each row gets its own event; a source's event covers
+  files, waves, verdicts, notices and their voids, checks, canary readings). Each row gets its own event; a source's event covers
   the captures imported from it (PARTS).
 - a **state** table: every other table that holds case data, found by reading the schema, so a
   table or column another migration adds is covered with no further work: items and their aliases,
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import orjson
 
-FACTS = ("evidence", "source", "wave", "review", "notice", "notice_void", "check")
+FACTS = ("evidence", "source", "wave", "review", "notice", "notice_void", "check", "canary_check")
 # Rows folded into their parent fact's event: table -> (parent table, column naming the parent).
 PARTS = {"capture": ("source", "source_id")}
 # State tables that share a table with a part: only these rows are state.
@@ -45,9 +45,9 @@ EXEMPT = {
 }
 LEAF_ROWS = 64
 
-# The columns fact rows were hashed over before the log recorded its schema (schema version 3):
-# events older than the first `schema` event are checked over these, so a column a later
-# migration adds does not make an old case's log fail.
+# The columns fact rows were hashed over before the log recorded its schema: events older than
+# the first `schema` event are checked over these (with LATE_COLUMNS left out while NULL, as the
+# toolkit of that time did), so a column a later migration adds does not make an old log fail.
 LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
     "evidence": ("id", "sha256", "stored_sha256", "stored_size", "stored_at"),
     "source": ("id", "sha256", "size", "format", "importer", "path", "imported_at", "collected_at", "records_read",
@@ -61,7 +61,17 @@ LEGACY_COLUMNS: dict[str, tuple[str, ...]] = {
               "final_url", "evidence_sha256", "marker", "place", "note"),
     "capture": ("id", "item_id", "source_id", "observed_at", "status", "status_marker", "status_place", "detector",
                 "name", "text", "url", "followers", "members", "likes", "created_at", "country", "fields", "raw"),
+    "canary_check": ("id", "wave_id", "method", "run", "round", "after_check", "platform", "url", "observed_at",
+                     "status", "reason", "detector", "http_status", "final_url", "evidence_sha256", "note"),
 }
+
+
+def legacy_columns() -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
+    """(columns per table, columns left out while NULL) of events sealed before any schema event."""
+    from toolkit.store.schema import LATE_COLUMNS
+
+    return ({name: [*cols, *sorted(LATE_COLUMNS.get(name, ()))] for name, cols in LEGACY_COLUMNS.items()},
+            dict(LATE_COLUMNS))
 
 _WITHOUT_ROWID = re.compile(r"\bWITHOUT\s+ROWID\b", re.IGNORECASE)
 

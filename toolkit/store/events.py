@@ -49,23 +49,28 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _row_digest(row: sqlite3.Row | tuple, columns: list[str]) -> bytes:
-    return orjson.dumps(dict(zip(columns, tuple(row), strict=True)), option=orjson.OPT_SORT_KEYS)
+def _row_digest(row: sqlite3.Row | tuple, columns: list[str], late: frozenset[str] = frozenset()) -> bytes:
+    values = dict(zip(columns, tuple(row), strict=True))
+    for column in late:  # a legacy column added after rows were sealed: NULL means a row from before it
+        if values.get(column, 0) is None:
+            del values[column]
+    return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
 
 
 def content_hash(conn: sqlite3.Connection, kind: str, ref_id: int,
-                 columns: dict[str, list[str]] | None = None) -> str | None:
+                 columns: dict[str, list[str]] | None = None,
+                 late: dict[str, frozenset[str]] | None = None) -> str | None:
     """The sha256 of a fact row's canonical content (None when the row no longer exists).
 
     `columns` gives the columns to hash per table (the schema in force when the row was sealed);
-    by default every current column."""
+    by default every current column. `late`: columns left out while NULL (legacy events only)."""
     cols = (columns or {}).get(kind)
     select = ", ".join(cov.q(c) for c in cols) if cols else "*"
     cursor = conn.execute(f"SELECT {select} FROM main.{cov.q(kind)} WHERE id = ?", (ref_id,))
     row = cursor.fetchone()
     if row is None:
         return None
-    digest = hashlib.sha256(_row_digest(row, [d[0] for d in cursor.description]))
+    digest = hashlib.sha256(_row_digest(row, [d[0] for d in cursor.description], (late or {}).get(kind, frozenset())))
     for part, (parent, column) in cov.PARTS.items():
         if parent != kind:
             continue
@@ -74,8 +79,9 @@ def content_hash(conn: sqlite3.Connection, kind: str, ref_id: int,
         rows = conn.execute(f"SELECT {select} FROM main.{cov.q(part)} WHERE {cov.q(column)} = ? ORDER BY id",
                             (ref_id,))
         names = [d[0] for d in rows.description]
+        part_late = (late or {}).get(part, frozenset())
         for part_row in rows:
-            digest.update(_row_digest(part_row, names))
+            digest.update(_row_digest(part_row, names, part_late))
     return digest.hexdigest()
 
 
@@ -407,11 +413,11 @@ def changed_facts(conn: sqlite3.Connection, refs: list[tuple[str, int]]) -> list
         if row is None:
             continue  # not sealed yet: it is sealed with this write
         schema = columns_at(schemas, row[0])
-        columns = dict(schema["facts"]) if schema else {k: list(v) for k, v in cov.LEGACY_COLUMNS.items()}
+        columns, nullable = (dict(schema["facts"]), None) if schema else cov.legacy_columns()
         purged = [orjson.loads(d).get("rewritten", []) for (d,) in conn.execute(
             "SELECT detail FROM event WHERE kind = 'purge' AND id > ? AND detail IS NOT NULL", (row[0],))]
         expected = {row[1], *(c for rewritten in purged for k, i, c in rewritten if (k, i) == (kind, ref_id))}
-        if content_hash(conn, kind, ref_id, columns) not in expected:
+        if content_hash(conn, kind, ref_id, columns, nullable) not in expected:
             found.append(f"{kind} {ref_id}")
     return found
 

@@ -89,9 +89,9 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
                 overrides[(kind, ref_id)] = content
     for (kind, ref_id), event in sorted(latest.items(), key=lambda kv: kv[1]["id"]):
         schema = columns_at(schemas, event["id"])
-        columns = dict(schema["facts"]) if schema else {k: list(v) for k, v in cov.LEGACY_COLUMNS.items()}
+        columns, nullable = (dict(schema["facts"]), None) if schema else cov.legacy_columns()
         try:
-            actual = content_hash(conn, kind, ref_id, columns)
+            actual = content_hash(conn, kind, ref_id, columns, nullable)
         except sqlite3.OperationalError as exc:
             problems.append(Break(event["id"], f"{kind} {ref_id} cannot be read as it was recorded ({exc})"))
             continue

@@ -12,6 +12,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.checks import WAVE_METHODS_SQL
+from toolkit.store.status import RULE_CTES, date_source_sql, run_rule_query
+
 # Items merged into another through an alias (toolkit.store.aliases) count as that one: `root` maps
 # every item to its canonical item, and `member` every item of a cohort item to that cohort item.
 COHORT_CTE = """
@@ -40,9 +43,18 @@ ranked_notice AS (
 ranked_score AS (
     SELECT m.item_id, s.score, s.category, ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY s.id DESC) AS rn
     FROM score s JOIN member m ON m.id = s.item_id
+),
+-- First seen: the earliest capture whose date was read, given or clocked, never one taken from the
+-- import time (first_seen_any keeps those too, to count the items dated at import time only).
+seen AS (
+    SELECT m.item_id, min(CASE WHEN """ + date_source_sql("cp.date_source", "cp.observed_at", "so.imported_at") + """
+                                    IS NOT 'import_time' THEN cp.observed_at END) AS first_seen,
+           min(cp.observed_at) AS first_seen_any
+    FROM capture cp JOIN member m ON m.id = cp.item_id LEFT JOIN source so ON so.id = cp.source_id
+    GROUP BY m.item_id
 )
 SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, coalesce(pi.merged_into, i.parent_id) AS parent,
-       i.first_seen,
+       fs.first_seen, fs.first_seen_any,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
        n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind,
        coalesce(rp.name, pi.name) AS parent_name, coalesce(rp.url, pi.url) AS parent_url,
@@ -57,6 +69,7 @@ LEFT JOIN item pi ON pi.id = i.parent_id
 LEFT JOIN item rp ON rp.id = pi.merged_into
 LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
+LEFT JOIN seen fs ON fs.item_id = i.id
 ORDER BY i.id
 """
 
@@ -71,9 +84,9 @@ ORDER BY m.item_id, hits DESC, h.language
 # A wave is dated by what it observed, not by when the command ran: a wave taken from pages
 # saved on 2021-05-17 and imported today is the 2021-05-17 wave. Wayback checks date archived
 # copies, not the wave, so they do not date it.
-WAVES_SQL = """
+WAVES_SQL = f"""
 SELECT wave_id, name, started_at, methods, note FROM (
-    SELECT w.id AS wave_id, w.name, w.methods, w.note,
+    SELECT w.id AS wave_id, w.name, {WAVE_METHODS_SQL} AS methods, w.note,
            coalesce((SELECT min(ch.observed_at) FROM "check" ch
                      WHERE ch.wave_id = w.id AND ch.method != 'wayback'), w.started_at) AS started_at
     FROM wave w
@@ -81,11 +94,12 @@ SELECT wave_id, name, started_at, methods, note FROM (
 WHERE started_at <= :as_of ORDER BY started_at, wave_id
 """
 
-CHECKS_SQL = COHORT_CTE + """
-SELECT ch.id AS check_id, m.item_id, ch.wave_id, ch.observed_at, ch.method, ch.status, ch.reason, ch.detector
-FROM "check" ch JOIN member m ON m.id = ch.item_id
-WHERE ch.observed_at <= :as_of
-ORDER BY m.item_id, ch.observed_at, ch.id
+# Every check with its family under the status rule (blind checks are unknown; toolkit.store.status).
+CHECKS_SQL = "WITH " + RULE_CTES + "," + COHORT_CTE.replace("WITH", "", 1) + """
+SELECT j.id AS check_id, m.item_id, j.wave_id, j.observed_at, j.method, j.status, j.reason, j.detector, j.family,
+       j.blind, j.date_source
+FROM judged j JOIN member m ON m.id = j.checked_item
+ORDER BY m.item_id, j.observed_at, j.id
 """
 
 AUDIENCE_SQL = COHORT_CTE + """
@@ -133,7 +147,7 @@ def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
 
 def cohort_checks(conn: sqlite3.Connection, as_of: str):
     """A cursor over every check of a cohort item observed up to `as_of` (item, time, id order)."""
-    return conn.execute(CHECKS_SQL, {"as_of": as_of})
+    return run_rule_query(conn, CHECKS_SQL, as_of, [])
 
 
 def cohort_audience(conn: sqlite3.Connection, as_of: str):
@@ -225,6 +239,19 @@ def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
         FROM "check" ch JOIN wave w ON w.id = ch.wave_id
         WHERE ch.observed_at <= :as_of
         GROUP BY w.id, ch.method ORDER BY w.started_at, w.id, ch.method""", {"as_of": as_of})
+
+
+def date_sources(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """How many captures and checks (up to `as_of`) took their date from each source; "not recorded"
+    for rows made before date sources were kept (a capture dated at its file's import is import_time)."""
+    return _rows(conn, f"""
+        SELECT 'capture' AS origin, coalesce({date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')},
+                                            'not recorded') AS source, count(*) AS n
+        FROM capture c LEFT JOIN source s ON s.id = c.source_id GROUP BY 2
+        UNION ALL
+        SELECT 'check', coalesce(date_source, 'not recorded'), count(*) FROM "check" WHERE observed_at <= :as_of
+        GROUP BY 2
+        ORDER BY 1, 2""", {"as_of": as_of})
 
 
 def unwaved_checks(conn: sqlite3.Connection, as_of: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from toolkit.store.queries import item_clauses
+from toolkit.store.status import latest_statuses
 
 
 @dataclass
@@ -249,6 +250,7 @@ def candidate_detail(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
         "hits": hits,
         "indicators": _distinct(indicators),
         "checks": checks,
+        "status": latest_statuses(conn, [item_id]).get(item_id),
         "reviews": reviews_of(conn, item_id),
     }
 

@@ -242,6 +242,40 @@ CREATE VIEW notice_in_force AS
     SELECT n.* FROM notice n WHERE NOT EXISTS (SELECT 1 FROM notice_void v WHERE v.notice_id = n.id);
 """
 
+# Where each date came from, and the canary readings of a wave (issue 14).
+# - capture.date_source, check.date_source: export field, page header, file name, clock, archive,
+#   given (--observed-at / --collected-at / --at), import time (toolkit.models.DateSource).
+#   Rows written before this migration keep NULL ("not recorded").
+# - canary_check: one reading of a known-live control item (case.toml [canary]) in a wave. Rows of
+#   one round share (wave, method, run, round); `after_check` is the highest check id in the case
+#   when the round was taken, which places the round among the wave's checks without relying on
+#   clocks. A platform's checks next to a round whose canaries did not read live are blind
+#   (toolkit.store.status). Append-only, chained in the custody log like checks.
+V_DATE_SOURCE_CANARY = """
+ALTER TABLE capture ADD COLUMN date_source TEXT;
+ALTER TABLE "check" ADD COLUMN date_source TEXT;
+
+CREATE TABLE canary_check (
+    id              INTEGER PRIMARY KEY,
+    wave_id         INTEGER NOT NULL REFERENCES wave(id),
+    method          TEXT NOT NULL,
+    run             TEXT NOT NULL,           -- one recheck run (its start time and pid)
+    round           INTEGER NOT NULL,        -- rounds of a run, from 1
+    after_check     INTEGER NOT NULL,        -- max(check.id) when the round was taken (0: none)
+    platform        TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    observed_at     TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    reason          TEXT,
+    detector        TEXT,
+    http_status     INTEGER,
+    final_url       TEXT,
+    evidence_sha256 TEXT,
+    note            TEXT
+);
+CREATE INDEX canary_check_wave ON canary_check(wave_id, method, platform, after_check);
+"""
+
 # Custody of derived rows (issue 16): each seal records the digest of every leaf (LEAF_ROWS
 # consecutive rows) of a state table it changed; a state event's content hashes its leaves.
 V_CUSTODY_LEAVES = """
@@ -255,5 +289,12 @@ CREATE TABLE seal_leaf (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_CUSTODY_LEAVES]
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_CUSTODY_LEAVES]
 LATEST = len(MIGRATIONS)
+
+# Columns added to chained tables after rows were first sealed: left out of a row's custody digest
+# while NULL, so a case migrated from before them keeps a valid log (toolkit.store.events).
+LATE_COLUMNS: dict[str, frozenset[str]] = {
+    "capture": frozenset({"date_source"}),
+    "check": frozenset({"date_source"}),
+}
