@@ -474,31 +474,34 @@ def test_verify_bundle_streams_a_zip_bomb_in_bounded_memory(tmp_path):
 LEGACY = FIXTURES / "custody"
 
 
-@pytest.fixture
-def legacy(tmp_path) -> Path:
-    """A case made by the toolkit of schema version 3 (a URL list scanned, a verdict, a purge),
-    before the log covered derived rows."""
+@pytest.fixture(params=[3, 5])
+def legacy(tmp_path, request) -> tuple[Path, int, int]:
+    """A case made by an older toolkit, before the log covered derived rows: schema version 3 (a URL
+    list scanned, a verdict, a purge) or 5 (a URL list scanned, a manual wave: its checks and captures
+    sealed with issue 14's date sources). Returns (case, version, events)."""
     import gzip
 
+    version = request.param
     case = tmp_path / "legacy"
     (case / "evidence" / "61").mkdir(parents=True)
-    (case / "case.db").write_bytes(gzip.decompress((LEGACY / "legacy-v3-case.db.gz").read_bytes()))
-    shutil.copy(LEGACY / "legacy-v3-case.toml", case / "case.toml")
+    (case / "case.db").write_bytes(gzip.decompress((LEGACY / f"legacy-v{version}-case.db.gz").read_bytes()))
+    shutil.copy(LEGACY / f"legacy-v{version}-case.toml", case / "case.toml")
     for path in LEGACY.glob("61*.gz"):
         shutil.copy(path, case / "evidence" / "61" / path.name)
-    return case
+    return case, version, {3: 4, 5: 5}[version]
 
 
 def test_an_older_case_verifies_before_and_after_its_upgrade(legacy, invoke):
-    result = _verify(invoke, legacy)  # read-only: checked in a migrated copy, the file untouched
+    case, version, count = legacy
+    result = _verify(invoke, case)  # read-only: checked in a migrated copy, the file untouched
     assert result.exit_code == 0, result.output
-    assert "schema version 3" in result.stderr and "intact. 4 events" in result.stdout
-    assert invoke("items", legacy).exit_code == 0  # any command migrates and covers the derived rows
-    result = _verify(invoke, legacy)
+    assert f"schema version {version}" in result.stderr and f"intact. {count} events" in result.stdout
+    assert invoke("items", case).exit_code == 0  # any command migrates and covers the derived rows
+    result = _verify(invoke, case)
     assert result.exit_code == 0, result.output
-    assert "covered from event 6 on" in result.stderr  # 5 is the schema it covers them with
-    _sql(legacy, "UPDATE item SET url = 'https://attacker.example/' WHERE id = 1")
-    assert "item rows (ids 0-63) were changed" in _caught(invoke, legacy)
+    assert f"covered from event {count + 2} on" in result.stderr  # after the schema it covers them with
+    _sql(case, "UPDATE item SET url = 'https://attacker.example/' WHERE id = 1")
+    assert "item rows (ids 0-63) were changed" in _caught(invoke, case)
 
 
 # -- what other migrations add is covered with no work ----------------------------------------------------
