@@ -155,7 +155,7 @@ def test_a_case_from_before_date_sources_migrates_and_verifies_intact(tmp_path, 
     """A case sealed under the previous schema (no date_source, no canary_check) opens, migrates and
     still verifies: NULL late columns are left out of the custody digests."""
     from toolkit.case import open_case
-    from toolkit.store.schema import LATEST
+    from toolkit.store.schema import LATEST, MIGRATIONS, V_DATE_SOURCE_CANARY
 
     b = CaseBuilder(tmp_path / "case")
     source = b.source("c" * 64, "exports/urls.txt")
@@ -169,7 +169,7 @@ def test_a_case_from_before_date_sources_migrates_and_verifies_intact(tmp_path, 
     conn.execute("DROP TABLE canary_check")
     conn.execute("ALTER TABLE capture DROP COLUMN date_source")
     conn.execute('ALTER TABLE "check" DROP COLUMN date_source')
-    conn.execute(f"PRAGMA user_version = {LATEST - 1}")
+    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(V_DATE_SOURCE_CANARY)}")  # migrations after it are kept
     conn.commit()
     conn.close()
     result = invoke("verify", case)

@@ -279,7 +279,7 @@ CREATE INDEX canary_check_wave ON canary_check(wave_id, method, platform, after_
 # Custody of derived rows (issue 16): each seal records the digest of every leaf (LEAF_ROWS
 # consecutive rows) of a state table it changed; a state event's content hashes its leaves.
 V_CUSTODY_LEAVES = """
-CREATE TABLE seal_leaf (
+CREATE TABLE IF NOT EXISTS seal_leaf (
     event_id INTEGER NOT NULL REFERENCES event(id),
     tbl      TEXT NOT NULL,                  -- the state table
     leaf     INTEGER NOT NULL,               -- leaf number: the row's key // LEAF_ROWS
