@@ -1,12 +1,21 @@
-"""Split tests/eval/texts.csv once, by source, into dev.csv and holdout.csv (run once; kept for the record).
+"""Split tests/eval/texts.csv, by source, into dev.csv and holdout.csv (reproducible; kept for the record).
 
 Every text carries the address (or citation) of the public page it was quoted from. Texts are grouped
 by *origin*: the site the page is on, with syndicated copies of one original report merged into one
 origin (an AP story republished by five sites is one origin), so that the same ad quoted twice, or
-two translations of it, never sit on both sides. Each origin goes wholly to dev or to holdout: its
-sha256(origin + SALT) decides, holdout when the first byte is below HOLDOUT_SHARE * 256. The salt is
-fixed; the split was made once, before any lexicon change, and is not to be redrawn after looking at
-results (that would be tuning on the holdout).
+two translations of it, never sit on both sides. Each origin goes wholly to dev or to holdout.
+
+The set grew in batches (column `batch` of texts.csv), and a text never changes side:
+
+- batch 1 (313 texts, split before any lexicon change): an origin goes to holdout when the first
+  byte of sha256(origin + SALT) is below HOLDOUT_SHARE * 256;
+- batch 2 (collected after the lexicons were tuned on batch 1's dev): an origin that already has
+  batch-1 texts keeps its side; a new origin goes to holdout when the first byte of
+  sha256(origin + SALT_2) is below HOLDOUT_SHARE_2 * 256, except the origins in TUNING_SOURCES
+  (reports the shipped lexicons' research notes cite), which go to dev.
+
+Salts and shares were fixed before each batch was collected and are not to be redrawn after looking
+at results (that would be tuning on the holdout).
 
     python tests/eval/make_split.py     # rewrites dev.csv and holdout.csv from texts.csv
 """
@@ -21,6 +30,8 @@ from urllib.parse import urlparse
 HERE = Path(__file__).resolve().parent
 SALT = "toolkit-eval-2026-12"
 HOLDOUT_SHARE = 0.4
+SALT_2 = "toolkit-eval-2026-12-batch2"
+HOLDOUT_SHARE_2 = 0.5
 FIELDS = ["text", "label", "language", "source", "citation"]
 
 # Sites that republished one original report: grouped under that report.
@@ -57,6 +68,10 @@ SYNDICATED = {
 }
 ORIGIN = {site: origin for origin, sites in SYNDICATED.items() for site in sites}
 
+# New (batch-2) origins whose reports the lexicon research notes (shared/domain/lexicon-research.csv)
+# cite: the shipped lexicons may have learned from them, so they are never held out.
+TUNING_SOURCES: set[str] = set()
+
 
 def origin(source: str) -> str:
     site = urlparse(source).netloc if source.startswith("http") else "(no address)"
@@ -64,17 +79,32 @@ def origin(source: str) -> str:
     return ORIGIN.get(site, ORIGIN.get("www." + site, site))
 
 
-def side(group: str) -> str:
-    first = hashlib.sha256((group + SALT).encode()).digest()[0]
-    return "holdout" if first < HOLDOUT_SHARE * 256 else "dev"
+def side(group: str, salt: str = SALT, share: float = HOLDOUT_SHARE) -> str:
+    first = hashlib.sha256((group + salt).encode()).digest()[0]
+    return "holdout" if first < share * 256 else "dev"
+
+
+def sides(rows: list[dict]) -> dict[str, str]:
+    """The side of every origin in rows: batch-1 origins by the first rule, new origins by the second."""
+    first = {origin(row["source"]) for row in rows if row["batch"] == "1"}
+    out = {}
+    for group in {origin(row["source"]) for row in rows}:
+        if group in first:
+            out[group] = side(group)
+        elif group in TUNING_SOURCES:
+            out[group] = "dev"
+        else:
+            out[group] = side(group, SALT_2, HOLDOUT_SHARE_2)
+    return out
 
 
 def main() -> None:
     with (HERE / "texts.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    where = sides(rows)
     out: dict[str, list[dict]] = {"dev": [], "holdout": []}
     for row in rows:
-        out[side(origin(row["source"]))].append(row)
+        out[where[origin(row["source"])]].append(row)
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")
