@@ -110,18 +110,27 @@ def sides(rows: list[dict]) -> dict[str, str]:
     return out
 
 
-def main() -> None:
-    with (HERE / "texts.csv").open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+def split(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows of each side, in texts.csv order, with only the columns dev.csv and holdout.csv keep."""
     where = sides(rows)
     out: dict[str, list[dict]] = {"dev": [], "holdout": []}
     for row in rows:
-        out[where[origin(row["source"])]].append(row)
+        out[where[origin(row["source"])]].append({k: row[k] for k in FIELDS})
+    return out
+
+
+def read_texts() -> list[dict]:
+    with (HERE / "texts.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def main() -> None:
+    out = split(read_texts())
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")
             writer.writeheader()
-            writer.writerows({k: row[k] for k in FIELDS} for row in kept)
+            writer.writerows(kept)
         labels: dict[str, int] = {}
         for row in kept:
             labels[row["label"]] = labels.get(row["label"], 0) + 1
