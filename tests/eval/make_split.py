@@ -72,6 +72,7 @@ SYNDICATED = {
     "BC extortion letters Dec 2023": ["globalnews.ca", "vicnews.com", "surreynowleader.com", "tnc.news",
                                       "bc.ctvnews.ca", "vancouver.citynews.ca", "theasianobserver.news"],
     "PSP Gaia Mercearia 2025": ["jn.pt", "www.jn.pt", "sabado.pt", "pplware.sapo.pt"],
+    "La Capital (Rosario)": ["lacapital.com.ar", "www.lacapital.com.ar", "viapais.com.ar"],
     "eluniverso.com": ["eluniverso-el-universo-prod.cdn.arcpublishing.com"],
     "infobae.com": ["noticaribe.com.mx", "heraldodemexico.com.mx"],
     "dailymail.co.uk": ["mcb777.site", "expressdigest.com", "en.mogaznews.com"],
