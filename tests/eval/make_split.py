@@ -76,6 +76,7 @@ SYNDICATED = {
     "eluniverso.com": ["eluniverso-el-universo-prod.cdn.arcpublishing.com"],
     "infobae.com": ["noticaribe.com.mx", "heraldodemexico.com.mx"],
     "dailymail.co.uk": ["mcb777.site", "expressdigest.com", "en.mogaznews.com"],
+    "Mar del Plata WhatsApp drug groups 2025": ["www.lacapitalmdp.com", "conexion5ta.com"],
 }
 SYNDICATED["PF Operacao Coyote Feb 2023"].append("fanoticias.com.br")
 SYNDICATED["Meta drug ads 2024"].append("straightarrownews-develop.go-vip.net")
