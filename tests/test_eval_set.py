@@ -102,5 +102,14 @@ def test_a_new_origin_goes_to_holdout_by_its_own_salted_hash(texts):
 
 def test_holdout_has_enough_offers_to_measure():
     offers = Counter(row["label"] for row in _read("holdout.csv") if row["label"] in OFFERS)
-    assert sum(offers.values()) >= 85
-    assert all(offers[label] >= 10 for label in OFFERS)
+    assert sum(offers.values()) >= 100
+    assert all(offers[label] >= 20 for label in OFFERS)
+
+
+def test_batch_2_grew_the_set():
+    """Issue 15: at least 200 more texts, 120 more offers, 40 news/warnings and 40 unrelated texts."""
+    labels = Counter(row["label"] for row in _read("texts.csv") if row["batch"] == "2")
+    assert sum(labels.values()) >= 200
+    assert sum(labels[label] for label in OFFERS) >= 120
+    assert labels["news"] + labels["warning"] >= 40
+    assert labels["none"] >= 40
