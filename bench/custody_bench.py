@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scan_bench import write_crowdtangle  # noqa: E402
+from scan_bench import write_crowdtangle
 
 
 def step(name: str, args: list[str]) -> None:
