@@ -150,7 +150,7 @@ def container_cost(folder: Path, count: int, case: Path) -> float:
     from toolkit.case import init_case, open_case
     from toolkit.models import Capture, ItemRef, Kind, Status
     from toolkit.platforms.pages import PageReading, Verdict
-    from toolkit.scan import scan_paths
+    from toolkit.scan.pipeline import scan_paths
     from toolkit.sources import _pages
 
     def stub(body, url=None, **options):

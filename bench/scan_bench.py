@@ -105,7 +105,7 @@ def child(args: argparse.Namespace) -> None:
     """Scan one file into a fresh case and print what happened as JSON (run in a child process)."""
     sys.path.insert(0, str(ROOT))
     from toolkit.case import init_case, open_case
-    from toolkit.scan import scan_paths
+    from toolkit.scan.pipeline import scan_paths
 
     case_dir = Path(args.case)
     init_case(case_dir).close()

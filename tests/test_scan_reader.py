@@ -15,10 +15,10 @@ import orjson
 import pytest
 from pacing import PACER
 
-from toolkit import scan as scan_module
 from toolkit.case import open_case
 from toolkit.errors import ToolkitError
-from toolkit.scan import scan_paths
+from toolkit.scan import pipeline as scan_module
+from toolkit.scan.pipeline import scan_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cases" / "example" / "exports"

@@ -33,7 +33,7 @@ from toolkit.errors import InputError, UsageError
 from toolkit.models import Family, Status
 from toolkit.platforms.registry import platform_for_url
 from toolkit.recheck.fetch import FetchOptions, host_key
-from toolkit.scan import Tagger, scan_file
+from toolkit.scan.pipeline import Tagger, scan_file
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
 from toolkit.sources.browser_capture import capture_file

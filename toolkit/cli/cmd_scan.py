@@ -14,7 +14,7 @@ from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
 from toolkit.dates import given_time
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, resolve
-from toolkit.scan import FileResult, scan_paths
+from toolkit.scan.pipeline import FileResult, scan_paths
 from toolkit.store import tags, transaction
 
 

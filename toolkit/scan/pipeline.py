@@ -24,7 +24,7 @@ import orjson
 
 from toolkit.case import Case, utcnow
 from toolkit.errors import InputError, ToolkitError
-from toolkit.scan_reader import open_reader
+from toolkit.scan.reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.store import events, transaction
