@@ -32,7 +32,7 @@ import orjson
 from toolkit.case import Case, utcnow
 from toolkit.errors import UsageError
 from toolkit.store import events, transaction
-from toolkit.store import purge as sql
+from toolkit.store import erasure as sql
 
 SECRET_NAME = "purge-secret"
 
