@@ -31,8 +31,8 @@ import orjson
 
 from toolkit.case import Case, utcnow
 from toolkit.errors import UsageError
-from toolkit.store import events, transaction
 from toolkit.store import erasure as sql
+from toolkit.store import events, transaction
 
 SECRET_NAME = "purge-secret"
 
