@@ -229,7 +229,7 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
              import_format: str | None, quiet: bool, show: bool) -> None:
     from toolkit.cli.cmd_scan import _progress, case_tagger, summarise
     from toolkit.recheck.canary import declared
-    from toolkit.recheck.export import recheck_from_exports
+    from toolkit.recheck.from_exports import recheck_from_exports
 
     with _progress(show) as bar:
         task_ids: dict[str, int] = {}
