@@ -25,7 +25,7 @@ from typing import Any
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
 from toolkit.sources.warc import warc_pages
