@@ -6,7 +6,7 @@ import sqlite3
 
 from toolkit.platforms import identify
 from toolkit.store.aliases import alias_target, canonical_id
-from toolkit.store.lookup import item_by_id, item_by_identity, items_by_url
+from toolkit.store.item_lookup import item_by_id, item_by_identity, items_by_url
 
 
 def resolve_item(conn: sqlite3.Connection, token: str) -> int | None:
