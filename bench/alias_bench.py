@@ -25,7 +25,7 @@ from scan_bench import PAGES, write_crowdtangle  # noqa: E402
 
 from toolkit.case import init_case, open_case  # noqa: E402
 from toolkit.scan.pipeline import scan_paths  # noqa: E402
-from toolkit.store.queries import list_items  # noqa: E402
+from toolkit.store.item_list import list_items  # noqa: E402
 
 
 def timed(label: str, func):
