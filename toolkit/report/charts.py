@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from toolkit.report.fmt import number, percent
+from toolkit.report.number_format import number, percent
 from toolkit.report.stats import Share
 from toolkit.textsafe import one_line
 

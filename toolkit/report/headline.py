@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from toolkit.report.fmt import ci, number, percent
 from toolkit.report.frame import NOT_NOTICED, CaseFrame
+from toolkit.report.number_format import ci, number, percent
 from toolkit.report.stats import Counts, count
 
 if TYPE_CHECKING:

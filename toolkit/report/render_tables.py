@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from toolkit.report.build import Report
-from toolkit.report.fmt import fixed
+from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
 from toolkit.textsafe import neutral, safe_cell
 
