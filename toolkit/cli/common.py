@@ -20,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from toolkit.errors import CaseError, ToolkitError
+from toolkit.neutralise import FORMULA_START, safe_cell  # noqa: F401  (re-exported for commands)
 from toolkit.store import db
-from toolkit.textsafe import FORMULA_START, safe_cell  # noqa: F401  (re-exported for commands)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from toolkit.errors import UsageError
+from toolkit.neutralise import neutral, one_line
 from toolkit.report import headline, networks, stats, survival
 from toolkit.report.audience import Audience, audience
 from toolkit.report.frame import CaseFrame, build_frame
@@ -22,7 +23,6 @@ from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
 from toolkit.store.aliases import conflicts_of
 from toolkit.store.checks import reason_count
-from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
+from toolkit.neutralise import neutral, safe_cell
 from toolkit.report.build import Report
 from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import neutral, safe_cell
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 

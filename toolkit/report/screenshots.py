@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from toolkit.neutralise import one_line
 from toolkit.store.browser import last_screenshots
-from toolkit.textsafe import one_line
 
 # The embedded images together stay below this; the rest are named, not embedded.
 MAX_EMBEDDED_BYTES = 96 << 20
