@@ -21,7 +21,7 @@ from toolkit.cli.cmd_scan import case_tagger
 from toolkit.custody import verify_case
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.sources.browser_capture import split_capture
-from toolkit.store.browser import source_attachments
+from toolkit.store.attachments import source_attachments
 from toolkit.store.checks import source_captures
 
 PATHS = {  # path -> status of the capture's main item

@@ -24,7 +24,7 @@ from toolkit.case import open_case, utcnow
 from toolkit.custody import verify_case
 from toolkit.recheck.browser import run_browser_async
 from toolkit.recheck.fetch import FetchOptions
-from toolkit.store.browser import check_attachments
+from toolkit.store.attachments import check_attachments
 from toolkit.store.checks import open_wave, tracked_items
 
 PAGES = {  # path -> status read through the browser

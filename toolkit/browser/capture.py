@@ -38,7 +38,7 @@ from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
 from toolkit.sources.browser_capture import capture_file
 from toolkit.sources.urllist import URL_LINE
-from toolkit.store.browser import Attachment, captured_urls, insert_attachment
+from toolkit.store.attachments import Attachment, captured_urls, insert_attachment
 from toolkit.store.checks import source_captures
 
 # A capture that read one of these is done; a wall or an error is captured again by the next run.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolkit.neutralise import one_line
-from toolkit.store.browser import last_screenshots
+from toolkit.store.attachments import last_screenshots
 
 # The embedded images together stay below this; the rest are named, not embedded.
 MAX_EMBEDDED_BYTES = 96 << 20
