@@ -15,7 +15,7 @@ from _browser_server import BrowserServer, SharedBrowser, require_browser
 
 from toolkit.browser.engine import png_size
 from toolkit.models import Status
-from toolkit.recheck.browser import as_fetched
+from toolkit.recheck.browser_checks import as_fetched
 from toolkit.recheck.fetch import Fetcher, FetchOptions
 from toolkit.recheck.reading import read_response
 
