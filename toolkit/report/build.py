@@ -105,7 +105,8 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
     report.provenance["conflicts"] = [
         {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
         for c in conflicts_of(conn)]
-    report.headline = headline.sentences(cf, report)
+    report.headline = headline.sentences(cf, report.waves, report.as_of,
+                                         sum(row["items"] for row in report.provenance["found"]))
     report.stamp = make_stamp(conn, config, as_of, redact)
     if screenshots is not None:
         step("screenshots")
