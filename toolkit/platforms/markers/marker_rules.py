@@ -274,7 +274,7 @@ def parse_rules(text: str, origin: str, default_platform: str | None = None) -> 
 
 def builtin_rules() -> list[Rule]:
     rules: list[Rule] = []
-    folder = resources.files(__name__)
+    folder = resources.files(__package__)  # the package folder holding the TOML files
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             rules.extend(parse_rules(entry.read_text(encoding="utf-8"), f"markers/{entry.name}",
