@@ -1,10 +1,6 @@
-"""The `toolkit` command line: one `cmd_*` module per command, each with a `register(app)` function.
-
-Commands are listed in workflow order in `COMMANDS`, with the module that defines each; a module is
-imported only when its command is run or help lists it, so `toolkit scan` starts without loading
-what recheck (httpx) or report (pandas, statsmodels) need. The CLI is the only layer that prints,
-prompts or exits.
-"""
+"""The root command: every command in workflow order (`COMMANDS`, with the module defining each),
+a group that imports a command's module only when it runs or help lists it, the global options,
+and `main`, the console script."""
 
 from __future__ import annotations
 
