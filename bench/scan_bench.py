@@ -135,7 +135,7 @@ def child(args: argparse.Namespace) -> None:
             results = scan_paths(case, [args.file], tagger=tagger)
             elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu if not args.profile else elapsed
-    # A large file is read in a reader process (toolkit/scan_reader.py): its CPU time and peak memory
+    # A large file is read in a reader process (toolkit/scan/reader.py): its CPU time and peak memory
     # count too. Both are known once it has ended (the scan waits for it).
     reader = resource.getrusage(resource.RUSAGE_CHILDREN)
     (result,) = results

@@ -1,4 +1,4 @@
-"""The scan's reader process (toolkit/scan_reader.py) and deferred indexes: same rows, same errors,
+"""The scan's reader process (toolkit/scan/reader.py) and deferred indexes: same rows, same errors,
 same guarantees as reading in the scan's own process."""
 
 from __future__ import annotations

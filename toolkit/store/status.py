@@ -188,7 +188,7 @@ class LatestStatus:
 
 # Per item: the latest status by the rule and the raw latest observation. `item` is the canonical
 # item; captures and checks of items merged into it count. Used by `latest_statuses` and embedded
-# in the item listing (toolkit.store.queries) so both read one text.
+# in the item listing (toolkit.store.item_list) so both read one text.
 _LATEST_CTES = """,
 stated AS (
     SELECT coalesce(i.merged_into, i.id) AS item_id, c.id, c.status, c.observed_at,
