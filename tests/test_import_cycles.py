@@ -126,6 +126,30 @@ def test_each_allowed_cycle_still_exists():
     assert stale == [], f"no cycle left in {stale}: remove the entry from ALLOWED"
 
 
+def rooms(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The graph between the package's rooms: its subpackages and top-level modules (`toolkit.scan`,
+    `toolkit.case`...). The root package (`toolkit/__init__.py`, the version) is no room."""
+    def room(module: str) -> str | None:
+        parts = module.split(".")
+        return ".".join(parts[:2]) if len(parts) > 1 else None
+
+    out: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        here = room(module)
+        if here is not None:
+            out.setdefault(here, set()).update(
+                there for there in map(room, targets) if there is not None and there != here)
+    return out
+
+
+def test_package_arrows_point_one_way():
+    """docs/architecture.md draws the rooms with every arrow pointing down: no two rooms (a
+    subpackage or top-level module) import each other, through any of their modules."""
+    graph = rooms(import_graph())
+    found = cycles(graph)
+    assert found == [], "rooms importing each other: " + " | ".join(_described(c, graph) for c in found)
+
+
 def test_every_kind_of_import_is_an_edge(tmp_path):
     """Function-level, TYPE_CHECKING and relative imports all count, and a cycle is found."""
     pkg = tmp_path / "pkg"
@@ -139,3 +163,4 @@ def test_every_kind_of_import_is_an_edge(tmp_path):
     assert graph == {"pkg": set(), "pkg.sub": {"pkg.sub.a"}, "pkg.sub.a": {"pkg.b"}, "pkg.b": {"pkg.sub.c"},
                      "pkg.sub.c": {"pkg.sub.a", "pkg.sub"}}
     assert cycles(graph) == [frozenset({"pkg.sub", "pkg.sub.a", "pkg.b", "pkg.sub.c"})]
+    assert cycles(rooms(graph)) == [frozenset({"pkg.sub", "pkg.b"})]
