@@ -13,9 +13,11 @@ edge: every package `__init__` that re-exports its modules would otherwise be a 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 # Cycles known and not fixed yet: each entry is the set of modules allowed to form one, and why.
 # A cycle found must lie inside one entry; an entry no cycle needs any more fails too.
@@ -148,6 +150,30 @@ def test_package_arrows_point_one_way():
     graph = rooms(import_graph())
     found = cycles(graph)
     assert found == [], "rooms importing each other: " + " | ".join(_described(c, graph) for c in found)
+
+
+def drawn_rows(text: str) -> dict[str, int]:
+    """Room -> its row (0 at the top) in the first drawing under "## Rooms and arrows"."""
+    section = text.split("## Rooms and arrows", 1)[1]
+    drawing = section.split("```", 2)[1]
+    rows: dict[str, int] = {}
+    row = 0
+    for line in drawing.splitlines():
+        names = re.findall(r"(?<![\w`])(\w+)(/|\.py)(?=\s|$)", line)
+        if names:
+            rows.update({f"toolkit.{name}": row for name, _ in names})
+            row += 1
+    return rows
+
+
+def test_the_architecture_drawing_points_down():
+    """Every room is drawn in docs/architecture.md, and each imports only rooms drawn below it."""
+    rows = drawn_rows(ARCHITECTURE.read_text(encoding="utf-8"))
+    graph = rooms(import_graph())
+    assert set(graph) - {"toolkit.__main__"} <= set(rows), "rooms missing from the drawing"
+    upward = sorted(f"{a} -> {b}" for a, targets in graph.items() if a in rows
+                    for b in targets if rows[b] <= rows[a])
+    assert upward == [], "arrows that do not point down in docs/architecture.md"
 
 
 def test_every_kind_of_import_is_an_edge(tmp_path):
