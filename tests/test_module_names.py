@@ -76,3 +76,34 @@ def test_the_check_sees_a_clash(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     assert clashes(module_names(tmp_path)) == {"a": ["a/", "c/a.py"], "notices": ["a/notices.py", "b/_notices.py"]}
+
+
+def test_moved_modules_keep_their_public_names():
+    """Code moved out of a module or an `__init__.py` stays importable where scripts found it."""
+    import toolkit.cli
+    import toolkit.platforms.markers
+    import toolkit.report
+    import toolkit.scan
+    from toolkit.cli.root import main
+    from toolkit.platforms.markers.marker_rules import book
+    from toolkit.report.output import write_report
+    from toolkit.scan.pipeline import FileResult, scan_file, scan_paths
+
+    assert (toolkit.scan.scan_paths, toolkit.scan.scan_file, toolkit.scan.FileResult) == (scan_paths, scan_file,
+                                                                                          FileResult)
+    assert toolkit.report.write_report is write_report
+    assert toolkit.cli.main is main
+    assert toolkit.platforms.markers.book is book
+
+
+def test_the_scan_reader_process_does_not_load_the_writer():
+    """The spawned reader imports `toolkit.scan.reader`; the package must not pull in the pipeline
+    (the case, the importer registry) with it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, toolkit.scan.reader; print('toolkit.scan.pipeline' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          cwd=PACKAGE.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
