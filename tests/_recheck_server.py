@@ -6,6 +6,7 @@ assert politeness (intervals, concurrency) from the server's side. Pages are syn
 
 from __future__ import annotations
 
+import functools
 import gzip
 import select
 import socket
@@ -96,6 +97,13 @@ class RecheckServer:
         for server in self.servers:
             server.shutdown()
             server.server_close()
+
+    @staticmethod
+    @functools.cache
+    def tag_bomb() -> bytes:
+        """About 20 KB of gzip that inflates to 19 MB of `<p>a` (4.75 million elements)."""
+        page = b"<!DOCTYPE html><html><head><title>Cruce Seguro</title></head><body>" + b"<p>a" * (19 * 1024 * 1024 // 4)
+        return gzip.compress(page, compresslevel=9, mtime=0)
 
     def base(self, index: int) -> str:
         return f"http://127.0.0.1:{self.servers[index].server_address[1]}"
@@ -241,6 +249,8 @@ class RecheckServer:
                     self.close_connection = True
                 elif path == "/bomb":
                     self.send(200, server.bomb, headers={"Content-Encoding": "gzip"})
+                elif path == "/tag-bomb":
+                    self.send(200, RecheckServer.tag_bomb(), headers={"Content-Encoding": "gzip"})
                 elif path == "/gzip-live":
                     self.send(200, gzip.compress(FB_LIVE.encode()), headers={"Content-Encoding": "gzip"})
                 elif path == "/charset":

@@ -6,7 +6,9 @@ detectors. warcio undoes gzip members, chunked transfer encoding and content enc
 that cannot be read is counted as `corrupt-record` and the reader resynchronises on the next
 record (the next `WARC/1.x` line, or the next gzip member), so one damaged record costs one
 record. A revisit record (a later capture whose content was identical) is read as the page it
-repeats, at its own date. Redirects and `304 Not Modified` responses carry no page and are counted
+repeats, at its own date. Everything a file inflates to, or has read again, is spent from its
+expansion budget (`toolkit.safeio.ExpansionBudget`): a gzip member, a content encoding or a revisit
+cannot make a small file cost more than `expansion_ratio` times its size. Redirects and `304 Not Modified` responses carry no page and are counted
 in a note.
 """
 
@@ -21,9 +23,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BUFF_SIZE, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from toolkit.models import Capture
+from toolkit.safeio import ExpansionBudget, limit
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -38,10 +42,35 @@ READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, Ind
                TypeError)
 
 
+class BudgetedReader(DecompressingBufferedReader):
+    """warcio's reader of a WARC stream, spending every byte it inflates (or reads, uncompressed)
+    from the file's expansion budget, and reading no header line longer than `text_line_bytes`
+    (warcio asks for whole lines: a 1 GB header line would be held whole)."""
+
+    def __init__(self, stream: BinaryIO, budget: ExpansionBudget, **kwargs: Any):
+        super().__init__(stream, **kwargs)
+        self.budget = budget
+        self.longest_line = limit("text_line_bytes")
+
+    def _process_read(self, data: bytes) -> None:
+        super()._process_read(data)
+        if data:
+            self.budget.spend(self.buff_size)
+
+    def readline(self, length: int | None = None) -> bytes:
+        return super().readline(self.longest_line if length is None else min(length, self.longest_line))
+
+
 class QuietArchiveIterator(ArchiveIterator):
-    """warcio's iterator, counting "record not followed by newline" instead of printing it."""
+    """warcio's iterator, reading through a BudgetedReader, and counting "record not followed by
+    newline" instead of printing it."""
 
     length_mismatches = 0
+
+    def __init__(self, stream: BinaryIO, budget: ExpansionBudget):
+        super().__init__(stream)
+        # Replaced before the first record is read (the iterator starts lazily).
+        self.reader = BudgetedReader(self.fh, budget, block_size=BUFF_SIZE)
 
     def _consume_blanklines(self):
         empty_size = 0
@@ -99,27 +128,37 @@ class _Walk:
     # Payload digest or record id of each page read -> how to read it again (shared across the
     # WARCs of one WACZ, whose revisits may point into another WARC).
     originals: dict[str, tuple[Callable[[], BinaryIO], int]]
+    budget: ExpansionBudget
     skipped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
 
+    def body(self, record) -> tuple[bytes, bool]:
+        """A page's body (at most MAX_PAGE_BYTES, and whether there was more), spent from the budget:
+        a revisit reads its original again, and a content encoding inflates it."""
+        body, truncated = _pages.read_bounded(record.content_stream())
+        self.budget.spend(len(body))
+        return body, truncated
+
 
 def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, dict[str, Any]] | None = None,
-               container: str = "warc", *, reopen: Callable[[], BinaryIO],
+               container: str = "warc", *, reopen: Callable[[], BinaryIO], budget: ExpansionBudget,
                originals: dict[str, tuple[Callable[[], BinaryIO], int]] | None = None) -> Iterator[tuple[int | None, Any]]:
     """Page records of one WARC stream (seekable), resynchronising after a corrupt record.
 
     `label` names the WARC in failure messages (the file, or the entry inside a WACZ); `pages`
     maps URLs listed by a WACZ's page lists to their title and timestamp; `reopen` opens the WARC
-    again, so that a revisit record can be read as the page it repeats.
+    again, so that a revisit record can be read as the page it repeats. Everything inflated or read
+    again is spent from `budget` (the whole file's, a WACZ's shared by its WARCs): past it the
+    file is refused (InputError) as a decompression bomb.
     """
-    walk = _Walk(ctx, label, container, pages, reopen, {} if originals is None else originals)
+    walk = _Walk(ctx, label, container, pages, reopen, {} if originals is None else originals, budget)
     stream.seek(0)
     compressed = stream.read(2) == b"\x1f\x8b"
     position = 0
     mismatches = 0
     while position is not None:
         stream.seek(position)
-        iterator = QuietArchiveIterator(stream)
+        iterator = QuietArchiveIterator(stream, budget)
         try:
             for record in iterator:
                 offset = iterator.offset
@@ -173,7 +212,7 @@ def _page(walk: _Walk, record, offset: int) -> dict[str, Any] | None:
         # An error page served for an image, script or style is not a page the researcher saw.
         walk.skipped["error responses for images, scripts or styles"] += 1
         return None
-    body, truncated = _pages.read_bounded(record.content_stream())
+    body, truncated = walk.body(record)
     if not content_type and not _pages.looks_html(body[:_pages.PRESCAN_BYTES]):
         return None
     if not body.strip():
@@ -217,8 +256,8 @@ def _revisit(walk: _Walk, record) -> dict[str, Any] | None:
     reopen, offset = original
     with reopen() as handle:
         handle.seek(offset)
-        first = next(iter(QuietArchiveIterator(handle)))
-        body, truncated = _pages.read_bounded(first.content_stream())
+        first = next(iter(QuietArchiveIterator(handle, walk.budget)))
+        body, truncated = walk.body(first)
         content_type = _content_type(first)
         first_status = _status(first)
     status = _status(record)
@@ -248,7 +287,9 @@ class Warc(Importer):
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         with ctx.open_binary() as stream:
-            yield from warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"))  # noqa: SIM115 - used in `with`
+            budget = ExpansionBudget(str(path), path.stat().st_size)
+            yield from warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"),  # noqa: SIM115 - used in `with`
+                                  budget=budget)
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)
