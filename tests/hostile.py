@@ -319,6 +319,11 @@ def ndjson_many_causes(folder: Path) -> Path:
     """Zeeschuimer NDJSON with a distinct source_platform on each of 300,000 lines."""
     path = folder / "many-causes.ndjson"
     with open(path, "wb") as out:
+        # One good TikTok record, so the file imports and reports its failures.
+        out.write(b'{"nav_index": "1:1:x", "timestamp_collected": 1618567200000, "source_platform": "tiktok.com", '
+                  b'"source_platform_url": "https://www.tiktok.com/", "data": {"id": "6944300000000000001", '
+                  b'"desc": "Salida #cruce", "createTime": 1616371200, "author": {"uniqueId": "cuenta_1", '
+                  b'"nickname": "Cuenta", "id": "680001"}, "stats": {"playCount": 1}}}\n')
         for n in range(300_000):
             out.write(b'{"nav_index": "1:1:%d", "timestamp_collected": 1618567200000, "source_platform": "p%d.example",'
                       b' "source_platform_url": "https://p.example/", "data": {"id": "%d"}}\n' % (n, n, n))
