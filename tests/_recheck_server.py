@@ -14,10 +14,11 @@ import sqlite3
 import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 FB_LIVE = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">
 <title>Cruce Seguro USA | Facebook</title>
@@ -249,6 +250,11 @@ class RecheckServer:
                     self.close_connection = True
                 elif path == "/bomb":
                     self.send(200, server.bomb, headers={"Content-Encoding": "gzip"})
+                elif path == "/redirect":
+                    # An open redirect, as pages written by the people investigated can hold.
+                    self.redirect(parse_qs(urlsplit(self.path).query)["to"][0])
+                elif path == "/tags":
+                    self.send(200, zlib.decompress(RecheckServer.tag_bomb(), 16 + zlib.MAX_WBITS))
                 elif path == "/tag-bomb":
                     self.send(200, RecheckServer.tag_bomb(), headers={"Content-Encoding": "gzip"})
                 elif path == "/gzip-live":
@@ -263,8 +269,19 @@ class RecheckServer:
         return Handler
 
 
+def allow_local_hosts(case_path: Path) -> None:
+    """Opt the case in to live rechecks of this server: by default a recheck never connects to a
+    loopback or private address (`[recheck] allow_private_hosts`)."""
+    config = case_path / "case.toml"
+    text = config.read_text()
+    if "allow_private_hosts = true" not in text:
+        config.write_text(text.replace("allow_private_hosts = false", "allow_private_hosts = true"))
+
+
 def add_item(case_path: Path, platform: str, url: str, kind: str = "page", key: str | None = None) -> int:
-    """Track an item at a local URL under a recorded platform (as a URL list's platform column would)."""
+    """Track an item at a local URL under a recorded platform (as a URL list's platform column would),
+    and opt the case in to rechecking local hosts (`allow_local_hosts`)."""
+    allow_local_hosts(case_path)
     conn = sqlite3.connect(case_path / "case.db")
     with conn:
         cursor = conn.execute("INSERT INTO item (platform, kind, key, url, added_at) VALUES (?, ?, ?, ?, ?)",

@@ -60,7 +60,7 @@ LIMITS: dict[str, Limit] = {
     "json_structure_bytes": Limit(8 * MB, "bytes", "JSON such as [{},{},...] costs ~36 bytes of memory per byte"),
     "record_line_bytes": Limit(8 * MB, "bytes", "a Zeeschuimer item is 5-500 KB; parsed, a line costs up to ~36x"),
     "text_line_bytes": Limit(1 * MB, "bytes", "a URL or a WACZ page entry is a few hundred bytes"),
-    "html_tags": Limit(1_000_000, "elements", "saved pages have 1,000-100,000; each costs ~150 bytes parsed"),
+    "html_tags": Limit(250_000, "elements", "saved pages have 1,000-100,000; each costs ~500 bytes parsed and read"),
     "expansion_ratio": Limit(100, "times the file", "HTML and WARCs compress 5-20:1; bombs 1,000:1"),
     "expansion_floor_bytes": Limit(64 * MB, "bytes", "two pages of the largest size read, whatever the ratio"),
     "zip_ratio": Limit(200, "to 1", "deflate reaches ~1,000:1 only on degenerate data"),
@@ -320,10 +320,17 @@ def markup_cut(body: bytes, most: int | None = None) -> int | None:
     most = limit("html_tags") if most is None else most
     if body.count(b"<") <= most:
         return None
-    position = -1
-    for _ in range(most + 1):
-        position = body.find(b"<", position + 1)
-    return position
+    seen = start = 0
+    while True:  # find the MB that holds the first `<` past `most`, then the byte inside it
+        end = min(len(body), start + MB)
+        found = body.count(b"<", start, end)
+        if seen + found > most:
+            import numpy as np
+
+            inside = np.flatnonzero(np.frombuffer(memoryview(body)[start:end], dtype=np.uint8) == 0x3C)
+            return start + int(inside[most - seen])
+        seen += found
+        start = end
 
 
 # ---------------------------------------------------------------------------------------------------

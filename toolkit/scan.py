@@ -198,6 +198,12 @@ def scan_file(
         result.outcome = "failed"
         result.error = f"{path}: {exc.__class__.__name__}: {exc}"
         result.hint = "Check that the file is readable and the disk has space"
+    except RecursionError:
+        # Readers bound nesting (toolkit.safeio); should one still recurse too deep, the file fails
+        # and the folder goes on.
+        result.outcome = "failed"
+        result.error = f"{path}: nested too deeply to read"
+        result.hint = "Check that this is the right file; report it if it is a genuine export"
     return result
 
 
