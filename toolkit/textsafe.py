@@ -1,35 +1,105 @@
-"""Making values written by the people being reported on safe to publish.
+"""Making values written by the people being reported on safe to show and to publish.
 
-Shared by the CLI's tabular output and the report renderers: spreadsheet formula neutralisation
-for CSV cells, and neutralisation of the invisible characters (bidirectional overrides, other
-control characters) that let a page name display as something it is not.
+One place for each way such a value leaves the toolkit:
+
+- a terminal: `printable` shows every control character (escape sequences, carriage returns,
+  backspaces, line breaks) and bidirectional control as a visible token such as <U+001B>, so a
+  page name cannot recolour the screen, rewrite a line, set the window title or reorder what is
+  shown; every command and the review screen print untrusted text through it;
+- a CSV file: `csv_row` (and `write_csv`) quotes every cell holding a delimiter of any locale
+  (`,` `;` tab), a quote or a line break, and `safe_cell` neutralises a cell a spreadsheet would run
+  as a formula, judged after normalisation (full-width ＝, leading spaces and quotes);
+- a report: `neutral` and `one_line` make bidi overrides and control characters visible.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
-# Cells a spreadsheet would run as a formula start with one of these.
+# Cells a spreadsheet would run as a formula start with one of these (after normalisation).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet skips before deciding a cell is a formula, or what hides its first character.
+_LEADING = " \t\r\n\x0b\x0c\"'`\u00a0\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a\u00ab\u00bb"
 
 # Bidirectional embeddings/overrides/isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E,
 # U+200F, U+061C) reorder what a reader sees; C0/C1 controls other than tab and newline have no
 # business in a name. Each is shown as a visible token such as <U+202E> instead, so the reader knows it
 # was there.
 _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# On a terminal, line breaks and tabs too (and the Unicode line and paragraph separators).
+_TERMINAL = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029\x00-\x1f\x7f-\x9f]")
+_TERMINAL_LINES = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# Characters JSON leaves as they are that a terminal may still act on (DEL, C1, bidi controls).
+_JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]")
+_NEEDS_QUOTES = re.compile('[,;\t"\r\n]')
+
+
+def _token(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group()):04X}>"
+
+
+def printable(text: Any, lines: bool = False) -> str:
+    """`text` as it may be shown on a terminal: every control character (escape, carriage return,
+    backspace, bell..., and line breaks and tabs unless `lines` keeps line breaks) and every
+    bidirectional control replaced by a visible token such as <U+001B>."""
+    return (_TERMINAL_LINES if lines else _TERMINAL).sub(_token, str(text))
+
+
+def printable_json(text: str) -> str:
+    """JSON text with the characters JSON leaves raw but a terminal may act on (DEL, C1 controls,
+    bidi controls, line separators) written as \\uXXXX escapes: the same data, parsed."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise a CSV cell a spreadsheet would execute, by prefixing a single quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """Neutralise a CSV cell a spreadsheet would execute, by prefixing a single quote: a string whose
+    first character, after NFKC normalisation (full-width ＝ and ＋ become = and +) and past leading
+    spaces, quotes and control characters, starts a formula."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(FORMULA_START):
+        return "'" + value
+    head = unicodedata.normalize("NFKC", value[:64]).lstrip(_LEADING)
+    head = _INVISIBLE.sub("", head).lstrip(_LEADING)
+    if head.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
+def _field(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_line(fields: Iterable[Any]) -> str:
+    """One CSV line of fields already made safe: every field holding a delimiter of any locale (`,`
+    `;` tab), a quote or a line break is quoted (Excel with `;` as list separator, the default in
+    Spanish, Portuguese and French, would split an unquoted `Cruce;=cmd|...` into a formula cell)."""
+    return ",".join(map(_field, fields)) + "\n"
+
+
+def csv_row(cells: Iterable[Any]) -> str:
+    """One CSV line: string cells neutralised (`neutral`, then `safe_cell`) and quoted as
+    `csv_line` does; None is empty, numbers are written as they are."""
+    return csv_line(safe_cell(neutral(c)) if isinstance(c, str) else c for c in cells)
+
+
+def write_csv(out: io.TextIOBase, columns: Iterable[Any], rows: Iterable[Iterable[Any]]) -> None:
+    """A CSV document (header first) through `csv_row`: the one way the toolkit writes CSV."""
+    out.write(csv_row(columns))
+    for row in rows:
+        out.write(csv_row(row))
+
+
 def neutral(text: str) -> str:
     """`text` with bidi controls and control characters replaced by visible tokens such as <U+202E>."""
-    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return _INVISIBLE.sub(_token, text)
 
 
 def one_line(text: str) -> str:

@@ -15,6 +15,7 @@ from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, handle_errors
 from toolkit.cohort.notices import resolve_items
 from toolkit.store.history import item_events, item_record
+from toolkit.textsafe import printable, printable_json
 
 EXCERPT = 160
 
@@ -67,15 +68,17 @@ def register(app: typer.Typer) -> None:
             record = item_record(opened.db, item_id)
             events = item_events(opened.db, item_id)
         if fmt == OutputFormat.json:
-            sys.stdout.write(orjson.dumps({"item": record, "events": events}, option=orjson.OPT_INDENT_2).decode() + "\n")
+            sys.stdout.write(printable_json(orjson.dumps({"item": record, "events": events},
+                                                         option=orjson.OPT_INDENT_2).decode()) + "\n")
             return
         rows = [{"at": e["at"], "event": e["event"], "detail": DETAILS[e["event"]](e)} for e in events]
         if fmt == OutputFormat.csv:
             emit(rows, ["at", "event", "detail"], fmt)
             return
         out = Console(highlight=False, width=max(120, Console().width))
-        out.print(Text.assemble((f"#{record['id']} ", "bold"), (record["name"] or "(no name)", "bold"),
-                                f"  {record['platform']} {record['kind']}  {record['url'] or record['key']}"))
-        out.print(Text(_parts(f"key {record['key']}", record["parent"] and f"in #{record['parent']} {record['parent_name'] or record['parent_url'] or ''}",
-                              record["first_seen"] and f"first seen {record['first_seen']}", f"added {record['added_at']}")))
+        out.print(Text.assemble((f"#{record['id']} ", "bold"), (printable(record["name"] or "(no name)"), "bold"),
+                                printable(f"  {record['platform']} {record['kind']}  {record['url'] or record['key']}")))
+        out.print(Text(printable(_parts(
+            f"key {record['key']}", record["parent"] and f"in #{record['parent']} {record['parent_name'] or record['parent_url'] or ''}",
+            record["first_seen"] and f"first seen {record['first_seen']}", f"added {record['added_at']}"))))
         emit(rows, ["at", "event", "detail"], fmt, widths={"detail": 90})

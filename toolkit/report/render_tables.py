@@ -7,7 +7,6 @@ places); rows are sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -16,7 +15,7 @@ import orjson
 from toolkit.report.build import Report
 from toolkit.report.fmt import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import neutral, safe_cell
+from toolkit.textsafe import csv_line, neutral, safe_cell
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
@@ -36,12 +35,12 @@ def _cell(value: Any) -> str:
 
 
 def write_csv(columns: list[str], rows: list[list[Any]]) -> str:
-    """A formula-safe CSV document (header included) as text."""
+    """A formula-safe CSV document (header included) as text, quoted by the toolkit's one CSV line
+    writer (`textsafe.csv_line`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([_cell(c) for c in columns])
+    out.write(csv_line(_cell(c) for c in columns))
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        out.write(csv_line(_cell(v) for v in row))
     return out.getvalue()
 
 
