@@ -8,7 +8,8 @@ One place for each way such a value leaves the toolkit:
   shown; every command and the review screen print untrusted text through it;
 - a CSV file: `csv_row` (and `write_csv`) quotes every cell holding a delimiter of any locale
   (`,` `;` tab), a quote or a line break, and `safe_cell` neutralises a cell a spreadsheet would run
-  as a formula, judged after normalisation (full-width ＝, leading spaces and quotes);
+  as a formula, judged after normalisation (full-width ＝, leading spaces and quotes), and every
+  part of a cell a spreadsheet splitting on `;` or tab would see as a cell of its own;
 - a report: `neutral` and `one_line` make bidi overrides and control characters visible.
 """
 
@@ -36,6 +37,7 @@ _TERMINAL_LINES = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u202
 # Characters JSON leaves as they are that a terminal may still act on (DEL, C1, bidi controls).
 _JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029]")
 _NEEDS_QUOTES = re.compile('[,;\t"\r\n]')
+_INNER_DELIMITER = re.compile("([;\t])")
 
 
 def _token(match: re.Match[str]) -> str:
@@ -55,19 +57,31 @@ def printable_json(text: str) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _starts_formula(text: str) -> bool:
+    """True when a spreadsheet would read `text` as a formula: its first character, after NFKC
+    normalisation (full-width ＝ and ＋ become = and +) and past leading spaces, quotes and control
+    characters, starts one."""
+    if text.startswith(FORMULA_START):
+        return True
+    head = unicodedata.normalize("NFKC", text[:64]).lstrip(_LEADING)
+    return _INVISIBLE.sub("", head).lstrip(_LEADING).startswith(FORMULA_START)
+
+
 def safe_cell(value: Any) -> Any:
-    """Neutralise a CSV cell a spreadsheet would execute, by prefixing a single quote: a string whose
-    first character, after NFKC normalisation (full-width ＝ and ＋ become = and +) and past leading
-    spaces, quotes and control characters, starts a formula."""
+    """Neutralise a CSV cell a spreadsheet would execute, by prefixing a single quote: one that
+    starts a formula (`_starts_formula`), and also each part after a `;` or a tab inside it that
+    would: a spreadsheet set to `;` (the list separator in Spanish, Portuguese and French) or tab
+    splits a comma-separated line there, quotes or not, so `Cruce;=cmd|...` would become a formula
+    cell. A comma needs no such care: the cell is quoted (`csv_line`)."""
     if not isinstance(value, str) or not value:
         return value
-    if value.startswith(FORMULA_START):
-        return "'" + value
-    head = unicodedata.normalize("NFKC", value[:64]).lstrip(_LEADING)
-    head = _INVISIBLE.sub("", head).lstrip(_LEADING)
-    if head.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    if ";" in value or "\t" in value[1:]:
+        parts = _INNER_DELIMITER.split(value)
+        for index in range(2, len(parts), 2):
+            if parts[index] and _starts_formula(parts[index]):
+                parts[index] = "'" + parts[index]
+        value = "".join(parts)
+    return "'" + value if _starts_formula(value) else value
 
 
 def _field(value: Any) -> str:
@@ -84,10 +98,16 @@ def csv_line(fields: Iterable[Any]) -> str:
     return ",".join(map(_field, fields)) + "\n"
 
 
+def csv_cell(text: str) -> str:
+    """A string cell as the toolkit writes it: controls made visible (`neutral`), carriage returns
+    made line breaks (one shown on a terminal would overwrite the line), formulas neutralised."""
+    return safe_cell(neutral(text).replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def csv_row(cells: Iterable[Any]) -> str:
-    """One CSV line: string cells neutralised (`neutral`, then `safe_cell`) and quoted as
-    `csv_line` does; None is empty, numbers are written as they are."""
-    return csv_line(safe_cell(neutral(c)) if isinstance(c, str) else c for c in cells)
+    """One CSV line: string cells through `csv_cell`, quoted as `csv_line` does; None is empty,
+    numbers are written as they are."""
+    return csv_line(csv_cell(c) if isinstance(c, str) else c for c in cells)
 
 
 def write_csv(out: io.TextIOBase, columns: Iterable[Any], rows: Iterable[Iterable[Any]]) -> None:

@@ -15,7 +15,7 @@ import orjson
 from toolkit.report.build import Report
 from toolkit.report.fmt import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import csv_line, neutral, safe_cell
+from toolkit.textsafe import csv_cell, csv_line, neutral
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
@@ -31,7 +31,7 @@ def _cell(value: Any) -> str:
         return "" if fixed(value) is None else f"{value:.4f}"
     if isinstance(value, int):
         return str(value)
-    return safe_cell(neutral(str(value)))
+    return csv_cell(str(value))
 
 
 def write_csv(columns: list[str], rows: list[list[Any]]) -> str:
