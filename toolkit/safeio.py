@@ -528,10 +528,11 @@ class Recoded(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        while not self._pending and not self._done:
+        # Fills the buffer as a file would (readers peek at the first 64 KB to sniff a header).
+        while len(self._pending) < len(buffer) and not self._done:
             data = self.raw.read(MB)
             self._done = not data
-            self._pending = self._decoder.decode(data, final=self._done).encode("utf-8", "surrogatepass")
+            self._pending += self._decoder.decode(data, final=self._done).encode("utf-8", "surrogatepass")
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]

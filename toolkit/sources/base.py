@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from toolkit.models import Capture, Failure, Note
-from toolkit.safeio import limit
+from toolkit.safeio import Recoded, limit, text_encoding
 
 HEAD_BYTES = 65536
 
@@ -101,9 +101,16 @@ class ReadContext:
         return sum(entry[0] for entry in self.failures.values())
 
     def open_binary(self, path: Path | None = None) -> BinaryIO:
-        """Open the file for streaming; the scan reads its position to show progress."""
+        """Open the file for streaming; the scan reads its position to show progress. Text in
+        UTF-16 or UTF-32 with a byte-order mark is read as UTF-8 (after a UTF-8 one), so every
+        text reader reads it (`toolkit.safeio.Recoded`)."""
         raw = open(path or self.path, "rb")  # noqa: SIM115 - the reader owns and closes it
         self._stream = raw
+        found = text_encoding(raw.read(4))
+        raw.seek(0)
+        if found is not None:
+            codec, _, skip = found
+            return io.BufferedReader(Recoded(raw, codec, skip), 1 << 20)
         return io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedReader) else raw
 
     @property

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from toolkit.errors import FormatError
 from toolkit.plugins import load_plugins
+from toolkit.safeio import recode_head, text_encoding
 from toolkit.sources.base import HEAD_BYTES, Importer
 
 _REGISTRY: dict[str, Importer] = {}
@@ -52,8 +53,10 @@ def get(name: str) -> Importer:
 
 
 def read_head(path: Path) -> bytes:
+    """The file's first HEAD_BYTES, as UTF-8 when it is UTF-16/32 text with a byte-order mark (as
+    `ReadContext.open_binary` will read it), so every sniffer sees the same bytes its reader will."""
     with open(path, "rb") as handle:
-        return handle.read(HEAD_BYTES)
+        return recode_head(handle.read(HEAD_BYTES))
 
 
 def detect(path: Path, head: bytes | None = None) -> Importer | None:
@@ -66,9 +69,28 @@ def detect(path: Path, head: bytes | None = None) -> Importer | None:
 
 
 def unknown_format_error(path: Path) -> FormatError:
+    """The error for a file no importer recognises, naming its text encoding when it has a
+    byte-order mark (read as UTF-8, still no format) or looks like UTF-16 without one."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        head = b""
+    found = text_encoding(head)
+    encoding = f" ({found[1]} text with a byte-order mark, read as UTF-8)" if found else (
+        " (it looks like UTF-16 text without a byte-order mark: re-save it as UTF-8)" if _utf16_without_bom(head) else "")
     return FormatError(
         str(path),
-        "not a format toolkit knows",
+        f"not a format toolkit knows{encoding}",
         f"Known formats: {', '.join(sorted(imp.name for imp in importers()))}; "
         "force one with --format, or see `toolkit formats`",
     )
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text of one-byte characters in UTF-16 has a NUL in every other byte."""
+    sample = head[:512]
+    if len(sample) < 16:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return even.count(0) > len(even) * 0.9 or odd.count(0) > len(odd) * 0.9
