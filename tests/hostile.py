@@ -150,7 +150,8 @@ def html_unknown_encoding(folder: Path) -> Path:
 
 # ---- Issue 16: attacks a motivated adversary would try (each one reproduced a failure on main) ----
 
-PAGE_HEAD = b"<!DOCTYPE html><html><head><title>Cruce Seguro</title></head><body>"
+PAGE_HEAD = (b"<!DOCTYPE html><html><head><title>Cruce Seguro</title><meta property=\"og:url\" "
+             b"content=\"https://www.facebook.com/CruceSeguro\"></head><body>")
 
 
 def _tags(total_bytes: int) -> bytes:
@@ -395,8 +396,15 @@ finally:
 """
 
 
-def run_measured(*args: object, timeout: float | None = 180, root: Path = ROOT, python: str = sys.executable,
-                 cap_mb: int | None = None, env: dict[str, str] | None = None
+# TOOLKIT_TEST_ROOT runs the hostile tests against another checkout (to show them failing on main),
+# TOOLKIT_TEST_CAP_MB with each command's address space capped (so that it fails at the cap rather
+# than taking the machine down).
+TEST_ROOT = Path(os.environ.get("TOOLKIT_TEST_ROOT") or ROOT)
+TEST_CAP_MB = int(os.environ["TOOLKIT_TEST_CAP_MB"]) if os.environ.get("TOOLKIT_TEST_CAP_MB") else None
+
+
+def run_measured(*args: object, timeout: float | None = 180, root: Path = TEST_ROOT, python: str = sys.executable,
+                 cap_mb: int | None = TEST_CAP_MB, env: dict[str, str] | None = None
                  ) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run one toolkit command; return (result, its peak RSS in MB, seconds).
 
@@ -410,7 +418,8 @@ def run_measured(*args: object, timeout: float | None = 180, root: Path = ROOT, 
             resource.setrlimit(resource.RLIMIT_AS, (cap_mb << 20, cap_mb << 20))
 
     started = time.monotonic()
-    result = subprocess.run([python, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True,
+    # Run from the checkout itself: `python -c` puts the working directory first on the path.
+    result = subprocess.run([python, "-c", WRAPPER, *map(str, args)], capture_output=True, text=True, cwd=root,
                             env={**os.environ, "PYTHONPATH": str(root), **(env or {})}, timeout=timeout,
                             preexec_fn=limit if cap_mb is not None else None)
     elapsed = time.monotonic() - started

@@ -277,10 +277,11 @@ def test_a_scan_killed_at_random_points_leaves_no_reader_behind(tmp_path):
     rng = random.Random(16)
     for attempt in range(4):
         case = tmp_path / f"case{attempt}"
-        subprocess.run([sys.executable, "-m", "toolkit", "init", str(case)], env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "toolkit", "init", str(case)], env=env, check=True, capture_output=True,
+                       cwd=root)
         marker = tmp_path / f"first-batch-{attempt}"
         proc = subprocess.Popen([sys.executable, "-m", "toolkit", "scan", str(case), str(export), "--quiet"],
-                                env={**env, "TOOLKIT_TEST_PACE": str(marker)},
+                                env={**env, "TOOLKIT_TEST_PACE": str(marker)}, cwd=root,  # `-m` reads the cwd first
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
