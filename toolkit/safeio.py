@@ -295,11 +295,11 @@ def skip_line(stream: BinaryIO) -> None:
         pass
 
 
-def too_deep(record: bytes, ctx, line: int | None) -> bool:
+def too_deep(record: bytes, ctx, line: int | None, depth: int) -> bool:
     """True, after counting the failure on `ctx` (a ReadContext), when one JSON record of a line
-    format nests deeper than `json_depth`. Cheap for the common case: brackets are counted first,
-    and only a record with more than the limit is followed exactly."""
-    depth = limit("json_depth")
+    format nests deeper than `depth` (`json_depth`). Cheap for the common case: brackets are
+    counted first, and only a record with more than the limit is followed exactly (a reader on a
+    hot path makes the count itself before calling)."""
     if record.count(b"{") + record.count(b"[") <= depth:
         return False
     try:

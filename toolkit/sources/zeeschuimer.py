@@ -64,6 +64,7 @@ class Zeeschuimer(Importer):
         pending: list[bytes] | None = None  # lines of a record pretty-printed over several lines
         pending_start = pending_size = 0
         most = limit("record_line_bytes")
+        depth = limit("json_depth")
         with ctx.open_binary() as binary:
             number = 0
             while raw_line := binary.readline(most + 1):
@@ -81,7 +82,7 @@ class Zeeschuimer(Importer):
                     pending_size += len(raw_line)
                     if raw_line.rstrip() == b"}":
                         whole = b"".join(pending)
-                        if too_deep(whole, ctx, pending_start):
+                        if too_deep(whole, ctx, pending_start, depth):
                             pending = None
                             continue
                         try:
@@ -104,7 +105,8 @@ class Zeeschuimer(Importer):
                 if stripped == b"{":
                     pending, pending_start, pending_size = [raw_line], number, len(raw_line)
                     continue
-                if too_deep(stripped, ctx, number):
+                # Counting brackets bounds the depth: only a line with many is followed exactly.
+                if stripped.count(b"{") + stripped.count(b"[") > depth and too_deep(stripped, ctx, number, depth):
                     continue
                 try:
                     record = orjson.loads(stripped)
