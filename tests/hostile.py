@@ -258,6 +258,16 @@ def saved_page_tags(folder: Path) -> Path:
     return path
 
 
+def telegram_html_tags(folder: Path) -> Path:
+    """A Telegram Desktop messages.html (its head as tdesktop writes it) followed by 32 MB of `<p>a`."""
+    path = folder / "messages.html"
+    path.write_bytes(b'<!DOCTYPE html><html><head><meta charset="utf-8"/><title>Exported Data</title></head><body>'
+                     b'<div class="page_wrap"><div class="page_header"><div class="content"><div class="text bold">'
+                     b'Cruce Seguro</div></div></div><div class="page_body chat_page"><div class="history">'
+                     + b"<p>a" * (8 * MB))
+    return path
+
+
 def wacz_stored_bomb(folder: Path) -> Path:
     """A 1 MB WACZ whose archive entry is *stored* (ratio 1:1, so the ZIP bomb check passes) and is
     itself a .warc.gz inflating to 1 GB of `<p>a`."""
@@ -340,6 +350,7 @@ ATTACKS: dict[str, Callable[[Path], Path]] = {
     "crowdtangle-depth-2000": crowdtangle_2000,
     "warc-revisits": warc_revisits,
     "saved-page-32mb-tags": saved_page_tags,
+    "telegram-html-32mb-tags": telegram_html_tags,
     "wacz-stored-warc-bomb": wacz_stored_bomb,
     "har-200mb-string": har_huge_string,
     "ndjson-1gb-line": ndjson_one_line,

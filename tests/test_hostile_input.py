@@ -33,6 +33,8 @@ EXPECTED = {
     "warc-revisits": "revisits.warc.gz: its contents inflate to more than 67,108,864 bytes (a decompression bomb) "
                      "(limit expansion_ratio",
     "saved-page-32mb-tags": "note: more than 250,000 elements (limit html_tags): only the first were read",
+    "telegram-html-32mb-tags": "messages.html: a page of more elements than a Telegram export page holds "
+                               "(limit html_tags = 250,000 elements)",
     "wacz-stored-warc-bomb": "stored-bomb.wacz: its contents inflate to more than",
     "har-200mb-string": "note: 1 string(s) longer than 50,331,648 bytes cut to that size",
     "ndjson-1gb-line": "a line longer than 8,388,608 bytes (limit record_line_bytes): skipped (line 1)",
