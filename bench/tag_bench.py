@@ -102,20 +102,36 @@ def make_posts(rng: random.Random, count: int, spellings: list[str]) -> list[str
     return posts
 
 
-def make_corpus(seed: int, terms: int, count: int) -> tuple[list, list[str], list[str]]:
+def make_corpus(seed: int, terms: int, count: int, keep: Path | None = None) -> tuple[list, list[str], list[str]]:
     """The benchmark's lexicons (shipped plus generated, to `terms` in all, through the normal
-    validation), every term's spelling, and `count` generated posts, from one seeded RNG."""
+    validation), every term's spelling, and `count` generated posts, from one seeded RNG.
+
+    `keep`: a folder where the generated lexicon file stays (bench_generated.toml), for a
+    benchmark that hands it to a `toolkit` command; by default it is written to a temporary one.
+    """
+    lexicons, all_terms, more = make_corpus_stream(seed, terms, keep)
+    return lexicons, all_terms, more(count)
+
+
+def make_corpus_stream(seed: int, terms: int, keep: Path | None = None):
+    """As `make_corpus`, with the posts drawn on demand: (lexicons, terms, more) where `more(n)`
+    gives the next n posts of the same seeded stream (a corpus larger than memory, in pieces)."""
     rng = random.Random(seed)
     shipped = resolve(["default"])
     shipped_terms = [t.term for lex in shipped for t in lex.terms if t.regex is None]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench_generated.toml"
-        generated = make_terms(rng, max(0, terms - len(shipped_terms)), {t.lower() for t in shipped_terms})
+    generated = make_terms(rng, max(0, terms - len(shipped_terms)), {t.lower() for t in shipped_terms})
+    if keep is not None:
+        path = keep / "bench_generated.toml"
         write_lexicon(path, generated)
         lexicons = check_set([*shipped, load_lexicon(path)])
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench_generated.toml"
+            write_lexicon(path, generated)
+            lexicons = check_set([*shipped, load_lexicon(path)])
     all_terms = shipped_terms + [t for t, _ in generated]
     spellings = all_terms + [t.upper() for t in all_terms[:200]] + ["c0y0te", "Cruze", "E.U.A", "pago  al llegar"]
-    return lexicons, all_terms, make_posts(rng, count, spellings)
+    return lexicons, all_terms, lambda count: make_posts(rng, count, spellings)
 
 
 def timed(label: str, posts: list[str], run) -> float:

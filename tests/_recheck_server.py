@@ -80,6 +80,7 @@ class RecheckServer:
         self.lock = threading.Lock()
         self.counters: dict[str, int] = {}
         self.slow_seconds = slow_seconds
+        self.canary_wall = False  # /canary/... answers a login wall once a test sets this
         self.bomb = gzip.compress(b"\0" * (10 * 1024 * 1024), compresslevel=6)
         self.servers = []
         for _ in range(hosts):
@@ -162,6 +163,9 @@ class RecheckServer:
                     parts = path.split("/")
                     page = FIXTURE_PAGES / parts[2] / f"{parts[-1]}.html"
                     self.send(200, page.read_bytes())
+                elif path.startswith("/canary/"):
+                    # A known-live control page, until the test has the checker logged out.
+                    self.send(200, FB_LOGIN if server.canary_wall else FB_LIVE)
                 elif path.startswith("/fb/live") or path.startswith("/interrupt/"):
                     self.send(200, FB_LIVE)
                 elif path == "/fb/unavailable-es":

@@ -29,7 +29,9 @@ print(json.dumps(sorted(sys.modules)))
 
 # What recheck, report and review load, and scan never needs.
 NOT_FOR_SCAN = ("httpx", "pandas", "statsmodels", "scipy", "networkx", "toolkit.recheck", "toolkit.report",
-                "toolkit.cohort", "toolkit.cli.cmd_recheck", "toolkit.cli.cmd_report")
+                "toolkit.cohort", "toolkit.cli.cmd_recheck", "toolkit.cli.cmd_report",
+                # `toolkit tag`'s engine and its Parquet library (the distributed extra).
+                "dask", "distributed", "pyarrow", "toolkit.tagjob", "toolkit.cli.cmd_tag")
 
 
 def _modules_after(*args: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -9,7 +10,9 @@ import typer.main
 from conftest import ROOT
 
 from toolkit.cli import app
-from toolkit.models import Category, Channel, Kind, Method, Status, Verdict
+from toolkit.models import Category, Channel, DateSource, Kind, Method, Status, Verdict
+from toolkit.store.canaries import CANARY_RULE
+from toolkit.store.status import DATE_RULE, STATUS_RULE
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 VOCAB = README.split("## Vocabularies", 1)[1].split("\n## ", 1)[0]
@@ -22,7 +25,8 @@ def test_status_table_matches_the_enum_and_families():
 
 
 @pytest.mark.parametrize(("label", "enum"), [("kind", Kind), ("verdict", Verdict), ("category", Category),
-                                              ("notice channel", Channel), ("check method", Method)])
+                                              ("notice channel", Channel), ("check method", Method),
+                                              ("date source", DateSource)])
 def test_vocabulary_lines_match_the_enums(label, enum):
     line = re.search(rf"^- {label}: (.*)$", VOCAB, flags=re.M)
     assert line, f"README lists no {label} vocabulary"
@@ -35,3 +39,21 @@ def test_every_command_is_documented():
         assert f"`toolkit {name}" in README, f"toolkit {name} is not documented in the README"
         for sub in getattr(command, "commands", {}):
             assert f"{name} {sub}" in README or f"|{sub}" in README or f"{sub}\\|" in README, f"toolkit {name} {sub}"
+
+
+RULES = {"status": STATUS_RULE, "canary": CANARY_RULE, "dates": DATE_RULE}
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_recheck_page_quotes_the_rules_the_report_prints(name):
+    """docs/recheck.md and the report's methodology say the same rule: the page quotes the code's text
+    (TOOLKIT_UPDATE_GOLDEN=1 rewrites the quoted paragraph from the code)."""
+    page = ROOT / "docs" / "recheck.md"
+    text = page.read_text(encoding="utf-8")
+    found = re.search(rf"<!-- rule:{name} -->\n(.*?)\n<!-- /rule -->", text, flags=re.S)
+    assert found, f"docs/recheck.md has no <!-- rule:{name} --> paragraph"
+    if os.environ.get("TOOLKIT_UPDATE_GOLDEN") == "1":
+        page.write_text(text.replace(found.group(0), f"<!-- rule:{name} -->\n{RULES[name]}\n<!-- /rule -->"),
+                        encoding="utf-8")
+        return
+    assert found.group(1) == RULES[name]

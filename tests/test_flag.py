@@ -117,7 +117,8 @@ def test_flag_file_without_item_column(invoke, case, ids, tmp_path):
     (("77", "--channel", "in_app", "--at", "2021-04-16"), 1,
      "Error: unknown item '77': no item with this id or URL in the case\nList the case's items with: toolkit items CASE"),
     (("facebook.com/nadie", "--channel", "in_app", "--at", "2021-04-16"), 1, "Error: unknown item 'facebook.com/nadie'"),
-    (("1", "--channel", "email", "--at", "2021-04-16"), 2, "'email' is not one of 'in_app', 'platform_request'"),
+    (("1", "--channel", "email", "--at", "2021-04-16"), 2,
+     "Error: --channel: unknown channel 'email'\nUse one of: in_app, platform_request"),
 ])
 def test_flag_usage_errors(invoke, case, ids, args, code, message):
     result = invoke("flag", case, *args)

@@ -27,6 +27,7 @@ PREFIXES = [
     b'{"name":"Canal","type":"public_channel","id":1,"messages":[',
     b"url,name,platform\n",
     b"id,creation_time,text,post_owner.name\n",
+    b'{"format":"toolkit-tag-candidates","version":1,"run":"r","lexicons":["a@1#0"],"min_score":50}\n{"id":',
 ]
 SUFFIXES = {".csv", ".ndjson", ".json", ".html", ".mhtml", ".warc", ".har", ".txt", ".wacz"}
 

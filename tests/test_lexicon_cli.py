@@ -52,7 +52,7 @@ def scan_export(invoke, case, tmp_path):
 def test_lexicon_list_show_check(invoke, tmp_path):
     result = invoke("lexicon", "list", "--format", "csv")
     assert result.exit_code == 0, result.output
-    assert "smuggling_offer,1.0,terms,smuggling_offer" in result.stdout
+    assert "smuggling_offer,2.0,terms,smuggling_offer" in result.stdout
     result = invoke("lexicon", "show", "places", "--format", "json")
     assert result.exit_code == 0, result.output
     shown = orjson.loads(result.stdout)
@@ -74,7 +74,7 @@ def test_lexicon_test_prints_hits_indicators_score_and_escapes_markup(invoke):
     out = result.stdout
     assert "[bold]x[/bold]" in out  # user text is printed literally, never as markup
     assert "cruce seguro" in out and "pago al llegar" in out
-    assert "7500 USD" in out and "+5215555550101" in out
+    assert "7500 USD" in out and "+525555550101" in out
     assert "category smuggling_offer" in out
 
 
@@ -91,7 +91,7 @@ def test_scan_tags_and_items_filter(invoke, case, tmp_path):
     assert ("phone", "+525555550101") in rows(case, "SELECT type, value FROM indicator")
     assert ("place", "Reynosa, MX") in rows(case, "SELECT type, value FROM indicator")
     lexicons = {r[0] for r in rows(case, "SELECT DISTINCT lexicon FROM hit")}
-    assert "smuggling_offer@1.0" in lexicons
+    assert "smuggling_offer@2.0" in lexicons
     result = invoke("items", case, "--min-score", "50", "--format", "json")
     assert result.exit_code == 0, result.output
     items = orjson.loads(result.stdout)
@@ -156,7 +156,9 @@ def test_scan_summary_counts_tagged_categories(invoke, case, tmp_path):
     result = invoke("scan", case, export)
     assert result.exit_code == 0, result.output
     assert "Tagged 4 captures: " in result.stderr
-    assert "1 smuggling_offer" in result.stderr
+    # The offer, and the boat to Florida for 9,000 (a boat with a price now counts as a weak offer);
+    # not the news story nor the chicken shop.
+    assert "2 smuggling_offer" in result.stderr
 
 
 def test_item_tags_give_the_review_screen_spans_to_highlight(invoke, case, tmp_path):

@@ -19,7 +19,12 @@ EXTRA = ["cruce cruce seguro cruce", "coyote coyote coyote", "nada que ver aqui"
          "entrega hoy mismo, 500 dolares", "entrega " + "palabra " * 20 + "$500", "pollos para cruzar a USA",
          "pollos " + "palabra " * 30 + "cruzar", "💊 disponibles", "💊💊 disponibles $300", "💊 🍁", "m30 m30 azules",
          "m30 azules wa.me/5215555550104", "sicarios", "sicarios bien pagados 8 mil", "levanton", "levanton, amenaza",
-         "entrega en Tijuana", "asilo de ancianos y asilo", "WhatsApp 55 5555 0101 entrega", "envios discretos 💰"]
+         "entrega en Tijuana", "asilo de ancianos y asilo", "WhatsApp 55 5555 0101 entrega", "envios discretos 💰",
+         # Compositional rules, handles split into words (overlapping hits), framing signals.
+         "Te cobramos 500 dólares por persona", "Si no tienes visa, te llevamos a Houston", "Vendo cocaína $500",
+         "medio gramo 80 euros", "@Empresa.4.letras6", "#CruceSeguroUSA pago al llegar", "Si no pagas, te vamos a visitar",
+         "Need 2 or 3 drivers, easy cash", "“Cruce seguro a USA $4,500”, informó la fiscalía en TikTok",
+         "Lancha, salida esta semana, $1,000 https://www.example.com/noticias/detienen-a-un-coyote-en-reynosa"]
 
 
 @pytest.mark.parametrize("indicators", [True, False])
@@ -93,6 +98,7 @@ def test_many_signals_fall_back_to_one_by_one():
     the rule engine, with the same results."""
     lexicons = resolve(["default"])
     plain, crowded = Tagger(lexicons), Tagger(lexicons)
+    crowded.scorer.bits.referenced |= {f"tag{n}" for n in range(70)}  # as if user lexicons referred to them
     for n in range(70):
         crowded.scorer.bits[f"tag{n}"]
     texts = TEXTS + EXTRA

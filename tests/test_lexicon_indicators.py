@@ -39,12 +39,12 @@ def test_years_dates_and_short_numbers_are_not_phones():
 
 
 @pytest.mark.parametrize("text,value", [
-    ("escribe a wa.me/5215555550104", "+5215555550104"),
-    ("https://api.whatsapp.com/send?phone=5215555550101&text=hola", "+5215555550101"),
+    ("escribe a wa.me/5215555550104", "+525555550104"),
+    ("https://api.whatsapp.com/send?phone=5215555550101&text=hola", "+525555550101"),
     ("https://api.whatsapp.com/send/?text=x&phone=%2B", None),
     ("grupo: https://chat.whatsapp.com/AbCdEfGhIjKlMn", "invite:AbCdEfGhIjKlMn"),
-    ("catálogo https://wa.me/c/5215555550101", "catalog:+5215555550101"),
-    ("https://www.whatsapp.com/catalog/5215555550101/", "catalog:+5215555550101"),
+    ("catálogo https://wa.me/c/5215555550101", "catalog:+525555550101"),
+    ("https://www.whatsapp.com/catalog/5215555550101/", "catalog:+525555550101"),
 ])
 def test_whatsapp_links(text, value):
     got = values(text, "whatsapp")
@@ -87,3 +87,41 @@ def test_prices(text, value):
 
 def test_prefilter_skips_texts_without_digits_or_links():
     assert extract("pura palabra sin numeros ni enlaces") == []
+
+
+def only(text, kind):
+    """The values of the indicators of one type."""
+    return [value for _, value in values(text, kind)]
+
+
+@pytest.mark.parametrize("text", [
+    "12 mil seguidores", "2,1 mil Me gusta", "1.2K followers", "5 mil miembros", "Miembros: 5 mil",
+    "3,4 mil likes", "10 mil personas", "8.5K views", "200 mil reproducciones", "1,5 mil curtidas",
+])
+def test_audience_counts_are_not_prices(text):
+    assert only(text, "price") == []
+
+
+@pytest.mark.parametrize("text, price", [
+    ("8 mil", "8000 XXX"), ("$12 mil seguidores", "12000 USD"), ("12 mil dólares, 3 mil seguidores", "12000 USD"),
+    ("80 euros", "80 EUR"), ("€5,500", "5500 EUR"), ("£1,000", "1000 GBP"),
+])
+def test_amounts_next_to_counts_and_new_currencies(text, price):
+    assert only(text, "price") == [price]
+
+
+@pytest.mark.parametrize("text", [
+    "+52 1 55 5555 0104", "+521 55 5555 0104", "+52 55 5555 0104", "wa.me/5215555550104", "wa.me/525555550104",
+    "https://api.whatsapp.com/send?phone=5215555550104", "521 55 5555 0104",
+])
+def test_mexican_mobiles_old_and_new_forms_join(text):
+    found = only(text, "phone") + only(text, "whatsapp")
+    assert found == ["+525555550104"]
+
+
+def test_handles_and_framing():
+    assert only("síguenos @CruceSeguroUSA", "handle") == ["@crucesegurousa"]
+    assert only("escribe por telegram a @coyote_tj", "telegram") == ["@coyote_tj"]
+    assert only("el cruce “100% seguro” que anuncian", "quote") == ["100% seguro"]
+    assert only("nota: https://www.example.com/noticias/detienen-a-un-coyote-en-reynosa", "news_link") == ["example.com"]
+    assert only("grupo https://www.facebook.com/groups/cruce-seguro-a-usa-con-garantia-total", "news_link") == []

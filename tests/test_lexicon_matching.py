@@ -183,3 +183,17 @@ def test_one_megabyte_without_spaces(matcher):
     blob = ("coyote" * 40_000) + ("🍁" * 10_000) + ("x" * 700_000) + "\u200d" * 1000
     assert matcher.match(blob) == [] or all(end <= len(blob) for _, _, end in matcher.match(blob))
     assert found(matcher, "a " + "x" * 1_000_000 + " coyote") == [("coyote", "coyote")]
+
+
+def test_handles_and_hashtags_glued_by_case_or_digits_are_split():
+    lexicons = resolve(["default"])
+    matcher = Matcher(lexicons, "ahocorasick")
+    text = "sígueme en #CruceSeguroUSA o @Empresa.4.letras6 y #ElSeñorDeLosGallos"
+    found = {(matcher.terms[tid].term, text[start:end]) for tid, start, end in matcher.match(text)}
+    assert ("cruce seguro", "#CruceSeguroUSA") in found
+    assert ("4 letras", "@Empresa.4.letras6") in found
+    assert ("cjng", "#ElSeñorDeLosGallos") in found  # "el señor de los gallos" is a cjng variant
+    # Words the fold already separates are not matched twice; a lower-case glued tag is left alone.
+    assert Matcher(lexicons, "ahocorasick").match("#trabajoparalamaña") == matcher.match("#trabajoparalamaña")
+    assert [h for h in matcher.match("@pollero_usa") if matcher.terms[h[0]].term == "pollero"] == [(
+        next(t for t, term in enumerate(matcher.terms) if term.term == "pollero"), 1, 8)]

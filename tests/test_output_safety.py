@@ -95,7 +95,7 @@ def test_every_cell_holding_a_delimiter_of_any_locale_is_quoted(text):
 def _item(case, name: str, text: str = "Cruce seguro, pago al llegar") -> int:
     with open_case(case) as opened:
         opened.db.execute("BEGIN")
-        item_id = add_item(opened.db, "CruceSeguro", name=name, text=text, score=9.0, category="smuggling_offer",
+        item_id = add_item(opened.db, "CruceSeguro", name=name, text=text, score=90.0, category="smuggling_offer",
                            terms=("pago al llegar",))
         opened.db.execute("COMMIT")
     return item_id
@@ -178,7 +178,7 @@ def test_report_items_csv_quotes_and_neutralises(invoke, case, tmp_path):
     other = "＝1+1"
     with open_case(case) as opened:
         opened.db.execute("BEGIN")
-        add_item(opened.db, "ViajesNorte", name=other, text="Viajes al norte, pago al llegar", score=8.0,
+        add_item(opened.db, "ViajesNorte", name=other, text="Viajes al norte, pago al llegar", score=80.0,
                  category="smuggling_offer", terms=("pago al llegar",), kind="group")
         opened.db.execute("COMMIT")
     for item in ("1", "2"):

@@ -101,7 +101,7 @@ def test_through_a_proxy_a_private_target_is_refused_before_the_proxy_is_asked(s
 
 
 def test_blocked_address_is_an_exception_naming_host_and_address():
-    with pytest.raises(BlockedAddress, match="metadata.internal resolves to 169.254.169.254"):
+    with pytest.raises(BlockedAddress, match=r"metadata\.internal resolves to 169\.254\.169\.254"):
         AddressGuard().check("metadata.internal", 80, ["169.254.169.254"])
 
 

@@ -84,5 +84,6 @@ def test_summary_and_last_seen_live(filled):
         seen = last_seen_live(opened.db)
     assert rows == [{"platform": "facebook", "kind": "page", "items": 5, "available": 2, "unavailable": 3,
                      "removed": 0, "account_gone": 0, "sold": 0, "login_required": 0, "restricted": 0,
-                     "rate_limited": 0, "error": 0, "not_seen": 0}]
+                     "rate_limited": 0, "error": 0, "not_seen": 0,
+                     "reasons": [("unavailable", None)] * 3 + [("available", None)] * 2}]
     assert seen[5] == "2021-05-01T00:30:00Z" and 1 not in seen

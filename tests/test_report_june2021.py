@@ -53,7 +53,7 @@ def test_markdown_states_19_of_50_and_31_gone(report_dir):
 
 
 def test_tables_carry_the_exact_interval(report_dir):
-    with open(report_dir / "waves.csv", newline="") as handle:
+    with open(report_dir / "waves.csv", newline="", encoding="utf-8-sig") as handle:
         (row,) = list(csv.DictReader(handle))
     assert (row["live"], row["gone"], row["items"]) == ("19", "31", "50")
     assert (row["still_live"], row["still_live_low"], row["still_live_high"]) == ("0.3800", "0.2586", "0.5185")

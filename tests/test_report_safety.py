@@ -57,7 +57,7 @@ def test_markdown_cannot_carry_markup(plain):
 
 
 def test_csv_neutralises_formulas(plain):
-    with open(plain / "items.csv", newline="") as handle:
+    with open(plain / "items.csv", newline="", encoding="utf-8-sig") as handle:
         rows = {row["key"]: row for row in csv.DictReader(handle)}
     assert rows["formula.page"]["name"] == "'" + HOSTILE_FORMULA
     for row in rows.values():
@@ -79,7 +79,7 @@ def test_redaction_masks_contacts_and_profiles_but_keeps_page_names(case, masked
             assert secret not in text, (name, secret)
     md = (masked / "report.md").read_text()
     assert "Cruce Seguro USA" in md and "Quiero cruzar la frontera" in md
-    with open(masked / "items.csv", newline="") as handle:
+    with open(masked / "items.csv", newline="", encoding="utf-8-sig") as handle:  # the spreadsheet's byte-order mark
         rows = {row["id"]: row for row in csv.DictReader(handle)}
     # The same number as a phone and as a WhatsApp contact gets the same mask, so the cluster reads.
     assert rows["1"]["phone"] == rows["2"]["whatsapp"] == rows["3"]["phone"]
@@ -87,7 +87,7 @@ def test_redaction_masks_contacts_and_profiles_but_keeps_page_names(case, masked
     assert rows["1"]["phone"] != rows["6"]["phone"]
     assert re.fullmatch(r"\[profile [0-9a-f]{8}\]", rows["9"]["name"])
     assert rows["4"]["telegram"] == rows["10"]["telegram"]  # "@cruces_rapidos" and "cruces_rapidos"
-    with open(masked / "clusters.csv", newline="") as handle:
+    with open(masked / "clusters.csv", newline="", encoding="utf-8-sig") as handle:
         assert {row["shared_contacts"] for row in csv.DictReader(handle) if row["cluster"] == "C1"} == {rows["1"]["phone"]}
     conn = sqlite3.connect(case / "case.db")
     assert conn.execute("SELECT count(*) FROM meta WHERE key = ?", (SALT_KEY,)).fetchone()[0] == 1

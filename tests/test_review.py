@@ -41,6 +41,9 @@ def reviews(case, reviewer=None):
 
 @pytest.fixture
 def ids(case):
+    # These tests walk every candidate (their scores are 1-10): the threshold has its own tests below.
+    toml = case / "case.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("min_score = 20", "min_score = 0"), encoding="utf-8")
     return populate(case)
 
 
@@ -133,7 +136,7 @@ def test_screen_shows_history_and_earlier_verdicts(invoke, case, ids):
     result = invoke("review", case, "--reviewer", "ana", input="q")
     out = result.output
     for expected in ("facebook page", "https://www.facebook.com/cruceseguro", "followers 12,400", "created 2020-12-28",
-                     "indicators: phone +525555550101", "score: 9.50 · suggests smuggling_offer", "terms: cruce seguro, pago al llegar",
+                     "indicators: phone +525555550101", "score: 9.50 · suggests smuggling_offer", "cruce seguro + pago al llegar",
                      "checks: 2021-05-17 live available (marker)", "earlier verdicts: 2021-04-11 luis unsure “ver precio”",
                      "hits: cruce seguro [smuggling_offer], pago al llegar [smuggling_offer]"):
         assert expected in out, expected

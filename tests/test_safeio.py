@@ -60,7 +60,7 @@ def guarded(data: bytes, chunk: int, **limits) -> tuple[bytes, JsonGuard]:
 @given(json_values, st.integers(1, 40), st.booleans())
 def test_the_guard_passes_json_through_and_follows_depth_exactly(value, chunk, ascii_only):
     data = json.dumps(value, ensure_ascii=ascii_only).encode()
-    out, guard = guarded(data, chunk, max_depth=depth(value))
+    out, _ = guarded(data, chunk, max_depth=depth(value))
     assert out == data
     if depth(value):
         with pytest.raises(InputError, match="limit json_depth"):

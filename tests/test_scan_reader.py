@@ -3,6 +3,7 @@ same guarantees as reading in the scan's own process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -291,10 +292,8 @@ def test_a_scan_killed_at_random_points_leaves_no_reader_behind(tmp_path):
         assert proc.poll() is None and _reader_of(proc.pid) is not None, proc.communicate()
         proc.send_signal(signal.SIGKILL)
         # stderr closes when the last process holding it is gone: a reader left behind keeps it open.
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
         deadline = time.monotonic() + 5
         while not all(_gone(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -54,9 +54,11 @@ def test_show_lists_everything_in_time_order(invoke, case, ids):
     assert details[1] == "cruce seguro [smuggling_offer] · in text 0-12 · “Cruce seguro” · smuggling-es@1"
     assert details[3] == "phone +525555550101 · “+52 55 5555 0101” · phones@1"
     assert details[5] == "violating · smuggling_offer · by ana · “precio y WhatsApp” · on screen"
-    assert details[6] == "platform_request · ref TTP-list · by ana · recorded 2021-04-16T12:00:00Z"
-    assert details[7] == "available · “Cruce Seguro USA” · followers 15,000 · source exports/p.txt (urls)"
-    assert details[8] == "wave w1 · live · unavailable · (marker) · HTTP 200 · facebook@1"
+    assert details[6] == "#1 · platform_request · ref TTP-list · by ana · recorded 2021-04-16T12:00:00Z"
+    # Rows written before dates had a recorded source say so.
+    assert details[7] == ("available · “Cruce Seguro USA” · followers 15,000 · source exports/p.txt (urls)"
+                          " · date from not recorded")
+    assert details[8] == "wave w1 · live · unavailable · (marker) · HTTP 200 · facebook@1 · date from not recorded"
 
 
 def test_show_by_url_as_table(invoke, case, ids):

@@ -56,6 +56,9 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "cookies": ((str,), ""),
         "allow_private_hosts": ((bool, list), False),
     },
+    "review": {
+        "min_score": ((int, float), 20),
+    },
     "confirm": {
         "rule": ((str,), "consecutive"),
         "waves": ((int,), 2),
@@ -65,7 +68,16 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "redact": ((bool,), False),
         "formats": ((list,), ["md", "html", "csv", "json"]),
     },
+    "waves": {
+        "max_span_days": ((int, float), 7),
+    },
+    # Besides `every`, one key per platform: a list of canary URLs (see PLATFORM_LISTS).
+    "canary": {
+        "every": ((int,), 100),
+    },
 }
+# Tables that also take one key per platform name, each a list of URLs.
+PLATFORM_LISTS = {"canary"}
 
 CONFIG_TEMPLATE = """\
 # toolkit case file. Every key is optional; the values shown are the defaults.
@@ -106,6 +118,11 @@ cookies = ""
 # allows only those hosts (a local test server, a mirror on your network).
 allow_private_hosts = false
 
+[review]
+# `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,
+# and says how many it left out. 20 is about one strong term; 0 walks every item.
+min_score = 20
+
 [confirm]
 # When is an item confirmed gone: "consecutive" (gone in `waves` consecutive waves)
 # or "days" (gone at checks spanning at least `days` days).
@@ -116,6 +133,18 @@ days = 0
 [report]
 redact = false
 formats = ["md", "html", "csv", "json"]
+
+[waves]
+# A wave whose checks span more days than this is flagged in `toolkit waves` and the report.
+max_span_days = 7
+
+[canary]
+# Known-live control items, per platform: public pages that stay up, e.g.
+#   facebook = ["https://www.facebook.com/..."]
+# (or: toolkit canary add CASE URL --platform facebook). A live wave reads them before its first
+# check, every `every` checks and after its last; while a platform's canaries do not read live, its
+# checks are blind and count as unknown. Saved pages of canaries do the same in a recheck from exports.
+every = 100
 """
 
 
@@ -141,6 +170,9 @@ def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any
     for table, spec in CONFIG_SPEC.items():
         given = data.get(table, {})
         for key in given:
+            if table in PLATFORM_LISTS and key not in spec:
+                _check_platform_list(path, table, key, given[key])
+                continue
             if key not in spec:
                 raise CaseError(
                     f"{path}: unknown key '{table}.{key}'",
@@ -157,7 +189,22 @@ def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any
                     f"Fix the value of {key} under [{table}]",
                 )
             config[table][key] = value
+        if table in PLATFORM_LISTS:
+            config[table].update({key: list(value) for key, value in given.items() if key not in spec})
     return config
+
+
+def _check_platform_list(path: Path, table: str, key: str, value: Any) -> None:
+    """A `platform = ["URL", ...]` entry: a known platform and a list of http(s) URLs."""
+    from toolkit.platforms import platforms  # only when the table has such keys
+
+    known = sorted(platforms())
+    if key not in known:
+        raise CaseError(f"{path}: unknown platform '{table}.{key}'", f"Known platforms in [{table}]: {', '.join(known)}")
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.lower().startswith(("http://", "https://"))
+                                              for v in value):
+        raise CaseError(f"{path}: '{table}.{key}' must be a list of http(s) URLs, not {value!r}",
+                        f"Write it as {key} = [\"https://...\"] under [{table}]")
 
 
 @dataclass
@@ -332,3 +379,36 @@ def init_case(root: str | Path) -> Case:
     db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
                (utcnow(), f"toolkit {__version__}"))
     return Case(root=root, config=load_config(root), db=db)
+
+
+def add_canary(root: str | Path, platform: str, url: str) -> bool:
+    """Add `url` to the canaries of `platform` in `root/case.toml` (comments and layout kept);
+    return False when it was already there. The file is replaced atomically and validated first."""
+    import tomlkit  # only this command edits case.toml
+
+    root = Path(root)
+    path = root / CONFIG_NAME
+    load_config(root)  # refuse to edit a file that is not valid as it is
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table = document.get("canary")
+    if table is None:
+        table = tomlkit.table()
+        document["canary"] = table
+    urls = table.get(platform)
+    if urls is not None and url in list(urls):
+        return False
+    if urls is None:
+        table[platform] = tomlkit.array()
+        urls = table[platform]
+    urls.append(url)
+    text = tomlkit.dumps(document)
+    validate_config(tomllib.loads(text), path)
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".case.toml-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True

@@ -39,6 +39,15 @@ def parse_when(text: str, option: str = "date") -> str:
     return to_utc_iso(moment)
 
 
+def given_time(observed_at: str | None, collected_at: str | None) -> str | None:
+    """The save time the researcher gave (--observed-at, or its older name --collected-at), as ISO UTC."""
+    if observed_at and collected_at:
+        raise UsageError("--observed-at and --collected-at both given", "They mean the same: give one")
+    if observed_at:
+        return parse_when(observed_at, "--observed-at")
+    return parse_when(collected_at, "--collected-at") if collected_at else None
+
+
 _DAYS: dict[int, str] = {}  # day number since 1970 -> "YYYY-MM-DD", for from_unix's fast path
 _DAYS_LIMIT = 1 << 14  # cleared when full, so memory stays flat
 

@@ -62,6 +62,19 @@ STATUS_FAMILY: dict[Status, Family] = {
 }
 
 
+class DateSource(StrEnum):
+    """Where the date of a capture or check came from. Only `import_time` is a guess: a date the
+    tool had to take because nothing else said when the thing was seen."""
+
+    EXPORT_FIELD = "export_field"  # a date field of the exported record
+    PAGE_HEADER = "page_header"  # what the saving tool wrote with the page (SingleFile, MHTML, WARC, HAR)
+    FILE_NAME = "file_name"  # a date in the file's name (a CrowdTangle dashboard export)
+    CLOCK = "clock"  # this machine's clock when it looked (live fetch, manual answer)
+    ARCHIVE = "archive"  # the Wayback Machine's capture time
+    GIVEN = "given"  # given by the researcher (--observed-at, --collected-at, --at, [scan] collected_at)
+    IMPORT_TIME = "import_time"  # nothing said when: the time of the import
+
+
 class Verdict(StrEnum):
     VIOLATING = "violating"
     NOT_VIOLATING = "not_violating"
@@ -142,6 +155,7 @@ class Capture:
     fields: dict[str, Any] = field(default_factory=dict)
     raw: Any = None
     aliases: tuple[str, ...] = ()
+    date_source: DateSource | None = None  # where observed_at came from (set with it)
 
 
 @dataclass(slots=True)

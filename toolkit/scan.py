@@ -63,6 +63,7 @@ class FileResult:
     items_new: int = 0
     items_seen: int = 0
     captures: int = 0
+    import_dated: int = 0  # captures dated at import time: the file said nothing of when they were seen
     failures: dict[str, tuple[int, str]] = field(default_factory=dict)  # cause -> (count, first detail)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
@@ -178,6 +179,17 @@ def scan_paths(
     return results
 
 
+# When every record of a file failed for one of these causes, the file is complete and read right:
+# the hint says what it holds instead of asking whether the export is complete.
+CAUSE_HINTS = {
+    "not-an-item": "The file is complete, but its page names no item: a search, a reactions list, a login or "
+                   "comment page. Save each item's own page (its page, group, profile or post), or put the item "
+                   "URLs in a URL list (toolkit formats: urls)",
+    "no-item": "The page does not say its own URL: save it again with SingleFile (which records it), or give "
+               "the URLs in a URL list (toolkit formats: urls)",
+}
+
+
 def scan_file(
     case: Case,
     path: Path,
@@ -216,7 +228,8 @@ def scan_file(
                 return result
             raise registry.unknown_format_error(path)
         if forced is not None and not forced.sniff(path, head):
-            raise InputError(str(path), f"does not look like {forced.name}",
+            why = forced.mismatch(path, head)
+            raise InputError(str(path), f"does not look like {forced.name}" + (f": {why}" if why else ""),
                              "Check --format, or leave it out to detect the format")
         result.format, result.importer = importer.name, importer.ident
         _import(case, path, importer, result, collected_at, tagger, progress, on_written, evidence)
@@ -320,6 +333,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             reader.close()
         read, mapped, page_statuses = reader.totals.read, reader.totals.mapped, reader.totals.page_statuses
         result.read, result.mapped, result.failed = read, mapped, ctx.failed
+        result.import_dated = reader.totals.import_dated
         result.failures = {cause: (n, f"{first.detail}" + (f" (line {first.line})" if first.line else ""))
                            for cause, (n, first) in ctx.failures.items()}
         result.notes.extend(f"line {n.line}: {n.message}" if n.line else n.message for n in ctx.notes)
@@ -329,9 +343,10 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         result.items_new, result.items_seen, result.captures = writer.items_new, writer.items_seen, writer.captures
         if mapped == 0 and not ctx.notes:
             first = next(iter(result.failures.values()), None)
-            raise InputError(str(path), "no records could be imported" + (f": {first[1]}" if first else ""),
-                             "Check that the file is a complete export of the format "
-                             f"{importer.name} (see `toolkit formats`)")
+            causes = set(result.failures)
+            hint = (CAUSE_HINTS[next(iter(causes))] if len(causes) == 1 and causes <= CAUSE_HINTS.keys() else
+                    f"Check that the file is a complete export of the format {importer.name} (see `toolkit formats`)")
+            raise InputError(str(path), "no records could be imported" + (f": {first[1]}" if first else ""), hint)
         restore_indexes(conn, deferred)
         evidence = None
         if copy is not None:

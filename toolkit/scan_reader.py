@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.sources.base import Importer, MapError, ReadContext
 from toolkit.store.writer import Packed, pack
 
@@ -66,6 +66,7 @@ class Totals:
     read: int = 0
     mapped: int = 0
     page_statuses: dict[str, int] = field(default_factory=dict)  # what the detectors saw on each page read
+    import_dated: int = 0  # captures dated at import time: nothing said when they were seen
 
 
 def reader_process_bytes() -> int | None:
@@ -86,9 +87,12 @@ def batches(importer: Importer, path: Path, ctx: ReadContext, default_times: tup
     """Read and map the file into batches; `keep` also hands over the Capture objects.
 
     A capture without a time takes the file's collection time (as far as the reader knows it at
-    that record), else the one given, else the import time (`default_times`).
+    that record), else the one given, else the import time (`default_times`); each records where
+    its date came from (`date_source`).
     """
     collected_at, imported_at = default_times
+    own_source = importer.date_source
+    import_dated = 0
     packed: list[Packed] = []
     kept: list[Capture] = []
     read = mapped = 0
@@ -110,18 +114,26 @@ def batches(importer: Importer, path: Path, ctx: ReadContext, default_times: tup
             reason = captures[0].fields.get("status_reason")
             label = f"{captures[0].status}" + (f" ({reason})" if reason else "")
             statuses[label] = statuses.get(label, 0) + 1
-        default_time = ctx.collected_at or collected_at or imported_at
+        if ctx.collected_at:
+            default_time, default_source = ctx.collected_at, ctx.collected_source or own_source
+        elif collected_at:
+            default_time, default_source = collected_at, DateSource.GIVEN
+        else:
+            default_time, default_source = imported_at, DateSource.IMPORT_TIME
         for cap in captures:
             if cap.observed_at is None:
-                cap.observed_at = default_time
+                cap.observed_at, cap.date_source = default_time, default_source
+                import_dated += default_source is DateSource.IMPORT_TIME
+            elif cap.date_source is None:
+                cap.date_source = own_source
             packed.append(pack(cap))
         if keep:
             kept.extend(captures)
         if len(packed) >= BATCH:
             yield Batch(packed, kept if keep else None, read, mapped, ctx.position or 0)
             packed, kept = [], []
-            totals.read, totals.mapped = read, mapped
-    totals.read, totals.mapped = read, mapped
+            totals.read, totals.mapped, totals.import_dated = read, mapped, import_dated
+    totals.read, totals.mapped, totals.import_dated = read, mapped, import_dated
     if packed:
         yield Batch(packed, kept if keep else None, read, mapped, ctx.position or 0)
 
@@ -165,8 +177,9 @@ class ProcessReader:
                 packed, read, mapped, position = body
                 yield Batch(packed, None, read, mapped, position)
             elif kind == "done":
-                read, mapped, statuses, failures, notes, collected_at = body
+                read, mapped, statuses, failures, notes, collected_at, import_dated = body
                 self.totals.read, self.totals.mapped, self.totals.page_statuses = read, mapped, statuses
+                self.totals.import_dated = import_dated
                 self.ctx.failures, self.ctx.notes, self.ctx.collected_at = failures, notes, collected_at
                 return
             else:
@@ -235,7 +248,7 @@ def _child(queue: Any, importer: Importer, path: Path, default_times: tuple[str 
         for batch in batches(importer, path, ctx, default_times, totals, keep=False):
             _put(queue, ("batch", batch.packed, batch.read, batch.mapped, batch.position), parent)
         _put(queue, ("done", totals.read, totals.mapped, totals.page_statuses, ctx.failures, ctx.notes,
-                     ctx.collected_at), parent)
+                     ctx.collected_at, totals.import_dated), parent)
     except BaseException as exc:  # every failure is the scan's to report
         _put(queue, ("error", _portable(exc)), parent)
 

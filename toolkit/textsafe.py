@@ -98,23 +98,30 @@ def csv_line(fields: Iterable[Any]) -> str:
     return ",".join(map(_field, fields)) + "\n"
 
 
-def csv_cell(text: str) -> str:
+def csv_cell(text: str, raw: bool = False) -> str:
     """A string cell as the toolkit writes it: controls made visible (`neutral`), carriage returns
-    made line breaks (one shown on a terminal would overwrite the line), formulas neutralised."""
+    made line breaks (one shown on a terminal would overwrite the line), formulas neutralised.
+    `raw` (`--raw-cells`, for scripts) leaves it as it is."""
+    if raw:
+        return text
     return safe_cell(neutral(text).replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def csv_row(cells: Iterable[Any]) -> str:
+def csv_row(cells: Iterable[Any], raw: bool = False) -> str:
     """One CSV line: string cells through `csv_cell`, quoted as `csv_line` does; None is empty,
     numbers are written as they are."""
-    return csv_line(csv_cell(c) if isinstance(c, str) else c for c in cells)
+    return csv_line(csv_cell(c, raw) if isinstance(c, str) else c for c in cells)
 
 
-def write_csv(out: io.TextIOBase, columns: Iterable[Any], rows: Iterable[Iterable[Any]]) -> None:
-    """A CSV document (header first) through `csv_row`: the one way the toolkit writes CSV."""
+def write_csv(out: io.TextIOBase, columns: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool = False,
+              raw_cells: bool = False) -> None:
+    """A CSV document (header first) through `csv_row`, the one way the toolkit writes CSV; with a
+    UTF-8 byte-order mark first when `bom` (Excel then reads accents right)."""
+    if bom:
+        out.write("\ufeff")
     out.write(csv_row(columns))
     for row in rows:
-        out.write(csv_row(row))
+        out.write(csv_row(row, raw_cells))
 
 
 def neutral(text: str) -> str:

@@ -24,11 +24,16 @@ toolkit items "$case" --verdict violating
 # What the detectors see in saved pages: a page, its later "no disponible" copy, a login wall.
 toolkit detect "$case/pages"
 
-# 4. Recheck the cohort in waves, from pages saved again a month and two months later.
+# 4. Recheck the cohort in waves, from pages saved again a month and two months later. Each wave's
+#    pages include a canary (case.toml [canary]: a public page known to stay up): it reads live, so
+#    the checker could see Facebook that day; had it read a login wall, the wave's Facebook checks
+#    would be blind and counted as unknown.
 toolkit recheck "$case" --wave 2021-05-17 "$case/exports-wave2"
 toolkit recheck "$case" --wave 2021-06-16 "$case/exports-wave3"
 # Per wave: confirmed gone = gone in two consecutive waves ([confirm] in case.toml).
 toolkit waves "$case"
+# The canary's reading in each wave.
+toolkit canary list "$case"
 
 # 5. Report: removal rates with 95% intervals, time to removal, audience, seller networks.
 toolkit report "$case" --as-of 2021-06-30

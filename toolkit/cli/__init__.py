@@ -30,11 +30,13 @@ from toolkit.cli.common import set_debug
 COMMANDS: dict[str, str] = {
     "init": "cmd_init",
     "scan": "cmd_scan",
+    "tag": "cmd_tag",
     "detect": "cmd_detect",
     "items": "cmd_items",
     "show": "cmd_show",
     "review": "cmd_review",
     "flag": "cmd_flag",
+    "canary": "cmd_canary",
     "recheck": "cmd_recheck",
     "report": "cmd_report",
     "waves": "cmd_waves",

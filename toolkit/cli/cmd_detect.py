@@ -16,7 +16,9 @@ import httpx
 import typer
 
 from toolkit import __version__
-from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli import filters
+from toolkit.cli.common import BomOpt, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, err, escape, handle_errors
+from toolkit.cli.statuses import status_columns
 from toolkit.dates import to_utc_iso
 from toolkit.errors import InputError, UsageError
 from toolkit.platforms import markers
@@ -28,7 +30,9 @@ PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}
 # The importers that read one saved page per file.
 PAGE_IMPORTERS = {"singlefile", "html", "mhtml"}
 MAX_BYTES = 64 * 1024 * 1024
-TABLE_COLUMNS = ["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures"]
+TABLE_COLUMNS = status_columns(["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures"])
+# Files holding many pages: `toolkit scan` reads them into a case, page by page.
+ARCHIVE_IMPORTERS = {"warc", "wacz", "har"}
 JSON_COLUMNS = ["file", "url", "saved_at", "platform", "status", "reason", "marker", "place", "detector",
                 "final_url", "http_status", "captures"]
 
@@ -39,23 +43,28 @@ def register(app: typer.Typer) -> None:
     def detect(
         paths: Annotated[list[str], typer.Argument(help="Saved pages (HTML, MHTML), folders of them, or http(s) URLs to fetch once.", show_default=False)],
         url: Annotated[Optional[str], typer.Option(help="The page's URL, when the file does not record it.")] = None,  # noqa: UP045
-        platform: Annotated[Optional[str], typer.Option(help="Read with this platform's detector (facebook, tiktok, ...).")] = None,  # noqa: UP045
+        platform: Annotated[Optional[str], typer.Option(help="Read with this platform's detector: facebook, instagram, tiktok, telegram, ... (or fb, ig, tg, tt); any case.", show_default=False)] = None,  # noqa: UP045
         marker_files: Annotated[Optional[list[Path]], typer.Option("--markers", help="Extra marker file (TOML); repeatable.")] = None,  # noqa: UP045
         http_status: Annotated[Optional[int], typer.Option("--http-status", help="The HTTP status the page came with.")] = None,  # noqa: UP045
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
     ) -> None:
         """Show what the detectors see in saved pages (or a URL fetched once): platform, item, status, marker, place."""
         from toolkit.platforms.detect import detectors
 
-        if platform and platform not in detectors():
-            raise UsageError(f"unknown platform {platform!r}", "Use one of: " + ", ".join(detectors()) + ".")
+        if platform is not None:
+            platform = filters.platforms(detectors()).parse(platform, "--platform")
+            if platform not in detectors():
+                raise UsageError(f"--platform: no detector for {platform}", "Use one of: " + ", ".join(detectors()))
         extra = [str(p) for p in marker_files or []]
         for path in extra:
             markers.load_file(path)  # a bad marker file is reported before any page is read
         files = list(_expand(paths))
         if not files:
             raise InputError(", ".join(str(p) for p in paths), "no saved pages found",
-                             "Give .html files or folders holding them.")
+                             "Give .html or .mhtml files or folders holding them; read archives (WARC, WACZ, HAR) and "
+                             "exports into a case with toolkit scan CASE PATH")
         rows, failures = [], 0
         previous = markers.use_markers(extra)
         try:
@@ -65,8 +74,12 @@ def register(app: typer.Typer) -> None:
                 except InputError as exc:
                     failures += 1
                     err.print(f"[red]Error:[/] {escape(exc.message)}")
+                    if exc.hint:
+                        err.print(f"  {escape(exc.hint)}")
         finally:
             markers.use_markers(previous)
+        if failures and not rows:
+            raise typer.Exit(1)  # nothing read: no empty table under the errors
         if fmt == OutputFormat.json:
             emit(rows, JSON_COLUMNS, fmt)
         else:
@@ -74,10 +87,8 @@ def register(app: typer.Typer) -> None:
             if fmt == OutputFormat.table:  # the file's name is enough on screen; CSV/JSON keep the path
                 flat = [{**row, "file": row["file"] if row["file"].startswith(("http://", "https://"))
                          else Path(row["file"]).name} for row in flat]
-            emit(flat, TABLE_COLUMNS if fmt == OutputFormat.table else [*TABLE_COLUMNS, "reason", "url"], fmt,
-                 widths={"file": 36, "key": 28, "marker": 40})
-        if failures and not rows:
-            raise typer.Exit(1)
+            emit(flat, TABLE_COLUMNS if fmt == OutputFormat.table else [*TABLE_COLUMNS, "url"], fmt,
+                 widths={"file": 36, "key": 28, "marker": 40, "reason": 24}, style=CsvStyle(bom, raw_cells))
 
 
 def _expand(arguments: list[str]):
@@ -105,6 +116,11 @@ def _row(path: Path, url: str | None, platform: str | None, http_status: int | N
     except OSError as exc:
         raise InputError(str(path), f"cannot read ({exc.strerror or exc.__class__.__name__})",
                          "Check the path and permissions.") from exc
+    if importer is not None and importer.name in ARCHIVE_IMPORTERS:
+        raise InputError(str(path), f"{importer.description.split(':')[0]}: it holds many pages, and detect reads "
+                                    "one saved page",
+                         f"Scan it into a case instead: toolkit scan CASE {path}; then toolkit items CASE lists each "
+                         "page's item with its status and reason")
     if importer is None or importer.name not in PAGE_IMPORTERS:
         raise InputError(str(path), "not a saved page (HTML, SingleFile or MHTML)",
                          "Give a page saved from the browser, or use toolkit scan for exports")

@@ -1,4 +1,4 @@
-"""`toolkit lexicon list|show|test|check`: see, try and validate lexicons."""
+"""`toolkit lexicon list|show|test|check|eval|stats`: see, try, validate and measure lexicons."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from rich.text import Text
 
 from toolkit.case import open_case
 from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors, printable, safe_text
+from toolkit.cli.lexicon_eval import eval_command
 from toolkit.cli.lexicon_stats import stats_command
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
+from toolkit.lexicon.explain import explain_line
 from toolkit.lexicon.files import Lexicon, check_set, shipped_paths
 from toolkit.lexicon.matcher import Matcher, available_engines
 
@@ -44,6 +46,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(lexicon_app, name="lexicon")
     # Precision from verdicts reads the case's reviews: it lives with the review commands.
     lexicon_app.command("stats")(handle_errors(stats_command))
+    lexicon_app.command("eval")(handle_errors(eval_command))
 
     @lexicon_app.command("list")
     @handle_errors
@@ -107,15 +110,8 @@ def register(app: typer.Typer) -> None:
         out.print(_table("indicators", ["type", "value", "span", "matched"], ind_rows))
         score = analysis.score
         out.print(Text(f"score {score.score:.1f} (raw {score.raw:g}), category {score.category or '-'}", style="bold"))
-        for term in score.explanation["terms"]:
-            notes = "; ".join(term["notes"])
-            out.print(Text(f"  {term['term']} [{term['lexicon']}, {term['category']}]: weight {term['weight']:g}, "
-                           f"counted {term['counted']:g}" + (f" ({notes})" if notes else "")))
-        for category, boosts in score.explanation["boosts"].items():
-            out.print(Text(f"  boost {category}: " + ", ".join(f"+{v:g} {k}" for k, v in sorted(boosts.items()))))
-        for category, factors in score.explanation["negatives"].items():
-            out.print(Text(f"  negative {category}: " + ", ".join(f"x{v:g} {k}" for k, v in sorted(factors.items()))))
-        out.print(Text("  by category: " + ", ".join(f"{k} {v:g}" for k, v in score.explanation["by_category"].items())))
+        # The same readable sum `show` and the review screen print for a stored score.
+        out.print(Text("  " + explain_line(score.explanation, score.category)))
 
     @lexicon_app.command("check")
     @handle_errors
@@ -129,7 +125,8 @@ def register(app: typer.Typer) -> None:
         for lex in mine:
             forms = len(Matcher([lex], "ahocorasick").forms)
             err.print(f"ok: {escape(str(lex.path))}: {escape(lex.ident)}, {lex.role}"
-                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, {forms} word forms")
+                      + (f" ({lex.category})" if lex.category else "") + f", {len(lex.terms)} terms, "
+                      + (f"{len(lex.rules)} rules, " if lex.rules else "") + f"{forms} word forms")
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:

@@ -14,10 +14,25 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolkit.case import Case, open_case, utcnow
-from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, QuietOpt, emit, err, escape, handle_errors, printable
-from toolkit.dates import parse_when
+from toolkit.cli import filters
+from toolkit.cli.common import (
+    BomOpt,
+    CaseArg,
+    CsvStyle,
+    FormatOpt,
+    OutputFormat,
+    QuietOpt,
+    RawCellsOpt,
+    emit,
+    err,
+    escape,
+    handle_errors,
+    printable,
+)
+from toolkit.cli.statuses import reason_counts
+from toolkit.dates import given_time, parse_when
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.models import Kind, Method, Status
+from toolkit.models import Method, Status
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.waves import RecheckLock, default_wave_name, summary
 from toolkit.store.checks import TrackedItem, checked_items, open_wave, tracked_items
@@ -37,8 +52,8 @@ def register(app: typer.Typer) -> None:
         wayback: Annotated[bool, Opt("--wayback", help="Look items up in the Wayback Machine.")] = False,
         save: Annotated[bool, Opt("--save", help="With --wayback: ask Save Page Now to archive items live in this wave.")] = False,
         everything: Annotated[bool, Opt("--all", help="Every tracked item, not only the confirmed cohort (verdict violating).")] = False,
-        platform: Annotated[Optional[str], Opt(help="Only items of this platform.")] = None,  # noqa: UP045
-        kind: Annotated[Optional[str], Opt(help="Only items of this kind.")] = None,  # noqa: UP045
+        platform: Annotated[Optional[str], Opt(help=filters.PLATFORM_HELP, show_default=False)] = None,  # noqa: UP045
+        kind: Annotated[Optional[str], Opt(help=filters.KIND_HELP, show_default=False)] = None,  # noqa: UP045
         item: Annotated[Optional[list[int]], Opt("--item", help="This item id, whatever its verdict (repeatable).")] = None,  # noqa: UP045
         retry_errors: Annotated[bool, Opt("--retry-errors", help="Fetch again items whose check in this wave is error or rate_limited.")] = False,
         interval: Annotated[Optional[float], Opt("--interval", help="Seconds between requests to one host (default: per_host_interval in case.toml, 5).")] = None,  # noqa: UP045
@@ -56,10 +71,14 @@ def register(app: typer.Typer) -> None:
         wayback_api: Annotated[str, Opt("--wayback-api", help="Base URL of the Wayback availability API.")] = "https://archive.org",
         wayback_web: Annotated[str, Opt("--wayback-web", help="Base URL of the Wayback CDX and snapshots.")] = "https://web.archive.org",
         before: Annotated[Optional[str], Opt("--before", help="With --wayback: latest capture up to this date.")] = None,  # noqa: UP045
-        collected_at: Annotated[Optional[str], Opt("--collected-at", help="With PATH: when the exports were saved, if they do not say.")] = None,  # noqa: UP045
+        observed_at: Annotated[Optional[str], Opt("--observed-at", help="With PATH: when the exports were saved, for files that do not say.")] = None,  # noqa: UP045
+        collected_at: Annotated[Optional[str], Opt("--collected-at", help="With PATH: the same as --observed-at (older name).")] = None,  # noqa: UP045
+        at: Annotated[Optional[str], Opt("--at", help="With --manual: when you looked, for a look made earlier (default: as you answer).")] = None,  # noqa: UP045
         import_format: Annotated[Optional[str], Opt("--import-format", help="With PATH: force an importer.")] = None,  # noqa: UP045
         wait: Annotated[float, Opt("--wait", help="Seconds to wait for another recheck of this case to finish.")] = 0.0,
         fmt: FormatOpt = OutputFormat.table,
+        bom: BomOpt = False,
+        raw_cells: RawCellsOpt = False,
         quiet: QuietOpt = False,
     ) -> None:
         """Recheck tracked items in a wave: live, from later exports, by hand, or via the Wayback Machine."""
@@ -70,13 +89,20 @@ def register(app: typer.Typer) -> None:
                              "Run them one after the other with the same --wave name")
         if save and not wayback:
             raise UsageError("--save works with --wayback only", "Add --wayback, or leave out --save")
+        if at and not manual:
+            raise UsageError("--at works with --manual only", "Add --manual, or leave out --at")
+        if (observed_at or collected_at) and not paths:
+            raise UsageError("--observed-at works with exports (PATH...) only",
+                             "Give the exports to recheck from, or leave out --observed-at")
+        when = given_time(observed_at, collected_at)
+        manual_at = parse_when(at, "--at") if at else None
         method = Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback else Method.LIVE
-        if kind is not None and kind not in {str(k) for k in Kind}:
-            raise UsageError(f"--kind: unknown kind {kind!r}", f"Known kinds: {', '.join(str(k) for k in Kind)}")
+        kind = filters.KINDS.parse(kind, "--kind")
         name = (wave or default_wave_name()).strip()
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")
         with open_case(case) as opened, RecheckLock(opened.root, wait=wait):
+            platform = filters.platform(platform, "--platform", opened.db)
             # Items named by id are rechecked whatever their verdict: the researcher asked for them.
             items = tracked_items(opened.db, everything=everything or bool(item), platform=platform, kind=kind, ids=item)
             if not items:
@@ -98,7 +124,6 @@ def register(app: typer.Typer) -> None:
             show = not quiet and sys.stderr.isatty()
             try:
                 if method == Method.EXPORT:
-                    when = parse_when(collected_at, "--collected-at") if collected_at else None
                     _exports(opened, wave_id, items, paths or [], when, import_format, quiet, show)
                 else:
                     done = checked_items(opened.db, wave_id, str(method), retry_unknown=retry_errors)
@@ -107,9 +132,9 @@ def register(app: typer.Typer) -> None:
                         err.print(f"Wave {escape(name)}: {len(items) - len(todo)} of {len(items)} item(s) already "
                                   f"checked ({method}), {len(todo)} to go")
                     if method == Method.LIVE:
-                        _live(opened, wave_id, todo, options, show)
+                        _live(opened, wave_id, todo, options, show, quiet)
                     elif method == Method.MANUAL:
-                        _manual(opened, wave_id, todo)
+                        _manual(opened, wave_id, todo, manual_at)
                     else:
                         _wayback(opened, wave_id, todo, options, show, wayback_api, wayback_web, before, save, fmt)
             except KeyboardInterrupt:
@@ -120,23 +145,38 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(130) from None
             rows = summary(opened, wave_id, {"wayback"} if method == Method.WAYBACK else None)
         if not (save and fmt != OutputFormat.table):
-            _print_summary(name, rows, fmt)
+            _print_summary(name, rows, fmt, CsvStyle(bom, raw_cells))
 
 
-def _print_summary(name: str, rows: list[dict], fmt: OutputFormat) -> None:
+def _print_summary(name: str, rows: list[dict], fmt: OutputFormat, style: CsvStyle = CsvStyle()) -> None:
     statuses = [str(s) for s in Status]
+    # Beside the counts, the reasons behind every status but `available`: an error count alone
+    # does not say whether the URL is wrong (dns-error) or the platform was slow (read-timeout).
+    explained = [s for s in statuses if s != Status.AVAILABLE]
+    rows = [{**row, "reasons": reason_counts(row["reasons"], explained)} for row in rows]
+    blind = ["blind"] if any(row.get("blind") for row in rows) else []
     if fmt == OutputFormat.table:
         used = [s for s in statuses if any(row[s] for row in rows)]
-        emit(rows, ["platform", "kind", "items", *used], fmt, title=f"Wave {name}")
+        emit(rows, ["platform", "kind", "items", *used, *blind, "reasons"], fmt, title=f"Wave {name}",
+             widths={"reasons": 60})
     else:
-        emit([{"wave": name, **row} for row in rows], ["wave", "platform", "kind", "items", *statuses], fmt)
+        emit([{"wave": name, **row} for row in rows], ["wave", "platform", "kind", "items", *statuses, *blind, "reasons"],
+             fmt, style=style)
 
 
 def _counts_text(counts) -> str:
     return " ".join(f"{status} {counts[status]}" for status in sorted(counts))
 
 
-def _live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, show: bool) -> None:
+def _blind_line(result) -> None:
+    """One line per platform a canary round found blind."""
+    for platform, why in sorted(result.blind.items()):
+        err.print(f"[yellow]Canary round {result.number}: {escape(platform)} checks next to it are blind "
+                  f"(counted as unknown): {escape(why)}[/]")
+
+
+def _live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, show: bool, quiet: bool) -> None:
+    from toolkit.recheck.canary import declared, every
     from toolkit.recheck.live import run_live
 
     columns = [TextColumn("live"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -150,12 +190,14 @@ def _live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOpti
             bar.update(task, advance=1, counts=escape(_counts_text(update.counts)),
                        held=escape(f"slowed: {held}" if held else ""))
 
-        run_live(case, wave_id, items, options, on_check=on_check)
+        run_live(case, wave_id, items, options, on_check=on_check, canaries=declared(case.config),
+                 canary_every=every(case.config), on_round=None if quiet else _blind_line)
 
 
 def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str], when: str | None,
              import_format: str | None, quiet: bool, show: bool) -> None:
     from toolkit.cli.cmd_scan import _progress, case_tagger, summarise
+    from toolkit.recheck.canary import declared
     from toolkit.recheck.export import recheck_from_exports
 
     with _progress(show) as bar:
@@ -167,11 +209,20 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
             bar.update(task_ids[update.path], completed=update.done or 0)
 
         stats = recheck_from_exports(case, wave_id, items, paths, fmt=import_format, collected_at=when,
-                                     tagger=_LazyTagger(case, case_tagger), progress=on_progress if show else None)
+                                     tagger=_LazyTagger(case, case_tagger), progress=on_progress if show else None,
+                                     canaries=declared(case.config))
     if not quiet:
         summarise(stats.files)
         err.print(f"{stats.added} export check(s) added" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
                   + (f" ({stats.not_seen} not seen in an export that holds their parent)" if stats.not_seen else ""))
+        for row in stats.canaries:
+            line = (f"{row.platform} canary {row.url} read {row.status}" + (f" ({row.reason})" if row.reason else "")
+                    + f" at {row.observed_at}")
+            if row.status == str(Status.AVAILABLE):
+                err.print(f"Canary: {escape(line)}")
+            else:
+                err.print(f"[yellow]Canary: {escape(line)}: this run's {escape(row.platform)} checks are blind "
+                          "(counted as unknown)[/]")
     failed = [r for r in stats.files if r.outcome == "failed"]
     if failed and not any(r.outcome in {"imported", "already"} for r in stats.files):
         raise typer.Exit(1)
@@ -222,7 +273,7 @@ class TerminalKeys:
             return ""
 
 
-def _manual(case: Case, wave_id: int, items: list[TrackedItem]) -> None:
+def _manual(case: Case, wave_id: int, items: list[TrackedItem], at: str | None) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
@@ -242,7 +293,7 @@ def _manual(case: Case, wave_id: int, items: list[TrackedItem]) -> None:
         body.append(view.help, style="dim")
         err.print(Panel(body, title=f"{view.position}/{view.total}", expand=False))
 
-    stats = ManualSession(case, wave_id, items, TerminalKeys(), show).run()
+    stats = ManualSession(case, wave_id, items, TerminalKeys(), show, at=at).run()
     err.print(f"{stats.answered} answer(s) recorded" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
               + (f", {stats.skipped} skipped" if stats.skipped else "")
               + (". Stopped; run the same command again to continue." if stats.quit else ""))
@@ -264,9 +315,10 @@ def _wayback(case: Case, wave_id: int, items: list[TrackedItem], options: FetchO
 
         run_wayback(case, wave_id, items, options, api_base=api, web_base=web, before=stamp, on_check=on_check)
     if save:
-        live_urls = [row["url"] for row in case.db.execute(
-            """SELECT DISTINCT i.url FROM "check" c JOIN item i ON i.id = c.item_id
-               WHERE c.wave_id = ? AND c.status = 'available' AND c.method != 'wayback' AND i.url IS NOT NULL
-               ORDER BY i.url""", (wave_id,))]
+        from toolkit.store.status import wave_statuses
+
+        # The items live in this wave by the status rule (a wall after a live reading does not hide it).
+        live = {r.item_id for r in wave_statuses(case.db, wave_id=wave_id) if r.family == "live"}
+        live_urls = sorted({i.url for i in tracked_items(case.db, everything=True, ids=live) if i.url}) if live else []
         rows = save_live(live_urls, options, web_base=web)
         emit(rows, ["url", "archived", "error"], fmt, title="Save Page Now")

@@ -45,6 +45,8 @@ def register(app: typer.Typer) -> None:
         formats: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated: md,html,csv,json (default: [report] formats in case.toml, i.e. all).")] = None,  # noqa: UP045
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write into (default: CASE/reports/<timestamp>/).")] = None,  # noqa: UP045
         redact: Annotated[Optional[bool], typer.Option("--redact/--no-redact", help="Mask phone numbers, WhatsApp/Telegram contacts, emails and personal profile names (default: [report] redact in case.toml).")] = None,  # noqa: UP045
+        bom: Annotated[bool, typer.Option("--bom/--no-bom", help="Start the CSV files with a UTF-8 byte-order mark, so Excel reads accents right (--no-bom for scripts that choke on it).")] = True,
+        raw_cells: Annotated[bool, typer.Option("--raw-cells", help="Write CSV cells as they are, without the ' that stops a spreadsheet running =, +, -, @ cells as formulas (phones stay +52...; for scripts, never for opening in a spreadsheet; see docs/csv.md).")] = False,
         quiet: QuietOpt = False,
     ) -> None:
         """Write the removal report (Markdown, HTML, CSV, JSON) and print its headline."""
@@ -60,7 +62,7 @@ def register(app: typer.Typer) -> None:
             # A spinner naming the stage (the report takes tens of seconds on 100,000 items).
             with err.status("", spinner="dots") if not quiet and sys.stderr.isatty() else nullcontext() as status:
                 written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked,
-                                       case_name=opened.name,
+                                       case_name=opened.name, bom=bom, raw_cells=raw_cells,
                                        progress=(lambda stage: status.update(escape(stage))) if status else None)
         for sentence in written.report.headline:
             typer.echo(printable(sentence))

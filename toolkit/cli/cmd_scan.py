@@ -11,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from toolkit.case import Case, open_case
 from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
-from toolkit.dates import parse_when
+from toolkit.dates import given_time
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, resolve
 from toolkit.scan import FileResult, scan_paths
@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         case: CaseArg,
         paths: Annotated[Optional[list[str]], typer.Argument(help="Files, folders or globs of exports.", show_default=False)] = None,  # noqa: UP045
         fmt: Annotated[Optional[str], typer.Option("--format", help="Force an importer (see `toolkit formats`).")] = None,  # noqa: UP045
-        collected_at: Annotated[Optional[str], typer.Option("--collected-at", help="When the exports were collected, if the files do not say (ISO date).")] = None,  # noqa: UP045
+        observed_at: Annotated[Optional[str], typer.Option("--observed-at", help="When the exports were saved, for files that do not say (ISO date and time).")] = None,  # noqa: UP045
+        collected_at: Annotated[Optional[str], typer.Option("--collected-at", help="The same as --observed-at (older name).")] = None,  # noqa: UP045
         retag: Annotated[bool, typer.Option("--retag", help="Tag the case's existing captures again with the lexicons in case.toml (after a lexicon change); reads no exports.")] = False,
         quiet: QuietOpt = False,
     ) -> None:
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
             if retag:
                 _retag(opened, tagger, quiet)
                 return
-            when = parse_when(collected_at, "--collected-at") if collected_at else (opened.config["scan"]["collected_at"] or None)
+            when = given_time(observed_at, collected_at) or (opened.config["scan"]["collected_at"] or None)
             show_bar = not quiet and sys.stderr.isatty()
             with _progress(show_bar) as bar:
                 task_ids: dict[str, int] = {}
@@ -118,6 +119,9 @@ def summarise(results: list[FileResult]) -> None:
                     err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
             for note in r.notes:
                 err.print(f"  note: {escape(note)}")
+            if r.import_dated:
+                err.print(f"  [yellow]note: the file gives no save time: {r.import_dated:,} capture(s) dated at import time"
+                          " (left out of time to removal); pass --observed-at DATETIME to say when it was saved[/]")
         elif r.outcome == "already":
             err.print(f"{escape(r.path)}: already imported, nothing added ({escape('; '.join(r.notes))})")
         elif r.outcome == "failed":

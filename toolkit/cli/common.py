@@ -8,6 +8,7 @@ import io
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
@@ -37,6 +38,18 @@ class OutputFormat(StrEnum):
 
 CaseArg = Annotated[Path, typer.Argument(help="The case folder (made by `toolkit init`).", show_default=False)]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+# CSV on stdout is for scripts and pipes: no byte-order mark unless asked (a spreadsheet needs it
+# to read accents right); formula protection on unless asked off (see docs/csv.md).
+BomOpt = Annotated[bool, typer.Option("--bom", help="With --format csv: start with a UTF-8 byte-order mark, so Excel reads accents right.")]
+RawCellsOpt = Annotated[bool, typer.Option("--raw-cells", help="With --format csv: write cells as they are, without the ' that stops a spreadsheet running =, +, -, @ cells as formulas (for scripts; see docs/csv.md).")]
+
+
+@dataclass(frozen=True)
+class CsvStyle:
+    """How CSV is written: with a byte-order mark or not, formula protection or raw cells."""
+
+    bom: bool = False
+    raw_cells: bool = False
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary on stderr.")]
 
 _debug = False
@@ -118,10 +131,12 @@ def safe_text(text: str, spans: Iterable[tuple[int, int, str]] = (), lines: bool
     return out
 
 
-def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: io.TextIOBase | None = None) -> None:
-    """Rows as CSV through the toolkit's one CSV writer (`textsafe.write_csv`: formulas neutralised,
-    every delimiter of any locale quoted)."""
-    textsafe.write_csv(out or sys.stdout, columns, ([row.get(c) for c in columns] for row in rows))
+def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: io.TextIOBase | None = None,
+              style: CsvStyle = CsvStyle()) -> None:
+    """Rows as CSV through the toolkit's one CSV writer (`textsafe.write_csv`: every delimiter of any
+    locale quoted, formulas neutralised unless `style.raw_cells`, a byte-order mark with `style.bom`)."""
+    textsafe.write_csv(out or sys.stdout, columns, ([row.get(c) for c in columns] for row in rows), bom=style.bom,
+                       raw_cells=style.raw_cells)
 
 
 def write_json(rows: list[dict[str, Any]], out: io.TextIOBase | None = None) -> None:
@@ -155,11 +170,11 @@ def _cell(value: Any):
 
 
 def emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: OutputFormat, title: str | None = None,
-         widths: dict[str, int] | None = None) -> None:
-    """Print rows on stdout as a table, CSV (formula-safe) or JSON."""
+         widths: dict[str, int] | None = None, style: CsvStyle = CsvStyle()) -> None:
+    """Print rows on stdout as a table, CSV (formula-safe unless `style` says raw) or JSON."""
     if fmt == OutputFormat.json:
         write_json([{c: row.get(c) for c in columns} for row in rows])
     elif fmt == OutputFormat.csv:
-        write_csv(rows, columns)
+        write_csv(rows, columns, style=style)
     else:
         write_table(rows, columns, title=title, widths=widths)

@@ -20,6 +20,7 @@ from rich.text import Text
 from toolkit.cli.common import safe_text
 from toolkit.cli.keys import KeySource
 from toolkit.cohort.session import ReviewSession
+from toolkit.lexicon.explain import explain_line
 from toolkit.models import Category, Verdict
 from toolkit.textsafe import printable
 
@@ -211,37 +212,22 @@ def _signals(d: dict[str, Any]) -> list[Text]:
     if d.get("score") is not None:
         out.append(Text("score: ", style="bold") + Text(f"{d['score']:.2f}"
                                                         + (f" · suggests {d['suggested_category']}" if d.get("suggested_category") else "")))
-        out.extend(Text("  " + printable(line), style="dim") for line in explain(d.get("explanation")))
+        line = explain_line(d.get("explanation"), d.get("suggested_category"))
+        if line:
+            out.append(Text("  " + printable(line if len(line) <= LINE else line[: LINE - 1] + "…"), style="dim"))
     return out
-
-
-def explain(explanation: Any, limit: int = 8) -> list[str]:
-    """The score's stored explanation as a few readable lines, whatever JSON shape it has."""
-    if explanation is None:
-        return []
-    if isinstance(explanation, str):
-        lines = explanation.splitlines()
-    elif isinstance(explanation, dict):
-        lines = [f"{key}: {_flat(value)}" for key, value in explanation.items()]
-    elif isinstance(explanation, list):
-        lines = [_flat(value) for value in explanation]
-    else:
-        lines = [str(explanation)]
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"… {len(lines) - limit} more"]
-    return [line if len(line) <= LINE else line[: LINE - 1] + "…" for line in lines]
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_flat(v) for v in value)
-    return str(value)
 
 
 def _history(d: dict[str, Any]) -> list[Text]:
     out = []
+    status = d.get("status")
+    if status is not None and status.status is not None:
+        # The one status rule (toolkit.store.status), as `toolkit items` and the report read it.
+        out.append(Text("status: ", style="bold") + Text(
+            f"{status.status} ({status.family})" + (f" since {status.status_at[:10]}" if status.status_at else "")
+            + (f" · blind: {status.blind}" if status.blind else "")
+            + (f" · last observed {status.last_observed} {status.last_observed_at[:10]}"
+               if status.last_observed and status.last_observed_at and status.last_observed_at != status.status_at else "")))
     if d["checks"]:
         out.append(Text("checks: ", style="bold") + Text(printable("; ".join(
             f"{c['observed_at'][:10]} {c['method']} {c['status']}" + (f" ({c['reason']})" if c.get("reason") else "")

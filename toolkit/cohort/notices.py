@@ -2,12 +2,18 @@
 
 A notice is append-only. The same notice (item, moment, channel, reference) given again is skipped
 as already recorded, so re-running a flag command or re-importing a notices file adds nothing.
+
+A date that cannot be right is refused unless forced: one more than a day ahead of now (a typo,
+2031 for 2021), or one on a day before the item's first capture (a notice is made about an item
+already found). A notice recorded by mistake is voided, never edited: `void` appends a row saying
+why, and every count of notices leaves voided ones out.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from toolkit.cohort.refs import resolve_item
@@ -16,12 +22,13 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.errors import InputError, ToolkitError, UsageError
 from toolkit.models import Channel
 from toolkit.store import transaction
-from toolkit.store.notices import add_notice, confirmed_not_noticed, notice_exists
+from toolkit.store.notices import add_notice, add_void, confirmed_not_noticed, find_notice, first_capture, notice_by_id
 
 CHANNELS = choices([c.value for c in Channel])
 ITEM_COLUMNS = ("item", "item_id", "id", "url")
 DATE_COLUMNS = ("noticed_at", "at", "date")
 BY_COLUMNS = ("noticed_by", "by")
+AHEAD = timedelta(days=1)  # how far past now a notice date may be (time zones, a clock a little off)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,9 @@ class FlagResult:
     """What a flag command did; `problems` are InputErrors naming the file and line."""
 
     recorded: list[int] = field(default_factory=list)  # item ids noticed now
+    notice_ids: list[int] = field(default_factory=list)  # the notices recorded now, in order
     already: int = 0
+    voided: list[int] = field(default_factory=list)  # ids of voided notices given again (not recorded)
     problems: list[InputError] = field(default_factory=list)
 
 
@@ -63,12 +72,38 @@ def cohort_confirmed(conn: sqlite3.Connection) -> list[int]:
     return confirmed_not_noticed(conn)
 
 
+def date_problem(conn: sqlite3.Connection, item_id: int, noticed_at: str, now: str) -> str | None:
+    """Why a notice on `noticed_at` about the item cannot be right, or None.
+
+    Refused: a moment more than a day after `now`, and a day (UTC) before the day of the item's
+    first capture. Captures dated only by their import (the file did not say when it was saved)
+    do not count: their date is when the researcher scanned, not when the item was found.
+    """
+    moment, current = parse_iso(noticed_at), parse_iso(now)
+    if moment is not None and current is not None and moment > current + AHEAD:
+        return f"{noticed_at[:10]} is in the future (today is {now[:10]})"
+    first = first_capture(conn, item_id)
+    if first is not None and noticed_at[:10] < first[:10]:
+        return f"{noticed_at[:10]} is before item {item_id} was first captured ({first[:10]})"
+    return None
+
+
+FORCE_HINT = "Check the date (--at, or the file's noticed_at); if it is right, give --force"
+
+
+def check_dates(conn: sqlite3.Connection, requests: list[NoticeRequest], now: str) -> list[str]:
+    """`date_problem` of each request that has one."""
+    return [problem for r in requests if (problem := date_problem(conn, r.item_id, r.noticed_at, now))]
+
+
 def from_file(conn: sqlite3.Connection, path: Path, channel: str | None, noticed_at: str | None,
-              reference: str | None, noticed_by: str | None, note: str | None) -> tuple[list[NoticeRequest], list[InputError]]:
+              reference: str | None, noticed_by: str | None, note: str | None, *, now: str | None = None,
+              force: bool = False) -> tuple[list[NoticeRequest], list[InputError]]:
     """Notices from a CSV file: item (id or URL), and per row or from the options: date, channel.
 
     Columns: `item` / `item_id` / `id` / `url`, `noticed_at` (or `at`, `date`), `channel`,
     `reference`, `noticed_by` (or `by`), `note`. The options fill cells a file leaves empty.
+    With `now` and not `force`, a row whose date cannot be right (see `date_problem`) is a problem.
     """
     table = read_table(path)
     name = str(path)
@@ -104,6 +139,11 @@ def from_file(conn: sqlite3.Connection, path: Path, channel: str | None, noticed
         if when is None:
             problems.append(InputError(name, "no date; add a noticed_at column or give --at", line=line))
             continue
+        if now is not None and not force:
+            problem = date_problem(conn, item_id, when, now)
+            if problem:
+                problems.append(InputError(name, f"{problem}; fix the date, or give --force if it is right", line=line))
+                continue
         key = (item_id, when, token(channel_word))
         if key in lines_of:
             problems.append(InputError(name, f"duplicate row for item {item_id} (first on line {lines_of[key]}); skipped", line=line))
@@ -122,17 +162,47 @@ def record(conn: sqlite3.Connection, requests: list[NoticeRequest], recorded_at:
     result = FlagResult()
     with transaction(conn):
         for request in requests:
-            if notice_exists(conn, request.item_id, request.noticed_at, request.channel, request.reference):
-                result.already += 1
+            known = find_notice(conn, request.item_id, request.noticed_at, request.channel, request.reference)
+            if known is not None:
+                if known["voided_at"]:
+                    result.voided.append(known["id"])
+                else:
+                    result.already += 1
                 continue
-            add_notice(conn, request.item_id, request.noticed_at, request.channel, request.reference,
-                       request.noticed_by, request.note, recorded_at)
+            notice_id = add_notice(conn, request.item_id, request.noticed_at, request.channel, request.reference,
+                                   request.noticed_by, request.note, recorded_at)
             result.recorded.append(request.item_id)
+            result.notice_ids.append(notice_id)
     return result
 
 
-def check_choice(items: list[str], from_path: Path | None, cohort: str | None) -> None:
-    """Exactly one way of naming the items to flag; UsageError otherwise."""
+def void(conn: sqlite3.Connection, notice_id: int, why: str, voided_by: str | None, voided_at: str) -> dict:
+    """Void one notice (append a notice_void row); returns the notice as it was.
+
+    ToolkitError when there is no such notice, or it was voided already (a void is final: record
+    the right notice anew). UsageError when `why` is empty: a void must say why.
+    """
+    if not why.strip():
+        raise UsageError("--why: say why the notice is voided", 'e.g. --why "wrong date: it was handed over on 2021-04-19"')
+    with transaction(conn):
+        notice = notice_by_id(conn, notice_id)
+        if notice is None:
+            raise ToolkitError(f"no notice #{notice_id} in this case",
+                               "Notice numbers are shown by toolkit show CASE ITEM and by toolkit flag when recording")
+        if notice["voided_at"]:
+            raise ToolkitError(f"notice #{notice_id} was already voided on {notice['voided_at'][:10]} ({notice['why']})",
+                               "A void is final: record the right notice with toolkit flag")
+        add_void(conn, notice_id, why.strip(), voided_by, voided_at)
+    return notice
+
+
+def check_choice(items: list[str], from_path: Path | None, cohort: str | None, voiding: int | None = None) -> None:
+    """Exactly one way of naming the items to flag (or one notice to void); UsageError otherwise."""
+    if voiding is not None:
+        if items or from_path is not None or cohort is not None:
+            raise UsageError("--void voids one notice: it takes no ITEM, --from or --cohort",
+                             "e.g. toolkit flag CASE --void 7 --why \"wrong date\"")
+        return
     given = sum([bool(items), from_path is not None, cohort is not None])
     if given != 1:
         raise UsageError("name the items to flag in one way: ITEM..., --from FILE.csv or --cohort confirmed",

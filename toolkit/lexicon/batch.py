@@ -131,8 +131,9 @@ class BatchTags:
             key = (tuple(counted_terms[j]), signals[j])
             score = shared.get(key)
             if score is None:
-                value, raw, category, by_category, boosts, negatives = values[which]
-                score = Score(value, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts, negatives))
+                value, raw, category, by_category, boosts, negatives, fired = values[which]
+                score = Score(value, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts, negatives,
+                                                     fired))
                 if len(shared) >= SHARED_LIMIT:
                     shared.clear()
                 shared[key] = score

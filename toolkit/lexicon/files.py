@@ -22,9 +22,11 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 ROLES = ("terms", "context", "places")
 INFLECT = ("all", "plural", "none")
 # Signals every lexicon may require without declaring them: the indicator types and "contact".
-INDICATOR_SIGNALS = frozenset({"phone", "whatsapp", "telegram", "email", "price", "place", "contact"})
+INDICATOR_SIGNALS = frozenset({"phone", "whatsapp", "telegram", "email", "price", "handle", "place", "contact",
+                               "quote", "news_link"})
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 LEXICON_KEYS = {"name", "version", "languages", "category", "role", "description", "alone", "disable", "inflect"}
+RULE_KEYS = {"rule", "all", "weight", "category", "meaning", "ambiguity"}
 TERM_KEYS = {"term", "variants", "regex", "weight", "lang", "inflect", "tags", "requires", "within",
              "excludes", "category", "meaning", "ambiguity", "value"}
 
@@ -51,6 +53,20 @@ class Term:
 
 
 @dataclass
+class Rule:
+    """A compositional rule: when every signal in `all` is present in an item, `weight` is added to
+    `category` as term evidence (a price and a travel verb together; a route and a promise)."""
+
+    rule: str
+    lexicon: str
+    category: str
+    all: list[str]
+    weight: float
+    meaning: str = ""
+    ambiguity: str = ""
+
+
+@dataclass
 class Lexicon:
     """A loaded, validated lexicon."""
 
@@ -67,6 +83,7 @@ class Lexicon:
     disable: list[str]
     path: Path
     digest: str  # sha256 of the file bytes, first 8 hex digits
+    rules: list[Rule] = field(default_factory=list)
 
     @property
     def ident(self) -> str:
@@ -113,9 +130,10 @@ def load_lexicon(path: str | Path) -> Lexicon:
     unknown = sorted(set(head) - LEXICON_KEYS)
     if unknown:
         raise _fail(path, f"unknown key(s) in [lexicon]: {', '.join(unknown)}", f"Known keys: {', '.join(sorted(LEXICON_KEYS))}")
-    unknown = sorted(set(doc) - {"lexicon", "terms", "boost", "negative"})
+    unknown = sorted(set(doc) - {"lexicon", "terms", "boost", "negative", "rules"})
     if unknown:
-        raise _fail(path, f"unknown table(s): {', '.join(unknown)}", "Known tables: [lexicon], [boost], [negative], [[terms]]")
+        raise _fail(path, f"unknown table(s): {', '.join(unknown)}",
+                    "Known tables: [lexicon], [boost], [negative], [[terms]], [[rules]]")
     name = head.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise _fail(path, f"[lexicon] name must be lower-case letters, digits and _ (got {name!r})", 'e.g. name = "my_offers"')
@@ -153,9 +171,42 @@ def load_lexicon(path: str | Path) -> Lexicon:
                         "Merge the two entries (put spellings in variants)", term.term)
         seen[key] = number
         terms.append(term)
+    rules = _rules(doc.get("rules", []), path, name, category, role)
     return Lexicon(name=name, version=version, languages=languages, category=category, role=role,
                    description=str(head.get("description", "")), alone=alone, terms=terms, boost=boost,
-                   negative=negative, disable=disable, path=path, digest=hashlib.sha256(data).hexdigest()[:8])
+                   negative=negative, disable=disable, path=path, digest=hashlib.sha256(data).hexdigest()[:8],
+                   rules=rules)
+
+
+def _rules(raw_rules: object, path: Path, lexicon: str, category: str | None, role: str) -> list[Rule]:
+    """Validate the [[rules]] of a lexicon: a name, two or more signals, a weight, a category."""
+    if raw_rules and role != "terms":
+        raise _fail(path, f"a {role} lexicon has no [[rules]]", "Put rules in a lexicon with a category")
+    if not isinstance(raw_rules, list):
+        raise _fail(path, "[[rules]] must be a list of tables", 'Write [[rules]] then rule = "name", all = [...]')
+    rules: list[Rule] = []
+    for number, raw in enumerate(raw_rules, 1):
+        if not isinstance(raw, dict):
+            raise _fail(path, f"[[rules]] entry #{number} is not a table", 'Write [[rules]] then rule = "name"')
+        name = raw.get("rule")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise _fail(path, f"[[rules]] entry #{number}: rule must be a name of lower-case letters, digits and _ "
+                              f"(got {name!r})", 'e.g. rule = "price_and_travel"')
+        unknown = sorted(set(raw) - RULE_KEYS)
+        if unknown:
+            raise _fail(path, f"rule {name!r}: unknown key(s): {', '.join(unknown)}", f"Known keys: {', '.join(sorted(RULE_KEYS))}")
+        if any(rule.rule == name for rule in rules):
+            raise _fail(path, f"rule {name!r} is defined twice", "Give each rule its own name")
+        signals = _str_list(raw.get("all", []), path, "all", None)
+        if len(set(signals)) < 2:
+            raise _fail(path, f"rule {name!r}: all needs at least two different signals",
+                        "A single signal is a term's job: give it as a [[terms]] entry")
+        rule_category = raw.get("category", category)
+        _check_category(rule_category, path, None)
+        rules.append(Rule(rule=name, lexicon=lexicon, category=rule_category, all=list(dict.fromkeys(signals)),
+                          weight=_number(raw.get("weight", 1.0), path, f"rule {name!r} weight", None, 0, 100),
+                          meaning=str(raw.get("meaning", "")), ambiguity=str(raw.get("ambiguity", ""))))
+    return rules
 
 
 def _check_category(category: object, path: Path, term: str | None) -> None:
@@ -302,6 +353,11 @@ def check_set(lexicons: list[Lexicon]) -> list[Lexicon]:
             if ref not in signals:
                 raise _fail(lex.path, f"[boost]/[negative] refers to unknown signal {ref!r}",
                             "Use an indicator type, a category or a tag from the loaded lexicons")
+        for rule in lex.rules:
+            for ref in rule.all:
+                if ref not in signals:
+                    raise _fail(lex.path, f"rule {rule.rule!r} refers to unknown signal {ref!r}",
+                                "Use an indicator type, a category or a tag some term in the loaded lexicons carries")
     for lex in lexicons:
         for ref in lex.disable:
             owner, _, text = ref.partition(":")

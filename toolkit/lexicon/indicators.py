@@ -1,4 +1,5 @@
-"""Contact points and facts in a text: phones (E.164), WhatsApp and Telegram links, emails, prices.
+"""Contact points and facts in a text: phones (E.164), WhatsApp and Telegram links, emails, prices,
+account handles.
 
 Phone parsing (the phonenumbers library) is slow, so it only runs on candidate digit runs found by
 a cheap regex, and only in texts that contain a digit at all. Places come from the gazetteer
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-EXTRACTOR = "indicators@1"
+EXTRACTOR = "indicators@2"  # 2: audience counts are not prices; Mexican "+52 1" mobiles as "+52"
 # Region hints tried in order for numbers written without a country code (where coyote and dealer
 # ads in this project's scope come from and go to).
 REGIONS = ("MX", "US", "GT", "HN", "SV", "NI", "CO", "VE", "HT", "BR")
@@ -21,9 +22,27 @@ CONTACT_TYPES = frozenset({"phone", "whatsapp", "telegram", "email"})
 PHONE_CACHE = 65_536  # parsed numbers kept (least recently used dropped)
 
 def maybe_indicators(text: str) -> bool:
-    """Every indicator has a digit, an "@" or a "/" (links); each `in` is a memchr, far faster than a regex."""
+    """Every indicator has a digit, an "@", a "/" (links) or a quotation mark; each `in` is a memchr,
+    far faster than a regex."""
     return ("0" in text or "1" in text or "2" in text or "3" in text or "4" in text or "5" in text or "6" in text
-            or "7" in text or "8" in text or "9" in text or "@" in text or "/" in text)
+            or "7" in text or "8" in text or "9" in text or "@" in text or "/" in text or '"' in text
+            or "\u201c" in text or "\u00ab" in text)
+
+
+# Signals that are not contact points or facts about the item, only about how its text is framed:
+# they score (as `[negative]` contexts) but are not stored as indicators.
+FRAMING_TYPES = frozenset({"quote", "news_link"})
+# Quotation framing: a short span inside quotation marks, as reporting quotes an ad or a page name
+# ('“Cruce 100% seguro” a EEUU', 'avaliando “delivery de maconha”').
+QUOTED = re.compile(r'[\u201c"\u00ab]([^\u201c\u201d"\u00ab\u00bb\n]{2,80})[\u201d"\u00bb]')
+# A link to a news article: the path of an article on a news site (a section like /noticias/ or
+# /news/, or a long hyphenated slug), not a profile, group or chat link.
+URL = re.compile(r"https?://(?:www\.)?([A-Za-z0-9.\-]+)(/[^\s]*)?", re.IGNORECASE)
+NEWS_PATH = re.compile(r"/(?:noticias?|news|articles?|nota|notas|story|stories|politica|nacional|internacional|sociedad"
+                       r"|seguridad|policiaca|policia|sucesos|mundo|world|local|crime|justicia|migracion|inmigracion)/"
+                       r"|/[a-z0-9]+(?:-[a-z0-9]+){4,}", re.IGNORECASE)
+PLATFORM_HOSTS = ("facebook.", "fb.", "instagram.", "tiktok.", "twitter.", "x.com", "t.me", "telegram.", "wa.me",
+                  "whatsapp.", "youtube.", "youtu.be", "snapchat.")
 # A digit run that may be a phone number: 7+ digits with spaces, dots, dashes or brackets between.
 PHONE_RUN = re.compile(r"(?<![\w/=])(?:\+\s?)?\(?\d(?:[\d\s().\-]{5,20})\d(?![\w/])")
 WHATSAPP = re.compile(
@@ -53,23 +72,36 @@ CURRENCY_WORDS = {
     "mxn": "MXN", "pesos": "MXN", "quetzales": "GTQ", "gtq": "GTQ", "lempiras": "HNL", "hnl": "HNL",
     "reais": "BRL", "r$": "BRL", "brl": "BRL", "cordobas": "NIO", "córdobas": "NIO", "soles": "PEN",
     "gourdes": "HTG", "goud": "HTG", "dola": "USD", "dolá": "USD",
+    "euros": "EUR", "euro": "EUR", "eur": "EUR", "libras": "GBP", "pounds": "GBP", "gbp": "GBP",
 }
 _CUR = "|".join(sorted((re.escape(k) for k in CURRENCY_WORDS), key=len, reverse=True))
 _NUM = r"\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 # Prices: find each number, then look just before it for a currency sign and just after it for
 # "mil"/"k" and a currency word (one small anchored regex each: a single big alternation is slow).
 NUMBER = re.compile(rf"{_NUM}")
-CURRENCY_BEFORE = re.compile(r"(US\$|U\$S|R\$|\$|USD|MXN)\s?$", re.IGNORECASE)
+CURRENCY_BEFORE = re.compile(r"(US\$|U\$S|R\$|\$|USD|MXN|€|£)\s?$", re.IGNORECASE)
 MULTIPLIER_AFTER = re.compile(r"\s?(mil|k)\b", re.IGNORECASE)
 CURRENCY_AFTER = re.compile(rf"\s?(?:de\s)?({_CUR})\b", re.IGNORECASE)
-SIGNS = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL"}
+SIGNS = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL", "€": "EUR", "£": "GBP"}
+# Audience counts written like amounts ("12 mil seguidores", "2,1 mil Me gusta", "1.2K followers",
+# "Miembros: 5 mil"): a number with one of these words right after it (or a label right before it)
+# and no currency is a count, never a price.
+_COUNTS = (r"seguidor(?:es|as)?|followers?|me\s+gusta|likes?|miembros|members?|suscriptor(?:es|as)|subscribers?"
+           r"|visualizaciones|vistas|views|reproducciones|comentarios|comments|compartid[oa]s|shares|personas"
+           r"|amig[oa]s|friends|fans|seguidos|following|integrantes|publicaciones|posts|veces|vezes|curtidas"
+           r"|inscritos|membros|pessoas")
+COUNT_AFTER = re.compile(rf"\s*(?:de\s+)?(?:{_COUNTS})\b", re.IGNORECASE)
+COUNT_BEFORE = re.compile(rf"\b(?:{_COUNTS})\s*[:·]?\s*$", re.IGNORECASE)
+# Mexican mobiles in the form used until 2019: +52 1 and ten digits (wa.me/521...). The "1" is no
+# longer dialled; without it the number is the same line, so seller networks join on one E.164 form.
+MX_OLD_MOBILE = re.compile(r"^\+?521(\d{10})$")
 
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
     """An extracted contact point or fact, with its span in the original text."""
 
-    type: str  # phone, whatsapp, telegram, email, price, place
+    type: str  # phone, whatsapp, telegram, email, price, handle, place; quote, news_link (FRAMING_TYPES)
     value: str  # normalised: E.164, invite:CODE, @handle, "7500 USD", a place name
     start: int
     end: int
@@ -90,6 +122,9 @@ def parse_phone(raw: str, regions: tuple[str, ...] = REGIONS) -> str | None:
     digits = re.sub(r"[^\d+]", "", raw)
     if digits.count("+") > 1 or len(digits.lstrip("+")) < 7:
         return None
+    old = MX_OLD_MOBILE.match(digits)
+    if old and (digits.startswith("+") or len(digits) == 13):
+        raw = digits = "+52" + old.group(1)
     candidates = [None] if digits.startswith("+") else list(regions)
     if not digits.startswith("+") and len(digits) >= 11:
         candidates.insert(0, "ZZ")  # maybe an international number without its "+"
@@ -135,6 +170,8 @@ def _prices(text: str) -> list[Indicator]:
             start = before.start()
         elif word is not None:
             currency = CURRENCY_WORDS[word.group(1).lower()]
+        elif COUNT_AFTER.match(text, pos) or COUNT_BEFORE.search(text, max(0, start - 30), start):
+            continue  # an audience count ("12 mil seguidores"), not an amount of money
         elif mult is not None and re.fullmatch(r"\d{1,3}(?:[.,]\d)?", m.group()):
             currency = "XXX"  # ISO 4217: no currency stated ("8 mil")
         else:
@@ -178,10 +215,20 @@ def extract(text: str, regions: tuple[str, ...] = REGIONS) -> list[Indicator]:
     for m in EMAIL.finditer(text) if at else ():
         out.append(Indicator("email", m.group().lower(), m.start(), m.end(), m.group()))
         taken.append((m.start(), m.end()))
-    if at and TELEGRAM_WORD.search(text):
+    if at:
+        # An @handle is a Telegram contact when Telegram is named; any other is an account handle
+        # (a signal: account names carry what the account does, "@Reclutamiento_20_q").
+        kind = "telegram" if TELEGRAM_WORD.search(text) else "handle"
         for m in HANDLE.finditer(text):
             if not any(s <= m.start() < e for s, e in taken):
-                out.append(Indicator("telegram", "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
+                out.append(Indicator(kind, "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
+    if '"' in text or "\u201c" in text or "\u00ab" in text:
+        for m in QUOTED.finditer(text):
+            out.append(Indicator("quote", m.group(1).strip(), m.start(), m.end(), m.group()))
+    for m in URL.finditer(text) if "://" in text else ():
+        host = m.group(1).lower()
+        if m.group(2) and NEWS_PATH.search(m.group(2)) and not any(p in host for p in PLATFORM_HOSTS):
+            out.append(Indicator("news_link", host, m.start(), m.end(), m.group()))
     digits = DIGIT.search(text) is not None
     prices = _prices(text) if digits else []
     for m in PHONE_RUN.finditer(text) if digits else ():

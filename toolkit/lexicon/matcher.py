@@ -14,7 +14,9 @@ check it). Then three cheap extra passes:
 - emoji: among the characters outside Latin-1 the fold locates anyway (single-character emoji in
   bulk, longer sequences run by run);
 - posts with an invisible character inside a word (zero-width joiner, soft hyphen, a combining
-  mark) are matched again on a cleaned copy whose offsets map back to the original.
+  mark) are matched again on a cleaned copy whose offsets map back to the original;
+- account handles and hashtags glued by case or digits ("@CruceSeguroUSA", "@Empresa.4.letras6",
+  "#ElSeñorDeLosGallos") are split into words and matched again; their hits span the whole handle.
 
 Keys found become hits, and hits their posts, by array operations over the whole batch (`Found`):
 no Python work per post, and per hit only what the engine's callback costs. Every hit is (term
@@ -51,6 +53,11 @@ SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
 # The same shape with every letter and digit turned into "a": a literal search finds candidate runs fast.
 ALNUM_AS_A = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz0123456789", b"a" * 36)
 INVISIBLE = b"\x01"
+# A handle or hashtag, and the places inside one where a new word begins: a capital after a small
+# letter, a digit next to a letter (the dots and underscores fold to spaces anyway).
+HANDLE_TOKEN = re.compile(r"[@#]([^\W_][\w.]{2,63})")
+GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[a-z\u00df-\u00f6\u00f8-\u00ff])(?=[A-Z\u00c0-\u00d6\u00d8-\u00de])"
+                   r"|(?<=[A-Z\u00c0-\u00d6\u00d8-\u00de])(?=[A-Z\u00c0-\u00d6\u00d8-\u00de][a-z\u00df-\u00f6\u00f8-\u00ff])")
 
 Hit = tuple[int, int, int]  # term index, start, end (offsets into the original post text)
 
@@ -368,6 +375,8 @@ class Matcher:
             for match in pattern.finditer(folded):
                 if match.end() > match.start() and b"\n" not in match.group():
                     add(match.start(), match.end(), [tid])
+        if "@" in joined or "#" in joined:  # two memchr passes; most batches have no handle
+            self._handles(joined, add)
         if self.emoji and len(wide):
             # Emoji are among the characters outside Latin-1 (`wide`, their code points `chars`).
             # Single-character emoji terms, in bulk: each hit spans its character and the
@@ -391,6 +400,19 @@ class Matcher:
                 runs = runs[np.diff(runs, prepend=-1) != 0]
                 for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
                     self._emoji(joined, run_start, run_end, add)
+
+    def _handles(self, joined: str, add) -> None:
+        """Terms inside handles and hashtags glued by case or digits; each hit spans the whole token."""
+        for mark in "@#":
+            at = joined.find(mark)
+            while at >= 0:
+                token = HANDLE_TOKEN.match(joined, at)
+                if token is not None:
+                    spaced = GLUED.sub(" ", token.group(1))
+                    if spaced != token.group(1):  # glued words: match the split form
+                        for tid, _, _ in self.match(spaced):
+                            add(token.start(), token.end(), [tid])
+                at = joined.find(mark, at + 1)
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:
         chars, index = [], []

@@ -6,9 +6,16 @@ Per category, the score is the sum of the weights of the distinct terms that mat
   counts only its lexicon's `alone` share (a coyote is an animal until a price or a phone appears);
 - a term whose `excludes` contexts are present counts nothing (pollo next to a recipe);
 
-plus the category's `[boost]` for every signal present (contact, price, place, ...), in full once the
-terms add up to BOOST_FULL and in proportion below that (a lone weak term stays weak), all multiplied
-by the category's `[negative]` factor for every context present (news, warning, wildlife, food).
+plus the weight of every compositional rule of the category whose signals are all present (`[[rules]]`:
+a price and a travel verb together; a route and a promise), plus the category's `[boost]` for every
+signal present (contact, price, place, ...), in full once the terms and rules add up to BOOST_FULL and
+in proportion below that (a lone weak term stays weak), all multiplied by the category's `[negative]`
+factor for every context present (news, warning, wildlife, food).
+
+Rules depend on which signals an item holds, not where: they are applied in `Scorer._numbers`, the
+one function both the rule engine and the bulk scorer (batch_scores.py) call, so the two cannot
+disagree. A rule counts for an item that has at least one scoring term (an item with none is not
+scored).
 The raw value is mapped to 0-100 with 100 * (1 - exp(-raw / SCALE)), so scores are comparable across
 lexicon sets and a few strong signals saturate instead of adding up forever.
 """
@@ -62,9 +69,10 @@ class Score:
 
     @property
     def explanation(self) -> dict:
-        """JSON-ready: raw, by_category, terms (weight, counted, notes), signals, boosts, negatives, summary."""
+        """JSON-ready: raw, by_category, terms (weight, counted, notes), signals (those scoring looks at),
+        boosts, negatives, rules, summary."""
         if self._explanation is None:
-            self._explanation = _explain(self, *(self._parts or (None, (), 0, {}, {}, {})))
+            self._explanation = _explain(self, *(self._parts or (None, (), 0, {}, {}, {}, {})))
         return self._explanation
 
     @property
@@ -79,14 +87,21 @@ class _Bits(dict):
     """Signal name -> its bit in a signal mask; a name not seen before gets the next bit.
 
     A capture's signals as one int: a union is `|`, a membership test `&`, and a memo key hashes
-    at once (a frozenset of names costs a hash per name).
+    at once (a frozenset of names costs a hash per name). Only the signals scoring looks at (the
+    `referenced` ones: named by a `requires`, `excludes`, `[boost]`, `[negative]` or rule) get a
+    bit; any other name is 0, so the masks stay within one 64-bit word however many tags the
+    lexicons carry for their own documentation.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, referenced: set[str] | None = None) -> None:
         super().__init__()
         self.names: list[str] = []
+        self.referenced = referenced
 
     def __missing__(self, name: str) -> int:
+        if self.referenced is not None and name not in self.referenced:
+            self[name] = 0
+            return 0
         bit = self[name] = 1 << len(self.names)
         self.names.append(name)
         return bit
@@ -118,6 +133,11 @@ class Scorer:
                 self.boost[lex.category][signal] = max(value, self.boost[lex.category].get(signal, 0.0))
             for signal, value in lex.negative.items():
                 self.negative[lex.category][signal] = min(value, self.negative[lex.category].get(signal, 1.0))
+        # Compositional rules per category, in lexicon order: (name, signals all required, weight).
+        self.rules: dict[str, list[tuple[str, frozenset[str], float]]] = defaultdict(list)
+        for lex in lexicons:
+            for rule in lex.rules:
+                self.rules[rule.category].append((rule.rule, frozenset(rule.all), rule.weight))
         # Per term, precomputed once: the signals a hit of it gives, whether it scores, its share alone.
         self.gives = [tuple(dict.fromkeys([*t.tags, t.lexicon, *([t.category] if t.category else []),
                                            *(["place"] if roles[t.lexicon] == "places" else [])]))
@@ -129,7 +149,10 @@ class Scorer:
         self.cache: dict[tuple, Score] = {}
         self.numbers: dict[tuple, tuple] = {}  # see _result
         self.alone = [alone[t.lexicon] for t in terms]
-        self.bits = _Bits()
+        referenced = {name for t in terms for name in (*t.requires, *t.excludes)}
+        for lex in lexicons:
+            referenced.update(lex.boost, lex.negative, *(rule.all for rule in lex.rules))
+        self.bits = _Bits(referenced)
         self.give_mask = [self.bits.mask(given) for given in self.gives]
         # Per term, for score_plain: category, weight, which `requires` rule, requires, excludes, alone
         # share, and the masks of requires and excludes.
@@ -318,8 +341,8 @@ class Scorer:
             if len(self.numbers) >= CACHE_LIMIT:
                 self.numbers.clear()
             numbers = self.numbers[key] = self._numbers(totals, self.bits.names_of(mask))
-        score, raw, category, by_category, boosts, negatives = numbers
-        return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives))
+        score, raw, category, by_category, boosts, negatives, fired = numbers
+        return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives, fired))
 
     def _numbers(self, totals: dict[str, float], signals) -> tuple:
         """Category values, boosts and negatives from the terms' totals and the signals present.
@@ -330,6 +353,15 @@ class Scorer:
         by_category: dict[str, float] = {}
         boosts: dict[str, dict[str, float]] = {}
         negatives: dict[str, dict[str, float]] = {}
+        fired: dict[str, tuple[str, ...]] = {}
+        if self.rules:
+            totals = dict(totals)
+            for category, rules in self.rules.items():
+                names = tuple(name for name, needed, _ in rules if needed <= signals)
+                if names:
+                    fired[category] = names
+                    totals[category] = max(totals.get(category, 0.0), 0.0) + sum(
+                        weight for name, _, weight in rules if name in names)
         for category, total in totals.items():
             if total <= 0:
                 by_category[category] = 0.0
@@ -350,11 +382,12 @@ class Scorer:
         category = None
         if raw >= MIN_RAW:
             category = min((c for c, v in by_category.items() if v == raw), key=CATEGORY_ORDER.index)
-        return round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category, by_category, boosts, negatives
+        return (round(100 * (1 - math.exp(-raw / SCALE)), 1), round(raw, 3), category, by_category, boosts, negatives,
+                fired)
 
 
 def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=None, boosts=None,
-             negatives=None) -> dict:
+             negatives=None, fired=None) -> dict:
     explained = []
     for tid, field_name, counted, alone, excluded in counted_terms:
         term = scorer.terms[tid]
@@ -371,7 +404,12 @@ def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=No
     top = [e["term"] for e in explained if e["counted"] > 0][:5]
     present = sorted(s for s in signals if s in {"contact", "phone", "whatsapp", "telegram", "email", "price", "place"})
     contexts = sorted(negatives.get(score.category, {})) if score.category else []
+    rules = [{"rule": name, "category": category, "weight": weight, "signals": sorted(needed)}
+             for category, names in sorted((fired or {}).items())
+             for name, needed, weight in scorer.rules[category] if name in names]
     summary = ", ".join(top)
+    if rules:
+        summary += (" " if summary else "") + " ".join("=" + rule["rule"] for rule in rules)
     if present:
         summary += (" " if summary else "") + " ".join("+" + s for s in present)
     if contexts:
@@ -384,6 +422,7 @@ def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=No
         # By category name, however the categories came in (a record's terms, or a batch's columns).
         "boosts": dict(sorted((boosts or {}).items())),
         "negatives": dict(sorted(negatives.items())),
+        "rules": rules,
         "summary": summary,
     }
 

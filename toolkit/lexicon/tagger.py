@@ -22,7 +22,15 @@ import orjson
 from toolkit.lexicon.batch import Analysis, BatchTags, flatten
 from toolkit.lexicon.batch_scores import BatchScorer
 from toolkit.lexicon.files import Lexicon
-from toolkit.lexicon.indicators import CONTACT_TYPES, EXTRACTOR, REGIONS, Indicator, extract, maybe_indicators
+from toolkit.lexicon.indicators import (
+    CONTACT_TYPES,
+    EXTRACTOR,
+    FRAMING_TYPES,
+    REGIONS,
+    Indicator,
+    extract,
+    maybe_indicators,
+)
 from toolkit.lexicon.matcher import Found, Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer, _covered
 from toolkit.store import tags as store
@@ -400,6 +408,8 @@ class Tagger:
                     hits.append((capture_id, item_id, ident, term, category, lang, tags.field,
                                  start, end, tags.text[start:end], weight))
                 for ind in tags.indicators:
+                    if ind.type in FRAMING_TYPES:  # how the text is framed: it scores, it is not stored
+                        continue
                     if ind.type == "place":
                         term_lex = self._place_lexicon(tags, ind)
                         if term_lex is None or f"{term_lex.ident}#{term_lex.digest}" in before:

@@ -1,8 +1,8 @@
-"""Confirmation: from the raw checks, each item's status per wave and whether its removal is confirmed.
+"""Confirmation: from each item's status per wave, whether its removal is confirmed.
 
-The raw checks stay as they are; this is a reading of them. Per wave, an item's status is its
-latest check that says something (live, gone or ended) or, when none does, its latest check.
-Wayback checks never stand for a wave: they date the last archived copy, not the wave's look.
+The raw checks stay as they are; this is a reading of them. An item's status in a wave is the one
+status rule (`toolkit.store.status`): the latest check with a known family decides, walls and
+errors never override it, Wayback never stands for a wave, blind checks count as unknown.
 
 Rules (`[confirm]` in case.toml):
 
@@ -32,10 +32,12 @@ from datetime import datetime
 from typing import Any
 
 from toolkit.errors import CaseError
-from toolkit.models import Family, Status
-from toolkit.store.checks import all_checks, waves
+from toolkit.models import Family
+from toolkit.store.checks import waves
+from toolkit.store.status import last_seen_live, wave_statuses
 
 STATES = ("gone", "pending", "live", "ended", "unknown", "unchecked")
+__all__ = ["STATES", "ConfirmedState", "Rule", "confirmed_states", "last_seen_live"]
 
 
 @dataclass(frozen=True)
@@ -78,16 +80,8 @@ class ConfirmedState:
     status: str | None  # the wave's status for the item; None when unchecked
     observed_at: str | None
     state: str
-
-
-def family(status: str) -> Family:
-    return Status(status).family
-
-
-def pick_wave_check(checks: list[dict[str, Any]]) -> dict[str, Any]:
-    """The check that stands for a wave: the latest with a known family, else the latest."""
-    known = [c for c in checks if family(c["status"]) != Family.UNKNOWN]
-    return (known or checks)[-1]
+    reason: str | None = None  # the reason code of the check that stands for the wave
+    blind: str | None = None  # why the deciding check is blind (it then counts as unknown)
 
 
 def _days_between(start: str, end: str) -> float:
@@ -105,12 +99,9 @@ def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list
     rule = rule or Rule()
     rule.validate()
     wave_rows = waves(conn)
-    order = {w["id"]: n for n, w in enumerate(wave_rows)}
-    by_item: dict[int, dict[int, list[dict[str, Any]]]] = {}
-    for check in all_checks(conn):
-        if check["method"] == "wayback" or check["wave_id"] not in order:
-            continue
-        by_item.setdefault(check["item_id"], {}).setdefault(check["wave_id"], []).append(check)
+    by_item: dict[int, dict[int, Any]] = {}
+    for reading in wave_statuses(conn):
+        by_item.setdefault(reading.item_id, {})[reading.wave_id] = reading
     out: list[ConfirmedState] = []
     for item_id in sorted(by_item):
         per_wave = by_item[item_id]
@@ -118,20 +109,19 @@ def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list
         run_start: str | None = None  # first gone observation since last seen live
         confirmed = False
         for wave in wave_rows:
-            checks = per_wave.get(wave["id"])
-            if not checks:
+            chosen = per_wave.get(wave["id"])
+            if chosen is None:
                 out.append(ConfirmedState(item_id, wave["id"], wave["name"], None, None,
                                           "gone" if confirmed else "unchecked"))
                 continue
-            chosen = pick_wave_check(sorted(checks, key=lambda c: (c["observed_at"], c["id"])))
-            fam = family(chosen["status"])
+            fam = Family(chosen.family)
             if fam == Family.GONE:
                 run += 1
-                run_start = run_start or chosen["observed_at"]
+                run_start = run_start or chosen.observed_at
                 if rule.rule == "consecutive":
                     confirmed = confirmed or run >= rule.waves
                 else:
-                    confirmed = confirmed or _days_between(run_start, chosen["observed_at"]) >= rule.days
+                    confirmed = confirmed or _days_between(run_start, chosen.observed_at) >= rule.days
                 state = "gone" if confirmed else "pending"
             elif fam == Family.LIVE:
                 run, run_start, confirmed = 0, None, False
@@ -141,17 +131,6 @@ def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list
                 state = "ended"
             else:
                 state = "gone" if confirmed else "unknown"
-            out.append(ConfirmedState(item_id, wave["id"], wave["name"], chosen["status"], chosen["observed_at"], state))
+            out.append(ConfirmedState(item_id, wave["id"], wave["name"], chosen.status, chosen.observed_at, state,
+                                      chosen.reason, chosen.blind))
     return out
-
-
-def last_seen_live(conn: sqlite3.Connection) -> dict[int, str]:
-    """Per item, the latest time any check (Wayback included) or capture saw it live."""
-    rows = conn.execute(
-        """SELECT item_id, max(observed_at) AS at FROM (
-               SELECT item_id, observed_at FROM "check" WHERE status = 'available'
-               UNION ALL
-               SELECT item_id, observed_at FROM capture WHERE status = 'available' AND observed_at IS NOT NULL)
-           GROUP BY item_id"""
-    )
-    return {row["item_id"]: row["at"] for row in rows}

@@ -10,6 +10,9 @@ of a tracked item into an `export` check of the wave.
 - Checks are recorded inside the file's import transaction, so a file is imported with its checks
   or not at all; a file imported before (by `scan` or an interrupted run) is matched from the
   store. Re-running adds nothing twice.
+- A saved page of a canary (case.toml `[canary]`) is a canary reading of the run, placed before its
+  checks: when it does not read live, the run's checks of that platform are blind
+  (toolkit.recheck.canary).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from typing import Any
 from toolkit.case import Case
 from toolkit.models import Method, Status
 from toolkit.platforms import identify
+from toolkit.recheck.canary import Canary, new_run
 from toolkit.scan import FileResult, Progress, Tagger, scan_paths
 from toolkit.store.aliases import known_keys, merged_map
+from toolkit.store.canaries import CanaryRow, canary_reading_exists, insert_canary_rows, last_check_id
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures
 from toolkit.store.writer import WrittenCapture
 
@@ -35,13 +40,16 @@ class ExportStats:
     counts: Counter[str] = field(default_factory=Counter)
     added: int = 0
     not_seen: int = 0
+    canaries: list[CanaryRow] = field(default_factory=list)  # canary readings recorded by this run
 
 
 def _record_capture(conn: sqlite3.Connection, wave_id: int, row: dict[str, Any]) -> bool:
     record = CheckRecord(
         item_id=row["item_id"], wave_id=wave_id, observed_at=row["observed_at"], method=str(Method.EXPORT),
-        status=row["status"], detector=row["detector"], final_url=None, evidence_sha256=row["sha256"],
+        status=row["status"], reason=row.get("reason"), detector=row["detector"], final_url=None,
+        evidence_sha256=row["sha256"],
         marker=row["status_marker"], place=row["status_place"], note=f"from {row['path']}",
+        date_source=row.get("date_source"),
     )
     # One check per item and export file: a resumed or repeated run adds nothing.
     return insert_check(conn, record, unique_by=("evidence_sha256",))
@@ -80,13 +88,44 @@ class _Matcher:
         return None
 
 
+class _Canaries:
+    """Records the saved pages of canaries found in the exports as one round placed before the run's checks."""
+
+    def __init__(self, conn: sqlite3.Connection, wave_id: int, canaries: Iterable[Canary], stats: ExportStats):
+        self.conn, self.wave_id, self.stats = conn, wave_id, stats
+        self.by_identity = {identify(c.url, c.platform).identity: c for c in canaries}
+        self.after = last_check_id(conn)
+        self.run = new_run()
+
+    def see(self, platform: str, identities: Iterable[tuple[str, str, str]], urls: Iterable[str | None],
+            row: dict[str, Any]) -> bool:
+        """Record the capture `row` when it shows a canary; return whether it did."""
+        if not self.by_identity or row["status"] is None:
+            return False
+        found = [*identities, *(identify(u, platform).identity for u in urls if u)]
+        canary = next((self.by_identity[i] for i in found if i in self.by_identity), None)
+        if canary is None:
+            return False
+        if not canary_reading_exists(self.conn, self.wave_id, str(Method.EXPORT), canary.url, row["sha256"]):
+            record = CanaryRow(wave_id=self.wave_id, method=str(Method.EXPORT), run=self.run, round=1,
+                               after_check=self.after, platform=canary.platform, url=canary.url,
+                               observed_at=row["observed_at"], status=row["status"], reason=row.get("reason"),
+                               detector=row["detector"], evidence_sha256=row["sha256"], note=f"from {row['path']}")
+            insert_canary_rows(self.conn, [record])
+            self.stats.canaries.append(record)
+        return True
+
+
 def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem], paths: list[str], *,
                          fmt: str | None = None, collected_at: str | None = None, tagger: Tagger | None = None,
-                         progress: Callable[[Progress], None] | None = None) -> ExportStats:
-    """Scan `paths` into the case and record export checks in the wave for the tracked `items`."""
+                         progress: Callable[[Progress], None] | None = None,
+                         canaries: Iterable[Canary] = ()) -> ExportStats:
+    """Scan `paths` into the case and record export checks in the wave for the tracked `items`;
+    saved pages of `canaries` become the run's canary readings."""
     matcher = _Matcher(case.db, items)
     stats = ExportStats()
     conn = case.db
+    guard = _Canaries(conn, wave_id, canaries, stats)
 
     def add(row: dict[str, Any]) -> None:
         if _record_capture(conn, wave_id, row):
@@ -101,15 +140,19 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
             cap = w.capture
             if cap.status is None:
                 continue
-            tracked = matcher.match(w.item_id, cap.item.platform, (cap.url, cap.item.url))
-            if tracked is None:
-                continue
             if source is None:
                 source = conn.execute("SELECT s.sha256, s.path FROM capture c JOIN source s ON s.id = c.source_id"
                                       " WHERE c.id = ?", (w.capture_id,)).fetchone()
-            add({"item_id": tracked, "observed_at": cap.observed_at, "status": str(cap.status),
-                 "detector": cap.detector, "status_marker": cap.status_marker, "status_place": cap.status_place,
-                 "sha256": source["sha256"], "path": source["path"]})
+            row = {"observed_at": cap.observed_at, "status": str(cap.status), "detector": cap.detector,
+                   "status_marker": cap.status_marker, "status_place": cap.status_place,
+                   "reason": cap.fields.get("status_reason"), "sha256": source["sha256"], "path": source["path"],
+                   "date_source": cap.date_source and str(cap.date_source)}
+            if guard.see(cap.item.platform, [cap.item.identity], (cap.url,), row):
+                continue
+            tracked = matcher.match(w.item_id, cap.item.platform, (cap.url, cap.item.url))
+            if tracked is None:
+                continue
+            add({**row, "item_id": tracked})
 
     stats.files = scan_paths(case, paths, fmt=fmt, collected_at=collected_at, tagger=tagger, progress=progress,
                              on_written=on_written)
@@ -119,6 +162,8 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
     for source_id in sources:
         for row in source_captures(conn, source_id):
             captured.setdefault(matcher.merged.get(row["item_id"], row["item_id"]), row)
+            if guard.see(row["platform"], [], (row["url"], row["item_url"]), row):
+                continue
             tracked = matcher.match(row["item_id"], row["platform"], (row["url"], row["item_url"]))
             if tracked is None:
                 continue
@@ -136,7 +181,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
         record = CheckRecord(
             item_id=item.id, wave_id=wave_id, observed_at=parent["observed_at"], method=str(Method.EXPORT),
             status=str(Status.NOT_SEEN), reason="absent-from-export", evidence_sha256=parent["sha256"],
-            note=f"absent from {parent['path']}, which holds its parent",
+            note=f"absent from {parent['path']}, which holds its parent", date_source=parent.get("date_source"),
         )
         if insert_check(conn, record, unique_by=("evidence_sha256",)):
             stats.added += 1

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from toolkit.case import Case, StoredEvidence, utcnow
-from toolkit.models import Capture, ItemRef, Kind, Method, Status
+from toolkit.models import Capture, DateSource, ItemRef, Kind, Method, Status
+from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, Round
 from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
@@ -42,6 +43,7 @@ class LiveStats:
     counts: Counter[str] = field(default_factory=Counter)
     checked: int = 0
     skipped: int = 0
+    rounds: list[Round] = field(default_factory=list)  # canary rounds, in order
 
 
 def _record(case: Case, wave_id: int, item: TrackedItem, reading: Reading, *, observed_at: str,
@@ -50,7 +52,7 @@ def _record(case: Case, wave_id: int, item: TrackedItem, reading: Reading, *, ob
                          status=str(reading.status), reason=reading.reason, detector=reading.detector,
                          http_status=http_status, final_url=final_url,
                          evidence_sha256=evidence.sha256 if evidence is not None else None,
-                         marker=reading.marker, place=reading.place, note=reading.note)
+                         marker=reading.marker, place=reading.place, note=reading.note, date_source=str(DateSource.CLOCK))
     # The evidence row, the check and its capture commit together: a crash keeps all or none.
     with transaction(case.db):
         if evidence is not None:
@@ -69,7 +71,8 @@ def _store_content(case: Case, item: TrackedItem, reading: Reading, observed_at:
     capture = Capture(item=ref, status=Status.AVAILABLE, observed_at=observed_at, name=shown.name, text=shown.text,
                       url=final_url or item.url, followers=shown.followers, members=shown.members, likes=shown.likes,
                       created_at=shown.created_at, country=shown.country, status_marker=reading.marker,
-                      status_place=reading.place, detector=reading.detector, fields=dict(shown.fields))
+                      status_place=reading.place, detector=reading.detector, fields=dict(shown.fields),
+                      date_source=DateSource.CLOCK)
     CaptureWriter(case.db, None, observed_at).write([capture])
 
 
@@ -85,18 +88,32 @@ async def check_item(case: Case, fetcher: Fetcher, wave_id: int, item: TrackedIt
                    final_url=fetched.final_url if fetched.final_url != item.url else None, evidence=evidence)
 
 
+async def observe_canary(case: Case, fetcher: Fetcher, canary: Canary) -> CanaryReading:
+    """Fetch and read one canary exactly as an item would be (CanaryGuard's `observe` for live waves)."""
+    fetched = await fetcher.fetch(canary.url)
+    evidence = case.store_evidence_bytes(fetched.body) if fetched.body is not None and fetched.reason is None else None
+    reading = read_response(fetched, url=canary.url, platform=canary.platform, observed_at=fetched.started_at)
+    return CanaryReading(reading.status, fetched.started_at, reason=reading.reason, detector=reading.detector,
+                         http_status=fetched.http_status,
+                         final_url=fetched.final_url if fetched.final_url != canary.url else None,
+                         evidence=evidence, note=reading.note)
+
+
 async def run_live_async(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, *,
-                         on_check: Callable[[LiveProgress], None] | None = None) -> LiveStats:
-    """Check `items` live in wave `wave_id`; items without a URL get an `error` check (no-url)."""
+                         on_check: Callable[[LiveProgress], None] | None = None,
+                         canaries: list[Canary] | None = None, canary_every: int = 0,
+                         on_round: Callable[[Round], None] | None = None) -> LiveStats:
+    """Check `items` live in wave `wave_id`; items without a URL get an `error` check (no-url).
+
+    With `canaries` (of the items' platforms), a canary round is read before the first check,
+    after every `canary_every` checks (the stretch in flight finishes first) and after the last."""
     stats = LiveStats()
     total = len(items)
-    queues: dict[str, deque[TrackedItem]] = {}
-    no_url = []
-    for item in items:
-        if not item.url or not item.url.lower().startswith(("http://", "https://")):
-            no_url.append(item)
-        else:
-            queues.setdefault(host_key(item.url), deque()).append(item)
+    if not items:
+        return stats
+    wanted = {item.platform for item in items}
+    canaries = [c for c in canaries or [] if c.platform in wanted]
+    stretch = canary_every if canaries and canary_every > 0 else max(total, 1)
 
     def report(record: CheckRecord, politeness: Politeness | None) -> None:
         stats.counts[record.status] += 1
@@ -105,30 +122,55 @@ async def run_live_async(case: Case, wave_id: int, items: list[TrackedItem], opt
             on_check(LiveProgress(record, stats.counts, stats.checked, total,
                                   politeness.backoffs() if politeness else []))
 
-    for item in no_url:
-        record = _record(case, wave_id, item, Reading(Status.ERROR, reason="no-url"), observed_at=utcnow(),
-                         http_status=None, final_url=None, evidence=None)
-        report(record, None)
-
     async with Fetcher(options) as fetcher:
-        async def worker(queue: deque[TrackedItem]) -> None:
-            while queue:
-                item = queue.popleft()
-                record = await check_item(case, fetcher, wave_id, item)
-                report(record, fetcher.politeness)
+        guard = CanaryGuard(case, wave_id, str(Method.LIVE), canaries,
+                            lambda canary: observe_canary(case, fetcher, canary))
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for queue in queues.values():
-                    for _ in range(min(max(1, options.per_host_concurrency), len(queue))):
-                        group.create_task(worker(queue))
-        except BaseExceptionGroup as failed:
-            # The first failure (a crash in a callback, Ctrl-C) is what the caller should see.
-            raise failed.exceptions[0] from None
+        async def canary_round() -> None:
+            if guard:
+                result = await guard.round()
+                stats.rounds.append(result)
+                if on_round is not None:
+                    on_round(result)
+
+        await canary_round()
+        for start in range(0, total, stretch):
+            await _stretch(case, fetcher, wave_id, items[start:start + stretch], options, report)
+            await canary_round()
     return stats
 
 
+async def _stretch(case: Case, fetcher: Fetcher, wave_id: int, items: list[TrackedItem], options: FetchOptions,
+                   report: Callable[[CheckRecord, Politeness | None], None]) -> None:
+    """Check `items` (hosts in parallel, each host politely) and return when every check is recorded."""
+    queues: dict[str, deque[TrackedItem]] = {}
+    for item in items:
+        if not item.url or not item.url.lower().startswith(("http://", "https://")):
+            record = _record(case, wave_id, item, Reading(Status.ERROR, reason="no-url"), observed_at=utcnow(),
+                             http_status=None, final_url=None, evidence=None)
+            report(record, None)
+        else:
+            queues.setdefault(host_key(item.url), deque()).append(item)
+
+    async def worker(queue: deque[TrackedItem]) -> None:
+        while queue:
+            item = queue.popleft()
+            record = await check_item(case, fetcher, wave_id, item)
+            report(record, fetcher.politeness)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for queue in queues.values():
+                for _ in range(min(max(1, options.per_host_concurrency), len(queue))):
+                    group.create_task(worker(queue))
+    except BaseExceptionGroup as failed:
+        # The first failure (a crash in a callback, Ctrl-C) is what the caller should see.
+        raise failed.exceptions[0] from None
+
+
 def run_live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, *,
-             on_check: Callable[[LiveProgress], None] | None = None) -> LiveStats:
+             on_check: Callable[[LiveProgress], None] | None = None, canaries: list[Canary] | None = None,
+             canary_every: int = 0, on_round: Callable[[Round], None] | None = None) -> LiveStats:
     """Synchronous entry point for `run_live_async`."""
-    return asyncio.run(run_live_async(case, wave_id, items, options, on_check=on_check))
+    return asyncio.run(run_live_async(case, wave_id, items, options, on_check=on_check, canaries=canaries,
+                                      canary_every=canary_every, on_round=on_round))

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from toolkit.case import Case, utcnow
-from toolkit.models import Method, Status
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.models import DateSource, Method, Status
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, recent_checks
 
 ANSWERS = {"l": Status.AVAILABLE, "u": Status.UNAVAILABLE, "w": Status.LOGIN_REQUIRED}
 OTHER = {"r": Status.REMOVED, "a": Status.ACCOUNT_GONE, "s": Status.SOLD, "x": Status.RESTRICTED, "e": Status.ERROR}
@@ -65,15 +65,15 @@ class ManualSession:
 
     def __init__(self, case: Case, wave_id: int, items: list[TrackedItem], reader: KeyReader,
                  show: Callable[[ManualView], None], *, open_url: Callable[[str], object] = webbrowser.open,
-                 clock: Callable[[], str] = utcnow):
+                 clock: Callable[[], str] = utcnow, at: str | None = None):
+        """`at`: when the researcher looked (`recheck --manual --at`), for a look made earlier and
+        recorded now; without it each answer is dated by the clock when it is given."""
         self.case, self.wave_id, self.items = case, wave_id, items
         self.reader, self.show, self.open_url, self.clock = reader, show, open_url, clock
+        self.at = at
 
     def _previous(self, item_id: int) -> list[str]:
-        rows = self.case.db.execute(
-            """SELECT coalesce(w.name, '-') AS wave, c.method, c.status FROM "check" c LEFT JOIN wave w
-               ON w.id = c.wave_id WHERE c.item_id = ? ORDER BY c.observed_at DESC, c.id DESC LIMIT 5""", (item_id,))
-        return [f"{r['wave']}: {r['status']} ({r['method']})" for r in rows]
+        return [f"{r['wave']}: {r['status']} ({r['method']})" for r in recent_checks(self.case.db, item_id)]
 
     def run(self) -> ManualStats:
         stats = ManualStats()
@@ -85,10 +85,11 @@ class ManualSession:
             if status is None:
                 stats.skipped += 1
                 continue
-            record = CheckRecord(item_id=item.id, wave_id=self.wave_id, observed_at=self.clock(),
+            record = CheckRecord(item_id=item.id, wave_id=self.wave_id, observed_at=self.at or self.clock(),
                                  method=str(Method.MANUAL), status=str(status),
                                  reason="manual-unclear" if status == Status.ERROR else None,
-                                 final_url=None, note=note or None)
+                                 final_url=None, note=note or None,
+                                 date_source=str(DateSource.GIVEN if self.at else DateSource.CLOCK))
             insert_check(self.case.db, record)
             stats.answered += 1
             stats.counts[str(status)] += 1

@@ -21,8 +21,7 @@ from typing import Any
 from toolkit.case import Case, utcnow
 from toolkit.errors import ToolkitError
 from toolkit.models import Status
-from toolkit.recheck.confirm import pick_wave_check
-from toolkit.store.checks import wave_checks
+from toolkit.store.status import wave_readings
 
 LOCK_NAME = ".recheck.lock"
 
@@ -123,21 +122,43 @@ def default_wave_name() -> str:
 
 def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
     """Status counts of a wave by platform and kind: one row per (platform, kind), a column per
-    status, counting each item's latest check of the wave (Wayback lookups apart)."""
-    per_item: dict[int, list[dict[str, Any]]] = {}
-    for check in wave_checks(case.db, wave_id):
-        if methods and check["method"] not in methods:
-            continue
-        if check["method"] == "wayback" and not (methods and "wayback" in methods):
-            continue
-        per_item.setdefault(check["item_id"], []).append(check)
+    status, each item counted once by the status rule (toolkit.store.status); items whose deciding
+    check is blind are counted under `blind`, not under the status observed; and `reasons`: the
+    (status, reason code) of each item counted. With `methods` = {"wayback"}, the Wayback lookups'
+    statuses instead."""
     counts: dict[tuple[str, str], Counter[str]] = {}
-    for checks in per_item.values():
-        chosen = pick_wave_check(checks)
-        counts.setdefault((chosen["platform"], chosen["kind"]), Counter())[chosen["status"]] += 1
+    reasons: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for row in wave_readings(case.db, wave_id, wayback=bool(methods) and "wayback" in methods):
+        group = (row["platform"], row["kind"])
+        counts.setdefault(group, Counter())["blind" if row["blind"] is not None else row["status"]] += 1
+        reasons.setdefault(group, []).append((row["status"], row["reason"]))
     rows = []
     for (platform, kind), counter in sorted(counts.items()):
         row: dict[str, Any] = {"platform": platform, "kind": kind, "items": sum(counter.values())}
         row.update({str(status): counter.get(str(status), 0) for status in Status})
+        if counter.get("blind"):
+            row["blind"] = counter["blind"]
+        row["reasons"] = reasons[(platform, kind)]  # (status, reason code) of each item counted
         rows.append(row)
     return rows
+
+
+def span_days(first: str | None, last: str | None) -> float:
+    """Days between two ISO UTC times (0 when either is missing)."""
+    if not first or not last:
+        return 0.0
+    start = datetime.fromisoformat(first.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(last.replace("Z", "+00:00"))
+    return (end - start).total_seconds() / 86400
+
+
+def span_notes(wave_rows: list[dict[str, Any]], max_days: float) -> list[str]:
+    """One line per wave whose checks (Wayback apart) span more than `max_days` ([waves] max_span_days):
+    such a wave is not one moment, and its rates mix what was seen days apart."""
+    out = []
+    for wave in wave_rows:
+        days = span_days(wave["first_observed"], wave["last_observed"])
+        if days > max_days:
+            out.append(f"Wave {wave['name']}: its checks span {days:.1f} days ({wave['first_observed']} to "
+                       f"{wave['last_observed']}), more than [waves] max_span_days = {max_days:g}")
+    return out

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from toolkit.case import Case, utcnow
-from toolkit.models import Method, Status
+from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetcher, FetchOptions
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
@@ -153,7 +153,9 @@ async def _run(case: Case, wave_id: int, items: list[TrackedItem], options: Fetc
                                  status=str(reading.status), reason=reading.reason, detector=reading.detector,
                                  http_status=fetched.http_status if fetched is not None else None, final_url=url,
                                  evidence_sha256=evidence.sha256 if evidence is not None else None,
-                                 marker=reading.marker, place=reading.place, note=reading.note)
+                                 marker=reading.marker, place=reading.place, note=reading.note,
+                                 # a copy found is dated by the archive; a failed lookup by our clock
+                                 date_source=str(DateSource.ARCHIVE if url is not None else DateSource.CLOCK))
             # The evidence row and the check that refers to it commit together.
             with transaction(case.db):
                 if evidence is not None:

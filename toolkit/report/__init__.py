@@ -45,8 +45,8 @@ def parse_formats(values: list[str] | str) -> list[str]:
     return [f for f in FORMATS if f in found]
 
 
-def render(report: Report, formats: list[str]) -> dict[str, str]:
-    """File name -> content for the chosen formats."""
+def render(report: Report, formats: list[str], *, bom: bool = True, raw_cells: bool = False) -> dict[str, str]:
+    """File name -> content for the chosen formats (CSV: see render_tables.csv_files)."""
     from toolkit.report.render_html import render_html
     from toolkit.report.render_md import render_md
     from toolkit.report.render_tables import csv_files, json_files
@@ -57,7 +57,7 @@ def render(report: Report, formats: list[str]) -> dict[str, str]:
     if "html" in formats:
         files["report.html"] = render_html(report)
     if "csv" in formats:
-        files.update(csv_files(report))
+        files.update(csv_files(report, bom=bom, raw_cells=raw_cells))
     if "json" in formats:
         files.update(json_files(report))
     return files
@@ -72,12 +72,12 @@ class Written:
 
 def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
                  formats: list[str], *, redact: bool = False, case_name: str = "",
-                 progress: Callable[[str], None] | None = None) -> Written:
+                 progress: Callable[[str], None] | None = None, bom: bool = True, raw_cells: bool = False) -> Written:
     """Compute the report and write the chosen formats into `folder` (created if needed)."""
     report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress)
     if progress:
         progress("writing " + ", ".join(formats))
-    files = render(report, formats)
+    files = render(report, formats, bom=bom, raw_cells=raw_cells)
     _write_atomically(folder, files)
     hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(files.items())}
     detail = {"as_of": as_of, "folder": str(folder), "redact": redact, "files": hashes}

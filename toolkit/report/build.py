@@ -16,6 +16,7 @@ from toolkit.report.audience import Audience, audience
 from toolkit.report.frame import CaseFrame, build_frame
 from toolkit.report.redact import Redactor, case_salt
 from toolkit.report.stamp import make_stamp
+from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
 from toolkit.textsafe import neutral, one_line
 
@@ -78,7 +79,8 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
     for origin in ORIGINS:
         step(f"time to removal from {origin.replace('_', ' ')}")
         report.survival[origin] = survival.estimate(cf, origin)
-    report.provenance = _provenance(conn, as_of)
+    report.provenance = _provenance(conn, as_of, cf.items["item_id"].tolist())
+    report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
     return report
@@ -87,11 +89,14 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
 def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list[dict[str, Any]]:
     """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
     status: dict[int, dict[str, str]] = {}
+    reason: dict[int, dict[str, str]] = {}  # the reason code beside each wave's status, when there is one
     if len(cf.frame):
         columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
-                   cf.frame["status"].astype(str).tolist())
-        for item_id, wave, value in zip(*columns, strict=True):
+                   cf.frame["label"].astype(str).tolist(), cf.frame["reason"].tolist())
+        for item_id, wave, value, code in zip(*columns, strict=True):
             status.setdefault(item_id, {})[wave] = value
+            if isinstance(code, str) and code:
+                reason.setdefault(item_id, {})[wave] = neutral(code)
     contacts = networks.item_contacts(indicators)
     rows = []
     for item in cf.items.itertuples(index=False):
@@ -102,28 +107,51 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
         rows.append({
             "id": int(item.item_id), "platform": item.platform, "kind": kind,
             "key": one_line(redactor.url(personal, item.key) or ""),
-            "url": one_line(redactor.url(personal, item.url) or ""),
+            "url": one_line(redactor.url(personal, item.url or _message_url(item)) or ""),
             "name": one_line(redactor.name(personal, item.name) or ""),
+            "parent_name": one_line(redactor.name(str(item.parent_kind), item.parent_name) or "")
+            if item.parent_kind is not None else "",
+            "text": neutral(redactor.text(item.text) or "") if isinstance(item.text, str) else "",
             "first_seen": item.first_seen, "category": neutral(item.category), "language": neutral(item.language),
             "verdict": "violating", "reviewed_at": item.reviewed_at,
             "noticed_at": item.noticed_at, "channel": None if not item.noticed else item.channel,
             "reference": neutral(item.reference) if isinstance(item.reference, str) else None,
             "status": status.get(int(item.item_id), {}),
+            "reason": reason.get(int(item.item_id), {}),
             "contacts": {kind_: [one_line(redactor.contact(kind_, v)) for v in values]
                          for kind_, values in sorted(mine.items())},
         })
     return rows
 
 
-def _provenance(conn: sqlite3.Connection, as_of: str) -> dict[str, Any]:
+def _message_url(item: Any) -> str | None:
+    """A Telegram message's t.me link, from its channel's public link and its message number.
+
+    Telegram Desktop exports name a channel but not its @username, so a message gets a link only
+    when the channel's t.me address is known (from a URL list or a link the case holds); nothing
+    is guessed."""
+    if item.platform != "telegram" or str(item.kind) != "message" or not isinstance(item.parent_url, str):
+        return None
+    channel = item.parent_url.rstrip("/")
+    number = str(item.key).rsplit("/", 1)[-1]
+    if not channel.startswith(("https://t.me/", "http://t.me/")) or not number.isdigit():
+        return None
+    return f"{channel}/{number}"
+
+
+def _provenance(conn: sqlite3.Connection, as_of: str, cohort: list[int]) -> dict[str, Any]:
     """What the methodology section states, read from the case itself."""
     return {
+        "canaries": canary_rows.readings(conn, as_of),
+        "blind": canary_rows.blind_checks(conn, as_of, cohort),
+        "date_sources": q.date_sources(conn, as_of),
         "sources": q.sources(conn),
         "found": q.items_by_platform_kind(conn),
         "lexicons": q.lexicons(conn),
         "detectors": q.detectors(conn, as_of),
         "reviews": q.review_summary(conn),
         "notices": q.notice_summary(conn, as_of),
+        "voided_notices": q.voided_notices(conn, as_of),
         "wave_checks": q.wave_checks(conn, as_of),
         "unwaved_checks": q.unwaved_checks(conn, as_of),
     }

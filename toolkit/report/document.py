@@ -3,6 +3,8 @@ as blocks; the methodology and the stamp come from methodology.py."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from toolkit.report import methodology
 from toolkit.report.blocks import Block, Bullets, Chart, Heading, Para, Table
 from toolkit.report.build import Report
@@ -30,10 +32,30 @@ def document(report: Report) -> list[Block]:
     return blocks
 
 
+def span_warnings(report: Report) -> list[str]:
+    """One line per wave whose checks (Wayback apart) span more than [waves] max_span_days."""
+    limit = report.provenance.get("max_span_days", 7)
+    spans: dict[str, list[str]] = {}
+    for w in report.provenance.get("wave_checks", []):
+        if w["method"] != "wayback":
+            span = spans.setdefault(w["name"], [w["first"], w["last"]])
+            span[0], span[1] = min(span[0], w["first"]), max(span[1], w["last"])
+    out = []
+    for name, (first, last) in spans.items():
+        days = (_moment(last) - _moment(first)).total_seconds() / 86400
+        if days > limit:
+            out.append(f"Wave {name}: its checks span {days:.1f} days ({first} to {last}), more than the "
+                       f"{limit:g} days of [waves] max_span_days: its rates mix what was seen days apart.")
+    return out
+
+
+def _moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
 def unknown_detail(c: Counts) -> str:
-    """"login_required 2, error 1" for the statuses that are neither live, gone nor ended."""
-    skip = {"available", "unavailable", "removed", "account_gone", "sold", "not_checked"}
-    return ", ".join(f"{s} {k}" for s, k in c.statuses.items() if s not in skip)
+    """"login_required 2, error 1": the statuses of the items whose status is unknown."""
+    return ", ".join(f"{s} {k}" for s, k in c.unknown_statuses.items())
 
 
 def _count_cells(c: Counts) -> list[str]:
@@ -56,6 +78,11 @@ def _waves(report: Report) -> list[Block]:
     notes = [f"{w.name}: {unknown_detail(w.counts)}" for w in report.waves if w.counts.unknown]
     if notes:
         blocks += [Para("Unknown statuses:"), Bullets(notes)]
+    warnings = [f"Wave {row['wave']}: {number(row['checks'])} check{'s' if row['checks'] != 1 else ''} blind, counted "
+                f"as unknown ({row['blind']})." for row in report.provenance.get("blind", [])]
+    warnings += span_warnings(report)
+    if warnings:
+        blocks.append(Bullets(warnings))
     blocks.append(Chart("waves", "Status of the cohort at each wave",
                         [(w.name, w.counts.live, w.counts.gone, w.counts.ended, w.counts.unknown + w.counts.not_checked)
                          for w in report.waves]))

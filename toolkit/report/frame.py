@@ -1,8 +1,9 @@
 """The tidy report frame: one row per cohort item x wave, built from the case database.
 
-Per-wave status rule: an item's status in a wave is its latest check in that wave (by observed_at,
-then check id); an item a wave did not check is `not_checked` in it. No confirmation rule is applied
-(a single gone check counts as gone in its wave), and every check is kept for time to removal.
+An item's status in a wave is the one status rule (`toolkit.store.status`, as of the report's
+as-of); an item a wave did not check is `not_checked` in it. No confirmation rule is applied (a
+single gone reading counts as gone in its wave), and every check is kept for time to removal, with
+its family under the rule (blind checks are unknown).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from toolkit.models import STATUS_FAMILY, Status
+from toolkit.models import Status
 from toolkit.store import report_queries as q
+from toolkit.store.status import wave_statuses
 
 NOT_CHECKED = "not_checked"
+BLIND = "blind"  # the label of an item whose deciding check in a wave is blind (it counts as unknown)
 NONE = "none"  # the label of a missing category, language or channel in splits
 NOT_NOTICED = "not_noticed"
 FAMILIES = ("live", "gone", "ended", "unknown")
@@ -25,9 +28,11 @@ STATUS_ORDER = tuple(str(s) for s in Status)
 
 ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
                 "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+# What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
+ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
                  "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
-                 "method", "detector", "audience"]
+                 "method", "detector", "audience", "reason", "label", "blind"]
 
 
 @dataclass
@@ -50,18 +55,9 @@ def _times(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True, format="ISO8601")
 
 
-def family_of(status: str) -> str:
-    """The family of a status token (`not_checked` is its own family)."""
-    if status == NOT_CHECKED:
-        return NOT_CHECKED
-    try:
-        return str(STATUS_FAMILY[Status(status)])
-    except ValueError:
-        return "unknown"  # a token from a newer toolkit: never counted as live or gone
-
-
 def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind"]
+    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
+    columns.insert(columns.index("first_seen") + 1, "first_seen_any")
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
     items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns, dtype=object)
@@ -75,17 +71,19 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
     for column in ("first_seen", "noticed_at", "reviewed_at"):
         items[column + "_t"] = _times(items[column])
-    return items[[*ITEM_COLUMNS, "parent_kind", "first_seen_t", "noticed_at_t", "reviewed_at_t"]]
+    # Dated at import time only: the item has captures, but none says when it was seen.
+    items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
+    return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t",
+                  "import_dated"]]
 
 
 def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    columns = ["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector"]
+    columns = ["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "family",
+               "blind", "date_source"]
     cursor = q.cohort_checks(conn, as_of)
     checks = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     checks["wave_id"] = checks["wave_id"].astype("Int64")
     checks["t"] = _times(checks["observed_at"])
-    codes = {s: family_of(s) for s in checks["status"].unique()}
-    checks["family"] = checks["status"].map(codes)
     # Few distinct values over many rows: categories keep 500,000 checks small in memory.
     for column in ("status", "family", "method", "detector", "reason"):
         checks[column] = checks[column].astype("category")
@@ -120,11 +118,26 @@ def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
     checks = _checks(conn, as_of)
     waves = _waves(conn, as_of, checks)
     audience = _audience(conn, as_of)
-    frame = _tidy(items, waves, checks, audience)
+    decided = _decided(conn, as_of, items, checks)
+    frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of)
 
 
-def _tidy(items: pd.DataFrame, waves: pd.DataFrame, checks: pd.DataFrame, audience: pd.DataFrame) -> pd.DataFrame:
+def _decided(conn: sqlite3.Connection, as_of: str, items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
+    check's detector."""
+    columns = ["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind", "reason"]
+    rows = [(r.item_id, r.wave_id, r.status, r.family, r.observed_at, r.method, r.check_id, r.blind, r.reason)
+            for r in wave_statuses(conn, as_of=as_of, items=items["item_id"].tolist())]
+    decided = pd.DataFrame.from_records(rows, columns=columns)
+    detectors = dict(zip(checks["check_id"], checks["detector"].astype(object), strict=True))
+    decided["detector"] = decided["detector"].map(detectors)
+    decided["label"] = decided["status"].where(decided["blind"].isna(), BLIND)
+    decided["wave_id"] = decided["wave_id"].astype("int64")
+    return decided
+
+
+def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audience: pd.DataFrame) -> pd.DataFrame:
     """Cross the cohort with the waves and attach each item's status and audience in each wave."""
     if items.empty or waves.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
@@ -132,19 +145,15 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, checks: pd.DataFrame, audien
                   "first_seen"]]
     grid = base.merge(waves[["wave_id", "name", "wave_order", "started_at", "end_t"]], how="cross")
     grid = grid.rename(columns={"name": "wave", "started_at": "wave_at"})
-    latest = (checks.dropna(subset=["wave_id"])
-              .drop_duplicates(["item_id", "wave_id"], keep="last")  # checks come in time, id order
-              [["item_id", "wave_id", "status", "family", "observed_at", "method", "detector"]])
-    latest["wave_id"] = latest["wave_id"].astype("int64")
-    frame = grid.merge(latest, on=["item_id", "wave_id"], how="left")
-    for column in ("status", "family"):
+    frame = grid.merge(decided, on=["item_id", "wave_id"], how="left")
+    for column in ("status", "family", "label"):
         values = frame[column].astype("category")
         if NOT_CHECKED not in values.cat.categories:
             values = values.cat.add_categories([NOT_CHECKED])
         frame[column] = values.fillna(NOT_CHECKED)
     frame["audience"] = _audience_at(frame, audience)
     frame = frame.sort_values(["wave_order", "item_id"], kind="stable").reset_index(drop=True)
-    for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method"):
+    for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method", "label"):
         frame[column] = frame[column].astype("category")
     return frame[FRAME_COLUMNS]
 

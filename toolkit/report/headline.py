@@ -106,10 +106,8 @@ def _beside(c: Counts) -> str:
     parts = []
     if c.ended:
         parts.append(f"{number(c.ended)} ended (sold)")
-    unknown = {s: k for s, k in c.statuses.items() if s not in ("available", "unavailable", "removed", "account_gone",
-                                                                  "sold", "not_checked")}
     if c.unknown:
-        detail = ", ".join(f"{s} {k}" for s, k in unknown.items())
+        detail = ", ".join(f"{s} {k}" for s, k in c.unknown_statuses.items())
         parts.append(f"{number(c.unknown)} could not be determined ({detail})")
     if c.not_checked:
         parts.append(f"{number(c.not_checked)} {'was' if c.not_checked == 1 else 'were'} not checked in that wave")

@@ -9,6 +9,8 @@ import orjson
 from toolkit.models import STATUS_FAMILY
 from toolkit.report.blocks import Block, Bullets, Code, Heading, Para, Table
 from toolkit.report.fmt import number
+from toolkit.store.canaries import CANARY_RULE
+from toolkit.store.status import DATE_RULE, STATUS_RULE
 from toolkit.textsafe import neutral, one_line
 
 if TYPE_CHECKING:
@@ -49,8 +51,10 @@ def blocks(report: Report) -> list[Block]:
     out: list[Block] = [Heading(2, "Methodology"), Heading(3, "How the items were found")]
     out += _sources(p)
     out += [Heading(3, "Review"), Para(_review(report, p["reviews"]))]
-    out += [Heading(3, "Notices"), *_notices(p["notices"], report.as_of)]
+    out += [Heading(3, "Notices"), *_notices(p["notices"], report.as_of), *_voided(p.get("voided_notices", []))]
     out += [Heading(3, "Waves and methods"), *_waves(p)]
+    out += [Heading(3, "Canaries"), *_canaries(p)]
+    out += [Heading(3, "Dates"), *_dates(p)]
     out += [Heading(3, "Statuses"), Table(["status", "family", "meaning"],
                                           [[str(s), str(f), MEANINGS[str(s)]] for s, f in STATUS_FAMILY.items()]
                                           + [["not_checked", "not_checked", MEANINGS["not_checked"]]])]
@@ -123,6 +127,18 @@ def _notices(notices: list[dict], as_of: str) -> list[Block]:
                    for n in notices], numeric={1, 2})]
 
 
+def _voided(voided: list[dict], shown: int = 10) -> list[Block]:
+    """The notices voided as recorded by mistake: said aloud, since they are left out of every count."""
+    if not voided:
+        return []
+    listed = "; ".join(f"#{v['id']} (item {v['item_id']}, {v['noticed_at'][:10]}, {v['channel']}): {one_line(v['why'])}"
+                       for v in voided[:shown])
+    more = f"; and {number(len(voided) - shown)} more" if len(voided) > shown else ""
+    return [Para(f"{number(len(voided))} notice{'s' if len(voided) != 1 else ''} recorded by mistake "
+                 f"{'were' if len(voided) != 1 else 'was'} voided and {'are' if len(voided) != 1 else 'is'} "
+                 f"not counted: {listed}{more}.")]
+
+
 def _waves(p: dict) -> list[Block]:
     out: list[Block] = []
     if not p["wave_checks"]:
@@ -136,11 +152,43 @@ def _waves(p: dict) -> list[Block]:
         out.append(Para("Statuses were read by: " + ", ".join(
             f"{one_line(d['detector']) or '(no detector recorded)'} ({d['method']}, {number(d['n'])} checks)"
             for d in detectors) + "."))
-    out.append(Para("An item's status in a wave is its latest check in that wave (by time, then check id); an "
-                    "item the wave did not check is not_checked. No confirmation rule is applied: one gone check "
-                    "makes an item gone in that wave, and the per-item appendix shows every wave so a stricter "
-                    "rule can be applied by hand."))
+    out.append(Para(STATUS_RULE))
+    out.append(Para("An item the wave did not check is not_checked. No confirmation rule is applied: one gone "
+                    "reading makes an item gone in that wave, and the per-item appendix shows every wave so a "
+                    "stricter rule can be applied by hand."))
     if p["unwaved_checks"]:
         out.append(Para(f"{number(p['unwaved_checks'])} checks belong to no wave: they count for time to removal "
                         "but not in the wave tables."))
+    return out
+
+
+def _canaries(p: dict) -> list[Block]:
+    """The canary rule, and every canary with its readings per wave."""
+    out: list[Block] = [Para(CANARY_RULE)]
+    readings = p.get("canaries") or []
+    if not readings:
+        return [*out, Para("No canary was read in this case's waves.")]
+    grouped: dict[tuple[str, str, str, str], list[dict]] = {}
+    for r in readings:
+        grouped.setdefault((r["wave"], r["method"], r["platform"], r["url"]), []).append(r)
+    rows = []
+    for (wave, method, platform, url), found in grouped.items():
+        counts: dict[str, int] = {}
+        for r in found:
+            label = r["status"] + (f" ({r['reason']})" if r["reason"] else "")
+            counts[label] = counts.get(label, 0) + 1
+        rows.append([one_line(wave), method, platform, one_line(url), number(len(found)),
+                     ", ".join(f"{label} x{n}" for label, n in counts.items()), found[0]["observed_at"],
+                     found[-1]["observed_at"]])
+    out.append(Table(["wave", "method", "platform", "canary", "readings", "read as", "first", "last"], rows,
+                     numeric={4}))
+    return out
+
+
+def _dates(p: dict) -> list[Block]:
+    """The date rule, and how many captures and checks took their date from each source."""
+    out: list[Block] = [Para(DATE_RULE)]
+    rows = [[r["origin"], r["source"], number(r["n"])] for r in p.get("date_sources") or []]
+    if rows:
+        out.append(Table(["row", "date from", "rows"], rows, numeric={2}))
     return out

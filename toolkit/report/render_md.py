@@ -3,6 +3,10 @@
 Every piece of text is escaped: page names are written by the people being reported on, and a
 Markdown viewer would otherwise run their `<script>`, links or table breaks. `<`, `>` and `&`
 become entities, Markdown punctuation is backslash-escaped, and line breaks are folded.
+
+Code spans in running text (`toolkit verify CASE`) are kept as code spans: inside one a Markdown
+viewer shows every character as it is (no markup, no HTML, no entities), so they need no escape,
+and escaping their backticks would print stray backslashes. Table cells escape every backtick.
 """
 
 from __future__ import annotations
@@ -18,9 +22,29 @@ from toolkit.textsafe import one_line
 _PUNCT = re.compile(r"([\\`*\[\]|~]|^#|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
+# A code span: a backtick run, then the nearest run of exactly the same length (CommonMark).
+_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
 def md(text: str) -> str:
     """Plain text made literal in Markdown (inline, one line)."""
-    text = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _literal(one_line(text))
+
+
+def md_prose(text: str) -> str:
+    """Like `md`, but code spans in the text stay code spans (paragraphs, bullets, headings)."""
+    text = one_line(text)
+    out, last = [], 0
+    for span in _CODE.finditer(text):
+        out.append(_literal(text[last:span.start()]))
+        out.append(span.group())
+        last = span.end()
+    out.append(_literal(text[last:]))
+    return "".join(out)
+
+
+def _literal(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _PUNCT.sub(r"\\\1", text)
 
 
@@ -31,11 +55,11 @@ def render_md(report: Report) -> str:
 
 def _block(block: Block) -> str:
     if isinstance(block, Heading):
-        return f"{'#' * block.level} {md(block.text)}\n"
+        return f"{'#' * block.level} {md_prose(block.text)}\n"
     if isinstance(block, Para):
-        return md(block.text) + "\n"
+        return md_prose(block.text) + "\n"
     if isinstance(block, Bullets):
-        return "\n".join(f"- {md(item)}" for item in block.items) + "\n"
+        return "\n".join(f"- {md_prose(item)}" for item in block.items) + "\n"
     if isinstance(block, Table):
         align = ["---:" if i in block.numeric else "---" for i in range(len(block.columns))]
         lines = ["| " + " | ".join(md(c) for c in block.columns) + " |", "| " + " | ".join(align) + " |"]

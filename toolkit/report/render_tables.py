@@ -1,8 +1,10 @@
 """CSV and JSON appendices: one row per cohort item, and every statistic as a table.
 
 CSV cells from the platform go through the formula-safe writer (a cell a spreadsheet would run is
-prefixed with a quote) after bidi overrides are made visible. Floats have fixed precision (4
-places); rows are sorted; so the same case gives the same bytes.
+prefixed with a quote) after bidi overrides are made visible; `raw_cells` leaves the quote out, for
+scripts. The files start with a UTF-8 byte-order mark (without it Excel reads UTF-8 as the local code
+page and mangles every accent) unless `bom` is off. Floats have fixed precision (4 places); rows are
+sorted; so the same case gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from toolkit.textsafe import csv_cell, csv_line, neutral
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, raw: bool = False) -> str:
     if value is None:
         return ""
     if type(value) is int:
@@ -31,16 +33,18 @@ def _cell(value: Any) -> str:
         return "" if fixed(value) is None else f"{value:.4f}"
     if isinstance(value, int):
         return str(value)
-    return csv_cell(str(value))
+    return neutral(str(value)) if raw else csv_cell(str(value))
 
 
-def write_csv(columns: list[str], rows: list[list[Any]]) -> str:
-    """A formula-safe CSV document (header included) as text, quoted by the toolkit's one CSV line
-    writer (`textsafe.csv_line`)."""
+def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, raw_cells: bool = False) -> str:
+    """A CSV document (header included) as text, quoted by the toolkit's one CSV line writer
+    (`textsafe.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
     out = io.StringIO()
+    if bom:
+        out.write("\ufeff")
     out.write(csv_line(_cell(c) for c in columns))
     for row in rows:
-        out.write(csv_line(_cell(v) for v in row))
+        out.write(csv_line(_cell(v, raw_cells) for v in row))
     return out.getvalue()
 
 
@@ -68,32 +72,39 @@ def _cluster_of(report: Report) -> dict[int, str]:
     return {m.item_id: f"C{c.number}" for c in report.clusters for m in c.items}
 
 
-def csv_files(report: Report) -> dict[str, str]:
-    """File name -> CSV text for every appendix table."""
+def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> dict[str, str]:
+    """File name -> CSV text for every appendix table (meant for spreadsheets: a byte-order mark
+    unless `bom` is off, formula protection unless `raw_cells`)."""
     waves = report.wave_names
+
+    def table(columns: list[str], rows: list[list[Any]]) -> str:
+        return write_csv(columns, rows, bom=bom, raw_cells=raw_cells)
+
     clusters = _cluster_of(report)
-    items = [[r["id"], r["platform"], r["kind"], r["key"], r["url"], r["name"], r["first_seen"], r["category"],
+    items = [[r["id"], r["platform"], r["kind"], r["key"], r["url"], r["name"], r["parent_name"], r["text"],
+              r["first_seen"], r["category"],
               r["language"], r["verdict"], r["reviewed_at"], r["noticed_at"], r["channel"], r["reference"],
-              *[r["status"].get(w, "not_checked") for w in waves],
+              *[cell for w in waves for cell in (r["status"].get(w, "not_checked"), r["reason"].get(w, ""))],
               *[";".join(r["contacts"].get(t, [])) for t in CONTACT_TYPES], clusters.get(r["id"], "")]
              for r in report.items]
     files = {
-        "items.csv": write_csv(["id", "platform", "kind", "key", "url", "name", "first_seen", "category", "language",
-                                "verdict", "reviewed_at", "noticed_at", "channel", "reference",
-                                *[f"status:{w}" for w in waves], *CONTACT_TYPES, "cluster"], items),
-        "waves.csv": write_csv(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
+        "items.csv": table(["id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen",
+                                "category", "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference",
+                                *[c for w in waves for c in (f"status:{w}", f"reason:{w}")], *CONTACT_TYPES, "cluster"],
+                        items),
+        "waves.csv": table(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
                                [[w.name, w.started_at, ";".join(w.methods), w.first_check, w.last_check,
                                  *_count_row(w.counts)] for w in report.waves]),
-        "splits.csv": write_csv(["wave", "dimension", "group", *COUNT_COLUMNS],
+        "splits.csv": table(["wave", "dimension", "group", *COUNT_COLUMNS],
                                 [[g.wave, g.dimension, g.group, *_count_row(g.counts)] for g in report.groups]),
-        "survival.csv": write_csv(["origin", "days", "still_live"],
+        "survival.csv": table(["origin", "days", "still_live"],
                                   [[origin, t, s] for origin, result in report.survival.items()
                                    for t, s in result.curve]),
-        "audience.csv": write_csv(["wave", "started_at", "items_with_count", "audience", "live_items_with_count",
+        "audience.csv": table(["wave", "started_at", "items_with_count", "audience", "live_items_with_count",
                                    "live_audience", "live_items_grown", "live_growth", "median_growth_pct"],
                                   [[a.wave, a.started_at, a.with_figure, a.total, a.live_with_figure, a.live_total,
                                     a.grown, a.growth, a.median_growth_pct] for a in report.audience.waves]),
-        "clusters.csv": write_csv(["cluster", "item_id", "name", "status", "family", "partial_takedown",
+        "clusters.csv": table(["cluster", "item_id", "name", "status", "family", "partial_takedown",
                                    "shared_contacts"],
                                   [[f"C{c.number}", m.item_id, report.names.get(m.item_id, ""), m.status, m.family,
                                     c.partial, ";".join(report.contacts[n] for n in c.contacts)]

@@ -48,7 +48,8 @@ class Counts:
     ended: int
     unknown: int
     not_checked: int
-    statuses: dict[str, int]  # every status token seen, with its count
+    statuses: dict[str, int]  # every status token seen (blind ones as "blind"), with its count
+    unknown_statuses: dict[str, int]  # the same, for the items whose status is unknown
     still_live: Share
     removed: Share
 
@@ -60,12 +61,13 @@ class Counts:
 def count(rows: pd.DataFrame) -> Counts:
     """Counts and shares for the rows of one wave (one row per item)."""
     families = rows["family"].value_counts()
-    statuses = {str(k): int(v) for k, v in rows["status"].value_counts().items() if v}
+    statuses = {str(k): int(v) for k, v in rows["label"].value_counts().items() if v}
+    unknown = {str(k): int(v) for k, v in rows.loc[rows["family"] == "unknown", "label"].value_counts().items() if v}
     live, gone = int(families.get("live", 0)), int(families.get("gone", 0))
     return Counts(
         items=len(rows), live=live, gone=gone, ended=int(families.get("ended", 0)),
         unknown=int(families.get("unknown", 0)), not_checked=int(families.get(NOT_CHECKED, 0)),
-        statuses=dict(sorted(statuses.items())),
+        statuses=dict(sorted(statuses.items())), unknown_statuses=dict(sorted(unknown.items())),
         still_live=wilson(live, live + gone), removed=wilson(gone, live + gone),
     )
 

@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from toolkit.models import DateSource
 from toolkit.report.frame import CaseFrame
+
+IMPORT_DATED = "dated at import time"
 
 DAY = 86_400.0
 RESOLUTION_HOURS = 1
@@ -153,11 +156,20 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     column = "first_seen_t" if origin == "first_capture" else "noticed_at_t"
     items = cf.items[["item_id", column]].rename(columns={column: "t0"})
     excluded: dict[str, int] = {}
-    missing = int(items["t0"].isna().sum())
+    # A date taken from the import time says nothing of when the item was seen: such captures never
+    # give a first capture, such checks never bound a removal.
+    import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
+    known = cf.checks[cf.checks["family"].isin(["live", "gone", "ended"])]
+    dated = known[known["date_source"].astype(object) != str(DateSource.IMPORT_TIME)]
+    import_dated |= (set(known["item_id"]) - set(dated["item_id"])) & set(items.dropna(subset=["t0"])["item_id"])
+    missing = int((items["t0"].isna() & ~items["item_id"].isin(import_dated)).sum())
     if missing:
         excluded["no first capture date" if origin == "first_capture" else "not noticed"] = missing
+    if import_dated:
+        excluded[IMPORT_DATED] = len(import_dated)
     items = items.dropna(subset=["t0"])
-    obs = cf.checks[cf.checks["family"].isin(["live", "gone", "ended"])][["item_id", "t", "family"]]
+    items = items[~items["item_id"].isin(import_dated)]
+    obs = dated[["item_id", "t", "family"]]
     obs = obs.merge(items, on="item_id")
     obs["rel"] = (obs["t"] - obs["t0"]).dt.total_seconds() / DAY
     early = set(obs.loc[(obs["family"] == "gone") & (obs["rel"] <= 0), "item_id"])

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from toolkit.models import Capture, Failure, Note
+from toolkit.models import Capture, DateSource, Failure, Note
 from toolkit.safeio import Recoded, limit, text_encoding
 
 HEAD_BYTES = 65536
@@ -54,6 +54,7 @@ class ReadContext:
     failures: dict[str, list[Any]] = field(default_factory=dict)  # cause -> [count, first Failure]
     notes: list[Note] = field(default_factory=list)
     collected_at: str | None = None  # set by readers when the file says when it was saved
+    collected_source: DateSource | None = None  # where collected_at came from, when not the importer's date_source
     _stream: Any = None
     _others: set[int] = field(default_factory=set, repr=False)  # hashes of the causes past the limit
     _first_other: str = ""
@@ -133,6 +134,8 @@ class Importer(ABC):
     description: ClassVar[str]  # one line for `toolkit formats`
     # Higher wins when several importers sniff the same file (specific formats over generic ones).
     priority: ClassVar[int] = 50
+    # Where the dates this importer reads come from (a capture's own date_source wins).
+    date_source: ClassVar[DateSource] = DateSource.EXPORT_FIELD
 
     @property
     def ident(self) -> str:
@@ -149,6 +152,12 @@ class Importer(ABC):
     @abstractmethod
     def map(self, raw: Any) -> Iterable[Capture]:
         """Pure: one raw record to its captures (parents first), or MapError."""
+
+    def mismatch(self, path: Path, head: bytes) -> str | None:
+        """Why `sniff` refuses this file, in words the researcher can act on (the column it needs
+        and the columns found...), or None when the importer cannot say more than "not this
+        format". Called only when the format was forced and `sniff` said no."""
+        return None
 
 
 def head_text(head: bytes) -> str:

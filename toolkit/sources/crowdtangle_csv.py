@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.models import Capture, ItemRef, Status
+from toolkit.models import Capture, DateSource, ItemRef, Status
 from toolkit.sources._crowdtangle import (
     TZ_MINUTES,
     cached_count,
@@ -286,7 +286,7 @@ class CrowdTangleCsv(Importer):
             rows = csv_rows(binary, path, delimiter)
             next(rows, None)
             layout = Layout(header, path)
-            ctx.collected_at = collected_from_name(path)
+            ctx.collected_at, ctx.collected_source = collected_from_name(path), DateSource.FILE_NAME
             width, account_id, created, url = layout.width, layout.account_id, layout.created, layout.url
             state_of = layout.state
             last_state: dict[str, Any] = {}

@@ -21,7 +21,7 @@ from typing import Any
 import ijson
 
 from toolkit.errors import InputError
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.safeio import MB, JsonGuard
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
@@ -34,6 +34,7 @@ class Har(Importer):
     version = "1"
     description = "HAR 1.2 (browser devtools export): every HTML response saved with its content"
     priority = 70
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head[:16384]).lstrip()

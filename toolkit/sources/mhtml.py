@@ -23,7 +23,7 @@ from typing import Any
 
 from toolkit.dates import to_utc_iso
 from toolkit.errors import InputError
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -68,6 +68,7 @@ class Mhtml(Importer):
     version = "1"
     description = "MHTML page (.mhtml/.mht, Chrome 'Webpage, single file'): URL and save date from its headers"
     priority = 70
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head[:8192]).lower()

@@ -69,19 +69,32 @@ def detect(path: Path, head: bytes | None = None) -> Importer | None:
 
 
 def unknown_format_error(path: Path) -> FormatError:
-    """The error for a file no importer recognises, naming its text encoding when it has a
-    byte-order mark (read as UTF-8, still no format) or looks like UTF-16 without one."""
+    """The error for a file no importer recognises: what a URL list needs when it is a CSV, and its
+    text encoding when it has a byte-order mark (read as UTF-8, still no format) or looks like UTF-16
+    without one."""
+    _load()
+    problem = "not a format toolkit knows"
     try:
         with open(path, "rb") as handle:
             head = handle.read(4096)
     except OSError:
         head = b""
     found = text_encoding(head)
-    encoding = f" ({found[1]} text with a byte-order mark, read as UTF-8)" if found else (
-        " (it looks like UTF-16 text without a byte-order mark: re-save it as UTF-8)" if _utf16_without_bom(head) else "")
+    if found:
+        problem += f" ({found[1]} text with a byte-order mark, read as UTF-8)"
+    elif _utf16_without_bom(head):
+        problem += " (it looks like UTF-16 text without a byte-order mark: re-save it as UTF-8)"
+    elif path.suffix.lower() in {".csv", ".tsv"} and "urls" in _REGISTRY:
+        # A sheet of links is the likeliest CSV nobody recognised: say what a URL list needs.
+        try:
+            why = get("urls").mismatch(path, read_head(path))
+        except OSError:
+            why = None
+        if why:
+            problem += f" (as a URL list: {why})"
     return FormatError(
         str(path),
-        f"not a format toolkit knows{encoding}",
+        problem,
         f"Known formats: {', '.join(sorted(imp.name for imp in importers()))}; "
         "force one with --format, or see `toolkit formats`",
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.dates import to_utc_iso
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -96,6 +96,7 @@ class SingleFile(Importer):
     version = "1"
     description = "Page saved with SingleFile or Save Page WE (URL and save time from the page)"
     priority = 70
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return _pages.looks_html(head) and (b"Page saved with SingleFile" in head or b"savepage-url" in head)
@@ -113,6 +114,7 @@ class SavedHtml(Importer):
     version = "1"
     description = "HTML page saved from the browser (Save page as) or any other HTML file"
     priority = 30  # anything more specific (SingleFile, Telegram export) wins
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return _pages.looks_html(head)

@@ -1,9 +1,10 @@
 """URL lists: items to track that have no content yet.
 
 Either a `.txt` file with one URL per line (blank lines and `#` comments ignored), or a CSV with a
-`url` column and optional `name`, `platform`, `kind`, `note` columns. A `platform` column overrides
-detection from the host (for mirrors, alternative front-ends and local test servers); a `kind`
-column overrides the kind the URL implies.
+`url` column (or `link`, `href`, `uri`, any case: spreadsheets name it many ways) and optional
+`name`, `platform`, `kind`, `note` columns. A `platform` column overrides detection from the host
+(for mirrors, alternative front-ends and local test servers); a `kind` column overrides the kind
+the URL implies.
 """
 
 from __future__ import annotations
@@ -29,13 +30,24 @@ URL_LINE = re.compile(
     re.I,
 )
 KINDS = {k.value for k in Kind}
+# The column holding the URL, by preference when a sheet has several.
+URL_COLUMNS = ("url", "link", "href", "uri")
+
+
+def _header(line: str) -> list[str]:
+    return [c.strip().strip('"').strip().lower() for c in line.split(sniff_delimiter(line))]
+
+
+def url_column(header: list[str]) -> str | None:
+    """The column of a CSV header that holds the URLs, or None."""
+    return next((name for name in URL_COLUMNS if name in header), None)
 
 
 @register
 class UrlList(Importer):
     name = "urls"
     version = "1"
-    description = "URL list: .txt one URL per line, or CSV with a url column (name, platform, kind, note optional)"
+    description = "URL list: .txt one URL per line, or CSV with a url (or link, href) column (name, platform, kind, note optional)"
     priority = 10  # generic: anything more specific wins
 
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -45,12 +57,32 @@ class UrlList(Importer):
         lines = [ln for ln in text.splitlines()[:50] if ln.strip() and not ln.lstrip().startswith("#")]
         if not lines:
             return False
-        header = [c.strip().strip('"').lower() for c in lines[0].split(sniff_delimiter(lines[0]))]
-        if "url" in header and path.suffix.lower() in {".csv", ".tsv", ".txt"}:
+        if url_column(_header(lines[0])) and path.suffix.lower() in {".csv", ".tsv", ".txt"}:
             return True
-        # Only whole lines of URLs count: the last line of the head may be cut off mid-URL.
+        return self._not_url(lines, head) is None
+
+    @staticmethod
+    def _not_url(lines: list[str], head: bytes) -> str | None:
+        """The first line that is not a URL, else None. Only whole lines count: the last line of
+        the head may be cut off mid-URL."""
         complete = lines[:-1] if len(head) >= 65536 and len(lines) > 1 else lines
-        return all(URL_LINE.match(ln) for ln in complete)
+        return next((ln for ln in complete if not URL_LINE.match(ln)), None)
+
+    def mismatch(self, path: Path, head: bytes) -> str | None:
+        """Why the file is not a URL list: the column it needs and the columns found, or the
+        first line that is not a URL."""
+        if looks_binary(head):
+            return "a binary file, not a list of URLs"
+        lines = [ln for ln in head_text(head).splitlines()[:50] if ln.strip() and not ln.lstrip().startswith("#")]
+        if not lines:
+            return "no URL in it"
+        header = _header(lines[0])
+        if len(header) > 1 or path.suffix.lower() in {".csv", ".tsv"}:
+            found = ", ".join(repr(name) for name in header if name) or "none"
+            return (f"no url column: a URL list CSV needs a column named {', '.join(URL_COLUMNS[:-1])} or "
+                    f"{URL_COLUMNS[-1]} (any case); columns found: {found}")
+        bad = self._not_url(lines, head)
+        return f"not a URL on its own line: {bad[:80]!r} (a .txt URL list has one URL per line)" if bad else None
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         with ctx.open_binary() as binary:
@@ -58,8 +90,7 @@ class UrlList(Importer):
             text = head_text(head)
             first = next((ln for ln in text.splitlines() if ln.strip()), "")
             delimiter = sniff_delimiter(first)
-            columns = [c.strip().strip('"').lower() for c in first.split(delimiter)]
-            if "url" not in columns:
+            if url_column(_header(first)) is None:
                 most = limit("text_line_bytes")
                 number = 0
                 while raw_line := binary.readline(most + 1):
@@ -89,9 +120,10 @@ class UrlList(Importer):
                 yield number, dict(zip(header, row, strict=False))
 
     def map(self, raw: dict[str, str]) -> Iterable[Capture]:
-        url = (raw.get("url") or "").strip()
+        column = url_column(list(raw)) or "url"
+        url = (raw.get(column) or "").strip()
         if not url:
-            raise MapError("no-url", "row has an empty url cell")
+            raise MapError("no-url", f"row has an empty {column} cell")
         if not URL_LINE.match(url):
             raise MapError("bad-url", f"not a URL: {url[:80]!r}")
         platform = (raw.get("platform") or "").strip().lower() or None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from toolkit.errors import InputError
-from toolkit.models import Capture
+from toolkit.models import Capture, DateSource
 from toolkit.safeio import (
     ExpansionBudget,
     check_json,
@@ -81,6 +81,7 @@ class Wacz(Importer):
     version = "1"
     description = "WACZ web archive (ZIP with datapackage.json): hashes checked, every archived HTML page read"
     priority = 75
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if not head.startswith(b"PK\x03\x04"):

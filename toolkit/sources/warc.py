@@ -6,10 +6,12 @@ detectors. warcio undoes gzip members, chunked transfer encoding and content enc
 that cannot be read is counted as `corrupt-record` and the reader resynchronises on the next
 record (the next `WARC/1.x` line, or the next gzip member), so one damaged record costs one
 record. A revisit record (a later capture whose content was identical) is read as the page it
-repeats, at its own date. Everything a file inflates to, or has read again, is spent from its
-expansion budget (`toolkit.safeio.ExpansionBudget`): a gzip member, a content encoding or a revisit
-cannot make a small file cost more than `expansion_ratio` times its size. Redirects and `304 Not Modified` responses carry no page and are counted
-in a note.
+repeats, at its own date. Redirects and `304 Not Modified` responses carry no page and are counted
+in a note. A WARC with no HTML response at all (an app's JSON answers to POST requests, images) is
+complete but holds nothing to read as a page: that is said, with what it holds instead. Everything
+a file inflates to, or has read again, is spent from its expansion budget
+(`toolkit.safeio.ExpansionBudget`): a gzip member, a content encoding or a revisit cannot make a
+small file cost more than `expansion_ratio` times its size.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BUFF_SIZE, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
-from toolkit.models import Capture
+from toolkit.errors import InputError
+from toolkit.models import Capture, DateSource
 from toolkit.safeio import ExpansionBudget, limit
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
@@ -131,6 +134,9 @@ class _Walk:
     budget: ExpansionBudget
     skipped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+    # Responses that are not pages, by what they hold (JSON, images, ...): what a WARC without
+    # pages holds instead.
+    other: Counter[str] = field(default_factory=Counter)
 
     def body(self, record) -> tuple[bytes, bool]:
         """A page's body (at most MAX_PAGE_BYTES, and whether there was more), spent from the budget:
@@ -140,18 +146,46 @@ class _Walk:
         return body, truncated
 
 
+def payload_kind(content_type: str) -> str:
+    """What a non-HTML response holds, in words: JSON, images, scripts or styles, ... ."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if "json" in kind:
+        return "JSON"
+    if kind.startswith("image/"):
+        return "images"
+    if "javascript" in kind or kind == "text/css":
+        return "scripts or styles"
+    if kind.startswith(("font/", "application/font")) or "woff" in kind:
+        return "fonts"
+    if kind.startswith(("video/", "audio/")):
+        return "media"
+    return "other"
+
+
+def no_pages(label: str, other: Counter[str]) -> InputError:
+    """The error for a WARC that holds responses but no HTML page."""
+    held = ", ".join(f"{n:,} {kind}" for kind, n in sorted(other.items(), key=lambda kv: (-kv[1], kv[0])))
+    return InputError(label, f"no HTML responses in this WARC ({held or 'no responses: only requests or metadata'}): nothing to read as a page",
+                      "The file is complete; it holds no page. Record the item's own page while archiving (open it "
+                      "in the browser as it records), or scan the export made for that data (see toolkit formats)")
+
+
 def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, dict[str, Any]] | None = None,
                container: str = "warc", *, reopen: Callable[[], BinaryIO], budget: ExpansionBudget,
-               originals: dict[str, tuple[Callable[[], BinaryIO], int]] | None = None) -> Iterator[tuple[int | None, Any]]:
+               originals: dict[str, tuple[Callable[[], BinaryIO], int]] | None = None,
+               other: Counter[str] | None = None) -> Iterator[tuple[int | None, Any]]:
     """Page records of one WARC stream (seekable), resynchronising after a corrupt record.
 
     `label` names the WARC in failure messages (the file, or the entry inside a WACZ); `pages`
     maps URLs listed by a WACZ's page lists to their title and timestamp; `reopen` opens the WARC
-    again, so that a revisit record can be read as the page it repeats. Everything inflated or read
-    again is spent from `budget` (the whole file's, a WACZ's shared by its WARCs): past it the
-    file is refused (InputError) as a decompression bomb.
+    again, so that a revisit record can be read as the page it repeats; `other`, when given,
+    counts the responses that are not pages by what they hold (see `payload_kind`). Everything
+    inflated or read again is spent from `budget` (the whole file's, a WACZ's shared by its WARCs):
+    past it the file is refused (InputError) as a decompression bomb.
     """
     walk = _Walk(ctx, label, container, pages, reopen, {} if originals is None else originals, budget)
+    if other is not None:
+        walk.other = other
     stream.seek(0)
     compressed = stream.read(2) == b"\x1f\x8b"
     position = 0
@@ -204,6 +238,7 @@ def _page(walk: _Walk, record, offset: int) -> dict[str, Any] | None:
         return None
     content_type = _content_type(record)
     if content_type and not _pages.is_html_type(content_type):
+        walk.other[payload_kind(content_type)] += 1
         return None
     if walk.pages and url not in walk.pages:
         walk.skipped["HTML responses not in the WACZ page lists (frames, widgets)"] += 1
@@ -214,8 +249,10 @@ def _page(walk: _Walk, record, offset: int) -> dict[str, Any] | None:
         return None
     body, truncated = walk.body(record)
     if not content_type and not _pages.looks_html(body[:_pages.PRESCAN_BYTES]):
+        walk.other["other"] += 1
         return None
     if not body.strip():
+        walk.other["empty"] += 1
         return None
     for key in (record.rec_headers.get_header("WARC-Payload-Digest"), record.rec_headers.get_header("WARC-Record-ID")):
         if key:
@@ -273,6 +310,7 @@ class Warc(Importer):
     version = "1"
     description = "WARC web archive (.warc, .warc.gz): every archived HTML page"
     priority = 70
+    date_source = DateSource.PAGE_HEADER  # the save time the page, archive or HAR records
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if head.startswith(b"WARC/1."):
@@ -286,10 +324,17 @@ class Warc(Importer):
         return False
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        other: Counter[str] = Counter()
+        found = 0
         with ctx.open_binary() as stream:
             budget = ExpansionBudget(str(path), path.stat().st_size)
-            yield from warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"),  # noqa: SIM115 - used in `with`
-                                  budget=budget)
+            for record in warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"),  # noqa: SIM115 - used in `with`
+                                     budget=budget, other=other):
+                found += 1
+                yield record
+        if not found and not ctx.failed and not ctx.notes:
+            # Complete, readable, and not one page in it: "check the export is complete" would mislead.
+            raise no_pages(str(path), other)
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)

@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 
 from toolkit.store.db import begin_write, rollback, transaction
+from toolkit.store.status import date_source_sql
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
-                 "final_url", "evidence_sha256", "marker", "place", "note")
+                 "final_url", "evidence_sha256", "marker", "place", "note", "date_source")
 
 
 @dataclass
@@ -36,6 +37,7 @@ class CheckRecord:
     marker: str | None = None
     place: str | None = None
     note: str | None = None
+    date_source: str | None = None  # where observed_at came from (toolkit.models.DateSource)
 
     def row(self) -> tuple[Any, ...]:
         return tuple(getattr(self, column) for column in CHECK_COLUMNS)
@@ -55,27 +57,33 @@ class TrackedItem:
 
 
 def open_wave(conn: sqlite3.Connection, name: str, started_at: str, method: str) -> int:
-    """The id of wave `name`, created when new; `method` is added to its list of methods."""
+    """The id of wave `name`, created when new (recording `method` as its first method).
+
+    A wave row is never changed once written (it is chained in the custody log): the methods of a
+    wave are those of its checks (`WAVE_METHODS_SQL`), so running another method into the same wave
+    appends checks and nothing else."""
     with transaction(conn):
-        row = conn.execute("SELECT id, methods FROM wave WHERE name = ?", (name,)).fetchone()
+        row = conn.execute("SELECT id FROM wave WHERE name = ?", (name,)).fetchone()
         if row is None:
             cursor = conn.execute("INSERT INTO wave (name, started_at, methods) VALUES (?, ?, ?)",
                                   (name, started_at, orjson.dumps([method]).decode()))
             return int(cursor.lastrowid)
-        methods = orjson.loads(row["methods"] or "[]")
-        if method not in methods:
-            methods.append(method)
-            conn.execute("UPDATE wave SET methods = ? WHERE id = ?", (orjson.dumps(sorted(methods)).decode(), row["id"]))
         return int(row["id"])
 
 
+# A wave's methods, as a sorted JSON list: the one it was opened with and those of its checks.
+WAVE_METHODS_SQL = """(SELECT json_group_array(method) FROM (
+    SELECT value AS method FROM json_each(coalesce(w.methods, '[]'))
+    UNION SELECT method FROM "check" WHERE wave_id = w.id ORDER BY method))"""
+
+
 def waves(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every wave with its check count and the span of its (non-Wayback) observations, in time order:
-    by its first observation (a wave made today from exports saved last month sorts last month),
-    else by when it was started."""
+    """Every wave with its methods, check count and the span of its (non-Wayback) observations, in
+    time order: by its first observation (a wave made today from exports saved last month sorts last
+    month), else by when it was started."""
     rows = conn.execute(
-        """SELECT * FROM (
-               SELECT w.id, w.name, w.started_at, w.methods,
+        f"""SELECT * FROM (
+               SELECT w.id, w.name, w.started_at, {WAVE_METHODS_SQL} AS methods,
                       (SELECT count(*) FROM "check" c WHERE c.wave_id = w.id) AS checks,
                       (SELECT min(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS first_observed,
                       (SELECT max(observed_at) FROM "check" c WHERE c.wave_id = w.id AND c.method != 'wayback') AS last_observed
@@ -181,8 +189,18 @@ def all_checks(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, Any]]:
     """The captures one source yielded (item, time, status and its evidence), in file order."""
     rows = conn.execute(
-        """SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
-                  i.platform, i.url AS item_url, s.sha256, s.path
+        f"""SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
+                  i.platform, i.url AS item_url, s.sha256, s.path, json_extract(c.fields, '$.status_reason') AS reason,
+                  {date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')} AS date_source
            FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
            WHERE c.source_id = ? ORDER BY c.id""", (source_id,))
+    return [dict(row) for row in rows]
+
+
+def recent_checks(conn: sqlite3.Connection, item_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """The item's last `limit` observations as recorded (wave name or "-", method, status), newest
+    first: what the researcher saw before, shown as history, not a status."""
+    rows = conn.execute(
+        """SELECT coalesce(w.name, '-') AS wave, c.method, c.status FROM "check" c LEFT JOIN wave w
+           ON w.id = c.wave_id WHERE c.item_id = ? ORDER BY c.id DESC LIMIT ?""", (item_id, limit))
     return [dict(row) for row in rows]

@@ -20,18 +20,23 @@ from dataclasses import dataclass
 import orjson
 
 from toolkit.store.db import begin_write, rollback
+from toolkit.store.schema import LATE_COLUMNS
 
 GENESIS = "0" * 64
 # Chained tables in sealing order. `check` is quoted in SQL: it is a keyword.
-CHAINED = ("evidence", "source", "wave", "review", "notice", "check")
+CHAINED = ("evidence", "source", "wave", "review", "notice", "notice_void", "check", "canary_check")
 
 
 def _quote(table: str) -> str:
     return f'"{table}"'
 
 
-def _row_digest(row: sqlite3.Row | tuple, columns: list[str]) -> bytes:
-    return orjson.dumps(dict(zip(columns, tuple(row), strict=True)), option=orjson.OPT_SORT_KEYS)
+def _row_digest(row: sqlite3.Row | tuple, columns: list[str], late: frozenset[str] = frozenset()) -> bytes:
+    values = dict(zip(columns, tuple(row), strict=True))
+    for column in late:  # added after rows were sealed: a NULL there is a row from before it
+        if values.get(column, 0) is None:
+            del values[column]
+    return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
 
 
 def content_hash(conn: sqlite3.Connection, kind: str, ref_id: int) -> str | None:
@@ -40,12 +45,12 @@ def content_hash(conn: sqlite3.Connection, kind: str, ref_id: int) -> str | None
     row = cursor.fetchone()
     if row is None:
         return None
-    digest = hashlib.sha256(_row_digest(row, [d[0] for d in cursor.description]))
+    digest = hashlib.sha256(_row_digest(row, [d[0] for d in cursor.description], LATE_COLUMNS.get(kind, frozenset())))
     if kind == "source":
         captures = conn.execute("SELECT * FROM capture WHERE source_id = ? ORDER BY id", (ref_id,))
         columns = [d[0] for d in captures.description]
         for capture in captures:
-            digest.update(_row_digest(capture, columns))
+            digest.update(_row_digest(capture, columns, LATE_COLUMNS["capture"]))
     return digest.hexdigest()
 
 

@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.aliases import members
+from toolkit.store.status import check_judgements, date_source_sql
 
 # Within the same moment, events sort in workflow order.
 EVENT_ORDER = {"capture": 0, "hit": 1, "indicator": 2, "score": 3, "review": 4, "notice": 5, "check": 6}
@@ -42,7 +43,9 @@ def item_events(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
             events.append({"at": record.pop(at), "event": event, **record})
 
     add("capture", "SELECT c.observed_at AS at, c.id, c.status, c.name, c.text, c.url, c.followers, c.members, c.likes,"
-                   " c.created_at, c.country, c.status_marker, c.detector, s.path AS source, s.format AS source_format"
+                   " c.created_at, c.country, c.status_marker, json_extract(c.fields, '$.status_reason') AS reason,"
+                   " c.detector, s.path AS source, s.format AS source_format,"
+                   f" {date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')} AS date_source"
                    " FROM capture c LEFT JOIN source s ON s.id = c.source_id WHERE c.item_id = ?")
     add("hit", "SELECT c.observed_at AS at, h.id, h.capture_id, h.lexicon, h.term, h.category, h.language, h.field,"
                " h.start, h.end, h.matched, h.weight FROM hit h JOIN capture c ON c.id = h.capture_id WHERE h.item_id = ?")
@@ -50,10 +53,16 @@ def item_events(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
                      " FROM indicator x JOIN capture c ON c.id = x.capture_id WHERE x.item_id = ?")
     add("score", "SELECT scored_at AS at, id, capture_id, score, category, lexicons, explanation FROM score WHERE item_id = ?")
     add("review", "SELECT reviewed_at AS at, id, verdict, category, reviewer, note, origin FROM review WHERE item_id = ?")
-    add("notice", "SELECT noticed_at AS at, id, channel, reference, noticed_by, note, recorded_at FROM notice WHERE item_id = ?")
+    add("notice", "SELECT n.noticed_at AS at, n.id, n.channel, n.reference, n.noticed_by, n.note, n.recorded_at,"
+                  " v.voided_at, v.why AS voided_why, v.voided_by FROM notice n LEFT JOIN notice_void v ON v.notice_id = n.id"
+                  " WHERE n.item_id = ?")
     add("check", 'SELECT k.observed_at AS at, k.id, w.name AS wave, k.method, k.status, k.reason, k.detector, k.http_status,'
-                 ' k.final_url, k.evidence_sha256, k.marker, k.place, k.note'
+                 ' k.final_url, k.evidence_sha256, k.marker, k.place, k.note, k.date_source'
                  ' FROM "check" k LEFT JOIN wave w ON w.id = k.wave_id WHERE k.item_id = ?')
+    judged = check_judgements(conn, ids)
+    for event in events:
+        if event["event"] == "check":
+            event["family"], event["blind"] = judged.get(event["id"], (None, None))
     # Rows without a time (a capture from a file that gave none) come first: they are the oldest we know of.
     events.sort(key=lambda e: (e["at"] or "", EVENT_ORDER[e["event"]], e["id"]))
     return events

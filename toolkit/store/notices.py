@@ -1,6 +1,8 @@
-"""Notices (reports made to the platform): append-only rows and the confirmed cohort.
+"""Notices (reports made to the platform): append-only rows, their voids, and the confirmed cohort.
 
-All SQL with bound parameters only.
+A notice is never edited or deleted; one recorded by mistake is voided by a `notice_void` row.
+Everything that counts notices reads `notice_in_force` (the notices not voided). All SQL with
+bound parameters only.
 """
 
 from __future__ import annotations
@@ -20,32 +22,79 @@ def add_notice(conn: sqlite3.Connection, item_id: int, noticed_at: str, channel:
     return int(cursor.lastrowid or 0)
 
 
-def notice_exists(conn: sqlite3.Connection, item_id: int, noticed_at: str, channel: str, reference: str | None) -> bool:
-    """Whether this exact notice (item, moment, channel, reference) is already recorded."""
+def find_notice(conn: sqlite3.Connection, item_id: int, noticed_at: str, channel: str,
+                reference: str | None) -> dict[str, Any] | None:
+    """This exact notice (item, moment, channel, reference) if already recorded, with `voided_at`
+    set when it was voided (a voided notice given again is not recorded again)."""
     row = conn.execute(
-        "SELECT 1 FROM notice WHERE item_id = ? AND noticed_at = ? AND channel = ? AND reference IS ? LIMIT 1",
+        "SELECT n.id, v.voided_at, v.why FROM notice n LEFT JOIN notice_void v ON v.notice_id = n.id"
+        " WHERE n.item_id = ? AND n.noticed_at = ? AND n.channel = ? AND n.reference IS ? ORDER BY n.id LIMIT 1",
         (item_id, noticed_at, channel, reference),
     ).fetchone()
-    return row is not None
+    return dict(row) if row is not None else None
+
+
+def notice_exists(conn: sqlite3.Connection, item_id: int, noticed_at: str, channel: str, reference: str | None) -> bool:
+    """Whether this exact notice (item, moment, channel, reference) is already recorded (voided or not)."""
+    return find_notice(conn, item_id, noticed_at, channel, reference) is not None
+
+
+def notice_by_id(conn: sqlite3.Connection, notice_id: int) -> dict[str, Any] | None:
+    """One notice with its item's URL and its void (voided_at, why, voided_by), or None."""
+    row = conn.execute(
+        "SELECT n.id, n.item_id, n.noticed_at, n.channel, n.reference, n.noticed_by, n.note, n.recorded_at,"
+        " i.url, i.name, v.voided_at, v.why, v.voided_by"
+        " FROM notice n JOIN item i ON i.id = n.item_id LEFT JOIN notice_void v ON v.notice_id = n.id"
+        " WHERE n.id = ?",
+        (notice_id,),
+    ).fetchone()
+    return dict(row) if row is not None else None
+
+
+def add_void(conn: sqlite3.Connection, notice_id: int, why: str, voided_by: str | None, voided_at: str) -> int:
+    """Append the void of one notice; returns its id. The caller owns the transaction."""
+    cursor = conn.execute(
+        "INSERT INTO notice_void(notice_id, why, voided_by, voided_at) VALUES (?, ?, ?, ?)",
+        (notice_id, why, voided_by, voided_at),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def notices_of(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
-    """Every notice about an item, in the order they were made."""
+    """Every notice about an item, in the order they were made, voided ones included (`voided_at`)."""
     rows = conn.execute(
-        "SELECT id, noticed_at, channel, reference, noticed_by, note, recorded_at FROM notice"
-        " WHERE item_id = ? ORDER BY noticed_at, id",
+        "SELECT n.id, n.noticed_at, n.channel, n.reference, n.noticed_by, n.note, n.recorded_at, v.voided_at, v.why"
+        " FROM notice n LEFT JOIN notice_void v ON v.notice_id = n.id"
+        " WHERE n.item_id = ? ORDER BY n.noticed_at, n.id",
         (item_id,),
     )
     return [dict(row) for row in rows]
 
 
 def confirmed_not_noticed(conn: sqlite3.Connection) -> list[int]:
-    """Items whose latest verdict is violating and that have no notice yet, by id."""
+    """Items whose latest verdict is violating and that have no notice in force yet, by id."""
     rows = conn.execute(
         """SELECT r.item_id FROM review r
            JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
            WHERE r.verdict = 'violating'
-             AND NOT EXISTS (SELECT 1 FROM notice n WHERE n.item_id = r.item_id)
+             AND NOT EXISTS (SELECT 1 FROM notice_in_force n WHERE n.item_id = r.item_id)
            ORDER BY r.item_id"""
     )
     return [row[0] for row in rows]
+
+
+def first_capture(conn: sqlite3.Connection, item_id: int) -> str | None:
+    """When the item (or an item merged into it) was first captured, or None.
+
+    Only captures whose file said when it was saved count: a capture dated by its import (a URL
+    list, an export without dates: `observed_at` is the source's `imported_at`) says when the
+    researcher scanned, not when the item was seen.
+    """
+    row = conn.execute(
+        "SELECT min(c.observed_at) FROM capture c JOIN item i ON i.id = c.item_id"
+        " LEFT JOIN source s ON s.id = c.source_id"
+        " WHERE (i.id = ? OR i.merged_into = ?) AND c.observed_at IS NOT NULL"
+        " AND c.observed_at IS NOT s.imported_at",
+        (item_id, item_id),
+    ).fetchone()
+    return row[0]

@@ -6,24 +6,19 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.store.status import latest_statuses
+
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
     "id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "score", "category",
-    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags",
+    "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags", "reason",
+    "last_observed", "last_observed_at",
 )
 
 # Latest values per item, computed in SQL so listing 100,000 items stays one query.
 ITEMS_SQL = """
 WITH latest_capture AS (
     SELECT item_id, max(id) AS id FROM capture GROUP BY item_id
-),
-latest_stated AS (
-    -- The latest observation, not the latest import: an older saved copy scanned later must not
-    -- hide a newer one.
-    SELECT item_id, id FROM (
-        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM capture WHERE status IS NOT NULL
-    ) WHERE rn = 1
 ),
 audience AS (
     SELECT c.item_id,
@@ -33,18 +28,11 @@ audience AS (
             ORDER BY observed_at DESC, id DESC LIMIT 1) AS members
     FROM latest_capture c
 ),
-latest_check AS (
-    -- A Wayback check dates an archived copy; it never says what the item shows now.
-    SELECT item_id, id FROM (
-        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM "check" WHERE method != 'wayback'
-    ) WHERE rn = 1
-),
 latest_review AS (
     SELECT item_id, max(id) AS id FROM review GROUP BY item_id
 ),
 first_notice AS (
-    SELECT item_id, min(id) AS id FROM notice GROUP BY item_id
+    SELECT item_id, min(id) AS id FROM notice_in_force GROUP BY item_id
 ),
 latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
@@ -53,19 +41,13 @@ latest_score AS (
 SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
        s.score, coalesce(r.category, s.category) AS category, r.verdict,
        n.noticed_at, n.channel,
-       coalesce(ch.status, cs.status) AS status,
-       CASE WHEN ch.id IS NOT NULL THEN ch.observed_at ELSE cs.observed_at END AS status_at,
        a.followers, a.members,
        json_extract(s.explanation, '$.summary') AS tags,
        lc.text AS text
 FROM item i
 LEFT JOIN latest_capture lcid ON lcid.item_id = i.id
 LEFT JOIN capture lc ON lc.id = lcid.id
-LEFT JOIN latest_stated lsid ON lsid.item_id = i.id
-LEFT JOIN capture cs ON cs.id = lsid.id
 LEFT JOIN audience a ON a.item_id = i.id
-LEFT JOIN latest_check lch ON lch.item_id = i.id
-LEFT JOIN "check" ch ON ch.id = lch.id
 LEFT JOIN latest_review lr ON lr.item_id = i.id
 LEFT JOIN review r ON r.id = lr.id
 LEFT JOIN first_notice fn ON fn.item_id = i.id
@@ -89,12 +71,6 @@ cap AS (
 latest_capture AS (
     SELECT item_id, max(id) AS id FROM cap GROUP BY item_id
 ),
-latest_stated AS (
-    SELECT item_id, id FROM (
-        SELECT item_id, id, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
-        FROM cap WHERE status IS NOT NULL
-    ) WHERE rn = 1
-),
 latest_followers AS (
     SELECT item_id, followers FROM (
         SELECT item_id, followers, row_number() OVER (PARTITION BY item_id ORDER BY observed_at DESC, id DESC) AS rn
@@ -113,18 +89,11 @@ audience AS (
     LEFT JOIN latest_followers f ON f.item_id = c.item_id
     LEFT JOIN latest_members m ON m.item_id = c.item_id
 ),
-latest_check AS (
-    SELECT item_id, id FROM (
-        SELECT r.root AS item_id, k.id,
-               row_number() OVER (PARTITION BY r.root ORDER BY k.observed_at DESC, k.id DESC) AS rn
-        FROM "check" k JOIN root r ON r.id = k.item_id WHERE k.method != 'wayback'
-    ) WHERE rn = 1
-),
 latest_review AS (
     SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
 ),
 first_notice AS (
-    SELECT r.root AS item_id, min(n.id) AS id FROM notice n JOIN root r ON r.id = n.item_id GROUP BY r.root
+    SELECT r.root AS item_id, min(n.id) AS id FROM notice_in_force n JOIN root r ON r.id = n.item_id GROUP BY r.root
 ),
 latest_score AS (
     SELECT r.root AS item_id, max(s.id) AS id FROM score s JOIN root r ON r.id = s.item_id GROUP BY r.root
@@ -164,7 +133,22 @@ def item_clauses(where: Any) -> tuple[list[str], list[Any]]:
 def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """Items with their latest score, verdict, notice, status and audience, ordered by id. An item
     merged into another through an alias is not listed: what was recorded for it counts for the
-    item it was merged into."""
+    item it was merged into. The status is the one status rule (toolkit.store.status), with the raw
+    last observation beside it."""
+    return _with_status(conn, _list_items(conn, where, limit))
+
+
+def _with_status(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    statuses = latest_statuses(conn, ids if len(ids) <= 1000 else None)
+    for row in rows:
+        found = statuses.get(row["id"])
+        row.update(status=found and found.status, status_at=found and found.status_at, reason=found and found.reason,
+                   last_observed=found and found.last_observed, last_observed_at=found and found.last_observed_at)
+    return rows
+
+
+def _list_items(conn: sqlite3.Connection, where: ItemFilter | None, limit: int | None) -> list[dict[str, Any]]:
     where = where or ItemFilter()
     clauses, params = item_clauses(where)
     if where.query:
@@ -178,7 +162,7 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
     if where.noticed is not None:
         clauses.append("n.id IS NOT NULL" if where.noticed else "n.id IS NULL")
     if where.channel:
-        clauses.append("EXISTS (SELECT 1 FROM notice nn WHERE nn.item_id = i.id AND nn.channel = ?)")
+        clauses.append("EXISTS (SELECT 1 FROM notice_in_force nn WHERE nn.item_id = i.id AND nn.channel = ?)")
         params.append(where.channel)
     if where.ids is not None:
         clauses.append(f"i.id IN ({','.join('?' * len(where.ids))})")

@@ -12,6 +12,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.checks import WAVE_METHODS_SQL
+from toolkit.store.status import RULE_CTES, date_source_sql, run_rule_query
+
 # Items merged into another through an alias (toolkit.store.aliases) count as that one: `root` maps
 # every item to its canonical item, and `member` every item of a cohort item to that cohort item.
 COHORT_CTE = """
@@ -35,21 +38,38 @@ COHORT_ITEMS_SQL = COHORT_CTE + """,
 ranked_notice AS (
     SELECT m.item_id, n.noticed_at, n.channel, n.reference,
            ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY n.noticed_at, n.id) AS rn
-    FROM notice n JOIN member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
+    FROM notice_in_force n JOIN member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
 ),
 ranked_score AS (
     SELECT m.item_id, s.score, s.category, ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY s.id DESC) AS rn
     FROM score s JOIN member m ON m.id = s.item_id
+),
+-- First seen: the earliest capture whose date was read, given or clocked, never one taken from the
+-- import time (first_seen_any keeps those too, to count the items dated at import time only).
+seen AS (
+    SELECT m.item_id, min(CASE WHEN """ + date_source_sql("cp.date_source", "cp.observed_at", "so.imported_at") + """
+                                    IS NOT 'import_time' THEN cp.observed_at END) AS first_seen,
+           min(cp.observed_at) AS first_seen_any
+    FROM capture cp JOIN member m ON m.id = cp.item_id LEFT JOIN source so ON so.id = cp.source_id
+    GROUP BY m.item_id
 )
 SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, coalesce(pi.merged_into, i.parent_id) AS parent,
-       i.first_seen,
+       fs.first_seen, fs.first_seen_any,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
-       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind
+       n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind,
+       coalesce(rp.name, pi.name) AS parent_name, coalesce(rp.url, pi.url) AS parent_url,
+       -- The latest text seen (a message's text, a post's caption, a page's about): like the name,
+       -- it says what the item is, so it is not cut at as_of (an export may be dated at its import).
+       (SELECT cp.text FROM capture cp JOIN member m ON m.id = cp.item_id
+        WHERE m.item_id = i.id AND cp.text IS NOT NULL
+        ORDER BY cp.observed_at DESC, cp.id DESC LIMIT 1) AS text
 FROM cohort c
 JOIN item i ON i.id = c.item_id
 LEFT JOIN item pi ON pi.id = i.parent_id
+LEFT JOIN item rp ON rp.id = pi.merged_into
 LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
+LEFT JOIN seen fs ON fs.item_id = i.id
 ORDER BY i.id
 """
 
@@ -64,9 +84,9 @@ ORDER BY m.item_id, hits DESC, h.language
 # A wave is dated by what it observed, not by when the command ran: a wave taken from pages
 # saved on 2021-05-17 and imported today is the 2021-05-17 wave. Wayback checks date archived
 # copies, not the wave, so they do not date it.
-WAVES_SQL = """
+WAVES_SQL = f"""
 SELECT wave_id, name, started_at, methods, note FROM (
-    SELECT w.id AS wave_id, w.name, w.methods, w.note,
+    SELECT w.id AS wave_id, w.name, {WAVE_METHODS_SQL} AS methods, w.note,
            coalesce((SELECT min(ch.observed_at) FROM "check" ch
                      WHERE ch.wave_id = w.id AND ch.method != 'wayback'), w.started_at) AS started_at
     FROM wave w
@@ -74,11 +94,12 @@ SELECT wave_id, name, started_at, methods, note FROM (
 WHERE started_at <= :as_of ORDER BY started_at, wave_id
 """
 
-CHECKS_SQL = COHORT_CTE + """
-SELECT ch.id AS check_id, m.item_id, ch.wave_id, ch.observed_at, ch.method, ch.status, ch.reason, ch.detector
-FROM "check" ch JOIN member m ON m.id = ch.item_id
-WHERE ch.observed_at <= :as_of
-ORDER BY m.item_id, ch.observed_at, ch.id
+# Every check with its family under the status rule (blind checks are unknown; toolkit.store.status).
+CHECKS_SQL = "WITH " + RULE_CTES + "," + COHORT_CTE.replace("WITH", "", 1) + """
+SELECT j.id AS check_id, m.item_id, j.wave_id, j.observed_at, j.method, j.status, j.reason, j.detector, j.family,
+       j.blind, j.date_source
+FROM judged j JOIN member m ON m.id = j.checked_item
+ORDER BY m.item_id, j.observed_at, j.id
 """
 
 AUDIENCE_SQL = COHORT_CTE + """
@@ -126,7 +147,7 @@ def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
 
 def cohort_checks(conn: sqlite3.Connection, as_of: str):
     """A cursor over every check of a cohort item observed up to `as_of` (item, time, id order)."""
-    return conn.execute(CHECKS_SQL, {"as_of": as_of})
+    return run_rule_query(conn, CHECKS_SQL, as_of, [])
 
 
 def cohort_audience(conn: sqlite3.Connection, as_of: str):
@@ -197,8 +218,18 @@ def notice_summary(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]
     return _rows(conn, """
         SELECT n.channel, count(*) AS notices, count(DISTINCT coalesce(i.merged_into, i.id)) AS items,
                min(n.noticed_at) AS first, max(n.noticed_at) AS last
-        FROM notice n JOIN item i ON i.id = n.item_id
+        FROM notice_in_force n JOIN item i ON i.id = n.item_id
         WHERE n.noticed_at <= :as_of GROUP BY n.channel ORDER BY n.channel""", {"as_of": as_of})
+
+
+def voided_notices(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """Notices up to `as_of` that were voided (recorded by mistake), with why; not counted anywhere.
+
+    A void corrects the record, like a review, so it applies whenever it was recorded."""
+    return _rows(conn, """
+        SELECT n.id, n.item_id, n.noticed_at, n.channel, v.why
+        FROM notice n JOIN notice_void v ON v.notice_id = n.id
+        WHERE n.noticed_at <= :as_of ORDER BY n.noticed_at, n.id""", {"as_of": as_of})
 
 
 def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
@@ -210,12 +241,25 @@ def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
         GROUP BY w.id, ch.method ORDER BY w.started_at, w.id, ch.method""", {"as_of": as_of})
 
 
+def date_sources(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+    """How many captures and checks (up to `as_of`) took their date from each source; "not recorded"
+    for rows made before date sources were kept (a capture dated at its file's import is import_time)."""
+    return _rows(conn, f"""
+        SELECT 'capture' AS origin, coalesce({date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')},
+                                            'not recorded') AS source, count(*) AS n
+        FROM capture c LEFT JOIN source s ON s.id = c.source_id GROUP BY 2
+        UNION ALL
+        SELECT 'check', coalesce(date_source, 'not recorded'), count(*) FROM "check" WHERE observed_at <= :as_of
+        GROUP BY 2
+        ORDER BY 1, 2""", {"as_of": as_of})
+
+
 def unwaved_checks(conn: sqlite3.Connection, as_of: str) -> int:
     """Checks up to `as_of` that belong to no wave."""
     return conn.execute('SELECT count(*) FROM "check" WHERE wave_id IS NULL AND observed_at <= ?', (as_of,)).fetchone()[0]
 
 
-TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "wave", "check")
+TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "notice_void", "wave", "check")
 
 
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -239,7 +283,7 @@ def latest_event(conn: sqlite3.Connection) -> str | None:
     row = conn.execute("""
         SELECT max(t) FROM (
             SELECT max(observed_at) AS t FROM "check"
-            UNION ALL SELECT max(noticed_at) FROM notice
+            UNION ALL SELECT max(noticed_at) FROM notice_in_force
             UNION ALL SELECT max(started_at) FROM wave
             UNION ALL SELECT max(observed_at) FROM capture
             UNION ALL SELECT max(reviewed_at) FROM review)""").fetchone()

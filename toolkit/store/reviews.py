@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from toolkit.store.queries import item_clauses
+from toolkit.store.status import latest_statuses
 
 
 @dataclass
@@ -84,8 +85,39 @@ FROM item i"""
     return [dict(row) for row in conn.execute(sql, params)]
 
 
+def left_out(conn: sqlite3.Connection, where: CandidateFilter, shown: int | None = None) -> int:
+    """How many items pass every filter but `min_score`, and score below it (unscored ones as 0):
+    the candidates a threshold leaves out of review.
+
+    With `shown`, the number of candidates `where` gives, and no category filter, the items passing
+    the other filters are counted without reading scores (a fraction of the time on a large case)
+    and the candidates taken away."""
+    if where.min_score is None:
+        return 0
+    passing = passing_count(conn, where) if shown is not None else None
+    if passing is not None and shown is not None:
+        return passing - shown
+    rest = CandidateFilter(category=where.category, platform=where.platform, kind=where.kind,
+                           unreviewed_by=where.unreviewed_by)
+    sql, params = _candidate_sql(rest, "SELECT count(*) FROM item i", below=where.min_score)
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def passing_count(conn: sqlite3.Connection, where: CandidateFilter) -> int | None:
+    """How many items pass the filters other than `min_score`, counted without reading scores;
+    None when a category filter needs them."""
+    if where.category is not None:
+        return None
+    clauses, params = item_clauses(CandidateFilter(platform=where.platform, kind=where.kind))
+    if where.unreviewed_by is not None:
+        clauses.append("i.id NOT IN (SELECT item_id FROM review WHERE reviewer = ?)")
+        params.append(where.unreviewed_by)
+    sql = "SELECT count(*) FROM item i" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    return conn.execute(sql, params).fetchone()[0]
+
+
 def _candidate_sql(where: CandidateFilter, select: str, with_capture: bool = False,
-                   only: list[int] | None = None) -> tuple[str, list[Any]]:
+                   only: list[int] | None = None, below: float | None = None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     latest = LATEST_SCORE
@@ -98,6 +130,9 @@ def _candidate_sql(where: CandidateFilter, select: str, with_capture: bool = Fal
     shared, shared_params = item_clauses(where)
     clauses.extend(shared)
     params.extend(shared_params)
+    if below is not None:
+        clauses.append("coalesce(s.score, 0) < ?")
+        params.append(below)
     if where.unreviewed_by is not None:
         clauses.append("i.id NOT IN (SELECT item_id FROM review WHERE reviewer = ?)")
         params.append(where.unreviewed_by)
@@ -215,6 +250,7 @@ def candidate_detail(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
         "hits": hits,
         "indicators": _distinct(indicators),
         "checks": checks,
+        "status": latest_statuses(conn, [item_id]).get(item_id),
         "reviews": reviews_of(conn, item_id),
     }
 

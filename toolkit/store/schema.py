@@ -226,5 +226,62 @@ ALTER TABLE item ADD COLUMN merged_into INTEGER REFERENCES item(id);
 CREATE INDEX item_merged ON item(merged_into) WHERE merged_into IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# Voided notices: a notice recorded by mistake (wrong item, date or channel) is never edited or
+# deleted (notices are append-only and chained); a row here voids it, saying why, who and when.
+# `notice_in_force` is every notice not voided: what the listings, the cohort and the report read.
+V_NOTICE_VOID = """
+CREATE TABLE notice_void (
+    id         INTEGER PRIMARY KEY,
+    notice_id  INTEGER NOT NULL UNIQUE REFERENCES notice(id),
+    why        TEXT NOT NULL,
+    voided_by  TEXT,
+    voided_at  TEXT NOT NULL                 -- when the void was recorded, ISO-8601 UTC
+);
+
+CREATE VIEW notice_in_force AS
+    SELECT n.* FROM notice n WHERE NOT EXISTS (SELECT 1 FROM notice_void v WHERE v.notice_id = n.id);
+"""
+
+# Where each date came from, and the canary readings of a wave (issue 14).
+# - capture.date_source, check.date_source: export field, page header, file name, clock, archive,
+#   given (--observed-at / --collected-at / --at), import time (toolkit.models.DateSource).
+#   Rows written before this migration keep NULL ("not recorded").
+# - canary_check: one reading of a known-live control item (case.toml [canary]) in a wave. Rows of
+#   one round share (wave, method, run, round); `after_check` is the highest check id in the case
+#   when the round was taken, which places the round among the wave's checks without relying on
+#   clocks. A platform's checks next to a round whose canaries did not read live are blind
+#   (toolkit.store.status). Append-only, chained in the custody log like checks.
+V_DATE_SOURCE_CANARY = """
+ALTER TABLE capture ADD COLUMN date_source TEXT;
+ALTER TABLE "check" ADD COLUMN date_source TEXT;
+
+CREATE TABLE canary_check (
+    id              INTEGER PRIMARY KEY,
+    wave_id         INTEGER NOT NULL REFERENCES wave(id),
+    method          TEXT NOT NULL,
+    run             TEXT NOT NULL,           -- one recheck run (its start time and pid)
+    round           INTEGER NOT NULL,        -- rounds of a run, from 1
+    after_check     INTEGER NOT NULL,        -- max(check.id) when the round was taken (0: none)
+    platform        TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    observed_at     TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    reason          TEXT,
+    detector        TEXT,
+    http_status     INTEGER,
+    final_url       TEXT,
+    evidence_sha256 TEXT,
+    note            TEXT
+);
+CREATE INDEX canary_check_wave ON canary_check(wave_id, method, platform, after_check);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY]
 LATEST = len(MIGRATIONS)
+
+# Columns added to chained tables after rows were first sealed: left out of a row's custody digest
+# while NULL, so a case migrated from before them keeps a valid log (toolkit.store.events).
+LATE_COLUMNS: dict[str, frozenset[str]] = {
+    "capture": frozenset({"date_source"}),
+    "check": frozenset({"date_source"}),
+}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from toolkit.models import Capture, ItemRef, Kind, Status
+from toolkit.models import Capture, DateSource, ItemRef, Kind, Status
 from toolkit.store.aliases import aliased_items, record_aliases
 
 # A capture as the writer stores it: (item identity, item URL, parent identity or None, parent URL,
@@ -24,6 +24,7 @@ Ident = tuple[str, str, str]
 Packed = tuple[Ident, str | None, Ident | None, str | None, tuple[str, ...], tuple]
 _STATUSES = {str(status): status for status in Status}
 _KINDS = {str(kind): kind for kind in Kind}
+_DATE_SOURCES = {str(source): source for source in DateSource}
 
 # Secondary indexes a large import may drop and build again before its commit (see defer_indexes).
 DEFERRABLE_INDEXES = ("item_parent", "item_url", "capture_item", "capture_source")
@@ -50,7 +51,8 @@ def pack(cap: Capture) -> Packed:
         (cap.observed_at, status and str(status), cap.status_marker, cap.status_place, cap.detector, cap.name,
          cap.text, cap.url, cap.followers, cap.members, cap.likes, cap.created_at, cap.country,
          _dumps(fields, option=_OPTION, default=str).decode() if fields else None,
-         None if raw is None or raw == {} else _dumps(raw, option=_OPTION, default=str).decode()),
+         None if raw is None or raw == {} else _dumps(raw, option=_OPTION, default=str).decode(),
+         cap.date_source and str(cap.date_source)),
     )
 
 
@@ -59,7 +61,7 @@ def unpack(record: Packed) -> Capture:
     as JSON reads them back (tuples become lists, non-string keys strings)."""
     ident, url, pident, purl, aliases, row = record
     (observed_at, status, marker, place, detector, name, text, capture_url, followers, members, likes, created_at,
-     country, fields, raw) = row
+     country, fields, raw, date_source) = row
     return Capture(
         item=ItemRef(ident[0], _KINDS.get(ident[1], ident[1]), ident[2], url),
         status=_STATUSES.get(status, status) if status is not None else None,
@@ -68,6 +70,7 @@ def unpack(record: Packed) -> Capture:
         likes=likes, created_at=created_at, country=country, status_marker=marker, status_place=place,
         detector=detector, fields=orjson.loads(fields) if fields is not None else {},
         raw=orjson.loads(raw) if raw is not None else None, aliases=aliases,
+        date_source=_DATE_SOURCES.get(date_source, date_source) if date_source is not None else None,
     )
 
 
@@ -337,8 +340,8 @@ class CaptureWriter:
         self.next_capture = capture_id
         self.conn.executemany(
             "INSERT INTO capture (id, item_id, source_id, observed_at, status, status_marker, status_place, detector,"
-            " name, text, url, followers, members, likes, created_at, country, fields, raw)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " name, text, url, followers, members, likes, created_at, country, fields, raw, date_source)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.captures += len(rows)

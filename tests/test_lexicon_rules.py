@@ -1,0 +1,144 @@
+"""Compositional rules and negative contexts of the shipped lexicons: each with an example where it
+applies and one where it does not, and the explanation naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.errors import LexiconError
+from toolkit.lexicon import Tagger, load_lexicon, resolve
+from toolkit.lexicon.files import check_set
+
+# rule -> (a text where it fires, a text where one of its signals is missing)
+RULE_EXAMPLES = {
+    "price_and_travel": ("Viaje a Houston $4,500", "Viaje a Houston"),
+    "price_and_transport": ("Te llevamos a Houston por $4,500", "Te llevamos a Houston"),
+    "travel_and_guarantee": ("Viaje a Houston garantizado", "Viaje a Houston"),
+    "crossing_and_guarantee": ("Cruce directo por Juárez, garantizado", "Cruce directo por Juárez"),
+    "transport_and_place": ("Te llevamos a Houston", "Te llevamos mañana, $4,500"),
+    "papers_and_travel": ("Viaje a Houston si no tienes visa", "Viaje a Houston"),
+    "papers_and_transport": ("Si no tienes visa, te llevamos", "Te llevamos"),
+    "papers_and_guarantee": ("Si no tienes visa, 100% garantizado", "Si no tienes visa"),
+    "walk_and_price": ("Caminas una hora, $2,300", "Caminas una hora"),
+    "walk_and_place": ("Caminas una hora hasta Reynosa", "Caminas una hora, $2,300"),
+    "payment_per_person": ("Te cobramos 500 dólares por persona", "Te cobramos 500 dólares"),
+    "contact_and_transport": ("Te llevamos, escríbeme al WhatsApp", "Te llevamos"),
+    "contact_and_crossing": ("Cruce directo, escríbeme al WhatsApp", "Cruce directo por Juárez"),
+    "contact_and_travel": ("Viaje a Houston, escríbeme al WhatsApp", "Viaje a Houston"),
+    "dream_and_transport": ("Te llevamos, cumple tu sueño", "Te llevamos"),
+    "dream_and_travel": ("Viaje para estados unidos, cumple tu sueño", "Viaje para estados unidos"),
+    "dream_and_price": ("Cumple tu sueño por $4,500", "Cumple tu sueño"),
+    "boat_departure_price": ("Lancha, salida esta semana, $1,000", "Lancha, $1,000"),
+    "boat_and_travel": ("Viaje a Italia en lancha", "Lancha a la venta"),
+    "departure_and_crossing": ("Salida esta semana, cruce directo por Juárez", "Cruce directo por Juárez"),
+    "proof_and_crossing": ("Seguimos metiendo goles, cruce por Juárez", "Seguimos metiendo goles"),
+    "route_promise_and_travel": ("Viaja a Estados Unidos sin pasar la selva", "Viaja a Estados Unidos"),
+    "drug_and_sale": ("Vendo cocaína", "cocaína"),
+    "drug_and_price": ("cocaína $500", "cocaína"),
+    "drug_and_contact": ("cocaína, escríbeme al WhatsApp", "cocaína"),
+    "quantity_and_price": ("medio gramo 80 euros", "medio gramo"),
+    "cartel_on_a_handle": ("@Empresa.4.letras6", "las 4 letras"),
+    "job_on_a_handle": ("@Reclutamiento_20_q", "reclutamiento"),
+    "drive_for_money": ("Need 2 or 3 drivers, easy cash", "Need 2 or 3 drivers"),
+    "drive_and_price": ("Need 2 or 3 drivers, $1,000 a head", "Need 2 or 3 drivers"),
+    "threat_and_demand": ("Si no pagas, te vamos a visitar", "Te vamos a visitar"),
+    "demand_and_price": ("Si no pagas los 5,000 pesos", "Si no pagas"),
+}
+
+OFFER = "Coyote, cruce seguro a USA $4,500"
+# negative context -> (the offer with that context added, as reporting or a look-alike would have it)
+NEGATIVE_EXAMPLES = {
+    "news": OFFER + ", informó la fiscalía",
+    "warning": OFFER + ", no caigas",
+    "smuggling_solicitation": OFFER + ", busco coyote",
+    "smuggling_information": OFFER + ", asilo",
+    "wildlife": OFFER + ", dicen los vecinos",
+    "food": OFFER + ", pollo a la brasa",
+    "sports": OFFER + ", fichaje del club",
+    "platform": OFFER + " en TikTok",
+    "about_smugglers": OFFER + ", dicen los traficantes de personas",
+    "about_migrants": OFFER + " para los migrantes",
+    "tourism": OFFER + ", hotel y desayuno",
+    "legal": OFFER + ", abogado de inmigración",
+    "quote": "“" + OFFER + "”",
+    "news_link": OFFER + " https://www.example.com/noticias/detienen-a-coyote-que-anunciaba-cruces",
+}
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return Tagger(resolve(["default"]))
+
+
+def _rules(tagger, text: str) -> set[str]:
+    return {rule["rule"] for rule in tagger.analyse(text).score.explanation["rules"]}
+
+
+def test_every_shipped_rule_and_negative_has_examples(tagger):
+    shipped = {rule.rule for lex in tagger.lexicons for rule in lex.rules}
+    assert shipped == set(RULE_EXAMPLES)
+    negatives = {signal for lex in tagger.lexicons for signal in lex.negative}
+    assert negatives == set(NEGATIVE_EXAMPLES)
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_EXAMPLES))
+def test_rule_fires_only_with_all_its_signals(tagger, rule):
+    positive, negative = RULE_EXAMPLES[rule]
+    assert rule in _rules(tagger, positive), tagger.analyse(positive).score.explanation
+    assert rule not in _rules(tagger, negative), tagger.analyse(negative).score.explanation
+
+
+def test_a_rule_raises_the_score_and_is_named_in_the_summary(tagger):
+    with_rule = tagger.analyse("Te cobramos 500 dólares por persona").score
+    without = tagger.analyse("Te cobramos 500 dólares").score
+    assert with_rule.score > without.score
+    assert "=payment_per_person" in with_rule.explanation["summary"]
+    rule = with_rule.explanation["rules"][0]
+    assert rule == {"rule": "payment_per_person", "category": "smuggling_offer", "weight": 1.0,
+                    "signals": ["payment", "per_person", "price"]}
+
+
+@pytest.mark.parametrize("signal", sorted(NEGATIVE_EXAMPLES))
+def test_negative_context_lowers_the_offer(tagger, signal):
+    plain = tagger.analyse(OFFER).score
+    framed = tagger.analyse(NEGATIVE_EXAMPLES[signal]).score
+    assert signal not in plain.explanation["negatives"].get("smuggling_offer", {})
+    assert signal in framed.explanation["negatives"]["smuggling_offer"], framed.explanation
+    assert framed.explanation["by_category"]["smuggling_offer"] < plain.explanation["by_category"]["smuggling_offer"]
+
+
+def test_reporting_about_smugglers_scores_far_below_their_offer(tagger):
+    offer = tagger.analyse("Si no tienes visa para Estados Unidos, nosotros te llevamos. Escríbeme al WhatsApp").score
+    news = tagger.analyse("Los traficantes ofrecen en TikTok: si no tienes visa para Estados Unidos, nosotros te "
+                          "llevamos, informó la policía").score
+    assert offer.score >= 50 and news.score < 10
+
+
+def _lexicon(tmp_path, body: str):
+    path = tmp_path / "mine.toml"
+    path.write_text('[lexicon]\nname = "mine"\nversion = "1"\ncategory = "smuggling_offer"\n\n'
+                    '[[terms]]\nterm = "zorrito"\ntags = ["fox"]\n\n' + body, encoding="utf-8")
+    return path
+
+
+def test_user_rule_loads_and_scores(tmp_path):
+    path = _lexicon(tmp_path, '[[rules]]\nrule = "fox_with_price"\nall = ["fox", "price"]\nweight = 4\n'
+                              'meaning = "a test rule"\n')
+    tagger = Tagger(check_set([*resolve(["default"]), load_lexicon(path)]))
+    assert "fox_with_price" in _rules(tagger, "zorrito $500")
+    assert "fox_with_price" not in _rules(tagger, "zorrito")
+
+
+@pytest.mark.parametrize("body, problem", [
+    ('[[rules]]\nrule = "one"\nall = ["fox"]\n', "at least two different signals"),
+    ('[[rules]]\nrule = "Bad Name"\nall = ["fox", "price"]\n', "rule must be a name"),
+    ('[[rules]]\nrule = "r"\nall = ["fox", "price"]\nspeed = 3\n', "unknown key"),
+    ('[[rules]]\nrule = "r"\nall = ["fox", "price"]\n\n[[rules]]\nrule = "r"\nall = ["fox", "contact"]\n', "defined twice"),
+    ('[[rules]]\nrule = "r"\nall = ["fox", "nonexistent_signal"]\n', "unknown signal 'nonexistent_signal'"),
+    ('[[rules]]\nrule = "r"\nall = ["fox", "price"]\nweight = 500\n', "weight must be a number"),
+])
+def test_bad_rules_are_named(tmp_path, body, problem):
+    path = _lexicon(tmp_path, body)
+    with pytest.raises(LexiconError) as caught:
+        check_set([*resolve(["default"]), load_lexicon(path)])
+    assert problem in str(caught.value) and str(path) in str(caught.value)
