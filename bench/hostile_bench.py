@@ -83,7 +83,9 @@ def live_gzip(work: Path, args: argparse.Namespace) -> tuple[float, float, float
                                capture_output=True, text=True, env={"PYTHONPATH": str(args.root)}).stdout.strip()
         text = config.read_text()
         if known == "True":
-            text = text.replace("[recheck]\n", "[recheck]\nallow_private_hosts = true\n", 1)
+            text = (text.replace("allow_private_hosts = false", "allow_private_hosts = true")
+                    if "allow_private_hosts = false" in text
+                    else text.replace("[recheck]\n", "[recheck]\nallow_private_hosts = true\n", 1))
         config.write_text(text)
         urls = work / "live.csv"
         urls.write_text(f"url,platform\n{server.base(0)}/tag-bomb,generic\n")

@@ -101,9 +101,12 @@ def unknown_format_error(path: Path) -> FormatError:
 
 
 def _utf16_without_bom(head: bytes) -> bool:
-    """Text of one-byte characters in UTF-16 has a NUL in every other byte."""
+    """Text of one-byte characters in UTF-16 has a NUL in every other byte, and printable
+    characters in the others (a file of zeros has NULs in both)."""
     sample = head[:512]
     if len(sample) < 16:
         return False
-    even, odd = sample[0::2], sample[1::2]
-    return even.count(0) > len(even) * 0.9 or odd.count(0) > len(odd) * 0.9
+    for nuls, chars in ((sample[0::2], sample[1::2]), (sample[1::2], sample[0::2])):
+        if nuls.count(0) > len(nuls) * 0.9 and sum(32 <= c < 127 or c in (9, 10, 13) for c in chars) > len(chars) * 0.9:
+            return True
+    return False
