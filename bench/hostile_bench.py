@@ -80,7 +80,8 @@ def live_gzip(work: Path, args: argparse.Namespace) -> tuple[float, float, float
         # case.toml names unknown keys, so it is only added where the toolkit knows it).
         known = subprocess.run([args.python, "-c", "from toolkit.case import CONFIG_SPEC; "
                                 "print('allow_private_hosts' in CONFIG_SPEC['recheck'])"],
-                               capture_output=True, text=True, env={"PYTHONPATH": str(args.root)}).stdout.strip()
+                               capture_output=True, text=True, env={"PYTHONPATH": str(args.root)},
+                               cwd=args.root).stdout.strip()
         text = config.read_text()
         if known == "True":
             text = (text.replace("allow_private_hosts = false", "allow_private_hosts = true")
