@@ -44,6 +44,15 @@ FB_LOGIN = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8"><title>
 </head><body><form id="login_form" action="/login/device-based/regular/login/"><input name="email">
 <input name="pass" type="password"><button>Iniciar sesión</button></form><a>¿Olvidaste tu contraseña?</a></body></html>"""
 
+# Facebook's logged-out wall as served (meedan/pender test/data/facebook-profile-page_login.html, 2022):
+# the wall's og:url names the page asked for in next=; that URL is never evidence the page exists.
+FB_LOGIN_OG = """<!DOCTYPE html><html lang="en" id="facebook"><head><meta charset="utf-8">
+<title id="pageTitle">Log into Facebook</title><meta property="og:site_name" content="Facebook">
+<meta property="og:url" content="https://www.facebook.com/login/?next=https%3A%2F%2Fwww.facebook.com%2Fsomepage%2F">
+<link rel="canonical" href="https://www.facebook.com/login/web/"></head><body>
+<form id="login_form" action="/login/device-based/regular/login/" method="post"><input name="email" id="email">
+<input name="pass" id="pass" type="password"><button name="login" id="loginbutton">Log In</button></form></body></html>"""
+
 FB_BLOCKED = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Facebook</title></head>
 <body><h2>You're Temporarily Blocked</h2><div>It looks like you were misusing this feature by going too fast.</div>
 </body></html>"""
@@ -163,6 +172,19 @@ class RecheckServer:
                     parts = path.split("/")
                     page = FIXTURE_PAGES / parts[2] / f"{parts[-1]}.html"
                     self.send(200, page.read_bytes())
+                elif path == "/fb/login-og" or path.startswith("/login/og/"):
+                    self.send(200, FB_LOGIN_OG)
+                elif path == "/fb/login-og-redirect":
+                    self.redirect("/login/og/?next=https%3A%2F%2Fwww.facebook.com%2Fsomepage%2F")
+                elif path == "/fb/login-404":
+                    self.send(404, FB_LOGIN_OG)
+                elif path == "/fb/unavailable-404":
+                    self.send(404, FB_UNAVAILABLE_EN)
+                elif path.startswith("/elsewhere/"):
+                    # A redirect to the next simulated host (another site): /elsewhere/<path there>.
+                    port = self.server.server_address[1]
+                    index = next(i for i, srv in enumerate(server.servers) if srv.server_address[1] == port)
+                    self.redirect(server.base((index + 1) % len(server.servers)) + path[len("/elsewhere"):])
                 elif path.startswith("/canary/"):
                     # A known-live control page, until the test has the checker logged out.
                     self.send(200, FB_LOGIN if server.canary_wall else FB_LIVE)

@@ -16,6 +16,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = Path(os.environ.get("TOOLKIT_SAMPLES") or ROOT.parent / "shared" / "samples")
 
 
+@pytest.fixture(autouse=True)
+def private_user_data(tmp_path_factory, monkeypatch):
+    """A user data folder of the test's own (browser profiles live there), never the tester's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user-data")))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

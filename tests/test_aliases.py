@@ -16,6 +16,7 @@ from toolkit.models import Capture, ItemRef, Kind
 from toolkit.sources._zeeschuimer_items import map_instagram, map_tiktok
 from toolkit.sources.crowdtangle_api import CrowdTangleApi
 from toolkit.store import transaction
+from toolkit.store.aliases import conflicts_of
 from toolkit.store.writer import CaptureWriter
 
 PAGE_ID = "100000111000001"
@@ -168,8 +169,9 @@ def test_show_by_either_key_finds_the_one_item(case, invoke, files):
 
 
 def test_alias_known_before_either_item(case):
-    """A key seen only as an alias (never as an item) still joins the item created under it later,
-    and an alias given twice in one batch links the two items it was given for."""
+    """A key seen only as an alias (never as an item) still joins the item created under it later;
+    an alias two items claim links them only when they agree: two different numeric ids claiming
+    one vanity name are two accounts, kept apart and recorded as a conflict."""
     with open_case(case) as opened, transaction(opened.db):
         writer = CaptureWriter(opened.db, None, "2021-04-10T00:00:00Z")
         page = ItemRef("facebook", Kind.PAGE, PAGE_ID, f"https://www.facebook.com/{PAGE_ID}")
@@ -179,8 +181,32 @@ def test_alias_known_before_either_item(case):
         writer.write([Capture(item=vanity), Capture(item=other, aliases=("cruceseguro.mx",)),
                       Capture(item=page, aliases=("cruceseguro.mx",))])
         rows = opened.db.execute("SELECT key, merged_into FROM item ORDER BY id").fetchall()
-    assert [tuple(r) for r in rows] == [(PAGE_ID, None), ("cruceseguro", 1), ("200000222000002", 1)]
-    assert writer.merged == 2
+        conflicts = conflicts_of(opened.db)
+    assert [tuple(r) for r in rows] == [(PAGE_ID, None), ("cruceseguro", 1), ("200000222000002", None)]
+    assert writer.merged == 1
+    assert [(c["key"], c["item_key"], c["other_key"]) for c in conflicts] == [
+        ("cruceseguro.mx", PAGE_ID, "200000222000002")]
+    assert conflicts[0]["reason"].startswith("ids differ")
+    assert writer.conflicts and writer.conflicts[0]["key"] == "cruceseguro.mx"
+
+
+def test_a_page_claiming_another_pages_vanity_or_id_stays_apart(case):
+    """A copy at one page's URL whose og:url or app link names another page the case knows (by
+    another name) is not that page: both claims are conflicts, and a later status of the copy
+    stays on the copy."""
+    with open_case(case) as opened, transaction(opened.db):
+        writer = CaptureWriter(opened.db, None, "2021-04-10T00:00:00Z")
+        confirmed = ItemRef("facebook", Kind.PAGE, "cruceseguro", "https://www.facebook.com/cruceseguro")
+        writer.write([Capture(item=confirmed, aliases=(PAGE_ID,))])
+        copy = ItemRef("facebook", Kind.PAGE, "otra.pagina", "https://www.facebook.com/otra.pagina")
+        writer.write([Capture(item=copy, aliases=("cruceseguro",)), Capture(item=copy, aliases=(PAGE_ID,))])
+        merged = opened.db.execute("SELECT count(*) FROM item WHERE merged_into IS NOT NULL").fetchone()[0]
+        conflicts = conflicts_of(opened.db)
+        owners = dict(opened.db.execute("SELECT a.key, i.key FROM item_alias a JOIN item i ON i.id = a.item_id"))
+    assert merged == 0 and writer.merged == 0
+    assert sorted((c["item_key"], c["key"], c["other_key"]) for c in conflicts) == [
+        ("otra.pagina", PAGE_ID, "cruceseguro"), ("otra.pagina", "cruceseguro", "cruceseguro")]
+    assert owners == {PAGE_ID: "cruceseguro"}  # the refused claims are not recorded as aliases
 
 
 def test_sources_that_know_both_keys_say_so(files):

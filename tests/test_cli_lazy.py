@@ -31,7 +31,9 @@ print(json.dumps(sorted(sys.modules)))
 NOT_FOR_SCAN = ("httpx", "pandas", "statsmodels", "scipy", "networkx", "toolkit.recheck", "toolkit.report",
                 "toolkit.cohort", "toolkit.cli.cmd_recheck", "toolkit.cli.cmd_report",
                 # `toolkit tag`'s engine and its Parquet library (the distributed extra).
-                "dask", "distributed", "pyarrow", "toolkit.tagjob", "toolkit.cli.cmd_tag")
+                "dask", "distributed", "pyarrow", "toolkit.tagjob", "toolkit.cli.cmd_tag",
+                # The browser (the browser extra) and the commands that drive it.
+                "playwright", "toolkit.browser", "toolkit.cli.cmd_capture", "toolkit.cli.cmd_browser")
 
 
 def _modules_after(*args: str) -> list[str]:

@@ -155,7 +155,7 @@ def test_a_case_from_before_date_sources_migrates_and_verifies_intact(tmp_path, 
     """A case sealed under the previous schema (no date_source, no canary_check) opens, migrates and
     still verifies: NULL late columns are left out of the custody digests."""
     from toolkit.case import open_case
-    from toolkit.store.schema import LATEST
+    from toolkit.store.schema import LATEST, MIGRATIONS, V_DATE_SOURCE_CANARY
 
     b = CaseBuilder(tmp_path / "case")
     source = b.source("c" * 64, "exports/urls.txt")
@@ -167,9 +167,12 @@ def test_a_case_from_before_date_sources_migrates_and_verifies_intact(tmp_path, 
         pass
     conn = sqlite3.connect(case / "case.db")  # now take the schema back to what it was
     conn.execute("DROP TABLE canary_check")
+    conn.execute("DROP TABLE IF EXISTS attachment")  # added by a later migration (issue 17)
     conn.execute("ALTER TABLE capture DROP COLUMN date_source")
     conn.execute('ALTER TABLE "check" DROP COLUMN date_source')
-    conn.execute(f"PRAGMA user_version = {LATEST - 1}")
+    # Migrations after this one are undone too (they are additive: their tables go).
+    conn.execute("DROP TABLE IF EXISTS identity_conflict")
+    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(V_DATE_SOURCE_CANARY)}")
     conn.commit()
     conn.close()
     result = invoke("verify", case)

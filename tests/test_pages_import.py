@@ -51,7 +51,7 @@ def test_singlefile_page_gives_url_save_time_and_status():
     ("group_viajes_norte.html", ("facebook", "group", "viajesnorte2021"), Status.AVAILABLE, "meta:al:android:url"),
     ("listing_viaje_usa.html", ("facebook", "listing", "880000000000123"), Status.AVAILABLE, "json:GroupCommerceProductItem"),
     ("page_cruce_seguro_unavailable.html", ("facebook", "page", "cruceseguro.usa"), Status.UNAVAILABLE, "leaf"),
-    ("group_login_wall.html", ("facebook", "group", "viajesnorte2021"), Status.LOGIN_REQUIRED, "title"),
+    ("group_login_wall.html", ("facebook", "group", "viajesnorte2021"), Status.LOGIN_REQUIRED, "canonical"),
 ])
 def test_every_saved_page_carries_the_detector_status(fixture, identity, status, place):
     _, caps, ctx = read(SF / fixture)
@@ -83,8 +83,11 @@ def test_browser_save_with_saved_from_comment():
 
 
 def test_browser_save_without_url_uses_the_page_metadata():
+    """Without its URL a page is named by its own address (og:url); its app link's numeric id is a
+    second key beside it, which the store merges only when it agrees with what the case knows."""
     _, caps, _ = read(HTML / "page_canonical_only.html")
-    assert caps[0].item.identity == ("facebook", "page", "100064000000001")
+    assert caps[0].item.identity == ("facebook", "page", "cruceseguro.usa")
+    assert caps[0].aliases == ("100064000000001",)
     assert caps[0].status == Status.AVAILABLE
 
 
@@ -233,6 +236,7 @@ CONTRACT = {
     "telegram-html": FIXTURES / "telegram" / "channel_html" / "messages.html",
     "mcl": FIXTURES / "mcl" / "mcl_facebook_posts.csv",
     "facebook-dyi": FIXTURES / "fb_dyi" / "posts" / "your_posts_1.json",
+    "browser-capture": FIXTURES / "capture" / "pasajes_sin_papeles.html",
 }
 
 

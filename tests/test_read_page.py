@@ -39,8 +39,11 @@ def test_public_page_under_login_overlay_is_available():
 
 
 def test_without_a_url_the_page_names_itself():
+    """By its own address (og:url); the app link's id is a claim beside it (an alias), checked by
+    the store, never the key a hostile copy could land on another page with."""
     main = read_page(PUBLIC_PAGE).main
-    assert (main.item.kind, main.item.key) == (Kind.PAGE, "100064000000001")
+    assert (main.item.kind, main.item.key) == (Kind.PAGE, "cruceseguro.usa")
+    assert main.aliases == ("100064000000001",)
 
 
 def test_a_later_unavailable_copy_is_the_same_item():

@@ -96,8 +96,11 @@ def test_scan_url_lists_and_rescan(case, invoke, url_txt, url_csv):
 
     result = invoke("scan", case, url_csv)
     assert result.exit_code == 0, result.output
-    # The page and the group were already known (another host, a mirror named by the platform column).
-    assert f"{url_csv}: urls, 4 records read, 4 mapped, 2 new items, 2 seen before, 4 captures" in result.output
+    # The page was already known (another host of Facebook's own); the group on a local mirror named
+    # by the platform column keeps the mirror's host in its key: the same path on two hosts is two items.
+    assert f"{url_csv}: urls, 4 records read, 4 mapped, 3 new items, 1 seen before, 4 captures" in result.output
+    groups = sorted(r["key"] for r in rows(case, "SELECT * FROM item WHERE kind = 'group'"))
+    assert groups == ["quierocruzar", "quierocruzar@127.0.0.1:8765"]
     page = rows(case, "SELECT * FROM item WHERE platform = 'facebook' AND kind = 'page'")
     assert len(page) == 1 and page[0]["key"] == "crucesegurousa.oficial"
     assert page[0]["name"] == "Cruce Seguro a USA"
@@ -109,7 +112,7 @@ def test_scan_url_lists_and_rescan(case, invoke, url_txt, url_csv):
     assert (listing["platform"], listing["key"]) == ("generic", "https://example.org/anuncio/77")
 
     snapshot = counts(case)
-    assert snapshot == (2, 8, 8)
+    assert snapshot == (2, 9, 8)
     for path in (url_txt, url_csv):
         again = invoke("scan", case, path)
         assert again.exit_code == 0, again.output
@@ -348,6 +351,7 @@ def test_platform_column_keeps_a_local_server_url_for_rechecks(case, invoke, tmp
     sheet.write_text("url,platform\nhttp://127.0.0.1:8765/CruceSeguroUSA,facebook\nhttps://www.facebook.com/otra.pagina,facebook\n")
     assert invoke("scan", case, sheet).exit_code == 0
     rows = {r["key"]: r for r in json.loads(invoke("items", case, "--format", "json").stdout)}
-    assert rows["crucesegurousa"]["platform"] == "facebook"
-    assert rows["crucesegurousa"]["url"] == "http://127.0.0.1:8765/CruceSeguroUSA"
+    # The item keeps the local server's host in its key: it is not the page on facebook.com.
+    assert rows["crucesegurousa@127.0.0.1:8765"]["platform"] == "facebook"
+    assert rows["crucesegurousa@127.0.0.1:8765"]["url"] == "http://127.0.0.1:8765/CruceSeguroUSA"
     assert rows["otra.pagina"]["url"] == "https://www.facebook.com/otra.pagina"

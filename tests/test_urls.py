@@ -96,8 +96,12 @@ def test_every_platform_is_registered():
 
 
 def test_platform_override_reads_the_path():
+    """A named platform reads a mirror's path as its own, and the mirror's host stays in the key:
+    the same path on facebook.com is another item."""
     ref = identify("http://127.0.0.1:8765/groups/QuieroCruzar/", "facebook")
-    assert ref.identity == ("facebook", "group", "quierocruzar")
+    assert ref.identity == ("facebook", "group", "quierocruzar@127.0.0.1:8765")
+    assert ref.url == "http://127.0.0.1:8765/groups/QuieroCruzar/"
+    assert identify("https://m.facebook.com/groups/QuieroCruzar/", "facebook").key == "quierocruzar"
 
 
 # --- properties ---------------------------------------------------------------------------------

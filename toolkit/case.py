@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import sqlite3
 import tempfile
 import tomllib
@@ -24,7 +23,7 @@ from typing import Any
 from isal import igzip, isal_zlib
 
 from toolkit import __version__
-from toolkit.errors import CaseError
+from toolkit.errors import CaseError, InputError
 from toolkit.store import connect, events, transaction
 
 CONFIG_NAME = "case.toml"
@@ -55,6 +54,18 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "proxy": ((str,), ""),
         "cookies": ((str,), ""),
         "allow_private_hosts": ((bool, list), False),
+    },
+    "browser": {
+        "executable": ((str,), ""),
+        "profile": ((str,), ""),
+        "pages": ((int,), 2),
+        "navigation_timeout": ((int, float), 30.0),
+        "settle_timeout": ((int, float), 10.0),
+        "scroll_screens": ((int,), 3),
+        "screenshots": ((str,), "all"),
+        "screenshot_scale": ((int, float), 1.0),
+        "max_screenshot_height": ((int,), 12000),
+        "wall_streak": ((int,), 3),
     },
     "review": {
         "min_score": ((int, float), 20),
@@ -117,6 +128,27 @@ cookies = ""
 # hostile page could point there). true allows all of them; a list such as ["127.0.0.1:8001"]
 # allows only those hosts (a local test server, a mirror on your network).
 allow_private_hosts = false
+
+[browser]
+# A real browser (toolkit capture, recheck --method browser, browser login; see docs/browser.md).
+# Chromium to drive: empty = the system's chromium, else Playwright's own.
+executable = ""
+# The persistent profile holding a logged-in research session: a name (a folder under your user
+# data folder) or a path outside this case folder. Empty = "default". Never share a profile.
+profile = ""
+# Pages loading at once, and seconds to wait for a page to load and then to settle.
+pages = 2
+navigation_timeout = 30.0
+settle_timeout = 10.0
+# Screens scrolled on platforms that load more as one scrolls (Facebook, Instagram, TikTok).
+scroll_screens = 3
+# Screenshots kept by browser rechecks: "all", "changed" (status differs from the item's
+# previous check) or "none"; scale 0.5 halves width and height; taller pages are cut.
+screenshots = "all"
+screenshot_scale = 1.0
+max_screenshot_height = 12000
+# Walls (login, checkpoint, block) in a row on one host that pause that host (0 = never).
+wall_streak = 3
 
 [review]
 # `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,
@@ -226,7 +258,7 @@ class Case:
     def close(self) -> None:
         """Chain what this command recorded into the custody log, then close the database."""
         try:
-            if events.unsealed(self.db):
+            if events.pending(self.db):  # rows written outside a transaction (every write seals its own)
                 events.seal(self.db, utcnow())
         finally:
             self.db.close()
@@ -241,6 +273,25 @@ class Case:
         """Where the compressed copy of content with this sha256 lives."""
         return self.evidence_dir / sha256[:2] / f"{sha256}.gz"
 
+    def read_evidence(self, sha256: str, limit: int = 64 << 20) -> bytes:
+        """The content of the evidence file kept under `sha256`, decompressed, checked against its
+        name. CaseError when it is missing, damaged, changed or larger than `limit` bytes."""
+        path = self.evidence_path(sha256)
+        try:
+            with igzip.open(path, "rb") as gz:
+                data = gz.read(limit + 1)
+        except FileNotFoundError:
+            raise CaseError(f"evidence {sha256[:12]}... is missing from {self.evidence_dir}",
+                            "Run toolkit verify CASE to see what else is missing") from None
+        except (OSError, EOFError) as exc:
+            raise CaseError(f"evidence {sha256[:12]}... cannot be read ({exc})", "Run toolkit verify CASE") from None
+        if len(data) > limit:
+            raise CaseError(f"evidence {sha256[:12]}... is larger than {limit >> 20} MB", "Open it with gzip -dc")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise CaseError(f"evidence {sha256[:12]}... was changed (its content does not match its name)",
+                            "Run toolkit verify CASE")
+        return data
+
     def keep_evidence(self, source: Path, sha256: str) -> Path:
         """Store a gzip copy of the file `source` under evidence/ by its sha256 and record it."""
         stored = self.copy_evidence_file(source, sha256)
@@ -249,11 +300,20 @@ class Case:
 
     def copy_evidence_file(self, source: Path, sha256: str) -> StoredEvidence:
         """Only the file half of keep_evidence: safe to run in a worker thread (no database use);
-        the caller records the result with `record_evidence` on its own thread."""
+        the caller records the result with `record_evidence` on its own thread.
+
+        The bytes copied must hash to `sha256`: a file that changed since it was hashed (still
+        being written, appended to) raises InputError and no copy is kept."""
 
         def copy(gz: gzip.GzipFile) -> None:
+            digest = hashlib.sha256()
             with open(source, "rb") as src:
-                shutil.copyfileobj(src, gz, 1 << 20)
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    gz.write(chunk)
+            if digest.hexdigest() != sha256:
+                raise InputError(str(source), "changed while it was read (its bytes no longer hash as when the"
+                                 " scan began)", "Scan it again once nothing writes to it (a download or sync still running)")
 
         return self._write_evidence(sha256, copy, level=1)
 
@@ -360,7 +420,16 @@ def open_case(root: str | Path) -> Case:
     # cases/example) starts with an empty database.
     (root / EVIDENCE_DIR).mkdir(exist_ok=True)
     db = connect(root / DB_NAME, create=True)
+    _record_context(db, root, config)
     return Case(root=root, config=config, db=db)
+
+
+def _record_context(db: sqlite3.Connection, root: Path, config: dict[str, dict[str, Any]]) -> None:
+    """Let the custody log name the files in force when this command first writes (computed then:
+    a command that only reads never hashes them)."""
+    from toolkit.context import case_context
+
+    db.context_source = lambda: case_context(root, config)
 
 
 def init_case(root: str | Path) -> Case:
@@ -376,9 +445,12 @@ def init_case(root: str | Path) -> Case:
     name = root.resolve().name.replace('"', "")
     (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(name=name), encoding="utf-8")
     db = connect(root / DB_NAME, create=True)
-    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
-               (utcnow(), f"toolkit {__version__}"))
-    return Case(root=root, config=load_config(root), db=db)
+    config = load_config(root)
+    _record_context(db, root, config)
+    with transaction(db):
+        db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
+                   (utcnow(), f"toolkit {__version__}"))
+    return Case(root=root, config=config, db=db)
 
 
 def add_canary(root: str | Path, platform: str, url: str) -> bool:

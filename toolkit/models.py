@@ -103,6 +103,7 @@ class Channel(StrEnum):
 
 class Method(StrEnum):
     LIVE = "live"
+    BROWSER = "browser"
     EXPORT = "export"
     MANUAL = "manual"
     WAYBACK = "wayback"

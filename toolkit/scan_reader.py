@@ -110,9 +110,10 @@ def batches(importer: Importer, path: Path, ctx: ReadContext, default_times: tup
         if not captures:
             continue
         mapped += 1
-        if captures[0].detector:
+        shown = (captures[0].fields.get("page") or {}).get("reading")
+        if captures[0].detector or shown:
             reason = captures[0].fields.get("status_reason")
-            label = f"{captures[0].status}" + (f" ({reason})" if reason else "")
+            label = shown or f"{captures[0].status}" + (f" ({reason})" if reason else "")
             statuses[label] = statuses.get(label, 0) + 1
         if ctx.collected_at:
             default_time, default_source = ctx.collected_at, ctx.collected_source or own_source

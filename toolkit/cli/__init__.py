@@ -30,6 +30,8 @@ from toolkit.cli.common import set_debug
 COMMANDS: dict[str, str] = {
     "init": "cmd_init",
     "scan": "cmd_scan",
+    "browser": "cmd_browser",
+    "capture": "cmd_capture",
     "tag": "cmd_tag",
     "detect": "cmd_detect",
     "items": "cmd_items",
@@ -43,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "verify": "cmd_verify",
     "export": "cmd_export",
     "purge": "cmd_purge",
+    "key": "cmd_key",
     "formats": "cmd_formats",
     "lexicon": "cmd_lexicon",
 }

@@ -1,8 +1,10 @@
 """`toolkit detect FILE_OR_URL...`: what the platform detectors see in saved pages (or a live URL).
 
 For a researcher debugging a page after a platform changes its wording: the platform, the item
-the page shows, the status, and the marker and place that decided it. Extra marker files
-(`--markers`) are used as a case's `markers.toml` would be, so new wording can be tried first.
+the page shows, the status, and the marker and place that decided it, and what the page is (`page`:
+an item's page, a wall in front of one, or not an item: a search or a feed, whose item links are
+listed as candidates to track). Extra marker files (`--markers`) are used as a case's
+`markers.toml` would be, so new wording can be tried first.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ PAGE_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".mhtml", ".mht"}
 # The importers that read one saved page per file.
 PAGE_IMPORTERS = {"singlefile", "html", "mhtml"}
 MAX_BYTES = 64 * 1024 * 1024
-TABLE_COLUMNS = status_columns(["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures"])
+TABLE_COLUMNS = status_columns(["file", "platform", "kind", "key", "status", "marker", "place", "detector", "captures",
+                                "page", "candidates"])
 # Files holding many pages: `toolkit scan` reads them into a case, page by page.
 ARCHIVE_IMPORTERS = {"warc", "wacz", "har"}
 JSON_COLUMNS = ["file", "url", "saved_at", "platform", "status", "reason", "marker", "place", "detector",
-                "final_url", "http_status", "captures"]
+                "final_url", "http_status", "page", "page_reason", "captures", "candidates"]
+CANDIDATE_COLUMNS = ["file", "kind", "key", "name", "url"]
 
 
 def register(app: typer.Typer) -> None:
@@ -83,12 +87,17 @@ def register(app: typer.Typer) -> None:
         if fmt == OutputFormat.json:
             emit(rows, JSON_COLUMNS, fmt)
         else:
-            flat = [{**row, "captures": len(row["captures"]), **_main(row)} for row in rows]
+            flat = [{**row, "captures": len(row["captures"]), "candidates": len(row["candidates"]), **_main(row)}
+                    for row in rows]
             if fmt == OutputFormat.table:  # the file's name is enough on screen; CSV/JSON keep the path
-                flat = [{**row, "file": row["file"] if row["file"].startswith(("http://", "https://"))
-                         else Path(row["file"]).name} for row in flat]
+                flat = [{**row, "file": _shown(row["file"])} for row in flat]
             emit(flat, TABLE_COLUMNS if fmt == OutputFormat.table else [*TABLE_COLUMNS, "url"], fmt,
                  widths={"file": 36, "key": 28, "marker": 40, "reason": 24}, style=CsvStyle(bom, raw_cells))
+            links = [{"file": _shown(row["file"]), **link} for row in rows for link in row["candidates"]]
+            if links and fmt == OutputFormat.table:
+                emit(links, CANDIDATE_COLUMNS, fmt, title="Item links on pages that are not items (no status taken; "
+                                                          "toolkit scan records them as items to track)",
+                     widths={"file": 36, "key": 28, "name": 40})
 
 
 def _expand(arguments: list[str]):
@@ -156,7 +165,7 @@ def _live_row(url: str, platform: str | None) -> dict[str, Any]:
         reason = _NETWORK_ERRORS.get(type(exc), "network-error")
         return {"file": url, "url": url, "saved_at": observed, "platform": platform, "status": "error",
                 "reason": reason, "marker": None, "place": None, "detector": None, "captures": [],
-                "final_url": None, "http_status": None}
+                "final_url": None, "http_status": None, "page": None, "page_reason": None, "candidates": []}
     reading = read_page(body, url, final_url=final_url, http_status=status, platform=platform, observed_at=observed)
     return {"file": url, "url": url, "saved_at": observed, **_verdict(reading),
             "captures": [_capture(c) for c in reading.captures], "final_url": final_url, "http_status": status}
@@ -170,7 +179,14 @@ _NETWORK_ERRORS = {httpx.ConnectTimeout: "connect-timeout", httpx.ReadTimeout: "
 def _verdict(reading: PageReading) -> dict[str, Any]:
     verdict = reading.verdict
     return {"platform": reading.platform, "status": str(verdict.status), "reason": verdict.reason,
-            "marker": verdict.marker, "place": verdict.place, "detector": verdict.detector}
+            "marker": verdict.marker, "place": verdict.place, "detector": verdict.detector, "page": reading.page,
+            "page_reason": reading.page_reason,
+            "candidates": [{"kind": str(c.item.kind), "key": c.item.key, "name": c.name, "url": c.item.url}
+                           for c in reading.candidates]}
+
+
+def _shown(file: str) -> str:
+    return file if file.startswith(("http://", "https://")) else Path(file).name
 
 
 def _capture(capture) -> dict[str, Any]:

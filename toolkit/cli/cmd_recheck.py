@@ -1,7 +1,8 @@
 """`toolkit recheck CASE [PATH...]`: observe tracked items again in a named wave.
 
-Live over HTTP (default), from later exports (PATH...), by hand (--manual) or from the Wayback
-Machine (--wayback). One mode per run; run several modes under the same --wave name.
+Live over HTTP (default), through a real browser (--method browser), from later exports (PATH...),
+by hand (--manual) or from the Wayback Machine (--wayback). One mode per run; run several modes
+under the same --wave name.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def register(app: typer.Typer) -> None:
         paths: Annotated[Optional[list[str]], typer.Argument(help="Later exports or saved pages to recheck from (files, folders, globs).", show_default=False)] = None,  # noqa: UP045
         wave: Annotated[Optional[str], Opt("--wave", help="Wave name (default: today's date, UTC).")] = None,  # noqa: UP045
         live: Annotated[bool, Opt("--live", help="Fetch each item's URL (the default when no PATH is given).")] = False,
+        method_name: Annotated[Optional[str], Opt("--method", help="live (fetch over HTTP) or browser (load in Chromium, with the logged-in profile, a screenshot per check); manual and wayback as their flags.")] = None,  # noqa: UP045
+        logged_out: Annotated[bool, Opt("--logged-out", help="With --method browser: a fresh, empty profile instead of the logged-in one.")] = False,
         manual: Annotated[bool, Opt("--manual", help="Ask you about each item, one key per answer.")] = False,
         wayback: Annotated[bool, Opt("--wayback", help="Look items up in the Wayback Machine.")] = False,
         save: Annotated[bool, Opt("--save", help="With --wayback: ask Save Page Now to archive items live in this wave.")] = False,
@@ -81,14 +84,18 @@ def register(app: typer.Typer) -> None:
         raw_cells: RawCellsOpt = False,
         quiet: QuietOpt = False,
     ) -> None:
-        """Recheck tracked items in a wave: live, from later exports, by hand, or via the Wayback Machine."""
+        """Recheck tracked items in a wave: live, through a browser (--method browser), from later exports, by hand, or via the Wayback Machine."""
+        named = _method_option(method_name)
+        live, manual, wayback = live or named == Method.LIVE, manual or named == Method.MANUAL, wayback or named == Method.WAYBACK
         modes = [name for name, on in (("PATH", bool(paths)), ("--live", live), ("--manual", manual),
-                                       ("--wayback", wayback)) if on]
-        if len(modes) > 1:
+                                       ("--wayback", wayback), ("--method browser", named == Method.BROWSER)) if on]
+        if len(set(modes)) > 1:
             raise UsageError(f"{' and '.join(modes)} are separate ways to recheck",
                              "Run them one after the other with the same --wave name")
         if save and not wayback:
             raise UsageError("--save works with --wayback only", "Add --wayback, or leave out --save")
+        if logged_out and named != Method.BROWSER:
+            raise UsageError("--logged-out works with --method browser only", "Add --method browser, or leave it out")
         if at and not manual:
             raise UsageError("--at works with --manual only", "Add --manual, or leave out --at")
         if (observed_at or collected_at) and not paths:
@@ -96,8 +103,13 @@ def register(app: typer.Typer) -> None:
                              "Give the exports to recheck from, or leave out --observed-at")
         when = given_time(observed_at, collected_at)
         manual_at = parse_when(at, "--at") if at else None
-        method = Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback else Method.LIVE
+        method = (Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback
+                  else Method.BROWSER if named == Method.BROWSER else Method.LIVE)
         kind = filters.KINDS.parse(kind, "--kind")
+        if method == Method.BROWSER:
+            from toolkit.browser.engine import load_playwright
+
+            load_playwright()  # say how to install it before a wave is opened
         name = (wave or default_wave_name()).strip()
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")
@@ -133,6 +145,12 @@ def register(app: typer.Typer) -> None:
                                   f"checked ({method}), {len(todo)} to go")
                     if method == Method.LIVE:
                         _live(opened, wave_id, todo, options, show, quiet)
+                    elif method == Method.BROWSER:
+                        from toolkit.cli.cmd_browser import browser_recheck
+
+                        browser_recheck(opened, wave_id, todo, show=show, quiet=quiet, logged_out=logged_out,
+                                        interval=interval, per_host=per_host, retries=retries, backoff=backoff,
+                                        timeout=read_timeout)
                     elif method == Method.MANUAL:
                         _manual(opened, wave_id, todo, manual_at)
                     else:
@@ -146,6 +164,20 @@ def register(app: typer.Typer) -> None:
             rows = summary(opened, wave_id, {"wayback"} if method == Method.WAYBACK else None)
         if not (save and fmt != OutputFormat.table):
             _print_summary(name, rows, fmt, CsvStyle(bom, raw_cells))
+
+
+def _method_option(value: str | None) -> Method | None:
+    """--method as a Method; `export` is given by naming PATHs, not by name."""
+    if value is None:
+        return None
+    try:
+        method = Method(value.strip().lower())
+    except ValueError:
+        method = None
+    if method is None or method == Method.EXPORT:
+        raise UsageError(f"--method: unknown method {value!r}",
+                         "Use live, browser, manual or wayback (to recheck from exports, give their PATHs)")
+    return method
 
 
 def _print_summary(name: str, rows: list[dict], fmt: OutputFormat, style: CsvStyle = CsvStyle()) -> None:
@@ -214,7 +246,9 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
     if not quiet:
         summarise(stats.files)
         err.print(f"{stats.added} export check(s) added" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
-                  + (f" ({stats.not_seen} not seen in an export that holds their parent)" if stats.not_seen else ""))
+                  + (f" ({stats.not_seen} not seen in an export that holds their parent)" if stats.not_seen else "")
+                  + (f" ({stats.missing} Telegram message(s) missing from an export that holds their chat on both "
+                     "sides of them: unavailable, missing-from-full-export)" if stats.missing else ""))
         for row in stats.canaries:
             line = (f"{row.platform} canary {row.url} read {row.status}" + (f" ({row.reason})" if row.reason else "")
                     + f" at {row.observed_at}")

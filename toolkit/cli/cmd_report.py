@@ -10,9 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolkit.case import open_case
+from toolkit.case import Case, open_case
 from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors, printable
 from toolkit.dates import parse_iso, parse_when
+from toolkit.errors import UsageError
 from toolkit.store.report_queries import latest_event
 
 
@@ -36,6 +37,19 @@ def _folder(root: Path) -> Path:
     return folder
 
 
+class _CaseEvidence:
+    """The case's evidence files, as the report reads them (checked content, path in the case)."""
+
+    def __init__(self, case: Case):
+        self.case = case
+
+    def read(self, sha256: str) -> bytes:
+        return self.case.read_evidence(sha256)
+
+    def path(self, sha256: str) -> str:
+        return self.case.evidence_path(sha256).relative_to(self.case.root).as_posix()
+
+
 def register(app: typer.Typer) -> None:
     @app.command("report")
     @handle_errors
@@ -45,6 +59,7 @@ def register(app: typer.Typer) -> None:
         formats: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated: md,html,csv,json (default: [report] formats in case.toml, i.e. all).")] = None,  # noqa: UP045
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write into (default: CASE/reports/<timestamp>/).")] = None,  # noqa: UP045
         redact: Annotated[Optional[bool], typer.Option("--redact/--no-redact", help="Mask phone numbers, WhatsApp/Telegram contacts, emails and personal profile names (default: [report] redact in case.toml).")] = None,  # noqa: UP045
+        screenshots: Annotated[bool, typer.Option("--screenshots", help="Embed the last screenshot of each cohort item (from browser checks) in the HTML report. Never with --redact.")] = False,
         bom: Annotated[bool, typer.Option("--bom/--no-bom", help="Start the CSV files with a UTF-8 byte-order mark, so Excel reads accents right (--no-bom for scripts that choke on it).")] = True,
         raw_cells: Annotated[bool, typer.Option("--raw-cells", help="Write CSV cells as they are, without the ' that stops a spreadsheet running =, +, -, @ cells as formulas (phones stay +52...; for scripts, never for opening in a spreadsheet; see docs/csv.md).")] = False,
         quiet: QuietOpt = False,
@@ -58,10 +73,16 @@ def register(app: typer.Typer) -> None:
             chosen = parse_formats(formats if formats is not None else opened.config["report"]["formats"])
             when = as_of_value(as_of, latest_event(opened.db))
             masked = opened.config["report"]["redact"] if redact is None else redact
+            if screenshots and masked:
+                raise UsageError("--screenshots cannot go with a redacted report: screenshots show pages as they were "
+                                 "seen, names and contact numbers included",
+                                 "Leave out --screenshots, or make the report unredacted (--no-redact) and keep it "
+                                 "within the team")
             folder = output if output is not None else _folder(opened.root)
             # A spinner naming the stage (the report takes tens of seconds on 100,000 items).
             with err.status("", spinner="dots") if not quiet and sys.stderr.isatty() else nullcontext() as status:
                 written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked,
+                                       screenshots=_CaseEvidence(opened) if screenshots else None,
                                        case_name=opened.name, bom=bom, raw_cells=raw_cells,
                                        progress=(lambda stage: status.update(escape(stage))) if status else None)
         for sentence in written.report.headline:

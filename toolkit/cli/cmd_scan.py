@@ -102,6 +102,13 @@ def _progress(enabled: bool) -> Progress:
                     console=err, disable=not enabled, transient=True)
 
 
+def describe_conflict(conflict: dict) -> str:
+    """One line: which item claimed which key, what the case knows it as, and why they stay apart."""
+    return (f"{conflict['platform']} {conflict['kind']} {conflict['item_key']} (item {conflict['item_id']}) claims "
+            f"{conflict['key']}, which the case knows as {conflict['other_key']} (item {conflict['other_id']}): "
+            f"kept apart, {conflict['reason']}")
+
+
 def summarise(results: list[FileResult]) -> None:
     """One closing block per file on stderr: records, items new/seen, failures by cause."""
     unknown = [r.path for r in results if r.outcome == "unknown"]
@@ -122,8 +129,16 @@ def summarise(results: list[FileResult]) -> None:
             if r.import_dated:
                 err.print(f"  [yellow]note: the file gives no save time: {r.import_dated:,} capture(s) dated at import time"
                           " (left out of time to removal); pass --observed-at DATETIME to say when it was saved[/]")
+            if r.merged:
+                err.print(f"  note: {r.merged:,} item(s) linked to an item known under another key "
+                          "(a numeric id and a vanity name that agree): shown as one")
+            for conflict in r.conflicts[:20]:
+                err.print(f"  [yellow]identity conflict[/]: {escape(describe_conflict(conflict))}")
+            if len(r.conflicts) > 20:
+                err.print(f"  [yellow]{len(r.conflicts) - 20:,} more identity conflicts[/] (toolkit show CASE ITEM lists them)")
         elif r.outcome == "already":
-            err.print(f"{escape(r.path)}: already imported, nothing added ({escape('; '.join(r.notes))})")
+            err.print(f"{escape(r.path)}: {'already being' if r.source_id is None else 'already'} imported,"
+                      f" nothing added ({escape('; '.join(r.notes))})")
         elif r.outcome == "failed":
             err.print(f"[red]Error:[/] {escape(r.error or 'failed')}")
             if r.hint:

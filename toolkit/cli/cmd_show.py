@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from toolkit.case import open_case
+from toolkit.case import Case, open_case
 from toolkit.cli.common import BomOpt, CaseArg, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, handle_errors
 from toolkit.cohort.notices import resolve_items
 from toolkit.lexicon.explain import explain_line
+from toolkit.store.browser import capture_attachments, check_attachments
 from toolkit.store.checks import waves as all_waves
 from toolkit.store.history import item_events, item_record
 from toolkit.store.status import STATUS_RULE, latest_statuses, wave_statuses
@@ -38,7 +39,7 @@ def _capture(e: dict[str, Any]) -> str:
                   f"followers {e['followers']:,}" if e["followers"] is not None else None,
                   f"members {e['members']:,}" if e["members"] is not None else None,
                   e["created_at"] and f"created {e['created_at'][:10]}", e["country"] and f"from {e['country']}",
-                  e["source"] and f"source {e['source']} ({e['source_format']})", _dated(e), _excerpt(e["text"]))
+                  e["source"] and f"source {e['source']} ({e['source_format']})", _dated(e), _files(e), _excerpt(e["text"]))
 
 
 def _dated(e: dict[str, Any]) -> str:
@@ -49,7 +50,26 @@ def _dated(e: dict[str, Any]) -> str:
 def _check(e: dict[str, Any]) -> str:
     return _parts(e["wave"] and f"wave {e['wave']}", e["method"], e["status"], e["reason"] and f"({e['reason']})",
                   e["blind"] and f"BLIND: {e['blind']}", e["http_status"] and f"HTTP {e['http_status']}",
-                  e["detector"], _dated(e), e["note"] and f"“{e['note']}”")
+                  e["detector"], _dated(e), e["note"] and f"“{e['note']}”", _files(e))
+
+
+def _add_attachments(case: Case, events: list[dict[str, Any]]) -> None:
+    """Give each browser check and capture the files kept beside it (screenshot, MHTML), with their
+    path under the case folder."""
+    checks = check_attachments(case.db, [e["id"] for e in events if e["event"] == "check"])
+    captures = capture_attachments(case.db, [e["id"] for e in events if e["event"] == "capture"])
+    for event in events:
+        found = (checks if event["event"] == "check" else captures if event["event"] == "capture" else {}).get(event["id"])
+        if found:
+            event["attachments"] = [{"role": a["role"], "path": case.evidence_path(a["sha256"]).relative_to(case.root).as_posix(),
+                                     "sha256": a["sha256"], "media_type": a["media_type"], "width": a["width"],
+                                     "height": a["height"]} for a in found]
+
+
+def _files(e: dict[str, Any]) -> str | None:
+    """"screenshot evidence/ab/ab12….gz (1280x900 PNG)" for each file kept beside the event."""
+    return _parts(*(f"{a['role']} {a['path']}" + (f" ({a['width']}x{a['height']} PNG)" if a["width"] else "")
+                    for a in e.get("attachments", [])))
 
 
 def _explained(stored: str | None, category: str | None) -> str:
@@ -77,6 +97,9 @@ DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
                                f"recorded {e['recorded_at']}",
                                e.get("voided_at") and f"VOIDED {e['voided_at'][:10]}" + (f" by {e['voided_by']}" if e.get("voided_by") else "")
                                + f": {e['voided_why']} (not counted)"),
+    "conflict": lambda e: _parts(f"identity conflict: #{e['item_id']} {e['item_key']} claims {e['key']}, known as "
+                                 f"#{e['other_id']} {e['other_key']}", "kept apart", e["reason"],
+                                 e["source"] and f"source {e['source']}"),
     "check": _check,
 }
 
@@ -96,6 +119,7 @@ def register(app: typer.Typer) -> None:
             (item_id,) = resolve_items(opened.db, [item])
             record = item_record(opened.db, item_id)
             events = item_events(opened.db, item_id)
+            _add_attachments(opened, events)
             latest = latest_statuses(opened.db, [item_id]).get(item_id)
             names = {w["id"]: w["name"] for w in all_waves(opened.db)}
             per_wave = [{"wave": names[r.wave_id], "status": r.status, "reason": r.reason, "family": r.family,

@@ -8,10 +8,11 @@ item's stable `ItemRef`, so the same page found through two URLs is one item.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from toolkit.models import ItemRef
+from toolkit.models import ItemRef, Status
 
 # Query parameters that only track where a click came from; never part of an identity.
 TRACKING_PARAMS = frozenset(
@@ -28,8 +29,10 @@ TRACKING_PARAMS = frozenset(
 def split(url: str) -> SplitResult:
     """Parse a URL, adding https:// when the scheme is missing (people paste `facebook.com/x`).
 
-    Never raises: a malformed bracketed host (`http://[x`) is parsed without its brackets, so any
-    text a researcher pastes still becomes some URL.
+    Never raises: a malformed bracketed host (`http://[x`) is parsed without its brackets, and a
+    host that Python refuses (characters that NFKC-normalise into `/`, `?`, `@`... such as `℀`)
+    has its non-ASCII characters percent-encoded, so any text a researcher pastes still becomes
+    some URL.
     """
     url = url.strip()
     if "://" not in url[:12]:
@@ -37,7 +40,12 @@ def split(url: str) -> SplitResult:
     try:
         return urlsplit(url)
     except ValueError:
-        return urlsplit(url.replace("[", "").replace("]", ""))
+        pass
+    url = url.replace("[", "").replace("]", "")
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit(quote(url, safe="".join(chr(c) for c in range(33, 127))))
 
 
 def port_of(parts: SplitResult) -> int | None:
@@ -79,6 +87,38 @@ def rebuild(scheme: str, host: str, path: str, query: str = "") -> str:
     return urlunsplit((scheme, host, path, query, ""))
 
 
+# Query parameters through which a wall names the page it stands in front of.
+NEXT_PARAMS = ("next", "redirect_uri", "redirect_url", "continue", "return_to")
+
+
+def next_target(parts: SplitResult) -> str | None:
+    """Where a login, checkpoint or consent URL would send the visitor once through (`next=`,
+    `redirect_uri=`...), made absolute against the wall's own site; None when it names nowhere."""
+    target = next((query_value(parts, name) for name in NEXT_PARAMS if query_value(parts, name)), None)
+    if not target:
+        return None
+    if target.startswith("/") and not target.startswith("//"):
+        return urljoin(f"{parts.scheme or 'https'}://{parts.netloc}/", target)
+    return target if "://" in target[:12] or target.startswith("//") else None
+
+
+@dataclass(frozen=True, slots=True)
+class UrlRole:
+    """What a URL says a page is when it is not an item's own page.
+
+    A *wall* (login, checkpoint, consent) stands in front of the page a visitor asked for: its
+    `status` is the wall's own (login_required, restricted) and `target` the page it names
+    (`next=`), if any. A page that is *not an item* (a search, a hashtag or explore page, a
+    Marketplace feed, a login page naming nothing) has no `status`: nothing it shows is a reading
+    of an item. `reason` is the short code recorded with the reading.
+    """
+
+    wall: bool
+    reason: str
+    status: Status | None = None
+    target: str | None = None
+
+
 class Platform(ABC):
     """Base class: a platform's name, the hosts it owns, and URL identity."""
 
@@ -99,3 +139,8 @@ class Platform(ABC):
     def parent_of(self, url: str) -> ItemRef | None:
         """The page, group or channel an item URL sits under, when the URL says (else None)."""
         return self.parse(url)[1]
+
+    def url_role(self, url: str) -> UrlRole | None:
+        """A wall or a page that is not an item, when the URL's path says so; None for any other
+        URL (an item's page, or one the platform cannot place). Platforms override this."""
+        return None

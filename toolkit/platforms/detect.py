@@ -4,13 +4,19 @@
 call. Detectors are registered per platform (`register_detector`), like importers: a third-party
 package adds one through the `toolkit.detectors` entry point group.
 
-How a status is decided (`decide`), in this order, so that one wrong "gone" is hard to get:
-1. HTTP 404/410 -> unavailable and 429 -> rate_limited (hard signals, place `http`).
+How a status is decided, in this order, so that one wrong "gone" (or "live") is hard to get:
+0. HTTP 429 -> rate_limited. Then what the page is (toolkit/platforms/roles.py), before anything
+   on it is read as an item: a wall (login, checkpoint, consent; by its addresses or its whole
+   title) is the wall's status for the item it stands in front of, whatever the HTTP status and
+   whatever URL it carries; a page that is not an item (search, feed...) is `error`
+   `not-an-item`, and its item links are offered as candidates. Only an item's page goes on:
+1. HTTP 404/410 -> unavailable (hard signals, place `http`).
 2. Marker rules for removed, account_gone, unavailable, restricted, rate_limited, sold, each only
    in the places the rule names.
 3. Any other HTTP error -> error `http-<code>`.
 4. Positive evidence of the item (its id, og:url, content) -> available. A logged-out view of a
-   public page with a login overlay lands here.
+   public page with a login overlay lands here. (What counts as evidence, per platform and kind:
+   docs/detectors.md.)
 5. Login-wall markers -> login_required.
 6. Nothing either way -> error `no-markers` (never available by default).
 """
@@ -25,12 +31,13 @@ from importlib.metadata import entry_points
 from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from toolkit.models import Capture, ItemRef, Status
+from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
 from toolkit.platforms.places import Places, selector_names
 from toolkit.platforms.registry import get as get_platform
 from toolkit.platforms.registry import identify, platform_for_url
+from toolkit.platforms.roles import PageKind, Role, candidates, page_role, wall_item
 
 # Negative and limiting statuses are checked before positive evidence, most specific first.
 MARKER_ORDER = (Status.REMOVED, Status.ACCOUNT_GONE, Status.UNAVAILABLE, Status.RESTRICTED,
@@ -66,6 +73,9 @@ class Detector(ABC):
     # Byte strings `inspect` asks `page.has` about: found in one pass with the marker rules'
     # container names where a multi-pattern engine is installed (see Page.prime).
     needles: ClassVar[tuple[bytes, ...]] = ()
+    # Where a page that lists items keeps its results (simple selectors, first found wins): the
+    # only part of such a page whose links are offered as candidates.
+    results: ClassVar[tuple[str, ...]] = ()
 
     @property
     def name(self) -> str:
@@ -81,7 +91,13 @@ class Detector(ABC):
 
     @abstractmethod
     def inspect(self, page: Page, places: Places) -> Finding:
-        """The captures the page shows (main item first) and positive evidence, if any."""
+        """The captures the page shows (main item first) and positive evidence, if any. Only
+        called for an item's own page (never for a wall or a page that is not an item)."""
+
+    def listing_page(self, page: Page, places: Places) -> tuple[str, str, str] | None:
+        """(reason, marker, place) when the page's content says it lists items rather than being
+        one (a search results container...), for pages whose address does not say; else None."""
+        return None
 
     def identify(self, url: str | None) -> ItemRef | None:
         """The item a URL names on this platform (registry identity, generic fallback included)."""
@@ -110,13 +126,31 @@ class Detector(ABC):
         page.prime(_needles(self, book))
         places = self.places(page)
         places.data["book"] = book
-        finding = self.inspect(page, places)
-        verdict = decide(self, page, places, book, finding.evidence)
-        captures = finding.captures
+        role = page_role(self, page, places, book) if page.http_status != 429 else Role(PageKind.ITEM)
+        found: list[Capture] = []
+        if role.kind == PageKind.ITEM:
+            finding = self.inspect(page, places)
+            verdict = decide(self, page, places, book, finding.evidence)
+            captures = finding.captures
+            if verdict.status == Status.SOLD and not (captures and captures[0].item.kind == Kind.LISTING):
+                # "Sold" is a Marketplace listing's state: on any other item's page it is not its.
+                verdict = decide(self, page, places, book, finding.evidence, skip=frozenset({Status.SOLD}))
+        else:
+            # A wall that names no page (a login page without next=) gives no capture: its status
+            # is read for no item.
+            item = wall_item(self, page, role) if role.is_wall else self.requested(page)
+            if role.is_wall:
+                verdict = Verdict(role.status, self.name, role.marker, role.place, role.reason)
+            else:
+                verdict = Verdict(Status.ERROR, self.name, role.marker, role.place, "not-an-item")
+                found = candidates(self, page, role)  # never the item asked for itself
+            captures = [Capture(item=item, parent=self.parent(item))] if item is not None else []
         if verdict.status not in (Status.AVAILABLE, Status.SOLD):
             # A gone or walled page says nothing about content: keep only the item asked for.
             main = captures[0] if captures else None
-            item = self.requested(page) or (main.item if main else None)
+            item = main.item if main else None
+            if role.kind == PageKind.ITEM:
+                item = self.requested(page) or item
             captures = [Capture(item=item, url=page.url or page.final_url or item.url,
                                 parent=main.parent if main and main.item == item else self.parent(item))] if item else []
         for index, capture in enumerate(captures):
@@ -128,7 +162,9 @@ class Detector(ABC):
                 capture.detector = self.name
             if capture.observed_at is None:
                 capture.observed_at = observed_at
-        return PageReading(self.platform, verdict, captures)
+        for capture in found:
+            capture.observed_at = observed_at
+        return PageReading(self.platform, verdict, captures, str(role.kind), found, role.reason)
 
 
 _NEEDLES: dict[tuple[int, str], tuple[marker_data.MarkerBook, tuple[bytes, ...]]] = {}
@@ -157,13 +193,16 @@ def _next_targets(url: str | None) -> list[str]:
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
-           evidence: Evidence | None) -> Verdict:
-    """The status the page shows, with the marker and place that decided it (see module doc)."""
+           evidence: Evidence | None, skip: frozenset[Status] = frozenset()) -> Verdict:
+    """The status an item's own page shows, with the marker and place that decided it (steps 1-6
+    of the module doc; walls and pages that are not items are decided before, in `Detector.read`)."""
     name = detector.name
     code = page.http_status
     if code in HARD_HTTP:
         return Verdict(HARD_HTTP[code], name, str(code), "http", f"http-{code}")
     for status in MARKER_ORDER:
+        if status in skip:
+            continue
         hit = match_rules(book.rules(detector.platform, status), places, book.longest_equals(detector.platform))
         if hit:
             return Verdict(status, name, hit[0], hit[1], hit[2])

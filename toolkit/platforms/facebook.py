@@ -1,8 +1,10 @@
 """Facebook: URL identity for pages, groups, posts, photos, videos, reels and Marketplace listings.
 
 Hosts www., m., mbasic., web., touch., business. and fb.com/fb.me all name the same items;
-l.facebook.com redirect links and login walls (`/login/?next=`) are unwrapped to the URL they lead
-to. Every canonical URL is rebuilt from ids alone, so tracking parameters never reach an identity.
+l.facebook.com redirect links and walls (`/login/?next=`, `/checkpoint/?next=`) are unwrapped to
+the URL they lead to: the item a researcher meant when pasting one. (A page *showing* such a URL is
+a wall, never evidence of that item: see `url_role` and toolkit/platforms/roles.py.) Every canonical
+URL is rebuilt from ids alone, so tracking parameters never reach an identity.
 
 Keys:
 - page: the numeric id when the URL carries one (`/123`, `profile.php?id=123`, `/pages/<name>/123`,
@@ -11,6 +13,8 @@ Keys:
   live at `profile.php?id=`), so both are kind `page`: one account found through either URL is one item.
 - group: the numeric id or lower-cased slug.
 - post: the post id, numeric or `pfbid...` (kept as written: pfbid ids are case-sensitive).
+  A group post in any form (`/groups/<g>/permalink/<p>/`, `/groups/<g>/posts/<p>/`,
+  `/groups/<g>?view=permalink&id=<p>`, `?multi_permalinks=<p>`) has the group as its parent.
   Photos are posts keyed by their fbid; videos and reels are `video` items keyed by video id.
 - listing: the Marketplace item id.
 - share links (`/share/p/<code>`, `fb.watch/<code>`) do not carry the id; until resolved they are
@@ -22,9 +26,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from toolkit.models import ItemRef, Kind
+from toolkit.models import ItemRef, Kind, Status
 from toolkit.platforms import registry
-from toolkit.platforms.base import Platform, host_of, query_value, segments, split
+from toolkit.platforms.base import Platform, UrlRole, host_of, next_target, query_value, segments, split
 from toolkit.platforms.registry import register
 
 BASE = "https://www.facebook.com"
@@ -38,6 +42,9 @@ RESERVED = frozenset(
         "public", "privacy", "policies", "legal", "about", "recover", "ufi", "comment", "tr", "bookmarks",
         "saved", "fundraisers", "live", "places", "pg", "index.php", "feeds", "latest", "composer", "ajax",
         "api", "graphql", "x", "r.php", "campaign", "careers", "lite", "mobile", "watchparty", "profile",
+        # mbasic/m action paths (like, react, save, menus) and the viewer's own "me"
+        "a", "reactions", "save", "menu", "notes", "bugnub", "coronavirus_info", "me", "reg", "consent",
+        "two_step_verification", "cookie", "nt",
     }
 )
 POST_ID = re.compile(r"^(?:\d+|pfbid[0-9A-Za-z]+)$")
@@ -45,6 +52,17 @@ NAME = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9_.\-]+$")  # vanity names and sl
 TRAILING_ID = re.compile(r"-(\d{6,})$")
 SHARE_KINDS = {"p": Kind.POST, "v": Kind.VIDEO, "r": Kind.VIDEO, "g": Kind.GROUP}
 REDIRECT_HOSTS = ("l.facebook.com", "lm.facebook.com", "l.messenger.com")
+# Walls by first path segment: (reason, status). A consent interstitial is a gate like an age gate.
+WALLS = {
+    "login": ("login-wall", Status.LOGIN_REQUIRED), "login.php": ("login-wall", Status.LOGIN_REQUIRED),
+    "r.php": ("login-wall", Status.LOGIN_REQUIRED), "reg": ("login-wall", Status.LOGIN_REQUIRED),
+    "recover": ("login-wall", Status.LOGIN_REQUIRED), "checkpoint": ("checkpoint", Status.RESTRICTED),
+    "two_step_verification": ("checkpoint", Status.RESTRICTED), "consent": ("consent-wall", Status.RESTRICTED),
+}
+# Pages that list items rather than being one, by first path segment.
+LISTINGS = {"": "home-feed", "home.php": "home-feed", "search": "search", "hashtag": "hashtag",
+            "watch": "watch-feed", "reel": "reels-feed", "reels": "reels-feed", "feeds": "home-feed"}
+GROUP_FEEDS = frozenset({"feed", "discover", "joins", "search", "category"})
 
 
 def page_ref(name_or_id: str) -> ItemRef:
@@ -96,8 +114,8 @@ class Facebook(Platform):
         target = None
         if host in REDIRECT_HOSTS or first == "l.php":
             target = q("u")
-        elif first in {"login", "login.php"}:
-            target = q("next")
+        elif first in WALLS or (first == "privacy" and "consent" in segs[1:2]):
+            target = next_target(parts)
         if target is not None or host in REDIRECT_HOSTS or first == "l.php":
             if not target or depth > 3:
                 return None, None
@@ -154,6 +172,8 @@ class Facebook(Platform):
                 return None, None
             group = group_ref(segs[1])
             post = segs[3] if len(segs) > 3 and segs[2].lower() in {"permalink", "posts"} else q("multi_permalinks")
+            if not post and (q("view") or "").lower() == "permalink":
+                post = q("id") or q("story_fbid")  # mbasic and m.: /groups/<g>?view=permalink&id=<post>
             if post and "," in post:
                 post = post.split(",", 1)[0]
             if post and POST_ID.match(post):
@@ -166,7 +186,8 @@ class Facebook(Platform):
             tails = [m.group(1) for s in segs[1:] if (m := TRAILING_ID.search(s))]
             if tails:
                 return page_ref(tails[-1]), None
-            name = segs[2] if segs[1].lower() == "category" and len(segs) > 2 else segs[1]
+            # /pages/category/<Category>/<Name>/ names the page last.
+            name = (segs[3] if len(segs) > 3 else segs[2]) if segs[1].lower() == "category" and len(segs) > 2 else segs[1]
             return (page_ref(name), None) if first == "pages" and NAME.match(name) else (None, None)
 
         owner = _owner(segs[0])
@@ -185,3 +206,31 @@ class Facebook(Platform):
             if photo:
                 return ItemRef("facebook", Kind.POST, photo, f"{BASE}/photo/?fbid={photo}"), owner
         return owner, None
+
+    def url_role(self, url: str) -> UrlRole | None:
+        """Walls (login, checkpoint, consent) and pages that list items (home feed, search, hashtag,
+        Watch and Reels feeds, Marketplace feed, category and search, the groups feed)."""
+        parts = split(url)
+        host = host_of(parts)
+        if host in REDIRECT_HOSTS or host == "fb.watch" or host.endswith(".fb.watch"):
+            return None
+        segs = [s.lower() for s in segments(parts)]
+        first = segs[0] if segs else ""
+        if first in WALLS or (first in {"privacy", "cookie"} and "consent" in segs[1:3]):
+            reason, status = WALLS.get(first, WALLS["consent"])
+            return UrlRole(True, reason, status, next_target(parts))
+        if first == "marketplace":
+            if len(segs) > 2 and segs[1] == "item" and segs[2].isdigit():
+                return None
+            if "search" in segs or query_value(parts, "query"):
+                return UrlRole(False, "marketplace-search")
+            return UrlRole(False, "marketplace-category" if "category" in segs or len(segs) > 1 else "marketplace-feed")
+        if first == "groups" and (len(segs) < 2 or segs[1] in GROUP_FEEDS):
+            return UrlRole(False, "groups-feed")
+        if first in LISTINGS:
+            if first == "watch" and query_value(parts, "v"):
+                return None
+            if first in {"reel", "reels"} and len(segs) > 1 and segs[1].isdigit():
+                return None
+            return UrlRole(False, LISTINGS[first])
+        return None

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from toolkit.models import ItemRef, Kind
+from toolkit.models import ItemRef, Kind, Status
 from toolkit.platforms import registry
-from toolkit.platforms.base import Platform, host_of, query_value, segments, split
+from toolkit.platforms.base import Platform, UrlRole, host_of, next_target, query_value, segments, split
 from toolkit.platforms.registry import register
 
 BASE = "https://www.instagram.com"
@@ -73,3 +73,19 @@ class Instagram(Platform):
         if len(segs) > 2 and segs[1].lower() in POST_SECTIONS and SHORTCODE.match(segs[2]):
             return post_ref(segs[2]), owner
         return owner, None
+
+    def url_role(self, url: str) -> UrlRole | None:
+        """Walls (`/accounts/login/`, `/challenge/`) and pages that list posts (home, explore, tags,
+        locations, the reels feed)."""
+        parts = split(url)
+        segs = [s.lower() for s in segments(parts)]
+        first = segs[0] if segs else ""
+        if first in {"accounts", "login"}:
+            return UrlRole(True, "login-wall", Status.LOGIN_REQUIRED, next_target(parts))
+        if first == "challenge":
+            return UrlRole(True, "challenge", Status.RESTRICTED, next_target(parts))
+        if first in {"", "explore", "reels", "tags", "locations", "popular", "topics"}:
+            if first == "reels" and len(segs) > 1:
+                return None
+            return UrlRole(False, "explore" if first not in {"", "reels"} else "home-feed")
+        return None

@@ -35,11 +35,19 @@ class Verdict:
 
 @dataclass
 class PageReading:
-    """The outcome of reading one page."""
+    """The outcome of reading one page.
+
+    `page` says what the page is: `item` (an item's own page), `wall` (login, checkpoint or consent
+    in front of one) or `not-item` (a search, a feed...: no status is taken from it). On a page
+    that is not an item, `candidates` are the item links it shows, with no status: things a
+    researcher may want to track, found there."""
 
     platform: str
     verdict: Verdict
     captures: list[Capture] = field(default_factory=list)
+    page: str = "item"
+    candidates: list[Capture] = field(default_factory=list)
+    page_reason: str | None = None  # for a wall or a page that is not an item: which (login-wall, search...)
 
     @property
     def main(self) -> Capture | None:

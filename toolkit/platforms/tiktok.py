@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from toolkit.models import ItemRef, Kind
-from toolkit.platforms.base import Platform, host_of, segments, split
+from toolkit.models import ItemRef, Kind, Status
+from toolkit.platforms.base import Platform, UrlRole, host_of, next_target, segments, split
 from toolkit.platforms.registry import register
 
 BASE = "https://www.tiktok.com"
 HANDLE = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9._]{1,32}$")
 VIDEO_ID = re.compile(r"^\d{5,25}$")
 SHORT_HOSTS = frozenset({"vm.tiktok.com", "vt.tiktok.com"})
+# Pages that list videos rather than being one, by first path segment.
+LISTINGS = frozenset({"", "tag", "search", "discover", "explore", "foryou", "following", "music", "trending"})
 
 
 def profile_ref(handle: str) -> ItemRef:
@@ -64,3 +66,17 @@ class TikTok(Platform):
             video = segs[-1]
             return (video_ref(video), None) if VIDEO_ID.match(video) else (None, None)
         return None, None
+
+    def url_role(self, url: str) -> UrlRole | None:
+        """Walls (`/login`, `/signup`) and pages that list videos (home, For You, tag, search,
+        discover, explore, music)."""
+        parts = split(url)
+        if host_of(parts) in SHORT_HOSTS:
+            return None
+        segs = [s.lower() for s in segments(parts)]
+        first = segs[0] if segs else ""
+        if first in {"login", "signup"}:
+            return UrlRole(True, "login-wall", Status.LOGIN_REQUIRED, next_target(parts))
+        if first in LISTINGS:
+            return UrlRole(False, "search" if first == "search" else "explore" if first else "home-feed")
+        return None

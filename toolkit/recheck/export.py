@@ -7,6 +7,12 @@ of a tracked item into an `export` check of the wave.
 - A tracked item absent from an export that holds its parent (the page, group or channel it was
   posted in) gets `not_seen`: the export looked where the item was and did not show it. That is
   never read as gone; the export may simply not reach back far enough.
+- Except a Telegram message whose channel or group the export holds around it: when one export
+  file holds messages of that chat both before and after the tracked message (its first and last
+  message ids bracket it), the chat's history there was exported whole and the message is no
+  longer in it: `unavailable` (gone), reason `missing-from-full-export`, the file as evidence.
+  (`unavailable`, not `removed`: a missing message does not say whether Telegram or the channel's
+  owner deleted it.) An export that ends before or starts after the message keeps `not_seen`.
 - Checks are recorded inside the file's import transaction, so a file is imported with its checks
   or not at all; a file imported before (by `scan` or an interrupted run) is matched from the
   store. Re-running adds nothing twice.
@@ -30,7 +36,7 @@ from toolkit.recheck.canary import Canary, new_run
 from toolkit.scan import FileResult, Progress, Tagger, scan_paths
 from toolkit.store.aliases import known_keys, merged_map
 from toolkit.store.canaries import CanaryRow, canary_reading_exists, insert_canary_rows, last_check_id
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures, source_message_ids
 from toolkit.store.writer import WrittenCapture
 
 
@@ -40,6 +46,7 @@ class ExportStats:
     counts: Counter[str] = field(default_factory=Counter)
     added: int = 0
     not_seen: int = 0
+    missing: int = 0  # Telegram messages missing from an export that brackets them
     canaries: list[CanaryRow] = field(default_factory=list)  # canary readings recorded by this run
 
 
@@ -173,9 +180,22 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
                 # for files imported just now this finds the checks already there and adds nothing.
                 add({**row, "item_id": tracked})
 
+    held = {source_id: source_message_ids(conn, [source_id]) for source_id in sources}
     for item in matcher.tracked.values():
         parent_id = matcher.merged.get(item.parent_id, item.parent_id) if item.parent_id is not None else None
         if item.id in captured or parent_id is None or parent_id not in captured:
+            continue
+        gone = _bracketing(conn, item, parent_id, held)
+        if gone is not None:
+            record = CheckRecord(
+                item_id=item.id, wave_id=wave_id, observed_at=gone["observed_at"], method=str(Method.EXPORT),
+                status=str(Status.UNAVAILABLE), reason="missing-from-full-export", evidence_sha256=gone["sha256"],
+                note=f"missing from {gone['path']}, which holds messages {gone['first']} to {gone['last']} of its chat",
+                date_source=gone.get("date_source"))
+            if insert_check(conn, record, unique_by=("evidence_sha256",)):
+                stats.added += 1
+                stats.missing += 1
+                stats.counts[record.status] += 1
             continue
         parent = captured[parent_id]
         record = CheckRecord(
@@ -188,3 +208,23 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
             stats.not_seen += 1
             stats.counts[record.status] += 1
     return stats
+
+
+def _bracketing(conn: sqlite3.Connection, item: TrackedItem, parent_id: int,
+                held: dict[int, dict[int, list[int]]]) -> dict[str, Any] | None:
+    """The export file that holds the tracked Telegram message's chat on both sides of it (and so
+    would hold the message were it still there), with its first and last message ids; else None."""
+    tail = item.key.rsplit("/", 1)[-1]
+    if item.platform != "telegram" or item.kind != "message" or not tail.isdigit():
+        return None
+    number = int(tail)
+    for source_id, chats in held.items():
+        ids = chats.get(parent_id)
+        if ids and ids[0] < number < ids[-1]:
+            row = conn.execute("SELECT c.observed_at, c.date_source, s.sha256, s.path FROM capture c"
+                               " JOIN source s ON s.id = c.source_id"
+                               " JOIN item i ON i.id = c.item_id WHERE c.source_id = ? AND coalesce(i.merged_into, i.id) = ?"
+                               " ORDER BY c.id LIMIT 1", (source_id, parent_id)).fetchone()
+            if row is not None:
+                return {**dict(row), "first": ids[0], "last": ids[-1]}
+    return None

@@ -2,7 +2,11 @@
 
 The guards are the point of this module: a failed fetch is never a removal. Network failures are
 `error` with their code, 429 is `rate_limited`, 5xx is `error` (http-503...), and a detector's
-"gone" reading is only kept when the HTTP status allows it (2xx, 404, 410).
+"gone" reading is only kept when the HTTP status allows it (2xx, 404, 410). A redirect to another
+site is followed for evidence, but a 404/410 there is that site's answer, not the platform's:
+`error` with reason `redirected-elsewhere`, unless the page it served is the platform's own "not
+available" page (its markers fired). A 404 whose body is a wall reads as the wall (the detector
+decides walls before HTTP codes).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 
 from toolkit.models import Capture, Family, Status
 from toolkit.platforms.detect import read_page
-from toolkit.recheck.fetch import Fetched
+from toolkit.platforms.registry import platform_for_url
+from toolkit.recheck.fetch import Fetched, host_key
 
 TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/json", "application/ld+json")
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
@@ -97,8 +102,11 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
     if code is not None and code >= 500:
         return Reading(Status.ERROR, reason=f"http-{code}", note=_chain(fetched))
     body, charset_note = page_bytes(fetched)
-    page = read_page(body, url, final_url=fetched.final_url, http_status=code, platform=platform,
-                     observed_at=observed_at)
+    # After a redirect to another site, its 404/410 is that site's answer: only the page's own
+    # wording (the platform's "not available" page, a wall) may speak for the item.
+    elsewhere = code in {404, 410} and redirected_elsewhere(fetched.url, fetched.final_url)
+    page = read_page(body, url, final_url=fetched.final_url, http_status=None if elsewhere else code,
+                     platform=platform, observed_at=observed_at)
     verdict = page.verdict
     status = Status(verdict.status)
     reason = verdict.reason
@@ -106,9 +114,21 @@ def read_response(fetched: Fetched, *, url: str | None, platform: str | None, ob
     # hard "not found" (404/410); any other code leaves the item unknown.
     if status.family == Family.GONE and code is not None and not (200 <= code < 300 or code in {404, 410}):
         status, reason = Status.ERROR, f"http-{code}"
+    elif elsewhere and page.page != "wall" and (
+            status.family != Family.GONE or (platform or "generic") == "generic"):
+        status, reason = Status.ERROR, "redirected-elsewhere"
     notes = [n for n in (_chain(fetched), charset_note) if n]
     return Reading(status, reason=reason, detector=verdict.detector, marker=verdict.marker, place=verdict.place,
                    note="; ".join(notes) or None, content=page.main if status == Status.AVAILABLE else None)
+
+
+def redirected_elsewhere(url: str | None, final_url: str | None) -> bool:
+    """Whether a fetch of `url` ended on another site: another host (and port) that is not a host
+    of the same platform (www.facebook.com to m.facebook.com is the same site)."""
+    if not url or not final_url or host_key(url) == host_key(final_url):
+        return False
+    first, last = platform_for_url(url).name, platform_for_url(final_url).name
+    return first == "generic" or first != last
 
 
 def _chain(fetched: Fetched) -> str | None:

@@ -7,6 +7,7 @@
     networks.py     clusters of items sharing contact points
     redact.py       consistent masking of personal data
     stamp.py        the reproducibility stamp
+    screenshots.py  the cohort's last screenshots (--screenshots)
     build.py        every number computed once -> Report
     headline.py     the TTP-style sentences
     document.py, methodology.py   the report as format-neutral blocks
@@ -27,7 +28,7 @@ from typing import Any
 
 from toolkit.case import utcnow
 from toolkit.errors import UsageError
-from toolkit.report.build import Report, build_report
+from toolkit.report.build import Evidence, Report, build_report
 from toolkit.store import events
 
 FORMATS = ("md", "html", "csv", "json")
@@ -72,9 +73,12 @@ class Written:
 
 def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
                  formats: list[str], *, redact: bool = False, case_name: str = "",
-                 progress: Callable[[str], None] | None = None, bom: bool = True, raw_cells: bool = False) -> Written:
-    """Compute the report and write the chosen formats into `folder` (created if needed)."""
-    report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress)
+                 progress: Callable[[str], None] | None = None, bom: bool = True, raw_cells: bool = False,
+                 screenshots: Evidence | None = None) -> Written:
+    """Compute the report and write the chosen formats into `folder` (created if needed);
+    `screenshots` (where evidence files are read) adds the cohort's last screenshots."""
+    report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress,
+                          screenshots=screenshots)
     if progress:
         progress("writing " + ", ".join(formats))
     files = render(report, formats, bom=bom, raw_cells=raw_cells)

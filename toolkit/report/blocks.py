@@ -47,4 +47,16 @@ class Chart:
     data: Any
 
 
-Block = Heading | Para | Bullets | Table | Code | Chart
+@dataclass(frozen=True)
+class Image:
+    """A PNG the HTML embeds (as a data URI) with its caption; the Markdown names `path` instead."""
+
+    caption: str
+    path: str
+    png: bytes | None  # None: not embedded, `note` says why
+    width: int | None = None
+    height: int | None = None
+    note: str | None = None
+
+
+Block = Heading | Para | Bullets | Table | Code | Chart | Image

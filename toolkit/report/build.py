@@ -9,18 +9,30 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from toolkit.errors import UsageError
 from toolkit.report import headline, networks, stats, survival
 from toolkit.report.audience import Audience, audience
 from toolkit.report.frame import CaseFrame, build_frame
 from toolkit.report.redact import Redactor, case_salt
+from toolkit.report.screenshots import Shot, cohort_screenshots
 from toolkit.report.stamp import make_stamp
 from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
+from toolkit.store.aliases import conflicts_of
+from toolkit.store.checks import reason_count
 from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
+
+
+class Evidence(Protocol):
+    """Where the report reads evidence files: checked content, and a path to name each by."""
+
+    def read(self, sha256: str) -> bytes: ...
+
+    def path(self, sha256: str) -> str: ...
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Report:
     headline: list[str]
     provenance: dict[str, Any] = field(default_factory=dict)
     stamp: dict[str, Any] = field(default_factory=dict)
+    screenshots: list[Shot] | None = None  # with --screenshots: the last screenshot of each cohort item
 
     @property
     def wave_names(self) -> list[str]:
@@ -51,11 +64,17 @@ class Report:
 
 
 def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, *,
-                 redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None) -> Report:
+                 redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None,
+                 screenshots: Evidence | None = None) -> Report:
     """Compute the whole report for the case behind `conn`, as of `as_of` (ISO UTC).
 
-    `progress`, when given, is called with the name of each stage as it starts.
+    `progress`, when given, is called with the name of each stage as it starts. `screenshots`, when
+    given, reads evidence files: the report then shows the last screenshot of each cohort item
+    (never with `redact`: screenshots cannot be masked).
     """
+    if screenshots is not None and redact:
+        raise UsageError("screenshots show pages as they were seen, names and contact numbers included: "
+                         "they cannot go into a redacted report", "Leave out --screenshots or --redact")
     step = progress or (lambda stage: None)
     step("reading the case")
     cf = build_frame(conn, as_of)
@@ -81,8 +100,16 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
         report.survival[origin] = survival.estimate(cf, origin)
     report.provenance = _provenance(conn, as_of, cf.items["item_id"].tolist())
     report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
+    # Identity conflicts name the keys of both items: masked like the items' own keys.
+    report.provenance["missing_from_export"] = reason_count(conn, "missing-from-full-export", as_of)
+    report.provenance["conflicts"] = [
+        {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
+        for c in conflicts_of(conn)]
     report.headline = headline.sentences(cf, report)
     report.stamp = make_stamp(conn, config, as_of, redact)
+    if screenshots is not None:
+        step("screenshots")
+        report.screenshots = cohort_screenshots(conn, items, as_of, screenshots.read, screenshots.path)
     return report
 
 

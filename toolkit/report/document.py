@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from toolkit.report import methodology
-from toolkit.report.blocks import Block, Bullets, Chart, Heading, Para, Table
+from toolkit.report.blocks import Block, Bullets, Chart, Heading, Image, Para, Table
 from toolkit.report.build import Report
 from toolkit.report.fmt import days, number, p_value, percent, share
 from toolkit.report.stats import Counts
@@ -28,7 +28,22 @@ def document(report: Report) -> list[Block]:
         note += " Phone numbers, WhatsApp and Telegram contacts, emails and personal profile names are masked."
     blocks += [Para(note), Heading(2, "Headline"), Bullets(report.headline)]
     blocks += _waves(report) + _groups(report) + _survival(report) + _audience(report) + _networks(report)
+    blocks += _screenshots(report)
     blocks += methodology.blocks(report)
+    return blocks
+
+
+def _screenshots(report: Report) -> list[Block]:
+    """The last screenshot of each cohort item, when the report was asked for them."""
+    if report.screenshots is None:
+        return []
+    blocks: list[Block] = [Heading(2, "Screenshots of the last checks")]
+    if not report.screenshots:
+        return [*blocks, Para("No check of a cohort item kept a screenshot up to this date.")]
+    blocks.append(Para(f"{number(len(report.screenshots))} of {number(report.cohort)} cohort items have a screenshot "
+                       "from a browser check: the latest of each, as the page was seen, kept in the case's evidence "
+                       "under its sha256."))
+    blocks += [Image(s.caption, s.path, s.png, s.width, s.height, s.left_out) for s in report.screenshots]
     return blocks
 
 

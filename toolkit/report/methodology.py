@@ -69,6 +69,7 @@ def blocks(report: Report) -> list[Block]:
         "Telegram handles extracted from them.",
     ])]
     out += [Heading(3, "Limits"), Bullets(LIMITS)]
+    out += _data_quality(p.get("conflicts") or [])
     stamp = orjson.dumps(report.stamp, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     out += [Heading(2, "Reproducibility"),
             Para("This report was made from the case state and with the software below (stamp.json holds the same). "
@@ -78,6 +79,22 @@ def blocks(report: Report) -> list[Block]:
                  "can show that nothing was changed after this report was made."),
             Code(one_line_lines(stamp))]
     return out
+
+
+def _data_quality(conflicts: list[dict]) -> list[Block]:
+    """Identity conflicts, when the case has any: claims that two items are one which the case's own
+    knowledge contradicts. They were kept apart, so no status of one counts for the other."""
+    if not conflicts:
+        return []
+    rows = [[number(c["item_id"]), one_line(c["item_key"]), one_line(c["key"]), number(c["other_id"]),
+             one_line(c["other_key"]), one_line(c["reason"]), one_line(c["source"] or "-")] for c in conflicts]
+    return [Heading(3, "Data quality"),
+            Para(f"{len(conflicts)} identity conflict{'s' if len(conflicts) != 1 else ''}: a source said an item is "
+                 "known by a key (a numeric id, a vanity name) that the case already knows as another item whose "
+                 "ids or names contradict it. The items were kept apart: captures and checks stay on their own "
+                 "item, and no status seen on one counts for the other."),
+            Table(["item", "key", "claims", "known as item", "its key", "why kept apart", "source"], rows,
+                  numeric={0, 3})]
 
 
 def one_line_lines(text: str) -> str:
@@ -156,6 +173,11 @@ def _waves(p: dict) -> list[Block]:
     out.append(Para("An item the wave did not check is not_checked. No confirmation rule is applied: one gone "
                     "reading makes an item gone in that wave, and the per-item appendix shows every wave so a "
                     "stricter rule can be applied by hand."))
+    if p.get("missing_from_export"):
+        out.append(Para("A Telegram message missing from a later export that holds its chat on both sides of it (the "
+                        "export's first and last message ids bracket it) is unavailable, reason "
+                        f"missing-from-full-export ({number(p['missing_from_export'])} in this case); a message absent "
+                        "from an export that ends before it or starts after it is not_seen, never gone."))
     if p["unwaved_checks"]:
         out.append(Para(f"{number(p['unwaved_checks'])} checks belong to no wave: they count for time to removal "
                         "but not in the wave tables."))

@@ -7,10 +7,11 @@ print stylesheet keeps tables and charts whole across pages when printed to PDF.
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 from toolkit.report import charts
-from toolkit.report.blocks import Block, Bullets, Chart, Code, Heading, Para, Table
+from toolkit.report.blocks import Block, Bullets, Chart, Code, Heading, Image, Para, Table
 from toolkit.report.build import Report
 from toolkit.report.document import document
 from toolkit.textsafe import one_line
@@ -28,6 +29,8 @@ td { overflow-wrap: anywhere; }
 pre { background: #f6f6f6; padding: .6rem; font-size: .75rem; white-space: pre-wrap; overflow-wrap: anywhere; }
 figure { margin: 1rem 0; }
 ul.headline li { font-size: 1.1rem; margin-bottom: .5rem; }
+figure.shot img { max-width: 100%; height: auto; border: 1px solid #bbb; }
+figure.shot figcaption { font-size: .8rem; font-family: Helvetica, Arial, sans-serif; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10.5pt; }
   h2, h3 { break-after: avoid; }
@@ -84,4 +87,14 @@ def _block(block: Block, headline: bool = False) -> str:
         if not block.data:
             return ""
         return f"<figure>{charts.draw(block.kind, block.title, block.data)}</figure>"
+    if isinstance(block, Image):
+        caption = f"<figcaption>{h(block.caption)}<br><code>{h(block.path)}</code>" + (
+            f"<br>{h(block.note)}" if block.note else "") + "</figcaption>"
+        if block.png is None:
+            return f"<figure class=\"shot\">{caption}</figure>"
+        size = f' width="{int(block.width)}" height="{int(block.height)}"' if block.width and block.height else ""
+        # Base64 has no character HTML needs escaped; the CSP allows images from data: URIs only.
+        data = base64.b64encode(block.png).decode("ascii")
+        return (f"<figure class=\"shot\"><img src=\"data:image/png;base64,{data}\" alt=\"{h(block.caption)}\"{size}>"
+                f"{caption}</figure>")
     raise TypeError(f"unknown block {block!r}")

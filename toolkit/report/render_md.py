@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from toolkit.report.blocks import Block, Bullets, Chart, Code, Heading, Para, Table
+from toolkit.report.blocks import Block, Bullets, Chart, Code, Heading, Image, Para, Table
 from toolkit.report.build import Report
 from toolkit.report.document import document
 from toolkit.textsafe import one_line
@@ -65,6 +65,9 @@ def _block(block: Block) -> str:
         lines = ["| " + " | ".join(md(c) for c in block.columns) + " |", "| " + " | ".join(align) + " |"]
         lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in block.rows]
         return "\n".join(lines) + "\n"
+    if isinstance(block, Image):
+        # The Markdown stays text: it names the evidence file the HTML report embeds.
+        return f"- {md(block.caption)}: `{block.path}`" + (f" ({md(block.note)})" if block.note else "") + "\n"
     if isinstance(block, Code):
         # A fence longer than any backtick run inside, so the content cannot close it.
         runs = [len(m) for m in re.findall(r"`+", block.text)]

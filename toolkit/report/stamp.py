@@ -16,7 +16,7 @@ from toolkit.store import report_queries as q
 
 LIBRARIES = ("numpy", "pandas", "scipy", "networkx")
 # case.toml values that may hold credentials or private paths: the stamp says only whether set.
-PRIVATE_OPTIONS = {("recheck", "proxy"), ("recheck", "cookies")}
+PRIVATE_OPTIONS = {("recheck", "proxy"), ("recheck", "cookies"), ("browser", "profile"), ("browser", "executable")}
 
 
 def _version(name: str) -> str:

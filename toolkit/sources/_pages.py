@@ -146,26 +146,44 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
     """The captures a detector reads off one page record, main item first.
 
     Every capture carries the detector's status, marker and place; the main one also the
-    verdict's reason code (`status_reason`) and where the page came from (`page`). A page that
-    names no item (no URL and no metadata, or a URL such as a search that is not an item) is a
-    MapError.
+    verdict's reason code (`status_reason`) and where the page came from (`page`). A page that is
+    not an item (a search, a feed: see toolkit/platforms/roles.py) gives no status: the item links
+    it shows become captures without a status, to track, each saying where it was found
+    (`found_on`). A page that names no item and shows none is a MapError saying what it is.
     """
     reading = read_page(record["body"], record.get("url"), final_url=record.get("final_url"),
                         http_status=record.get("http_status"), platform=record.get("platform"),
                         observed_at=record.get("observed_at"))
     verdict = reading.verdict
+    url = record.get("url") or record.get("final_url")
+    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "revisit_of",
+                                     "title", "truncated")
+              if record.get(k) is not None}
+    if not reading.captures and reading.candidates:
+        for capture in reading.candidates:
+            if capture.observed_at is None:
+                capture.observed_at = record.get("observed_at")
+        # What the scan's summary counts this page as (see scan_reader.batches).
+        reading.candidates[0].fields["page"] = {
+            **source, "reading": f"not an item ({reading.page_reason}): no status taken, its item links recorded to track"}
+        return reading.candidates
     if not reading.captures:
         shown = f"{verdict.status}" + (f" ({verdict.reason or verdict.marker})" if verdict.reason or verdict.marker else "")
-        url = record.get("url") or record.get("final_url")
+        where = url[:120] if url else "page"
+        if reading.page == "not-item":
+            raise MapError("not-an-item", f"{where} is a {reading.platform} {reading.page_reason} page: it names no "
+                                          "page, group, profile, post, listing, video or channel of its own (not an "
+                                          "item, no status taken), and no item links were found on it")
+        if reading.page == "wall":
+            raise MapError("not-an-item", f"{where} is a {reading.platform} {reading.page_reason} page that names "
+                                          "no page, group, profile, post, listing, video or channel (no next=): not an "
+                                          "item, no status taken")
         if url:
             raise MapError("not-an-item", f"{url[:120]} shows {shown} and names no page, group, profile, post, "
                                           "listing, video or channel (a search, a reactions list, a comment thread...): "
                                           "save the item's own page instead")
         raise MapError("no-item", f"page shows {shown} but names no item: it has no source URL, canonical link or "
                                   "og:url; save it with SingleFile, which records the URL")
-    source = {k: record[k] for k in ("container", "url", "final_url", "http_status", "record_id", "revisit_of",
-                                     "title", "truncated")
-              if record.get(k) is not None}
     for capture in reading.captures:
         if capture.status is None:
             capture.status = verdict.status
@@ -179,4 +197,8 @@ def page_captures(record: dict[str, Any]) -> list[Capture]:
     main.fields["page"] = source
     if main.url is None:
         main.url = record.get("url") or record.get("final_url")
-    return reading.captures
+    for capture in reading.candidates:
+        if capture.observed_at is None:
+            capture.observed_at = record.get("observed_at")
+    return [*reading.captures, *reading.candidates]
+

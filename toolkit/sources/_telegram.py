@@ -24,7 +24,8 @@ KIND_BY_TYPE = {
     "private_group": Kind.GROUP,
 }
 # One-to-one conversations of the account holder: private, not public content, never imported.
-PRIVATE_TYPES = frozenset({"personal_chat", "bot_chat", "saved_messages", "private_chat"})
+PRIVATE_TYPES = frozenset({"personal_chat", "bot_chat", "saved_messages", "private_chat", "replies",
+                           "verification_codes"})
 # The stand-in text tdesktop writes when a media file was not downloaded: not a path to keep.
 NOT_INCLUDED = re.compile(r"^\((?:File not included|File exceeds maximum size)", re.I)
 WHITESPACE = re.compile(r"\s+")

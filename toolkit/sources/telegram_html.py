@@ -4,8 +4,12 @@ Each page of the export is one file and names the chat in its header. The page y
 (channel or group) and one message item per `div.message.default`; service events and date
 dividers are skipped. The HTML does not say whether the chat is a channel or a group: when every
 message is signed with the chat's own name it is a channel, when members sign it is a group
-(`kind_inferred` is recorded). The export's `css/`, `js/` and `images/` folders are not exports
-and are left for the scan's list of unknown files.
+(`kind_inferred` is recorded). One-to-one chats (a person, a bot, Saved Messages) are private
+conversations and are not imported; the HTML does not name a chat's type either, so a chat is
+taken as one-to-one when it is named "Saved Messages", or when the one it is named after writes in
+it with exactly one other person and no event says channel or group. A note names every chat
+skipped. The export's `css/`, `js/` and `images/` folders are not exports and are left for the
+scan's list of unknown files.
 """
 
 from __future__ import annotations
@@ -85,6 +89,10 @@ class TelegramHtml(Importer):
             if sender and not record.get("forwarded_from"):
                 signers.add(" ".join(sender.split()))
             records.append((node.sourceline, record))
+        if _one_to_one(name, signers, events):
+            ctx.note(f"chat {name!r} not imported: a one-to-one conversation (person, bot or saved messages: "
+                     f"only {name!r} and one other write in it), private, not a channel or group")
+            return
         kind = _kind(name, signers, events)
         yield None, {"record": "chat", "name": name, "kind": kind}
         for line, record in records:
@@ -100,6 +108,20 @@ class TelegramHtml(Importer):
                                                     "signature", "reactions", "links", "poll_question")}
         return [tg.message_capture(chat, message["id"], text=tg.tidy_text(message["text"]),
                                    created_at=message["date"], fields=fields, raw=message)]
+
+
+SAVED_MESSAGES = frozenset({"saved messages", "replies", "mensajes guardados", "mensagens salvas",
+                            "messages enregistrés"})
+
+
+def _one_to_one(name: str, signers: set[str], events: list[str]) -> bool:
+    """Whether an HTML export page is a private conversation: Saved Messages, or a chat named after
+    one of exactly two people writing in it, with no channel or group event."""
+    if " ".join(name.split()).casefold() in SAVED_MESSAGES:
+        return True
+    if any(GROUP_EVENT.search(event) or CHANNEL_EVENT.search(event) for event in events):
+        return False
+    return name in signers and len(signers - {name}) == 1
 
 
 def _kind(name: str, signers: set[str], events: list[str]) -> str:

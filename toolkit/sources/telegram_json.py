@@ -75,7 +75,7 @@ def _records(guard: JsonGuard, path: Path, ctx: ReadContext) -> Iterator[tuple[i
     message is measured by the guard from its start."""
     chats: dict[str, dict[str, Any]] = {}
     announced: set[str] = set()
-    skipped_private = 0
+    skipped: list[str] = []  # the chats not imported, named
     builder: ijson.ObjectBuilder | None = None
     building_at = ""
     count = 0
@@ -89,7 +89,7 @@ def _records(guard: JsonGuard, path: Path, ctx: ReadContext) -> Iterator[tuple[i
                     guard.record()
                     chat_prefix = _chat_of_message(building_at) or ""
                     chat = chats[chat_prefix]
-                    if chat.get("type") in tg.PRIVATE_TYPES:
+                    if not _importable(chat):
                         continue
                     if chat_prefix not in announced:
                         announced.add(chat_prefix)
@@ -117,20 +117,35 @@ def _records(guard: JsonGuard, path: Path, ctx: ReadContext) -> Iterator[tuple[i
             elif event == "end_map" and prefix.endswith(".list.item"):
                 # End of one chat in a full-account export: its slot is reused by the next chat.
                 chat = chats.pop(prefix, {})
-                if chat.get("type") in tg.PRIVATE_TYPES:
-                    skipped_private += 1
+                if not _importable(chat):
+                    skipped.append(_named(chat))
                 elif chat.get("name") and prefix not in announced:
                     yield None, {"record": "chat", "chat": chat}
                 announced.discard(prefix)
     except ijson.JSONError as exc:
         raise InputError(str(path), f"broken JSON after {count:,} messages ({exc})",
                          "Export the chat again from Telegram Desktop; the file looks cut off") from exc
-    if "" in chats and "" not in announced and chats[""].get("name") and chats[""].get("type") not in tg.PRIVATE_TYPES:
+    if "" in chats and "" not in announced and chats[""].get("name") and _importable(chats[""]):
         yield None, {"record": "chat", "chat": chats[""]}
-    if chats.get("", {}).get("type") in tg.PRIVATE_TYPES:
-        skipped_private += 1
-    if skipped_private:
-        ctx.note(f"{skipped_private} one-to-one chat(s) (personal, bot or saved messages) not imported: private conversations")
+    if "" in chats and not _importable(chats[""]):
+        skipped.append(_named(chats[""]))
+    if skipped:
+        ctx.note(f"{len(skipped)} chat(s) not imported, only channels and groups are: " + ", ".join(skipped[:20])
+                 + (f" and {len(skipped) - 20} more" if len(skipped) > 20 else ""))
+
+
+def _importable(chat: dict[str, Any]) -> bool:
+    """Channels and groups only: one-to-one chats (personal, bot, saved messages) are private
+    conversations, and a type tdesktop may add later is not known to be either. A chat without a
+    type (older exports) is kept."""
+    kind = chat.get("type")
+    return kind is None or kind in tg.KIND_BY_TYPE
+
+
+def _named(chat: dict[str, Any]) -> str:
+    kind = chat.get("type")
+    what = "one-to-one, private" if kind in tg.PRIVATE_TYPES else "not a channel or group"
+    return f"{chat.get('name') or chat.get('id') or 'unnamed chat'!r} ({kind}: {what})"
 
 
 def flatten_text(text: Any) -> str:

@@ -3,8 +3,10 @@
 Either a `.txt` file with one URL per line (blank lines and `#` comments ignored), or a CSV with a
 `url` column (or `link`, `href`, `uri`, any case: spreadsheets name it many ways) and optional
 `name`, `platform`, `kind`, `note` columns. A `platform` column overrides detection from the host
-(for mirrors, alternative front-ends and local test servers); a `kind` column overrides the kind
-the URL implies.
+(for mirrors, alternative front-ends and local test servers): an item on a host the platform does
+not own keeps that host in its key (`<key>@<host>`), so the same path on two hosts stays two
+items. A `kind` column overrides the kind the URL implies. Rows whose URLs differ but name the same
+item (`m.` and `www.`, tracking parameters) are one item: a note says which rows.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.models import Capture, ItemRef, Kind
-from toolkit.platforms import identify, platform_for_url
+from toolkit.platforms import identify
 from toolkit.platforms.registry import parent_of
 from toolkit.safeio import limit, skip_line
 from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
@@ -90,6 +92,7 @@ class UrlList(Importer):
             text = head_text(head)
             first = next((ln for ln in text.splitlines() if ln.strip()), "")
             delimiter = sniff_delimiter(first)
+            seen: dict[tuple[str, str, str], tuple[int, str]] = {}
             if url_column(_header(first)) is None:
                 most = limit("text_line_bytes")
                 number = 0
@@ -106,6 +109,7 @@ class UrlList(Importer):
                         ctx.fail("not-utf8", "line is not valid UTF-8", number)
                         continue
                     if line and not line.startswith("#"):
+                        _same_item(ctx, seen, number, {"url": line})
                         yield number, {"url": line}
                 return
             rows = csv_rows(binary, path, delimiter)
@@ -117,29 +121,58 @@ class UrlList(Importer):
                 if len(row) > len(header):
                     ctx.fail("extra-cells", f"{len(row)} cells for {len(header)} columns", number)
                     continue
-                yield number, dict(zip(header, row, strict=False))
+                record = dict(zip(header, row, strict=False))
+                _same_item(ctx, seen, number, record)
+                yield number, record
 
     def map(self, raw: dict[str, str]) -> Iterable[Capture]:
-        column = url_column(list(raw)) or "url"
-        url = (raw.get(column) or "").strip()
-        if not url:
-            raise MapError("no-url", f"row has an empty {column} cell")
-        if not URL_LINE.match(url):
-            raise MapError("bad-url", f"not a URL: {url[:80]!r}")
+        url = _url(raw)
         platform = (raw.get("platform") or "").strip().lower() or None
-        ref = identify(url, platform)
-        if platform and platform_for_url(url).name != platform:
-            # A mirror, an alternative front-end or a local test server: the item is the
-            # platform's, but it is re-checked where the researcher said it lives.
-            ref = ItemRef(ref.platform, ref.kind, ref.key, url if "://" in url else f"https://{url}")
-        kind = (raw.get("kind") or "").strip().lower()
-        if kind:
-            if kind not in KINDS:
-                raise MapError("bad-kind", f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
-            ref = ItemRef(ref.platform, Kind(kind), ref.key, ref.url)
+        ref = _item(raw)
         fields = {k: v for k in ("note",) if (v := (raw.get(k) or "").strip())}
         # A URL in a list is something to track, not an observation of its state: nothing says
         # it is live or gone, so the capture carries no status until a recheck looks at it.
         parent = parent_of(url, platform)
         return [Capture(item=ref, status=None, parent=parent, name=(raw.get("name") or "").strip() or None,
                         url=url, fields=fields, raw=raw)]
+
+
+def _url(raw: dict[str, str]) -> str:
+    """The row's URL (from its url, link, href or uri column); MapError when empty or not a URL."""
+    column = url_column(list(raw)) or "url"
+    url = (raw.get(column) or "").strip()
+    if not url:
+        raise MapError("no-url", f"row has an empty {column} cell")
+    if not URL_LINE.match(url):
+        raise MapError("bad-url", f"not a URL: {url[:80]!r}")
+    return url
+
+
+def _item(raw: dict[str, str]) -> ItemRef:
+    """The item a row names (its URL, platform and kind columns); MapError for a bad row."""
+    url = _url(raw)
+    platform = (raw.get("platform") or "").strip().lower() or None
+    # On a host the platform does not own (a mirror, a front-end, a local test server) the item
+    # keeps that host in its key and is re-checked where the researcher said it lives.
+    ref = identify(url, platform)
+    kind = (raw.get("kind") or "").strip().lower()
+    if kind:
+        if kind not in KINDS:
+            raise MapError("bad-kind", f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+        ref = ItemRef(ref.platform, Kind(kind), ref.key, ref.url)
+    return ref
+
+
+def _same_item(ctx: ReadContext, seen: dict[tuple[str, str, str], tuple[int, str]], number: int,
+               raw: dict[str, str]) -> None:
+    """Note a row whose URL differs from an earlier row's but names the same item (tracked once)."""
+    try:
+        ref = _item(raw)
+        url = _url(raw)
+    except MapError:
+        return  # map reports it
+    first = seen.setdefault(ref.identity, (number, url))
+    if first[0] != number and first[1] != url:
+        ctx.note(f"{url[:120]} names the same item as line {first[0]} ({first[1][:120]}): {ref.platform} {ref.kind} "
+                 f"{ref.key}, tracked once (same item in the platform's identity: host form, tracking parameters)",
+                 number)

@@ -9,6 +9,13 @@ The rule (also in the README, "URL identity"):
   created under a key already recorded as an alias), they are *linked*: the one the case recorded
   first (lowest id) stays canonical and the other gets `item.merged_into` = that id. Links are
   transitive and kept flat: `merged_into` always names a canonical item;
+- merges need agreement: two items are linked only when what the case knows of them does not
+  contradict the claim. Each item's keys and aliases are sorted into ids (numeric, `id:<n>`) and
+  names (vanity names, handles); when both items know ids and none is shared, or both know names
+  and none is shared, they are different accounts (a page that says it is another page's id, a
+  hostile copy, or a rename the researcher must decide). The claim is then recorded in
+  `identity_conflict` instead: no alias row, no merge, each item keeps its own captures and
+  checks, so a status seen on the claiming page never becomes the other item's;
 - nothing is rewritten: captures, reviews, notices and checks keep the item id they were recorded
   with (captures are custody-chained); every reader folds a merged item into its canonical item.
 
@@ -69,19 +76,66 @@ def link(conn: sqlite3.Connection, a: int, b: int) -> int | None:
     return merge
 
 
+def key_class(key: str) -> str:
+    """What a key is, for agreement: `id` (numeric, or `id:<n>`), `url` (share links keyed by
+    their URL: an item has several) or `name` (vanity names, handles, slugs)."""
+    if key.isdigit() or (key.startswith("id:") and key[3:].isdigit()):
+        return "id"
+    return "url" if "://" in key else "name"
+
+
+def identities(conn: sqlite3.Connection, item_id: int) -> dict[str, set[str]]:
+    """The ids and names the case knows an item by (its merged items' and aliases' too)."""
+    found: dict[str, set[str]] = {"id": set(), "name": set()}
+    for key in known_keys(conn, item_id):
+        cls = key_class(key)
+        if cls in found:
+            found[cls].add(key)
+    return found
+
+
+def disagreement(a: dict[str, set[str]], b: dict[str, set[str]]) -> str | None:
+    """What contradicts merging two items' identities, or None when they agree: both know ids
+    and share none, or both know names and share none."""
+    for cls, label in (("id", "ids"), ("name", "names")):
+        if a[cls] and b[cls] and not a[cls] & b[cls]:
+            return f"{label} differ: {', '.join(sorted(a[cls])[:3])} / {', '.join(sorted(b[cls])[:3])}"
+    return None
+
+
 def record_aliases(conn: sqlite3.Connection, pairs: Iterable[tuple[int, str, str, str]], source_id: int | None,
-                   added_at: str) -> int:
+                   added_at: str) -> tuple[int, list[dict]]:
     """Record alternative keys and link items: each pair is (item id, platform, kind, alias key).
 
     An alias key that is another item's own key, or an alias recorded before for another item,
-    links the two items. Returns how many items were merged.
+    links the two items when their identities agree (see the module docstring); when they
+    contradict, the claim is recorded as an identity conflict and neither the alias nor the link
+    is made. Returns how many items were merged and the conflicts recorded (as dicts).
     """
     by_group: dict[tuple[str, str], dict[str, list[int]]] = {}
     for item_id, platform, kind, key in pairs:
         by_group.setdefault((platform, kind), {}).setdefault(key, []).append(item_id)
     merged = 0
+    conflicts: list[dict] = []
+
+    def join(claimant: int, other: int, platform: str, kind: str, key: str) -> bool:
+        """Link `claimant` (claiming `key`) and `other` (known by it) when they agree."""
+        nonlocal merged
+        if canonical_id(conn, claimant) == canonical_id(conn, other):
+            return True
+        # What each item is known by before this claim: the claimed key itself proves nothing.
+        reason = disagreement(identities(conn, claimant), identities(conn, other))
+        if reason is not None:
+            conflict = record_conflict(conn, platform, kind, key, claimant, other, source_id, reason, added_at)
+            if conflict is not None:
+                conflicts.append(conflict)
+            return False
+        merged += link(conn, claimant, other) is not None
+        return True
+
     for (platform, kind), keyed in by_group.items():
         keys = list(keyed)
+        refused: set[tuple[str, int]] = set()
         for start in range(0, len(keys), IN_CHUNK):
             chunk = keys[start : start + IN_CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -91,16 +145,55 @@ def record_aliases(conn: sqlite3.Connection, pairs: Iterable[tuple[int, str, str
                 (platform, kind, *chunk, platform, kind, *chunk)))
             for key, other in others:
                 for item_id in keyed[key]:
-                    merged += link(conn, item_id, other) is not None
+                    if not join(item_id, other, platform, kind, key):
+                        refused.add((key, item_id))
+            rows = []
+            for key in chunk:
+                # The alias belongs to the first claimant that does not contradict what it names.
+                owner = next((i for i in keyed[key] if (key, i) not in refused), None)
+                if owner is not None:
+                    rows.append((platform, kind, key, owner, source_id, added_at))
             conn.executemany(
                 "INSERT OR IGNORE INTO item_alias (platform, kind, key, item_id, source_id, added_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(platform, kind, key, keyed[key][0], source_id, added_at) for key in chunk])
-        # Several items given the same alias in this batch are one item too.
-        for ids in keyed.values():
+                " VALUES (?, ?, ?, ?, ?, ?)", rows)
+        # Several items given the same alias in this batch are one item too, when they agree.
+        for key, ids in keyed.items():
             for other in ids[1:]:
-                merged += link(conn, ids[0], other) is not None
-    return merged
+                if (key, ids[0]) not in refused and (key, other) not in refused:
+                    join(other, ids[0], platform, kind, key)
+    return merged, conflicts
+
+
+def record_conflict(conn: sqlite3.Connection, platform: str, kind: str, key: str, item_id: int, other_id: int,
+                    source_id: int | None, reason: str, added_at: str) -> dict | None:
+    """Record that `item_id` claimed `key`, which names `other_id`, against what the case knows.
+    Returns the conflict (with both items' keys) when it is new, None when recorded before."""
+    item_id, other_id = canonical_id(conn, item_id), canonical_id(conn, other_id)
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO identity_conflict (platform, kind, key, item_id, other_id, source_id, reason, added_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (platform, kind, key, item_id, other_id, source_id, reason, added_at))
+    if not cursor.rowcount:
+        return None
+    keys = dict(conn.execute("SELECT id, key FROM item WHERE id IN (?, ?)", (item_id, other_id)).fetchall())
+    return {"platform": platform, "kind": kind, "key": key, "item_id": item_id, "item_key": keys.get(item_id),
+            "other_id": other_id, "other_key": keys.get(other_id), "reason": reason}
+
+
+def conflicts_of(conn: sqlite3.Connection, item_ids: Iterable[int] | None = None) -> list[dict]:
+    """Recorded identity conflicts (of these items, either side, when given), oldest first, with
+    both items' keys and the claiming source's path."""
+    sql = ("SELECT c.id, c.platform, c.kind, c.key, c.item_id, i.key AS item_key, c.other_id, o.key AS other_key,"
+           " c.reason, c.added_at, s.path AS source FROM identity_conflict c JOIN item i ON i.id = c.item_id"
+           " JOIN item o ON o.id = c.other_id LEFT JOIN source s ON s.id = c.source_id")
+    params: list[int] = []
+    if item_ids is not None:
+        wanted = sorted(set(item_ids))
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        sql += f" WHERE c.item_id IN ({marks}) OR c.other_id IN ({marks})"
+        params = [*wanted, *wanted]
+    return [dict(row) for row in conn.execute(sql + " ORDER BY c.id", params)]
 
 
 def aliased_items(conn: sqlite3.Connection, platform: str, kind: str, keys: list[str]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.store.db import begin_write, rollback, transaction
+from toolkit.store.db import begin_write, commit, rollback, transaction
 from toolkit.store.status import date_source_sql
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
@@ -112,12 +112,12 @@ def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tu
             ).fetchone()
             if exists:
                 if own:
-                    conn.execute("COMMIT")
+                    commit(conn)
                 return False
         marks = ", ".join("?" * len(CHECK_COLUMNS))
         conn.execute(f'INSERT INTO "check" ({", ".join(CHECK_COLUMNS)}) VALUES ({marks})', record.row())
         if own:
-            conn.execute("COMMIT")
+            commit(conn)
     except BaseException:
         if own:
             rollback(conn)
@@ -204,3 +204,27 @@ def recent_checks(conn: sqlite3.Connection, item_id: int, limit: int = 5) -> lis
         """SELECT coalesce(w.name, '-') AS wave, c.method, c.status FROM "check" c LEFT JOIN wave w
            ON w.id = c.wave_id WHERE c.item_id = ? ORDER BY c.id DESC LIMIT ?""", (item_id, limit))
     return [dict(row) for row in rows]
+
+
+def source_message_ids(conn: sqlite3.Connection, source_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Per channel or group (its canonical item id), the numeric message ids these sources hold
+    (message keys end in `/<message id>`), sorted."""
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    rows = conn.execute(
+        "SELECT DISTINCT coalesce(p.merged_into, p.id) AS parent, i.key FROM capture c JOIN item i ON i.id = c.item_id"
+        f" JOIN item p ON p.id = i.parent_id WHERE c.source_id IN ({marks}) AND i.kind = 'message'", wanted)
+    found: dict[int, set[int]] = {}
+    for parent, key in rows:
+        tail = key.rsplit("/", 1)[-1]
+        if tail.isdigit():
+            found.setdefault(parent, set()).add(int(tail))
+    return {parent: sorted(ids) for parent, ids in found.items()}
+
+
+def reason_count(conn: sqlite3.Connection, reason: str, as_of: str) -> int:
+    """How many checks observed up to `as_of` carry this reason code."""
+    return conn.execute('SELECT count(*) FROM "check" WHERE reason = ? AND observed_at <= ?',
+                        (reason, as_of)).fetchone()[0]

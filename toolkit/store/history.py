@@ -12,7 +12,7 @@ from toolkit.store.aliases import members
 from toolkit.store.status import check_judgements, date_source_sql
 
 # Within the same moment, events sort in workflow order.
-EVENT_ORDER = {"capture": 0, "hit": 1, "indicator": 2, "score": 3, "review": 4, "notice": 5, "check": 6}
+EVENT_ORDER = {"capture": 0, "conflict": 1, "hit": 2, "indicator": 3, "score": 4, "review": 5, "notice": 6, "check": 7}
 
 
 def item_record(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
@@ -63,6 +63,14 @@ def item_events(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
     for event in events:
         if event["event"] == "check":
             event["family"], event["blind"] = judged.get(event["id"], (None, None))
+    # Identity claims refused for this item or against it (toolkit.store.aliases): kept apart, shown here.
+    for row in conn.execute(
+            "SELECT c.added_at AS at, c.id, c.key, c.item_id, i.key AS item_key, c.other_id, o.key AS other_key,"
+            f" c.reason, s.path AS source FROM identity_conflict c JOIN item i ON i.id = c.item_id"
+            f" JOIN item o ON o.id = c.other_id LEFT JOIN source s ON s.id = c.source_id"
+            f" WHERE c.item_id IN ({marks}) OR c.other_id IN ({marks})", (*ids, *ids)):
+        record = dict(row)
+        events.append({"at": record.pop("at"), "event": "conflict", **record})
     # Rows without a time (a capture from a file that gave none) come first: they are the oldest we know of.
     events.sort(key=lambda e: (e["at"] or "", EVENT_ORDER[e["event"]], e["id"]))
     return events

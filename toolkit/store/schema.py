@@ -276,7 +276,63 @@ CREATE TABLE canary_check (
 CREATE INDEX canary_check_wave ON canary_check(wave_id, method, platform, after_check);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY]
+# Identity conflicts (issue 13): a source claimed a key (numeric id, vanity name) for an item that
+# the case already knows under another item whose known ids or names contradict the claim. The
+# two items are kept apart (no alias row, no merge) and the claim is recorded here, with the
+# source that made it, for `scan`'s summary, `show` and the report's data-quality section.
+V_IDENTITY_CONFLICT = """
+CREATE TABLE identity_conflict (
+    id        INTEGER PRIMARY KEY,
+    platform  TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    key       TEXT NOT NULL,                 -- the key claimed
+    item_id   INTEGER NOT NULL REFERENCES item(id),   -- the item whose capture claimed it
+    other_id  INTEGER NOT NULL REFERENCES item(id),   -- the item the case knows under that key
+    source_id INTEGER REFERENCES source(id),
+    reason    TEXT NOT NULL,                 -- what contradicts: "names differ: a / b"
+    added_at  TEXT NOT NULL,
+    UNIQUE (platform, kind, key, item_id, other_id)
+);
+CREATE INDEX identity_conflict_item ON identity_conflict(item_id);
+CREATE INDEX identity_conflict_other ON identity_conflict(other_id);
+"""
+
+# Files kept beside a source or a check (issue 17): a browser capture's screenshot and MHTML
+# snapshot, a browser check's screenshot. Each file is under evidence/ by its sha256 (content).
+# Append-only and chained in the custody log after checks, so the link between a check and its
+# screenshot is as tamper-evident as the check itself.
+V_ATTACHMENT = """
+CREATE TABLE attachment (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER REFERENCES source(id),
+    check_id   INTEGER REFERENCES "check"(id),
+    role       TEXT NOT NULL,                -- screenshot | mhtml
+    sha256     TEXT NOT NULL,                -- the file under evidence/
+    media_type TEXT NOT NULL,                -- image/png, multipart/related
+    size       INTEGER NOT NULL,             -- bytes of the file itself
+    width      INTEGER,                      -- screenshots: pixels of the PNG
+    height     INTEGER,
+    note       TEXT                          -- e.g. "cut from a 30000 px page", "scale 0.5"
+);
+CREATE INDEX attachment_source ON attachment(source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX attachment_check ON attachment(check_id) WHERE check_id IS NOT NULL;
+"""
+
+# Custody of derived rows (issue 16): each seal records the digest of every leaf (LEAF_ROWS
+# consecutive rows) of a state table it changed; a state event's content hashes its leaves.
+V_CUSTODY_LEAVES = """
+CREATE TABLE IF NOT EXISTS seal_leaf (
+    event_id INTEGER NOT NULL REFERENCES event(id),
+    tbl      TEXT NOT NULL,                  -- the state table
+    leaf     INTEGER NOT NULL,               -- leaf number: the row's key // LEAF_ROWS
+    digest   TEXT NOT NULL,                  -- sha256 of the leaf's rows (see toolkit.store.coverage)
+    rows     INTEGER NOT NULL,
+    PRIMARY KEY (tbl, leaf, event_id)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT, V_ATTACHMENT,
+                         V_CUSTODY_LEAVES]
 LATEST = len(MIGRATIONS)
 
 # Columns added to chained tables after rows were first sealed: left out of a row's custody digest

@@ -122,6 +122,7 @@ class CaptureWriter:
         self.first_new_item = self.next_item
         self.next_capture = (conn.execute("SELECT coalesce(max(id), 0) FROM capture").fetchone()[0]) + 1
         self.merged = 0  # items linked to another one through an alias
+        self.conflicts: list[dict] = []  # identity claims refused (see toolkit.store.aliases)
         self._alias_groups: dict[tuple[str, str], bool] = {}  # (platform, kind) -> any alias recorded
         self._aliases_done: set[tuple[int, str, str, str]] = set()  # recorded by this writer (cleared with the cache)
         self._any_alias = conn.execute("SELECT 1 FROM item_alias LIMIT 1").fetchone() is not None
@@ -181,7 +182,9 @@ class CaptureWriter:
                 self._alias_groups[(ident[0], ident[1])] = True
         if pairs:
             self._any_alias = True
-            self.merged += record_aliases(self.conn, pairs, self.source_id, self.added_at)
+            merged, conflicts = record_aliases(self.conn, pairs, self.source_id, self.added_at)
+            self.merged += merged
+            self.conflicts.extend(conflicts)
 
     def _resolve(self, pending: dict[tuple[str, str, str], str | None]) -> list[tuple[str, str, str]]:
         """Move the idents of `pending` that already exist in the database into the cache; return them."""

@@ -2,8 +2,14 @@
 
 Identity comes from the page's own metadata when it has it: `og:url` / canonical link through
 `identify()`, the app link `al:android:url` (`fb://page|group|profile/<id>`), mbasic/m `data-ft`
-JSON (`top_level_post_id`, `page_id`), and Marketplace inline JSON. Positive evidence is one of
-those ids or a JSON-LD SocialMediaPosting; a login overlay over such a page does not hide it.
+JSON (`top_level_post_id`, `page_id`, `page_insights`), and Marketplace inline JSON. Positive
+evidence is one of those ids or a JSON-LD SocialMediaPosting; a login overlay over such a page
+does not hide it. Walls and pages that are not items never reach `inspect` (see roles.py); what
+counts as evidence for each kind is written down in docs/detectors.md.
+
+A post's parent is the page or group it was posted in (a group post's is the group, in every URL
+form and in `data-ft`'s `page_insights`); the person who wrote it in a group is recorded beside
+it (`author_id`, `author_name`), never as its parent.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from toolkit.platforms.counts import find_counts
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
 from toolkit.platforms.detectors._common import clean, first, json_ld, visible_text
 from toolkit.platforms.detectors.facebook_details import MARKETPLACE_TYPENAME, marketplace_listing, page_details
-from toolkit.platforms.facebook import BASE
+from toolkit.platforms.facebook import BASE, group_ref, page_ref, post_ref
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
 from toolkit.platforms.registry import get
@@ -29,6 +35,8 @@ APP_KINDS = {"page": Kind.PAGE, "group": Kind.GROUP, "profile": Kind.PROFILE}
 _DATA_FT_XPATH = ("(//div[@id='m_story_permalink_view']//*[contains(@data-ft, 'top_level_post_id')]/@data-ft"
                   " | //*[contains(@data-ft, 'top_level_post_id') or contains(@data-ft, 'page_id')]/@data-ft)")
 ITEM_KINDS = (Kind.POST, Kind.LISTING, Kind.VIDEO)
+# The label of Marketplace's grid of listings on search, category and feed pages (www, 2023-2026).
+MARKETPLACE_COLLECTION = b"Collection of Marketplace items"
 _TITLE_SUFFIX = re.compile(r"\s*\|\s*Facebook\s*$")
 _GROUP_SUFFIX = re.compile(r"\s+(?:public group|private group|grupo público|grupo privado)$", re.I)
 
@@ -62,12 +70,25 @@ class FacebookDetector(Detector):
     version = "1"
     statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.LOGIN_REQUIRED, Status.RESTRICTED,
                           Status.RATE_LIMITED, Status.SOLD, Status.ERROR})
-    needles = (b"data-ft", b"m_story_permalink_view", b"<article", b"application/ld+json", MARKETPLACE_TYPENAME)
+    needles = (b"data-ft", b"m_story_permalink_view", b"<article", b"application/ld+json", MARKETPLACE_TYPENAME,
+               MARKETPLACE_COLLECTION, b"BrowseResultsContainer")
+    # Marketplace's grid of listings (search, category, feed), mbasic search results, a feed.
+    results = (f"[aria-label={MARKETPLACE_COLLECTION.decode()}]", "#BrowseResultsContainer", "[role=feed]")
 
     def claims(self, page: Page) -> bool:
         return (page.meta.get("og:site_name", "").lower() == "facebook"
                 or page.meta.get("al:android:package") == "com.facebook.katana"
-                or (page.title or "").endswith("| Facebook"))
+                or (page.title or "").endswith("| Facebook")
+                # m./mbasic story markup: `data-ft` JSON with Facebook's own post key.
+                or (page.has(b"data-ft") and page.has(b"top_level_post_id")))
+
+    def listing_page(self, page: Page, places: Places) -> tuple[str, str, str] | None:
+        """Marketplace's grid of listings, or mbasic's search results container: a page of items."""
+        if page.has(MARKETPLACE_COLLECTION) and places.present(self.results[0]):
+            return "marketplace-search", MARKETPLACE_COLLECTION.decode(), f"container:{self.results[0]}"
+        if page.has(b"BrowseResultsContainer") and places.present("#BrowseResultsContainer"):
+            return "search", "BrowseResultsContainer", "container:#BrowseResultsContainer"
+        return None
 
     def places(self, page: Page) -> Places:
         places = Places(page)
@@ -131,14 +152,22 @@ class FacebookDetector(Detector):
                     "comments": _interaction(ld, "CommentAction"), "shares": _interaction(ld, "ShareAction"),
                     "headline": clean(ld.get("headline"))}.items() if v is not None})
             captures.append(post)
+            author = (ld or {}).get("author")
+            author_name = clean(author["name"]) if isinstance(author, dict) and author.get("name") else _story_author(page)
+            if parent_ref is not None and parent_ref.kind == Kind.GROUP:
+                # In a group the writer is a member, not the group: kept beside the post.
+                author_id = _ft_author(ft)
+                post.fields.update({k: v for k, v in {"author_id": author_id, "author_name": author_name}.items() if v})
             if parent_ref is not None:
                 parent_name = clean(meta.get("og:title")) if og_ref and og_ref.kind in ITEM_KINDS else None
-                author = (ld or {}).get("author")
-                if isinstance(author, dict) and author.get("name"):
-                    parent_name = clean(author["name"])
-                parent_name = parent_name or _story_author(page)
+                if parent_ref.kind != Kind.GROUP:
+                    parent_name = author_name or parent_name
+                elif not parent_name and page.title:
+                    # "<group> public group | Facebook"; an mbasic title is the post's text instead.
+                    title = _TITLE_SUFFIX.sub("", page.title)
+                    parent_name = clean(title) if _GROUP_SUFFIX.search(title) else None
                 if parent_name and parent_ref.kind == Kind.GROUP:
-                    parent_name = _GROUP_SUFFIX.sub("", _TITLE_SUFFIX.sub("", parent_name).split(" : ")[0])
+                    parent_name = _GROUP_SUFFIX.sub("", _TITLE_SUFFIX.sub("", parent_name).split(" : ")[0]).strip()
                 if parent_name:
                     captures.append(Capture(item=parent_ref, url=parent_ref.url, name=parent_name,
                                             status_marker=evidence.marker if evidence else None,
@@ -164,16 +193,17 @@ class FacebookDetector(Detector):
         if og_ref and og_ref.kind in ITEM_KINDS:
             return og_ref
         if ft.get("top_level_post_id") and permalink and (requested is None or requested.kind not in ITEM_KINDS):
-            post_id = str(ft["top_level_post_id"])
-            return ItemRef("facebook", Kind.POST, post_id, f"{BASE}/{ft.get('page_id') or 'permalink.php'}/posts/{post_id}"
-                           if ft.get("page_id") else f"{BASE}/permalink.php?story_fbid={post_id}")
+            return post_ref(str(ft["top_level_post_id"]), _ft_owner(ft))
         if requested and requested.kind in ITEM_KINDS:
             return requested
         if requested is not None:
             # The URL's identity wins over the page's numeric id, so every saved copy of one URL
             # (including a later "not available" copy, which has no id) is the same item.
             return requested
-        return app_ref or og_ref
+        # Without one, the page's own address (og:url) names it and its app link's id is a claim
+        # beside it (an alias the store checks against what the case knows), never the other way:
+        # a copy that says it is another page's id must not land on that page.
+        return og_ref or app_ref
 
     @staticmethod
     def _parent_ref(main_ref, og_ref, app_ref, ft, ld, page) -> ItemRef | None:
@@ -185,14 +215,19 @@ class FacebookDetector(Detector):
             parent = facebook.parent_of(url) if facebook else None
             if parent:
                 return parent
+            # story.php / permalink.php name the owner in `id=` (a page; the URL cannot tell a group).
+            path = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower()
             owner = parse_qs(url.split("?", 1)[1]).get("id", [None])[0] if "?" in url else None
-            if owner and owner.isdigit():
+            if path in {"story.php", "permalink.php"} and owner and owner.isdigit():
                 return ItemRef("facebook", Kind.PAGE, owner, f"{BASE}/{owner}")
         if app_ref and app_ref.kind in (Kind.GROUP, Kind.PAGE, Kind.PROFILE):
             return app_ref
-        owner = ft.get("page_id") or ft.get("content_owner_id_new")
-        if owner:
-            return ItemRef("facebook", Kind.PAGE, str(owner), f"{BASE}/{owner}")
+        owner = _ft_owner(ft)
+        if owner is not None:
+            return owner
+        if ft.get("content_owner_id_new") and not ft.get("page_insights"):
+            author_id = str(ft["content_owner_id_new"])
+            return ItemRef("facebook", Kind.PAGE, author_id, f"{BASE}/{author_id}")
         author = (ld or {}).get("author")
         if isinstance(author, dict) and author.get("url"):
             return _platform_identify(author["url"])
@@ -216,6 +251,34 @@ def _aliases(main_ref: ItemRef, og_ref: ItemRef | None, app_ref: ItemRef | None,
     if og_ref is not None and og_ref.kind == main_ref.kind:
         keys.append(og_ref.key)
     return tuple(dict.fromkeys(k for k in keys if k != main_ref.key))
+
+
+def _ft_owner(ft: dict) -> ItemRef | None:
+    """The page or group a `data-ft` story belongs to: `page_insights` says which (`page_id_type`
+    group or page); a bare `page_id` is a page."""
+    insights = ft.get("page_insights")
+    if isinstance(insights, dict):
+        for key, insight in insights.items():
+            if not isinstance(insight, dict):
+                continue
+            owner = str(insight.get("page_id") or key)
+            if owner.isdigit():
+                return group_ref(owner) if insight.get("page_id_type") == "group" else page_ref(owner)
+    if str(ft.get("group_id") or "").isdigit():
+        return group_ref(str(ft["group_id"]))
+    owner = str(ft.get("page_id") or "")
+    return page_ref(owner) if owner.isdigit() else None
+
+
+def _ft_author(ft: dict) -> str | None:
+    """Who wrote a `data-ft` story (the member who posted in a group)."""
+    insights = ft.get("page_insights")
+    if isinstance(insights, dict):
+        for insight in insights.values():
+            if isinstance(insight, dict) and str(insight.get("actor_id") or "").isdigit():
+                return str(insight["actor_id"])
+    owner = str(ft.get("content_owner_id_new") or "")
+    return owner if owner.isdigit() else None
 
 
 def _app_ref(kind: str, number: str, og_ref: ItemRef | None) -> ItemRef:

@@ -11,6 +11,8 @@ or the `TOOLKIT_MARKERS` environment variable, a path list). A rule reads:
     places = ["title", "heading"]  # where the text must appear (see PLACES below)
     match = "contains"             # contains | equals | prefix | present
     reason = "owner-or-platform"   # optional short code recorded with the verdict
+    wall = false                   # optional: true makes a login_required, restricted or
+                                   # rate_limited rule a wall, read before identity (see roles.py)
     en = ["This content isn't available right now"]
     es = ["Este contenido no está disponible en este momento"]
 
@@ -98,6 +100,9 @@ class Rule:
     texts: tuple[tuple[str, str, str], ...]  # (language, text as written, normalised text)
     reason: str | None
     origin: str  # the file the rule came from
+    # A wall rule: the page is a wall in front of the item, decided before any identity is read
+    # from it (toolkit.platforms.roles); only for statuses that say nothing about the item.
+    wall: bool = False
 
     def find(self, place_texts: Sequence[str], total: int | None = None) -> tuple[str, str] | None:
         """The first (language, marker) of this rule found in the given normalised texts. `total`
@@ -183,8 +188,14 @@ class MarkerBook:
             self._by_platform.setdefault(rule.platform, []).append(rule)
 
     def rules(self, platform: str, status: Status | None = None) -> list[Rule]:
+        """The platform's rules (of one status when given); wall rules are left out of a status's
+        list, as they are read before identity (see `walls`)."""
         rules = self._by_platform.get(platform, [])
-        return rules if status is None else [r for r in rules if r.status == status]
+        return rules if status is None else [r for r in rules if r.status == status and not r.wall]
+
+    def walls(self, platform: str) -> list[Rule]:
+        """The platform's wall rules, in the order loaded."""
+        return [r for r in self._by_platform.get(platform, []) if r.wall]
 
     def longest_equals(self, platform: str) -> int:
         """The longest folded marker of the platform's `equals` rules (0 when it has none)."""
@@ -238,7 +249,11 @@ def parse_rules(text: str, origin: str, default_platform: str | None = None) -> 
                     raise InputError(origin, f"{where} has an empty or non-text {lang} marker",
                                      "Marker strings must be non-empty text.")
                 texts.append((lang, value, normalise(value)))
-        unknown = set(entry) - {"platform", "status", "places", "match", "reason", "note", *LANGUAGES}
+        wall = entry.get("wall", False)
+        if not isinstance(wall, bool) or (wall and status.family.value != "unknown"):
+            raise InputError(origin, f"{where} has wall = {wall!r}",
+                             "wall = true marks a login_required, restricted or rate_limited rule only.")
+        unknown = set(entry) - {"platform", "status", "places", "match", "reason", "note", "wall", *LANGUAGES}
         if unknown:
             raise InputError(origin, f"{where} has unknown keys {sorted(unknown)}",
                              "Language lists use two-letter codes: " + ", ".join(LANGUAGES) + ".")
@@ -249,11 +264,11 @@ def parse_rules(text: str, origin: str, default_platform: str | None = None) -> 
         if leaf_too:
             places = [p for p in places if p != "leaf"]
         if places:
-            rules.append(Rule(platform, status, tuple(places), match, tuple(texts), reason, origin))
+            rules.append(Rule(platform, status, tuple(places), match, tuple(texts), reason, origin, wall))
         if leaf_too:
             # A leaf is any short text on the page, a post's included: it only counts when the
             # whole text is the notice, so leaf is always compared with equals.
-            rules.append(Rule(platform, status, ("leaf",), "equals", tuple(texts), reason, origin))
+            rules.append(Rule(platform, status, ("leaf",), "equals", tuple(texts), reason, origin, wall))
     return rules
 
 
