@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import html
 import select
 import socket
 import sqlite3
@@ -279,6 +280,11 @@ class RecheckServer:
                 elif path == "/redirect":
                     # An open redirect, as pages written by the people investigated can hold.
                     self.redirect(parse_qs(urlsplit(self.path).query)["to"][0])
+                elif path == "/embed":
+                    # A live page that loads an image and a frame from `src` (a browser loads both).
+                    src = html.escape(parse_qs(urlsplit(self.path).query)["src"][0])
+                    self.send(200, FB_LIVE.replace("</body>", f'<img src="{src}/img.png"><iframe src="{src}/frame">'
+                                                            "</iframe></body>"))
                 elif path == "/tags":
                     self.send(200, zlib.decompress(RecheckServer.tag_bomb(), 16 + zlib.MAX_WBITS))
                 elif path == "/tag-bomb":
