@@ -285,6 +285,9 @@ class RecheckServer:
                     src = html.escape(parse_qs(urlsplit(self.path).query)["src"][0])
                     self.send(200, FB_LIVE.replace("</body>", f'<img src="{src}/img.png"><iframe src="{src}/frame">'
                                                             "</iframe></body>"))
+                elif path.startswith("/hop/"):
+                    # /hop/<host:port>/<path>: a redirect to http://<host:port>/<path>.
+                    self.redirect("http://" + path[len("/hop/"):])
                 elif path == "/tags":
                     self.send(200, zlib.decompress(RecheckServer.tag_bomb(), 16 + zlib.MAX_WBITS))
                 elif path == "/tag-bomb":

@@ -77,6 +77,18 @@ def test_frames_and_subresources_from_a_private_address_are_refused_and_said(ser
     assert server.base(1) in note and "1 more" in note and "allow_private_hosts" in note
 
 
+def test_subresources_and_frames_redirected_to_a_private_address_are_refused(server, guarded):
+    before = len(server.requests(host=server.host(1)))
+    hop = f"{server.base(0)}/hop/{server.host(1)}"  # the allowed host redirects to the other one
+    visit = guarded.visit(f"{server.base(0)}/embed?src={hop}", platform="facebook")
+    assert visit.reason is None and read(visit).status == Status.AVAILABLE
+    assert {r.path for r in server.requests(host=server.host(0))} >= {f"/hop/{server.host(1)}/img.png",
+                                                                       f"/hop/{server.host(1)}/frame"}
+    assert len(server.requests(host=server.host(1))) == before
+    (note,) = [n for n in visit.notes if n.startswith("refused ")]
+    assert server.base(1) in note and "1 more" in note
+
+
 def test_recheck_method_browser_records_error_blocked_address(server, case, invoke):
     require_browser()
     item = add_item(case, "facebook", server.base(0) + "/fb/live")
