@@ -98,7 +98,7 @@ def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as
     for origin in ORIGINS:
         step(f"time to removal from {origin.replace('_', ' ')}")
         report.survival[origin] = survival.estimate(cf, origin)
-    report.provenance = _provenance(conn, as_of, cf.items["item_id"].tolist())
+    report.provenance = _provenance(conn, as_of, cf)
     report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
     # Identity conflicts name the keys of both items: masked like the items' own keys.
     report.provenance["missing_from_export"] = reason_count(conn, "missing-from-full-export", as_of)
@@ -166,11 +166,11 @@ def _message_url(item: Any) -> str | None:
     return f"{channel}/{number}"
 
 
-def _provenance(conn: sqlite3.Connection, as_of: str, cohort: list[int]) -> dict[str, Any]:
+def _provenance(conn: sqlite3.Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
     """What the methodology section states, read from the case itself."""
     return {
         "canaries": canary_rows.readings(conn, as_of),
-        "blind": canary_rows.blind_checks(conn, as_of, cohort),
+        "blind": canary_rows.blind_checks(conn, as_of, cf.items["item_id"].tolist(), judged=cf.judged),
         "date_sources": q.date_sources(conn, as_of),
         "sources": q.sources(conn),
         "found": q.items_by_platform_kind(conn),

@@ -17,7 +17,8 @@ import pandas as pd
 
 from toolkit.models import Status
 from toolkit.store import report_queries as q
-from toolkit.store.status import wave_statuses
+from toolkit.store.columns import text_key
+from toolkit.store.status import Judged, decide
 
 NOT_CHECKED = "not_checked"
 BLIND = "blind"  # the label of an item whose deciding check in a wave is blind (it counts as unknown)
@@ -45,6 +46,7 @@ class CaseFrame:
     audience: pd.DataFrame  # captures of cohort items with followers or members
     frame: pd.DataFrame  # cohort item x wave (the tidy frame)
     as_of: str
+    judged: Judged | None = None  # the cohort's checks as the status rule judged them
 
     @property
     def cohort_size(self) -> int:
@@ -77,16 +79,21 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
                   "import_dated"]]
 
 
-def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    columns = ["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "family",
-               "blind", "date_source"]
-    cursor = q.cohort_checks(conn, as_of)
-    checks = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
-    checks["wave_id"] = checks["wave_id"].astype("Int64")
-    checks["t"] = _times(checks["observed_at"])
+def _checks(judged: Judged) -> pd.DataFrame:
+    """The judged checks as a frame, ordered by item, time and id."""
+    order = np.lexsort((judged.id, text_key(judged.observed_at), judged.item_id))
+    checks = pd.DataFrame({
+        "check_id": judged.id[order], "item_id": judged.item_id[order],
+        "wave_id": pd.array(judged.wave_id[order], dtype="Int64"), "observed_at": judged.observed_at[order]})
+    checks.loc[checks["wave_id"] == 0, "wave_id"] = pd.NA  # a check of no wave
     # Few distinct values over many rows: categories keep 500,000 checks small in memory.
-    for column in ("status", "family", "method", "detector", "reason"):
-        checks[column] = checks[column].astype("category")
+    for column in ("method", "status", "reason", "detector", "family"):
+        checks[column] = pd.Categorical(getattr(judged, column)[order])
+    checks["blind"] = judged.blind[order]
+    checks["date_source"] = judged.date_source[order]
+    checks = checks[["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector",
+                     "family", "blind", "date_source"]]
+    checks["t"] = _times(checks["observed_at"])
     return checks
 
 
@@ -114,24 +121,26 @@ def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
 
 def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
     """Read the case up to `as_of` (ISO UTC) into a CaseFrame."""
+    q.prepare_cohort(conn)
     items = _items(conn, as_of)
-    checks = _checks(conn, as_of)
+    judged = q.cohort_checks(conn, as_of)
+    checks = _checks(judged)
     waves = _waves(conn, as_of, checks)
     audience = _audience(conn, as_of)
-    decided = _decided(conn, as_of, items, checks)
+    decided = _decided(judged)
     frame = _tidy(items, waves, decided, audience)
-    return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of)
+    return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
+                     judged=judged)
 
 
-def _decided(conn: sqlite3.Connection, as_of: str, items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+def _decided(judged: Judged) -> pd.DataFrame:
     """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
     check's detector."""
-    columns = ["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind", "reason"]
-    rows = [(r.item_id, r.wave_id, r.status, r.family, r.observed_at, r.method, r.check_id, r.blind, r.reason)
-            for r in wave_statuses(conn, as_of=as_of, items=items["item_id"].tolist())]
-    decided = pd.DataFrame.from_records(rows, columns=columns)
-    detectors = dict(zip(checks["check_id"], checks["detector"].astype(object), strict=True))
-    decided["detector"] = decided["detector"].map(detectors)
+    at = decide(judged)
+    decided = pd.DataFrame({name: getattr(judged, column)[at] for name, column in (
+        ("item_id", "item_id"), ("wave_id", "wave_id"), ("status", "status"), ("family", "family"),
+        ("observed_at", "observed_at"), ("method", "method"), ("detector", "detector"), ("blind", "blind"),
+        ("reason", "reason"))})
     decided["label"] = decided["status"].where(decided["blind"].isna(), BLIND)
     decided["wave_id"] = decided["wave_id"].astype("int64")
     return decided
