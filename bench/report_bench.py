@@ -15,11 +15,13 @@ from a neutral folder (so the interpreter's own installed `toolkit` is the one i
   timing each stage: wall and CPU seconds and the peak memory (VmHWM, reset at every stage);
 - `toolkit items --format json` (the listing reads the same status rule).
 
-With `--before PYTHON` (e.g. main's virtualenv) both interpreters run in alternating order, round
-after round, and the report files of the two are compared (the stamp's toolkit and library
-versions apart): the "before" and "after" figures come from the same run of the machine.
+With `--before` (another interpreter, e.g. main's virtualenv, or a source tree of `toolkit` such as
+a worktree of the commit before a change, run by this interpreter with that tree first on its path)
+both run in alternating order, round after round, and the report files and item listings of the two
+are compared (the stamp's toolkit and library versions apart): the "before" and "after" figures come
+from the same run of the machine.
 
-    python bench/report_bench.py [--items 100000] [--waves 5] [--rounds 2] [--before /work/venv/bin/python]
+    python bench/report_bench.py [--items 100000] [--waves 5] [--rounds 2] [--before PYTHON_OR_TREE]
                                  [--keep DIR] [--profile OUT.prof]
 """
 
@@ -308,10 +310,10 @@ print(json.dumps({"toolkit": toolkit.__file__, "stages": stages, "headline": wri
 """
 
 
-def run_measured(args: list[str], cwd: Path) -> tuple[float, float, float, str]:
+def run_measured(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, str]:
     """Run a command; return wall seconds, CPU seconds (user + system) and peak memory (MiB) of that process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdout_chunks = []
     while chunk := proc.stdout.read(1 << 20):
         stdout_chunks.append(chunk)
@@ -333,20 +335,30 @@ def fresh_copy(template: Path, where: Path) -> Path:
     return where
 
 
-def measure(label: str, python: str, template: Path, work: Path, profile: str) -> dict:
+def interpreter(spec: str) -> tuple[str, dict[str, str]]:
+    """The interpreter to run and its environment: `spec` is an interpreter, or a source tree that
+    this interpreter runs with that tree first on its path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if Path(spec).is_dir():
+        return sys.executable, {**env, "PYTHONPATH": str(Path(spec).resolve())}
+    return spec, env
+
+
+def measure(label: str, spec: str, template: Path, work: Path, profile: str) -> dict:
+    python, env = interpreter(spec)
     case = fresh_copy(template, work / f"case-{label}")
     out = work / f"report-{label}"
     shutil.rmtree(out, ignore_errors=True)
     load = os.getloadavg()[0]
     wall, cpu, peak, stdout = run_measured([python, "-c", CHILD, str(case), str(out), profile, AS_OF + "T23:59:59Z"],
-                                           work)
+                                           work, env)
     found = json.loads(stdout.strip().splitlines()[-1])
     print(f"\n[{label}] toolkit report ({found['toolkit']}), load average {load:.1f}: {wall:.1f} s wall, "
           f"{cpu:.1f} s CPU, peak memory {peak:.0f} MiB")
     for name, seconds, cpu_seconds, stage_peak in found["stages"]:
         print(f"    {name:<42} {seconds:6.2f} s wall {cpu_seconds:6.2f} s CPU  peak {stage_peak:5.0f} MiB")
     items_wall, items_cpu, items_peak, listing = run_measured(
-        [python, "-m", "toolkit", "items", str(case), "--format", "json"], work)
+        [python, "-m", "toolkit", "items", str(case), "--format", "json"], work, env)
     print(f"    toolkit items --format json: {len(json.loads(listing)):,} items, {items_wall:.1f} s wall, "
           f"{items_cpu:.1f} s CPU, peak memory {items_peak:.0f} MiB")
     return {"wall": wall, "cpu": cpu, "peak": peak, "out": out, "headline": found["headline"],
@@ -374,7 +386,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--waves", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=1, help="Measured runs per interpreter (alternating).")
-    parser.add_argument("--before", help="Another interpreter (e.g. main's virtualenv) to measure against.")
+    parser.add_argument("--before", help="Another interpreter (e.g. main's virtualenv), or a source tree of toolkit "
+                                         "(e.g. a worktree of the commit before a change), to measure against.")
     parser.add_argument("--keep", type=Path, help="Work here and keep the case (default: a temporary folder).")
     parser.add_argument("--profile", help="Write a cProfile of the (first) measured report to this file.")
     args = parser.parse_args()

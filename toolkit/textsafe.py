@@ -29,6 +29,8 @@ def safe_cell(value: Any) -> Any:
 
 def neutral(text: str) -> str:
     """`text` with bidi controls and control characters replaced by visible tokens such as <U+202E>."""
+    if text.isprintable():  # every character above is a control or format character: none is printable
+        return text
     return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 

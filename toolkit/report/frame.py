@@ -62,9 +62,12 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     columns.insert(columns.index("first_seen") + 1, "first_seen_any")
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
-    items = pd.DataFrame(q.cohort_items(conn, as_of), columns=columns, dtype=object)
+    names, rows = q.cohort_items(conn, as_of)
+    items = pd.DataFrame(rows, columns=names, dtype=object)[columns]
+    del rows
     items["item_id"] = items["item_id"].astype("int64")
-    langs = pd.DataFrame(q.cohort_languages(conn), columns=["item_id", "language", "hits"])
+    names, rows = q.cohort_languages(conn)
+    langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
     # The language with the most hits; ties go to the alphabetically first (the query's order).
     langs = langs.drop_duplicates("item_id", keep="first").set_index("item_id")["language"]
     items["language"] = items["item_id"].map(langs).fillna(NONE)
@@ -101,9 +104,16 @@ def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.Dat
     waves = pd.DataFrame(q.waves(conn, as_of), columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
-    span = checks.dropna(subset=["wave_id"]).groupby("wave_id")["observed_at"].agg(["min", "max"])
-    waves["first_check"] = waves["wave_id"].map(span["min"]) if len(span) else None
-    waves["last_check"] = waves["wave_id"].map(span["max"]) if len(span) else None
+    # Each wave's first and last check: checks sorted by wave, then time (as text, like SQLite).
+    wave_ids = checks["wave_id"].fillna(0).to_numpy(dtype=np.int64)
+    order = np.lexsort((text_key(checks["observed_at"].to_numpy()), wave_ids))
+    ends = np.flatnonzero(np.diff(wave_ids[order], append=-1))
+    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
+    observed = checks["observed_at"].to_numpy()
+    first = {int(wave_ids[order[a]]): observed[order[a]] for a in starts}
+    last = {int(wave_ids[order[b]]): observed[order[b]] for b in ends}
+    waves["first_check"] = waves["wave_id"].map(first) if len(checks) else None
+    waves["last_check"] = waves["wave_id"].map(last) if len(checks) else None
     # A wave's date is when it started; its end (for audience) is its last check, else its start.
     waves["end"] = waves["last_check"].fillna(waves["started_at"])
     waves["end_t"] = _times(waves["end"])
@@ -111,7 +121,7 @@ def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.Dat
 
 
 def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
-    rows = q.cohort_audience(conn, as_of).fetchall()
+    _, rows = q.cohort_audience(conn, as_of)
     audience = pd.DataFrame.from_records(rows, columns=["item_id", "observed_at", "followers", "members"])
     # Pages and channels count followers, groups count members: one audience figure per capture.
     audience["audience"] = audience["followers"].astype("Float64").fillna(audience["members"].astype("Float64"))
@@ -147,21 +157,32 @@ def _decided(judged: Judged) -> pd.DataFrame:
 
 
 def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audience: pd.DataFrame) -> pd.DataFrame:
-    """Cross the cohort with the waves and attach each item's status and audience in each wave."""
+    """Cross the cohort with the waves and attach each item's status and audience in each wave:
+    one row per wave and item, waves in order, items by id."""
     if items.empty or waves.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
+    n, w = len(items), len(waves)
     base = items[["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
-                  "first_seen"]]
-    grid = base.merge(waves[["wave_id", "name", "wave_order", "started_at", "end_t"]], how="cross")
-    grid = grid.rename(columns={"name": "wave", "started_at": "wave_at"})
-    frame = grid.merge(decided, on=["item_id", "wave_id"], how="left")
+                  "first_seen"]].take(np.tile(np.arange(n), w)).reset_index(drop=True)
+    wave = waves[["wave_id", "name", "wave_order", "started_at", "end_t"]].take(np.repeat(np.arange(w), n))
+    wave = wave.rename(columns={"name": "wave", "started_at": "wave_at"}).reset_index(drop=True)
+    frame = pd.concat([base, wave], axis=1)
+    # Each decided (item, wave) lands on its row: wave position * items + item position.
+    item_at = np.searchsorted(items["item_id"].to_numpy(), decided["item_id"].to_numpy())
+    wave_at = decided["wave_id"].map(pd.Series(np.arange(w), index=waves["wave_id"].to_numpy()))
+    inside = wave_at.notna().to_numpy() & (item_at < n)
+    inside[inside] &= items["item_id"].to_numpy()[item_at[inside]] == decided["item_id"].to_numpy()[inside]
+    rows = wave_at.to_numpy()[inside].astype(np.int64) * n + item_at[inside]
+    for column in ("status", "family", "observed_at", "method", "detector", "reason", "label", "blind"):
+        values = np.full(len(frame), np.nan, dtype=object)
+        values[rows] = decided[column].to_numpy()[inside]
+        frame[column] = values
     for column in ("status", "family", "label"):
         values = frame[column].astype("category")
         if NOT_CHECKED not in values.cat.categories:
             values = values.cat.add_categories([NOT_CHECKED])
         frame[column] = values.fillna(NOT_CHECKED)
     frame["audience"] = _audience_at(frame, audience)
-    frame = frame.sort_values(["wave_order", "item_id"], kind="stable").reset_index(drop=True)
     for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method", "label"):
         frame[column] = frame[column].astype("category")
     return frame[FRAME_COLUMNS]

@@ -45,9 +45,25 @@ def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, r
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([_cell(c) for c in columns])
-    for row in rows:
-        writer.writerow([_cell(v, raw_cells) for v in row])
+    if rows:
+        # Column by column: a column repeats few values (statuses, platforms, dates), each made safe once.
+        writer.writerows(zip(*(_cells(column, raw_cells) for column in zip(*rows, strict=True)), strict=True))
     return out.getvalue()
+
+
+def _cells(values: tuple[Any, ...], raw: bool) -> list[str]:
+    """`_cell` of every value, each distinct string converted once."""
+    done: dict[str, str] = {}
+    out = []
+    for value in values:
+        if type(value) is str:
+            cell = done.get(value)
+            if cell is None:
+                cell = done[value] = _cell(value, raw)
+            out.append(cell)
+        else:
+            out.append(_cell(value, raw))
+    return out
 
 
 def _share(share: Share) -> dict[str, Any]:

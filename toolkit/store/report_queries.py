@@ -128,6 +128,14 @@ def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = No
     return [dict(row) for row in conn.execute(sql, params or {})]
 
 
+def _tuples(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """Column names and rows as plain tuples (lighter than sqlite3.Row or dicts over 100,000 rows)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(sql, params or {}).fetchall()
+    return [d[0] for d in cursor.description], rows
+
+
 def prepare_cohort(conn: sqlite3.Connection) -> None:
     """(Re)build the cohort and member tables of this connection from the case as it is now."""
     for statement in COHORT_TABLES.split(";"):
@@ -146,16 +154,17 @@ def cohort_ids(conn: sqlite3.Connection) -> list[int]:
     return [row[0] for row in conn.execute("SELECT item_id FROM temp.cohort ORDER BY item_id")]
 
 
-def cohort_items(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
-    """Cohort items with identity, category (review, else score), first notice up to `as_of`."""
+def cohort_items(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[tuple]]:
+    """Cohort items with identity, category (review, else score), first notice up to `as_of`:
+    column names and rows, by item id."""
     _cohort_ready(conn)
-    return _rows(conn, COHORT_ITEMS_SQL, {"as_of": as_of})
+    return _tuples(conn, COHORT_ITEMS_SQL, {"as_of": as_of})
 
 
-def cohort_languages(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Per cohort item and language, the number of lexicon hits, most hits first."""
+def cohort_languages(conn: sqlite3.Connection) -> tuple[list[str], list[tuple]]:
+    """Per cohort item and language, the number of lexicon hits, most hits first: column names and rows."""
     _cohort_ready(conn)
-    return _rows(conn, LANGUAGE_SQL)
+    return _tuples(conn, LANGUAGE_SQL)
 
 
 def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
@@ -169,10 +178,10 @@ def cohort_checks(conn: sqlite3.Connection, as_of: str) -> Judged:
     return judge(conn, as_of=as_of, items=cohort_ids(conn), detector=True)
 
 
-def cohort_audience(conn: sqlite3.Connection, as_of: str):
-    """A cursor over captures of cohort items that carry followers or members, up to `as_of`."""
+def cohort_audience(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[tuple]]:
+    """Captures of cohort items that carry followers or members, up to `as_of`: column names and rows."""
     _cohort_ready(conn)
-    return conn.execute(AUDIENCE_SQL, {"as_of": as_of})
+    return _tuples(conn, AUDIENCE_SQL, {"as_of": as_of})
 
 
 def cohort_indicators(conn: sqlite3.Connection) -> list[dict[str, Any]]:
