@@ -52,18 +52,14 @@ def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, r
 
 
 def _cells(values: tuple[Any, ...], raw: bool) -> list[str]:
-    """`_cell` of every value, each distinct string converted once."""
-    done: dict[str, str] = {}
-    out = []
-    for value in values:
-        if type(value) is str:
-            cell = done.get(value)
-            if cell is None:
-                cell = done[value] = _cell(value, raw)
-            out.append(cell)
-        else:
-            out.append(_cell(value, raw))
-    return out
+    """`_cell` of every value of a column: each distinct text converted once."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        done = {value: _cell(value, raw) for value in set(values)}
+        return [done[value] for value in values]
+    if kinds == {int}:
+        return [str(value) for value in values]
+    return [_cell(value, raw) for value in values]
 
 
 def _share(share: Share) -> dict[str, Any]:

@@ -111,6 +111,7 @@ class Judged:
     platform: Any  # the checked item's platform
     family: Any
     blind: Any
+    observed_key: Any = None  # observed_at as an array that sorts fast (toolkit.store.columns.text_key)
 
     def __len__(self) -> int:
         return len(self.id)
@@ -152,6 +153,7 @@ def judge(conn: sqlite3.Connection, *, as_of: str | None = None, items: Iterable
     judged.family[:] = [families[status] for status in judged.status.tolist()]
     judged.blind = _blind(conn, judged)
     judged.family[judged.blind != None] = str(Family.UNKNOWN)  # noqa: E711 (elementwise, on an object array)
+    judged.observed_key = text_key(judged.observed_at)
     return judged
 
 
@@ -220,8 +222,7 @@ def decide(judged: Judged) -> Any:
     at = np.flatnonzero((judged.wave_id != 0) & (judged.method != WAYBACK))
     family = judged.family[at]
     known = (family == KNOWN[0]) | (family == KNOWN[1]) | (family == KNOWN[2])
-    order = at[np.lexsort((judged.id[at], text_key(judged.observed_at[at]), known, judged.wave_id[at],
-                           judged.item_id[at]))]
+    order = at[np.lexsort((judged.id[at], judged.observed_key[at], known, judged.wave_id[at], judged.item_id[at]))]
     return order[_last_of_groups(judged.item_id[order], judged.wave_id[order])]
 
 
@@ -243,7 +244,7 @@ def _latest(judged: Judged, at: Any) -> Any:
     """Of the checks at `at`, the latest per item (by observed_at, then id), ordered by item."""
     import numpy as np
 
-    order = at[np.lexsort((judged.id[at], text_key(judged.observed_at[at]), judged.item_id[at]))]
+    order = at[np.lexsort((judged.id[at], judged.observed_key[at], judged.item_id[at]))]
     return order[_last_of_groups(judged.item_id[order])]
 
 
