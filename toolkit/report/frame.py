@@ -67,12 +67,12 @@ def _plain_times(series: pd.Series) -> pd.Series | None:
     parsed by numpy: ten times faster than pandas' ISO-8601 parser over 500,000 checks. None
     when any is written otherwise (pandas then parses them all)."""
     values = series.to_numpy(dtype=object)
-    present = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-    if not present.all() and pd.notna(values[~present]).any():
-        return None
+    present = pd.notna(values)
     try:
         raw = np.array(values[present].tolist(), dtype="S")
-    except UnicodeEncodeError:
+    except (UnicodeEncodeError, TypeError):
+        return None
+    if raw.dtype.kind != "S":  # numbers, not text
         return None
     if not len(raw) or raw.dtype.itemsize != 20:
         return None

@@ -18,7 +18,7 @@ import orjson
 from toolkit.report.build import Report
 from toolkit.report.fmt import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import neutral, safe_cell
+from toolkit.textsafe import FORMULA_START, neutral, safe_cell
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
@@ -55,7 +55,11 @@ def _cells(values: tuple[Any, ...], raw: bool) -> list[str]:
     """`_cell` of every value of a column: each distinct text converted once."""
     kinds = set(map(type, values))
     if kinds <= {str, type(None)}:
-        done = {value: _cell(value, raw) for value in set(values)}
+        done = {}
+        for value in set(values):
+            # Most text is printable and starts with no formula character: it stays as it is.
+            plain = value is not None and value.isprintable() and (raw or not value.startswith(FORMULA_START))
+            done[value] = value if plain else _cell(value, raw)
         return [done[value] for value in values]
     if kinds == {int}:
         return [str(value) for value in values]

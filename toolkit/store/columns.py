@@ -48,10 +48,13 @@ def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] |
         cells = text.split(SEP) if count else []
         if len(cells) != count:  # a value holds the separator
             return _by_rows(conn, sql, params, kinds)
-        shared = {cell: (cell[1:] if cell else None) for cell in set(cells)}
-        column = np.empty(count, dtype=object)
-        column[:] = [shared[cell] for cell in cells]
-        out[name] = column
+        # Each distinct cell once: its number, then the column as those numbers taken from the values.
+        index = dict.fromkeys(cells)
+        values = np.empty(len(index), dtype=object)
+        for n, cell in enumerate(index):
+            index[cell] = n
+            values[n] = cell[1:] if cell else None
+        out[name] = values[np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=count)]
     return out
 
 

@@ -187,10 +187,11 @@ def _blind(conn: sqlite3.Connection, judged: Judged) -> Any:
     for row in conn.execute(STRETCH_SQL):
         stretches.setdefault((row[0], row[1], row[2]), []).append((row[5], row[4], row[3], row[6], row[7]))
     # One integer per check for its (wave, method, platform), to find each group's checks at once.
-    codes = {value: n for n, value in enumerate(set(judged.method.tolist()) | set(judged.platform.tolist()))}
+    methods, platforms = judged.method.tolist(), judged.platform.tolist()
+    codes = {value: n for n, value in enumerate(set(methods) | set(platforms))}
     width = len(codes)
-    key = (judged.wave_id * width + np.fromiter((codes[m] for m in judged.method.tolist()), np.int64, len(judged))) \
-        * width + np.fromiter((codes[p] for p in judged.platform.tolist()), np.int64, len(judged))
+    key = (judged.wave_id * width + np.fromiter(map(codes.__getitem__, methods), np.int64, len(judged))) * width \
+        + np.fromiter(map(codes.__getitem__, platforms), np.int64, len(judged))
     for (wave, method, platform), rows in stretches.items():
         if method not in codes or platform not in codes:
             continue
