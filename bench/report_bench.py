@@ -12,7 +12,8 @@ Each measured run copies the case, then runs, in a fresh process with the given 
 from a neutral folder (so the interpreter's own installed `toolkit` is the one imported):
 
 - `toolkit report` through `write_report` (what the command does) with the progress callback
-  timing each stage: wall and CPU seconds and the peak memory (VmHWM, reset at every stage);
+  timing each stage: wall and CPU seconds and the peak memory (VmHWM, reset at every stage; the
+  process's peak is the highest of them);
 - `toolkit items --format json` (the listing reads the same status rule).
 
 With `--before` (another interpreter, e.g. main's virtualenv, or a source tree of `toolkit` such as
@@ -22,7 +23,7 @@ are compared (the stamp's toolkit and library versions apart): the "before" and 
 from the same run of the machine.
 
     python bench/report_bench.py [--items 100000] [--waves 5] [--rounds 2] [--before PYTHON_OR_TREE]
-                                 [--keep DIR] [--profile OUT.prof]
+                                 [--after PYTHON_OR_TREE] [--keep DIR] [--profile OUT.prof]
 """
 
 from __future__ import annotations
@@ -250,8 +251,9 @@ def _canary_round(rows: list, rng: random.Random, wave_id: int, method: str, run
 
 
 def _seal(db) -> None:
-    """Chain every row into the custody log, as the commands that wrote them would have, with the
-    log's own content and event hashes (`events.seal` works row by row, too slow for a bench case)."""
+    """Chain every row into the custody log, as the commands that wrote them would have: the fact
+    rows with the log's own content and event hashes (`events.seal` works row by row, too slow for
+    a bench case), then the derived rows' leaves by `events.seal` itself."""
     prev, sealed_at, rows = events.GENESIS, iso(datetime.now(UTC)), []
     db.execute("BEGIN")
     for kind in events.CHAINED:
@@ -262,6 +264,9 @@ def _seal(db) -> None:
             prev = digest
     db.executemany("INSERT INTO event(sealed_at, kind, ref_id, content, prev, hash) VALUES (?,?,?,?,?,?)", rows)
     db.execute("COMMIT")
+    # Derived rows (state tables) are digested by leaf, as every command's seal does: done here once,
+    # so the first measured command does not pay for the whole case's leaves.
+    events.seal(db)
     assert events.unsealed(db) == 0
 
 
@@ -310,19 +315,28 @@ print(json.dumps({"toolkit": toolkit.__file__, "stages": stages, "headline": wri
 """
 
 
+# The peak memory of a measured process is its own VmHWM, read by `/usr/bin/time` (a small process
+# that forks it): the ru_maxrss that wait4 reports to this process would start from this process's
+# own size at the fork (the generated case's rows), not from the child's.
+PEAK = ("/usr/bin/time", "-f", "%M")
+
+
 def run_measured(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, str]:
     """Run a command; return wall seconds, CPU seconds (user + system) and peak memory (MiB) of that process."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout_chunks = []
-    while chunk := proc.stdout.read(1 << 20):
-        stdout_chunks.append(chunk)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if status:
-        sys.exit(f"{' '.join(args)} failed:\n{err.decode(errors='replace')}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, b"".join(stdout_chunks).decode()
+    with tempfile.NamedTemporaryFile(prefix="peak-", suffix=".txt") as peak_file:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([*PEAK, "-o", peak_file.name, *args], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout_chunks = []
+        while chunk := proc.stdout.read(1 << 20):
+            stdout_chunks.append(chunk)
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        if status:
+            sys.exit(f"{' '.join(args)} failed:\n{err.decode(errors='replace')}")
+        peak_kib = int(Path(peak_file.name).read_text().split()[-1])
+    return wall, usage.ru_utime + usage.ru_stime, peak_kib / 1024, b"".join(stdout_chunks).decode()
 
 
 def fresh_copy(template: Path, where: Path) -> Path:
@@ -353,6 +367,9 @@ def measure(label: str, spec: str, template: Path, work: Path, profile: str) -> 
     wall, cpu, peak, stdout = run_measured([python, "-c", CHILD, str(case), str(out), profile, AS_OF + "T23:59:59Z"],
                                            work, env)
     found = json.loads(stdout.strip().splitlines()[-1])
+    # The child resets its VmHWM at every stage (to give each stage its own peak), which lowers what
+    # the kernel reports at its exit: the process's peak is the highest of its stages' peaks.
+    peak = max([peak, *(stage_peak for *_, stage_peak in found["stages"])])
     print(f"\n[{label}] toolkit report ({found['toolkit']}), load average {load:.1f}: {wall:.1f} s wall, "
           f"{cpu:.1f} s CPU, peak memory {peak:.0f} MiB")
     for name, seconds, cpu_seconds, stage_peak in found["stages"]:
@@ -376,7 +393,7 @@ def compare(before: Path, after: Path) -> list[str]:
             pattern = r'"(toolkit|numpy|pandas|scipy|networkx)": "[^"]*"|toolkit [0-9][^ <|,]*'
             a, b = re.sub(pattern, "", a), re.sub(pattern, "", b)
         if a != b:
-            line = next((n for n, (x, y) in enumerate(zip(a.splitlines(), b.splitlines()), 1) if x != y), None)
+            line = next((n for n, (x, y) in enumerate(zip(a.splitlines(), b.splitlines(), strict=False), 1) if x != y), None)
             differ.append(f"{path.name} (first difference at line {line})")
     return differ
 
@@ -388,6 +405,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="Measured runs per interpreter (alternating).")
     parser.add_argument("--before", help="Another interpreter (e.g. main's virtualenv), or a source tree of toolkit "
                                          "(e.g. a worktree of the commit before a change), to measure against.")
+    parser.add_argument("--after", default=sys.executable,
+                        help="The interpreter or source tree measured as 'after' (default: this interpreter).")
     parser.add_argument("--keep", type=Path, help="Work here and keep the case (default: a temporary folder).")
     parser.add_argument("--profile", help="Write a cProfile of the (first) measured report to this file.")
     args = parser.parse_args()
@@ -401,7 +420,7 @@ def main() -> None:
               + f"; case.db {(template / 'case.db').stat().st_size / 1e6:.0f} MB")
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     runs: dict[str, list[dict]] = {"after": [], "before": []}
-    pythons = {"after": sys.executable, "before": args.before}
+    pythons = {"after": args.after, "before": args.before}
     for n in range(args.rounds):
         order = ["after", "before"] if n % 2 == 0 else ["before", "after"]
         for label in order:
