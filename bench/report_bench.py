@@ -254,7 +254,8 @@ def _seal(db) -> None:
     """Chain every row into the custody log, as the commands that wrote them would have: the fact
     rows with the log's own content and event hashes (`events.seal` works row by row, too slow for
     a bench case), then the derived rows' leaves by `events.seal` itself."""
-    prev, sealed_at, rows = events.GENESIS, iso(datetime.now(UTC)), []
+    # The chain goes on from what the case already holds (init_case records the schema and context).
+    prev, sealed_at, rows = events.head(db)[1], iso(datetime.now(UTC)), []
     db.execute("BEGIN")
     for kind in events.CHAINED:
         for (ref_id,) in db.execute(f'SELECT id FROM "{kind}" ORDER BY id').fetchall():
