@@ -74,8 +74,10 @@ def wave_plan(waves: int) -> list[tuple[str, ...]]:
     return out
 
 
-def generate(root: Path, items: int, waves: int, seed: int = 1) -> dict[str, int]:
-    """Write the case into `root` (a fresh folder); return the row counts."""
+def generate(root: Path, items: int, waves: int, seed: int = 1, screenshots: bool = True) -> dict[str, int]:
+    """Write the case into `root` (a fresh folder); return the row counts. With `screenshots`, browser
+    checks carry screenshot attachments whose evidence files are not written (`verify` then names
+    them missing): leave them out for a case that must verify intact."""
     rng = random.Random(seed)
     case = init_case(root)
     # The template ends with its [canary] table: the canaries go under it.
@@ -175,7 +177,7 @@ def generate(root: Path, items: int, waves: int, seed: int = 1) -> dict[str, int
     db.executemany("INSERT INTO identity_conflict(platform, kind, key, item_id, other_id, source_id, reason, added_at)"
                    " VALUES (?,?,?,?,?,2,?,?)",
                    [("facebook", "page", f"id:9{i}", i, i - 1, "ids differ", iso(START)) for i in pages[1::997]])
-    _checks(db, rng, items, waves, first_seen, kind_of)
+    _checks(db, rng, items, waves, first_seen, kind_of, screenshots)
     db.execute("COMMIT")
     _seal(db)
     counts = {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
@@ -184,7 +186,8 @@ def generate(root: Path, items: int, waves: int, seed: int = 1) -> dict[str, int
     return counts
 
 
-def _checks(db, rng: random.Random, items: int, waves: int, first_seen: dict, kind_of: dict) -> None:
+def _checks(db, rng: random.Random, items: int, waves: int, first_seen: dict, kind_of: dict,
+            screenshots: bool) -> None:
     """Every tracked item looked at in every wave, by each of the wave's methods, with canary rounds."""
     gone_after = {i: rng.expovariate(1 / 30) for i in range(1, items + 1)}
     tracked = list(range(1, items + 1))
@@ -222,7 +225,7 @@ def _checks(db, rng: random.Random, items: int, waves: int, first_seen: dict, ki
                 check_id += 1
                 check_rows.append((check_id, i, wave_id, iso(at), method, status, reason, f"facebook-page@{1 + w // 3}",
                                    date_source))
-                if method == "browser":
+                if method == "browser" and screenshots:
                     attachment_rows.append((check_id, "screenshot", sha(f"shot{check_id}"), "image/png", 80_000, 1280, 4000))
                 if status in ("login_required", "error", "rate_limited") and rng.random() < 0.5:
                     check_id += 1  # looked at again later in the run
