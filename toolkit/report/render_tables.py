@@ -9,7 +9,6 @@ sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -18,7 +17,7 @@ import orjson
 from toolkit.report.build import Report
 from toolkit.report.fmt import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import FORMULA_START, neutral, safe_cell
+from toolkit.textsafe import csv_cell, csv_line, neutral
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
@@ -34,36 +33,19 @@ def _cell(value: Any, raw: bool = False) -> str:
         return "" if fixed(value) is None else f"{value:.4f}"
     if isinstance(value, int):
         return str(value)
-    return neutral(str(value)) if raw else safe_cell(neutral(str(value)))
+    return neutral(str(value)) if raw else csv_cell(str(value))
 
 
 def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, raw_cells: bool = False) -> str:
-    """A CSV document (header included) as text: formula-safe unless `raw_cells`, with a byte-order
-    mark when `bom`."""
+    """A CSV document (header included) as text, quoted by the toolkit's one CSV line writer
+    (`textsafe.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
     out = io.StringIO()
     if bom:
         out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([_cell(c) for c in columns])
-    if rows:
-        # Column by column: a column repeats few values (statuses, platforms, dates), each made safe once.
-        writer.writerows(zip(*(_cells(column, raw_cells) for column in zip(*rows, strict=True)), strict=True))
+    out.write(csv_line(_cell(c) for c in columns))
+    for row in rows:
+        out.write(csv_line(_cell(v, raw_cells) for v in row))
     return out.getvalue()
-
-
-def _cells(values: tuple[Any, ...], raw: bool) -> list[str]:
-    """`_cell` of every value of a column: each distinct text converted once."""
-    kinds = set(map(type, values))
-    if kinds <= {str, type(None)}:
-        done = {}
-        for value in set(values):
-            # Most text is printable and starts with no formula character: it stays as it is.
-            plain = value is not None and value.isprintable() and (raw or not value.startswith(FORMULA_START))
-            done[value] = value if plain else _cell(value, raw)
-        return [done[value] for value in values]
-    if kinds == {int}:
-        return [str(value) for value in values]
-    return [_cell(value, raw) for value in values]
 
 
 def _share(share: Share) -> dict[str, Any]:
