@@ -40,6 +40,8 @@ RULE_EXAMPLES = {
     "street_and_quantity": ("una onza de mota", "mota a domicilio"),
     "menu_of_drugs": ("perico y cocaína", "cocaína"),
     "emoji_code_and_sale": ("❄️💊 DM for menu", "❄️💊"),
+    "smuggler_and_guarantee": ("Coyote guatemalteco 100% confiable", "Coyote guatemalteco"),
+    "travel_and_destination": ("Viajes express Honduras–USA", "Viajes express Honduras"),
     "vehicle_and_route_promise": ("Salida en camioneta, sin retenes", "Salida en camioneta"),
     "vehicle_and_papers": ("Viaje en avión con papeles", "Viaje en avión"),
     "travel_and_border": ("Sales de Reynosa, $4,500", "Sales de Monterrey, $4,500"),
@@ -47,6 +49,7 @@ RULE_EXAMPLES = {
     "route_promise_and_price": ("Sin retenes, $4,500", "Sin retenes"),
     "cartel_on_a_handle": ("@Empresa.4.letras6", "las 4 letras"),
     "job_on_a_handle": ("@Reclutamiento_20_q", "reclutamiento"),
+    "bait_for_security": ("Guardias de seguridad, sueldo semanal", "Guardias de seguridad"),
     "drive_for_money": ("Need 2 or 3 drivers, easy cash", "Need 2 or 3 drivers"),
     "drive_and_price": ("Need 2 or 3 drivers, $1,000 a head", "Need 2 or 3 drivers"),
     "threat_and_demand": ("Si no pagas, te vamos a visitar", "Te vamos a visitar"),
@@ -57,7 +60,9 @@ OFFER = "Coyote, cruce seguro a USA $4,500"
 DRUG_OFFER = "Vendo perico y mota, $300, inbox"
 # negative context -> (the offer with that context added, as reporting or a look-alike would have it); the
 # smuggling offer unless the context is a negative of another category only (then that category's offer).
-OTHER_NEGATIVES = {"goods": ("drug_sale", DRUG_OFFER, DRUG_OFFER + ", bolsa de hielo y vidrio templado")}
+RECRUITER = "Se buscan jóvenes para trabajar con la empresa, 4 letras, buena paga, mándame inbox"
+OTHER_NEGATIVES = {"goods": ("drug_sale", DRUG_OFFER, DRUG_OFFER + ", bolsa de hielo y vidrio templado"),
+                   "employer": ("recruitment", RECRUITER, RECRUITER + ", prestaciones de ley e IMSS")}
 NEGATIVE_EXAMPLES = {
     "news": OFFER + ", informó la fiscalía",
     "warning": OFFER + ", no caigas",
