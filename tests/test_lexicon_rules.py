@@ -54,6 +54,9 @@ RULE_EXAMPLES = {
     "drive_and_price": ("Need 2 or 3 drivers, $1,000 a head", "Need 2 or 3 drivers"),
     "threat_and_demand": ("Si no pagas, te vamos a visitar", "Te vamos a visitar"),
     "demand_and_price": ("Si no pagas los 5,000 pesos", "Si no pagas"),
+    "gang_and_demand": ("Somos del grupo, queremos su colaboración", "Queremos su colaboración"),
+    "gang_and_threat": ("Le saluda la banda, piensa en tu familia", "Piensa en tu familia"),
+    "threat_to_addressee": ("Señores transportistas, piensen en sus familias", "Piensen en sus familias"),
 }
 
 OFFER = "Coyote, cruce seguro a USA $4,500"
