@@ -57,6 +57,10 @@ RULE_EXAMPLES = {
     "gang_and_demand": ("Somos del grupo, queremos su colaboración", "Queremos su colaboración"),
     "gang_and_threat": ("Le saluda la banda, piensa en tu familia", "Piensa en tu familia"),
     "threat_to_addressee": ("Señores transportistas, piensen en sus familias", "Piensen en sus familias"),
+    "job_and_pay": ("¿Quieres trabajar? 15 mil pesos a la semana", "¿Quieres trabajar? Escríbeme"),
+    "job_and_easy_money": ("¿Quieres trabajar? Dinero rápido", "¿Quieres trabajar? Escríbeme"),
+    "job_and_cartel": ("¿Quieres trabajar con la empresa del Mencho?", "¿Quieres trabajar? Escríbeme"),
+    "cartel_and_threat": ("Gente del Mencho: piensa en tu familia, tienes 24 horas", "Piensa en tu familia, tienes 24 horas"),
 }
 
 OFFER = "Coyote, cruce seguro a USA $4,500"
