@@ -73,6 +73,7 @@ OTHER_NEGATIVES = {"goods": ("drug_sale", DRUG_OFFER, DRUG_OFFER + ", bolsa de h
 NEGATIVE_EXAMPLES = {
     "news": OFFER + ", informó la fiscalía",
     "warning": OFFER + ", no caigas",
+    "harm": OFFER + ", murieron tres migrantes",
     "smuggling_solicitation": OFFER + ", busco coyote",
     "smuggling_information": OFFER + ", asilo",
     "wildlife": OFFER + ", dicen los vecinos",
@@ -131,6 +132,14 @@ def test_negative_context_lowers_the_offer(tagger, signal):
     assert signal not in plain.explanation["negatives"].get(category, {})
     assert signal in framed.explanation["negatives"][category], framed.explanation
     assert framed.explanation["by_category"][category] < plain.explanation["by_category"][category]
+
+
+def test_death_words_are_not_a_warning_against_an_extortion_threat(tagger):
+    """`harm` (deaths, overdoses) lowers offers of the other categories, not extortion, whose messages threaten death."""
+    threat = tagger.analyse("Si no pagas la cuota de 500 pesos, habrá muertes, a ti y a tu familia").score
+    assert threat.category == "extortion"
+    assert "harm" not in threat.explanation["negatives"].get("extortion", {})
+    assert threat.score >= 20
 
 
 def test_reporting_about_smugglers_scores_far_below_their_offer(tagger):
