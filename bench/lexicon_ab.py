@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tag_bench import make_posts, make_terms, write_lexicon  # noqa: E402
+from tag_bench import make_posts, make_terms, write_lexicon
 
-from toolkit.lexicon import Tagger, load_lexicon  # noqa: E402
-from toolkit.lexicon.files import check_set  # noqa: E402
+from toolkit.lexicon import Tagger, load_lexicon
+from toolkit.lexicon.files import check_set
 
 
 def lexicon_set(folder: Path, seed: int, terms: int, tmp: Path, tag: str):
