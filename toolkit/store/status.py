@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from toolkit.models import STATUS_FAMILY, DateSource, Family, Method
-from toolkit.store.columns import INT, TEXT, read_columns, text_key
+from toolkit.store.column_reads import INT, TEXT, read_columns, text_key
 
 STATUS_RULE = (
     "Inside a wave, the latest check whose status has a known family (live, gone, ended) decides the item's "
