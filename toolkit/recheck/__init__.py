@@ -1,6 +1,7 @@
 """Rechecks in waves: observe tracked items again and append one check per observation.
 
     waves.py         the recheck lock on a case, default wave names, the per-wave summary
+    addresses.py     which addresses a live recheck may connect to (never the researcher's own network)
     fetch.py         polite HTTP (per-host pacing, retries, redirects, capped bodies, cookies, proxy)
     reading.py       a response -> a status, through the item's platform detector and the safety guards
     live.py          live rechecks of many hosts at once, each check committed as it completes

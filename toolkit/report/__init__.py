@@ -7,6 +7,7 @@
     networks.py     clusters of items sharing contact points
     redact.py       consistent masking of personal data
     stamp.py        the reproducibility stamp
+    number_format.py  fixed formats of numbers, so a case gives the same bytes
     screenshots.py  the cohort's last screenshots (--screenshots)
     build.py        every number computed once -> Report
     headline.py     the TTP-style sentences

@@ -10,6 +10,7 @@
     checks.py, canaries.py  waves and checks; canary readings
     attachments.py          screenshots and snapshots of sources and checks
     status.py               the one status rule
+    column_reads.py         a query's result read as numpy columns, for reads over a whole case
     report_queries.py, term_precision.py   what `report` and `lexicon stats` read
     events.py, coverage.py, logcheck.py    the custody log, what it covers, checking a case against it
     erasure.py              the SQL of a purge (toolkit.purge)
