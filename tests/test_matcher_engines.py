@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import LexiconError
-from toolkit.lexicon import Matcher, matcher as matcher_module, resolve
+from toolkit.lexicon import Matcher, resolve
+from toolkit.lexicon import matcher as matcher_module
 from toolkit.lexicon.matcher import ENGINES, available_engines
 
 with (Path(__file__).resolve().parent / "fixtures" / "lexicon" / "labelled.csv").open(encoding="utf-8", newline="") as handle:
