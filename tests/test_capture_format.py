@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toolkit.case import open_case
 from toolkit.errors import InputError
 from toolkit.sources.browser_capture import OPENING, capture_file, split_capture
 
@@ -65,6 +66,12 @@ def test_a_case_from_before_attachments_migrates_and_verifies_intact(case, invok
     conn.close()
     result = invoke("verify", case)
     assert result.exit_code == 0 and "intact" in result.stdout, result.output
+    conn = sqlite3.connect(case / "case.db")  # verify reads only: it checked a migrated copy
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS.index(V_ATTACHMENT)
+    conn.close()
+    with open_case(case):  # any other command upgrades the case
+        pass
+    assert invoke("verify", case).exit_code == 0
     conn = sqlite3.connect(case / "case.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
     assert conn.execute("SELECT count(*) FROM attachment").fetchone()[0] == 0

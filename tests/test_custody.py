@@ -42,7 +42,12 @@ def _raw(case):
 def test_intact_case_prints_head(scanned, invoke):
     result = invoke("verify", scanned)
     assert result.exit_code == 0, result.output
-    assert "intact. 4 events, 1 evidence files checked; head " in result.stdout
+    # init's meta rows (with the schema and files in force), then the scan's evidence, source and
+    # derived rows, then two reviews
+    with open_case(scanned) as opened:
+        kinds = [r[0] for r in opened.db.execute("SELECT kind FROM event ORDER BY id")]
+    assert sorted(kinds) == sorted(["schema", "context", "state", "evidence", "source", "state", "review", "review"])
+    assert f"intact. {len(kinds)} events, 1 evidence files checked; head " in result.stdout
 
 
 def test_every_single_byte_change_to_evidence_is_caught(scanned):

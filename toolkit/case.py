@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import shutil
 import sqlite3
 import tempfile
 import tomllib
@@ -24,7 +23,7 @@ from typing import Any
 from isal import igzip, isal_zlib
 
 from toolkit import __version__
-from toolkit.errors import CaseError
+from toolkit.errors import CaseError, InputError
 from toolkit.store import connect, events, transaction
 
 CONFIG_NAME = "case.toml"
@@ -254,7 +253,7 @@ class Case:
     def close(self) -> None:
         """Chain what this command recorded into the custody log, then close the database."""
         try:
-            if events.unsealed(self.db):
+            if events.pending(self.db):  # rows written outside a transaction (every write seals its own)
                 events.seal(self.db, utcnow())
         finally:
             self.db.close()
@@ -296,11 +295,20 @@ class Case:
 
     def copy_evidence_file(self, source: Path, sha256: str) -> StoredEvidence:
         """Only the file half of keep_evidence: safe to run in a worker thread (no database use);
-        the caller records the result with `record_evidence` on its own thread."""
+        the caller records the result with `record_evidence` on its own thread.
+
+        The bytes copied must hash to `sha256`: a file that changed since it was hashed (still
+        being written, appended to) raises InputError and no copy is kept."""
 
         def copy(gz: gzip.GzipFile) -> None:
+            digest = hashlib.sha256()
             with open(source, "rb") as src:
-                shutil.copyfileobj(src, gz, 1 << 20)
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    gz.write(chunk)
+            if digest.hexdigest() != sha256:
+                raise InputError(str(source), "changed while it was read (its bytes no longer hash as when the"
+                                 " scan began)", "Scan it again once nothing writes to it (a download or sync still running)")
 
         return self._write_evidence(sha256, copy, level=1)
 
@@ -407,7 +415,16 @@ def open_case(root: str | Path) -> Case:
     # cases/example) starts with an empty database.
     (root / EVIDENCE_DIR).mkdir(exist_ok=True)
     db = connect(root / DB_NAME, create=True)
+    _record_context(db, root, config)
     return Case(root=root, config=config, db=db)
+
+
+def _record_context(db: sqlite3.Connection, root: Path, config: dict[str, dict[str, Any]]) -> None:
+    """Let the custody log name the files in force when this command first writes (computed then:
+    a command that only reads never hashes them)."""
+    from toolkit.context import case_context
+
+    db.context_source = lambda: case_context(root, config)
 
 
 def init_case(root: str | Path) -> Case:
@@ -423,9 +440,12 @@ def init_case(root: str | Path) -> Case:
     name = root.resolve().name.replace('"', "")
     (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(name=name), encoding="utf-8")
     db = connect(root / DB_NAME, create=True)
-    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
-               (utcnow(), f"toolkit {__version__}"))
-    return Case(root=root, config=load_config(root), db=db)
+    config = load_config(root)
+    _record_context(db, root, config)
+    with transaction(db):
+        db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
+                   (utcnow(), f"toolkit {__version__}"))
+    return Case(root=root, config=config, db=db)
 
 
 def add_canary(root: str | Path, platform: str, url: str) -> bool:

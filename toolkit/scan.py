@@ -27,7 +27,7 @@ from toolkit.errors import InputError, ToolkitError
 from toolkit.scan_reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
-from toolkit.store import transaction
+from toolkit.store import events, transaction
 from toolkit.store.writer import CaptureWriter, WrittenCapture, defer_indexes, restore_indexes
 
 # While a file is imported: a larger SQLite page cache (KiB, negative by SQLite's convention), so the
@@ -124,6 +124,57 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _identity(path: Path) -> tuple[int, int, int, int, int]:
+    """What tells a file that changed from one that did not, without reading it again (the inode
+    change time moves on every write, even when the modification time is put back)."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
+class _AlreadyImported(Exception):
+    """Another scan committed a source with these bytes while this one was reading them."""
+
+    def __init__(self, source_id: int, path: str):
+        super().__init__(source_id)
+        self.source_id, self.path = source_id, path
+
+
+@contextmanager
+def _claim(case: Case, sha256: str) -> Iterator[bool]:
+    """Hold the right to import these bytes: True when this scan has it, False when another scan
+    of the same bytes (in any process) holds it now.
+
+    An advisory lock on `CASE/.import-<sha256>.lock`: the operating system releases it when its
+    holder ends, however it ends, so a killed scan never blocks the next one. The holder removes
+    the file while it still holds the lock; a scan that locked a file since removed tries again."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here: the check inside the transaction still holds
+        yield True
+        return
+    path = case.root / f".import-{sha256}.lock"
+    while True:
+        handle = open(path, "a+b")  # noqa: SIM115 - held across the yield below
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            yield False
+            return
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()  # removed by the scan that held it: lock the file that is there now
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()  # closing releases the lock
+
+
 def scan_paths(
     case: Case,
     paths: Iterable[str],
@@ -189,14 +240,12 @@ def scan_file(
             raise InputError(str(path), "no such file", "Check the path")
         if not path.is_file():
             raise InputError(str(path), "not a regular file", "Give a file, a folder or a glob")
+        before = _identity(path)
         result.sha256, result.size = file_sha256(path)
         head = registry.read_head(path)  # read once: the emptiness test and every sniff look at it
         if result.size == 0 or not head.strip():
             raise InputError(str(path), "file is empty", "Export the data again; this file has no content")
-        known = case.db.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
-        if known is not None:
-            result.outcome, result.source_id = "already", known["id"]
-            result.notes.append(f"same bytes already imported as source {known['id']} ({known['path']})")
+        if _known(case, result):
             return result
         importer = forced or registry.detect(path, head)
         if importer is None:
@@ -209,8 +258,18 @@ def scan_file(
             raise InputError(str(path), f"does not look like {forced.name}" + (f": {why}" if why else ""),
                              "Check --format, or leave it out to detect the format")
         result.format, result.importer = importer.name, importer.ident
-        _import(case, path, importer, result, collected_at, tagger, progress, on_written, evidence, on_stored)
+        with _claim(case, result.sha256) as mine:
+            if not mine:
+                result.outcome = "already"
+                result.notes.append("the same bytes are being imported by another toolkit command right now")
+                return result
+            if _known(case, result):  # committed by a scan that let go of the claim just before
+                return result
+            _import(case, path, importer, result, collected_at, tagger, progress, on_written, evidence, before, on_stored)
         result.outcome = "imported"
+    except _AlreadyImported as exc:
+        result.outcome, result.source_id = "already", exc.source_id
+        result.notes.append(f"same bytes already imported as source {exc.source_id} ({exc.path})")
     except ToolkitError as exc:
         result.outcome = "failed"
         result.error = exc.message
@@ -220,6 +279,16 @@ def scan_file(
         result.error = f"{path}: {exc.__class__.__name__}: {exc}"
         result.hint = "Check that the file is readable and the disk has space"
     return result
+
+
+def _known(case: Case, result: FileResult) -> bool:
+    """Whether a source with these bytes is in the case (then `result` says so)."""
+    known = case.db.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+    if known is None:
+        return False
+    result.outcome, result.source_id = "already", known["id"]
+    result.notes.append(f"same bytes already imported as source {known['id']} ({known['path']})")
+    return True
 
 
 def _worth_deferring_indexes(case: Case, size: int) -> bool:
@@ -246,14 +315,16 @@ def _import_tuning(conn) -> Iterator[None]:
 
 
 def _import(case, path, importer, result, collected_at, tagger, progress, on_written,
-            evidence: ThreadPoolExecutor | None = None, on_stored=None) -> None:
+            evidence: ThreadPoolExecutor | None = None, before: tuple | None = None, on_stored=None) -> None:
     """Import one file; with `keep_evidence`, its compressed copy is made alongside, in a thread.
 
     zlib and file I/O release the GIL, so on a machine with a spare core the copy costs no wall
-    time. A file whose import fails leaves no copy behind (unless the copy was there before).
+    time. A file whose import fails leaves no copy behind (unless the copy was there before, or
+    the case records it: a copy another command kept is never deleted). The caller holds the
+    claim on these bytes (`_claim`), so no other scan makes or uses this copy meanwhile.
     """
     if not case.config["scan"]["keep_evidence"]:
-        _store(case, path, importer, result, collected_at, tagger, progress, on_written, None, on_stored)
+        _store(case, path, importer, result, collected_at, tagger, progress, on_written, None, before, on_stored)
         return
     target = case.evidence_path(result.sha256)
     existed = target.exists()
@@ -263,23 +334,39 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
     copy = None
     try:
         copy = pool.submit(case.copy_evidence_file, path, result.sha256)
-        _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy, on_stored)
+        _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy, before, on_stored)
         done = True
     finally:
         if copy is not None:
             futures_wait([copy])  # the copy must be finished before it is removed or the next file starts
         if own:
             pool.shutdown(wait=True)
-        if not done and not existed:
+        if not done and not existed and not _recorded(case, result.sha256):
             target.unlink(missing_ok=True)
 
 
+def _recorded(case: Case, sha256: str) -> bool:
+    """Whether the case's committed evidence table holds this file (then it is never removed)."""
+    try:
+        return case.db.execute("SELECT 1 FROM evidence WHERE sha256 = ?", (sha256,)).fetchone() is not None
+    except sqlite3.Error:  # when in doubt, keep the file
+        return True
+
+
 def _store(case, path, importer, result, collected_at, tagger, progress, on_written, copy: Future | None,
-           on_stored=None) -> None:
-    """Read, map and store one file's records in one transaction; `copy` is the evidence copy's job."""
+           before: tuple | None = None, on_stored=None) -> None:
+    """Read, map and store one file's records in one transaction; `copy` is the evidence copy's job.
+
+    `before` is the file's size, time and inode when it was hashed: a file that differs at the end
+    was changed while it was read, and nothing of it is kept."""
     ctx = ReadContext(path=path)
     imported_at = utcnow()
-    with transaction(case.db) as conn:
+    # The import's page cache stays large until the custody seal at the end has read back what the
+    # file added (restored before the commit).
+    with transaction(case.db) as conn, _import_tuning(conn):
+        known = conn.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+        if known is not None:  # committed by another scan while this one read (we hold the write lock now)
+            raise _AlreadyImported(known["id"], known["path"])
         cursor = conn.execute(
             "INSERT INTO source (sha256, size, format, importer, path, imported_at, records_read, records_mapped,"
             " records_failed, items_new, items_seen, captures) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
@@ -291,15 +378,14 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         report = tagger is not None or on_written is not None
         reader = open_reader(importer, path, ctx, result.size, (collected_at, imported_at), keep=report)
         try:
-            with _import_tuning(conn):
-                for batch in reader:
-                    written = writer.write(batch.captures, report=report, packed=batch.packed)
-                    if tagger is not None:
-                        tagger.tag(conn, written)
-                    if on_written is not None:
-                        on_written(written)
-                    if progress is not None:
-                        progress(Progress(str(path), batch.position, result.size, batch.read))
+            for batch in reader:
+                written = writer.write(batch.captures, report=report, packed=batch.packed)
+                if tagger is not None:
+                    tagger.tag(conn, written)
+                if on_written is not None:
+                    on_written(written)
+                if progress is not None:
+                    progress(Progress(str(path), batch.position, result.size, batch.read))
             writer.finish()
         finally:
             reader.close()
@@ -321,6 +407,10 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
                     f"Check that the file is a complete export of the format {importer.name} (see `toolkit formats`)")
             raise InputError(str(path), "no records could be imported" + (f": {first[1]}" if first else ""), hint)
         restore_indexes(conn, deferred)
+        if before is not None and _identity(path) != before:
+            raise InputError(str(path), f"changed while it was read ({before[0]:,} bytes when the scan began,"
+                             f" {os.stat(path).st_size:,} now); nothing of it was kept",
+                             "Scan it again once nothing writes to it (a download or sync still running)")
         evidence = None
         if copy is not None:
             # Waits for the copy (its OSError fails and rolls back the file), then records it here:
@@ -338,3 +428,4 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
         if on_stored is not None:
             on_stored(conn, source_id)
         result.source_id = source_id
+        events.seal(conn)

@@ -1,12 +1,21 @@
-"""Split tests/eval/texts.csv once, by source, into dev.csv and holdout.csv (run once; kept for the record).
+"""Split tests/eval/texts.csv, by source, into dev.csv and holdout.csv (reproducible; kept for the record).
 
 Every text carries the address (or citation) of the public page it was quoted from. Texts are grouped
 by *origin*: the site the page is on, with syndicated copies of one original report merged into one
 origin (an AP story republished by five sites is one origin), so that the same ad quoted twice, or
-two translations of it, never sit on both sides. Each origin goes wholly to dev or to holdout: its
-sha256(origin + SALT) decides, holdout when the first byte is below HOLDOUT_SHARE * 256. The salt is
-fixed; the split was made once, before any lexicon change, and is not to be redrawn after looking at
-results (that would be tuning on the holdout).
+two translations of it, never sit on both sides. Each origin goes wholly to dev or to holdout.
+
+The set grew in batches (column `batch` of texts.csv), and a text never changes side:
+
+- batch 1 (313 texts, split before any lexicon change): an origin goes to holdout when the first
+  byte of sha256(origin + SALT) is below HOLDOUT_SHARE * 256;
+- batch 2 (collected after the lexicons were tuned on batch 1's dev): an origin that already has
+  batch-1 texts keeps its side; a new origin goes to holdout when the first byte of
+  sha256(origin + SALT_2) is below HOLDOUT_SHARE_2 * 256, except the origins in TUNING_SOURCES
+  (reports the shipped lexicons' research notes cite), which go to dev.
+
+Salts and shares were fixed before each batch was collected and are not to be redrawn after looking
+at results (that would be tuning on the holdout).
 
     python tests/eval/make_split.py     # rewrites dev.csv and holdout.csv from texts.csv
 """
@@ -21,6 +30,8 @@ from urllib.parse import urlparse
 HERE = Path(__file__).resolve().parent
 SALT = "toolkit-eval-2026-12"
 HOLDOUT_SHARE = 0.4
+SALT_2 = "toolkit-eval-2026-12-batch2"
+HOLDOUT_SHARE_2 = 0.5
 FIELDS = ["text", "label", "language", "source", "citation"]
 
 # Sites that republished one original report: grouped under that report.
@@ -54,8 +65,26 @@ SYNDICATED = {
     "Rio X cannabis May 2025": ["plox.com.br", "newsgyn.com.br"],
     "Coyotes in Monterrey 2025": ["pulsoregio.com", "impactoregio.com"],
     "TikTok polleros Vanguardia/Eje 2025": [],
+    # batch 2: copies of one report, and extensions of the groups above
+    "Times Dec 2024 Albanian package deals": ["arabnews.com", "xpresschronicle.com"],
+    "El Pais (UY) Telegram delivery": ["elentrerios.com", "canal12melo.com"],
+    "Ecuavisa May 2022 gangs on Facebook": ["ecuavisa.com", "www.ecuavisa.com", "radiomegaestacion.com"],
+    "BC extortion letters Dec 2023": ["globalnews.ca", "vicnews.com", "surreynowleader.com", "tnc.news",
+                                      "bc.ctvnews.ca", "vancouver.citynews.ca", "theasianobserver.news"],
+    "PSP Gaia Mercearia 2025": ["jn.pt", "www.jn.pt", "sabado.pt", "pplware.sapo.pt"],
+    "La Capital (Rosario)": ["lacapital.com.ar", "www.lacapital.com.ar", "viapais.com.ar"],
+    "eluniverso.com": ["eluniverso-el-universo-prod.cdn.arcpublishing.com"],
+    "infobae.com": ["noticaribe.com.mx", "heraldodemexico.com.mx"],
+    "dailymail.co.uk": ["mcb777.site", "expressdigest.com", "en.mogaznews.com"],
+    "Mar del Plata WhatsApp drug groups 2025": ["www.lacapitalmdp.com", "conexion5ta.com"],
 }
+SYNDICATED["PF Operacao Coyote Feb 2023"].append("fanoticias.com.br")
+SYNDICATED["Meta drug ads 2024"].append("straightarrownews-develop.go-vip.net")
 ORIGIN = {site: origin for origin, sites in SYNDICATED.items() for site in sites}
+
+# New (batch-2) origins whose reports the lexicon research notes (shared/domain/lexicon-research.csv)
+# cite: the shipped lexicons may have learned from them, so they are never held out.
+TUNING_SOURCES = {"elpais.com"}
 
 
 def origin(source: str) -> str:
@@ -64,22 +93,46 @@ def origin(source: str) -> str:
     return ORIGIN.get(site, ORIGIN.get("www." + site, site))
 
 
-def side(group: str) -> str:
-    first = hashlib.sha256((group + SALT).encode()).digest()[0]
-    return "holdout" if first < HOLDOUT_SHARE * 256 else "dev"
+def side(group: str, salt: str = SALT, share: float = HOLDOUT_SHARE) -> str:
+    first = hashlib.sha256((group + salt).encode()).digest()[0]
+    return "holdout" if first < share * 256 else "dev"
+
+
+def sides(rows: list[dict]) -> dict[str, str]:
+    """The side of every origin in rows: batch-1 origins by the first rule, new origins by the second."""
+    first = {origin(row["source"]) for row in rows if row["batch"] == "1"}
+    out = {}
+    for group in {origin(row["source"]) for row in rows}:
+        if group in first:
+            out[group] = side(group)
+        elif group in TUNING_SOURCES:
+            out[group] = "dev"
+        else:
+            out[group] = side(group, SALT_2, HOLDOUT_SHARE_2)
+    return out
+
+
+def split(rows: list[dict]) -> dict[str, list[dict]]:
+    """The rows of each side, in texts.csv order, with only the columns dev.csv and holdout.csv keep."""
+    where = sides(rows)
+    out: dict[str, list[dict]] = {"dev": [], "holdout": []}
+    for row in rows:
+        out[where[origin(row["source"])]].append({k: row[k] for k in FIELDS})
+    return out
+
+
+def read_texts() -> list[dict]:
+    with (HERE / "texts.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def main() -> None:
-    with (HERE / "texts.csv").open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    out: dict[str, list[dict]] = {"dev": [], "holdout": []}
-    for row in rows:
-        out[side(origin(row["source"]))].append(row)
+    out = split(read_texts())
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")
             writer.writeheader()
-            writer.writerows({k: row[k] for k in FIELDS} for row in kept)
+            writer.writerows(kept)
         labels: dict[str, int] = {}
         for row in kept:
             labels[row["label"]] = labels.get(row["label"], 0) + 1

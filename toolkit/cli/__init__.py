@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "verify": "cmd_verify",
     "export": "cmd_export",
     "purge": "cmd_purge",
+    "key": "cmd_key",
     "formats": "cmd_formats",
     "lexicon": "cmd_lexicon",
 }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
+from toolkit import receipt as receipts
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
-from toolkit.custody import export_bundle
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +18,21 @@ def register(app: typer.Typer) -> None:
     def export(
         case: CaseArg,
         bundle: Annotated[Path, typer.Option("--bundle", help="Where to write the zip.", show_default=False)],
+        sign: Annotated[Optional[Path], typer.Option("--sign", help="Sign the bundle's receipt with this private key (toolkit key new).", show_default=False)] = None,  # noqa: UP045
+        save_receipt: Annotated[Optional[Path], typer.Option("--save-receipt", help="Also write the receipt here, to keep apart from the bundle.", show_default=False)] = None,  # noqa: UP045
     ) -> None:
-        """Write the case (database snapshot, evidence, manifest of hashes, README) to one zip."""
+        """Write the case (database snapshot, evidence, files in force, manifest, receipt, README) to one zip."""
+        from toolkit.bundle import export_bundle
+
         with open_case(case) as opened:
-            head, files = export_bundle(opened, bundle)
-        err.print(f"Wrote {escape(str(bundle))}: {files} files, head {head}")
-        err.print(f"Anyone can check it with: toolkit verify --bundle {escape(str(bundle))}")
+            receipt, files = export_bundle(opened, bundle, sign=sign)
+        if save_receipt is not None:
+            receipts.write(save_receipt, receipt)
+        err.print(f"Wrote {escape(str(bundle))}: {files} files, {receipt['events']} events, head {receipt['head']}")
+        if sign is not None:
+            err.print("The receipt inside is signed; anyone with your public key can check it with:")
+            err.print(f"  toolkit verify --bundle {escape(str(bundle))} --key YOUR_KEY.pub")
+        else:
+            err.print(f"Anyone can check it with: toolkit verify --bundle {escape(str(bundle))}")
+        if save_receipt is not None:
+            err.print(f"Receipt written to {escape(str(save_receipt))}")

@@ -133,7 +133,8 @@ def summarise(results: list[FileResult]) -> None:
             if len(r.conflicts) > 20:
                 err.print(f"  [yellow]{len(r.conflicts) - 20:,} more identity conflicts[/] (toolkit show CASE ITEM lists them)")
         elif r.outcome == "already":
-            err.print(f"{escape(r.path)}: already imported, nothing added ({escape('; '.join(r.notes))})")
+            err.print(f"{escape(r.path)}: {'already being' if r.source_id is None else 'already'} imported,"
+                      f" nothing added ({escape('; '.join(r.notes))})")
         elif r.outcome == "failed":
             err.print(f"[red]Error:[/] {escape(r.error or 'failed')}")
             if r.hint:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.store.db import begin_write, rollback, transaction
+from toolkit.store.db import begin_write, commit, rollback, transaction
 from toolkit.store.status import date_source_sql
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
@@ -112,12 +112,12 @@ def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tu
             ).fetchone()
             if exists:
                 if own:
-                    conn.execute("COMMIT")
+                    commit(conn)
                 return False
         marks = ", ".join("?" * len(CHECK_COLUMNS))
         conn.execute(f'INSERT INTO "check" ({", ".join(CHECK_COLUMNS)}) VALUES ({marks})', record.row())
         if own:
-            conn.execute("COMMIT")
+            commit(conn)
     except BaseException:
         if own:
             rollback(conn)

@@ -19,6 +19,22 @@ LOCK_WAIT_SECONDS = 900
 # Called once when a write has to wait for another process; the CLI prints a message.
 on_wait: Callable[[], None] | None = None
 
+# The custody log (toolkit.store.events) hooks in here: what runs when a connection is opened,
+# when a write transaction begins, and just before it commits (the seal), so that every write and
+# the events recording it commit together.
+AFTER_CONNECT: list[Callable[[sqlite3.Connection], None]] = []
+AFTER_BEGIN: list[Callable[[sqlite3.Connection], None]] = []
+BEFORE_COMMIT: list[Callable[[sqlite3.Connection], None]] = []
+
+
+class CaseConnection(sqlite3.Connection):
+    """A case database connection: sqlite3's, with room for what the custody log keeps per
+    connection (the files in force, where each table ended when the transaction began)."""
+
+    context: dict | None = None
+    context_source: Callable[[], dict] | None = None
+    tx_marks: dict | None = None
+
 
 class CaseBusyError(CaseError):
     """Another process kept the case's write lock for longer than we were willing to wait."""
@@ -39,6 +55,7 @@ def begin_write(conn: sqlite3.Connection) -> None:
     try:
         try:
             conn.execute("BEGIN IMMEDIATE")
+            _began(conn)
             return
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
@@ -49,6 +66,7 @@ def begin_write(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         try:
             conn.execute("BEGIN IMMEDIATE")
+            _began(conn)
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise CaseBusyError(
@@ -60,6 +78,19 @@ def begin_write(conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+def _began(conn: sqlite3.Connection) -> None:
+    for hook in AFTER_BEGIN:
+        hook(conn)
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    """Seal what the transaction wrote into the custody log, then COMMIT. Every write commits
+    through here (or through `transaction`): a bare COMMIT would leave rows outside the log."""
+    for hook in BEFORE_COMMIT:
+        hook(conn)
+    conn.execute("COMMIT")
+
+
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """Open (or with `create`, make) the case database at `path`, migrated to the latest schema.
 
@@ -69,7 +100,7 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     if not create and not path.exists():
         raise CaseError(f"{path}: no case database here", "Create the case with: toolkit init CASE")
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one file is one transaction.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=CaseConnection)
     conn.row_factory = sqlite3.Row
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -88,6 +119,40 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         )
     if version < LATEST:
         migrate(conn, version)
+    try:
+        for hook in AFTER_CONNECT:
+            hook(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open a case database for reading only: no migration, no triggers, no seal, no write of any
+    kind (verify uses it: the file's bytes and time stay as they were)."""
+    if not path.is_file():
+        raise CaseError(f"{path}: no case database here", "Check the path")
+    # A case closed cleanly has no -wal file: read it as immutable, so that not even SQLite's
+    # shared-memory and WAL files are created beside it. While a -wal file exists (a command is
+    # writing, or one was killed), its content is part of the database: read it through WAL.
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise CaseError(f"{path}: not a case database ({exc})", "Check the path, or restore case.db from a backup") from exc
+    if version > LATEST:
+        conn.close()
+        raise CaseError(
+            f"{path}: this case was made by a newer toolkit (schema version {version}, this toolkit knows up to {LATEST})",
+            "Upgrade toolkit (pip install -U toolkit) to check this case",
+        )
     return conn
 
 
@@ -133,8 +198,11 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator
         begin_write(conn)
     else:
         conn.execute("BEGIN")
+        _began(conn)
     try:
         yield conn
+        for hook in BEFORE_COMMIT:
+            hook(conn)
     except BaseException:
         rollback(conn)
         raise

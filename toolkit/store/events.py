@@ -1,56 +1,87 @@
-"""The custody log: a hash chain over every append-only row of the case.
+"""The custody log: a hash chain over everything a case holds.
 
-`seal(conn)` appends one event per row recorded since the last seal, in a fixed table order. A
-source's event covers the source row and every capture imported from it, so a million captures
-cost one event, not a million. Each event's hash covers the previous event's hash, the row's
-content hash and when it was sealed: editing, deleting or reordering any sealed row, or any event,
-breaks the chain at a point `verify_chain` names.
+`seal(conn)` runs inside every write transaction, just before its COMMIT (toolkit.store.db calls
+it), so a write and the events that record it are committed together or not at all. It appends:
 
-Derived rows (items, hits, indicators, scores) are not chained: they can be recomputed from the
-captures and lexicons, which are.
+- one event per new fact row (toolkit.store.coverage.FACTS), in a fixed table order; a source's
+  event covers the captures imported from it, so a million captures cost one event;
+- one event per fact row this connection changed in place (a purge, a wave's list of methods);
+- a `state` event naming the digest of every leaf of derived rows that changed (items, aliases,
+  hits, indicators, scores, ...: see coverage), its digests kept in `seal_leaf`;
+- a `schema` event when the covered columns changed, and a `context` event when the case.toml,
+  lexicons or markers in force changed (their sha256, see toolkit.context).
+
+Each event's hash covers the previous event's hash, what it records and when it was sealed:
+editing, deleting, reordering or adding any covered row, or any event, breaks the chain at a
+point `toolkit.store.logcheck.check_log` names. Rows that entered the case outside a toolkit write are sealed as
+`late` (and `verify` says so); a derived row changed outside toolkit makes the next seal that
+would re-digest its leaf refuse (CustodyError) instead of absorbing the change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
+from toolkit.errors import CaseError
+from toolkit.store import coverage as cov
+from toolkit.store import db
 from toolkit.store.db import begin_write, rollback
-from toolkit.store.schema import LATE_COLUMNS
 
 GENESIS = "0" * 64
-# Chained tables in sealing order. `check` is quoted in SQL: it is a keyword.
-CHAINED = ("evidence", "source", "wave", "review", "notice", "notice_void", "check", "canary_check", "attachment")
+CHAINED = cov.FACTS  # fact tables in sealing order (the name older code knows)
+LOG_KINDS = ("state", "schema", "context", "report", "purge", "upgrade")
 
 
-def _quote(table: str) -> str:
-    return f'"{table}"'
+class CustodyError(CaseError):
+    """A seal found covered rows changed behind the log's back; nothing of the write is kept."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _row_digest(row: sqlite3.Row | tuple, columns: list[str], late: frozenset[str] = frozenset()) -> bytes:
     values = dict(zip(columns, tuple(row), strict=True))
-    for column in late:  # added after rows were sealed: a NULL there is a row from before it
+    for column in late:  # a legacy column added after rows were sealed: NULL means a row from before it
         if values.get(column, 0) is None:
             del values[column]
     return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
 
 
-def content_hash(conn: sqlite3.Connection, kind: str, ref_id: int) -> str | None:
-    """The sha256 of a chained row's canonical content (None when the row no longer exists)."""
-    cursor = conn.execute(f"SELECT * FROM {_quote(kind)} WHERE id = ?", (ref_id,))
+def content_hash(conn: sqlite3.Connection, kind: str, ref_id: int,
+                 columns: dict[str, list[str]] | None = None,
+                 late: dict[str, frozenset[str]] | None = None) -> str | None:
+    """The sha256 of a fact row's canonical content (None when the row no longer exists).
+
+    `columns` gives the columns to hash per table (the schema in force when the row was sealed);
+    by default every current column. `late`: columns left out while NULL (legacy events only)."""
+    cols = (columns or {}).get(kind)
+    select = ", ".join(cov.q(c) for c in cols) if cols else "*"
+    cursor = conn.execute(f"SELECT {select} FROM main.{cov.q(kind)} WHERE id = ?", (ref_id,))
     row = cursor.fetchone()
     if row is None:
         return None
-    digest = hashlib.sha256(_row_digest(row, [d[0] for d in cursor.description], LATE_COLUMNS.get(kind, frozenset())))
-    if kind == "source":
-        captures = conn.execute("SELECT * FROM capture WHERE source_id = ? ORDER BY id", (ref_id,))
-        columns = [d[0] for d in captures.description]
-        for capture in captures:
-            digest.update(_row_digest(capture, columns, LATE_COLUMNS["capture"]))
+    digest = hashlib.sha256(_row_digest(row, [d[0] for d in cursor.description], (late or {}).get(kind, frozenset())))
+    for part, (parent, column) in cov.PARTS.items():
+        if parent != kind:
+            continue
+        pcols = (columns or {}).get(part)
+        select = ", ".join(cov.q(c) for c in pcols) if pcols else "*"
+        rows = conn.execute(f"SELECT {select} FROM main.{cov.q(part)} WHERE {cov.q(column)} = ? ORDER BY id",
+                            (ref_id,))
+        names = [d[0] for d in rows.description]
+        part_late = (late or {}).get(part, frozenset())
+        for part_row in rows:
+            digest.update(_row_digest(part_row, names, part_late))
     return digest.hexdigest()
 
 
@@ -79,110 +110,316 @@ def data_head(conn: sqlite3.Connection) -> tuple[int, str]:
 
 
 def _append(conn: sqlite3.Connection, kind: str, ref_id: int | None, content: str, sealed_at: str,
-            detail: str | None = None) -> str:
+            detail: str | None = None) -> int:
     _, prev = head(conn)
     digest = event_hash(prev, kind, ref_id, content, sealed_at, detail)
-    conn.execute(
+    cursor = conn.execute(
         "INSERT INTO event (sealed_at, kind, ref_id, content, prev, hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (sealed_at, kind, ref_id, content, prev, digest, detail),
     )
-    return digest
-
-
-def seal(conn: sqlite3.Connection, sealed_at: str) -> int:
-    """Chain every row recorded since the last seal; return how many events were appended.
-
-    Runs in its own transaction. Rows are taken in id order per table, tables in CHAINED order.
-    """
-    added = 0
-    begin_write(conn)
-    try:
-        for kind in CHAINED:
-            last = conn.execute("SELECT coalesce(max(ref_id), 0) FROM event WHERE kind = ?", (kind,)).fetchone()[0]
-            ids = [r[0] for r in conn.execute(f"SELECT id FROM {_quote(kind)} WHERE id > ? ORDER BY id", (last,))]
-            for ref_id in ids:
-                content = content_hash(conn, kind, ref_id)
-                assert content is not None  # read inside this transaction
-                _append(conn, kind, ref_id, content, sealed_at)
-                added += 1
-        conn.execute("COMMIT")
-    except BaseException:
-        rollback(conn)
-        raise
-    return added
-
-
-def record(conn: sqlite3.Connection, kind: str, content: str, sealed_at: str, detail: dict) -> str:
-    """Append a standalone event (a report generated, a purge) in its own transaction."""
-    begin_write(conn)
-    try:
-        digest = _append(conn, kind, None, content, sealed_at, orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode())
-        conn.execute("COMMIT")
-    except BaseException:
-        rollback(conn)
-        raise
-    return digest
+    return int(cursor.lastrowid)
 
 
 def detail_hash(detail: dict) -> str:
     return hashlib.sha256(orjson.dumps(detail, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-@dataclass
-class Break:
-    """The first place where the case no longer matches its log."""
-
-    event_id: int | None
-    what: str
+def _latest_detail(conn: sqlite3.Connection, kind: str) -> dict | None:
+    row = conn.execute("SELECT detail FROM event WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
+    return orjson.loads(row[0]) if row is not None and row[0] else None
 
 
-def iter_events(conn: sqlite3.Connection) -> Iterator[sqlite3.Row]:
-    yield from conn.execute("SELECT id, sealed_at, kind, ref_id, content, prev, hash, detail FROM event ORDER BY id")
+def _schema(conn: sqlite3.Connection) -> dict:
+    return {"facts": cov.fact_columns(conn), "state": {t.name: list(t.columns) for t in cov.state_tables(conn)}}
 
 
-def verify_chain(conn: sqlite3.Connection) -> tuple[int, list[Break]]:
-    """Recompute the chain and every chained row; return (events checked, problems in log order).
+def leaf_lines(rows: list[tuple[str, int, str, int]]) -> str:
+    text = "".join(f"{t}\t{leaf}\t{digest}\t{n}\n" for t, leaf, digest, n in sorted(rows))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    Problems: an event whose hash or link is wrong (the log was edited or reordered), a chained row
-    that was changed or deleted, and a chained row that is missing from the log although rows after
-    it are in it (deleted and re-inserted, or slipped in). A purge event names the rows it changed
-    and their content afterwards; those rows are checked against that content instead.
+
+# -- sealing -----------------------------------------------------------------------------------------
+
+def mark_begin(conn: sqlite3.Connection) -> None:
+    """Note where every covered table ended when this transaction began: rows past those marks are
+    this transaction's own, rows between the log's last seal and them came from elsewhere."""
+    if not cov.watching(conn):
+        return
+    marks = {name: conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{cov.q(name)}").fetchone()[0]
+             for name in cov.FACTS}
+    for table in cov.state_tables(conn):
+        marks["state:" + table.name] = cov.max_key(conn, table)
+    conn.tx_marks = marks  # type: ignore[attr-defined]
+
+
+def seal(conn: sqlite3.Connection, sealed_at: str | None = None) -> int:
+    """Chain everything the case gained or changed since the last seal; return the events appended.
+
+    Inside the caller's transaction when one is open (toolkit.store.db calls this before every
+    COMMIT), else in a transaction of its own; rows found then were written outside any toolkit
+    transaction and are sealed as `late`. Raises CustodyError, leaving the transaction to be
+    rolled back, when a leaf of derived rows this write changed had already been changed
+    behind the log's back.
     """
-    problems: list[Break] = []
-    prev = GENESIS
-    log = list(iter_events(conn))
-    overrides: dict[tuple[str, int], str] = {}
-    for event in log:
-        expected = event_hash(event["prev"], event["kind"], event["ref_id"], event["content"], event["sealed_at"],
-                              event["detail"])
-        if event["prev"] != prev:
-            problems.append(Break(event["id"], f"event {event['id']} does not follow event before it (log edited or reordered)"))
-        elif event["hash"] != expected:
-            problems.append(Break(event["id"], f"event {event['id']} was edited (its hash does not match its content)"))
-        prev = event["hash"]
-        if event["kind"] == "purge" and event["detail"]:
-            for kind, ref_id, content in orjson.loads(event["detail"]).get("rewritten", []):
-                overrides[(kind, ref_id)] = content
-    sealed: dict[str, set[int]] = {kind: set() for kind in CHAINED}
-    for event in log:
-        kind, ref_id = event["kind"], event["ref_id"]
-        if kind not in sealed or ref_id is None:
+    if not cov.watching(conn):
+        return 0
+    own = not conn.in_transaction
+    if own:
+        begin_write(conn)
+        conn.tx_marks = None  # type: ignore[attr-defined]
+    try:
+        added = _seal(conn, sealed_at or _now(), getattr(conn, "tx_marks", None))
+        if own:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own:
+            rollback(conn)
+        raise
+    return added
+
+
+def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None, *, context_too: bool = False) -> int:
+    """Seal what is pending; with `context_too`, record the files in force even when nothing else is."""
+    added = 0
+    pending_facts = {}
+    for kind in cov.FACTS:
+        last = conn.execute("SELECT coalesce(max(ref_id), 0) FROM event WHERE kind = ?", (kind,)).fetchone()[0]
+        pending_facts[kind] = [r[0] for r in conn.execute(
+            f"SELECT id FROM main.{cov.q(kind)} WHERE id > ? ORDER BY id", (last,))]
+    fresh = {(kind, ref_id) for kind, ids in pending_facts.items() for ref_id in ids}
+    touched = [key for key in cov.touched_facts(conn) if key not in fresh]
+    state = _state_changes(conn, marks)
+    if not any(pending_facts.values()) and not touched and state is None and not context_too:
+        cov.forget_watch(conn)
+        return 0
+    schema = _schema(conn)
+    if _latest_detail(conn, "schema") != schema:
+        _append(conn, "schema", None, detail_hash(schema), sealed_at, _dumps(schema))
+        added += 1
+    context = _context(conn)
+    if context is not None and _latest_detail(conn, "context") != context:
+        _append(conn, "context", None, detail_hash(context), sealed_at, _dumps(context))
+        added += 1
+    for kind, ids in pending_facts.items():
+        mark = None if marks is None else marks.get(kind)
+        for ref_id in ids:
+            content = content_hash(conn, kind, ref_id)
+            assert content is not None  # read inside this transaction
+            late = mark is None or ref_id <= mark
+            _append(conn, kind, ref_id, content, sealed_at, _dumps({"late": True}) if late else None)
+            added += 1
+    for kind, ref_id in touched:
+        content = content_hash(conn, kind, ref_id)
+        if content is not None:
+            _append(conn, kind, ref_id, content, sealed_at, _dumps({"changed": True}))
+            added += 1
+    if state is not None:
+        leaves, detail = state
+        event_id = _append(conn, "state", None, leaf_lines(leaves), sealed_at, _dumps(detail))
+        conn.executemany("INSERT INTO seal_leaf (event_id, tbl, leaf, digest, rows) VALUES (?, ?, ?, ?, ?)",
+                         [(event_id, *leaf) for leaf in leaves])
+        added += 1
+    cov.forget_watch(conn)
+    return added
+
+
+def schema_at(conn: sqlite3.Connection) -> list[tuple[int, dict]]:
+    return [(r[0], orjson.loads(r[1])) for r in conn.execute(
+        "SELECT id, detail FROM event WHERE kind = 'schema' ORDER BY id")]
+
+
+def columns_at(schemas: list[tuple[int, dict]], event_id: int) -> dict | None:
+    """The schema in force at an event: the latest schema event before it (None: the legacy one)."""
+    found = None
+    for schema_id, schema in schemas:
+        if schema_id > event_id:
+            break
+        found = schema
+    return found
+
+
+def _state_changes(conn: sqlite3.Connection, marks: dict[str, int] | None
+                   ) -> tuple[list[tuple[str, int, str, int]], dict] | None:
+    """The leaves of derived rows to record in this seal, and the state event's detail (or None).
+
+    A leaf this connection changed is first checked: rebuilt as it stood before this
+    transaction (this connection's before-images put back, its own new rows left out), it must
+    have the digest the log last recorded for it. Otherwise it was changed behind the log's back.
+    """
+    last = _latest_detail(conn, "state")
+    covered: dict[str, int] = (last or {}).get("max", {})
+    schemas: list[tuple[int, dict]] | None = None
+    leaves: list[tuple[str, int, str, int]] = []
+    late: dict[str, int] = {}
+    maxima: dict[str, int] = dict(covered)
+    for table in cov.state_tables(conn):
+        top = covered.get(table.name, -1)
+        now = cov.max_key(conn, table)
+        images = cov.before_images(conn, table)
+        added = cov.added_rows(conn, table)
+        dirty: set[int] = set()
+        if now > top:
+            dirty.update(range(table.leaf_of(top) if top >= 0 else 0, table.leaf_of(now) + 1))
+            mark = None if marks is None else marks.get("state:" + table.name)
+            outside = (now if mark is None else min(mark, now)) - top
+            if outside > 0 and table.key == "rowid":
+                late[table.name] = outside
+        if images or added:
+            dirty |= {table.leaf_of(_image_key(table, values)) for values in images.values()}
+            if table.key != "rowid":  # a row without rowid moves to another leaf when its key changes
+                dirty |= _current_leaves(conn, table, set(images) | added)
+        for leaf in sorted(dirty):
+            found = recorded_leaf(conn, table.name, leaf)
+            if found is None:
+                continue  # a leaf the log has not seen: nothing to compare
+            digest, _, event_id = found
+            if schemas is None:
+                schemas = schema_at(conn)
+            cols = (columns_at(schemas, event_id) or {}).get("state", {}).get(table.name, list(table.columns))
+            if _before_digest(conn, table, leaf, cols, images, added, top) != digest:
+                raise CustodyError(
+                    f"{leaf_label(table, leaf)} were changed outside toolkit since the custody log last"
+                    " recorded them; nothing was written",
+                    "Run: toolkit verify CASE, then restore case.db from a copy you trust (an exported bundle)")
+        if dirty:
+            for leaf, (digest, rows) in cov.leaf_digests(conn, table, dirty).items():
+                leaves.append((table.name, leaf, digest, rows))
+        maxima[table.name] = max(top, now)
+    if not leaves:
+        return None
+    detail: dict[str, Any] = {"max": maxima}
+    if late and last is not None:
+        detail["late"] = late
+    if last is None:
+        detail["first"] = True  # the first coverage of derived rows (a new case, or an older one upgraded)
+    return leaves, detail
+
+
+def record_context(conn: sqlite3.Connection) -> None:
+    """Record the files in force now, when they differ from the ones the log last recorded (what
+    `toolkit export` bundles must be what the log names)."""
+    begin_write(conn)
+    try:
+        _seal(conn, _now(), getattr(conn, "tx_marks", None), context_too=True)
+        db.commit(conn)
+    except BaseException:
+        rollback(conn)
+        raise
+
+
+def _context(conn: sqlite3.Connection) -> dict | None:
+    """The files in force for this connection's command (computed at its first seal)."""
+    if getattr(conn, "context", None) is None and getattr(conn, "context_source", None) is not None:
+        conn.context = conn.context_source()  # type: ignore[attr-defined]
+    return getattr(conn, "context", None)
+
+
+def recorded_leaf(conn: sqlite3.Connection, table: str, leaf: int) -> tuple[str, int, int] | None:
+    """(digest, rows, event id) of the latest digest the log holds for a leaf, or None."""
+    row = conn.execute("SELECT digest, rows, event_id FROM seal_leaf WHERE tbl = ? AND leaf = ?"
+                       " ORDER BY event_id DESC LIMIT 1", (table, leaf)).fetchone()
+    return (row[0], row[1], row[2]) if row is not None else None
+
+
+def _key_name(table: cov.StateTable) -> str:
+    return "rowid" if table.key == "rowid" else table.key.strip('"')
+
+
+def _image_key(table: cov.StateTable, values: dict) -> int:
+    return values["_rk"] if table.key == "rowid" else values[table.key.strip('"')]
+
+
+def _current_leaves(conn: sqlite3.Connection, table: cov.StateTable, identities: set[tuple]) -> set[int]:
+    """The leaves the rows with these identities are in now (a changed key moves a row)."""
+    found = set()
+    ident = " AND ".join(f"{'rowid' if c == 'rowid' else cov.q(c)} IS ?" for c in table.identity)
+    for identity in identities:
+        row = conn.execute(f"SELECT {table.key} FROM main.{cov.q(table.name)} WHERE {ident}", identity).fetchone()
+        if row is not None:
+            found.add(table.leaf_of(row[0]))
+    return found
+
+
+def _before_digest(conn: sqlite3.Connection, table: cov.StateTable, leaf: int, cols: list[str],
+                   images: dict[tuple, dict], added: set[tuple], top: int) -> str:
+    """The digest of a leaf as it stood before this connection's changes since the last seal."""
+    width = len(table.identity)
+    rowid = table.key == "rowid"
+    rows: dict[tuple, tuple] = {}
+    for row in cov.keyed_rows(conn, table, cols, leaf, leaf):
+        key, identity = row[1], row[2:2 + width]
+        if identity in images or identity in added or (rowid and key > top):
+            continue  # put back below from its image, or added since the last seal
+        rows[identity] = row
+    for identity, values in images.items():
+        if identity in added or (rowid and identity[0] > top):
             continue
-        sealed[kind].add(ref_id)
-        actual = content_hash(conn, kind, ref_id)
-        if actual is None:
-            problems.append(Break(event["id"], f"{kind} {ref_id} was deleted after it was recorded"))
-        elif actual != overrides.get((kind, ref_id), event["content"]):
-            what = f"{kind} {ref_id}" + (" or one of its captures" if kind == "source" else "")
-            problems.append(Break(event["id"], f"{what} was changed after it was recorded"))
-    for kind in CHAINED:
-        if not sealed[kind]:
-            continue
-        top = max(sealed[kind])
-        for (ref_id,) in conn.execute(f"SELECT id FROM {_quote(kind)} WHERE id <= ? ORDER BY id", (top,)):
-            if ref_id not in sealed[kind]:
-                problems.append(Break(None, f"{kind} {ref_id} is not in the log (inserted behind its back)"))
-    return len(log), problems
+        key = _image_key(table, values)
+        if table.leaf_of(key) == leaf:
+            ident = tuple(values["_rk"] if c == "rowid" else values[c] for c in table.identity)
+            rows[identity] = (leaf, key, *ident, *(values[c] for c in cols))
+    ordered = sorted(rows.values(), key=lambda row: (row[1], _sortable(row[2:2 + width])))
+    return cov.digest_rows(ordered)
+
+
+def _sortable(values: tuple) -> tuple:
+    """A sort key ordering values as SQLite does: NULL, numbers, text (by UTF-8 bytes), blobs."""
+    order = []
+    for v in values:
+        if v is None:
+            order.append((0, 0))
+        elif isinstance(v, int | float):
+            order.append((1, v))
+        elif isinstance(v, str):
+            order.append((2, v.encode("utf-8")))
+        else:
+            order.append((3, bytes(v)))
+    return tuple(order)
+
+
+def record(conn: sqlite3.Connection, kind: str, content: str, sealed_at: str, detail: dict) -> str:
+    """Append a standalone event (a report generated), in the caller's transaction or its own."""
+    own = not conn.in_transaction
+    if own:
+        begin_write(conn)
+    try:
+        # Anything the event refers to, and the files in force, are in the log before it.
+        if cov.watching(conn):
+            _seal(conn, sealed_at, getattr(conn, "tx_marks", None), context_too=True)
+        _append(conn, kind, None, content, sealed_at, _dumps(detail))
+        if own:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own:
+            rollback(conn)
+        raise
+    return head(conn)[1]
+
+
+def leaf_label(table: cov.StateTable, leaf: int) -> str:
+    lo = leaf * cov.LEAF_ROWS
+    name = "ids" if table.key == "rowid" else _key_name(table)
+    return f"{table.name} rows ({name} {lo}-{lo + cov.LEAF_ROWS - 1})"
+
+
+def changed_facts(conn: sqlite3.Connection, refs: list[tuple[str, int]]) -> list[str]:
+    """Which of these fact rows no longer match their latest event (checked before a command
+    rewrites them, so that it never seals a change made behind the log's back)."""
+    schemas = schema_at(conn)
+    found = []
+    for kind, ref_id in refs:
+        row = conn.execute("SELECT id, content FROM event WHERE kind = ? AND ref_id = ? ORDER BY id DESC LIMIT 1",
+                           (kind, ref_id)).fetchone()
+        if row is None:
+            continue  # not sealed yet: it is sealed with this write
+        schema = columns_at(schemas, row[0])
+        columns, nullable = (dict(schema["facts"]), None) if schema else cov.legacy_columns()
+        purged = [orjson.loads(d).get("rewritten", []) for (d,) in conn.execute(
+            "SELECT detail FROM event WHERE kind = 'purge' AND id > ? AND detail IS NOT NULL", (row[0],))]
+        expected = {row[1], *(c for rewritten in purged for k, i, c in rewritten if (k, i) == (kind, ref_id))}
+        if content_hash(conn, kind, ref_id, columns, nullable) not in expected:
+            found.append(f"{kind} {ref_id}")
+    return found
 
 
 def purged_evidence(conn: sqlite3.Connection) -> set[str]:
@@ -193,10 +430,53 @@ def purged_evidence(conn: sqlite3.Connection) -> set[str]:
     return gone
 
 
+def pending(conn: sqlite3.Connection) -> bool:
+    """Whether anything waits to be sealed: fact rows past the log, changes this connection made
+    outside a transaction, or derived rows past what the log covers. Reads only (no write lock)."""
+    if not cov.watching(conn):
+        return False
+    if unsealed(conn) or cov.watch_noted(conn):
+        return True
+    covered = (_latest_detail(conn, "state") or {}).get("max", {})
+    return any(cov.max_key(conn, t) > covered.get(t.name, -1) for t in cov.state_tables(conn))
+
+
 def unsealed(conn: sqlite3.Connection) -> int:
-    """Rows recorded since the last seal (normally 0 after any toolkit command)."""
+    """Fact rows recorded since the last seal (normally 0: every toolkit write seals before it commits)."""
     total = 0
     for kind in CHAINED:
         last = conn.execute("SELECT coalesce(max(ref_id), 0) FROM event WHERE kind = ?", (kind,)).fetchone()[0]
-        total += conn.execute(f"SELECT count(*) FROM {_quote(kind)} WHERE id > ?", (last,)).fetchone()[0]
+        total += conn.execute(f"SELECT count(*) FROM main.{cov.q(kind)} WHERE id > ?", (last,)).fetchone()[0]
     return total
+
+
+def context_event(conn: sqlite3.Connection) -> tuple[int, dict] | None:
+    """(event id, detail) of the latest context event: the files in force at the last write."""
+    row = conn.execute("SELECT id, detail FROM event WHERE kind = 'context' ORDER BY id DESC LIMIT 1").fetchone()
+    return (row[0], orjson.loads(row[1])) if row is not None else None
+
+
+def event_at(conn: sqlite3.Connection, position: int) -> str | None:
+    """The hash of the `position`-th event (1-based) in log order, or None when the log is shorter."""
+    row = conn.execute("SELECT hash FROM event ORDER BY id LIMIT 1 OFFSET ?", (position - 1,)).fetchone()
+    return row[0] if row is not None and position >= 1 else None
+
+
+# -- hooks into every connection and write transaction (see toolkit.store.db) ---------------------------
+
+def _after_connect(conn: sqlite3.Connection) -> None:
+    """Watch this connection's changes; on a case whose derived rows the log does not cover yet
+    (new, or made by an older toolkit), record them now: the upgrade's sealing event."""
+    cov.install_watch(conn)
+    if _latest_detail(conn, "state") is None and any(
+            conn.execute(f"SELECT 1 FROM main.{cov.q(t.name)} LIMIT 1").fetchone() for t in cov.state_tables(conn)):
+        seal(conn)
+
+
+def _before_commit(conn: sqlite3.Connection) -> None:
+    seal(conn)
+
+
+db.AFTER_CONNECT.append(_after_connect)
+db.AFTER_BEGIN.append(mark_begin)
+db.BEFORE_COMMIT.append(_before_commit)

@@ -318,8 +318,21 @@ CREATE INDEX attachment_source ON attachment(source_id) WHERE source_id IS NOT N
 CREATE INDEX attachment_check ON attachment(check_id) WHERE check_id IS NOT NULL;
 """
 
+# Custody of derived rows (issue 16): each seal records the digest of every leaf (LEAF_ROWS
+# consecutive rows) of a state table it changed; a state event's content hashes its leaves.
+V_CUSTODY_LEAVES = """
+CREATE TABLE IF NOT EXISTS seal_leaf (
+    event_id INTEGER NOT NULL REFERENCES event(id),
+    tbl      TEXT NOT NULL,                  -- the state table
+    leaf     INTEGER NOT NULL,               -- leaf number: the row's key // LEAF_ROWS
+    digest   TEXT NOT NULL,                  -- sha256 of the leaf's rows (see toolkit.store.coverage)
+    rows     INTEGER NOT NULL,
+    PRIMARY KEY (tbl, leaf, event_id)
+) WITHOUT ROWID;
+"""
 
-MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT, V_ATTACHMENT]
+MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT, V_ATTACHMENT,
+                         V_CUSTODY_LEAVES]
 LATEST = len(MIGRATIONS)
 
 # Columns added to chained tables after rows were first sealed: left out of a row's custody digest
