@@ -1,4 +1,4 @@
--- schema version 7
+-- schema version 8
 CREATE TABLE attachment (
     id         INTEGER PRIMARY KEY,
     source_id  INTEGER REFERENCES source(id),
@@ -207,6 +207,14 @@ CREATE TABLE score (
     scored_at   TEXT NOT NULL
 );
 CREATE INDEX score_item ON score(item_id);
+CREATE TABLE seal_leaf (
+    event_id INTEGER NOT NULL REFERENCES event(id),
+    tbl      TEXT NOT NULL,                  -- the state table
+    leaf     INTEGER NOT NULL,               -- leaf number: the row's key // LEAF_ROWS
+    digest   TEXT NOT NULL,                  -- sha256 of the leaf's rows (see toolkit.store.coverage)
+    rows     INTEGER NOT NULL,
+    PRIMARY KEY (tbl, leaf, event_id)
+) WITHOUT ROWID;
 CREATE TABLE source (
     id             INTEGER PRIMARY KEY,
     sha256         TEXT NOT NULL UNIQUE,
