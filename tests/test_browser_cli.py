@@ -42,6 +42,7 @@ def display(monkeypatch):
     process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_login_keeps_a_session_that_later_runs_use(case, invoke, display):
     require_browser()
     with BrowserServer(canary_live=0) as server:  # the canary and the closed group show only to a session
@@ -110,6 +111,7 @@ def test_without_playwright_the_browser_commands_say_how_to_install_it(case, inv
         assert opened.db.execute("SELECT count(*) FROM wave").fetchone()[0] == 0  # refused before a wave opened
 
 
+@pytest.mark.slow
 def test_the_rest_of_the_toolkit_runs_without_playwright(tmp_path):
     """A fresh interpreter where `import playwright` fails: init, scan and items work as before."""
     page = Path(__file__).resolve().parent / "fixtures" / "singlefile" / "page_cruce_seguro.html"

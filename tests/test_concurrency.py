@@ -94,6 +94,7 @@ def export(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_second_writer_waits_then_goes_on(case, export):
     holder = _hold(case)
     process = _start("scan", case, export, wait=120)
@@ -113,6 +114,7 @@ def test_second_writer_waits_then_goes_on(case, export):
     assert "1 new items" in output
 
 
+@pytest.mark.slow
 def test_second_writer_refuses_clearly_after_its_wait(case, export):
     holder = _hold(case)
     try:
@@ -135,6 +137,7 @@ def _recheck_args(case: Path, interval: float = 0.02) -> list:
     return ["recheck", case, "--live", "--all", "--wave", "w1", "--interval", str(interval), "--retries", "0"]
 
 
+@pytest.mark.slow
 def test_live_recheck_waits_for_another_writer_mid_run_and_says_so(case):
     """Another command takes the write lock while a live recheck is storing checks and evidence:
     the recheck waits (saying so) and goes on; nothing fails with "database is locked"."""
@@ -162,6 +165,7 @@ def test_live_recheck_waits_for_another_writer_mid_run_and_says_so(case):
     assert checked == ids
 
 
+@pytest.mark.slow
 def test_recheck_scan_and_review_import_at_once_never_fail_on_the_lock(case, tmp_path):
     """Three real writers on one case at the same time: each finishes, none sees the lock."""
     export = tmp_path / "urls.txt"
