@@ -28,6 +28,9 @@ from test_crash import _cmd, _env, _limit_file_size
 from toolkit.case import init_case, open_case
 from toolkit.custody import verify_case
 
+# Crash tests kill whole commands at random points, several times each: slow by nature.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 ITERATIONS = int(os.environ.get("TOOLKIT_CRASH_ITERATIONS", "3"))
 REPORT_FILES = {"audience.csv", "clusters.csv", "items.csv", "items.json", "report.html", "report.json",
