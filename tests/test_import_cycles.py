@@ -22,8 +22,6 @@ ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 # Private names (`_name`) imported from another module, known and not fixed yet, and why. A module's
 # private names are its own: one another module needs is public, or belongs where both can reach it.
 PRIVATE_REACHES: dict[tuple[str, str], str] = {
-    ("toolkit.lexicon.tagger", "toolkit.lexicon.scoring._covered"):
-        "the lexicon's engines are being rewritten on another branch (issue 18, point 5)",
     ("toolkit.cli.cmd_recheck", "toolkit.cli.cmd_scan._progress"):
         "a command reaching into another's privates: thin commands (issue 18, point 3) remove it",
     ("toolkit.cli.cmd_capture", "toolkit.cli.cmd_recheck._LazyTagger"):
@@ -34,13 +32,7 @@ PRIVATE_REACHES: dict[tuple[str, str], str] = {
 
 # Cycles known and not fixed yet: each entry is the set of modules allowed to form one, and why.
 # A cycle found must lie inside one entry; an entry no cycle needs any more fails too.
-ALLOWED: dict[frozenset[str], str] = {
-    frozenset({"toolkit.lexicon", "toolkit.lexicon.batch", "toolkit.lexicon.matcher", "toolkit.lexicon.tagger"}):
-        "batch.py and tagger.py import each other (BatchTags holds its Tagger; the tagger builds "
-        "batches), and matcher.py imports the optional C extension through `toolkit.lexicon`, whose "
-        "__init__ imports the matcher: left while those modules are rewritten on other branches "
-        "(issue 18, point 5); remove this entry once they are",
-}
+ALLOWED: dict[frozenset[str], str] = {}
 
 
 def modules(root: Path = PACKAGE) -> dict[str, tuple[Path, bool]]:
