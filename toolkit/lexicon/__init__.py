@@ -9,7 +9,7 @@
     tagger.py      what the scan calls: match + indicators + score, stored with lexicon@version
 """
 
-from toolkit.lexicon.files import Lexicon, Term, load_lexicon, resolve, shipped_names
+from toolkit.lexicon.loader import Lexicon, Term, load_lexicon, resolve, shipped_names
 from toolkit.lexicon.matcher import Matcher
 from toolkit.lexicon.tagger import Analysis, Tagger
 

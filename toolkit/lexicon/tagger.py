@@ -20,7 +20,6 @@ import numpy as np
 import orjson
 
 from toolkit.lexicon.batch import Analysis, BatchTags, flatten
-from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import (
     EXTRACTOR,
     FRAMING_TYPES,
@@ -29,6 +28,7 @@ from toolkit.lexicon.indicators import (
     extract,
     maybe_indicators,
 )
+from toolkit.lexicon.loader import Lexicon
 from toolkit.lexicon.matcher import Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 from toolkit.store import tags as store
