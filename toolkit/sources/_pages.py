@@ -1,5 +1,6 @@
 """What every page container shares (saved HTML, MHTML, WARC, WACZ, HAR): the page record a
-reader yields, the bytes the HTML parser is given, and the captures a detector reads from them.
+reader yields and the captures a detector reads from it. The bytes the HTML parser is given are
+made by `toolkit.platforms.page_encoding.for_parser`, the one decoder of page bytes.
 
 A container's `read` yields a `page_record(...)` per page: the body (at most `MAX_PAGE_BYTES`),
 the URL the page was saved from, when it was saved, and the HTTP status and final URL when the
@@ -10,7 +11,6 @@ carrying the detector's status, marker and place.
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import re
@@ -26,9 +26,6 @@ from toolkit.sources.base import MapError
 MAX_PAGE_BYTES = 32 << 20
 PRESCAN_BYTES = 16384
 UTF8_BOM = b"\xef\xbb\xbf"
-BOMS = (UTF8_BOM, b"\xff\xfe", b"\xfe\xff")
-META_CHARSET = re.compile(rb"""<meta\b[^>]{0,400}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I | re.S)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -63,55 +60,6 @@ def looks_html(head: bytes) -> bool:
 
 def is_html_type(content_type: str | None) -> bool:
     return bool(content_type) and content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
-
-
-def charset_of(content_type: str | None) -> str | None:
-    """The charset parameter of a Content-Type value, if any."""
-    if not content_type:
-        return None
-    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", content_type, re.I)
-    return match.group(1) if match else None
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        return codecs.lookup(label.strip().lower()).name
-    except LookupError:
-        return None
-
-
-def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[bytes, str | None]:
-    """The page bytes as the HTML parser must see them, and a note when the encoding was guessed.
-
-    The parser honours a byte-order mark over everything, so a known encoding is made explicit by
-    re-encoding to UTF-8 with a BOM: the transport's charset (HTTP header, MHTML part) wins over
-    the page's own declaration, as browsers do; a page that declares nothing (or an encoding no
-    one knows) is read as UTF-8 when it is valid UTF-8, else as Windows-1252 (what browsers fall
-    back to for Western pages), and the note says so.
-    """
-    if body.startswith(BOMS):
-        return body, None
-    head = body[:PRESCAN_BYTES]
-    found = META_CHARSET.search(head) or XML_ENCODING.search(head)
-    declared = found.group(1).decode("ascii", "replace") if found else None
-    declared_codec = _codec(declared)
-    transport_codec = _codec(transport_charset)
-    if transport_codec and transport_codec != declared_codec:
-        if transport_codec == "utf-8":
-            return UTF8_BOM + body, None
-        return UTF8_BOM + body.decode(transport_codec, errors="replace").encode("utf-8"), None
-    if declared_codec:
-        return body, None  # the parser reads the page's own declaration
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        what = f"declares an unknown encoding {declared!r}" if declared else "declares no encoding and is not UTF-8"
-        return (UTF8_BOM + body.decode("cp1252", errors="replace").encode("utf-8"),
-                f"page {what}: read as Windows-1252")
-    note = f"page declares an unknown encoding {declared!r}: read as UTF-8" if declared else None
-    return UTF8_BOM + body, note
 
 
 def iso_time(text: str | None) -> str | None:
