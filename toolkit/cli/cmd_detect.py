@@ -10,7 +10,6 @@ listed as candidates to track). Extra marker files (`--markers`) are used as a c
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -21,7 +20,7 @@ from toolkit import __version__
 from toolkit.cli import filters
 from toolkit.cli.common import BomOpt, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, err, escape, handle_errors
 from toolkit.cli.statuses import status_columns
-from toolkit.dates import to_utc_iso
+from toolkit.dates import utcnow
 from toolkit.errors import InputError, UsageError
 from toolkit.platforms import markers
 from toolkit.platforms.detect import PageReading, read_page
@@ -149,7 +148,7 @@ LIVE_MAX_BYTES = 20 * 1024 * 1024
 
 def _live_row(url: str, platform: str | None) -> dict[str, Any]:
     """Fetch one URL once (redirects followed) and read it; a network failure is an `error` row."""
-    observed = to_utc_iso(datetime.now(UTC))
+    observed = utcnow()
     headers = {"User-Agent": f"toolkit/{__version__} (research; toolkit detect)", "Accept-Language": "es,en;q=0.8"}
     try:
         with httpx.Client(follow_redirects=True, timeout=LIVE_TIMEOUT, max_redirects=10, headers=headers) as client, \
