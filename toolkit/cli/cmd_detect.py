@@ -22,7 +22,7 @@ from toolkit.cli.common import BomOpt, CsvStyle, FormatOpt, OutputFormat, RawCel
 from toolkit.cli.statuses import status_columns
 from toolkit.dates import utcnow
 from toolkit.errors import InputError, UsageError
-from toolkit.platforms import markers
+from toolkit.platforms import markers, page_encoding
 from toolkit.platforms.detect import PageReading, read_page
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
@@ -160,11 +160,14 @@ def _live_row(url: str, platform: str | None) -> dict[str, Any]:
                 if size > LIVE_MAX_BYTES:
                     break
             body, final_url, status = b"".join(chunks)[:LIVE_MAX_BYTES], str(response.url), response.status_code
+            content_type = response.headers.get("content-type")
     except httpx.HTTPError as exc:
         reason = _NETWORK_ERRORS.get(type(exc), "network-error")
         return {"file": url, "url": url, "saved_at": observed, "platform": platform, "status": "error",
                 "reason": reason, "marker": None, "place": None, "detector": None, "captures": [],
                 "final_url": None, "http_status": None, "page": None, "page_reason": None, "candidates": []}
+    # The page decoder with the response's charset, as a live recheck reads it.
+    body, _ = page_encoding.for_parser(body, content_type)
     reading = read_page(body, url, final_url=final_url, http_status=status, platform=platform, observed_at=observed)
     return {"file": url, "url": url, "saved_at": observed, **_verdict(reading),
             "captures": [_capture(c) for c in reading.captures], "final_url": final_url, "http_status": status}
