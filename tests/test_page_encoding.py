@@ -15,6 +15,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from _recheck_server import FB_UNAVAILABLE_ES, RecheckServer, add_item
 from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,14 +23,18 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from toolkit.browser.engine import Visit
+from toolkit.case import open_case
+from toolkit.dates import utcnow
 from toolkit.models import Status
 from toolkit.platforms.detect import read_page
 from toolkit.platforms.page_encoding import UTF8_BOM, choose, decode_page, for_parser
 from toolkit.recheck.browser import as_fetched
-from toolkit.recheck.fetch import Fetched
+from toolkit.recheck.fetch import Fetched, FetchOptions
+from toolkit.recheck.live import run_live
 from toolkit.recheck.reading import page_bytes, read_response
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
+from toolkit.store.checks import open_wave, tracked_items
 
 URL = "https://www.facebook.com/cruceseguro.usa"
 
@@ -230,3 +235,31 @@ def test_real_page_cases_read_alike_and_right(case, tmp_path):
                              url=URL, platform="facebook", observed_at="2024-04-16T16:12:03Z")
         assert scan.verdict.status == live.status == Status.UNAVAILABLE
         assert scan.verdict.marker == live.marker and "no está disponible" in live.marker
+
+
+def test_over_http_the_live_recheck_reads_lying_headers_as_the_scan_of_the_same_bytes(case, tmp_path):
+    """A real local server sends a UTF-8 page behind a Latin-1 header and a UTF-16 page (BOM) behind
+    a Windows-1252 header; the live wave and a scan of the same bytes in a WARC read them alike."""
+    served = {
+        "/charset-latin1-header": (FB_UNAVAILABLE_ES.encode("utf-8"), "text/html; charset=ISO-8859-1"),
+        "/charset-utf16-bom": (b"\xff\xfe" + FB_UNAVAILABLE_ES.replace('<meta charset="utf-8">', "").encode("utf-16-le"),
+                               "text/html; charset=windows-1252"),
+    }
+    with RecheckServer(hosts=1) as server:
+        ids = {path: add_item(case, "facebook", server.base(0) + path) for path in served}
+        with open_case(case) as opened:
+            wave = open_wave(opened.db, "w1", utcnow(), "live")
+            run_live(opened, wave, tracked_items(opened.db, everything=True),
+                     FetchOptions(per_host_interval=0.05, retries=0, connect_timeout=2.0, read_timeout=5.0))
+            rows = {row["item_id"]: dict(row) for row in opened.db.execute(
+                'SELECT item_id, status, reason, marker, note FROM "check" WHERE wave_id = ?', (wave,))}
+    for path, (body, content_type) in served.items():
+        live = rows[ids[path]]
+        warc, _ = scanned(tmp_path, f"{path.strip('/')}.warc", warc_of(body, content_type))
+        scan = read_page(warc, URL, http_status=200, platform="facebook")
+        assert (live["status"], live["reason"], live["marker"]) == (
+            str(scan.verdict.status), scan.verdict.reason, scan.verdict.marker) == (
+            "unavailable", "content-unavailable", scan.verdict.marker), path
+        assert "no está disponible" in live["marker"], path
+    assert "charset ISO-8859-1 does not fit the body" in rows[ids["/charset-latin1-header"]]["note"]
+    assert rows[ids["/charset-utf16-bom"]]["note"] is None  # the BOM decides, as in a browser
