@@ -102,7 +102,9 @@ def for_parser(body: bytes, content_type: str | None = None) -> tuple[bytes, str
 
 def text_for_parser(text: str) -> bytes:
     """Text that is already decoded (a HAR's text content) as the parser is handed it: UTF-8 behind
-    a BOM; a lone surrogate, which no encoding can hold, becomes U+FFFD."""
+    a BOM (one: a U+FEFF the text starts with is that BOM); a lone surrogate, which no encoding
+    can hold, becomes U+FFFD."""
+    text = text.removeprefix("\ufeff")
     try:
         return UTF8_BOM + text.encode("utf-8")
     except UnicodeEncodeError:
