@@ -121,11 +121,11 @@ def read_page_cost(folder: Path) -> tuple[float, int]:
     """CPU seconds per page of `read_page` alone (the detectors, parsing included) over the saved
     pages, read and prepared as the SingleFile importer does, in process; and the bytes read."""
     from toolkit.platforms.detect import read_page
-    from toolkit.platforms.page_encoding import for_parser
+    from toolkit.sources import _pages
     from toolkit.sources.savedpage import saved_origin
 
     files = sorted(folder.iterdir())
-    read_page(for_parser(files[0].read_bytes())[0], "https://www.facebook.com/")  # load once, untimed
+    read_page(_pages.prepare_body(files[0].read_bytes())[0], "https://www.facebook.com/")  # load once, untimed
     cpu = 0.0
     total = 0
     for start in range(0, len(files), 100):  # in batches, so memory stays small at any count
@@ -133,7 +133,7 @@ def read_page_cost(folder: Path) -> tuple[float, int]:
         for path in files[start:start + 100]:
             raw = path.read_bytes()
             total += len(raw)
-            batch.append((for_parser(raw)[0], saved_origin(raw[:65536])[0]))
+            batch.append((_pages.prepare_body(raw)[0], saved_origin(raw[:65536])[0]))
         began = time.process_time()
         for body, url in batch:
             read_page(body, url)

@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.models import Kind, Status
-from toolkit.platforms import page_encoding
-from toolkit.sources import registry
+from toolkit.sources import _pages, registry
 from toolkit.sources.base import MapError, ReadContext
 from toolkit.sources.savedpage import js_date, saved_origin
 
@@ -164,7 +163,7 @@ TEXT = st.text(alphabet=st.characters(whitelist_categories=("L", "M", "N", "P", 
 
 @settings(max_examples=60, deadline=None)
 @given(text=TEXT, encoding=st.sampled_from(["utf-8", "cp1252"]), declare=st.booleans())
-def test_for_parser_reads_text_as_written(text, encoding, declare):
+def test_prepare_body_reads_text_as_written(text, encoding, declare):
     """Whatever the encoding and whether it is declared, the parser sees the text that was written."""
     try:
         encoded = text.encode(encoding)
@@ -179,7 +178,7 @@ def test_for_parser_reads_text_as_written(text, encoding, declare):
     meta = f'<meta charset="{encoding}">'.encode() if declare else b""
     escaped = encoded.replace(b"&", b"&amp;").replace(b"<", b"&lt;")
     body = b"<html><head>" + meta + b"<title>x</title></head><body><p id=t>" + escaped + b"</p></body></html>"
-    prepared, _ = page_encoding.for_parser(body)
+    prepared, _ = _pages.prepare_body(body)
     tree = lxml.html.document_fromstring(prepared, parser=lxml.html.HTMLParser(recover=True))
     assert tree.get_element_by_id("t").text_content() == text
 

@@ -21,7 +21,9 @@ accents would become mojibake and its "no está disponible" would match no marke
 mapped as the WHATWG Encoding Standard does (latin-1 and ascii are Windows-1252...) by w3lib.
 
 `for_parser` gives the bytes the HTML parser is handed (UTF-8 behind a BOM, which the parser
-honours over any `<meta>`); `decode_page` the text, by the same choice.
+honours over any `<meta>`); `decode_page` the text, by the same choice. Page containers reach it
+through `toolkit.sources._pages.prepare_body`, rechecks through `toolkit.recheck.reading.page_bytes`,
+and `parse_page` for bytes handed to it directly.
 """
 
 from __future__ import annotations
@@ -49,24 +51,28 @@ class Choice:
     note: str | None = None
 
 
-def choose(body: bytes, content_type: str | None = None) -> Choice:
-    """The encoding to read `body` with: BOM, then `content_type`'s charset (the transport's
-    Content-Type value, or None), then the page's declaration, then detection; see the module."""
+def choose(body: bytes, content_type: str | None = None, *, charset: str | None = None) -> Choice:
+    """The encoding to read `body` with: BOM, then the transport's charset (that of `content_type`,
+    a Content-Type value, or `charset`, a label a container gives apart), then the page's
+    declaration, then detection; see the module."""
     found, bom = read_bom(body)
     if found is not None and bom is not None:
         return Choice(found, len(bom))
     notes: list[str] = []
-    transport = _text_codec(http_content_type_encoding(content_type))
+    if charset:
+        label, transport = charset, _text_codec(resolve_encoding(charset))
+    else:
+        match = _HEADER_LABEL.search(content_type or "")
+        label, transport = match and match.group(1), _text_codec(http_content_type_encoding(content_type))
     if transport is None:
-        label = _HEADER_LABEL.search(content_type or "")
         if label:
-            notes.append(f"unknown charset {label.group(1)}")
+            notes.append(f"unknown charset {label}")
     else:
         # A transport "utf-16" without a BOM is little-endian (WHATWG); Python would guess.
         codec = {"utf-16": "utf-16-le", "utf-32": "utf-32-le"}.get(transport, transport)
         if _fits_transport(body, codec):
             return Choice(codec, 0, _joined(notes))
-        notes.append(f"charset {_label(content_type, transport)} does not fit the body")
+        notes.append(f"charset {label or transport} does not fit the body")
     declared = _text_codec(html_body_declared_encoding(body))
     if declared is None:
         label = _META_LABEL.search(body[:4096])
@@ -83,39 +89,30 @@ def choose(body: bytes, content_type: str | None = None) -> Choice:
     return Choice(codec, 0, None if codec == "utf-8" else "no charset declared and not UTF-8, read as windows-1252")
 
 
-def decode_page(body: bytes, content_type: str | None = None) -> tuple[str, str | None]:
+def decode_page(body: bytes, content_type: str | None = None, *, charset: str | None = None) -> tuple[str, str | None]:
     """The page's text (bytes no decoder can read become U+FFFD) and the note of `choose`."""
-    choice = choose(body, content_type)
+    choice = choose(body, content_type, charset=charset)
     return body[choice.bom:].decode(choice.encoding, errors="replace"), choice.note
 
 
-def for_parser(body: bytes, content_type: str | None = None) -> tuple[bytes, str | None]:
+def for_parser(body: bytes, content_type: str | None = None, *, charset: str | None = None) -> tuple[bytes, str | None]:
     """The page as the HTML parser must be handed it: UTF-8 behind a BOM, so that no `<meta>` in it
     can make the parser read it otherwise; and the note of `choose`. A body already so (what this
     function returns) comes back as it is."""
-    choice = choose(body, content_type)
+    choice = choose(body, content_type, charset=charset)
     if choice.encoding == "utf-8":
         return (body if choice.bom else UTF8_BOM + body), choice.note
     text = body[choice.bom:].decode(choice.encoding, errors="replace")
     return UTF8_BOM + text.encode("utf-8"), choice.note
 
 
-def text_for_parser(text: str) -> bytes:
-    """Text that is already decoded (a HAR's text content) as the parser is handed it: UTF-8 behind
-    a BOM (one: a U+FEFF the text starts with is that BOM); a lone surrogate, which no encoding
-    can hold, becomes U+FFFD."""
-    text = text.removeprefix("\ufeff")
-    try:
-        return UTF8_BOM + text.encode("utf-8")
-    except UnicodeEncodeError:
-        return UTF8_BOM + text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
-
-
 def _strict(body: bytes, codec: str) -> str | None:
     """`body` decoded strictly by `codec` (an incomplete character at the end, where a capped body
-    was cut, is left out), or None when it does not decode."""
+    was cut, is left out), or None when it does not decode. A lone surrogate in UTF-8 (what a JSON
+    string's lone \\ud800 gives, as in a HAR) does not make it another encoding."""
     try:
-        return codecs.getincrementaldecoder(codec)("strict").decode(body, final=False)
+        errors = "surrogatepass" if codecs.lookup(codec).name == "utf-8" else "strict"
+        return codecs.getincrementaldecoder(codec)(errors).decode(body, final=False)
     except (UnicodeDecodeError, LookupError):
         return None
 
@@ -141,11 +138,6 @@ def _fits_transport(body: bytes, codec: str) -> bool:
         return False
     # One character per byte: a single-byte charset. On valid non-ASCII UTF-8 it is a wrong header.
     return not (len(text) == len(body) and not body.isascii() and _strict(body, "utf-8") is not None)
-
-
-def _label(content_type: str | None, resolved: str) -> str:
-    found = _HEADER_LABEL.search(content_type or "")
-    return found.group(1) if found else resolved
 
 
 def _joined(notes: list[str]) -> str | None:

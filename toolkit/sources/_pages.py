@@ -1,6 +1,6 @@
 """What every page container shares (saved HTML, MHTML, WARC, WACZ, HAR): the page record a
-reader yields and the captures a detector reads from it. The bytes the HTML parser is given are
-made by `toolkit.platforms.page_encoding.for_parser`, the one decoder of page bytes.
+reader yields, the bytes the HTML parser is given (through the one page decoder,
+`toolkit.platforms.page_encoding`), and the captures a detector reads from them.
 
 A container's `read` yields a `page_record(...)` per page: the body (at most `MAX_PAGE_BYTES`),
 the URL the page was saved from, when it was saved, and the HTTP status and final URL when the
@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture
+from toolkit.platforms import page_encoding
 from toolkit.platforms.detect import read_page
 from toolkit.sources.base import MapError
 
@@ -60,6 +61,26 @@ def looks_html(head: bytes) -> bool:
 
 def is_html_type(content_type: str | None) -> bool:
     return bool(content_type) and content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type value, if any."""
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", content_type, re.I)
+    return match.group(1) if match else None
+
+
+def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[bytes, str | None]:
+    """The page bytes as the HTML parser must see them (UTF-8 behind a BOM), and a note when a
+    declared charset was passed over or the encoding was detected on bytes that are not UTF-8.
+
+    This is the containers' door to the one page decoder, `toolkit.platforms.page_encoding`
+    (BOM, then the transport's charset, then the page's <meta>, then UTF-8 or Windows-1252), which
+    live and browser rechecks use too: `transport_charset` is what the container says (a WARC or
+    HAR record's Content-Type, an MHTML part's), None for a saved page.
+    """
+    return page_encoding.for_parser(body, charset=transport_charset)
 
 
 def iso_time(text: str | None) -> str | None:

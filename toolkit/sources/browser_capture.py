@@ -30,7 +30,6 @@ import orjson
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource, ItemRef
-from toolkit.platforms import page_encoding
 from toolkit.platforms.detect import read_page
 from toolkit.platforms.registry import identify, parent_of, platform_for_url
 from toolkit.sources import _pages
@@ -112,7 +111,7 @@ class BrowserCapture(Importer):
         elif hashlib.sha256(html).hexdigest() != header.get("html_sha256"):
             ctx.note("the rendered HTML does not match the sha256 its header gives (edited after capture?)")
         # The browser serialised the document as UTF-8, whatever charset the page once declared.
-        body, _ = page_encoding.for_parser(html, "text/html; charset=utf-8")
+        body, _ = _pages.prepare_body(html, "utf-8")
         status = header.get("http_status")
         yield None, _pages.page_record(
             "browser", body, header["url"], observed_at=captured_at,

@@ -21,7 +21,6 @@ import ijson
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
-from toolkit.platforms import page_encoding
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -91,15 +90,14 @@ def _entry(entry: Any, number: int, counts: Counter[str], ctx: ReadContext) -> d
         except (binascii.Error, ValueError) as exc:
             ctx.fail("bad-base64", f"entry {number}: content is not valid base64 ({exc})")
             return None
-        body, truncated = body[: _pages.MAX_PAGE_BYTES], len(body) > _pages.MAX_PAGE_BYTES
-        body, note = page_encoding.for_parser(body, mime)
-        if note:
-            counts[f"page(s): {note}"] += 1
+        charset = _pages.charset_of(mime)
     else:
-        # Text the browser already decoded: no charset to choose.
-        body = page_encoding.text_for_parser(text)
-        keep = _pages.MAX_PAGE_BYTES + len(page_encoding.UTF8_BOM)
-        body, truncated = body[:keep], len(body) > keep
+        body = text.encode("utf-8", errors="surrogatepass")
+        charset = "utf-8"
+    body, truncated = body[: _pages.MAX_PAGE_BYTES], len(body) > _pages.MAX_PAGE_BYTES
+    body, note = _pages.prepare_body(body, charset)
+    if note:
+        counts[f"page(s): {note}"] += 1
     when = _pages.iso_time(entry.get("startedDateTime"))
     if when and (ctx.collected_at is None or when < ctx.collected_at):
         ctx.collected_at = when

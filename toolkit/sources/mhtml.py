@@ -23,7 +23,6 @@ from typing import Any
 from toolkit.dates import parse_http_date, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
-from toolkit.platforms import page_encoding
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -104,7 +103,7 @@ class Mhtml(Importer):
                              "The file is damaged; save the page again") from exc
         if truncated:
             ctx.note(f"page part is larger than {_pages.MAX_PAGE_BYTES >> 20} MB: only its first part was read")
-        body, note = page_encoding.for_parser(body, part_headers.get("content-type"))
+        body, note = _pages.prepare_body(body, _pages.charset_of(part_headers.get("content-type")))
         if note:
             ctx.note(note)
         url = headers.get("snapshot-content-location") or part_headers.get("content-location")

@@ -19,7 +19,6 @@ from typing import Any
 
 from toolkit.dates import to_utc_iso
 from toolkit.models import Capture, DateSource
-from toolkit.platforms import page_encoding
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -85,7 +84,7 @@ def _read_saved(path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]
     if truncated:
         ctx.note(f"page is larger than {_pages.MAX_PAGE_BYTES >> 20} MB: only its first "
                  f"{_pages.MAX_PAGE_BYTES >> 20} MB were read")
-    body, encoding_note = page_encoding.for_parser(body)
+    body, encoding_note = _pages.prepare_body(body)
     if encoding_note:
         ctx.note(encoding_note)
     yield None, _pages.page_record(tool, body, url, observed_at=saved_at, truncated=truncated)

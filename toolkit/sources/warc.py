@@ -26,7 +26,6 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
-from toolkit.platforms import page_encoding
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -228,7 +227,7 @@ def _record(walk: _Walk, record, url: str, body: bytes, truncated: bool, content
         walk.ctx.collected_at = when
     if truncated:
         walk.notes[f"larger than {_pages.MAX_PAGE_BYTES >> 20} MB, only the start was read"] += 1
-    body, note = page_encoding.for_parser(body, content_type)
+    body, note = _pages.prepare_body(body, _pages.charset_of(content_type))
     if note:
         walk.notes[note] += 1
     listed = (walk.pages or {}).get(url) or {}
