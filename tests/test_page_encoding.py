@@ -250,7 +250,8 @@ def test_over_http_the_live_recheck_reads_lying_headers_as_the_scan_of_the_same_
         with open_case(case) as opened:
             wave = open_wave(opened.db, "w1", utcnow(), "live")
             run_live(opened, wave, tracked_items(opened.db, everything=True),
-                     FetchOptions(per_host_interval=0.05, retries=0, connect_timeout=2.0, read_timeout=5.0))
+                     FetchOptions(per_host_interval=0.05, retries=0, connect_timeout=2.0, read_timeout=5.0,
+                                  allow_private_hosts=True))  # the test server is on 127.0.0.1
             rows = {row["item_id"]: dict(row) for row in opened.db.execute(
                 'SELECT item_id, status, reason, marker, note FROM "check" WHERE wave_id = ?', (wave,))}
     for path, (body, content_type) in served.items():

@@ -20,6 +20,7 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture
 from toolkit.platforms import page_encoding
 from toolkit.platforms.detect import read_page
+from toolkit.safeio import limit, markup_cut
 from toolkit.sources.base import MapError
 
 # A saved page larger than this is read up to this size: what detectors look at (title, meta
@@ -73,14 +74,19 @@ def charset_of(content_type: str | None) -> str | None:
 
 def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[bytes, str | None]:
     """The page bytes as the HTML parser must see them (UTF-8 behind a BOM), and a note when a
-    declared charset was passed over or the encoding was detected on bytes that are not UTF-8.
+    declared charset was passed over, the encoding was detected on bytes that are not UTF-8, or
+    the page has more elements than the parser builds (`markup_cut`).
 
     This is the containers' door to the one page decoder, `toolkit.platforms.page_encoding`
     (BOM, then the transport's charset, then the page's <meta>, then UTF-8 or Windows-1252), which
     live and browser rechecks use too: `transport_charset` is what the container says (a WARC or
     HAR record's Content-Type, an MHTML part's), None for a saved page.
     """
-    return page_encoding.for_parser(body, charset=transport_charset)
+    body, note = page_encoding.for_parser(body, charset=transport_charset)
+    if markup_cut(body) is not None:
+        most = limit("html_tags")
+        note = (f"{note}; " if note else "") + f"more than {most:,} elements (limit html_tags): only the first were read"
+    return body, note
 
 
 def iso_time(text: str | None) -> str | None:
