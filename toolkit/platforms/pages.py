@@ -15,7 +15,7 @@ from toolkit.models import Capture, Status
 from toolkit.platforms import page_encoding
 from toolkit.safeio import markup_cut
 
-try:  # the optional native accelerator (the `fast` extra), as the lexicon matcher uses it
+try:  # Hyperscan's Python binding (the `fast` extra), as the lexicon matcher uses it
     import hyperscan
 except ImportError:  # pragma: no cover - depends on the environment
     hyperscan = None
