@@ -26,7 +26,7 @@ import orjson
 from toolkit import __version__
 from toolkit import context as files_in_force
 from toolkit import receipt as receipts
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
 from toolkit.custody import (
     CHUNK,
     FIX_DB,
@@ -38,6 +38,7 @@ from toolkit.custody import (
     stored_hashes,
     verify_db,
 )
+from toolkit.dates import utcnow
 from toolkit.errors import CaseError, InputError
 from toolkit.safeio import open_zip_entry, read_zip_entry, unsafe_name
 from toolkit.store import events as log

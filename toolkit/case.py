@@ -16,13 +16,13 @@ import sqlite3
 import tempfile
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from isal import igzip, isal_zlib
 
 from toolkit import __version__
+from toolkit.dates import utcnow
 from toolkit.errors import CaseError, InputError
 from toolkit.store import connect, events, transaction
 
@@ -178,11 +178,6 @@ max_span_days = 7
 # checks are blind and count as unknown. Saved pages of canaries do the same in a recheck from exports.
 every = 100
 """
-
-
-def utcnow() -> str:
-    """The current time as ISO-8601 UTC with seconds, e.g. 2021-04-16T10:00:00Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import orjson
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.store import events, transaction
 from toolkit.store import purge as sql

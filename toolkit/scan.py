@@ -22,7 +22,8 @@ from typing import Protocol
 
 import orjson
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.errors import InputError, ToolkitError
 from toolkit.scan_reader import open_reader
 from toolkit.sources import registry

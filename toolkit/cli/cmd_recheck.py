@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from toolkit.case import Case, open_case, utcnow
+from toolkit.case import Case, open_case
 from toolkit.cli import filters
 from toolkit.cli.common import (
     BomOpt,
@@ -31,7 +31,7 @@ from toolkit.cli.common import (
     printable,
 )
 from toolkit.cli.statuses import reason_counts
-from toolkit.dates import given_time, parse_when
+from toolkit.dates import given_time, parse_when, utcnow
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.models import Method, Status
 from toolkit.recheck.fetch import FetchOptions

@@ -12,13 +12,13 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import chain, pairwise
 from operator import itemgetter
 
 import numpy as np
 import orjson
 
+from toolkit.dates import utcnow
 from toolkit.lexicon.batch import Analysis, BatchTags, flatten
 from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import (
@@ -79,10 +79,6 @@ class RetagResult:
     captures: int = 0  # captures looked at
     tagged: int = 0  # captures given a new score
     unchanged: int = 0  # already scored with exactly these lexicons
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Tagger:
@@ -249,7 +245,7 @@ class Tagger:
         analyses = self.analyse_batch([{"name": name, "text": text} for _, _, name, text in rows])
         done_indicators = store.has_indicators(conn, [r[0] for r in rows], EXTRACTOR) if applied else set()
         hits, indicators, scores = [], [], []
-        scored_at = _now()
+        scored_at = utcnow()
         hit_rows = self._hit_rows
         for (capture_id, item_id, _name, _text), analysis in zip(rows, analyses, strict=True):
             before = applied.get(capture_id, set())

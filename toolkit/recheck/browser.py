@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from toolkit.browser.engine import Browser, Visit, started
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
 from toolkit.browser.polite import WALLS, PoliteBrowser
-from toolkit.case import Case, StoredEvidence, utcnow
+from toolkit.case import Case, StoredEvidence
+from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetched, FetchOptions, host_key
 from toolkit.recheck.live import _store_content

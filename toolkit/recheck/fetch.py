@@ -30,7 +30,6 @@ import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http.cookiejar import LoadError, MozillaCookieJar
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from toolkit import __version__
-from toolkit.case import utcnow
+from toolkit.dates import parse_http_date, utcnow
 from toolkit.errors import InputError
 from toolkit.recheck.addresses import AddressGuard, BlockedAddress, GuardedTransport
 from toolkit.safeio import limit
@@ -200,12 +199,9 @@ def retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isascii() and value.isdigit():
         return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = parse_http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 

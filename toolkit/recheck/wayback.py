@@ -21,7 +21,8 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetcher, FetchOptions
 from toolkit.recheck.reading import Reading, read_response

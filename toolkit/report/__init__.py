@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.case import utcnow
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.report.build import Evidence, Report, build_report
 from toolkit.store import events

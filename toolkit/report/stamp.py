@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from toolkit import __version__
-from toolkit.case import utcnow
+from toolkit.dates import utcnow
 from toolkit.report import survival
 from toolkit.store import events
 from toolkit.store import report_queries as q
