@@ -11,7 +11,6 @@ import gc
 import glob
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -20,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import orjson
-
 from toolkit.case import Case, utcnow
 from toolkit.errors import InputError, ToolkitError
 from toolkit.scan_reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.store import events, transaction
+from toolkit.store import evidence as evidence_rows
+from toolkit.store import sources as source_rows
+from toolkit.store.db import Connection, DatabaseError, database_bytes, import_cache
 from toolkit.store.writer import CaptureWriter, WrittenCapture, defer_indexes, restore_indexes
 
 # While a file is imported: a larger SQLite page cache (KiB, negative by SQLite's convention), so the
@@ -225,7 +225,7 @@ def scan_file(
     on_written: Callable[[list[WrittenCapture]], None] | None = None,
     evidence: ThreadPoolExecutor | None = None,
     label: str | None = None,
-    on_stored: Callable[[sqlite3.Connection, int], None] | None = None,
+    on_stored: Callable[[Connection, int], None] | None = None,
 ) -> FileResult:
     """Import one file in one transaction. Every expected failure becomes a failed FileResult.
 
@@ -283,11 +283,11 @@ def scan_file(
 
 def _known(case: Case, result: FileResult) -> bool:
     """Whether a source with these bytes is in the case (then `result` says so)."""
-    known = case.db.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+    known = source_rows.find_by_sha256(case.db, result.sha256)
     if known is None:
         return False
-    result.outcome, result.source_id = "already", known["id"]
-    result.notes.append(f"same bytes already imported as source {known['id']} ({known['path']})")
+    result.outcome, result.source_id = "already", known[0]
+    result.notes.append(f"same bytes already imported as source {known[0]} ({known[1]})")
     return True
 
 
@@ -296,22 +296,19 @@ def _worth_deferring_indexes(case: Case, size: int) -> bool:
     cheap measure of both), and is large enough for that to matter."""
     if size < DEFER_INDEXES_BYTES:
         return False
-    page_size, pages = (case.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
-    return page_size * pages <= size
+    return database_bytes(case.db) <= size
 
 
 @contextmanager
 def _import_tuning(conn) -> Iterator[None]:
     """Page cache and garbage-collector settings for one file's import, restored afterwards."""
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     threshold = gc.get_threshold()
-    conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
-    gc.set_threshold(max(threshold[0], IMPORT_GC_THRESHOLD), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+    with import_cache(conn, IMPORT_CACHE_KIB):
+        gc.set_threshold(max(threshold[0], IMPORT_GC_THRESHOLD), *threshold[1:])
+        try:
+            yield
+        finally:
+            gc.set_threshold(*threshold)
 
 
 def _import(case, path, importer, result, collected_at, tagger, progress, on_written,
@@ -348,8 +345,8 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
 def _recorded(case: Case, sha256: str) -> bool:
     """Whether the case's committed evidence table holds this file (then it is never removed)."""
     try:
-        return case.db.execute("SELECT 1 FROM evidence WHERE sha256 = ?", (sha256,)).fetchone() is not None
-    except sqlite3.Error:  # when in doubt, keep the file
+        return evidence_rows.is_recorded(case.db, sha256)
+    except DatabaseError:  # when in doubt, keep the file
         return True
 
 
@@ -364,15 +361,11 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
     # The import's page cache stays large until the custody seal at the end has read back what the
     # file added (restored before the commit).
     with transaction(case.db) as conn, _import_tuning(conn):
-        known = conn.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+        known = source_rows.find_by_sha256(conn, result.sha256)
         if known is not None:  # committed by another scan while this one read (we hold the write lock now)
-            raise _AlreadyImported(known["id"], known["path"])
-        cursor = conn.execute(
-            "INSERT INTO source (sha256, size, format, importer, path, imported_at, records_read, records_mapped,"
-            " records_failed, items_new, items_seen, captures) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
-            (result.sha256, result.size, importer.name, importer.ident, result.path, imported_at),
-        )
-        source_id = cursor.lastrowid
+            raise _AlreadyImported(*known)
+        source_id = source_rows.start(conn, sha256=result.sha256, size=result.size, format=importer.name,
+                                      importer=importer.ident, path=result.path, imported_at=imported_at)
         writer = CaptureWriter(conn, source_id, imported_at, hold_updates=True)
         deferred = defer_indexes(conn) if _worth_deferring_indexes(case, result.size) else []
         report = tagger is not None or on_written is not None
@@ -417,14 +410,11 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             # the database is only ever used from this thread.
             case.record_evidence(copy.result())
             evidence = result.sha256
-        conn.execute(
-            "UPDATE source SET collected_at = ?, records_read = ?, records_mapped = ?, records_failed = ?,"
-            " items_new = ?, items_seen = ?, captures = ?, failures = ?, notes = ?, evidence = ? WHERE id = ?",
-            (ctx.collected_at or collected_at, read, mapped, ctx.failed, writer.items_new, writer.items_seen,
-             writer.captures,
-             orjson.dumps({c: {"count": n, "first": d} for c, (n, d) in result.failures.items()}).decode(),
-             orjson.dumps(result.notes).decode(), evidence, source_id),
-        )
+        source_rows.finish(conn, source_id, collected_at=ctx.collected_at or collected_at, read=read, mapped=mapped,
+                           failed=ctx.failed, items_new=writer.items_new, items_seen=writer.items_seen,
+                           captures=writer.captures,
+                           failures={c: {"count": n, "first": d} for c, (n, d) in result.failures.items()},
+                           notes=result.notes, evidence=evidence)
         if on_stored is not None:
             on_stored(conn, source_id)
         result.source_id = source_id

@@ -8,7 +8,6 @@ its family under the rule (blind checks are unknown).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 
 from toolkit.models import Status
 from toolkit.store import report_queries as q
+from toolkit.store.db import Connection
 from toolkit.store.status import wave_statuses
 
 NOT_CHECKED = "not_checked"
@@ -55,7 +55,7 @@ def _times(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True, format="ISO8601")
 
 
-def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
     columns.insert(columns.index("first_seen") + 1, "first_seen_any")
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
@@ -77,7 +77,7 @@ def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
                   "import_dated"]]
 
 
-def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+def _checks(conn: Connection, as_of: str) -> pd.DataFrame:
     columns = ["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "family",
                "blind", "date_source"]
     cursor = q.cohort_checks(conn, as_of)
@@ -90,7 +90,7 @@ def _checks(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     return checks
 
 
-def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.DataFrame:
+def _waves(conn: Connection, as_of: str, checks: pd.DataFrame) -> pd.DataFrame:
     waves = pd.DataFrame(q.waves(conn, as_of), columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
@@ -103,7 +103,7 @@ def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.Dat
     return waves
 
 
-def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+def _audience(conn: Connection, as_of: str) -> pd.DataFrame:
     rows = q.cohort_audience(conn, as_of).fetchall()
     audience = pd.DataFrame.from_records(rows, columns=["item_id", "observed_at", "followers", "members"])
     # Pages and channels count followers, groups count members: one audience figure per capture.
@@ -112,7 +112,7 @@ def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     return audience.dropna(subset=["audience"])
 
 
-def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
+def build_frame(conn: Connection, as_of: str) -> CaseFrame:
     """Read the case up to `as_of` (ISO UTC) into a CaseFrame."""
     items = _items(conn, as_of)
     checks = _checks(conn, as_of)
@@ -123,7 +123,7 @@ def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of)
 
 
-def _decided(conn: sqlite3.Connection, as_of: str, items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
+def _decided(conn: Connection, as_of: str, items: pd.DataFrame, checks: pd.DataFrame) -> pd.DataFrame:
     """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
     check's detector."""
     columns = ["item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind", "reason"]
