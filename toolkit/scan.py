@@ -17,14 +17,14 @@ from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from toolkit.case import Case, utcnow
 from toolkit.errors import InputError, ToolkitError
 from toolkit.scan_reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
-from toolkit.store import events, transaction
+from toolkit.store import events, tags, transaction
 from toolkit.store import evidence as evidence_rows
 from toolkit.store import sources as source_rows
 from toolkit.store.db import Connection, DatabaseError, database_bytes, import_cache
@@ -41,10 +41,77 @@ IMPORT_GC_THRESHOLD = 50_000
 DEFER_INDEXES_BYTES = 32 << 20
 
 
-class Tagger(Protocol):
-    """Tags written captures (hits, indicators, scores) inside the file's transaction."""
+if TYPE_CHECKING:
+    from toolkit.lexicon.tagger import TagRows
 
-    def tag(self, conn, written: list[WrittenCapture]) -> None: ...
+
+class Tagger(Protocol):
+    """Tags written captures: returns their hits, indicators and scores, which the scan stores
+    inside the file's transaction (toolkit.lexicon.Tagger; the tagger never writes itself)."""
+
+    def tag(self, written: list[WrittenCapture]) -> TagRows: ...
+
+
+def case_tagger(case: Case):
+    """The tagger for the lexicons the case's config names (paths relative to the case folder)."""
+    from toolkit.lexicon import Tagger as LexiconTagger
+    from toolkit.lexicon import resolve
+
+    return LexiconTagger(resolve(case.config["scan"]["lexicons"], base=case.root))
+
+
+class LazyTagger:
+    """Tags new captures with the case's lexicons exactly as `toolkit scan` does, compiling the
+    lexicons only when a file brings new captures (a resumed run over imported files needs none)."""
+
+    def __init__(self, case: Case, build: Callable[[Case], Tagger] = case_tagger):
+        self.case, self.build, self.tagger = case, build, None
+
+    def tag(self, written: list[WrittenCapture]) -> TagRows:
+        if self.tagger is None:
+            self.tagger = self.build(self.case)
+        return self.tagger.tag(written)
+
+
+def store_tags(conn: Connection, rows: TagRows) -> None:
+    """Append a batch's hits, indicators and scores (inside the caller's transaction)."""
+    tags.write_tags(conn, rows.hits, rows.indicators, rows.scores)
+
+
+@dataclass
+class RetagResult:
+    captures: int = 0  # captures looked at
+    tagged: int = 0  # captures given a new score
+    unchanged: int = 0  # already scored with exactly these lexicons
+
+
+def retag(case: Case, tagger, progress: Callable[[int, int], None] | None = None,
+          batch: int = 2000) -> RetagResult:
+    """Tag every capture not yet scored with exactly `tagger`'s lexicon set, in one transaction:
+    hits of lexicons already applied to a capture, and indicators already extracted, are not
+    written again (old rows stay under their own version)."""
+    with transaction(case.db) as conn:
+        return _retag(conn, tagger, progress, batch)
+
+
+def _retag(conn: Connection, tagger, progress: Callable[[int, int], None] | None, batch: int) -> RetagResult:
+    from toolkit.lexicon.indicators import EXTRACTOR
+
+    result = RetagResult()
+    history = tags.applied_lexicons(conn)
+    total = tags.capture_count(conn)
+    for rows in tags.iter_captures(conn, batch):
+        result.captures += len(rows)
+        todo = [r for r in rows if history.get(r[0], (set(), ""))[1] != tagger.signature]
+        result.unchanged += len(rows) - len(todo)
+        if todo:
+            applied = {r[0]: history.get(r[0], (set(), ""))[0] for r in todo}
+            done = tags.has_indicators(conn, [r[0] for r in todo], EXTRACTOR)
+            store_tags(conn, tagger.tag_rows(todo, applied, done))
+            result.tagged += len(todo)
+        if progress is not None:
+            progress(result.captures, total)
+    return result
 
 
 @dataclass
@@ -374,7 +441,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             for batch in reader:
                 written = writer.write(batch.captures, report=report, packed=batch.packed)
                 if tagger is not None:
-                    tagger.tag(conn, written)
+                    store_tags(conn, tagger.tag(written))
                 if on_written is not None:
                     on_written(written)
                 if progress is not None:
