@@ -4,7 +4,7 @@
                                callback scan_paths takes, or None when no bar is shown
     file_progress(show)        the Progress those bars live in (also the re-tag bar)
     counting_bar(label, show)  one bar over items with a running count per outcome (live,
-                               Wayback and browser rechecks, captures)
+                               Wayback and browser rechecks, captures) or of posts (tag)
     counts_text(counts)        "available 3 unavailable 1": the counts a bar shows
     summarise(results)         one closing block per file a scan read
 """
@@ -51,11 +51,13 @@ def file_bars(show: bool) -> Iterator[Callable[[Any], None] | None]:
         yield on_progress if show else None
 
 
-def counting_bar(label: str, show: bool, *, elapsed: bool = True, extra: tuple[ProgressColumn, ...] = ()) -> Progress:
-    """A bar over items with a `counts` field (see counts_text), and `extra` columns after it."""
+def counting_bar(label: str, show: bool, *, elapsed: bool = True, extra: tuple[ProgressColumn, ...] = (),
+                 transient: bool = False) -> Progress:
+    """A bar over items (or parts) with a `counts` field (see counts_text), and `extra` columns
+    after it; `transient` removes it when done."""
     columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), *([TimeElapsedColumn()] if elapsed else []),
                TextColumn("{task.fields[counts]}"), *extra]
-    return Progress(*columns, console=err, disable=not show)
+    return Progress(*columns, console=err, disable=not show, transient=transient)
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
