@@ -184,3 +184,17 @@ def test_no_command_imports_another_command():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("toolkit.cli.cmd_"):
                 found.append(f"{name}:{node.lineno}: from {node.module} import ...")
     assert found == []
+
+
+def test_the_tagger_returns_rows_and_needs_no_database():
+    from toolkit.lexicon import Tagger, resolve
+
+    tagger = Tagger(resolve(["default"]))
+    rows = tagger.tag_rows([(10, 20, "Cruce seguro", "viaje seguro a Europa, whatsapp +34 612 345 678"),
+                            (11, 21, None, "nothing to see")])
+    assert [score[:2] for score in rows.scores] == [(20, 10), (21, 11)]
+    assert rows.scores[0][2] == tagger.signature
+    assert any(ind[:3] == (10, 20, "phone") for ind in rows.indicators) and rows.hits
+    again = tagger.tag_rows([(10, 20, "Cruce seguro", "viaje seguro a Europa, whatsapp +34 612 345 678")],
+                            {10: {lex.ident + "#" + lex.digest for lex in tagger.lexicons}}, {10})
+    assert again.hits == [] and not any(ind[2] == "phone" for ind in again.indicators)

@@ -2,7 +2,9 @@
 
 `scan_paths` is the one function both `toolkit scan` and recheck-from-exports call. It never
 prints: progress goes through a callback and each file's outcome comes back as a `FileResult`.
-A file that fails is rolled back whole (no half-imported source) and the run goes on.
+A file that fails is rolled back whole (no half-imported source) and the run goes on. The tagger
+returns each batch's tags and the scan stores them in the file's transaction (`store_tags`);
+`retag` tags a case's captures again after a lexicon change.
 """
 
 from __future__ import annotations

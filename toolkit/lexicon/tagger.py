@@ -1,4 +1,5 @@
-"""The tagger the scan calls: match, extract indicators, score, and store hits/indicators/scores.
+"""The tagger the scan calls: match, extract indicators, score, and return the hit, indicator and
+score rows (`TagRows`) for the scan to store; the tagger never writes to the case itself.
 
 Every row records what made it: hits carry their lexicon's name@version, indicators their
 extractor@version (places: the gazetteer's name@version), scores the JSON list of every lexicon
