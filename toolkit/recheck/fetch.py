@@ -30,14 +30,17 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import LoadError, MozillaCookieJar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from toolkit import __version__
-from toolkit.case import Case, utcnow
+from toolkit.case import utcnow
 from toolkit.errors import InputError
+
+if TYPE_CHECKING:
+    from toolkit.case import Case
 
 DEFAULT_USER_AGENT = f"toolkit/{__version__} (research recheck; +https://github.com/toolkit)"
 REDIRECTS = {301, 302, 303, 307, 308}
