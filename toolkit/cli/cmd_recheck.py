@@ -28,6 +28,7 @@ from toolkit.cli.common import (
     err,
     escape,
     handle_errors,
+    printable,
 )
 from toolkit.cli.progress import counting_bar, counts_text, file_bars, summarise
 from toolkit.cli.statuses import reason_counts
@@ -229,12 +230,12 @@ def _manual(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> N
     def view_item(view: ManualView) -> None:
         body = Text()
         body.append(f"{view.item.platform} {view.item.kind}  #{view.item.id}\n", style="bold")
-        body.append(f"{view.item.name or '(no name)'}\n")
-        body.append(f"{view.item.url or '(no URL)'}\n", style="cyan")
+        body.append(f"{printable(view.item.name or '(no name)')}\n")
+        body.append(f"{printable(view.item.url or '(no URL)')}\n", style="cyan")
         for line in view.previous:
-            body.append(f"  earlier: {line}\n", style="dim")
+            body.append(f"  earlier: {printable(line)}\n", style="dim")
         if view.note:
-            body.append(f"note: {view.note}\n", style="italic")
+            body.append(f"note: {printable(view.note)}\n", style="italic")
         if view.message:
             body.append(f"{view.message}\n", style="yellow")
         body.append(view.help, style="dim")

@@ -28,6 +28,7 @@ from rich.progress import (
 )
 
 from toolkit.cli.common import err, escape
+from toolkit.sources.base import OTHER_CAUSES
 
 
 def file_progress(show: bool) -> Progress:
@@ -45,7 +46,7 @@ def file_bars(show: bool) -> Iterator[Callable[[Any], None] | None]:
 
         def on_progress(update) -> None:
             if update.path not in task_ids:
-                task_ids[update.path] = bar.add_task(Path(update.path).name, total=update.total)
+                task_ids[update.path] = bar.add_task(escape(Path(update.path).name), total=update.total)
             bar.update(task_ids[update.path], completed=update.done or 0)
 
         yield on_progress if show else None
@@ -83,8 +84,11 @@ def summarise(results: list) -> None:
                 f"{r.items_new:,} new items, {r.items_seen:,} seen before, {r.captures:,} captures"
                 + (f", [yellow]{r.failed:,} failed[/]" if r.failed else "")
             )
-            for cause, (count, first) in sorted(r.failures.items()):
-                err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
+            for cause, (count, first) in sorted(r.failures.items(), key=lambda kv: (kv[0] == OTHER_CAUSES, kv[0])):
+                if cause == OTHER_CAUSES:  # past the limit on distinct causes: counted together
+                    err.print(f"  [yellow]and {escape(first)}[/] ({count:,} record(s))")
+                else:
+                    err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
             for note in r.notes:
                 err.print(f"  note: {escape(note)}")
             if r.import_dated:
