@@ -57,3 +57,13 @@ def test_recheck_page_quotes_the_rules_the_report_prints(name):
                         encoding="utf-8")
         return
     assert found.group(1) == RULES[name]
+
+
+def test_ci_runs_the_readme_test_command():
+    """CI (.ci/run) installs the test extras and runs the README's second command's tests, word for word."""
+    command = re.search(r"^python3 -m venv \.venv && \. \.venv/bin/activate && pip install -e '\.\[test\]' && (.+)$",
+                        README, flags=re.M)
+    assert command, "the README's test command is not one line that sets up and runs the tests"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "python -m pip install --quiet -e '.[test]'" in ci
+    assert ci[-1] == command.group(1)
