@@ -6,7 +6,7 @@
     matcher.py     all terms against a batch of posts in one pass (Hyperscan or pyahocorasick)
     indicators.py  phones (E.164), WhatsApp/Telegram links, emails, prices
     scoring.py     per-capture score, category and explanation
-    tagger.py      what the scan calls: match + indicators + score, stored with lexicon@version
+    tagger.py      what the scan calls: match + indicators + score, as rows the scan stores with lexicon@version
 """
 
 from toolkit.lexicon.files import Lexicon, Term, load_lexicon, resolve, shipped_names

@@ -33,7 +33,7 @@ from toolkit.recheck.live import _store_content
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
 from toolkit.store.browser import Attachment, insert_attachment
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, last_row_id
 from toolkit.store.status import latest_statuses
 
 
@@ -101,7 +101,7 @@ def record_check(case: Case, wave_id: int, item: TrackedItem, reading: Reading, 
             case.record_evidence(page)
         insert_check(conn, record)
         if shot is not None:
-            check_id = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            check_id = last_row_id(conn)
             case.record_evidence(shot[0])
             insert_attachment(conn, shot[1], check_id=check_id)
         if reading.content is not None:

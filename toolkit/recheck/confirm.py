@@ -26,7 +26,6 @@ States per item per wave:
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from toolkit.dates import days_between
 from toolkit.errors import CaseError
 from toolkit.models import Family
 from toolkit.store.checks import waves
+from toolkit.store.db import Connection
 from toolkit.store.status import last_seen_live, wave_statuses
 
 STATES = ("gone", "pending", "live", "ended", "unknown", "unchecked")
@@ -84,7 +84,7 @@ class ConfirmedState:
     blind: str | None = None  # why the deciding check is blind (it then counts as unknown)
 
 
-def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list[ConfirmedState]:
+def confirmed_states(conn: Connection, rule: Rule | None = None) -> list[ConfirmedState]:
     """Every checked item's state in every wave, ordered by item then wave (waves in time order).
 
     Items never checked in any wave are left out; within the span of waves an item missing from
