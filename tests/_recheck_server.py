@@ -6,17 +6,20 @@ assert politeness (intervals, concurrency) from the server's side. Pages are syn
 
 from __future__ import annotations
 
+import functools
 import gzip
+import html
 import select
 import socket
 import sqlite3
 import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 FB_LIVE = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">
 <title>Cruce Seguro USA | Facebook</title>
@@ -106,6 +109,13 @@ class RecheckServer:
         for server in self.servers:
             server.shutdown()
             server.server_close()
+
+    @staticmethod
+    @functools.cache
+    def tag_bomb() -> bytes:
+        """About 20 KB of gzip that inflates to 19 MB of `<p>a` (4.75 million elements)."""
+        page = b"<!DOCTYPE html><html><head><title>Cruce Seguro</title></head><body>" + b"<p>a" * (19 * 1024 * 1024 // 4)
+        return gzip.compress(page, compresslevel=9, mtime=0)
 
     def base(self, index: int) -> str:
         return f"http://127.0.0.1:{self.servers[index].server_address[1]}"
@@ -267,6 +277,21 @@ class RecheckServer:
                     self.close_connection = True
                 elif path == "/bomb":
                     self.send(200, server.bomb, headers={"Content-Encoding": "gzip"})
+                elif path == "/redirect":
+                    # An open redirect, as pages written by the people investigated can hold.
+                    self.redirect(parse_qs(urlsplit(self.path).query)["to"][0])
+                elif path == "/embed":
+                    # A live page that loads an image and a frame from `src` (a browser loads both).
+                    src = html.escape(parse_qs(urlsplit(self.path).query)["src"][0])
+                    self.send(200, FB_LIVE.replace("</body>", f'<img src="{src}/img.png"><iframe src="{src}/frame">'
+                                                            "</iframe></body>"))
+                elif path.startswith("/hop/"):
+                    # /hop/<host:port>/<path>: a redirect to http://<host:port>/<path>.
+                    self.redirect("http://" + path[len("/hop/"):])
+                elif path == "/tags":
+                    self.send(200, zlib.decompress(RecheckServer.tag_bomb(), 16 + zlib.MAX_WBITS))
+                elif path == "/tag-bomb":
+                    self.send(200, RecheckServer.tag_bomb(), headers={"Content-Encoding": "gzip"})
                 elif path == "/gzip-live":
                     self.send(200, gzip.compress(FB_LIVE.encode()), headers={"Content-Encoding": "gzip"})
                 elif path == "/charset":
@@ -279,8 +304,19 @@ class RecheckServer:
         return Handler
 
 
+def allow_local_hosts(case_path: Path) -> None:
+    """Opt the case in to live rechecks of this server: by default a recheck never connects to a
+    loopback or private address (`[recheck] allow_private_hosts`)."""
+    config = case_path / "case.toml"
+    text = config.read_text()
+    if "allow_private_hosts = true" not in text:
+        config.write_text(text.replace("allow_private_hosts = false", "allow_private_hosts = true"))
+
+
 def add_item(case_path: Path, platform: str, url: str, kind: str = "page", key: str | None = None) -> int:
-    """Track an item at a local URL under a recorded platform (as a URL list's platform column would)."""
+    """Track an item at a local URL under a recorded platform (as a URL list's platform column would),
+    and opt the case in to rechecking local hosts (`allow_local_hosts`)."""
+    allow_local_hosts(case_path)
     conn = sqlite3.connect(case_path / "case.db")
     with conn:
         cursor = conn.execute("INSERT INTO item (platform, kind, key, url, added_at) VALUES (?, ?, ?, ?, ?)",

@@ -12,6 +12,7 @@ import socket
 import orjson
 import pytest
 from _browser_server import BrowserServer, SharedBrowser, require_browser
+from _recheck_server import allow_local_hosts
 
 from toolkit.browser.capture import Target, pending, run_capture_async, targets_from_file
 from toolkit.browser.engine import png_size
@@ -153,6 +154,7 @@ def test_url_lists_give_targets_and_name_their_bad_lines(tmp_path):
 
 def test_capture_command_end_to_end(case, server, invoke, tmp_path):
     require_browser()
+    allow_local_hosts(case)  # the server is on 127.0.0.1 (tests/test_browser_addresses.py: refused by default)
     listed = tmp_path / "urls.txt"
     listed.write_text(f"# captured on a local mirror\n{server.base}/groups/viajesnorte\n")
     result = invoke("capture", case, f"{server.base}/CruceSeguroUSA.Oficial", "--from", listed, "--platform",

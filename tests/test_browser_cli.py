@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 from _browser_server import BrowserServer, require_browser, require_xvfb
+from _recheck_server import allow_local_hosts
 
 from toolkit.browser.options import profile_folder
 from toolkit.case import open_case
@@ -41,6 +42,7 @@ def display(monkeypatch):
 
 def test_login_keeps_a_session_that_later_runs_use(case, invoke, display):
     require_browser()
+    allow_local_hosts(case)  # the login window obeys the address guard too: the server is on 127.0.0.1
     with BrowserServer(canary_live=0) as server:  # the canary and the closed group show only to a session
         result = invoke("browser", "login", case, "--url", server.base + "/login-form", input="\n")
         assert result.exit_code == 0, result.output
@@ -123,3 +125,11 @@ def test_the_rest_of_the_toolkit_runs_without_playwright(tmp_path):
                           text=True, timeout=120, env={**os.environ})
     assert done.returncode == 0, done.stderr
     assert "Cruce Seguro" in done.stdout
+
+
+def test_the_login_window_obeys_the_address_guard(case, invoke, display):
+    require_browser()
+    with BrowserServer() as server:  # on 127.0.0.1, and the case does not allow private hosts
+        result = invoke("browser", "login", case, "--url", server.base + "/login-form", input="\n")
+        assert result.exit_code == 0, result.output
+        assert server.hits("/login-form") == 0

@@ -16,7 +16,7 @@ import zipfile
 import orjson
 import pytest
 from _browser_server import BrowserServer, SharedBrowser, require_browser
-from _recheck_server import add_item
+from _recheck_server import add_item, allow_local_hosts
 
 from toolkit.browser.engine import png_size
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
@@ -181,6 +181,7 @@ def test_a_canary_turning_into_a_login_wall_pauses_the_wave(case, invoke):
 
 def test_browser_status_reads_the_canaries(case, invoke):
     require_browser()
+    allow_local_hosts(case)  # canaries go through the address guard too; the server is on 127.0.0.1
     with BrowserServer(canary_live=1) as server:
         invoke("canary", "add", case, server.base + "/ControlCanario", "--platform", "facebook")
         first = invoke("browser", "status", case, "--format", "json")

@@ -53,7 +53,7 @@ FAILURES = {"/always503", "/reset", "/many", "/huge", "/huge-chunked", "/slow", 
 def options(**changes) -> FetchOptions:
     base = dict(per_host_interval=INTERVAL, per_host_concurrency=1, concurrency=2, connect_timeout=1.0,
                 read_timeout=0.4, retries=2, backoff=0.05, max_redirects=5, max_body_bytes=2 * 1024 * 1024,
-                slowdown_max=2.0)
+                slowdown_max=2.0, allow_private_hosts=True)  # the test server is on 127.0.0.1
     base.update(changes)
     return FetchOptions(**base)
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _recheck_server import FB_LIVE, FB_UNAVAILABLE_EN
+from _recheck_server import FB_LIVE, FB_UNAVAILABLE_EN, allow_local_hosts
 
 from toolkit.case import open_case, utcnow
 from toolkit.recheck.fetch import FetchOptions
@@ -77,6 +77,7 @@ def wayback_server():
 
 
 def add_items(case) -> None:
+    allow_local_hosts(case)  # the Wayback Machine stand-in runs on 127.0.0.1
     conn = sqlite3.connect(case / "case.db")
     with conn:
         for n, url in enumerate((P0, P1, P2)):
@@ -87,7 +88,8 @@ def add_items(case) -> None:
 
 def test_wayback_checks_bound_last_seen_live(case, wayback_server):
     add_items(case)
-    options = FetchOptions(per_host_interval=0.0, retries=0, connect_timeout=2, read_timeout=2)
+    options = FetchOptions(per_host_interval=0.0, retries=0, connect_timeout=2, read_timeout=2,
+                           allow_private_hosts=True)
     with open_case(case) as opened:
         wave = open_wave(opened.db, "w2", utcnow(), "wayback")
         stats = run_wayback(opened, wave, tracked_items(opened.db, everything=True), options,
@@ -128,7 +130,7 @@ def test_items_status_ignores_wayback_checks(case, invoke, wayback_server):
         insert_check(opened.db, CheckRecord(1, wave, utcnow(), "live", "unavailable"))
         # The archive's copy of April shows the page live; today's fetch said unavailable.
         run_wayback(opened, wave, tracked_items(opened.db, everything=True, ids=[1]),
-                    FetchOptions(per_host_interval=0.0, retries=0), api_base=wayback_server, web_base=wayback_server)
+                    FetchOptions(per_host_interval=0.0, retries=0, allow_private_hosts=True), api_base=wayback_server, web_base=wayback_server)
     result = invoke("items", case, "--format", "json")
     assert result.exit_code == 0, result.output
     assert {row["id"]: row["status"] for row in json.loads(result.stdout)}[1] == "unavailable"

@@ -292,7 +292,8 @@ def test_conflicts_and_cohens_kappa(invoke, case, ids, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "item_id,url,name,verdicts",
-        f"{ids['viajesnorte']},https://www.facebook.com/groups/viajesnorte,Viajes Norte,ana: violating; luis: not_violating",
+        # A cell holding ";" is quoted: a spreadsheet with ";" as list separator would split it.
+        f'{ids["viajesnorte"]},https://www.facebook.com/groups/viajesnorte,Viajes Norte,"ana: violating; luis: not_violating"',
     ]
     # po = 3/4, pe = 2/4*1/4 + 2/4*3/4 = 1/2, kappa = (3/4 - 1/2) / (1 - 1/2) = 0.50
     assert "ana and luis: 4 items in common, 3 agreed (75%), Cohen's kappa 0.50 (95% CI" in result.stderr

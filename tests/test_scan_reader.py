@@ -3,7 +3,9 @@ same guarantees as reading in the scan's own process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -246,3 +248,57 @@ def test_killed_scan_stops_its_reader_process_and_rerun_finishes(case, tmp_path)
     done = subprocess.run(command[:-1], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"{export}: zeeschuimer, 12,000 records read, 12,000 mapped, 12,040 new items" in done.stderr
+
+
+def _reader_of(pid: int) -> int | None:
+    """The scan's reader process (a spawned multiprocessing child), once it has started."""
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command:
+            return child
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL and /proc")
+def test_a_scan_killed_at_random_points_leaves_no_reader_behind(tmp_path):
+    """Issue 16: SIGKILL of `scan` left the reader child hanging forever once it had read the whole
+    file (its queue's feeder thread blocked on a pipe only the child itself still held open),
+    keeping the caller's stderr open. The scan is paced (a pause after each stored batch), so the
+    reader is done long before the writer, and killed at a random point from its first batch on."""
+    export = _ndjson(tmp_path / "grande.ndjson", 6_000)  # three batches of captures: all fit in the queue
+    pacer = tmp_path / "pacer"
+    pacer.mkdir()
+    (pacer / "sitecustomize.py").write_text(PACER)
+    root = os.environ.get("TOOLKIT_TEST_ROOT", str(ROOT))  # another checkout, to show the failure
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(pacer), root]), "TOOLKIT_READER_PROCESS_BYTES": "1000"}
+    rng = random.Random(16)
+    for attempt in range(4):
+        case = tmp_path / f"case{attempt}"
+        subprocess.run([sys.executable, "-m", "toolkit", "init", str(case)], env=env, check=True, capture_output=True,
+                       cwd=root)
+        marker = tmp_path / f"first-batch-{attempt}"
+        proc = subprocess.Popen([sys.executable, "-m", "toolkit", "scan", str(case), str(export), "--quiet"],
+                                env={**env, "TOOLKIT_TEST_PACE": str(marker)}, cwd=root,  # `-m` reads the cwd first
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.4))
+        children = _children(proc.pid)
+        assert proc.poll() is None and _reader_of(proc.pid) is not None, proc.communicate()
+        proc.send_signal(signal.SIGKILL)
+        # stderr closes when the last process holding it is gone: a reader left behind keeps it open.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.communicate(timeout=15)
+        deadline = time.monotonic() + 5
+        while not all(_gone(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [pid for pid in children if not _gone(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        proc.communicate()
+        assert not left, f"attempt {attempt}: processes left behind after SIGKILL: {left}"

@@ -5,9 +5,9 @@ links), the files in force (case.toml, lexicons, markers: everything a report ne
 again), a manifest of every entry's sha256 and size with the log's head, a receipt (signed with
 the researcher's key when given one) and a README.
 
-`verify_bundle` never trusts the zip: every entry is read as a stream, at most the size the
-manifest gives it (and never past a compression ratio no bundle of ours has), so a crafted zip
-costs neither memory nor disk; a bundle that lacks its manifest, its database or its head fails.
+`verify_bundle` never trusts the zip: every entry is read as a stream through safeio's bounded ZIP
+reader (the importers' own), at most the size the manifest gives it (and never past a compression
+ratio no bundle of ours has), so a crafted zip costs neither memory nor disk; a bundle that lacks its manifest, its database or its head fails.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from toolkit.custody import (
     verify_db,
 )
 from toolkit.errors import CaseError, InputError
+from toolkit.safeio import open_zip_entry, read_zip_entry, unsafe_name
 from toolkit.store import events as log
 
 FORMAT = "toolkit-bundle-2"
@@ -172,8 +173,7 @@ def _readme(manifest: dict, receipt: dict) -> str:
 
 def _safe(info: zipfile.ZipInfo) -> str | None:
     """Why an entry may not be read (unsafe name, a link, an implausible expansion), or None."""
-    name = PurePosixPath(info.filename)
-    if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
+    if unsafe_name(info.filename) or "\\" in info.filename:
         return "has an unsafe path"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "is a symbolic link"
@@ -184,17 +184,18 @@ def _safe(info: zipfile.ZipInfo) -> str | None:
 
 
 def _read_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, sink=None) -> tuple[str, int, bool]:
-    """Stream an entry: (sha256, bytes read, whether it went past `limit`), at most limit + 1 bytes
-    read, each chunk handed to `sink` when given."""
+    """Stream an entry through safeio's bounded ZIP reader: (sha256, bytes read, whether it went
+    past `limit`), each chunk handed to `sink` when given."""
     digest, size = hashlib.sha256(), 0
-    with zf.open(info) as stream:
-        while chunk := stream.read(min(CHUNK, limit + 1 - size)):
-            size += len(chunk)
-            if size > limit:
-                return digest.hexdigest(), size, True
-            digest.update(chunk)
-            if sink is not None:
-                sink(chunk)
+    try:
+        with open_zip_entry(zf, info, limit) as stream:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                digest.update(chunk)
+                if sink is not None:
+                    sink(chunk)
+    except ValueError:  # more than `limit` bytes when inflated
+        return digest.hexdigest(), limit + 1, True
     return digest.hexdigest(), size, False
 
 
@@ -252,7 +253,7 @@ def verify_bundle(bundle: Path, *, key: Path | None = None, receipt: Path | None
                     db_path.unlink(missing_ok=True)
             elif name.startswith("evidence/") and name.endswith(".gz"):
                 result.evidence_checked += 1
-                problem = check_evidence_file(name, lambda mode, i=info: zf.open(i))
+                problem = check_evidence_file(name, lambda mode, i=info, most=limit: open_zip_entry(zf, i, most))
                 if problem:
                     result.problem(problem, FIX_BUNDLE)
         for name in sorted(set(infos) - set(listed) - {MANIFEST, README, RECEIPT}):
@@ -274,11 +275,9 @@ def verify_bundle(bundle: Path, *, key: Path | None = None, receipt: Path | None
 def _manifest(zf: zipfile.ZipFile, info: zipfile.ZipInfo | None, bundle: Path) -> dict[str, Any]:
     if info is None or info.file_size > MANIFEST_MAX:
         raise InputError(str(bundle), "no readable manifest.json", "This is not a toolkit bundle")
-    _, _, over = _read_bounded(zf, info, MANIFEST_MAX)
     try:
-        with zf.open(info) as stream:
-            manifest = orjson.loads(stream.read(MANIFEST_MAX + 1)) if not over else None
-    except orjson.JSONDecodeError:
+        manifest = orjson.loads(read_zip_entry(zf, info, MANIFEST_MAX))
+    except (ValueError, orjson.JSONDecodeError):  # past the bound, or not JSON
         manifest = None
     if not isinstance(manifest, dict):
         raise InputError(str(bundle), "no readable manifest.json", "This is not a toolkit bundle")
@@ -290,7 +289,7 @@ def _inner_receipt(zf: zipfile.ZipFile, info: zipfile.ZipInfo | None, bundle: Pa
     if info is None:
         return None
     try:
-        with zf.open(info) as stream:
+        with open_zip_entry(zf, info, receipts.MAX_BYTES + 1) as stream:
             return receipts.parse(stream.read(receipts.MAX_BYTES + 1), f"{bundle}!{RECEIPT}")
     except InputError as exc:
         result.problem(exc.message, FIX_BUNDLE)

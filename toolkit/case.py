@@ -53,6 +53,7 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "user_agent": ((str,), ""),
         "proxy": ((str,), ""),
         "cookies": ((str,), ""),
+        "allow_private_hosts": ((bool, list), False),
     },
     "browser": {
         "executable": ((str,), ""),
@@ -123,6 +124,10 @@ user_agent = ""
 proxy = ""
 # A Netscape cookies.txt (a logged-in browser session). Never copied into the case.
 cookies = ""
+# Live rechecks never connect to loopback, private or link-local addresses (an item URL from a
+# hostile page could point there). true allows all of them; a list such as ["127.0.0.1:8001"]
+# allows only those hosts (a local test server, a mirror on your network).
+allow_private_hosts = false
 
 [browser]
 # A real browser (toolkit capture, recheck --method browser, browser login; see docs/browser.md).

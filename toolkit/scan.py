@@ -87,8 +87,9 @@ def expand(paths: Iterable[str]) -> Iterator[tuple[Path, bool]]:
     """Files named by `paths` (files, folders walked recursively, globs), sorted within a folder.
 
     Yields (path, explicit): explicit is False for files found by walking a folder or a glob, whose
-    unknown formats are listed at the end instead of failing. Symlinks inside folders are not
-    followed, so a scan never reads outside the folder it was given. Hidden files are skipped.
+    unknown formats are listed at the end instead of failing. Symlinks inside folders, or below the
+    folder a glob names, are not followed, so a scan never reads outside the folder it was given.
+    Hidden files are skipped.
     """
     for given in paths:
         path = Path(given)
@@ -105,13 +106,43 @@ def expand(paths: Iterable[str]) -> Iterator[tuple[Path, bool]]:
             matches = sorted(glob.glob(given, recursive=True))
             if not matches:
                 yield path, True  # reported as missing
+            base = _glob_base(given)
+            seen: set[Path] = set()  # `**/*` names a folder and the files in it: each file once
             for match in matches:
-                if Path(match).is_file():
-                    yield Path(match), False
-                elif Path(match).is_dir() and not Path(match).is_symlink():
-                    yield from expand([match])  # `exports/2021-*` naming folders: walk them
+                if _through_link(base, Path(match)):
+                    continue  # as in a folder scan: a link never takes the scan out of the folder named
+                found = [(Path(match), False)] if Path(match).is_file() else (
+                    expand([match]) if Path(match).is_dir() else [])  # `exports/2021-*` naming folders: walked
+                for file, explicit in found:
+                    if file not in seen:
+                        seen.add(file)
+                        yield file, explicit
         else:
             yield path, True
+
+
+def _glob_base(pattern: str) -> Path:
+    """The folder a glob names before its first wildcard (`exports/2021-*/*.txt` -> `exports`)."""
+    parts = Path(pattern).parts
+    for index, part in enumerate(parts):
+        if glob.has_magic(part):
+            return Path(*parts[:index]) if index else Path(".")
+    return Path(pattern)
+
+
+def _through_link(base: Path, match: Path) -> bool:
+    """True when `match` is, or lies under, a symbolic link below the glob's folder `base` (glob
+    follows linked folders, `**` included; the folder the researcher named may itself be a link)."""
+    try:
+        parts = match.relative_to(base).parts
+    except ValueError:
+        return False
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -278,6 +309,12 @@ def scan_file(
         result.outcome = "failed"
         result.error = f"{path}: {exc.__class__.__name__}: {exc}"
         result.hint = "Check that the file is readable and the disk has space"
+    except RecursionError:
+        # Readers bound nesting (toolkit.safeio); should one still recurse too deep, the file fails
+        # and the folder goes on.
+        result.outcome = "failed"
+        result.error = f"{path}: nested too deeply to read"
+        result.hint = "Check that this is the right file; report it if it is a genuine export"
     return result
 
 

@@ -9,8 +9,8 @@ the writer the same batches, so a file stores the same rows either way.
 The child holds no database connection and writes nothing: the file's one transaction stays in
 the scan's process. A bounded queue (QUEUE_BATCHES batches) keeps memory flat whatever the file's
 size. When the scan stops (an error, Ctrl-C, a failure of the writer), the child is stopped; when
-the scan's process dies (SIGKILL), the child notices within a second and exits, having written
-nothing anywhere. The child is started with `spawn` on every system, so it never inherits the
+the scan's process dies (SIGKILL), a thread of the child notices within WATCH_SECONDS and ends
+it, having written nothing anywhere, whatever its reading or its queue were doing. The child is started with `spawn` on every system, so it never inherits the
 scan's threads or open database. As with any `spawn` child, the child imports the program's main
 module: a Python script that calls `scan_paths` must keep its top level under
 `if __name__ == "__main__":` (the `toolkit` command does), or set TOOLKIT_READER_PROCESS_BYTES=off.
@@ -24,6 +24,8 @@ import os
 import pickle
 import queue as queues
 import signal
+import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ READER_PROCESS_BYTES = 16 << 20
 # the records are acyclic and freed by reference counting (the scan's process sets the same).
 GC_THRESHOLD = 50_000
 POLL_SECONDS = 0.5
+WATCH_SECONDS = 0.2  # how often a reader process checks that the scan's process is still there
 
 
 @dataclass
@@ -220,8 +223,24 @@ def open_reader(importer: Importer, path: Path, ctx: ReadContext, size: int,
     return LocalReader(importer, path, ctx, default_times, keep)
 
 
+def _watch(parent: int) -> None:
+    """Exit this process as soon as the scan's process is gone, whatever the reader is doing.
+
+    Without it a reader could outlive a killed scan for good: once it has read the file, its
+    queue's feeder thread waits to write into a pipe whose reading end this process itself still
+    holds, and the process waits for that thread when it ends (keeping the caller's stderr open).
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="toolkit-reader-watch", daemon=True).start()
+
+
 def _child(queue: Any, importer: Importer, path: Path, default_times: tuple[str | None, str], parent: int) -> None:
     """The reader process: batches, then ("done", ...) or ("error", ...), through `queue`."""
+    _watch(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the scan's to handle; it stops this process
     gc.set_threshold(max(gc.get_threshold()[0], GC_THRESHOLD))
     ctx = ReadContext(path=path)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.browser.guard import BrowserGuard, Refusals
 from toolkit.browser.options import BrowserOptions
 from toolkit.case import utcnow
 from toolkit.errors import ToolkitError
@@ -216,6 +217,7 @@ class Browser:
         self._playwright: Any = None
         self._browser: Any = None
         self.context: Any = None
+        self.guard = BrowserGuard(options.allow_private_hosts)
 
     async def __aenter__(self) -> Browser:
         self._api = load_playwright()
@@ -290,6 +292,19 @@ class Browser:
         except self._api.Error as exc:
             raise _launch_error(exc, executable, options.profile) from None
         self.context.set_default_timeout(options.navigation_timeout * 1000)
+        if not self.guard.open:
+            await self.guard.install(self.context)
+
+    async def new_page(self) -> Any:
+        """A new page of the context, its redirects checked by the address guard from the start."""
+        page = await self.context.new_page()
+        await self.watch(page)
+        return page
+
+    async def watch(self, page: Any) -> None:
+        """Check `page`'s redirects against the address guard (before it navigates)."""
+        if not self.guard.open:
+            await self.guard.watch(self.context, page)
 
     async def _read_version(self) -> str:
         page = await self.context.new_page()
@@ -307,7 +322,7 @@ class Browser:
         trouble (the Visit's `reason` says what went wrong); the page is always closed."""
         result = Visit(url=url, started_at=utcnow())
         try:
-            page = await self.context.new_page()
+            page = await self.new_page()
         except self._api.Error as exc:
             # Not the page's trouble: the browser itself is gone (it crashed, or its window was closed).
             raise BrowserError(f"the browser stopped: {str(exc).splitlines()[0][:200]}",
@@ -329,6 +344,7 @@ class Browser:
                 await self._read_back(page, result, screenshot, mhtml)
         finally:
             _fill_navigation(result, navigations, page.url)
+            _refusals(result, self.guard.forget(page))
             with contextlib.suppress(self._api.Error):
                 await page.close()
         return result
@@ -455,6 +471,24 @@ def _fill_navigation(result: Visit, navigations: list[tuple[int, str]], page_url
         result.final_url = page_url
     elif navigations:
         result.final_url = navigations[-1][1]
+
+
+def _refusals(result: Visit, refusals: Refusals) -> None:
+    """What the address guard refused on the page: a refused main document is the visit's failure
+    (`blocked-address`, its URL the final one, after the redirect that led there); refused frames
+    and subresources are a note."""
+    document = refusals.document()
+    if document is not None and result.html is None:
+        url, _why = document
+        result.reason = "blocked-address"
+        code = refusals.redirect_code or result.http_status
+        if code is not None and 300 <= code < 400 and (code, url) not in result.redirects:
+            result.redirects.append((code, url))
+        result.http_status = None
+        result.final_url = url
+    note = refusals.note()
+    if note:
+        result.notes.append(note)
 
 
 def _launch_error(exc: Exception, executable: str | None, profile: Path | None) -> BrowserError:

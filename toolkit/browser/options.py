@@ -46,6 +46,9 @@ class BrowserOptions:
     user_agent: str = ""
     proxy: str = ""
     headless: bool = True
+    # `[recheck] allow_private_hosts`: the browser reaches the same addresses as the HTTP fetcher
+    # (toolkit.browser.guard): none private unless True, or these hosts ("host" or "host:port").
+    allow_private_hosts: bool | tuple[str, ...] = False
 
     def without_profile(self) -> BrowserOptions:
         return replace(self, profile=None)
@@ -53,7 +56,8 @@ class BrowserOptions:
     @classmethod
     def from_config(cls, config: dict[str, dict[str, Any]], case_root: Path, *, use_profile: bool = True,
                     **overrides: Any) -> BrowserOptions:
-        """Options from `[browser]` (and the user agent, proxy and body cap of `[recheck]`), then the
+        """Options from `[browser]` (and the user agent, proxy, body cap and private hosts allowed of
+        `[recheck]`), then the
         non-None `overrides`. Raises CaseError naming the key whose value cannot be used."""
         section = config["browser"]
         where = case_root / "case.toml"
@@ -86,9 +90,14 @@ class BrowserOptions:
             "max_html_bytes": int(float(config["recheck"]["max_body_mb"]) * 1024 * 1024),
             "user_agent": config["recheck"]["user_agent"],
             "proxy": config["recheck"]["proxy"],
+            "allow_private_hosts": _allowed_hosts(config["recheck"]["allow_private_hosts"]),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _allowed_hosts(value: bool | list[str]) -> bool | tuple[str, ...]:
+    return value if isinstance(value, bool) else tuple(str(host) for host in value)
 
 
 def user_data_dir() -> Path:

@@ -61,6 +61,7 @@ async def login_async(options: BrowserOptions, start_url: str, until_done: Calla
         context = browser.context
         context.on("close", lambda *_: loop.call_soon_threadsafe(finished.set))
         page = context.pages[0] if context.pages else await context.new_page()
+        await browser.watch(page)  # the address guard checks its redirects (routing checks the rest)
         page.on("close", lambda *_: None if context.pages else loop.call_soon_threadsafe(finished.set))
         # On failure the window shows the browser's own error page; the researcher can type another address.
         with contextlib.suppress(browser.Error):

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit.case import open_case
-from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors
+from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors, printable, safe_text
 from toolkit.cli.lexicon_eval import eval_command
 from toolkit.cli.lexicon_stats import stats_command
 from toolkit.errors import UsageError
@@ -93,19 +93,19 @@ def register(app: typer.Typer) -> None:
         analysis = tagger.analyse(text)
         out = Console(highlight=False, soft_wrap=True)
         fields = analysis.fields[0] if analysis.fields else None
-        shown = Text(text)
+        spans: list[tuple[int, int, str]] = []
         hit_rows, ind_rows = [], []
         if fields is not None:
             for tid, start, end in fields.hits:
                 term = tagger.matcher.terms[tid]
-                shown.stylize(COLOURS.get(term.category or "", "underline"), start, end)
+                spans.append((start, end, COLOURS.get(term.category or "", "underline")))
                 hit_rows.append([term.lexicon, term.term, term.category or f"({tagger.by_name[term.lexicon].role})",
                                  ", ".join(term.tags), f"{start}-{end}", text[start:end], f"{term.weight:g}"])
             for ind in fields.indicators:
                 if ind.type != "place":
-                    shown.stylize("reverse", ind.start, ind.end)
+                    spans.append((ind.start, ind.end, "reverse"))
                 ind_rows.append([ind.type, ind.value, f"{ind.start}-{ind.end}", ind.matched])
-        out.print(shown)
+        out.print(safe_text(text, spans))
         out.print(_table("hits", ["lexicon", "term", "category", "tags", "span", "matched", "weight"], hit_rows))
         out.print(_table("indicators", ["type", "value", "span", "matched"], ind_rows))
         score = analysis.score
@@ -134,5 +134,5 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*[Text(str(cell)) for cell in row])
+        table.add_row(*[Text(printable(cell)) for cell in row])
     return table

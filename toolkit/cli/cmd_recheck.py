@@ -28,6 +28,7 @@ from toolkit.cli.common import (
     err,
     escape,
     handle_errors,
+    printable,
 )
 from toolkit.cli.statuses import reason_counts
 from toolkit.dates import given_time, parse_when
@@ -236,7 +237,7 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
 
         def on_progress(update) -> None:
             if update.path not in task_ids:
-                task_ids[update.path] = bar.add_task(Path(update.path).name, total=update.total)
+                task_ids[update.path] = bar.add_task(escape(Path(update.path).name), total=update.total)
             bar.update(task_ids[update.path], completed=update.done or 0)
 
         stats = recheck_from_exports(case, wave_id, items, paths, fmt=import_format, collected_at=when,
@@ -315,12 +316,12 @@ def _manual(case: Case, wave_id: int, items: list[TrackedItem], at: str | None) 
     def show(view: ManualView) -> None:
         body = Text()
         body.append(f"{view.item.platform} {view.item.kind}  #{view.item.id}\n", style="bold")
-        body.append(f"{view.item.name or '(no name)'}\n")
-        body.append(f"{view.item.url or '(no URL)'}\n", style="cyan")
+        body.append(f"{printable(view.item.name or '(no name)')}\n")
+        body.append(f"{printable(view.item.url or '(no URL)')}\n", style="cyan")
         for line in view.previous:
-            body.append(f"  earlier: {line}\n", style="dim")
+            body.append(f"  earlier: {printable(line)}\n", style="dim")
         if view.note:
-            body.append(f"note: {view.note}\n", style="italic")
+            body.append(f"note: {printable(view.note)}\n", style="italic")
         if view.message:
             body.append(f"{view.message}\n", style="yellow")
         body.append(view.help, style="dim")

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from toolkit.case import Case, open_case
-from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
+from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors, printable
 from toolkit.dates import parse_iso, parse_when
 from toolkit.errors import UsageError
 from toolkit.store.report_queries import latest_event
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
                                        case_name=opened.name, bom=bom, raw_cells=raw_cells,
                                        progress=(lambda stage: status.update(escape(stage))) if status else None)
         for sentence in written.report.headline:
-            typer.echo(sentence)
+            typer.echo(printable(sentence))
         sys.stdout.flush()  # the headline before the note on stderr, also when both go to one pipe
         if not quiet:
             err.print(f"Report as of {escape(when)} written to {escape(str(written.folder))}/: "

@@ -15,6 +15,7 @@ from toolkit.dates import given_time
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, resolve
 from toolkit.scan import FileResult, scan_paths
+from toolkit.sources.base import OTHER_CAUSES
 from toolkit.store import tags, transaction
 
 
@@ -47,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
                 def on_progress(update) -> None:
                     if update.path not in task_ids:
-                        task_ids[update.path] = bar.add_task(Path(update.path).name, total=update.total)
+                        task_ids[update.path] = bar.add_task(escape(Path(update.path).name), total=update.total)
                     bar.update(task_ids[update.path], completed=update.done or 0)
 
                 results = scan_paths(opened, paths, fmt=fmt, collected_at=when, tagger=tagger,
@@ -118,8 +119,11 @@ def summarise(results: list[FileResult]) -> None:
                 f"{r.items_new:,} new items, {r.items_seen:,} seen before, {r.captures:,} captures"
                 + (f", [yellow]{r.failed:,} failed[/]" if r.failed else "")
             )
-            for cause, (count, first) in sorted(r.failures.items()):
-                err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
+            for cause, (count, first) in sorted(r.failures.items(), key=lambda kv: (kv[0] == OTHER_CAUSES, kv[0])):
+                if cause == OTHER_CAUSES:  # past the limit on distinct causes: counted together
+                    err.print(f"  [yellow]and {escape(first)}[/] ({count:,} record(s))")
+                else:
+                    err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
             for note in r.notes:
                 err.print(f"  note: {escape(note)}")
             if r.import_dated:

@@ -19,6 +19,7 @@ from toolkit.store.browser import capture_attachments, check_attachments
 from toolkit.store.checks import waves as all_waves
 from toolkit.store.history import item_events, item_record
 from toolkit.store.status import STATUS_RULE, latest_statuses, wave_statuses
+from toolkit.textsafe import printable, printable_json
 
 EXCERPT = 160
 
@@ -131,26 +132,29 @@ def register(app: typer.Typer) -> None:
                   "last_observed": latest.last_observed if latest else None,
                   "last_observed_at": latest.last_observed_at if latest else None}
         if fmt == OutputFormat.json:
-            sys.stdout.write(orjson.dumps({"item": record, "status": status, "waves": per_wave, "events": events},
-                                          option=orjson.OPT_INDENT_2).decode() + "\n")
+            sys.stdout.write(printable_json(orjson.dumps({"item": record, "status": status, "waves": per_wave,
+                                                          "events": events}, option=orjson.OPT_INDENT_2).decode()) + "\n")
             return
         rows = [{"at": e["at"], "event": e["event"], "detail": DETAILS[e["event"]](e)} for e in events]
         if fmt == OutputFormat.csv:
             emit(rows, ["at", "event", "detail"], fmt, style=CsvStyle(bom, raw_cells))
             return
         out = Console(highlight=False, width=max(120, Console().width))
-        out.print(Text.assemble((f"#{record['id']} ", "bold"), (record["name"] or "(no name)", "bold"),
-                                f"  {record['platform']} {record['kind']}  {record['url'] or record['key']}"))
-        out.print(Text(_parts(f"key {record['key']}", record["parent"] and f"in #{record['parent']} {record['parent_name'] or record['parent_url'] or ''}",
-                              record["first_seen"] and f"first seen {record['first_seen']}", f"added {record['added_at']}")))
-        out.print(Text(_parts(f"status {status['status'] or 'none'}" + (f" ({status['reason']})" if status["reason"] else "")
-                              + (f", {status['family']}" if status["family"] else ""),
-                              status["status_at"] and f"at {status['status_at']}",
-                              status["last_observed"] and f"last observed {status['last_observed']} at {status['last_observed_at']}")))
+        out.print(Text.assemble((f"#{record['id']} ", "bold"), (printable(record["name"] or "(no name)"), "bold"),
+                                printable(f"  {record['platform']} {record['kind']}  {record['url'] or record['key']}")))
+        out.print(Text(printable(_parts(
+            f"key {record['key']}", record["parent"] and f"in #{record['parent']} {record['parent_name'] or record['parent_url'] or ''}",
+            record["first_seen"] and f"first seen {record['first_seen']}", f"added {record['added_at']}"))))
+        out.print(Text(printable(_parts(
+            f"status {status['status'] or 'none'}" + (f" ({status['reason']})" if status["reason"] else "")
+            + (f", {status['family']}" if status["family"] else ""),
+            status["status_at"] and f"at {status['status_at']}",
+            status["last_observed"] and f"last observed {status['last_observed']} at {status['last_observed_at']}"))))
         for row in per_wave:
-            out.print(Text(_parts(f"  wave {row['wave']}: {row['status']}" + (f" ({row['reason']})" if row["reason"] else "")
-                                  + f", {row['family']}", f"at {row['observed_at']}",
-                                  row["method"], row["blind"] and f"blind: {row['blind']}")))
+            out.print(Text(printable(_parts(
+                f"  wave {row['wave']}: {row['status']}" + (f" ({row['reason']})" if row["reason"] else "")
+                + f", {row['family']}", f"at {row['observed_at']}", row["method"],
+                row["blind"] and f"blind: {row['blind']}"))))
         if per_wave:
             out.print(Text(f"  ({STATUS_RULE.split('. ')[0]}.)", style="dim"))
         emit(rows, ["at", "event", "detail"], fmt, widths={"detail": 90})

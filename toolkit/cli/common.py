@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import errno
 import functools
 import io
@@ -11,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -19,9 +19,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from toolkit import textsafe
 from toolkit.errors import CaseError, ToolkitError
 from toolkit.store import db
-from toolkit.textsafe import FORMULA_START, safe_cell  # noqa: F401  (re-exported for commands)
+from toolkit.textsafe import printable, printable_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,28 +109,39 @@ def fail(exc: ToolkitError) -> None:
 
 
 def escape(text: str) -> str:
-    """Escape Rich markup in text that came from files or platforms."""
+    """Text that came from files or platforms, for a Rich message: control characters made visible
+    (`textsafe.printable`) and Rich markup escaped."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(printable(text))
+
+
+def safe_text(text: str, spans: Iterable[tuple[int, int, str]] = (), lines: bool = True):
+    """A Rich Text of untrusted `text`, control characters made visible (`textsafe.printable`; line
+    breaks kept with `lines`), with `spans` (start, end, style: character offsets into `text`, such
+    as lexicon hits) styled. The text is escaped a segment at a time, so the offsets still fit."""
+    from rich.text import Text
+
+    valid = [(start, end, style) for start, end, style in spans if 0 <= start < end <= len(text)]
+    points = sorted({0, len(text), *(p for start, end, _ in valid for p in (start, end))})
+    out = Text()
+    for a, b in pairwise(points):
+        styles = [style for start, end, style in valid if start <= a and b <= end]
+        out.append(printable(text[a:b], lines=lines), style=" ".join(styles) or None)
+    return out
 
 
 def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: io.TextIOBase | None = None,
               style: CsvStyle = CsvStyle()) -> None:
-    """Rows as CSV: formula-protected cells unless `style.raw_cells`, a byte-order mark with `style.bom`."""
-    out = out or sys.stdout
-    if style.bom:
-        out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    cell = (lambda v: v) if style.raw_cells else safe_cell
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else cell(row.get(c)) for c in columns])
+    """Rows as CSV through the toolkit's one CSV writer (`textsafe.write_csv`: every delimiter of any
+    locale quoted, formulas neutralised unless `style.raw_cells`, a byte-order mark with `style.bom`)."""
+    textsafe.write_csv(out or sys.stdout, columns, ([row.get(c) for c in columns] for row in rows), bom=style.bom,
+                       raw_cells=style.raw_cells)
 
 
 def write_json(rows: list[dict[str, Any]], out: io.TextIOBase | None = None) -> None:
     out = out or sys.stdout
-    out.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+    out.write(printable_json(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode()) + "\n")
 
 
 def write_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None,
@@ -154,7 +166,7 @@ def _cell(value: Any):
         return Text("")
     if isinstance(value, float):
         return Text(f"{value:.2f}")
-    return Text(str(value))
+    return Text(printable(value))
 
 
 def emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: OutputFormat, title: str | None = None,

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit.case import CONFIG_SPEC, open_case
-from toolkit.cli.common import FormatOpt, OutputFormat, err, escape, write_csv
+from toolkit.cli.common import FormatOpt, OutputFormat, err, escape, printable, printable_json, write_csv
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve
 from toolkit.lexicon.evaluate import Evaluation, evaluate, read_labelled
@@ -52,7 +52,7 @@ def eval_command(
     chosen = threshold if threshold is not None else case_threshold
     result = evaluate(Tagger(lexicons, engine=engine), items, chosen)
     if fmt == OutputFormat.json:
-        sys.stdout.write(orjson.dumps(_json(result), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(printable_json(orjson.dumps(_json(result), option=orjson.OPT_INDENT_2).decode()) + "\n")
     elif fmt == OutputFormat.csv:
         write_csv(_rows(result), CSV_COLUMNS)
     else:
@@ -102,7 +102,7 @@ def _tables(result: Evaluation, path: Path) -> None:
         out = Console(highlight=False, width=200)
     f = result.figures
     offers = f["offers"]
-    out.print(Text(f"{path}: {f['texts']} texts, threshold {result.threshold:g}", style="bold"))
+    out.print(Text(printable(f"{path}: {f['texts']} texts, threshold {result.threshold:g}"), style="bold"))
     summary = _table("summary", ["figure", "value"])
     for name, value in [
         ("offers flagged (recall)", f"{offers['flagged']}/{offers['n']} = {_pct(offers['recall'])}"),
@@ -114,21 +114,21 @@ def _tables(result: Evaluation, path: Path) -> None:
         ("false alarms: unrelated", f"{f['false_alarms']['unrelated']}/{f['false_alarms']['of_unrelated']}"),
         ("false alarms: news/warnings", f"{f['false_alarms']['news_warnings']}/{f['false_alarms']['of_news_warnings']}"),
     ]:
-        summary.add_row(Text(name), Text(value))
+        summary.add_row(Text(name), Text(printable(value)))
     out.print(summary)
     table = _table("by category (recall: flagged with this category; recall_any: flagged at all)",
                    ["category", "n", "recall", "recall_any", "flagged as it", "precision"])
     for row in f["categories"]:
-        table.add_row(*[Text(str(v)) for v in (row["category"], row["n"], _pct(row["recall"]), _pct(row["recall_any"]),
+        table.add_row(*[Text(printable(v)) for v in (row["category"], row["n"], _pct(row["recall"]), _pct(row["recall_any"]),
                                                row["predicted"], _pct(row["precision"]))])
     out.print(table)
     table = _table("offers by language", ["language", "n", "flagged", "recall"])
     for row in f["languages"]:
-        table.add_row(*[Text(str(v)) for v in (row["language"], row["n"], row["flagged"], _pct(row["recall"]))])
+        table.add_row(*[Text(printable(v)) for v in (row["language"], row["n"], row["flagged"], _pct(row["recall"]))])
     out.print(table)
     table = _table("score distribution", ["label", "n", "min", "p25", "median", "p75", "max", "mean"])
     for row in f["distribution"]:
-        table.add_row(Text(row["label"]), Text(str(row["n"])),
+        table.add_row(Text(printable(row["label"])), Text(str(row["n"])),
                       *[Text(f"{row[k]:.1f}") for k in ("min", "p25", "median", "p75", "max", "mean")])
     out.print(table)
     for outcome, title in (("miss", "misses (offers not flagged)"), ("false_alarm", "false alarms")):
@@ -136,7 +136,7 @@ def _tables(result: Evaluation, path: Path) -> None:
         for r in result.results:
             if r.outcome == outcome:
                 why = r.summary + (f" [rules: {', '.join(r.rules)}]" if r.rules else "")
-                table.add_row(*[Text(str(v)) for v in (r.item.line, r.item.label, r.item.language, f"{r.score:.1f}",
+                table.add_row(*[Text(printable(v)) for v in (r.item.line, r.item.label, r.item.language, f"{r.score:.1f}",
                                                        r.category or "-", why or "-", r.item.text[:160])])
         out.print(table)
 

@@ -17,10 +17,12 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from toolkit.cli.common import safe_text
 from toolkit.cli.keys import KeySource
 from toolkit.cohort.session import ReviewSession
 from toolkit.lexicon.explain import explain_line
 from toolkit.models import Category, Verdict
+from toolkit.textsafe import printable
 
 MAX_TEXT = 1500  # characters of text shown; the rest is counted, not drawn
 HIT_STYLE = "bold black on yellow"
@@ -127,14 +129,14 @@ def render(session: ReviewSession, message: str = "") -> Group:
     given = ", ".join(f"{n} {v.replace('_', ' ')}" for v, n in sorted(session.given.items()))
     header = Text.assemble(
         (f"Candidate {session.position + 1} of " + (f"{session.total:,}" if session.total is not None else "…"), "bold"),
-        f" · reviewer {session.reviewer}",
+        f" · reviewer {printable(session.reviewer)}",
         f" · this session: {given}" if given else "",
     )
     body: list[Any] = [_facts(d)]
     body.extend(_texts(d))
     body.extend(_signals(d))
     body.extend(_history(d))
-    title = Text(f"#{d['id']} ") + Text(_name(d) or "(no name)", style="bold")
+    title = Text(f"#{d['id']} ") + Text(printable(_name(d) or "(no name)"), style="bold")
     footer = [_choices(session, d), Text(KEYS_LINE, style="dim")]
     if message:
         footer.insert(0, Text(message, style="green"))
@@ -151,13 +153,13 @@ def _count(value: int | None) -> str:
 
 
 def _facts(d: dict[str, Any]) -> Text:
-    facts = Text.assemble((f"{d['platform']} {d['kind']}", "cyan"), "  ", d.get("url") or d["key"], "\n")
+    facts = Text.assemble((f"{d['platform']} {d['kind']}", "cyan"), "  ", printable(d.get("url") or d["key"]), "\n")
     facts.append(f"followers {_count(d.get('followers'))} · members {_count(d.get('members'))}")
-    facts.append(f" · created {(d.get('created_at') or '–')[:10]}")
+    facts.append(f" · created {printable((d.get('created_at') or '–')[:10])}")
     if d.get("country"):
-        facts.append(f" · managed from {d['country']}")
+        facts.append(f" · managed from {printable(d['country'])}")
     if d.get("parent_name") or d.get("parent_url"):
-        facts.append(f" · in {d.get('parent_name') or d.get('parent_url')}")
+        facts.append(f" · in {printable(d.get('parent_name') or d.get('parent_url'))}")
     return facts
 
 
@@ -168,13 +170,15 @@ def highlighted(text: str, hits: list[dict[str, Any]], field: str, limit: int = 
     rather than drawn in the wrong place.
     """
     shown = text[:limit]
-    out = Text(shown)
+    spans = []
     for hit in hits:
         start, end = hit.get("start"), hit.get("end")
         if hit.get("field") != field or not isinstance(start, int) or not isinstance(end, int):
             continue
         if 0 <= start < end <= len(text) and start < len(shown):
-            out.stylize(HIT_STYLE, start, min(end, len(shown)))
+            spans.append((start, min(end, len(shown)), HIT_STYLE))
+    # Control characters are made visible a segment at a time, so the hits' offsets still fit.
+    out = safe_text(shown, spans)
     if len(text) > limit:
         out.append(f" … ({len(text) - limit:,} more characters)", style="dim")
     return out
@@ -200,16 +204,17 @@ def _signals(d: dict[str, Any]) -> list[Text]:
         for hit in d["hits"]:
             key = (hit["term"], hit.get("category"))
             terms[key] = terms.get(key, 0) + 1
-        out.append(Text("hits: ", style="bold") + Text(", ".join(
-            f"{term}" + (f" [{cat}]" if cat else "") + (f" ×{n}" if n > 1 else "") for (term, cat), n in terms.items())))
+        out.append(Text("hits: ", style="bold") + Text(printable(", ".join(
+            f"{term}" + (f" [{cat}]" if cat else "") + (f" ×{n}" if n > 1 else "") for (term, cat), n in terms.items()))))
     if d["indicators"]:
-        out.append(Text("indicators: ", style="bold") + Text(", ".join(f"{i['type']} {i['value']}" for i in d["indicators"])))
+        out.append(Text("indicators: ", style="bold") + Text(printable(", ".join(
+            f"{i['type']} {i['value']}" for i in d["indicators"]))))
     if d.get("score") is not None:
         out.append(Text("score: ", style="bold") + Text(f"{d['score']:.2f}"
                                                         + (f" · suggests {d['suggested_category']}" if d.get("suggested_category") else "")))
         line = explain_line(d.get("explanation"), d.get("suggested_category"))
         if line:
-            out.append(Text("  " + (line if len(line) <= LINE else line[: LINE - 1] + "…"), style="dim"))
+            out.append(Text("  " + printable(line if len(line) <= LINE else line[: LINE - 1] + "…"), style="dim"))
     return out
 
 
@@ -224,13 +229,13 @@ def _history(d: dict[str, Any]) -> list[Text]:
             + (f" · last observed {status.last_observed} {status.last_observed_at[:10]}"
                if status.last_observed and status.last_observed_at and status.last_observed_at != status.status_at else "")))
     if d["checks"]:
-        out.append(Text("checks: ", style="bold") + Text("; ".join(
+        out.append(Text("checks: ", style="bold") + Text(printable("; ".join(
             f"{c['observed_at'][:10]} {c['method']} {c['status']}" + (f" ({c['reason']})" if c.get("reason") else "")
-            for c in d["checks"])))
+            for c in d["checks"]))))
     if d["reviews"]:
-        out.append(Text("earlier verdicts: ", style="bold") + Text("; ".join(
+        out.append(Text("earlier verdicts: ", style="bold") + Text(printable("; ".join(
             f"{r['reviewed_at'][:10]} {r['reviewer']} {r['verdict']}" + (f" ({r['category']})" if r.get("category") else "")
-            + (f" “{r['note']}”" if r.get("note") else "") for r in d["reviews"])))
+            + (f" “{r['note']}”" if r.get("note") else "") for r in d["reviews"]))))
     return out
 
 
@@ -243,5 +248,5 @@ def _choices(session: ReviewSession, d: dict[str, Any]) -> Text:
         line.append(f"{number} {category.value}", style=style)
         line.append("  ")
     if session.note:
-        line.append(f"\nnote: {session.note}", style="italic")
+        line.append(f"\nnote: {printable(session.note)}", style="italic")
     return line

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from toolkit.models import Capture, Status
+from toolkit.safeio import markup_cut
 
 try:  # the optional native accelerator (the `fast` extra), as the lexicon matcher uses it
     import hyperscan
@@ -65,6 +66,7 @@ class Page:
     title: str | None
     meta: dict[str, str]  # og:*, twitter:*, al:*, description, ... (first value wins)
     canonical: str | None
+    cut: bool = False  # the page had more than `html_tags` elements: only the first were parsed
     _seen: dict[bytes, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def has(self, needle: bytes) -> bool:
@@ -154,12 +156,17 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
     tree = None
     title = canonical = None
     meta: dict[str, str] = {}
-    if raw and not raw.isspace():
+    # The parser builds what the markup asks for, not what the bytes weigh: 32 MB of `<p>a` is 8
+    # million elements (2.5 GB). Past `html_tags` elements the page is cut (what detectors read
+    # comes first); `body` stays whole for byte searches.
+    cut = markup_cut(raw)
+    markup = raw if cut is None else raw[:cut]
+    if markup and not markup.isspace():
         encoding = "utf-8" if isinstance(body, str) else body_encoding(raw)
         for attempt in (encoding, "cp1252"):
             try:
                 parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True, encoding=attempt)
-                tree = lxml.html.document_fromstring(raw, parser=parser)
+                tree = lxml.html.document_fromstring(markup, parser=parser)
                 break
             except LookupError:
                 continue  # an encoding Python knows and libxml2 does not: read as cp1252
@@ -184,4 +191,4 @@ def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | No
                 canonical = element.get("href").strip()
         if first_title is not None and first_title.text_content().strip():
             title = " ".join(first_title.text_content().split())
-    return Page(raw, url, final_url, http_status, tree, title, meta, canonical)
+    return Page(raw, url, final_url, http_status, tree, title, meta, canonical, cut is not None)

@@ -13,8 +13,11 @@
   exponential backoff and jitter; `Retry-After` (seconds or HTTP date) is honoured up to `max_wait`.
 - Redirects are followed by hand so each hop is paced and recorded; a loop or more than
   `max_redirects` hops ends the fetch.
-- Bodies are decompressed here (gzip, deflate) with a cap on the decoded size, so neither a huge
-  body nor a decompression bomb is ever held in memory.
+- Bodies are decompressed here (gzip, deflate) with a cap on the decoded size and on its ratio to
+  the bytes received, so neither a huge body nor a decompression bomb is ever held in memory.
+- Addresses: connections go only to global addresses (never loopback, private, link-local...),
+  checked after DNS resolution on every hop; see `toolkit.recheck.addresses`. A refused one is
+  the reason `blocked-address`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ import httpx
 from toolkit import __version__
 from toolkit.case import utcnow
 from toolkit.errors import InputError
+from toolkit.recheck.addresses import AddressGuard, BlockedAddress, GuardedTransport
+from toolkit.safeio import limit
 
 DEFAULT_USER_AGENT = f"toolkit/{__version__} (research recheck; +https://github.com/toolkit)"
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -96,6 +101,8 @@ class FetchOptions:
     backoff: float = 1.0  # first retry waits about this long, doubling each time
     max_wait: float = 300.0  # a Retry-After beyond this ends the item as rate limited
     slowdown_max: float = 8.0
+    # Hosts that may resolve to loopback or private addresses: True for all (see recheck.addresses).
+    allow_private_hosts: bool | list[str] = False
     transport: Any = field(default=None, repr=False)  # an httpx transport, for tests and benchmarks
 
     @classmethod
@@ -139,6 +146,7 @@ class CappedBody:
 
     def __init__(self, encoding: str, cap: int):
         self.cap = cap
+        self.ratio = limit("expansion_ratio")
         self.size = 0
         self.raw = 0
         self.parts: list[bytes] = []
@@ -155,8 +163,11 @@ class CappedBody:
 
     def _add(self, data: bytes) -> None:
         self.size += len(data)
+        # A body that grows far beyond what came over the wire is a decompression bomb: past 1 MB,
+        # no more than `expansion_ratio` times the bytes received (HTML compresses 5-20:1).
+        if self.encoded and self.size > (1 << 20) and self.size > self.ratio * self.raw:
+            raise BodyLimit("decompression-bomb")
         if self.size > self.cap:
-            # A body that grows far beyond what came over the wire is a decompression bomb.
             raise BodyLimit("decompression-bomb" if self.encoded and self.size > 20 * self.raw else "body-too-large")
         self.parts.append(data)
 
@@ -298,7 +309,13 @@ class Fetcher:
     def __init__(self, options: FetchOptions):
         self.options = options
         self.politeness = Politeness(options)
+        self.guard = AddressGuard(options.allow_private_hosts)
         cookies = load_cookies(str(Path(options.cookies).expanduser())) if options.cookies else None
+        limits = httpx.Limits(max_connections=max(1, options.concurrency) * 2,
+                              max_keepalive_connections=max(1, options.concurrency))
+        transport = options.transport
+        if transport is None and not options.proxy and not self.guard.everything:
+            transport = GuardedTransport(self.guard, limits)
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=options.connect_timeout, read=options.read_timeout,
                                   write=options.read_timeout, pool=None),
@@ -311,9 +328,8 @@ class Fetcher:
             },
             cookies=cookies,
             proxy=options.proxy or None,
-            limits=httpx.Limits(max_connections=max(1, options.concurrency) * 2,
-                                max_keepalive_connections=max(1, options.concurrency)),
-            transport=options.transport,
+            limits=limits,
+            transport=transport,
             # Environment proxies would send a researcher's traffic somewhere they did not choose here.
             trust_env=False,
         )
@@ -363,7 +379,11 @@ class Fetcher:
             async with self.politeness.slot(host):
                 try:
                     async with asyncio.timeout(budget):
+                        if options.proxy:  # the proxy resolves names: checked here first
+                            await self.guard.check_url(url)
                         status, headers, body = await self._once(url)
+                except BlockedAddress:
+                    reason = "blocked-address"
                 except BodyLimit as exc:
                     reason = exc.reason
                 except (httpx.HTTPError, ssl.SSLError, TimeoutError, OSError) as exc:

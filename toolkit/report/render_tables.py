@@ -9,7 +9,6 @@ sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -18,7 +17,7 @@ import orjson
 from toolkit.report.build import Report
 from toolkit.report.fmt import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import neutral, safe_cell
+from toolkit.textsafe import csv_cell, csv_line, neutral
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
@@ -34,19 +33,18 @@ def _cell(value: Any, raw: bool = False) -> str:
         return "" if fixed(value) is None else f"{value:.4f}"
     if isinstance(value, int):
         return str(value)
-    return neutral(str(value)) if raw else safe_cell(neutral(str(value)))
+    return neutral(str(value)) if raw else csv_cell(str(value))
 
 
 def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, raw_cells: bool = False) -> str:
-    """A CSV document (header included) as text: formula-safe unless `raw_cells`, with a byte-order
-    mark when `bom`."""
+    """A CSV document (header included) as text, quoted by the toolkit's one CSV line writer
+    (`textsafe.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
     out = io.StringIO()
     if bom:
         out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([_cell(c) for c in columns])
+    out.write(csv_line(_cell(c) for c in columns))
     for row in rows:
-        writer.writerow([_cell(v, raw_cells) for v in row])
+        out.write(csv_line(_cell(v, raw_cells) for v in row))
     return out.getvalue()
 
 

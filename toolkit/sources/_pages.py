@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture
 from toolkit.platforms.detect import read_page
+from toolkit.safeio import limit, markup_cut
 from toolkit.sources.base import MapError
 
 # A saved page larger than this is read up to this size: what detectors look at (title, meta
@@ -83,7 +84,8 @@ def _codec(label: str | None) -> str | None:
 
 
 def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[bytes, str | None]:
-    """The page bytes as the HTML parser must see them, and a note when the encoding was guessed.
+    """The page bytes as the HTML parser must see them, and a note when the encoding was guessed or
+    the page has more elements than the parser builds (`markup_cut`).
 
     The parser honours a byte-order mark over everything, so a known encoding is made explicit by
     re-encoding to UTF-8 with a BOM: the transport's charset (HTTP header, MHTML part) wins over
@@ -91,6 +93,14 @@ def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[byt
     one knows) is read as UTF-8 when it is valid UTF-8, else as Windows-1252 (what browsers fall
     back to for Western pages), and the note says so.
     """
+    body, note = _encoded(body, transport_charset)
+    if markup_cut(body) is not None:
+        most = limit("html_tags")
+        note = (f"{note}; " if note else "") + f"more than {most:,} elements (limit html_tags): only the first were read"
+    return body, note
+
+
+def _encoded(body: bytes, transport_charset: str | None) -> tuple[bytes, str | None]:
     if body.startswith(BOMS):
         return body, None
     head = body[:PRESCAN_BYTES]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from toolkit.models import Capture, DateSource, Failure, Note
+from toolkit.safeio import Recoded, limit, text_encoding
 
 HEAD_BYTES = 65536
 
@@ -35,6 +36,16 @@ class MapError(Exception):
         self.detail = detail or cause
 
 
+# What a file says about its records is bounded: causes and notes are kept up to their limits in
+# `toolkit.safeio` (a file giving each record its own cause must not print 300,000 lines), each cause
+# and text is cut to a readable length, and the causes past the limit are counted (exactly up to
+# OTHER_CAUSES_COUNTED, a set of hashes of at most ~70 MB).
+OTHER_CAUSES = "other-causes"
+OTHER_CAUSES_COUNTED = 1_000_000
+CAUSE_CHARS = 120
+DETAIL_CHARS = 500
+
+
 @dataclass
 class ReadContext:
     """What an importer reports about one file while reading it."""
@@ -45,27 +56,62 @@ class ReadContext:
     collected_at: str | None = None  # set by readers when the file says when it was saved
     collected_source: DateSource | None = None  # where collected_at came from, when not the importer's date_source
     _stream: Any = None
+    _others: set[int] = field(default_factory=set, repr=False)  # hashes of the causes past the limit
+    _first_other: str = ""
+    _notes_left_out: int = 0
 
     def fail(self, cause: str, detail: str, line: int | None = None) -> None:
-        """Count a record that could not be read; the first detail per cause is kept."""
+        """Count a record that could not be read; the first detail per cause is kept. Past the limit
+        on distinct causes (`failure_causes`), records are counted under OTHER_CAUSES, whose
+        detail says how many causes it holds and the first of them."""
+        cause = cause[:CAUSE_CHARS]
         entry = self.failures.get(cause)
-        if entry is None:
-            self.failures[cause] = [1, Failure(cause, detail, line)]
-        else:
+        if entry is not None:
             entry[0] += 1
+            return
+        detail = detail[:DETAIL_CHARS]
+        if len(self.failures) - (OTHER_CAUSES in self.failures) < limit("failure_causes"):
+            self.failures[cause] = [1, Failure(cause, detail, line)]
+            return
+        other = self.failures.get(OTHER_CAUSES)
+        if other is None:
+            self._first_other = f"{cause}: {detail}"
+            other = self.failures[OTHER_CAUSES] = [0, Failure(OTHER_CAUSES, "", line)]
+        other[0] += 1
+        known = len(self._others)
+        if known < OTHER_CAUSES_COUNTED:
+            self._others.add(hash(cause))
+            if len(self._others) > known:
+                counted = len(self._others)
+                more = "more than " if counted >= OTHER_CAUSES_COUNTED else ""
+                other[1].detail = (f"{more}{counted:,} other cause{'s' if counted > 1 else ''} "
+                                   f"(limit failure_causes); the first: {self._first_other}")
 
     def note(self, message: str, line: int | None = None) -> None:
-        """Record a per-file message that is not a failure."""
-        self.notes.append(Note(message, line))
+        """Record a per-file message that is not a failure (up to the `notes` limit, then counted)."""
+        if len(self.notes) < limit("notes"):
+            self.notes.append(Note(message[:DETAIL_CHARS], line))
+            return
+        self._notes_left_out += 1
+        if self._notes_left_out == 1:
+            self.notes.append(Note(""))
+        self.notes[-1].message = f"and {self._notes_left_out:,} more note(s) not listed (limit notes)"
 
     @property
     def failed(self) -> int:
         return sum(entry[0] for entry in self.failures.values())
 
     def open_binary(self, path: Path | None = None) -> BinaryIO:
-        """Open the file for streaming; the scan reads its position to show progress."""
+        """Open the file for streaming; the scan reads its position to show progress. Text in
+        UTF-16 or UTF-32 with a byte-order mark is read as UTF-8 (after a UTF-8 one), so every
+        text reader reads it (`toolkit.safeio.Recoded`)."""
         raw = open(path or self.path, "rb")  # noqa: SIM115 - the reader owns and closes it
         self._stream = raw
+        found = text_encoding(raw.read(4))
+        raw.seek(0)
+        if found is not None:
+            codec, _, skip = found
+            return io.BufferedReader(Recoded(raw, codec, skip), 1 << 20)
         return io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedReader) else raw
 
     @property

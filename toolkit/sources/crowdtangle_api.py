@@ -27,6 +27,7 @@ import orjson
 from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import identify
+from toolkit.safeio import MB, JsonGuard, check_json
 from toolkit.sources._crowdtangle import (
     FB,
     facebook_account,
@@ -163,13 +164,18 @@ class CrowdTangleApi(Importer):
             size = path.stat().st_size
             try:
                 if size <= WHOLE_LIMIT:
-                    data = binary.read()
-                    yield orjson.loads(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+                    data = binary.read(WHOLE_LIMIT + 1)
+                    data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+                    check_json(data, str(path))
+                    yield orjson.loads(data)
                     return
-                if binary.read(3) != b"\xef\xbb\xbf":
-                    binary.seek(0)
                 prefix = "item" if head.startswith(b"[") else "result.posts.item"
-                yield from ijson.items(binary, prefix, use_float=True)
+                guard = JsonGuard(binary, str(path))
+                for post in ijson.items(guard, prefix, use_float=True, buf_size=MB):
+                    guard.record()
+                    yield post
+                if guard.cut:
+                    ctx.note(f"{guard.cut} string(s) longer than {guard.max_string:,} bytes cut to that size")
             except orjson.JSONDecodeError as exc:
                 raise InputError(str(path), f"not valid JSON ({exc.msg}, column {exc.colno})",
                                  "The file may be cut off or edited; save the API answer again", line=exc.lineno) from exc

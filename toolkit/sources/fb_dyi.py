@@ -21,6 +21,7 @@ import ijson
 from toolkit.dates import from_unix
 from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind
+from toolkit.safeio import MB, JsonGuard
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -74,12 +75,16 @@ class FacebookDyi(Importer):
             head = head_text(binary.peek(4096)[:4096])
             match = ROOT.match(head)
             prefix, what = (f"{match.group(1)}.item", ROOT_KEYS[match.group(1)]) if match else ("item", "post")
+            guard = JsonGuard(binary, str(path))
             try:
-                for entry in ijson.items(binary, prefix, use_float=True):
+                for entry in ijson.items(guard, prefix, use_float=True, buf_size=MB):
+                    guard.record()
                     if isinstance(entry, dict):
                         yield None, {"what": what, "entry": entry}
             except ijson.JSONError as exc:
                 raise InputError(str(path), f"broken JSON ({exc})", "Download the export again; the file looks cut off") from exc
+            if guard.cut:
+                ctx.note(f"{guard.cut} string(s) longer than {guard.max_string:,} bytes cut to that size")
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         entry = repair_all(raw["entry"])

@@ -1,7 +1,8 @@
 """HAR 1.2 files (browser devtools "Save all as HAR"): every HTML response is read as a page.
 
-Entries are streamed (ijson), one at a time: a HAR with hundreds of megabytes of base64 images
-costs the memory of its largest entry. An entry is a page when its response's MIME type is HTML
+Entries are streamed (ijson), one at a time, through `toolkit.safeio.JsonGuard`: a HAR with
+hundreds of megabytes of base64 images costs the memory of its largest entry, nesting is bounded,
+and a string longer than a page of the largest size read (in base64) is cut to that size. An entry is a page when its response's MIME type is HTML
 and its content is saved (`content.text`, base64-decoded when `content.encoding` says so); its URL
 is the request URL, its capture time `startedDateTime`, and its HTTP status goes to the detectors.
 The body of a HAR is already decoded text, so it is handed on as UTF-8 whatever the page declares.
@@ -21,6 +22,7 @@ import ijson
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
+from toolkit.safeio import MB, JsonGuard
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -47,14 +49,18 @@ class Har(Importer):
             head = head_text(binary.peek(512)[:512]).lstrip()
             single = '"log"' not in head[:200]
             counts: Counter[str] = Counter()
+            guard = JsonGuard(binary, str(path))
             try:
-                entries = ijson.items(binary, "" if single else "log.entries.item", use_float=True)
+                entries = ijson.items(guard, "" if single else "log.entries.item", use_float=True, buf_size=MB)
                 for number, entry in enumerate(entries, start=1):
+                    guard.record()
                     record = _entry(entry, number, counts, ctx)
                     if record is not None:
                         yield None, record
             except ijson.JSONError as exc:
                 raise InputError(str(path), f"broken JSON ({exc})", "Save the HAR again; the file looks cut off") from exc
+        if guard.cut:
+            counts[f"string(s) longer than {guard.max_string:,} bytes cut to that size"] += guard.cut
         for what, count in sorted(counts.items()):
             ctx.note(f"{count} {what}")
 
@@ -84,15 +90,18 @@ def _entry(entry: Any, number: int, counts: Counter[str], ctx: ReadContext) -> d
     if not isinstance(text, str) or not text.strip():
         counts["HTML responses saved without their content (export the HAR 'with content')"] += 1
         return None
+    # Only the first MAX_PAGE_BYTES of a page are read: decode no more text than gives them (a
+    # string the JSON guard cut is always longer than that).
+    longest = _pages.MAX_PAGE_BYTES + 1
     if (content.get("encoding") or "").lower() == "base64":
         try:
-            body = base64.b64decode(text, validate=False)
+            body = base64.b64decode(text[: (longest + 2) // 3 * 4], validate=False)
         except (binascii.Error, ValueError) as exc:
             ctx.fail("bad-base64", f"entry {number}: content is not valid base64 ({exc})")
             return None
         charset = _pages.charset_of(mime)
     else:
-        body = text.encode("utf-8", errors="surrogatepass")
+        body = text[:longest].encode("utf-8", errors="surrogatepass")
         charset = "utf-8"
     body, truncated = body[: _pages.MAX_PAGE_BYTES], len(body) > _pages.MAX_PAGE_BYTES
     body, note = _pages.prepare_body(body, charset)

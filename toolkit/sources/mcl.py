@@ -20,6 +20,7 @@ from toolkit.dates import from_unix, parse_iso, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import identify
+from toolkit.safeio import MB, JsonGuard
 from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -75,7 +76,7 @@ class MetaContentLibrary(Importer):
         with ctx.open_binary() as binary:
             first = binary.peek(4096)[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
             if first.startswith((b"[", b"{")):
-                yield from _json_records(binary, path, first.startswith(b"{"))
+                yield from _json_records(binary, path, first.startswith(b"{"), ctx)
                 return
             text = head_text(binary.peek(65536)[:65536])
             rows = csv_rows(binary, path, sniff_delimiter(text))
@@ -96,15 +97,19 @@ class MetaContentLibrary(Importer):
         return map_record(flatten(raw) if any(isinstance(v, dict) for v in raw.values()) else raw)
 
 
-def _json_records(binary, path: Path, is_object: bool) -> Iterator[tuple[int | None, Any]]:
+def _json_records(binary, path: Path, is_object: bool, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
     # The API wraps results as {"data": [...]}; saved UI JSON is a bare array.
     prefix = "data.item" if is_object else "item"
+    guard = JsonGuard(binary, str(path))
     try:
-        for record in ijson.items(binary, prefix, use_float=True):
+        for record in ijson.items(guard, prefix, use_float=True, buf_size=MB):
+            guard.record()
             if isinstance(record, dict):
                 yield None, record
     except ijson.JSONError as exc:
         raise InputError(str(path), f"broken JSON ({exc})", "Download the export again; the file looks cut off") from exc
+    if guard.cut:
+        ctx.note(f"{guard.cut} string(s) longer than {guard.max_string:,} bytes cut to that size")
 
 
 def _text(raw: dict[str, Any], *keys: str) -> str | None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from toolkit.errors import FormatError
 from toolkit.plugins import load_plugins
+from toolkit.safeio import recode_head, text_encoding
 from toolkit.sources.base import HEAD_BYTES, Importer
 
 _REGISTRY: dict[str, Importer] = {}
@@ -52,8 +53,10 @@ def get(name: str) -> Importer:
 
 
 def read_head(path: Path) -> bytes:
+    """The file's first HEAD_BYTES, as UTF-8 when it is UTF-16/32 text with a byte-order mark (as
+    `ReadContext.open_binary` will read it), so every sniffer sees the same bytes its reader will."""
     with open(path, "rb") as handle:
-        return handle.read(HEAD_BYTES)
+        return recode_head(handle.read(HEAD_BYTES))
 
 
 def detect(path: Path, head: bytes | None = None) -> Importer | None:
@@ -66,9 +69,22 @@ def detect(path: Path, head: bytes | None = None) -> Importer | None:
 
 
 def unknown_format_error(path: Path) -> FormatError:
+    """The error for a file no importer recognises: what a URL list needs when it is a CSV, and its
+    text encoding when it has a byte-order mark (read as UTF-8, still no format) or looks like UTF-16
+    without one."""
     _load()
     problem = "not a format toolkit knows"
-    if path.suffix.lower() in {".csv", ".tsv"} and "urls" in _REGISTRY:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        head = b""
+    found = text_encoding(head)
+    if found:
+        problem += f" ({found[1]} text with a byte-order mark, read as UTF-8)"
+    elif _utf16_without_bom(head):
+        problem += " (it looks like UTF-16 text without a byte-order mark: re-save it as UTF-8)"
+    elif path.suffix.lower() in {".csv", ".tsv"} and "urls" in _REGISTRY:
         # A sheet of links is the likeliest CSV nobody recognised: say what a URL list needs.
         try:
             why = get("urls").mismatch(path, read_head(path))
@@ -82,3 +98,15 @@ def unknown_format_error(path: Path) -> FormatError:
         f"Known formats: {', '.join(sorted(imp.name for imp in importers()))}; "
         "force one with --format, or see `toolkit formats`",
     )
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text of one-byte characters in UTF-16 has a NUL in every other byte, and printable
+    characters in the others (a file of zeros has NULs in both)."""
+    sample = head[:512]
+    if len(sample) < 16:
+        return False
+    for nuls, chars in ((sample[0::2], sample[1::2]), (sample[1::2], sample[0::2])):
+        if nuls.count(0) > len(nuls) * 0.9 and sum(32 <= c < 127 or c in (9, 10, 13) for c in chars) > len(chars) * 0.9:
+            return True
+    return False

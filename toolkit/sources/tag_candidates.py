@@ -29,6 +29,7 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind
 from toolkit.platforms import identify, platforms
+from toolkit.safeio import limit, skip_line, too_deep
 from toolkit.sources._text import looks_binary
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -36,7 +37,6 @@ from toolkit.sources.registry import register
 FORMAT = "toolkit-tag-candidates"
 VERSION = 1
 KINDS = frozenset(k.value for k in Kind)
-LINE_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,20 @@ class TagCandidates(Importer):
                 "give the candidates.ndjson of a tag run, unchanged")
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+        most, depth = limit("record_line_bytes"), limit("json_depth")
         with ctx.open_binary() as binary:
             run: Run | None = None
             number = 0
-            while line := binary.readline(LINE_LIMIT):
+            while line := binary.readline(most + 1):
                 number += 1
-                if len(line) >= LINE_LIMIT and not line.endswith(b"\n"):
-                    ctx.fail("line-too-long", f"a line longer than {LINE_LIMIT >> 20} MB", number)
-                    while (rest := binary.readline(LINE_LIMIT)) and not rest.endswith(b"\n"):
-                        pass
+                if len(line) > most and not line.endswith(b"\n"):
+                    ctx.fail("line-too-long", f"a line longer than {most:,} bytes (limit record_line_bytes): skipped",
+                             number)
+                    skip_line(binary)
                     continue
                 if not line.strip():
+                    continue
+                if line.count(b"{") + line.count(b"[") > depth and too_deep(line, ctx, number, depth):
                     continue
                 try:
                     record = orjson.loads(line)

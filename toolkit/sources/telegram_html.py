@@ -25,6 +25,7 @@ import lxml.html
 from toolkit.dates import to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, Kind
+from toolkit.safeio import markup_cut, over_limit
 from toolkit.sources import _telegram as tg
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -55,6 +56,8 @@ class TelegramHtml(Importer):
         if len(body) > MAX_PAGE_BYTES:
             raise InputError(str(path), f"page is over {MAX_PAGE_BYTES >> 20} MB, larger than any Telegram export page",
                              "Check that this is an unmodified messages*.html from Telegram Desktop")
+        if markup_cut(body) is not None:  # refused, not cut: a cut page would lose messages unsaid
+            raise over_limit(str(path), "html_tags", "a page of more elements than a Telegram export page holds")
         tree = lxml.html.document_fromstring(body, parser=lxml.html.HTMLParser(encoding="utf-8", recover=True))
         if not tree.find_class("chat_page"):
             # A whole-account export also has index pages (export_results.html, lists/chats.html,

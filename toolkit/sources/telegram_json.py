@@ -2,7 +2,8 @@
 
 A single-chat export is `{name, type, id, messages: [...]}`; a full-account export holds the chats
 under `chats.list` (and `left_chats.list`). The file is streamed (ijson): a channel of a million
-messages is never loaded whole. Each chat yields its channel or group item, then one message item
+messages is never loaded whole, and its nesting and record sizes are bounded
+(`toolkit.safeio.JsonGuard`). Each chat yields its channel or group item, then one message item
 per message (service events such as "pinned a message" are not messages and are skipped).
 One-to-one chats (personal, bot, saved messages) are private conversations and are not imported.
 """
@@ -19,6 +20,7 @@ import ijson
 from toolkit.dates import from_unix, parse_iso, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, Kind
+from toolkit.safeio import MB, JsonGuard
 from toolkit.sources import _telegram as tg
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -47,7 +49,10 @@ class TelegramJson(Importer):
 
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         with ctx.open_binary() as binary:
-            yield from _records(binary, path, ctx)
+            guard = JsonGuard(binary, str(path))
+            yield from _records(guard, path, ctx)
+            if guard.cut:
+                ctx.note(f"{guard.cut} string(s) longer than {guard.max_string:,} bytes cut to that size")
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         chat = raw["chat"]
@@ -65,8 +70,9 @@ def _chat_of_message(prefix: str) -> str | None:
     return chat if chat in CHAT_PREFIXES else None
 
 
-def _records(binary, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
-    """Chat records (once per chat, before its messages) and message records, streamed."""
+def _records(guard: JsonGuard, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
+    """Chat records (once per chat, before its messages) and message records, streamed; each
+    message is measured by the guard from its start."""
     chats: dict[str, dict[str, Any]] = {}
     announced: set[str] = set()
     skipped: list[str] = []  # the chats not imported, named
@@ -74,12 +80,13 @@ def _records(binary, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None,
     building_at = ""
     count = 0
     try:
-        for prefix, event, value in ijson.parse(binary, use_float=True):
+        for prefix, event, value in ijson.parse(guard, use_float=True, buf_size=MB):
             if builder is not None:
                 builder.event(event, value)
                 if prefix == building_at and event == "end_map":
                     message = builder.value
                     builder = None
+                    guard.record()
                     chat_prefix = _chat_of_message(building_at) or ""
                     chat = chats[chat_prefix]
                     if not _importable(chat):
@@ -105,6 +112,7 @@ def _records(binary, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None,
                     chat["name"] = str(chat.get("id") or "unnamed chat")
                 builder = ijson.ObjectBuilder()
                 builder.event(event, value)
+                guard.record()
                 building_at = prefix
             elif event == "end_map" and prefix.endswith(".list.item"):
                 # End of one chat in a full-account export: its slot is reused by the next chat.

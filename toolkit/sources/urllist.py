@@ -19,6 +19,7 @@ from typing import Any
 from toolkit.models import Capture, ItemRef, Kind
 from toolkit.platforms import identify
 from toolkit.platforms.registry import parent_of
+from toolkit.safeio import limit, skip_line
 from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
@@ -93,7 +94,15 @@ class UrlList(Importer):
             delimiter = sniff_delimiter(first)
             seen: dict[tuple[str, str, str], tuple[int, str]] = {}
             if url_column(_header(first)) is None:
-                for number, raw_line in enumerate(binary, start=1):
+                most = limit("text_line_bytes")
+                number = 0
+                while raw_line := binary.readline(most + 1):
+                    number += 1
+                    if len(raw_line) > most and not raw_line.endswith(b"\n"):
+                        skip_line(binary)  # the rest of the line is read and dropped, never held
+                        ctx.fail("line-too-long", f"a line longer than {most:,} bytes (limit text_line_bytes): "
+                                                  "skipped", number)
+                        continue
                     try:
                         line = raw_line.decode("utf-8-sig").strip()
                     except UnicodeDecodeError:

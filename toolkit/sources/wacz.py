@@ -11,7 +11,9 @@ list, every HTML response is read.
 Nothing is extracted to disk: entries are streamed from the ZIP. Entries whose names are absolute
 or climb out with `..` are refused (`unsafe-path`), and entries whose declared size is far beyond
 what their compressed size can honestly hold (a ZIP bomb) or beyond the bounds below are refused
-(`too-large`) unread.
+(`too-large`) unread; no entry is read past its bound whatever its header says. Everything the
+file inflates to, however deeply nested (a .warc.gz stored in the ZIP, a gzip body in a WARC, a
+revisit read again), is spent from one expansion budget (`toolkit.safeio`).
 """
 
 from __future__ import annotations
@@ -20,41 +22,37 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
+from toolkit.safeio import (
+    ExpansionBudget,
+    check_json,
+    limit,
+    open_member,
+    open_zip_entry,
+    read_zip_entry,
+    skip_line,
+    unsafe_name,
+    zip_entry_problem,
+)
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
 from toolkit.sources.warc import warc_pages
 
-MAX_MANIFEST_BYTES = 64 << 20  # datapackage.json, pages.jsonl
+MAX_MANIFEST_BYTES = 8 << 20  # datapackage.json (parsed whole: JSON costs up to ~36x its bytes)
+MAX_PAGES_BYTES = 256 << 20  # pages.jsonl, read a line at a time
 MAX_ENTRY_BYTES = 64 << 30  # one WARC inside a WACZ
-MAX_RATIO = 200  # deflate reaches ~1000:1 only on degenerate data; HTML and WARCs stay far below
 HASH_CHUNK = 1 << 20
 
 
-def unsafe_name(name: str) -> bool:
-    """True for entry names that would land outside the archive's folder if extracted."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in path.parts
-
-
-def _too_large(info: zipfile.ZipInfo, limit: int) -> str | None:
-    if info.file_size > limit:
-        return f"{info.filename}: {info.file_size:,} bytes uncompressed, over the {limit:,}-byte bound"
-    if info.compress_size and info.file_size > (1 << 20) and info.file_size / info.compress_size > MAX_RATIO:
-        return (f"{info.filename}: {info.compress_size:,} bytes that would inflate to {info.file_size:,}"
-                f" ({info.file_size // info.compress_size:,}:1): refused as a ZIP bomb")
-    return None
-
-
-def _sha256(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
+def _sha256(stream: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with archive.open(info) as entry:
-        while chunk := entry.read(HASH_CHUNK):
+    with stream:
+        while chunk := stream.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -71,9 +69,10 @@ def _declared_hash(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    with archive.open(info) as entry:
-        return entry.read(MAX_MANIFEST_BYTES)
+def _json(data: bytes, name: str, path: Path) -> Any:
+    """A small JSON entry, parsed whole after its depth is checked."""
+    check_json(data, f"{path}: {name}")
+    return json.loads(data)
 
 
 @register
@@ -114,8 +113,11 @@ class Wacz(Importer):
                 ctx.fail("unsafe-path", f"entry {info.filename!r} points outside the archive: refused, not read")
             elif not info.is_dir():
                 entries[info.filename] = info
-        resources = self._manifest(archive, entries, path, ctx)
-        pages = self._pages(archive, entries, ctx)
+        # Everything inflated from this file, at any depth (a .warc.gz inside the ZIP, a gzip body
+        # inside the WARC, a revisit read again), is spent from one budget.
+        budget = ExpansionBudget(str(path), path.stat().st_size)
+        resources = self._manifest(archive, entries, path, ctx, budget)
+        pages = self._pages(archive, entries, path, ctx)
         warcs = sorted(name for name in entries if name.startswith("archive/")
                        and name.lower().endswith((".warc", ".warc.gz")))
         if not warcs:
@@ -124,37 +126,41 @@ class Wacz(Importer):
         originals: dict[str, Any] = {}  # pages read, for revisits across the WACZ's WARCs
         for name in warcs:
             info = entries[name]
-            problem = _too_large(info, MAX_ENTRY_BYTES)
+            problem = zip_entry_problem(info, MAX_ENTRY_BYTES)
             if problem:
                 ctx.fail("too-large", problem)
                 continue
-            self._check(archive, info, resources.get(name), ctx)
-            with archive.open(info) as stream:
+            self._check(archive, info, resources.get(name), ctx, path, budget)
+
+            def reopen(info: zipfile.ZipInfo = info) -> BinaryIO:
+                return open_member(archive, info, str(path), budget)
+
+            with reopen() as stream:
                 yield from warc_pages(stream, ctx, name, pages, container="wacz", originals=originals,
-                                      reopen=lambda info=info: archive.open(info))
+                                      reopen=reopen, budget=budget)
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return _pages.page_captures(raw)
 
     def _manifest(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], path: Path,
-                  ctx: ReadContext) -> dict[str, dict[str, Any]]:
+                  ctx: ReadContext, budget: ExpansionBudget) -> dict[str, dict[str, Any]]:
         """The resources datapackage.json declares, by path; the small ones are checked here."""
         info = entries.get("datapackage.json")
         if info is None:
             raise InputError(str(path), "no datapackage.json in this ZIP", "A WACZ always has one; export it again")
-        problem = _too_large(info, MAX_MANIFEST_BYTES)
-        if problem:
-            raise InputError(str(path), problem, "This is not a WACZ a crawler would write")
-        data = _read_small(archive, info)
         try:
-            package = json.loads(data)
+            data = read_zip_entry(archive, info, MAX_MANIFEST_BYTES)
+        except ValueError as exc:
+            raise InputError(str(path), str(exc), "This is not a WACZ a crawler would write") from exc
+        try:
+            package = _json(data, "datapackage.json", path)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(str(path), f"datapackage.json is not valid JSON ({exc})", "Export the WACZ again") from exc
         digest_info = entries.get("datapackage-digest.json")
-        if digest_info is not None and not _too_large(digest_info, MAX_MANIFEST_BYTES):
+        if digest_info is not None:
             try:
-                signed = json.loads(_read_small(archive, digest_info))
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                signed = _json(read_zip_entry(archive, digest_info, MAX_MANIFEST_BYTES), "datapackage-digest.json", path)
+            except (ValueError, InputError):
                 signed = {}
             declared = _declared_hash(signed) if isinstance(signed, dict) else None
             if declared and declared != hashlib.sha256(data).hexdigest():
@@ -174,41 +180,58 @@ class Wacz(Importer):
             if name not in entries:
                 ctx.fail("missing-resource", f"datapackage.json lists {name}, which is not in the archive")
             elif not name.startswith("archive/"):
-                self._check(archive, entries[name], resource, ctx)
+                self._check(archive, entries[name], resource, ctx, path, budget)
         return resources
 
     def _check(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, resource: dict[str, Any] | None,
-               ctx: ReadContext) -> None:
+               ctx: ReadContext, path: Path, budget: ExpansionBudget) -> None:
         declared = _declared_hash(resource) if resource else None
         if declared is None:
             if resource is None:
                 ctx.note(f"{info.filename} is not listed in datapackage.json: its integrity cannot be checked")
             return
-        if _too_large(info, MAX_ENTRY_BYTES):
+        if zip_entry_problem(info, MAX_ENTRY_BYTES):
             return
-        actual = _sha256(archive, info)
+        actual = _sha256(open_member(archive, info, str(path), budget))
         if actual != declared:
             ctx.fail("hash-mismatch", f"{info.filename}: sha256 {actual[:16]}... differs from the declared "
                                       f"{declared[:16]}... (the archive was altered or damaged; read anyway)")
 
-    def _pages(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo],
+    def _pages(self, archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], path: Path,
                ctx: ReadContext) -> dict[str, dict[str, Any]]:
         """URL -> {title, ts} from pages/pages.jsonl and pages/extraPages.jsonl (Browsertrix lists
         its seeds in the first and the other pages it crawled in the second); the first line of
-        each is the format header."""
+        each is the format header. Read a line at a time, each line bounded (`text_line_bytes`)."""
         pages: dict[str, dict[str, Any]] = {}
+        most = limit("text_line_bytes")
         for name in ("pages/pages.jsonl", "pages/extraPages.jsonl"):
             info = entries.get(name)
-            if info is None or _too_large(info, MAX_MANIFEST_BYTES):
+            if info is None:
                 continue
-            for number, line in enumerate(_read_small(archive, info).splitlines(), start=1):
-                if not line.strip():
-                    continue
+            problem = zip_entry_problem(info, MAX_PAGES_BYTES)
+            if problem:
+                ctx.fail("too-large", problem)
+                continue
+            with open_zip_entry(archive, info, MAX_PAGES_BYTES) as stream:
+                number = 0
                 try:
-                    entry = json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    ctx.fail("bad-pages-line", f"{name} line {number} is not JSON", number)
-                    continue
-                if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                    pages.setdefault(entry["url"], {"title": entry.get("title"), "ts": entry.get("ts")})
+                    while line := stream.readline(most + 1):
+                        number += 1
+                        if len(line) > most and not line.endswith(b"\n"):
+                            skip_line(stream)
+                            ctx.fail("bad-pages-line", f"{name} line {number} is longer than {most:,} bytes "
+                                                       "(limit text_line_bytes)", number)
+                            continue
+                        if not line.strip():
+                            continue
+                        try:
+                            check_json(line, f"{path}: {name}")
+                            entry = json.loads(line)
+                        except (json.JSONDecodeError, UnicodeDecodeError, InputError):
+                            ctx.fail("bad-pages-line", f"{name} line {number} is not JSON", number)
+                            continue
+                        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                            pages.setdefault(entry["url"], {"title": entry.get("title"), "ts": entry.get("ts")})
+                except ValueError as exc:  # inflated past what its header declared
+                    ctx.fail("too-large", str(exc))
         return pages

@@ -8,7 +8,10 @@ record (the next `WARC/1.x` line, or the next gzip member), so one damaged recor
 record. A revisit record (a later capture whose content was identical) is read as the page it
 repeats, at its own date. Redirects and `304 Not Modified` responses carry no page and are counted
 in a note. A WARC with no HTML response at all (an app's JSON answers to POST requests, images) is
-complete but holds nothing to read as a page: that is said, with what it holds instead.
+complete but holds nothing to read as a page: that is said, with what it holds instead. Everything
+a file inflates to, or has read again, is spent from its expansion budget
+(`toolkit.safeio.ExpansionBudget`): a gzip member, a content encoding or a revisit cannot make a
+small file cost more than `expansion_ratio` times its size.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BUFF_SIZE, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
+from toolkit.safeio import ExpansionBudget, limit
 from toolkit.sources import _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
@@ -40,10 +45,35 @@ READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, Ind
                TypeError)
 
 
+class BudgetedReader(DecompressingBufferedReader):
+    """warcio's reader of a WARC stream, spending every byte it inflates (or reads, uncompressed)
+    from the file's expansion budget, and reading no header line longer than `text_line_bytes`
+    (warcio asks for whole lines: a 1 GB header line would be held whole)."""
+
+    def __init__(self, stream: BinaryIO, budget: ExpansionBudget, **kwargs: Any):
+        super().__init__(stream, **kwargs)
+        self.budget = budget
+        self.longest_line = limit("text_line_bytes")
+
+    def _process_read(self, data: bytes) -> None:
+        super()._process_read(data)
+        if data:
+            self.budget.spend(self.buff_size)
+
+    def readline(self, length: int | None = None) -> bytes:
+        return super().readline(self.longest_line if length is None else min(length, self.longest_line))
+
+
 class QuietArchiveIterator(ArchiveIterator):
-    """warcio's iterator, counting "record not followed by newline" instead of printing it."""
+    """warcio's iterator, reading through a BudgetedReader, and counting "record not followed by
+    newline" instead of printing it."""
 
     length_mismatches = 0
+
+    def __init__(self, stream: BinaryIO, budget: ExpansionBudget):
+        super().__init__(stream)
+        # Replaced before the first record is read (the iterator starts lazily).
+        self.reader = BudgetedReader(self.fh, budget, block_size=BUFF_SIZE)
 
     def _consume_blanklines(self):
         empty_size = 0
@@ -101,11 +131,19 @@ class _Walk:
     # Payload digest or record id of each page read -> how to read it again (shared across the
     # WARCs of one WACZ, whose revisits may point into another WARC).
     originals: dict[str, tuple[Callable[[], BinaryIO], int]]
+    budget: ExpansionBudget
     skipped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
     # Responses that are not pages, by what they hold (JSON, images, ...): what a WARC without
     # pages holds instead.
     other: Counter[str] = field(default_factory=Counter)
+
+    def body(self, record) -> tuple[bytes, bool]:
+        """A page's body (at most MAX_PAGE_BYTES, and whether there was more), spent from the budget:
+        a revisit reads its original again, and a content encoding inflates it."""
+        body, truncated = _pages.read_bounded(record.content_stream())
+        self.budget.spend(len(body))
+        return body, truncated
 
 
 def payload_kind(content_type: str) -> str:
@@ -133,7 +171,7 @@ def no_pages(label: str, other: Counter[str]) -> InputError:
 
 
 def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, dict[str, Any]] | None = None,
-               container: str = "warc", *, reopen: Callable[[], BinaryIO],
+               container: str = "warc", *, reopen: Callable[[], BinaryIO], budget: ExpansionBudget,
                originals: dict[str, tuple[Callable[[], BinaryIO], int]] | None = None,
                other: Counter[str] | None = None) -> Iterator[tuple[int | None, Any]]:
     """Page records of one WARC stream (seekable), resynchronising after a corrupt record.
@@ -141,9 +179,11 @@ def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, 
     `label` names the WARC in failure messages (the file, or the entry inside a WACZ); `pages`
     maps URLs listed by a WACZ's page lists to their title and timestamp; `reopen` opens the WARC
     again, so that a revisit record can be read as the page it repeats; `other`, when given,
-    counts the responses that are not pages by what they hold (see `payload_kind`).
+    counts the responses that are not pages by what they hold (see `payload_kind`). Everything
+    inflated or read again is spent from `budget` (the whole file's, a WACZ's shared by its WARCs):
+    past it the file is refused (InputError) as a decompression bomb.
     """
-    walk = _Walk(ctx, label, container, pages, reopen, {} if originals is None else originals)
+    walk = _Walk(ctx, label, container, pages, reopen, {} if originals is None else originals, budget)
     if other is not None:
         walk.other = other
     stream.seek(0)
@@ -152,7 +192,7 @@ def warc_pages(stream: BinaryIO, ctx: ReadContext, label: str, pages: dict[str, 
     mismatches = 0
     while position is not None:
         stream.seek(position)
-        iterator = QuietArchiveIterator(stream)
+        iterator = QuietArchiveIterator(stream, budget)
         try:
             for record in iterator:
                 offset = iterator.offset
@@ -207,7 +247,7 @@ def _page(walk: _Walk, record, offset: int) -> dict[str, Any] | None:
         # An error page served for an image, script or style is not a page the researcher saw.
         walk.skipped["error responses for images, scripts or styles"] += 1
         return None
-    body, truncated = _pages.read_bounded(record.content_stream())
+    body, truncated = walk.body(record)
     if not content_type and not _pages.looks_html(body[:_pages.PRESCAN_BYTES]):
         walk.other["other"] += 1
         return None
@@ -253,8 +293,8 @@ def _revisit(walk: _Walk, record) -> dict[str, Any] | None:
     reopen, offset = original
     with reopen() as handle:
         handle.seek(offset)
-        first = next(iter(QuietArchiveIterator(handle)))
-        body, truncated = _pages.read_bounded(first.content_stream())
+        first = next(iter(QuietArchiveIterator(handle, walk.budget)))
+        body, truncated = walk.body(first)
         content_type = _content_type(first)
         first_status = _status(first)
     status = _status(record)
@@ -287,7 +327,9 @@ class Warc(Importer):
         other: Counter[str] = Counter()
         found = 0
         with ctx.open_binary() as stream:
-            for record in warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"), other=other):  # noqa: SIM115 - used in `with`
+            budget = ExpansionBudget(str(path), path.stat().st_size)
+            for record in warc_pages(stream, ctx, path.name, reopen=lambda: open(path, "rb"),  # noqa: SIM115 - used in `with`
+                                     budget=budget, other=other):
                 found += 1
                 yield record
         if not found and not ctx.failed and not ctx.notes:

@@ -9,7 +9,9 @@ profile), `instagram.com` (posts with their author's profile), `facebook.com` (`
 with `comet_sections`, with their page or group). Other platforms are counted as failures by cause.
 
 The file is read line by line, so memory stays flat however large it is. A line that is not JSON,
-or a last line cut off mid-record, is counted with its line number and the rest of the file goes on.
+a last line cut off mid-record, a line longer than `record_line_bytes` (never held whole) or nested
+deeper than `json_depth` (see `toolkit.safeio`) is counted with its line number and the rest of the
+file goes on.
 """
 
 from __future__ import annotations
@@ -22,13 +24,12 @@ import orjson
 
 from toolkit.dates import from_unix
 from toolkit.models import Capture
+from toolkit.safeio import limit, skip_line, too_deep
 from toolkit.sources._text import looks_binary
 from toolkit.sources._zeeschuimer_items import MAPPERS, ShapeError
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
-# A pretty-printed record larger than this is abandoned rather than held in memory.
-MAX_RECORD_BYTES = 64 << 20
 ENVELOPE_KEYS = ('"timestamp_collected"', '"nav_index"', '"source_platform_url"')
 
 
@@ -62,16 +63,30 @@ class Zeeschuimer(Importer):
     def _records(self, ctx: ReadContext) -> Iterator[tuple[int, Any]]:
         pending: list[bytes] | None = None  # lines of a record pretty-printed over several lines
         pending_start = pending_size = 0
+        most = limit("record_line_bytes")
+        depth = limit("json_depth")
         with ctx.open_binary() as binary:
-            for number, raw_line in enumerate(binary, start=1):
+            number = 0
+            while raw_line := binary.readline(most + 1):
+                number += 1
+                if len(raw_line) > most and not raw_line.endswith(b"\n"):
+                    skip_line(binary)  # the rest of the line is read and dropped, never held
+                    ctx.fail("line-too-long", f"a line longer than {most:,} bytes (limit record_line_bytes): "
+                                              "skipped", number)
+                    pending = None
+                    continue
                 if number == 1 and raw_line.startswith(b"\xef\xbb\xbf"):
                     raw_line = raw_line[3:]
                 if pending is not None:
                     pending.append(raw_line)
                     pending_size += len(raw_line)
                     if raw_line.rstrip() == b"}":
+                        whole = b"".join(pending)
+                        if too_deep(whole, ctx, pending_start, depth):
+                            pending = None
+                            continue
                         try:
-                            record = orjson.loads(b"".join(pending))
+                            record = orjson.loads(whole)
                         except orjson.JSONDecodeError:
                             # A "}" at column 0 inside the record (indent=0): keep reading.
                             record = None
@@ -79,8 +94,9 @@ class Zeeschuimer(Importer):
                             yield pending_start, record
                             pending = None
                             continue
-                    if pending_size > MAX_RECORD_BYTES:
-                        ctx.fail("record-too-large", f"record is larger than {MAX_RECORD_BYTES >> 20} MB", pending_start)
+                    if pending_size > most:
+                        ctx.fail("record-too-large", f"record is larger than {most:,} bytes (limit record_line_bytes)",
+                                 pending_start)
                         pending = None
                     continue
                 stripped = raw_line.strip()
@@ -88,6 +104,9 @@ class Zeeschuimer(Importer):
                     continue
                 if stripped == b"{":
                     pending, pending_start, pending_size = [raw_line], number, len(raw_line)
+                    continue
+                # Counting brackets bounds the depth: only a line with many is followed exactly.
+                if stripped.count(b"{") + stripped.count(b"[") > depth and too_deep(stripped, ctx, number, depth):
                     continue
                 try:
                     record = orjson.loads(stripped)

@@ -19,12 +19,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from toolkit.errors import InputError
+from toolkit.safeio import limit
 from toolkit.sources._text import sniff_delimiter
 from toolkit.sources.base import MapError
 from toolkit.tagjob.columns import TEXT_JOIN, ColumnMap
 
 FIXED = ("text", "id", "name", "url", "platform", "created", "kind", "key", "parent")
-LINE_LIMIT = 64 << 20  # an NDJSON line longer than this is skipped, not held in memory
+# An NDJSON line longer than this is skipped, not held in memory (parsed, a line costs up to ~36x).
+LINE_LIMIT = limit("record_line_bytes") + 1
 CSV_BLOCK = 4 << 20  # bytes pyarrow parses at once; a CSV row longer than this fails its file
 
 
@@ -118,7 +120,8 @@ def ndjson_chunks(stream: BinaryIO, source: str, columns: ColumnMap, failures: F
             break
         number += 1
         if len(line) >= LINE_LIMIT and not line.endswith(b"\n"):
-            failures.add("line-too-long", f"a line longer than {LINE_LIMIT >> 20} MB", f"{source}:{number}")
+            failures.add("line-too-long", f"a line longer than {LINE_LIMIT - 1:,} bytes (limit record_line_bytes)",
+                         f"{source}:{number}")
             while (rest := reader.readline(LINE_LIMIT)) and not rest.endswith(b"\n"):
                 pass
             continue

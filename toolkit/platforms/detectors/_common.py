@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from toolkit.platforms.pages import Page
+from toolkit.safeio import limit
 
 MAX_TEXT = 20_000
 
@@ -27,6 +28,8 @@ def json_ld(page: Page) -> list[dict[str, Any]]:
             break
         block = body[start + 1:end]
         position = body.find(b"application/ld+json", end)
+        if len(block) > limit("record_line_bytes"):  # parsed, JSON costs up to ~36x its bytes
+            continue
         try:
             data = orjson.loads(block)
         except orjson.JSONDecodeError:
@@ -52,7 +55,7 @@ def script_json(page: Page, script_id: str) -> Any:
         return None
     open_end = page.body.find(b">", start)
     close = page.body.find(b"</script>", open_end)
-    if open_end < 0 or close < 0:
+    if open_end < 0 or close < 0 or close - open_end > limit("record_line_bytes"):
         return None
     try:
         return orjson.loads(page.body[open_end + 1:close])
@@ -118,7 +121,8 @@ def visible_text(page: Page, root: Any = None, limit: int = MAX_TEXT) -> str | N
     node = root if root is not None else (page.tree.find(".//body") if page.tree is not None else None)
     if node is None:
         return None
-    parts = node.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+    parts = node.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]",
+                       smart_strings=False)  # plain strings: a text node does not need its element
     text = " ".join(" ".join(parts).split())
     return text[:limit] or None
 
