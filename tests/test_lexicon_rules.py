@@ -37,19 +37,43 @@ RULE_EXAMPLES = {
     "drug_and_price": ("cocaína $500", "cocaína"),
     "drug_and_contact": ("cocaína, escríbeme al WhatsApp", "cocaína"),
     "quantity_and_price": ("medio gramo 80 euros", "medio gramo"),
+    "street_and_quantity": ("una onza de mota", "mota a domicilio"),
+    "menu_of_drugs": ("perico y cocaína", "cocaína"),
+    "emoji_code_and_sale": ("❄️💊 DM for menu", "❄️💊"),
+    "smuggler_and_guarantee": ("Coyote guatemalteco 100% confiable", "Coyote guatemalteco"),
+    "travel_and_destination": ("Viajes express Honduras–USA", "Viajes express Honduras"),
+    "vehicle_and_route_promise": ("Salida en camioneta, sin retenes", "Salida en camioneta"),
+    "vehicle_and_papers": ("Viaje en avión con papeles", "Viaje en avión"),
+    "travel_and_border": ("Sales de Reynosa, $4,500", "Sales de Monterrey, $4,500"),
+    "vehicle_price_border": ("By car from Greece, 3,000 euros", "By car from Greece"),
+    "route_promise_and_price": ("Sin retenes, $4,500", "Sin retenes"),
     "cartel_on_a_handle": ("@Empresa.4.letras6", "las 4 letras"),
     "job_on_a_handle": ("@Reclutamiento_20_q", "reclutamiento"),
+    "bait_for_security": ("Guardias de seguridad, sueldo semanal", "Guardias de seguridad"),
     "drive_for_money": ("Need 2 or 3 drivers, easy cash", "Need 2 or 3 drivers"),
     "drive_and_price": ("Need 2 or 3 drivers, $1,000 a head", "Need 2 or 3 drivers"),
     "threat_and_demand": ("Si no pagas, te vamos a visitar", "Te vamos a visitar"),
     "demand_and_price": ("Si no pagas los 5,000 pesos", "Si no pagas"),
+    "gang_and_demand": ("Somos del grupo, queremos su colaboración", "Queremos su colaboración"),
+    "gang_and_threat": ("Le saluda la banda, piensa en tu familia", "Piensa en tu familia"),
+    "threat_to_addressee": ("Señores transportistas, piensen en sus familias", "Piensen en sus familias"),
+    "job_and_pay": ("¿Quieres trabajar? 15 mil pesos a la semana", "¿Quieres trabajar? Escríbeme"),
+    "job_and_easy_money": ("¿Quieres trabajar? Dinero rápido", "¿Quieres trabajar? Escríbeme"),
+    "job_and_cartel": ("¿Quieres trabajar con la empresa del Mencho?", "¿Quieres trabajar? Escríbeme"),
+    "cartel_and_threat": ("Gente del Mencho: piensa en tu familia, tienes 24 horas", "Piensa en tu familia, tienes 24 horas"),
 }
 
 OFFER = "Coyote, cruce seguro a USA $4,500"
-# negative context -> (the offer with that context added, as reporting or a look-alike would have it)
+DRUG_OFFER = "Vendo perico y mota, $300, inbox"
+# negative context -> (the offer with that context added, as reporting or a look-alike would have it); the
+# smuggling offer unless the context is a negative of another category only (then that category's offer).
+RECRUITER = "Se buscan jóvenes para trabajar con la empresa, 4 letras, buena paga, mándame inbox"
+OTHER_NEGATIVES = {"goods": ("drug_sale", DRUG_OFFER, DRUG_OFFER + ", bolsa de hielo y vidrio templado"),
+                   "employer": ("recruitment", RECRUITER, RECRUITER + ", prestaciones de ley e IMSS")}
 NEGATIVE_EXAMPLES = {
     "news": OFFER + ", informó la fiscalía",
     "warning": OFFER + ", no caigas",
+    "harm": OFFER + ", murieron tres migrantes",
     "smuggling_solicitation": OFFER + ", busco coyote",
     "smuggling_information": OFFER + ", asilo",
     "wildlife": OFFER + ", dicen los vecinos",
@@ -62,6 +86,7 @@ NEGATIVE_EXAMPLES = {
     "legal": OFFER + ", abogado de inmigración",
     "quote": "“" + OFFER + "”",
     "news_link": OFFER + " https://www.example.com/noticias/detienen-a-coyote-que-anunciaba-cruces",
+    **{signal: framed for signal, (_, _, framed) in OTHER_NEGATIVES.items()},
 }
 
 
@@ -100,11 +125,21 @@ def test_a_rule_raises_the_score_and_is_named_in_the_summary(tagger):
 
 @pytest.mark.parametrize("signal", sorted(NEGATIVE_EXAMPLES))
 def test_negative_context_lowers_the_offer(tagger, signal):
-    plain = tagger.analyse(OFFER).score
+    category, offer, _ = OTHER_NEGATIVES.get(signal, ("smuggling_offer", OFFER, None))
+    plain = tagger.analyse(offer).score
     framed = tagger.analyse(NEGATIVE_EXAMPLES[signal]).score
-    assert signal not in plain.explanation["negatives"].get("smuggling_offer", {})
-    assert signal in framed.explanation["negatives"]["smuggling_offer"], framed.explanation
-    assert framed.explanation["by_category"]["smuggling_offer"] < plain.explanation["by_category"]["smuggling_offer"]
+    assert plain.category == category
+    assert signal not in plain.explanation["negatives"].get(category, {})
+    assert signal in framed.explanation["negatives"][category], framed.explanation
+    assert framed.explanation["by_category"][category] < plain.explanation["by_category"][category]
+
+
+def test_death_words_are_not_a_warning_against_an_extortion_threat(tagger):
+    """`harm` (deaths, overdoses) lowers offers of the other categories, not extortion, whose messages threaten death."""
+    threat = tagger.analyse("Si no pagas la cuota de 500 pesos, habrá muertes, a ti y a tu familia").score
+    assert threat.category == "extortion"
+    assert "harm" not in threat.explanation["negatives"].get("extortion", {})
+    assert threat.score >= 20
 
 
 def test_reporting_about_smugglers_scores_far_below_their_offer(tagger):

@@ -178,10 +178,9 @@ class BatchScorer:
             present = row[width : 2 * width]
             totals = {category: float(total) for category, total, here in
                       zip(self.categories, totals_row.tolist(), present.tolist(), strict=True) if here}
-            names = self.scorer.bits.names_of(int(row[-1]) & ((1 << 64) - 1))
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
-            found = self.memo[key] = self.scorer._numbers(totals, names)
+            found = self.memo[key] = self.scorer._numbers(totals, int(row[-1]) & ((1 << 64) - 1))
         return found
 
 

@@ -154,6 +154,18 @@ class Scorer:
             referenced.update(lex.boost, lex.negative, *(rule.all for rule in lex.rules))
         self.bits = _Bits(referenced)
         self.give_mask = [self.bits.mask(given) for given in self.gives]
+        # The rules, boosts and negatives per category with their signals as masks of `bits`, so that
+        # `_numbers` tests them with `&` on an item's mask instead of building its set of names.
+        self.rule_masks = {category: [(name, self.bits.mask(needed), weight) for name, needed, weight in rules]
+                           for category, rules in self.rules.items()}
+        # Per category, every signal any of its rules looks at: which rules fire depends on those alone.
+        self.rule_union = {category: self.bits.mask(name for _, needed, _ in rules for name in needed)
+                           for category, rules in self.rules.items()}
+        self.fired_cache: dict[tuple[str, int], tuple[tuple[str, ...], float]] = {}
+        self.boost_bits = {category: [(name, self.bits[name], value) for name, value in signals.items()]
+                           for category, signals in self.boost.items()}
+        self.negative_bits = {category: [(name, self.bits[name], value) for name, value in signals.items()]
+                              for category, signals in self.negative.items()}
         # Per term, for score_plain: category, weight, which `requires` rule, requires, excludes, alone
         # share, and the masks of requires and excludes.
         self.spec = [(t.category, t.weight, (WITHIN if t.within else ANYWHERE if self.plain[tid] else SELF) if t.requires else 0,
@@ -340,36 +352,43 @@ class Scorer:
         if numbers is None:
             if len(self.numbers) >= CACHE_LIMIT:
                 self.numbers.clear()
-            numbers = self.numbers[key] = self._numbers(totals, self.bits.names_of(mask))
+            numbers = self.numbers[key] = self._numbers(totals, mask)
         score, raw, category, by_category, boosts, negatives, fired = numbers
         return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives, fired))
 
-    def _numbers(self, totals: dict[str, float], signals) -> tuple:
-        """Category values, boosts and negatives from the terms' totals and the signals present.
+    def _numbers(self, totals: dict[str, float], mask: int) -> tuple:
+        """Category values, boosts and negatives from the terms' totals and the signals present
+        (`mask`, of `bits`).
 
-        A function of the totals (in order) and the set of signals alone: memoised by `_result`,
-        for far fewer distinct totals than distinct sets of terms turn up.
+        A function of the totals (in order) and the signals alone: memoised by `_result`, for far
+        fewer distinct totals than distinct sets of terms turn up.
         """
         by_category: dict[str, float] = {}
         boosts: dict[str, dict[str, float]] = {}
         negatives: dict[str, dict[str, float]] = {}
         fired: dict[str, tuple[str, ...]] = {}
-        if self.rules:
+        if self.rule_masks:
             totals = dict(totals)
-            for category, rules in self.rules.items():
-                names = tuple(name for name, needed, _ in rules if needed <= signals)
-                if names:
-                    fired[category] = names
-                    totals[category] = max(totals.get(category, 0.0), 0.0) + sum(
-                        weight for name, _, weight in rules if name in names)
+            cache = self.fired_cache
+            for category, rules in self.rule_masks.items():
+                relevant = mask & self.rule_union[category]
+                found = cache.get((category, relevant))
+                if found is None:
+                    held = [(name, weight) for name, needed, weight in rules if relevant & needed == needed]
+                    if len(cache) >= CACHE_LIMIT:
+                        cache.clear()
+                    found = cache[category, relevant] = (tuple(name for name, _ in held), sum(weight for _, weight in held))
+                if found[0]:
+                    fired[category] = found[0]
+                    totals[category] = max(totals.get(category, 0.0), 0.0) + found[1]
         for category, total in totals.items():
             if total <= 0:
                 by_category[category] = 0.0
                 continue
             # Co-signals amplify the terms' evidence; they cannot carry one weak term on their own.
             share = min(1.0, total / BOOST_FULL)
-            added = {s: round(b * share, 3) for s, b in self.boost.get(category, {}).items() if s in signals}
-            factors = {s: f for s, f in self.negative.get(category, {}).items() if s in signals}
+            added = {s: round(b * share, 3) for s, bit, b in self.boost_bits.get(category, ()) if mask & bit}
+            factors = {s: f for s, bit, f in self.negative_bits.get(category, ()) if mask & bit}
             value = total + sum(added.values())
             for factor in factors.values():
                 value *= factor
