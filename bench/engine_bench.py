@@ -9,7 +9,7 @@ posts per CPU-second, and checks that every engine found as many pairs and hits 
 Alternating in one process keeps what separate runs cannot: the same corpus, heap and machine load
 for every engine.
 
-Usage: python bench/engine_bench.py [--posts N] [--terms T] [--rounds R] [--engines native,hyperscan,...]
+Usage: python bench/engine_bench.py [--posts N] [--terms T] [--rounds R] [--engines hyperscan,ahocorasick]
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ core, in batches of 2,000 posts (the scan's batch size):
   naive        one big case-insensitive `re` alternation with \\b, per post, as most research
                tools do (on a subsample: it is slow), run in the same process
 
-Usage: python bench/tag_bench.py [--posts N] [--terms T] [--naive-posts M] [--engine native|hyperscan|ahocorasick]
+Usage: python bench/tag_bench.py [--posts N] [--terms T] [--naive-posts M] [--engine hyperscan|ahocorasick]
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--terms", type=int, default=2_000)
     parser.add_argument("--naive-posts", type=int, default=20_000, help="posts for the naive baseline (it is slow)")
-    parser.add_argument("--engine", default=None, help="native, hyperscan or ahocorasick (default: the fastest installed)")
+    parser.add_argument("--engine", default=None, help="hyperscan or ahocorasick (default: the fastest installed)")
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=2021)
     args = parser.parse_args()

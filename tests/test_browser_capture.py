@@ -56,6 +56,7 @@ def capture(shared, case_path, targets, *, wall_streak=3, tagger=True):
                                             tagger=case_tagger(opened) if tagger else None))
 
 
+@pytest.mark.slow
 def test_each_capture_is_a_source_with_its_screenshot_and_snapshot(case, server, shared):
     targets = [Target(server.base + path, "facebook") for path in PATHS]
     stats = capture(shared, case, targets)
@@ -90,6 +91,7 @@ def test_each_capture_is_a_source_with_its_screenshot_and_snapshot(case, server,
         assert verify_case(opened).problems == []
 
 
+@pytest.mark.slow
 def test_a_capture_file_scans_like_a_saved_page(case, tmp_path, server, shared, invoke):
     capture(shared, case, [Target(server.base + "/PaginaScript", "facebook")])
     with open_case(case) as opened:
@@ -107,6 +109,7 @@ def test_a_capture_file_scans_like_a_saved_page(case, tmp_path, server, shared, 
     assert tuple(row) == ("available", "paginascript")
 
 
+@pytest.mark.slow
 def test_a_second_run_skips_known_states_and_retries_walls(case, server, shared):
     live, wall = Target(server.base + "/CruceSeguroUSA.Oficial", "facebook"), Target(server.base + "/groups/privado", "facebook")
     capture(shared, case, [live, wall])
@@ -121,6 +124,7 @@ def test_a_second_run_skips_known_states_and_retries_walls(case, server, shared)
     assert counts == {live.url: 1, wall.url: 2}  # a new capture of the wall, none of the live page
 
 
+@pytest.mark.slow
 def test_walls_in_a_row_pause_the_host_and_leave_its_urls_for_the_next_run(case, server, shared):
     targets = [Target(f"{server.base}/groups/privado?n={n}", "facebook") for n in range(4)]
     stats = capture(shared, case, targets, wall_streak=2, tagger=False)
@@ -131,6 +135,7 @@ def test_walls_in_a_row_pause_the_host_and_leave_its_urls_for_the_next_run(case,
     assert len(todo) == 4  # walls say nothing: every URL is tried again next time
 
 
+@pytest.mark.slow
 def test_a_failed_load_stores_nothing(case, shared):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -152,6 +157,7 @@ def test_url_lists_give_targets_and_name_their_bad_lines(tmp_path):
     assert len(problems) == 1 and f"{listed}:3" in problems[0] and "not a web address" in problems[0]
 
 
+@pytest.mark.slow
 def test_capture_command_end_to_end(case, server, invoke, tmp_path):
     require_browser()
     allow_local_hosts(case)  # the server is on 127.0.0.1 (tests/test_browser_addresses.py: refused by default)
@@ -187,6 +193,7 @@ def test_capture_refuses_what_is_not_a_web_page(case, invoke):
     assert result.exit_code == 2 and "unknown platform" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_capture_is_kept_even_where_exports_are_not(case, server, shared):
     config = case / "case.toml"
     config.write_text(config.read_text().replace("keep_evidence = true", "keep_evidence = false"))

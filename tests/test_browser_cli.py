@@ -4,9 +4,9 @@ refusal without a display, the profile kept outside the case, and a toolkit with
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -23,15 +23,18 @@ from toolkit.errors import CaseError
 def display(monkeypatch):
     """A virtual X display (Xvfb) for the visible-browser login; skipped where Xvfb is missing."""
     xvfb = require_xvfb()
-    number = next(n for n in range(91, 200) if not Path(f"/tmp/.X{n}-lock").exists())
-    process = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket_path = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket_path.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    if not socket_path.exists():
+    # Xvfb picks a free display number itself and writes it to the pipe when it listens: no race with
+    # another test worker (or another suite on this machine) choosing the same number.
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                               pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], 30)
+        number = pipe.readline().strip().decode() if ready else ""
+    if not number.isdigit():
         process.kill()
+        process.wait()
         pytest.skip("Xvfb did not start")
     monkeypatch.setenv("DISPLAY", f":{number}")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -40,6 +43,7 @@ def display(monkeypatch):
     process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_login_keeps_a_session_that_later_runs_use(case, invoke, display):
     require_browser()
     allow_local_hosts(case)  # the login window obeys the address guard too: the server is on 127.0.0.1
@@ -109,6 +113,7 @@ def test_without_playwright_the_browser_commands_say_how_to_install_it(case, inv
         assert opened.db.execute("SELECT count(*) FROM wave").fetchone()[0] == 0  # refused before a wave opened
 
 
+@pytest.mark.slow
 def test_the_rest_of_the_toolkit_runs_without_playwright(tmp_path):
     """A fresh interpreter where `import playwright` fails: init, scan and items work as before."""
     page = Path(__file__).resolve().parent / "fixtures" / "singlefile" / "page_cruce_seguro.html"

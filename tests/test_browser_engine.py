@@ -38,6 +38,7 @@ def read(visit, platform="facebook"):
     return read_response(as_fetched(visit), url=visit.url, platform=platform, observed_at=visit.started_at)
 
 
+@pytest.mark.slow
 def test_a_live_page_is_read_live_with_a_screenshot_of_the_window(server, shared):
     url = server.base + "/CruceSeguroUSA.Oficial"
     visit = shared.visit(url, platform="facebook")
@@ -50,12 +51,14 @@ def test_a_live_page_is_read_live_with_a_screenshot_of_the_window(server, shared
     assert not shot.cut and visit.mhtml is None  # no snapshot unless asked
 
 
+@pytest.mark.slow
 def test_a_no_disponible_page_reads_unavailable(server, shared):
     visit = shared.visit(server.base + "/groups/viajesnorte", platform="facebook")
     reading = read(visit)
     assert (reading.status, reading.reason) == (Status.UNAVAILABLE, "content-unavailable")
 
 
+@pytest.mark.slow
 def test_a_login_wall_reads_login_required_and_keeps_the_redirect(server, shared):
     visit = shared.visit(server.base + "/groups/privado", platform="facebook")
     wall = server.base + "/login/?next=%2Fgroups%2Fprivado"
@@ -65,6 +68,7 @@ def test_a_login_wall_reads_login_required_and_keeps_the_redirect(server, shared
     assert f"302 -> {wall}" in reading.note
 
 
+@pytest.mark.slow
 def test_a_page_rendered_by_script_is_live_in_the_browser_and_not_over_http(server, shared):
     url = server.base + "/PaginaScript"
     visit = shared.visit(url, platform="facebook")
@@ -83,6 +87,7 @@ def test_a_page_rendered_by_script_is_live_in_the_browser_and_not_over_http(serv
     assert (over_plain_http.status, over_plain_http.reason) == (Status.ERROR, "no-markers")
 
 
+@pytest.mark.slow
 def test_a_slow_page_is_waited_for_within_the_timeout_and_an_error_beyond_it(server, shared):
     started = time.monotonic()
     visit = shared.visit(server.base + "/PaginaLenta", platform="facebook")
@@ -96,6 +101,7 @@ def test_a_slow_page_is_waited_for_within_the_timeout_and_an_error_beyond_it(ser
     assert (read(late).status, read(late).reason) == (Status.ERROR, "load-timeout")  # never a removal
 
 
+@pytest.mark.slow
 def test_a_redirect_is_followed_and_recorded(server, shared):
     visit = shared.visit(server.base + "/NombreViejo", platform="facebook")
     target = server.base + "/CruceSeguroUSA.Oficial"
@@ -103,6 +109,7 @@ def test_a_redirect_is_followed_and_recorded(server, shared):
     assert read(visit).status == Status.AVAILABLE
 
 
+@pytest.mark.slow
 def test_a_page_that_never_settles_is_read_after_the_bounded_wait(server, shared):
     with shared.options(settle_timeout=1.0):
         started = time.monotonic()
@@ -113,6 +120,7 @@ def test_a_page_that_never_settles_is_read_after_the_bounded_wait(server, shared
     assert read(visit).status == Status.AVAILABLE  # what it shows is read all the same
 
 
+@pytest.mark.slow
 def test_screenshots_cover_the_whole_page_at_the_asked_scale_and_cut(server, shared):
     url = server.base + "/PaginaLarga"
     full = shared.visit(url, platform="generic").screenshot
@@ -128,6 +136,7 @@ def test_screenshots_cover_the_whole_page_at_the_asked_scale_and_cut(server, sha
     assert "cut from a" in cut.describe()
 
 
+@pytest.mark.slow
 def test_the_mhtml_snapshot_holds_the_page(server, shared):
     url = server.base + "/PaginaLarga"
     visit = shared.visit(url, platform="generic", mhtml=True)
@@ -136,6 +145,7 @@ def test_the_mhtml_snapshot_holds_the_page(server, shared):
     assert b"Cruces Nocturnos" in visit.mhtml
 
 
+@pytest.mark.slow
 def test_lazy_platforms_are_scrolled_a_bounded_number_of_screens(server, shared):
     with shared.options(scroll_screens=2):
         visit = shared.visit(server.base + "/PaginaLarga", platform="facebook")
@@ -144,6 +154,7 @@ def test_lazy_platforms_are_scrolled_a_bounded_number_of_screens(server, shared)
     assert visit.scrolled == 0  # a platform that does not load as one scrolls is not scrolled
 
 
+@pytest.mark.slow
 def test_network_failures_are_reason_codes(shared):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -153,11 +164,13 @@ def test_network_failures_are_reason_codes(shared):
     assert read(visit).status == Status.ERROR
 
 
+@pytest.mark.slow
 def test_every_page_is_closed_after_its_visit(shared):
     assert shared.browser.context.pages == []
     assert shared.browser.version.startswith(("Chrome/", "HeadlessChrome/", "Chromium/"))
 
 
+@pytest.mark.slow
 def test_a_browser_that_stopped_is_a_clear_error(server):
     require_browser()
     from toolkit.browser.engine import BrowserError

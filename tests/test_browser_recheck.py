@@ -76,6 +76,7 @@ def wave(shared, case_path, name, *, screenshots=ScreenshotMode.ALL):
     return stats, checks, files
 
 
+@pytest.mark.slow
 def test_a_browser_wave_reads_each_page_and_keeps_its_page_and_screenshot(case, server, shared):
     ids = track(case, server.base, PAGES)
     stats, checks, files = wave(shared, case, "w1")
@@ -97,6 +98,7 @@ def test_a_browser_wave_reads_each_page_and_keeps_its_page_and_screenshot(case, 
         assert verify_case(opened).problems == []
 
 
+@pytest.mark.slow
 def test_screenshots_changed_keeps_only_changes_and_none_keeps_none(case, server, shared):
     track(case, server.base, ["/CruceSeguroUSA.Oficial", "/groups/viajesnorte"])
     stats, _, files = wave(shared, case, "w1", screenshots=ScreenshotMode.CHANGED)
@@ -108,6 +110,7 @@ def test_screenshots_changed_keeps_only_changes_and_none_keeps_none(case, server
     assert all(c["evidence_sha256"] for c in checks.values())  # the page itself is always kept
 
 
+@pytest.mark.slow
 def test_the_script_page_is_live_through_the_browser_and_not_over_http(case, server, invoke, tmp_path):
     require_browser()
     ids = track(case, server.base, ["/PaginaScript", "/CruceSeguroUSA.Oficial", "/PaginaHostil"])
@@ -151,6 +154,7 @@ def test_the_script_page_is_live_through_the_browser_and_not_over_http(case, ser
     assert checked.exit_code == 0 and "intact" in checked.stdout
 
 
+@pytest.mark.slow
 def test_a_canary_turning_into_a_login_wall_pauses_the_wave(case, invoke):
     require_browser()
     with BrowserServer(canary_live=1) as server:  # live at the first round, a login wall after
@@ -179,6 +183,7 @@ def test_a_canary_turning_into_a_login_wall_pauses_the_wave(case, invoke):
             assert verify_case(opened).problems == []
 
 
+@pytest.mark.slow
 def test_browser_status_reads_the_canaries(case, invoke):
     require_browser()
     allow_local_hosts(case)  # canaries go through the address guard too; the server is on 127.0.0.1
@@ -208,6 +213,7 @@ def test_method_option_is_checked(case, invoke):
     assert result.exit_code == 2 and "--logged-out works with --method browser only" in result.stderr
 
 
+@pytest.mark.slow
 def test_purging_an_item_deletes_its_screenshots_and_keeps_the_log_verifiable(case, server, shared, invoke):
     ids = track(case, server.base, ["/CruceSeguroUSA.Oficial", "/PaginaScript"])
     _, checks, files = wave(shared, case, "w1")

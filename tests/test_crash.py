@@ -22,6 +22,9 @@ import pytest
 from toolkit.case import open_case
 from toolkit.custody import verify_case
 
+# Crash tests kill whole commands at random points, several times each: slow by nature.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 ITERATIONS = int(os.environ.get("TOOLKIT_CRASH_ITERATIONS", "4"))
 

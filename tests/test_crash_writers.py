@@ -28,6 +28,9 @@ from test_crash import _cmd, _env, _limit_file_size
 from toolkit.case import init_case, open_case
 from toolkit.custody import verify_case
 
+# Crash tests kill whole commands at random points, several times each: slow by nature.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 ITERATIONS = int(os.environ.get("TOOLKIT_CRASH_ITERATIONS", "3"))
 REPORT_FILES = {"audience.csv", "clusters.csv", "items.csv", "items.json", "report.html", "report.json",
@@ -221,7 +224,7 @@ def _report_case(root: Path, items: int) -> Path:
         from report_bench import generate
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    generate(root, items, 2)
+    generate(root, items, 2, screenshots=False)  # the bench writes no screenshot files: this case must verify
     conn = sqlite3.connect(root / "case.db")
     with conn:  # one redaction salt for both copies, so redacted reports compare byte for byte
         conn.execute("INSERT INTO meta(key, value) VALUES ('report_redaction_salt', '00112233445566778899aabbccddeeff')")

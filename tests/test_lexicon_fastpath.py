@@ -73,9 +73,9 @@ def test_two_field_scores_equal_the_full_scorer(indicators):
 
 
 @pytest.mark.parametrize("indicators", [True, False])
-def test_bulk_numbers_equal_the_full_scorer(indicators):
-    """The batch's score, raw value and category per record, computed in bulk before any Score
-    object exists, are the full scorer's, one and two fields alike."""
+def test_batch_numbers_equal_the_full_scorer(indicators):
+    """The batch's columns of score, raw value and category per record are the full scorer's,
+    one and two fields alike."""
     lexicons = resolve(["default"])
     tagger = Tagger(lexicons)
     texts = TEXTS + EXTRA
@@ -83,7 +83,6 @@ def test_bulk_numbers_equal_the_full_scorer(indicators):
                                               for i, text in enumerate(texts)]
     batch = tagger.tag_batch(records + records, indicators=indicators)
     numbers = list(zip(batch.score.tolist(), batch.raw.tolist(), batch.category, strict=True))
-    assert len(batch.bulk) > 50
     reference = Scorer(lexicons, tagger.matcher.terms)
     for number, analysis in enumerate(batch.analyses()):
         if not any(reference.scoring(f.hits) for f in analysis.fields):
@@ -93,9 +92,8 @@ def test_bulk_numbers_equal_the_full_scorer(indicators):
         assert numbers[number] == (expected.score, expected.raw, expected.category), records[number % len(records)]
 
 
-def test_many_signals_fall_back_to_one_by_one():
-    """Signals beyond one 64-bit mask (user lexicons with many tags): every record is scored by
-    the rule engine, with the same results."""
+def test_many_signals_give_the_same_scores():
+    """Signals beyond one 64-bit mask (user lexicons with many tags) change no result."""
     lexicons = resolve(["default"])
     plain, crowded = Tagger(lexicons), Tagger(lexicons)
     crowded.scorer.bits.referenced |= {f"tag{n}" for n in range(70)}  # as if user lexicons referred to them
@@ -104,30 +102,14 @@ def test_many_signals_fall_back_to_one_by_one():
     texts = TEXTS + EXTRA
     expected = plain.tag_batch([{"text": t} for t in texts])
     got = crowded.tag_batch([{"text": t} for t in texts])
-    assert len(expected.bulk) > 0 and len(got.bulk) == 0
     assert got.category == expected.category
     assert got.score.tolist() == expected.score.tolist()
 
 
-@pytest.mark.parametrize("indicators", [True, False])
-def test_bulk_scores_and_explanations_equal_the_rule_engine(indicators):
-    """The Score objects built from the bulk scoring (what the scan stores) carry the rule
-    engine's numbers and explanation, byte for byte."""
-    lexicons = resolve(["default"])
-    texts = TEXTS + EXTRA
-    records = [{"name": texts[i - 2] if i % 2 else None, "text": text} for i, text in enumerate(texts)]
-    bulk = Tagger(lexicons).tag_batch(records, indicators=indicators)
-    rule = Tagger(lexicons).tag_batch(records, indicators=indicators, explained=True)
-    assert len(bulk.bulk) >= 40 and len(rule.bulk) == 0
-    for got, expected in zip(bulk.scores, rule.scores, strict=True):
-        assert (got.score, got.raw, got.category, got.explanation_json) == \
-               (expected.score, expected.raw, expected.category, expected.explanation_json)
-
-
-def test_bulk_self_terms_on_overlapping_hits_follow_the_rule_engine(tmp_path):
+def test_self_terms_on_overlapping_hits_follow_the_full_scorer(tmp_path):
     """Where hits overlap, a term that requires a signal it gives itself counts in full only when
-    a hit at another place gives it: a second term on the very same span does not (the rule
-    engine's test), a hit elsewhere does. Enough records for the bulk scorer to take them."""
+    a hit at another place gives it: a second term on the very same span does not (the full
+    scorer's test), a hit elsewhere does."""
     from toolkit.lexicon import load_lexicon
     from toolkit.lexicon.files import check_set
 
@@ -143,12 +125,13 @@ def test_bulk_self_terms_on_overlapping_hits_follow_the_rule_engine(tmp_path):
     lexicons = check_set([load_lexicon(first), load_lexicon(second)])
     texts = ["perlas", "perlas azules", "perlas y perlas azules", "hay perlas, perlas", "perlas azules perlas"] * 10
     records = [{"text": t} for t in texts]
-    bulk = Tagger(lexicons).tag_batch(records, indicators=False)
-    rule = Tagger(lexicons).tag_batch(records, indicators=False, explained=True)
-    assert len(bulk.bulk) == len(records)
-    numbers = list(zip(bulk.score.tolist(), bulk.raw.tolist(), bulk.category, strict=True))
-    for number, (got, expected) in enumerate(zip(bulk.scores, rule.scores, strict=True)):
+    tagger = Tagger(lexicons)
+    batch = tagger.tag_batch(records, indicators=False)
+    reference = Scorer(lexicons, tagger.matcher.terms)
+    numbers = list(zip(batch.score.tolist(), batch.raw.tolist(), batch.category, strict=True))
+    for number, analysis in enumerate(batch.analyses()):
+        expected = reference.score(analysis.fields)
         assert numbers[number] == (expected.score, expected.raw, expected.category), texts[number]
-        assert got.explanation_json == expected.explanation_json, texts[number]
-    alone = {texts[n]: "alone" in bulk.scores[n].explanation_json for n in range(5)}
+        assert analysis.score.explanation_json == expected.explanation_json, texts[number]
+    alone = {texts[n]: "alone" in batch.scores[n].explanation_json for n in range(5)}
     assert alone["perlas"] is True  # the other lexicon's "perlas" has the same span: not another place

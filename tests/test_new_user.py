@@ -401,16 +401,14 @@ def test_report_csvs_start_with_a_bom_and_telegram_rows_carry_text_and_channel(i
 
 
 def test_a_message_gets_its_t_me_link_from_its_channel_s_public_address():
-    from types import SimpleNamespace
-
     from toolkit.report.build import _message_url
 
-    def message(parent_url):
-        return SimpleNamespace(platform="telegram", kind="message", key="name:Cruces/45", parent_url=parent_url)
+    def message(parent_url):  # the appendix passes an item's columns: platform, kind, key, parent's URL
+        return "telegram", "message", "name:Cruces/45", parent_url
 
-    assert _message_url(message("https://t.me/crucesnorte")) == "https://t.me/crucesnorte/45"
-    assert _message_url(message(None)) is None  # an export names no @username: nothing is guessed
-    assert _message_url(message("https://example.org/x")) is None
+    assert _message_url(*message("https://t.me/crucesnorte")) == "https://t.me/crucesnorte/45"
+    assert _message_url(*message(None)) is None  # an export names no @username: nothing is guessed
+    assert _message_url(*message("https://example.org/x")) is None
 
 
 def test_raw_cells_keep_phones_for_scripts_and_stdout_csv_has_no_bom(invoke, case, tmp_path):

@@ -96,11 +96,14 @@ def test_modes_do_not_mix(case, invoke, tmp_path):
     assert "PATH and --manual are separate ways to recheck" in result.output
 
 
+@pytest.mark.slow
 def test_ctrl_c_mid_wave_then_the_same_command_finishes_it(case, server):
     ids = [add_item(case, "facebook", f"{server.base(0)}/interrupt/{n}") for n in range(10)]
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root)}
-    command = [sys.executable, "-m", "toolkit", "recheck", str(case), "--all", "--wave", "w1", "--interval", "0.25",
+    # One request a second: the wave lasts ~10 s, so the Ctrl-C lands mid-wave even when a loaded
+    # machine (parallel test workers) leaves this process unscheduled for a few seconds.
+    command = [sys.executable, "-m", "toolkit", "recheck", str(case), "--all", "--wave", "w1", "--interval", "1",
                "--retries", "0"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20

@@ -76,6 +76,7 @@ def server():
         yield srv
 
 
+@pytest.mark.slow
 def test_every_case_ends_in_the_right_status_and_politeness_holds(case, server):
     ids = {path: add_item(case, platform, server.base(host) + path) for path, (platform, host, _, _) in CASES.items()}
     with open_case(case) as opened:

@@ -293,6 +293,7 @@ def _big_ndjson(path: Path, records: int) -> None:
             }) + b"\n")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_killed_scan_leaves_nothing_and_rerun_finishes(case, tmp_path):
     export = tmp_path / "grande.ndjson"

@@ -214,6 +214,7 @@ def _gone(pid: int) -> bool:
 
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SIGKILL and /proc")
 def test_killed_scan_stops_its_reader_process_and_rerun_finishes(case, tmp_path):
     export = _ndjson(tmp_path / "grande.ndjson", 12_000)

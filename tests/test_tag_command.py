@@ -103,6 +103,7 @@ def dataset(tmp_path_factory):
     return folder, posts, names
 
 
+@pytest.mark.slow
 def test_tags_equal_tagging_the_same_posts_in_one_process(invoke, dataset, tmp_path):
     folder, posts, names = dataset
     out = tmp_path / "out"
@@ -349,6 +350,7 @@ def test_bad_rows_are_counted_and_an_unreadable_file_is_named_while_the_rest_goe
     assert (folder / "c.parquet").read_bytes() == b"PAR1 this is not parquet"  # inputs are never modified
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_tags_as_threads(invoke, tmp_path):
     """The default local mode: worker processes (the tagger is rebuilt in each from the lexicons)."""
     posts = make_posts(600, seed=3)
@@ -364,6 +366,7 @@ def test_worker_processes_give_the_same_tags_as_threads(invoke, tmp_path):
     assert outs[0] == outs[1]
 
 
+@pytest.mark.slow
 def test_scanning_candidates_loads_neither_dask_nor_pyarrow(invoke, dataset, tmp_path):
     from test_cli_lazy import NOT_FOR_SCAN, _modules_after
 

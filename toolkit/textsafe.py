@@ -126,6 +126,8 @@ def write_csv(out: io.TextIOBase, columns: Iterable[Any], rows: Iterable[Iterabl
 
 def neutral(text: str) -> str:
     """`text` with bidi controls and control characters replaced by visible tokens such as <U+202E>."""
+    if text.isprintable():  # every character above is a control or format character: none is printable
+        return text
     return _INVISIBLE.sub(_token, text)
 
 

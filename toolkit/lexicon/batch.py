@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from toolkit.lexicon.tagger import Tagger
 
 FIELDS = ("name", "text")
-SHARED_LIMIT = 100_000  # Score objects kept for sharing; cleared when full so memory stays flat
 
 
 @dataclass(slots=True)
@@ -64,8 +63,8 @@ class BatchTags:
     explanation, built when first read.
     """
 
-    __slots__ = ("_ends", "_entries", "_fields", "_rows", "_scores", "_starts", "_tids", "bulk", "bulk_result", "bulk_rows",
-                 "category", "contacts", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
+    __slots__ = ("_ends", "_entries", "_fields", "_rows", "_scores", "_starts", "_tids", "category", "contacts", "field",
+                 "flat", "found", "objects", "raw", "record", "score", "tagger")
 
     def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
                  found: Found, contacts: dict[int, list[Indicator]] | None):
@@ -73,8 +72,7 @@ class BatchTags:
         self.score = np.zeros(count, dtype=np.float64)
         self.raw = np.zeros(count, dtype=np.float64)
         self.category: list[str | None] = [None] * count
-        self.objects: dict[int, Score] = {}  # record -> its Score, for the records scored one by one
-        self.bulk = np.zeros(0, dtype=np.int64)  # the records scored in bulk (their Score objects come later)
+        self.objects: dict[int, Score] = {}  # record -> its Score (records with something found)
         self._scores: list[Score] | None = None
         self._entries: dict[int, list[int]] | None = None
         self._rows: dict[int, int] | None = None
@@ -98,46 +96,11 @@ class BatchTags:
     def scores(self) -> list[Score]:
         """One Score per record: the tagger's empty score for a record with nothing found."""
         if self._scores is None:
-            if len(self.bulk):
-                self._bulk_objects()
             out = [self.tagger.empty.score] * len(self.category)
             for number, score in self.objects.items():
                 out[number] = score
             self._scores = out
         return self._scores
-
-    def _bulk_objects(self) -> None:
-        """Score objects for the records scored in bulk, from what the bulk scorer kept: the
-        counted terms (in order, with their field), the signals and the numbers per category."""
-        result, found, scorer = self.bulk_result, self.found, self.tagger.scorer
-        rows = self.bulk_rows[result.rows]
-        terms, bits, field = scorer.terms, scorer.bits, self.field
-        counted_terms: list[list] = [[] for _ in range(len(self.bulk))]
-        signals = result.signals.tolist()
-        record_of = np.searchsorted(self.bulk, np.asarray(self.record, dtype=np.int64)[found.post[rows]]).tolist()
-        for j, tid, post, counted, alone, excluded in zip(record_of, found.tid[rows].tolist(), found.post[rows].tolist(),
-                                                          result.counted.tolist(), result.alone.tolist(),
-                                                          result.excluded.tolist(), strict=True):
-            if excluded:
-                mask = signals[j]
-                excluded = tuple([name for name in terms[tid].excludes if mask & bits[name]])
-            else:
-                excluded = ()
-            counted_terms[j].append((tid, field[post], counted, alone, excluded))
-        # Records alike in counted terms and signals share one Score, so its explanation is built
-        # once (memoised across batches, as the rule engine's scores are).
-        values, objects, shared = result.values, self.objects, self.tagger._explained
-        for j, (number, which) in enumerate(zip(self.bulk.tolist(), result.inverse.tolist(), strict=True)):
-            key = (tuple(counted_terms[j]), signals[j])
-            score = shared.get(key)
-            if score is None:
-                value, raw, category, by_category, boosts, negatives, fired = values[which]
-                score = Score(value, raw, category, (scorer, counted_terms[j], signals[j], by_category, boosts, negatives,
-                                                     fired))
-                if len(shared) >= SHARED_LIMIT:
-                    shared.clear()
-                shared[key] = score
-            objects[number] = score
 
     def fields(self, number: int, indexes: list[int] | None = None) -> list[FieldTags]:
         """What was found in each field of record `number` (fields in order; only those with something).

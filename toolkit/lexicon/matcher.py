@@ -2,9 +2,8 @@
 
 A batch of posts is joined into one string (posts separated by " \\x00 "), folded to one byte per
 character (normalise.py), and scanned once for a set of space-padded literal keys (" pago al llegar ",
-" pago  al llegar ", ...): by Hyperscan when it is installed (through toolkit's C extension
-`_hsscan` where it was built, else the `hyperscan` binding), else by pyahocorasick (the portable
-engine). Padding with spaces gives word boundaries that also hold next to emoji and punctuation
+" pago  al llegar ", ...): by Hyperscan when its Python binding is installed (the `fast` extra),
+else by pyahocorasick (the portable engine). Padding with spaces gives word boundaries that also hold next to emoji and punctuation
 (both fold to spaces); every engine sees the same keys, so they report exactly the same hits (tests
 check it). Then three cheap extra passes:
 
@@ -38,10 +37,6 @@ from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
 from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk
 
-try:  # the optional native accelerator: built at install time when Hyperscan's library is found
-    from toolkit.lexicon import _hsscan
-except ImportError:  # pragma: no cover - depends on the environment
-    _hsscan = None
 try:  # the Python binding to Hyperscan (the `fast` extra)
     import hyperscan
 except ImportError:  # pragma: no cover - depends on the environment
@@ -149,29 +144,12 @@ class _Hyperscan:
         return _ints(out).reshape(-1, 2)
 
 
-class _Native:
-    """Hyperscan over the same literal keys through toolkit's own C extension (`_hsscan.c`).
-
-    The fastest engine: matches are collected in C and come back as one buffer that numpy reads
-    without a copy, where the binding calls back into Python for every match.
-    """
-
-    name = "native"
-
-    def __init__(self, keys: list[str]):
-        self.literals = _hsscan.Literals([k.encode("ascii") for k in keys])
-
-    def scan(self, folded: bytes) -> np.ndarray:
-        """(key end, key id) for every key found, in order of end (end exclusive): int64, shape (n, 2)."""
-        return np.frombuffer(self.literals.scan(folded), dtype=np.int64).reshape(-1, 2)
-
-
-ENGINES = {"native": _Native, "hyperscan": _Hyperscan, "ahocorasick": _Portable}
+ENGINES = {"hyperscan": _Hyperscan, "ahocorasick": _Portable}
 
 
 def available_engines() -> list[str]:
     """The engines installed here, fastest first (the first is the default); they all give the same hits."""
-    installed = {"native": _hsscan is not None, "hyperscan": hyperscan is not None, "ahocorasick": True}
+    installed = {"hyperscan": hyperscan is not None, "ahocorasick": True}
     return [name for name in ENGINES if installed[name]]
 
 
@@ -287,10 +265,8 @@ class Matcher:
         if engine not in ENGINES:
             raise LexiconError(f"unknown matching engine {engine!r}", f"Use one of {', '.join(available_engines())}")
         if engine not in available_engines():
-            raise LexiconError(f"the {engine} engine is not installed", {
-                "native": "Install Hyperscan (apt-get install libhyperscan-dev, brew install hyperscan), then "
-                          "reinstall toolkit; or use another engine",
-                "hyperscan": "pip install hyperscan, or use ahocorasick"}[engine])
+            raise LexiconError(f"the {engine} engine is not installed",
+                               "Install the `fast` extra (pip install -e '.[fast]'), or use ahocorasick")
         self.engine = ENGINES[engine](keys)
 
     def match(self, text: str) -> list[Hit]:

@@ -13,8 +13,8 @@ in proportion below that (a lone weak term stays weak), all multiplied by the ca
 factor for every context present (news, warning, wildlife, food).
 
 Rules depend on which signals an item holds, not where: they are applied in `Scorer._numbers`, the
-one function both the rule engine and the bulk scorer (batch_scores.py) call, so the two cannot
-disagree. A rule counts for an item that has at least one scoring term (an item with none is not
+one function both the full scorer (`Scorer.score`) and its memoised shortcut (`Scorer.score_plain`)
+call, so the two cannot disagree. A rule counts for an item that has at least one scoring term (an item with none is not
 scored).
 The raw value is mapped to 0-100 with 100 * (1 - exp(-raw / SCALE)), so scores are comparable across
 lexicon sets and a few strong signals saturate instead of adding up forever.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from toolkit.models import Capture, Status
 from toolkit.safeio import markup_cut
 
-try:  # the optional native accelerator (the `fast` extra), as the lexicon matcher uses it
+try:  # Hyperscan's Python binding (the `fast` extra), as the lexicon matcher uses it
     import hyperscan
 except ImportError:  # pragma: no cover - depends on the environment
     hyperscan = None

@@ -9,6 +9,7 @@ difference is tested with Fisher's exact test from scipy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 from scipy.stats import binomtest, fisher_exact
@@ -34,8 +35,15 @@ def wilson(k: int, n: int, level: float = LEVEL) -> Share:
     """k of n with its Wilson score interval at `level`, from scipy.stats.binomtest."""
     if n <= 0:
         return Share(k, n, None, None, None)
+    low, high = _wilson(k, n, level)
+    return Share(k, n, k / n, low, high)
+
+
+@lru_cache(maxsize=4096)
+def _wilson(k: int, n: int, level: float) -> tuple[float, float]:
+    # A report asks for the same (k, n) many times (splits, headline, tests): scipy is asked once.
     ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
-    return Share(k, n, k / n, float(ci.low), float(ci.high))
+    return float(ci.low), float(ci.high)
 
 
 @dataclass(frozen=True)
@@ -60,13 +68,30 @@ class Counts:
 
 def count(rows: pd.DataFrame) -> Counts:
     """Counts and shares for the rows of one wave (one row per item)."""
-    families = rows["family"].value_counts()
-    statuses = {str(k): int(v) for k, v in rows["label"].value_counts().items() if v}
-    unknown = {str(k): int(v) for k, v in rows.loc[rows["family"] == "unknown", "label"].value_counts().items() if v}
-    live, gone = int(families.get("live", 0)), int(families.get("gone", 0))
+    return count_by(rows, None).get("", _counts({}, {}, {}))
+
+
+def count_by(rows: pd.DataFrame, groups: pd.Series | None) -> dict[str, Counts]:
+    """Counts and shares per value of `groups` (aligned with `rows`; its values as text), or of all
+    the rows under "" when `groups` is None; only the values that occur."""
+    key = pd.Series("", index=rows.index) if groups is None else groups.astype(str)
+    triples = pd.DataFrame({"group": key, "family": rows["family"].astype(str), "label": rows["label"].astype(str)})
+    families: dict[str, dict[str, int]] = {}
+    statuses: dict[str, dict[str, int]] = {}
+    unknown: dict[str, dict[str, int]] = {}
+    for (group, family, label), n in triples.value_counts(sort=False).items():
+        families.setdefault(group, {})[family] = families.get(group, {}).get(family, 0) + int(n)
+        statuses.setdefault(group, {})[label] = statuses.get(group, {}).get(label, 0) + int(n)
+        if family == "unknown":
+            unknown.setdefault(group, {})[label] = unknown.get(group, {}).get(label, 0) + int(n)
+    return {group: _counts(families[group], statuses[group], unknown.get(group, {})) for group in families}
+
+
+def _counts(families: dict[str, int], statuses: dict[str, int], unknown: dict[str, int]) -> Counts:
+    live, gone = families.get("live", 0), families.get("gone", 0)
     return Counts(
-        items=len(rows), live=live, gone=gone, ended=int(families.get("ended", 0)),
-        unknown=int(families.get("unknown", 0)), not_checked=int(families.get(NOT_CHECKED, 0)),
+        items=sum(families.values()), live=live, gone=gone, ended=families.get("ended", 0),
+        unknown=families.get("unknown", 0), not_checked=families.get(NOT_CHECKED, 0),
         statuses=dict(sorted(statuses.items())), unknown_statuses=dict(sorted(unknown.items())),
         still_live=wilson(live, live + gone), removed=wilson(gone, live + gone),
     )
@@ -114,8 +139,8 @@ def by_group(cf: CaseFrame, dimensions: tuple[str, ...] = SPLITS) -> list[GroupS
     for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
         for dimension in dimensions:
             values = rows[dimension].map({True: "noticed", False: "not_noticed"}) if dimension == "noticed" else rows[dimension]
-            for group in sorted({str(v) for v in values.unique()}):
-                out.append(GroupStats(str(wave), dimension, group, count(rows[values.astype(str) == group])))
+            counted = count_by(rows, values)
+            out += [GroupStats(str(wave), dimension, group, counted[group]) for group in sorted(counted)]
     return out
 
 
@@ -136,7 +161,8 @@ def noticed_test(cf: CaseFrame) -> list[FisherTest]:
     if not len(cf.frame):
         return out
     for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
-        noticed, other = count(rows[rows["noticed"]]), count(rows[~rows["noticed"].astype(bool)])
+        split = count_by(rows, rows["noticed"].astype(bool))
+        noticed, other = split.get("True", count(rows.iloc[0:0])), split.get("False", count(rows.iloc[0:0]))
         if noticed.known and other.known:
             odds, p = fisher_exact([[noticed.gone, noticed.live], [other.gone, other.live]])
             out.append(FisherTest(str(wave), noticed, other, _finite(odds), float(p)))
@@ -155,4 +181,4 @@ def _str(value: object) -> str | None:
 
 
 __all__ = ["FAMILIES", "LEVEL", "SPLITS", "Counts", "FisherTest", "GroupStats", "Share", "WaveStats", "by_group",
-           "by_wave", "count", "noticed_test", "wilson"]
+           "by_wave", "count", "count_by", "noticed_test", "wilson"]

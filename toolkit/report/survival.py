@@ -80,45 +80,72 @@ def innermost(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def turnbull(left, right, weights=None, *, start: np.ndarray | None = None, tol: float = 1e-10,
              max_iter: int = 20_000, support: tuple[np.ndarray, np.ndarray] | None = None) -> Turnbull:
     """Fit the Turnbull NPMLE to interval-censored observations (left, right] with optional weights."""
-    left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+    left = np.asarray(left, dtype=float)
     weights = np.ones(len(left)) if weights is None else np.asarray(weights, dtype=float)
+    q, p = support if support is not None else innermost(left, np.asarray(right, dtype=float))
+    return turnbull_many(left, right, weights[None, :], start=start, tol=tol, max_iter=max_iter, support=(q, p))[0]
+
+
+def turnbull_many(left, right, weights: np.ndarray, *, start: np.ndarray | None = None, tol: float = 1e-10,
+                  max_iter: int = 20_000, support: tuple[np.ndarray, np.ndarray] | None = None) -> list[Turnbull]:
+    """Fit the Turnbull NPMLE once per row of `weights` (observations (left, right] weighted by that
+    row, e.g. bootstrap replicates), all rows at once: each row runs exactly the iterations a fit of
+    its own would, and stops where that fit would stop."""
+    left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
     q, p = support if support is not None else innermost(left, right)
     if len(q) == 0:
-        return Turnbull(q, p, np.zeros(0))
+        return [Turnbull(q, p, np.zeros(0)) for _ in weights]
     # Innermost intervals are disjoint and sorted, so observation i holds a contiguous run of them,
     # first[i]..last[i]; sums over runs are differences of cumulative sums: O(n + m) per EM step.
     first = np.searchsorted(q, left, side="left")
     last = np.searchsorted(p, right, side="right") - 1
-    total = weights.sum()
-    m = len(q)
+    m, n = len(q), len(left)
+    # The bins of every row's difference array in one flat array: row r's bins start at r * (m + 1).
+    offsets = (np.arange(len(weights)) * (m + 1))[:, None]
+    up, down = (first + offsets).ravel(), (last + 1 + offsets).ravel()
 
-    def em(mass: np.ndarray) -> np.ndarray:
-        cumulative = np.concatenate(([0.0], np.cumsum(mass)))
-        denominator = cumulative[last + 1] - cumulative[first]
-        ratio = np.divide(weights, denominator, out=np.zeros_like(weights), where=denominator > 0)
+    def em(mass: np.ndarray, w: np.ndarray, total: np.ndarray) -> np.ndarray:
+        """One EM step for as many fits as `mass` has rows (weighted by the rows of `w`)."""
+        k = len(mass)
+        cumulative = np.zeros((k, m + 1))
+        np.cumsum(mass, axis=1, out=cumulative[:, 1:])
+        denominator = np.take(cumulative, last + 1, axis=1) - np.take(cumulative, first, axis=1)
+        ratio = np.divide(w, denominator, out=np.zeros_like(w), where=denominator > 0).ravel()
         # Add each observation's ratio to every innermost interval in its run (a difference array).
-        runs = np.bincount(first, ratio, minlength=m + 1) - np.bincount(last + 1, ratio, minlength=m + 1)
-        return mass * np.cumsum(runs)[:m] / total
+        runs = (np.bincount(up[:k * n], ratio, minlength=k * (m + 1))
+                - np.bincount(down[:k * n], ratio, minlength=k * (m + 1))).reshape(k, m + 1)
+        return mass * np.cumsum(runs, axis=1)[:, :m] / total[:, None]
 
-    mass = np.full(m, 1 / m) if start is None else start.copy()
+    totals = weights.sum(axis=1)
+    mass = np.tile(np.full(m, 1 / m) if start is None else start, (len(weights), 1))
+    active = np.arange(len(weights))
+    w, total = weights, totals
     # Plain EM converges linearly and slowly on these problems; SQUAREM (Varadhan & Roland 2008)
     # extrapolates two EM steps, projected back onto the simplex, then takes a stabilising EM step.
     for _ in range(int(max_iter)):
-        one = em(mass)
-        two = em(one)
-        r, v = one - mass, two - 2 * one + mass
-        norm_v = np.sqrt((v * v).sum())
-        if norm_v > 0:
-            alpha = -np.sqrt((r * r).sum()) / norm_v
-            jumped = np.clip(mass - 2 * alpha * r + alpha * alpha * v, 0.0, None)
-            updated = em(jumped / jumped.sum()) if jumped.sum() > 0 else two
-        else:
-            updated = two
-        done = np.abs(updated - mass).max() < tol
-        mass = updated
-        if done:
+        now = mass[active]
+        one = em(now, w, total)
+        two = em(one, w, total)
+        r, v = one - now, two - 2 * one + now
+        norm_v = np.sqrt((v * v).sum(axis=1))
+        updated = two.copy()
+        jump = norm_v > 0
+        if jump.any():
+            alpha = (-np.sqrt((r[jump] * r[jump]).sum(axis=1)) / norm_v[jump])[:, None]
+            jumped = np.clip(now[jump] - 2 * alpha * r[jump] + alpha * alpha * v[jump], 0.0, None)
+            sums = jumped.sum(axis=1)
+            rows = np.flatnonzero(jump)[sums > 0]
+            if len(rows):
+                updated[rows] = em(jumped[sums > 0] / sums[sums > 0, None], w[rows], total[rows])
+        done = np.abs(updated - now).max(axis=1) < tol
+        mass[active] = updated
+        if done.any():
+            active = active[~done]
+            w, total = weights[active], totals[active]
+        if not len(active):
             break
-    return Turnbull(q, p, mass / mass.sum())
+    return [Turnbull(q, p, row / row.sum()) for row in mass]
 
 
 @dataclass(frozen=True)
@@ -215,8 +242,7 @@ def estimate(cf: CaseFrame, origin: str, horizons: tuple[int, ...] = HORIZONS, b
     fit = turnbull(left, right, weights, support=support, tol=FIT_TOL, max_iter=5_000)
     rng = np.random.Generator(np.random.PCG64(SEED))
     draws = rng.multinomial(int(weights.sum()), weights / weights.sum(), size=bootstrap)
-    boots = [turnbull(left, right, draw, start=fit.mass, support=support, tol=BOOT_TOL, max_iter=BOOT_ITER)
-             for draw in draws]
+    boots = turnbull_many(left, right, draws, start=fit.mass, support=support, tol=BOOT_TOL, max_iter=BOOT_ITER)
     alpha = (1 - LEVEL) / 2
 
     def interval(values: list[float]) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 from toolkit.store.db import transaction
-from toolkit.store.status import RULE_CTES, run_rule_query
+from toolkit.store.status import Judged, judge
 
 # The canary rule in words: the report's methodology and docs/recheck.md print this text.
 CANARY_RULE = (
@@ -92,15 +92,17 @@ def readings(conn: sqlite3.Connection, as_of: str | None = None) -> list[dict[st
            ORDER BY w.started_at, k.wave_id, k.method, k.run, k.round, k.id""", (as_of,))]
 
 
-def blind_checks(conn: sqlite3.Connection, as_of: str | None = None,
-                 items: Iterable[int] | None = None) -> list[dict[str, Any]]:
-    """Per wave and reason, how many checks (of `items`, canonical ids, when given) are blind."""
-    extra, params = "", []
-    if items is not None:
-        wanted = sorted(set(items))
-        extra = f" AND item_id IN ({','.join('?' * len(wanted))})"
-        params = wanted
-    sql = (f"WITH {RULE_CTES} SELECT j.wave_id, w.name AS wave, j.blind, count(*) AS checks FROM judged j"
-           f" JOIN wave w ON w.id = j.wave_id WHERE j.blind IS NOT NULL{extra}"
-           " GROUP BY j.wave_id, j.blind ORDER BY w.started_at, j.wave_id, j.blind")
-    return [dict(row) for row in run_rule_query(conn, sql, as_of, params)]
+def blind_checks(conn: sqlite3.Connection, as_of: str | None = None, items: Iterable[int] | None = None,
+                 judged: Judged | None = None) -> list[dict[str, Any]]:
+    """Per wave and reason, how many checks (of `items`, canonical ids, when given) are blind; from
+    `judged` when the caller has already judged those checks (toolkit.store.status.judge)."""
+    judged = judged if judged is not None else judge(conn, as_of=as_of)
+    wanted = None if items is None else set(items)
+    counts: dict[tuple[int, str], int] = {}
+    for item_id, wave_id, why in zip(judged.item_id.tolist(), judged.wave_id.tolist(), judged.blind.tolist(), strict=True):
+        if why is not None and wave_id and (wanted is None or item_id in wanted):
+            counts[(wave_id, why)] = counts.get((wave_id, why), 0) + 1
+    waves = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT id, name, started_at FROM wave")}
+    rows = [{"wave_id": wave_id, "wave": waves[wave_id][0], "blind": why, "checks": n}
+            for (wave_id, why), n in counts.items()]
+    return sorted(rows, key=lambda r: (waves[r["wave_id"]][1], r["wave_id"], r["blind"]))

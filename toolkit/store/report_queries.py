@@ -1,6 +1,7 @@
 """Read queries for `toolkit report`: the cohort, its checks, audience, indicators and provenance.
 
-The cohort is every item whose latest review (by reviewed_at, then id) says `violating`. Notices,
+The cohort is every item whose latest review (by reviewed_at, then id) says `violating`, kept in
+temporary tables of the connection while a report is computed (`prepare_cohort`). Notices,
 waves and checks are cut at `as_of` by their own dates, so a report can be reproduced as of a past
 moment; sources, items and reviews are not (their times are when the researcher did the work,
 not when things happened on the platform). All SQL with bound parameters only; every result is
@@ -13,36 +14,38 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
-from toolkit.store.status import RULE_CTES, date_source_sql, run_rule_query
+from toolkit.store.status import Judged, date_source_sql, judge
 
-# Items merged into another through an alias (toolkit.store.aliases) count as that one: `root` maps
-# every item to its canonical item, and `member` every item of a cohort item to that cohort item.
-COHORT_CTE = """
-WITH root AS (
-    SELECT id, coalesce(merged_into, id) AS root FROM item
-),
-ranked_review AS (
-    SELECT r.root AS item_id, v.verdict, v.category, v.reviewer, v.reviewed_at,
-           ROW_NUMBER() OVER (PARTITION BY r.root ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
-    FROM review v JOIN root r ON r.id = v.item_id
-),
-cohort AS (
-    SELECT item_id, category, reviewer, reviewed_at FROM ranked_review WHERE rn = 1 AND verdict = 'violating'
-),
-member AS (
-    SELECT r.id, r.root AS item_id FROM root r JOIN cohort c ON c.item_id = r.root
-)
+# The cohort and its members, as temporary tables of the report's connection (built once per
+# report by `prepare_cohort`, read by every cohort query below): an item's latest review (by
+# reviewed_at, then id) decides whether it is in the cohort, and items merged into another through
+# an alias (toolkit.store.aliases) count as that one: `member` maps every item of a cohort item to
+# that cohort item. Indexed, so that each query below joins them instead of recomputing them.
+COHORT_TABLES = """
+DROP TABLE IF EXISTS temp.member;
+DROP TABLE IF EXISTS temp.cohort;
+CREATE TEMP TABLE cohort (item_id INTEGER PRIMARY KEY, category TEXT, reviewer TEXT, reviewed_at TEXT);
+INSERT INTO temp.cohort (item_id, category, reviewer, reviewed_at)
+    SELECT item_id, category, reviewer, reviewed_at FROM (
+        SELECT coalesce(i.merged_into, i.id) AS item_id, v.verdict, v.category, v.reviewer, v.reviewed_at,
+               ROW_NUMBER() OVER (PARTITION BY coalesce(i.merged_into, i.id) ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
+        FROM review v JOIN item i ON i.id = v.item_id)
+    WHERE rn = 1 AND verdict = 'violating';
+CREATE TEMP TABLE member (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL);
+INSERT INTO temp.member (id, item_id)
+    SELECT i.id, c.item_id FROM item i JOIN temp.cohort c ON c.item_id = coalesce(i.merged_into, i.id);
+CREATE INDEX temp.member_item ON member(item_id);
 """
 
-COHORT_ITEMS_SQL = COHORT_CTE + """,
-ranked_notice AS (
+COHORT_ITEMS_SQL = """
+WITH ranked_notice AS (
     SELECT m.item_id, n.noticed_at, n.channel, n.reference,
            ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY n.noticed_at, n.id) AS rn
-    FROM notice_in_force n JOIN member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
+    FROM notice_in_force n JOIN temp.member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
 ),
 ranked_score AS (
     SELECT m.item_id, s.score, s.category, ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY s.id DESC) AS rn
-    FROM score s JOIN member m ON m.id = s.item_id
+    FROM score s JOIN temp.member m ON m.id = s.item_id
 ),
 -- First seen: the earliest capture whose date was read, given or clocked, never one taken from the
 -- import time (first_seen_any keeps those too, to count the items dated at import time only).
@@ -50,32 +53,35 @@ seen AS (
     SELECT m.item_id, min(CASE WHEN """ + date_source_sql("cp.date_source", "cp.observed_at", "so.imported_at") + """
                                     IS NOT 'import_time' THEN cp.observed_at END) AS first_seen,
            min(cp.observed_at) AS first_seen_any
-    FROM capture cp JOIN member m ON m.id = cp.item_id LEFT JOIN source so ON so.id = cp.source_id
+    FROM capture cp JOIN temp.member m ON m.id = cp.item_id LEFT JOIN source so ON so.id = cp.source_id
     GROUP BY m.item_id
+),
+-- The latest text seen (a message's text, a post's caption, a page's about): like the name, it says
+-- what the item is, so it is not cut at as_of (an export may be dated at its import).
+ranked_text AS (
+    SELECT m.item_id, cp.text,
+           ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY cp.observed_at DESC, cp.id DESC) AS rn
+    FROM capture cp JOIN temp.member m ON m.id = cp.item_id WHERE cp.text IS NOT NULL
 )
 SELECT i.id AS item_id, i.platform, i.kind, i.key, i.url, i.name, coalesce(pi.merged_into, i.parent_id) AS parent,
        fs.first_seen, fs.first_seen_any,
        coalesce(c.category, s.category) AS category, c.reviewed_at, s.score,
        n.noticed_at, n.channel, n.reference, pi.kind AS parent_kind,
-       coalesce(rp.name, pi.name) AS parent_name, coalesce(rp.url, pi.url) AS parent_url,
-       -- The latest text seen (a message's text, a post's caption, a page's about): like the name,
-       -- it says what the item is, so it is not cut at as_of (an export may be dated at its import).
-       (SELECT cp.text FROM capture cp JOIN member m ON m.id = cp.item_id
-        WHERE m.item_id = i.id AND cp.text IS NOT NULL
-        ORDER BY cp.observed_at DESC, cp.id DESC LIMIT 1) AS text
-FROM cohort c
+       coalesce(rp.name, pi.name) AS parent_name, coalesce(rp.url, pi.url) AS parent_url, t.text
+FROM temp.cohort c
 JOIN item i ON i.id = c.item_id
 LEFT JOIN item pi ON pi.id = i.parent_id
 LEFT JOIN item rp ON rp.id = pi.merged_into
 LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
 LEFT JOIN seen fs ON fs.item_id = i.id
+LEFT JOIN ranked_text t ON t.item_id = i.id AND t.rn = 1
 ORDER BY i.id
 """
 
-LANGUAGE_SQL = COHORT_CTE + """
+LANGUAGE_SQL = """
 SELECT m.item_id, h.language, count(*) AS hits
-FROM hit h JOIN member m ON m.id = h.item_id
+FROM hit h JOIN temp.member m ON m.id = h.item_id
 WHERE h.language IS NOT NULL
 GROUP BY m.item_id, h.language
 ORDER BY m.item_id, hits DESC, h.language
@@ -94,33 +100,25 @@ SELECT wave_id, name, started_at, methods, note FROM (
 WHERE started_at <= :as_of ORDER BY started_at, wave_id
 """
 
-# Every check with its family under the status rule (blind checks are unknown; toolkit.store.status).
-CHECKS_SQL = "WITH " + RULE_CTES + "," + COHORT_CTE.replace("WITH", "", 1) + """
-SELECT j.id AS check_id, m.item_id, j.wave_id, j.observed_at, j.method, j.status, j.reason, j.detector, j.family,
-       j.blind, j.date_source
-FROM judged j JOIN member m ON m.id = j.checked_item
-ORDER BY m.item_id, j.observed_at, j.id
-"""
-
-AUDIENCE_SQL = COHORT_CTE + """
+AUDIENCE_SQL = """
 SELECT m.item_id, cp.observed_at, cp.followers, cp.members
-FROM capture cp JOIN member m ON m.id = cp.item_id
+FROM capture cp JOIN temp.member m ON m.id = cp.item_id
 WHERE (cp.followers IS NOT NULL OR cp.members IS NOT NULL)
   AND cp.observed_at IS NOT NULL AND cp.observed_at <= :as_of
 ORDER BY m.item_id, cp.observed_at, cp.id
 """
 
-INDICATORS_SQL = COHORT_CTE + """
+INDICATORS_SQL = """
 SELECT DISTINCT m.item_id, ind.type, ind.value
-FROM indicator ind JOIN member m ON m.id = ind.item_id
+FROM indicator ind JOIN temp.member m ON m.id = ind.item_id
 WHERE ind.type IN ('phone', 'whatsapp', 'telegram', 'email')
 ORDER BY m.item_id, ind.type, ind.value
 """
 
 # What the text of captures showed for each indicator, so redaction can mask it where it appears.
-MATCHED_SQL = COHORT_CTE + """
+MATCHED_SQL = """
 SELECT DISTINCT ind.type, ind.value, ind.matched
-FROM indicator ind JOIN member m ON m.id = ind.item_id
+FROM indicator ind JOIN temp.member m ON m.id = ind.item_id
 WHERE ind.type IN ('phone', 'whatsapp', 'telegram', 'email') AND ind.matched IS NOT NULL
 ORDER BY ind.type, ind.value, ind.matched
 """
@@ -130,14 +128,43 @@ def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = No
     return [dict(row) for row in conn.execute(sql, params or {})]
 
 
-def cohort_items(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
-    """Cohort items with identity, category (review, else score), first notice up to `as_of`."""
-    return _rows(conn, COHORT_ITEMS_SQL, {"as_of": as_of})
+def _tuples(conn: sqlite3.Connection, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """Column names and rows as plain tuples (lighter than sqlite3.Row or dicts over 100,000 rows)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    rows = cursor.execute(sql, params or {}).fetchall()
+    return [d[0] for d in cursor.description], rows
 
 
-def cohort_languages(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Per cohort item and language, the number of lexicon hits, most hits first."""
-    return _rows(conn, LANGUAGE_SQL)
+def prepare_cohort(conn: sqlite3.Connection) -> None:
+    """(Re)build the cohort and member tables of this connection from the case as it is now."""
+    for statement in COHORT_TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _cohort_ready(conn: sqlite3.Connection) -> None:
+    if conn.execute("SELECT 1 FROM temp.sqlite_master WHERE name = 'member'").fetchone() is None:
+        prepare_cohort(conn)
+
+
+def cohort_ids(conn: sqlite3.Connection) -> list[int]:
+    """The cohort's (canonical) item ids, in order."""
+    _cohort_ready(conn)
+    return [row[0] for row in conn.execute("SELECT item_id FROM temp.cohort ORDER BY item_id")]
+
+
+def cohort_items(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[tuple]]:
+    """Cohort items with identity, category (review, else score), first notice up to `as_of`:
+    column names and rows, by item id."""
+    _cohort_ready(conn)
+    return _tuples(conn, COHORT_ITEMS_SQL, {"as_of": as_of})
+
+
+def cohort_languages(conn: sqlite3.Connection) -> tuple[list[str], list[tuple]]:
+    """Per cohort item and language, the number of lexicon hits, most hits first: column names and rows."""
+    _cohort_ready(conn)
+    return _tuples(conn, LANGUAGE_SQL)
 
 
 def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
@@ -145,23 +172,27 @@ def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
     return _rows(conn, WAVES_SQL, {"as_of": as_of})
 
 
-def cohort_checks(conn: sqlite3.Connection, as_of: str):
-    """A cursor over every check of a cohort item observed up to `as_of` (item, time, id order)."""
-    return run_rule_query(conn, CHECKS_SQL, as_of, [])
+def cohort_checks(conn: sqlite3.Connection, as_of: str) -> Judged:
+    """Every check of a cohort item observed up to `as_of`, judged by the status rule (family,
+    blind; toolkit.store.status), with its detector."""
+    return judge(conn, as_of=as_of, items=cohort_ids(conn), detector=True)
 
 
-def cohort_audience(conn: sqlite3.Connection, as_of: str):
-    """A cursor over captures of cohort items that carry followers or members, up to `as_of`."""
-    return conn.execute(AUDIENCE_SQL, {"as_of": as_of})
+def cohort_audience(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[tuple]]:
+    """Captures of cohort items that carry followers or members, up to `as_of`: column names and rows."""
+    _cohort_ready(conn)
+    return _tuples(conn, AUDIENCE_SQL, {"as_of": as_of})
 
 
 def cohort_indicators(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Distinct contact points (phone, whatsapp, telegram, email) of cohort items."""
+    _cohort_ready(conn)
     return _rows(conn, INDICATORS_SQL)
 
 
 def cohort_matched(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """How each contact point of a cohort item was written where it was found."""
+    _cohort_ready(conn)
     return _rows(conn, MATCHED_SQL)
 
 

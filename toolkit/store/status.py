@@ -1,35 +1,39 @@
 """The one status rule: an item's status in a wave, and its latest status. Every command reads it here.
 
 `STATUS_RULE` says it in words (the report's methodology and docs/recheck.md print this text).
-In SQL it is three steps, kept as common table expressions so every query that needs a status
-(`toolkit items`, `show`, `waves`, `report`, the review screen) embeds the same text:
+In code it is three steps over the checks, read as numpy columns (toolkit.store.columns) so that a
+case of 100,000 items and half a million checks is read in about a second:
 
-- `reading`: every check with the family of its status, unknown when it is blind (the canary
-  readings around it, same wave, method and platform, were not all live; see `blind` below);
-- `wave_status`: per item (an item merged through an alias counts as its canonical item) and wave,
-  the check that decides: the latest with a known family (live, gone, ended), else the latest
-  check; Wayback checks are left out (they date archived copies, not the wave's look);
-- `latest_status`: per item, its `wave_status` in the latest wave that read it (waves in the order
-  of their first observation). An item no wave has read takes its latest capture with a status.
+- `judge`: every check with the family of its status (`STATUS_FAMILY`, the one mapping), unknown
+  when it is blind (the canary readings around it, same wave, method and platform, were not all
+  live; see below); an item merged through an alias counts as its canonical item;
+- `decide`: per item and wave, the check that decides: the latest with a known family (live, gone,
+  ended), else the latest check (latest: by observed_at, then by id); Wayback checks are left out
+  (they date archived copies, not the wave's look);
+- `latest_statuses`: per item, its decided status in the latest wave that read it (waves in the
+  order of their first observation, Wayback apart, else their start; then by id). An item no wave
+  has read takes its latest capture with a status.
 
 A blind check: a canary round is a set of canary readings of one platform taken together during a
 wave (`canary_check`, placed among the checks by `after_check`, the highest check id when it was
 taken). A check lies in the stretch between two rounds of the same run; it is blind when either
-round has a canary that did not read live. Its observed status stays as recorded.
+round has a canary that did not read live. Its observed status stays as recorded. When runs
+overlap, the stretch that started last (then the later round, then the later run) holds the check.
 
-All SQL with bound parameters only; `:as_of` cuts checks observed after it (the report's as-of).
+`as_of` cuts checks observed after it (the report's as-of). All SQL with bound parameters only.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
 
-from toolkit.models import STATUS_FAMILY, DateSource, Family
+from toolkit.models import STATUS_FAMILY, DateSource, Family, Method
+from toolkit.store.columns import INT, TEXT, read_columns, text_key
 
 STATUS_RULE = (
     "Inside a wave, the latest check whose status has a known family (live, gone, ended) decides the item's "
@@ -62,65 +66,187 @@ def family_sql(column: str) -> str:
     return f"(CASE {column} {whens} ELSE 'unknown' END)"
 
 
-# Canary rounds and the stretches between them; a check's blind reason; the deciding check per
-# item and wave; each wave's date; each item's latest wave. Used as `WITH <RULE_CTES> SELECT ...`.
-_RULE_CTES = f"""
-canary_round AS MATERIALIZED (
+WAYBACK = str(Method.WAYBACK)
+_FAMILY = {str(status): str(family) for status, family in STATUS_FAMILY.items()}
+NARROW = 1000  # up to this many items, their checks are looked up by item; beyond, every check is read
+
+# Canary rounds and the stretches of checks between two rounds of one run, with why a stretch is
+# blind (its first or last round had a canary that did not read live). A few rows per hundred checks.
+STRETCH_SQL = f"""
+WITH canary_round AS (
     SELECT wave_id, method, platform, run, round, min(after_check) AS after_check,
            max({family_sql('status')} != 'live') AS failed,
            group_concat(CASE WHEN {family_sql('status')} != 'live' THEN
                platform || ' canary ' || url || ' read ' || status || coalesce(' (' || reason || ')', '')
                || ' at ' || observed_at END, '; ') AS why
     FROM canary_check GROUP BY wave_id, method, platform, run, round
-),
-stretch AS MATERIALIZED (
-    SELECT wave_id, method, platform, round, after_check AS lo,
-           lead(after_check) OVER w AS hi,
-           CASE WHEN failed THEN why WHEN lead(failed) OVER w THEN lead(why) OVER w END AS blind
-    FROM canary_round
-    WINDOW w AS (PARTITION BY wave_id, method, platform, run ORDER BY after_check, round)
-),
-reading AS MATERIALIZED (
-    SELECT c.id, coalesce(i.merged_into, i.id) AS item_id, c.item_id AS checked_item, c.wave_id,
-           c.observed_at, c.method, c.status, c.reason, c.detector, c.date_source, i.platform,
-           /*blind*/(SELECT s.blind FROM stretch s
-            WHERE s.wave_id = c.wave_id AND s.method = c.method AND s.platform = i.platform
-              AND s.lo < c.id AND (s.hi IS NULL OR c.id <= s.hi)
-            ORDER BY s.lo DESC, s.round DESC LIMIT 1)/*end*/ AS blind
-    FROM "check" c JOIN item i ON i.id = c.item_id
-    WHERE c.observed_at <= :as_of{{narrow_check}}
-),
-judged AS (
-    SELECT r.*, CASE WHEN r.blind IS NOT NULL THEN 'unknown' ELSE {family_sql('r.status')} END AS family
-    FROM reading r
-),
-wave_status AS (
-    -- One max() per group: SQLite takes the other columns from the row that has it (the deciding
-    -- check: a known family first, then the latest, then the highest id).
-    SELECT item_id, wave_id, id AS check_id, status, reason, family, observed_at, method, blind, date_source,
-           max((family IN {KNOWN!r}) || observed_at || printf('%015d', id)) AS pick
-    FROM judged WHERE method != 'wayback' AND wave_id IS NOT NULL
-    GROUP BY item_id, wave_id
-),
-wave_date AS MATERIALIZED (
-    -- A wave is dated by its first observation (Wayback apart), else by when it was started.
-    SELECT w.id AS wave_id, coalesce((SELECT min(c.observed_at) FROM "check" c
-                                       WHERE c.wave_id = w.id AND c.method != 'wayback'), w.started_at) AS dated
-    FROM wave w
-),
-latest_status AS (
-    SELECT ws.item_id, ws.wave_id, ws.check_id, ws.status, ws.reason, ws.family, ws.observed_at, ws.method, ws.blind,
-           max(d.dated || printf('%015d', ws.wave_id)) AS latest
-    FROM wave_status ws JOIN wave_date d ON d.wave_id = ws.wave_id
-    GROUP BY ws.item_id
-)"""
+)
+SELECT wave_id, method, platform, run, round, after_check AS lo,
+       lead(after_check) OVER w AS hi,
+       CASE WHEN failed THEN why WHEN lead(failed) OVER w THEN lead(why) OVER w END AS blind
+FROM canary_round
+WINDOW w AS (PARTITION BY wave_id, method, platform, run ORDER BY after_check, round)
+"""
 
-# Narrowed to the canonical items in the JSON list :items (and the items merged into them), so that
-# reading one item (the review screen, `toolkit show`) does not read every check of the case.
+# The canonical items in the JSON list :items and the items merged into them.
 _MEMBERS = ("(SELECT value FROM json_each(:items) UNION ALL SELECT m.id FROM item m"
             " WHERE m.merged_into IN (SELECT value FROM json_each(:items)))")
-RULE_CTES = _RULE_CTES.replace("{narrow_check}", "")
-RULE_CTES_NARROW = _RULE_CTES.replace("{narrow_check}", f" AND c.item_id IN {_MEMBERS}")
+
+
+@dataclass
+class Judged:
+    """Checks as columns (numpy arrays, one row per check, in no particular order), with what the
+    rule makes of each: its family (unknown when blind) and why it is blind (None when it is not)."""
+
+    id: Any
+    item_id: Any  # the canonical item (an item merged through an alias counts as it)
+    checked_item: Any  # the item the check was recorded for
+    wave_id: Any  # 0 for a check of no wave
+    observed_at: Any
+    method: Any
+    status: Any
+    reason: Any
+    date_source: Any
+    detector: Any  # None unless asked for
+    platform: Any  # the checked item's platform
+    family: Any
+    blind: Any
+    observed_key: Any = None  # observed_at as an array that sorts fast (toolkit.store.columns.text_key)
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def take(self, index: Any) -> Judged:
+        """The checks at `index` (a numpy index or mask), in that order."""
+        return Judged(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
+                         for f in fields(self)})
+
+
+def judge(conn: sqlite3.Connection, *, as_of: str | None = None, items: Iterable[int] | None = None,
+          wave_id: int | None = None, detector: bool = False) -> Judged:
+    """Every check observed up to `as_of` (of the canonical `items` and the items merged into them,
+    of one wave, when given), with its family under the rule and why it is blind."""
+    import numpy as np
+
+    wanted = None if items is None else sorted({int(i) for i in items})
+    where, params = ["c.observed_at <= :as_of"], {"as_of": as_of or FAR_FUTURE}
+    if wave_id is not None:
+        where.append("c.wave_id = :wave")
+        params["wave"] = wave_id
+    narrow = wanted is not None and len(wanted) <= NARROW
+    if narrow:
+        where.append(f"c.item_id IN {_MEMBERS}")
+        params["items"] = orjson.dumps(wanted).decode()
+    kinds = {"id": INT, "item_id": INT, "wave_id": INT, "observed_at": TEXT, "method": TEXT, "status": TEXT,
+             "reason": TEXT, "date_source": TEXT, **({"detector": TEXT} if detector else {})}
+    sql = f'SELECT {", ".join(f"c.{name}" for name in kinds)} FROM "check" c WHERE {" AND ".join(where)}'
+    checks = read_columns(conn, sql, params, kinds)
+    root, platform = _items_of(conn, checks["item_id"])
+    judged = Judged(id=checks["id"], item_id=root, checked_item=checks["item_id"], wave_id=checks["wave_id"],
+                    observed_at=checks["observed_at"], method=checks["method"], status=checks["status"],
+                    reason=checks["reason"], date_source=checks["date_source"], detector=checks.get("detector"),
+                    platform=platform, family=None, blind=None)
+    if wanted is not None and not narrow:
+        judged = judged.take(np.isin(judged.checked_item, wanted) | np.isin(judged.item_id, wanted))
+    families = {status: _FAMILY.get(status, str(Family.UNKNOWN)) for status in set(judged.status.tolist())}
+    judged.family = np.empty(len(judged), dtype=object)
+    judged.family[:] = [families[status] for status in judged.status.tolist()]
+    judged.blind = _blind(conn, judged)
+    judged.family[judged.blind != None] = str(Family.UNKNOWN)  # noqa: E711 (elementwise, on an object array)
+    judged.observed_key = text_key(judged.observed_at)
+    return judged
+
+
+def _items_of(conn: sqlite3.Connection, checked: Any) -> tuple[Any, Any]:
+    """The canonical item and the platform of each item id in `checked`."""
+    import numpy as np
+
+    ids = np.unique(checked)
+    if len(ids) <= NARROW:
+        sql = ("SELECT id, coalesce(merged_into, id) AS root, platform FROM item"
+               " WHERE id IN (SELECT value FROM json_each(:ids))")
+        params = {"ids": orjson.dumps(ids.tolist()).decode()}
+    else:
+        sql, params = "SELECT id, coalesce(merged_into, id) AS root, platform FROM item", {}
+    found = read_columns(conn, sql, params, {"id": INT, "root": INT, "platform": TEXT})
+    order = np.argsort(found["id"], kind="stable")
+    known, at = found["id"][order], np.searchsorted(found["id"][order], checked)
+    if len(checked) and (at.max() >= len(known) or (known[at] != checked).any()):
+        raise sqlite3.IntegrityError("a check names an item that is not in the case")
+    return found["root"][order][at], found["platform"][order][at]
+
+
+def _blind(conn: sqlite3.Connection, judged: Judged) -> Any:
+    """Why each check is blind (the failed canary readings of its stretch), None when it is not."""
+    import numpy as np
+
+    blind = np.full(len(judged), None, dtype=object)
+    if not len(judged) or conn.execute("SELECT 1 FROM canary_check LIMIT 1").fetchone() is None:
+        return blind
+    stretches: dict[tuple[int, str, str], list[tuple]] = {}
+    for row in conn.execute(STRETCH_SQL):
+        stretches.setdefault((row[0], row[1], row[2]), []).append((row[5], row[4], row[3], row[6], row[7]))
+    # One integer per check for its (wave, method, platform), to find each group's checks at once.
+    methods, platforms = judged.method.tolist(), judged.platform.tolist()
+    codes = {value: n for n, value in enumerate(set(methods) | set(platforms))}
+    width = len(codes)
+    key = (judged.wave_id * width + np.fromiter(map(codes.__getitem__, methods), np.int64, len(judged))) * width \
+        + np.fromiter(map(codes.__getitem__, platforms), np.int64, len(judged))
+    for (wave, method, platform), rows in stretches.items():
+        if method not in codes or platform not in codes:
+            continue
+        at = np.flatnonzero(key == (wave * width + codes[method]) * width + codes[platform])
+        if not len(at):
+            continue
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))  # lo, round, run: the last one started last
+        lo = np.array([r[0] for r in rows], dtype=np.int64)
+        hi = np.array([np.inf if r[3] is None else r[3] for r in rows], dtype=float)
+        ids = judged.id[at]
+        pick = np.searchsorted(lo, ids, side="left") - 1  # the stretch that started last before the check
+        holds = (pick >= 0) & (ids <= hi[np.maximum(pick, 0)])
+        for n in np.flatnonzero((pick >= 0) & ~holds):  # overlapping runs: an earlier stretch may hold it
+            k = pick[n] - 1
+            while k >= 0 and not ids[n] <= hi[k]:
+                k -= 1
+            pick[n], holds[n] = k, k >= 0
+        why = np.array([r[4] for r in rows], dtype=object)
+        blind[at[holds]] = why[pick[holds]]
+    return blind
+
+
+def decide(judged: Judged) -> Any:
+    """Indices into `judged` of the checks that decide: one per (item, wave) the waves checked,
+    ordered by item then wave id. Wayback checks are left out; of the others, the latest check with
+    a known family decides, else the latest check (latest: by observed_at, then by id)."""
+    import numpy as np
+
+    at = np.flatnonzero((judged.wave_id != 0) & (judged.method != WAYBACK))
+    family = judged.family[at]
+    known = (family == KNOWN[0]) | (family == KNOWN[1]) | (family == KNOWN[2])
+    order = at[np.lexsort((judged.id[at], judged.observed_key[at], known, judged.wave_id[at], judged.item_id[at]))]
+    return order[_last_of_groups(judged.item_id[order], judged.wave_id[order])]
+
+
+def _last_of_groups(*keys: Any) -> Any:
+    """A mask of the last row of each run of equal keys (rows sorted by the keys)."""
+    import numpy as np
+
+    n = len(keys[0])
+    last = np.ones(n, dtype=bool)
+    if n:
+        change = np.zeros(n - 1, dtype=bool)
+        for key in keys:
+            change |= key[1:] != key[:-1]
+        last[:-1] = change
+    return last
+
+
+def _latest(judged: Judged, at: Any) -> Any:
+    """Of the checks at `at`, the latest per item (by observed_at, then id), ordered by item."""
+    import numpy as np
+
+    order = at[np.lexsort((judged.id[at], judged.observed_key[at], judged.item_id[at]))]
+    return order[_last_of_groups(judged.item_id[order])]
 
 
 @dataclass(frozen=True)
@@ -143,33 +269,16 @@ def wave_statuses(conn: sqlite3.Connection, *, as_of: str | None = None, wave_id
                   items: Iterable[int] | None = None) -> list[WaveStatus]:
     """Every (item, wave) the waves checked, decided by the rule, ordered by item then wave id.
     `as_of` leaves out checks observed after it; `wave_id` and `items` narrow the answer."""
-    clause, params = "", []
-    if wave_id is not None:
-        clause += " AND wave_id = ?"
-        params.append(wave_id)
-    sql = (f"WITH {RULE_CTES if items is None else RULE_CTES_NARROW} SELECT item_id, wave_id, check_id, status,"
-           f" reason, family, observed_at, method, blind, date_source FROM wave_status WHERE 1 = 1{clause}"
-           " ORDER BY item_id, wave_id")
-    return [WaveStatus(**dict(row)) for row in run_rule_query(conn, sql, as_of, params, items)]
+    judged = judge(conn, as_of=as_of, wave_id=wave_id, items=items)
+    return _wave_status_rows(judged, decide(judged))
 
 
-def run_rule_query(conn: sqlite3.Connection, sql: str, as_of: str | None, params: list[Any],
-                   items: Iterable[int] | None = None) -> sqlite3.Cursor:
-    """Run `sql` that embeds the rule's CTEs (which take :as_of, None for no cut, and :items for the
-    narrowed ones) and binds its own values with ?, in order: every value is bound, as named parameters."""
-    if conn.execute("SELECT 1 FROM canary_check LIMIT 1").fetchone() is None:
-        # No canary was ever read: no check can be blind, and the per-check lookup is skipped.
-        start, end = sql.find("/*blind*/"), sql.find("/*end*/")
-        if start >= 0:
-            sql = sql[:start] + "NULL" + sql[end + len("/*end*/"):]
-    named: dict[str, Any] = {"as_of": as_of or FAR_FUTURE,
-                             "items": orjson.dumps(sorted({int(i) for i in items})).decode() if items is not None else None}
-    parts = sql.split("?")
-    text = parts[0]
-    for n, part in enumerate(parts[1:]):
-        named[f"p{n}"] = params[n]
-        text += f":p{n}" + part
-    return conn.execute(text, named)
+def _wave_status_rows(judged: Judged, at: Any) -> list[WaveStatus]:
+    columns = (judged.item_id[at].tolist(), judged.wave_id[at].tolist(), judged.id[at].tolist(),
+               judged.status[at].tolist(), judged.reason[at].tolist(), judged.family[at].tolist(),
+               judged.observed_at[at].tolist(), judged.method[at].tolist(), judged.blind[at].tolist(),
+               judged.date_source[at].tolist())
+    return [WaveStatus(*row) for row in zip(*columns, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -186,53 +295,55 @@ class LatestStatus:
     last_observed_at: str | None
 
 
-# Per item: the latest status by the rule and the raw latest observation. `item` is the canonical
-# item; captures and checks of items merged into it count. Used by `latest_statuses` and embedded
-# in the item listing (toolkit.store.queries) so both read one text.
-_LATEST_CTES = """,
-stated AS (
-    SELECT coalesce(i.merged_into, i.id) AS item_id, c.id, c.status, c.observed_at,
-           json_extract(c.fields, '$.status_reason') AS reason
-    FROM capture c JOIN item i ON i.id = c.item_id WHERE c.status IS NOT NULL{narrow_capture}
-),
-latest_stated AS (
-    -- The latest observation, not the latest import: an older saved copy scanned later must not
-    -- hide a newer one.
-    SELECT item_id, status, reason, observed_at, max(coalesce(observed_at, '') || printf('%015d', id)) AS pick
-    FROM stated GROUP BY item_id
-),
-latest_seen AS (
-    -- The raw latest observation: any check but Wayback's, blind or not, known or not.
-    SELECT item_id, status, reason, observed_at, max(observed_at || printf('%015d', id)) AS pick
-    FROM reading WHERE method != 'wayback' GROUP BY item_id
-)"""
-LATEST_CTES = RULE_CTES + _LATEST_CTES.replace("{narrow_capture}", "")
-LATEST_CTES_NARROW = RULE_CTES_NARROW + _LATEST_CTES.replace("{narrow_capture}", f" AND c.item_id IN {_MEMBERS}")
+# A wave is dated by its first observation (Wayback apart), else by when it was started.
+WAVE_DATES_SQL = f"""SELECT w.id, coalesce((SELECT min(c.observed_at) FROM "check" c
+                                           WHERE c.wave_id = w.id AND c.method != '{WAYBACK}'), w.started_at)
+                    FROM wave w"""
+
+# Per canonical item, the latest capture that states a status: the latest observation, not the
+# latest import (an older saved copy scanned later must not hide a newer one).
+LATEST_STATED_SQL = """
+SELECT item_id, status, reason, observed_at, max(coalesce(observed_at, '') || printf('%015d', id)) AS pick
+FROM (SELECT coalesce(i.merged_into, i.id) AS item_id, c.id, c.status, c.observed_at,
+             json_extract(c.fields, '$.status_reason') AS reason
+      FROM capture c JOIN item i ON i.id = c.item_id WHERE c.status IS NOT NULL{narrow})
+GROUP BY item_id"""
 
 
 def latest_statuses(conn: sqlite3.Connection, items: Iterable[int] | None = None) -> dict[int, LatestStatus]:
     """Per canonical item (those of `items`, or every item with a status or an observation), its
     latest status by the rule and its raw last observation. An item a wave read takes its latest
-    wave's status; one no wave read takes its latest capture that states a status.
+    wave's status; one no wave read takes its latest capture that states a status."""
+    import numpy as np
 
-    The three per-item readings come from one query (each a GROUP BY, which SQLite plans well) and
-    are put together here: joining them to the item table in SQL made SQLite scan them per item."""
-    ctes = LATEST_CTES if items is None else LATEST_CTES_NARROW
-    sql = (f"WITH {ctes} SELECT 'wave' AS part, item_id, status, family, observed_at, wave_id, blind, reason"
-           " FROM latest_status"
-           f" UNION ALL SELECT 'capture', item_id, status, {family_sql('status')}, observed_at, NULL, NULL, reason"
-           " FROM latest_stated"
-           " UNION ALL SELECT 'seen', item_id, status, NULL, observed_at, NULL, NULL, reason FROM latest_seen")
+    wanted = None if items is None else sorted({int(i) for i in items})
+    judged = judge(conn, items=wanted)
+    decided = decide(judged)
+    # The latest wave of each item: waves in the order of their date, then id.
+    dated = sorted((row[1], row[0]) for row in conn.execute(WAVE_DATES_SQL))
+    rank = np.zeros(max((w for _, w in dated), default=0) + 1, dtype=np.int64)
+    rank[[w for _, w in dated]] = np.arange(1, len(dated) + 1)
+    order = decided[np.lexsort((rank[judged.wave_id[decided]], judged.item_id[decided]))]
+    latest_wave = order[_last_of_groups(judged.item_id[order])]
+    seen = _latest(judged, np.flatnonzero(judged.method != WAYBACK))
     parts: dict[str, dict[int, tuple]] = {"wave": {}, "capture": {}, "seen": {}}
-    for part, item_id, status, family, observed_at, wave_id, blind, reason in run_rule_query(conn, sql, None, [], items):
-        parts[part][item_id] = (status, family, observed_at, wave_id, blind, reason)
-    wanted = set(parts["wave"]) | set(parts["capture"]) | set(parts["seen"]) if items is None else set(items)
+    for part, at in (("wave", latest_wave), ("seen", seen)):
+        columns = (judged.item_id[at].tolist(), judged.status[at].tolist(), judged.family[at].tolist(),
+                   judged.observed_at[at].tolist(), judged.wave_id[at].tolist(), judged.blind[at].tolist(),
+                   judged.reason[at].tolist())
+        parts[part] = {row[0]: row[1:] for row in zip(*columns, strict=True)}
+    narrow = "" if wanted is None else f" AND c.item_id IN {_MEMBERS}"
+    params = {} if wanted is None else {"items": orjson.dumps(wanted).decode()}
+    for item_id, status, reason, observed_at, _ in conn.execute(LATEST_STATED_SQL.format(narrow=narrow), params):
+        parts["capture"][item_id] = (status, _FAMILY.get(status, str(Family.UNKNOWN)), observed_at, None, None, reason)
+    chosen_ids = set(parts["wave"]) | set(parts["capture"]) | set(parts["seen"]) if wanted is None else set(wanted)
     out = {}
-    for item_id in wanted:
-        wave, stated, seen = (parts[p].get(item_id) for p in ("wave", "capture", "seen"))
+    for item_id in chosen_ids:
+        wave, stated, last_seen = (parts[p].get(item_id) for p in ("wave", "capture", "seen"))
         chosen = wave or stated
         # The raw last observation: the latest check (Wayback apart) unless a capture is later.
-        last = seen if seen is not None and (stated is None or stated[2] is None or seen[2] >= stated[2]) else stated
+        last = last_seen if last_seen is not None and (stated is None or stated[2] is None
+                                                       or last_seen[2] >= stated[2]) else stated
         out[item_id] = LatestStatus(
             status=chosen[0] if chosen else None, reason=chosen[5] if chosen else None,
             family=chosen[1] if chosen else None,
@@ -252,32 +363,39 @@ def date_source_sql(column: str, observed: str, imported: str) -> str:
 def last_seen_live(conn: sqlite3.Connection) -> dict[int, str]:
     """Per canonical item, the latest time a check (Wayback included, blind ones not) or a capture
     saw it live."""
-    rows = run_rule_query(conn, f"""WITH {RULE_CTES} SELECT item_id, max(observed_at) AS at FROM (
-               SELECT item_id, observed_at FROM judged WHERE family = 'live'
-               UNION ALL
-               SELECT coalesce(i.merged_into, i.id), c.observed_at FROM capture c JOIN item i ON i.id = c.item_id
-               WHERE {family_sql('c.status')} = 'live' AND c.observed_at IS NOT NULL)
-           GROUP BY item_id""", None, [])
-    return {row["item_id"]: row["at"] for row in rows}
+    import numpy as np
+
+    judged = judge(conn)
+    live = _latest(judged, np.flatnonzero(judged.family == str(Family.LIVE)))
+    seen = dict(zip(judged.item_id[live].tolist(), judged.observed_at[live].tolist(), strict=True))
+    for item_id, at in conn.execute(
+            f"""SELECT coalesce(i.merged_into, i.id), max(c.observed_at) FROM capture c JOIN item i ON i.id = c.item_id
+                WHERE {family_sql('c.status')} = '{Family.LIVE}' AND c.observed_at IS NOT NULL
+                GROUP BY coalesce(i.merged_into, i.id)"""):
+        seen[item_id] = max(seen.get(item_id, at), at)
+    return seen
 
 
 def wave_readings(conn: sqlite3.Connection, wave_id: int, *, wayback: bool = False) -> list[dict[str, Any]]:
     """Each item of the wave as the rule reads it (platform, kind, status, reason, blind), ordered by
     item. With `wayback`, the wave's Wayback lookups instead (the latest per item): what the archived
     copies showed, which the rule never uses for the wave."""
-    if wayback:
-        sql = f"""WITH {RULE_CTES} SELECT i.platform, i.kind, r.status, r.reason, NULL AS blind FROM (
-                      SELECT item_id, status, reason, max(observed_at || printf('%015d', id)) AS pick
-                      FROM reading WHERE wave_id = ? AND method = 'wayback' GROUP BY item_id) r
-                  JOIN item i ON i.id = r.item_id ORDER BY r.item_id"""
-    else:
-        sql = f"""WITH {RULE_CTES} SELECT i.platform, i.kind, ws.status, ws.reason, ws.blind
-                  FROM wave_status ws JOIN item i ON i.id = ws.item_id WHERE ws.wave_id = ? ORDER BY ws.item_id"""
-    return [dict(row) for row in run_rule_query(conn, sql, None, [wave_id])]
+    import numpy as np
+
+    judged = judge(conn, wave_id=wave_id)
+    at = _latest(judged, np.flatnonzero(judged.method == WAYBACK)) if wayback else decide(judged)
+    ids = judged.item_id[at].tolist()
+    kinds = {row[0]: (row[1], row[2]) for row in conn.execute(
+        "SELECT id, platform, kind FROM item WHERE id IN (SELECT value FROM json_each(?))",
+        (orjson.dumps(sorted(set(ids))).decode(),))}
+    blind = [None] * len(ids) if wayback else judged.blind[at].tolist()
+    return [{"platform": kinds[item][0], "kind": kinds[item][1], "status": status, "reason": reason, "blind": why}
+            for item, status, reason, why in zip(ids, judged.status[at].tolist(), judged.reason[at].tolist(), blind,
+                                                 strict=True)]
 
 
 def check_judgements(conn: sqlite3.Connection, items: Iterable[int]) -> dict[int, tuple[str, str | None]]:
     """Per check of `items` (ids as stored, merged ones included): its family under the rule and
     why it is blind (None when it is not)."""
-    sql = f"WITH {RULE_CTES_NARROW} SELECT id, family, blind FROM judged"
-    return {row["id"]: (row["family"], row["blind"]) for row in run_rule_query(conn, sql, None, [], items)}
+    judged = judge(conn, items=items)
+    return dict(zip(judged.id.tolist(), zip(judged.family.tolist(), judged.blind.tolist(), strict=True), strict=True))

@@ -108,9 +108,13 @@ def _connected(cluster: Cluster) -> Iterator[Any]:
     quiet = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
              "distributed.admin.system-monitor.interval": "2s", "distributed.worker.memory.monitor-interval": "1s",
              "distributed.scheduler.work-stealing-interval": "1s"}
+    # The scheduler serves its HTTP routes even without a dashboard, on port 8787 unless told: a
+    # free port on the loopback instead, so runs side by side (parallel tests, two researchers'
+    # jobs on one machine) neither collide nor warn that 8787 is taken.
     with dask.config.set(quiet), LocalCluster(
             n_workers=cluster.workers or os.cpu_count() or 1, threads_per_worker=1, processes=cluster.processes,
-            dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR) as local, Client(local) as client:
+            dashboard_address=None, scheduler_port=0, silence_logs=logging.ERROR,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"}) as local, Client(local) as client:
         yield client
 
 
