@@ -133,9 +133,9 @@ async def run(args, base: str, root: Path) -> None:
     from toolkit.browser.engine import Browser
     from toolkit.browser.options import BrowserOptions
     from toolkit.case import init_case, open_case
-    from toolkit.cli.cmd_scan import case_tagger
     from toolkit.custody import verify_case
     from toolkit.recheck.fetch import FetchOptions
+    from toolkit.scan.pipeline import case_tagger
 
     init_case(root / "case").close()
     options = BrowserOptions(pages=args.pages)

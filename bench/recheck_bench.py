@@ -82,7 +82,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between requests to one host")
     args = parser.parse_args()
 
-    from toolkit.case import init_case, utcnow
+    from toolkit.case import init_case
+    from toolkit.dates import utcnow
     from toolkit.platforms.detect import read_page
     from toolkit.recheck.fetch import FetchOptions
     from toolkit.recheck.live import run_live

@@ -116,7 +116,7 @@ def child(args: argparse.Namespace) -> None:
     with open_case(case_dir) as case:
         tagger = None
         if args.tag:
-            from toolkit.cli.cmd_scan import case_tagger
+            from toolkit.scan.pipeline import case_tagger
 
             tagger = case_tagger(case)
         if args.profile:

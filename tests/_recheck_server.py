@@ -298,6 +298,11 @@ class RecheckServer:
                     self.send(200, CHARSET_LIVE.encode("cp1252"), "text/html; charset=utf-8")
                 elif path == "/charset-unknown":
                     self.send(200, FB_UNAVAILABLE_ES.encode("cp1252"), "text/html; charset=x-klingon")
+                elif path == "/charset-latin1-header":  # a server's default header on a UTF-8 page
+                    self.send(200, FB_UNAVAILABLE_ES.encode("utf-8"), "text/html; charset=ISO-8859-1")
+                elif path == "/charset-utf16-bom":  # the BOM says UTF-16, the header says otherwise
+                    self.send(200, b"\xff\xfe" + FB_UNAVAILABLE_ES.replace('<meta charset="utf-8">', "")
+                              .encode("utf-16-le"), "text/html; charset=windows-1252")
                 else:
                     self.send(404, "<html><head><title>Not Found</title></head></html>")
 

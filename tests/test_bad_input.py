@@ -54,7 +54,7 @@ def test_mixed_bad_folder_is_scanned_to_the_end(invoke, case, tmp_path):
     assert "sin_plataforma.html: no records could be imported" in out and "no source URL" in out
     # A page of no known platform is still a generic item, marked as showing no markers.
     assert "blog.html: singlefile" in out and "1 error (no-markers)" in out
-    assert "unknown encoding 'x-mac-klingon': read as Windows-1252" in out
+    assert "unknown encoding 'x-mac-klingon', read as windows-1252" in out
     assert "corrupt-record" in out and "rota.warc at byte" in out
     assert "hash-mismatch" in out and "unsafe-path" in out and "'../../fuera.txt'" in out
     assert "1 file(s) in no known format" in out and "notas.bin" in out

@@ -18,9 +18,9 @@ from toolkit.browser.capture import Target, pending, run_capture_async, targets_
 from toolkit.browser.engine import png_size
 from toolkit.browser.options import BrowserOptions
 from toolkit.case import open_case
-from toolkit.cli.cmd_scan import case_tagger
 from toolkit.custody import verify_case
 from toolkit.recheck.fetch import FetchOptions
+from toolkit.scan.pipeline import case_tagger
 from toolkit.sources.browser_capture import split_capture
 from toolkit.store.attachments import source_attachments
 from toolkit.store.checks import source_captures

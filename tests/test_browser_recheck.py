@@ -21,8 +21,9 @@ from _recheck_server import add_item, allow_local_hosts
 from toolkit.browser.engine import png_size
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
 from toolkit.browser.rechecks import run_browser_async
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
 from toolkit.custody import verify_case
+from toolkit.dates import utcnow
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.store.attachments import check_attachments
 from toolkit.store.checks import open_wave, tracked_items

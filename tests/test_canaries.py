@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from _recheck_server import RecheckServer, add_item
 
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
+from toolkit.dates import utcnow
 from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, declared, every
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.live import run_live

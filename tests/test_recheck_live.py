@@ -8,7 +8,8 @@ import itertools
 import pytest
 from _recheck_server import RecheckServer, add_item
 
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
+from toolkit.dates import utcnow
 from toolkit.models import Family, Status
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.live import run_live

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
+from toolkit.dates import utcnow
 from toolkit.recheck.manual import ManualSession
 from toolkit.store.checks import checked_items, open_wave, tracked_items
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from toolkit.platforms.page_encoding import decode_page
 from toolkit.recheck.fetch import BodyLimit, CappedBody, host_key, reason_for, retry_after
-from toolkit.recheck.reading import decode
 
 CONTENT_TYPES = st.sampled_from([None, "text/html", "text/html; charset=utf-8", "text/html; charset=iso-8859-1",
                                  "text/html; charset=x-klingon", "text/html; charset=\"windows-1252\""])
@@ -18,21 +18,21 @@ CONTENT_TYPES = st.sampled_from([None, "text/html", "text/html; charset=utf-8", 
 
 @given(st.binary(max_size=2000), CONTENT_TYPES)
 def test_decode_never_fails(body, content_type):
-    text, note = decode(body, content_type)
+    text, note = decode_page(body, content_type)
     assert isinstance(text, str)
     assert note is None or isinstance(note, str)
 
 
 @given(st.text(max_size=400))
 def test_decode_reads_utf8_as_declared(text):
-    assert decode(text.encode("utf-8"), "text/html; charset=utf-8") == (text, None)
+    assert decode_page(text.encode("utf-8"), "text/html; charset=utf-8") == (text, None)
 
 
 def test_decode_falls_back_for_wrong_and_unknown_charsets():
     body = "Este contenido no está disponible".encode("cp1252")
-    assert decode(body, "text/html; charset=utf-8") == (
+    assert decode_page(body, "text/html; charset=utf-8") == (
         "Este contenido no está disponible", "charset utf-8 does not fit the body, read as windows-1252")
-    text, note = decode(b'<meta charset="iso-8859-1">' + "Tránsito".encode("latin-1"), "text/html; charset=x-klingon")
+    text, note = decode_page(b'<meta charset="iso-8859-1">' + "Tránsito".encode("latin-1"), "text/html; charset=x-klingon")
     assert text.endswith("Tránsito") and note == "unknown charset x-klingon"
 
 

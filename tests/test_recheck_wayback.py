@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from _recheck_server import FB_LIVE, FB_UNAVAILABLE_EN, allow_local_hosts
 
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
+from toolkit.dates import utcnow
 from toolkit.recheck.fetch import FetchOptions
 from toolkit.recheck.wayback import run_wayback
 from toolkit.store.checks import CheckRecord, insert_check, open_wave, tracked_items

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import InputError
@@ -155,6 +155,9 @@ def test_limits_can_be_raised_for_one_run(monkeypatch):
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))),
        st.sampled_from(["utf-16", "utf-16-be", "utf-32", "utf-32-be"]), st.integers(1, 50))
 def test_recoded_text_reads_as_utf8(text, codec, chunk):
+    # FF FE 00 00 is both the UTF-32 LE mark and the UTF-16 LE mark before U+0000: longest mark wins,
+    # as in Python's and ICU's sniffers; text opening with a NUL character is not a real export.
+    assume(not (codec == "utf-16" and text.startswith("\x00")))
     marks = {"utf-16-be": b"\xfe\xff", "utf-32-be": b"\x00\x00\xfe\xff"}
     data = marks.get(codec, b"") + text.encode(codec)
     found = text_encoding(data)

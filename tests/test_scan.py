@@ -183,8 +183,8 @@ def test_items_filters_and_formats(case, invoke, url_txt, tmp_path):
     result = invoke("items", case, "--format", "json")
     assert result.exit_code == 0, result.output
     items = json.loads(result.stdout)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    scripting = readme.split("## Scripting", 1)[1].split("##", 1)[0]
+    page = (ROOT / "docs" / "scripting.md").read_text(encoding="utf-8")
+    scripting = page.split("## `toolkit items --format json`", 1)[1].split("##", 1)[0]
     documented = re.findall(r"`(\w+)`", scripting.split("carrying", 1)[1])
     assert documented == list(ITEM_FIELDS)
     assert all(list(obj) == documented for obj in items)

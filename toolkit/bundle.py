@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import stat
 import tempfile
 import zipfile
@@ -26,7 +25,7 @@ import orjson
 from toolkit import __version__
 from toolkit import context as files_in_force
 from toolkit import receipt as receipts
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
 from toolkit.custody import (
     CHUNK,
     FIX_DB,
@@ -35,12 +34,14 @@ from toolkit.custody import (
     check_evidence_file,
     check_receipt,
     open_for_checking,
-    stored_hashes,
     verify_db,
 )
+from toolkit.dates import utcnow
 from toolkit.errors import CaseError, InputError
 from toolkit.safeio import open_zip_entry, read_zip_entry, unsafe_name
 from toolkit.store import events as log
+from toolkit.store.db import Connection, DatabaseError, connect_readonly, snapshot
+from toolkit.store.evidence import stored_hashes
 
 FORMAT = "toolkit-bundle-2"
 FORMATS = ("toolkit-bundle-1", FORMAT)
@@ -103,13 +104,10 @@ def export_bundle(case: Case, target: Path, *, sign: Path | None = None) -> tupl
     files = files_in_force.case_files(case.root, case.config)
     log.record_context(case.db)  # an edited case.toml is recorded (and shows in the log) before it is bundled
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".bundle-") as tmp:
-        snapshot = Path(tmp) / DB_ENTRY
+        copy = Path(tmp) / DB_ENTRY
         # The backup API copies a consistent snapshot even while another process writes.
-        dest = sqlite3.connect(snapshot)
-        case.db.backup(dest)
-        dest.execute("PRAGMA journal_mode = DELETE")
-        dest.close()
-        check = sqlite3.connect(snapshot)
+        snapshot(case.db, copy)
+        check = connect_readonly(copy)
         try:
             count, head = log.head(check)  # the snapshot's own head, not the live case's
         finally:
@@ -118,7 +116,7 @@ def export_bundle(case: Case, target: Path, *, sign: Path | None = None) -> tupl
         entries: dict[str, dict[str, Any]] = {}
         partial = Path(tmp) / "bundle.zip"
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-            _add_file(zf, snapshot, DB_ENTRY, entries)
+            _add_file(zf, copy, DB_ENTRY, entries)
             if case.evidence_dir.is_dir():
                 for path in sorted(case.evidence_dir.rglob("*.gz")):
                     if not path.name.startswith(".tmp-"):
@@ -320,11 +318,11 @@ def _verify_inner_db(db_path: Path, manifest: dict, listed: dict, zf: zipfile.Zi
                                    FIX_BUNDLE)
             if given is not None:
                 check_receipt(conn, result, given, key, str(receipt))
-    except (CaseError, sqlite3.DatabaseError) as exc:
+    except (CaseError, DatabaseError) as exc:
         result.problem(f"{DB_ENTRY} cannot be opened ({exc})", FIX_DB)
 
 
-def _check_context(conn: sqlite3.Connection, manifest: dict, listed: dict, zf: zipfile.ZipFile,
+def _check_context(conn: Connection, manifest: dict, listed: dict, zf: zipfile.ZipFile,
                    infos: dict[str, zipfile.ZipInfo], result: VerifyResult) -> None:
     """The files in force the bundle carries must be those the log last recorded."""
     recorded = log.context_event(conn)

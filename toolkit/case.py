@@ -12,19 +12,20 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import sqlite3
 import tempfile
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from isal import igzip, isal_zlib
 
 from toolkit import __version__
+from toolkit.dates import utcnow
 from toolkit.errors import CaseError, InputError
-from toolkit.store import connect, events, transaction
+from toolkit.store import connect, events, meta, transaction
+from toolkit.store import evidence as evidence_rows
+from toolkit.store.db import Connection
 
 CONFIG_NAME = "case.toml"
 DB_NAME = "case.db"
@@ -180,11 +181,6 @@ every = 100
 """
 
 
-def utcnow() -> str:
-    """The current time as ISO-8601 UTC with seconds, e.g. 2021-04-16T10:00:00Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def validate_config(data: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     """Check `data` against CONFIG_SPEC and return it with defaults filled in.
 
@@ -245,7 +241,7 @@ class Case:
 
     root: Path
     config: dict[str, dict[str, Any]]
-    db: sqlite3.Connection
+    db: Connection
 
     @property
     def evidence_dir(self) -> Path:
@@ -336,12 +332,11 @@ class Case:
         writes the case this one waits (and says so) rather than failing with "database is locked".
         """
         row = (stored.sha256, stored.stored_sha256, stored.stored_size, utcnow())
-        sql = "INSERT OR IGNORE INTO evidence (sha256, stored_sha256, stored_size, stored_at) VALUES (?, ?, ?, ?)"
         if self.db.in_transaction:
-            self.db.execute(sql, row)
+            evidence_rows.record(self.db, *row)
             return
         with transaction(self.db):
-            self.db.execute(sql, row)
+            evidence_rows.record(self.db, *row)
 
     def _write_evidence(self, sha256: str, fill, level: int) -> StoredEvidence:
         """Write evidence through a temporary file and rename, so a crash never leaves half a copy.
@@ -424,7 +419,7 @@ def open_case(root: str | Path) -> Case:
     return Case(root=root, config=config, db=db)
 
 
-def _record_context(db: sqlite3.Connection, root: Path, config: dict[str, dict[str, Any]]) -> None:
+def _record_context(db: Connection, root: Path, config: dict[str, dict[str, Any]]) -> None:
     """Let the custody log name the files in force when this command first writes (computed then:
     a command that only reads never hashes them)."""
     from toolkit.context import case_context
@@ -448,8 +443,7 @@ def init_case(root: str | Path) -> Case:
     config = load_config(root)
     _record_context(db, root, config)
     with transaction(db):
-        db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?), ('created_by', ?)",
-                   (utcnow(), f"toolkit {__version__}"))
+        meta.record_creation(db, utcnow(), f"toolkit {__version__}")
     return Case(root=root, config=config, db=db)
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sqlite3
-import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +23,10 @@ from toolkit import receipt as receipts
 from toolkit.case import DB_NAME, EVIDENCE_DIR, Case, load_config
 from toolkit.errors import CaseError
 from toolkit.store import events as log
-from toolkit.store.db import connect_readonly, migrate
+from toolkit.store import evidence as evidence_rows
+from toolkit.store import sources
+from toolkit.store.db import Connection
+from toolkit.store.db import open_for_checking as _open_checked
 from toolkit.store.logcheck import check_log
 from toolkit.store.schema import LATEST
 
@@ -99,46 +100,19 @@ def sha_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def stored_hashes(conn: sqlite3.Connection) -> dict[str, str]:
-    return {r[0]: r[1] for r in conn.execute("SELECT sha256, stored_sha256 FROM evidence")}
-
-
-def referenced_evidence(conn: sqlite3.Connection) -> set[str]:
-    rows = conn.execute(
-        "SELECT evidence FROM source WHERE evidence IS NOT NULL"
-        ' UNION SELECT evidence_sha256 FROM "check" WHERE evidence_sha256 IS NOT NULL'
-        " UNION SELECT sha256 FROM attachment"
-    )
-    return {r[0] for r in rows}
-
-
 @contextmanager
-def open_for_checking(path: Path) -> Iterator[tuple[sqlite3.Connection, str | None]]:
+def open_for_checking(path: Path) -> Iterator[tuple[Connection, str | None]]:
     """A read-only connection to a case database, and a note when it had to be migrated first.
 
-    A database at an older schema version is copied (SQLite's backup API, reading only) into a
-    temporary folder and migrated there: the file itself is never written."""
-    conn = connect_readonly(path)
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version >= LATEST:
-            yield conn, None
-            return
-        with tempfile.TemporaryDirectory(prefix="toolkit-verify-") as tmp:
-            copy = sqlite3.connect(Path(tmp) / DB_NAME, isolation_level=None)
-            try:
-                conn.backup(copy)
-                copy.row_factory = sqlite3.Row
-                migrate(copy, version)
-                yield copy, (f"case.db is at schema version {version} (this toolkit writes {LATEST}):"
-                             " a migrated copy was checked; the file was not changed")
-            finally:
-                copy.close()
-    finally:
-        conn.close()
+    A database at an older schema version is copied into a temporary folder and migrated there
+    (toolkit.store.db.open_for_checking): the file itself is never written."""
+    with _open_checked(path) as (conn, version):
+        yield conn, (None if version is None else
+                     f"case.db is at schema version {version} (this toolkit writes {LATEST}):"
+                     " a migrated copy was checked; the file was not changed")
 
 
-def verify_db(conn: sqlite3.Connection, result: VerifyResult) -> None:
+def verify_db(conn: Connection, result: VerifyResult) -> None:
     """The log and every covered row, into `result`."""
     found = check_log(conn)
     result.events = found.events
@@ -149,7 +123,7 @@ def verify_db(conn: sqlite3.Connection, result: VerifyResult) -> None:
     result.notes.extend(found.notes)
 
 
-def check_receipt(conn: sqlite3.Connection, result: VerifyResult, receipt: dict[str, Any], key: Path | None,
+def check_receipt(conn: Connection, result: VerifyResult, receipt: dict[str, Any], key: Path | None,
                   where: str) -> None:
     """Does the log hold the receipt's head at the receipt's position (and is it signed as asked)?"""
     result.signer, problem = receipts.check_signature(receipt, key)
@@ -196,9 +170,9 @@ def verify_case(case: Case | Path, *, receipt: Path | None = None, key: Path | N
     return result
 
 
-def _check_evidence_dir(conn: sqlite3.Connection, folder: Path, result: VerifyResult) -> None:
+def _check_evidence_dir(conn: Connection, folder: Path, result: VerifyResult) -> None:
     present: set[str] = set()
-    stored = stored_hashes(conn)
+    stored = evidence_rows.stored_hashes(conn)
     if folder.is_dir():
         for path in sorted(folder.rglob("*.gz")):
             if path.name.startswith(".tmp-"):
@@ -214,18 +188,18 @@ def _check_evidence_dir(conn: sqlite3.Connection, folder: Path, result: VerifyRe
                 problem = f"evidence {sha[:12]}... was changed (the stored file's bytes differ from when it was kept)"
             if problem:
                 result.problem(problem, FIX_EVIDENCE)
-    for sha in sorted((referenced_evidence(conn) | set(stored)) - present - log.purged_evidence(conn)):
+    for sha in sorted((evidence_rows.referenced(conn) | set(stored)) - present - log.purged_evidence(conn)):
         result.problem(f"evidence {sha[:12]}... is referenced by the case but missing from evidence/", FIX_EVIDENCE)
 
 
-def _check_sources_on_disk(conn: sqlite3.Connection, result: VerifyResult) -> None:
-    for row in conn.execute("SELECT id, path, sha256 FROM source ORDER BY id"):
-        path = Path(row["path"])
+def _check_sources_on_disk(conn: Connection, result: VerifyResult) -> None:
+    for source_id, given, sha256 in sources.all_files(conn):
+        path = Path(given)
         if not path.is_absolute():
             path = Path.cwd() / path
         try:
-            if path.is_file() and sha_file(path) != row["sha256"]:
-                result.notes.append(f"source {row['id']}: the file at {row['path']} has changed since it was imported "
+            if path.is_file() and sha_file(path) != sha256:
+                result.notes.append(f"source {source_id}: the file at {given} has changed since it was imported "
                                     "(the imported copy is in evidence/)")
         except OSError:
             continue

@@ -1,11 +1,23 @@
-"""Parsing the dates researchers type and exports carry, always to ISO-8601 UTC."""
+"""Every time helper: the clock (`utcnow`), and parsing the dates researchers type and exports
+carry, always to ISO-8601 UTC, and the days between two of them."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 
 from toolkit.errors import UsageError
+
+
+def utcnow() -> str:
+    """The current time as ISO-8601 UTC with seconds, e.g. 2021-04-16T10:00:00Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_stamp() -> str:
+    """The current time as a compact UTC stamp for file and folder names, e.g. 20210416T100000Z."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def to_utc_iso(moment: datetime) -> str:
@@ -29,6 +41,29 @@ def parse_iso(text: str) -> datetime | None:
             return None
         moment = datetime(day.year, day.month, day.day)
     return moment
+
+
+def days_between(start: str, end: str) -> float:
+    """Days (fractional) from `start` to `end`, two ISO-8601 times as `parse_iso` reads them (naive
+    ones, date-only ones included, are UTC); ValueError when either is not a date."""
+    first, last = parse_iso(start), parse_iso(end)
+    if first is None or last is None:
+        raise ValueError(f"not an ISO date: {start if first is None else end!r}")
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return (last - first).total_seconds() / 86400
+
+
+def parse_http_date(text: str) -> datetime | None:
+    """A datetime from an HTTP or e-mail date ("Wed, 21 Oct 2015 07:28:00 GMT": Retry-After, an
+    MHTML's Date), UTC when it names no zone; None when it is not one."""
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def parse_when(text: str, option: str = "date") -> str:

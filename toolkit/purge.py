@@ -29,10 +29,12 @@ from pathlib import Path
 
 import orjson
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.store import erasure as sql
 from toolkit.store import events, transaction
+from toolkit.store import sources as source_rows
 
 SECRET_NAME = "purge-secret"
 
@@ -74,14 +76,12 @@ def fingerprinter(secret: bytes):
 def purge_item(case: Case, item_id: int, *, reason: str, delete_exports: bool = False) -> PurgeResult:
     """Remove the personal data of `item_id` and its children; record a purge event with the
     changes, in one transaction; then delete the files the event names."""
-    if case.db.execute("SELECT 1 FROM item WHERE id = ?", (item_id,)).fetchone() is None:
+    if not sql.item_exists(case.db, item_id):
         raise UsageError(f"no item {item_id} in this case", "Find the id with: toolkit items CASE --query TEXT")
     fingerprint = fingerprinter(case_secret(case))
     with transaction(case.db) as conn:
         items = sql.items_to_purge(conn, item_id)
-        sources = [r[0] for r in conn.execute(
-            f"SELECT DISTINCT source_id FROM capture WHERE item_id IN ({','.join('?' * len(items))})"
-            " AND source_id IS NOT NULL", items)]
+        sources = source_rows.of_items(conn, items)
         changed = events.changed_facts(conn, sql.fact_rows(conn, items, sources))
         if changed:
             raise events.CustodyError(

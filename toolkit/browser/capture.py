@@ -38,6 +38,7 @@ from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
 from toolkit.sources.browser_capture import capture_file
 from toolkit.sources.urllist import URL_LINE
+from toolkit.store import sources
 from toolkit.store.attachments import Attachment, captured_urls, insert_attachment
 from toolkit.store.checks import source_captures
 
@@ -172,7 +173,7 @@ def store_visit(case: Case, target: Target, visit: Visit, *, browser: str, sessi
 
         def on_stored(conn, source_id: int) -> None:
             case.record_evidence(own)
-            conn.execute("UPDATE source SET evidence = ? WHERE id = ? AND evidence IS NULL", (own.sha256, source_id))
+            sources.set_evidence_if_missing(conn, source_id, own.sha256)
             for stored_file, attachment in kept:
                 case.record_evidence(stored_file)
                 insert_attachment(conn, attachment, source_id=source_id)

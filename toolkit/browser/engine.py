@@ -32,7 +32,7 @@ from typing import Any
 
 from toolkit.browser.guard import BrowserGuard, Refusals
 from toolkit.browser.options import BrowserOptions
-from toolkit.case import utcnow
+from toolkit.dates import utcnow
 from toolkit.errors import ToolkitError
 
 INSTALL_HINT = ("Install the browser extra: pip install 'toolkit[browser]'; then, where no Chromium is installed "

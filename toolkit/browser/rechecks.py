@@ -25,14 +25,15 @@ from dataclasses import dataclass, field
 from toolkit.browser.engine import Browser, Visit, started
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
 from toolkit.browser.polite import WALLS, PoliteBrowser
-from toolkit.case import Case, StoredEvidence, utcnow
+from toolkit.case import Case, StoredEvidence
+from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetched, FetchOptions, host_key
 from toolkit.recheck.live import _store_content
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
 from toolkit.store.attachments import Attachment, insert_attachment
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, last_row_id
 from toolkit.store.status import latest_statuses
 
 
@@ -100,7 +101,7 @@ def record_check(case: Case, wave_id: int, item: TrackedItem, reading: Reading, 
             case.record_evidence(page)
         insert_check(conn, record)
         if shot is not None:
-            check_id = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            check_id = last_row_id(conn)
             case.record_evidence(shot[0])
             insert_attachment(conn, shot[1], check_id=check_id)
         if reading.content is not None:

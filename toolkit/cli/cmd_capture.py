@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, QuietOpt, emit, err, escape, handle_errors
+from toolkit.cli.progress import counting_bar, counts_text
 from toolkit.errors import UsageError
 
 Opt = typer.Option
@@ -38,10 +38,9 @@ def register(app: typer.Typer) -> None:
         """Load pages in a real browser and keep each as a source: rendered HTML, screenshot and MHTML, read like a saved page."""
         from toolkit.browser.capture import Target, normalise_url, pending, run_capture, targets_from_file
         from toolkit.browser.options import pacing
-        from toolkit.cli.cmd_browser import browser_options
-        from toolkit.cli.cmd_recheck import _LazyTagger
-        from toolkit.cli.cmd_scan import case_tagger
+        from toolkit.cli.browser_run import browser_options
         from toolkit.platforms.registry import platforms
+        from toolkit.scan.pipeline import LazyTagger
 
         if platform is not None and platform not in platforms():
             raise UsageError(f"--platform: unknown platform {platform!r}", f"Known platforms: {', '.join(sorted(platforms()))}")
@@ -63,11 +62,9 @@ def register(app: typer.Typer) -> None:
             if not todo:
                 return
             show = not quiet and sys.stderr.isatty()
-            columns = [TextColumn("capture"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.fields[counts]}")]
             rows: list[dict] = []
             try:
-                with Progress(*columns, console=err, disable=not show) as bar:
+                with counting_bar("capture", show) as bar:
                     task = bar.add_task("capture", total=len(todo), counts="")
 
                     def on_capture(outcome, stats) -> None:
@@ -77,9 +74,9 @@ def register(app: typer.Typer) -> None:
                             err.print(f"[yellow]Paused {escape(outcome.paused_host)}:[/] {opened.config['browser']['wall_streak']} "
                                       f"walls in a row ({escape(outcome.status or '')}); its other URLs wait for the next run. "
                                       "If the session is logged out: toolkit browser login CASE")
-                        bar.update(task, advance=1, counts=escape(" ".join(f"{k} {v}" for k, v in sorted(stats.counts.items()))))
+                        bar.update(task, advance=1, counts=escape(counts_text(stats.counts)))
 
-                    stats = run_capture(opened, todo, options, fetch, tagger=_LazyTagger(opened, case_tagger),
+                    stats = run_capture(opened, todo, options, fetch, tagger=LazyTagger(opened),
                                         on_capture=on_capture)
             except KeyboardInterrupt:
                 done = sum(1 for row in rows if row["outcome"] == "captured")

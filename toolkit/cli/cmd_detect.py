@@ -10,7 +10,6 @@ listed as candidates to track). Extra marker files (`--markers`) are used as a c
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -21,9 +20,9 @@ from toolkit import __version__
 from toolkit.cli import filters
 from toolkit.cli.common import BomOpt, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, err, escape, handle_errors
 from toolkit.cli.statuses import status_columns
-from toolkit.dates import to_utc_iso
+from toolkit.dates import utcnow
 from toolkit.errors import InputError, UsageError
-from toolkit.platforms import markers
+from toolkit.platforms import markers, page_encoding
 from toolkit.platforms.detect import PageReading, read_page
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
@@ -149,7 +148,7 @@ LIVE_MAX_BYTES = 20 * 1024 * 1024
 
 def _live_row(url: str, platform: str | None) -> dict[str, Any]:
     """Fetch one URL once (redirects followed) and read it; a network failure is an `error` row."""
-    observed = to_utc_iso(datetime.now(UTC))
+    observed = utcnow()
     headers = {"User-Agent": f"toolkit/{__version__} (research; toolkit detect)", "Accept-Language": "es,en;q=0.8"}
     try:
         with httpx.Client(follow_redirects=True, timeout=LIVE_TIMEOUT, max_redirects=10, headers=headers) as client, \
@@ -161,11 +160,14 @@ def _live_row(url: str, platform: str | None) -> dict[str, Any]:
                 if size > LIVE_MAX_BYTES:
                     break
             body, final_url, status = b"".join(chunks)[:LIVE_MAX_BYTES], str(response.url), response.status_code
+            content_type = response.headers.get("content-type")
     except httpx.HTTPError as exc:
         reason = _NETWORK_ERRORS.get(type(exc), "network-error")
         return {"file": url, "url": url, "saved_at": observed, "platform": platform, "status": "error",
                 "reason": reason, "marker": None, "place": None, "detector": None, "captures": [],
                 "final_url": None, "http_status": None, "page": None, "page_reason": None, "candidates": []}
+    # The page decoder with the response's charset, as a live recheck reads it.
+    body, _ = page_encoding.for_parser(body, content_type)
     reading = read_page(body, url, final_url=final_url, http_status=status, platform=platform, observed_at=observed)
     return {"file": url, "url": url, "saved_at": observed, **_verdict(reading),
             "captures": [_capture(c) for c in reading.captures], "final_url": final_url, "http_status": status}

@@ -18,7 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
 from toolkit.cli import filters
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
 from toolkit.cohort.flagging import (
@@ -32,7 +32,7 @@ from toolkit.cohort.flagging import (
     resolve_items,
     void,
 )
-from toolkit.dates import parse_when
+from toolkit.dates import parse_when, utcnow
 from toolkit.errors import UsageError
 
 

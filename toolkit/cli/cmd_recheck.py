@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 
-from toolkit.case import Case, open_case, utcnow
+from toolkit.case import open_case
 from toolkit.cli import filters
 from toolkit.cli.common import (
     BomOpt,
@@ -30,13 +30,13 @@ from toolkit.cli.common import (
     handle_errors,
     printable,
 )
+from toolkit.cli.progress import counting_bar, counts_text, file_bars, summarise
 from toolkit.cli.statuses import reason_counts
-from toolkit.dates import given_time, parse_when
-from toolkit.errors import ToolkitError, UsageError
 from toolkit.models import Method, Status
-from toolkit.recheck.fetch import FetchOptions
-from toolkit.recheck.waves import RecheckLock, default_wave_name, summary
-from toolkit.store.checks import TrackedItem, checked_items, open_wave, tracked_items
+from toolkit.recheck.fetch import FetchFlags
+from toolkit.recheck.plan import RecheckPlan, RecheckRun, Selection, wayback_stamp
+from toolkit.recheck.waves import RecheckLock
+from toolkit.scan.pipeline import LazyTagger
 
 Opt = typer.Option
 
@@ -85,99 +85,34 @@ def register(app: typer.Typer) -> None:
         quiet: QuietOpt = False,
     ) -> None:
         """Recheck tracked items in a wave: live, through a browser (--method browser), from later exports, by hand, or via the Wayback Machine."""
-        named = _method_option(method_name)
-        live, manual, wayback = live or named == Method.LIVE, manual or named == Method.MANUAL, wayback or named == Method.WAYBACK
-        modes = [name for name, on in (("PATH", bool(paths)), ("--live", live), ("--manual", manual),
-                                       ("--wayback", wayback), ("--method browser", named == Method.BROWSER)) if on]
-        if len(set(modes)) > 1:
-            raise UsageError(f"{' and '.join(modes)} are separate ways to recheck",
-                             "Run them one after the other with the same --wave name")
-        if save and not wayback:
-            raise UsageError("--save works with --wayback only", "Add --wayback, or leave out --save")
-        if logged_out and named != Method.BROWSER:
-            raise UsageError("--logged-out works with --method browser only", "Add --method browser, or leave it out")
-        if at and not manual:
-            raise UsageError("--at works with --manual only", "Add --manual, or leave out --at")
-        if (observed_at or collected_at) and not paths:
-            raise UsageError("--observed-at works with exports (PATH...) only",
-                             "Give the exports to recheck from, or leave out --observed-at")
-        when = given_time(observed_at, collected_at)
-        manual_at = parse_when(at, "--at") if at else None
-        method = (Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback
-                  else Method.BROWSER if named == Method.BROWSER else Method.LIVE)
         kind = filters.KINDS.parse(kind, "--kind")
-        if method == Method.BROWSER:
+        fetch = FetchFlags(interval=interval, per_host=per_host, concurrency=concurrency, connect_timeout=connect_timeout,
+                           read_timeout=read_timeout, retries=retries, backoff=backoff, max_redirects=max_redirects,
+                           max_body_mb=max_body_mb, user_agent=user_agent, proxy=proxy, cookies=cookies)
+        plan = RecheckPlan.from_flags(
+            paths=paths, method=method_name, live=live, manual=manual, wayback=wayback, save=save, logged_out=logged_out,
+            at=at, observed_at=observed_at, collected_at=collected_at, before=before, wave=wave,
+            selection=Selection(everything=everything, kind=kind, ids=tuple(item) if item else None), fetch=fetch,
+            retry_errors=retry_errors, import_format=import_format, wayback_api=wayback_api, wayback_web=wayback_web)
+        if plan.method == Method.BROWSER:
             from toolkit.browser.engine import load_playwright
 
-            load_playwright()  # say how to install it before a wave is opened
-        name = (wave or default_wave_name()).strip()
-        if not name:
-            raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")
+            load_playwright()  # say how to install it before a wave is opened (recheck/ does not import browser/)
         with open_case(case) as opened, RecheckLock(opened.root, wait=wait):
-            platform = filters.platform(platform, "--platform", opened.db)
-            # Items named by id are rechecked whatever their verdict: the researcher asked for them.
-            items = tracked_items(opened.db, everything=everything or bool(item), platform=platform, kind=kind, ids=item)
-            if not items:
-                raise ToolkitError(
-                    "no items to recheck" + ("" if everything else ": no item has the verdict violating"),
-                    "Review items first (toolkit review CASE), pass --all to recheck every tracked item, or loosen the filters",
-                )
-            wave_id = open_wave(opened.db, name, utcnow(), str(method))
-            section = dict(opened.config["recheck"])
-            if section.get("cookies") and not Path(section["cookies"]).expanduser().is_absolute():
-                # A path in case.toml is relative to the case folder, like every path there.
-                section["cookies"] = str(opened.root / section["cookies"])
-            options = FetchOptions.from_config(
-                section, per_host_interval=interval, per_host_concurrency=per_host,
-                concurrency=concurrency, connect_timeout=connect_timeout, read_timeout=read_timeout, retries=retries,
-                backoff=backoff, max_redirects=max_redirects, user_agent=user_agent, proxy=proxy,
-                cookies=str(cookies) if cookies else None,
-                max_body_bytes=int(max_body_mb * 1024 * 1024) if max_body_mb is not None else None)
+            run = plan.start(opened, platform=filters.platform(platform, "--platform", opened.db))
             show = not quiet and sys.stderr.isatty()
+            if run.already_checked and not quiet:
+                err.print(f"Wave {escape(plan.wave)}: {run.already_checked} of {len(run.items)} item(s) already "
+                          f"checked ({plan.method}), {len(run.todo)} to go")
             try:
-                if method == Method.EXPORT:
-                    _exports(opened, wave_id, items, paths or [], when, import_format, quiet, show)
-                else:
-                    done = checked_items(opened.db, wave_id, str(method), retry_unknown=retry_errors)
-                    todo = [i for i in items if i.id not in done]
-                    if done and not quiet:
-                        err.print(f"Wave {escape(name)}: {len(items) - len(todo)} of {len(items)} item(s) already "
-                                  f"checked ({method}), {len(todo)} to go")
-                    if method == Method.LIVE:
-                        _live(opened, wave_id, todo, options, show, quiet)
-                    elif method == Method.BROWSER:
-                        from toolkit.cli.cmd_browser import browser_recheck
-
-                        browser_recheck(opened, wave_id, todo, show=show, quiet=quiet, logged_out=logged_out,
-                                        interval=interval, per_host=per_host, retries=retries, backoff=backoff,
-                                        timeout=read_timeout)
-                    elif method == Method.MANUAL:
-                        _manual(opened, wave_id, todo, manual_at)
-                    else:
-                        _wayback(opened, wave_id, todo, options, show, wayback_api, wayback_web, before, save, fmt)
+                _RUNNERS[plan.method](run, show=show, quiet=quiet, fmt=fmt)
             except KeyboardInterrupt:
-                count = opened.db.execute('SELECT count(*) FROM "check" WHERE wave_id = ? AND method = ?',
-                                          (wave_id, str(method))).fetchone()[0]
-                err.print(f"Interrupted: {count} {method} check(s) are saved in wave {escape(name)}. "
+                err.print(f"Interrupted: {run.saved_checks()} {plan.method} check(s) are saved in wave {escape(plan.wave)}. "
                           "Run the same command again to continue.")
                 raise typer.Exit(130) from None
-            rows = summary(opened, wave_id, {"wayback"} if method == Method.WAYBACK else None)
-        if not (save and fmt != OutputFormat.table):
-            _print_summary(name, rows, fmt, CsvStyle(bom, raw_cells))
-
-
-def _method_option(value: str | None) -> Method | None:
-    """--method as a Method; `export` is given by naming PATHs, not by name."""
-    if value is None:
-        return None
-    try:
-        method = Method(value.strip().lower())
-    except ValueError:
-        method = None
-    if method is None or method == Method.EXPORT:
-        raise UsageError(f"--method: unknown method {value!r}",
-                         "Use live, browser, manual or wayback (to recheck from exports, give their PATHs)")
-    return method
+            rows = run.summary()
+        if not (plan.wayback.save and fmt != OutputFormat.table):
+            _print_summary(plan.wave, rows, fmt, CsvStyle(bom, raw_cells))
 
 
 def _print_summary(name: str, rows: list[dict], fmt: OutputFormat, style: CsvStyle = CsvStyle()) -> None:
@@ -196,10 +131,6 @@ def _print_summary(name: str, rows: list[dict], fmt: OutputFormat, style: CsvSty
              fmt, style=style)
 
 
-def _counts_text(counts) -> str:
-    return " ".join(f"{status} {counts[status]}" for status in sorted(counts))
-
-
 def _blind_line(result) -> None:
     """One line per platform a canary round found blind."""
     for platform, why in sorted(result.blind.items()):
@@ -207,45 +138,45 @@ def _blind_line(result) -> None:
                   f"(counted as unknown): {escape(why)}[/]")
 
 
-def _live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, show: bool, quiet: bool) -> None:
+def _live(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> None:
     from toolkit.recheck.canary import declared, every
     from toolkit.recheck.live import run_live
 
-    columns = [TextColumn("live"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[counts]}"), TextColumn("[yellow]{task.fields[held]}")]
-    with Progress(*columns, console=err, disable=not show, transient=False) as bar:
-        task = bar.add_task("live", total=len(items), counts="", held="")
+    case = run.case
+    with counting_bar("live", show, extra=(TextColumn("[yellow]{task.fields[held]}"),)) as bar:
+        task = bar.add_task("live", total=len(run.todo), counts="", held="")
 
         def on_check(update) -> None:
             held = ", ".join(f"{host} x{factor:g}" + (f" wait {left:.0f}s" if left >= 1 else "")
                              for host, left, factor in update.backoffs[:3])
-            bar.update(task, advance=1, counts=escape(_counts_text(update.counts)),
+            bar.update(task, advance=1, counts=escape(counts_text(update.counts)),
                        held=escape(f"slowed: {held}" if held else ""))
 
-        run_live(case, wave_id, items, options, on_check=on_check, canaries=declared(case.config),
+        run_live(case, run.wave_id, run.todo, run.options, on_check=on_check, canaries=declared(case.config),
                  canary_every=every(case.config), on_round=None if quiet else _blind_line)
 
 
-def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str], when: str | None,
-             import_format: str | None, quiet: bool, show: bool) -> None:
-    from toolkit.cli.cmd_scan import _progress, case_tagger, summarise
+def _browser(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> None:
+    from toolkit.cli.browser_run import browser_recheck
+
+    flags = run.plan.fetch
+    browser_recheck(run.case, run.wave_id, run.todo, show=show, quiet=quiet, logged_out=run.plan.logged_out,
+                    interval=flags.interval, per_host=flags.per_host, retries=flags.retries, backoff=flags.backoff,
+                    timeout=flags.read_timeout)
+
+
+def _exports(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> None:
     from toolkit.recheck.canary import declared
     from toolkit.recheck.from_exports import recheck_from_exports
 
-    with _progress(show) as bar:
-        task_ids: dict[str, int] = {}
-
-        def on_progress(update) -> None:
-            if update.path not in task_ids:
-                task_ids[update.path] = bar.add_task(escape(Path(update.path).name), total=update.total)
-            bar.update(task_ids[update.path], completed=update.done or 0)
-
-        stats = recheck_from_exports(case, wave_id, items, paths, fmt=import_format, collected_at=when,
-                                     tagger=_LazyTagger(case, case_tagger), progress=on_progress if show else None,
+    case, plan = run.case, run.plan
+    with file_bars(show) as on_progress:
+        stats = recheck_from_exports(case, run.wave_id, run.items, list(plan.paths), fmt=plan.import_format,
+                                     collected_at=plan.collected_at, tagger=LazyTagger(case), progress=on_progress,
                                      canaries=declared(case.config))
     if not quiet:
         summarise(stats.files)
-        err.print(f"{stats.added} export check(s) added" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
+        err.print(f"{stats.added} export check(s) added" + (f": {counts_text(stats.counts)}" if stats.counts else "")
                   + (f" ({stats.not_seen} not seen in an export that holds their parent)" if stats.not_seen else "")
                   + (f" ({stats.missing} Telegram message(s) missing from an export that holds their chat on both "
                      "sides of them: unavailable, missing-from-full-export)" if stats.missing else ""))
@@ -260,19 +191,6 @@ def _exports(case: Case, wave_id: int, items: list[TrackedItem], paths: list[str
     failed = [r for r in stats.files if r.outcome == "failed"]
     if failed and not any(r.outcome in {"imported", "already"} for r in stats.files):
         raise typer.Exit(1)
-
-
-class _LazyTagger:
-    """Tags new captures with the case's lexicons exactly as `toolkit scan` does, compiling the
-    lexicons only when a file brings new captures (a resumed run over imported files needs none)."""
-
-    def __init__(self, case: Case, build):
-        self.case, self.build, self.tagger = case, build, None
-
-    def tag(self, conn, written) -> None:
-        if self.tagger is None:
-            self.tagger = self.build(self.case)
-        self.tagger.tag(conn, written)
 
 
 class TerminalKeys:
@@ -307,13 +225,13 @@ class TerminalKeys:
             return ""
 
 
-def _manual(case: Case, wave_id: int, items: list[TrackedItem], at: str | None) -> None:
+def _manual(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
     from toolkit.recheck.manual import ManualSession, ManualView
 
-    def show(view: ManualView) -> None:
+    def view_item(view: ManualView) -> None:
         body = Text()
         body.append(f"{view.item.platform} {view.item.kind}  #{view.item.id}\n", style="bold")
         body.append(f"{printable(view.item.name or '(no name)')}\n")
@@ -327,32 +245,32 @@ def _manual(case: Case, wave_id: int, items: list[TrackedItem], at: str | None) 
         body.append(view.help, style="dim")
         err.print(Panel(body, title=f"{view.position}/{view.total}", expand=False))
 
-    stats = ManualSession(case, wave_id, items, TerminalKeys(), show, at=at).run()
-    err.print(f"{stats.answered} answer(s) recorded" + (f": {_counts_text(stats.counts)}" if stats.counts else "")
+    stats = ManualSession(run.case, run.wave_id, run.todo, TerminalKeys(), view_item, at=run.plan.manual_at).run()
+    err.print(f"{stats.answered} answer(s) recorded" + (f": {counts_text(stats.counts)}" if stats.counts else "")
               + (f", {stats.skipped} skipped" if stats.skipped else "")
               + (". Stopped; run the same command again to continue." if stats.quit else ""))
 
 
-def _wayback(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, show: bool, api: str,
-             web: str, before: str | None, save: bool, fmt: OutputFormat) -> None:
-    from toolkit.recheck.wayback import run_wayback, save_live
+def _wayback(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> None:
+    from toolkit.recheck.wayback import live_urls, run_wayback, save_live
 
-    stamp = parse_when(before, "--before").replace("-", "").replace(":", "").replace("T", "").rstrip("Z")[:14] if before else None
-    with Progress(TextColumn("wayback"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counts]}"),
-                  console=err, disable=not show) as bar:
-        task = bar.add_task("wayback", total=len(items), counts="")
+    flags = run.plan.wayback
+    stamp = wayback_stamp(flags.before)
+    with counting_bar("wayback", show, elapsed=False) as bar:
+        task = bar.add_task("wayback", total=len(run.todo), counts="")
         counts: dict[str, int] = {}
 
         def on_check(record) -> None:
             counts[record.status] = counts.get(record.status, 0) + 1
-            bar.update(task, advance=1, counts=escape(_counts_text(counts)))
+            bar.update(task, advance=1, counts=escape(counts_text(counts)))
 
-        run_wayback(case, wave_id, items, options, api_base=api, web_base=web, before=stamp, on_check=on_check)
-    if save:
-        from toolkit.store.status import wave_statuses
-
-        # The items live in this wave by the status rule (a wall after a live reading does not hide it).
-        live = {r.item_id for r in wave_statuses(case.db, wave_id=wave_id) if r.family == "live"}
-        live_urls = sorted({i.url for i in tracked_items(case.db, everything=True, ids=live) if i.url}) if live else []
-        rows = save_live(live_urls, options, web_base=web)
+        run_wayback(run.case, run.wave_id, run.todo, run.options, api_base=flags.api, web_base=flags.web, before=stamp,
+                    on_check=on_check)
+    if flags.save:
+        rows = save_live(live_urls(run.case, run.wave_id), run.options, web_base=flags.web)
         emit(rows, ["url", "archived", "error"], fmt, title="Save Page Now")
+
+
+# How each method runs in the terminal: its progress bar, prompts and closing lines.
+_RUNNERS = {Method.LIVE: _live, Method.BROWSER: _browser, Method.EXPORT: _exports, Method.MANUAL: _manual,
+            Method.WAYBACK: _wayback}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -12,7 +11,7 @@ import typer
 
 from toolkit.case import Case, open_case
 from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors, printable
-from toolkit.dates import parse_iso, parse_when
+from toolkit.dates import parse_iso, parse_when, utc_stamp, utcnow
 from toolkit.errors import UsageError
 from toolkit.store.report_queries import latest_event
 
@@ -20,7 +19,7 @@ from toolkit.store.report_queries import latest_event
 def as_of_value(text: str | None, latest: str | None) -> str:
     """--as-of as ISO UTC: a bare date means the end of that day; no value means the case's latest event."""
     if text is None:
-        return latest or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return latest or utcnow()
     value = parse_when(text, "--as-of")
     if len(text.strip()) == 10 and parse_iso(text) is not None:
         value = value[:10] + "T23:59:59Z"
@@ -28,7 +27,7 @@ def as_of_value(text: str | None, latest: str | None) -> str:
 
 
 def _folder(root: Path) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp()
     folder = root / "reports" / stamp
     n = 2
     while folder.exists():

@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from toolkit.case import open_case, utcnow
+from toolkit.case import open_case
 from toolkit.cli import filters
 from toolkit.cli.common import (
     BomOpt,
@@ -36,6 +36,7 @@ from toolkit.cli.review_screen import run_screen
 from toolkit.cohort.agreement import agreements, conflicts
 from toolkit.cohort.session import ReviewSession
 from toolkit.cohort.sheet import SHEET_COLUMNS, export_rows, import_sheet
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.store.item_lookup import item_count
 from toolkit.store.reviews import (

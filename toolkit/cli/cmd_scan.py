@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from toolkit.case import Case, open_case
 from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
+from toolkit.cli.progress import file_bars, file_progress, summarise
 from toolkit.dates import given_time
 from toolkit.errors import UsageError
-from toolkit.lexicon import Tagger, resolve
-from toolkit.scan.pipeline import FileResult, scan_paths
-from toolkit.sources.base import OTHER_CAUSES
-from toolkit.store import tags, transaction
+from toolkit.scan.pipeline import case_tagger, retag, scan_paths
+from toolkit.store import tags
 
 
 def register(app: typer.Typer) -> None:
@@ -43,16 +40,8 @@ def register(app: typer.Typer) -> None:
                 return
             when = given_time(observed_at, collected_at) or (opened.config["scan"]["collected_at"] or None)
             show_bar = not quiet and sys.stderr.isatty()
-            with _progress(show_bar) as bar:
-                task_ids: dict[str, int] = {}
-
-                def on_progress(update) -> None:
-                    if update.path not in task_ids:
-                        task_ids[update.path] = bar.add_task(escape(Path(update.path).name), total=update.total)
-                    bar.update(task_ids[update.path], completed=update.done or 0)
-
-                results = scan_paths(opened, paths, fmt=fmt, collected_at=when, tagger=tagger,
-                                     progress=on_progress if show_bar else None)
+            with file_bars(show_bar) as on_progress:
+                results = scan_paths(opened, paths, fmt=fmt, collected_at=when, tagger=tagger, progress=on_progress)
             tagged = tags.categories_for_sources(
                 opened.db, [r.source_id for r in results if r.outcome == "imported" and r.source_id is not None])
         if not quiet:
@@ -66,20 +55,15 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def case_tagger(case: Case) -> Tagger:
-    """The tagger for the lexicons the case's config names (paths relative to the case folder)."""
-    return Tagger(resolve(case.config["scan"]["lexicons"], base=case.root))
-
-
-def _retag(case: Case, tagger: Tagger, quiet: bool) -> None:
+def _retag(case: Case, tagger, quiet: bool) -> None:
     show_bar = not quiet and sys.stderr.isatty()
-    with _progress(show_bar) as bar, transaction(case.db) as conn:
+    with file_progress(show_bar) as bar:
         task = bar.add_task("re-tagging", total=None)
 
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = tagger.retag(conn, progress=on_progress if show_bar else None)
+        result = retag(case, tagger, progress=on_progress if show_bar else None)
     if not quiet:
         err.print(f"Re-tagged {result.tagged:,} of {result.captures:,} captures with "
                   f"{escape(', '.join(lex.ident for lex in tagger.lexicons))}; "
@@ -95,62 +79,3 @@ def _summarise_tags(tagged: dict[str | None, int]) -> None:
         ((c, n) for c, n in tagged.items() if c is not None), key=lambda pair: (-pair[1], pair[0])))
     err.print(f"Tagged {total:,} captures: " + (found or "none in a category")
               + " (toolkit items CASE --min-score 50 lists the likely violations)")
-
-
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                    console=err, disable=not enabled, transient=True)
-
-
-def describe_conflict(conflict: dict) -> str:
-    """One line: which item claimed which key, what the case knows it as, and why they stay apart."""
-    return (f"{conflict['platform']} {conflict['kind']} {conflict['item_key']} (item {conflict['item_id']}) claims "
-            f"{conflict['key']}, which the case knows as {conflict['other_key']} (item {conflict['other_id']}): "
-            f"kept apart, {conflict['reason']}")
-
-
-def summarise(results: list[FileResult]) -> None:
-    """One closing block per file on stderr: records, items new/seen, failures by cause."""
-    unknown = [r.path for r in results if r.outcome == "unknown"]
-    for r in results:
-        if r.outcome == "imported":
-            err.print(
-                f"{escape(r.path)}: {r.format}, {r.read:,} records read, {r.mapped:,} mapped, "
-                f"{r.items_new:,} new items, {r.items_seen:,} seen before, {r.captures:,} captures"
-                + (f", [yellow]{r.failed:,} failed[/]" if r.failed else "")
-            )
-            for cause, (count, first) in sorted(r.failures.items(), key=lambda kv: (kv[0] == OTHER_CAUSES, kv[0])):
-                if cause == OTHER_CAUSES:  # past the limit on distinct causes: counted together
-                    err.print(f"  [yellow]and {escape(first)}[/] ({count:,} record(s))")
-                else:
-                    err.print(f"  [yellow]{count:,} x {escape(cause)}[/]: {escape(first)}")
-            for note in r.notes:
-                err.print(f"  note: {escape(note)}")
-            if r.import_dated:
-                err.print(f"  [yellow]note: the file gives no save time: {r.import_dated:,} capture(s) dated at import time"
-                          " (left out of time to removal); pass --observed-at DATETIME to say when it was saved[/]")
-            if r.merged:
-                err.print(f"  note: {r.merged:,} item(s) linked to an item known under another key "
-                          "(a numeric id and a vanity name that agree): shown as one")
-            for conflict in r.conflicts[:20]:
-                err.print(f"  [yellow]identity conflict[/]: {escape(describe_conflict(conflict))}")
-            if len(r.conflicts) > 20:
-                err.print(f"  [yellow]{len(r.conflicts) - 20:,} more identity conflicts[/] (toolkit show CASE ITEM lists them)")
-        elif r.outcome == "already":
-            err.print(f"{escape(r.path)}: {'already being' if r.source_id is None else 'already'} imported,"
-                      f" nothing added ({escape('; '.join(r.notes))})")
-        elif r.outcome == "failed":
-            err.print(f"[red]Error:[/] {escape(r.error or 'failed')}")
-            if r.hint:
-                err.print(f"  {escape(r.hint)}")
-    if unknown:
-        err.print(f"{len(unknown)} file(s) in no known format, skipped: " + ", ".join(escape(p) for p in unknown[:20])
-                  + (" ..." if len(unknown) > 20 else ""))
-    imported = [r for r in results if r.outcome == "imported"]
-    if len(results) > 1:
-        err.print(
-            f"Scanned {len(results)} files: {len(imported)} imported, "
-            f"{sum(r.outcome == 'already' for r in results)} already imported, "
-            f"{sum(r.outcome == 'failed' for r in results)} failed, {len(unknown)} unknown; "
-            f"{sum(r.items_new for r in imported):,} new items, {sum(r.captures for r in imported):,} captures"
-        )

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import TimeRemainingColumn
 
 from toolkit.case import open_case
 from toolkit.cli.common import QuietOpt, err, escape, handle_errors
+from toolkit.cli.progress import counting_bar
 from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lexicon import Lexicon, resolve
@@ -98,12 +99,11 @@ def register(app: typer.Typer) -> None:
                       + (f" (preset {escape(chosen)})" if chosen else "") + " with "
                       + escape(", ".join(lex.ident for lex in lexicons)))
         show_bar = not quiet and sys.stderr.isatty()
-        with Progress(TextColumn("tagging"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rows]} posts"),
-                      TimeRemainingColumn(), console=err, disable=not show_bar, transient=True) as bar:
-            task = bar.add_task("tag", total=len(parts), rows="0")
+        with counting_bar("tagging", show_bar, elapsed=False, extra=(TimeRemainingColumn(),), transient=True) as bar:
+            task = bar.add_task("tag", total=len(parts), counts="0 posts")
 
             def on_progress(rows: int, _total: int | None, done: int, _parts: int) -> None:
-                bar.update(task, completed=done, rows=f"{rows:,}")
+                bar.update(task, completed=done, counts=f"{rows:,} posts")
 
             outcome = run_tag(found, parts, out, lexicons=lexicons, columns=columns, preset=chosen, threshold=min_score,
                               cluster=Cluster(scheduler, workers, local_mode == LocalMode.processes), engine=engine,

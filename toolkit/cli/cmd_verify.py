@@ -9,9 +9,10 @@ import typer
 
 from toolkit import __version__
 from toolkit import receipt as receipts
-from toolkit.case import load_config, utcnow
+from toolkit.case import load_config
 from toolkit.cli.common import err, escape, handle_errors
 from toolkit.custody import VerifyResult, verify_case
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 
 ReceiptOpt = Annotated[Optional[Path], typer.Option("--receipt", help="A receipt (from verify or export) whose head the log must still hold.", show_default=False)]  # noqa: UP045

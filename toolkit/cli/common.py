@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import functools
 import io
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -72,7 +71,7 @@ def handle_errors(func: F) -> F:
             if _debug:
                 raise
             fail(exc)
-        except (sqlite3.OperationalError, OSError) as exc:
+        except (db.OperationalError, OSError) as exc:
             if _debug:
                 raise
             problem = _storage_problem(exc)
@@ -86,7 +85,7 @@ def handle_errors(func: F) -> F:
 def _storage_problem(exc: BaseException) -> CaseError | None:
     """A clear error for a full disk, a file size limit or another process's lock; else None."""
     text = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+    if isinstance(exc, db.OperationalError) and "locked" in text:
         # A write that bypassed begin_write and met another process's lock.
         return CaseError("another toolkit command is writing to this case",
                          "Wait for it to finish, then run this command again")

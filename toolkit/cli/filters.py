@@ -12,12 +12,12 @@ any the case holds (a plugin's platform the case was scanned with).
 from __future__ import annotations
 
 import difflib
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from toolkit.errors import UsageError
 from toolkit.models import Category, Channel, Kind, Method, Status, Verdict
+from toolkit.store.db import Connection
 from toolkit.store.item_lookup import platform_counts
 
 # Short names people type for platforms.
@@ -82,12 +82,12 @@ def platforms(present: Iterable[str] = ()) -> Vocabulary:
     return Vocabulary("platform", tokens, {a: t for a, t in PLATFORM_ALIASES.items() if t in tokens})
 
 
-def case_platforms(conn: sqlite3.Connection) -> dict[str, int]:
+def case_platforms(conn: Connection) -> dict[str, int]:
     """Platform -> how many items the case holds of it (merged items count once)."""
     return platform_counts(conn)
 
 
-def platform(value: str | None, option: str = "--platform", conn: sqlite3.Connection | None = None) -> str | None:
+def platform(value: str | None, option: str = "--platform", conn: Connection | None = None) -> str | None:
     """The platform `value` names, checked against the registry and the case's own platforms."""
     if value is None:
         return None

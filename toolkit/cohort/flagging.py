@@ -11,7 +11,6 @@ why, and every count of notices leaves voided ones out.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.errors import InputError, ToolkitError, UsageError
 from toolkit.models import Channel
 from toolkit.store import transaction
+from toolkit.store.db import Connection
 from toolkit.store.notices import add_notice, add_void, confirmed_not_noticed, find_notice, first_capture, notice_by_id
 
 CHANNELS = choices([c.value for c in Channel])
@@ -54,7 +54,7 @@ class FlagResult:
     problems: list[InputError] = field(default_factory=list)
 
 
-def resolve_items(conn: sqlite3.Connection, tokens: list[str]) -> list[int]:
+def resolve_items(conn: Connection, tokens: list[str]) -> list[int]:
     """Item ids for ids/URLs given as arguments; ToolkitError naming the first unknown one."""
     ids = []
     for given in tokens:
@@ -67,12 +67,12 @@ def resolve_items(conn: sqlite3.Connection, tokens: list[str]) -> list[int]:
     return ids
 
 
-def cohort_confirmed(conn: sqlite3.Connection) -> list[int]:
+def cohort_confirmed(conn: Connection) -> list[int]:
     """Every item whose latest verdict is violating and that was not noticed yet."""
     return confirmed_not_noticed(conn)
 
 
-def date_problem(conn: sqlite3.Connection, item_id: int, noticed_at: str, now: str) -> str | None:
+def date_problem(conn: Connection, item_id: int, noticed_at: str, now: str) -> str | None:
     """Why a notice on `noticed_at` about the item cannot be right, or None.
 
     Refused: a moment more than a day after `now`, and a day (UTC) before the day of the item's
@@ -91,12 +91,12 @@ def date_problem(conn: sqlite3.Connection, item_id: int, noticed_at: str, now: s
 FORCE_HINT = "Check the date (--at, or the file's noticed_at); if it is right, give --force"
 
 
-def check_dates(conn: sqlite3.Connection, requests: list[NoticeRequest], now: str) -> list[str]:
+def check_dates(conn: Connection, requests: list[NoticeRequest], now: str) -> list[str]:
     """`date_problem` of each request that has one."""
     return [problem for r in requests if (problem := date_problem(conn, r.item_id, r.noticed_at, now))]
 
 
-def from_file(conn: sqlite3.Connection, path: Path, channel: str | None, noticed_at: str | None,
+def from_file(conn: Connection, path: Path, channel: str | None, noticed_at: str | None,
               reference: str | None, noticed_by: str | None, note: str | None, *, now: str | None = None,
               force: bool = False) -> tuple[list[NoticeRequest], list[InputError]]:
     """Notices from a CSV file: item (id or URL), and per row or from the options: date, channel.
@@ -157,7 +157,7 @@ def from_file(conn: sqlite3.Connection, path: Path, channel: str | None, noticed
     return requests, problems
 
 
-def record(conn: sqlite3.Connection, requests: list[NoticeRequest], recorded_at: str) -> FlagResult:
+def record(conn: Connection, requests: list[NoticeRequest], recorded_at: str) -> FlagResult:
     """Append the notices in one transaction, skipping any already recorded."""
     result = FlagResult()
     with transaction(conn):
@@ -176,7 +176,7 @@ def record(conn: sqlite3.Connection, requests: list[NoticeRequest], recorded_at:
     return result
 
 
-def void(conn: sqlite3.Connection, notice_id: int, why: str, voided_by: str | None, voided_at: str) -> dict:
+def void(conn: Connection, notice_id: int, why: str, voided_by: str | None, voided_at: str) -> dict:
     """Void one notice (append a notice_void row); returns the notice as it was.
 
     ToolkitError when there is no such notice, or it was voided already (a void is final: record

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from toolkit.platforms import identify
 from toolkit.store.aliases import alias_target, canonical_id
+from toolkit.store.db import Connection
 from toolkit.store.item_lookup import item_by_id, item_by_identity, items_by_url
 
 
-def resolve_item(conn: sqlite3.Connection, token: str) -> int | None:
+def resolve_item(conn: Connection, token: str) -> int | None:
     """The id of the item `token` names, or None when the case has no such item.
 
     A URL is canonicalised with the platform registry (mobile hosts, tracking parameters, vanity

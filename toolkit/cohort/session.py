@@ -8,13 +8,13 @@ candidates starts at the first one this reviewer has not answered.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from toolkit.models import Category, Verdict
 from toolkit.store import transaction
+from toolkit.store.db import Connection
 from toolkit.store.reviews import add_review, candidate_detail
 
 CACHE = 64  # details kept for going back and forth without re-querying
@@ -23,7 +23,7 @@ CACHE = 64  # details kept for going back and forth without re-querying
 class ReviewSession:
     """Candidates in order, a cursor, the pending category/note for the current one, and tallies."""
 
-    def __init__(self, conn: sqlite3.Connection, ids: list[int], reviewer: str, clock: Callable[[], str],
+    def __init__(self, conn: Connection, ids: list[int], reviewer: str, clock: Callable[[], str],
                  rest: Callable[[], list[int]] | None = None):
         """`ids` are the candidates in order; with `rest`, only their head, and `rest()` gives the
         whole list (read once, when `load_rest` is called or the head runs out)."""

@@ -9,7 +9,6 @@ the same file again applies nothing twice.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Category, Verdict
 from toolkit.store import transaction
+from toolkit.store.db import Connection
 from toolkit.store.reviews import CandidateFilter, add_review, applied_origins, latest_by_reviewer, sheet_rows
 
 SHEET_COLUMNS = ["item_id", "url", "platform", "kind", "name", "excerpt", "score", "suggested", "categories",
@@ -33,7 +33,7 @@ VERDICTS = choices([v.value for v in Verdict])
 CATEGORIES = choices([c.value for c in Category])
 
 
-def export_rows(conn: sqlite3.Connection, where: CandidateFilter) -> list[dict[str, Any]]:
+def export_rows(conn: Connection, where: CandidateFilter) -> list[dict[str, Any]]:
     """The candidates as sheet rows in review order, with a one-line text excerpt and empty answers."""
     rows = []
     for row in sheet_rows(conn, where):
@@ -56,7 +56,7 @@ class ImportResult:
     problems: list[InputError] = field(default_factory=list)
 
 
-def import_sheet(conn: sqlite3.Connection, path: Path, reviewer: str, now: str) -> ImportResult:
+def import_sheet(conn: Connection, path: Path, reviewer: str, now: str) -> ImportResult:
     """Apply the verdicts in a sheet as `reviewer`, in one transaction; report bad rows by line.
 
     Valid rows are applied even when others are bad. A row is skipped as already applied when its

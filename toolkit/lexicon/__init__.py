@@ -7,7 +7,7 @@
     indicators.py  phones (E.164), WhatsApp/Telegram links, emails, prices
     scoring.py     per-capture score, category and explanation
     batch.py       a tagged batch kept in columns; per-record objects built when asked for
-    tagger.py      what the scan calls: match + indicators + score, stored with lexicon@version
+    tagger.py      what the scan calls: match + indicators + score, as rows the scan stores with lexicon@version
     explain.py     a score's stored explanation as one line a researcher can check by hand
     evaluate.py    a lexicon set measured on labelled texts (recall, precision, ROC AUC)
 """

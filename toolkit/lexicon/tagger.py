@@ -1,4 +1,5 @@
-"""The tagger the scan calls: match, extract indicators, score, and store hits/indicators/scores.
+"""The tagger the scan calls: match, extract indicators, score, and return the hit, indicator and
+score rows (`TagRows`) for the scan to store; the tagger never writes to the case itself.
 
 Every row records what made it: hits carry their lexicon's name@version, indicators their
 extractor@version (places: the gazetteer's name@version), scores the JSON list of every lexicon
@@ -9,16 +10,16 @@ version bump is still seen as a change).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from itertools import chain, pairwise
 from operator import itemgetter
 
 import numpy as np
 import orjson
 
+from toolkit.dates import utcnow
 from toolkit.lexicon.batch import Analysis, BatchTags, flatten
 from toolkit.lexicon.indicators import (
     EXTRACTOR,
@@ -31,7 +32,6 @@ from toolkit.lexicon.indicators import (
 from toolkit.lexicon.loader import Lexicon
 from toolkit.lexicon.matcher import Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
-from toolkit.store import tags as store
 
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
@@ -75,14 +75,13 @@ def _shared_span(hits: list[tuple[int, int, int]], inds: list[Indicator]) -> boo
 
 
 @dataclass
-class RetagResult:
-    captures: int = 0  # captures looked at
-    tagged: int = 0  # captures given a new score
-    unchanged: int = 0  # already scored with exactly these lexicons
+class TagRows:
+    """A batch's tags as rows, for the scan to store (toolkit.store.tags.write_tags): the tagger
+    itself never writes to the case."""
 
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    hits: list[tuple] = field(default_factory=list)  # store.tags.HitRow
+    indicators: list[tuple] = field(default_factory=list)  # store.tags.IndicatorRow
+    scores: list[tuple] = field(default_factory=list)  # store.tags.ScoreRow
 
 
 class Tagger:
@@ -235,21 +234,22 @@ class Tagger:
         return [Indicator("place", value[tid], start, end, text[start:end]) for tid, start, end in hits
                 if value[tid] is not None]
 
-    def tag(self, conn, written) -> None:
-        """Tag a batch of just-written captures (scan.Tagger protocol)."""
-        self.tag_rows(conn, [(w.capture_id, w.item_id, w.capture.name, w.capture.text) for w in written])
+    def tag(self, written) -> TagRows:
+        """The tags of a batch of just-written captures (scan.Tagger protocol)."""
+        return self.tag_rows([(w.capture_id, w.item_id, w.capture.name, w.capture.text) for w in written])
 
-    def tag_rows(self, conn, rows, applied: dict[int, set[str]] | None = None) -> None:
-        """Store hits, indicators and a score for each (capture_id, item_id, name, text).
+    def tag_rows(self, rows, applied: dict[int, set[str]] | None = None,
+                 done_indicators: set[int] | frozenset[int] = frozenset()) -> TagRows:
+        """Hits, indicators and a score for each (capture_id, item_id, name, text), as rows.
 
         `applied` maps a capture to the lexicon idents already applied to it: their hits exist and
-        are not written again (old rows stay under their own version).
+        are not returned again (old rows stay under their own version). `done_indicators` holds the
+        captures that already have this extractor's indicators (toolkit.store.tags.has_indicators).
         """
         applied = applied or {}
         analyses = self.analyse_batch([{"name": name, "text": text} for _, _, name, text in rows])
-        done_indicators = store.has_indicators(conn, [r[0] for r in rows], EXTRACTOR) if applied else set()
         hits, indicators, scores = [], [], []
-        scored_at = _now()
+        scored_at = utcnow()
         hit_rows = self._hit_rows
         for (capture_id, item_id, _name, _text), analysis in zip(rows, analyses, strict=True):
             before = applied.get(capture_id, set())
@@ -277,7 +277,7 @@ class Tagger:
             score = analysis.score
             scores.append((item_id, capture_id, self.signature, score.score, score.category,
                            score.explanation_json, scored_at))
-        store.write_tags(conn, hits, indicators, scores)
+        return TagRows(hits, indicators, scores)
 
     def _place_lexicon(self, tags: FieldTags, ind: Indicator) -> Lexicon | None:
         for tid, start, end in tags.hits:
@@ -287,19 +287,3 @@ class Tagger:
                 if lex.role == "places":
                     return lex
         return None
-
-    def retag(self, conn, progress: Callable[[int, int], None] | None = None, batch: int = 2000) -> RetagResult:
-        """Tag every capture not yet scored with exactly this lexicon set (inside the caller's transaction)."""
-        result = RetagResult()
-        history = store.applied_lexicons(conn)
-        total = store.capture_count(conn)
-        for rows in store.iter_captures(conn, batch):
-            result.captures += len(rows)
-            todo = [r for r in rows if history.get(r[0], (set(), ""))[1] != self.signature]
-            result.unchanged += len(rows) - len(todo)
-            if todo:
-                self.tag_rows(conn, todo, {r[0]: history.get(r[0], (set(), ""))[0] for r in todo})
-                result.tagged += len(todo)
-            if progress is not None:
-                progress(result.captures, total)
-        return result

@@ -8,12 +8,11 @@ the page yields (the main item first) and the detector's `Verdict` with its evid
 
 from __future__ import annotations
 
-import codecs
-import re
 import threading
 from dataclasses import dataclass, field
 
 from toolkit.models import Capture, Status
+from toolkit.platforms import page_encoding
 from toolkit.safeio import markup_cut
 
 try:  # Hyperscan's Python binding (the `fast` extra), as the lexicon matcher uses it
@@ -117,62 +116,32 @@ def _scan_for(needles: tuple[bytes, ...], body: bytes) -> set[bytes]:
     return found
 
 
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def body_encoding(raw: bytes) -> str | None:
-    """The encoding to read an HTML body with: its BOM, else a declared <meta> charset lxml knows,
-    else UTF-8 when the bytes are valid UTF-8 (saved pages often declare nothing), else cp1252."""
-    for bom, name in _BOMS:
-        if raw.startswith(bom):
-            return name
-    declared = _CHARSET.search(raw[:4096])
-    if declared:
-        try:
-            codec = codecs.lookup(declared.group(1).decode("ascii", "replace"))
-        except LookupError:
-            codec = None
-        # As browsers do: a declared UTF-16/32 without a BOM means UTF-8, and codecs that are not
-        # text encodings (rot13, base64...) are ignored.
-        if codec is not None and getattr(codec, "_is_text_encoding", True) and not codec.name.startswith(("utf-16", "utf-32")):
-            return codec.name
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A page cut mid-character at the end is still UTF-8.
-        if exc.start < len(raw) - 3:
-            return "cp1252"
-    return "utf-8"
-
-
 def parse_page(body: bytes | str, url: str | None = None, *, final_url: str | None = None,
                http_status: int | None = None) -> Page:
     """Parse HTML once (lxml) into the parts detectors look at: title, meta tags, canonical link."""
     import lxml.html
     from lxml import etree
 
-    raw = body.encode("utf-8") if isinstance(body, str) else body
+    # Bytes go through the one page decoder (no transport here: BOM, <meta>, detection); what a
+    # container or a recheck hands over has been through it already, as UTF-8 behind a BOM.
+    if isinstance(body, str):
+        raw = body.encode("utf-8")
+    else:
+        raw = page_encoding.for_parser(body)[0] if body and not body.isspace() else body
     tree = None
     title = canonical = None
     meta: dict[str, str] = {}
     # The parser builds what the markup asks for, not what the bytes weigh: 32 MB of `<p>a` is 8
     # million elements (2.5 GB). Past `html_tags` elements the page is cut (what detectors read
-    # comes first); `body` stays whole for byte searches.
+    # comes first; a cut at a `<` never splits a UTF-8 character); `body` stays whole for byte searches.
     cut = markup_cut(raw)
     markup = raw if cut is None else raw[:cut]
     if markup and not markup.isspace():
-        encoding = "utf-8" if isinstance(body, str) else body_encoding(raw)
-        for attempt in (encoding, "cp1252"):
-            try:
-                parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True, encoding=attempt)
-                tree = lxml.html.document_fromstring(markup, parser=parser)
-                break
-            except LookupError:
-                continue  # an encoding Python knows and libxml2 does not: read as cp1252
-            except (etree.ParserError, ValueError):
-                tree = None
-                break
+        try:
+            parser = lxml.html.HTMLParser(recover=True, huge_tree=False, no_network=True, encoding="utf-8")
+            tree = lxml.html.document_fromstring(markup, parser=parser)
+        except (etree.ParserError, ValueError):
+            tree = None
     if tree is not None:
         first_title = None
         # One walk for the three tags: the first <title>, every <meta> (the first value of a

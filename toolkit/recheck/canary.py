@@ -35,7 +35,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.case import Case, StoredEvidence, utcnow
+from toolkit.case import Case, StoredEvidence
+from toolkit.dates import utcnow
 from toolkit.models import Family, Status
 from toolkit.store.canaries import CANARY_RULE, CanaryRow, insert_canary_rows, last_check_id
 

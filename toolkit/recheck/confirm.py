@@ -26,14 +26,14 @@ States per item per wave:
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from toolkit.dates import days_between
 from toolkit.errors import CaseError
 from toolkit.models import Family
 from toolkit.store.checks import waves
+from toolkit.store.db import Connection
 from toolkit.store.status import last_seen_live, wave_statuses
 
 STATES = ("gone", "pending", "live", "ended", "unknown", "unchecked")
@@ -84,14 +84,7 @@ class ConfirmedState:
     blind: str | None = None  # why the deciding check is blind (it then counts as unknown)
 
 
-def _days_between(start: str, end: str) -> float:
-    def parse(value: str) -> datetime:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-    return (parse(end) - parse(start)).total_seconds() / 86400
-
-
-def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list[ConfirmedState]:
+def confirmed_states(conn: Connection, rule: Rule | None = None) -> list[ConfirmedState]:
     """Every checked item's state in every wave, ordered by item then wave (waves in time order).
 
     Items never checked in any wave are left out; within the span of waves an item missing from
@@ -121,7 +114,7 @@ def confirmed_states(conn: sqlite3.Connection, rule: Rule | None = None) -> list
                 if rule.rule == "consecutive":
                     confirmed = confirmed or run >= rule.waves
                 else:
-                    confirmed = confirmed or _days_between(run_start, chosen.observed_at) >= rule.days
+                    confirmed = confirmed or days_between(run_start, chosen.observed_at) >= rule.days
                 state = "gone" if confirmed else "pending"
             elif fam == Family.LIVE:
                 run, run_start, confirmed = 0, None, False

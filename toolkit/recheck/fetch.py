@@ -30,19 +30,21 @@ import zlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http.cookiejar import LoadError, MozillaCookieJar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from toolkit import __version__
-from toolkit.case import utcnow
+from toolkit.dates import parse_http_date, utcnow
 from toolkit.errors import InputError
 from toolkit.recheck.addresses import AddressGuard, BlockedAddress, GuardedTransport
 from toolkit.safeio import limit
+
+if TYPE_CHECKING:
+    from toolkit.case import Case
 
 DEFAULT_USER_AGENT = f"toolkit/{__version__} (research recheck; +https://github.com/toolkit)"
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -114,6 +116,39 @@ class FetchOptions:
             values["max_body_bytes"] = int(float(section["max_body_mb"]) * 1024 * 1024)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @classmethod
+    def for_case(cls, case: Case, flags: FetchFlags | None = None) -> FetchOptions:
+        """Options for a recheck of `case`: `[recheck]` in its case.toml (a relative cookies path
+        there is relative to the case folder, like every path in case.toml), then the flags given."""
+        section = dict(case.config["recheck"])
+        if section.get("cookies") and not Path(section["cookies"]).expanduser().is_absolute():
+            section["cookies"] = str(case.root / section["cookies"])
+        flags = flags or FetchFlags()
+        return cls.from_config(
+            section, per_host_interval=flags.interval, per_host_concurrency=flags.per_host,
+            concurrency=flags.concurrency, connect_timeout=flags.connect_timeout, read_timeout=flags.read_timeout,
+            retries=flags.retries, backoff=flags.backoff, max_redirects=flags.max_redirects,
+            user_agent=flags.user_agent, proxy=flags.proxy, cookies=str(flags.cookies) if flags.cookies else None,
+            max_body_bytes=int(flags.max_body_mb * 1024 * 1024) if flags.max_body_mb is not None else None)
+
+
+@dataclass(frozen=True)
+class FetchFlags:
+    """What a command line says about fetching; None leaves case.toml's value (or the default)."""
+
+    interval: float | None = None  # seconds between requests to one host
+    per_host: int | None = None  # requests in flight per host
+    concurrency: int | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    retries: int | None = None
+    backoff: float | None = None
+    max_redirects: int | None = None
+    max_body_mb: float | None = None
+    user_agent: str | None = None
+    proxy: str | None = None
+    cookies: Path | None = None
 
 
 @dataclass
@@ -200,12 +235,9 @@ def retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isascii() and value.isdigit():
         return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = parse_http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 

@@ -23,7 +23,6 @@ of a tracked item into an `export` check of the wave.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,9 +33,11 @@ from toolkit.models import Method, Status
 from toolkit.platforms import identify
 from toolkit.recheck.canary import Canary, new_run
 from toolkit.scan.pipeline import FileResult, Progress, Tagger, scan_paths
+from toolkit.store import sources as source_rows
 from toolkit.store.aliases import known_keys, merged_map
 from toolkit.store.canaries import CanaryRow, canary_reading_exists, insert_canary_rows, last_check_id
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures, source_message_ids
+from toolkit.store.db import Connection
 from toolkit.store.writer import WrittenCapture
 
 
@@ -50,7 +51,7 @@ class ExportStats:
     canaries: list[CanaryRow] = field(default_factory=list)  # canary readings recorded by this run
 
 
-def _record_capture(conn: sqlite3.Connection, wave_id: int, row: dict[str, Any]) -> bool:
+def _record_capture(conn: Connection, wave_id: int, row: dict[str, Any]) -> bool:
     record = CheckRecord(
         item_id=row["item_id"], wave_id=wave_id, observed_at=row["observed_at"], method=str(Method.EXPORT),
         status=row["status"], reason=row.get("reason"), detector=row["detector"], final_url=None,
@@ -67,7 +68,7 @@ class _Matcher:
     alias), else by the identity of its URLs or a key the tracked item is known by (a page saved
     under its numeric id is the same page a URL list tracked by its vanity name)."""
 
-    def __init__(self, conn: sqlite3.Connection, items: Iterable[TrackedItem]):
+    def __init__(self, conn: Connection, items: Iterable[TrackedItem]):
         self.conn = conn
         self.tracked = {item.id: item for item in items}
         self.by_identity: dict[tuple[str, str, str], int] = {}
@@ -98,7 +99,7 @@ class _Matcher:
 class _Canaries:
     """Records the saved pages of canaries found in the exports as one round placed before the run's checks."""
 
-    def __init__(self, conn: sqlite3.Connection, wave_id: int, canaries: Iterable[Canary], stats: ExportStats):
+    def __init__(self, conn: Connection, wave_id: int, canaries: Iterable[Canary], stats: ExportStats):
         self.conn, self.wave_id, self.stats = conn, wave_id, stats
         self.by_identity = {identify(c.url, c.platform).identity: c for c in canaries}
         self.after = last_check_id(conn)
@@ -148,8 +149,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
             if cap.status is None:
                 continue
             if source is None:
-                source = conn.execute("SELECT s.sha256, s.path FROM capture c JOIN source s ON s.id = c.source_id"
-                                      " WHERE c.id = ?", (w.capture_id,)).fetchone()
+                source = source_rows.of_capture(conn, w.capture_id)
             row = {"observed_at": cap.observed_at, "status": str(cap.status), "detector": cap.detector,
                    "status_marker": cap.status_marker, "status_place": cap.status_place,
                    "reason": cap.fields.get("status_reason"), "sha256": source["sha256"], "path": source["path"],
@@ -210,7 +210,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
     return stats
 
 
-def _bracketing(conn: sqlite3.Connection, item: TrackedItem, parent_id: int,
+def _bracketing(conn: Connection, item: TrackedItem, parent_id: int,
                 held: dict[int, dict[int, list[int]]]) -> dict[str, Any] | None:
     """The export file that holds the tracked Telegram message's chat on both sides of it (and so
     would hold the message were it still there), with its first and last message ids; else None."""
@@ -221,10 +221,7 @@ def _bracketing(conn: sqlite3.Connection, item: TrackedItem, parent_id: int,
     for source_id, chats in held.items():
         ids = chats.get(parent_id)
         if ids and ids[0] < number < ids[-1]:
-            row = conn.execute("SELECT c.observed_at, c.date_source, s.sha256, s.path FROM capture c"
-                               " JOIN source s ON s.id = c.source_id"
-                               " JOIN item i ON i.id = c.item_id WHERE c.source_id = ? AND coalesce(i.merged_into, i.id) = ?"
-                               " ORDER BY c.id LIMIT 1", (source_id, parent_id)).fetchone()
+            row = source_rows.first_capture_in(conn, source_id, parent_id)
             if row is not None:
                 return {**dict(row), "first": ids[0], "last": ids[-1]}
     return None

@@ -17,7 +17,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from toolkit.case import Case, StoredEvidence, utcnow
+from toolkit.case import Case, StoredEvidence
+from toolkit.dates import utcnow
 from toolkit.models import Capture, DateSource, ItemRef, Kind, Method, Status
 from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, Round
 from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key

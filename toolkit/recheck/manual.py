@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, recent_checks
 

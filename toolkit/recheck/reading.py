@@ -1,4 +1,4 @@
-"""From a fetched response to a check: text decoding, the platform detector, and the safety guards.
+"""From a fetched response to a check: the page decoder, the platform detector, and the safety guards.
 
 The guards are the point of this module: a failed fetch is never a removal. Network failures are
 `error` with their code, 429 is `rate_limited`, 5xx is `error` (http-503...), and a detector's
@@ -11,20 +11,16 @@ decides walls before HTTP codes).
 
 from __future__ import annotations
 
-import codecs
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from toolkit.models import Capture, Family, Status
+from toolkit.platforms import page_encoding
 from toolkit.platforms.detect import read_page
 from toolkit.platforms.registry import platform_for_url
 from toolkit.recheck.fetch import Fetched, host_key
 
 TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/json", "application/ld+json")
-META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
-CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.-]+)", re.I)
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 @dataclass
@@ -40,53 +36,16 @@ class Reading:
     content: Capture | None = None  # what a live page showed of the item (name, counts, text)
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def decode(body: bytes, content_type: str | None) -> tuple[str, str | None]:
-    """Decode a body as a browser would (BOM, then HTTP charset, then <meta>, then UTF-8, then
-    Windows-1252) and return the text and a note when the declared charset was wrong or unknown."""
-    for bom, codec in BOMS:
-        if body.startswith(bom):
-            return body.decode(codec, errors="replace"), None
-    note = None
-    declared = CHARSET.search(content_type or "")
-    declared_name = declared.group(1) if declared else None
-    meta = META_CHARSET.search(body[:4096])
-    meta_name = meta.group(1).decode("ascii", "replace") if meta else None
-    for name in (declared_name, meta_name):
-        codec = _codec(name)
-        if name and codec is None:
-            note = f"unknown charset {name}"
-            continue
-        if codec is None:
-            continue
-        try:
-            return body.decode(codec), note
-        except UnicodeDecodeError:
-            note = f"charset {name} does not fit the body"
-    try:
-        text = body.decode("utf-8")
-        return text, (note + ", read as utf-8") if note else None
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace"), (note or "no charset given") + ", read as windows-1252"
-
-
 def page_bytes(fetched: Fetched) -> tuple[bytes, str | None]:
-    """The body as detectors should see it: text bodies re-encoded as UTF-8 behind a BOM (which the
-    HTML parser trusts over any <meta charset>), other bodies as they came."""
+    """The body as detectors should see it: text bodies through the one page decoder
+    (`toolkit.platforms.page_encoding`: BOM, HTTP charset, <meta>, then UTF-8 or Windows-1252),
+    handed over as UTF-8 behind a BOM, with a note when a declared charset was wrong or unknown;
+    other bodies as they came."""
     body = fetched.body or b""
     kind = (fetched.content_type or "text/html").lower()
     if not kind.startswith(TEXT_TYPES):
         return body, None
-    text, note = decode(body, fetched.content_type)
-    return codecs.BOM_UTF8 + text.encode("utf-8"), note
+    return page_encoding.for_parser(body, fetched.content_type)
 
 
 def read_response(fetched: Fetched, *, url: str | None, platform: str | None, observed_at: str) -> Reading:

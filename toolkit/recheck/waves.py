@@ -14,11 +14,11 @@ import os
 import socket
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import days_between, utcnow
 from toolkit.errors import ToolkitError
 from toolkit.models import Status
 from toolkit.store.status import wave_readings
@@ -117,7 +117,7 @@ class RecheckLock:
 
 def default_wave_name() -> str:
     """Today's date (UTC), the name a wave gets when none is given."""
-    return datetime.now(UTC).strftime("%Y-%m-%d")
+    return utcnow()[:10]
 
 
 def summary(case: Case, wave_id: int, methods: set[str] | None = None) -> list[dict[str, Any]]:
@@ -147,9 +147,7 @@ def span_days(first: str | None, last: str | None) -> float:
     """Days between two ISO UTC times (0 when either is missing)."""
     if not first or not last:
         return 0.0
-    start = datetime.fromisoformat(first.replace("Z", "+00:00"))
-    end = datetime.fromisoformat(last.replace("Z", "+00:00"))
-    return (end - start).total_seconds() / 86400
+    return days_between(first, last)
 
 
 def span_notes(wave_rows: list[dict[str, Any]], max_days: float) -> list[str]:

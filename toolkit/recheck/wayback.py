@@ -21,7 +21,8 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetcher, FetchOptions
 from toolkit.recheck.reading import Reading, read_response
@@ -188,3 +189,13 @@ def save_live(urls: list[str], options: FetchOptions, *, web_base: str = WEB_BAS
         return rows
 
     return asyncio.run(go())
+
+
+def live_urls(case: Case, wave_id: int) -> list[str]:
+    """The URLs of the items live in this wave by the status rule (a wall after a live reading
+    does not hide it), sorted: what Save Page Now is asked to archive."""
+    from toolkit.store.checks import tracked_items
+    from toolkit.store.status import wave_statuses
+
+    live = {r.item_id for r in wave_statuses(case.db, wave_id=wave_id) if r.family == "live"}
+    return sorted({i.url for i in tracked_items(case.db, everything=True, ids=live) if i.url}) if live else []

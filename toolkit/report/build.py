@@ -6,7 +6,6 @@ overrides and control characters neutralised. Each renderer then escapes for its
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,6 +22,7 @@ from toolkit.store import canaries as canary_rows
 from toolkit.store import report_queries as q
 from toolkit.store.aliases import conflicts_of
 from toolkit.store.checks import reason_count
+from toolkit.store.db import Connection
 
 ORIGINS = ("first_capture", "notice")
 
@@ -63,7 +63,7 @@ class Report:
         return [w.name for w in self.waves]
 
 
-def build_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, *,
+def build_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *,
                  redact: bool = False, case_name: str = "", progress: Callable[[str], None] | None = None,
                  screenshots: Evidence | None = None) -> Report:
     """Compute the whole report for the case behind `conn`, as of `as_of` (ISO UTC).
@@ -176,7 +176,7 @@ def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | N
     return f"{channel}/{number}"
 
 
-def _provenance(conn: sqlite3.Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
+def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
     """What the methodology section states, read from the case itself."""
     return {
         "canaries": canary_rows.readings(conn, as_of),

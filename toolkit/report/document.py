@@ -3,8 +3,7 @@ as blocks; the methodology and the stamp come from methodology.py."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from toolkit.dates import days_between
 from toolkit.report import methodology
 from toolkit.report.blocks import Block, Bullets, Chart, Heading, Image, Para, Table
 from toolkit.report.build import Report
@@ -57,15 +56,11 @@ def span_warnings(report: Report) -> list[str]:
             span[0], span[1] = min(span[0], w["first"]), max(span[1], w["last"])
     out = []
     for name, (first, last) in spans.items():
-        days = (_moment(last) - _moment(first)).total_seconds() / 86400
+        days = days_between(first, last)
         if days > limit:
             out.append(f"Wave {name}: its checks span {days:.1f} days ({first} to {last}), more than the "
                        f"{limit:g} days of [waves] max_span_days: its rates mix what was seen days apart.")
     return out
-
-
-def _moment(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def unknown_detail(c: Counts) -> str:

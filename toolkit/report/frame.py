@@ -8,7 +8,6 @@ its family under the rule (blind checks are unknown).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 
 from toolkit.models import Status
 from toolkit.store import report_queries as q
+from toolkit.store.db import Connection
 from toolkit.store.status import Judged, decide
 
 NOT_CHECKED = "not_checked"
@@ -89,7 +89,7 @@ def _plain_times(series: pd.Series) -> pd.Series | None:
     return pd.Series(pd.DatetimeIndex(out, tz="UTC"), index=series.index)
 
 
-def _items(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
     columns.insert(columns.index("first_seen") + 1, "first_seen_any")
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
@@ -133,7 +133,7 @@ def _checks(judged: Judged) -> pd.DataFrame:
     return checks
 
 
-def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.DataFrame:
+def _waves(conn: Connection, as_of: str, checks: pd.DataFrame) -> pd.DataFrame:
     waves = pd.DataFrame(q.waves(conn, as_of), columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
@@ -153,7 +153,7 @@ def _waves(conn: sqlite3.Connection, as_of: str, checks: pd.DataFrame) -> pd.Dat
     return waves
 
 
-def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
+def _audience(conn: Connection, as_of: str) -> pd.DataFrame:
     _, rows = q.cohort_audience(conn, as_of)
     audience = pd.DataFrame.from_records(rows, columns=["item_id", "observed_at", "followers", "members"])
     # Pages and channels count followers, groups count members: one audience figure per capture.
@@ -162,7 +162,7 @@ def _audience(conn: sqlite3.Connection, as_of: str) -> pd.DataFrame:
     return audience.dropna(subset=["audience"])
 
 
-def build_frame(conn: sqlite3.Connection, as_of: str) -> CaseFrame:
+def build_frame(conn: Connection, as_of: str) -> CaseFrame:
     """Read the case up to `as_of` (ISO UTC) into a CaseFrame."""
     q.prepare_cohort(conn)
     items = _items(conn, as_of)

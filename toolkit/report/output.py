@@ -7,17 +7,17 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.case import utcnow
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.report.build import Evidence, Report, build_report
 from toolkit.store import events
+from toolkit.store.db import Connection
 
 FORMATS = ("md", "html", "csv", "json")
 
@@ -59,7 +59,7 @@ class Written:
     files: list[str]
 
 
-def write_report(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
+def write_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
                  formats: list[str], *, redact: bool = False, case_name: str = "",
                  progress: Callable[[str], None] | None = None, bom: bool = True, raw_cells: bool = False,
                  screenshots: Evidence | None = None) -> Written:

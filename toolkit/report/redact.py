@@ -14,11 +14,10 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 
 from toolkit.report.networks import contact_key
 from toolkit.store import report_queries as q
-from toolkit.store.db import transaction
+from toolkit.store.db import Connection, transaction
 
 SALT_KEY = "report_redaction_salt"
 PERSONAL_KINDS = ("profile", "message")
@@ -35,7 +34,7 @@ _PATTERNS = [
 _MASK = re.compile(r"(\[[a-z-]+ [0-9a-f]{8}\])")
 
 
-def case_salt(conn: sqlite3.Connection) -> str:
+def case_salt(conn: Connection) -> str:
     """The case's redaction salt, created (and stored in meta) on first use."""
     existing = q.meta_value(conn, SALT_KEY)
     if existing:

@@ -9,12 +9,12 @@ are never part of a redacted report (the CLI refuses the two together).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolkit.neutralise import one_line
 from toolkit.store.attachments import last_screenshots
+from toolkit.store.db import Connection
 
 # The embedded images together stay below this; the rest are named, not embedded.
 MAX_EMBEDDED_BYTES = 96 << 20
@@ -34,7 +34,7 @@ class Shot:
     left_out: str | None = None  # why it is not embedded
 
 
-def cohort_screenshots(conn: sqlite3.Connection, items: list[dict], as_of: str, read: Callable[[str], bytes],
+def cohort_screenshots(conn: Connection, items: list[dict], as_of: str, read: Callable[[str], bytes],
                        path_of: Callable[[str], str]) -> list[Shot]:
     """The last screenshot of each cohort item (the report's appendix rows), in item order.
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import orjson
 
 from toolkit import __version__
-from toolkit.case import utcnow
+from toolkit.dates import utcnow
 from toolkit.report import survival
 from toolkit.store import events
 from toolkit.store import report_queries as q
+from toolkit.store.db import Connection
 
 LIBRARIES = ("numpy", "pandas", "scipy", "networkx")
 # case.toml values that may hold credentials or private paths: the stamp says only whether set.
@@ -39,7 +39,7 @@ def case_options(config: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
     return out
 
 
-def make_stamp(conn: sqlite3.Connection, config: dict[str, dict[str, Any]], as_of: str, redact: bool) -> dict[str, Any]:
+def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, redact: bool) -> dict[str, Any]:
     """Toolkit and library versions, importers, lexicons, detectors, every source's sha256,
     the case options, the report options and `as_of`, and the row count of every table."""
     sources = q.sources(conn)

@@ -2,7 +2,9 @@
 
 `scan_paths` is the one function both `toolkit scan` and recheck-from-exports call. It never
 prints: progress goes through a callback and each file's outcome comes back as a `FileResult`.
-A file that fails is rolled back whole (no half-imported source) and the run goes on.
+A file that fails is rolled back whole (no half-imported source) and the run goes on. The tagger
+returns each batch's tags and the scan stores them in the file's transaction (`store_tags`);
+`retag` tags a case's captures again after a lexicon change.
 """
 
 from __future__ import annotations
@@ -11,23 +13,24 @@ import gc
 import glob
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import orjson
-
-from toolkit.case import Case, utcnow
+from toolkit.case import Case
+from toolkit.dates import utcnow
 from toolkit.errors import InputError, ToolkitError
 from toolkit.scan.reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
-from toolkit.store import events, transaction
+from toolkit.store import events, tags, transaction
+from toolkit.store import evidence as evidence_rows
+from toolkit.store import sources as source_rows
+from toolkit.store.db import Connection, DatabaseError, database_bytes, import_cache
 from toolkit.store.writer import CaptureWriter, WrittenCapture, defer_indexes, restore_indexes
 
 # While a file is imported: a larger SQLite page cache (KiB, negative by SQLite's convention), so the
@@ -41,10 +44,77 @@ IMPORT_GC_THRESHOLD = 50_000
 DEFER_INDEXES_BYTES = 32 << 20
 
 
-class Tagger(Protocol):
-    """Tags written captures (hits, indicators, scores) inside the file's transaction."""
+if TYPE_CHECKING:
+    from toolkit.lexicon.tagger import TagRows
 
-    def tag(self, conn, written: list[WrittenCapture]) -> None: ...
+
+class Tagger(Protocol):
+    """Tags written captures: returns their hits, indicators and scores, which the scan stores
+    inside the file's transaction (toolkit.lexicon.Tagger; the tagger never writes itself)."""
+
+    def tag(self, written: list[WrittenCapture]) -> TagRows: ...
+
+
+def case_tagger(case: Case):
+    """The tagger for the lexicons the case's config names (paths relative to the case folder)."""
+    from toolkit.lexicon import Tagger as LexiconTagger
+    from toolkit.lexicon import resolve
+
+    return LexiconTagger(resolve(case.config["scan"]["lexicons"], base=case.root))
+
+
+class LazyTagger:
+    """Tags new captures with the case's lexicons exactly as `toolkit scan` does, compiling the
+    lexicons only when a file brings new captures (a resumed run over imported files needs none)."""
+
+    def __init__(self, case: Case, build: Callable[[Case], Tagger] = case_tagger):
+        self.case, self.build, self.tagger = case, build, None
+
+    def tag(self, written: list[WrittenCapture]) -> TagRows:
+        if self.tagger is None:
+            self.tagger = self.build(self.case)
+        return self.tagger.tag(written)
+
+
+def store_tags(conn: Connection, rows: TagRows) -> None:
+    """Append a batch's hits, indicators and scores (inside the caller's transaction)."""
+    tags.write_tags(conn, rows.hits, rows.indicators, rows.scores)
+
+
+@dataclass
+class RetagResult:
+    captures: int = 0  # captures looked at
+    tagged: int = 0  # captures given a new score
+    unchanged: int = 0  # already scored with exactly these lexicons
+
+
+def retag(case: Case, tagger, progress: Callable[[int, int], None] | None = None,
+          batch: int = 2000) -> RetagResult:
+    """Tag every capture not yet scored with exactly `tagger`'s lexicon set, in one transaction:
+    hits of lexicons already applied to a capture, and indicators already extracted, are not
+    written again (old rows stay under their own version)."""
+    with transaction(case.db) as conn:
+        return _retag(conn, tagger, progress, batch)
+
+
+def _retag(conn: Connection, tagger, progress: Callable[[int, int], None] | None, batch: int) -> RetagResult:
+    from toolkit.lexicon.indicators import EXTRACTOR
+
+    result = RetagResult()
+    history = tags.applied_lexicons(conn)
+    total = tags.capture_count(conn)
+    for rows in tags.iter_captures(conn, batch):
+        result.captures += len(rows)
+        todo = [r for r in rows if history.get(r[0], (set(), ""))[1] != tagger.signature]
+        result.unchanged += len(rows) - len(todo)
+        if todo:
+            applied = {r[0]: history.get(r[0], (set(), ""))[0] for r in todo}
+            done = tags.has_indicators(conn, [r[0] for r in todo], EXTRACTOR)
+            store_tags(conn, tagger.tag_rows(todo, applied, done))
+            result.tagged += len(todo)
+        if progress is not None:
+            progress(result.captures, total)
+    return result
 
 
 @dataclass
@@ -256,7 +326,7 @@ def scan_file(
     on_written: Callable[[list[WrittenCapture]], None] | None = None,
     evidence: ThreadPoolExecutor | None = None,
     label: str | None = None,
-    on_stored: Callable[[sqlite3.Connection, int], None] | None = None,
+    on_stored: Callable[[Connection, int], None] | None = None,
 ) -> FileResult:
     """Import one file in one transaction. Every expected failure becomes a failed FileResult.
 
@@ -320,11 +390,11 @@ def scan_file(
 
 def _known(case: Case, result: FileResult) -> bool:
     """Whether a source with these bytes is in the case (then `result` says so)."""
-    known = case.db.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+    known = source_rows.find_by_sha256(case.db, result.sha256)
     if known is None:
         return False
-    result.outcome, result.source_id = "already", known["id"]
-    result.notes.append(f"same bytes already imported as source {known['id']} ({known['path']})")
+    result.outcome, result.source_id = "already", known[0]
+    result.notes.append(f"same bytes already imported as source {known[0]} ({known[1]})")
     return True
 
 
@@ -333,22 +403,19 @@ def _worth_deferring_indexes(case: Case, size: int) -> bool:
     cheap measure of both), and is large enough for that to matter."""
     if size < DEFER_INDEXES_BYTES:
         return False
-    page_size, pages = (case.db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
-    return page_size * pages <= size
+    return database_bytes(case.db) <= size
 
 
 @contextmanager
 def _import_tuning(conn) -> Iterator[None]:
     """Page cache and garbage-collector settings for one file's import, restored afterwards."""
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     threshold = gc.get_threshold()
-    conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
-    gc.set_threshold(max(threshold[0], IMPORT_GC_THRESHOLD), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+    with import_cache(conn, IMPORT_CACHE_KIB):
+        gc.set_threshold(max(threshold[0], IMPORT_GC_THRESHOLD), *threshold[1:])
+        try:
+            yield
+        finally:
+            gc.set_threshold(*threshold)
 
 
 def _import(case, path, importer, result, collected_at, tagger, progress, on_written,
@@ -385,8 +452,8 @@ def _import(case, path, importer, result, collected_at, tagger, progress, on_wri
 def _recorded(case: Case, sha256: str) -> bool:
     """Whether the case's committed evidence table holds this file (then it is never removed)."""
     try:
-        return case.db.execute("SELECT 1 FROM evidence WHERE sha256 = ?", (sha256,)).fetchone() is not None
-    except sqlite3.Error:  # when in doubt, keep the file
+        return evidence_rows.is_recorded(case.db, sha256)
+    except DatabaseError:  # when in doubt, keep the file
         return True
 
 
@@ -401,15 +468,11 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
     # The import's page cache stays large until the custody seal at the end has read back what the
     # file added (restored before the commit).
     with transaction(case.db) as conn, _import_tuning(conn):
-        known = conn.execute("SELECT id, path FROM source WHERE sha256 = ?", (result.sha256,)).fetchone()
+        known = source_rows.find_by_sha256(conn, result.sha256)
         if known is not None:  # committed by another scan while this one read (we hold the write lock now)
-            raise _AlreadyImported(known["id"], known["path"])
-        cursor = conn.execute(
-            "INSERT INTO source (sha256, size, format, importer, path, imported_at, records_read, records_mapped,"
-            " records_failed, items_new, items_seen, captures) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0)",
-            (result.sha256, result.size, importer.name, importer.ident, result.path, imported_at),
-        )
-        source_id = cursor.lastrowid
+            raise _AlreadyImported(*known)
+        source_id = source_rows.start(conn, sha256=result.sha256, size=result.size, format=importer.name,
+                                      importer=importer.ident, path=result.path, imported_at=imported_at)
         writer = CaptureWriter(conn, source_id, imported_at, hold_updates=True)
         deferred = defer_indexes(conn) if _worth_deferring_indexes(case, result.size) else []
         report = tagger is not None or on_written is not None
@@ -418,7 +481,7 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             for batch in reader:
                 written = writer.write(batch.captures, report=report, packed=batch.packed)
                 if tagger is not None:
-                    tagger.tag(conn, written)
+                    store_tags(conn, tagger.tag(written))
                 if on_written is not None:
                     on_written(written)
                 if progress is not None:
@@ -454,14 +517,11 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
             # the database is only ever used from this thread.
             case.record_evidence(copy.result())
             evidence = result.sha256
-        conn.execute(
-            "UPDATE source SET collected_at = ?, records_read = ?, records_mapped = ?, records_failed = ?,"
-            " items_new = ?, items_seen = ?, captures = ?, failures = ?, notes = ?, evidence = ? WHERE id = ?",
-            (ctx.collected_at or collected_at, read, mapped, ctx.failed, writer.items_new, writer.items_seen,
-             writer.captures,
-             orjson.dumps({c: {"count": n, "first": d} for c, (n, d) in result.failures.items()}).decode(),
-             orjson.dumps(result.notes).decode(), evidence, source_id),
-        )
+        source_rows.finish(conn, source_id, collected_at=ctx.collected_at or collected_at, read=read, mapped=mapped,
+                           failed=ctx.failed, items_new=writer.items_new, items_seen=writer.items_seen,
+                           captures=writer.captures,
+                           failures={c: {"count": n, "first": d} for c, (n, d) in result.failures.items()},
+                           notes=result.notes, evidence=evidence)
         if on_stored is not None:
             on_stored(conn, source_id)
         result.source_id = source_id

@@ -1,5 +1,6 @@
 """What every page container shares (saved HTML, MHTML, WARC, WACZ, HAR): the page record a
-reader yields, the bytes the HTML parser is given, and the captures a detector reads from them.
+reader yields, the bytes the HTML parser is given (through the one page decoder,
+`toolkit.platforms.page_encoding`), and the captures a detector reads from them.
 
 A container's `read` yields a `page_record(...)` per page: the body (at most `MAX_PAGE_BYTES`),
 the URL the page was saved from, when it was saved, and the HTTP status and final URL when the
@@ -10,7 +11,6 @@ carrying the detector's status, marker and place.
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import re
@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture
+from toolkit.platforms import page_encoding
 from toolkit.platforms.detect import read_page
 from toolkit.safeio import limit, markup_cut
 from toolkit.sources.base import MapError
@@ -27,9 +28,6 @@ from toolkit.sources.base import MapError
 MAX_PAGE_BYTES = 32 << 20
 PRESCAN_BYTES = 16384
 UTF8_BOM = b"\xef\xbb\xbf"
-BOMS = (UTF8_BOM, b"\xff\xfe", b"\xfe\xff")
-META_CHARSET = re.compile(rb"""<meta\b[^>]{0,400}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
 HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I | re.S)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -74,54 +72,21 @@ def charset_of(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        return codecs.lookup(label.strip().lower()).name
-    except LookupError:
-        return None
-
-
 def prepare_body(body: bytes, transport_charset: str | None = None) -> tuple[bytes, str | None]:
-    """The page bytes as the HTML parser must see them, and a note when the encoding was guessed or
+    """The page bytes as the HTML parser must see them (UTF-8 behind a BOM), and a note when a
+    declared charset was passed over, the encoding was detected on bytes that are not UTF-8, or
     the page has more elements than the parser builds (`markup_cut`).
 
-    The parser honours a byte-order mark over everything, so a known encoding is made explicit by
-    re-encoding to UTF-8 with a BOM: the transport's charset (HTTP header, MHTML part) wins over
-    the page's own declaration, as browsers do; a page that declares nothing (or an encoding no
-    one knows) is read as UTF-8 when it is valid UTF-8, else as Windows-1252 (what browsers fall
-    back to for Western pages), and the note says so.
+    This is the containers' door to the one page decoder, `toolkit.platforms.page_encoding`
+    (BOM, then the transport's charset, then the page's <meta>, then UTF-8 or Windows-1252), which
+    live and browser rechecks use too: `transport_charset` is what the container says (a WARC or
+    HAR record's Content-Type, an MHTML part's), None for a saved page.
     """
-    body, note = _encoded(body, transport_charset)
+    body, note = page_encoding.for_parser(body, charset=transport_charset)
     if markup_cut(body) is not None:
         most = limit("html_tags")
         note = (f"{note}; " if note else "") + f"more than {most:,} elements (limit html_tags): only the first were read"
     return body, note
-
-
-def _encoded(body: bytes, transport_charset: str | None) -> tuple[bytes, str | None]:
-    if body.startswith(BOMS):
-        return body, None
-    head = body[:PRESCAN_BYTES]
-    found = META_CHARSET.search(head) or XML_ENCODING.search(head)
-    declared = found.group(1).decode("ascii", "replace") if found else None
-    declared_codec = _codec(declared)
-    transport_codec = _codec(transport_charset)
-    if transport_codec and transport_codec != declared_codec:
-        if transport_codec == "utf-8":
-            return UTF8_BOM + body, None
-        return UTF8_BOM + body.decode(transport_codec, errors="replace").encode("utf-8"), None
-    if declared_codec:
-        return body, None  # the parser reads the page's own declaration
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        what = f"declares an unknown encoding {declared!r}" if declared else "declares no encoding and is not UTF-8"
-        return (UTF8_BOM + body.decode("cp1252", errors="replace").encode("utf-8"),
-                f"page {what}: read as Windows-1252")
-    note = f"page declares an unknown encoding {declared!r}: read as UTF-8" if declared else None
-    return UTF8_BOM + body, note
 
 
 def iso_time(text: str | None) -> str | None:

@@ -17,11 +17,10 @@ from collections.abc import Iterable, Iterator
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.dates import to_utc_iso
+from toolkit.dates import parse_http_date, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
 from toolkit.sources import _page_containers as _pages
@@ -85,10 +84,11 @@ class Mhtml(Importer):
             start = _param(headers.get("content-type", ""), "start")
             saved_at = None
             if headers.get("date"):
-                try:
-                    saved_at = to_utc_iso(parsedate_to_datetime(headers["date"]))
-                except (TypeError, ValueError):
+                sent = parse_http_date(headers["date"])
+                if sent is None:
                     ctx.fail("bad-date", f"unreadable Date header {headers['date']!r}")
+                else:
+                    saved_at = to_utc_iso(sent)
             if saved_at:
                 ctx.collected_at = saved_at
             root = _root_part(stream, boundary.encode("ascii", "replace"), start)

@@ -93,6 +93,16 @@ def waves(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+def last_row_id(conn: sqlite3.Connection) -> int:
+    """The id of the row this connection inserted last (the check `insert_check` just added)."""
+    return conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+
+def wave_check_count(conn: sqlite3.Connection, wave_id: int, method: str) -> int:
+    """How many checks of `method` wave `wave_id` holds."""
+    return conn.execute('SELECT count(*) FROM "check" WHERE wave_id = ? AND method = ?', (wave_id, method)).fetchone()[0]
+
+
 def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tuple[str, ...] = ()) -> bool:
     """Append one check, committed on return. With `unique_by`, skip it when a check of the same
     item, wave and method already has equal values in those columns (so a resumed run adds no

@@ -16,6 +16,12 @@ BUSY_TIMEOUT_MS = 30_000
 # Seconds; TOOLKIT_LOCK_WAIT overrides it (tests use a short wait).
 LOCK_WAIT_SECONDS = 900
 
+# The connection type and the errors callers outside the store may name (annotations, `except`),
+# so that nothing outside toolkit.store imports sqlite3 (tests/test_layers.py).
+Connection = sqlite3.Connection
+DatabaseError = sqlite3.DatabaseError
+OperationalError = sqlite3.OperationalError
+
 # Called once when a write has to wait for another process; the CLI prints a message.
 on_wait: Callable[[], None] | None = None
 
@@ -207,3 +213,65 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True) -> Iterator
         rollback(conn)
         raise
     conn.execute("COMMIT")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version the database says it is at (SQLite's user_version)."""
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+@contextmanager
+def open_for_checking(path: Path) -> Iterator[tuple[sqlite3.Connection, int | None]]:
+    """A read-only connection to a case database, and the schema version it was at when it had to
+    be migrated first (None when it was current).
+
+    A database at an older schema version is copied (SQLite's backup API, reading only) into a
+    temporary folder and migrated there: the file itself is never written."""
+    import tempfile
+
+    conn = connect_readonly(path)
+    try:
+        version = schema_version(conn)
+        if version >= LATEST:
+            yield conn, None
+            return
+        with tempfile.TemporaryDirectory(prefix="toolkit-verify-") as tmp:
+            copy = sqlite3.connect(Path(tmp) / path.name, isolation_level=None)
+            try:
+                conn.backup(copy)
+                copy.row_factory = sqlite3.Row
+                migrate(copy, version)
+                yield copy, version
+            finally:
+                copy.close()
+    finally:
+        conn.close()
+
+
+def snapshot(conn: sqlite3.Connection, target: Path) -> None:
+    """Copy the database into a new self-contained file at `target` (SQLite's backup API: a
+    consistent picture even while another process writes), in rollback-journal mode so that the
+    copy is one file, and check that the copy opens."""
+    dest = sqlite3.connect(target)
+    try:
+        conn.backup(dest)
+        dest.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        dest.close()
+
+
+def database_bytes(conn: sqlite3.Connection) -> int:
+    """The database's size: its page size times its page count."""
+    page_size, pages = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_size", "page_count"))
+    return page_size * pages
+
+
+@contextmanager
+def import_cache(conn: sqlite3.Connection, kib: int) -> Iterator[None]:
+    """A page cache of `kib` KiB for the block (a large import), the previous size restored after."""
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")

@@ -27,6 +27,10 @@ def items_to_purge(conn: sqlite3.Connection, item_id: int) -> list[int]:
     return found
 
 
+def item_exists(conn: sqlite3.Connection, item_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM item WHERE id = ?", (item_id,)).fetchone() is not None
+
+
 def _marks(ids: list[int]) -> str:
     return ",".join("?" * len(ids))
 

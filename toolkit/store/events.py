@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from toolkit.dates import utcnow
 from toolkit.errors import CaseError
 from toolkit.store import coverage as cov
 from toolkit.store import db
@@ -39,10 +39,6 @@ LOG_KINDS = ("state", "schema", "context", "report", "purge", "upgrade")
 
 class CustodyError(CaseError):
     """A seal found covered rows changed behind the log's back; nothing of the write is kept."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _dumps(value: Any) -> str:
@@ -168,7 +164,7 @@ def seal(conn: sqlite3.Connection, sealed_at: str | None = None) -> int:
         begin_write(conn)
         conn.tx_marks = None  # type: ignore[attr-defined]
     try:
-        added = _seal(conn, sealed_at or _now(), getattr(conn, "tx_marks", None))
+        added = _seal(conn, sealed_at or utcnow(), getattr(conn, "tx_marks", None))
         if own:
             conn.execute("COMMIT")
     except BaseException:
@@ -300,7 +296,7 @@ def record_context(conn: sqlite3.Connection) -> None:
     `toolkit export` bundles must be what the log names)."""
     begin_write(conn)
     try:
-        _seal(conn, _now(), getattr(conn, "tx_marks", None), context_too=True)
+        _seal(conn, utcnow(), getattr(conn, "tx_marks", None), context_too=True)
         db.commit(conn)
     except BaseException:
         rollback(conn)

@@ -21,13 +21,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from toolkit import __version__
+from toolkit.dates import utcnow
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lexicon import Lexicon
 from toolkit.lexicon.indicators import EXTRACTOR
@@ -212,7 +212,7 @@ def _manifest(job: Job, results: list[PartResult], files: list[Path], preset: st
     failed = [r for r in results if r.error]
     return {
         "format": MANIFEST_FORMAT, "version": 1, "run": job.run,
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": utcnow(),
         "complete": not failed,
         "toolkit": job.toolkit,
         "lexicons": [{"name": lex.name, "version": lex.version, "digest": lex.digest, "role": lex.role,
