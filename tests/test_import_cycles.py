@@ -22,10 +22,6 @@ ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 # Private names (`_name`) imported from another module, known and not fixed yet, and why. A module's
 # private names are its own: one another module needs is public, or belongs where both can reach it.
 PRIVATE_REACHES: dict[tuple[str, str], str] = {
-    ("toolkit.cli.cmd_recheck", "toolkit.cli.cmd_scan._progress"):
-        "a command reaching into another's privates: thin commands (issue 18, point 3) remove it",
-    ("toolkit.cli.cmd_capture", "toolkit.cli.cmd_recheck._LazyTagger"):
-        "a command reaching into another's privates: thin commands (issue 18, point 3) remove it",
     ("toolkit.browser.rechecks", "toolkit.recheck.live._store_content"):
         "live.py and the browser wave are being edited on another branch (SQL into store/)",
 }
