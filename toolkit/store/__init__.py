@@ -3,7 +3,7 @@
     db.py, schema.py        opening a case database; the ordered forward migrations
     writer.py               captures written in batches, items resolved by identity
     source_rows.py          the `source` rows: one per imported file
-    evidence.py, meta.py    kept evidence files; the case's key-value settings
+    evidence.py, meta.py    the evidence files kept; facts about the case itself (made when, by which toolkit)
     item_lookup.py          items by id, identity or URL
     item_list.py            the filtered item listing (`items`, review candidates)
     item_history.py         one item's events in time order (`show`)
