@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from scan_bench import PAGES, write_crowdtangle  # noqa: E402
 
 from toolkit.case import init_case, open_case  # noqa: E402
-from toolkit.scan import scan_paths  # noqa: E402
-from toolkit.store.queries import list_items  # noqa: E402
+from toolkit.scan.pipeline import scan_paths  # noqa: E402
+from toolkit.store.item_list import list_items  # noqa: E402
 
 
 def timed(label: str, func):

@@ -135,7 +135,7 @@ async def run(args, base: str, root: Path) -> None:
     from toolkit.case import init_case, open_case
     from toolkit.custody import verify_case
     from toolkit.recheck.fetch import FetchOptions
-    from toolkit.scan import case_tagger
+    from toolkit.scan.pipeline import case_tagger
 
     init_case(root / "case").close()
     options = BrowserOptions(pages=args.pages)

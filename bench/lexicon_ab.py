@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tag_bench import make_posts, make_terms, write_lexicon
 
 from toolkit.lexicon import Tagger, load_lexicon
-from toolkit.lexicon.files import check_set
+from toolkit.lexicon.loader import check_set
 
 
 def lexicon_set(folder: Path, seed: int, terms: int, tmp: Path, tag: str):

@@ -121,7 +121,7 @@ def read_page_cost(folder: Path) -> tuple[float, int]:
     """CPU seconds per page of `read_page` alone (the detectors, parsing included) over the saved
     pages, read and prepared as the SingleFile importer does, in process; and the bytes read."""
     from toolkit.platforms.detect import read_page
-    from toolkit.sources import _pages
+    from toolkit.sources import _page_containers as _pages
     from toolkit.sources.savedpage import saved_origin
 
     files = sorted(folder.iterdir())
@@ -150,8 +150,8 @@ def container_cost(folder: Path, count: int, case: Path) -> float:
     from toolkit.case import init_case, open_case
     from toolkit.models import Capture, ItemRef, Kind, Status
     from toolkit.platforms.pages import PageReading, Verdict
-    from toolkit.scan import scan_paths
-    from toolkit.sources import _pages
+    from toolkit.scan.pipeline import scan_paths
+    from toolkit.sources import _page_containers as _pages
 
     def stub(body, url=None, **options):
         item = ItemRef("facebook", Kind.PAGE, url or "none", url)

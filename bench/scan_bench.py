@@ -105,7 +105,7 @@ def child(args: argparse.Namespace) -> None:
     """Scan one file into a fresh case and print what happened as JSON (run in a child process)."""
     sys.path.insert(0, str(ROOT))
     from toolkit.case import init_case, open_case
-    from toolkit.scan import scan_paths
+    from toolkit.scan.pipeline import scan_paths
 
     case_dir = Path(args.case)
     init_case(case_dir).close()
@@ -116,7 +116,7 @@ def child(args: argparse.Namespace) -> None:
     with open_case(case_dir) as case:
         tagger = None
         if args.tag:
-            from toolkit.scan import case_tagger
+            from toolkit.scan.pipeline import case_tagger
 
             tagger = case_tagger(case)
         if args.profile:
@@ -135,7 +135,7 @@ def child(args: argparse.Namespace) -> None:
             results = scan_paths(case, [args.file], tagger=tagger)
             elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu if not args.profile else elapsed
-    # A large file is read in a reader process (toolkit/scan_reader.py): its CPU time and peak memory
+    # A large file is read in a reader process (toolkit/scan/reader.py): its CPU time and peak memory
     # count too. Both are known once it has ended (the scan waits for it).
     reader = resource.getrusage(resource.RUSAGE_CHILDREN)
     (result,) = results

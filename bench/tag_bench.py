@@ -34,8 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toolkit.lexicon import Tagger, load_lexicon, resolve
-from toolkit.lexicon.files import check_set
 from toolkit.lexicon.indicators import extract
+from toolkit.lexicon.loader import check_set
 
 VOCABULARY = """
 de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o este sí porque

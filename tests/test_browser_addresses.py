@@ -13,8 +13,8 @@ import pytest
 from _browser_server import SharedBrowser, require_browser
 from _recheck_server import RecheckServer, add_item
 
+from toolkit.browser.rechecks import as_fetched
 from toolkit.models import Status
-from toolkit.recheck.browser import as_fetched
 from toolkit.recheck.reading import read_response
 
 

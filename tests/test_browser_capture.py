@@ -20,9 +20,9 @@ from toolkit.browser.options import BrowserOptions
 from toolkit.case import open_case
 from toolkit.custody import verify_case
 from toolkit.recheck.fetch import FetchOptions
-from toolkit.scan import case_tagger
+from toolkit.scan.pipeline import case_tagger
 from toolkit.sources.browser_capture import split_capture
-from toolkit.store.browser import source_attachments
+from toolkit.store.attachments import source_attachments
 from toolkit.store.checks import source_captures
 
 PATHS = {  # path -> status of the capture's main item

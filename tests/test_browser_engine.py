@@ -14,8 +14,8 @@ import pytest
 from _browser_server import BrowserServer, SharedBrowser, require_browser
 
 from toolkit.browser.engine import png_size
+from toolkit.browser.rechecks import as_fetched
 from toolkit.models import Status
-from toolkit.recheck.browser import as_fetched
 from toolkit.recheck.fetch import Fetcher, FetchOptions
 from toolkit.recheck.reading import read_response
 

@@ -20,12 +20,12 @@ from _recheck_server import add_item, allow_local_hosts
 
 from toolkit.browser.engine import png_size
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
+from toolkit.browser.rechecks import run_browser_async
 from toolkit.case import open_case
 from toolkit.custody import verify_case
 from toolkit.dates import utcnow
-from toolkit.recheck.browser import run_browser_async
 from toolkit.recheck.fetch import FetchOptions
-from toolkit.store.browser import check_attachments
+from toolkit.store.attachments import check_attachments
 from toolkit.store.checks import open_wave, tracked_items
 
 PAGES = {  # path -> status read through the browser

@@ -364,7 +364,7 @@ def test_ct_time_converts_known_zones(moment, zone):
     assert iso == (moment - timedelta(minutes=TZ_MINUTES[zone])).isoformat() + "Z"
 
 
-# --- evidence copies, made alongside the import (toolkit/scan.py) ------------------------------------
+# --- evidence copies, made alongside the import (toolkit/scan/pipeline.py) ---------------------------
 
 def test_evidence_copy_of_an_imported_file(invoke, case):
     scan(invoke, case, CT / "pages.csv")

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolkit.case import init_case
-from toolkit.scan import scan_file
+from toolkit.scan.pipeline import scan_file
 from toolkit.sources import registry
 
 # A plausible start for each kind of file, so the fuzzing reaches past the first check.

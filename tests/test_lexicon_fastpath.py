@@ -111,7 +111,7 @@ def test_self_terms_on_overlapping_hits_follow_the_full_scorer(tmp_path):
     a hit at another place gives it: a second term on the very same span does not (the full
     scorer's test), a hit elsewhere does."""
     from toolkit.lexicon import load_lexicon
-    from toolkit.lexicon.files import check_set
+    from toolkit.lexicon.loader import check_set
 
     first = tmp_path / "pills_a.toml"
     first.write_text('[lexicon]\nname = "pills_a"\nversion = "1"\ncategory = "drug_sale"\n'

@@ -6,7 +6,7 @@ import pytest
 
 from toolkit.errors import LexiconError
 from toolkit.lexicon import load_lexicon, resolve, shipped_names
-from toolkit.lexicon.files import shipped_paths
+from toolkit.lexicon.loader import shipped_paths
 from toolkit.models import Category
 
 HEAD = '[lexicon]\nname = "mine"\nversion = "1"\ncategory = "smuggling_offer"\n'

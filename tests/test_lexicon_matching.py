@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.lexicon import Matcher, resolve
-from toolkit.lexicon.files import load_lexicon
+from toolkit.lexicon.loader import load_lexicon
 from toolkit.lexicon.matcher import available_engines
 from toolkit.lexicon.normalise import fold, fold_bulk, fold_str
 

@@ -7,7 +7,7 @@ import pytest
 
 from toolkit.errors import LexiconError
 from toolkit.lexicon import Tagger, load_lexicon, resolve
-from toolkit.lexicon.files import check_set
+from toolkit.lexicon.loader import check_set
 
 # rule -> (a text where it fires, a text where one of its signals is missing)
 RULE_EXAMPLES = {

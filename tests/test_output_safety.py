@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from review_data import add_item
 
 from toolkit.case import open_case
-from toolkit.textsafe import csv_cell, csv_row, printable, printable_json, safe_cell
+from toolkit.neutralise import csv_cell, csv_row, printable, printable_json, safe_cell
 
 # An escape sequence that clears the screen and recolours, one that sets the window title, a
 # carriage return that would overwrite the line, a backspace, a bell, a C1 CSI and a bidi override.

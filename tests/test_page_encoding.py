@@ -23,12 +23,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from toolkit.browser.engine import Visit
+from toolkit.browser.rechecks import as_fetched
 from toolkit.case import open_case
 from toolkit.dates import utcnow
 from toolkit.models import Status
 from toolkit.platforms.detect import read_page
 from toolkit.platforms.page_encoding import UTF8_BOM, choose, decode_page, for_parser
-from toolkit.recheck.browser import as_fetched
 from toolkit.recheck.fetch import Fetched, FetchOptions
 from toolkit.recheck.live import run_live
 from toolkit.recheck.reading import page_bytes, read_response

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.models import Kind, Status
-from toolkit.sources import _pages, registry
+from toolkit.sources import _page_containers as _pages
+from toolkit.sources import registry
 from toolkit.sources.base import MapError, ReadContext
 from toolkit.sources.savedpage import js_date, saved_origin
 

@@ -7,7 +7,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.sources._pages import read_bounded
+from toolkit.sources._page_containers import read_bounded
 
 
 def _naive(data: bytes, start: int, limit: int) -> tuple[bytes, bool]:

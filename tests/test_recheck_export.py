@@ -14,7 +14,7 @@ from _recheck_server import FB_LIVE, FB_LOGIN, FB_UNAVAILABLE_ES
 from toolkit.case import open_case
 from toolkit.models import Capture
 from toolkit.platforms.detect import read_page
-from toolkit.scan import scan_paths
+from toolkit.scan.pipeline import scan_paths
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
 

@@ -22,7 +22,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 from pacing import PACER
 
-from toolkit.store.queries import ITEM_FIELDS
+from toolkit.store.item_list import ITEM_FIELDS
 
 MIXED = FIXTURES / "zeeschuimer" / "mixed.ndjson"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from toolkit.case import open_case
 from toolkit.custody import verify_case
-from toolkit.scan import _claim, scan_paths
+from toolkit.scan.pipeline import _claim, scan_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ def test_two_scans_of_the_same_bytes_at_once_import_once_and_keep_the_evidence(c
 def test_a_scan_while_another_holds_the_same_bytes_says_so_and_keeps_nothing(case, tmp_path):
     export = _urls(tmp_path / "groups.txt", 10)
     with open_case(case) as opened:
-        from toolkit.scan import file_sha256
+        from toolkit.scan.pipeline import file_sha256
 
         sha, _ = file_sha256(export)
         with _claim(opened, sha) as mine:
@@ -73,7 +73,7 @@ def test_a_scan_while_another_holds_the_same_bytes_says_so_and_keeps_nothing(cas
 
 def test_the_cli_says_already_being_imported(case, tmp_path, invoke):
     export = _urls(tmp_path / "groups.txt", 10)
-    from toolkit.scan import file_sha256
+    from toolkit.scan.pipeline import file_sha256
 
     sha, _ = file_sha256(export)
     with open_case(case) as opened, _claim(opened, sha):

@@ -9,7 +9,7 @@ import json
 import orjson
 import pytest
 
-from toolkit.scan import expand
+from toolkit.scan.pipeline import expand
 
 URL = "https://www.facebook.com/CruceSeguroUSA\n"
 

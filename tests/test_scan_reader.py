@@ -1,4 +1,4 @@
-"""The scan's reader process (toolkit/scan_reader.py) and deferred indexes: same rows, same errors,
+"""The scan's reader process (toolkit/scan/reader.py) and deferred indexes: same rows, same errors,
 same guarantees as reading in the scan's own process."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import orjson
 import pytest
 from pacing import PACER
 
-from toolkit import scan as scan_module
 from toolkit.case import open_case
 from toolkit.errors import ToolkitError
-from toolkit.scan import scan_paths
+from toolkit.scan import pipeline as scan_module
+from toolkit.scan.pipeline import scan_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "cases" / "example" / "exports"

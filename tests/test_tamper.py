@@ -70,7 +70,7 @@ def pristine(tmp_path_factory) -> Path:
         insert_canary_rows(opened.db, [CanaryRow(1, "live", "run-1", 1, 0, "facebook", "https://www.facebook.com/meta",
                                                  "2021-05-17T00:00:00Z", "available")])
     from toolkit.store.aliases import record_conflict
-    from toolkit.store.browser import Attachment, insert_attachment
+    from toolkit.store.attachments import Attachment, insert_attachment
 
     with open_case(case) as opened, transaction(opened.db) as conn:
         # An identity conflict, as the writer records one, and a screenshot kept beside a check, as

@@ -21,7 +21,7 @@ LEXICON_DATA = PACKAGE / "lexicon" / "data"
 MARKER_DATA = PACKAGE / "platforms" / "markers"
 MARKERS_ENV = "TOOLKIT_MARKERS"  # as toolkit.platforms.markers.ENV_VAR
 CASE_MARKERS = "markers.toml"  # as toolkit.platforms.markers.case_markers
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # as toolkit.lexicon.files.NAME_RE
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # as toolkit.lexicon.loader.NAME_RE
 SHIPPED = "toolkit:"  # names of files that ship with toolkit (they change only with its version)
 
 

@@ -24,7 +24,7 @@ from toolkit.case import DB_NAME, EVIDENCE_DIR, Case, load_config
 from toolkit.errors import CaseError
 from toolkit.store import events as log
 from toolkit.store import evidence as evidence_rows
-from toolkit.store import sources
+from toolkit.store import source_rows
 from toolkit.store.db import Connection
 from toolkit.store.db import open_for_checking as _open_checked
 from toolkit.store.logcheck import check_log
@@ -193,7 +193,7 @@ def _check_evidence_dir(conn: Connection, folder: Path, result: VerifyResult) ->
 
 
 def _check_sources_on_disk(conn: Connection, result: VerifyResult) -> None:
-    for source_id, given, sha256 in sources.all_files(conn):
+    for source_id, given, sha256 in source_rows.all_files(conn):
         path = Path(given)
         if not path.is_absolute():
             path = Path.cwd() / path

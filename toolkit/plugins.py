@@ -1,5 +1,5 @@
 """Loading the modules that register plugins: built-in ones by walking a package, third-party
-ones through an entry-point group. Shared by the importer and platform registries. A module that
+ones through an entry-point group. Shared by the importer, platform and detector registries. A module that
 fails to import is an error, never silently skipped."""
 
 from __future__ import annotations

@@ -32,9 +32,8 @@ import orjson
 from toolkit.case import Case
 from toolkit.dates import utcnow
 from toolkit.errors import UsageError
-from toolkit.store import events, transaction
-from toolkit.store import purge as sql
-from toolkit.store import sources as source_rows
+from toolkit.store import erasure as sql
+from toolkit.store import events, source_rows, transaction
 
 SECRET_NAME = "purge-secret"
 

@@ -33,13 +33,13 @@ from toolkit.errors import InputError, UsageError
 from toolkit.models import Family, Status
 from toolkit.platforms.registry import platform_for_url
 from toolkit.recheck.fetch import FetchOptions, host_key
-from toolkit.scan import Tagger, scan_file
+from toolkit.scan.pipeline import Tagger, scan_file
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
 from toolkit.sources.browser_capture import capture_file
 from toolkit.sources.urllist import URL_LINE
-from toolkit.store import sources
-from toolkit.store.browser import Attachment, captured_urls, insert_attachment
+from toolkit.store import source_rows
+from toolkit.store.attachments import Attachment, captured_urls, insert_attachment
 from toolkit.store.checks import source_captures
 
 # A capture that read one of these is done; a wall or an error is captured again by the next run.
@@ -173,7 +173,7 @@ def store_visit(case: Case, target: Target, visit: Visit, *, browser: str, sessi
 
         def on_stored(conn, source_id: int) -> None:
             case.record_evidence(own)
-            sources.set_evidence_if_missing(conn, source_id, own.sha256)
+            source_rows.set_evidence_if_missing(conn, source_id, own.sha256)
             for stored_file, attachment in kept:
                 case.record_evidence(stored_file)
                 insert_attachment(conn, attachment, source_id=source_id)

@@ -33,7 +33,7 @@ def browser_recheck(case: Case, wave_id: int, items: list, *, show: bool, quiet:
                     timeout: float | None) -> None:
     """Run a browser wave with a progress bar; say why any platform or host was paused."""
     from toolkit.browser.options import pacing
-    from toolkit.recheck.browser import run_browser
+    from toolkit.browser.rechecks import run_browser
 
     options = browser_options(case, logged_out=logged_out, quiet=quiet, navigation_timeout=timeout)
     fetch = pacing(case.config, options, per_host_interval=interval, per_host_concurrency=per_host, retries=retries,

@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Load each platform's canaries with the case's profile and say whether they read live."""
         from toolkit.browser.options import pacing
-        from toolkit.recheck.browser import read_canaries
+        from toolkit.browser.rechecks import read_canaries
         from toolkit.recheck.canary import declared
 
         with open_case(case) as opened:

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         from toolkit.browser.options import pacing
         from toolkit.cli.browser_run import browser_options
         from toolkit.platforms.registry import platforms
-        from toolkit.scan import LazyTagger
+        from toolkit.scan.pipeline import LazyTagger
 
         if platform is not None and platform not in platforms():
             raise UsageError(f"--platform: unknown platform {platform!r}", f"Known platforms: {', '.join(sorted(platforms()))}")

@@ -21,7 +21,7 @@ import typer
 from toolkit.case import open_case
 from toolkit.cli import filters
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
-from toolkit.cohort.notices import (
+from toolkit.cohort.flagging import (
     FORCE_HINT,
     NoticeRequest,
     check_choice,

@@ -21,7 +21,7 @@ from toolkit.cli.common import (
     handle_errors,
 )
 from toolkit.cli.statuses import status_columns
-from toolkit.store.queries import ITEM_FIELDS, ItemFilter, list_items
+from toolkit.store.item_list import ITEM_FIELDS, ItemFilter, list_items
 
 TABLE_COLUMNS = status_columns(["id", "platform", "kind", "name", "url", "status", "last_observed", "followers",
                                 "members", "score", "category", "tags", "verdict", "notice"])

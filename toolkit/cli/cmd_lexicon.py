@@ -18,7 +18,7 @@ from toolkit.cli.lexicon_stats import stats_command
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
 from toolkit.lexicon.explain import explain_line
-from toolkit.lexicon.files import Lexicon, check_set, shipped_paths
+from toolkit.lexicon.loader import Lexicon, check_set, shipped_paths
 from toolkit.lexicon.matcher import Matcher, available_engines
 
 CaseOpt = Annotated[Optional[Path], typer.Option("--case", help="Use the lexicons this case's case.toml names.")]  # noqa: UP045

@@ -36,7 +36,7 @@ from toolkit.models import Method, Status
 from toolkit.recheck.fetch import FetchFlags
 from toolkit.recheck.plan import RecheckPlan, RecheckRun, Selection, wayback_stamp
 from toolkit.recheck.waves import RecheckLock
-from toolkit.scan import LazyTagger
+from toolkit.scan.pipeline import LazyTagger
 
 Opt = typer.Option
 
@@ -94,6 +94,10 @@ def register(app: typer.Typer) -> None:
             at=at, observed_at=observed_at, collected_at=collected_at, before=before, wave=wave,
             selection=Selection(everything=everything, kind=kind, ids=tuple(item) if item else None), fetch=fetch,
             retry_errors=retry_errors, import_format=import_format, wayback_api=wayback_api, wayback_web=wayback_web)
+        if plan.method == Method.BROWSER:
+            from toolkit.browser.engine import load_playwright
+
+            load_playwright()  # say how to install it before a wave is opened (recheck/ does not import browser/)
         with open_case(case) as opened, RecheckLock(opened.root, wait=wait):
             run = plan.start(opened, platform=filters.platform(platform, "--platform", opened.db))
             show = not quiet and sys.stderr.isatty()
@@ -163,7 +167,7 @@ def _browser(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> 
 
 def _exports(run: RecheckRun, *, show: bool, quiet: bool, fmt: OutputFormat) -> None:
     from toolkit.recheck.canary import declared
-    from toolkit.recheck.export import recheck_from_exports
+    from toolkit.recheck.from_exports import recheck_from_exports
 
     case, plan = run.case, run.plan
     with file_bars(show) as on_progress:

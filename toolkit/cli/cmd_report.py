@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         """Write the removal report (Markdown, HTML, CSV, JSON) and print its headline."""
         # Imported here: pandas and scipy take seconds to load, and every other command
         # (a folder scan above all) starts without them.
-        from toolkit.report import parse_formats, write_report
+        from toolkit.report.output import parse_formats, write_report
 
         with open_case(case) as opened:
             chosen = parse_formats(formats if formats is not None else opened.config["report"]["formats"])

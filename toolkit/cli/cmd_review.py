@@ -38,7 +38,7 @@ from toolkit.cohort.session import ReviewSession
 from toolkit.cohort.sheet import SHEET_COLUMNS, export_rows, import_sheet
 from toolkit.dates import utcnow
 from toolkit.errors import UsageError
-from toolkit.store.lookup import item_count
+from toolkit.store.item_lookup import item_count
 from toolkit.store.reviews import (
     CandidateFilter,
     candidate_ids,

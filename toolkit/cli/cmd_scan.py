@@ -12,7 +12,7 @@ from toolkit.cli.common import CaseArg, QuietOpt, err, escape, handle_errors
 from toolkit.cli.progress import file_bars, file_progress, summarise
 from toolkit.dates import given_time
 from toolkit.errors import UsageError
-from toolkit.scan import case_tagger, retag, scan_paths
+from toolkit.scan.pipeline import case_tagger, retag, scan_paths
 from toolkit.store import tags
 
 

@@ -13,13 +13,13 @@ from rich.text import Text
 
 from toolkit.case import Case, open_case
 from toolkit.cli.common import BomOpt, CaseArg, CsvStyle, FormatOpt, OutputFormat, RawCellsOpt, emit, handle_errors
-from toolkit.cohort.notices import resolve_items
+from toolkit.cohort.flagging import resolve_items
 from toolkit.lexicon.explain import explain_line
-from toolkit.store.browser import capture_attachments, check_attachments
+from toolkit.neutralise import printable, printable_json
+from toolkit.store.attachments import capture_attachments, check_attachments
 from toolkit.store.checks import waves as all_waves
-from toolkit.store.history import item_events, item_record
+from toolkit.store.item_history import item_events, item_record
 from toolkit.store.status import STATUS_RULE, latest_statuses, wave_statuses
-from toolkit.textsafe import printable, printable_json
 
 EXCERPT = 160
 

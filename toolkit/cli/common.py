@@ -18,10 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from toolkit import textsafe
+from toolkit import neutralise
 from toolkit.errors import CaseError, ToolkitError
+from toolkit.neutralise import printable, printable_json
 from toolkit.store import db
-from toolkit.textsafe import printable, printable_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,14 +109,14 @@ def fail(exc: ToolkitError) -> None:
 
 def escape(text: str) -> str:
     """Text that came from files or platforms, for a Rich message: control characters made visible
-    (`textsafe.printable`) and Rich markup escaped."""
+    (`neutralise.printable`) and Rich markup escaped."""
     from rich.markup import escape as rich_escape
 
     return rich_escape(printable(text))
 
 
 def safe_text(text: str, spans: Iterable[tuple[int, int, str]] = (), lines: bool = True):
-    """A Rich Text of untrusted `text`, control characters made visible (`textsafe.printable`; line
+    """A Rich Text of untrusted `text`, control characters made visible (`neutralise.printable`; line
     breaks kept with `lines`), with `spans` (start, end, style: character offsets into `text`, such
     as lexicon hits) styled. The text is escaped a segment at a time, so the offsets still fit."""
     from rich.text import Text
@@ -132,9 +132,9 @@ def safe_text(text: str, spans: Iterable[tuple[int, int, str]] = (), lines: bool
 
 def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], out: io.TextIOBase | None = None,
               style: CsvStyle = CsvStyle()) -> None:
-    """Rows as CSV through the toolkit's one CSV writer (`textsafe.write_csv`: every delimiter of any
+    """Rows as CSV through the toolkit's one CSV writer (`neutralise.write_csv`: every delimiter of any
     locale quoted, formulas neutralised unless `style.raw_cells`, a byte-order mark with `style.bom`)."""
-    textsafe.write_csv(out or sys.stdout, columns, ([row.get(c) for c in columns] for row in rows), bom=style.bom,
+    neutralise.write_csv(out or sys.stdout, columns, ([row.get(c) for c in columns] for row in rows), bom=style.bom,
                        raw_cells=style.raw_cells)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from toolkit.errors import UsageError
 from toolkit.models import Category, Channel, Kind, Method, Status, Verdict
 from toolkit.store.db import Connection
-from toolkit.store.lookup import platform_counts
+from toolkit.store.item_lookup import platform_counts
 
 # Short names people type for platforms.
 PLATFORM_ALIASES = {"fb": "facebook", "meta": "facebook", "ig": "instagram", "insta": "instagram",

@@ -21,7 +21,7 @@ from toolkit.cli.common import FormatOpt, OutputFormat, err, escape, printable, 
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve
 from toolkit.lexicon.evaluate import Evaluation, evaluate, read_labelled
-from toolkit.lexicon.files import check_set
+from toolkit.lexicon.loader import check_set
 
 # A text counts as flagged from the score `toolkit review` walks from: the case's [review] min_score,
 # else its default (one threshold for what gets looked at, whichever command asks).

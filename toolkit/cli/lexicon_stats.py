@@ -11,7 +11,7 @@ import typer
 
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, FormatOpt, OutputFormat, emit, err
-from toolkit.store.lexicon_stats import STATS_COLUMNS, lexicon_stats
+from toolkit.store.term_precision import STATS_COLUMNS, lexicon_stats
 
 
 def stats_command(

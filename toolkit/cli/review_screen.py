@@ -22,7 +22,7 @@ from toolkit.cli.keys import KeySource
 from toolkit.cohort.session import ReviewSession
 from toolkit.lexicon.explain import explain_line
 from toolkit.models import Category, Verdict
-from toolkit.textsafe import printable
+from toolkit.neutralise import printable
 
 MAX_TEXT = 1500  # characters of text shown; the rest is counted, not drawn
 HIT_STYLE = "bold black on yellow"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from toolkit.platforms import identify
 from toolkit.store.aliases import alias_target, canonical_id
 from toolkit.store.db import Connection
-from toolkit.store.lookup import item_by_id, item_by_identity, items_by_url
+from toolkit.store.item_lookup import item_by_id, item_by_identity, items_by_url
 
 
 def resolve_item(conn: Connection, token: str) -> int | None:

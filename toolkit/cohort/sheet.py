@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.cohort.csv_rows import choices, first, read_table, token
 from toolkit.cohort.refs import resolve_item
-from toolkit.cohort.table import choices, first, read_table, token
 from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Category, Verdict

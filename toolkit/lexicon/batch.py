@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from toolkit.lexicon.indicators import Indicator
 from toolkit.lexicon.matcher import Found
 from toolkit.lexicon.scoring import FieldTags, Score
-
-if TYPE_CHECKING:
-    from toolkit.lexicon.tagger import Tagger
 
 FIELDS = ("name", "text")
 
@@ -53,6 +50,16 @@ def flatten(records: list[dict[str, str | None]]) -> tuple[list[str], list[int],
     return flat, record, field
 
 
+class BatchTagger(Protocol):
+    """What a batch asks of the tagger that filled it (toolkit.lexicon.tagger.Tagger provides it).
+    Declared here so that this module, which the tagger imports, does not import the tagger."""
+
+    empty: Analysis  # what a record with nothing found gets
+    place_tids: frozenset[int]  # the terms that are places (gazetteer lexicons)
+
+    def places(self, text: str, hits: Any) -> list[Indicator]: ...
+
+
 class BatchTags:
     """What a batch of records holds, in columns; per-record objects are built on request.
 
@@ -66,7 +73,7 @@ class BatchTags:
     __slots__ = ("_ends", "_entries", "_fields", "_rows", "_scores", "_starts", "_tids", "category", "contacts", "field",
                  "flat", "found", "objects", "raw", "record", "score", "tagger")
 
-    def __init__(self, tagger: Tagger, count: int, flat: list[str], record: list[int], field: list[str],
+    def __init__(self, tagger: BatchTagger, count: int, flat: list[str], record: list[int], field: list[str],
                  found: Found, contacts: dict[int, list[Indicator]] | None):
         self.tagger, self.flat, self.record, self.field, self.found, self.contacts = tagger, flat, record, field, found, contacts
         self.score = np.zeros(count, dtype=np.float64)

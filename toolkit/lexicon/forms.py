@@ -7,7 +7,7 @@ sequence with variation selectors, joiners and skin tones removed.
 
 from __future__ import annotations
 
-from toolkit.lexicon.files import Lexicon, Term
+from toolkit.lexicon.loader import Lexicon, Term
 from toolkit.lexicon.normalise import fold_str
 
 # Characters inside an emoji sequence that do not change what it means.

@@ -33,8 +33,8 @@ import ahocorasick
 import numpy as np
 
 from toolkit.errors import LexiconError
-from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
+from toolkit.lexicon.loader import Lexicon, Term
 from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk
 
 try:  # the Python binding to Hyperscan (the `fast` extra)

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from toolkit.lexicon.files import Lexicon, Term
 from toolkit.lexicon.indicators import CONTACT_TYPES, Indicator
+from toolkit.lexicon.loader import Lexicon, Term
 from toolkit.models import Category
 
 SCALE = 8.0

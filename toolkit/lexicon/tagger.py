@@ -21,7 +21,6 @@ import orjson
 
 from toolkit.dates import utcnow
 from toolkit.lexicon.batch import Analysis, BatchTags, flatten
-from toolkit.lexicon.files import Lexicon
 from toolkit.lexicon.indicators import (
     EXTRACTOR,
     FRAMING_TYPES,
@@ -30,6 +29,7 @@ from toolkit.lexicon.indicators import (
     extract,
     maybe_indicators,
 )
+from toolkit.lexicon.loader import Lexicon
 from toolkit.lexicon.matcher import Matcher
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 

@@ -23,21 +23,19 @@ How a status is decided, in this order, so that one wrong "gone" (or "live") is 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.pages import Page, PageReading, Verdict, parse_page
-from toolkit.platforms.places import Places, selector_names
+from toolkit.platforms.places import Places, match_rules, selector_names
 from toolkit.platforms.registry import get as get_platform
 from toolkit.platforms.registry import identify, platform_for_url
 from toolkit.platforms.roles import PageKind, Role, candidates, page_role, wall_item
+from toolkit.plugins import load_plugins
 
 # Negative and limiting statuses are checked before positive evidence, most specific first.
 MARKER_ORDER = (Status.REMOVED, Status.ACCOUNT_GONE, Status.UNAVAILABLE, Status.RESTRICTED,
@@ -218,25 +216,6 @@ def decide(detector: Detector, page: Page, places: Places, book: marker_data.Mar
     return Verdict(Status.ERROR, name, None, None, reason)
 
 
-def match_rules(rules: list[marker_data.Rule], places: Places,
-                longest: int | None = None) -> tuple[str, str, str | None] | None:
-    """The first (marker, place, reason) any rule finds in its places. `longest`, when given, is
-    at least the longest marker of every `equals` rule: one list of short texts serves them all
-    (a text longer than a rule's markers is never one of them, so the extra texts change nothing)."""
-    for rule in rules:
-        for place in rule.places:
-            if rule.match == "equals":
-                texts, total = places.short_texts(place, marker_data.longest_marker(rule) if longest is None else longest)
-            else:
-                texts, total = places.texts(place), None
-            if not texts:
-                continue
-            found = rule.find(texts, total)
-            if found:
-                return found[1], place, rule.reason
-    return None
-
-
 _DETECTORS: dict[str, Detector] = {}
 _loaded = False
 
@@ -251,13 +230,7 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    import toolkit.platforms.detectors as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
-    for entry in entry_points(group="toolkit.detectors"):
-        register_detector(entry.load())
+    load_plugins("toolkit.platforms.detectors", "toolkit.detectors", register_detector)
     _loaded = True
 
 

@@ -22,7 +22,7 @@ mapped as the WHATWG Encoding Standard does (latin-1 and ascii are Windows-1252.
 
 `for_parser` gives the bytes the HTML parser is handed (UTF-8 behind a BOM, which the parser
 honours over any `<meta>`); `decode_page` the text, by the same choice. Page containers reach it
-through `toolkit.sources._pages.prepare_body`, rechecks through `toolkit.recheck.reading.page_bytes`,
+through `toolkit.sources._page_containers.prepare_body`, rechecks through `toolkit.recheck.reading.page_bytes`,
 and `parse_page` for bytes handed to it directly.
 """
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from toolkit.platforms.markers import normalise, normalise_many
+from toolkit.platforms.markers import Rule, longest_marker, normalise, normalise_many
 from toolkit.platforms.pages import Page
 
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
@@ -178,3 +178,22 @@ class Places:
     def present(self, selector: str) -> bool:
         tree = self.page.tree
         return tree is not None and self._may_contain(selector) and bool(tree.xpath(selector_xpath(selector)))
+
+
+def match_rules(rules: list[Rule], places: Places,
+                longest: int | None = None) -> tuple[str, str, str | None] | None:
+    """The first (marker, place, reason) any rule finds in its places. `longest`, when given, is
+    at least the longest marker of every `equals` rule: one list of short texts serves them all
+    (a text longer than a rule's markers is never one of them, so the extra texts change nothing)."""
+    for rule in rules:
+        for place in rule.places:
+            if rule.match == "equals":
+                texts, total = places.short_texts(place, longest_marker(rule) if longest is None else longest)
+            else:
+                texts, total = places.texts(place), None
+            if not texts:
+                continue
+            found = rule.find(texts, total)
+            if found:
+                return found[1], place, rule.reason
+    return None

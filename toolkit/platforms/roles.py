@@ -26,19 +26,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urljoin
 
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import markers as marker_data
 from toolkit.platforms.base import UrlRole
 from toolkit.platforms.pages import Page
-from toolkit.platforms.places import Places, selector_xpath
+from toolkit.platforms.places import Places, match_rules, selector_xpath
 from toolkit.platforms.registry import get as get_platform
 from toolkit.platforms.registry import platform_for_url
 
-if TYPE_CHECKING:
-    from toolkit.platforms.detect import Detector
+
+class PlatformDetector(Protocol):
+    """What deciding a page's role asks of its platform's detector (toolkit.platforms.detect.Detector
+    provides it). Declared here so that this module, which detect imports, does not import detect."""
+
+    platform: str
+    results: tuple[str, ...]
+
+    def requested(self, page: Page) -> ItemRef | None: ...
+
+    def listing_page(self, page: Page, places: Places) -> tuple[str, str, str] | None: ...
 
 
 class PageKind(StrEnum):
@@ -111,7 +120,7 @@ def url_role(url: str, platform: str) -> UrlRole | None:
     return owner.url_role(url)
 
 
-def page_role(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook) -> Role:
+def page_role(detector: PlatformDetector, page: Page, places: Places, book: marker_data.MarkerBook) -> Role:
     """Wall, not an item, or an item's page (see the module docstring for the order)."""
     platform = detector.platform
     found = addresses(page)
@@ -119,8 +128,6 @@ def page_role(detector: Detector, page: Page, places: Places, book: marker_data.
         role = url_role(url, platform)
         if role is not None and role.wall:
             return Role(PageKind.WALL, role.reason, role.status, url, place, role.target)
-    from toolkit.platforms.detect import match_rules  # detect imports this module
-
     for rule in book.walls(platform):
         hit = match_rules([rule], places)
         if hit:
@@ -147,7 +154,7 @@ def _names_item(url: str, platform: str) -> bool:
     return owner.name != "generic" and owner.identify(url) is not None
 
 
-def wall_item(detector: Detector, page: Page, role: Role) -> ItemRef | None:
+def wall_item(detector: PlatformDetector, page: Page, role: Role) -> ItemRef | None:
     """The item a wall stands in front of: the page asked for, else the address the wall names."""
     requested = detector.requested(page)
     if requested is not None:
@@ -161,7 +168,7 @@ def wall_item(detector: Detector, page: Page, role: Role) -> ItemRef | None:
     return None
 
 
-def candidates(detector: Detector, page: Page, role: Role, limit: int = MAX_CANDIDATES) -> list[Capture]:
+def candidates(detector: PlatformDetector, page: Page, role: Role, limit: int = MAX_CANDIDATES) -> list[Capture]:
     """The item links a page that is not an item shows, as captures with no status: things to
     track, found on this page. Only links inside the page's results (`Detector.results`, else
     the page's feed or main area) count, so the saver's own profile in a header never does."""

@@ -83,10 +83,6 @@ class RecheckPlan:
         manual_at = parse_when(at, "--at") if at else None
         chosen = (Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback
                   else Method.BROWSER if named == Method.BROWSER else Method.LIVE)
-        if chosen == Method.BROWSER:
-            from toolkit.browser.engine import load_playwright
-
-            load_playwright()  # say how to install it before a wave is opened
         name = (wave or default_wave_name()).strip()
         if not name:
             raise UsageError("--wave must not be empty", "Give a wave name such as 2021-05-17")

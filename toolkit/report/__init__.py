@@ -7,127 +7,15 @@
     networks.py     clusters of items sharing contact points
     redact.py       consistent masking of personal data
     stamp.py        the reproducibility stamp
+    number_format.py  fixed formats of numbers, so a case gives the same bytes
     screenshots.py  the cohort's last screenshots (--screenshots)
     build.py        every number computed once -> Report
     headline.py     the TTP-style sentences
     document.py, methodology.py   the report as format-neutral blocks
     render_md.py, render_html.py (+ charts.py), render_tables.py   the outputs
+    output.py       the formats asked for, rendered and written into a folder atomically
 """
 
-from __future__ import annotations
+from toolkit.report.output import FORMATS, parse_formats, render, write_report
 
-import hashlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from toolkit.dates import utcnow
-from toolkit.errors import UsageError
-from toolkit.report.build import Evidence, Report, build_report
-from toolkit.store import events
-from toolkit.store.db import Connection
-
-FORMATS = ("md", "html", "csv", "json")
-
-
-def parse_formats(values: list[str] | str) -> list[str]:
-    """Formats from "md,html" or a list; UsageError naming any unknown one."""
-    if isinstance(values, str):
-        values = [values]
-    found = [v.strip().lower() for value in values for v in value.split(",") if v.strip()]
-    unknown = [f for f in found if f not in FORMATS]
-    if unknown or not found:
-        raise UsageError(f"--format: unknown report format {', '.join(unknown) or '(none)'}",
-                         f"Use one or more of {','.join(FORMATS)}, e.g. --format md,csv")
-    return [f for f in FORMATS if f in found]
-
-
-def render(report: Report, formats: list[str], *, bom: bool = True, raw_cells: bool = False) -> dict[str, str]:
-    """File name -> content for the chosen formats (CSV: see render_tables.csv_files)."""
-    from toolkit.report.render_html import render_html
-    from toolkit.report.render_md import render_md
-    from toolkit.report.render_tables import csv_files, json_files
-
-    files: dict[str, str] = {}
-    if "md" in formats:
-        files["report.md"] = render_md(report)
-    if "html" in formats:
-        files["report.html"] = render_html(report)
-    if "csv" in formats:
-        files.update(csv_files(report, bom=bom, raw_cells=raw_cells))
-    if "json" in formats:
-        files.update(json_files(report))
-    return files
-
-
-@dataclass
-class Written:
-    report: Report
-    folder: Path
-    files: list[str]
-
-
-def write_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
-                 formats: list[str], *, redact: bool = False, case_name: str = "",
-                 progress: Callable[[str], None] | None = None, bom: bool = True, raw_cells: bool = False,
-                 screenshots: Evidence | None = None) -> Written:
-    """Compute the report and write the chosen formats into `folder` (created if needed);
-    `screenshots` (where evidence files are read) adds the cohort's last screenshots."""
-    report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress,
-                          screenshots=screenshots)
-    if progress:
-        progress("writing " + ", ".join(formats))
-    files = render(report, formats, bom=bom, raw_cells=raw_cells)
-    _write_atomically(folder, files)
-    hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(files.items())}
-    detail = {"as_of": as_of, "folder": str(folder), "redact": redact, "files": hashes}
-    events.record(conn, "report", events.detail_hash(detail), utcnow(), detail)
-    return Written(report=report, folder=folder, files=sorted(files))
-
-
-STAGING = ".staging-"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists (owned by someone else), or we cannot tell: leave its folder alone
-    return True
-
-
-def _remove_abandoned_staging(parent: Path) -> None:
-    """Delete staging folders left by report processes that were killed (their pid is gone)."""
-    for leftover in parent.glob(f".*{STAGING}*"):
-        pid = leftover.name.rpartition(STAGING)[2].split("-", 1)[0]
-        if leftover.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _write_atomically(folder: Path, files: dict[str, str]) -> None:
-    """Write every file into a hidden sibling folder first, then move it into place, so that a
-    crash never leaves a half-written report behind (only a hidden staging folder, which the next
-    report removes once the process that wrote it is gone)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_staging(folder.parent)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}{STAGING}{os.getpid()}-"))
-    # mkdtemp makes the folder private (0700); a report folder gets the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8", newline="\n")
-        if not folder.exists():
-            os.replace(staging, folder)
-            return
-        for name in files:  # an existing folder (-o): replace file by file, each atomically
-            os.replace(staging / name, folder / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+__all__ = ["FORMATS", "parse_formats", "render", "write_report"]

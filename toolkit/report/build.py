@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from toolkit.errors import UsageError
+from toolkit.neutralise import neutral, one_line
 from toolkit.report import headline, networks, stats, survival
 from toolkit.report.audience import Audience, audience
 from toolkit.report.frame import CaseFrame, build_frame
@@ -22,7 +23,6 @@ from toolkit.store import report_queries as q
 from toolkit.store.aliases import conflicts_of
 from toolkit.store.checks import reason_count
 from toolkit.store.db import Connection
-from toolkit.textsafe import neutral, one_line
 
 ORIGINS = ("first_capture", "notice")
 
@@ -105,7 +105,8 @@ def build_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
     report.provenance["conflicts"] = [
         {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
         for c in conflicts_of(conn)]
-    report.headline = headline.sentences(cf, report)
+    report.headline = headline.sentences(cf, report.waves, report.as_of,
+                                         sum(row["items"] for row in report.provenance["found"]))
     report.stamp = make_stamp(conn, config, as_of, redact)
     if screenshots is not None:
         step("screenshots")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from html import escape
 
-from toolkit.report.fmt import number, percent
+from toolkit.neutralise import one_line
+from toolkit.report.number_format import number, percent
 from toolkit.report.stats import Share
-from toolkit.textsafe import one_line
 
 WIDTH, HEIGHT = 720, 300
 MARGIN = {"left": 64, "right": 24, "top": 36, "bottom": 48}

@@ -7,7 +7,7 @@ from toolkit.dates import days_between
 from toolkit.report import methodology
 from toolkit.report.blocks import Block, Bullets, Chart, Heading, Image, Para, Table
 from toolkit.report.build import Report
-from toolkit.report.fmt import days, number, p_value, percent, share
+from toolkit.report.number_format import days, number, p_value, percent, share
 from toolkit.report.stats import Counts
 
 MAX_CLUSTERS = 20

@@ -7,16 +7,11 @@ unknowns and unchecked items are stated beside the rate, never folded into it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
-from toolkit.report.fmt import ci, number, percent
 from toolkit.report.frame import NOT_NOTICED, CaseFrame
-from toolkit.report.stats import Counts, count
-
-if TYPE_CHECKING:
-    from toolkit.report.build import Report
+from toolkit.report.number_format import ci, number, percent
+from toolkit.report.stats import Counts, WaveStats, count
 
 MAX_BATCHES = 3
 PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "tiktok": "TikTok", "telegram": "Telegram",
@@ -43,17 +38,17 @@ def day(iso: str) -> str:
     return str(iso)[:10]
 
 
-def sentences(cf: CaseFrame, report: Report) -> list[str]:
-    """The headline: one sentence per notice batch (or for the whole cohort), from the latest wave."""
-    found = sum(row["items"] for row in report.provenance["found"])
+def sentences(cf: CaseFrame, waves: list[WaveStats], as_of: str, found: int) -> list[str]:
+    """The headline: one sentence per notice batch (or for the whole cohort), from the latest wave
+    checked by `as_of`; `found` is how many items the case holds (named when there is no cohort)."""
     if cf.cohort_size == 0:
         return [f"No item in this case is confirmed as violating yet ({number(found)} items found), so there is no cohort "
                 "whose removal can be measured. Confirm items with `toolkit review` and record notices with "
                 "`toolkit flag`."]
-    checked = [w for w in report.waves if w.counts.items > w.counts.not_checked]
+    checked = [w for w in waves if w.counts.items > w.counts.not_checked]
     if not checked:
         return [f"{number(cf.cohort_size)} {things(cf.items['kind'], cf.cohort_size)} are confirmed as violating; none has "
-                f"been rechecked up to {day(report.as_of)}, so no removal rate can be given yet. Recheck them with "
+                f"been rechecked up to {day(as_of)}, so no removal rate can be given yet. Recheck them with "
                 "`toolkit recheck`."]
     wave = checked[-1]
     rows = cf.frame[cf.frame["wave_order"] == wave.order]

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 import orjson
 
 from toolkit.models import STATUS_FAMILY
+from toolkit.neutralise import neutral, one_line
 from toolkit.report.blocks import Block, Bullets, Code, Heading, Para, Table
-from toolkit.report.fmt import number
+from toolkit.report.number_format import number
 from toolkit.store.canaries import CANARY_RULE
 from toolkit.store.status import DATE_RULE, STATUS_RULE
-from toolkit.textsafe import neutral, one_line
 
 if TYPE_CHECKING:
     from toolkit.report.build import Report

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from toolkit.neutralise import one_line
 from toolkit.report import charts
 from toolkit.report.blocks import Block, Bullets, Chart, Code, Heading, Image, Para, Table
 from toolkit.report.build import Report
 from toolkit.report.document import document
-from toolkit.textsafe import one_line
 
 CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 
+from toolkit.neutralise import one_line
 from toolkit.report.blocks import Block, Bullets, Chart, Code, Heading, Image, Para, Table
 from toolkit.report.build import Report
 from toolkit.report.document import document
-from toolkit.textsafe import one_line
 
 # Markdown punctuation that can start markup; an underscore inside a word cannot (CommonMark).
 _PUNCT = re.compile(r"([\\`*\[\]|~]|^#|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")

@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
+from toolkit.neutralise import csv_cell, csv_line, neutral
 from toolkit.report.build import Report
-from toolkit.report.fmt import fixed
+from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
-from toolkit.textsafe import csv_cell, csv_line, neutral
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 
@@ -38,7 +38,7 @@ def _cell(value: Any, raw: bool = False) -> str:
 
 def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, raw_cells: bool = False) -> str:
     """A CSV document (header included) as text, quoted by the toolkit's one CSV line writer
-    (`textsafe.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
+    (`neutralise.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
     out = io.StringIO()
     if bom:
         out.write("\ufeff")

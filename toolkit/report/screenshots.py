@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from toolkit.store.browser import last_screenshots
+from toolkit.neutralise import one_line
+from toolkit.store.attachments import last_screenshots
 from toolkit.store.db import Connection
-from toolkit.textsafe import one_line
 
 # The embedded images together stay below this; the rest are named, not embedded.
 MAX_EMBEDDED_BYTES = 96 << 20

@@ -32,7 +32,7 @@ from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource, ItemRef
 from toolkit.platforms.detect import read_page
 from toolkit.platforms.registry import identify, parent_of, platform_for_url
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, MapError, ReadContext
 from toolkit.sources.registry import register
 

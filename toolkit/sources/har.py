@@ -23,7 +23,7 @@ import ijson
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
 from toolkit.safeio import MB, JsonGuard
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
 

@@ -23,7 +23,7 @@ from typing import Any
 from toolkit.dates import parse_http_date, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, ReadContext, head_text
 from toolkit.sources.registry import register
 

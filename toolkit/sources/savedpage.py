@@ -19,7 +19,7 @@ from typing import Any
 
 from toolkit.dates import to_utc_iso
 from toolkit.models import Capture, DateSource
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
 

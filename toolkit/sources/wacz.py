@@ -38,7 +38,7 @@ from toolkit.safeio import (
     unsafe_name,
     zip_entry_problem,
 )
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
 from toolkit.sources.warc import warc_pages

@@ -31,7 +31,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from toolkit.errors import InputError
 from toolkit.models import Capture, DateSource
 from toolkit.safeio import ExpansionBudget, limit
-from toolkit.sources import _pages
+from toolkit.sources import _page_containers as _pages
 from toolkit.sources.base import Importer, ReadContext
 from toolkit.sources.registry import register
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.store.queries import item_clauses
+from toolkit.store.item_list import item_clauses
 from toolkit.store.status import latest_statuses
 
 

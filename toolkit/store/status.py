@@ -1,7 +1,7 @@
 """The one status rule: an item's status in a wave, and its latest status. Every command reads it here.
 
 `STATUS_RULE` says it in words (the report's methodology and docs/recheck.md print this text).
-In code it is three steps over the checks, read as numpy columns (toolkit.store.columns) so that a
+In code it is three steps over the checks, read as numpy columns (toolkit.store.column_reads) so that a
 case of 100,000 items and half a million checks is read in about a second:
 
 - `judge`: every check with the family of its status (`STATUS_FAMILY`, the one mapping), unknown
@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from toolkit.models import STATUS_FAMILY, DateSource, Family, Method
-from toolkit.store.columns import INT, TEXT, read_columns, text_key
+from toolkit.store.column_reads import INT, TEXT, read_columns, text_key
 
 STATUS_RULE = (
     "Inside a wave, the latest check whose status has a known family (live, gone, ended) decides the item's "
@@ -111,7 +111,7 @@ class Judged:
     platform: Any  # the checked item's platform
     family: Any
     blind: Any
-    observed_key: Any = None  # observed_at as an array that sorts fast (toolkit.store.columns.text_key)
+    observed_key: Any = None  # observed_at as an array that sorts fast (toolkit.store.column_reads.text_key)
 
     def __len__(self) -> int:
         return len(self.id)

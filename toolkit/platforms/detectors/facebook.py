@@ -23,7 +23,7 @@ from toolkit.dates import from_unix
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms.counts import find_counts
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
-from toolkit.platforms.detectors._common import clean, first, json_ld, visible_text
+from toolkit.platforms.detectors._page_data import clean, first, json_ld, visible_text
 from toolkit.platforms.detectors.facebook_details import MARKETPLACE_TYPENAME, marketplace_listing, page_details
 from toolkit.platforms.facebook import BASE, group_ref, page_ref, post_ref
 from toolkit.platforms.pages import Page

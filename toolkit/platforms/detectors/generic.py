@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from toolkit.models import Capture, Status
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
-from toolkit.platforms.detectors._common import clean, first, json_ld, visible_text
+from toolkit.platforms.detectors._page_data import clean, first, json_ld, visible_text
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
 

@@ -8,7 +8,7 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture, Kind, Status
 from toolkit.platforms.counts import parse_count
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
-from toolkit.platforms.detectors._common import clean, first, json_ld, json_string
+from toolkit.platforms.detectors._page_data import clean, first, json_ld, json_string
 from toolkit.platforms.instagram import BASE
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places

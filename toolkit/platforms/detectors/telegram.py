@@ -7,7 +7,7 @@ from toolkit.dates import parse_iso, to_utc_iso
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms.counts import find_counts, parse_count
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
-from toolkit.platforms.detectors._common import clean, first, visible_text
+from toolkit.platforms.detectors._page_data import clean, first, visible_text
 from toolkit.platforms.markers import normalise
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places

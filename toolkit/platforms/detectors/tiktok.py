@@ -7,7 +7,7 @@ from typing import Any
 from toolkit.dates import from_unix
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
-from toolkit.platforms.detectors._common import clean, first, script_json
+from toolkit.platforms.detectors._page_data import clean, first, script_json
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
 from toolkit.platforms.registry import get

@@ -8,7 +8,7 @@ import re
 
 from toolkit.models import Capture, Kind, Status
 from toolkit.platforms.detect import Detector, Evidence, Finding, register_detector
-from toolkit.platforms.detectors._common import clean
+from toolkit.platforms.detectors._page_data import clean
 from toolkit.platforms.pages import Page
 from toolkit.platforms.places import Places
 from toolkit.platforms.registry import get

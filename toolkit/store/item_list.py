@@ -1,4 +1,5 @@
-"""Read queries over the case database. All SQL with bound parameters only."""
+"""The item listing: items filtered by platform, kind, status, verdict..., with their status. All
+SQL with bound parameters only."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from toolkit.recheck.fetch import Fetched, FetchOptions, host_key
 from toolkit.recheck.live import _store_content
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
-from toolkit.store.browser import Attachment, insert_attachment
+from toolkit.store.attachments import Attachment, insert_attachment
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, last_row_id
 from toolkit.store.status import latest_statuses
 

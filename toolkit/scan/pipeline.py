@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Protocol
 from toolkit.case import Case
 from toolkit.dates import utcnow
 from toolkit.errors import InputError, ToolkitError
-from toolkit.scan_reader import open_reader
+from toolkit.scan.reader import open_reader
 from toolkit.sources import registry
 from toolkit.sources.base import Importer, ReadContext
-from toolkit.store import events, tags, transaction
+from toolkit.store import events, source_rows, tags, transaction
 from toolkit.store import evidence as evidence_rows
-from toolkit.store import sources as source_rows
 from toolkit.store.db import Connection, DatabaseError, database_bytes, import_cache
 from toolkit.store.writer import CaptureWriter, WrittenCapture, defer_indexes, restore_indexes
 

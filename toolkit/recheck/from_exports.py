@@ -32,8 +32,8 @@ from toolkit.case import Case
 from toolkit.models import Method, Status
 from toolkit.platforms import identify
 from toolkit.recheck.canary import Canary, new_run
-from toolkit.scan import FileResult, Progress, Tagger, scan_paths
-from toolkit.store import sources as source_rows
+from toolkit.scan.pipeline import FileResult, Progress, Tagger, scan_paths
+from toolkit.store import source_rows
 from toolkit.store.aliases import known_keys, merged_map
 from toolkit.store.canaries import CanaryRow, canary_reading_exists, insert_canary_rows, last_check_id
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures, source_message_ids
