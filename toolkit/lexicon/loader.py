@@ -1,6 +1,6 @@
 """Lexicon files: loading TOML, validating every field, and resolving the names a case asks for.
 
-A lexicon is one TOML file (format documented in the README, section "Lexicons"). Every problem is
+A lexicon is one TOML file (format documented in docs/lexicons.md, "The lexicon file format"). Every problem is
 reported as a `LexiconError` naming the file, the term and what is wrong, with a hint on the fix.
 """
 
@@ -213,7 +213,7 @@ def _check_category(category: object, path: Path, term: str | None) -> None:
     valid = [c.value for c in Category]
     if category not in valid:
         raise _fail(path, f"category must be one of {', '.join(valid)} (got {category!r})",
-                    "Use one of the category tokens from the README", term)
+                    "Use one of the category tokens listed in the README's Vocabularies", term)
 
 
 def _signal_table(table: object, path: Path, what: str, low: float, high: float) -> dict[str, float]:

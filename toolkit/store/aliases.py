@@ -1,6 +1,6 @@
 """Item aliases: one page or account known under several keys is one item when read.
 
-The rule (also in the README, "URL identity"):
+The rule (also in docs/detectors.md, "URL identity"):
 
 - a source that knows two keys of one item (a page's vanity name and its numeric id) says so with
   `Capture.aliases`; the writer records each alternative key in `item_alias` with the item it was

@@ -288,7 +288,7 @@ def load_file(path: str | Path) -> list[Rule]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"cannot read marker file ({exc.__class__.__name__})",
-                         "Give a UTF-8 TOML file of [[rule]] entries (see the README, Markers).") from exc
+                         "Give a UTF-8 TOML file of [[rule]] entries (see docs/detectors.md, Markers are data).") from exc
     return parse_rules(text, str(path))
 
 
