@@ -32,7 +32,7 @@ from toolkit.case import Case, StoredEvidence
 from toolkit.errors import InputError, UsageError
 from toolkit.models import Family, Status
 from toolkit.platforms.registry import platform_for_url
-from toolkit.recheck.fetch import FetchOptions, host_key
+from toolkit.recheck.fetch import FetchOptions, host_key, run_per_host
 from toolkit.scan.pipeline import Tagger, scan_file
 from toolkit.sources import registry
 from toolkit.sources.base import ReadContext
@@ -241,13 +241,7 @@ async def run_capture_async(case: Case, targets: list[Target], options: BrowserO
                     stats.paused_hosts[outcome.paused_host] = outcome.status
                 report(outcome)
 
-        try:
-            async with asyncio.TaskGroup() as group:
-                for queue in queues.values():
-                    for _ in range(min(max(1, fetch.per_host_concurrency), len(queue))):
-                        group.create_task(worker(queue))
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0] from None
+        await run_per_host(queues.values(), worker, fetch.per_host_concurrency)
     return stats
 
 

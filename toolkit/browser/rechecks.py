@@ -28,7 +28,7 @@ from toolkit.browser.polite import WALLS, PoliteBrowser
 from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
-from toolkit.recheck.fetch import Fetched, FetchOptions, host_key
+from toolkit.recheck.fetch import Fetched, FetchOptions, host_key, run_per_host
 from toolkit.recheck.live import _store_content
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
@@ -208,13 +208,7 @@ async def run_browser_async(case: Case, wave_id: int, items: list[TrackedItem], 
                     report(_no_url(case, wave_id, item), False)
                 else:
                     queues.setdefault(host_key(item.url), deque()).append(item)
-            try:
-                async with asyncio.TaskGroup() as group:
-                    for queue in queues.values():
-                        for _ in range(min(max(1, fetch.per_host_concurrency), len(queue))):
-                            group.create_task(worker(queue))
-            except BaseExceptionGroup as failed:
-                raise failed.exceptions[0] from None
+            await run_per_host(queues.values(), worker, fetch.per_host_concurrency)
 
         def still_to_check(left: list[TrackedItem]) -> list[TrackedItem]:
             """Items not held back by a pause; the held ones are counted as left for the next run."""

@@ -51,7 +51,7 @@ def _term_flags(scorer: Scorer, places: frozenset[int]) -> np.ndarray:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a batch builds its many small objects.
 
     They hold no reference cycles, so a collection in the middle of a batch frees nothing, yet
@@ -123,7 +123,7 @@ class Tagger:
         only when asked for; every record with something found is scored by the rule engine, its
         Score (with the explanation) memoised by the record's shape (see `_score_records`).
         """
-        with _collector_paused():
+        with collector_paused():
             flat, record, field = flatten(records)
             found = self.matcher.find(flat)
             contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted

@@ -27,6 +27,7 @@ import random
 import ssl
 import time
 import zlib
+from collections.abc import Awaitable, Callable, Iterable, Sized
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -246,6 +247,19 @@ def host_key(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     return f"{host}:{parts.port}" if parts.port else host
+
+
+async def run_per_host(queues: Iterable[Sized], worker: Callable[[Any], Awaitable[None]], concurrency: int) -> None:
+    """Run `worker(queue)` for each host's queue, up to `concurrency` workers a host (never more
+    than the queue holds), until all are done. The first failure (a crash in a callback, Ctrl-C)
+    is raised as itself, not wrapped in an exception group, so the caller sees what happened."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for queue in queues:
+                for _ in range(min(max(1, concurrency), len(queue))):
+                    group.create_task(worker(queue))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
 
 
 @dataclass

@@ -21,7 +21,7 @@ from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import Capture, DateSource, ItemRef, Kind, Method, Status
 from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, Round
-from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key
+from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key, run_per_host
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
@@ -159,14 +159,7 @@ async def _stretch(case: Case, fetcher: Fetcher, wave_id: int, items: list[Track
             record = await check_item(case, fetcher, wave_id, item)
             report(record, fetcher.politeness)
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            for queue in queues.values():
-                for _ in range(min(max(1, options.per_host_concurrency), len(queue))):
-                    group.create_task(worker(queue))
-    except BaseExceptionGroup as failed:
-        # The first failure (a crash in a callback, Ctrl-C) is what the caller should see.
-        raise failed.exceptions[0] from None
+    await run_per_host(queues.values(), worker, options.per_host_concurrency)
 
 
 def run_live(case: Case, wave_id: int, items: list[TrackedItem], options: FetchOptions, *,

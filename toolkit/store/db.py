@@ -113,16 +113,10 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise CaseError(f"{path}: not a case database ({exc})", "Check the path, or restore case.db from a backup") from exc
-    if version > LATEST:
-        conn.close()
-        raise CaseError(
-            f"{path}: this case was made by a newer toolkit (schema version {version}, this toolkit knows up to {LATEST})",
-            "Upgrade toolkit (pip install -U toolkit) to open this case",
-        )
+    version = _known_version(conn, path, "open")
     if version < LATEST:
         migrate(conn, version)
     try:
@@ -149,6 +143,17 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA query_only = ON")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise CaseError(f"{path}: not a case database ({exc})", "Check the path, or restore case.db from a backup") from exc
+    _known_version(conn, path, "check")
+    return conn
+
+
+def _known_version(conn: sqlite3.Connection, path: Path, verb: str) -> int:
+    """The database's schema version; closes it and refuses a version newer than this toolkit's,
+    or a file that is not a SQLite database (the first read is where SQLite finds out)."""
+    try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -157,9 +162,9 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
         conn.close()
         raise CaseError(
             f"{path}: this case was made by a newer toolkit (schema version {version}, this toolkit knows up to {LATEST})",
-            "Upgrade toolkit (pip install -U toolkit) to check this case",
+            f"Upgrade toolkit (pip install -U toolkit) to {verb} this case",
         )
-    return conn
+    return version
 
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:

@@ -9,13 +9,10 @@ returns what it did. A part whose input cannot be read returns its error: the ot
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -27,6 +24,7 @@ import pyarrow.parquet as pq
 from toolkit.errors import InputError
 from toolkit.lexicon import Lexicon, Tagger
 from toolkit.lexicon.indicators import EXTRACTOR
+from toolkit.lexicon.tagger import collector_paused
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Failures, Part, read_part
 from toolkit.tagjob.tables import SCHEMAS, WRITE, Picked, TermColumns, candidate_lines, pick, records, tag_tables
@@ -86,21 +84,6 @@ def part_metadata(job: Job, tagger: Tagger, part: Part) -> dict[bytes, bytes]:
     })}
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a batch becomes records and tables, as the tagger does
-    while it tags: their many small objects hold no cycles (reference counts free them), yet a
-    full collection in the middle walks everything the worker and the tagger's memos hold."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def run_part(part: Part, job: Job) -> PartResult:
     """Tag one part (see the module docstring)."""
     started = time.thread_time()
@@ -121,7 +104,7 @@ def run_part(part: Part, job: Job) -> PartResult:
             picked: list[Picked] = []
             held = 0
             for chunk in read_part(part, job.columns, failures, job.batch_rows):
-                with _collector_paused():
+                with collector_paused():
                     batch = tagger.tag_batch(records(chunk.table))
                     tagged = tag_tables(batch, terms, chunk.source, chunk.first, chunk.table["id"])
                     if (found := pick(tagged, chunk.table, job.threshold)) is not None:
