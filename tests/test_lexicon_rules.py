@@ -142,6 +142,27 @@ def test_death_words_are_not_a_warning_against_an_extortion_threat(tagger):
     assert threat.score >= 20
 
 
+@pytest.mark.parametrize("threat", ["Mira, ya te tengo ubicado", "Si abren, habrá consecuencias", "We will kill you",
+                                    "Vou te matar", "No llames a la policía"])
+def test_an_unmistakable_threat_counts_alone_and_reporting_it_does_not(tagger, threat):
+    """Second-person threats ('you are next', 'we know where you are') need no demand to be extortion
+    messages; the same words quoted by a news report are pushed under the threshold by the news
+    and quotation negatives."""
+    alone = tagger.analyse(threat).score
+    assert alone.category == "extortion" and alone.score >= 20, alone.explanation
+    reported = tagger.analyse(f"“{threat}”, decía el mensaje, informó la fiscalía").score
+    assert reported.score < 20, reported.explanation
+
+
+def test_a_context_word_inside_a_threat_is_the_threats_own(tagger):
+    """'policía' inside 'no llames a la policía' is part of the threat, not a news signal; inside a
+    cartel's name ('Cártel del Noreste') the reporting signal still counts."""
+    threat = tagger.analyse("No llames a la policía").score
+    assert "news" not in threat.explanation["signals"]
+    report = tagger.analyse("Sicarios del Cártel del Noreste secuestraron a una familia en Nuevo Laredo").score
+    assert "about_smugglers" in report.explanation["negatives"].get(report.category, {}), report.explanation
+
+
 def test_reporting_about_smugglers_scores_far_below_their_offer(tagger):
     offer = tagger.analyse("Si no tienes visa para Estados Unidos, nosotros te llevamos. Escríbeme al WhatsApp").score
     news = tagger.analyse("Los traficantes ofrecen en TikTok: si no tienes visa para Estados Unidos, nosotros te "
