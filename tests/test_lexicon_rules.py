@@ -143,7 +143,8 @@ def test_death_words_are_not_a_warning_against_an_extortion_threat(tagger):
 
 
 @pytest.mark.parametrize("threat", ["Mira, ya te tengo ubicado", "Si abren, habrá consecuencias", "We will kill you",
-                                    "Vou te matar", "No llames a la policía"])
+                                    "Vou te matar", "No llames a la policía",
+                                    "I have your nudes and I will send them to all your followers"])
 def test_an_unmistakable_threat_counts_alone_and_reporting_it_does_not(tagger, threat):
     """Second-person threats ('you are next', 'we know where you are') need no demand to be extortion
     messages; the same words quoted by a news report are pushed under the threshold by the news
@@ -152,6 +153,13 @@ def test_an_unmistakable_threat_counts_alone_and_reporting_it_does_not(tagger, t
     assert alone.category == "extortion" and alone.score >= 20, alone.explanation
     reported = tagger.analyse(f"“{threat}”, decía el mensaje, informó la fiscalía").score
     assert reported.score < 20, reported.explanation
+
+
+def test_county_lines_recruitment_needs_pay_or_contact(tagger):
+    ad = tagger.analyse("Runners needed, £500 a day, DM me").score
+    assert ad.category == "recruitment" and ad.score >= 20, ad.explanation
+    race = tagger.analyse("Runners needed for the charity 10k on Sunday").score
+    assert race.score < 20, race.explanation
 
 
 def test_a_context_word_inside_a_threat_is_the_threats_own(tagger):
