@@ -162,6 +162,20 @@ def test_county_lines_recruitment_needs_pay_or_contact(tagger):
     assert race.score < 20, race.explanation
 
 
+def test_pay_and_work_in_peace_is_a_racket_only_next_to_a_demand(tagger):
+    racket = tagger.analyse("Pague a taxa e trabalhe de boa").score
+    assert racket.category == "extortion" and racket.score >= 20, racket.explanation
+    wish = tagger.analyse("Só quero que você trabalhe de boa").score
+    assert wish.score < 20, wish.explanation
+
+
+def test_a_buyer_asking_for_a_drug_by_its_slang_is_the_drug_market(tagger):
+    ask = tagger.analyse("Busco mota").score
+    assert ask.category == "drug_sale" and ask.score >= 20, ask.explanation
+    plain = tagger.analyse("Busco trabajo").score
+    assert plain.score < 20, plain.explanation
+
+
 def test_a_context_word_inside_a_threat_is_the_threats_own(tagger):
     """'policía' inside 'no llames a la policía' is part of the threat, not a news signal; inside a
     cartel's name ('Cártel del Noreste') the reporting signal still counts."""
