@@ -48,7 +48,7 @@ def test_every_text_has_a_label_language_address_citation_and_batch(texts):
         assert row["text"].strip(), f"texts.csv:{line}: empty text"
         assert row["language"] in {"es", "en", "pt"}, f"texts.csv:{line}: language {row['language']!r}"
         assert row["source"].strip() and row["citation"].strip(), f"texts.csv:{line}: no source or citation"
-        assert row["batch"] in {"1", "2"}, f"texts.csv:{line}: batch {row['batch']!r}"
+        assert row["batch"] in {"1", "2", "3"}, f"texts.csv:{line}: batch {row['batch']!r}"
 
 
 def test_no_text_is_there_twice(texts):
@@ -57,7 +57,7 @@ def test_no_text_is_there_twice(texts):
 
 
 def test_dev_and_holdout_read_as_labelled_files():
-    for name in ("dev.csv", "holdout.csv"):
+    for name in ("dev.csv", "holdout.csv", "holdout-fresh.csv"):
         labelled = read_labelled(EVAL / name)
         assert len(labelled) == len(_read(name))
 
@@ -66,6 +66,7 @@ def test_the_split_is_reproduced_from_texts_csv(texts):
     split = _make_split().split(texts)
     assert split["dev"] == _read("dev.csv")
     assert split["holdout"] == _read("holdout.csv")
+    assert _make_split().fresh(texts) == _read("holdout-fresh.csv")
 
 
 def test_each_origin_is_on_one_side_only(texts):
@@ -98,12 +99,43 @@ def test_a_new_origin_goes_to_holdout_by_its_own_salted_hash(texts):
             group, make_split.SALT_2, make_split.HOLDOUT_SHARE_2)
         assert where[group] == expected
     assert {where[group] for group in new} == {"dev", "holdout"}
+    newer = {make_split.origin(row["source"]) for row in texts if row["batch"] == "3"} - first - new
+    for group in newer:
+        assert where[group] == make_split.side(group, make_split.SALT_3, make_split.HOLDOUT_SHARE_3)
+    assert {where[group] for group in newer} == {"dev", "holdout"}
+
+
+def test_the_fresh_holdout_is_batch_3_from_new_origins_only(texts):
+    make_split = _make_split()
+    earlier = {make_split.origin(row["source"]) for row in texts if row["batch"] != "3"}
+    fresh = _read("holdout-fresh.csv")
+    holdout = _read("holdout.csv")
+    assert fresh and all(row in holdout for row in fresh)
+    assert not {make_split.origin(row["source"]) for row in fresh} & earlier
 
 
 def test_holdout_has_enough_offers_to_measure():
     offers = Counter(row["label"] for row in _read("holdout.csv") if row["label"] in OFFERS)
     assert sum(offers.values()) >= 100
     assert all(offers[label] >= 20 for label in OFFERS)
+
+
+def test_batches_2_and_3_did_not_move_earlier_texts(texts):
+    """A text keeps its side when later batches arrive: the batch-1 and batch-2 rows of dev.csv and
+    holdout.csv come first, in texts.csv order, as they did before batch 3."""
+    earlier = [row for row in texts if row["batch"] in ("1", "2")]
+    split = _make_split().split(earlier)
+    for name in ("dev", "holdout"):
+        assert _read(f"{name}.csv")[:len(split[name])] == split[name]
+
+
+def test_batch_3_is_a_real_batch():
+    """Batch 3: at least 250 texts, 120 offers, 60 news/warnings and 50 unrelated texts."""
+    labels = Counter(row["label"] for row in _read("texts.csv") if row["batch"] == "3")
+    assert sum(labels.values()) >= 250
+    assert sum(labels[label] for label in OFFERS) >= 120
+    assert labels["news"] + labels["warning"] >= 60
+    assert labels["none"] >= 50
 
 
 def test_batch_2_grew_the_set():

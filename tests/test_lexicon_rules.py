@@ -142,6 +142,49 @@ def test_death_words_are_not_a_warning_against_an_extortion_threat(tagger):
     assert threat.score >= 20
 
 
+@pytest.mark.parametrize("threat", ["Mira, ya te tengo ubicado", "Si abren, habrá consecuencias", "We will kill you",
+                                    "Vou te matar", "No llames a la policía",
+                                    "I have your nudes and I will send them to all your followers"])
+def test_an_unmistakable_threat_counts_alone_and_reporting_it_does_not(tagger, threat):
+    """Second-person threats ('you are next', 'we know where you are') need no demand to be extortion
+    messages; the same words quoted by a news report are pushed under the threshold by the news
+    and quotation negatives."""
+    alone = tagger.analyse(threat).score
+    assert alone.category == "extortion" and alone.score >= 20, alone.explanation
+    reported = tagger.analyse(f"“{threat}”, decía el mensaje, informó la fiscalía").score
+    assert reported.score < 20, reported.explanation
+
+
+def test_county_lines_recruitment_needs_pay_or_contact(tagger):
+    ad = tagger.analyse("Runners needed, £500 a day, DM me").score
+    assert ad.category == "recruitment" and ad.score >= 20, ad.explanation
+    race = tagger.analyse("Runners needed for the charity 10k on Sunday").score
+    assert race.score < 20, race.explanation
+
+
+def test_pay_and_work_in_peace_is_a_racket_only_next_to_a_demand(tagger):
+    racket = tagger.analyse("Pague a taxa e trabalhe de boa").score
+    assert racket.category == "extortion" and racket.score >= 20, racket.explanation
+    wish = tagger.analyse("Só quero que você trabalhe de boa").score
+    assert wish.score < 20, wish.explanation
+
+
+def test_a_buyer_asking_for_a_drug_by_its_slang_is_the_drug_market(tagger):
+    ask = tagger.analyse("Busco mota").score
+    assert ask.category == "drug_sale" and ask.score >= 20, ask.explanation
+    plain = tagger.analyse("Busco trabajo").score
+    assert plain.score < 20, plain.explanation
+
+
+def test_a_context_word_inside_a_threat_is_the_threats_own(tagger):
+    """'policía' inside 'no llames a la policía' is part of the threat, not a news signal; inside a
+    cartel's name ('Cártel del Noreste') the reporting signal still counts."""
+    threat = tagger.analyse("No llames a la policía").score
+    assert "news" not in threat.explanation["signals"]
+    report = tagger.analyse("Sicarios del Cártel del Noreste secuestraron a una familia en Nuevo Laredo").score
+    assert "about_smugglers" in report.explanation["negatives"].get(report.category, {}), report.explanation
+
+
 def test_reporting_about_smugglers_scores_far_below_their_offer(tagger):
     offer = tagger.analyse("Si no tienes visa para Estados Unidos, nosotros te llevamos. Escríbeme al WhatsApp").score
     news = tagger.analyse("Los traficantes ofrecen en TikTok: si no tienes visa para Estados Unidos, nosotros te "

@@ -12,12 +12,16 @@ The set grew in batches (column `batch` of texts.csv), and a text never changes 
 - batch 2 (collected after the lexicons were tuned on batch 1's dev): an origin that already has
   batch-1 texts keeps its side; a new origin goes to holdout when the first byte of
   sha256(origin + SALT_2) is below HOLDOUT_SHARE_2 * 256, except the origins in TUNING_SOURCES
-  (reports the shipped lexicons' research notes cite), which go to dev.
+  (reports the shipped lexicons' research notes cite), which go to dev;
+- batch 3 (collected on 2026-12-07 after lexicons 3.0, by collectors who neither ran the tagger on
+  the texts nor read the lexicons): an origin that already has batch-1 or batch-2 texts keeps its
+  side; a new origin goes to holdout when the first byte of sha256(origin + SALT_3) is below
+  HOLDOUT_SHARE_3 * 256. Its holdout texts make the *fresh holdout*, never read while tuning.
 
 Salts and shares were fixed before each batch was collected and are not to be redrawn after looking
 at results (that would be tuning on the holdout).
 
-    python tests/eval/make_split.py     # rewrites dev.csv and holdout.csv from texts.csv
+    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv and holdout-fresh.csv from texts.csv
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ SALT = "toolkit-eval-2026-12"
 HOLDOUT_SHARE = 0.4
 SALT_2 = "toolkit-eval-2026-12-batch2"
 HOLDOUT_SHARE_2 = 0.5
+SALT_3 = "toolkit-eval-2026-12-07-batch3"
+HOLDOUT_SHARE_3 = 0.5
 FIELDS = ["text", "label", "language", "source", "citation"]
 
 # Sites that republished one original report: grouped under that report.
@@ -78,9 +84,27 @@ SYNDICATED = {
     "dailymail.co.uk": ["mcb777.site", "expressdigest.com", "en.mogaznews.com"],
     "Mar del Plata WhatsApp drug groups 2025": ["www.lacapitalmdp.com", "conexion5ta.com"],
 }
+# batch 3: copies of one report (named by the collectors before the split), and extensions of the groups above
+SYNDICATED.update({
+    "BBC": ["bbc.com", "www.bbc.com", "bbc.co.uk", "www.bbc.co.uk", "feeds.bbci.co.uk", "neutralecho.com", "sacpa.org.uk"],
+    "Sky News": ["news.sky.com", "smoke.me.uk", "iihs.news", "420magazine.com"],
+    "The Guardian": ["theguardian.com", "www.theguardian.com", "ksaplayers.com"],
+    "Daily Mirror": ["mirror.co.uk", "www.mirror.co.uk", "truckerworld.uk"],
+    "The Sun": ["thesun.co.uk", "www.thesun.co.uk", "thewestonforum.com"],
+    "IBTimes UK": ["ibtimes.co.uk", "www.ibtimes.co.uk", "personalcontemplations.wordpress.com"],
+    "Brookings": ["brookings.edu", "www.brookings.edu", "telefonwebcamsex.com"],
+    "Prensa Libre": ["prensalibre.com", "www.prensalibre.com", "prensalibre-com-develop.go-vip.co"],
+})
+SYNDICATED["dailymail.co.uk"] += ["bigworldtale.com", "allfashions.info", "mailonline.pressreader.com", "politiko.al",
+                                  "issuhub.com", "autism.einnews.com", "test.daily8.com"]
+SYNDICATED["NBC News Apr 2021 Facebook ads"] += ["drd.com.br", "jornalnegociofechadousa.com"]
+# Hosts that copy a report an origin of an earlier batch already stands for: grouped under that origin.
+COPIES = {"whatsnew2day.com": "gbnews.com", "mahalsa.co.uk": "gbnews.com",
+          "opovocomanoticia.blogspot.com": "omossoroense.com.br", "agencia4.jornalfloripa.com.br": "omossoroense.com.br",
+          "admin.elmanana.editor80.com": "elmanana.com"}
 SYNDICATED["PF Operacao Coyote Feb 2023"].append("fanoticias.com.br")
 SYNDICATED["Meta drug ads 2024"].append("straightarrownews-develop.go-vip.net")
-ORIGIN = {site: origin for origin, sites in SYNDICATED.items() for site in sites}
+ORIGIN = {site: origin for origin, sites in SYNDICATED.items() for site in sites} | COPIES
 
 # New (batch-2) origins whose reports the lexicon research notes (shared/domain/lexicon-research.csv)
 # cite: the shipped lexicons may have learned from them, so they are never held out.
@@ -88,7 +112,7 @@ TUNING_SOURCES = {"elpais.com"}
 
 
 def origin(source: str) -> str:
-    site = urlparse(source).netloc if source.startswith("http") else "(no address)"
+    site = urlparse(source).netloc.rstrip(".") if source.startswith("http") else "(no address)"
     site = site.removeprefix("www.") if site not in ORIGIN else site
     return ORIGIN.get(site, ORIGIN.get("www." + site, site))
 
@@ -99,17 +123,28 @@ def side(group: str, salt: str = SALT, share: float = HOLDOUT_SHARE) -> str:
 
 
 def sides(rows: list[dict]) -> dict[str, str]:
-    """The side of every origin in rows: batch-1 origins by the first rule, new origins by the second."""
+    """The side of every origin in rows: by the rule of the first batch that has texts from it."""
     first = {origin(row["source"]) for row in rows if row["batch"] == "1"}
+    second = {origin(row["source"]) for row in rows if row["batch"] == "2"}
     out = {}
     for group in {origin(row["source"]) for row in rows}:
         if group in first:
             out[group] = side(group)
         elif group in TUNING_SOURCES:
             out[group] = "dev"
-        else:
+        elif group in second:
             out[group] = side(group, SALT_2, HOLDOUT_SHARE_2)
+        else:
+            out[group] = side(group, SALT_3, HOLDOUT_SHARE_3)
     return out
+
+
+def fresh(rows: list[dict]) -> list[dict]:
+    """The fresh holdout: holdout texts of batch 3 from origins no earlier batch has."""
+    earlier = {origin(row["source"]) for row in rows if row["batch"] in ("1", "2")}
+    where = sides(rows)
+    return [{k: row[k] for k in FIELDS} for row in rows
+            if row["batch"] == "3" and where[origin(row["source"])] == "holdout" and origin(row["source"]) not in earlier]
 
 
 def split(rows: list[dict]) -> dict[str, list[dict]]:
@@ -127,7 +162,9 @@ def read_texts() -> list[dict]:
 
 
 def main() -> None:
-    out = split(read_texts())
+    rows = read_texts()
+    out = split(rows)
+    out["holdout-fresh"] = fresh(rows)
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")

@@ -34,8 +34,9 @@ import numpy as np
 
 from toolkit.errors import LexiconError
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
+from toolkit.lexicon.glued import Splitter, hosts
 from toolkit.lexicon.loader import Lexicon, Term
-from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk
+from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk, fold_str
 
 try:  # the Python binding to Hyperscan (the `fast` extra)
     import hyperscan
@@ -246,6 +247,7 @@ class Matcher:
         for form in self.forms:
             if len(form.words) == 1 and len(form.words[0]) >= 3:
                 self.squeezed.setdefault(form.words[0].encode(), []).extend(form.terms)
+        self.splitter = Splitter({word for form in self.forms for word in form.words})
         self.emoji = emoji
         singles = sorted((ord(key), tids) for key, tids in emoji.items() if len(key) == 1)
         self.emoji_single_points = np.array([point for point, _ in singles], dtype=np.uint32)
@@ -353,6 +355,8 @@ class Matcher:
                     add(match.start(), match.end(), [tid])
         if "@" in joined or "#" in joined:  # two memchr passes; most batches have no handle
             self._handles(joined, add)
+        for host, start, end in hosts(joined):
+            self._glued(host.replace("-", " "), start, end, add)
         if self.emoji and len(wide):
             # Emoji are among the characters outside Latin-1 (`wide`, their code points `chars`).
             # Single-character emoji terms, in bulk: each hit spans its character and the
@@ -378,17 +382,22 @@ class Matcher:
                     self._emoji(joined, run_start, run_end, add)
 
     def _handles(self, joined: str, add) -> None:
-        """Terms inside handles and hashtags glued by case or digits; each hit spans the whole token."""
+        """Terms inside handles and hashtags with glued words; each hit spans the whole token."""
         for mark in "@#":
             at = joined.find(mark)
             while at >= 0:
                 token = HANDLE_TOKEN.match(joined, at)
                 if token is not None:
-                    spaced = GLUED.sub(" ", token.group(1))
-                    if spaced != token.group(1):  # glued words: match the split form
-                        for tid, _, _ in self.match(spaced):
-                            add(token.start(), token.end(), [tid])
+                    self._glued(token.group(1), token.start(), token.end(), add)
                 at = joined.find(mark, at + 1)
+
+    def _glued(self, token: str, start: int, end: int, add) -> None:
+        """Terms inside a handle, hashtag or host name whose words are glued (by case, digits or
+        nothing at all: see glued.py); the hits span the whole token at start-end."""
+        spaced = " ".join(self.splitter.spaced(part) for part in GLUED.sub(" ", token).replace(".", " ").split())
+        if spaced != fold_str(token):  # glued words: match the split form
+            for tid, _, _ in self.match(spaced):
+                add(start, end, [tid])
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:
         chars, index = [], []

@@ -34,6 +34,10 @@ from toolkit.lexicon.loader import Lexicon, Term
 from toolkit.models import Category
 
 SCALE = 8.0
+# Threats and demands speak of the police, warnings and reports themselves ("no llames a la policía",
+# "esto es una advertencia"): a context word inside one of them is not a sign of reporting. Inside
+# other terms it still is ("cártel" in "Cártel del Noreste" is what news about a cartel says too).
+OWN_CONTEXT_TAGS = frozenset({"threat", "demand"})
 MIN_RAW = 1.0  # below this the capture gets no category
 CACHE_LIMIT = 100_000  # memoised scores kept; cleared when full so memory stays flat
 BOOST_FULL = 2.0  # term evidence from which a category gets its boosts in full (less: a share)
@@ -143,6 +147,7 @@ class Scorer:
                                            *(["place"] if roles[t.lexicon] == "places" else [])]))
                       for t in terms]
         self.scores = [roles[t.lexicon] == "terms" for t in terms]
+        self.owns_context = [self.scores[tid] and not OWN_CONTEXT_TAGS.isdisjoint(t.tags) for tid, t in enumerate(terms)]
         # `requires` anywhere in the item, none of which the term gives itself: a plain membership test.
         self.plain = [not t.within and not set(t.requires) & set(given) for t, given in zip(terms, self.gives, strict=True)]
         self.positional = [bool(t.within) for t in terms]
@@ -180,10 +185,15 @@ class Scorer:
     def signals(self, fields: list[FieldTags]) -> dict[str, list[tuple[str, int, int]]]:
         """Every signal present, with where: term tags, lexicon names, categories, places, indicator types."""
         found: dict[str, list[tuple[str, int, int]]] = {}
-        gives = self.gives
+        gives, scores, owns = self.gives, self.scores, self.owns_context
         for tags in fields:
             name = tags.field
+            spans = [(start, end) for tid, start, end in tags.hits if owns[tid]]
             for tid, start, end in tags.hits:
+                if spans and not scores[tid] and _inside(spans, start, end):
+                    # A context word inside a threat or a demand is the threat's own word, not
+                    # context: "policía" in "no llames a la policía" is no sign of a news report.
+                    continue
                 where = (name, start, end)
                 for signal in gives[tid]:
                     found.setdefault(signal, []).append(where)
@@ -475,3 +485,8 @@ def _near(places, where: tuple[str, int, int], within: int | None, texts: dict[s
         if len(WORD.findall(gap)) <= within:
             return True
     return False
+
+
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether start-end lies within one of `spans` and is shorter than it."""
+    return any(s <= start and end <= e and e - s > end - start for s, e in spans)

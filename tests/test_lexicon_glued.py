@@ -1,0 +1,55 @@
+"""Words glued without capitals in handles, hashtags and web hosts ("#weedforsale",
+"orderpainkillersonline.com"): split with the lexicons' own words, never inventing one."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolkit.lexicon import Tagger, resolve
+from toolkit.lexicon.glued import Splitter, hosts
+from toolkit.lexicon.normalise import fold_str
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return Tagger(resolve(["default"]))
+
+
+def test_splits_with_known_words_longest_first():
+    splitter = Splitter({"pharmacy", "pharma", "painkillers", "carts", "vape"})
+    assert splitter.spaced("orderpainkillersonline") == "order painkillers online"
+    assert splitter.spaced("pharmacystores") == "pharmacy stores"  # not "pharma cy stores"
+    assert splitter.spaced("vapecartsforsale") == "vape carts for sale"
+    assert splitter.spaced("xqzvapecarts") == "xqz vape carts"  # unknown letters stay together
+    assert splitter.spaced("short") == "short"  # too short to be glued words
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", max_size=40))
+def test_splitting_only_places_spaces(token):
+    splitter = Splitter({"coyote", "cruce", "seguro", "weed", "meds", "plug"})
+    assert splitter.spaced(token).replace(" ", "") == fold_str(token).replace(" ", "")
+
+
+def test_finds_hosts_before_a_top_level_domain():
+    text = "pide en orderpainkillersonline.com o https://www.usa-meds.shop/x, mail@foo-bar.com no"
+    assert [(h, text[s:e]) for h, s, e in hosts(text)] == [
+        ("orderpainkillersonline", "orderpainkillersonline.com"), ("usa-meds", "www.usa-meds.shop")]
+
+
+@pytest.mark.parametrize("text", ["#vapecartsforsale", "orderpainkillersonline.com", "USAmedstores.com"])
+def test_glued_dealer_names_score_as_drug_sales(tagger, text):
+    score = tagger.analyse(text).score
+    assert score.category == "drug_sale" and score.score >= 20, score.explanation
+
+
+@pytest.mark.parametrize("text", ["https://www.facebook.com/groups/123", "#throwbackthursday", "www.nytimes.com"])
+def test_ordinary_hosts_and_hashtags_score_nothing(tagger, text):
+    assert tagger.analyse(text).score.score == 0
+
+
+def test_a_glued_hit_spans_the_whole_token(tagger):
+    text = "compra en orderpainkillersonline.com hoy"
+    spans = {text[s:e] for _, s, e in tagger.matcher.match(text)}
+    assert "orderpainkillersonline.com" in spans
