@@ -29,7 +29,7 @@ from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
 from toolkit.recheck.fetch import Fetched, FetchOptions, host_key, run_per_host
-from toolkit.recheck.live import _store_content
+from toolkit.recheck.live import store_page_capture
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
 from toolkit.store.attachments import Attachment, insert_attachment
@@ -105,7 +105,7 @@ def record_check(case: Case, wave_id: int, item: TrackedItem, reading: Reading, 
             case.record_evidence(shot[0])
             insert_attachment(conn, shot[1], check_id=check_id)
         if reading.content is not None:
-            _store_content(case, item, reading, visit.started_at, record.final_url)
+            store_page_capture(case, item, reading, visit.started_at, record.final_url)
     return record
 
 

@@ -60,11 +60,11 @@ def _record(case: Case, wave_id: int, item: TrackedItem, reading: Reading, *, ob
             case.record_evidence(evidence)
         insert_check(case.db, record)
         if reading.content is not None:
-            _store_content(case, item, reading, observed_at, final_url)
+            store_page_capture(case, item, reading, observed_at, final_url)
     return record
 
 
-def _store_content(case: Case, item: TrackedItem, reading: Reading, observed_at: str, final_url: str | None) -> None:
+def store_page_capture(case: Case, item: TrackedItem, reading: Reading, observed_at: str, final_url: str | None) -> None:
     """A live page that shows the item also gives a capture of it (no source: the check is the
     provenance), so followers and members can be followed from wave to wave."""
     shown = reading.content
