@@ -155,25 +155,23 @@ def test_an_unmistakable_threat_counts_alone_and_reporting_it_does_not(tagger, t
     assert reported.score < 20, reported.explanation
 
 
-def test_county_lines_recruitment_needs_pay_or_contact(tagger):
-    ad = tagger.analyse("Runners needed, £500 a day, DM me").score
-    assert ad.category == "recruitment" and ad.score >= 20, ad.explanation
-    race = tagger.analyse("Runners needed for the charity 10k on Sunday").score
-    assert race.score < 20, race.explanation
+# category -> (a text where a term that needs company has it, the same term without it)
+TERMS_IN_COMPANY = {
+    "county lines recruitment, next to pay": ("recruitment", "Runners needed, £500 a day, DM me",
+                                              "Runners needed for the charity 10k on Sunday"),
+    "pay and work in peace, next to a demand": ("extortion", "Pague a taxa e trabalhe de boa",
+                                                "Só quero que você trabalhe de boa"),
+    "a buyer asking for a drug by its slang": ("drug_sale", "Busco mota", "Busco trabajo"),
+}
 
 
-def test_pay_and_work_in_peace_is_a_racket_only_next_to_a_demand(tagger):
-    racket = tagger.analyse("Pague a taxa e trabalhe de boa").score
-    assert racket.category == "extortion" and racket.score >= 20, racket.explanation
-    wish = tagger.analyse("Só quero que você trabalhe de boa").score
-    assert wish.score < 20, wish.explanation
-
-
-def test_a_buyer_asking_for_a_drug_by_its_slang_is_the_drug_market(tagger):
-    ask = tagger.analyse("Busco mota").score
-    assert ask.category == "drug_sale" and ask.score >= 20, ask.explanation
-    plain = tagger.analyse("Busco trabajo").score
-    assert plain.score < 20, plain.explanation
+@pytest.mark.parametrize("case", sorted(TERMS_IN_COMPANY))
+def test_a_term_counts_in_its_company_only(tagger, case):
+    category, offer, plain = TERMS_IN_COMPANY[case]
+    scored = tagger.analyse(offer).score
+    assert scored.category == category and scored.score >= 20, scored.explanation
+    alone = tagger.analyse(plain).score
+    assert alone.score < 20, alone.explanation
 
 
 def test_a_context_word_inside_a_threat_is_the_threats_own(tagger):
