@@ -148,15 +148,18 @@ class Tagger:
         found, contacts, record, field = batch.found, batch.contacts, batch.record, batch.field
         # Per flat index with hits: its term ids (in hit order) and flags, looked at post by post;
         # then the indexes with contact indicators only.
-        term_flags, bounds, overlaps = self._flag_list, found.bounds, found.overlaps()
+        term_flags, bounds = self._flag_list, found.bounds
+        # Per post with hits, whether any of its hits overlaps another, for the whole batch at once
+        # (a numpy call per post would cost more than the rest of this loop).
+        overlapping = np.logical_or.reduceat(found.overlaps(), bounds[:-1]).tolist() if found.posts else []
+        tids = found.tid.tolist()
         entries = []
-        for j in range(len(found.posts)):
-            first, last = bounds[j], bounds[j + 1]
-            term_ids = tuple(found.tid[first:last].tolist())
-            flag = OVERLAP if overlaps[first:last].any() else 0
+        for post, first, last, overlaps in zip(found.posts, bounds[:-1], bounds[1:], overlapping, strict=True):
+            term_ids = tuple(tids[first:last])
+            flag = OVERLAP if overlaps else 0
             for tid in term_ids:
                 flag |= term_flags[tid]
-            entries.append((found.posts[j], term_ids, flag))
+            entries.append((post, term_ids, flag))
         types_of = {}
         if contacts:
             types_of = {index: tuple({ind.type: None for ind in inds}) for index, inds in contacts.items()}
