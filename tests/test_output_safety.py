@@ -16,12 +16,14 @@ import json
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from review_data import add_item
 
 from toolkit.case import open_case
-from toolkit.neutralise import csv_cell, csv_row, printable, printable_json, safe_cell
+from toolkit.neutralise import csv_cell, csv_line, csv_row, neutral, printable, printable_json, safe_cell
+from toolkit.report.render_tables import _cell
+from toolkit.report.render_tables import write_csv as write_report_csv
 
 # An escape sequence that clears the screen and recolours, one that sets the window title, a
 # carriage return that would overwrite the line, a backspace, a bell, a C1 CSI and a bidi override.
@@ -90,6 +92,34 @@ def test_every_cell_holding_a_delimiter_of_any_locale_is_quoted(text):
     field = csv_row([text])[:-1]
     if any(d in csv_cell(text) for d in ',;\t"\n'):
         assert field.startswith('"') and field.endswith('"')
+
+
+# Cells made of what decides the path: letters and digits, formula starts (plain, full-width,
+# after a combining mark), inner delimiters, line breaks, quotes and bidi controls.
+TRICKY = st.text(alphabet="aZ19;=+-@ \t\r\n'\"\u00a0\uff1d\u0301\u202e\x1b")
+
+
+@given(TRICKY | st.text())
+@example("a;=1")
+@example("Z\t=1")
+@example("1\r=1")
+@example("a\u202e")
+@example("a\u0301=1")
+def test_the_quick_path_for_plain_cells_gives_what_the_full_one_does(text):
+    # csv_cell skips the work for printable cells starting with an ASCII letter or digit: the
+    # result must be what neutralising, folding line breaks and safe_cell give.
+    assert csv_cell(text) == safe_cell(neutral(text).replace("\r\n", "\n").replace("\r", "\n"))
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+                          st.one_of(st.none(), st.text(max_size=3), st.integers(0, 2))), max_size=8),
+       st.booleans())
+def test_the_report_csv_writer_gives_the_line_writer_s_bytes(rows, raw):
+    # The report's writer works column by column and renders each distinct string once; the result
+    # is what writing each row through csv_line gives (1, 1.0 and True stay distinct).
+    columns = ["a", "b"]
+    expected = "".join(csv_line(_cell(value, raw) for value in row) for row in [columns, *rows])
+    assert write_report_csv(columns, [list(row) for row in rows], raw_cells=raw) == expected
 
 
 def _item(case, name: str, text: str = "Cruce seguro, pago al llegar") -> int:

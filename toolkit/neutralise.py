@@ -84,7 +84,9 @@ def safe_cell(value: Any) -> Any:
     return "'" + value if _starts_formula(value) else value
 
 
-def _field(value: Any) -> str:
+def csv_field(value: Any) -> str:
+    """One field of a CSV line, already made safe: quoted when it holds a delimiter of any locale,
+    a quote or a line break (see `csv_line`)."""
     text = "" if value is None else str(value)
     if _NEEDS_QUOTES.search(text):
         return '"' + text.replace('"', '""') + '"'
@@ -95,7 +97,7 @@ def csv_line(fields: Iterable[Any]) -> str:
     """One CSV line of fields already made safe: every field holding a delimiter of any locale (`,`
     `;` tab), a quote or a line break is quoted (Excel with `;` as list separator, the default in
     Spanish, Portuguese and French, would split an unquoted `Cruce;=cmd|...` into a formula cell)."""
-    return ",".join(map(_field, fields)) + "\n"
+    return ",".join(map(csv_field, fields)) + "\n"
 
 
 def csv_cell(text: str, raw: bool = False) -> str:
@@ -103,6 +105,10 @@ def csv_cell(text: str, raw: bool = False) -> str:
     made line breaks (one shown on a terminal would overwrite the line), formulas neutralised.
     `raw` (`--raw-cells`, for scripts) leaves it as it is."""
     if raw:
+        return text
+    if text.isprintable() and text[:1].isascii() and text[:1].isalnum() and ";" not in text:
+        # Printable (no control, bidi or line-break character to show or fold), no inner cell, and
+        # an ASCII letter or digit first, which no normalisation turns into a formula's start.
         return text
     return safe_cell(neutral(text).replace("\r\n", "\n").replace("\r", "\n"))
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.collector import rare_collections
 from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.report.build import Evidence, Report, build_report
@@ -65,11 +66,12 @@ def write_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
                  screenshots: Evidence | None = None) -> Written:
     """Compute the report and write the chosen formats into `folder` (created if needed);
     `screenshots` (where evidence files are read) adds the cohort's last screenshots."""
-    report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress,
-                          screenshots=screenshots)
-    if progress:
-        progress("writing " + ", ".join(formats))
-    files = render(report, formats, bom=bom, raw_cells=raw_cells)
+    with rare_collections():
+        report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress,
+                              screenshots=screenshots)
+        if progress:
+            progress("writing " + ", ".join(formats))
+        files = render(report, formats, bom=bom, raw_cells=raw_cells)
     _write_atomically(folder, files)
     hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(files.items())}
     detail = {"as_of": as_of, "folder": str(folder), "redact": redact, "files": hashes}

@@ -9,12 +9,11 @@ sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import orjson
 
-from toolkit.neutralise import csv_cell, csv_line, neutral
+from toolkit.neutralise import csv_cell, csv_field, csv_line, neutral
 from toolkit.report.build import Report
 from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
@@ -37,15 +36,25 @@ def _cell(value: Any, raw: bool = False) -> str:
 
 
 def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, raw_cells: bool = False) -> str:
-    """A CSV document (header included) as text, quoted by the toolkit's one CSV line writer
+    """A CSV document (header included) as text, quoted like the toolkit's one CSV line writer
     (`neutralise.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
-    out = io.StringIO()
-    if bom:
-        out.write("\ufeff")
-    out.write(csv_line(_cell(c) for c in columns))
-    for row in rows:
-        out.write(csv_line(_cell(v, raw_cells) for v in row))
-    return out.getvalue()
+    # Column by column: a column holds few distinct strings (statuses, platforms, dates, contact
+    # lists), each made safe and quoted once. Only a column of strings (and None) is mapped through
+    # a dictionary: 1, 1.0 and True are equal as keys.
+    text = neutral if raw_cells else csv_cell
+    done = []
+    for column in zip(*rows, strict=True):
+        types = set(map(type, column))
+        if types == {int}:
+            done.append(map(str, column))
+        elif types <= {str, type(None)}:
+            cells = {value: csv_field(text(value)) if value is not None else "" for value in dict.fromkeys(column)}
+            done.append(map(cells.__getitem__, column))
+        else:
+            done.append([csv_field(_cell(value, raw_cells)) for value in column])
+    lines = ["\ufeff" if bom else "", csv_line(_cell(c) for c in columns)]
+    lines.extend(",".join(row) + "\n" for row in zip(*done, strict=True))
+    return "".join(lines)
 
 
 def _share(share: Share) -> dict[str, Any]:

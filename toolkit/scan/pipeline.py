@@ -9,7 +9,6 @@ returns each batch's tags and the scan stores them in the file's transaction (`s
 
 from __future__ import annotations
 
-import gc
 import glob
 import hashlib
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from toolkit.case import Case
+from toolkit.collector import rare_collections
 from toolkit.dates import utcnow
 from toolkit.errors import InputError, ToolkitError
 from toolkit.scan.reader import open_reader
@@ -408,13 +408,8 @@ def _worth_deferring_indexes(case: Case, size: int) -> bool:
 @contextmanager
 def _import_tuning(conn) -> Iterator[None]:
     """Page cache and garbage-collector settings for one file's import, restored afterwards."""
-    threshold = gc.get_threshold()
-    with import_cache(conn, IMPORT_CACHE_KIB):
-        gc.set_threshold(max(threshold[0], IMPORT_GC_THRESHOLD), *threshold[1:])
-        try:
-            yield
-        finally:
-            gc.set_threshold(*threshold)
+    with import_cache(conn, IMPORT_CACHE_KIB), rare_collections(IMPORT_GC_THRESHOLD, 0, 0):
+        yield
 
 
 def _import(case, path, importer, result, collected_at, tagger, progress, on_written,
