@@ -3,10 +3,18 @@
 The sqlite3 module builds a tuple per row and a Python object per cell: at 500,000 checks that is
 seconds of CPU and hundreds of MB before any work is done. Here every column comes back from
 SQLite as one string (`group_concat`, all columns in one pass over the rows, so they share one row
-order), split in C and turned into an array: integers parsed by numpy, text kept as an object array
-in which equal values share one string object (statuses, methods and detectors repeat a few values
-over many rows). A value that holds the separator itself (a free-text field) makes the read fall
-back to fetching rows, with the same result.
+order), split in C and turned into an array. By the kind of column:
+
+- INT: integers, parsed by numpy (NULL reads 0);
+- CODE: text with few distinct values (statuses, methods, detectors, reason codes): a first pass
+  finds the distinct values, then SQLite writes each cell as the number of its value, which numpy
+  parses, and the column is those numbers taken from the values (equal cells share one string);
+- TEXT: any text (NULL reads None), a marker before every value telling an empty string from NULL;
+  equal cells share one string object;
+- DATE: text that is never NULL and mostly distinct (times): split and kept as it is.
+
+A value that holds the separator itself (a free-text field), or a column with more distinct values
+than CODE is meant for, makes the read fall back to a slower path, with the same result.
 
 numpy is imported here, not at the top of the modules that call this, so commands that never read
 a whole case start without it.
@@ -19,35 +27,56 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 SEP = "\x1f"  # the unit separator: never in the codes, tokens and dates these reads carry
-INT, TEXT = "int", "text"  # column kinds: integers (NULL reads 0), text (NULL reads None)
+INT, TEXT, CODE, DATE = "int", "text", "code", "date"  # column kinds (see above)
+MAX_CODES = 4096  # distinct combinations of the CODE columns read as numbers; beyond, read as TEXT
 
 
 def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] | Iterable[Any],
                  kinds: Mapping[str, str]) -> dict[str, Any]:
     """The columns named in `kinds` of the rows `sql` (a SELECT naming them) returns, as numpy
-    arrays of one length and row order: int64 for INT columns (NULL as 0), object arrays for TEXT
-    columns (NULL as None)."""
+    arrays of one length and row order: int64 for INT columns (NULL as 0), object arrays for CODE,
+    TEXT and DATE columns (NULL as None; a DATE column must hold no NULL)."""
     import numpy as np
 
+    codes = _codes(conn, sql, params, [name for name, kind in kinds.items() if kind == CODE])
     parts = []
     for name, kind in kinds.items():
-        if kind == INT:
+        if name in codes:
+            whens = " ".join(f"WHEN {_literal(value)} THEN {n}" for n, value in enumerate(codes[name]) if n)
+            parts.append(f"group_concat(CASE \"{name}\" {whens} ELSE 0 END, ',')" if whens else "group_concat(0, ',')")
+        elif kind == INT:
             parts.append(f"group_concat(coalesce(\"{name}\", 0), ',')")
+        elif kind == DATE:
+            parts.append(f"group_concat(\"{name}\", char(31))")
         else:  # a marker before every value tells an empty string from NULL
             parts.append(f"group_concat(coalesce('=' || \"{name}\", ''), char(31))")
+    # With each CODE column, its number of NULLs: a value written between the two passes (another
+    # process's) would read as number 0 too, and the count then tells.
+    parts.extend(f'sum("{name}" IS NULL)' for name in codes)
     row = conn.execute(f"SELECT count(*), {', '.join(parts)} FROM ({sql})", params).fetchone()
-    count = row[0]
+    count, nulls = row[0], dict(zip(codes, row[1 + len(kinds):], strict=True))
     out: dict[str, Any] = {}
-    for (name, kind), text in zip(kinds.items(), row[1:], strict=True):
-        if kind == INT:
+    for (name, kind), text in zip(kinds.items(), row[1:], strict=False):
+        if kind == INT or name in codes:
             values = np.fromstring(text, dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
             if len(values) != count:
                 return _by_rows(conn, sql, params, kinds)
+            if name in codes:
+                if int(np.count_nonzero(values == 0)) != (nulls[name] or 0):
+                    return _by_rows(conn, sql, params, kinds)
+                table = np.empty(len(codes[name]), dtype=object)
+                table[:] = codes[name]
+                values = table[values]
             out[name] = values
             continue
         cells = text.split(SEP) if count else []
-        if len(cells) != count:  # a value holds the separator
+        if len(cells) != count:  # a value holds the separator (or a DATE column a NULL)
             return _by_rows(conn, sql, params, kinds)
+        if kind == DATE:
+            column = np.empty(count, dtype=object)
+            column[:] = cells
+            out[name] = column
+            continue
         # Each distinct cell once: its number, then the column as those numbers taken from the values.
         index = dict.fromkeys(cells)
         values = np.empty(len(index), dtype=object)
@@ -56,6 +85,31 @@ def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] |
             values[n] = cell[1:] if cell else None
         out[name] = values[np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=count)]
     return out
+
+
+def _codes(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] | Iterable[Any],
+           names: list[str]) -> dict[str, list[str | None]]:
+    """For each CODE column that can be read as numbers, its values: None (number 0), then the
+    distinct values in order. Columns whose values are not all short text are left out (read as TEXT)."""
+    if not names:
+        return {}
+    quoted = ", ".join(f'"{name}"' for name in names)
+    combos = conn.execute(f"SELECT DISTINCT {quoted} FROM ({sql}) LIMIT {MAX_CODES + 1}", params).fetchall()
+    if len(combos) > MAX_CODES:
+        return {}
+    codes: dict[str, list[str | None]] = {}
+    for n, name in enumerate(names):
+        values = {row[n] for row in combos} - {None}
+        # Only text goes into the CASE (a number or blob would compare differently); no NUL, which
+        # SQL text cannot carry.
+        if all(isinstance(v, str) and "\x00" not in v for v in values):
+            codes[name] = [None, *sorted(values)]
+    return codes
+
+
+def _literal(value: str) -> str:
+    """`value` as an SQL string literal (quotes doubled: SQLite has no other escape in a literal)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _by_rows(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] | Iterable[Any],

@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from toolkit.models import STATUS_FAMILY, DateSource, Family, Method
-from toolkit.store.column_reads import INT, TEXT, read_columns, text_key
+from toolkit.store.column_reads import CODE, DATE, INT, read_columns, text_key
 
 STATUS_RULE = (
     "Inside a wave, the latest check whose status has a known family (live, gone, ended) decides the item's "
@@ -137,8 +137,8 @@ def judge(conn: sqlite3.Connection, *, as_of: str | None = None, items: Iterable
     if narrow:
         where.append(f"c.item_id IN {_MEMBERS}")
         params["items"] = orjson.dumps(wanted).decode()
-    kinds = {"id": INT, "item_id": INT, "wave_id": INT, "observed_at": TEXT, "method": TEXT, "status": TEXT,
-             "reason": TEXT, "date_source": TEXT, **({"detector": TEXT} if detector else {})}
+    kinds = {"id": INT, "item_id": INT, "wave_id": INT, "observed_at": DATE, "method": CODE, "status": CODE,
+             "reason": CODE, "date_source": CODE, **({"detector": CODE} if detector else {})}
     sql = f'SELECT {", ".join(f"c.{name}" for name in kinds)} FROM "check" c WHERE {" AND ".join(where)}'
     checks = read_columns(conn, sql, params, kinds)
     root, platform = _items_of(conn, checks["item_id"])
@@ -168,7 +168,7 @@ def _items_of(conn: sqlite3.Connection, checked: Any) -> tuple[Any, Any]:
         params = {"ids": orjson.dumps(ids.tolist()).decode()}
     else:
         sql, params = "SELECT id, coalesce(merged_into, id) AS root, platform FROM item", {}
-    found = read_columns(conn, sql, params, {"id": INT, "root": INT, "platform": TEXT})
+    found = read_columns(conn, sql, params, {"id": INT, "root": INT, "platform": CODE})
     order = np.argsort(found["id"], kind="stable")
     known, at = found["id"][order], np.searchsorted(found["id"][order], checked)
     if len(checked) and (at.max() >= len(known) or (known[at] != checked).any()):
