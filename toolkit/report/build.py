@@ -107,7 +107,7 @@ def build_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
         for c in conflicts_of(conn)]
     report.headline = headline.sentences(cf, report.waves, report.as_of,
                                          sum(row["items"] for row in report.provenance["found"]))
-    report.stamp = make_stamp(conn, config, as_of, redact)
+    report.stamp = make_stamp(conn, config, as_of, redact, report.provenance)
     if screenshots is not None:
         step("screenshots")
         report.screenshots = cohort_screenshots(conn, items, as_of, screenshots.read, screenshots.path)
@@ -178,17 +178,18 @@ def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | N
 
 def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
     """What the methodology section states, read from the case itself."""
+    tally = q.check_tally(conn, as_of)
     return {
         "canaries": canary_rows.readings(conn, as_of),
         "blind": canary_rows.blind_checks(conn, as_of, cf.items["item_id"].tolist(), judged=cf.judged),
-        "date_sources": q.date_sources(conn, as_of),
+        "date_sources": q.date_sources(conn, as_of, tally),
         "sources": q.sources(conn),
         "found": q.items_by_platform_kind(conn),
         "lexicons": q.lexicons(conn),
-        "detectors": q.detectors(conn, as_of),
+        "detectors": q.detectors(conn, as_of, tally),
         "reviews": q.review_summary(conn),
         "notices": q.notice_summary(conn, as_of),
         "voided_notices": q.voided_notices(conn, as_of),
-        "wave_checks": q.wave_checks(conn, as_of),
-        "unwaved_checks": q.unwaved_checks(conn, as_of),
+        "wave_checks": q.wave_checks(conn, as_of, tally),
+        "unwaved_checks": q.unwaved_checks(conn, as_of, tally),
     }

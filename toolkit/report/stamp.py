@@ -39,10 +39,15 @@ def case_options(config: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
     return out
 
 
-def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, redact: bool) -> dict[str, Any]:
+def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, redact: bool,
+               provenance: dict[str, Any] | None = None) -> dict[str, Any]:
     """Toolkit and library versions, importers, lexicons, detectors, every source's sha256,
-    the case options, the report options and `as_of`, and the row count of every table."""
-    sources = q.sources(conn)
+    the case options, the report options and `as_of`, and the row count of every table
+    (`provenance`: the report's, whose sources, lexicons and detectors are used when given)."""
+    provenance = provenance or {}
+    sources = provenance["sources"] if "sources" in provenance else q.sources(conn)
+    lexicons = provenance["lexicons"] if "lexicons" in provenance else q.lexicons(conn)
+    detectors = provenance["detectors"] if "detectors" in provenance else q.detectors(conn, as_of)
     if events.unsealed(conn):
         events.seal(conn, utcnow())  # the stamp must name a head that covers every row it reports
     count, head = events.data_head(conn)
@@ -55,9 +60,9 @@ def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, 
         "report_options": {"redact": redact},
         "case_options": case_options(config),
         "importers": sorted({s["importer"] for s in sources}),
-        "lexicons": [row["lexicon"] for row in q.lexicons(conn)],
+        "lexicons": [row["lexicon"] for row in lexicons],
         "score_lexicons": sorted({name for raw in q.score_lexicons(conn) for name in _names(raw)}),
-        "detectors": sorted({row["detector"] for row in q.detectors(conn, as_of) if row["detector"]}),
+        "detectors": sorted({row["detector"] for row in detectors if row["detector"]}),
         "sources": [{"sha256": s["sha256"], "size": s["size"], "format": s["format"], "importer": s["importer"],
                      "path": s["path"], "collected_at": s["collected_at"]} for s in sources],
         "tables": q.table_counts(conn),

@@ -222,14 +222,32 @@ def score_lexicons(conn: sqlite3.Connection) -> list[str]:
     return [row[0] for row in conn.execute("SELECT DISTINCT lexicons FROM score ORDER BY lexicons")]
 
 
-def detectors(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
-    """Detectors (name@version) and methods behind the checks up to `as_of`, and captures' detectors."""
-    return _rows(conn, """
-        SELECT 'check' AS origin, coalesce(detector, '') AS detector, method, count(*) AS n
-        FROM "check" WHERE observed_at <= :as_of GROUP BY detector, method
-        UNION ALL
-        SELECT 'capture', detector, '', count(*) FROM capture WHERE detector IS NOT NULL GROUP BY detector
-        ORDER BY 1, 2, 3""", {"as_of": as_of})
+def check_tally(conn: sqlite3.Connection, as_of: str) -> list[tuple]:
+    """Checks up to `as_of` counted per wave, method, detector and date source, with the first and
+    last observation of each: (wave_id, method, detector, date_source, n, first, last). The
+    provenance counts of checks below are drawn from it: one pass over half a million checks,
+    not one per count."""
+    return conn.execute("""
+        SELECT wave_id, method, detector, date_source, count(*), min(observed_at), max(observed_at)
+        FROM "check" WHERE observed_at <= ? GROUP BY 1, 2, 3, 4""", (as_of,)).fetchall()
+
+
+def _sum_by(tally: list[tuple], key: Any) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for row in tally:
+        out[key(row)] = out.get(key(row), 0) + row[4]
+    return out
+
+
+def detectors(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = None) -> list[dict[str, Any]]:
+    """Detectors (name@version) and methods behind the checks up to `as_of`, and captures' detectors
+    (`tally`: `check_tally`'s rows, when already read)."""
+    checks = _sum_by(check_tally(conn, as_of) if tally is None else tally, lambda row: (row[2] or "", row[1]))
+    rows = [{"origin": "check", "detector": detector, "method": method, "n": n}
+            for (detector, method), n in checks.items()]
+    rows += _rows(conn, "SELECT 'capture' AS origin, detector, '' AS method, count(*) AS n FROM capture"
+                        " WHERE detector IS NOT NULL GROUP BY detector")
+    return sorted(rows, key=lambda row: (row["origin"], row["detector"], row["method"]))
 
 
 def review_summary(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -263,31 +281,42 @@ def voided_notices(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]
         WHERE n.noticed_at <= :as_of ORDER BY n.noticed_at, n.id""", {"as_of": as_of})
 
 
-def wave_checks(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
-    """Per wave: checks up to `as_of` by method, and the first and last observation time."""
-    return _rows(conn, """
-        SELECT w.name, ch.method, count(*) AS checks, min(ch.observed_at) AS first, max(ch.observed_at) AS last
-        FROM "check" ch JOIN wave w ON w.id = ch.wave_id
-        WHERE ch.observed_at <= :as_of
-        GROUP BY w.id, ch.method ORDER BY w.started_at, w.id, ch.method""", {"as_of": as_of})
+def wave_checks(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = None) -> list[dict[str, Any]]:
+    """Per wave: checks up to `as_of` by method, and the first and last observation time, waves in
+    the order they started (`tally`: `check_tally`'s rows, when already read)."""
+    waves = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT id, name, started_at FROM wave")}
+    found: dict[tuple[int, str], list] = {}
+    for wave_id, method, _, _, n, first, last in check_tally(conn, as_of) if tally is None else tally:
+        if wave_id not in waves:
+            continue
+        seen = found.setdefault((wave_id, method), [0, first, last])
+        seen[0] += n
+        seen[1], seen[2] = min(seen[1], first), max(seen[2], last)
+
+    def order(key: tuple[int, str]) -> tuple:
+        started = waves[key[0]][1]
+        return (started is not None, started or "", key[0], key[1])  # SQLite sorts NULL first
+
+    return [{"name": waves[wave_id][0], "method": method, "checks": n, "first": first, "last": last}
+            for (wave_id, method), (n, first, last) in sorted(found.items(), key=lambda kv: order(kv[0]))]
 
 
-def date_sources(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
+def date_sources(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = None) -> list[dict[str, Any]]:
     """How many captures and checks (up to `as_of`) took their date from each source; "not recorded"
-    for rows made before date sources were kept (a capture dated at its file's import is import_time)."""
-    return _rows(conn, f"""
+    for rows made before date sources were kept (a capture dated at its file's import is import_time).
+    `tally`: `check_tally`'s rows, when already read."""
+    rows = _rows(conn, f"""
         SELECT 'capture' AS origin, coalesce({date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')},
                                             'not recorded') AS source, count(*) AS n
-        FROM capture c LEFT JOIN source s ON s.id = c.source_id GROUP BY 2
-        UNION ALL
-        SELECT 'check', coalesce(date_source, 'not recorded'), count(*) FROM "check" WHERE observed_at <= :as_of
-        GROUP BY 2
-        ORDER BY 1, 2""", {"as_of": as_of})
+        FROM capture c LEFT JOIN source s ON s.id = c.source_id GROUP BY 2""")
+    checks = _sum_by(check_tally(conn, as_of) if tally is None else tally, lambda row: row[3] or "not recorded")
+    rows += [{"origin": "check", "source": source, "n": n} for source, n in checks.items()]
+    return sorted(rows, key=lambda row: (row["origin"], row["source"]))
 
 
-def unwaved_checks(conn: sqlite3.Connection, as_of: str) -> int:
-    """Checks up to `as_of` that belong to no wave."""
-    return conn.execute('SELECT count(*) FROM "check" WHERE wave_id IS NULL AND observed_at <= ?', (as_of,)).fetchone()[0]
+def unwaved_checks(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = None) -> int:
+    """Checks up to `as_of` that belong to no wave (`tally`: `check_tally`'s rows, when already read)."""
+    return sum(row[4] for row in (check_tally(conn, as_of) if tally is None else tally) if row[0] is None)
 
 
 TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "notice_void", "wave", "check")
