@@ -187,8 +187,10 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # give a first capture, such checks never bound a removal.
     import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
     known = cf.checks[cf.checks["family"].isin(["live", "gone", "ended"])]
-    dated = known[known["date_source"].astype(object) != str(DateSource.IMPORT_TIME)]
-    import_dated |= (set(known["item_id"]) - set(dated["item_id"])) & set(items.dropna(subset=["t0"])["item_id"])
+    dated = known[known["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)]
+    # Items whose every known check is dated at import time (numpy's set operations: 500,000 checks).
+    only_import = np.setdiff1d(known["item_id"].to_numpy(), dated["item_id"].to_numpy())
+    import_dated |= set(np.intersect1d(only_import, items.dropna(subset=["t0"])["item_id"].to_numpy()).tolist())
     missing = int((items["t0"].isna() & ~items["item_id"].isin(import_dated)).sum())
     if missing:
         excluded["no first capture date" if origin == "first_capture" else "not noticed"] = missing
@@ -205,7 +207,7 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     after = obs[(obs["rel"] > 0) & ~obs["item_id"].isin(early)]
     gone = after[after["family"] == "gone"].groupby("item_id")["rel"].min()
     ended = after[after["family"] == "ended"].groupby("item_id")["rel"].min()
-    frame = pd.DataFrame(index=pd.Index(sorted(set(after["item_id"])), name="item_id"))
+    frame = pd.DataFrame(index=pd.Index(np.unique(after["item_id"].to_numpy()), name="item_id"))
     frame["gone"] = gone
     frame["ended"] = ended
     frame["event"] = frame["gone"].notna() & (frame["ended"].isna() | (frame["gone"] < frame["ended"]))
