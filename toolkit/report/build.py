@@ -116,19 +116,11 @@ def build_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
 
 def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list[dict[str, Any]]:
     """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
-    status: dict[int, dict[str, str]] = {}
-    reason: dict[int, dict[str, str]] = {}  # the reason code beside each wave's status, when there is one
-    if len(cf.frame):
-        columns = (cf.frame["item_id"].tolist(), cf.frame["wave"].astype(str).tolist(),
-                   cf.frame["label"].astype(str).tolist(), cf.frame["reason"].tolist())
-        for item_id, wave, value, code in zip(*columns, strict=True):
-            status.setdefault(item_id, {})[wave] = value
-            if isinstance(code, str) and code:
-                reason.setdefault(item_id, {})[wave] = neutral(code)
-    contacts = networks.item_contacts(indicators)
-    # Column by column (100,000 items make a row-by-row loop over a frame slow).
     items = cf.items
     ids = items["item_id"].tolist()
+    status, reason = _wave_readings(cf, len(ids))
+    contacts = networks.item_contacts(indicators)
+    # Column by column (100,000 items make a row-by-row loop over a frame slow).
     kinds = [str(kind) for kind in items["kind"].tolist()]
     parent_kinds = items["parent_kind"].tolist()
     # A post or video on a personal profile is named after a person: mask it like the profile.
@@ -152,13 +144,35 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
         "channel": [channel if noticed else None for channel, noticed in
                     zip(items["channel"].tolist(), items["noticed"].tolist(), strict=True)],
         "reference": [neutral(ref) if isinstance(ref, str) else None for ref in items["reference"].tolist()],
-        "status": [status.get(item_id, {}) for item_id in ids],
-        "reason": [reason.get(item_id, {}) for item_id in ids],
+        "status": status,
+        "reason": reason,
         "contacts": [{kind: [one_line(redactor.contact(kind, v)) for v in found]
                       for kind, found in sorted(contacts.get(item_id, {}).items())} for item_id in ids],
     }
     names = list(values)
     return [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+
+
+def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Per cohort item (in the items' order), its status label in each wave, and the reason code
+    beside it where there is one. The tidy frame holds one block of rows per wave, in wave order,
+    each with the items in the items' order (`frame._tidy`), so a wave's labels are one slice."""
+    if not len(cf.frame) or not n:
+        return [{} for _ in range(n)], [{} for _ in range(n)]
+    waves = cf.frame["wave"].astype(str).tolist()[::n]
+    blocks = cf.frame["item_id"].to_numpy()
+    if len(blocks) != n * len(waves) or not (blocks.reshape(len(waves), n) == cf.items["item_id"].to_numpy()).all():
+        raise ValueError("the report frame is not one block of the cohort's items per wave")
+    labels = cf.frame["label"].astype(str).tolist()
+    codes = cf.frame["reason"].tolist()
+    status = [dict(zip(waves, row, strict=True)) for row in
+              zip(*(labels[at * n:(at + 1) * n] for at in range(len(waves))), strict=True)]
+    reason: list[dict[str, str]] = [{} for _ in range(n)]
+    for at, wave in enumerate(waves):
+        for item, code in enumerate(codes[at * n:(at + 1) * n]):
+            if isinstance(code, str) and code:
+                reason[item][wave] = neutral(code)
+    return status, reason
 
 
 def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | None:
