@@ -19,6 +19,9 @@ from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
 
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
+# The item appendix's own columns, before its status and reason per wave, contacts and cluster.
+ITEM_FIELDS = ["id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen", "category",
+               "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference"]
 
 
 def _cell(value: Any, raw: bool = False) -> str:
@@ -38,12 +41,18 @@ def _cell(value: Any, raw: bool = False) -> str:
 def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, raw_cells: bool = False) -> str:
     """A CSV document (header included) as text, quoted like the toolkit's one CSV line writer
     (`neutralise.csv_line`): formula-safe unless `raw_cells`, with a byte-order mark when `bom`."""
-    # Column by column: a column holds few distinct strings (statuses, platforms, dates, contact
-    # lists), each made safe and quoted once. Only a column of strings (and None) is mapped through
-    # a dictionary: 1, 1.0 and True are equal as keys.
+    return write_columns(columns, list(zip(*rows, strict=True)) if rows else [() for _ in columns], bom=bom,
+                         raw_cells=raw_cells)
+
+
+def write_columns(header: list[str], columns: list[Any], *, bom: bool = False, raw_cells: bool = False) -> str:
+    """`write_csv` for a table given column by column (each a sequence of one length)."""
+    # A column holds few distinct strings (statuses, platforms, dates, contact lists): each is made
+    # safe and quoted once. Only a column of strings (and None) is mapped through a dictionary:
+    # 1, 1.0 and True are equal as keys.
     text = neutral if raw_cells else csv_cell
     done = []
-    for column in zip(*rows, strict=True):
+    for column in columns:
         types = set(map(type, column))
         if types == {int}:
             done.append(map(str, column))
@@ -52,7 +61,7 @@ def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, r
             done.append(map(cells.__getitem__, column))
         else:
             done.append([csv_field(_cell(value, raw_cells)) for value in column])
-    lines = ["\ufeff" if bom else "", csv_line(_cell(c) for c in columns)]
+    lines = ["\ufeff" if bom else "", csv_line(_cell(c) for c in header)]
     lines.extend(",".join(row) + "\n" for row in zip(*done, strict=True))
     return "".join(lines)
 
@@ -90,17 +99,16 @@ def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> d
         return write_csv(columns, rows, bom=bom, raw_cells=raw_cells)
 
     clusters = _cluster_of(report)
-    items = [[r["id"], r["platform"], r["kind"], r["key"], r["url"], r["name"], r["parent_name"], r["text"],
-              r["first_seen"], r["category"],
-              r["language"], r["verdict"], r["reviewed_at"], r["noticed_at"], r["channel"], r["reference"],
-              *[cell for w in waves for cell in (r["status"].get(w, "not_checked"), r["reason"].get(w, ""))],
-              *[";".join(r["contacts"].get(t, [])) for t in CONTACT_TYPES], clusters.get(r["id"], "")]
-             for r in report.items]
+    rows = report.items
+    # The item appendix column by column, straight from its rows (100,000 items).
+    columns = [[r[name] for r in rows] for name in ITEM_FIELDS]
+    for w in waves:
+        columns += [[r["status"].get(w, "not_checked") for r in rows], [r["reason"].get(w, "") for r in rows]]
+    columns += [[";".join(r["contacts"].get(t, [])) for r in rows] for t in CONTACT_TYPES]
+    columns.append([clusters.get(r["id"], "") for r in rows])
     files = {
-        "items.csv": table(["id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen",
-                                "category", "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference",
-                                *[c for w in waves for c in (f"status:{w}", f"reason:{w}")], *CONTACT_TYPES, "cluster"],
-                        items),
+        "items.csv": write_columns([*ITEM_FIELDS, *[c for w in waves for c in (f"status:{w}", f"reason:{w}")],
+                                    *CONTACT_TYPES, "cluster"], columns, bom=bom, raw_cells=raw_cells),
         "waves.csv": table(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
                                [[w.name, w.started_at, ";".join(w.methods), w.first_check, w.last_check,
                                  *_count_row(w.counts)] for w in report.waves]),
