@@ -76,7 +76,8 @@ def _latest_status(cf: CaseFrame) -> dict[int, tuple[str, str]]:
     if not len(cf.frame):
         return {}
     last = cf.frame[cf.frame["wave_order"] == cf.frame["wave_order"].max()]
-    return {int(i): (str(f), str(s)) for i, f, s in zip(last["item_id"], last["family"], last["status"], strict=True)}
+    return dict(zip(last["item_id"].tolist(), zip(last["family"].astype(str).tolist(), last["status"].astype(str).tolist(),
+                                                  strict=True), strict=True))
 
 
 def item_contacts(indicators: list[dict]) -> dict[int, dict[str, list[str]]]:

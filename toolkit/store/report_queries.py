@@ -18,19 +18,25 @@ from toolkit.store.status import Judged, date_source_sql, judge
 
 # The cohort and its members, as temporary tables of the report's connection (built once per
 # report by `prepare_cohort`, read by every cohort query below): an item's latest review (by
-# reviewed_at, then id) decides whether it is in the cohort, and items merged into another through
-# an alias (toolkit.store.aliases) count as that one: `member` maps every item of a cohort item to
-# that cohort item. Indexed, so that each query below joins them instead of recomputing them.
+# reviewed_at, then id; every item's is kept in `latest_review`) decides whether it is in the
+# cohort, and items merged into another through an alias (toolkit.store.aliases) count as that one:
+# `member` maps every item of a cohort item to that cohort item. Indexed, so that each query below
+# joins them instead of recomputing them.
 COHORT_TABLES = """
 DROP TABLE IF EXISTS temp.member;
 DROP TABLE IF EXISTS temp.cohort;
-CREATE TEMP TABLE cohort (item_id INTEGER PRIMARY KEY, category TEXT, reviewer TEXT, reviewed_at TEXT);
-INSERT INTO temp.cohort (item_id, category, reviewer, reviewed_at)
-    SELECT item_id, category, reviewer, reviewed_at FROM (
+DROP TABLE IF EXISTS temp.latest_review;
+CREATE TEMP TABLE latest_review (item_id INTEGER PRIMARY KEY, verdict TEXT, category TEXT, reviewer TEXT,
+                                 reviewed_at TEXT);
+INSERT INTO temp.latest_review (item_id, verdict, category, reviewer, reviewed_at)
+    SELECT item_id, verdict, category, reviewer, reviewed_at FROM (
         SELECT coalesce(i.merged_into, i.id) AS item_id, v.verdict, v.category, v.reviewer, v.reviewed_at,
                ROW_NUMBER() OVER (PARTITION BY coalesce(i.merged_into, i.id) ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
         FROM review v JOIN item i ON i.id = v.item_id)
-    WHERE rn = 1 AND verdict = 'violating';
+    WHERE rn = 1;
+CREATE TEMP TABLE cohort (item_id INTEGER PRIMARY KEY, category TEXT, reviewer TEXT, reviewed_at TEXT);
+INSERT INTO temp.cohort (item_id, category, reviewer, reviewed_at)
+    SELECT item_id, category, reviewer, reviewed_at FROM temp.latest_review WHERE verdict = 'violating';
 CREATE TEMP TABLE member (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL);
 INSERT INTO temp.member (id, item_id)
     SELECT i.id, c.item_id FROM item i JOIN temp.cohort c ON c.item_id = coalesce(i.merged_into, i.id);
@@ -252,12 +258,8 @@ def detectors(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = 
 
 def review_summary(conn: sqlite3.Connection) -> dict[str, Any]:
     """Latest verdicts per item (counts), reviewers, and the span of review dates."""
-    verdicts = _rows(conn, """
-        WITH ranked_review AS (
-            SELECT v.verdict, ROW_NUMBER() OVER (PARTITION BY coalesce(i.merged_into, i.id)
-                                                 ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
-            FROM review v JOIN item i ON i.id = v.item_id)
-        SELECT verdict, count(*) AS items FROM ranked_review WHERE rn = 1 GROUP BY verdict ORDER BY verdict""")
+    _cohort_ready(conn)  # the latest review of every item is kept with the cohort
+    verdicts = _rows(conn, "SELECT verdict, count(*) AS items FROM temp.latest_review GROUP BY verdict ORDER BY verdict")
     row = conn.execute("SELECT count(*), count(DISTINCT reviewer), min(reviewed_at), max(reviewed_at) FROM review").fetchone()
     return {"verdicts": verdicts, "reviews": row[0], "reviewers": row[1], "first": row[2], "last": row[3]}
 
