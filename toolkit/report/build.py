@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.neutralise import neutral, one_line
 from toolkit.report import headline, networks, stats, survival
@@ -19,10 +20,11 @@ from toolkit.report.redact import Redactor, case_salt
 from toolkit.report.screenshots import Shot, cohort_screenshots
 from toolkit.report.stamp import make_stamp
 from toolkit.store import canaries as canary_rows
+from toolkit.store import events
 from toolkit.store import report_queries as q
 from toolkit.store.aliases import conflicts_of
 from toolkit.store.checks import reason_count
-from toolkit.store.db import Connection
+from toolkit.store.db import Connection, read_snapshot
 
 ORIGINS = ("first_capture", "notice")
 
@@ -70,15 +72,27 @@ def build_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
 
     `progress`, when given, is called with the name of each stage as it starts. `screenshots`, when
     given, reads evidence files: the report then shows the last screenshot of each cohort item
-    (never with `redact`: screenshots cannot be masked).
+    (never with `redact`: screenshots cannot be masked). Every number comes from one picture of
+    the case (`store.db.read_snapshot`), whatever another process writes while the report reads.
     """
     if screenshots is not None and redact:
         raise UsageError("screenshots show pages as they were seen, names and contact numbers included: "
                          "they cannot go into a redacted report", "Leave out --screenshots or --redact")
     step = progress or (lambda stage: None)
     step("reading the case")
+    salt = case_salt(conn) if redact else None  # made and stored on first use: before the reads
+    if events.unsealed(conn):
+        events.seal(conn, utcnow())  # the stamp names a head that covers every row it reports
+    # Every number from one picture of the case, though a recheck may be writing meanwhile.
+    with read_snapshot(conn):
+        return _build(conn, config, as_of, redact=redact, salt=salt, case_name=case_name, step=step,
+                      screenshots=screenshots)
+
+
+def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, redact: bool, salt: str | None,
+           case_name: str, step: Callable[[str], None], screenshots: Evidence | None) -> Report:
     cf = build_frame(conn, as_of)
-    redactor = Redactor(case_salt(conn) if redact else None, q.cohort_matched(conn) if redact else None)
+    redactor = Redactor(salt, q.cohort_matched(conn) if redact else None)
     indicators = q.cohort_indicators(conn)
     step("removal rates")
     waves = stats.by_wave(cf)

@@ -9,6 +9,7 @@ import orjson
 
 from toolkit import __version__
 from toolkit.dates import utcnow
+from toolkit.errors import CaseError
 from toolkit.report import survival
 from toolkit.store import events
 from toolkit.store import report_queries as q
@@ -48,8 +49,11 @@ def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, 
     sources = provenance["sources"] if "sources" in provenance else q.sources(conn)
     lexicons = provenance["lexicons"] if "lexicons" in provenance else q.lexicons(conn)
     detectors = provenance["detectors"] if "detectors" in provenance else q.detectors(conn, as_of)
-    if events.unsealed(conn):
-        events.seal(conn, utcnow())  # the stamp must name a head that covers every row it reports
+    if events.unsealed(conn):  # the stamp must name a head that covers every row it reports
+        if conn.in_transaction:  # the report's picture of the case (build_report seals before it)
+            raise CaseError("rows were added to the case without being sealed in its custody log while the report "
+                            "read it", "Run the report again; if this repeats, run toolkit verify CASE")
+        events.seal(conn, utcnow())
     count, head = events.data_head(conn)
     return {
         "toolkit": __version__,

@@ -253,6 +253,26 @@ def open_for_checking(path: Path) -> Iterator[tuple[sqlite3.Connection, int | No
         conn.close()
 
 
+@contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Run a block of reads on one picture of the case: every query in it sees the database as it
+    was at the block's first read, whatever another process (a recheck, a scan) commits meanwhile,
+    so numbers computed by different queries (a report's tables, its methodology, its stamp) agree.
+
+    A read transaction (WAL keeps the picture); the block may create temporary tables but must
+    write nothing to the case: it is rolled back when the block ends. Inside a transaction already
+    open, that transaction's picture holds and nothing is done."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 def snapshot(conn: sqlite3.Connection, target: Path) -> None:
     """Copy the database into a new self-contained file at `target` (SQLite's backup API: a
     consistent picture even while another process writes), in rollback-journal mode so that the
