@@ -1,6 +1,7 @@
 """A report reads one picture of the case: a recheck committing checks while the report is being
 computed changes none of its numbers (the waves' counts, the methodology's check counts and the
-stamp's row counts all leave the new check out), and the report can be made again afterwards."""
+stamp's row counts all leave the new check out), and the report can be made again afterwards. The
+item listing (`toolkit items`) reads one picture too."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def test_rows_written_without_a_seal_meanwhile_stop_the_stamp(tmp_path, monkeypa
     monkeypatch.setattr("toolkit.report.stamp.events.unsealed", lambda conn: unsealed(conn) or 1)
     with pytest.raises(CaseError, match="without being sealed"):
         _report(root)
+
+
+def test_the_item_listing_reads_one_picture_too(tmp_path, monkeypatch):
+    # `toolkit items` reads the items, then their statuses: a check committed in between must not
+    # give a listed item a status from after the listing's own rows.
+    from toolkit.store import item_list
+
+    root = june_2021(tmp_path / "case")
+    statuses = item_list.latest_statuses
+
+    def meanwhile(conn, ids):
+        _another_process_adds_a_check(root)  # item 1, live at 15:00, read gone at 16:00
+        return statuses(conn, ids)
+
+    monkeypatch.setattr(item_list, "latest_statuses", meanwhile)
+    with open_case(root) as opened:
+        rows = item_list.list_items(opened.db)
+    assert rows[0]["id"] == 1 and rows[0]["status"] == "available"
+    monkeypatch.undo()
+    with open_case(root) as opened:
+        assert item_list.list_items(opened.db)[0]["status"] == "unavailable"

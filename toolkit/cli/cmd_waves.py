@@ -26,6 +26,7 @@ from toolkit.recheck.confirm import STATES, Rule, confirmed_states
 from toolkit.recheck.waves import span_notes
 from toolkit.store.canaries import blind_checks
 from toolkit.store.checks import waves
+from toolkit.store.db import read_snapshot
 
 
 def register(app: typer.Typer) -> None:
@@ -42,9 +43,10 @@ def register(app: typer.Typer) -> None:
         style = CsvStyle(bom, raw_cells)
         with open_case(case) as opened:
             rule = Rule.from_config(opened.config)
-            states = confirmed_states(opened.db, rule)
-            wave_rows = waves(opened.db)
-            blind = blind_checks(opened.db)
+            with read_snapshot(opened.db):  # states, counts and blind stretches from one picture of the case
+                states = confirmed_states(opened.db, rule)
+                wave_rows = waves(opened.db)
+                blind = blind_checks(opened.db)
             spans = span_notes(wave_rows, opened.config["waves"]["max_span_days"])
         if items:
             rows = [{"item": s.item_id, "wave": s.wave, "status": s.status, "reason": s.reason,

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.store.db import read_snapshot
 from toolkit.store.status import latest_statuses
 
 # The stable `toolkit items --format json` fields, in order.
@@ -135,8 +136,10 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
     """Items with their latest score, verdict, notice, status and audience, ordered by id. An item
     merged into another through an alias is not listed: what was recorded for it counts for the
     item it was merged into. The status is the one status rule (toolkit.store.status), with the raw
-    last observation beside it."""
-    return _with_status(conn, _list_items(conn, where, limit))
+    last observation beside it. One picture of the case (`db.read_snapshot`), though a recheck may
+    be writing meanwhile."""
+    with read_snapshot(conn):
+        return _with_status(conn, _list_items(conn, where, limit))
 
 
 def _with_status(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
