@@ -27,7 +27,7 @@ from toolkit.lexicon.indicators import EXTRACTOR
 from toolkit.lexicon.tagger import collector_paused
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Failures, Part, read_part
-from toolkit.tagjob.tables import SCHEMAS, WRITE, Picked, TermColumns, candidate_lines, pick, records, tag_tables
+from toolkit.tagjob.tables import SCHEMAS, WRITE, Picked, TermColumns, candidate_lines, pick, tag_tables, texts
 
 METADATA_KEY = b"toolkit.tag"
 
@@ -99,16 +99,18 @@ def run_part(part: Part, job: Job) -> PartResult:
                for table, schema in SCHEMAS.items()}
     failures = Failures()
     try:
-        with open(temps["candidates"], "wb") as cands:
+        # The collector stays paused for the whole part, not only while a batch is tagged: what a
+        # part allocates holds no cycles, and collections deferred to between batches walked
+        # every object the tagger and the worker hold (about 1 µs per post, measured).
+        with collector_paused(), open(temps["candidates"], "wb") as cands:
             pending: dict[str, list[pa.Table]] = {table: [] for table in SCHEMAS}
             picked: list[Picked] = []
             held = 0
             for chunk in read_part(part, job.columns, failures, job.batch_rows):
-                with collector_paused():
-                    batch = tagger.tag_batch(records(chunk.table))
-                    tagged = tag_tables(batch, terms, chunk.source, chunk.first, chunk.table["id"])
-                    if (found := pick(tagged, chunk.table, job.threshold)) is not None:
-                        picked.append(found)
+                batch = tagger.tag_columns(*texts(chunk.table))
+                tagged = tag_tables(batch, terms, chunk.source, chunk.first, chunk.table["id"])
+                if (found := pick(tagged, chunk.table, job.threshold)) is not None:
+                    picked.append(found)
                 tags = tagged.tags
                 result.rows += tags.num_rows
                 result.categorised += tags.num_rows - tags["category"].null_count

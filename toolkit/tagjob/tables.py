@@ -80,12 +80,11 @@ class TermColumns:
         self.place = pa.array([value or "" for value in tagger.place_values], pa.string())
 
 
-def records(table: pa.Table) -> list[dict[str, str | None]]:
-    """The tagger's input for a chunk: each post's text (and name, when the dataset has one)."""
-    texts = table["text"].to_pylist()
-    if table["name"].null_count == table.num_rows:
-        return [{"text": text} for text in texts]
-    return [{"name": name, "text": text} for name, text in zip(table["name"].to_pylist(), texts, strict=True)]
+def texts(table: pa.Table) -> tuple[list[str | None], list[str | None] | None]:
+    """The tagger's input for a chunk, as `Tagger.tag_columns` takes it: each post's text, and
+    its name when the dataset has any (else None)."""
+    names = table["name"]
+    return table["text"].to_pylist(), None if names.null_count == table.num_rows else names.to_pylist()
 
 
 def _codes(codes: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
