@@ -182,6 +182,8 @@ def main() -> None:
         cpu, wall, manifest = toolkit_tag(data, args.work, args.workers)
         posts = manifest["counts"]["posts"]
         parts_cpu = sum(p["cpu"] for p in manifest["parts"])
+        if cpu < parts_cpu:  # the workers' time is missing: they were not waited for
+            raise SystemExit(f"toolkit tag: {cpu:.1f} CPU-s counted, less than its parts' {parts_cpu:.1f}")
         theirs.append(posts / cpu)
         print(f"round {round_} toolkit tag    local        {posts:>10,} posts {cpu:8.1f} CPU-s "
               f"{posts / cpu:>10,.0f} posts/s/core   ({wall:.1f} s wall: {posts / wall / workers:,.0f} posts/s per "

@@ -118,8 +118,10 @@ def tag_tables(batch: BatchTags, terms: TermColumns, source: str, first: int, id
     count = len(batch.category)
     found = batch.found
     record = np.asarray(batch.record, dtype=np.int64)
-    fields = FIELD_NAMES  # per flat text: the code of its field
-    field_codes = np.fromiter(map(FIELD_CODE.__getitem__, batch.field), dtype=np.int32, count=len(batch.field))
+    fields = FIELD_NAMES
+    # Per flat text: the code of its field (the batch lists every name before any text).
+    field_codes = np.full(len(batch.field), FIELD_CODE["text"], dtype=np.int32)
+    field_codes[:batch.field.count("name")] = FIELD_CODE["name"]
     sources = pa.array([source], pa.string())
     owner = record[found.post]  # each hit row's record
     # Hit rows are in flat-text order (all names, then all texts); a stable sort by record keeps a
