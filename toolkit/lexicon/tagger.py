@@ -13,7 +13,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, pairwise
+from itertools import chain, pairwise, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -124,17 +124,48 @@ class Tagger:
         Score (with the explanation) memoised by the record's shape (see `_score_records`).
         """
         with collector_paused():
-            flat, record, field = flatten(records)
-            found = self.matcher.find(flat)
-            contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
-            if indicators:
-                # Only where the cheap sift allows any: most posts have no digit, "@" or "/".
-                regions = self.regions
-                contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
-                            if (inds := extract(flat[index], regions))}
-            batch = BatchTags(self, len(records), flat, record, field, found, contacts)
-            self._score_records(batch)
-            return batch
+            return self._tag_flat(len(records), *flatten(records), indicators)
+
+    def tag_columns(self, texts: list[str | None], names: list[str | None] | None = None, *,
+                    indicators: bool = True) -> BatchTags:
+        """What `tag_batch` gives for the records {"name": names[i], "text": texts[i]} (no names:
+        {"text": texts[i]}), from the columns themselves: no dict per record is built.
+
+        For callers that hold a batch as columns (toolkit/tagjob reads Arrow tables).
+        """
+        with collector_paused():
+            flat: list[str] = []
+            record: list[int] = []
+            field: list[str] = []
+            for name, column in (("name", names), ("text", texts)):  # as `flatten` lists them: names first
+                if column is None:
+                    continue
+                missing = column.count(None) + column.count("")
+                if missing == len(column):
+                    continue
+                if missing:
+                    kept = [number for number, text in enumerate(column) if text]
+                    flat.extend([column[number] for number in kept])
+                else:
+                    kept = range(len(column))
+                    flat.extend(column)
+                record.extend(kept)
+                field.extend(repeat(name, len(kept)))
+            return self._tag_flat(len(texts), flat, record, field, indicators)
+
+    def _tag_flat(self, count: int, flat: list[str], record: list[int], field: list[str], indicators: bool) -> BatchTags:
+        """Match, extract and score a batch's texts as `batch.flatten` lays them out (the caller
+        pauses the collector)."""
+        found = self.matcher.find(flat)
+        contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
+        if indicators:
+            # Only where the cheap sift allows any: most posts have no digit, "@" or "/".
+            regions = self.regions
+            contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
+                        if (inds := extract(flat[index], regions))}
+        batch = BatchTags(self, count, flat, record, field, found, contacts)
+        self._score_records(batch)
+        return batch
 
     def _score_records(self, batch: BatchTags) -> None:
         """Score every record with something found, one by one, as Score objects with their
