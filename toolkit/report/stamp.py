@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 
 from toolkit import __version__
-from toolkit.dates import utcnow
 from toolkit.errors import CaseError
 from toolkit.report import survival
 from toolkit.store import events
@@ -41,19 +40,17 @@ def case_options(config: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
 
 
 def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, redact: bool,
-               provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+               provenance: dict[str, Any]) -> dict[str, Any]:
     """Toolkit and library versions, importers, lexicons, detectors, every source's sha256,
-    the case options, the report options and `as_of`, and the row count of every table
-    (`provenance`: the report's, whose sources, lexicons and detectors are used when given)."""
-    provenance = provenance or {}
-    sources = provenance["sources"] if "sources" in provenance else q.sources(conn)
-    lexicons = provenance["lexicons"] if "lexicons" in provenance else q.lexicons(conn)
-    detectors = provenance["detectors"] if "detectors" in provenance else q.detectors(conn, as_of)
-    if events.unsealed(conn):  # the stamp must name a head that covers every row it reports
-        if conn.in_transaction:  # the report's picture of the case (build_report seals before it)
-            raise CaseError("rows were added to the case without being sealed in its custody log while the report "
-                            "read it", "Run the report again; if this repeats, run toolkit verify CASE")
-        events.seal(conn, utcnow())
+    the case options, the report options and `as_of`, and the row count of every table, inside
+    the report's picture of the case (`provenance`: the report's, whose sources, lexicons and
+    detectors it names)."""
+    sources, lexicons, detectors = provenance["sources"], provenance["lexicons"], provenance["detectors"]
+    # The stamp names a head that covers every row it reports: build_report sealed before its
+    # picture was taken, so a row left unsealed here was written by something else meanwhile.
+    if events.unsealed(conn):
+        raise CaseError("rows were added to the case without being sealed in its custody log while the report "
+                        "read it", "Run the report again; if this repeats, run toolkit verify CASE")
     count, head = events.data_head(conn)
     return {
         "toolkit": __version__,

@@ -56,7 +56,7 @@ def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] |
     row = conn.execute(f"SELECT count(*), {', '.join(parts)} FROM ({sql})", params).fetchone()
     count, nulls = row[0], dict(zip(codes, row[1 + len(kinds):], strict=True))
     out: dict[str, Any] = {}
-    for (name, kind), text in zip(kinds.items(), row[1:], strict=False):
+    for (name, kind), text in zip(kinds.items(), row[1:1 + len(kinds)], strict=True):
         if kind == INT or name in codes:
             values = np.fromstring(text, dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
             if len(values) != count:

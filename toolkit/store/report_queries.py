@@ -238,6 +238,11 @@ def check_tally(conn: sqlite3.Connection, as_of: str) -> list[tuple]:
         FROM "check" WHERE observed_at <= ? GROUP BY 1, 2, 3, 4""", (as_of,)).fetchall()
 
 
+def _tally(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None) -> list[tuple]:
+    """`tally` when the caller already read it, else `check_tally`'s rows now."""
+    return check_tally(conn, as_of) if tally is None else tally
+
+
 def _sum_by(tally: list[tuple], key: Any) -> dict[Any, int]:
     out: dict[Any, int] = {}
     for row in tally:
@@ -248,7 +253,7 @@ def _sum_by(tally: list[tuple], key: Any) -> dict[Any, int]:
 def detectors(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = None) -> list[dict[str, Any]]:
     """Detectors (name@version) and methods behind the checks up to `as_of`, and captures' detectors
     (`tally`: `check_tally`'s rows, when already read)."""
-    checks = _sum_by(check_tally(conn, as_of) if tally is None else tally, lambda row: (row[2] or "", row[1]))
+    checks = _sum_by(_tally(conn, as_of, tally), lambda row: (row[2] or "", row[1]))
     rows = [{"origin": "check", "detector": detector, "method": method, "n": n}
             for (detector, method), n in checks.items()]
     rows += _rows(conn, "SELECT 'capture' AS origin, detector, '' AS method, count(*) AS n FROM capture"
@@ -288,7 +293,7 @@ def wave_checks(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None 
     the order they started (`tally`: `check_tally`'s rows, when already read)."""
     waves = {row[0]: (row[1], row[2]) for row in conn.execute("SELECT id, name, started_at FROM wave")}
     found: dict[tuple[int, str], list] = {}
-    for wave_id, method, _, _, n, first, last in check_tally(conn, as_of) if tally is None else tally:
+    for wave_id, method, _, _, n, first, last in _tally(conn, as_of, tally):
         if wave_id not in waves:
             continue
         seen = found.setdefault((wave_id, method), [0, first, last])
@@ -311,14 +316,14 @@ def date_sources(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None
         SELECT 'capture' AS origin, coalesce({date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')},
                                             'not recorded') AS source, count(*) AS n
         FROM capture c LEFT JOIN source s ON s.id = c.source_id GROUP BY 2""")
-    checks = _sum_by(check_tally(conn, as_of) if tally is None else tally, lambda row: row[3] or "not recorded")
+    checks = _sum_by(_tally(conn, as_of, tally), lambda row: row[3] or "not recorded")
     rows += [{"origin": "check", "source": source, "n": n} for source, n in checks.items()]
     return sorted(rows, key=lambda row: (row["origin"], row["source"]))
 
 
 def unwaved_checks(conn: sqlite3.Connection, as_of: str, tally: list[tuple] | None = None) -> int:
     """Checks up to `as_of` that belong to no wave (`tally`: `check_tally`'s rows, when already read)."""
-    return sum(row[4] for row in (check_tally(conn, as_of) if tally is None else tally) if row[0] is None)
+    return sum(row[4] for row in _tally(conn, as_of, tally) if row[0] is None)
 
 
 TABLES = ("source", "item", "capture", "hit", "indicator", "score", "review", "notice", "notice_void", "wave", "check")
