@@ -39,6 +39,7 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     },
     "scan": {
         "lexicons": ((list,), ["default"]),
+        "model": ((str,), "none"),
         "keep_evidence": ((bool,), True),
         "collected_at": ((str,), ""),
     },

@@ -15,11 +15,13 @@ from toolkit.case import open_case
 from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors, printable, safe_text
 from toolkit.cli.lexicon_eval import eval_command
 from toolkit.cli.lexicon_stats import stats_command
+from toolkit.cli.lexicon_train import train_command
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
 from toolkit.lexicon.explain import explain_line
 from toolkit.lexicon.loader import Lexicon, check_set, shipped_paths
 from toolkit.lexicon.matcher import Matcher, available_engines
+from toolkit.lexicon.model import OfferModel, load_model
 
 CaseOpt = Annotated[Optional[Path], typer.Option("--case", help="Use the lexicons this case's case.toml names.")]  # noqa: UP045
 LexiconOpt = Annotated[Optional[list[str]], typer.Option("--lexicon", "-l", help="A shipped lexicon name, 'default', or a path to a .toml file (repeatable).")]  # noqa: UP045
@@ -31,6 +33,11 @@ COLOURS = {
 }
 
 
+ModelOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--model", help="Offer model besides the lexicons: 'default' (the shipped one), 'none', or an .npz path "
+                    "(default: the case's [scan] model, else none).")]
+
+
 def _chosen(case: Path | None, lexicons: list[str] | None) -> list[Lexicon]:
     if case is not None and lexicons:
         raise UsageError("--case and --lexicon both given", "Use one: the case's lexicons, or the ones you name")
@@ -40,6 +47,16 @@ def _chosen(case: Path | None, lexicons: list[str] | None) -> list[Lexicon]:
     return resolve(lexicons or ["default"], base=Path.cwd())
 
 
+def _model(case: Path | None, model: str | None) -> OfferModel | None:
+    """The offer model `--model` names, else the case's [scan] model, else none."""
+    if model is not None:
+        return load_model(model, base=Path.cwd())
+    if case is not None:
+        with open_case(case) as opened:
+            return load_model(opened.config["scan"]["model"], base=opened.root)
+    return None
+
+
 def register(app: typer.Typer) -> None:
     lexicon_app = typer.Typer(help="See, try and validate keyword lexicons.", no_args_is_help=True,
                               rich_markup_mode=None)
@@ -47,6 +64,7 @@ def register(app: typer.Typer) -> None:
     # Precision from verdicts reads the case's reviews: it lives with the review commands.
     lexicon_app.command("stats")(handle_errors(stats_command))
     lexicon_app.command("eval")(handle_errors(eval_command))
+    lexicon_app.command("train")(handle_errors(train_command))
 
     @lexicon_app.command("list")
     @handle_errors
@@ -85,11 +103,12 @@ def register(app: typer.Typer) -> None:
         case: CaseOpt = None,
         lexicon: LexiconOpt = None,
         engine: Annotated[Optional[str], typer.Option(help=f"Matching engine: {', '.join(available_engines())}.")] = None,  # noqa: UP045
+        model: ModelOpt = None,
     ) -> None:
         """Tag a piece of text and print its hits (highlighted), indicators and score."""
         if text == "-":
             text = sys.stdin.read()
-        tagger = Tagger(_chosen(case, lexicon), engine=engine)
+        tagger = Tagger(_chosen(case, lexicon), engine=engine, model=_model(case, model))
         analysis = tagger.analyse(text)
         out = Console(highlight=False, soft_wrap=True)
         fields = analysis.fields[0] if analysis.fields else None
@@ -112,6 +131,12 @@ def register(app: typer.Typer) -> None:
         out.print(Text(f"score {score.score:.1f} (raw {score.raw:g}), category {score.category or '-'}", style="bold"))
         # The same readable sum `show` and the review screen print for a stored score.
         out.print(Text("  " + explain_line(score.explanation, score.category)))
+        if tagger.model is not None:  # the model's reading, whether or not its points made the score
+            part = score.explanation.get("model") or tagger.model.explain(text)
+            grams = ", ".join(f"'{gram}' {weight:+.3f}" for gram, weight in part["ngrams"])
+            made = "the score" if "model" in score.explanation else "below the lexicon score"
+            out.print(Text(f"  model {part['model']}: {part['points']:g} points, {made} (logit {part['logit']:g}); "
+                           f"n-grams {grams}"))
 
     @lexicon_app.command("check")
     @handle_errors

@@ -22,6 +22,7 @@ from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve
 from toolkit.lexicon.evaluate import Evaluation, evaluate, read_labelled
 from toolkit.lexicon.loader import check_set
+from toolkit.lexicon.model import load_model
 
 # A text counts as flagged from the score `toolkit review` walks from: the case's [review] min_score,
 # else its default (one threshold for what gets looked at, whichever command asks).
@@ -40,6 +41,9 @@ def eval_command(
     threshold: Annotated[Optional[float], typer.Option(  # noqa: UP045
         min=0, max=100, help=f"Score from which a text counts as flagged (default: the case's [review] min_score, else {DEFAULT_THRESHOLD:g}).")] = None,
     engine: Annotated[Optional[str], typer.Option(help="Matching engine (all give the same hits).")] = None,  # noqa: UP045
+    model: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--model", help="Offer model to score with besides the lexicons: 'default' (the shipped one), 'none', or an "
+                        ".npz path (default: the case's [scan] model, else none).")] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Recall, precision and ROC AUC of the lexicons on labelled texts, with every miss and false alarm.
@@ -48,9 +52,12 @@ def eval_command(
     compare with the run without it, and adopt the copy only when it finds more without flagging more.
     """
     items = read_labelled(labelled)
-    lexicons, case_threshold = _lexicons(case, lexicon or [])
+    lexicons, case_threshold, case_model = _lexicons(case, lexicon or [])
     chosen = threshold if threshold is not None else case_threshold
-    result = evaluate(Tagger(lexicons, engine=engine), items, chosen)
+    offer_model = load_model(model if model is not None else case_model, base=Path.cwd() if model is not None else case)
+    if offer_model is not None:
+        err.print(f"scoring with the offer model {escape(offer_model.ident)}#{offer_model.digest} besides the lexicons")
+    result = evaluate(Tagger(lexicons, engine=engine, model=offer_model), items, chosen)
     if fmt == OutputFormat.json:
         sys.stdout.write(printable_json(orjson.dumps(_json(result), option=orjson.OPT_INDENT_2).decode()) + "\n")
     elif fmt == OutputFormat.csv:
@@ -60,12 +67,14 @@ def eval_command(
 
 
 def _lexicons(case: Path | None, files: list[str]):
-    """The lexicon set (the case's or the shipped ones, with `files` swapped in) and the case's threshold."""
-    threshold = DEFAULT_THRESHOLD
+    """The lexicon set (the case's or the shipped ones, with `files` swapped in), the case's threshold
+    and its offer model setting."""
+    threshold, model = DEFAULT_THRESHOLD, "none"
     if case is not None:
         with open_case(case) as opened:
             base = resolve(opened.config["scan"]["lexicons"], base=opened.root)
             threshold = float(opened.config["review"]["min_score"])
+            model = opened.config["scan"]["model"]
     else:
         base = resolve(["default"])
     tried = [load_lexicon(Path(spec)) for spec in files]
@@ -76,7 +85,7 @@ def _lexicons(case: Path | None, files: list[str]):
     for lex in tried:
         err.print(f"trying {escape(str(lex.path))} ({escape(lex.ident)}), "
                   + ("in place of the loaded one" if lex.name in {b.name for b in base} else "added"))
-    return check_set([lex for lex in base if lex.name not in replaced] + tried), threshold
+    return check_set([lex for lex in base if lex.name not in replaced] + tried), threshold, model
 
 
 def _rows(result: Evaluation) -> list[dict]:

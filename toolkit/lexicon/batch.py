@@ -143,4 +143,6 @@ class BatchTags:
         out = [empty] * len(scores)
         for number in self.entries:
             out[number] = Analysis(self.fields(number), scores[number])
+        for number in self.objects.keys() - self.entries.keys():  # scored by the offer model alone
+            out[number] = Analysis([], scores[number])
         return out

@@ -162,10 +162,11 @@ class Found:
     (plus the total at the end). `by_post` builds the (term, start, end) tuples a caller keeps.
     """
 
-    __slots__ = ("bounds", "end", "post", "posts", "start", "tid")
+    __slots__ = ("bounds", "end", "folded", "post", "posts", "start", "tid")
 
     def __init__(self, post: np.ndarray, tid: np.ndarray, start: np.ndarray, end: np.ndarray):
         self.post, self.tid, self.start, self.end = post, tid, start, end
+        self.folded = b""  # the folded batch the hits were found in (posts separated by POST_BOUNDARY)
         if len(post):
             first = np.flatnonzero(post[1:] != post[:-1]) + 1
             self.posts: list[int] = post[np.concatenate(([0], first))].tolist()
@@ -328,7 +329,9 @@ class Matcher:
             keep[1:] = (post[1:] != post[:-1]) | (tid[1:] != tid[:-1]) | (start[1:] != start[:-1]) | (end[1:] != end[:-1])
             if not keep.all():
                 post, tid, start, end = post[keep], tid[keep], start[keep], end[keep]
-        return Found(post, tid, start, end)
+        found = Found(post, tid, start, end)
+        found.folded = folded
+        return found
 
     def _extra(self, joined: str, folded: bytes, wide: np.ndarray, chars: np.ndarray, extra: list) -> None:
         """Hits the literal keys cannot give: spaced-out words, regex terms, emoji."""

@@ -31,6 +31,7 @@ from toolkit.lexicon.indicators import (
 )
 from toolkit.lexicon.loader import Lexicon
 from toolkit.lexicon.matcher import Matcher
+from toolkit.lexicon.model import ModelScore, OfferModel
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
@@ -87,13 +88,17 @@ class TagRows:
 class Tagger:
     """Tags captures with a fixed set of lexicons; `tag` is what `scan_paths` calls per batch."""
 
-    def __init__(self, lexicons: list[Lexicon], *, engine: str | None = None, regions: tuple[str, ...] = REGIONS):
+    def __init__(self, lexicons: list[Lexicon], *, engine: str | None = None, regions: tuple[str, ...] = REGIONS,
+                 model: OfferModel | None = None):
         self.lexicons = lexicons
+        self.model = model  # the offer model (model.py), if the case uses one
         self.matcher = Matcher(lexicons, engine)
         self.scorer = Scorer(lexicons, self.matcher.terms)
         self.regions = tuple(regions)  # hashable: parsed phone numbers are memoised per region list
         self.by_name = {lex.name: lex for lex in lexicons}
         self.idents = sorted(f"{lex.ident}#{lex.digest}" for lex in lexicons)
+        if model is not None:  # recorded with every score like a lexicon: a new model is a new signature
+            self.idents = sorted([*self.idents, f"{model.ident}#{model.digest}"])
         self.signature = orjson.dumps(self.idents).decode()
         self.place_lexicons = {lex.name for lex in lexicons if lex.role == "places"}
         self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
@@ -165,7 +170,33 @@ class Tagger:
                         if (inds := extract(flat[index], regions))}
         batch = BatchTags(self, count, flat, record, field, found, contacts)
         self._score_records(batch)
+        if self.model is not None and flat:
+            self._apply_model(batch)
         return batch
+
+    def _apply_model(self, batch: BatchTags) -> None:
+        """Give each record the offer model's points where they are above its lexicon score.
+
+        The points of a record are those of its highest-scoring field (name or text); the model
+        reads the batch as the matcher folded it (post i + 1 of the folded batch is flat text i).
+        """
+        points = np.round(self.model.points(batch.found.folded, len(batch.flat)), 1)
+        record = np.asarray(batch.record, dtype=np.int64)
+        best = np.zeros(len(batch.score))
+        np.maximum.at(best, record, points)
+        which = np.full(len(batch.score), -1, dtype=np.int64)
+        order = np.argsort(points, kind="stable")
+        which[record[order]] = order  # the last (highest) field of each record wins
+        empty = self.empty.score
+        higher = np.flatnonzero(best > batch.score).tolist()
+        texts = [batch.flat[which[number]] for number in higher]
+        uncategorised = [i for i, number in enumerate(higher) if batch.category[number] is None]
+        categories = dict(zip(uncategorised, self.model.categories([texts[i] for i in uncategorised]), strict=True))
+        for i, number in enumerate(higher):
+            lexicon = batch.objects.get(number, empty)
+            score = ModelScore(float(best[number]), lexicon, self.model, texts[i], categories.get(i))
+            batch.objects[number] = score
+            batch.score[number], batch.category[number] = score.score, score.category
 
     def _score_records(self, batch: BatchTags) -> None:
         """Score every record with something found, one by one, as Score objects with their

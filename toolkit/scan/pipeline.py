@@ -55,11 +55,13 @@ class Tagger(Protocol):
 
 
 def case_tagger(case: Case):
-    """The tagger for the lexicons the case's config names (paths relative to the case folder)."""
+    """The tagger for the lexicons and offer model the case's config names (paths relative to the case folder)."""
     from toolkit.lexicon import Tagger as LexiconTagger
     from toolkit.lexicon import resolve
+    from toolkit.lexicon.model import load_model
 
-    return LexiconTagger(resolve(case.config["scan"]["lexicons"], base=case.root))
+    return LexiconTagger(resolve(case.config["scan"]["lexicons"], base=case.root),
+                         model=load_model(case.config["scan"]["model"], base=case.root))
 
 
 class LazyTagger:

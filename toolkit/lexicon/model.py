@@ -1,0 +1,273 @@
+"""The offer model: a linear model over character n-grams that scores texts no lexicon term reaches.
+
+Measured on the labelled set in tests/eval, the lexicons find offers written with their words and
+miss most of the others: a price, a travel verb and a route; slang; another language's spelling.
+A logistic regression over the character n-grams of the folded text, trained on labelled texts
+(`toolkit lexicon train`), ranks offers above news, warnings and unrelated texts far better on
+texts it never saw (docs/lexicons.md gives the figures). It is kept explainable: its points are a
+sum of weights, one per n-gram of the text, and the explanation names the n-grams that weighed
+most.
+
+Features. The text is folded as the matcher folds it (normalise.py: lower case, no accents,
+punctuation and emoji as spaces, leetspeak digits as letters), runs of spaces are squeezed to one
+and a space stands before and after the text; every run of 2 to 5 characters (`NGRAMS`) is an
+n-gram, hashed to one of 2**BITS weights. A text's logit is `bias + sum(weights) / sqrt(count)`,
+`count` being its number of n-grams: longer texts are not favoured for being long. A whole batch
+is featurised with a few array operations over the matcher's folded batch (no Python per post).
+
+Points. The model's logit is shifted so that its decision boundary (probability 0.5 on the
+training data's balanced classes) falls on `POINTS_AT_BOUNDARY` points, the default review
+threshold: points = 100 * sigmoid(logit + log(POINTS_AT_BOUNDARY / (100 - POINTS_AT_BOUNDARY))).
+A capture's score is the higher of its lexicon score and the model's points (tagger.py).
+
+File. A model is an `.npz` (no pickles) holding `index` (uint32) and `weight` (float32), the
+n-gram buckets with a non-zero weight, and `meta`, a JSON text: name, version, bits, ngrams, bias,
+what it was trained on (the labelled file's sha256, counts per label) and when. Its digest (the
+file's sha256 prefix) is recorded with every score, like a lexicon's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from toolkit.errors import LexiconError
+from toolkit.lexicon.normalise import INVISIBLE, POST_SEP, fold_bulk
+from toolkit.lexicon.scoring import Score
+
+BITS = 20
+NGRAMS = (2, 3, 4, 5)
+POINTS_AT_BOUNDARY = 20.0
+DEFAULT_MODEL = Path(__file__).parent / "data" / "offer_model.npz"
+MAX_MODEL_BYTES = 64 * 1024 * 1024  # a model file is a few MB at most: refuse anything larger unread
+_SHIFT = math.log(POINTS_AT_BOUNDARY / (100.0 - POINTS_AT_BOUNDARY))
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of code * this spread well
+_BOUNDARY = 31  # the code of the post separator: no n-gram crosses it
+
+# Folded byte -> small code: space 0, a-z 1-26, the digits folding keeps (2, 6, 8, 9) 27-30, the post
+# separator 31. Every other byte folds to a space anyway (normalise.TABLE).
+_CODE = np.zeros(256, dtype=np.uint64)
+for _i, _c in enumerate(b"abcdefghijklmnopqrstuvwxyz2689"):
+    _CODE[_c] = _i + 1
+_CODE[POST_SEP] = _BOUNDARY
+_CHARS = " abcdefghijklmnopqrstuvwxyz2689|"
+
+
+def _squeezed(folded: bytes) -> np.ndarray:
+    """The folded bytes as codes, invisible marks dropped and runs of spaces squeezed to one."""
+    raw = np.frombuffer(folded, dtype=np.uint8)
+    if INVISIBLE in folded:
+        raw = raw[raw != INVISIBLE]
+    codes = _CODE[raw]
+    keep = np.ones(len(codes), dtype=bool)
+    keep[1:] = (codes[1:] != 0) | (codes[:-1] != 0)
+    return codes[keep]
+
+
+def _windows(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
+    """For each n in `ngrams`: (n, starts, buckets) of the n-grams of the squeezed codes that stay
+    inside one post."""
+    boundary = codes == _BOUNDARY
+    code = codes.copy()
+    crossing = boundary.astype(np.int64)
+    shift = np.uint64(64 - bits)
+    for n in range(2, max(ngrams) + 1):
+        if len(code) < 2:
+            return
+        code = code[:-1] * np.uint64(32) + codes[n - 1:]
+        crossing = crossing[:-1] + boundary[n - 1:]
+        if n in ngrams:
+            inside = np.flatnonzero(crossing == 0)
+            yield n, inside, ((code[inside] + np.uint64(n << 56)) * _MULT >> shift).astype(np.int64)
+
+
+def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS) -> tuple[np.ndarray, np.ndarray]:
+    """(post, bucket) for every n-gram of a folded batch whose posts are separated by POST_SEP.
+
+    Post 0 is whatever stands before the first separator (`fold_texts` starts every text with one,
+    so text i is post i + 1). Arrays of int64, one row per n-gram occurrence.
+    """
+    codes = _squeezed(folded)
+    post = np.cumsum(codes == _BOUNDARY)
+    found = list(_windows(codes, bits, ngrams))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate([post[starts] for _, starts, _ in found]), np.concatenate([b for _, _, b in found])
+
+
+def fold_texts(texts: list[str]) -> bytes:
+    """Texts folded as one batch, each preceded by the post separator (text i is post i + 1)."""
+    joined = "".join("\x00 " + t.replace("\x00", " ") + " " for t in texts)
+    return fold_bulk(joined)[0]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    bits: int
+    ngrams: tuple[int, ...]
+    bias: float
+    trained: dict
+    categories: tuple[str, ...] = ()  # the offer categories the category part tells apart
+    category_bias: tuple[float, ...] = ()
+
+
+class OfferModel:
+    """A trained offer model (see the module docstring); `points` scores a folded batch."""
+
+    def __init__(self, weights: np.ndarray, info: ModelInfo, path: Path | None = None, digest: str = "",
+                 categories: tuple[np.ndarray, np.ndarray] | None = None):
+        self.weights = weights
+        self.info = info
+        # The category part: the buckets with a weight (sorted) and their weights per category.
+        empty = (np.zeros(0, dtype=np.uint32), np.zeros((0, len(info.categories)), dtype=np.float32))
+        self.category_index, self.category_weights = categories if categories is not None else empty
+        self.path = path
+        self.digest = digest
+        self.ident = f"{info.name}@{info.version}"
+
+    @classmethod
+    def load(cls, path: str | Path) -> OfferModel:
+        """Read a model file; LexiconError (naming the file and what is wrong) if it is not one."""
+        path = Path(path)
+        try:
+            data = path.read_bytes() if path.stat().st_size <= MAX_MODEL_BYTES else None
+        except OSError as exc:
+            raise LexiconError(f"{path}: cannot read the model ({exc.strerror})", "Give the path of an .npz model file") from exc
+        if data is None:
+            raise LexiconError(f"{path}: larger than {MAX_MODEL_BYTES >> 20} MB, not a model file", "Give an offer model (.npz)")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                index, weight = npz["index"], npz["weight"]
+                category_index, category_weights = npz["category_index"], npz["category_weight"]
+                meta = orjson.loads(str(npz["meta"]))
+            bits, ngrams = int(meta["bits"]), tuple(int(n) for n in meta["ngrams"])
+            if not (8 <= bits <= 24) or not ngrams or min(ngrams) < 2 or max(ngrams) > 8:
+                raise ValueError("bits or ngrams out of range")
+            if index.shape != weight.shape or index.ndim != 1 or (len(index) and int(index.max()) >= 1 << bits):
+                raise ValueError("index and weight do not match")
+            names = tuple(str(name) for name in meta["categories"])
+            category_bias = tuple(float(value) for value in meta["category_bias"])
+            if (category_weights.shape != (len(category_index), len(names)) or len(category_bias) != len(names)
+                    or not names or (len(category_index) and int(category_index.max()) >= 1 << bits)
+                    or np.any(np.diff(category_index.astype(np.int64)) <= 0)):
+                raise ValueError("the category part does not match")
+            info = ModelInfo(str(meta["name"]), str(meta["version"]), bits, ngrams, float(meta["bias"]),
+                             dict(meta.get("trained", {})), names, category_bias)
+        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, orjson.JSONDecodeError) as exc:
+            raise LexiconError(f"{path}: not an offer model ({exc})", "Make one with `toolkit lexicon train`") from exc
+        weights = np.zeros(1 << bits, dtype=np.float32)
+        weights[index.astype(np.int64)] = weight.astype(np.float32)
+        return cls(weights, info, path, hashlib.sha256(data).hexdigest()[:12],
+                   (category_index.astype(np.uint32), category_weights.astype(np.float32)))
+
+    def save(self, path: str | Path) -> None:
+        """Write the model as an .npz (only the non-zero weights), through a temporary file."""
+        path = Path(path)
+        index = np.flatnonzero(self.weights).astype(np.uint32)
+        meta = {"name": self.info.name, "version": self.info.version, "bits": self.info.bits,
+                "ngrams": list(self.info.ngrams), "bias": self.info.bias, "trained": self.info.trained,
+                "categories": list(self.info.categories), "category_bias": list(self.info.category_bias)}
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as f:
+            np.savez_compressed(f, index=index, weight=self.weights[index], category_index=self.category_index,
+                                category_weight=self.category_weights, meta=np.array(orjson.dumps(meta).decode()))
+        partial.replace(path)
+
+    def logits(self, folded: bytes, posts: int) -> np.ndarray:
+        """The logit of each of `posts` posts of a folded batch (post i follows the i-th separator)."""
+        post, bucket = ngram_buckets(folded, self.info.bits, self.info.ngrams)
+        total = np.bincount(post, weights=self.weights[bucket], minlength=posts + 1)[1: posts + 1]
+        count = np.bincount(post, minlength=posts + 1)[1: posts + 1]
+        return self.info.bias + total / np.sqrt(np.maximum(count, 1))
+
+    def points(self, folded: bytes, posts: int) -> np.ndarray:
+        """The model's points (0-100) for each post of a folded batch."""
+        return logit_points(self.logits(folded, posts))
+
+    def categories(self, texts: list[str]) -> list[str]:
+        """The offer category the category part gives each text (its highest-scoring one)."""
+        post, bucket = ngram_buckets(fold_texts(texts), self.info.bits, self.info.ngrams)
+        index = self.category_index.astype(np.int64)
+        where = np.minimum(np.searchsorted(index, bucket), max(len(index) - 1, 0))
+        known = (index[where] == bucket) if len(index) else np.zeros(len(bucket), dtype=bool)
+        count = np.bincount(post, minlength=len(texts) + 1)[1: len(texts) + 1]
+        totals = np.zeros((len(texts) + 1, len(self.info.categories)))
+        np.add.at(totals, post[known], self.category_weights[where[known]])
+        logits = np.asarray(self.info.category_bias) + totals[1:] / np.sqrt(np.maximum(count, 1))[:, None]
+        return [self.info.categories[i] for i in np.argmax(logits, axis=1).tolist()]
+
+    def text_points(self, texts: list[str]) -> np.ndarray:
+        return self.points(fold_texts(texts), len(texts))
+
+    def explain(self, text: str, top: int = 8) -> dict:
+        """The model's part of a score: its points, and the n-grams of `text` that weighed most,
+        each with its share of the logit (positive: towards an offer)."""
+        codes = _squeezed(fold_texts([text]))
+        contributions: dict[str, float] = {}
+        total, count = 0.0, 0
+        for n, starts, buckets in _windows(codes, self.info.bits, self.info.ngrams):
+            values = self.weights[buckets].astype(np.float64)
+            total += float(values.sum())
+            count += len(buckets)
+            for first, weight in zip(starts.tolist(), values.tolist(), strict=True):
+                if weight:
+                    gram = "".join(_CHARS[int(c)] for c in codes[first: first + n])
+                    contributions[gram] = contributions.get(gram, 0.0) + weight
+        scale = 1.0 / math.sqrt(max(count, 1))
+        logit = self.info.bias + total * scale
+        ranked = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:top]
+        return {"model": f"{self.ident}#{self.digest}", "points": round(float(logit_points(np.array([logit]))[0]), 1),
+                "logit": round(logit, 3), "ngrams": [[gram, round(weight * scale, 3)] for gram, weight in ranked]}
+
+
+def logit_points(logits: np.ndarray) -> np.ndarray:
+    """Logits -> points 0-100, the decision boundary at POINTS_AT_BOUNDARY (see the module docstring)."""
+    return 100.0 / (1.0 + np.exp(-(logits + _SHIFT)))
+
+
+def load_model(spec: str | None, base: Path | None = None) -> OfferModel | None:
+    """The model a case's `[scan] model` names: "" or "none" for none, "default" for the shipped one,
+    else a path (relative to `base`, the case folder)."""
+    if spec is None or spec.strip().lower() in ("", "none"):
+        return None
+    if spec.strip().lower() == "default":
+        return OfferModel.load(DEFAULT_MODEL)
+    path = Path(spec).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return OfferModel.load(path)
+
+
+class ModelScore(Score):
+    """A capture's score when the offer model's points are above its lexicon score: the points
+    are the score; the raw value stays the lexicon's, and so does the category when the lexicons
+    gave one (else the model's category part says which offer it reads); the explanation is the
+    lexicon's with the model's part (`model`) added and named first in the summary."""
+
+    __slots__ = ("_lexicon", "_model", "_text")
+
+    def __init__(self, points: float, lexicon: Score, model: OfferModel, text: str, category: str | None = None):
+        super().__init__(points, lexicon.raw, lexicon.category or category)
+        self._lexicon, self._model, self._text = lexicon, model, text
+
+    @property
+    def explanation(self) -> dict:
+        if self._explanation is None:
+            explained = dict(self._lexicon.explanation)
+            part = self._model.explain(self._text)
+            shown = dict.fromkeys(gram.strip() for gram, weight in part["ngrams"] if weight > 0)
+            grams = ", ".join(f"'{gram}'" for gram in list(shown)[:4])
+            said = f"model {part['points']:g}" + (f" ({grams})" if grams else "")
+            explained["model"] = part
+            explained["summary"] = said + ("; " + explained["summary"] if explained["summary"] else "")
+            self._explanation = explained
+        return self._explanation

@@ -1,0 +1,106 @@
+"""Training an offer model (model.py) on labelled texts: `toolkit lexicon train`.
+
+An L2-regularised logistic regression, offers (the four offer labels) against everything else
+(unrelated, news, warnings), fitted by L-BFGS (scipy.optimize) on the n-gram features model.py
+computes: each n-gram's count in the text, weighted by its inverse document frequency in the
+training texts (smooth idf: ln((1 + N) / (1 + df)) + 1), divided by the square root of the text's
+number of n-grams. N-grams found in fewer than `min_df` training texts get no weight (a model
+should not learn a single ad by heart). Both classes weigh the same in the loss, however many texts
+each has ("balanced"). The stored weight of an n-gram is its coefficient times its idf, so that
+scoring needs only a sum (model.py). Training is deterministic: same texts, same model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, sparse
+
+from toolkit.dates import utcnow
+from toolkit.errors import UsageError
+from toolkit.lexicon.evaluate import OFFERS, Labelled
+from toolkit.lexicon.model import BITS, NGRAMS, ModelInfo, OfferModel, fold_texts, ngram_buckets
+
+DEFAULT_C = 10.0
+DEFAULT_MIN_DF = 2
+
+
+def features(texts: list[str], bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS) -> sparse.csr_matrix:
+    """Per text, its n-gram counts by bucket (rows: texts; columns: 2**bits buckets)."""
+    post, bucket = ngram_buckets(fold_texts(texts), bits, ngrams)
+    counts = sparse.csr_matrix((np.ones(len(post)), (post - 1, bucket)), shape=(len(texts), 1 << bits))
+    counts.sum_duplicates()
+    return counts
+
+
+def train(items: list[Labelled], *, name: str = "offers", version: str = "1", c: float = DEFAULT_C,
+          min_df: int = DEFAULT_MIN_DF) -> OfferModel:
+    """Fit a model to labelled texts (offers against the rest); UsageError without both classes."""
+    labels = np.array([item.label in OFFERS for item in items])
+    if labels.all() or not labels.any():
+        raise UsageError("training needs offers and other texts (news, warnings or unrelated)",
+                         "Label at least a few texts of each kind")
+    counts = features([item.text for item in items])
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = np.log((1 + len(items)) / (1 + df)) + 1
+    idf[df < min_df] = 0.0
+    length = np.asarray(counts.sum(axis=1)).ravel()
+    x = sparse.diags(1 / np.sqrt(np.maximum(length, 1))) @ counts @ sparse.diags(idf)
+    x = x.tocsr()
+    used = np.flatnonzero(idf)
+    x = x[:, used]
+    coef, bias = _fit(x, labels.astype(np.float64), c)
+    weights = np.zeros(1 << BITS, dtype=np.float32)
+    weights[used] = (coef * idf[used]).astype(np.float32)
+    # Which offer it is: a softmax over the offer categories the texts have, fitted on the offers alone.
+    names = sorted({item.label for item in items if item.label in OFFERS})
+    classes = np.array([names.index(item.label) for item in items if item.label in OFFERS])
+    category_coef, category_bias = _fit_softmax(x[labels], classes, len(names), c)
+    category_weights = (category_coef * idf[used][:, None]).astype(np.float32)
+    trained = {"texts": len(items), "offers": int(labels.sum()), "others": int((~labels).sum()), "c": c,
+               "min_df": min_df, "at": utcnow()}
+    info = ModelInfo(name, version, BITS, NGRAMS, float(bias), trained, tuple(names), tuple(category_bias.tolist()))
+    return OfferModel(weights, info, categories=(used.astype(np.uint32), category_weights))
+
+
+def _fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    """Coefficients and intercept minimising c * weighted log loss + |coef|^2 / 2 (the intercept unpenalised)."""
+    positive = y.sum()
+    weight = np.where(y == 1, len(y) / (2 * positive), len(y) / (2 * (len(y) - positive)))
+    sign = 2 * y - 1
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        coef, bias = params[:-1], params[-1]
+        margin = sign * (x @ coef + bias)
+        # log(1 + exp(-margin)), stable for large |margin|
+        value = c * float(weight @ np.logaddexp(0, -margin)) + 0.5 * float(coef @ coef)
+        slope = -c * weight * sign / (1 + np.exp(margin))
+        grad = np.append(x.T @ slope + coef, slope.sum())
+        return value, grad
+
+    start = np.zeros(x.shape[1] + 1)
+    result = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-6})
+    return result.x[:-1], float(result.x[-1])
+
+
+def _fit_softmax(x: sparse.csr_matrix, classes: np.ndarray, k: int, c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (features x k) and intercepts (k) of a multinomial logistic regression:
+    c * mean-free summed log loss + |coef|^2 / 2, the intercepts unpenalised. One class: all zeros."""
+    if k < 2:
+        return np.zeros((x.shape[1], max(k, 1))), np.zeros(max(k, 1))
+    onehot = np.zeros((len(classes), k))
+    onehot[np.arange(len(classes)), classes] = 1
+    features = x.shape[1]
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        coef, bias = params[: features * k].reshape(features, k), params[features * k:]
+        logits = x @ coef + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        value = -c * float((onehot * (logits - log_norm)).sum()) + 0.5 * float((coef * coef).sum())
+        diff = c * (np.exp(logits - log_norm) - onehot)
+        grad = np.concatenate([(x.T @ diff + coef).ravel(), diff.sum(axis=0)])
+        return value, grad
+
+    start = np.zeros(features * k + k)
+    result = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-6})
+    return result.x[: features * k].reshape(features, k), result.x[features * k:]
