@@ -9,6 +9,8 @@ core, in batches of 2,000 posts (the scan's batch size):
                hit with its term and span, in arrays, and a score and category per post
   + Score      the same, then a Score object per post with its explanation as JSON, as the scan
                stores them (the explanation is built when read)
+  + model      end to end with the shipped offer model (a case's `[scan] model = "default"`): its
+               n-gram points for every post, and a Score with the model's part where they win
   find         fold + match alone (the matcher's `find` on each batch's texts)
   indicators   phone/WhatsApp/Telegram/email/price extraction alone, on the same posts
   full         both together, as the scan runs them
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from toolkit.lexicon import Tagger, load_lexicon, resolve
 from toolkit.lexicon.indicators import extract
 from toolkit.lexicon.loader import check_set
+from toolkit.lexicon.model import DEFAULT_MODEL, OfferModel
 
 VOCABULARY = """
 de la que el en y a los se del las un por con no una su para es al lo como más pero sus le ya o este sí porque
@@ -200,6 +203,8 @@ def main() -> None:
     # A new tagger for each run, so that none starts with the memoised scores of the one before.
     fast = timed("toolkit end to end (fold+match+score)", posts, partial(end_to_end, Tagger(lexicons, engine=args.engine)))
     timed("  + Score objects and explanations", posts, partial(explained, Tagger(lexicons, engine=args.engine)))
+    timed("  with the offer model ([scan] model)", posts,
+          partial(end_to_end, Tagger(lexicons, engine=args.engine, model=OfferModel.load(DEFAULT_MODEL))))
     timed("toolkit find() alone (fold+match)", posts, find_only)
     timed("toolkit indicators alone", posts, indicators_only)
     timed("toolkit full (with indicators)", posts, partial(full, Tagger(lexicons, engine=args.engine)))

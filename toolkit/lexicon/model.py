@@ -41,18 +41,19 @@ from toolkit.errors import LexiconError
 from toolkit.lexicon.normalise import INVISIBLE, POST_SEP, fold_bulk
 from toolkit.lexicon.scoring import Score
 
-BITS = 20
+BITS = 18
 NGRAMS = (2, 3, 4, 5)
 POINTS_AT_BOUNDARY = 20.0
 DEFAULT_MODEL = Path(__file__).parent / "data" / "offer_model.npz"
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # a model file is a few MB at most: refuse anything larger unread
 _SHIFT = math.log(POINTS_AT_BOUNDARY / (100.0 - POINTS_AT_BOUNDARY))
-_MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of code * this spread well
+_MULT = np.uint32(0x9E3779B1)  # Fibonacci hashing: the top bits of key * this spread well
 _BOUNDARY = 31  # the code of the post separator: no n-gram crosses it
+MAX_N = 6
 
 # Folded byte -> small code: space 0, a-z 1-26, the digits folding keeps (2, 6, 8, 9) 27-30, the post
 # separator 31. Every other byte folds to a space anyway (normalise.TABLE).
-_CODE = np.zeros(256, dtype=np.uint64)
+_CODE = np.zeros(256, dtype=np.uint32)
 for _i, _c in enumerate(b"abcdefghijklmnopqrstuvwxyz2689"):
     _CODE[_c] = _i + 1
 _CODE[POST_SEP] = _BOUNDARY
@@ -60,7 +61,7 @@ _CHARS = " abcdefghijklmnopqrstuvwxyz2689|"
 
 
 def _squeezed(folded: bytes) -> np.ndarray:
-    """The folded bytes as codes, invisible marks dropped and runs of spaces squeezed to one."""
+    """The folded bytes as codes (uint32), invisible marks dropped and runs of spaces squeezed to one."""
     raw = np.frombuffer(folded, dtype=np.uint8)
     if INVISIBLE in folded:
         raw = raw[raw != INVISIBLE]
@@ -70,36 +71,50 @@ def _squeezed(folded: bytes) -> np.ndarray:
     return codes[keep]
 
 
-def _windows(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
-    """For each n in `ngrams`: (n, starts, buckets) of the n-grams of the squeezed codes that stay
-    inside one post."""
-    boundary = codes == _BOUNDARY
+def _room(codes: np.ndarray) -> np.ndarray:
+    """Per position: how many codes from it up to the next post separator (0 on a separator), so a
+    window of n codes starting there stays inside one post when this is at least n."""
+    where = np.arange(len(codes), dtype=np.int64)
+    upcoming = np.where(codes == _BOUNDARY, where, len(codes))
+    return np.minimum.accumulate(upcoming[::-1])[::-1] - where
+
+
+def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
+    """For each n in `ngrams`: (n, buckets) for the windows of n codes starting at 0 .. len - n,
+    whether they stay inside a post or not (see `_room`). The bucket is the top `bits` bits of
+    ((code << 3) | n) * _MULT in 32-bit arithmetic, `code` being the window's codes in base 32."""
     code = codes.copy()
-    crossing = boundary.astype(np.int64)
-    shift = np.uint64(64 - bits)
+    shift = np.uint32(32 - bits)
     for n in range(2, max(ngrams) + 1):
         if len(code) < 2:
             return
-        code = code[:-1] * np.uint64(32) + codes[n - 1:]
-        crossing = crossing[:-1] + boundary[n - 1:]
+        code = code[:-1] * np.uint32(32) + codes[n - 1:]  # wraps above 6 codes: still a hash
         if n in ngrams:
-            inside = np.flatnonzero(crossing == 0)
-            yield n, inside, ((code[inside] + np.uint64(n << 56)) * _MULT >> shift).astype(np.int64)
+            yield n, (((code << np.uint32(3) | np.uint32(n)) * _MULT) >> shift).astype(np.intp)
 
 
-def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS) -> tuple[np.ndarray, np.ndarray]:
-    """(post, bucket) for every n-gram of a folded batch whose posts are separated by POST_SEP.
+def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS,
+                  codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(post, bucket, start, n) for every n-gram of a folded batch (posts separated by POST_SEP)
+    that stays inside one post: the reference form of the features (training, explanations).
 
     Post 0 is whatever stands before the first separator (`fold_texts` starts every text with one,
-    so text i is post i + 1). Arrays of int64, one row per n-gram occurrence.
+    so text i is post i + 1); `start` is the n-gram's offset in the squeezed codes (`codes`, when
+    the caller has them). Arrays of int64, one row per n-gram occurrence.
     """
-    codes = _squeezed(folded)
-    post = np.cumsum(codes == _BOUNDARY)
-    found = list(_windows(codes, bits, ngrams))
-    if not found:
+    codes = _squeezed(folded) if codes is None else codes
+    post, room = np.cumsum(codes == _BOUNDARY), _room(codes)
+    posts, buckets, starts, sizes = [], [], [], []
+    for n, bucket in _grams(codes, bits, ngrams):
+        inside = np.flatnonzero(room[: len(bucket)] >= n)
+        posts.append(post[inside])
+        buckets.append(bucket[inside].astype(np.int64))
+        starts.append(inside)
+        sizes.append(np.full(len(inside), n, dtype=np.int64))
+    if not buckets:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    return np.concatenate([post[starts] for _, starts, _ in found]), np.concatenate([b for _, _, b in found])
+        return empty, empty, empty, empty
+    return np.concatenate(posts), np.concatenate(buckets), np.concatenate(starts), np.concatenate(sizes)
 
 
 def fold_texts(texts: list[str]) -> bytes:
@@ -150,7 +165,7 @@ class OfferModel:
                 category_index, category_weights = npz["category_index"], npz["category_weight"]
                 meta = orjson.loads(str(npz["meta"]))
             bits, ngrams = int(meta["bits"]), tuple(int(n) for n in meta["ngrams"])
-            if not (8 <= bits <= 24) or not ngrams or min(ngrams) < 2 or max(ngrams) > 8:
+            if not (8 <= bits <= 24) or not ngrams or min(ngrams) < 2 or max(ngrams) > MAX_N:
                 raise ValueError("bits or ngrams out of range")
             if index.shape != weight.shape or index.ndim != 1 or (len(index) and int(index.max()) >= 1 << bits):
                 raise ValueError("index and weight do not match")
@@ -183,11 +198,33 @@ class OfferModel:
         partial.replace(path)
 
     def logits(self, folded: bytes, posts: int) -> np.ndarray:
-        """The logit of each of `posts` posts of a folded batch (post i follows the i-th separator)."""
-        post, bucket = ngram_buckets(folded, self.info.bits, self.info.ngrams)
-        total = np.bincount(post, weights=self.weights[bucket], minlength=posts + 1)[1: posts + 1]
-        count = np.bincount(post, minlength=posts + 1)[1: posts + 1]
-        return self.info.bias + total / np.sqrt(np.maximum(count, 1))
+        """The logit of each of `posts` posts of a folded batch (post i follows the i-th separator).
+
+        The same sums as over `ngram_buckets`, without listing the n-grams: for each n, the
+        weights of all windows are gathered, those of the few windows that cross a separator
+        zeroed, and each post's stretch summed at once; a post's number of n-grams follows from
+        its length (tests check both ways agree).
+        """
+        codes = _squeezed(folded)
+        separators = np.flatnonzero(codes == _BOUNDARY)
+        if len(separators) < posts:
+            raise ValueError(f"a folded batch of {posts} posts has {len(separators)} separators")
+        length = len(codes)
+        starts = separators[:posts]
+        sizes = np.append(separators[1:], length)[:posts] - starts - 1  # each post's codes
+        sums = np.zeros(posts, dtype=np.float64)
+        counts = np.zeros(posts, dtype=np.int64)
+        gathered = np.zeros(length, dtype=np.float32)
+        for n, bucket in _grams(codes, self.info.bits, self.info.ngrams):
+            windows = len(bucket)
+            np.take(self.weights, bucket, out=gathered[:windows])
+            gathered[windows:] = 0.0
+            for back in range(n):  # the windows starting `back` codes before a separator (or on it) cross it
+                at = separators - back
+                gathered[at[at >= 0]] = 0.0
+            sums += np.add.reduceat(gathered, starts, dtype=np.float64)
+            counts += np.maximum(sizes - n + 1, 0)
+        return self.info.bias + sums / np.sqrt(np.maximum(counts, 1))
 
     def points(self, folded: bytes, posts: int) -> np.ndarray:
         """The model's points (0-100) for each post of a folded batch."""
@@ -195,7 +232,7 @@ class OfferModel:
 
     def categories(self, texts: list[str]) -> list[str]:
         """The offer category the category part gives each text (its highest-scoring one)."""
-        post, bucket = ngram_buckets(fold_texts(texts), self.info.bits, self.info.ngrams)
+        post, bucket, _, _ = ngram_buckets(fold_texts(texts), self.info.bits, self.info.ngrams)
         index = self.category_index.astype(np.int64)
         where = np.minimum(np.searchsorted(index, bucket), max(len(index) - 1, 0))
         known = (index[where] == bucket) if len(index) else np.zeros(len(bucket), dtype=bool)
@@ -212,18 +249,15 @@ class OfferModel:
         """The model's part of a score: its points, and the n-grams of `text` that weighed most,
         each with its share of the logit (positive: towards an offer)."""
         codes = _squeezed(fold_texts([text]))
+        _, bucket, start, size = ngram_buckets(b"", self.info.bits, self.info.ngrams, codes=codes)
+        values = self.weights[bucket].astype(np.float64)
         contributions: dict[str, float] = {}
-        total, count = 0.0, 0
-        for n, starts, buckets in _windows(codes, self.info.bits, self.info.ngrams):
-            values = self.weights[buckets].astype(np.float64)
-            total += float(values.sum())
-            count += len(buckets)
-            for first, weight in zip(starts.tolist(), values.tolist(), strict=True):
-                if weight:
-                    gram = "".join(_CHARS[int(c)] for c in codes[first: first + n])
-                    contributions[gram] = contributions.get(gram, 0.0) + weight
-        scale = 1.0 / math.sqrt(max(count, 1))
-        logit = self.info.bias + total * scale
+        for first, n, weight in zip(start.tolist(), size.tolist(), values.tolist(), strict=True):
+            if weight:
+                gram = "".join(_CHARS[int(c)] for c in codes[first: first + n])
+                contributions[gram] = contributions.get(gram, 0.0) + weight
+        scale = 1.0 / math.sqrt(max(len(bucket), 1))
+        logit = self.info.bias + float(values.sum()) * scale
         ranked = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:top]
         return {"model": f"{self.ident}#{self.digest}", "points": round(float(logit_points(np.array([logit]))[0]), 1),
                 "logit": round(logit, 3), "ngrams": [[gram, round(weight * scale, 3)] for gram, weight in ranked]}

@@ -31,7 +31,7 @@ from toolkit.lexicon.indicators import (
 )
 from toolkit.lexicon.loader import Lexicon
 from toolkit.lexicon.matcher import Matcher
-from toolkit.lexicon.model import ModelScore, OfferModel
+from toolkit.lexicon.model import POINTS_AT_BOUNDARY, ModelScore, OfferModel
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
@@ -175,9 +175,12 @@ class Tagger:
         return batch
 
     def _apply_model(self, batch: BatchTags) -> None:
-        """Give each record the offer model's points where they are above its lexicon score.
+        """Give each record the offer model's points where they reach the model's decision boundary
+        (POINTS_AT_BOUNDARY: the model reads an offer) and are above its lexicon score.
 
-        The points of a record are those of its highest-scoring field (name or text); the model
+        Below the boundary the model says nothing: the scores of what it does not read as an
+        offer are the lexicons' alone, so adding a model can bring captures up for review and
+        never changes the others. The points of a record are those of its highest-scoring field (name or text); the model
         reads the batch as the matcher folded it (post i + 1 of the folded batch is flat text i).
         """
         points = np.round(self.model.points(batch.found.folded, len(batch.flat)), 1)
@@ -188,7 +191,7 @@ class Tagger:
         order = np.argsort(points, kind="stable")
         which[record[order]] = order  # the last (highest) field of each record wins
         empty = self.empty.score
-        higher = np.flatnonzero(best > batch.score).tolist()
+        higher = np.flatnonzero((best > batch.score) & (best >= POINTS_AT_BOUNDARY)).tolist()
         texts = [batch.flat[which[number]] for number in higher]
         uncategorised = [i for i, number in enumerate(higher) if batch.category[number] is None]
         categories = dict(zip(uncategorised, self.model.categories([texts[i] for i in uncategorised]), strict=True))
