@@ -52,6 +52,17 @@ def lexicon_paths(specs: list[str], root: Path) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in paths))
 
 
+def _model_path(spec: str, root: Path) -> Path | None:
+    """The offer model file `[scan] model` names (as toolkit.lexicon.model.model_path, without
+    importing the tagger): none, the shipped one, or a path relative to the case folder."""
+    if spec.strip().lower() in ("", "none"):
+        return None
+    if spec.strip().lower() == "default":
+        return LEXICON_DATA / "offer_model.npz"
+    path = Path(spec).expanduser()
+    return path if path.is_absolute() else root / path
+
+
 def _name(path: Path, root: Path) -> str:
     """How a file is named in the log: relative to the case folder, or as shipped, or absolute."""
     resolved = path.resolve()
@@ -62,10 +73,13 @@ def _name(path: Path, root: Path) -> str:
 
 
 def case_files(root: Path, config: dict[str, dict[str, Any]]) -> dict[str, Path]:
-    """name -> path of every file in force: case.toml, lexicons, markers (shipped and the case's)."""
+    """name -> path of every file in force: case.toml, lexicons, the offer model, markers (shipped and the case's)."""
     files = {"case.toml": root / "case.toml"}
     for path in lexicon_paths(config["scan"]["lexicons"], root):
         files[_name(path, root)] = path
+    model = _model_path(config["scan"].get("model", "none"), root)
+    if model is not None:
+        files[_name(model, root)] = model
     for path in sorted(MARKER_DATA.glob("*.toml")):
         files[_name(path, root)] = path
     if (root / CASE_MARKERS).is_file():

@@ -17,6 +17,7 @@ from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lexicon import Lexicon, resolve
 from toolkit.lexicon.matcher import available_engines
+from toolkit.lexicon.model import OfferModel, load_model
 
 EXTRA_HINT = "Install it with: pip install 'toolkit[distributed]' (Dask's distributed scheduler and pyarrow)"
 
@@ -38,13 +39,17 @@ def require_extra() -> None:
         raise ToolkitError(f"toolkit tag needs {', '.join(missing)}, which are not installed", EXTRA_HINT)
 
 
-def _lexicons(case: Path | None, names: list[str] | None) -> list[Lexicon]:
+def _lexicons(case: Path | None, names: list[str] | None, model: str | None) -> tuple[list[Lexicon], OfferModel | None]:
+    """The lexicons and offer model to tag with: the case's, or the ones named (default: the shipped
+    lexicons, no model)."""
     if case is not None and names:
         raise UsageError("--case and --lexicon both given", "Use one: the case's lexicons, or the ones you name")
     if case is not None:
         with open_case(case) as opened:
-            return resolve(opened.config["scan"]["lexicons"], base=opened.root)
-    return resolve(names or ["default"], base=Path.cwd())
+            chosen = model if model is not None else opened.config["scan"]["model"]
+            return (resolve(opened.config["scan"]["lexicons"], base=opened.root),
+                    load_model(chosen, base=opened.root if model is None else Path.cwd()))
+    return resolve(names or ["default"], base=Path.cwd()), load_model(model, base=Path.cwd())
 
 
 def register(app: typer.Typer) -> None:
@@ -55,6 +60,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", "-o", help="The output folder (must not exist).", show_default=False)],
         case: Annotated[Optional[Path], typer.Option("--case", help="Tag with the lexicons this case's case.toml names.")] = None,  # noqa: UP045
         lexicon: Annotated[Optional[list[str]], typer.Option("--lexicon", "-l", help="A shipped lexicon name, 'default', or a .toml path (repeatable).")] = None,  # noqa: UP045
+        model: Annotated[Optional[str], typer.Option("--model", help="Offer model besides the lexicons: 'default' (the shipped one), 'none', or an .npz path (default: the case's [scan] model, else none).")] = None,  # noqa: UP045
         preset: Annotated[Optional[str], typer.Option("--preset", help="Columns of a known export: crowdtangle-csv, mcl, dsa-sor, zeeschuimer, or none (default: detected from the columns).")] = None,  # noqa: UP045
         text_col: Annotated[Optional[list[str]], typer.Option("--text-col", help="The column with the post's text (repeat for several, joined by a blank line). NDJSON: a dotted path.")] = None,  # noqa: UP045
         id_col: Annotated[Optional[str], typer.Option("--id-col", help="The column with the post's id.")] = None,  # noqa: UP045
@@ -81,7 +87,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--engine {engine}: not installed here",
                              f"Installed: {', '.join(available_engines())} (they all give the same hits)")
         when = parse_when(collected_at, "--collected-at") if collected_at else None
-        lexicons = _lexicons(case, lexicon)
+        lexicons, offer_model = _lexicons(case, lexicon, model)
         from toolkit.tagjob.columns import resolve as resolve_columns
         from toolkit.tagjob.inputs import columns_of, files, plan
         from toolkit.tagjob.run import Cluster, run_tag
@@ -97,7 +103,8 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             err.print(f"Tagging {len(found):,} file(s) in {len(parts):,} part(s)"
                       + (f" (preset {escape(chosen)})" if chosen else "") + " with "
-                      + escape(", ".join(lex.ident for lex in lexicons)))
+                      + escape(", ".join(lex.ident for lex in lexicons))
+                      + (f" and the offer model {escape(offer_model.ident)}" if offer_model else ""))
         show_bar = not quiet and sys.stderr.isatty()
         with counting_bar("tagging", show_bar, elapsed=False, extra=(TimeRemainingColumn(),), transient=True) as bar:
             task = bar.add_task("tag", total=len(parts), counts="0 posts")
@@ -107,7 +114,7 @@ def register(app: typer.Typer) -> None:
 
             outcome = run_tag(found, parts, out, lexicons=lexicons, columns=columns, preset=chosen, threshold=min_score,
                               cluster=Cluster(scheduler, workers, local_mode == LocalMode.processes), engine=engine,
-                              collected_at=when, progress=on_progress if show_bar else None)
+                              collected_at=when, progress=on_progress if show_bar else None, model=offer_model)
         manifest = outcome.manifest
         counts = manifest["counts"]
         if not quiet:

@@ -268,17 +268,21 @@ def logit_points(logits: np.ndarray) -> np.ndarray:
     return 100.0 / (1.0 + np.exp(-(logits + _SHIFT)))
 
 
-def load_model(spec: str | None, base: Path | None = None) -> OfferModel | None:
-    """The model a case's `[scan] model` names: "" or "none" for none, "default" for the shipped one,
-    else a path (relative to `base`, the case folder)."""
+def model_path(spec: str | None, base: Path | None = None) -> Path | None:
+    """The file a case's `[scan] model` names: "" or "none" for none, "default" for the shipped
+    model, else a path (relative to `base`, the case folder)."""
     if spec is None or spec.strip().lower() in ("", "none"):
         return None
     if spec.strip().lower() == "default":
-        return OfferModel.load(DEFAULT_MODEL)
+        return DEFAULT_MODEL
     path = Path(spec).expanduser()
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    return OfferModel.load(path)
+    return base / path if not path.is_absolute() and base is not None else path
+
+
+def load_model(spec: str | None, base: Path | None = None) -> OfferModel | None:
+    """The model `spec` names (see `model_path`), loaded; None for none."""
+    path = model_path(spec, base)
+    return None if path is None else OfferModel.load(path)
 
 
 class ModelScore(Score):

@@ -186,10 +186,10 @@ class Tagger:
         points = np.round(self.model.points(batch.found.folded, len(batch.flat)), 1)
         record = np.asarray(batch.record, dtype=np.int64)
         best = np.zeros(len(batch.score))
-        np.maximum.at(best, record, points)
         which = np.full(len(batch.score), -1, dtype=np.int64)
         order = np.argsort(points, kind="stable")
-        which[record[order]] = order  # the last (highest) field of each record wins
+        best[record[order]] = points[order]  # assigned in rising order: each record keeps its highest field
+        which[record[order]] = order
         empty = self.empty.score
         higher = np.flatnonzero((best > batch.score) & (best >= POINTS_AT_BOUNDARY)).tolist()
         texts = [batch.flat[which[number]] for number in higher]

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from toolkit.errors import InputError
 from toolkit.lexicon import Lexicon, Tagger
 from toolkit.lexicon.indicators import EXTRACTOR
+from toolkit.lexicon.model import OfferModel
 from toolkit.lexicon.tagger import collector_paused
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Failures, Part, read_part
@@ -47,6 +48,14 @@ class Job:
     batch_rows: int = 16_384  # posts tagged at once (Arrow's per-call costs shrink per post with size)
     group_rows: int = 131_072  # posts per Parquet row group
     toolkit: str = ""
+    model: OfferModel | None = None  # the offer model scoring besides the lexicons (lexicon/model.py)
+
+    def signature(self) -> list[str]:
+        """What scored the posts, as a Tagger's `idents`: every lexicon's and the model's name@version#digest."""
+        made = [f"{lex.ident}#{lex.digest}" for lex in self.lexicons]
+        if self.model is not None:
+            made.append(f"{self.model.ident}#{self.model.digest}")
+        return sorted(made)
 
 
 @dataclass
@@ -67,13 +76,15 @@ class PartResult:
 _local = threading.local()
 
 
-def worker_tagger(lexicons: list[Lexicon], engine: str | None) -> tuple[Tagger, TermColumns]:
-    """This thread's tagger for these lexicons (built on first use, then kept)."""
-    key = (tuple(f"{lex.ident}#{lex.digest}" for lex in lexicons), engine)
+def worker_tagger(lexicons: list[Lexicon], engine: str | None,
+                  model: OfferModel | None = None) -> tuple[Tagger, TermColumns]:
+    """This thread's tagger for these lexicons and model (built on first use, then kept)."""
+    key = (tuple(f"{lex.ident}#{lex.digest}" for lex in lexicons), engine,
+           None if model is None else f"{model.ident}#{model.digest}")
     cached = getattr(_local, "tagger", None)
     if cached is None or cached[0] != key:
         with collector_paused():
-            tagger = Tagger(lexicons, engine=engine)
+            tagger = Tagger(lexicons, engine=engine, model=model)
             cached = _local.tagger = (key, tagger, TermColumns(tagger))
             settle()
     return cached[1], cached[2]
@@ -103,7 +114,7 @@ def part_metadata(job: Job, tagger: Tagger, part: Part) -> dict[bytes, bytes]:
 def run_part(part: Part, job: Job) -> PartResult:
     """Tag one part (see the module docstring)."""
     started = time.thread_time()
-    tagger, terms = worker_tagger(job.lexicons, job.engine)
+    tagger, terms = worker_tagger(job.lexicons, job.engine, job.model)
     result = PartResult(part.index, part.source, matcher=tagger.matcher.engine.name)
     name = f"part-{part.index:05d}"
     root = Path(job.staging)

@@ -31,6 +31,7 @@ from toolkit.dates import utcnow
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lexicon import Lexicon
 from toolkit.lexicon.indicators import EXTRACTOR
+from toolkit.lexicon.model import OfferModel
 from toolkit.sources.tag_candidates import FORMAT as CANDIDATES_FORMAT
 from toolkit.sources.tag_candidates import VERSION as CANDIDATES_VERSION
 from toolkit.tagjob.columns import ColumnMap
@@ -132,12 +133,14 @@ def _engine(client: Any, cluster: Cluster) -> dict[str, Any]:
 
 def run_tag(files: list[Path], parts: list[Part], out: Path, *, lexicons: list[Lexicon], columns: ColumnMap,
             preset: str | None, threshold: float, cluster: Cluster, engine: str | None = None,
-            collected_at: str | None = None, batch_rows: int = 16_384, progress: Progress | None = None) -> Outcome:
-    """Tag every part on the cluster and write `out` (see the module docstring and docs/distributed.md)."""
+            collected_at: str | None = None, batch_rows: int = 16_384, progress: Progress | None = None,
+            model: OfferModel | None = None) -> Outcome:
+    """Tag every part on the cluster and write `out` (see the module docstring and docs/distributed.md);
+    `model`: an offer model scoring besides the lexicons."""
     staging = _staging(out)
     run_id = str(uuid.uuid4())
     job = Job(run_id, str(staging.resolve()), lexicons, columns, threshold, engine=engine, batch_rows=batch_rows,
-              toolkit=__version__)
+              toolkit=__version__, model=model)
     total = total_rows(parts)
     results: list[PartResult] = []
     try:
@@ -178,7 +181,7 @@ def _header(job: Job, results: list[PartResult], preset: str | None, files: list
             collected_at: str | None) -> dict[str, Any]:
     """The first line of candidates.ndjson (read by toolkit/sources/tag_candidates.py)."""
     return {"format": CANDIDATES_FORMAT, "version": CANDIDATES_VERSION, "run": job.run, "toolkit": job.toolkit,
-            "lexicons": sorted(f"{lex.ident}#{lex.digest}" for lex in job.lexicons),
+            "lexicons": job.signature(),
             "matchers": sorted({r.matcher for r in results if r.matcher}), "indicators": EXTRACTOR,
             "min_score": job.threshold, "id_prefix": job.columns.id_prefix, "preset": preset,
             "columns": job.columns.describe(), "input": [str(p) for p in files], "collected_at": collected_at}
@@ -217,7 +220,9 @@ def _manifest(job: Job, results: list[PartResult], files: list[Path], preset: st
         "toolkit": job.toolkit,
         "lexicons": [{"name": lex.name, "version": lex.version, "digest": lex.digest, "role": lex.role,
                       "terms": len(lex.terms)} for lex in job.lexicons],
-        "lexicon_signature": sorted(f"{lex.ident}#{lex.digest}" for lex in job.lexicons),
+        "lexicon_signature": job.signature(),
+        "model": None if job.model is None else {"name": job.model.info.name, "version": job.model.info.version,
+                                                 "digest": job.model.digest, "trained": job.model.info.trained},
         "matchers": sorted({r.matcher for r in results if r.matcher}),
         "indicators": EXTRACTOR,
         "engine": engine,
