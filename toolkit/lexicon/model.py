@@ -29,6 +29,7 @@ file's sha256 prefix) is recorded with every score, like a lexicon's.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import zipfile
 from dataclasses import dataclass
@@ -160,7 +161,8 @@ class OfferModel:
         if data is None:
             raise LexiconError(f"{path}: larger than {MAX_MODEL_BYTES >> 20} MB, not a model file", "Give an offer model (.npz)")
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            # From the bytes read once: the digest is of exactly what is loaded, and no file stays open.
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 index, weight = npz["index"], npz["weight"]
                 category_index, category_weights = npz["category_index"], npz["category_weight"]
                 meta = orjson.loads(str(npz["meta"]))
