@@ -259,3 +259,56 @@ def test_a_case_with_the_model_scores_with_it_and_records_its_file(case, invoke)
     from toolkit.context import case_files
     assert "toolkit:lexicon/data/offer_model.npz" in case_files(case, load_config(case))
     assert invoke("verify", case).exit_code == 0
+
+
+def _everyday_posts(samples: Path) -> list[str]:
+    """Real posts with nothing to do with the crimes: a Telegram channel's messages (religious
+    teaching) and TikTok captions (Zeeschuimer), from ../shared/samples."""
+    texts = []
+    channel = samples / "telegram_desktop_json" / "channel_uponthepathofsalaf_result.json"
+    if channel.is_file():
+        for message in orjson.loads(channel.read_bytes()).get("messages", []):
+            text = message.get("text")
+            if isinstance(text, list):
+                text = "".join(part if isinstance(part, str) else part.get("text", "") for part in text)
+            if isinstance(text, str) and text.strip():
+                texts.append(text)
+    tiktok = samples / "zeeschuimer_ndjson" / "tiktok_jorisheijkant_tiktok-test.ndjson"
+    if tiktok.is_file():
+        for line in tiktok.read_bytes().splitlines():
+            try:
+                desc = (orjson.loads(line).get("data") or {}).get("desc")
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(desc, str) and desc.strip():
+                texts.append(desc)
+    return texts
+
+
+def test_the_shipped_model_leaves_real_everyday_posts_alone(samples):
+    # The first model trained on the evaluation set alone flagged a third of these (it had learnt
+    # "not written like news"); with everyday negatives in training it must stay near the lexicons.
+    texts = _everyday_posts(samples)
+    if len(texts) < 100:
+        pytest.skip("the Telegram and TikTok samples are not present")
+    plain = Tagger(resolve(["default"]))
+    tagger = Tagger(resolve(["default"]), model=OfferModel.load(DEFAULT_MODEL))
+    records = [{"text": text} for text in texts]
+
+    def flagged(scores) -> int:
+        return sum(score.category is not None and score.score >= POINTS_AT_BOUNDARY for score in scores)
+
+    lexicons, both = flagged(plain.tag_batch(records).scores), flagged(tagger.tag_batch(records).scores)
+    assert both - lexicons <= 0.01 * len(texts), (lexicons, both, len(texts))
+
+
+def test_the_explanation_line_names_the_models_part_first(small_model):
+    from toolkit.lexicon.explain import explain_line
+
+    tagger = Tagger(resolve(["default"]), model=small_model)
+    score = tagger.analyse("Pasamos gente a Estados Unidos, salida cada semana").score
+    line = explain_line(orjson.loads(score.explanation_json), score.category)
+    assert line.startswith(f"model small@2#{small_model.digest}: ") and "points ('" in line and "; lexicons: " in line
+    # An explanation without the model's part reads as before.
+    plain = Tagger(resolve(["default"])).analyse("Cruce seguro a USA, pago al llegar").score
+    assert not explain_line(plain.explanation, plain.category).startswith("model ")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 # Explanation keys read here; any other key holding entries for the category is shown generically.
-KNOWN = {"raw", "by_category", "terms", "signals", "boosts", "negatives", "rules", "summary"}
+KNOWN = {"raw", "by_category", "terms", "signals", "boosts", "negatives", "rules", "summary", "model"}
 
 
 def explain_line(explanation: Any, category: str | None = None, score: float | None = None) -> str:
@@ -51,7 +51,15 @@ def explain_line(explanation: Any, category: str | None = None, score: float | N
     if score is not None:
         line += f" (score {score:.1f})"
     rest = _other_categories(explanation, category)
-    return line + (f"; also {rest}" if rest else "")
+    line += f"; also {rest}" if rest else ""
+    model = explanation.get("model")
+    if isinstance(model, dict) and _is_number(model.get("points")):
+        # The offer model's points made the score (toolkit.lexicon.model.ModelScore): say so first.
+        grams = [f"'{gram[0]}' {'+' if gram[1] >= 0 else ''}{_num(gram[1])}" for gram in model.get("ngrams", [])
+                 if isinstance(gram, list) and len(gram) == 2 and isinstance(gram[0], str) and _is_number(gram[1])]
+        said = f"model {model.get('model', '?')}: {_num(model['points'])} points" + (f" ({', '.join(grams[:5])})" if grams else "")
+        line = f"{said}; lexicons: {line}"
+    return line
 
 
 def _terms(terms: Any, category: str | None) -> list[str]:
