@@ -146,6 +146,7 @@ class OfferModel:
         # The category part: the buckets with a weight (sorted) and their weights per category.
         empty = (np.zeros(0, dtype=np.uint32), np.zeros((0, len(info.categories)), dtype=np.float32))
         self.category_index, self.category_weights = categories if categories is not None else empty
+        self._category_table: np.ndarray | None = None  # built on first use (most batches never need it)
         self.path = path
         self.digest = digest
         self.ident = f"{info.name}@{info.version}"
@@ -234,14 +235,18 @@ class OfferModel:
 
     def categories(self, texts: list[str]) -> list[str]:
         """The offer category the category part gives each text (its highest-scoring one)."""
+        if not texts:
+            return []
+        if self._category_table is None:  # per bucket, its weight for each category (zero for most)
+            table = np.zeros((1 << self.info.bits, len(self.info.categories)), dtype=np.float32)
+            table[self.category_index.astype(np.int64)] = self.category_weights
+            self._category_table = table
         post, bucket, _, _ = ngram_buckets(fold_texts(texts), self.info.bits, self.info.ngrams)
-        index = self.category_index.astype(np.int64)
-        where = np.minimum(np.searchsorted(index, bucket), max(len(index) - 1, 0))
-        known = (index[where] == bucket) if len(index) else np.zeros(len(bucket), dtype=bool)
-        count = np.bincount(post, minlength=len(texts) + 1)[1: len(texts) + 1]
-        totals = np.zeros((len(texts) + 1, len(self.info.categories)))
-        np.add.at(totals, post[known], self.category_weights[where[known]])
-        logits = np.asarray(self.info.category_bias) + totals[1:] / np.sqrt(np.maximum(count, 1))[:, None]
+        weights = self._category_table[bucket]
+        count = np.bincount(post, minlength=len(texts) + 1)[1:]
+        totals = np.column_stack([np.bincount(post, weights=weights[:, c], minlength=len(texts) + 1)[1:]
+                                  for c in range(weights.shape[1])])
+        logits = np.asarray(self.info.category_bias) + totals / np.sqrt(np.maximum(count, 1))[:, None]
         return [self.info.categories[i] for i in np.argmax(logits, axis=1).tolist()]
 
     def text_points(self, texts: list[str]) -> np.ndarray:
