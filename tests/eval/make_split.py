@@ -18,10 +18,15 @@ The set grew in batches (column `batch` of texts.csv), and a text never changes 
   side; a new origin goes to holdout when the first byte of sha256(origin + SALT_3) is below
   HOLDOUT_SHARE_3 * 256. Its holdout texts make the *fresh holdout*, never read while tuning.
 
+- batch 4 (collected on 2026-12-07 after the offer model `offers@1` was frozen, by a collector who
+  neither ran the tagger or the model nor read the lexicons): an origin that already has texts of an
+  earlier batch keeps its side; every new origin goes to holdout, and its texts make
+  `holdout-batch4.csv`, read once to measure the lexicons and the model as they were frozen.
+
 Salts and shares were fixed before each batch was collected and are not to be redrawn after looking
 at results (that would be tuning on the holdout).
 
-    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv and holdout-fresh.csv from texts.csv
+    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv, holdout-fresh.csv and holdout-batch4.csv
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ def sides(rows: list[dict]) -> dict[str, str]:
     """The side of every origin in rows: by the rule of the first batch that has texts from it."""
     first = {origin(row["source"]) for row in rows if row["batch"] == "1"}
     second = {origin(row["source"]) for row in rows if row["batch"] == "2"}
+    third = {origin(row["source"]) for row in rows if row["batch"] == "3"}
     out = {}
     for group in {origin(row["source"]) for row in rows}:
         if group in first:
@@ -134,8 +140,10 @@ def sides(rows: list[dict]) -> dict[str, str]:
             out[group] = "dev"
         elif group in second:
             out[group] = side(group, SALT_2, HOLDOUT_SHARE_2)
-        else:
+        elif group in third:
             out[group] = side(group, SALT_3, HOLDOUT_SHARE_3)
+        else:  # first seen in batch 4: held out
+            out[group] = "holdout"
     return out
 
 
@@ -145,6 +153,13 @@ def fresh(rows: list[dict]) -> list[dict]:
     where = sides(rows)
     return [{k: row[k] for k in FIELDS} for row in rows
             if row["batch"] == "3" and where[origin(row["source"])] == "holdout" and origin(row["source"]) not in earlier]
+
+
+def fresh_batch4(rows: list[dict]) -> list[dict]:
+    """Batch 4's texts from origins no earlier batch has (all held out)."""
+    earlier = {origin(row["source"]) for row in rows if row["batch"] in ("1", "2", "3")}
+    return [{k: row[k] for k in FIELDS} for row in rows
+            if row["batch"] == "4" and origin(row["source"]) not in earlier]
 
 
 def split(rows: list[dict]) -> dict[str, list[dict]]:
@@ -165,6 +180,7 @@ def main() -> None:
     rows = read_texts()
     out = split(rows)
     out["holdout-fresh"] = fresh(rows)
+    out["holdout-batch4"] = fresh_batch4(rows)
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")
