@@ -48,7 +48,7 @@ def test_every_text_has_a_label_language_address_citation_and_batch(texts):
         assert row["text"].strip(), f"texts.csv:{line}: empty text"
         assert row["language"] in {"es", "en", "pt"}, f"texts.csv:{line}: language {row['language']!r}"
         assert row["source"].strip() and row["citation"].strip(), f"texts.csv:{line}: no source or citation"
-        assert row["batch"] in {"1", "2", "3"}, f"texts.csv:{line}: batch {row['batch']!r}"
+        assert row["batch"] in {"1", "2", "3", "4"}, f"texts.csv:{line}: batch {row['batch']!r}"
 
 
 def test_no_text_is_there_twice(texts):
@@ -57,7 +57,7 @@ def test_no_text_is_there_twice(texts):
 
 
 def test_dev_and_holdout_read_as_labelled_files():
-    for name in ("dev.csv", "holdout.csv", "holdout-fresh.csv"):
+    for name in ("dev.csv", "holdout.csv", "holdout-fresh.csv", "holdout-batch4.csv"):
         labelled = read_labelled(EVAL / name)
         assert len(labelled) == len(_read(name))
 
@@ -67,6 +67,7 @@ def test_the_split_is_reproduced_from_texts_csv(texts):
     assert split["dev"] == _read("dev.csv")
     assert split["holdout"] == _read("holdout.csv")
     assert _make_split().fresh(texts) == _read("holdout-fresh.csv")
+    assert _make_split().fresh_batch4(texts) == _read("holdout-batch4.csv")
 
 
 def test_each_origin_is_on_one_side_only(texts):
@@ -107,7 +108,7 @@ def test_a_new_origin_goes_to_holdout_by_its_own_salted_hash(texts):
 
 def test_the_fresh_holdout_is_batch_3_from_new_origins_only(texts):
     make_split = _make_split()
-    earlier = {make_split.origin(row["source"]) for row in texts if row["batch"] != "3"}
+    earlier = {make_split.origin(row["source"]) for row in texts if row["batch"] in ("1", "2")}
     fresh = _read("holdout-fresh.csv")
     holdout = _read("holdout.csv")
     assert fresh and all(row in holdout for row in fresh)
@@ -120,13 +121,24 @@ def test_holdout_has_enough_offers_to_measure():
     assert all(offers[label] >= 20 for label in OFFERS)
 
 
-def test_batches_2_and_3_did_not_move_earlier_texts(texts):
-    """A text keeps its side when later batches arrive: the batch-1 and batch-2 rows of dev.csv and
-    holdout.csv come first, in texts.csv order, as they did before batch 3."""
-    earlier = [row for row in texts if row["batch"] in ("1", "2")]
+@pytest.mark.parametrize("before", [("1", "2"), ("1", "2", "3")])
+def test_later_batches_did_not_move_earlier_texts(texts, before):
+    """A text keeps its side when later batches arrive: the earlier batches' rows of dev.csv and
+    holdout.csv come first, in texts.csv order, as they did before the next batch."""
+    earlier = [row for row in texts if row["batch"] in before]
     split = _make_split().split(earlier)
     for name in ("dev", "holdout"):
         assert _read(f"{name}.csv")[:len(split[name])] == split[name]
+
+
+def test_batch_4_new_origins_are_all_held_out(texts):
+    make_split = _make_split()
+    earlier = {make_split.origin(row["source"]) for row in texts if row["batch"] != "4"}
+    batch4 = _read("holdout-batch4.csv")
+    holdout = _read("holdout.csv")
+    assert len(batch4) >= 150 and all(row in holdout for row in batch4)
+    assert not {make_split.origin(row["source"]) for row in batch4} & earlier
+    assert sum(row["label"] in OFFERS for row in batch4) >= 40
 
 
 def test_batch_3_is_a_real_batch():
