@@ -163,8 +163,9 @@ def test_provenance_is_recorded_beside_and_inside_the_dataset(invoke, dataset, t
 def test_candidates_import_into_a_case_with_scan(invoke, dataset, tmp_path, case):
     folder, posts, _names = dataset
     out = tmp_path / "out"
+    # Tagged with the case's lexicons and offer model, as the case will tag the candidates again.
     result = invoke("tag", folder, "--out", out, "--text-col", "body", "--id-col", "post_id", "--url-col", "link",
-                    "--keep-col", "title", "--min-score", "40", *THREADS)
+                    "--keep-col", "title", "--min-score", "40", "--case", case, *THREADS)
     assert result.exit_code == 0, result.output
     lines = (out / "candidates.ndjson").read_text().splitlines()
     candidates = [json.loads(line) for line in lines[1:]]
@@ -180,7 +181,7 @@ def test_candidates_import_into_a_case_with_scan(invoke, dataset, tmp_path, case
     items = json.loads(invoke("items", case, "--format", "json").stdout)
     assert sorted(i["url"] for i in items) == sorted(c["url"] for c in candidates)
     assert {i["platform"] for i in items} == {"facebook"} and {i["kind"] for i in items} == {"post"}
-    # The case tags them again with its own (the same, default) lexicons: the same scores.
+    # The case tags them again with its own (the same) lexicons and model: the same scores.
     by_url = {c["url"]: c for c in candidates}
     assert all(i["score"] == by_url[i["url"]]["score"] for i in items)
     # Each capture keeps what tagged it in the dataset run.

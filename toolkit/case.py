@@ -107,7 +107,7 @@ description = ""
 lexicons = ["default"]
 # An offer model scoring besides the lexicons (docs/lexicons.md, "The offer model"): "none",
 # "default" (the shipped one) or the path of your own (`toolkit lexicon train`).
-model = "none"
+model = "default"
 # Keep a compressed, content-addressed copy of every imported file under evidence/.
 keep_evidence = true
 # When the exports do not say when they were collected, use this ISO date (else: the import time).
