@@ -310,3 +310,29 @@ def test_the_explanation_line_names_the_models_part_first(small_model):
     # An explanation without the model's part reads as before.
     plain = Tagger(resolve(["default"])).analyse("Cruce seguro a USA, pago al llegar").score
     assert not explain_line(plain.explanation, plain.category).startswith("model ")
+
+
+def test_lexicon_stats_gives_the_models_precision_from_the_verdicts(case, invoke):
+    config = (case / "case.toml").read_text(encoding="utf-8")
+    (case / "case.toml").write_text(config.replace('model = "default"', 'model = "none"'), encoding="utf-8")
+    assert invoke("scan", case, Path(__file__).parent / "fixtures" / "crowdtangle" / "pages.csv").exit_code == 0
+    import sqlite3
+
+    with sqlite3.connect(case / "case.db") as conn:
+        items = [row[0] for row in conn.execute("SELECT id FROM item ORDER BY id LIMIT 3")]
+        explained = orjson.dumps({"summary": "model 40", "model": {"model": "offers@1#aaaaaaaaaaaa", "points": 40.0}}).decode()
+        again = explained.replace("aaaaaaaaaaaa", "bbbbbbbbbbbb")  # the same model name@version, another file
+        for item, explanation in zip(items, (explained, again, None), strict=True):
+            conn.execute("INSERT INTO score(item_id, capture_id, lexicons, score, category, explanation, scored_at)"
+                         " VALUES (?, NULL, '[]', 40, 'smuggling_offer', ?, '2021-05-01T00:00:00Z')", (item, explanation))
+        for item, verdict in zip(items, ("violating", "not_violating", "violating"), strict=True):
+            conn.execute("INSERT INTO review(item_id, verdict, reviewer, reviewed_at) VALUES (?, ?, 'ana',"
+                         " '2021-05-02T00:00:00Z')", (item, verdict))
+    result = invoke("lexicon", "stats", case, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    (model,) = [row for row in rows if row["lexicon"] == "offers@1"]
+    assert model["term"] == "(captures the offer model raised)"
+    assert (model["reviewed"], model["violating"], model["not_violating"], model["precision"]) == ("2", "1", "1", "0.5")
+    only = invoke("lexicon", "stats", case, "--lexicon", "offers", "--format", "csv").stdout.splitlines()
+    assert len(only) == 2 and only[1].startswith("offers@1,")

@@ -2,7 +2,9 @@
 many of those were judged violating. All SQL with bound parameters only.
 
 An item counts once per term (however many times the term hit it, in however many captures) and
-once per lexicon. Its verdict is its latest review. Lexicons are kept apart by name@version.
+once per lexicon. Its verdict is its latest review. Lexicons are kept apart by name@version. An
+offer model (toolkit/lexicon/model.py) has no terms: it gets one row, the reviewed items it raised
+(a score of theirs was the model's points), under its name@version.
 """
 
 from __future__ import annotations
@@ -27,6 +29,27 @@ FROM pairs p JOIN verdict v ON v.item_id = p.item_id
 GROUP BY p.lexicon, p.term
 """
 
+# Items a score of which the offer model made: its explanation names the model (name@version#digest).
+MODEL_SQL = """
+WITH verdict AS (
+    SELECT r.item_id, r.verdict FROM review r
+    JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
+),
+raised AS (
+    SELECT DISTINCT item_id, json_extract(explanation, '$.model.model') AS model FROM score
+    WHERE explanation LIKE '%"model":{%' AND json_valid(explanation)
+)
+SELECT p.model AS lexicon,
+       count(*) AS reviewed,
+       sum(v.verdict = 'violating') AS violating,
+       sum(v.verdict = 'not_violating') AS not_violating,
+       sum(v.verdict = 'unsure') AS unsure
+FROM raised p JOIN verdict v ON v.item_id = p.item_id
+WHERE p.model IS NOT NULL
+GROUP BY p.model
+"""
+MODEL_TERM = "(captures the offer model raised)"
+
 
 def lexicon_stats(conn: sqlite3.Connection, min_reviewed: int = 1, lexicon: str | None = None) -> list[dict[str, Any]]:
     """One row per lexicon (term None: all its terms together), each followed by its terms.
@@ -42,6 +65,13 @@ def lexicon_stats(conn: sqlite3.Connection, min_reviewed: int = 1, lexicon: str 
     }
     totals = [dict(row) for row in conn.execute(STATS_SQL.format(term="NULL"))]
     terms = [dict(row) for row in conn.execute(STATS_SQL.format(term="h.term"))]
+    models: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(MODEL_SQL):  # one model may have been applied with several digests
+        name = str(row["lexicon"]).split("#", 1)[0]
+        merged = models.setdefault(name, {"lexicon": name, "term": MODEL_TERM, "reviewed": 0, "violating": 0,
+                                          "not_violating": 0, "unsure": 0})
+        for key in ("reviewed", "violating", "not_violating", "unsure"):
+            merged[key] += row[key] or 0
     out: list[dict[str, Any]] = []
     for total in sorted(totals, key=lambda r: r["lexicon"]):
         name = total["lexicon"]
@@ -51,6 +81,9 @@ def lexicon_stats(conn: sqlite3.Connection, min_reviewed: int = 1, lexicon: str 
         mine = [t for t in terms if t["lexicon"] == name and t["reviewed"] >= min_reviewed]
         for term in sorted(mine, key=lambda r: (r["violating"] / r["reviewed"], -r["reviewed"], r["term"])):
             out.append(_with_precision(term, categories.get((name, term["term"]))))
+    for name, row in sorted(models.items()):
+        if row["reviewed"] >= min_reviewed and (not lexicon or lexicon in (name, name.split("@", 1)[0])):
+            out.append(_with_precision(row, None))
     return out
 
 
