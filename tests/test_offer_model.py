@@ -182,9 +182,11 @@ def test_load_model_names(tmp_path, small_model):
 def test_the_tagger_raises_a_score_only_where_the_model_reads_an_offer(small_model):
     plain = Tagger(resolve(["default"]))
     tagger = Tagger(resolve(["default"]), model=small_model)
-    records = [{"text": "Pasamos gente a Estados Unidos, salida cada semana"},  # the model's offer
-               {"text": "Feliz cumpleaños mamá, te queremos mucho"},  # below its boundary
-               {"name": "Gracias a todos", "text": "Tenemos tusi y perico, escribe al DM"}]
+    records = [{"text": "Salida cada semana, pregunta sin compromiso"},  # the model's offer, below the lexicons' 20
+               {"text": "Feliz cumpleaños mamá, te queremos mucho"},  # below the model's boundary
+               {"name": "Gracias a todos", "text": "Tenemos tusi y perico, escribe al DM"},
+               # The lexicons bring it up already: it keeps their score, however high the model's points.
+               {"text": "Pasamos gente a Estados Unidos, salida cada semana, pregunta sin compromiso"}]
     before, after = plain.analyse_batch(records), tagger.analyse_batch(records)
     points = small_model.text_points([records[0]["text"], records[1]["text"]])
     assert points[0] >= POINTS_AT_BOUNDARY > points[1]
@@ -196,12 +198,14 @@ def test_the_tagger_raises_a_score_only_where_the_model_reads_an_offer(small_mod
     assert after[1].score is before[1].score or after[1].score.score == before[1].score.score
     # The record's score is its highest field's; the model never lowers a lexicon score.
     assert after[2].score.score >= before[2].score.score
+    assert small_model.text_points([records[3]["text"]])[0] > before[3].score.score >= POINTS_AT_BOUNDARY
+    assert after[3].score.score == before[3].score.score and not isinstance(after[3].score, ModelScore)
     assert f"small@2#{small_model.digest}" in tagger.idents and tagger.signature != plain.signature
 
 
 def test_a_records_rows_carry_the_models_part(small_model):
     tagger = Tagger(resolve(["default"]), model=small_model)
-    rows = tagger.tag_rows([(1, 1, None, "Pasamos gente a Estados Unidos, salida cada semana")])
+    rows = tagger.tag_rows([(1, 1, None, "Salida cada semana, pregunta sin compromiso")])
     (score,) = rows.scores
     assert score[2] == tagger.signature and "small@2#" in score[2]
     assert orjson.loads(score[5])["model"]["points"] == pytest.approx(score[3], abs=0.05)
@@ -304,7 +308,7 @@ def test_the_explanation_line_names_the_models_part_first(small_model):
     from toolkit.lexicon.explain import explain_line
 
     tagger = Tagger(resolve(["default"]), model=small_model)
-    score = tagger.analyse("Pasamos gente a Estados Unidos, salida cada semana").score
+    score = tagger.analyse("Salida cada semana, pregunta sin compromiso").score
     line = explain_line(orjson.loads(score.explanation_json), score.category)
     assert line.startswith(f"model small@2#{small_model.digest}: ") and "points ('" in line and "; lexicons: " in line
     # An explanation without the model's part reads as before.
@@ -336,3 +340,16 @@ def test_lexicon_stats_gives_the_models_precision_from_the_verdicts(case, invoke
     assert (model["reviewed"], model["violating"], model["not_violating"], model["precision"]) == ("2", "1", "1", "0.5")
     only = invoke("lexicon", "stats", case, "--lexicon", "offers", "--format", "csv").stdout.splitlines()
     assert len(only) == 2 and only[1].startswith("offers@1,")
+
+
+def test_explanations_in_bulk_are_each_texts_own():
+    model = OfferModel.load(DEFAULT_MODEL)
+    texts = [text for text, _ in OFFERS + OTHERS] + ["", "💊", "Cruce seguro"]
+    many = model.explain_many(texts)
+    assert many == [model.explain(text) for text in texts]
+    for text, part, points in zip(texts, many, model.text_points(texts), strict=True):
+        assert part["points"] == pytest.approx(points, abs=0.051)
+        shares = [abs(weight) for _, weight in part["ngrams"]]
+        assert shares == sorted(shares, reverse=True) and len(shares) <= 8
+        folded = " " + " ".join(fold_texts([text]).decode("latin-1").replace("\\x00", " ").split()) + " "
+        assert all(gram in folded for gram, _ in part["ngrams"])

@@ -18,7 +18,8 @@ is featurised with a few array operations over the matcher's folded batch (no Py
 Points. The model's logit is shifted so that its decision boundary (probability 0.5 on the
 training data's balanced classes) falls on `POINTS_AT_BOUNDARY` points, the default review
 threshold: points = 100 * sigmoid(logit + log(POINTS_AT_BOUNDARY / (100 - POINTS_AT_BOUNDARY))).
-A capture's score is the higher of its lexicon score and the model's points (tagger.py).
+Where the lexicons leave a capture below that threshold and the model's points reach it, the
+points are the capture's score (tagger.py); every other score is the lexicons' alone.
 
 File. A model is an `.npz` (no pickles) holding `index` (uint32) and `weight` (float32), the
 n-gram buckets with a non-zero weight, and `meta`, a JSON text: name, version, bits, ngrams, bias,
@@ -80,18 +81,20 @@ def _room(codes: np.ndarray) -> np.ndarray:
     return np.minimum.accumulate(upcoming[::-1])[::-1] - where
 
 
-def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
+def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...], with_codes: bool = False):
     """For each n in `ngrams`: (n, buckets) for the windows of n codes starting at 0 .. len - n,
-    whether they stay inside a post or not (see `_room`). The bucket is the top `bits` bits of
-    ((code << 3) | n) * _MULT in 32-bit arithmetic, `code` being the window's codes in base 32."""
+    whether they stay inside a post or not (see `_room`); with `with_codes`, (n, buckets, codes).
+    The bucket is the top `bits` bits of ((code << 3) | n) * _MULT in 32-bit arithmetic, `code`
+    being the window's codes in base 32 (exact up to MAX_N codes)."""
     code = codes.copy()
     shift = np.uint32(32 - bits)
     for n in range(2, max(ngrams) + 1):
         if len(code) < 2:
             return
-        code = code[:-1] * np.uint32(32) + codes[n - 1:]  # wraps above 6 codes: still a hash
+        code = code[:-1] * np.uint32(32) + codes[n - 1:]
         if n in ngrams:
-            yield n, (((code << np.uint32(3) | np.uint32(n)) * _MULT) >> shift).astype(np.intp)
+            bucket = (((code << np.uint32(3) | np.uint32(n)) * _MULT) >> shift).astype(np.intp)
+            yield (n, bucket, code) if with_codes else (n, bucket)
 
 
 def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS,
@@ -255,19 +258,49 @@ class OfferModel:
     def explain(self, text: str, top: int = 8) -> dict:
         """The model's part of a score: its points, and the n-grams of `text` that weighed most,
         each with its share of the logit (positive: towards an offer)."""
-        codes = _squeezed(fold_texts([text]))
-        _, bucket, start, size = ngram_buckets(b"", self.info.bits, self.info.ngrams, codes=codes)
-        values = self.weights[bucket].astype(np.float64)
-        contributions: dict[str, float] = {}
-        for first, n, weight in zip(start.tolist(), size.tolist(), values.tolist(), strict=True):
-            if weight:
-                gram = "".join(_CHARS[int(c)] for c in codes[first: first + n])
-                contributions[gram] = contributions.get(gram, 0.0) + weight
-        scale = 1.0 / math.sqrt(max(len(bucket), 1))
-        logit = self.info.bias + float(values.sum()) * scale
-        ranked = sorted(contributions.items(), key=lambda kv: -abs(kv[1]))[:top]
-        return {"model": f"{self.ident}#{self.digest}", "points": round(float(logit_points(np.array([logit]))[0]), 1),
-                "logit": round(logit, 3), "ngrams": [[gram, round(weight * scale, 3)] for gram, weight in ranked]}
+        return self.explain_many([text], top)[0]
+
+    def explain_many(self, texts: list[str], top: int = 8) -> list[dict]:
+        """`explain` for each text, in array operations over all of them at once (a scan explains
+        every capture the model raised): each text's distinct n-grams have their weights summed by
+        their exact code, and only the `top` ones (largest share first, ties by code) are spelt out."""
+        if not texts:
+            return []
+        codes = _squeezed(fold_texts(texts))
+        room, post = _room(codes), np.cumsum(codes == _BOUNDARY)
+        keys, values, posts = [np.zeros(0, dtype=np.uint64)], [np.zeros(0)], [np.zeros(0, dtype=np.int64)]
+        for n, bucket, code in _grams(codes, self.info.bits, self.info.ngrams, with_codes=True):
+            inside = np.flatnonzero(room[: len(bucket)] >= n)
+            keys.append(code[inside].astype(np.uint64) * np.uint64(8) + np.uint64(n))
+            values.append(self.weights[bucket[inside]].astype(np.float64))
+            posts.append(post[inside])
+        key, value, where = np.concatenate(keys), np.concatenate(values), np.concatenate(posts)
+        count = np.bincount(where, minlength=len(texts) + 1)[1:]
+        scale = 1.0 / np.sqrt(np.maximum(count, 1))
+        logits = self.info.bias + np.bincount(where, weights=value, minlength=len(texts) + 1)[1:] * scale
+        points = np.round(logit_points(logits), 1)
+        # Sum each (text, n-gram) pair, then rank a text's n-grams by the size of their share.
+        order = np.lexsort((key, where))
+        key, where, value = key[order], where[order], value[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = (key[1:] != key[:-1]) | (where[1:] != where[:-1])
+        sums = np.bincount(np.cumsum(first) - 1, weights=value) if len(key) else np.zeros(0)
+        key, where = key[first], where[first]
+        ranked = np.lexsort((key, -np.abs(sums), where))
+        shown: list[list] = [[] for _ in texts]
+        for i in ranked.tolist():
+            grams = shown[int(where[i]) - 1]
+            if len(grams) < top and sums[i]:
+                grams.append([_spell(int(key[i])), round(float(sums[i]) * float(scale[int(where[i]) - 1]), 3)])
+        ident = f"{self.ident}#{self.digest}"
+        return [{"model": ident, "points": float(points[n]), "logit": round(float(logits[n]), 3), "ngrams": shown[n]}
+                for n in range(len(texts))]
+
+
+def _spell(key: int) -> str:
+    """The n-gram an explanation key stands for (code * 8 + n, the code in base 32)."""
+    n, code = key & 7, key >> 3
+    return "".join(_CHARS[(code >> (5 * (n - 1 - k))) & 31] for k in range(n))
 
 
 def logit_points(logits: np.ndarray) -> np.ndarray:
@@ -293,22 +326,23 @@ def load_model(spec: str | None, base: Path | None = None) -> OfferModel | None:
 
 
 class ModelScore(Score):
-    """A capture's score when the offer model's points are above its lexicon score: the points
-    are the score; the raw value stays the lexicon's, and so does the category when the lexicons
+    """A capture's score when the offer model raised it (its lexicon score below the review
+    threshold, the model's points at or above it: see Tagger._apply_model): the points are the
+    score; the raw value stays the lexicon's, and so does the category when the lexicons
     gave one (else the model's category part says which offer it reads); the explanation is the
     lexicon's with the model's part (`model`) added and named first in the summary."""
 
-    __slots__ = ("_lexicon", "_model", "_text")
+    __slots__ = ("_lexicon", "_part")
 
-    def __init__(self, points: float, lexicon: Score, model: OfferModel, text: str, category: str | None = None):
+    def __init__(self, points: float, lexicon: Score, part: dict, category: str | None = None):
         super().__init__(points, lexicon.raw, lexicon.category or category)
-        self._lexicon, self._model, self._text = lexicon, model, text
+        self._lexicon, self._part = lexicon, part  # part: OfferModel.explain's result for the capture's text
 
     @property
     def explanation(self) -> dict:
         if self._explanation is None:
             explained = dict(self._lexicon.explanation)
-            part = self._model.explain(self._text)
+            part = self._part
             shown = dict.fromkeys(gram.strip() for gram, weight in part["ngrams"] if weight > 0)
             grams = ", ".join(f"'{gram}'" for gram in list(shown)[:4])
             said = f"model {part['points']:g}" + (f" ({grams})" if grams else "")

@@ -175,12 +175,13 @@ class Tagger:
         return batch
 
     def _apply_model(self, batch: BatchTags) -> None:
-        """Give each record the offer model's points where they reach the model's decision boundary
-        (POINTS_AT_BOUNDARY: the model reads an offer) and are above its lexicon score.
+        """Give the offer model's points to each record the lexicons leave below POINTS_AT_BOUNDARY
+        (the default review threshold) where the model reads an offer (its points reach that
+        boundary).
 
-        Below the boundary the model says nothing: the scores of what it does not read as an
-        offer are the lexicons' alone, so adding a model can bring captures up for review and
-        never changes the others. The points of a record are those of its highest-scoring field (name or text); the model
+        The model fills the lexicons' gap and nothing else: a record the lexicons already bring up
+        keeps its lexicon score, and below its boundary the model says nothing, so adding a model
+        can bring captures up for review and never changes the others. The points of a record are those of its highest-scoring field (name or text); the model
         reads the batch as the matcher folded it (post i + 1 of the folded batch is flat text i).
         """
         points = np.round(self.model.points(batch.found.folded, len(batch.flat)), 1)
@@ -191,13 +192,14 @@ class Tagger:
         best[record[order]] = points[order]  # assigned in rising order: each record keeps its highest field
         which[record[order]] = order
         empty = self.empty.score
-        higher = np.flatnonzero((best > batch.score) & (best >= POINTS_AT_BOUNDARY)).tolist()
+        higher = np.flatnonzero((best >= POINTS_AT_BOUNDARY) & (batch.score < POINTS_AT_BOUNDARY)).tolist()
         texts = [batch.flat[which[number]] for number in higher]
         uncategorised = [i for i, number in enumerate(higher) if batch.category[number] is None]
         categories = dict(zip(uncategorised, self.model.categories([texts[i] for i in uncategorised]), strict=True))
+        parts = self.model.explain_many(texts)
         for i, number in enumerate(higher):
             lexicon = batch.objects.get(number, empty)
-            score = ModelScore(float(best[number]), lexicon, self.model, texts[i], categories.get(i))
+            score = ModelScore(float(best[number]), lexicon, parts[i], categories.get(i))
             batch.objects[number] = score
             batch.score[number], batch.category[number] = score.score, score.category
 
