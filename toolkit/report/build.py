@@ -27,6 +27,7 @@ from toolkit.store.checks import reason_count
 from toolkit.store.db import Connection, read_snapshot
 
 ORIGINS = ("first_capture", "notice")
+CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")  # the appendix's contact columns, in order
 
 
 class Evidence(Protocol):
@@ -59,6 +60,9 @@ class Report:
     provenance: dict[str, Any] = field(default_factory=dict)
     stamp: dict[str, Any] = field(default_factory=dict)
     screenshots: list[Shot] | None = None  # with --screenshots: the last screenshot of each cohort item
+    # The appendix as the CSV shows it, column by column (same values as `items`; a status and a
+    # reason column per wave, contacts joined by ";"): None when not built.
+    item_columns: dict[str, list[Any]] | None = None
 
     @property
     def wave_names(self) -> list[str]:
@@ -99,7 +103,7 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
     groups, fisher = stats.by_group(cf), stats.noticed_test(cf)
     step("seller networks")
     found = networks.clusters(cf, indicators)
-    items = _appendix(cf, indicators, redactor)
+    items, item_columns = _appendix(cf, indicators, redactor)
     names = {row["id"]: row["name"] or row["url"] or row["key"] for row in items}
     contacts = {node: one_line(redactor.contact(*node)) for c in found for node in c.contacts}
     report = Report(
@@ -107,7 +111,7 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
         description=one_line(config["case"]["description"]),
         as_of=as_of, redacted=redact, cohort=cf.cohort_size, waves=waves,
         groups=groups, fisher=fisher, survival={}, audience=audience(cf), clusters=found, items=items,
-        names=names, contacts=contacts, headline=[],
+        names=names, contacts=contacts, headline=[], item_columns=item_columns,
     )
     for origin in ORIGINS:
         step(f"time to removal from {origin.replace('_', ' ')}")
@@ -128,11 +132,12 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
     return report
 
 
-def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list[dict[str, Any]]:
-    """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
+def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+    """One row per cohort item: identity, verdict category, notice, status per wave, contacts; and
+    the same as the CSV's columns."""
     items = cf.items
     ids = items["item_id"].tolist()
-    status, reason = _wave_readings(cf, len(ids))
+    status, reason, per_wave = _wave_readings(cf, len(ids))
     contacts = networks.item_contacts(indicators)
     # Column by column (100,000 items make a row-by-row loop over a frame slow).
     kinds = [str(kind) for kind in items["kind"].tolist()]
@@ -164,15 +169,21 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
                       for kind, found in sorted(contacts.get(item_id, {}).items())} for item_id in ids],
     }
     names = list(values)
-    return [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    rows = [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    columns = {name: values[name] for name in names if name not in ("status", "reason", "contacts")}
+    columns.update(per_wave)
+    for kind in CONTACT_TYPES:
+        columns[kind] = [";".join(found.get(kind, ())) for found in values["contacts"]]
+    return rows, columns
 
 
-def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, list[str]]]:
     """Per cohort item (in the items' order), its status label in each wave, and the reason code
-    beside it where there is one. The tidy frame holds one block of rows per wave, in wave order,
-    each with the items in the items' order (`frame._tidy`), so a wave's labels are one slice."""
+    beside it where there is one; and the same as columns "status:WAVE" and "reason:WAVE" (an
+    empty reason where there is none). The tidy frame holds one block of rows per wave, in wave
+    order, each with the items in the items' order (`frame._tidy`), so a wave's labels are one slice."""
     if not len(cf.frame) or not n:
-        return [{} for _ in range(n)], [{} for _ in range(n)]
+        return [{} for _ in range(n)], [{} for _ in range(n)], {}
     waves = cf.frame["wave"].astype(str).tolist()[::n]
     blocks = cf.frame["item_id"].to_numpy()
     if len(blocks) != n * len(waves) or not (blocks.reshape(len(waves), n) == cf.items["item_id"].to_numpy()).all():
@@ -182,11 +193,14 @@ def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[dict[str, str]], list[di
     status = [dict(zip(waves, row, strict=True)) for row in
               zip(*(labels[at * n:(at + 1) * n] for at in range(len(waves))), strict=True)]
     reason: list[dict[str, str]] = [{} for _ in range(n)]
+    columns: dict[str, list[str]] = {}
     for at, wave in enumerate(waves):
+        columns[f"status:{wave}"] = labels[at * n:(at + 1) * n]
+        shown = columns[f"reason:{wave}"] = [""] * n
         for item, code in enumerate(codes[at * n:(at + 1) * n]):
             if isinstance(code, str) and code:
-                reason[item][wave] = neutral(code)
-    return status, reason
+                reason[item][wave] = shown[item] = neutral(code)
+    return status, reason, columns
 
 
 def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | None:
