@@ -9,6 +9,7 @@ sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -157,7 +158,11 @@ def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> d
 
 
 def _dump(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    return _dump_bytes(value).decode()
+
+
+def _dump_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -210,6 +215,13 @@ def _safe(value: Any) -> Any:
 
 def json_files(report: Report) -> dict[str, str]:
     """File name -> JSON text: the statistics, the item appendix and the stamp."""
+    return {name: data.decode() for name, data in json_documents(report)}
+
+
+def json_documents(report: Report) -> Iterator[tuple[str, bytes]]:
+    """`json_files` one file at a time, as UTF-8 bytes (the item appendix is the largest file of a
+    report: it is never held as text and bytes at once)."""
     # Appendix rows are made safe when built (build._appendix); the statistics are walked here.
-    return {"report.json": _dump(_safe(report_data(report))), "items.json": _dump(report.items),
-            "stamp.json": _dump(_safe(report.stamp))}
+    yield "report.json", _dump_bytes(_safe(report_data(report)))
+    yield "items.json", _dump_bytes(report.items)
+    yield "stamp.json", _dump_bytes(_safe(report.stamp))
