@@ -37,14 +37,15 @@ def parse_formats(values: list[str] | str) -> list[str]:
 
 def render(report: Report, formats: list[str], *, bom: bool = True, raw_cells: bool = False) -> dict[str, str]:
     """File name -> content for the chosen formats (CSV: see render_tables.csv_files)."""
-    return {name: data.decode() for name, data in documents(report, formats, bom=bom, raw_cells=raw_cells)}
+    return {name: (data if isinstance(data, bytes) else b"".join(data)).decode()
+            for name, data in documents(report, formats, bom=bom, raw_cells=raw_cells)}
 
 
 def documents(report: Report, formats: list[str], *, bom: bool = True,
-              raw_cells: bool = False) -> Iterator[tuple[str, bytes]]:
-    """`render`'s files one format at a time, as UTF-8 bytes: a caller that writes each before
-    asking for the next never holds the whole report's text (the item appendix of 100,000 items
-    is about 100 MB of CSV and JSON)."""
+              raw_cells: bool = False) -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+    """`render`'s files one format at a time, as UTF-8 bytes (or pieces of bytes, for items.json):
+    a caller that writes each before asking for the next never holds the whole report's text (the
+    item appendix of 100,000 items is about 100 MB of CSV and JSON)."""
     from toolkit.report.render_html import render_html
     from toolkit.report.render_md import render_md
     from toolkit.report.render_tables import csv_files, json_documents
@@ -109,7 +110,7 @@ def _remove_abandoned_staging(parent: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_atomically(folder: Path, files: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+def _write_atomically(folder: Path, files: Iterable[tuple[str, bytes | Iterable[bytes]]]) -> dict[str, str]:
     """Write every file into a hidden sibling folder first, then move it into place, so that a
     crash never leaves a half-written report behind (only a hidden staging folder, which the next
     report removes once the process that wrote it is gone). Returns each file's sha256."""
@@ -123,8 +124,12 @@ def _write_atomically(folder: Path, files: Iterable[tuple[str, bytes]]) -> dict[
     hashes: dict[str, str] = {}
     try:
         for name, data in files:
-            (staging / name).write_bytes(data)
-            hashes[name] = hashlib.sha256(data).hexdigest()
+            digest = hashlib.sha256()
+            with open(staging / name, "wb") as out:
+                for piece in [data] if isinstance(data, bytes) else data:
+                    out.write(piece)
+                    digest.update(piece)
+            hashes[name] = digest.hexdigest()
             del data
         if not folder.exists():
             os.replace(staging, folder)

@@ -9,19 +9,18 @@ sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 
 from toolkit.neutralise import _NEEDS_QUOTES, csv_cell, csv_field, csv_line, neutral
-from toolkit.report.build import CONTACT_TYPES, Report
+from toolkit.report.build import CONTACT_TYPES, ROW_FIELDS, Appendix, Report
 from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
 
 # The item appendix's own columns, before its status and reason per wave, contacts and cluster.
-ITEM_FIELDS = ["id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen", "category",
-               "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference"]
+ITEM_FIELDS = list(ROW_FIELDS)
 
 
 def _cell(value: Any, raw: bool = False) -> str:
@@ -86,8 +85,9 @@ def _fields(values: list[str | None], raw: bool) -> dict[str | None, str]:
 
 def _item_columns(report: Report) -> list[list[Any]]:
     """The item appendix column by column (100,000 items): as the report built them, else from its rows."""
-    built, rows, n = report.item_columns, report.items, len(report.items)
-    if built is not None:
+    rows, n = report.items, len(report.items)
+    if isinstance(rows, Appendix):
+        built = rows.columns
         columns = [built[name] for name in ITEM_FIELDS]
         for w in report.wave_names:
             columns += [built.get(f"status:{w}", ["not_checked"] * n), built.get(f"reason:{w}", [""] * n)]
@@ -161,6 +161,18 @@ def _dump(value: Any) -> str:
     return _dump_bytes(value).decode()
 
 
+def _dump_rows(rows: Sequence[dict[str, Any]], chunk: int = 2000) -> Iterator[bytes]:
+    """`_dump_bytes(list(rows))` in pieces of `chunk` rows: each piece is dumped as a list, whose
+    brackets are then left out."""
+    if not len(rows):
+        yield _dump_bytes([])
+        return
+    yield b"["
+    for start in range(0, len(rows), chunk):
+        part = _dump_bytes(rows[start:start + chunk])  # b"[\n  {...},\n  {...}\n]\n"
+        yield part[1:-3] + (b"," if start + chunk < len(rows) else b"\n]\n")
+
+
 def _dump_bytes(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
@@ -215,13 +227,14 @@ def _safe(value: Any) -> Any:
 
 def json_files(report: Report) -> dict[str, str]:
     """File name -> JSON text: the statistics, the item appendix and the stamp."""
-    return {name: data.decode() for name, data in json_documents(report)}
+    return {name: (data if isinstance(data, bytes) else b"".join(data)).decode()
+            for name, data in json_documents(report)}
 
 
-def json_documents(report: Report) -> Iterator[tuple[str, bytes]]:
-    """`json_files` one file at a time, as UTF-8 bytes (the item appendix is the largest file of a
-    report: it is never held as text and bytes at once)."""
+def json_documents(report: Report) -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+    """`json_files` one file at a time, as UTF-8 bytes (the item appendix, the largest file of a
+    report, as pieces of a few thousand rows: it is never held whole)."""
     # Appendix rows are made safe when built (build._appendix); the statistics are walked here.
     yield "report.json", _dump_bytes(_safe(report_data(report)))
-    yield "items.json", _dump_bytes(report.items)
+    yield "items.json", _dump_rows(report.items)
     yield "stamp.json", _dump_bytes(_safe(report.stamp))
