@@ -195,11 +195,16 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     if items.empty or waves.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
     n, w = len(items), len(waves)
-    base = items[["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
-                  "first_seen"]].take(np.tile(np.arange(n), w)).reset_index(drop=True)
-    wave = waves[["wave_id", "name", "wave_order", "started_at", "end_t"]].take(np.repeat(np.arange(w), n))
-    wave = wave.rename(columns={"name": "wave", "started_at": "wave_at"}).reset_index(drop=True)
-    frame = pd.concat([base, wave], axis=1)
+    # Each column taken once into place (no frame of the items' columns copied again by a concat);
+    # the columns the frame keeps as categories are categories before they are repeated per wave
+    # (the same categories: every value of the items is in every wave's block).
+    tile, repeat = np.tile(np.arange(n), w), np.repeat(np.arange(w), n)
+    frame = pd.DataFrame({
+        **{column: _category(items[column], column).array.take(tile) for column in
+           ("item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at", "first_seen")},
+        **{name: _category(waves[column], name).array.take(repeat) for column, name in
+           (("wave_id", "wave_id"), ("name", "wave"), ("wave_order", "wave_order"), ("started_at", "wave_at"),
+            ("end_t", "end_t"))}})
     # Each decided (item, wave) lands on its row: wave position * items + item position.
     item_at = np.searchsorted(items["item_id"].to_numpy(), decided["item_id"].to_numpy())
     wave_at = decided["wave_id"].map(pd.Series(np.arange(w), index=waves["wave_id"].to_numpy()))
@@ -219,6 +224,14 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method", "label"):
         frame[column] = frame[column].astype("category")
     return frame[FRAME_COLUMNS]
+
+
+def _category(column: pd.Series, name: str) -> pd.Series:
+    """`column` as a category when the tidy frame keeps `name` as one, else as it is."""
+    return column.astype("category") if name in _CATEGORIES else column
+
+
+_CATEGORIES = ("platform", "kind", "category", "language", "channel", "wave")
 
 
 def _audience_at(frame: pd.DataFrame, audience: pd.DataFrame) -> np.ndarray:

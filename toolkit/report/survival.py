@@ -186,7 +186,8 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # A date taken from the import time says nothing of when the item was seen: such captures never
     # give a first capture, such checks never bound a removal.
     import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
-    known = cf.checks[cf.checks["family"].isin(["live", "gone", "ended"])]
+    checks = cf.checks[["item_id", "t", "family", "date_source"]]  # what is used: copies of these only
+    known = checks[checks["family"].isin(["live", "gone", "ended"])]
     dated = known[known["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)]
     # Items whose every known check is dated at import time (numpy's set operations: 500,000 checks).
     only_import = np.setdiff1d(known["item_id"].to_numpy(), dated["item_id"].to_numpy())
