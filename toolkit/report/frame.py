@@ -95,8 +95,14 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
     names, rows = q.cohort_items(conn, as_of)
-    items = pd.DataFrame(rows, columns=names, dtype=object)[columns]
+    cells = list(zip(*rows, strict=True)) or [()] * len(names)
     del rows
+    # Equal strings kept once (platforms, kinds, categories, channels, dates: a cohort of 100,000
+    # items otherwise holds a copy per cell); only strings, as 1, 1.0 and True are equal keys.
+    shared: dict[str, str] = {}
+    items = pd.DataFrame({name: _column([shared.setdefault(v, v) if v.__class__ is str else v for v in values])
+                          for name, values in zip(names, cells, strict=True)})[columns]
+    del cells, shared
     items["item_id"] = items["item_id"].astype("int64")
     names, rows = q.cohort_languages(conn)
     langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
@@ -112,6 +118,13 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
     return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t",
                   "import_dated"]]
+
+
+def _column(values: list) -> np.ndarray:
+    """`values` as a one-dimensional object array (None stays None)."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
 
 
 def _checks(judged: Judged) -> pd.DataFrame:
