@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
+import numpy as np
+
 from toolkit.dates import utcnow
 from toolkit.errors import UsageError
 from toolkit.neutralise import neutral, one_line
@@ -199,10 +201,10 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> Appe
                 items["parent_url"].tolist(), strict=True)]
     columns = {
         "id": ids, "platform": items["platform"].tolist(), "kind": kinds,
-        "key": [one_line(redactor.url(p, key) or "") for p, key in zip(personal, items["key"].tolist(), strict=True)],
-        "url": [one_line(redactor.url(p, url) or "") for p, url in zip(personal, urls, strict=True)],
-        "name": [one_line(redactor.name(p, name) or "") for p, name in zip(personal, items["name"].tolist(), strict=True)],
-        "parent_name": [one_line(redactor.name(str(parent_kind), name) or "") if parent_kind is not None else ""
+        "key": [_one_line(redactor.url(p, key) or "") for p, key in zip(personal, items["key"].tolist(), strict=True)],
+        "url": [_one_line(redactor.url(p, url) or "") for p, url in zip(personal, urls, strict=True)],
+        "name": [_one_line(redactor.name(p, name) or "") for p, name in zip(personal, items["name"].tolist(), strict=True)],
+        "parent_name": [_one_line(redactor.name(str(parent_kind), name) or "") if parent_kind is not None else ""
                         for parent_kind, name in zip(parent_kinds, items["parent_name"].tolist(), strict=True)],
         "text": [neutral(redactor.text(text) or "") if isinstance(text, str) else "" for text in items["text"].tolist()],
         "first_seen": items["first_seen"].tolist(),
@@ -225,6 +227,21 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> Appe
     return Appendix(columns, waves, shown)
 
 
+def _texts(column: Any) -> list[str]:
+    """`column.astype(str).tolist()` for a categorical column, each category's text shared by its
+    cells (not one new string per cell: half a million of them in a tidy frame)."""
+    texts = np.array([*column.cat.categories.astype(str).tolist(), "nan"], dtype=object)  # code -1: missing
+    return texts[column.cat.codes.to_numpy()].tolist()
+
+
+def _one_line(text: str) -> str:
+    """`one_line(text)`, the same string when it is one line already (most names, keys and URLs:
+    no new copy of 100,000 of them)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # printable: no control or bidi character, and no whitespace but single spaces
+    return one_line(text)
+
+
 def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[str], dict[str, list[str]]]:
     """The waves, and per cohort item (in the items' order) its status label in each wave and the
     reason code beside it where there is one, as columns "status:WAVE" and "reason:WAVE" (an empty
@@ -232,11 +249,11 @@ def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[str], dict[str, list[str
     each with the items in the items' order (`frame._tidy`), so a wave's labels are one slice."""
     if not len(cf.frame) or not n:
         return [], {}
-    waves = cf.frame["wave"].astype(str).tolist()[::n]
+    waves = cf.frame["wave"].iloc[::n].astype(str).tolist()
     blocks = cf.frame["item_id"].to_numpy()
     if len(blocks) != n * len(waves) or not (blocks.reshape(len(waves), n) == cf.items["item_id"].to_numpy()).all():
         raise ValueError("the report frame is not one block of the cohort's items per wave")
-    labels = cf.frame["label"].astype(str).tolist()
+    labels = _texts(cf.frame["label"])
     codes = cf.frame["reason"].tolist()
     columns: dict[str, list[str]] = {}
     for at, wave in enumerate(waves):
