@@ -95,14 +95,14 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
     # turn it into NaN (a float), which the renderers must never see as text.
     names, rows = q.cohort_items(conn, as_of)
-    cells = list(zip(*rows, strict=True)) or [()] * len(names)
+    items = pd.DataFrame(rows, columns=names, dtype=object)[columns]
     del rows
     # Equal strings kept once (platforms, kinds, categories, channels, dates: a cohort of 100,000
-    # items otherwise holds a copy per cell); only strings, as 1, 1.0 and True are equal keys.
-    shared: dict[str, str] = {}
-    items = pd.DataFrame({name: _column([shared.setdefault(v, v) if v.__class__ is str else v for v in values])
-                          for name, values in zip(names, cells, strict=True)})[columns]
-    del cells, shared
+    # items otherwise holds a copy per cell). Identities and texts are left as they are (nearly
+    # every one differs).
+    for column in columns:
+        if column not in _DISTINCT:
+            items[column] = _shared(items[column].to_numpy())
     items["item_id"] = items["item_id"].astype("int64")
     names, rows = q.cohort_languages(conn)
     langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
@@ -120,11 +120,19 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
                   "import_dated"]]
 
 
-def _column(values: list) -> np.ndarray:
-    """`values` as a one-dimensional object array (None stays None)."""
-    column = np.empty(len(values), dtype=object)
-    column[:] = values
-    return column
+_DISTINCT = ("item_id", "key", "url", "name", "parent", "score", "reference", "text")
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """`values` (an object array) with equal strings made one object; anything else (None, a
+    number: 1, 1.0 and True are equal keys) as it is."""
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values
+    codes, uniques = pd.factorize(values)
+    out = np.asarray(uniques, dtype=object)[codes]
+    missing = codes < 0
+    out[missing] = values[missing]
+    return out
 
 
 def _checks(judged: Judged) -> pd.DataFrame:
