@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.neutralise import _NEEDS_QUOTES, csv_cell, csv_field, csv_line, neutral
+from toolkit.neutralise import csv_cell, csv_field, csv_line, neutral
 from toolkit.report.build import CONTACT_TYPES, ROW_FIELDS, Appendix, Report
 from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
@@ -70,7 +70,7 @@ def _fields(values: list[str | None], raw: bool) -> dict[str | None, str]:
     first character could start a formula: only those go through `csv_cell`."""
     strings = [value for value in values if value is not None] if None in values else values
     joined = "".join(strings)
-    if joined.isprintable() and _NEEDS_QUOTES.search(joined) is None:
+    if joined.isprintable() and csv_field(joined) == joined:  # nothing to show, fold or quote
         if raw:
             fields = dict(zip(strings, strings, strict=True))
         else:
