@@ -6,9 +6,11 @@ overrides and control characters neutralised. Each renderer then escapes for its
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
+
+import numpy as np
 
 from toolkit.dates import utcnow
 from toolkit.errors import UsageError
@@ -27,6 +29,7 @@ from toolkit.store.checks import reason_count
 from toolkit.store.db import Connection, read_snapshot
 
 ORIGINS = ("first_capture", "notice")
+CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")  # the appendix's contact columns, in order
 
 
 class Evidence(Protocol):
@@ -52,7 +55,7 @@ class Report:
     survival: dict[str, survival.Survival]
     audience: Audience
     clusters: list[networks.Cluster]
-    items: list[dict[str, Any]]  # the appendix: one row per cohort item, safe values
+    items: Sequence[dict[str, Any]]  # the appendix: one row per cohort item, safe values (an Appendix)
     names: dict[int, str]  # item id -> safe display name
     contacts: dict[tuple[str, str], str]  # contact node -> safe display value
     headline: list[str]
@@ -100,7 +103,8 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
     step("seller networks")
     found = networks.clusters(cf, indicators)
     items = _appendix(cf, indicators, redactor)
-    names = {row["id"]: row["name"] or row["url"] or row["key"] for row in items}
+    names = {item_id: name or url or key for item_id, name, url, key in
+             zip(*(items.columns[field] for field in ("id", "name", "url", "key")), strict=True)}
     contacts = {node: one_line(redactor.contact(*node)) for c in found for node in c.contacts}
     report = Report(
         case_name=one_line(case_name or config["case"]["name"]),
@@ -128,11 +132,64 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
     return report
 
 
-def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list[dict[str, Any]]:
+class Appendix(Sequence[dict[str, Any]]):
+    """The item appendix: one row per cohort item (a dict: identity, verdict category, notice,
+    status and reason per wave, contacts), kept column by column and made into a dict only when a
+    row is asked for: 100,000 rows held as dicts, each with its dicts of statuses, reasons and
+    contacts, take about 150 MB. `columns` also gives the CSV's columns as they are."""
+
+    def __init__(self, columns: dict[str, list[Any]], waves: list[str], contacts: dict[int, dict[str, list[str]]]):
+        self.columns = columns  # ITEM_FIELDS, "status:WAVE" and "reason:WAVE" per wave, CONTACT_TYPES (joined by ";")
+        self.waves = waves
+        self._contacts = contacts  # by row, for the rows with any
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    @overload
+    def __getitem__(self, at: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, at: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(at, slice):
+            return self._rows(*at.indices(len(self)))
+        n = at + len(self) if at < 0 else at
+        if not 0 <= n < len(self):
+            raise IndexError(at)
+        return self._rows(n, n + 1, 1)[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(self), 1000):
+            yield from self._rows(start, min(start + 1000, len(self)), 1)
+
+    def _rows(self, start: int, stop: int, step: int) -> list[dict[str, Any]]:
+        """The rows start, start + step, ... before stop, made column by column."""
+        columns, cut = self.columns, slice(start, stop, step)
+        fields = zip(*(columns[name][cut] for name in ROW_FIELDS), strict=True)
+        status = zip(*(columns[f"status:{wave}"][cut] for wave in self.waves), strict=True)
+        reason = zip(*(columns[f"reason:{wave}"][cut] for wave in self.waves), strict=True)
+        waves, empty = self.waves, {}
+        if not waves:  # no wave: an empty status and reason per row
+            status = reason = ((),) * len(range(start, stop, step))
+        return [{**dict(zip(ROW_FIELDS, values, strict=True)),
+                 "status": dict(zip(waves, labels, strict=True)),
+                 "reason": {wave: code for wave, code in zip(waves, codes, strict=True) if code},
+                 "contacts": {kind: list(found) for kind, found in self._contacts.get(n, empty).items()}}
+                for n, values, labels, codes in zip(range(start, stop, step), fields, status, reason, strict=True)]
+
+
+# An appendix row's fields before its status, reason and contacts (the CSV's first columns).
+ROW_FIELDS = ("id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen", "category",
+              "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference")
+
+
+def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> Appendix:
     """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
     items = cf.items
     ids = items["item_id"].tolist()
-    status, reason = _wave_readings(cf, len(ids))
+    waves, per_wave = _wave_readings(cf, len(ids))
     contacts = networks.item_contacts(indicators)
     # Column by column (100,000 items make a row-by-row loop over a frame slow).
     kinds = [str(kind) for kind in items["kind"].tolist()]
@@ -142,12 +199,12 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
     urls = [url or _message_url(platform, kind, key, parent_url) for url, platform, kind, key, parent_url in
             zip(items["url"].tolist(), items["platform"].tolist(), kinds, items["key"].tolist(),
                 items["parent_url"].tolist(), strict=True)]
-    values = {
+    columns = {
         "id": ids, "platform": items["platform"].tolist(), "kind": kinds,
-        "key": [one_line(redactor.url(p, key) or "") for p, key in zip(personal, items["key"].tolist(), strict=True)],
-        "url": [one_line(redactor.url(p, url) or "") for p, url in zip(personal, urls, strict=True)],
-        "name": [one_line(redactor.name(p, name) or "") for p, name in zip(personal, items["name"].tolist(), strict=True)],
-        "parent_name": [one_line(redactor.name(str(parent_kind), name) or "") if parent_kind is not None else ""
+        "key": [_one_line(redactor.url(p, key) or "") for p, key in zip(personal, items["key"].tolist(), strict=True)],
+        "url": [_one_line(redactor.url(p, url) or "") for p, url in zip(personal, urls, strict=True)],
+        "name": [_one_line(redactor.name(p, name) or "") for p, name in zip(personal, items["name"].tolist(), strict=True)],
+        "parent_name": [_one_line(redactor.name(str(parent_kind), name) or "") if parent_kind is not None else ""
                         for parent_kind, name in zip(parent_kinds, items["parent_name"].tolist(), strict=True)],
         "text": [neutral(redactor.text(text) or "") if isinstance(text, str) else "" for text in items["text"].tolist()],
         "first_seen": items["first_seen"].tolist(),
@@ -158,35 +215,52 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> list
         "channel": [channel if noticed else None for channel, noticed in
                     zip(items["channel"].tolist(), items["noticed"].tolist(), strict=True)],
         "reference": [neutral(ref) if isinstance(ref, str) else None for ref in items["reference"].tolist()],
-        "status": status,
-        "reason": reason,
-        "contacts": [{kind: [one_line(redactor.contact(kind, v)) for v in found]
-                      for kind, found in sorted(contacts.get(item_id, {}).items())} for item_id in ids],
+        **per_wave,
     }
-    names = list(values)
-    return [dict(zip(names, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    shown = {n: {kind: [one_line(redactor.contact(kind, v)) for v in found]
+                 for kind, found in sorted(contacts[item_id].items())}
+             for n, item_id in enumerate(ids) if item_id in contacts}
+    for kind in CONTACT_TYPES:
+        column = columns[kind] = [""] * len(ids)
+        for n, found in shown.items():
+            column[n] = ";".join(found.get(kind, ()))
+    return Appendix(columns, waves, shown)
 
 
-def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """Per cohort item (in the items' order), its status label in each wave, and the reason code
-    beside it where there is one. The tidy frame holds one block of rows per wave, in wave order,
+def _texts(column: Any) -> list[str]:
+    """`column.astype(str).tolist()` for a categorical column, each category's text shared by its
+    cells (not one new string per cell: half a million of them in a tidy frame)."""
+    texts = np.array([*column.cat.categories.astype(str).tolist(), "nan"], dtype=object)  # code -1: missing
+    return texts[column.cat.codes.to_numpy()].tolist()
+
+
+def _one_line(text: str) -> str:
+    """`one_line(text)`, the same string when it is one line already (most names, keys and URLs:
+    no new copy of 100,000 of them)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # printable: no control or bidi character, and no whitespace but single spaces
+    return one_line(text)
+
+
+def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[str], dict[str, list[str]]]:
+    """The waves, and per cohort item (in the items' order) its status label in each wave and the
+    reason code beside it where there is one, as columns "status:WAVE" and "reason:WAVE" (an empty
+    reason where there is none). The tidy frame holds one block of rows per wave, in wave order,
     each with the items in the items' order (`frame._tidy`), so a wave's labels are one slice."""
     if not len(cf.frame) or not n:
-        return [{} for _ in range(n)], [{} for _ in range(n)]
-    waves = cf.frame["wave"].astype(str).tolist()[::n]
+        return [], {}
+    waves = cf.frame["wave"].iloc[::n].astype(str).tolist()
     blocks = cf.frame["item_id"].to_numpy()
     if len(blocks) != n * len(waves) or not (blocks.reshape(len(waves), n) == cf.items["item_id"].to_numpy()).all():
         raise ValueError("the report frame is not one block of the cohort's items per wave")
-    labels = cf.frame["label"].astype(str).tolist()
+    labels = _texts(cf.frame["label"])
     codes = cf.frame["reason"].tolist()
-    status = [dict(zip(waves, row, strict=True)) for row in
-              zip(*(labels[at * n:(at + 1) * n] for at in range(len(waves))), strict=True)]
-    reason: list[dict[str, str]] = [{} for _ in range(n)]
+    columns: dict[str, list[str]] = {}
     for at, wave in enumerate(waves):
-        for item, code in enumerate(codes[at * n:(at + 1) * n]):
-            if isinstance(code, str) and code:
-                reason[item][wave] = neutral(code)
-    return status, reason
+        columns[f"status:{wave}"] = labels[at * n:(at + 1) * n]
+        columns[f"reason:{wave}"] = [neutral(code) if isinstance(code, str) and code else ""
+                                     for code in codes[at * n:(at + 1) * n]]
+    return waves, columns
 
 
 def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | None:

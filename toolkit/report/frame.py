@@ -97,6 +97,12 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     names, rows = q.cohort_items(conn, as_of)
     items = pd.DataFrame(rows, columns=names, dtype=object)[columns]
     del rows
+    # Equal strings kept once (platforms, kinds, categories, channels, dates: a cohort of 100,000
+    # items otherwise holds a copy per cell). Identities and texts are left as they are (nearly
+    # every one differs).
+    for column in columns:
+        if column not in _DISTINCT:
+            items[column] = _shared(items[column].to_numpy())
     items["item_id"] = items["item_id"].astype("int64")
     names, rows = q.cohort_languages(conn)
     langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
@@ -112,6 +118,21 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
     return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t",
                   "import_dated"]]
+
+
+_DISTINCT = ("item_id", "key", "url", "name", "parent", "score", "reference", "text")
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """`values` (an object array) with equal strings made one object; anything else (None, a
+    number: 1, 1.0 and True are equal keys) as it is."""
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values
+    codes, uniques = pd.factorize(values)
+    out = np.asarray(uniques, dtype=object)[codes]
+    missing = codes < 0
+    out[missing] = values[missing]
+    return out
 
 
 def _checks(judged: Judged) -> pd.DataFrame:
@@ -195,11 +216,16 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     if items.empty or waves.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
     n, w = len(items), len(waves)
-    base = items[["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
-                  "first_seen"]].take(np.tile(np.arange(n), w)).reset_index(drop=True)
-    wave = waves[["wave_id", "name", "wave_order", "started_at", "end_t"]].take(np.repeat(np.arange(w), n))
-    wave = wave.rename(columns={"name": "wave", "started_at": "wave_at"}).reset_index(drop=True)
-    frame = pd.concat([base, wave], axis=1)
+    # Each column taken once into place (no frame of the items' columns copied again by a concat);
+    # the columns the frame keeps as categories are categories before they are repeated per wave
+    # (the same categories: every value of the items is in every wave's block).
+    tile, repeat = np.tile(np.arange(n), w), np.repeat(np.arange(w), n)
+    frame = pd.DataFrame({
+        **{column: _category(items[column], column).array.take(tile) for column in
+           ("item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at", "first_seen")},
+        **{name: _category(waves[column], name).array.take(repeat) for column, name in
+           (("wave_id", "wave_id"), ("name", "wave"), ("wave_order", "wave_order"), ("started_at", "wave_at"),
+            ("end_t", "end_t"))}})
     # Each decided (item, wave) lands on its row: wave position * items + item position.
     item_at = np.searchsorted(items["item_id"].to_numpy(), decided["item_id"].to_numpy())
     wave_at = decided["wave_id"].map(pd.Series(np.arange(w), index=waves["wave_id"].to_numpy()))
@@ -219,6 +245,14 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method", "label"):
         frame[column] = frame[column].astype("category")
     return frame[FRAME_COLUMNS]
+
+
+def _category(column: pd.Series, name: str) -> pd.Series:
+    """`column` as a category when the tidy frame keeps `name` as one, else as it is."""
+    return column.astype("category") if name in _CATEGORIES else column
+
+
+_CATEGORIES = ("platform", "kind", "category", "language", "channel", "wave")
 
 
 def _audience_at(frame: pd.DataFrame, audience: pd.DataFrame) -> np.ndarray:

@@ -75,7 +75,7 @@ def clusters(cf: CaseFrame, indicators: list[dict]) -> list[Cluster]:
 def _latest_status(cf: CaseFrame) -> dict[int, tuple[str, str]]:
     if not len(cf.frame):
         return {}
-    last = cf.frame[cf.frame["wave_order"] == cf.frame["wave_order"].max()]
+    last = cf.frame.loc[cf.frame["wave_order"] == cf.frame["wave_order"].max(), ["item_id", "family", "status"]]
     return dict(zip(last["item_id"].tolist(), zip(last["family"].astype(str).tolist(), last["status"].astype(str).tolist(),
                                                   strict=True), strict=True))
 

@@ -8,7 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,20 +37,30 @@ def parse_formats(values: list[str] | str) -> list[str]:
 
 def render(report: Report, formats: list[str], *, bom: bool = True, raw_cells: bool = False) -> dict[str, str]:
     """File name -> content for the chosen formats (CSV: see render_tables.csv_files)."""
+    return {name: (data if isinstance(data, bytes) else b"".join(data)).decode()
+            for name, data in documents(report, formats, bom=bom, raw_cells=raw_cells)}
+
+
+def documents(report: Report, formats: list[str], *, bom: bool = True,
+              raw_cells: bool = False) -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+    """`render`'s files one format at a time, as UTF-8 bytes (or pieces of bytes, for items.json):
+    a caller that writes each before asking for the next never holds the whole report's text (the
+    item appendix of 100,000 items is about 100 MB of CSV and JSON)."""
     from toolkit.report.render_html import render_html
     from toolkit.report.render_md import render_md
-    from toolkit.report.render_tables import csv_files, json_files
+    from toolkit.report.render_tables import csv_files, json_documents
 
-    files: dict[str, str] = {}
     if "md" in formats:
-        files["report.md"] = render_md(report)
+        yield "report.md", render_md(report).encode()
     if "html" in formats:
-        files["report.html"] = render_html(report)
+        yield "report.html", render_html(report).encode()
     if "csv" in formats:
-        files.update(csv_files(report, bom=bom, raw_cells=raw_cells))
+        files = csv_files(report, bom=bom, raw_cells=raw_cells)
+        while files:
+            name = next(iter(files))
+            yield name, files.pop(name).encode()
     if "json" in formats:
-        files.update(json_files(report))
-    return files
+        yield from json_documents(report)
 
 
 @dataclass
@@ -71,12 +81,12 @@ def write_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
                               screenshots=screenshots)
         if progress:
             progress("writing " + ", ".join(formats))
-        files = render(report, formats, bom=bom, raw_cells=raw_cells)
-    _write_atomically(folder, files)
-    hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(files.items())}
+        # Each file is written (and hashed) as soon as it is rendered, then let go.
+        found = _write_atomically(folder, documents(report, formats, bom=bom, raw_cells=raw_cells))
+    hashes = dict(sorted(found.items()))
     detail = {"as_of": as_of, "folder": str(folder), "redact": redact, "files": hashes}
     events.record(conn, "report", events.detail_hash(detail), utcnow(), detail)
-    return Written(report=report, folder=folder, files=sorted(files))
+    return Written(report=report, folder=folder, files=sorted(hashes))
 
 
 STAGING = ".staging-"
@@ -100,10 +110,10 @@ def _remove_abandoned_staging(parent: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_atomically(folder: Path, files: dict[str, str]) -> None:
+def _write_atomically(folder: Path, files: Iterable[tuple[str, bytes | Iterable[bytes]]]) -> dict[str, str]:
     """Write every file into a hidden sibling folder first, then move it into place, so that a
     crash never leaves a half-written report behind (only a hidden staging folder, which the next
-    report removes once the process that wrote it is gone)."""
+    report removes once the process that wrote it is gone). Returns each file's sha256."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_staging(folder.parent)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}{STAGING}{os.getpid()}-"))
@@ -111,13 +121,21 @@ def _write_atomically(folder: Path, files: dict[str, str]) -> None:
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)
+    hashes: dict[str, str] = {}
     try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8", newline="\n")
+        for name, data in files:
+            digest = hashlib.sha256()
+            with open(staging / name, "wb") as out:
+                for piece in [data] if isinstance(data, bytes) else data:
+                    out.write(piece)
+                    digest.update(piece)
+            hashes[name] = digest.hexdigest()
+            del data
         if not folder.exists():
             os.replace(staging, folder)
-            return
-        for name in files:  # an existing folder (-o): replace file by file, each atomically
+            return hashes
+        for name in hashes:  # an existing folder (-o): replace file by file, each atomically
             os.replace(staging / name, folder / name)
+        return hashes
     finally:
         shutil.rmtree(staging, ignore_errors=True)

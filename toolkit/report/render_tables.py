@@ -9,19 +9,18 @@ sorted; so the same case gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 
 from toolkit.neutralise import csv_cell, csv_field, csv_line, neutral
-from toolkit.report.build import Report
+from toolkit.report.build import CONTACT_TYPES, ROW_FIELDS, Appendix, Report
 from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
 
-CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")
 # The item appendix's own columns, before its status and reason per wave, contacts and cluster.
-ITEM_FIELDS = ["id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen", "category",
-               "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference"]
+ITEM_FIELDS = list(ROW_FIELDS)
 
 
 def _cell(value: Any, raw: bool = False) -> str:
@@ -50,20 +49,53 @@ def write_columns(header: list[str], columns: list[Any], *, bom: bool = False, r
     # A column holds few distinct strings (statuses, platforms, dates, contact lists): each is made
     # safe and quoted once. Only a column of strings (and None) is mapped through a dictionary:
     # 1, 1.0 and True are equal as keys.
-    text = neutral if raw_cells else csv_cell
     done = []
     for column in columns:
         types = set(map(type, column))
         if types == {int}:
             done.append(map(str, column))
         elif types <= {str, type(None)}:
-            cells = {value: csv_field(text(value)) if value is not None else "" for value in dict.fromkeys(column)}
-            done.append(map(cells.__getitem__, column))
+            done.append(map(_fields(list(dict.fromkeys(column)), raw_cells).__getitem__, column))
         else:
             done.append([csv_field(_cell(value, raw_cells)) for value in column])
     lines = ["\ufeff" if bom else "", csv_line(_cell(c) for c in header)]
     lines.extend(",".join(row) + "\n" for row in zip(*done, strict=True))
     return "".join(lines)
+
+
+def _fields(values: list[str | None], raw: bool) -> dict[str | None, str]:
+    """Each distinct value of a column as its CSV field: `csv_field(csv_cell(value))` (`neutral`
+    instead of `csv_cell` when `raw`), None as an empty field. When no value holds a character to
+    show, fold or quote (one test over all of them at once), a value is its own field unless its
+    first character could start a formula: only those go through `csv_cell`."""
+    strings = [value for value in values if value is not None] if None in values else values
+    joined = "".join(strings)
+    if joined.isprintable() and csv_field(joined) == joined:  # nothing to show, fold or quote
+        if raw:
+            fields = dict(zip(strings, strings, strict=True))
+        else:
+            fields = {value: value if value[:1].isascii() and value[:1].isalnum() else csv_field(csv_cell(value))
+                      for value in strings}
+    else:
+        text = neutral if raw else csv_cell
+        fields = {value: csv_field(text(value)) for value in strings}
+    fields[None] = ""
+    return fields
+
+
+def _item_columns(report: Report) -> list[list[Any]]:
+    """The item appendix column by column (100,000 items): as the report built them, else from its rows."""
+    rows, n = report.items, len(report.items)
+    if isinstance(rows, Appendix):
+        built = rows.columns
+        columns = [built[name] for name in ITEM_FIELDS]
+        for w in report.wave_names:
+            columns += [built.get(f"status:{w}", ["not_checked"] * n), built.get(f"reason:{w}", [""] * n)]
+        return columns + [built[t] for t in CONTACT_TYPES]
+    columns = [[r[name] for r in rows] for name in ITEM_FIELDS]
+    for w in report.wave_names:
+        columns += [[r["status"].get(w, "not_checked") for r in rows], [r["reason"].get(w, "") for r in rows]]
+    return columns + [[";".join(r["contacts"].get(t, [])) for r in rows] for t in CONTACT_TYPES]
 
 
 def _share(share: Share) -> dict[str, Any]:
@@ -99,13 +131,8 @@ def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> d
         return write_csv(columns, rows, bom=bom, raw_cells=raw_cells)
 
     clusters = _cluster_of(report)
-    rows = report.items
-    # The item appendix column by column, straight from its rows (100,000 items).
-    columns = [[r[name] for r in rows] for name in ITEM_FIELDS]
-    for w in waves:
-        columns += [[r["status"].get(w, "not_checked") for r in rows], [r["reason"].get(w, "") for r in rows]]
-    columns += [[";".join(r["contacts"].get(t, [])) for r in rows] for t in CONTACT_TYPES]
-    columns.append([clusters.get(r["id"], "") for r in rows])
+    columns = _item_columns(report)
+    columns.append([clusters.get(item_id, "") for item_id in columns[0]])
     files = {
         "items.csv": write_columns([*ITEM_FIELDS, *[c for w in waves for c in (f"status:{w}", f"reason:{w}")],
                                     *CONTACT_TYPES, "cluster"], columns, bom=bom, raw_cells=raw_cells),
@@ -131,7 +158,23 @@ def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> d
 
 
 def _dump(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    return _dump_bytes(value).decode()
+
+
+def _dump_rows(rows: Sequence[dict[str, Any]], chunk: int = 2000) -> Iterator[bytes]:
+    """`_dump_bytes(list(rows))` in pieces of `chunk` rows: each piece is dumped as a list, whose
+    brackets are then left out."""
+    if not len(rows):
+        yield _dump_bytes([])
+        return
+    yield b"["
+    for start in range(0, len(rows), chunk):
+        part = _dump_bytes(rows[start:start + chunk])  # b"[\n  {...},\n  {...}\n]\n"
+        yield part[1:-3] + (b"," if start + chunk < len(rows) else b"\n]\n")
+
+
+def _dump_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 def report_data(report: Report) -> dict[str, Any]:
@@ -184,6 +227,14 @@ def _safe(value: Any) -> Any:
 
 def json_files(report: Report) -> dict[str, str]:
     """File name -> JSON text: the statistics, the item appendix and the stamp."""
+    return {name: (data if isinstance(data, bytes) else b"".join(data)).decode()
+            for name, data in json_documents(report)}
+
+
+def json_documents(report: Report) -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
+    """`json_files` one file at a time, as UTF-8 bytes (the item appendix, the largest file of a
+    report, as pieces of a few thousand rows: it is never held whole)."""
     # Appendix rows are made safe when built (build._appendix); the statistics are walked here.
-    return {"report.json": _dump(_safe(report_data(report))), "items.json": _dump(report.items),
-            "stamp.json": _dump(_safe(report.stamp))}
+    yield "report.json", _dump_bytes(_safe(report_data(report)))
+    yield "items.json", _dump_rows(report.items)
+    yield "stamp.json", _dump_bytes(_safe(report.stamp))

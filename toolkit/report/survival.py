@@ -186,10 +186,13 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # A date taken from the import time says nothing of when the item was seen: such captures never
     # give a first capture, such checks never bound a removal.
     import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
-    known = cf.checks[cf.checks["family"].isin(["live", "gone", "ended"])]
-    dated = known[known["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)]
-    # Items whose every known check is dated at import time (numpy's set operations: 500,000 checks).
-    only_import = np.setdiff1d(known["item_id"].to_numpy(), dated["item_id"].to_numpy())
+    # The checks as arrays, and copies of only those that are used (500,000 checks).
+    checks = cf.checks
+    known = checks["family"].isin(["live", "gone", "ended"]).to_numpy()
+    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME))
+    checked = checks["item_id"].to_numpy()
+    # Items whose every known check is dated at import time (numpy's set operations).
+    only_import = np.setdiff1d(checked[known], checked[dated])
     import_dated |= set(np.intersect1d(only_import, items.dropna(subset=["t0"])["item_id"].to_numpy()).tolist())
     missing = int((items["t0"].isna() & ~items["item_id"].isin(import_dated)).sum())
     if missing:
@@ -198,13 +201,20 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
         excluded[IMPORT_DATED] = len(import_dated)
     items = items.dropna(subset=["t0"])
     items = items[~items["item_id"].isin(import_dated)]
-    obs = dated[["item_id", "t", "family"]]
-    obs = obs.merge(items, on="item_id")
-    obs["rel"] = (obs["t"] - obs["t0"]).dt.total_seconds() / DAY
-    early = set(obs.loc[(obs["family"] == "gone") & (obs["rel"] <= 0), "item_id"])
+    # Each dated check of an item left, with the item's origin (an inner join on the item).
+    origins = items.sort_values("item_id", kind="stable")
+    ids, starts = origins["item_id"].to_numpy(), origins["t0"].values  # UTC datetime64
+    item_id, t, family = checked[dated], checks["t"].values[dated], checks["family"].to_numpy(dtype=object)[dated]
+    at = np.minimum(np.searchsorted(ids, item_id), max(len(ids) - 1, 0))
+    joined = (ids[at] == item_id) if len(ids) else np.zeros(len(item_id), dtype=bool)
+    item_id, t, family, t0 = item_id[joined], t[joined], family[joined], starts[at[joined]]
+    rel = (pd.Series(t) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    early = set(item_id[(family == "gone") & (rel <= 0)].tolist())
     if early:
         excluded["already gone at the origin"] = len(early)
-    after = obs[(obs["rel"] > 0) & ~obs["item_id"].isin(early)]
+    keep = (rel > 0) & ~np.isin(item_id, np.fromiter(early, dtype=np.int64, count=len(early)))
+    after = pd.DataFrame({"item_id": item_id[keep], "rel": rel[keep], "family": family[keep]})
+    del item_id, t, family, t0, rel, keep
     gone = after[after["family"] == "gone"].groupby("item_id")["rel"].min()
     ended = after[after["family"] == "ended"].groupby("item_id")["rel"].min()
     frame = pd.DataFrame(index=pd.Index(np.unique(after["item_id"].to_numpy()), name="item_id"))
