@@ -4,6 +4,7 @@ the model file, the tagger's use of it and the commands that take `--model`."""
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from pathlib import Path
 
@@ -250,7 +251,16 @@ def test_lexicon_train_refuses_a_wrong_name_and_one_sided_texts(runner, tmp_path
 
 def test_a_case_with_the_model_scores_with_it_and_records_its_file(case, invoke):
     assert 'model = "default"' in (case / "case.toml").read_text(encoding="utf-8")  # new cases read with it
-    export = Path(__file__).parent / "fixtures" / "crowdtangle" / "pages.csv"
+    # tests/fixtures/crowdtangle/pages.csv with one more post, written in no lexicon's words.
+    fixture = (Path(__file__).parent / "fixtures" / "crowdtangle" / "pages.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(fixture)))
+    extra = list(rows[1])
+    message, url = rows[0].index("Message"), rows[0].index("URL")
+    extra[message] = "Llegas seguro con nosotros, salidas cada lunes"
+    extra[url] = extra[url].rstrip("/") + "99"
+    export = case.parent / "pages.csv"
+    with export.open("w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows([*rows, extra])
     result = invoke("scan", case, export)
     assert result.exit_code == 0, result.output
     import sqlite3
@@ -261,6 +271,14 @@ def test_a_case_with_the_model_scores_with_it_and_records_its_file(case, invoke)
     from toolkit.context import case_files
     assert "toolkit:lexicon/data/offer_model.npz" in case_files(case, load_config(case))
     assert invoke("verify", case).exit_code == 0
+    with sqlite3.connect(case / "case.db") as conn:
+        raised = conn.execute("SELECT count(DISTINCT capture_id) FROM score WHERE explanation LIKE '%\"model\":{%'").fetchone()[0]
+    assert raised >= 1  # the fixture's posts include some the lexicons leave below 20
+    result = invoke("report", case, "--format", "md", "--output", case.parent / "report")
+    assert result.exit_code == 0, result.output
+    methodology = (case.parent / "report" / "report.md").read_text(encoding="utf-8")
+    plural = "s" if raised != 1 else ""
+    assert f"The offer model offers@1#{OfferModel.load(DEFAULT_MODEL).digest} brought {raised} capture{plural}" in methodology
 
 
 def _everyday_posts(samples: Path) -> list[str]:

@@ -288,6 +288,7 @@ def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
         "sources": q.sources(conn),
         "found": q.items_by_platform_kind(conn),
         "lexicons": q.lexicons(conn),
+        "models": q.model_raised(conn),
         "detectors": q.detectors(conn, as_of, tally),
         "reviews": q.review_summary(conn),
         "notices": q.notice_summary(conn, as_of),

@@ -122,6 +122,12 @@ def _sources(p: dict) -> list[Block]:
             f"{one_line(r['lexicon'])} ({number(r['hits'])} hits)" for r in p["lexicons"]) + "."))
     else:
         out.append(Para("No lexicon hits are recorded in this case."))
+    for row in p.get("models", []):
+        out.append(Para(f"The offer model {one_line(row['model'])} brought {number(row['captures'])} "
+                        f"capture{'s' if row['captures'] != 1 else ''} ({number(row['items'])} "
+                        f"item{'s' if row['items'] != 1 else ''}) up to the review threshold that the lexicons "
+                        "scored below it: their score is the model's points, and its explanation names the "
+                        "character n-grams that weighed most."))
     return out
 
 

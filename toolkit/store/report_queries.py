@@ -223,6 +223,15 @@ def lexicons(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return _rows(conn, "SELECT lexicon, count(*) AS hits FROM hit GROUP BY lexicon ORDER BY lexicon")
 
 
+def model_raised(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Per offer model (name@version#digest): the captures and items a score of which was the
+    model's points (toolkit/lexicon/model.py: its explanation names the model)."""
+    return _rows(conn, "SELECT json_extract(explanation, '$.model.model') AS model, count(DISTINCT capture_id) AS captures,"
+                 " count(DISTINCT item_id) AS items FROM score WHERE explanation LIKE '%\"model\":{%'"
+                 " AND json_valid(explanation) AND json_extract(explanation, '$.model.model') IS NOT NULL"
+                 " GROUP BY 1 ORDER BY 1")
+
+
 def score_lexicons(conn: sqlite3.Connection) -> list[str]:
     """The distinct lexicon sets (JSON lists) items were scored with."""
     return [row[0] for row in conn.execute("SELECT DISTINCT lexicons FROM score ORDER BY lexicons")]
