@@ -371,3 +371,24 @@ def test_explanations_in_bulk_are_each_texts_own():
         assert shares == sorted(shares, reverse=True) and len(shares) <= 8
         folded = " " + " ".join(fold_texts([text]).decode("latin-1").replace("\\x00", " ").split()) + " "
         assert all(gram in folded for gram, _ in part["ngrams"])
+
+
+def test_turning_the_model_on_and_retagging_rescores_the_case(case, invoke):
+    config = (case / "case.toml").read_text(encoding="utf-8")
+    (case / "case.toml").write_text(config.replace('model = "default"', 'model = "none"'), encoding="utf-8")
+    assert invoke("scan", case, Path(__file__).parent / "fixtures" / "crowdtangle" / "pages.csv").exit_code == 0
+    import sqlite3
+
+    def signatures() -> set[str]:
+        with sqlite3.connect(case / "case.db") as conn:
+            latest = "SELECT s.lexicons FROM score s WHERE s.id = (SELECT max(id) FROM score t WHERE t.capture_id = s.capture_id)"
+            return {row[0] for row in conn.execute(latest)}
+
+    assert not any("offers@1#" in signature for signature in signatures())
+    (case / "case.toml").write_text(config, encoding="utf-8")  # model = "default" again
+    result = invoke("scan", case, "--retag")
+    assert result.exit_code == 0, result.output
+    assert signatures() and all("offers@1#" in signature for signature in signatures())
+    again = invoke("scan", case, "--retag")  # nothing left to rescore: the signatures match
+    assert again.exit_code == 0 and signatures() and all("offers@1#" in s for s in signatures())
+    assert invoke("verify", case).exit_code == 0
