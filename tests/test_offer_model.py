@@ -66,7 +66,7 @@ def small_model(tmp_path_factory) -> OfferModel:
 
 def _reference_logits(model: OfferModel, texts: list[str]) -> np.ndarray:
     """The logits from the listed n-grams (the form training reads), the slow way."""
-    post, bucket, _, _ = ngram_buckets(fold_texts(texts), model.info.bits, model.info.ngrams)
+    post, bucket, _ = ngram_buckets(fold_texts(texts), model.info.bits, model.info.ngrams)
     sums = np.bincount(post, weights=model.weights[bucket].astype(np.float64), minlength=len(texts) + 1)[1:]
     counts = np.bincount(post, minlength=len(texts) + 1)[1:]
     return model.info.bias + sums / np.sqrt(np.maximum(counts, 1))

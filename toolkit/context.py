@@ -18,6 +18,7 @@ from toolkit import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 LEXICON_DATA = PACKAGE / "lexicon" / "data"
+SHIPPED_MODEL = LEXICON_DATA / "offer_model.npz"  # the offer model `[scan] model = "default"` names
 MARKER_DATA = PACKAGE / "platforms" / "markers"
 MARKERS_ENV = "TOOLKIT_MARKERS"  # as toolkit.platforms.markers.ENV_VAR
 CASE_MARKERS = "markers.toml"  # as toolkit.platforms.markers.case_markers
@@ -52,15 +53,15 @@ def lexicon_paths(specs: list[str], root: Path) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in paths))
 
 
-def _model_path(spec: str, root: Path) -> Path | None:
-    """The offer model file `[scan] model` names (as toolkit.lexicon.model.model_path, without
-    importing the tagger): none, the shipped one, or a path relative to the case folder."""
-    if spec.strip().lower() in ("", "none"):
+def model_path(spec: str | None, root: Path | None = None) -> Path | None:
+    """The offer model file a case's `[scan] model` (or a `--model` option) names: "" or "none"
+    for none, "default" for the shipped model, else a path (relative to `root`, the case folder)."""
+    if spec is None or spec.strip().lower() in ("", "none"):
         return None
     if spec.strip().lower() == "default":
-        return LEXICON_DATA / "offer_model.npz"
+        return SHIPPED_MODEL
     path = Path(spec).expanduser()
-    return path if path.is_absolute() else root / path
+    return path if path.is_absolute() or root is None else root / path
 
 
 def _name(path: Path, root: Path) -> str:
@@ -77,7 +78,7 @@ def case_files(root: Path, config: dict[str, dict[str, Any]]) -> dict[str, Path]
     files = {"case.toml": root / "case.toml"}
     for path in lexicon_paths(config["scan"]["lexicons"], root):
         files[_name(path, root)] = path
-    model = _model_path(config["scan"].get("model", "none"), root)
+    model = model_path(config["scan"].get("model", "none"), root)
     if model is not None:
         files[_name(model, root)] = model
     for path in sorted(MARKER_DATA.glob("*.toml")):

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit.case import open_case
-from toolkit.cli.common import FormatOpt, OutputFormat, emit, err, escape, handle_errors, printable, safe_text
+from toolkit.cli.common import FormatOpt, ModelOpt, OutputFormat, emit, err, escape, handle_errors, printable, safe_text
 from toolkit.cli.lexicon_eval import eval_command
 from toolkit.cli.lexicon_stats import stats_command
 from toolkit.cli.lexicon_train import train_command
@@ -21,7 +21,7 @@ from toolkit.lexicon import Tagger, load_lexicon, resolve, shipped_names
 from toolkit.lexicon.explain import explain_line
 from toolkit.lexicon.loader import Lexicon, check_set, shipped_paths
 from toolkit.lexicon.matcher import Matcher, available_engines
-from toolkit.lexicon.model import OfferModel, load_model
+from toolkit.lexicon.model import OfferModel, chosen_model
 
 CaseOpt = Annotated[Optional[Path], typer.Option("--case", help="Use the lexicons this case's case.toml names.")]  # noqa: UP045
 LexiconOpt = Annotated[Optional[list[str]], typer.Option("--lexicon", "-l", help="A shipped lexicon name, 'default', or a path to a .toml file (repeatable).")]  # noqa: UP045
@@ -31,11 +31,6 @@ COLOURS = {
     "smuggling_offer": "bold red", "smuggling_solicitation": "bold yellow", "smuggling_information": "bold cyan",
     "drug_sale": "bold magenta", "recruitment": "bold blue", "extortion": "bold bright_red", "other": "bold",
 }
-
-
-ModelOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--model", help="Offer model besides the lexicons: 'default' (the shipped one), 'none', or an .npz path "
-                    "(default: the case's [scan] model, else none).")]
 
 
 def _chosen(case: Path | None, lexicons: list[str] | None) -> list[Lexicon]:
@@ -49,12 +44,10 @@ def _chosen(case: Path | None, lexicons: list[str] | None) -> list[Lexicon]:
 
 def _model(case: Path | None, model: str | None) -> OfferModel | None:
     """The offer model `--model` names, else the case's [scan] model, else none."""
-    if model is not None:
-        return load_model(model, base=Path.cwd())
-    if case is not None:
-        with open_case(case) as opened:
-            return load_model(opened.config["scan"]["model"], base=opened.root)
-    return None
+    if model is not None or case is None:
+        return chosen_model(model)
+    with open_case(case) as opened:
+        return chosen_model(None, opened.config["scan"]["model"], opened.root)
 
 
 def register(app: typer.Typer) -> None:

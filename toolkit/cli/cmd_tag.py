@@ -11,13 +11,13 @@ import typer
 from rich.progress import TimeRemainingColumn
 
 from toolkit.case import open_case
-from toolkit.cli.common import QuietOpt, err, escape, handle_errors
+from toolkit.cli.common import ModelOpt, QuietOpt, err, escape, handle_errors
 from toolkit.cli.progress import counting_bar
 from toolkit.dates import parse_when
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.lexicon import Lexicon, resolve
 from toolkit.lexicon.matcher import available_engines
-from toolkit.lexicon.model import OfferModel, load_model
+from toolkit.lexicon.model import OfferModel, chosen_model
 
 EXTRA_HINT = "Install it with: pip install 'toolkit[distributed]' (Dask's distributed scheduler and pyarrow)"
 
@@ -46,10 +46,9 @@ def _lexicons(case: Path | None, names: list[str] | None, model: str | None) -> 
         raise UsageError("--case and --lexicon both given", "Use one: the case's lexicons, or the ones you name")
     if case is not None:
         with open_case(case) as opened:
-            chosen = model if model is not None else opened.config["scan"]["model"]
             return (resolve(opened.config["scan"]["lexicons"], base=opened.root),
-                    load_model(chosen, base=opened.root if model is None else Path.cwd()))
-    return resolve(names or ["default"], base=Path.cwd()), load_model(model, base=Path.cwd())
+                    chosen_model(model, opened.config["scan"]["model"], opened.root))
+    return resolve(names or ["default"], base=Path.cwd()), chosen_model(model)
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +59,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", "-o", help="The output folder (must not exist).", show_default=False)],
         case: Annotated[Optional[Path], typer.Option("--case", help="Tag with the lexicons this case's case.toml names.")] = None,  # noqa: UP045
         lexicon: Annotated[Optional[list[str]], typer.Option("--lexicon", "-l", help="A shipped lexicon name, 'default', or a .toml path (repeatable).")] = None,  # noqa: UP045
-        model: Annotated[Optional[str], typer.Option("--model", help="Offer model besides the lexicons: 'default' (the shipped one), 'none', or an .npz path (default: the case's [scan] model, else none).")] = None,  # noqa: UP045
+        model: ModelOpt = None,
         preset: Annotated[Optional[str], typer.Option("--preset", help="Columns of a known export: crowdtangle-csv, mcl, dsa-sor, zeeschuimer, or none (default: detected from the columns).")] = None,  # noqa: UP045
         text_col: Annotated[Optional[list[str]], typer.Option("--text-col", help="The column with the post's text (repeat for several, joined by a blank line). NDJSON: a dotted path.")] = None,  # noqa: UP045
         id_col: Annotated[Optional[str], typer.Option("--id-col", help="The column with the post's id.")] = None,  # noqa: UP045

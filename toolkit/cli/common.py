@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 import orjson
 import typer
@@ -50,6 +50,9 @@ class CsvStyle:
     bom: bool = False
     raw_cells: bool = False
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary on stderr.")]
+ModelOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--model", help="Offer model besides the lexicons: 'default' (the shipped one), 'none', or an .npz path "
+                    "(default: the case's [scan] model, else none).")]
 
 _debug = False
 

@@ -17,12 +17,12 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit.case import CONFIG_SPEC, open_case
-from toolkit.cli.common import FormatOpt, OutputFormat, err, escape, printable, printable_json, write_csv
+from toolkit.cli.common import FormatOpt, ModelOpt, OutputFormat, err, escape, printable, printable_json, write_csv
 from toolkit.errors import UsageError
 from toolkit.lexicon import Tagger, load_lexicon, resolve
 from toolkit.lexicon.evaluate import Evaluation, evaluate, read_labelled
 from toolkit.lexicon.loader import check_set
-from toolkit.lexicon.model import load_model
+from toolkit.lexicon.model import chosen_model
 
 # A text counts as flagged from the score `toolkit review` walks from: the case's [review] min_score,
 # else its default (one threshold for what gets looked at, whichever command asks).
@@ -41,9 +41,7 @@ def eval_command(
     threshold: Annotated[Optional[float], typer.Option(  # noqa: UP045
         min=0, max=100, help=f"Score from which a text counts as flagged (default: the case's [review] min_score, else {DEFAULT_THRESHOLD:g}).")] = None,
     engine: Annotated[Optional[str], typer.Option(help="Matching engine (all give the same hits).")] = None,  # noqa: UP045
-    model: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--model", help="Offer model to score with besides the lexicons: 'default' (the shipped one), 'none', or an "
-                        ".npz path (default: the case's [scan] model, else none).")] = None,
+    model: ModelOpt = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Recall, precision and ROC AUC of the lexicons on labelled texts, with every miss and false alarm.
@@ -54,7 +52,7 @@ def eval_command(
     items = read_labelled(labelled)
     lexicons, case_threshold, case_model = _lexicons(case, lexicon or [])
     chosen = threshold if threshold is not None else case_threshold
-    offer_model = load_model(model if model is not None else case_model, base=Path.cwd() if model is not None else case)
+    offer_model = chosen_model(model, case_model, case)
     if offer_model is not None:
         err.print(f"scoring with the offer model {escape(offer_model.ident)}#{offer_model.digest} besides the lexicons")
     result = evaluate(Tagger(lexicons, engine=engine, model=offer_model), items, chosen)

@@ -15,16 +15,19 @@ n-gram, hashed to one of 2**BITS weights. A text's logit is `bias + sum(weights)
 `count` being its number of n-grams: longer texts are not favoured for being long. A whole batch
 is featurised with a few array operations over the matcher's folded batch (no Python per post).
 
-Points. The model's logit is shifted so that its decision boundary (probability 0.5 on the
-training data's balanced classes) falls on `POINTS_AT_BOUNDARY` points, the default review
-threshold: points = 100 * sigmoid(logit + log(POINTS_AT_BOUNDARY / (100 - POINTS_AT_BOUNDARY))).
+Points. Training sets the intercept so that the decision boundary (logit 0: see training.py,
+where a chosen share of unseen other texts score above it) falls on `POINTS_AT_BOUNDARY` points,
+the default review threshold: points = 100 * sigmoid(logit + log(POINTS_AT_BOUNDARY / (100 -
+POINTS_AT_BOUNDARY))).
 Where the lexicons leave a capture below that threshold and the model's points reach it, the
 points are the capture's score (tagger.py); every other score is the lexicons' alone.
 
 File. A model is an `.npz` (no pickles) holding `index` (uint32) and `weight` (float32), the
-n-gram buckets with a non-zero weight, and `meta`, a JSON text: name, version, bits, ngrams, bias,
-what it was trained on (the labelled file's sha256, counts per label) and when. Its digest (the
-file's sha256 prefix) is recorded with every score, like a lexicon's.
+n-gram buckets with a non-zero weight; `category_index` and `category_weight`, the same for the
+category part (one weight per offer category); and `meta`, a JSON text: name, version, bits,
+ngrams, bias, the categories and their intercepts, and what it was trained on (settings, counts,
+the labelled files and their sha256). Its digest (the file's sha256 prefix) is recorded with every
+score, like a lexicon's.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import orjson
 
+from toolkit.context import SHIPPED_MODEL, model_path
 from toolkit.errors import LexiconError
 from toolkit.lexicon.normalise import INVISIBLE, POST_SEP, fold_bulk
 from toolkit.lexicon.scoring import Score
@@ -46,7 +51,7 @@ from toolkit.lexicon.scoring import Score
 BITS = 18
 NGRAMS = (2, 3, 4, 5)
 POINTS_AT_BOUNDARY = 20.0
-DEFAULT_MODEL = Path(__file__).parent / "data" / "offer_model.npz"
+DEFAULT_MODEL = SHIPPED_MODEL
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # a model file is a few MB at most: refuse anything larger unread
 _SHIFT = math.log(POINTS_AT_BOUNDARY / (100.0 - POINTS_AT_BOUNDARY))
 _MULT = np.uint32(0x9E3779B1)  # Fibonacci hashing: the top bits of key * this spread well
@@ -81,11 +86,11 @@ def _room(codes: np.ndarray) -> np.ndarray:
     return np.minimum.accumulate(upcoming[::-1])[::-1] - where
 
 
-def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...], with_codes: bool = False):
-    """For each n in `ngrams`: (n, buckets) for the windows of n codes starting at 0 .. len - n,
-    whether they stay inside a post or not (see `_room`); with `with_codes`, (n, buckets, codes).
-    The bucket is the top `bits` bits of ((code << 3) | n) * _MULT in 32-bit arithmetic, `code`
-    being the window's codes in base 32 (exact up to MAX_N codes)."""
+def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
+    """For each n in `ngrams`: (n, buckets, codes) for the windows of n codes starting at 0 ..
+    len - n, whether they stay inside a post or not (see `_room`). `codes` are the windows' codes
+    in base 32 (exact up to MAX_N codes); the bucket is the top `bits` bits of ((code << 3) | n) *
+    _MULT in 32-bit arithmetic."""
     code = codes.copy()
     shift = np.uint32(32 - bits)
     for n in range(2, max(ngrams) + 1):
@@ -93,32 +98,34 @@ def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...], with_codes: bo
             return
         code = code[:-1] * np.uint32(32) + codes[n - 1:]
         if n in ngrams:
-            bucket = (((code << np.uint32(3) | np.uint32(n)) * _MULT) >> shift).astype(np.intp)
-            yield (n, bucket, code) if with_codes else (n, bucket)
+            yield n, (((code << np.uint32(3) | np.uint32(n)) * _MULT) >> shift).astype(np.intp), code
 
 
-def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS,
-                  codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(post, bucket, start, n) for every n-gram of a folded batch (posts separated by POST_SEP)
-    that stays inside one post: the reference form of the features (training, explanations).
+class NGramList(NamedTuple):
+    """One row per n-gram occurrence (int64, uint64): its post, its weight's bucket, and its exact
+    key (code * 8 + n, spelt by `_spell`)."""
+
+    post: np.ndarray
+    bucket: np.ndarray
+    key: np.ndarray
+
+
+def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS) -> NGramList:
+    """Every n-gram of a folded batch (posts separated by POST_SEP) that stays inside one post: the
+    listed form of the features (training, categories, explanations; `logits` sums without it).
 
     Post 0 is whatever stands before the first separator (`fold_texts` starts every text with one,
-    so text i is post i + 1); `start` is the n-gram's offset in the squeezed codes (`codes`, when
-    the caller has them). Arrays of int64, one row per n-gram occurrence.
+    so text i is post i + 1).
     """
-    codes = _squeezed(folded) if codes is None else codes
+    codes = _squeezed(folded)
     post, room = np.cumsum(codes == _BOUNDARY), _room(codes)
-    posts, buckets, starts, sizes = [], [], [], []
-    for n, bucket in _grams(codes, bits, ngrams):
+    posts, buckets, keys = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.uint64)]
+    for n, bucket, code in _grams(codes, bits, ngrams):
         inside = np.flatnonzero(room[: len(bucket)] >= n)
         posts.append(post[inside])
         buckets.append(bucket[inside].astype(np.int64))
-        starts.append(inside)
-        sizes.append(np.full(len(inside), n, dtype=np.int64))
-    if not buckets:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty, empty
-    return np.concatenate(posts), np.concatenate(buckets), np.concatenate(starts), np.concatenate(sizes)
+        keys.append(code[inside].astype(np.uint64) * np.uint64(8) + np.uint64(n))
+    return NGramList(np.concatenate(posts), np.concatenate(buckets), np.concatenate(keys))
 
 
 def fold_texts(texts: list[str]) -> bytes:
@@ -221,7 +228,7 @@ class OfferModel:
         sums = np.zeros(posts, dtype=np.float64)
         counts = np.zeros(posts, dtype=np.int64)
         gathered = np.zeros(length, dtype=np.float32)
-        for n, bucket in _grams(codes, self.info.bits, self.info.ngrams):
+        for n, bucket, _ in _grams(codes, self.info.bits, self.info.ngrams):
             windows = len(bucket)
             np.take(self.weights, bucket, out=gathered[:windows])
             gathered[windows:] = 0.0
@@ -236,15 +243,20 @@ class OfferModel:
         """The model's points (0-100) for each post of a folded batch."""
         return logit_points(self.logits(folded, posts))
 
-    def categories(self, texts: list[str]) -> list[str]:
-        """The offer category the category part gives each text (its highest-scoring one)."""
+    def listing(self, texts: list[str]) -> NGramList:
+        """The n-grams of `texts` as this model reads them (for `categories` and `explain_many`)."""
+        return ngram_buckets(fold_texts(texts), self.info.bits, self.info.ngrams)
+
+    def categories(self, texts: list[str], listed: NGramList | None = None) -> list[str]:
+        """The offer category the category part gives each text (its highest-scoring one);
+        `listed`: `listing(texts)`, when the caller has it."""
         if not texts:
             return []
         if self._category_table is None:  # per bucket, its weight for each category (zero for most)
             table = np.zeros((1 << self.info.bits, len(self.info.categories)), dtype=np.float32)
             table[self.category_index.astype(np.int64)] = self.category_weights
             self._category_table = table
-        post, bucket, _, _ = ngram_buckets(fold_texts(texts), self.info.bits, self.info.ngrams)
+        post, bucket, _ = listed if listed is not None else self.listing(texts)
         weights = self._category_table[bucket]
         count = np.bincount(post, minlength=len(texts) + 1)[1:]
         totals = np.column_stack([np.bincount(post, weights=weights[:, c], minlength=len(texts) + 1)[1:]
@@ -253,6 +265,7 @@ class OfferModel:
         return [self.info.categories[i] for i in np.argmax(logits, axis=1).tolist()]
 
     def text_points(self, texts: list[str]) -> np.ndarray:
+        """`points` for texts not yet folded."""
         return self.points(fold_texts(texts), len(texts))
 
     def explain(self, text: str, top: int = 8) -> dict:
@@ -260,21 +273,15 @@ class OfferModel:
         each with its share of the logit (positive: towards an offer)."""
         return self.explain_many([text], top)[0]
 
-    def explain_many(self, texts: list[str], top: int = 8) -> list[dict]:
+    def explain_many(self, texts: list[str], top: int = 8, listed: NGramList | None = None) -> list[dict]:
         """`explain` for each text, in array operations over all of them at once (a scan explains
         every capture the model raised): each text's distinct n-grams have their weights summed by
-        their exact code, and only the `top` ones (largest share first, ties by code) are spelt out."""
+        their exact key, and only the `top` ones (largest share first, ties by key) are spelt out.
+        `listed`: `listing(texts)`, when the caller has it."""
         if not texts:
             return []
-        codes = _squeezed(fold_texts(texts))
-        room, post = _room(codes), np.cumsum(codes == _BOUNDARY)
-        keys, values, posts = [np.zeros(0, dtype=np.uint64)], [np.zeros(0)], [np.zeros(0, dtype=np.int64)]
-        for n, bucket, code in _grams(codes, self.info.bits, self.info.ngrams, with_codes=True):
-            inside = np.flatnonzero(room[: len(bucket)] >= n)
-            keys.append(code[inside].astype(np.uint64) * np.uint64(8) + np.uint64(n))
-            values.append(self.weights[bucket[inside]].astype(np.float64))
-            posts.append(post[inside])
-        key, value, where = np.concatenate(keys), np.concatenate(values), np.concatenate(posts)
+        where, bucket, key = listed if listed is not None else self.listing(texts)
+        value = self.weights[bucket].astype(np.float64)
         count = np.bincount(where, minlength=len(texts) + 1)[1:]
         scale = 1.0 / np.sqrt(np.maximum(count, 1))
         logits = self.info.bias + np.bincount(where, weights=value, minlength=len(texts) + 1)[1:] * scale
@@ -308,21 +315,17 @@ def logit_points(logits: np.ndarray) -> np.ndarray:
     return 100.0 / (1.0 + np.exp(-(logits + _SHIFT)))
 
 
-def model_path(spec: str | None, base: Path | None = None) -> Path | None:
-    """The file a case's `[scan] model` names: "" or "none" for none, "default" for the shipped
-    model, else a path (relative to `base`, the case folder)."""
-    if spec is None or spec.strip().lower() in ("", "none"):
-        return None
-    if spec.strip().lower() == "default":
-        return DEFAULT_MODEL
-    path = Path(spec).expanduser()
-    return base / path if not path.is_absolute() and base is not None else path
-
-
 def load_model(spec: str | None, base: Path | None = None) -> OfferModel | None:
-    """The model `spec` names (see `model_path`), loaded; None for none."""
+    """The model a case's `[scan] model` (or a `--model` option) names, loaded; None for none (see
+    toolkit.context.model_path: "none", "default" or a path relative to `base`)."""
     path = model_path(spec, base)
     return None if path is None else OfferModel.load(path)
+
+
+def chosen_model(flag: str | None, case_spec: str | None = None, case_root: Path | None = None) -> OfferModel | None:
+    """The model a command scores with: its `--model` when given (a path relative to the working
+    folder), else the case's `[scan] model` (relative to the case folder), else none."""
+    return load_model(flag, Path.cwd()) if flag is not None else load_model(case_spec, case_root)
 
 
 class ModelScore(Score):

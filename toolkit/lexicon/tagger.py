@@ -51,6 +51,15 @@ def _term_flags(scorer: Scorer, places: frozenset[int]) -> np.ndarray:
     return flags
 
 
+def idents(lexicons: list[Lexicon], model: OfferModel | None = None) -> list[str]:
+    """What scores are recorded as made by (their signature): every lexicon's name@version#digest,
+    and the offer model's like a lexicon's (a new model is a new signature), sorted."""
+    made = [f"{lex.ident}#{lex.digest}" for lex in lexicons]
+    if model is not None:
+        made.append(f"{model.ident}#{model.digest}")
+    return sorted(made)
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a batch builds its many small objects.
@@ -96,9 +105,7 @@ class Tagger:
         self.scorer = Scorer(lexicons, self.matcher.terms)
         self.regions = tuple(regions)  # hashable: parsed phone numbers are memoised per region list
         self.by_name = {lex.name: lex for lex in lexicons}
-        self.idents = sorted(f"{lex.ident}#{lex.digest}" for lex in lexicons)
-        if model is not None:  # recorded with every score like a lexicon: a new model is a new signature
-            self.idents = sorted([*self.idents, f"{model.ident}#{model.digest}"])
+        self.idents = idents(lexicons, model)
         self.signature = orjson.dumps(self.idents).decode()
         self.place_lexicons = {lex.name for lex in lexicons if lex.role == "places"}
         self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
@@ -181,8 +188,9 @@ class Tagger:
 
         The model fills the lexicons' gap and nothing else: a record the lexicons already bring up
         keeps its lexicon score, and below its boundary the model says nothing, so adding a model
-        can bring captures up for review and never changes the others. The points of a record are those of its highest-scoring field (name or text); the model
-        reads the batch as the matcher folded it (post i + 1 of the folded batch is flat text i).
+        can bring captures up for review and never changes the others. The points of a record are
+        those of its highest-scoring field (name or text); the model reads the batch as the matcher
+        folded it (post i + 1 of the folded batch is flat text i).
         """
         points = np.round(self.model.points(batch.found.folded, len(batch.flat)), 1)
         record = np.asarray(batch.record, dtype=np.int64)
@@ -193,13 +201,14 @@ class Tagger:
         which[record[order]] = order
         empty = self.empty.score
         higher = np.flatnonzero((best >= POINTS_AT_BOUNDARY) & (batch.score < POINTS_AT_BOUNDARY)).tolist()
+        if not higher:
+            return
         texts = [batch.flat[which[number]] for number in higher]
-        uncategorised = [i for i, number in enumerate(higher) if batch.category[number] is None]
-        categories = dict(zip(uncategorised, self.model.categories([texts[i] for i in uncategorised]), strict=True))
-        parts = self.model.explain_many(texts)
-        for i, number in enumerate(higher):
-            lexicon = batch.objects.get(number, empty)
-            score = ModelScore(float(best[number]), lexicon, parts[i], categories.get(i))
+        listed = self.model.listing(texts)  # their n-grams, listed once for the categories and explanations
+        categories, parts = self.model.categories(texts, listed), self.model.explain_many(texts, listed=listed)
+        for number, category, part in zip(higher, categories, parts, strict=True):
+            lexicon = batch.objects.get(number, empty)  # its category, when it has one, stays
+            score = ModelScore(float(best[number]), lexicon, part, category)
             batch.objects[number] = score
             batch.score[number], batch.category[number] = score.score, score.category
 

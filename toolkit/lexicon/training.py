@@ -30,7 +30,7 @@ FOLDS = 5
 
 def features(texts: list[str], bits: int = BITS, ngrams: tuple[int, ...] = NGRAMS) -> sparse.csr_matrix:
     """Per text, its n-gram counts by bucket (rows: texts; columns: 2**bits buckets)."""
-    post, bucket, _, _ = ngram_buckets(fold_texts(texts), bits, ngrams)
+    post, bucket, _ = ngram_buckets(fold_texts(texts), bits, ngrams)
     counts = sparse.csr_matrix((np.ones(len(post)), (post - 1, bucket)), shape=(len(texts), 1 << bits))
     counts.sum_duplicates()
     return counts
@@ -70,7 +70,8 @@ def train(items: list[Labelled], *, name: str = "offers", version: str = "1", c:
 
 def _train(items: list[Labelled], labels: np.ndarray, name: str, version: str, c: float, min_df: int, bits: int,
            ngrams: tuple[int, ...], categories: bool = True) -> OfferModel:
-    """The fitted model, its intercept as fitted (see `train`); without `categories`, no category part."""
+    """The fitted model, its intercept as fitted (see `train`); without `categories` (the
+    cross-validation's models, which only give logits), no category part."""
     counts = features([item.text for item in items], bits, ngrams)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log((1 + len(items)) / (1 + df)) + 1
@@ -83,13 +84,15 @@ def _train(items: list[Labelled], labels: np.ndarray, name: str, version: str, c
     coef, bias = _fit(x, labels.astype(np.float64), c)
     weights = np.zeros(1 << bits, dtype=np.float32)
     weights[used] = (coef * idf[used]).astype(np.float32)
-    # Which offer it is: a softmax over the offer categories the texts have, fitted on the offers alone.
-    names = sorted({item.label for item in items if item.label in OFFERS}) if categories else [OFFERS[0]]
-    classes = np.array([names.index(item.label) if categories else 0 for item in items if item.label in OFFERS])
-    category_coef, category_bias = _fit_softmax(x[labels], classes, len(names), c)
-    category_weights = (category_coef * idf[used][:, None]).astype(np.float32)
     trained = {"texts": len(items), "offers": int(labels.sum()), "others": int((~labels).sum()), "c": c,
                "min_df": min_df}
+    if not categories:
+        return OfferModel(weights, ModelInfo(name, version, bits, ngrams, float(bias), trained))
+    # Which offer it is: a softmax over the offer categories the texts have, fitted on the offers alone.
+    names = sorted({item.label for item in items if item.label in OFFERS})
+    classes = np.array([names.index(item.label) for item in items if item.label in OFFERS])
+    category_coef, category_bias = _fit_softmax(x[labels], classes, len(names), c)
+    category_weights = (category_coef * idf[used][:, None]).astype(np.float32)
     info = ModelInfo(name, version, bits, ngrams, float(bias), trained, tuple(names), tuple(category_bias.tolist()))
     return OfferModel(weights, info, categories=(used.astype(np.uint32), category_weights))
 
@@ -116,9 +119,9 @@ def _fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, flo
 
 def _fit_softmax(x: sparse.csr_matrix, classes: np.ndarray, k: int, c: float) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients (features x k) and intercepts (k) of a multinomial logistic regression:
-    c * mean-free summed log loss + |coef|^2 / 2, the intercepts unpenalised. One class: all zeros."""
+    c * summed log loss + |coef|^2 / 2, the intercepts unpenalised. One class: all zeros."""
     if k < 2:
-        return np.zeros((x.shape[1], max(k, 1))), np.zeros(max(k, 1))
+        return np.zeros((x.shape[1], k)), np.zeros(k)
     onehot = np.zeros((len(classes), k))
     onehot[np.arange(len(classes)), classes] = 1
     features = x.shape[1]

@@ -55,7 +55,7 @@ class Report:
     survival: dict[str, survival.Survival]
     audience: Audience
     clusters: list[networks.Cluster]
-    items: Sequence[dict[str, Any]]  # the appendix: one row per cohort item, safe values (an Appendix)
+    items: Appendix  # the appendix: one row per cohort item, safe values
     names: dict[int, str]  # item id -> safe display name
     contacts: dict[tuple[str, str], str]  # contact node -> safe display value
     headline: list[str]

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from toolkit.neutralise import csv_cell, csv_field, csv_line, neutral
-from toolkit.report.build import CONTACT_TYPES, ROW_FIELDS, Appendix, Report
+from toolkit.report.build import CONTACT_TYPES, ROW_FIELDS, Report
 from toolkit.report.number_format import fixed
 from toolkit.report.stats import Counts, Share
 
@@ -84,18 +84,12 @@ def _fields(values: list[str | None], raw: bool) -> dict[str | None, str]:
 
 
 def _item_columns(report: Report) -> list[list[Any]]:
-    """The item appendix column by column (100,000 items): as the report built them, else from its rows."""
-    rows, n = report.items, len(report.items)
-    if isinstance(rows, Appendix):
-        built = rows.columns
-        columns = [built[name] for name in ITEM_FIELDS]
-        for w in report.wave_names:
-            columns += [built.get(f"status:{w}", ["not_checked"] * n), built.get(f"reason:{w}", [""] * n)]
-        return columns + [built[t] for t in CONTACT_TYPES]
-    columns = [[r[name] for r in rows] for name in ITEM_FIELDS]
+    """The item appendix column by column (100,000 items), as the report built them."""
+    built, n = report.items.columns, len(report.items)
+    columns = [built[name] for name in ITEM_FIELDS]
     for w in report.wave_names:
-        columns += [[r["status"].get(w, "not_checked") for r in rows], [r["reason"].get(w, "") for r in rows]]
-    return columns + [[";".join(r["contacts"].get(t, [])) for r in rows] for t in CONTACT_TYPES]
+        columns += [built.get(f"status:{w}", ["not_checked"] * n), built.get(f"reason:{w}", [""] * n)]
+    return columns + [built[t] for t in CONTACT_TYPES]
 
 
 def _share(share: Share) -> dict[str, Any]:

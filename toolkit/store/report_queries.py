@@ -15,6 +15,7 @@ from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
 from toolkit.store.status import Judged, date_source_sql, judge
+from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
 
 # The cohort and its members, as temporary tables of the report's connection (built once per
 # report by `prepare_cohort`, read by every cohort query below): an item's latest review (by
@@ -226,10 +227,8 @@ def lexicons(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def model_raised(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Per offer model (name@version#digest): the captures and items a score of which was the
     model's points (toolkit/lexicon/model.py: its explanation names the model)."""
-    return _rows(conn, "SELECT json_extract(explanation, '$.model.model') AS model, count(DISTINCT capture_id) AS captures,"
-                 " count(DISTINCT item_id) AS items FROM score WHERE explanation LIKE '%\"model\":{%'"
-                 " AND json_valid(explanation) AND json_extract(explanation, '$.model.model') IS NOT NULL"
-                 " GROUP BY 1 ORDER BY 1")
+    return _rows(conn, f"SELECT {SCORE_MODEL} AS model, count(DISTINCT capture_id) AS captures,"
+                 f" count(DISTINCT item_id) AS items FROM score WHERE {MODEL_MADE} GROUP BY 1 ORDER BY 1")
 
 
 def score_lexicons(conn: sqlite3.Connection) -> list[str]:

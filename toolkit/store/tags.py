@@ -12,6 +12,12 @@ HitRow = tuple  # capture_id, item_id, lexicon, term, category, language, field,
 IndicatorRow = tuple  # capture_id, item_id, type, value, matched, field, start, end, extractor
 ScoreRow = tuple  # item_id, capture_id, lexicons (JSON), score, category, explanation (JSON), scored_at
 
+# A score the offer model made names the model (name@version#digest) in its explanation
+# (toolkit.lexicon.model.ModelScore): that name, and the condition that keeps those scores (the
+# LIKE spares the JSON functions the other rows).
+SCORE_MODEL = "json_extract(explanation, '$.model.model')"
+MODEL_MADE = f"explanation LIKE '%\"model\":{{%' AND json_valid(explanation) AND {SCORE_MODEL} IS NOT NULL"
+
 
 def write_tags(conn: sqlite3.Connection, hits: list[HitRow], indicators: list[IndicatorRow], scores: list[ScoreRow]) -> None:
     """Append hit, indicator and score rows (inside the caller's transaction)."""

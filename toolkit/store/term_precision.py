@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
+
 STATS_COLUMNS = ["lexicon", "term", "category", "reviewed", "violating", "not_violating", "unsure", "precision"]
 
 STATS_SQL = """
@@ -30,22 +32,18 @@ GROUP BY p.lexicon, p.term
 """
 
 # Items a score of which the offer model made: its explanation names the model (name@version#digest).
-MODEL_SQL = """
+MODEL_SQL = f"""
 WITH verdict AS (
     SELECT r.item_id, r.verdict FROM review r
     JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
 ),
-raised AS (
-    SELECT DISTINCT item_id, json_extract(explanation, '$.model.model') AS model FROM score
-    WHERE explanation LIKE '%"model":{%' AND json_valid(explanation)
-)
+raised AS (SELECT DISTINCT item_id, {SCORE_MODEL} AS model FROM score WHERE {MODEL_MADE})
 SELECT p.model AS lexicon,
        count(*) AS reviewed,
        sum(v.verdict = 'violating') AS violating,
        sum(v.verdict = 'not_violating') AS not_violating,
        sum(v.verdict = 'unsure') AS unsure
 FROM raised p JOIN verdict v ON v.item_id = p.item_id
-WHERE p.model IS NOT NULL
 GROUP BY p.model
 """
 MODEL_TERM = "(captures the offer model raised)"

@@ -27,7 +27,7 @@ from toolkit.errors import InputError
 from toolkit.lexicon import Lexicon, Tagger
 from toolkit.lexicon.indicators import EXTRACTOR
 from toolkit.lexicon.model import OfferModel
-from toolkit.lexicon.tagger import collector_paused
+from toolkit.lexicon.tagger import collector_paused, idents
 from toolkit.tagjob.columns import ColumnMap
 from toolkit.tagjob.inputs import Failures, Part, read_part
 from toolkit.tagjob.tables import SCHEMAS, WRITE, Picked, TermColumns, candidate_lines, pick, tag_tables, texts
@@ -51,11 +51,8 @@ class Job:
     model: OfferModel | None = None  # the offer model scoring besides the lexicons (lexicon/model.py)
 
     def signature(self) -> list[str]:
-        """What scored the posts, as a Tagger's `idents`: every lexicon's and the model's name@version#digest."""
-        made = [f"{lex.ident}#{lex.digest}" for lex in self.lexicons]
-        if self.model is not None:
-            made.append(f"{self.model.ident}#{self.model.digest}")
-        return sorted(made)
+        """What scored the posts, as the workers' Taggers record it (`tagger.idents`)."""
+        return idents(self.lexicons, self.model)
 
 
 @dataclass
