@@ -5,6 +5,7 @@ item listing (`toolkit items`) reads one picture too."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from report_builder import june_2021
 
@@ -77,3 +78,72 @@ def test_the_item_listing_reads_one_picture_too(tmp_path, monkeypatch):
     monkeypatch.undo()
     with open_case(root) as opened:
         assert item_list.list_items(opened.db)[0]["status"] == "unavailable"
+
+
+def test_the_twin_connection_sees_the_same_picture(tmp_path):
+    # The report reads the checks through a second connection, in a thread: it must see the case as
+    # the first connection does, not a check committed after the picture was taken.
+    from toolkit.store.db import read_snapshot
+
+    root = june_2021(tmp_path / "case")
+    with open_case(root) as opened, read_snapshot(opened.db, twin=True) as twin:
+        assert twin is not None
+        _another_process_adds_a_check(root)
+        count = 'SELECT count(*) FROM "check"'
+        assert opened.db.execute(count).fetchone()[0] == twin.execute(count).fetchone()[0] == 50
+        with pytest.raises(Exception, match="readonly|query_only|read-only"):
+            twin.execute("DELETE FROM wave")
+
+
+def test_a_commit_between_the_two_pictures_leaves_no_twin(tmp_path, monkeypatch):
+    # Another process commits after the twin opened and before the first connection took its
+    # picture: the two would differ, so there is no twin and the report reads on one connection.
+    from toolkit.store import db
+
+    root = june_2021(tmp_path / "case")
+    opened_twin = db._twin_open
+
+    def then_a_commit(conn):
+        found = opened_twin(conn)
+        _another_process_adds_a_check(root)
+        return found
+
+    monkeypatch.setattr(db, "_twin_open", then_a_commit)
+    with open_case(root) as opened, db.read_snapshot(opened.db, twin=True) as twin:
+        assert twin is None
+        assert opened.db.execute('SELECT count(*) FROM "check"').fetchone()[0] == 51
+
+
+def test_a_check_committed_while_the_checks_are_read_is_left_out(tmp_path, monkeypatch):
+    # The thread reads the checks through the twin while the first connection reads the items; a
+    # recheck committing at that moment is in neither.
+    from toolkit.store import report_queries
+
+    root = june_2021(tmp_path / "case")
+    prepare = report_queries.prepare_cohort
+
+    def meanwhile(conn):  # before the thread starts reading
+        _another_process_adds_a_check(root)
+        return prepare(conn)
+
+    monkeypatch.setattr(report_queries, "prepare_cohort", meanwhile)
+    report = _report(root)
+    assert (report.waves[0].counts.live, report.waves[0].counts.gone) == (19, 31)
+    assert sum(row["checks"] for row in report.provenance["wave_checks"]) == 50
+
+
+def test_the_frame_is_the_same_read_with_or_without_the_twin(tmp_path):
+    from toolkit.report.frame import build_frame
+    from toolkit.store.db import read_snapshot
+
+    root = june_2021(tmp_path / "case")
+    frames = []
+    with open_case(root) as opened:
+        for twin_wanted in (False, True):
+            with read_snapshot(opened.db, twin=twin_wanted) as twin:
+                assert (twin is not None) == twin_wanted
+                frames.append(build_frame(opened.db, "2021-12-31T23:59:59Z", twin))
+    serial, twinned = frames
+    for name in ("items", "waves", "checks", "audience", "frame"):
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(twinned, name))
+    assert sorted(map(tuple, serial.tally)) == sorted(map(tuple, twinned.tally))

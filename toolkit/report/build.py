@@ -87,14 +87,15 @@ def build_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
     if events.unsealed(conn):
         events.seal(conn, utcnow())  # the stamp names a head that covers every row it reports
     # Every number from one picture of the case, though a recheck may be writing meanwhile.
-    with read_snapshot(conn):
+    with read_snapshot(conn, twin=True) as twin:
         return _build(conn, config, as_of, redact=redact, salt=salt, case_name=case_name, step=step,
-                      screenshots=screenshots)
+                      screenshots=screenshots, twin=twin)
 
 
 def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, redact: bool, salt: str | None,
-           case_name: str, step: Callable[[str], None], screenshots: Evidence | None) -> Report:
-    cf = build_frame(conn, as_of)
+           case_name: str, step: Callable[[str], None], screenshots: Evidence | None,
+           twin: Connection | None = None) -> Report:
+    cf = build_frame(conn, as_of, twin)
     redactor = Redactor(salt, q.cohort_matched(conn) if redact else None)
     indicators = q.cohort_indicators(conn)
     step("removal rates")
@@ -280,7 +281,7 @@ def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | N
 
 def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
     """What the methodology section states, read from the case itself."""
-    tally = q.check_tally(conn, as_of)
+    tally = cf.tally if cf.tally is not None else q.check_tally(conn, as_of)
     return {
         "canaries": canary_rows.readings(conn, as_of),
         "blind": canary_rows.blind_checks(conn, as_of, cf.items["item_id"].tolist(), judged=cf.judged),

@@ -8,6 +8,7 @@ its family under the rule (blind checks are unknown).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,7 @@ class CaseFrame:
     frame: pd.DataFrame  # cohort item x wave (the tidy frame)
     as_of: str
     judged: Judged | None = None  # the cohort's checks as the status rule judged them
+    tally: list[tuple] | None = None  # every check up to as_of counted (`q.check_tally`), when read
 
     @property
     def cohort_size(self) -> int:
@@ -154,8 +156,9 @@ def _checks(judged: Judged) -> pd.DataFrame:
     return checks
 
 
-def _waves(conn: Connection, as_of: str, checks: pd.DataFrame) -> pd.DataFrame:
-    waves = pd.DataFrame(q.waves(conn, as_of), columns=["wave_id", "name", "started_at", "methods", "note"])
+def _waves(rows: list[dict], checks: pd.DataFrame) -> pd.DataFrame:
+    """The waves (`q.waves`' rows) with their order, methods and first and last check."""
+    waves = pd.DataFrame(rows, columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
     # Each wave's first and last check: checks sorted by wave, then time (as text, like SQLite).
@@ -183,18 +186,39 @@ def _audience(conn: Connection, as_of: str) -> pd.DataFrame:
     return audience.dropna(subset=["audience"])
 
 
-def build_frame(conn: Connection, as_of: str) -> CaseFrame:
-    """Read the case up to `as_of` (ISO UTC) into a CaseFrame."""
+@dataclass
+class _CheckReads:
+    """What the report reads of the checks: the cohort's judged, the waves' rows and the check tally."""
+
+    judged: Judged
+    waves: list[dict]
+    tally: list[tuple]
+
+
+def _read_checks(conn: Connection, as_of: str, cohort: list[int]) -> _CheckReads:
+    return _CheckReads(q.cohort_checks(conn, as_of, cohort), q.waves(conn, as_of), q.check_tally(conn, as_of))
+
+
+def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) -> CaseFrame:
+    """Read the case up to `as_of` (ISO UTC) into a CaseFrame.
+
+    With `twin` (a second connection that sees the same picture of the case: `db.read_snapshot`),
+    the checks, the waves and the check tally are read through it by a thread while this
+    connection reads the cohort's items: SQLite works outside Python's interpreter lock, so both
+    reads run at once. The frame is the same either way."""
     q.prepare_cohort(conn)
-    items = _items(conn, as_of)
-    judged = q.cohort_checks(conn, as_of)
-    checks = _checks(judged)
-    waves = _waves(conn, as_of, checks)
-    audience = _audience(conn, as_of)
-    decided = _decided(judged)
+    cohort = q.cohort_ids(conn)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(_read_checks, twin, as_of, cohort) if twin is not None else None
+        items = _items(conn, as_of)
+        audience = _audience(conn, as_of)
+        reads = reading.result() if reading is not None else _read_checks(conn, as_of, cohort)
+    checks = _checks(reads.judged)
+    waves = _waves(reads.waves, checks)
+    decided = _decided(reads.judged)
     frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
-                     judged=judged)
+                     judged=reads.judged, tally=reads.tally)
 
 
 def _decided(judged: Judged) -> pd.DataFrame:

@@ -254,23 +254,63 @@ def open_for_checking(path: Path) -> Iterator[tuple[sqlite3.Connection, int | No
 
 
 @contextmanager
-def read_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+def read_snapshot(conn: sqlite3.Connection, *, twin: bool = False) -> Iterator[sqlite3.Connection | None]:
     """Run a block of reads on one picture of the case: every query in it sees the database as it
     was at the block's first read, whatever another process (a recheck, a scan) commits meanwhile,
     so numbers computed by different queries (a report's tables, its methodology, its stamp) agree.
 
     A read transaction (WAL keeps the picture); the block may create temporary tables but must
     write nothing to the case: it is rolled back when the block ends. Inside a transaction already
-    open, that transaction's picture holds and nothing is done."""
+    open, that transaction's picture holds and nothing is done.
+
+    With `twin`, the block is given a second, read-only connection to the same file that sees the
+    same picture (None when that cannot be had: an in-memory database, a transaction already open,
+    or a commit by another process between the two connections' first reads), so that a thread
+    can read part of the case while this connection reads the rest: SQLite works outside Python's
+    interpreter lock. The twin is closed when the block ends."""
     if conn.in_transaction:
-        yield
+        yield None
         return
+    other = _twin_open(conn) if twin else None
     conn.execute("BEGIN")
     try:
-        yield
+        # The picture is taken at the first read; the twin's is checked to be the same one.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        other = _twin_check(other) if other is not None else None
+        yield other
     finally:
+        if other is not None:
+            other.close()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+def _twin_open(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int] | None:
+    """A read-only connection to `conn`'s database file, and its data version (read before `conn`
+    takes its picture); None for an in-memory database."""
+    path = next((row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"), "")
+    if not path:
+        return None
+    other = sqlite3.connect(Path(path).as_uri() + "?mode=ro", uri=True, isolation_level=None,
+                            timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    other.row_factory = sqlite3.Row
+    other.execute("PRAGMA query_only = ON")
+    return other, other.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _twin_check(opened: tuple[sqlite3.Connection, int] | None) -> sqlite3.Connection | None:
+    """The twin, in a read transaction whose picture is the one the first connection took between
+    the twin's two readings of its data version (SQLite changes it when another connection commits):
+    equal versions mean no commit came between, so both pictures are the same. Otherwise None."""
+    if opened is None:
+        return None
+    other, before = opened
+    other.execute("BEGIN")
+    other.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if other.execute("PRAGMA data_version").fetchone()[0] == before:
+        return other
+    other.close()
+    return None
 
 
 def snapshot(conn: sqlite3.Connection, target: Path) -> None:

@@ -179,10 +179,11 @@ def waves(conn: sqlite3.Connection, as_of: str) -> list[dict[str, Any]]:
     return _rows(conn, WAVES_SQL, {"as_of": as_of})
 
 
-def cohort_checks(conn: sqlite3.Connection, as_of: str) -> Judged:
+def cohort_checks(conn: sqlite3.Connection, as_of: str, cohort: list[int] | None = None) -> Judged:
     """Every check of a cohort item observed up to `as_of`, judged by the status rule (family,
-    blind; toolkit.store.status), with its detector."""
-    return judge(conn, as_of=as_of, items=cohort_ids(conn), detector=True)
+    blind; toolkit.store.status), with its detector. `cohort`: the cohort's ids (`cohort_ids`),
+    when read already, e.g. by another connection (this one then needs no cohort table)."""
+    return judge(conn, as_of=as_of, items=cohort_ids(conn) if cohort is None else cohort, detector=True)
 
 
 def cohort_audience(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[tuple]]:
