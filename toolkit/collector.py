@@ -9,9 +9,12 @@ walks cost more than the work itself: a third of a 100,000-item report's CPU tim
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from typing import Any
 
 
 @contextmanager
@@ -25,3 +28,24 @@ def rare_collections(young: int = 50_000, middle: int = 50, old: int = 1000) -> 
         yield
     finally:
         gc.set_threshold(*threshold)
+
+
+def return_freed_memory() -> None:
+    """Hand memory that is free inside the C allocator back to the system, where the allocator is
+    glibc's (Linux); elsewhere nothing is done.
+
+    glibc gives each thread that allocates its own arena, and memory freed in one arena is not
+    reused for another's allocations: after a thread read half a million checks for a report, the
+    megabytes it freed stay in its arena while the main thread's next frames grow the main one
+    (about 60 MB more at the peak of a 100,000-item report). `malloc_trim` returns them."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):  # not glibc
+        return None

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from toolkit.collector import return_freed_memory
 from toolkit.models import Status
 from toolkit.store import report_queries as q
 from toolkit.store.db import Connection
@@ -213,6 +214,8 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
         items = _items(conn, as_of)
         audience = _audience(conn, as_of)
         reads = reading.result() if reading is not None else _read_checks(conn, as_of, cohort)
+    if reading is not None:
+        return_freed_memory()  # what the thread freed, for the frames built next
     checks = _checks(reads.judged)
     waves = _waves(reads.waves, checks)
     decided = _decided(reads.judged)
