@@ -266,7 +266,7 @@ def test_a_case_with_the_model_scores_with_it_and_records_its_file(case, invoke)
     import sqlite3
     with sqlite3.connect(case / "case.db") as conn:
         signatures = {row[0] for row in conn.execute("SELECT lexicons FROM score")}
-    assert signatures and all("offers@1#" in signature for signature in signatures)
+    assert signatures and all("offers@2#" in signature for signature in signatures)
     from toolkit.case import load_config
     from toolkit.context import case_files
     assert "toolkit:lexicon/data/offer_model.npz" in case_files(case, load_config(case))
@@ -278,7 +278,7 @@ def test_a_case_with_the_model_scores_with_it_and_records_its_file(case, invoke)
     assert result.exit_code == 0, result.output
     methodology = (case.parent / "report" / "report.md").read_text(encoding="utf-8")
     plural = "s" if raised != 1 else ""
-    assert f"The offer model offers@1#{OfferModel.load(DEFAULT_MODEL).digest} brought {raised} capture{plural}" in methodology
+    assert f"The offer model offers@2#{OfferModel.load(DEFAULT_MODEL).digest} brought {raised} capture{plural}" in methodology
 
 
 def _everyday_posts(samples: Path) -> list[str]:
@@ -384,11 +384,11 @@ def test_turning_the_model_on_and_retagging_rescores_the_case(case, invoke):
             latest = "SELECT s.lexicons FROM score s WHERE s.id = (SELECT max(id) FROM score t WHERE t.capture_id = s.capture_id)"
             return {row[0] for row in conn.execute(latest)}
 
-    assert not any("offers@1#" in signature for signature in signatures())
+    assert not any("offers@2#" in signature for signature in signatures())
     (case / "case.toml").write_text(config, encoding="utf-8")  # model = "default" again
     result = invoke("scan", case, "--retag")
     assert result.exit_code == 0, result.output
-    assert signatures() and all("offers@1#" in signature for signature in signatures())
+    assert signatures() and all("offers@2#" in signature for signature in signatures())
     again = invoke("scan", case, "--retag")  # nothing left to rescore: the signatures match
-    assert again.exit_code == 0 and signatures() and all("offers@1#" in s for s in signatures())
+    assert again.exit_code == 0 and signatures() and all("offers@2#" in s for s in signatures())
     assert invoke("verify", case).exit_code == 0

@@ -22,11 +22,18 @@ The set grew in batches (column `batch` of texts.csv), and a text never changes 
   neither ran the tagger or the model nor read the lexicons): an origin that already has texts of an
   earlier batch keeps its side; every new origin goes to holdout, and its texts make
   `holdout-batch4.csv`, read once to measure the lexicons and the model as they were frozen.
+- batch 5 (collected on 2026-12-07 after batch 4 was measured and unread when it arrived; its copies
+  were grouped from their citations and it was split before any of its texts was scored): an origin
+  that already has texts of an earlier batch keeps its side; a new origin goes to holdout when the
+  first byte of sha256(origin + SALT_5) is below HOLDOUT_SHARE_5 * 256, else to dev. Its texts on the
+  holdout side make `holdout-batch5.csv`, read once to measure the lexicons and the model `offers@1`
+  as they were frozen, and once to measure the model retrained on the new dev.csv (`offers@2`).
 
 Salts and shares were fixed before each batch was collected and are not to be redrawn after looking
 at results (that would be tuning on the holdout).
 
-    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv, holdout-fresh.csv and holdout-batch4.csv
+    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv, holdout-fresh.csv, holdout-batch4.csv
+                                        # and holdout-batch5.csv
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ SALT_2 = "toolkit-eval-2026-12-batch2"
 HOLDOUT_SHARE_2 = 0.5
 SALT_3 = "toolkit-eval-2026-12-07-batch3"
 HOLDOUT_SHARE_3 = 0.5
+SALT_5 = "toolkit-eval-2026-12-07-batch5"
+HOLDOUT_SHARE_5 = 0.5
 FIELDS = ["text", "label", "language", "source", "citation"]
 
 # Sites that republished one original report: grouped under that report.
@@ -109,7 +118,31 @@ COPIES = {"whatsnew2day.com": "gbnews.com", "mahalsa.co.uk": "gbnews.com",
           "admin.elmanana.editor80.com": "elmanana.com"}
 SYNDICATED["PF Operacao Coyote Feb 2023"].append("fanoticias.com.br")
 SYNDICATED["Meta drug ads 2024"].append("straightarrownews-develop.go-vip.net")
+# batch 5: hosts that copy, republish or translate a report of an outlet (or quote the same conversation)
+# that an origin of an earlier batch stands for, and hosts of one original report within the batch.
+SYNDICATED["BBC"].append("ekips.co.uk")                              # BBC 2022 TikTok Channel report (feed-reader copy)
+SYNDICATED["O Globo Apr 2022 coiotes"].append("mancheterio.com.br")  # Manchete Rio, from O Globo
+SYNDICATED["dailymail.co.uk"].append("executivedigest.sapo.pt")     # Executive Digest, from the Daily Mail (translated)
+SYNDICATED["Colmex 2025 TikTok recruitment"].append("latinoamerica21.com")  # on the same Colmex/Northeastern study
+COPIES.update({
+    "imagesphotostudio.com": "africa.cgtn.com",         # copy of a CGTN report: the CGTN origin
+    "americanactionnews.com": "dailycallernewsfoundation.org",  # from the Daily Caller News Foundation
+    "tendencia-mundial.com": "diarioextra.com",         # the AFP report on FARC dissidents' TikTok Diario Extra carried
+    "island.lk": "consultyes.com",                      # the sextortionists' replies to Jordan DeMay (BBC copy)
+    "goodyfeed.com": "straitstimes.com",                # from The Straits Times' report on Telegram drug groups
+    "2oceansvibe.com": "pressreader.com",               # TimesLIVE/Sunday Times (SA) Khayelitsha extortion report
+    "latiendaradiofm.com": "vistazo.com",               # from Vistazo
+    "bles.com": "ciperchile.cl",                        # Bles quoting CIPER Chile
+    "africaninsider.com": "ewn.co.za",                  # from EWN
+    "newstaging.youredm.com": "telegraph.co.uk",        # from The Telegraph
+    "the-independent.com": "independent.co.uk",         # The Independent's other domain
+    "admin.lasillarota.editor80.com": "lasillarota.com",
+    "digital-stage.newsnationnow.com": "newsnationnow.com",
+})
 ORIGIN = {site: origin for origin, sites in SYNDICATED.items() for site in sites} | COPIES
+# Pages of a mirror that copies several outlets, grouped by the report they copy (the mirror's other
+# pages keep the host's origin).
+ADDRESSES = {"https://mcb777.site/news/26871939/smuggling-gangs-tiktok-small-boats": "The Sun"}
 
 # New (batch-2) origins whose reports the lexicon research notes (shared/domain/lexicon-research.csv)
 # cite: the shipped lexicons may have learned from them, so they are never held out.
@@ -117,6 +150,8 @@ TUNING_SOURCES = {"elpais.com"}
 
 
 def origin(source: str) -> str:
+    if source in ADDRESSES:
+        return ADDRESSES[source]
     site = urlparse(source).netloc.rstrip(".") if source.startswith("http") else "(no address)"
     site = site.removeprefix("www.") if site not in ORIGIN else site
     return ORIGIN.get(site, ORIGIN.get("www." + site, site))
@@ -132,6 +167,7 @@ def sides(rows: list[dict]) -> dict[str, str]:
     first = {origin(row["source"]) for row in rows if row["batch"] == "1"}
     second = {origin(row["source"]) for row in rows if row["batch"] == "2"}
     third = {origin(row["source"]) for row in rows if row["batch"] == "3"}
+    fourth = {origin(row["source"]) for row in rows if row["batch"] == "4"}
     out = {}
     for group in {origin(row["source"]) for row in rows}:
         if group in first:
@@ -142,8 +178,10 @@ def sides(rows: list[dict]) -> dict[str, str]:
             out[group] = side(group, SALT_2, HOLDOUT_SHARE_2)
         elif group in third:
             out[group] = side(group, SALT_3, HOLDOUT_SHARE_3)
-        else:  # first seen in batch 4: held out
+        elif group in fourth:  # first seen in batch 4: held out
             out[group] = "holdout"
+        else:  # first seen in batch 5
+            out[group] = side(group, SALT_5, HOLDOUT_SHARE_5)
     return out
 
 
@@ -160,6 +198,14 @@ def fresh_batch4(rows: list[dict]) -> list[dict]:
     earlier = {origin(row["source"]) for row in rows if row["batch"] in ("1", "2", "3")}
     return [{k: row[k] for k in FIELDS} for row in rows
             if row["batch"] == "4" and origin(row["source"]) not in earlier]
+
+
+def holdout_batch5(rows: list[dict]) -> list[dict]:
+    """Batch 5's texts on the holdout side (from new origins held out by SALT_5 and from holdout origins
+    of earlier batches)."""
+    where = sides(rows)
+    return [{k: row[k] for k in FIELDS} for row in rows
+            if row["batch"] == "5" and where[origin(row["source"])] == "holdout"]
 
 
 def split(rows: list[dict]) -> dict[str, list[dict]]:
@@ -181,6 +227,7 @@ def main() -> None:
     out = split(rows)
     out["holdout-fresh"] = fresh(rows)
     out["holdout-batch4"] = fresh_batch4(rows)
+    out["holdout-batch5"] = holdout_batch5(rows)
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")
