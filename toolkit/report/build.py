@@ -7,6 +7,7 @@ overrides and control characters neutralised. Each renderer then escapes for its
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
@@ -96,6 +97,33 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
            case_name: str, step: Callable[[str], None], screenshots: Evidence | None,
            twin: Connection | None = None) -> Report:
     cf = build_frame(conn, as_of, twin)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The methodology's counts are SQLite's work: with a twin, a thread reads them while the
+        # statistics are computed here.
+        reading = pool.submit(_provenance, twin, as_of, cf) if twin is not None else None
+        report, redactor = _statistics(conn, config, as_of, cf, redact=redact, salt=salt, case_name=case_name,
+                                       step=step)
+        report.provenance = reading.result() if reading is not None else _provenance(conn, as_of, cf)
+    report.provenance["reviews"] = q.review_summary(conn)  # from the cohort's tables, on this connection
+    report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
+    # Identity conflicts name the keys of both items: masked like the items' own keys.
+    report.provenance["conflicts"] = [
+        {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
+        for c in report.provenance["conflicts"]]
+    report.headline = headline.sentences(cf, report.waves, report.as_of,
+                                         sum(row["items"] for row in report.provenance["found"]))
+    report.stamp = make_stamp(conn, config, as_of, redact, report.provenance)
+    if screenshots is not None:
+        step("screenshots")
+        report.screenshots = cohort_screenshots(conn, report.items, as_of, screenshots.read, screenshots.path)
+    return report
+
+
+def _statistics(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, cf: CaseFrame, *, redact: bool,
+                salt: str | None, case_name: str, step: Callable[[str], None]) -> tuple[Report, Redactor]:
+    """The report's numbers from the case frame: removal rates, seller networks, the item appendix,
+    audience and time to removal (no methodology, headline or stamp yet); and the redactor that
+    masked them."""
     redactor = Redactor(salt, q.cohort_matched(conn) if redact else None)
     indicators = q.cohort_indicators(conn)
     step("removal rates")
@@ -117,20 +145,7 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
     for origin in ORIGINS:
         step(f"time to removal from {origin.replace('_', ' ')}")
         report.survival[origin] = survival.estimate(cf, origin)
-    report.provenance = _provenance(conn, as_of, cf)
-    report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
-    # Identity conflicts name the keys of both items: masked like the items' own keys.
-    report.provenance["missing_from_export"] = reason_count(conn, "missing-from-full-export", as_of)
-    report.provenance["conflicts"] = [
-        {**c, **{field: redactor.url(c["kind"], c[field]) for field in ("key", "item_key", "other_key")}}
-        for c in conflicts_of(conn)]
-    report.headline = headline.sentences(cf, report.waves, report.as_of,
-                                         sum(row["items"] for row in report.provenance["found"]))
-    report.stamp = make_stamp(conn, config, as_of, redact, report.provenance)
-    if screenshots is not None:
-        step("screenshots")
-        report.screenshots = cohort_screenshots(conn, items, as_of, screenshots.read, screenshots.path)
-    return report
+    return report, redactor
 
 
 class Appendix(Sequence[dict[str, Any]]):
@@ -280,7 +295,9 @@ def _message_url(platform: str, kind: str, key: str, parent_url: Any) -> str | N
 
 
 def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
-    """What the methodology section states, read from the case itself."""
+    """What the methodology section states, read from the case itself (all but the review summary,
+    which reads the cohort's temporary tables: none of this needs them, so a twin connection can
+    read it). Identity conflicts come with their keys as stored."""
     tally = cf.tally if cf.tally is not None else q.check_tally(conn, as_of)
     return {
         "canaries": canary_rows.readings(conn, as_of),
@@ -291,9 +308,11 @@ def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
         "lexicons": q.lexicons(conn),
         "models": q.model_raised(conn),
         "detectors": q.detectors(conn, as_of, tally),
-        "reviews": q.review_summary(conn),
+        "reviews": None,  # filled in from the first connection
         "notices": q.notice_summary(conn, as_of),
         "voided_notices": q.voided_notices(conn, as_of),
         "wave_checks": q.wave_checks(conn, as_of, tally),
         "unwaved_checks": q.unwaved_checks(conn, as_of, tally),
+        "missing_from_export": reason_count(conn, "missing-from-full-export", as_of),
+        "conflicts": conflicts_of(conn),
     }
