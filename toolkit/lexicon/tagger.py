@@ -78,6 +78,16 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _signal_masks(scorer: Scorer) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per term, as uint64 arrays: the signals its hits give, and for a `within` term the signals it
+    requires (0 for the others), as masks of `scorer.bits`; None when the signals scoring looks at
+    do not fit in 64 bits."""
+    if len(scorer.bits.names) > 64:
+        return None
+    requires = [scorer.spec[tid][6] if positional else 0 for tid, positional in enumerate(scorer.positional)]
+    return np.array(scorer.give_mask, dtype=np.uint64), np.array(requires, dtype=np.uint64)
+
+
 def _memoised(memo: dict, key, make, *args) -> Score:
     """`memo[key]`, made by `make(*args)` when absent; the memo is emptied when full (FAST_LIMIT) so
     memory stays flat."""
@@ -133,6 +143,7 @@ class Tagger:
             self._key_hits += 1
         self._key_powers = np.array([radix**rank for rank in range(self._key_hits)], dtype=np.int64)
         self._field_codes = {name: code for code, name in enumerate(FIELDS)}
+        self._signal_masks = _signal_masks(self.scorer)
         # Per term, what its hit rows carry: the applied-lexicon key, lexicon@version, term, category, lang, weight.
         self._hit_rows = [(f"{lex.ident}#{lex.digest}", lex.ident, t.term, t.category, t.lang, t.weight)
                           for t in self.matcher.terms for lex in [self.by_name[t.lexicon]]]
@@ -289,7 +300,8 @@ class Tagger:
 
     def _score_alone(self, batch: BatchTags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Score in bulk the records whose one field with something found holds hits and nothing
-        else (no contact indicator), none overlapping another, no `within` term among them, and
+        else (no contact indicator), none overlapping another, no `within` term with a signal it
+        requires anywhere in the field (its signals are then out of reach wherever they stand), and
         at most `_key_hits` of them.
 
         Such a record's score is the memo's for (field, term ids in order), which one integer
@@ -305,8 +317,17 @@ class Tagger:
         flags = np.bitwise_or.reduceat(self._flags[found.tid], first)
         flags[np.logical_or.reduceat(found.overlaps(), first)] |= OVERLAP
         numbers = np.asarray(batch.record, dtype=np.int64)[found.post[first]]
+        slow = flags & OVERLAP != 0
+        positional = flags & POSITIONAL != 0
+        if positional.any():
+            if self._signal_masks is None:
+                slow |= positional
+            else:
+                gives, requires = self._signal_masks
+                present = np.repeat(np.bitwise_or.reduceat(gives[found.tid], first), size)  # per hit: its post's signals
+                slow |= np.logical_or.reduceat(requires[found.tid] & present != 0, first)
         # One field with something found: no other post of the record has hits, and none has contacts.
-        alone = (np.bincount(numbers, minlength=count)[numbers] == 1) & (size <= self._key_hits) & (flags & SLOW == 0)
+        alone = (np.bincount(numbers, minlength=count)[numbers] == 1) & (size <= self._key_hits) & ~slow
         if batch.contacts:
             held = np.zeros(count, dtype=bool)
             held[[batch.record[index] for index in batch.contacts]] = True
@@ -323,14 +344,17 @@ class Tagger:
             keys = np.add.reduceat(digits, first)[rows] * len(FIELDS) + codes
             distinct, where, inverse = np.unique(keys, return_index=True, return_inverse=True)
             memo, plain, tids = self._fast_ids, self.scorer.score_plain, found.tid
+            positional_of, scores = self.scorer.positional, self.scorer.scores
             pool = []
             for key, at in zip(distinct.tolist(), where.tolist(), strict=True):
                 score = memo.get(key)
                 if score is None:  # its first record in the batch tells the memo's key
                     row = rows[at]
                     types = ("place",) if flags[row] & PLACE else ()
-                    part = (fields[at], tuple(tids[first[row]:first[row] + size[row]].tolist()), types)
-                    score = _memoised(memo, key, plain, (part,), ())
+                    term_ids = tuple(tids[first[row]:first[row] + size[row]].tolist())
+                    # What `Scorer.near` says of its `within` terms that score: no signal within reach.
+                    near = (False,) * len({tid for tid in term_ids if positional_of[tid] and scores[tid]})
+                    score = _memoised(memo, key, plain, ((fields[at], term_ids, types),), near)
                 pool.append(score)
             which = numbers[rows]
             batch.score[which] = np.array([score.score for score in pool])[inverse]
