@@ -318,10 +318,10 @@ class Tagger:
         flags[np.logical_or.reduceat(found.overlaps(), first)] |= OVERLAP
         numbers = np.asarray(batch.record, dtype=np.int64)[found.post[first]]
         slow = flags & OVERLAP != 0
-        positional = flags & POSITIONAL != 0
-        if positional.any():
+        within = flags & POSITIONAL != 0
+        if within.any():
             if self._signal_masks is None:
-                slow |= positional
+                slow |= within
             else:
                 gives, requires = self._signal_masks
                 present = np.repeat(np.bitwise_or.reduceat(gives[found.tid], first), size)  # per hit: its post's signals
@@ -343,18 +343,20 @@ class Tagger:
             codes = np.fromiter(map(self._field_codes.__getitem__, fields), dtype=np.int64, count=len(rows))
             keys = np.add.reduceat(digits, first)[rows] * len(FIELDS) + codes
             distinct, where, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            memo, plain, tids = self._fast_ids, self.scorer.score_plain, found.tid
-            positional_of, scores = self.scorer.positional, self.scorer.scores
+            # Per distinct key, its first record in the batch: what the memo's key is made of on a miss.
+            at = rows[where]
+            made = zip(distinct.tolist(), map(fields.__getitem__, where.tolist()), first[at].tolist(),
+                       (first[at] + size[at]).tolist(), (flags[at] & PLACE != 0).tolist(), strict=True)
+            memo, plain, tids = self._fast_ids, self.scorer.score_plain, found.tid.tolist()
+            positional, scores = self.scorer.positional, self.scorer.scores
             pool = []
-            for key, at in zip(distinct.tolist(), where.tolist(), strict=True):
+            for key, field_name, begin, end, place in made:
                 score = memo.get(key)
-                if score is None:  # its first record in the batch tells the memo's key
-                    row = rows[at]
-                    types = ("place",) if flags[row] & PLACE else ()
-                    term_ids = tuple(tids[first[row]:first[row] + size[row]].tolist())
+                if score is None:
+                    term_ids = tuple(tids[begin:end])
                     # What `Scorer.near` says of its `within` terms that score: no signal within reach.
-                    near = (False,) * len({tid for tid in term_ids if positional_of[tid] and scores[tid]})
-                    score = _memoised(memo, key, plain, ((fields[at], term_ids, types),), near)
+                    near = (False,) * len({tid for tid in term_ids if positional[tid] and scores[tid]})
+                    score = _memoised(memo, key, plain, ((field_name, term_ids, ("place",) if place else ()),), near)
                 pool.append(score)
             which = numbers[rows]
             batch.score[which] = np.array([score.score for score in pool])[inverse]
