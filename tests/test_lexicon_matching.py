@@ -89,7 +89,6 @@ def test_no_match_across_word_boundaries(matcher, text, term):
 
 @pytest.mark.parametrize("gap,found_it", [(1, True), (3, True), (4, False), (9, False)])
 def test_a_phrase_allows_up_to_three_separators_between_its_words(matcher, gap, found_it):
-    """The scan reads text with runs of spaces squeezed to one: a wider gap is dropped afterwards."""
     text = "ya pago" + " " * gap + "al" + " " * gap + "llegar hoy"
     assert ("pago al llegar" in terms(matcher, text)) is found_it
     # In a batch next to a post where it is found, each post keeps its own answer.

@@ -1,13 +1,11 @@
 """Matching every term of a set of lexicons against a batch of posts in one pass.
 
 A batch of posts is joined into one string (posts separated by " \\x00 "), folded to one byte per
-character (normalise.py), its runs of spaces squeezed to one, and scanned once for a set of
-space-padded literal keys, one per form of a term (" pago al llegar "): by Hyperscan when its Python
-binding is installed (the `fast` extra), else by pyahocorasick (the portable engine). Padding with
-spaces gives word boundaries that also hold next to emoji and punctuation (both fold to spaces);
-every engine sees the same keys, so they report exactly the same hits (tests check it). A phrase
-allows a few separators between its words (`gap_sizes`): the few hits whose words stood further apart
-before the squeeze are dropped. Then three cheap extra passes:
+character (normalise.py), and scanned once for a set of space-padded literal keys (" pago al llegar ",
+" pago  al llegar ", ...): by Hyperscan when its Python binding is installed (the `fast` extra),
+else by pyahocorasick (the portable engine). Padding with spaces gives word boundaries that also hold next to emoji and punctuation
+(both fold to spaces); every engine sees the same keys, so they report exactly the same hits (tests
+check it). Then three cheap extra passes:
 
 - spaced-out or dotted words ("c o y o t e", "E.U.A", "p.a.s.t.i.l.l.a.s"): vector comparisons
   over the folded batch find where runs of single letters may start; each run is squeezed and
@@ -38,7 +36,7 @@ from toolkit.errors import LexiconError
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
 from toolkit.lexicon.glued import Splitter, hosts
 from toolkit.lexicon.loader import Lexicon, Term
-from toolkit.lexicon.normalise import POST_SEP, SPACE, clean_invisible, fold, fold_bulk, fold_str
+from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk, fold_str
 
 try:  # the Python binding to Hyperscan (the `fast` extra)
     import hyperscan
@@ -47,7 +45,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 SEP = " \x00 "
 POST_BOUNDARY = bytes([POST_SEP])  # what the NUL of SEP folds to
-DROPPED = 0xFF  # never in folded text (normalise.TABLE): marks the spaces the squeeze takes out
 SPACED_RUN = re.compile(rb"(?<![a-z0-9])[a-z0-9](?: [a-z0-9]){2,}(?![a-z0-9])")
 # The same shape with every letter and digit turned into "a": a literal search finds candidate runs fast.
 ALNUM_AS_A = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz0123456789", b"a" * 36)
@@ -78,25 +75,22 @@ def gap_sizes(words: int) -> tuple[int, ...]:
     return (1, 2) if words <= 6 else (1,)
 
 
-def form_key(words: tuple[str, ...]) -> str:
-    """The space-padded literal key of a form, its words one space apart: what it looks like in
-    folded text whose runs of spaces are squeezed to one (`squeeze_spaces`)."""
-    return " " + " ".join(words) + " "
+def form_keys(words: tuple[str, ...]) -> list[str]:
+    """The space-padded literal keys of a form: one per combination of gap sizes."""
+    keys = [" " + words[0]]
+    for word in words[1:]:
+        keys = [key + " " * gap + word for key in keys for gap in gap_sizes(len(words))]
+    return [key + " " for key in keys]
 
 
-def squeeze_spaces(folded: bytes) -> tuple[bytes, np.ndarray]:
-    """`folded` with every run of spaces squeezed to one space, and where bytes were taken out (in
-    the squeezed bytes' offsets, sorted, one entry per byte): squeezed offset q was offset
-    q + searchsorted(taken, q, "right") before. Array operations over the whole batch."""
-    raw = np.frombuffer(folded, dtype=np.uint8)
-    space = raw == SPACE
-    taken = np.flatnonzero(space[1:] & space[:-1]) + 1
-    if not len(taken):
-        return folded, taken
-    # Mark the bytes to drop with one no folded text holds, then drop them in one C pass.
-    marked = bytearray(folded)
-    np.frombuffer(marked, dtype=np.uint8)[taken] = DROPPED
-    return bytes(marked.translate(None, bytes([DROPPED]))), taken - np.arange(len(taken))
+def literal_keys(forms: list[Form]) -> tuple[list[str], list[int]]:
+    """Every key of every form, and the form each key belongs to."""
+    keys, owners = [], []
+    for fid, form in enumerate(forms):
+        for key in form_keys(form.words):
+            keys.append(key)
+            owners.append(fid)
+    return keys, owners
 
 
 class _Portable:
@@ -261,14 +255,12 @@ class Matcher:
         self.emoji_single_tids = [tids for _, tids in singles]
         self.emoji_multi_points = np.array(sorted({ord(key[0]) for key in emoji if len(key) > 1}), dtype=np.uint32)
         self.emoji_max = max((len(k) for k in emoji), default=0)
-        keys = [form_key(form.words) for form in self.forms]  # key i is form i's
-        # Per key, as arrays: its length, the widest gap its words allow, and the terms it stands
-        # for (a run of `key_count` terms from `key_first` in `key_terms`), so that keys found turn
-        # into hits without a Python loop.
+        keys, owners = literal_keys(self.forms)
+        # Per key, as arrays: its length and the terms it stands for (a run of `key_count` terms
+        # from `key_first` in `key_terms`), so that keys found turn into hits without a Python loop.
         self.key_len = _ints([len(k) for k in keys])
-        self.key_gap = _ints([max(gap_sizes(len(form.words))) for form in self.forms])
-        counts = [len(form.terms) for form in self.forms]
-        self.key_terms = _ints([tid for form in self.forms for tid in form.terms])
+        counts = [len(self.forms[fid].terms) for fid in owners]
+        self.key_terms = _ints([tid for fid in owners for tid in self.forms[fid].terms])
         self.key_count = _ints(counts)
         self.key_first = np.cumsum(self.key_count) - self.key_count
         self.key_single = all(c == 1 for c in counts)
@@ -306,26 +298,11 @@ class Matcher:
         starts[0] = len(SEP)
         np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(SEP), out=starts[1:])
         starts[1:] += len(SEP)
-        squeezed, taken = squeeze_spaces(folded)
-        pairs = self.engine.scan(squeezed)
+        pairs = self.engine.scan(folded)
         keys = pairs[:, 1]
-        # A key is padded with one space on each side: the hit is what lies between them, its first
-        # and last characters mapped back to their offsets before the squeeze.
-        last, length = pairs[:, 0] - 2, self.key_len[keys]
-        start, end = last - length + 3, last + 1
-        if len(taken):
-            start, end = start + np.searchsorted(taken, start, "right"), end + np.searchsorted(taken, last, "right")
-        # Where the squeeze shortened a phrase's span, a gap may be wider than its form allows.
-        squeezed_in = np.flatnonzero(end - start > length - 2)
-        if len(squeezed_in):
-            gap = self.key_gap[keys]
-            apart = [row for row, first, stop, most in zip(squeezed_in.tolist(), start[squeezed_in].tolist(),
-                                                          end[squeezed_in].tolist(), gap[squeezed_in].tolist(), strict=True)
-                     if b" " * (most + 1) in folded[first:stop]]
-            if apart:
-                keep = np.ones(len(keys), dtype=bool)
-                keep[apart] = False
-                keys, start, end = keys[keep], start[keep], end[keep]
+        # A key is padded with one space on each side: the hit is what lies between them.
+        end = pairs[:, 0] - 1
+        start = end - self.key_len[keys] + 2
         if self.key_single:
             tid = self.key_terms[keys]
         else:  # a form shared by several terms gives one hit per term
