@@ -137,7 +137,7 @@ class Tagger:
         self._flag_list = self._flags.tolist()
         # A record's memo key as one exact integer (see `_score_alone`): its field, then its term
         # ids in base `radix`, as many as fit in 63 bits.
-        radix = len(self.matcher.terms) + 1
+        radix = len(self.matcher.terms) + 2  # (+ 2: a base of at least 2, with no terms at all)
         self._key_hits = 0
         while radix ** (self._key_hits + 1) * len(FIELDS) < 1 << 63:
             self._key_hits += 1
