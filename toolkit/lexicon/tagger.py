@@ -346,16 +346,17 @@ class Tagger:
             # Per distinct key, its first record in the batch: what the memo's key is made of on a miss.
             at = rows[where]
             made = zip(distinct.tolist(), map(fields.__getitem__, where.tolist()), first[at].tolist(),
-                       (first[at] + size[at]).tolist(), (flags[at] & PLACE != 0).tolist(), strict=True)
+                       (first[at] + size[at]).tolist(), (flags[at] & PLACE != 0).tolist(),
+                       (flags[at] & POSITIONAL != 0).tolist(), strict=True)
             memo, plain, tids = self._fast_ids, self.scorer.score_plain, found.tid.tolist()
             positional, scores = self.scorer.positional, self.scorer.scores
             pool = []
-            for key, field_name, begin, end, place in made:
+            for key, field_name, begin, end, place, has_within in made:
                 score = memo.get(key)
                 if score is None:
                     term_ids = tuple(tids[begin:end])
                     # What `Scorer.near` says of its `within` terms that score: no signal within reach.
-                    near = (False,) * len({tid for tid in term_ids if positional[tid] and scores[tid]})
+                    near = (False,) * len({tid for tid in term_ids if positional[tid] and scores[tid]}) if has_within else ()
                     score = _memoised(memo, key, plain, ((field_name, term_ids, ("place",) if place else ()),), near)
                 pool.append(score)
             which = numbers[rows]
