@@ -135,3 +135,27 @@ def test_self_terms_on_overlapping_hits_follow_the_full_scorer(tmp_path):
         assert analysis.score.explanation_json == expected.explanation_json, texts[number]
     alone = {texts[n]: "alone" in batch.scores[n].explanation_json for n in range(5)}
     assert alone["perlas"] is True  # the other lexicon's "perlas" has the same span: not another place
+
+
+def test_bulk_keys_long_posts_and_within_terms_follow_the_full_scorer():
+    """The bulk path's integer keys (term ids in base `radix`, as many as fit in 63 bits) and its
+    `within` rule (no required signal anywhere in the field: nothing within reach) give the full
+    scorer's results; posts with more hits than a key holds are scored one by one, alike."""
+    lexicons = resolve(["default"])
+    tagger = Tagger(lexicons)
+    many = " ".join(["coyote", "pollero", "cruce seguro", "pago al llegar", "sin papeles", "perico", "cristal",
+                     "mota", "sicarios", "levanton", "jale", "patero"][: tagger._key_hits + 3])
+    texts = [many, many + " $4,500", "entrega hoy", "entrega hoy, 500 dolares", "entrega " + "palabra " * 20 + "$500",
+             "pollos para cruzar", "pollos " + "palabra " * 30 + "cruzar", "cristal, entrega en Tijuana"] * 3
+    for indicators in (True, False):
+        batch = tagger.tag_batch([{"text": t} for t in texts], indicators=indicators)
+        reference = Scorer(lexicons, tagger.matcher.terms)
+        for number, analysis in enumerate(batch.analyses()):
+            if not any(reference.scoring(f.hits) for f in analysis.fields):
+                continue
+            expected = reference.score(analysis.fields)
+            got = batch.scores[number]
+            assert (batch.score[number], batch.raw[number], batch.category[number]) == (
+                expected.score, expected.raw, expected.category), texts[number]
+            assert got.explanation_json == expected.explanation_json, texts[number]
+    assert len(tagger.matcher.find([many]).tid) > tagger._key_hits

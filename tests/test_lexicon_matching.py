@@ -87,6 +87,15 @@ def test_no_match_across_word_boundaries(matcher, text, term):
     assert term not in terms(matcher, text)
 
 
+@pytest.mark.parametrize("gap,found_it", [(1, True), (3, True), (4, False), (9, False)])
+def test_a_phrase_allows_up_to_three_separators_between_its_words(matcher, gap, found_it):
+    text = "ya pago" + " " * gap + "al" + " " * gap + "llegar hoy"
+    assert ("pago al llegar" in terms(matcher, text)) is found_it
+    # In a batch next to a post where it is found, each post keeps its own answer.
+    result = matcher.match_batch([text, "pago al llegar", "pago" + " " * 5 + "al llegar"])
+    assert (0 in result) is found_it and 1 in result and 2 not in result
+
+
 def test_hits_in_a_batch_map_to_their_own_post(matcher):
     posts = ["nada aquí", "pago al llegar", "", "🍁 y coyote", "otra vez coyote coyote"]
     result = matcher.match_batch(posts)

@@ -89,8 +89,8 @@ def _room(codes: np.ndarray) -> np.ndarray:
 def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
     """For each n in `ngrams`: (n, buckets, codes) for the windows of n codes starting at 0 ..
     len - n, whether they stay inside a post or not (see `_room`). `codes` are the windows' codes
-    in base 32 (exact up to MAX_N codes); the bucket is the top `bits` bits of ((code << 3) | n) *
-    _MULT in 32-bit arithmetic."""
+    in base 32 (exact up to MAX_N codes); the bucket (uint32) is the top `bits` bits of
+    ((code << 3) | n) * _MULT in 32-bit arithmetic."""
     code = codes.copy()
     shift = np.uint32(32 - bits)
     for n in range(2, max(ngrams) + 1):
@@ -98,7 +98,12 @@ def _grams(codes: np.ndarray, bits: int, ngrams: tuple[int, ...]):
             return
         code = code[:-1] * np.uint32(32) + codes[n - 1:]
         if n in ngrams:
-            yield n, (((code << np.uint32(3) | np.uint32(n)) * _MULT) >> shift).astype(np.intp), code
+            # In place: each step over the whole batch costs a pass, a new array would cost another.
+            bucket = code << np.uint32(3)
+            bucket |= np.uint32(n)
+            bucket *= _MULT
+            bucket >>= shift
+            yield n, bucket, code
 
 
 class NGramList(NamedTuple):
@@ -294,11 +299,16 @@ class OfferModel:
         sums = np.bincount(np.cumsum(first) - 1, weights=value) if len(key) else np.zeros(0)
         key, where = key[first], where[first]
         ranked = np.lexsort((key, -np.abs(sums), where))
+        ranked = ranked[sums[ranked] != 0]
+        # Each text's first `top` in that order: their rank within the text (texts run in order).
+        if len(ranked):
+            texts_at = where[ranked]
+            begins = np.flatnonzero(np.diff(texts_at, prepend=-1))
+            rank = np.arange(len(ranked)) - np.repeat(begins, np.diff(np.append(begins, len(ranked))))
+            ranked = ranked[rank < top]
         shown: list[list] = [[] for _ in texts]
         for i in ranked.tolist():
-            grams = shown[int(where[i]) - 1]
-            if len(grams) < top and sums[i]:
-                grams.append([_spell(int(key[i])), round(float(sums[i]) * float(scale[int(where[i]) - 1]), 3)])
+            shown[int(where[i]) - 1].append([_spell(int(key[i])), round(float(sums[i]) * float(scale[int(where[i]) - 1]), 3)])
         ident = f"{self.ident}#{self.digest}"
         return [{"model": ident, "points": float(points[n]), "logit": round(float(logits[n]), 3), "ngrams": shown[n]}
                 for n in range(len(texts))]

@@ -364,7 +364,9 @@ class Scorer:
                 self.numbers.clear()
             numbers = self.numbers[key] = self._numbers(totals, mask)
         score, raw, category, by_category, boosts, negatives, fired = numbers
-        return Score(score, raw, category, (self, counted_terms, mask, by_category, boosts, negatives, fired))
+        # A tuple of tuples of plain values: the collector stops tracking them after one look, while
+        # memoised scores live on (a list would be walked at every collection).
+        return Score(score, raw, category, (self, tuple(counted_terms), mask, by_category, boosts, negatives, fired))
 
     def _numbers(self, totals: dict[str, float], mask: int) -> tuple:
         """Category values, boosts and negatives from the terms' totals and the signals present

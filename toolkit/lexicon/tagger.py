@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 
 from toolkit.dates import utcnow
-from toolkit.lexicon.batch import Analysis, BatchTags, flatten
+from toolkit.lexicon.batch import FIELDS, Analysis, BatchTags, flatten
 from toolkit.lexicon.indicators import (
     EXTRACTOR,
     FRAMING_TYPES,
@@ -78,6 +78,28 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _signal_masks(scorer: Scorer) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per term, as uint64 arrays: the signals its hits give, and for a `within` term the signals it
+    requires (0 for the others), as masks of `scorer.bits`; None when the signals scoring looks at
+    do not fit in 64 bits."""
+    if len(scorer.bits.names) > 64:
+        return None
+    requires = [scorer.spec[tid][6] if positional else 0 for tid, positional in enumerate(scorer.positional)]
+    return np.array(scorer.give_mask, dtype=np.uint64), np.array(requires, dtype=np.uint64)
+
+
+def _memoised(memo: dict, key, make, *args) -> Score:
+    """`memo[key]`, made by `make(*args)` when absent; the memo is emptied when full (FAST_LIMIT) so
+    memory stays flat."""
+    result = memo.get(key)
+    if result is None:
+        result = make(*args)
+        if len(memo) >= FAST_LIMIT:
+            memo.clear()
+        memo[key] = result
+    return result
+
+
 def _shared_span(hits: list[tuple[int, int, int]], inds: list[Indicator]) -> bool:
     """Whether an indicator other than a place has the span of a hit."""
     spans = {(start, end) for _, start, end in hits}
@@ -111,7 +133,17 @@ class Tagger:
         self.place_tids = frozenset(tid for tid, t in enumerate(self.matcher.terms) if t.lexicon in self.place_lexicons)
         self.zero = Score(0.0, 0.0, None)
         self.empty = Analysis([], self.scorer.score([]))
-        self._flag_list = _term_flags(self.scorer, self.place_tids).tolist()
+        self._flags = _term_flags(self.scorer, self.place_tids)
+        self._flag_list = self._flags.tolist()
+        # A record's memo key as one exact integer (see `_score_alone`): its field, then its term
+        # ids in base `radix`, as many as fit in 63 bits.
+        radix = len(self.matcher.terms) + 2  # (+ 2: a base of at least 2, with no terms at all)
+        self._key_hits = 0
+        while radix ** (self._key_hits + 1) * len(FIELDS) < 1 << 63:
+            self._key_hits += 1
+        self._key_powers = np.array([radix**rank for rank in range(self._key_hits)], dtype=np.int64)
+        self._field_codes = {name: code for code, name in enumerate(FIELDS)}
+        self._signal_masks = _signal_masks(self.scorer)
         # Per term, what its hit rows carry: the applied-lexicon key, lexicon@version, term, category, lang, weight.
         self._hit_rows = [(f"{lex.ident}#{lex.digest}", lex.ident, t.term, t.category, t.lang, t.weight)
                           for t in self.matcher.terms for lex in [self.by_name[t.lexicon]]]
@@ -119,6 +151,7 @@ class Tagger:
         self.place_values = [(t.value or t.term) if tid in self.place_tids else None
                              for tid, t in enumerate(self.matcher.terms)]
         self._fast: dict[tuple, Score] = {}  # (field, term ids in order, indicator types) -> score
+        self._fast_ids: dict[int, Score] = {}  # the same for one field with hits alone, by its integer key
 
     def analyse_batch(self, records: list[dict[str, str | None]], *, indicators: bool = True) -> list[Analysis]:
         """Hits, indicators and score for each record (a dict of field -> text), one object per record.
@@ -213,29 +246,23 @@ class Tagger:
             batch.score[number], batch.category[number] = score.score, score.category
 
     def _score_records(self, batch: BatchTags) -> None:
-        """Score every record with something found, one by one, as Score objects with their
-        explanation.
+        """Score every record with something found, as Score objects with their explanation.
 
         A score is a function of each field's name, term ids (in hit order) and indicator types,
         as long as no hit overlaps another, no `within` term needs its signals' positions, and no
         indicator has a term's own span (see Scorer.score_plain): then that key finds it in the
-        memo. The other records go through `_score_fields`.
+        memo. Most records hold hits in one field and nothing else: `_score_alone` scores those in
+        bulk. The others are keyed here one by one, and those the key cannot decide go through
+        `_score_fields`.
         """
         found, contacts, record, field = batch.found, batch.contacts, batch.record, batch.field
-        # Per flat index with hits: its term ids (in hit order) and flags, looked at post by post;
-        # then the indexes with contact indicators only.
-        term_flags, bounds = self._flag_list, found.bounds
-        # Per post with hits, whether any of its hits overlaps another, for the whole batch at once
-        # (a numpy call per post would cost more than the rest of this loop).
-        overlapping = np.logical_or.reduceat(found.overlaps(), bounds[:-1]).tolist() if found.posts else []
-        tids = found.tid.tolist()
-        entries = []
-        for post, first, last, overlaps in zip(found.posts, bounds[:-1], bounds[1:], overlapping, strict=True):
-            term_ids = tuple(tids[first:last])
-            flag = OVERLAP if overlaps else 0
-            for tid in term_ids:
-                flag |= term_flags[tid]
-            entries.append((post, term_ids, flag))
+        entries = []  # (flat index, term ids in hit order, flags) of the posts with hits left to score here
+        if found.posts:
+            first, flags, left = self._score_alone(batch)
+            bounds, tids = found.bounds, found.tid.tolist()
+            entries = [(post, tuple(tids[start:bounds[row + 1]]), flag) for row, post, start, flag
+                       in zip(left.tolist(), found.post[first[left]].tolist(), first[left].tolist(), flags[left].tolist(),
+                              strict=True)]
         types_of = {}
         if contacts:
             types_of = {index: tuple({ind.type: None for ind in inds}) for index, inds in contacts.items()}
@@ -258,7 +285,7 @@ class Tagger:
                 held[0] |= int(flag)
                 held[1].append(index)
                 held.append((field[index], term_ids, types))
-        objects, fast, plain = batch.objects, self._fast, self.scorer.score_plain
+        objects, plain = batch.objects, self.scorer.score_plain
         for number, held in held_by.items():
             if not held[0] & SCORES:  # only places, context words or indicators: nothing to score
                 objects[number] = self.zero
@@ -267,14 +294,79 @@ class Tagger:
                 result = self._score_fields(batch.fields(number, held[1]), contacts is not None)
             else:
                 key = (tuple(held[2:]), ())
-                result = fast.get(key)
-                if result is None:
-                    result = plain(*key)
-                    if len(fast) >= FAST_LIMIT:
-                        fast.clear()
-                    fast[key] = result
+                result = _memoised(self._fast, key, plain, *key)
             objects[number] = result
             batch.score[number], batch.raw[number], batch.category[number] = result.score, result.raw, result.category
+
+    def _score_alone(self, batch: BatchTags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Score in bulk the records whose one field with something found holds hits and nothing
+        else (no contact indicator), none overlapping another, no `within` term with a signal it
+        requires anywhere in the field (its signals are then out of reach wherever they stand), and
+        at most `_key_hits` of them.
+
+        Such a record's score is the memo's for (field, term ids in order), which one integer
+        encodes exactly (the term ids in base `radix`, then the field): one look-up per distinct
+        key in the batch, and no Python work per record, give each its Score, the same object the
+        one-by-one path would give. Returns, per post with hits (rows of `found.posts`): where its
+        hits begin, its flags (the terms' ORed, OVERLAP when two overlap), and the rows of the
+        posts left for `_score_records`.
+        """
+        found, count = batch.found, len(batch.score)
+        first = np.asarray(found.bounds[:-1], dtype=np.int64)
+        size = np.diff(np.asarray(found.bounds, dtype=np.int64))
+        flags = np.bitwise_or.reduceat(self._flags[found.tid], first)
+        flags[np.logical_or.reduceat(found.overlaps(), first)] |= OVERLAP
+        numbers = np.asarray(batch.record, dtype=np.int64)[found.post[first]]
+        slow = flags & OVERLAP != 0
+        within = flags & POSITIONAL != 0
+        if within.any():
+            if self._signal_masks is None:
+                slow |= within
+            else:
+                gives, requires = self._signal_masks
+                present = np.repeat(np.bitwise_or.reduceat(gives[found.tid], first), size)  # per hit: its post's signals
+                slow |= np.logical_or.reduceat(requires[found.tid] & present != 0, first)
+        # One field with something found: no other post of the record has hits, and none has contacts.
+        alone = (np.bincount(numbers, minlength=count)[numbers] == 1) & (size <= self._key_hits) & ~slow
+        if batch.contacts:
+            held = np.zeros(count, dtype=bool)
+            held[[batch.record[index] for index in batch.contacts]] = True
+            alone &= ~held[numbers]
+        scoring = alone & (flags & SCORES != 0)
+        # Only places, context words: nothing to score (as in `_score_records`).
+        batch.objects.update(zip(numbers[alone & ~scoring].tolist(), repeat(self.zero)))
+        if scoring.any():
+            rank = np.arange(len(found.tid)) - np.repeat(first, size)
+            digits = (found.tid + 1) * self._key_powers[np.minimum(rank, self._key_hits - 1)]
+            rows = np.flatnonzero(scoring)
+            fields = list(map(batch.field.__getitem__, found.post[first[rows]].tolist()))
+            codes = np.fromiter(map(self._field_codes.__getitem__, fields), dtype=np.int64, count=len(rows))
+            keys = np.add.reduceat(digits, first)[rows] * len(FIELDS) + codes
+            distinct, where, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            # Per distinct key, its first record in the batch: what the memo's key is made of on a miss.
+            at = rows[where]
+            made = zip(distinct.tolist(), map(fields.__getitem__, where.tolist()), first[at].tolist(),
+                       (first[at] + size[at]).tolist(), (flags[at] & PLACE != 0).tolist(),
+                       (flags[at] & POSITIONAL != 0).tolist(), strict=True)
+            memo, plain, tids = self._fast_ids, self.scorer.score_plain, found.tid.tolist()
+            positional, scores = self.scorer.positional, self.scorer.scores
+            pool = []
+            for key, field_name, begin, end, place, has_within in made:
+                score = memo.get(key)
+                if score is None:
+                    term_ids = tuple(tids[begin:end])
+                    # What `Scorer.near` says of its `within` terms that score: no signal within reach.
+                    near = (False,) * len({tid for tid in term_ids if positional[tid] and scores[tid]}) if has_within else ()
+                    score = _memoised(memo, key, plain, ((field_name, term_ids, ("place",) if place else ()),), near)
+                pool.append(score)
+            which = numbers[rows]
+            batch.score[which] = np.array([score.score for score in pool])[inverse]
+            batch.raw[which] = np.array([score.raw for score in pool])[inverse]
+            category = np.array(batch.category, dtype=object)
+            category[which] = np.array([score.category for score in pool], dtype=object)[inverse]
+            batch.category = category.tolist()
+            batch.objects.update(zip(which.tolist(), map(pool.__getitem__, inverse.tolist()), strict=True))
+        return first, flags, np.flatnonzero(~alone)
 
     def _score_fields(self, fields: list[FieldTags], indicators: bool) -> Score:
         """The score of a capture from its fields: by the cheap key when it applies (see
@@ -292,13 +384,7 @@ class Tagger:
             inds = tags.indicators
             parts.append((tags.field, tids, tuple({ind.type: None for ind in inds}) if inds else ()))
         key = (tuple(parts), self.scorer.near(fields) if flags & POSITIONAL else ())
-        result = self._fast.get(key)
-        if result is None:
-            result = self.scorer.score_plain(*key)
-            if len(self._fast) >= FAST_LIMIT:
-                self._fast.clear()
-            self._fast[key] = result
-        return result
+        return _memoised(self._fast, key, self.scorer.score_plain, *key)
 
     def analyse(self, text: str) -> Analysis:
         return self.analyse_batch([{"text": text}])[0]
