@@ -149,16 +149,3 @@ def test_the_frame_is_the_same_read_with_or_without_the_twin(tmp_path):
     for name in ("items", "waves", "checks", "audience", "frame"):
         pd.testing.assert_frame_equal(getattr(serial, name), getattr(twinned, name))
     assert sorted(map(tuple, serial.tally)) == sorted(map(tuple, twinned.tally))
-
-
-def test_the_whole_listing_is_the_same_with_its_statuses_read_by_the_thread(tmp_path):
-    # `toolkit items` with no filter reads the statuses through the twin, in a thread; a listing
-    # with a limit reads them on one connection. Same rows.
-    from toolkit.store import item_list
-
-    root = june_2021(tmp_path / "case")
-    with open_case(root) as opened:
-        whole = item_list.list_items(opened.db)
-        one_connection = item_list.list_items(opened.db, limit=10**9)
-    assert whole == one_connection and len(whole) == 50
-    assert {row["status"] for row in whole} >= {"available", "unavailable"}

@@ -4,13 +4,11 @@ SQL with bound parameters only."""
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.collector import return_freed_memory
 from toolkit.store.db import read_snapshot
-from toolkit.store.status import LatestStatus, latest_statuses
+from toolkit.store.status import latest_statuses
 
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
@@ -140,24 +138,13 @@ def list_items(conn: sqlite3.Connection, where: ItemFilter | None = None, limit:
     item it was merged into. The status is the one status rule (toolkit.store.status), with the raw
     last observation beside it. One picture of the case (`db.read_snapshot`), though a recheck may
     be writing meanwhile."""
-    # The whole listing (no filter, no limit) wants every item's status: a thread reads them through
-    # a second connection on the same picture (`read_snapshot(twin=True)`) while this one lists the items.
-    whole = (where is None or where == ItemFilter()) and limit is None
-    with read_snapshot(conn, twin=whole) as twin:
-        if twin is None:
-            rows = _list_items(conn, where, limit)
-            ids = [row["id"] for row in rows]
-            return _with_status(rows, latest_statuses(conn, ids if len(ids) <= 1000 else None))
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            statuses = pool.submit(latest_statuses, twin, None)
-            rows = _list_items(conn, where, limit)
-            found = statuses.result()
-        return_freed_memory()  # what the thread freed (its own arena), for the rows' output
-        return _with_status(rows, found)
+    with read_snapshot(conn):
+        return _with_status(conn, _list_items(conn, where, limit))
 
 
-def _with_status(rows: list[dict[str, Any]], statuses: dict[int, LatestStatus]) -> list[dict[str, Any]]:
-    """`rows` with their status fields from `statuses` (`latest_statuses` of those items or more)."""
+def _with_status(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    statuses = latest_statuses(conn, ids if len(ids) <= 1000 else None)
     for row in rows:
         found = statuses.get(row["id"])
         row.update(status=found and found.status, status_at=found and found.status_at, reason=found and found.reason,
