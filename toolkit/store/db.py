@@ -271,16 +271,15 @@ def read_snapshot(conn: sqlite3.Connection, *, twin: bool = False) -> Iterator[s
     if conn.in_transaction:
         yield None
         return
-    other = _twin_open(conn) if twin else None
-    conn.execute("BEGIN")
+    opened = _twin_open(conn) if twin else None
     try:
+        conn.execute("BEGIN")
         # The picture is taken at the first read; the twin's is checked to be the same one.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        other = _twin_check(other) if other is not None else None
-        yield other
+        yield _twin_check(*opened) if opened is not None else None
     finally:
-        if other is not None:
-            other.close()
+        if opened is not None:
+            opened[0].close()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
@@ -298,19 +297,14 @@ def _twin_open(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int] | Non
     return other, other.execute("PRAGMA data_version").fetchone()[0]
 
 
-def _twin_check(opened: tuple[sqlite3.Connection, int] | None) -> sqlite3.Connection | None:
+def _twin_check(other: sqlite3.Connection, before: int) -> sqlite3.Connection | None:
     """The twin, in a read transaction whose picture is the one the first connection took between
-    the twin's two readings of its data version (SQLite changes it when another connection commits):
-    equal versions mean no commit came between, so both pictures are the same. Otherwise None."""
-    if opened is None:
-        return None
-    other, before = opened
+    the twin's two readings of its data version (`before`, then now: SQLite changes it when another
+    connection commits): equal versions mean no commit came between, so both pictures are the
+    same. Otherwise None (the caller closes the twin)."""
     other.execute("BEGIN")
     other.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    if other.execute("PRAGMA data_version").fetchone()[0] == before:
-        return other
-    other.close()
-    return None
+    return other if other.execute("PRAGMA data_version").fetchone()[0] == before else None
 
 
 def snapshot(conn: sqlite3.Connection, target: Path) -> None:
