@@ -7,7 +7,6 @@ overrides and control characters neutralised. Each renderer then escapes for its
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
@@ -27,7 +26,7 @@ from toolkit.store import events
 from toolkit.store import report_queries as q
 from toolkit.store.aliases import conflicts_of
 from toolkit.store.checks import reason_count
-from toolkit.store.db import Connection, read_snapshot
+from toolkit.store.db import Connection, read_beside, read_snapshot
 
 ORIGINS = ("first_capture", "notice")
 CONTACT_TYPES = ("phone", "whatsapp", "telegram", "email")  # the appendix's contact columns, in order
@@ -97,13 +96,12 @@ def _build(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, *, r
            case_name: str, step: Callable[[str], None], screenshots: Evidence | None,
            twin: Connection | None = None) -> Report:
     cf = build_frame(conn, as_of, twin)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The methodology's counts are SQLite's work: with a twin, a thread reads them while the
-        # statistics are computed here.
-        reading = pool.submit(_provenance, twin, as_of, cf) if twin is not None else None
+    # The methodology's counts are SQLite's work: with a twin, a thread reads them while the
+    # statistics are computed here.
+    with read_beside(conn, twin, _provenance, as_of, cf) as provenance_read:
         report, redactor = _statistics(conn, config, as_of, cf, redact=redact, salt=salt, case_name=case_name,
                                        step=step)
-        report.provenance = reading.result() if reading is not None else _provenance(conn, as_of, cf)
+        report.provenance = provenance_read()
     report.provenance["reviews"] = q.review_summary(conn)  # from the cohort's tables, on this connection
     report.provenance["max_span_days"] = config.get("waves", {}).get("max_span_days", 7)
     # Identity conflicts name the keys of both items: masked like the items' own keys.
@@ -308,7 +306,6 @@ def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
         "lexicons": q.lexicons(conn),
         "models": q.model_raised(conn),
         "detectors": q.detectors(conn, as_of, tally),
-        "reviews": None,  # filled in from the first connection
         "notices": q.notice_summary(conn, as_of),
         "voided_notices": q.voided_notices(conn, as_of),
         "wave_checks": q.wave_checks(conn, as_of, tally),

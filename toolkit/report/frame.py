@@ -8,17 +8,15 @@ its family under the rule (blind checks are unknown).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import orjson
 import pandas as pd
 
-from toolkit.collector import return_freed_memory
 from toolkit.models import Status
 from toolkit.store import report_queries as q
-from toolkit.store.db import Connection
+from toolkit.store.db import Connection, read_beside
 from toolkit.store.status import Judged, decide
 
 NOT_CHECKED = "not_checked"
@@ -209,13 +207,10 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
     reads run at once. The frame is the same either way."""
     q.prepare_cohort(conn)
     cohort = q.cohort_ids(conn)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(_read_checks, twin, as_of, cohort) if twin is not None else None
+    with read_beside(conn, twin, _read_checks, as_of, cohort) as checks_read:
         items = _items(conn, as_of)
         audience = _audience(conn, as_of)
-        reads = reading.result() if reading is not None else _read_checks(conn, as_of, cohort)
-    if reading is not None:
-        return_freed_memory()  # what the thread freed, for the frames built next
+        reads = checks_read()
     checks = _checks(reads.judged)
     waves = _waves(reads.waves, checks)
     decided = _decided(reads.judged)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
+from toolkit.collector import return_freed_memory
 from toolkit.errors import CaseError
 from toolkit.store.schema import LATEST, MIGRATIONS
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 # How long a writing command waits for another one writing the same case before it gives up.
@@ -282,6 +287,22 @@ def read_snapshot(conn: sqlite3.Connection, *, twin: bool = False) -> Iterator[s
             opened[0].close()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+
+
+@contextmanager
+def read_beside(conn: sqlite3.Connection, twin: sqlite3.Connection | None, read: Callable[..., T],
+                *args: Any) -> Iterator[Callable[[], T]]:
+    """Run `read(twin, *args)` in a thread while the block runs on `conn` (SQLite works outside
+    Python's interpreter lock, so the two reads overlap), and give the block the call that waits
+    for its result. Without a twin (see `read_snapshot`), that call runs `read(conn, *args)` itself.
+    After the thread, the memory it freed is handed back (`collector.return_freed_memory`: its
+    allocator arena is not reused by this thread's next allocations)."""
+    if twin is None:
+        yield lambda: read(conn, *args)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(read, twin, *args).result
+    return_freed_memory()
 
 
 def _twin_open(conn: sqlite3.Connection) -> tuple[sqlite3.Connection, int] | None:
