@@ -15,6 +15,7 @@ import orjson
 
 from toolkit.store.db import begin_write, commit, rollback, transaction
 from toolkit.store.status import date_source_sql
+from toolkit.store.verdicts import LATEST_REVIEW
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
                  "final_url", "evidence_sha256", "marker", "place", "note", "date_source")
@@ -162,8 +163,8 @@ def tracked_items(conn: sqlite3.Connection, *, everything: bool = False, platfor
     # An item merged into another through an alias is rechecked as that one (toolkit.store.aliases).
     clauses = ["i.merged_into IS NULL"]
     if not everything:
-        clauses.append("(SELECT r.verdict FROM review r WHERE r.item_id = i.id OR r.item_id IN"
-                       " (SELECT m.id FROM item m WHERE m.merged_into = i.id) ORDER BY r.id DESC LIMIT 1) = 'violating'")
+        clauses.append(f"i.id IN (SELECT lr.item_id FROM ({LATEST_REVIEW}) lr JOIN review r ON r.id = lr.id"
+                       " WHERE r.verdict = 'violating')")
     if platform:
         clauses.append("i.platform = ?")
         params.append(platform)

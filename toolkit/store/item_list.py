@@ -9,6 +9,7 @@ from typing import Any
 
 from toolkit.store.db import read_snapshot
 from toolkit.store.status import latest_statuses
+from toolkit.store.verdicts import LATEST_REVIEW, LATEST_REVIEW_OF_ROOT
 
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
@@ -31,7 +32,7 @@ audience AS (
     FROM latest_capture c
 ),
 latest_review AS (
-    SELECT item_id, max(id) AS id FROM review GROUP BY item_id
+    """ + LATEST_REVIEW + """
 ),
 first_notice AS (
     SELECT item_id, min(id) AS id FROM notice_in_force GROUP BY item_id
@@ -92,7 +93,7 @@ audience AS (
     LEFT JOIN latest_members m ON m.item_id = c.item_id
 ),
 latest_review AS (
-    SELECT r.root AS item_id, max(v.id) AS id FROM review v JOIN root r ON r.id = v.item_id GROUP BY r.root
+    """ + LATEST_REVIEW_OF_ROOT + """
 ),
 first_notice AS (
     SELECT r.root AS item_id, min(n.id) AS id FROM notice_in_force n JOIN root r ON r.id = n.item_id GROUP BY r.root

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.verdicts import LATEST_REVIEW
+
 
 def add_notice(conn: sqlite3.Connection, item_id: int, noticed_at: str, channel: str, reference: str | None,
                noticed_by: str | None, note: str | None, recorded_at: str) -> int:
@@ -72,13 +74,15 @@ def notices_of(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:
 
 
 def confirmed_not_noticed(conn: sqlite3.Connection) -> list[int]:
-    """Items whose latest verdict is violating and that have no notice in force yet, by id."""
+    """Items whose latest verdict is violating (toolkit.store.verdicts) and that have no notice in
+    force yet, by id: the report's cohort less the items noticed, a notice of an item merged into one
+    counting for it."""
     rows = conn.execute(
-        """SELECT r.item_id FROM review r
-           JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
+        f"""SELECT lr.item_id FROM ({LATEST_REVIEW}) lr JOIN review r ON r.id = lr.id
            WHERE r.verdict = 'violating'
-             AND NOT EXISTS (SELECT 1 FROM notice_in_force n WHERE n.item_id = r.item_id)
-           ORDER BY r.item_id"""
+             AND NOT EXISTS (SELECT 1 FROM notice_in_force n WHERE n.item_id = lr.item_id
+                             OR n.item_id IN (SELECT m.id FROM item m WHERE m.merged_into = lr.item_id))
+           ORDER BY lr.item_id"""
     )
     return [row[0] for row in rows]
 

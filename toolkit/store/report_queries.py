@@ -16,11 +16,12 @@ from typing import Any
 from toolkit.store.checks import WAVE_METHODS_SQL
 from toolkit.store.status import Judged, date_source_sql, judge
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
+from toolkit.store.verdicts import LATEST_REVIEW
 
 # The cohort and its members, as temporary tables of the report's connection (built once per
-# report by `prepare_cohort`, read by every cohort query below): an item's latest review (by
-# reviewed_at, then id; every item's is kept in `latest_review`) decides whether it is in the
-# cohort, and items merged into another through an alias (toolkit.store.aliases) count as that one:
+# report by `prepare_cohort`, read by every cohort query below): an item's latest review (the one
+# rule of toolkit.store.verdicts; every item's is kept in `latest_review`) decides whether it is in
+# the cohort, and items merged into another through an alias (toolkit.store.aliases) count as that one:
 # `member` maps every item of a cohort item to that cohort item. Indexed, so that each query below
 # joins them instead of recomputing them.
 COHORT_TABLES = """
@@ -30,11 +31,8 @@ DROP TABLE IF EXISTS temp.latest_review;
 CREATE TEMP TABLE latest_review (item_id INTEGER PRIMARY KEY, verdict TEXT, category TEXT, reviewer TEXT,
                                  reviewed_at TEXT);
 INSERT INTO temp.latest_review (item_id, verdict, category, reviewer, reviewed_at)
-    SELECT item_id, verdict, category, reviewer, reviewed_at FROM (
-        SELECT coalesce(i.merged_into, i.id) AS item_id, v.verdict, v.category, v.reviewer, v.reviewed_at,
-               ROW_NUMBER() OVER (PARTITION BY coalesce(i.merged_into, i.id) ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
-        FROM review v JOIN item i ON i.id = v.item_id)
-    WHERE rn = 1;
+    SELECT lr.item_id, v.verdict, v.category, v.reviewer, v.reviewed_at
+    FROM (""" + LATEST_REVIEW + """) lr JOIN review v ON v.id = lr.id;
 CREATE TEMP TABLE cohort (item_id INTEGER PRIMARY KEY, category TEXT, reviewer TEXT, reviewed_at TEXT);
 INSERT INTO temp.cohort (item_id, category, reviewer, reviewed_at)
     SELECT item_id, category, reviewer, reviewed_at FROM temp.latest_review WHERE verdict = 'violating';

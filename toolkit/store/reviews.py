@@ -1,7 +1,8 @@
 """Reviews (verdicts on items): append-only rows, the candidate queue, and reviewer agreement data.
 
-All SQL with bound parameters only. The latest review row of an item is its verdict; each
-reviewer's own latest row is what agreement between reviewers is computed from.
+All SQL with bound parameters only. An item's latest review is its verdict (the one rule of
+toolkit.store.verdicts); each reviewer's own latest review, by the same rule, is what agreement
+between reviewers is computed from.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import orjson
 
 from toolkit.store.item_list import item_clauses
 from toolkit.store.status import latest_statuses
+from toolkit.store.verdicts import LATEST_REVIEW, latest_per_reviewer
 
 
 @dataclass
@@ -36,8 +38,8 @@ LATEST_SCORE = """
 WITH s AS (SELECT item_id, max(id) AS id, score, category, capture_id FROM score GROUP BY item_id)
 """
 SCORE_JOIN = " LEFT JOIN s ON s.item_id = i.id"
-REVIEW_JOIN = """
-LEFT JOIN (SELECT item_id, max(id) AS id, category FROM review GROUP BY item_id) r ON r.item_id = i.id
+REVIEW_JOIN = f"""
+LEFT JOIN (SELECT lr.item_id, v.category FROM ({LATEST_REVIEW}) lr JOIN review v ON v.id = lr.id) r ON r.item_id = i.id
 """
 CAPTURE_JOIN = """
 LEFT JOIN (SELECT item_id, max(id) AS id FROM capture GROUP BY item_id) lc ON lc.item_id = i.id
@@ -176,8 +178,8 @@ def latest_by_reviewer(conn: sqlite3.Connection, reviewer: str, item_ids: list[i
         chunk = item_ids[start : start + 400]
         rows = conn.execute(
             f"""SELECT r.item_id, r.verdict, r.category, r.note FROM review r
-                JOIN (SELECT item_id, max(id) AS id FROM review WHERE reviewer = ? AND item_id IN ({','.join('?' * len(chunk))})
-                      GROUP BY item_id) l ON l.id = r.id""",
+                JOIN ({latest_per_reviewer(f"v.reviewer = ? AND v.item_id IN ({','.join('?' * len(chunk))})")}) l
+                ON l.id = r.id""",
             [reviewer, *chunk],
         )
         for row in rows:
@@ -188,9 +190,9 @@ def latest_by_reviewer(conn: sqlite3.Connection, reviewer: str, item_ids: list[i
 def reviewer_verdicts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Each reviewer's latest verdict per item, with the item's URL and name, ordered by item then reviewer."""
     rows = conn.execute(
-        """SELECT r.item_id, i.url, i.name, r.reviewer, r.verdict, r.category, r.reviewed_at
+        f"""SELECT r.item_id, i.url, i.name, r.reviewer, r.verdict, r.category, r.reviewed_at
            FROM review r
-           JOIN (SELECT item_id, reviewer, max(id) AS id FROM review GROUP BY item_id, reviewer) l ON l.id = r.id
+           JOIN ({latest_per_reviewer()}) l ON l.id = r.id
            JOIN item i ON i.id = r.item_id
            ORDER BY r.item_id, r.reviewer"""
     )

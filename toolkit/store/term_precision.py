@@ -2,7 +2,8 @@
 many of those were judged violating. All SQL with bound parameters only.
 
 An item counts once per term (however many times the term hit it, in however many captures) and
-once per lexicon. Its verdict is its latest review. Lexicons are kept apart by name@version. An
+once per lexicon; an item merged into another (toolkit.store.aliases) counts as that one. Its
+verdict is its latest review (toolkit.store.verdicts). Lexicons are kept apart by name@version. An
 offer model (toolkit/lexicon/model.py) has no terms: it gets one row, the reviewed items it raised
 (a score of theirs was the model's points), under its name@version.
 """
@@ -13,15 +14,16 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
+from toolkit.store.verdicts import LATEST_REVIEW
 
 STATS_COLUMNS = ["lexicon", "term", "category", "reviewed", "violating", "not_violating", "unsure", "precision"]
 
-STATS_SQL = """
+STATS_SQL = f"""
 WITH verdict AS (
-    SELECT r.item_id, r.verdict FROM review r
-    JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
+    SELECT l.item_id, r.verdict FROM ({LATEST_REVIEW}) l JOIN review r ON r.id = l.id
 ),
-pairs AS (SELECT DISTINCT h.item_id, h.lexicon, {term} AS term FROM hit h)
+pairs AS (SELECT DISTINCT coalesce(i.merged_into, i.id) AS item_id, h.lexicon, {{term}} AS term
+           FROM hit h JOIN item i ON i.id = h.item_id)
 SELECT p.lexicon, p.term,
        count(*) AS reviewed,
        sum(v.verdict = 'violating') AS violating,
@@ -34,10 +36,10 @@ GROUP BY p.lexicon, p.term
 # Items a score of which the offer model made: its explanation names the model (name@version#digest).
 MODEL_SQL = f"""
 WITH verdict AS (
-    SELECT r.item_id, r.verdict FROM review r
-    JOIN (SELECT item_id, max(id) AS id FROM review GROUP BY item_id) l ON l.id = r.id
+    SELECT l.item_id, r.verdict FROM ({LATEST_REVIEW}) l JOIN review r ON r.id = l.id
 ),
-raised AS (SELECT DISTINCT item_id, {SCORE_MODEL} AS model FROM score WHERE {MODEL_MADE})
+raised AS (SELECT DISTINCT coalesce(i.merged_into, i.id) AS item_id, {SCORE_MODEL} AS model
+            FROM score JOIN item i ON i.id = score.item_id WHERE {MODEL_MADE})
 SELECT p.model AS lexicon,
        count(*) AS reviewed,
        sum(v.verdict = 'violating') AS violating,

@@ -1,0 +1,109 @@
+"""One verdict rule (toolkit.store.verdicts): every command that reads an item's verdict takes its
+latest review, by the date the verdict was given, reviews of merged items counting for the item
+they were merged into.
+
+The case that would split them: a reviewer confirms an item on the review screen today; a
+colleague's sheet of verdicts given last week is imported after it. The sheet's rows are recorded
+last but were given first, so today's verdict stands, for the report's cohort, the recheck, the
+flag, the listing, the review queue and lexicon precision alike.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from review_data import populate
+
+from toolkit.case import open_case
+from toolkit.store.aliases import link
+from toolkit.store.checks import tracked_items
+from toolkit.store.notices import confirmed_not_noticed
+from toolkit.store.report_queries import cohort_ids, prepare_cohort, review_summary
+from toolkit.store.reviews import CandidateFilter, candidate_ids, latest_by_reviewer, reviewer_verdicts
+from toolkit.store.term_precision import lexicon_stats
+
+
+def record(case, item_id, verdict, reviewed_at, reviewer="ana", category=None):
+    conn = sqlite3.connect(case / "case.db")
+    conn.execute("INSERT INTO review(item_id, verdict, category, reviewer, reviewed_at) VALUES (?, ?, ?, ?, ?)",
+                 (item_id, verdict, category, reviewer, reviewed_at))
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture
+def reviewed(case, invoke, tmp_path):
+    """Items whose verdict by date differs from their verdict by order of recording."""
+    ids = populate(case)
+    # cruceseguro: confirmed on the screen on the 20th; a sheet with a verdict of the 12th imported after.
+    record(case, ids["cruceseguro"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
+    sheet = tmp_path / "luis.csv"
+    sheet.write_text("item_id,verdict,category,reviewed_at\n"
+                     f"{ids['cruceseguro']},not_violating,,2021-04-12\n"
+                     f"{ids['tiktok']},violating,smuggling_offer,2021-04-12\n", encoding="utf-8")
+    # tiktok: cleared on the 20th, before the sheet saying violating (given on the 12th) was imported.
+    record(case, ids["tiktok"], "not_violating", "2021-04-20T09:00:00Z")
+    imported = invoke("review", case, "--import", sheet, "--reviewer", "luis")
+    assert imported.exit_code == 0, imported.output
+    # viajesnorte: violating, then cleared later: date and recording order agree.
+    record(case, ids["viajesnorte"], "violating", "2021-04-12T09:00:00Z")
+    record(case, ids["viajesnorte"], "not_violating", "2021-04-20T09:00:00Z")
+    # recetas is merged into noticias: recetas' later verdict counts for noticias.
+    with open_case(case) as opened:
+        opened.db.execute("BEGIN")
+        link(opened.db, ids["noticias"], ids["recetas"])
+        opened.db.execute("COMMIT")
+    record(case, ids["noticias"], "not_violating", "2021-04-12T09:00:00Z")
+    record(case, ids["recetas"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
+    return ids
+
+
+def test_every_reader_of_verdicts_agrees(reviewed, case, invoke):
+    ids = reviewed
+    violating = sorted([ids["cruceseguro"], ids["noticias"]])
+    listed = invoke("items", case, "--verdict", "violating", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert sorted(row["id"] for row in json.loads(listed.stdout)) == violating
+    cleared = invoke("items", case, "--verdict", "not_violating", "--format", "json")
+    assert sorted(row["id"] for row in json.loads(cleared.stdout)) == sorted([ids["viajesnorte"], ids["tiktok"]])
+    with open_case(case) as opened:
+        conn = opened.db
+        prepare_cohort(conn)
+        assert cohort_ids(conn) == violating  # the report's cohort
+        assert {r["verdict"]: r["items"] for r in review_summary(conn)["verdicts"]} == {"violating": 2, "not_violating": 2}
+        assert [item.id for item in tracked_items(conn)] == violating  # what recheck follows
+        assert confirmed_not_noticed(conn) == violating  # what flag --cohort confirmed notices
+        # The queue's category filter reads the verdict's category: cleared items keep their score's.
+        assert ids["cruceseguro"] in candidate_ids(conn, CandidateFilter(category="smuggling_offer"))
+        stats = {(row["lexicon"], row["term"]): row for row in lexicon_stats(conn)}
+    # Lexicon precision: one item per merged group, with the group's verdict.
+    assert (stats[("smuggling-es@1", None)]["reviewed"], stats[("smuggling-es@1", None)]["violating"]) == (4, 2)
+    assert (stats[("slang-es@1", None)]["reviewed"], stats[("slang-es@1", None)]["violating"]) == (1, 1)
+
+
+def test_flag_notices_the_same_cohort(reviewed, case, invoke):
+    ids = reviewed
+    result = invoke("flag", case, "--cohort", "confirmed", "--channel", "platform_request", "--at", "2021-04-22",
+                    "--by", "ana")
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(case / "case.db")
+    flagged = sorted(row[0] for row in conn.execute("SELECT item_id FROM notice"))
+    conn.close()
+    assert flagged == sorted([ids["cruceseguro"], ids["noticias"]])  # the canonical item, not the merged one
+
+
+def test_each_reviewers_latest_verdict_by_date(reviewed, case):
+    ids = reviewed
+    record(case, ids["viajesnorte"], "violating", "2021-04-10T09:00:00Z")  # ana's old note, entered last
+    with open_case(case) as opened:
+        by_ana = latest_by_reviewer(opened.db, "ana", [ids["viajesnorte"]])
+        by_luis = latest_by_reviewer(opened.db, "luis", [ids["cruceseguro"], ids["tiktok"]])
+        verdicts = {(row["item_id"], row["reviewer"]): row["verdict"] for row in reviewer_verdicts(opened.db)}
+    assert by_luis[ids["cruceseguro"]][0] == "not_violating"
+    assert by_ana[ids["viajesnorte"]][0] == "not_violating"
+    assert verdicts[(ids["cruceseguro"], "ana")] == "violating"
+    assert verdicts[(ids["viajesnorte"], "ana")] == "not_violating"
+    assert verdicts[(ids["tiktok"], "ana")] == "not_violating"
+    assert verdicts[(ids["tiktok"], "luis")] == "violating"

@@ -1,0 +1,37 @@
+"""An item's verdict: its latest review, one rule for every command that reads verdicts.
+
+The latest review of an item is the one given last: the latest `reviewed_at` (the review screen's
+clock, or the date a review sheet's `reviewed_at` column gives), ties broken by the order the
+reviews were recorded (id). The order of recording alone would not do: a sheet of verdicts given
+last week, imported today, would override a verdict given this morning. Reviews of an item merged
+into another through an alias (toolkit.store.aliases) count for that one.
+
+The report's cohort, the items `recheck` follows, the items `flag --all-confirmed` flags, `items
+--verdict`, the review queue's category filter and `lexicon stats` all read verdicts through these
+queries, so no two of them can disagree about an item. Each is an SQL subquery giving one review id
+per item: join it (`... JOIN (LATEST_REVIEW) lr ON lr.item_id = i.id JOIN review r ON r.id = lr.id`).
+"""
+
+from __future__ import annotations
+
+# Review rows ranked within each group, latest given first: `{item}` is the item a row counts for,
+# `{group}` what is ranked apart (over `v`, the review, and `i`, its item), `{source}` the rows.
+_RANKED = """SELECT item_id, id FROM (
+    SELECT {item} AS item_id, v.id,
+           ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
+    FROM {source}) WHERE rn = 1"""
+
+# Per item (merged items folded into the item they were merged into): item_id, id of its latest review.
+LATEST_REVIEW = _RANKED.format(item="coalesce(i.merged_into, i.id)", group="coalesce(i.merged_into, i.id)",
+                               source="review v JOIN item i ON i.id = v.item_id")
+
+# The same, for an item listing's own fold: `root` maps every item id to the item it is listed as.
+LATEST_REVIEW_OF_ROOT = _RANKED.format(item="r.root", group="r.root", source="review v JOIN root r ON r.id = v.item_id")
+
+
+def latest_per_reviewer(condition: str = "") -> str:
+    """Per item and reviewer (items as reviewed, not folded: agreement compares what each reviewer
+    saw): item_id, id of that reviewer's latest review of it; `condition` an optional condition
+    on `v` (e.g. "v.reviewer = ? AND v.item_id IN (...)")."""
+    source = "review v" + (f" WHERE {condition}" if condition else "")
+    return _RANKED.format(item="v.item_id", group="v.item_id, v.reviewer", source=source)
