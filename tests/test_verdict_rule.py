@@ -1,6 +1,6 @@
 """One verdict rule (toolkit.store.verdicts): every command that reads an item's verdict takes its
 latest review, by the date the verdict was given, reviews of merged items counting for the item
-they were merged into.
+they were merged into. And one first notice (toolkit.store.notices.first_notice): the earliest given.
 
 The case that would split them: a reviewer confirms an item on the review screen today; a
 colleague's sheet of verdicts given last week is imported after it. The sheet's rows are recorded
@@ -20,7 +20,7 @@ from toolkit.case import open_case
 from toolkit.store.aliases import link
 from toolkit.store.checks import tracked_items
 from toolkit.store.notices import confirmed_not_noticed
-from toolkit.store.report_queries import cohort_ids, prepare_cohort, review_summary
+from toolkit.store.report_queries import cohort_ids, cohort_items, prepare_cohort, review_summary
 from toolkit.store.reviews import CandidateFilter, candidate_ids, latest_by_reviewer, reviewer_verdicts
 from toolkit.store.term_precision import lexicon_stats
 
@@ -107,3 +107,30 @@ def test_each_reviewers_latest_verdict_by_date(reviewed, case):
     assert verdicts[(ids["viajesnorte"], "ana")] == "not_violating"
     assert verdicts[(ids["tiktok"], "ana")] == "not_violating"
     assert verdicts[(ids["tiktok"], "luis")] == "violating"
+
+
+def test_the_first_notice_is_the_earliest_given_not_the_first_recorded(reviewed, case, invoke, tmp_path):
+    """`items` and the report name the same first notice: a list handed over on the 16th, entered
+    from a notices sheet after an in-app report of the 20th was flagged."""
+    ids = reviewed
+    late = invoke("flag", case, str(ids["cruceseguro"]), "--channel", "in_app", "--at", "2021-04-20", "--by", "ana")
+    assert late.exit_code == 0, late.output
+    sheet = tmp_path / "notices.csv"
+    sheet.write_text(f"item,noticed_at,channel,reference\n{ids['cruceseguro']},2021-04-16,platform_request,list-1\n"
+                     f"{ids['recetas']},2021-04-15,platform_request,list-0\n", encoding="utf-8")
+    earlier = invoke("flag", case, "--from", sheet, "--by", "ana")
+    assert earlier.exit_code == 0, earlier.output
+    invoke("flag", case, str(ids["noticias"]), "--channel", "in_app", "--at", "2021-04-21", "--by", "ana")
+    listed = {row["id"]: row for row in json.loads(invoke("items", case, "--format", "json").stdout)}
+    assert (listed[ids["cruceseguro"]]["noticed_at"], listed[ids["cruceseguro"]]["channel"]) == \
+        ("2021-04-16T00:00:00Z", "platform_request")
+    # noticias: its own notice of the 21st, and recetas' (merged into it) of the 15th, the first.
+    assert (listed[ids["noticias"]]["noticed_at"], listed[ids["noticias"]]["channel"]) == \
+        ("2021-04-15T00:00:00Z", "platform_request")
+    with open_case(case) as opened:
+        prepare_cohort(opened.db)
+        columns, rows = cohort_items(opened.db, "2021-12-31T23:59:59Z")
+    reported = {row[columns.index("item_id")]: (row[columns.index("noticed_at")], row[columns.index("channel")])
+                for row in rows}
+    assert reported == {ids["cruceseguro"]: ("2021-04-16T00:00:00Z", "platform_request"),
+                        ids["noticias"]: ("2021-04-15T00:00:00Z", "platform_request")}

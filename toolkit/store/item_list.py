@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.store.db import read_snapshot
+from toolkit.store.notices import first_notice
 from toolkit.store.status import latest_statuses
 from toolkit.store.verdicts import LATEST_REVIEW, LATEST_REVIEW_OF_ROOT
 
@@ -35,7 +36,7 @@ latest_review AS (
     """ + LATEST_REVIEW + """
 ),
 first_notice AS (
-    SELECT item_id, min(id) AS id FROM notice_in_force GROUP BY item_id
+    """ + first_notice() + """
 ),
 latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
@@ -96,7 +97,7 @@ latest_review AS (
     """ + LATEST_REVIEW_OF_ROOT + """
 ),
 first_notice AS (
-    SELECT r.root AS item_id, min(n.id) AS id FROM notice_in_force n JOIN root r ON r.id = n.item_id GROUP BY r.root
+    """ + first_notice("r.root", "notice_in_force n JOIN root r ON r.id = n.item_id") + """
 ),
 latest_score AS (
     SELECT r.root AS item_id, max(s.id) AS id FROM score s JOIN root r ON r.id = s.item_id GROUP BY r.root

@@ -12,6 +12,21 @@ from typing import Any
 
 from toolkit.store.verdicts import LATEST_REVIEW
 
+# An item's first notice: the notice in force given earliest (`noticed_at`), notices given at the
+# same moment in the order recorded. Notices are often recorded out of order (a platform's
+# confirmation e-mails entered after a notice flagged on the day), so the first recorded is not it.
+# `item` is the item a notice counts for, `source` the notices read (`n`, with any join), `where`
+# an optional condition on them. One row per item: item_id, id of its first notice.
+_FIRST_NOTICE = """SELECT item_id, id FROM (
+    SELECT {item} AS item_id, n.id, ROW_NUMBER() OVER (PARTITION BY {item} ORDER BY n.noticed_at, n.id) AS rn
+    FROM {source}{where}) WHERE rn = 1"""
+
+
+def first_notice(item: str = "n.item_id", source: str = "notice_in_force n", where: str = "") -> str:
+    """The first-notice subquery (see _FIRST_NOTICE) for the listing (`items`), its fold over merged
+    items and the report's cohort, so that they name the same notice."""
+    return _FIRST_NOTICE.format(item=item, source=source, where=f" WHERE {where}" if where else "")
+
 
 def add_notice(conn: sqlite3.Connection, item_id: int, noticed_at: str, channel: str, reference: str | None,
                noticed_by: str | None, note: str | None, recorded_at: str) -> int:

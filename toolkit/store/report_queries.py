@@ -14,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
+from toolkit.store.notices import first_notice
 from toolkit.store.status import Judged, date_source_sql, judge
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
 from toolkit.store.verdicts import LATEST_REVIEW
@@ -43,10 +44,10 @@ CREATE INDEX temp.member_item ON member(item_id);
 """
 
 COHORT_ITEMS_SQL = """
-WITH ranked_notice AS (
-    SELECT m.item_id, n.noticed_at, n.channel, n.reference,
-           ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY n.noticed_at, n.id) AS rn
-    FROM notice_in_force n JOIN temp.member m ON m.id = n.item_id WHERE n.noticed_at <= :as_of
+WITH noticed AS (
+    SELECT f.item_id, n.noticed_at, n.channel, n.reference
+    FROM (""" + first_notice("m.item_id", "notice_in_force n JOIN temp.member m ON m.id = n.item_id",
+                             "n.noticed_at <= :as_of") + """) f JOIN notice n ON n.id = f.id
 ),
 ranked_score AS (
     SELECT m.item_id, s.score, s.category, ROW_NUMBER() OVER (PARTITION BY m.item_id ORDER BY s.id DESC) AS rn
@@ -77,7 +78,7 @@ FROM temp.cohort c
 JOIN item i ON i.id = c.item_id
 LEFT JOIN item pi ON pi.id = i.parent_id
 LEFT JOIN item rp ON rp.id = pi.merged_into
-LEFT JOIN ranked_notice n ON n.item_id = i.id AND n.rn = 1
+LEFT JOIN noticed n ON n.item_id = i.id
 LEFT JOIN ranked_score s ON s.item_id = i.id AND s.rn = 1
 LEFT JOIN seen fs ON fs.item_id = i.id
 LEFT JOIN ranked_text t ON t.item_id = i.id AND t.rn = 1
