@@ -104,6 +104,11 @@ def test_import_dated_items_are_left_out_of_time_to_removal_and_counted(tmp_path
     assert "From first capture: 1 left out (dated at import time)." in (out / "report.md").read_text()
     items = json.loads((out / "items.json").read_text())
     assert [i["first_seen"] for i in items] == ["2021-04-10T12:00:00Z", None]
+    # The listing and `show` date the items by the same rule: no date of import passed off as one.
+    listed = {row["id"]: row["first_seen"] for row in json.loads(invoke("items", case, "--format", "json").stdout)}
+    assert [listed[dated], listed[guessed]] == ["2021-04-10T12:00:00Z", None]
+    assert "first seen" not in invoke("show", case, str(guessed)).stdout
+    assert "first seen 2021-04-10T12:00:00Z" in invoke("show", case, str(dated)).stdout
 
 
 def test_a_wave_spanning_more_than_max_span_days_is_flagged(tmp_path, invoke):

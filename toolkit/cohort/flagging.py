@@ -22,7 +22,8 @@ from toolkit.errors import InputError, ToolkitError, UsageError
 from toolkit.models import Channel
 from toolkit.store import transaction
 from toolkit.store.db import Connection
-from toolkit.store.notices import add_notice, add_void, confirmed_not_noticed, find_notice, first_capture, notice_by_id
+from toolkit.store.notices import add_notice, add_void, confirmed_not_noticed, find_notice, notice_by_id
+from toolkit.store.status import first_seen
 
 CHANNELS = choices([c.value for c in Channel])
 ITEM_COLUMNS = ("item", "item_id", "id", "url")
@@ -82,7 +83,7 @@ def date_problem(conn: Connection, item_id: int, noticed_at: str, now: str) -> s
     moment, current = parse_iso(noticed_at), parse_iso(now)
     if moment is not None and current is not None and moment > current + AHEAD:
         return f"{noticed_at[:10]} is in the future (today is {now[:10]})"
-    first = first_capture(conn, item_id)
+    first = first_seen(conn, item_id)
     if first is not None and noticed_at[:10] < first[:10]:
         return f"{noticed_at[:10]} is before item {item_id} was first captured ({first[:10]})"
     return None

@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.aliases import members
-from toolkit.store.status import check_judgements, date_source_sql
+from toolkit.store.status import check_judgements, date_source_sql, first_seen
 
 # Within the same moment, events sort in workflow order.
 EVENT_ORDER = {"capture": 0, "conflict": 1, "hit": 2, "indicator": 3, "score": 4, "review": 5, "notice": 6, "check": 7}
@@ -23,7 +23,9 @@ def item_record(conn: sqlite3.Connection, item_id: int) -> dict[str, Any]:
         " FROM item i LEFT JOIN item p ON p.id = i.parent_id WHERE i.id = ?",
         (item_id,),
     ).fetchone()
-    return dict(row)
+    # First seen by the one rule (status.first_seen_sql: never a date of import), not the item
+    # row's span, which widens with every capture's date.
+    return {**dict(row), "first_seen": first_seen(conn, item_id)}
 
 
 def item_events(conn: sqlite3.Connection, item_id: int) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from toolkit.store.db import read_snapshot
 from toolkit.store.notices import first_notice
-from toolkit.store.status import latest_statuses
+from toolkit.store.status import first_seen_sql, latest_statuses
 from toolkit.store.verdicts import LATEST_REVIEW, LATEST_REVIEW_OF_ROOT
 
 # The stable `toolkit items --format json` fields, in order.
@@ -23,6 +23,10 @@ ITEM_FIELDS = (
 ITEMS_SQL = """
 WITH latest_capture AS (
     SELECT item_id, max(id) AS id FROM capture GROUP BY item_id
+),
+seen AS (
+    SELECT cp.item_id, """ + first_seen_sql() + """ AS first_seen
+    FROM capture cp LEFT JOIN source so ON so.id = cp.source_id GROUP BY cp.item_id
 ),
 audience AS (
     SELECT c.item_id,
@@ -42,7 +46,7 @@ latest_score AS (
     SELECT item_id, max(id) AS id FROM score GROUP BY item_id
 )
 """ + (ITEMS_SELECT := """
-SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.first_seen,
+SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, fs.first_seen,
        s.score, coalesce(r.category, s.category) AS category, r.verdict,
        n.noticed_at, n.channel,
        a.followers, a.members,
@@ -50,6 +54,7 @@ SELECT i.id, i.platform, i.kind, i.key, i.url, i.name, i.parent_id AS parent, i.
        lc.text AS text
 FROM item i
 LEFT JOIN latest_capture lcid ON lcid.item_id = i.id
+LEFT JOIN seen fs ON fs.item_id = i.id
 LEFT JOIN capture lc ON lc.id = lcid.id
 LEFT JOIN audience a ON a.item_id = i.id
 LEFT JOIN latest_review lr ON lr.item_id = i.id
@@ -69,11 +74,15 @@ WITH root AS (
     SELECT id, coalesce(merged_into, id) AS root FROM item
 ),
 cap AS (
-    SELECT c.id, r.root AS item_id, c.observed_at, c.status, c.followers, c.members
+    SELECT c.id, r.root AS item_id, c.observed_at, c.status, c.followers, c.members, c.date_source, c.source_id
     FROM capture c JOIN root r ON r.id = c.item_id
 ),
 latest_capture AS (
     SELECT item_id, max(id) AS id FROM cap GROUP BY item_id
+),
+seen AS (
+    SELECT cp.item_id, """ + first_seen_sql() + """ AS first_seen
+    FROM cap cp LEFT JOIN source so ON so.id = cp.source_id GROUP BY cp.item_id
 ),
 latest_followers AS (
     SELECT item_id, followers FROM (

@@ -100,20 +100,3 @@ def confirmed_not_noticed(conn: sqlite3.Connection) -> list[int]:
            ORDER BY lr.item_id"""
     )
     return [row[0] for row in rows]
-
-
-def first_capture(conn: sqlite3.Connection, item_id: int) -> str | None:
-    """When the item (or an item merged into it) was first captured, or None.
-
-    Only captures whose file said when it was saved count: a capture dated by its import (a URL
-    list, an export without dates: `observed_at` is the source's `imported_at`) says when the
-    researcher scanned, not when the item was seen.
-    """
-    row = conn.execute(
-        "SELECT min(c.observed_at) FROM capture c JOIN item i ON i.id = c.item_id"
-        " LEFT JOIN source s ON s.id = c.source_id"
-        " WHERE (i.id = ? OR i.merged_into = ?) AND c.observed_at IS NOT NULL"
-        " AND c.observed_at IS NOT s.imported_at",
-        (item_id, item_id),
-    ).fetchone()
-    return row[0]

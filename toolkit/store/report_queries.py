@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
 from toolkit.store.notices import first_notice
-from toolkit.store.status import Judged, date_source_sql, judge
+from toolkit.store.status import Judged, date_source_sql, first_seen_sql, judge
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
 from toolkit.store.verdicts import LATEST_REVIEW
 
@@ -56,9 +56,7 @@ ranked_score AS (
 -- First seen: the earliest capture whose date was read, given or clocked, never one taken from the
 -- import time (first_seen_any keeps those too, to count the items dated at import time only).
 seen AS (
-    SELECT m.item_id, min(CASE WHEN """ + date_source_sql("cp.date_source", "cp.observed_at", "so.imported_at") + """
-                                    IS NOT 'import_time' THEN cp.observed_at END) AS first_seen,
-           min(cp.observed_at) AS first_seen_any
+    SELECT m.item_id, """ + first_seen_sql() + """ AS first_seen, min(cp.observed_at) AS first_seen_any
     FROM capture cp JOIN temp.member m ON m.id = cp.item_id LEFT JOIN source so ON so.id = cp.source_id
     GROUP BY m.item_id
 ),

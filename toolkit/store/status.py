@@ -353,6 +353,26 @@ def latest_statuses(conn: sqlite3.Connection, items: Iterable[int] | None = None
     return out
 
 
+def first_seen_sql(capture: str = "cp", source: str = "so") -> str:
+    """An aggregate over captures (`capture`, joined LEFT to its `source`): when the item was first
+    seen, from the captures whose date was read, given or clocked. A capture dated by its import (a
+    URL list, an export without dates) says when the researcher scanned, not when the item was seen:
+    it never counts, so an item seen only so has no first-seen date. The one rule for the report's
+    first capture, `items`, `show` and flag's date check."""
+    dated = date_source_sql(f"{capture}.date_source", f"{capture}.observed_at", f"{source}.imported_at")
+    return f"min(CASE WHEN {dated} IS NOT '{DateSource.IMPORT_TIME}' THEN {capture}.observed_at END)"
+
+
+def first_seen(conn: sqlite3.Connection, item_id: int) -> str | None:
+    """When the item (or an item merged into it) was first seen, by `first_seen_sql`, or None."""
+    row = conn.execute(
+        f"SELECT {first_seen_sql()} FROM capture cp JOIN item i ON i.id = cp.item_id"
+        " LEFT JOIN source so ON so.id = cp.source_id WHERE i.id = ? OR i.merged_into = ?",
+        (item_id, item_id),
+    ).fetchone()
+    return row[0]
+
+
 def date_source_sql(column: str, observed: str, imported: str) -> str:
     """The date source of a capture: as recorded, else (a row from before date sources were
     recorded) `import_time` when its date is its source file's import time, else NULL."""
