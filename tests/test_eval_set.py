@@ -48,7 +48,7 @@ def test_every_text_has_a_label_language_address_citation_and_batch(texts):
         assert row["text"].strip(), f"texts.csv:{line}: empty text"
         assert row["language"] in {"es", "en", "pt"}, f"texts.csv:{line}: language {row['language']!r}"
         assert row["source"].strip() and row["citation"].strip(), f"texts.csv:{line}: no source or citation"
-        assert row["batch"] in {"1", "2", "3", "4", "5"}, f"texts.csv:{line}: batch {row['batch']!r}"
+        assert row["batch"] in {"1", "2", "3", "4", "5", "6"}, f"texts.csv:{line}: batch {row['batch']!r}"
 
 
 def test_no_text_is_there_twice(texts):
@@ -57,7 +57,8 @@ def test_no_text_is_there_twice(texts):
 
 
 def test_dev_and_holdout_read_as_labelled_files():
-    for name in ("dev.csv", "holdout.csv", "holdout-fresh.csv", "holdout-batch4.csv", "holdout-batch5.csv"):
+    for name in ("dev.csv", "holdout.csv", "holdout-fresh.csv", "holdout-batch4.csv", "holdout-batch5.csv",
+                 "holdout-batch6.csv"):
         labelled = read_labelled(EVAL / name)
         assert len(labelled) == len(_read(name))
 
@@ -69,6 +70,7 @@ def test_the_split_is_reproduced_from_texts_csv(texts):
     assert _make_split().fresh(texts) == _read("holdout-fresh.csv")
     assert _make_split().fresh_batch4(texts) == _read("holdout-batch4.csv")
     assert _make_split().holdout_batch5(texts) == _read("holdout-batch5.csv")
+    assert _make_split().holdout_batch6(texts) == _read("holdout-batch6.csv")
 
 
 def test_each_origin_is_on_one_side_only(texts):
@@ -122,7 +124,7 @@ def test_holdout_has_enough_offers_to_measure():
     assert all(offers[label] >= 20 for label in OFFERS)
 
 
-@pytest.mark.parametrize("before", [("1", "2"), ("1", "2", "3"), ("1", "2", "3", "4")])
+@pytest.mark.parametrize("before", [("1", "2"), ("1", "2", "3"), ("1", "2", "3", "4"), ("1", "2", "3", "4", "5")])
 def test_later_batches_did_not_move_earlier_texts(texts, before):
     """A text keeps its side when later batches arrive: the earlier batches' rows of dev.csv and
     holdout.csv come first, in texts.csv order, as they did before the next batch."""
@@ -142,25 +144,28 @@ def test_batch_4_new_origins_are_all_held_out(texts):
     assert sum(row["label"] in OFFERS for row in batch4) >= 40
 
 
-def test_batch_5_new_origins_go_to_holdout_by_their_own_salted_hash(texts):
-    """Batch 5: an origin of an earlier batch keeps its side; a new origin is held out by SALT_5 (half of
-    them); holdout-batch5.csv is every batch-5 text on the holdout side."""
+@pytest.mark.parametrize(("batch", "offers"), [("5", 40), ("6", 25)])
+def test_a_new_batchs_origins_go_to_holdout_by_its_own_salted_hash(texts, batch, offers):
+    """Batches 5 and 6: an origin of an earlier batch keeps its side; a new origin is held out by the
+    batch's own salt (half of them); holdout-batchN.csv is every text of the batch on the holdout side."""
     make_split = _make_split()
+    salt, share = getattr(make_split, f"SALT_{batch}"), getattr(make_split, f"HOLDOUT_SHARE_{batch}")
     where = make_split.sides(texts)
-    earlier = {make_split.origin(row["source"]) for row in texts if row["batch"] != "5"}
-    before = make_split.sides([row for row in texts if row["batch"] != "5"])
-    batch5 = [row for row in texts if row["batch"] == "5"]
-    new = {make_split.origin(row["source"]) for row in batch5} - earlier
+    earlier_rows = [row for row in texts if int(row["batch"]) < int(batch)]
+    earlier = {make_split.origin(row["source"]) for row in earlier_rows}
+    before = make_split.sides(earlier_rows)
+    rows = [row for row in texts if row["batch"] == batch]
+    new = {make_split.origin(row["source"]) for row in rows} - earlier
     for group in new:
-        assert where[group] == make_split.side(group, make_split.SALT_5, make_split.HOLDOUT_SHARE_5)
+        assert where[group] == make_split.side(group, salt, share)
     assert {where[group] for group in new} == {"dev", "holdout"}
-    for group in {make_split.origin(row["source"]) for row in batch5} & earlier:
+    for group in {make_split.origin(row["source"]) for row in rows} & earlier:
         assert where[group] == before[group]
-    held = _read("holdout-batch5.csv")
+    held = _read(f"holdout-batch{batch}.csv")
     holdout = _read("holdout.csv")
     assert all(row in holdout for row in held)
-    assert len(held) == sum(where[make_split.origin(row["source"])] == "holdout" for row in batch5)
-    assert sum(row["label"] in OFFERS for row in held) >= 40
+    assert len(held) == sum(where[make_split.origin(row["source"])] == "holdout" for row in rows)
+    assert sum(row["label"] in OFFERS for row in held) >= offers
 
 
 def test_batch_5_copies_sit_with_the_report_they_copy():
@@ -170,6 +175,15 @@ def test_batch_5_copies_sit_with_the_report_they_copy():
     assert make_split.origin("https://imagesphotostudio.com/x") == make_split.origin("https://africa.cgtn.com/x")
     assert make_split.origin("https://mcb777.site/news/26871939/smuggling-gangs-tiktok-small-boats") == "The Sun"
     assert make_split.origin("https://mcb777.site/news/2409276/x") == "dailymail.co.uk"
+
+
+def test_batch_6_copies_sit_with_the_report_they_copy_and_a_sites_other_pages_do_not():
+    make_split = _make_split()
+    assert make_split.origin("https://marinafradio.com/x") == "dailymail.co.uk"
+    assert make_split.origin("http://canaryhotspot.com/printthread.php?t=1") == "telegraph.co.uk"
+    assert make_split.origin("https://noticias-do-brasil.news/crime/crime-digital/"
+                             "golpista-ameaca-adolescentes-com-nudes-revela-bbc.html") == "BBC"
+    assert make_split.origin("https://noticias-do-brasil.news/crime/other.html") == "noticias-do-brasil.news"
 
 
 def test_batch_3_is_a_real_batch():

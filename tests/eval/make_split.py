@@ -28,12 +28,17 @@ The set grew in batches (column `batch` of texts.csv), and a text never changes 
   first byte of sha256(origin + SALT_5) is below HOLDOUT_SHARE_5 * 256, else to dev. Its texts on the
   holdout side make `holdout-batch5.csv`, read once to measure the lexicons and the model `offers@1`
   as they were frozen, and once to measure the model retrained on the new dev.csv (`offers@2`).
+- batch 6 (collected on 2026-12-07 after `offers@2` was shipped, by a collector who neither ran the
+  tagger or the model nor read the lexicons; unread when it arrived; rows the collector doubted for
+  scope or provenance were left out from its notes alone, before any scoring: texts from GitHub files
+  rather than public reporting, and ransomware notes, which are not posts): the rule of batch 5 with
+  SALT_6. Its holdout texts make `holdout-batch6.csv`, read once to measure `offers@2` as shipped.
 
 Salts and shares were fixed before each batch was collected and are not to be redrawn after looking
 at results (that would be tuning on the holdout).
 
-    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv, holdout-fresh.csv, holdout-batch4.csv
-                                        # and holdout-batch5.csv
+    python tests/eval/make_split.py     # rewrites dev.csv, holdout.csv, holdout-fresh.csv, holdout-batch4.csv,
+                                        # holdout-batch5.csv and holdout-batch6.csv
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ SALT_3 = "toolkit-eval-2026-12-07-batch3"
 HOLDOUT_SHARE_3 = 0.5
 SALT_5 = "toolkit-eval-2026-12-07-batch5"
 HOLDOUT_SHARE_5 = 0.5
+SALT_6 = "toolkit-eval-2026-12-07-batch6"
+HOLDOUT_SHARE_6 = 0.5
 FIELDS = ["text", "label", "language", "source", "citation"]
 
 # Sites that republished one original report: grouped under that report.
@@ -139,10 +146,19 @@ COPIES.update({
     "admin.lasillarota.editor80.com": "lasillarota.com",
     "digital-stage.newsnationnow.com": "newsnationnow.com",
 })
+# batch 6: copies of reports that origins of earlier batches stand for (the collector's citations)
+SYNDICATED["infobae.com"].append("infobae-infobae-staging.web.arc-cdn.net")  # Infobae's staging copy
+SYNDICATED["dailymail.co.uk"].append("marinafradio.com")                  # from the Daily Mail
+COPIES["canaryhotspot.com"] = "telegraph.co.uk"                            # quoting the Telegraph's report
 ORIGIN = {site: origin for origin, sites in SYNDICATED.items() for site in sites} | COPIES
 # Pages of a mirror that copies several outlets, grouped by the report they copy (the mirror's other
 # pages keep the host's origin).
-ADDRESSES = {"https://mcb777.site/news/26871939/smuggling-gangs-tiktok-small-boats": "The Sun"}
+ADDRESSES = {"https://mcb777.site/news/26871939/smuggling-gangs-tiktok-small-boats": "The Sun",
+             "https://mcb777.site/news/20716899/people-smugglers-slash-price-albanian-siblings-illegally-crossing":
+                 "The Sun",
+             # batch 6: a page of this site on a BBC investigation (its other pages keep the host's origin)
+             "https://noticias-do-brasil.news/crime/crime-digital/golpista-ameaca-adolescentes-com-nudes-revela-bbc.html":
+                 "BBC"}
 
 # New (batch-2) origins whose reports the lexicon research notes (shared/domain/lexicon-research.csv)
 # cite: the shipped lexicons may have learned from them, so they are never held out.
@@ -168,6 +184,7 @@ def sides(rows: list[dict]) -> dict[str, str]:
     second = {origin(row["source"]) for row in rows if row["batch"] == "2"}
     third = {origin(row["source"]) for row in rows if row["batch"] == "3"}
     fourth = {origin(row["source"]) for row in rows if row["batch"] == "4"}
+    fifth = {origin(row["source"]) for row in rows if row["batch"] == "5"}
     out = {}
     for group in {origin(row["source"]) for row in rows}:
         if group in first:
@@ -180,8 +197,10 @@ def sides(rows: list[dict]) -> dict[str, str]:
             out[group] = side(group, SALT_3, HOLDOUT_SHARE_3)
         elif group in fourth:  # first seen in batch 4: held out
             out[group] = "holdout"
-        else:  # first seen in batch 5
+        elif group in fifth:
             out[group] = side(group, SALT_5, HOLDOUT_SHARE_5)
+        else:  # first seen in batch 6
+            out[group] = side(group, SALT_6, HOLDOUT_SHARE_6)
     return out
 
 
@@ -200,12 +219,20 @@ def fresh_batch4(rows: list[dict]) -> list[dict]:
             if row["batch"] == "4" and origin(row["source"]) not in earlier]
 
 
-def holdout_batch5(rows: list[dict]) -> list[dict]:
-    """Batch 5's texts on the holdout side (from new origins held out by SALT_5 and from holdout origins
-    of earlier batches)."""
+def holdout_batch(rows: list[dict], batch: str) -> list[dict]:
+    """A batch's texts on the holdout side (from its new origins held out by its salt and from holdout
+    origins of earlier batches)."""
     where = sides(rows)
     return [{k: row[k] for k in FIELDS} for row in rows
-            if row["batch"] == "5" and where[origin(row["source"])] == "holdout"]
+            if row["batch"] == batch and where[origin(row["source"])] == "holdout"]
+
+
+def holdout_batch5(rows: list[dict]) -> list[dict]:
+    return holdout_batch(rows, "5")
+
+
+def holdout_batch6(rows: list[dict]) -> list[dict]:
+    return holdout_batch(rows, "6")
 
 
 def split(rows: list[dict]) -> dict[str, list[dict]]:
@@ -228,6 +255,7 @@ def main() -> None:
     out["holdout-fresh"] = fresh(rows)
     out["holdout-batch4"] = fresh_batch4(rows)
     out["holdout-batch5"] = holdout_batch5(rows)
+    out["holdout-batch6"] = holdout_batch6(rows)
     for name, kept in out.items():
         with (HERE / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, FIELDS, lineterminator="\n")
