@@ -19,6 +19,7 @@ from review_data import populate
 from toolkit.case import open_case
 from toolkit.store.aliases import link
 from toolkit.store.checks import tracked_items
+from toolkit.store.item_list import ITEMS_SQL
 from toolkit.store.notices import confirmed_not_noticed
 from toolkit.store.report_queries import cohort_ids, cohort_items, prepare_cohort, review_summary
 from toolkit.store.reviews import CandidateFilter, candidate_ids, latest_by_reviewer, reviewer_verdicts
@@ -134,3 +135,13 @@ def test_the_first_notice_is_the_earliest_given_not_the_first_recorded(reviewed,
                 for row in rows}
     assert reported == {ids["cruceseguro"]: ("2021-04-16T00:00:00Z", "platform_request"),
                         ids["noticias"]: ("2021-04-15T00:00:00Z", "platform_request")}
+
+
+def test_the_listing_looks_verdicts_and_notices_up(reviewed, case):
+    """The listing joins each item to its latest review and first notice by a look-up, not a scan of
+    every item's (a scan per item made `items` on 100,000 items take minutes)."""
+    conn = sqlite3.connect(case / "case.db")
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + ITEMS_SQL + " ORDER BY i.id")]
+    conn.close()
+    for name in ("lr", "fn", "fs"):
+        assert any(step.startswith(f"SEARCH {name} ") for step in plan), (name, plan)

@@ -10,7 +10,7 @@ from typing import Any
 from toolkit.store.db import read_snapshot
 from toolkit.store.notices import first_notice
 from toolkit.store.status import first_seen_sql, latest_statuses
-from toolkit.store.verdicts import LATEST_REVIEW, LATEST_REVIEW_OF_ROOT
+from toolkit.store.verdicts import LATEST_REVIEW_OF_ITEM, LATEST_REVIEW_OF_ROOT
 
 # The stable `toolkit items --format json` fields, in order.
 ITEM_FIELDS = (
@@ -37,7 +37,7 @@ audience AS (
     FROM latest_capture c
 ),
 latest_review AS (
-    """ + LATEST_REVIEW + """
+    """ + LATEST_REVIEW_OF_ITEM + """
 ),
 first_notice AS (
     """ + first_notice() + """

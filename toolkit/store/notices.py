@@ -16,10 +16,10 @@ from toolkit.store.verdicts import LATEST_REVIEW
 # same moment in the order recorded. Notices are often recorded out of order (a platform's
 # confirmation e-mails entered after a notice flagged on the day), so the first recorded is not it.
 # `item` is the item a notice counts for, `source` the notices read (`n`, with any join), `where`
-# an optional condition on them. One row per item: item_id, id of its first notice.
-_FIRST_NOTICE = """SELECT item_id, id FROM (
-    SELECT {item} AS item_id, n.id, ROW_NUMBER() OVER (PARTITION BY {item} ORDER BY n.noticed_at, n.id) AS rn
-    FROM {source}{where}) WHERE rn = 1"""
+# an optional condition on them. One row per item: item_id, id of its first notice. (A GROUP BY
+# with the bare column of min(), keyed like verdicts._RANKED, so that joins on it are look-ups.)
+_FIRST_NOTICE = """SELECT {item} AS item_id, n.id, min(n.noticed_at || ' ' || printf('%020d', n.id)) AS first
+    FROM {source}{where} GROUP BY {item}"""
 
 
 def first_notice(item: str = "n.item_id", source: str = "notice_in_force n", where: str = "") -> str:

@@ -15,7 +15,7 @@ import orjson
 
 from toolkit.store.item_list import item_clauses
 from toolkit.store.status import latest_statuses
-from toolkit.store.verdicts import LATEST_REVIEW, latest_per_reviewer
+from toolkit.store.verdicts import latest_per_reviewer, latest_review_id
 
 
 @dataclass
@@ -39,7 +39,7 @@ WITH s AS (SELECT item_id, max(id) AS id, score, category, capture_id FROM score
 """
 SCORE_JOIN = " LEFT JOIN s ON s.item_id = i.id"
 REVIEW_JOIN = f"""
-LEFT JOIN (SELECT lr.item_id, v.category FROM ({LATEST_REVIEW}) lr JOIN review v ON v.id = lr.id) r ON r.item_id = i.id
+LEFT JOIN review r ON r.id = {latest_review_id("coalesce(i.merged_into, i.id)")}
 """
 CAPTURE_JOIN = """
 LEFT JOIN (SELECT item_id, max(id) AS id FROM capture GROUP BY item_id) lc ON lc.item_id = i.id

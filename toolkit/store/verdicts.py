@@ -14,16 +14,25 @@ per item: join it (`... JOIN (LATEST_REVIEW) lr ON lr.item_id = i.id JOIN review
 
 from __future__ import annotations
 
-# Review rows ranked within each group, latest given first: `{item}` is the item a row counts for,
-# `{group}` what is ranked apart (over `v`, the review, and `i`, its item), `{source}` the rows.
-_RANKED = """SELECT item_id, id FROM (
-    SELECT {item} AS item_id, v.id,
-           ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY v.reviewed_at DESC, v.id DESC) AS rn
-    FROM {source}) WHERE rn = 1"""
+# The latest review of each group: SQLite takes the bare column `v.id` of a max() aggregate from the
+# row holding the maximum, and the key orders rows exactly as `reviewed_at DESC, id DESC` would
+# (`reviewed_at` is never NULL; the space sorts below every character of a date, so a shorter date
+# that is a prefix of a longer one sorts first, as it does alone; the ids are zero-padded). A GROUP BY
+# rather than a ranking window: its rows are keyed by the group, so a join on them is a look-up
+# (SQLite indexed a window's ranked rows on the rank alone, and a listing of 100,000 items took
+# minutes). `{item}` is the item a row counts for, `{group}` what is ranked apart (over `v`, the
+# review, and `i`, its item), `{source}` the rows.
+_RANKED = """SELECT {item} AS item_id, v.id, max(v.reviewed_at || ' ' || printf('%020d', v.id)) AS latest
+    FROM {source} GROUP BY {group}"""
 
 # Per item (merged items folded into the item they were merged into): item_id, id of its latest review.
 LATEST_REVIEW = _RANKED.format(item="coalesce(i.merged_into, i.id)", group="coalesce(i.merged_into, i.id)",
                                source="review v JOIN item i ON i.id = v.item_id")
+
+# Per item as recorded, not folded: for a listing whose folded rows come from LATEST_REVIEW_OF_ROOT
+# (the items it lists plainly have no merged items, so the fold would change nothing but the plan:
+# SQLite makes no look-up index on a folded group's key, and the join became a scan per item).
+LATEST_REVIEW_OF_ITEM = _RANKED.format(item="v.item_id", group="v.item_id", source="review v")
 
 # The same, for an item listing's own fold: `root` maps every item id to the item it is listed as.
 LATEST_REVIEW_OF_ROOT = _RANKED.format(item="r.root", group="r.root", source="review v JOIN root r ON r.id = v.item_id")
@@ -35,3 +44,11 @@ def latest_per_reviewer(condition: str = "") -> str:
     on `v` (e.g. "v.reviewer = ? AND v.item_id IN (...)")."""
     source = "review v" + (f" WHERE {condition}" if condition else "")
     return _RANKED.format(item="v.item_id", group="v.item_id, v.reviewer", source=source)
+
+
+def latest_review_id(item: str) -> str:
+    """The same rule as a correlated subquery: the id of the latest review of the item `item` names
+    (an SQL expression, e.g. "coalesce(i.merged_into, i.id)") or of an item merged into it. For
+    per-item look-ups inside a larger query, where a join on LATEST_REVIEW would not be indexed."""
+    return (f"(SELECT v.id FROM review v WHERE v.item_id = {item} OR v.item_id IN"
+            f" (SELECT m.id FROM item m WHERE m.merged_into = {item}) ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1)")
