@@ -14,6 +14,8 @@ import json
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from review_data import populate
 
 from toolkit.case import open_case
@@ -24,6 +26,7 @@ from toolkit.store.notices import confirmed_not_noticed
 from toolkit.store.report_queries import cohort_ids, cohort_items, prepare_cohort, review_summary
 from toolkit.store.reviews import CandidateFilter, candidate_ids, latest_by_reviewer, reviewer_verdicts
 from toolkit.store.term_precision import lexicon_stats
+from toolkit.store.verdicts import LATEST_REVIEW, latest_review_id
 
 
 def record(case, item_id, verdict, reviewed_at, reviewer="ana", category=None):
@@ -145,3 +148,26 @@ def test_the_listing_looks_verdicts_and_notices_up(reviewed, case):
     conn.close()
     for name in ("lr", "fn", "fs"):
         assert any(step.startswith(f"SEARCH {name} ") for step in plan), (name, plan)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.sampled_from(
+    ["2021-04-12", "2021-04-12T00:00:00Z", "2021-04-12T09:00:00Z", "2021-04-20T09:00:00Z", "2021-04-03T23:59:59Z"])),
+    min_size=1, max_size=12), st.sampled_from([None, 1, 2]))
+def test_the_keyed_rule_orders_as_date_then_recording(reviews, merged_into_of_3):
+    """LATEST_REVIEW picks, per item (item 3 possibly merged into 1 or 2), the review a sort by
+    (reviewed_at, id) puts last: dates of both lengths, ties, any order of recording."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, merged_into INTEGER)")
+    conn.execute("CREATE TABLE review (id INTEGER PRIMARY KEY, item_id INTEGER, reviewed_at TEXT NOT NULL)")
+    conn.executemany("INSERT INTO item VALUES (?, ?)", [(1, None), (2, None), (3, merged_into_of_3), (4, None)])
+    conn.executemany("INSERT INTO review (item_id, reviewed_at) VALUES (?, ?)", reviews)
+    got = dict(conn.execute(f"SELECT item_id, id FROM ({LATEST_REVIEW})"))
+    expected: dict[int, tuple[str, int]] = {}
+    for review_id, (item, at) in enumerate(reviews, start=1):
+        root = merged_into_of_3 if item == 3 and merged_into_of_3 else item
+        expected[root] = max(expected.get(root, (at, review_id)), (at, review_id))
+    assert got == {root: review_id for root, (_, review_id) in expected.items()}
+    for root in got:  # the correlated form agrees
+        row = conn.execute(f"SELECT {latest_review_id(str(root))}").fetchone()
+        assert row[0] == got[root]
