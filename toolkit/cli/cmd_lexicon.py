@@ -1,4 +1,4 @@
-"""`toolkit lexicon list|show|test|check|eval|stats`: see, try, validate and measure lexicons."""
+"""`toolkit lexicon list|show|test|check|eval|stats|train|reviewed`: see, try, validate and measure lexicons."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.text import Text
 from toolkit.case import open_case
 from toolkit.cli.common import FormatOpt, ModelOpt, OutputFormat, emit, err, escape, handle_errors, printable, safe_text
 from toolkit.cli.lexicon_eval import eval_command
+from toolkit.cli.lexicon_reviewed import reviewed_command
 from toolkit.cli.lexicon_stats import stats_command
 from toolkit.cli.lexicon_train import train_command
 from toolkit.errors import UsageError
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
     lexicon_app.command("stats")(handle_errors(stats_command))
     lexicon_app.command("eval")(handle_errors(eval_command))
     lexicon_app.command("train")(handle_errors(train_command))
+    lexicon_app.command("reviewed")(handle_errors(reviewed_command))
 
     @lexicon_app.command("list")
     @handle_errors

@@ -15,7 +15,7 @@ import orjson
 
 from toolkit.store.item_list import item_clauses
 from toolkit.store.status import latest_statuses
-from toolkit.store.verdicts import latest_per_reviewer, latest_review_id
+from toolkit.store.verdicts import LATEST_REVIEW, latest_per_reviewer, latest_review_id
 
 
 @dataclass
@@ -267,3 +267,25 @@ def _distinct(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             out.append(row)
     return out
+
+
+def reviewed_texts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every item with a verdict (the one rule, toolkit.store.verdicts), as labelled text: its name,
+    its latest captured text (by when it was seen, then recorded; an item merged into it counting),
+    the verdict and the category the verdict gives (else its latest score's), the address of the
+    page or group it belongs to (else its own) and its hits' most frequent language. By item id."""
+    mine = "(x.item_id = it.id OR x.item_id IN (SELECT m.id FROM item m WHERE m.merged_into = it.id))"
+    return [dict(row) for row in conn.execute(f"""
+        SELECT it.id AS item_id, it.name, r.verdict,
+               (SELECT x.text FROM capture x WHERE {mine} AND x.text IS NOT NULL AND x.text != ''
+                ORDER BY x.observed_at DESC, x.id DESC LIMIT 1) AS text,
+               coalesce(r.category, (SELECT x.category FROM score x WHERE {mine} ORDER BY x.id DESC LIMIT 1)) AS category,
+               coalesce(p.url, it.url) AS source,
+               (SELECT x.language FROM hit x WHERE {mine} AND x.language IS NOT NULL
+                GROUP BY x.language ORDER BY count(*) DESC, x.language LIMIT 1) AS language
+        FROM ({LATEST_REVIEW}) lr
+        JOIN review r ON r.id = lr.id
+        JOIN item it ON it.id = lr.item_id
+        LEFT JOIN item pp ON pp.id = it.parent_id
+        LEFT JOIN item p ON p.id = coalesce(pp.merged_into, pp.id)
+        ORDER BY it.id""")]
