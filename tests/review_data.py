@@ -79,3 +79,23 @@ def populate(case: Path) -> dict[str, int]:
         }
         conn.execute("COMMIT")
     return ids
+
+
+def record_review(case: Path, item_id: int, verdict: str, reviewed_at: str, reviewer: str = "ana",
+                  category: str | None = None) -> None:
+    """Append a verdict given at `reviewed_at` (recorded now, after every earlier row)."""
+    conn = sqlite3.connect(case / "case.db")
+    conn.execute("INSERT INTO review(item_id, verdict, category, reviewer, reviewed_at) VALUES (?, ?, ?, ?, ?)",
+                 (item_id, verdict, category, reviewer, reviewed_at))
+    conn.commit()
+    conn.close()
+
+
+def merge(case: Path, keep: int, merged: int) -> None:
+    """Merge item `merged` into `keep` as an alias would (toolkit.store.aliases.link)."""
+    from toolkit.store.aliases import link
+
+    with open_case(case) as opened:
+        opened.db.execute("BEGIN")
+        link(opened.db, keep, merged)
+        opened.db.execute("COMMIT")

@@ -6,32 +6,18 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from review_data import RECIPE, populate
-
-from toolkit.case import open_case
-from toolkit.store.aliases import link
-
-
-def record(case, item_id, verdict, reviewed_at, category=None):
-    conn = sqlite3.connect(case / "case.db")
-    conn.execute("INSERT INTO review(item_id, verdict, category, reviewer, reviewed_at) VALUES (?, ?, ?, 'ana', ?)",
-                 (item_id, verdict, category, reviewed_at))
-    conn.commit()
-    conn.close()
+from review_data import RECIPE, merge, populate, record_review
 
 
 def test_verdicts_become_labelled_texts(case, invoke, tmp_path):
     ids = populate(case)
-    record(case, ids["cruceseguro"], "violating", "2021-04-20T09:00:00Z", "smuggling_offer")
-    record(case, ids["viajesnorte"], "violating", "2021-04-12T09:00:00Z")  # no category: the score's
-    record(case, ids["noticias"], "not_violating", "2021-04-12T09:00:00Z")
-    record(case, ids["tiktok"], "unsure", "2021-04-12T09:00:00Z")
+    record_review(case, ids["cruceseguro"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
+    record_review(case, ids["viajesnorte"], "violating", "2021-04-12T09:00:00Z")  # no category: the score's
+    record_review(case, ids["noticias"], "not_violating", "2021-04-12T09:00:00Z")
+    record_review(case, ids["tiktok"], "unsure", "2021-04-12T09:00:00Z")
     # recetas merged into noticias: its later verdict is the group's.
-    with open_case(case) as opened:
-        opened.db.execute("BEGIN")
-        link(opened.db, ids["noticias"], ids["recetas"])
-        opened.db.execute("COMMIT")
-    record(case, ids["recetas"], "not_violating", "2021-04-21T09:00:00Z")
+    merge(case, ids["noticias"], ids["recetas"])
+    record_review(case, ids["recetas"], "not_violating", "2021-04-21T09:00:00Z")
     out = tmp_path / "reviewed.jsonl"
     result = invoke("lexicon", "reviewed", case, "--out", out)
     assert result.exit_code == 0, result.output
@@ -59,7 +45,7 @@ def test_csv_neutralises_formulas_and_bad_names_are_refused(case, invoke, tmp_pa
     conn.execute("UPDATE capture SET name = NULL WHERE item_id = ?", (ids["recetas"],))
     conn.commit()
     conn.close()
-    record(case, ids["recetas"], "not_violating", "2021-04-12T09:00:00Z")
+    record_review(case, ids["recetas"], "not_violating", "2021-04-12T09:00:00Z")
     out = tmp_path / "reviewed.csv"
     assert invoke("lexicon", "reviewed", case, "--out", out).exit_code == 0
     assert "'=HYPERLINK" in out.read_text(encoding="utf-8")

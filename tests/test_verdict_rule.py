@@ -16,10 +16,9 @@ import sqlite3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from review_data import populate
+from review_data import merge, populate, record_review
 
 from toolkit.case import open_case
-from toolkit.store.aliases import link
 from toolkit.store.checks import tracked_items
 from toolkit.store.item_list import ITEMS_SQL
 from toolkit.store.notices import confirmed_not_noticed
@@ -29,38 +28,27 @@ from toolkit.store.term_precision import lexicon_stats
 from toolkit.store.verdicts import LATEST_REVIEW, latest_review_id
 
 
-def record(case, item_id, verdict, reviewed_at, reviewer="ana", category=None):
-    conn = sqlite3.connect(case / "case.db")
-    conn.execute("INSERT INTO review(item_id, verdict, category, reviewer, reviewed_at) VALUES (?, ?, ?, ?, ?)",
-                 (item_id, verdict, category, reviewer, reviewed_at))
-    conn.commit()
-    conn.close()
-
-
 @pytest.fixture
 def reviewed(case, invoke, tmp_path):
     """Items whose verdict by date differs from their verdict by order of recording."""
     ids = populate(case)
     # cruceseguro: confirmed on the screen on the 20th; a sheet with a verdict of the 12th imported after.
-    record(case, ids["cruceseguro"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
+    record_review(case, ids["cruceseguro"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
     sheet = tmp_path / "luis.csv"
     sheet.write_text("item_id,verdict,category,reviewed_at\n"
                      f"{ids['cruceseguro']},not_violating,,2021-04-12\n"
                      f"{ids['tiktok']},violating,smuggling_offer,2021-04-12\n", encoding="utf-8")
     # tiktok: cleared on the 20th, before the sheet saying violating (given on the 12th) was imported.
-    record(case, ids["tiktok"], "not_violating", "2021-04-20T09:00:00Z")
+    record_review(case, ids["tiktok"], "not_violating", "2021-04-20T09:00:00Z")
     imported = invoke("review", case, "--import", sheet, "--reviewer", "luis")
     assert imported.exit_code == 0, imported.output
     # viajesnorte: violating, then cleared later: date and recording order agree.
-    record(case, ids["viajesnorte"], "violating", "2021-04-12T09:00:00Z")
-    record(case, ids["viajesnorte"], "not_violating", "2021-04-20T09:00:00Z")
+    record_review(case, ids["viajesnorte"], "violating", "2021-04-12T09:00:00Z")
+    record_review(case, ids["viajesnorte"], "not_violating", "2021-04-20T09:00:00Z")
     # recetas is merged into noticias: recetas' later verdict counts for noticias.
-    with open_case(case) as opened:
-        opened.db.execute("BEGIN")
-        link(opened.db, ids["noticias"], ids["recetas"])
-        opened.db.execute("COMMIT")
-    record(case, ids["noticias"], "not_violating", "2021-04-12T09:00:00Z")
-    record(case, ids["recetas"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
+    merge(case, ids["noticias"], ids["recetas"])
+    record_review(case, ids["noticias"], "not_violating", "2021-04-12T09:00:00Z")
+    record_review(case, ids["recetas"], "violating", "2021-04-20T09:00:00Z", category="smuggling_offer")
     return ids
 
 
@@ -100,7 +88,7 @@ def test_flag_notices_the_same_cohort(reviewed, case, invoke):
 
 def test_each_reviewers_latest_verdict_by_date(reviewed, case):
     ids = reviewed
-    record(case, ids["viajesnorte"], "violating", "2021-04-10T09:00:00Z")  # ana's old note, entered last
+    record_review(case, ids["viajesnorte"], "violating", "2021-04-10T09:00:00Z")  # ana's old note, entered last
     with open_case(case) as opened:
         by_ana = latest_by_reviewer(opened.db, "ana", [ids["viajesnorte"]])
         by_luis = latest_by_reviewer(opened.db, "luis", [ids["cruceseguro"], ids["tiktok"]])
