@@ -22,7 +22,6 @@ from toolkit.cli.common import CaseArg, err, escape
 from toolkit.errors import UsageError
 from toolkit.lexicon.evaluate import LABELS, UNRELATED
 from toolkit.neutralise import write_csv
-from toolkit.store.db import read_snapshot
 from toolkit.store.reviews import reviewed_texts
 
 COLUMNS = ["text", "label", "language", "source", "item_id"]
@@ -80,7 +79,7 @@ def reviewed_command(
     suffix = out.suffix.lower()
     if suffix not in (".jsonl", ".csv"):
         raise UsageError(f"{out}: give a file ending in .jsonl or .csv", "e.g. --out reviewed.jsonl")
-    with open_case(case) as opened, read_snapshot(opened.db):
+    with open_case(case) as opened:  # one query: one picture of the case
         rows, left = labelled_rows(reviewed_texts(opened.db))
     if suffix == ".jsonl":
         data = b"".join(orjson.dumps(row) + b"\n" for row in rows)

@@ -30,6 +30,12 @@ from collections.abc import Iterable
 IN_CHUNK = 400  # keys per IN (...) lookup, as in the writer
 
 
+def member_of(column: str, item: str) -> str:
+    """An SQL condition: the item id in `column` is the item `item` names (an SQL expression) or an
+    item merged into it (through the partial index on `merged_into`)."""
+    return f"({column} = {item} OR {column} IN (SELECT m.id FROM item m WHERE m.merged_into = {item}))"
+
+
 def canonical_id(conn: sqlite3.Connection, item_id: int) -> int:
     """The canonical item of `item_id` (itself when it was never merged)."""
     row = conn.execute("SELECT merged_into FROM item WHERE id = ?", (item_id,)).fetchone()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from toolkit.store.aliases import member_of
 from toolkit.store.verdicts import LATEST_REVIEW
 
 # An item's first notice: the notice in force given earliest (`noticed_at`), notices given at the
@@ -95,8 +96,7 @@ def confirmed_not_noticed(conn: sqlite3.Connection) -> list[int]:
     rows = conn.execute(
         f"""SELECT lr.item_id FROM ({LATEST_REVIEW}) lr JOIN review r ON r.id = lr.id
            WHERE r.verdict = 'violating'
-             AND NOT EXISTS (SELECT 1 FROM notice_in_force n WHERE n.item_id = lr.item_id
-                             OR n.item_id IN (SELECT m.id FROM item m WHERE m.merged_into = lr.item_id))
+             AND NOT EXISTS (SELECT 1 FROM notice_in_force n WHERE {member_of("n.item_id", "lr.item_id")})
            ORDER BY lr.item_id"""
     )
     return [row[0] for row in rows]

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from toolkit.store.aliases import member_of
 from toolkit.store.item_list import item_clauses
 from toolkit.store.status import latest_statuses
 from toolkit.store.verdicts import LATEST_REVIEW, latest_per_reviewer, latest_review_id
@@ -274,7 +275,7 @@ def reviewed_texts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     its latest captured text (by when it was seen, then recorded; an item merged into it counting),
     the verdict and the category the verdict gives (else its latest score's), the address of the
     page or group it belongs to (else its own) and its hits' most frequent language. By item id."""
-    mine = "(x.item_id = it.id OR x.item_id IN (SELECT m.id FROM item m WHERE m.merged_into = it.id))"
+    mine = member_of("x.item_id", "it.id")
     return [dict(row) for row in conn.execute(f"""
         SELECT it.id AS item_id, it.name, r.verdict,
                (SELECT x.text FROM capture x WHERE {mine} AND x.text IS NOT NULL AND x.text != ''

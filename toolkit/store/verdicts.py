@@ -6,13 +6,15 @@ reviews were recorded (id). The order of recording alone would not do: a sheet o
 last week, imported today, would override a verdict given this morning. Reviews of an item merged
 into another through an alias (toolkit.store.aliases) count for that one.
 
-The report's cohort, the items `recheck` follows, the items `flag --all-confirmed` flags, `items
+The report's cohort, the items `recheck` follows, the items `flag --cohort confirmed` notices, `items
 --verdict`, the review queue's category filter and `lexicon stats` all read verdicts through these
 queries, so no two of them can disagree about an item. Each is an SQL subquery giving one review id
 per item: join it (`... JOIN (LATEST_REVIEW) lr ON lr.item_id = i.id JOIN review r ON r.id = lr.id`).
 """
 
 from __future__ import annotations
+
+from toolkit.store.aliases import member_of
 
 # The latest review of each group: SQLite takes the bare column `v.id` of a max() aggregate from the
 # row holding the maximum, and the key orders rows exactly as `reviewed_at DESC, id DESC` would
@@ -50,5 +52,4 @@ def latest_review_id(item: str) -> str:
     """The same rule as a correlated subquery: the id of the latest review of the item `item` names
     (an SQL expression, e.g. "coalesce(i.merged_into, i.id)") or of an item merged into it. For
     per-item look-ups inside a larger query, where a join on LATEST_REVIEW would not be indexed."""
-    return (f"(SELECT v.id FROM review v WHERE v.item_id = {item} OR v.item_id IN"
-            f" (SELECT m.id FROM item m WHERE m.merged_into = {item}) ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1)")
+    return f"(SELECT v.id FROM review v WHERE {member_of('v.item_id', item)} ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1)"
