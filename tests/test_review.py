@@ -12,6 +12,7 @@ import sys
 import termios
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import ROOT
@@ -259,6 +260,23 @@ def test_bad_rows_are_reported_by_line_and_valid_rows_applied(invoke, case, ids,
         assert line in result.output, line
     assert {r[0]: r[1] for r in reviews(case)} == {ids["cruceseguro"]: "violating", ids["viajesnorte"]: "unsure",
                                                    ids["recetas"]: "violating"}
+
+
+def test_a_verdict_dated_in_the_future_is_refused(invoke, case, ids, tmp_path):
+    """The latest verdict is the latest by `reviewed_at`: a typo'd year would outrank every verdict
+    given until then, so such a row is refused by line (a day ahead is allowed: time zones)."""
+    sheet = tmp_path / "ana.csv"
+    tomorrow = (datetime.now(UTC) + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sheet.write_text("item,verdict,reviewed_at\n"
+                     f"{ids['cruceseguro']},violating,2031-04-14\n"
+                     f"{ids['viajesnorte']},unsure,{tomorrow}\n"
+                     f"{ids['noticias']},not_violating,14/04/2021\n", encoding="utf-8")
+    result = invoke("review", case, "--import", sheet, "--reviewer", "ana")
+    assert result.exit_code == 1
+    assert f"Error: {sheet}:2: reviewed_at 2031-04-14 is in the future (today is " in result.output
+    assert (f"Error: {sheet}:4: not a date in reviewed_at: '14/04/2021'; use 2021-04-16 or "
+            "2021-04-16T10:00-05:00") in result.output
+    assert {r[0]: r[1] for r in reviews(case)} == {ids["viajesnorte"]: "unsure"}
 
 
 def test_sheet_without_needed_columns(invoke, case, ids, tmp_path):

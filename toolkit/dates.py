@@ -4,7 +4,7 @@ carry, always to ISO-8601 UTC, and the days between two of them."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from toolkit.errors import UsageError
@@ -18,6 +18,17 @@ def utcnow() -> str:
 def utc_stamp() -> str:
     """The current time as a compact UTC stamp for file and folder names, e.g. 20210416T100000Z."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+# How far past the clock a date a researcher gives may be (time zones, a clock a little off).
+AHEAD = timedelta(days=1)
+
+
+def in_the_future(given: str, now: str) -> bool:
+    """Whether the ISO date `given` is more than `AHEAD` after `now` (both ISO; False when either
+    is not a date): a notice or a verdict dated then is a typo, not a fact."""
+    moment, current = parse_iso(given), parse_iso(now)
+    return moment is not None and current is not None and moment > current + AHEAD
 
 
 def to_utc_iso(moment: datetime) -> str:

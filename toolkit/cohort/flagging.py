@@ -12,12 +12,11 @@ why, and every count of notices leaves voided ones out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from toolkit.cohort.csv_rows import choices, first, read_table, token
 from toolkit.cohort.refs import resolve_item
-from toolkit.dates import parse_iso, to_utc_iso
+from toolkit.dates import in_the_future, parse_iso, to_utc_iso
 from toolkit.errors import InputError, ToolkitError, UsageError
 from toolkit.models import Channel
 from toolkit.store import transaction
@@ -29,7 +28,6 @@ CHANNELS = choices([c.value for c in Channel])
 ITEM_COLUMNS = ("item", "item_id", "id", "url")
 DATE_COLUMNS = ("noticed_at", "at", "date")
 BY_COLUMNS = ("noticed_by", "by")
-AHEAD = timedelta(days=1)  # how far past now a notice date may be (time zones, a clock a little off)
 
 
 @dataclass(frozen=True)
@@ -80,8 +78,7 @@ def date_problem(conn: Connection, item_id: int, noticed_at: str, now: str) -> s
     first capture. Captures dated only by their import (the file did not say when it was saved)
     do not count: their date is when the researcher scanned, not when the item was found.
     """
-    moment, current = parse_iso(noticed_at), parse_iso(now)
-    if moment is not None and current is not None and moment > current + AHEAD:
+    if in_the_future(noticed_at, now):
         return f"{noticed_at[:10]} is in the future (today is {now[:10]})"
     first = first_seen(conn, item_id)
     if first is not None and noticed_at[:10] < first[:10]:

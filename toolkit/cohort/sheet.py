@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit.cohort.csv_rows import choices, first, read_table, token
 from toolkit.cohort.refs import resolve_item
-from toolkit.dates import parse_iso, to_utc_iso
+from toolkit.dates import in_the_future, parse_iso, to_utc_iso
 from toolkit.errors import InputError
 from toolkit.models import Category, Verdict
 from toolkit.store import transaction
@@ -61,7 +61,8 @@ def import_sheet(conn: Connection, path: Path, reviewer: str, now: str) -> Impor
 
     Valid rows are applied even when others are bad. A row is skipped as already applied when its
     origin (file sha256 and line) was imported by this reviewer before, or when the reviewer's
-    latest answer on the item is the same verdict, category and note.
+    latest answer on the item is the same verdict, category and note. A `reviewed_at` more than a
+    day after `now` is a problem (the latest verdict is the latest by this date).
     """
     table = read_table(path)
     name = str(path)
@@ -99,9 +100,17 @@ def import_sheet(conn: Connection, path: Path, reviewer: str, now: str) -> Impor
         if row.get("reviewed_at"):
             moment = parse_iso(row["reviewed_at"])
             if moment is None:
-                result.problems.append(InputError(name, f"not a date in reviewed_at: '{row['reviewed_at']}'", line=line))
+                result.problems.append(InputError(name, f"not a date in reviewed_at: '{row['reviewed_at']}'; use "
+                                                        "2021-04-16 or 2021-04-16T10:00-05:00", line=line))
                 continue
             reviewed_at = to_utc_iso(moment)
+            # The latest verdict is the latest by this date: a verdict dated next year would outrank
+            # every verdict given until then.
+            if in_the_future(reviewed_at, now):
+                result.problems.append(InputError(
+                    name, f"reviewed_at {reviewed_at[:10]} is in the future (today is {now[:10]}); fix the date",
+                    line=line))
+                continue
         if item_id in lines_of:
             result.problems.append(InputError(
                 name, f"duplicate row for item {item_id} (first on line {lines_of[item_id]}); skipped", line=line))
