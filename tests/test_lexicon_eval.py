@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from toolkit.errors import InputError
-from toolkit.lexicon.evaluate import Labelled, Result, figures, read_labelled, roc_auc
+from toolkit.lexicon.evaluate import Labelled, Result, figures, read_labelled, roc_auc, sweep
 
 
 def _result(label: str, score: float, category: str | None, language: str = "es") -> Result:
@@ -53,6 +53,21 @@ def test_figures_worked_by_hand():
     assert languages["en"] == {"language": "en", "n": 1, "flagged": 1, "recall": 1.0}
     none = next(row for row in f["distribution"] if row["label"] == "none")
     assert (none["n"], none["min"], none["median"], none["max"], none["mean"]) == (3, 0.0, 0.0, 30.0, 10.0)
+
+
+def test_sweep_worked_by_hand():
+    """TINY's scores at other thresholds; texts without a category are never flagged (news 0, none 0)."""
+    rows = {row["threshold"]: row for row in sweep(TINY, [0, 25, 45, 90])}
+    # At 0: the three offers, the news story at 50 and the unrelated text at 30.
+    assert rows[0] == {"threshold": 0.0, "flagged": 5, "offers_flagged": 3, "recall": 1.0, "false_alarms_unrelated": 1,
+                       "false_alarms_news_warnings": 1, "precision_overall": pytest.approx(3 / 5)}
+    # At 25, the evaluation's own threshold: the same counts as `figures`.
+    assert rows[25] == {"threshold": 25.0, "flagged": 4, "offers_flagged": 2, "recall": pytest.approx(2 / 3),
+                        "false_alarms_unrelated": 1, "false_alarms_news_warnings": 1, "precision_overall": 0.5}
+    assert (rows[45]["flagged"], rows[45]["offers_flagged"], rows[45]["false_alarms_unrelated"],
+            rows[45]["false_alarms_news_warnings"]) == (2, 1, 0, 1)
+    assert rows[90] == {"threshold": 90.0, "flagged": 0, "offers_flagged": 0, "recall": 0.0, "false_alarms_unrelated": 0,
+                        "false_alarms_news_warnings": 0, "precision_overall": None}
 
 
 def test_roc_auc_counts_ties_as_half_and_needs_both_sides():
@@ -138,6 +153,10 @@ def test_eval_with_an_edited_lexicon_added_and_a_threshold(invoke, labelled, tmp
     assert result.exit_code == 0, result.output
     out = orjson.loads(result.stdout)
     assert out["offers"]["recall"] == 1.0 and out["threshold"] == 15.0
+    # The sweep includes the threshold asked for, and agrees with the figures at it.
+    at = {row["threshold"]: row for row in out["thresholds"]}
+    assert at[15.0]["offers_flagged"] == out["offers"]["flagged"] == 2 and at[15.0]["recall"] == 1.0
+    assert [row["threshold"] for row in out["thresholds"]] == sorted(at) and 5.0 in at and 70.0 in at
     assert "added" in result.stderr and any(name.startswith("mine@1#") for name in out["lexicons"])
 
 

@@ -133,6 +133,14 @@ def _tables(result: Evaluation, path: Path) -> None:
     for row in f["languages"]:
         table.add_row(*[Text(printable(v)) for v in (row["language"], row["n"], row["flagged"], _pct(row["recall"]))])
     out.print(table)
+    table = _table("at other thresholds (flagged: texts a reviewer would read)",
+                   ["threshold", "flagged", "offers flagged", "recall", "false alarms: unrelated",
+                    "false alarms: news/warnings", "precision overall"])
+    for row in f["thresholds"]:
+        table.add_row(*[Text(v, style="bold" if row["threshold"] == result.threshold else "") for v in (
+            f"{row['threshold']:g}", str(row["flagged"]), str(row["offers_flagged"]), _pct(row["recall"]),
+            str(row["false_alarms_unrelated"]), str(row["false_alarms_news_warnings"]), _pct(row["precision_overall"]))])
+    out.print(table)
     table = _table("score distribution", ["label", "n", "min", "p25", "median", "p75", "max", "mean"])
     for row in f["distribution"]:
         table.add_row(Text(printable(row["label"])), Text(str(row["n"])),

@@ -17,6 +17,8 @@ A text is *flagged* when its score reaches the threshold (scores 0-100, as `tool
 - ROC AUC of offers against news and warnings, and against unrelated texts: the chance that a random
   offer outscores a random text of the other group, ties counting one half (the Mann-Whitney U
   statistic divided by the number of pairs), so it does not depend on the threshold;
+- the same counts at other thresholds (`sweep`): offers flagged, false alarms, and how many texts a
+  reviewer would read, to choose a case's `[review] min_score` from the texts rather than by guess;
 - the score distribution per label, and every miss (an offer not flagged) and false alarm (a news,
   warning or unrelated text flagged) with the terms and rules that scored it.
 """
@@ -40,6 +42,8 @@ OFFERS = ("smuggling_offer", "drug_sale", "recruitment", "extortion")
 REPORTING = ("news", "warning")
 UNRELATED = "none"
 LABELS = (*[c.value for c in Category], UNRELATED, *REPORTING)
+# Thresholds `sweep` reports besides the one asked for (scores run 0-100).
+SWEEP = (5, 10, 15, 20, 25, 30, 40, 50, 60, 70)
 MAX_TEXT = 100_000  # characters; a labelled text is a post, not a book
 MAX_ROWS = 1_000_000
 
@@ -169,7 +173,30 @@ def evaluate(tagger, items: list[Labelled], threshold: float) -> Evaluation:
         results.append(Result(item, score.score, score.category, flagged, explanation["summary"], terms, rules))
     evaluation = Evaluation(threshold, results, list(tagger.idents))
     evaluation.figures = figures(results)
+    evaluation.figures["thresholds"] = sweep(results, sorted({*SWEEP, threshold}))
     return evaluation
+
+
+def sweep(results: list[Result], thresholds: Iterable[float]) -> list[dict]:
+    """Per threshold: offers flagged (and recall), false alarms among unrelated texts and among news
+    and warnings, precision overall, and `flagged`: every text flagged, whatever its label (what a
+    reviewer would read). A text is flagged as in `evaluate`: a category and a score at or above the
+    threshold."""
+    scores = np.array([r.score if r.category is not None else -1.0 for r in results], dtype=np.float64)
+    labels = np.array([r.item.label for r in results], dtype=object)
+    offer = np.isin(labels, OFFERS)
+    reporting = np.isin(labels, REPORTING)
+    unrelated = labels == UNRELATED
+    out = []
+    for threshold in thresholds:
+        flagged = scores >= threshold
+        hit = int((flagged & offer).sum())
+        alarms = int((flagged & (reporting | unrelated)).sum())
+        out.append({"threshold": float(threshold), "flagged": int(flagged.sum()), "offers_flagged": hit,
+                    "recall": _share(hit, int(offer.sum())), "false_alarms_unrelated": int((flagged & unrelated).sum()),
+                    "false_alarms_news_warnings": int((flagged & reporting).sum()),
+                    "precision_overall": _share(hit, hit + alarms)})
+    return out
 
 
 def roc_auc(positive: Iterable[float], negative: Iterable[float]) -> float | None:
