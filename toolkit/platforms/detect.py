@@ -12,7 +12,8 @@ How a status is decided, in this order, so that one wrong "gone" (or "live") is 
    `not-an-item`, and its item links are offered as candidates. Only an item's page goes on:
 1. HTTP 404/410 -> unavailable (hard signals, place `http`).
 2. Marker rules for removed, account_gone, unavailable, restricted, rate_limited, sold, each only
-   in the places the rule names.
+   in the places the rule names; on a page with positive evidence of the item, a marker the
+   item's own words hold (a post's text in its <title>) is a quotation and does not decide.
 3. Any other HTTP error -> error `http-<code>`.
 4. Positive evidence of the item (its id, og:url, content) -> available. A logged-out view of a
    public page with a login overlay lands here. (What counts as evidence, per platform and kind:
@@ -24,6 +25,7 @@ How a status is decided, in this order, so that one wrong "gone" (or "live") is 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -74,6 +76,10 @@ class Detector(ABC):
     # Where a page that lists items keeps its results (simple selectors, first found wins): the
     # only part of such a page whose links are offered as candidates.
     results: ClassVar[tuple[str, ...]] = ()
+    # True when the names and texts `inspect` reads are the item's own words (a post's text, a
+    # caption, a page's name, from the page's data) and the platform's notice pages show no
+    # positive evidence of the item, so they can never be taken for its words (see `own_words`).
+    quotes: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -91,6 +97,16 @@ class Detector(ABC):
     def inspect(self, page: Page, places: Places) -> Finding:
         """The captures the page shows (main item first) and positive evidence, if any. Only
         called for an item's own page (never for a wall or a page that is not an item)."""
+
+    def own_words(self, finding: Finding) -> list[str]:
+        """What the item and what its page shows of it say themselves: the captures' names and
+        texts, when the detector `quotes`. A notice's wording inside them is the item quoting it
+        (a post saying "este contenido no está disponible en tu país"), never the platform's
+        notice. Empty for platforms whose notice pages read as names or texts (a Telegram
+        channel's description replaced by the Terms-of-Service notice, a WhatsApp invite's heading)."""
+        if not self.quotes:
+            return []
+        return [text for capture in finding.captures for text in (capture.name, capture.text) if text]
 
     def listing_page(self, page: Page, places: Places) -> tuple[str, str, str] | None:
         """(reason, marker, place) when the page's content says it lists items rather than being
@@ -128,11 +144,13 @@ class Detector(ABC):
         found: list[Capture] = []
         if role.kind == PageKind.ITEM:
             finding = self.inspect(page, places)
-            verdict = decide(self, page, places, book, finding.evidence)
+            words = self.own_words(finding)
+            verdict = decide(self, page, places, book, finding.evidence, own_words=words)
             captures = finding.captures
             if verdict.status == Status.SOLD and not (captures and captures[0].item.kind == Kind.LISTING):
                 # "Sold" is a Marketplace listing's state: on any other item's page it is not its.
-                verdict = decide(self, page, places, book, finding.evidence, skip=frozenset({Status.SOLD}))
+                verdict = decide(self, page, places, book, finding.evidence, skip=frozenset({Status.SOLD}),
+                                 own_words=words)
         else:
             # A wall that names no page (a login page without next=) gives no capture: its status
             # is read for no item.
@@ -191,17 +209,25 @@ def _next_targets(url: str | None) -> list[str]:
 
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
-           evidence: Evidence | None, skip: frozenset[Status] = frozenset()) -> Verdict:
+           evidence: Evidence | None, skip: frozenset[Status] = frozenset(),
+           own_words: Sequence[str] = ()) -> Verdict:
     """The status an item's own page shows, with the marker and place that decided it (steps 1-6
-    of the module doc; walls and pages that are not items are decided before, in `Detector.read`)."""
+    of the module doc; walls and pages that are not items are decided before, in `Detector.read`).
+
+    On a page with positive evidence of the item, a marker that the item's `own_words` hold is
+    the item quoting it, not the platform's notice: it does not decide (except a listing's sold
+    state, which is read from its own data or heading)."""
     name = detector.name
     code = page.http_status
     if code in HARD_HTTP:
         return Verdict(HARD_HTTP[code], name, str(code), "http", f"http-{code}")
+    words = [marker_data.normalise(text) for text in own_words] if evidence is not None else []
+    quoted = (lambda marker: any(marker in text for text in words)) if words else None
     for status in MARKER_ORDER:
         if status in skip:
             continue
-        hit = match_rules(book.rules(detector.platform, status), places, book.longest_equals(detector.platform))
+        hit = match_rules(book.rules(detector.platform, status), places, book.longest_equals(detector.platform),
+                          quoted if status != Status.SOLD else None)
         if hit:
             return Verdict(status, name, hit[0], hit[1], hit[2])
     if code is not None and code >= 400:

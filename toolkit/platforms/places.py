@@ -8,6 +8,7 @@ Detectors never search the whole HTML for a marker: they ask for the text of a n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import unquote
 
@@ -16,6 +17,10 @@ from lxml import etree
 from toolkit.platforms.markers import Rule, longest_marker, normalise, normalise_many
 from toolkit.platforms.pages import Page
 
+# Places that show an item's own words (a post's text in its <title>, a caption in og:title or a
+# heading, a post's line as a leaf): a notice's wording there may be the item quoting it. Not the
+# final URL, a container's presence or a status code read from inline JSON: those are the platform's.
+QUOTABLE = ("title", "heading", "leaf", "meta:")
 _SIMPLE = re.compile(r"([.#])([\w\-]+)|\[([\w\-:]+)(?:=[\"']?([^\"'\]]*)[\"']?)?\]")
 # Short text nodes outside scripts: where a platform notice ("This content isn't available right
 # now") sits as the whole text of its element. Text nodes under <body> less those of script, style
@@ -180,11 +185,13 @@ class Places:
         return tree is not None and self._may_contain(selector) and bool(tree.xpath(selector_xpath(selector)))
 
 
-def match_rules(rules: list[Rule], places: Places,
-                longest: int | None = None) -> tuple[str, str, str | None] | None:
+def match_rules(rules: list[Rule], places: Places, longest: int | None = None,
+                quoted: Callable[[str], bool] | None = None) -> tuple[str, str, str | None] | None:
     """The first (marker, place, reason) any rule finds in its places. `longest`, when given, is
     at least the longest marker of every `equals` rule: one list of short texts serves them all
-    (a text longer than a rule's markers is never one of them, so the extra texts change nothing)."""
+    (a text longer than a rule's markers is never one of them, so the extra texts change nothing).
+    `quoted` (a normalised marker -> True when the item's own words hold it) passes over markers
+    the item quotes, in the places that show its words (`QUOTABLE`) only."""
     for rule in rules:
         for place in rule.places:
             if rule.match == "equals":
@@ -193,7 +200,7 @@ def match_rules(rules: list[Rule], places: Places,
                 texts, total = places.texts(place), None
             if not texts:
                 continue
-            found = rule.find(texts, total)
+            found = rule.find(texts, total, quoted if place.startswith(QUOTABLE) else None)
             if found:
                 return found[1], place, rule.reason
     return None

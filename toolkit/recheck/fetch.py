@@ -221,11 +221,17 @@ class CappedBody:
             raise BodyLimit("bad-encoding") from exc
 
     def value(self) -> bytes:
+        """The whole decoded body. A compressed stream that stops before its end (the HTTP
+        message was complete, the gzip inside it was not) is `bad-encoding`: half a page is
+        never read as the page."""
         if self.inflater is not None:
             try:
                 self._add(self.inflater.flush())
             except zlib.error as exc:
                 raise BodyLimit("bad-encoding") from exc
+            # No bytes at all is an empty body (a redirect often says gzip and sends nothing).
+            if self.raw and not self.inflater.eof:
+                raise BodyLimit("bad-encoding")
         return b"".join(self.parts)
 
 

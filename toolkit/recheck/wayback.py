@@ -6,31 +6,37 @@ item's platform detector, because an archived 200 from Facebook is as often a lo
 page itself. The result is a `wayback` check dated at the capture's time: it bounds when the item
 was last seen live, and it never stands for the wave's own reading (see confirm.py).
 
-No capture gives `not_seen` (reason no-snapshot); a failed lookup gives `error` (wayback-<code>).
+No capture gives `not_seen` (reason no-snapshot); a failed lookup gives `error` (wayback-<code>),
+and so does a copy the archive does not answer with 200 (its own 404 page for a copy it cannot
+serve is not the item's 404). A copy reached through a redirect to another capture is dated by
+that capture.
 `save_live` asks Save Page Now to archive URLs (only when the researcher passes --save).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 
 from toolkit.case import Case
 from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
-from toolkit.recheck.fetch import Fetcher, FetchOptions
+from toolkit.recheck.fetch import Fetched, Fetcher, FetchOptions, host_key
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
 from toolkit.store.db import transaction
 
 API_BASE = "https://archive.org"  # availability API: {API_BASE}/wayback/available
 WEB_BASE = "https://web.archive.org"  # CDX, snapshots and Save Page Now
+# A snapshot's path: /web/<timestamp><modifier such as id_>/<original URL>.
+_SNAPSHOT_PATH = re.compile(r"^/web/(\d{14})(?:[a-z]{2}_)?/")
 
 
 @dataclass
@@ -103,6 +109,10 @@ class Wayback:
             return None, None
         if str(closest.get("status", "200")) != "200":
             return None, None
+        if before and str(closest["timestamp"]) > before:
+            # The closest capture may lie after the date asked for; it is not "the latest up to
+            # it", and whether an earlier one exists this API does not say.
+            return None, "closest-after-before"
         return Snapshot(str(closest["timestamp"]), url), None
 
     async def latest(self, url: str, before: str | None = None) -> tuple[Snapshot | None, str | None]:
@@ -116,8 +126,23 @@ class Wayback:
         # id_ asks for the archived bytes as captured, without the Wayback toolbar and rewriting.
         return f"{self.web_base}/web/{snapshot.timestamp}id_/{snapshot.original}"
 
+    def served(self, fetched: Fetched) -> Snapshot | None:
+        """The capture whose bytes a snapshot fetch returned: the archive answers a timestamp it
+        does not hold exactly with a redirect to the nearest capture it has, which may be years
+        away. None when the fetch ended outside the archive's snapshots."""
+        final = fetched.final_url or fetched.url
+        prefix = urlsplit(self.web_base).path.rstrip("/")
+        path = urlsplit(final).path
+        if host_key(final) != host_key(self.web_base) or not path.startswith(prefix + "/web/"):
+            return None
+        found = _SNAPSHOT_PATH.match(path[len(prefix):])
+        return Snapshot(found.group(1), final.split(found.group(0), 1)[1]) if found else None
+
     async def check(self, item: TrackedItem, before: str | None = None) -> tuple[Reading, str, str | None, Any]:
-        """(reading, observed_at, snapshot url, fetched) for one item."""
+        """(reading, observed_at, snapshot url, fetched) for one item. The reading is dated by
+        the capture whose bytes were read; only an archived copy answered 200 is read by the
+        detector: any other answer is the archive's (a copy it cannot serve is its own 404 page),
+        never the item's."""
         snapshot, error = await self.latest(item.url or "", before)
         if error is not None:
             return Reading(Status.ERROR, reason=f"wayback-{error}"), utcnow(), None, None
@@ -125,9 +150,18 @@ class Wayback:
             return Reading(Status.NOT_SEEN, reason="no-snapshot", note="no archived copy"), utcnow(), None, None
         url = self.snapshot_url(snapshot)
         fetched = await self.fetcher.fetch(url)
-        reading = read_response(fetched, url=item.url, platform=item.platform, observed_at=snapshot.observed_at)
-        reading.note = "; ".join(n for n in (f"archived copy of {snapshot.timestamp}", reading.note) if n)
-        return reading, snapshot.observed_at, url, fetched
+        served = self.served(fetched) if fetched.reason is None else snapshot
+        # Neither is a reading of an archived copy: dated by this machine's clock, like a failed lookup.
+        if served is None:
+            note = f"{url} redirected out of the archive to {fetched.final_url}"
+            return Reading(Status.ERROR, reason="wayback-not-a-copy", note=note), utcnow(), None, fetched
+        if fetched.reason is None and fetched.http_status not in (200, 429):
+            note = f"{fetched.final_url or url}: the archive answered {fetched.http_status}"
+            return Reading(Status.ERROR, reason=f"wayback-http-{fetched.http_status}", note=note), utcnow(), None, fetched
+        reading = read_response(fetched, url=item.url, platform=item.platform, observed_at=served.observed_at)
+        moved = f" (asked for {snapshot.timestamp})" if served.timestamp != snapshot.timestamp else ""
+        reading.note = "; ".join(n for n in (f"archived copy of {served.timestamp}{moved}", reading.note) if n)
+        return reading, served.observed_at, fetched.final_url or url, fetched
 
     async def save(self, url: str) -> tuple[str | None, str | None]:
         """Ask Save Page Now to archive `url`: (archived url, error)."""

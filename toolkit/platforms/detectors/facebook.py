@@ -74,6 +74,8 @@ class FacebookDetector(Detector):
                MARKETPLACE_COLLECTION, b"BrowseResultsContainer")
     # Marketplace's grid of listings (search, category, feed), mbasic search results, a feed.
     results = (f"[aria-label={MARKETPLACE_COLLECTION.decode()}]", "#BrowseResultsContainer", "[role=feed]")
+    # A post's text is in its <title> ("<page> - <text> | Facebook"); notice pages show no evidence.
+    quotes = True
 
     def claims(self, page: Page) -> bool:
         return (page.meta.get("og:site_name", "").lower() == "facebook"

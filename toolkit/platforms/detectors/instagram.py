@@ -34,6 +34,8 @@ class InstagramDetector(Detector):
     statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.LOGIN_REQUIRED, Status.RESTRICTED,
                           Status.RATE_LIMITED, Status.ERROR})
     needles = (b"application/ld+json",)
+    # A caption is in the <title> and og:title (`<name> on Instagram: "<caption>"`).
+    quotes = True
 
     def claims(self, page: Page) -> bool:
         return (page.meta.get("og:site_name") == "Instagram" or page.meta.get("al:android:package") == "com.instagram.android"

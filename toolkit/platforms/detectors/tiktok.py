@@ -61,6 +61,8 @@ class TikTokDetector(Detector):
     version = "1"
     statuses = frozenset({Status.AVAILABLE, Status.UNAVAILABLE, Status.ACCOUNT_GONE, Status.RESTRICTED,
                           Status.RATE_LIMITED, Status.LOGIN_REQUIRED, Status.ERROR})
+    # A video's caption is its <title> ("<caption> | TikTok") and heading.
+    quotes = True
 
     def claims(self, page: Page) -> bool:
         return page.meta.get("og:site_name") == "TikTok" or page.meta.get("al:android:package") == "com.zhiliaoapp.musically"

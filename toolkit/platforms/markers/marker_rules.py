@@ -32,7 +32,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from itertools import repeat
@@ -104,10 +104,12 @@ class Rule:
     # from it (toolkit.platforms.roles); only for statuses that say nothing about the item.
     wall: bool = False
 
-    def find(self, place_texts: Sequence[str], total: int | None = None) -> tuple[str, str] | None:
+    def find(self, place_texts: Sequence[str], total: int | None = None,
+             quoted: Callable[[str], bool] | None = None) -> tuple[str, str] | None:
         """The first (language, marker) of this rule found in the given normalised texts. `total`
         is how many texts the place has when `place_texts` leaves out some that cannot match
-        (see `Places.short_texts`): the same marker is reported either way."""
+        (see `Places.short_texts`): the same marker is reported either way. A marker for which
+        `quoted` (given its normalised text) says True is passed over: the item says it itself."""
         if self.match == "present":
             return ("any", self.places[0]) if place_texts else None
         index = _index(self)
@@ -115,21 +117,27 @@ class Rule:
             if (len(place_texts) if total is None else total) > 4:
                 # Look the rule's few markers up among the texts, not every text up in the rule.
                 present = _stripped_set(place_texts)
-                key = next((k for k in index.by_text if k in present), None)
+                key = next((k for k in index.by_text if k in present and not (quoted and quoted(k))), None)
                 return index.by_text[key] if key is not None else None
             for value in place_texts:
-                hit = index.by_text.get(value.rstrip(".!"))
-                if hit:
+                key = value.rstrip(".!")
+                hit = index.by_text.get(key)
+                if hit and not (quoted and quoted(key)):
                     return hit
             return None
         if len(place_texts) > 4:
             # One scan over all texts joined by newlines (markers never hold one), not one per text.
-            found = (index.line_pattern if self.match == "prefix" else index.pattern).search("\n".join(place_texts))
-            return index.by_text[found.group(0)] if found else None
+            pattern = index.line_pattern if self.match == "prefix" else index.pattern
+            for found in pattern.finditer("\n".join(place_texts)):
+                if not (quoted and quoted(found.group(0))):
+                    return index.by_text[found.group(0)]
+            return None
         for value in place_texts:
-            found = index.pattern.search(value)
-            if found and (self.match == "contains" or found.start() == 0):
-                return index.by_text[found.group(0)]
+            for found in index.pattern.finditer(value):
+                if self.match == "prefix" and found.start() != 0:
+                    break
+                if not (quoted and quoted(found.group(0))):
+                    return index.by_text[found.group(0)]
         return None
 
 
