@@ -303,6 +303,11 @@ class CrowdTangleCsv(Importer):
                         ctx.fail("extra-cells", f"{len(cells)} cells for {width} columns", line)
                         continue
                     cells = cells[:width]
+                if cells[url].strip() == "URL" and [c.strip().lstrip("\ufeff") for c in cells] == layout.header:
+                    # Downloads joined into one file repeat the header (with the BOM of each file):
+                    # a note, not a failed post.
+                    ctx.note("the header row again (exports joined into one file?): skipped", line)
+                    continue
                 key = cells[account_id]
                 state = state_of(cells)
                 emit = last_state.get(key) != state

@@ -88,6 +88,12 @@ class MetaContentLibrary(Importer):
             for number, row in rows:
                 if not any(cell.strip() for cell in row):
                     continue
+                if (len(row) == len(header) and row[-1].strip().lower() == header[-1]
+                        and [cell.strip().lstrip("\ufeff").lower() for cell in row] == header):
+                    # Downloads joined into one file repeat the header (with the BOM of each file):
+                    # it is not a post named "text".
+                    ctx.note("the header row again (exports joined into one file?): skipped", number)
+                    continue
                 if len(row) != len(header):
                     ctx.fail("wrong-cell-count", f"{len(row)} cells for {len(header)} columns", number)
                     continue

@@ -1,0 +1,79 @@
+"""Audit (import): CSV exports as researchers really pass them on (joined downloads, files re-saved
+by a spreadsheet) are read right or say what they could not read; never read wrong silently.
+
+The CSVs are made in the test from the project's synthetic fixtures
+(`tests/fixtures/crowdtangle/pages.csv`, which imitates the shared sample
+`crowdtangle_csv/willdoliver_2021-07-05-22-49-20-BRT-search-csv-export.csv`, and
+`tests/fixtures/mcl/mcl_facebook_posts.csv`, which follows the MCL column list of FORMATS.md §2).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+from conftest import FIXTURES
+
+CT = FIXTURES / "crowdtangle"
+MCL = FIXTURES / "mcl"
+
+
+def _source(case: Path) -> dict:
+    with sqlite3.connect(case / "case.db") as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM source ORDER BY id DESC LIMIT 1").fetchone()
+    return dict(row)
+
+
+def _items(case: Path) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(case / "case.db") as conn:
+        return conn.execute("SELECT kind, key, name FROM item ORDER BY kind, key").fetchall()
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _write(path: Path, rows: list[list[str]], delimiter: str = ",") -> Path:
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(out.getvalue().encode("utf-8-sig"))
+    return path
+
+
+# --- Downloads joined into one file (`cat a.csv b.csv > all.csv`): the second header, BOM and all,
+# is not a record.
+
+def test_mcl_joined_downloads_repeat_header_is_not_an_item(case, invoke, tmp_path):
+    original = (MCL / "mcl_facebook_posts.csv").read_bytes()
+    joined = tmp_path / "mcl-all.csv"
+    joined.write_bytes(original + (b"" if original.endswith(b"\n") else b"\r\n") + original)
+    result = invoke("scan", case, joined)
+    assert result.exit_code == 0, result.output
+    alone = len(_rows(MCL / "mcl_facebook_posts.csv")) - 1
+    source = _source(case)
+    assert source["records_read"] == 2 * alone
+    assert source["records_failed"] == 0
+    keys = {key for _, key, _ in _items(case)}
+    assert "id" not in keys and "post_owner.id" not in keys  # the header row made no item
+    notes = json.loads(source["notes"])
+    assert any(note.startswith("line 6: the header row again") for note in notes), notes
+
+
+def test_crowdtangle_joined_downloads_repeat_header_is_a_note_not_a_failure(case, invoke, tmp_path):
+    original = (CT / "pages.csv").read_bytes()
+    joined = tmp_path / "ct-all.csv"
+    joined.write_bytes(original + (b"" if original.endswith(b"\n") else b"\r\n") + original)
+    result = invoke("scan", case, joined)
+    assert result.exit_code == 0, result.output
+    source = _source(case)
+    assert source["records_failed"] == 0, source["failures"]
+    assert source["records_read"] == 2 * (len(_rows(CT / "pages.csv")) - 1)
+    notes = json.loads(source["notes"])
+    header_notes = [note for note in notes if "the header row again" in note]
+    assert len(header_notes) == 1 and header_notes[0].startswith("line ")
+    assert not any("time zone" in note for note in notes)  # "Post Created" is not a date
