@@ -77,3 +77,51 @@ def test_crowdtangle_joined_downloads_repeat_header_is_a_note_not_a_failure(case
     header_notes = [note for note in notes if "the header row again" in note]
     assert len(header_notes) == 1 and header_notes[0].startswith("line ")
     assert not any("time zone" in note for note in notes)  # "Post Created" is not a date
+
+
+# --- A CSV opened and re-saved by a spreadsheet (Excel, LibreOffice): ids of more than 11 digits are
+# saved in scientific notation ("1,00000E+14"), their last digits lost.
+
+def _excel_ids(source: Path, target: Path, columns: tuple[str, ...], delimiter: str) -> Path:
+    rows = _rows(source)
+    for column in columns:
+        index = rows[0].index(column)
+        for row in rows[1:]:
+            if row[index]:
+                row[index] = f"{int(row[index]):.5E}".replace(".", "," if delimiter == ";" else ".")
+    return _write(target, rows, delimiter)
+
+
+def test_crowdtangle_page_ids_rounded_by_a_spreadsheet_are_refused_not_merged(case, invoke, tmp_path):
+    # Three pages (100000111000001, 100000222000002, 100000333000003) all become "1,00000E+14".
+    export = _excel_ids(CT / "pages.csv", tmp_path / "pages-excel.csv", ("Facebook Id",), ";")
+    before = export.read_bytes()
+    result = invoke("scan", case, export)
+    assert result.exit_code == 1  # nothing could be imported: every row lost its page id
+    assert "pages-excel.csv" in result.output and "rounded by a spreadsheet" in result.output
+    assert "(line 2)" in result.output
+    assert not any("E+" in key for _, key, _ in _items(case))  # no page made of the rounded id
+    assert export.read_bytes() == before
+
+
+def test_mcl_ids_rounded_by_a_spreadsheet_are_refused_not_merged(case, invoke, tmp_path):
+    export = _excel_ids(MCL / "mcl_facebook_posts.csv", tmp_path / "mcl-excel.csv", ("id", "post_owner.id"), ",")
+    result = invoke("scan", case, export)
+    assert result.exit_code == 1
+    assert "rounded by a spreadsheet" in result.output and "(line 2)" in result.output
+    assert not any("E+" in key for _, key, _ in _items(case))
+
+
+def test_crowdtangle_rows_with_whole_ids_still_import_beside_rounded_ones(case, invoke, tmp_path):
+    rows = _rows(CT / "pages.csv")
+    index = rows[0].index("Facebook Id")
+    rounded = [row for row in rows[1:] if row[index] == "100000222000002"]
+    for row in rounded:
+        row[index] = "1.00000E+14"
+    export = _write(tmp_path / "pages-some.csv", rows)
+    result = invoke("scan", case, export)
+    assert result.exit_code == 0, result.output
+    failures = json.loads(_source(case)["failures"])
+    assert failures["rounded-id"]["count"] == len(rounded)
+    pages = {key for kind, key, _ in _items(case) if kind == "page"}
+    assert pages == {"100000111000001", "100000333000003"}

@@ -47,7 +47,7 @@ from toolkit.sources._crowdtangle import (
     last_segment,
     local_to_utc,
 )
-from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
+from toolkit.sources._text import csv_rows, looks_binary, rounded_id, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -174,6 +174,9 @@ class Layout:
         group = self.group or "/groups/" in url
         ref = self._accounts.get((key, group))
         if ref is None:
+            if not self.instagram and (why := rounded_id(key)):
+                # Keyed by it, distinct pages would become one item.
+                raise MapError("rounded-id", "Facebook Id " + why)
             if len(self._accounts) >= ACCOUNT_MEMORY:
                 self._accounts.clear()
             ref = instagram_account(key) if self.instagram else facebook_account(key, group)

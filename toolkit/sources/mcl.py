@@ -21,7 +21,7 @@ from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import identify
 from toolkit.safeio import MB, JsonGuard
-from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
+from toolkit.sources._text import csv_rows, looks_binary, rounded_id, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -162,6 +162,10 @@ def _platform(raw: dict[str, Any], url: str | None) -> str:
 
 def map_record(raw: dict[str, Any]) -> list[Capture]:
     """The owner (when named) and the post of one MCL record."""
+    for column in ("id", "post_id", "post_owner.id"):
+        if (value := raw.get(column)) and isinstance(value, str) and (why := rounded_id(value)):
+            # Keyed by it, distinct posts or owners would become one item.
+            raise MapError("rounded-id", f"{column} {why}")
     post_id = _text(raw, "id", "post_id")
     urls = [u for u in (_text(raw, c) for c in URL_COLUMNS) if u]
     platform_url = next((u for u in urls if re.search(r"(?:facebook|instagram)\.com/", u)), None)
