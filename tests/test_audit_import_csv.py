@@ -125,3 +125,53 @@ def test_crowdtangle_rows_with_whole_ids_still_import_beside_rounded_ones(case, 
     assert failures["rounded-id"]["count"] == len(rounded)
     pages = {key for kind, key, _ in _items(case) if kind == "page"}
     assert pages == {"100000111000001", "100000333000003"}
+
+
+# --- Dates a spreadsheet re-formatted when it saved the file ("20/09/2010 19:02", day or month
+# first): left empty, never guessed, and said with the column and line; never "kept as local times".
+
+def _excel_dates(source: Path, target: Path, columns: tuple[str, ...]) -> Path:
+    rows = _rows(source)
+    for column in columns:
+        index = rows[0].index(column)
+        for row in rows[1:]:
+            day, time = row[index][:10], row[index][11:16]
+            if day:
+                row[index] = f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}"
+    return _write(target, rows, ";")
+
+
+def test_crowdtangle_dates_re_formatted_by_a_spreadsheet_are_noted(case, invoke, tmp_path):
+    export = _excel_dates(CT / "pages.csv", tmp_path / "pages-dates.csv", ("Post Created", "Page Created"))
+    result = invoke("scan", case, export)
+    assert result.exit_code == 0, result.output
+    notes = json.loads(_source(case)["notes"])
+    posts = len(_rows(CT / "pages.csv")) - 1
+    assert f"line 2: Post Created: {posts} cell(s) not in CrowdTangle's date form" in " ".join(notes)
+    assert any(note.startswith("line 2: Page Created: ") and "left empty" in note for note in notes), notes
+    assert not any("kept as local times" in note for note in notes), notes  # nothing was kept
+    with sqlite3.connect(case / "case.db") as conn:
+        assert conn.execute("SELECT count(*) FROM capture WHERE created_at IS NOT NULL").fetchone() == (0,)
+
+
+def test_crowdtangle_unreadable_post_created_does_not_hide_a_real_zone_note(case, invoke, tmp_path):
+    rows = _rows(CT / "pages.csv")
+    index = rows[0].index("Post Created")
+    rows[1][index] = "02/03/2021 18:02"  # one cell re-typed by hand; the others keep "... EST"
+    rows[2][index] = rows[2][index][:19]  # and one without its zone
+    result = invoke("scan", case, _write(tmp_path / "pages-mixed.csv", rows))
+    assert result.exit_code == 0, result.output
+    notes = json.loads(_source(case)["notes"])
+    assert any(note.startswith("line 2: Post Created: 1 cell(s) not in") for note in notes), notes
+    assert any("Post Created has no time zone" in note for note in notes), notes
+
+
+def test_mcl_creation_time_re_formatted_by_a_spreadsheet_is_noted(case, invoke, tmp_path):
+    rows = _rows(MCL / "mcl_facebook_posts.csv")
+    index = rows[0].index("creation_time")
+    rows[2][index] = "11/04/2021 08:00"  # Excel's form of "2021-04-11 08:00:00"
+    result = invoke("scan", case, _write(tmp_path / "mcl-dates.csv", rows))
+    assert result.exit_code == 0, result.output
+    notes = json.loads(_source(case)["notes"])
+    assert any("creation_time: 1 cell(s) not an ISO date" in note and "'11/04/2021 08:00'" in note
+               for note in notes), notes

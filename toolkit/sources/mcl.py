@@ -85,6 +85,8 @@ class MetaContentLibrary(Importer):
             except StopIteration:
                 return
             header = [h.strip().lower() for h in header]
+            when = header.index("creation_time") if "creation_time" in header else None
+            unread: list[Any] = [0, None, ""]  # creation times not read: count, first line, first value
             for number, row in rows:
                 if not any(cell.strip() for cell in row):
                     continue
@@ -97,7 +99,16 @@ class MetaContentLibrary(Importer):
                 if len(row) != len(header):
                     ctx.fail("wrong-cell-count", f"{len(row)} cells for {len(header)} columns", number)
                     continue
+                if when is not None and (value := row[when].strip()) and _when(value) is None:
+                    # A spreadsheet that saved the file again wrote its own form ("11/04/2021 08:00",
+                    # day or month first): left empty, never guessed, and said.
+                    unread[0] += 1
+                    if unread[1] is None:
+                        unread[1:] = [number, value]
                 yield number, dict(zip(header, row, strict=True))
+            if unread[0]:
+                ctx.note(f"creation_time: {unread[0]:,} cell(s) not an ISO date or Unix time, such as "
+                         f"{unread[2][:40]!r} (re-saved by a spreadsheet?): those dates are left empty", unread[1])
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return map_record(flatten(raw) if any(isinstance(v, dict) for v in raw.values()) else raw)
