@@ -175,3 +175,15 @@ def test_mcl_creation_time_re_formatted_by_a_spreadsheet_is_noted(case, invoke, 
     notes = json.loads(_source(case)["notes"])
     assert any("creation_time: 1 cell(s) not an ISO date" in note and "'11/04/2021 08:00'" in note
                for note in notes), notes
+
+
+def test_a_file_whose_every_row_failed_is_an_error_even_with_a_note(case, invoke, tmp_path):
+    # Every id rounded, and the downloads joined (a note): still nothing imported, so an error.
+    export = _excel_ids(CT / "pages.csv", tmp_path / "pages-excel.csv", ("Facebook Id",), ",")
+    joined = tmp_path / "pages-excel-joined.csv"
+    joined.write_bytes(export.read_bytes() + export.read_bytes())
+    result = invoke("scan", case, joined)
+    assert result.exit_code == 1, result.output
+    assert "no records could be imported" in result.output and "rounded by a spreadsheet" in result.output
+    with sqlite3.connect(case / "case.db") as conn:
+        assert conn.execute("SELECT count(*) FROM source").fetchone() == (0,)
