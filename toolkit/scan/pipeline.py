@@ -496,7 +496,10 @@ def _store(case, path, importer, result, collected_at, tagger, progress, on_writ
                 f"{count:,} {label}" for label, count in sorted(page_statuses.items(), key=lambda kv: (-kv[1], kv[0]))))
         result.items_new, result.items_seen, result.captures = writer.items_new, writer.items_seen, writer.captures
         result.merged, result.conflicts = writer.merged, writer.conflicts
-        if mapped == 0 and not ctx.notes:
+        # A file whose every record failed is an error even when it also noted something (a zone,
+        # a repeated header): notes alone excuse an empty file only when nothing failed in it
+        # (a "Post not found" answer, an index page, a private chat left out).
+        if mapped == 0 and (ctx.failures or not ctx.notes):
             first = next(iter(result.failures.values()), None)
             causes = set(result.failures)
             hint = (CAUSE_HINTS[next(iter(causes))] if len(causes) == 1 and causes <= CAUSE_HINTS.keys() else

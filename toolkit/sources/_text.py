@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +27,20 @@ def looks_binary(head: bytes) -> bool:
 def text_stream(binary: BinaryIO, path: Path) -> io.TextIOWrapper:
     """A UTF-8 text stream over `binary` (BOM dropped, universal newlines left to csv)."""
     return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="")
+
+
+# A spreadsheet shows a number of more than 11 digits in scientific notation ("1.00050E+14",
+# "1,0005E+14" in a decimal-comma locale) and saves it so in a CSV: the id's last digits are gone,
+# and different ids become the same text.
+_ROUNDED = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.I)
+
+
+def rounded_id(text: str) -> str | None:
+    """Why an id cell cannot be trusted (a spreadsheet rounded it to scientific notation), or None."""
+    if "+" not in text or not _ROUNDED.fullmatch(text.strip()):
+        return None
+    return (f"{text.strip()!r} was rounded by a spreadsheet (scientific notation): the real id is lost; "
+            "read the original export, or open it with this column as text")
 
 
 def sniff_delimiter(head: str) -> str:

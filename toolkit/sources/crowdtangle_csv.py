@@ -47,7 +47,7 @@ from toolkit.sources._crowdtangle import (
     last_segment,
     local_to_utc,
 )
-from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
+from toolkit.sources._text import csv_rows, looks_binary, rounded_id, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -174,6 +174,9 @@ class Layout:
         group = self.group or "/groups/" in url
         ref = self._accounts.get((key, group))
         if ref is None:
+            if not self.instagram and (why := rounded_id(key)):
+                # Keyed by it, distinct pages would become one item.
+                raise MapError("rounded-id", "Facebook Id " + why)
             if len(self._accounts) >= ACCOUNT_MEMORY:
                 self._accounts.clear()
             ref = instagram_account(key) if self.instagram else facebook_account(key, group)
@@ -248,6 +251,29 @@ class Layout:
                        created_at=page_created, country=cell(self.country), fields=fields, aliases=aliases)
 
 
+def _looks_dated(text: str) -> bool:
+    """The cheap test for the dashboard's date form ("2021-07-05 18:02:45 BRT"): most cells pass it."""
+    return text[4:5] == "-" and text[10:11] in (" ", "T")
+
+
+class _Unreadable:
+    """Date cells that are not in the dashboard's form, per column: a spreadsheet that saved the file
+    again wrote them in its own ("20/09/2010 19:02", day or month first). They are left empty, never
+    guessed, and one note per column says so."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {}  # column -> [count, first line, first value]
+
+    def see(self, column: str, value: str, line: int) -> None:
+        entry = self.columns.setdefault(column, [0, line, value])
+        entry[0] += 1
+
+    def report(self, ctx: ReadContext) -> None:
+        for column, (cells, line, value) in self.columns.items():
+            ctx.note(f"{column}: {cells:,} cell(s) not in CrowdTangle's date form (YYYY-MM-DD HH:MM:SS), such as "
+                     f"{value[:40]!r} (re-saved by a spreadsheet?): those dates are left empty", line)
+
+
 def collected_from_name(path: Path) -> str | None:
     """When the export was made, from a dashboard file name such as `2021-07-05-22-49-20-BRT-search-csv-export.csv`."""
     match = EXPORT_NAME.search(path.name)
@@ -291,6 +317,7 @@ class CrowdTangleCsv(Importer):
             state_of = layout.state
             last_state: dict[str, Any] = {}
             zones_seen: set[str] = set()
+            page_created, unread = layout.page_created, _Unreadable()
             for line, cells in rows:
                 if len(cells) != width:
                     if not any(cells):
@@ -303,6 +330,11 @@ class CrowdTangleCsv(Importer):
                         ctx.fail("extra-cells", f"{len(cells)} cells for {width} columns", line)
                         continue
                     cells = cells[:width]
+                if cells[url].strip() == "URL" and [c.strip().lstrip("\ufeff") for c in cells] == layout.header:
+                    # Downloads joined into one file repeat the header (with the BOM of each file):
+                    # a note, not a failed post.
+                    ctx.note("the header row again (exports joined into one file?): skipped", line)
+                    continue
                 key = cells[account_id]
                 state = state_of(cells)
                 emit = last_state.get(key) != state
@@ -311,16 +343,24 @@ class CrowdTangleCsv(Importer):
                     if len(last_state) >= ACCOUNT_MEMORY:
                         last_state.clear()
                     last_state[key] = state
-                zone = cells[created][20:]
-                if zone not in zones_seen:
+                stamp = cells[created]
+                if stamp and not _looks_dated(stamp) and ct_time(stamp)[0] is None:
+                    unread.see(layout.header[created], stamp, line)
+                    stamp = ""  # no zone to speak of
+                if emit and page_created is not None and (text := cells[page_created].strip()) \
+                        and not _looks_dated(text) and local_to_utc(text, None)[0] is None:
+                    unread.see(layout.header[page_created], text, line)
+                zone = stamp[20:]
+                if zone not in zones_seen and (zone or stamp):
                     zones_seen.add(zone)
                     if zone and zone.upper() not in TZ_MINUTES and not any(c in zone for c in ":-"):
                         ctx.note(f"time zone {zone!r} is unknown: its times are kept as local times, "
                                  "without conversion to UTC", line)
-                    elif not zone and cells[created]:
+                    elif not zone:
                         ctx.note(f"{layout.header[created]} has no time zone: its times are kept as local times, "
                                  "without conversion to UTC", line)
                 yield line, (layout, cells, emit)
+            unread.report(ctx)
 
     def map(self, raw: tuple[Layout, list[str], bool]) -> Iterable[Capture]:
         layout, cells, emit_account = raw

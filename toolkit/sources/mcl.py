@@ -21,7 +21,7 @@ from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import identify
 from toolkit.safeio import MB, JsonGuard
-from toolkit.sources._text import csv_rows, looks_binary, sniff_delimiter
+from toolkit.sources._text import csv_rows, looks_binary, rounded_id, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -85,13 +85,30 @@ class MetaContentLibrary(Importer):
             except StopIteration:
                 return
             header = [h.strip().lower() for h in header]
+            when = header.index("creation_time") if "creation_time" in header else None
+            unread: list[Any] = [0, None, ""]  # creation times not read: count, first line, first value
             for number, row in rows:
                 if not any(cell.strip() for cell in row):
+                    continue
+                if (len(row) == len(header) and row[-1].strip().lower() == header[-1]
+                        and [cell.strip().lstrip("\ufeff").lower() for cell in row] == header):
+                    # Downloads joined into one file repeat the header (with the BOM of each file):
+                    # it is not a post named "text".
+                    ctx.note("the header row again (exports joined into one file?): skipped", number)
                     continue
                 if len(row) != len(header):
                     ctx.fail("wrong-cell-count", f"{len(row)} cells for {len(header)} columns", number)
                     continue
+                if when is not None and (value := row[when].strip()) and _when(value) is None:
+                    # A spreadsheet that saved the file again wrote its own form ("11/04/2021 08:00",
+                    # day or month first): left empty, never guessed, and said.
+                    unread[0] += 1
+                    if unread[1] is None:
+                        unread[1:] = [number, value]
                 yield number, dict(zip(header, row, strict=True))
+            if unread[0]:
+                ctx.note(f"creation_time: {unread[0]:,} cell(s) not an ISO date or Unix time, such as "
+                         f"{unread[2][:40]!r} (re-saved by a spreadsheet?): those dates are left empty", unread[1])
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return map_record(flatten(raw) if any(isinstance(v, dict) for v in raw.values()) else raw)
@@ -156,6 +173,10 @@ def _platform(raw: dict[str, Any], url: str | None) -> str:
 
 def map_record(raw: dict[str, Any]) -> list[Capture]:
     """The owner (when named) and the post of one MCL record."""
+    for column in ("id", "post_id", "post_owner.id"):
+        if (value := raw.get(column)) and isinstance(value, str) and (why := rounded_id(value)):
+            # Keyed by it, distinct posts or owners would become one item.
+            raise MapError("rounded-id", f"{column} {why}")
     post_id = _text(raw, "id", "post_id")
     urls = [u for u in (_text(raw, c) for c in URL_COLUMNS) if u]
     platform_url = next((u for u in urls if re.search(r"(?:facebook|instagram)\.com/", u)), None)

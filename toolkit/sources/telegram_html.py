@@ -106,6 +106,8 @@ class TelegramHtml(Importer):
         chat = tg.chat_ref(raw["name"], kind)
         fields = {key: message.get(key) for key in ("from", "forwarded_from", "reply_to_message_id", "media_type",
                                                     "signature", "reactions", "links", "poll_question")}
+        if not message["date"].endswith("Z"):
+            fields["date_is_local_time"] = True  # an older export's title gives no offset
         return [tg.message_capture(chat, message["id"], text=tg.tidy_text(message["text"]),
                                    created_at=message["date"], fields=fields, raw=message)]
 
@@ -134,16 +136,23 @@ def _kind(name: str, signers: set[str], events: list[str]) -> str:
 
 
 def _date(title: str | None) -> str | None:
+    """The message time from a date's title ("16.04.2021 10:00:00 UTC-05:00") as ISO UTC with a Z.
+
+    Older exports write the title without its offset: that is the exporting machine's local time,
+    kept as it is, without a Z (as the JSON export's `date`), never passed off as UTC.
+    """
     match = DATE_TITLE.search(title or "")
     if not match:
         return None
     day, month, year, hour, minute, second, sign, off_h, off_m = match.groups()
-    offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0)) * (-1 if sign == "-" else 1)
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=timezone(offset))
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
     except ValueError:
         return None
-    return to_utc_iso(moment)
+    if sign is None:
+        return moment.isoformat()
+    offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
+    return to_utc_iso(moment.replace(tzinfo=timezone(offset)))
 
 
 def html_text(node) -> str:

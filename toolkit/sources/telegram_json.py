@@ -176,9 +176,12 @@ def _links(message: dict[str, Any]) -> list[str]:
 def _when(message: dict[str, Any], unix_key: str, local_key: str) -> str | None:
     if message.get(unix_key) not in (None, ""):
         return from_unix(message[unix_key])
-    # Older exports have only the local time of the exporting machine: kept, marked as local.
+    # Older exports have only the local time of the exporting machine, without its offset: kept as
+    # that local time without a Z (and marked as local), never passed off as UTC.
     local = parse_iso(str(message.get(local_key) or ""))
-    return to_utc_iso(local) if local is not None else None
+    if local is None:
+        return None
+    return to_utc_iso(local) if local.tzinfo is not None else local.isoformat(timespec="seconds")
 
 
 def _message(chat, message: dict[str, Any]) -> Capture:
