@@ -140,6 +140,11 @@ class Platform(ABC):
         """The page, group or channel an item URL sits under, when the URL says (else None)."""
         return self.parse(url)[1]
 
+    def check_url(self, url: str) -> str:
+        """The address a plain HTTP recheck fetches to read the item at `url`: the URL itself,
+        unless the platform's page there shows nothing of the item (overridden then)."""
+        return url
+
     def url_role(self, url: str) -> UrlRole | None:
         """A wall or a page that is not an item, when the URL's path says so; None for any other
         URL (an item's page, or one the platform cannot place). Platforms override this."""

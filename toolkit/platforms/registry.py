@@ -34,6 +34,13 @@ def get(name: str) -> Platform | None:
     return _REGISTRY.get(name)
 
 
+def check_url(platform: str | None, url: str) -> str:
+    """The address a plain HTTP recheck fetches for an item of `platform` at `url`
+    (`Platform.check_url`; the URL itself for an unknown platform)."""
+    found = get(platform) if platform else None
+    return found.check_url(url) if found is not None and url else url
+
+
 def platform_for_url(url: str) -> Platform:
     """The platform owning the URL's host, else the generic web platform."""
     _load()

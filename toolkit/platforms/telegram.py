@@ -48,6 +48,16 @@ class Telegram(Platform):
     name = "telegram"
     hosts = ("t.me", "telegram.me", "telegram.dog")
 
+    def check_url(self, url: str) -> str:
+        """A public channel's message is read from its `?embed=1` widget: the page at
+        t.me/<name>/<id> is a shell built from the address alone (the widget script's
+        `data-telegram-post`, an iframe) that looks the same whether the message exists or was
+        deleted, while the widget shows the message, or "Post not found"."""
+        ref = self.identify(url)
+        if ref is None or ref.kind != Kind.MESSAGE or ref.key.startswith("c/"):
+            return url
+        return f"{BASE}/{ref.key}?embed=1&mode=tme"
+
     def parse(self, url: str) -> tuple[ItemRef | None, ItemRef | None]:
         parts = split(url)
         host = host_of(parts)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import Capture, DateSource, ItemRef, Kind, Method, Status
+from toolkit.platforms.registry import check_url
 from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, Round
 from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key, run_per_host
 from toolkit.recheck.reading import Reading, read_response
@@ -78,8 +79,9 @@ def store_page_capture(case: Case, item: TrackedItem, reading: Reading, observed
 
 
 async def check_item(case: Case, fetcher: Fetcher, wave_id: int, item: TrackedItem) -> CheckRecord:
-    """Fetch one item, store the body as evidence, read it, and append the check."""
-    fetched = await fetcher.fetch(item.url or "")
+    """Fetch one item (at its platform's `check_url`: a Telegram message's widget), store the body
+    as evidence, read it, and append the check."""
+    fetched = await fetcher.fetch(check_url(item.platform, item.url or ""))
     evidence = case.store_evidence_bytes(fetched.body) if fetched.body is not None and fetched.reason is None else None
     reading = read_response(fetched, url=item.url, platform=item.platform, observed_at=fetched.started_at)
     if reading.status == Status.RATE_LIMITED and fetched.final_url:

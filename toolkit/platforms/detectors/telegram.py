@@ -63,9 +63,11 @@ class TelegramDetector(Detector):
             evidence = evidence or Evidence(channel.fields.get("extra") or channel.name or channel.item.key,
                                             "container:div.tgme_page_extra" if channel.fields.get("extra")
                                             else "meta:og:title")
+        # A post page (t.me/<name>/<id>) is a shell made from its address: the widget script's
+        # data-telegram-post and an iframe of the ?embed=1 widget, the same for a deleted message.
+        # It names the message (a capture) but is no evidence that it exists.
         post = self._post_page(page, telegram, channel)
         if post is not None:
-            evidence = evidence or Evidence(post.item.key, "container:[data-telegram-post]")
             captures.append(post)
         wanted = requested.key if requested and requested.kind == Kind.MESSAGE else None
         first_message = next((m for m in messages if m.item.key == wanted), None)
@@ -79,6 +81,10 @@ class TelegramDetector(Detector):
         for capture in captures[1:]:
             if capture.status_marker is None and evidence:
                 capture.status_marker, capture.status_place = evidence.marker, evidence.place
+        if wanted is not None and first_message is None:
+            # The message asked for is not on the page (a post page's shell, a t.me/s/ list that
+            # lacks it): the channel's evidence says nothing of it.
+            evidence = None
         return Finding(captures, evidence)
 
     def _channel(self, page: Page, requested: ItemRef | None, messages: list[Capture]) -> Capture | None:
