@@ -28,6 +28,7 @@ from toolkit.browser.polite import WALLS, PoliteBrowser
 from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import DateSource, Method, Status
+from toolkit.platforms.registry import check_url
 from toolkit.recheck.fetch import Fetched, FetchOptions, host_key, run_per_host
 from toolkit.recheck.live import store_page_capture
 from toolkit.recheck.reading import Reading, read_response
@@ -118,8 +119,9 @@ class BrowserChecker:
         self.previous = previous
 
     async def check(self, item: TrackedItem) -> tuple[CheckRecord, bool]:
-        """Check one item; return its check and whether a screenshot was kept."""
-        url = item.url or ""
+        """Check one item (at its platform's `check_url`: a Telegram message's widget, whose frame
+        the message's own page only embeds); return its check and whether a screenshot was kept."""
+        url = check_url(item.platform, item.url or "")
         mode = self.options.screenshots
         visit = await self.polite.visit(url, platform=item.platform, screenshot=mode != ScreenshotMode.NONE)
         reading = read_response(as_fetched(visit), url=item.url, platform=item.platform, observed_at=visit.started_at)
