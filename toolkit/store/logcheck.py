@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import orjson
 
 from toolkit.store import coverage as cov
-from toolkit.store.events import GENESIS, columns_at, content_hash, event_hash, leaf_label, leaf_lines
+from toolkit.store.events import (
+    GENESIS,
+    columns_at,
+    content_hash,
+    describe_foreign,
+    event_hash,
+    foreign_code,
+    leaf_label,
+    leaf_lines,
+)
 
 
 @dataclass
@@ -110,6 +119,8 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
     problems.extend(_check_state(conn, log, schemas, notes))
     for name in cov.undeclared(conn):
         problems.append(Break(None, f"table {name} is not covered by the custody log (no rowid, no declared leaf key)"))
+    for kind, name in foreign_code(conn):
+        problems.append(Break(None, describe_foreign(kind, name)))
     return ChainCheck(len(log), problems, notes)
 
 

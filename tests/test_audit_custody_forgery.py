@@ -1,0 +1,115 @@
+"""Audit "custody": forgeries that `toolkit verify` (and `verify --bundle --key`) used to pass.
+
+Each test builds a small case through the commands (a URL list and a CrowdTangle export scanned,
+verdicts, a notice, a manual recheck wave), makes one change an adversary who holds the case
+folder (but not the signing key) could make, and checks that verify names it, or that the next
+command refuses to seal it as genuine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+URLS = "https://www.facebook.com/CruceSeguroUSA\nhttps://www.facebook.com/groups/123456789/\n"
+
+
+def _run(*args, input=None):
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input)
+    return result
+
+
+def _ok(*args, input=None):
+    result = _run(*args, input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    """A case made through the commands only, with a signed bundle and its key beside it."""
+    root = tmp_path_factory.mktemp("custody-audit")
+    case = root / "case"
+    _ok("init", case)
+    urls = root / "urls.txt"
+    urls.write_text(URLS)
+    _ok("scan", case, urls, FIXTURES / "crowdtangle" / "pages.csv")
+    conn = sqlite3.connect(case / "case.db")
+    ids = [r[0] for r in conn.execute("SELECT id FROM item WHERE kind = 'page' ORDER BY id LIMIT 3")]
+    conn.close()
+    sheet = root / "sheet.csv"
+    sheet.write_text("item_id,verdict,category,reviewed_at\n"
+                     + "".join(f"{i},violating,smuggling_offer,2021-04-12T12:00:00Z\n" for i in ids))
+    _ok("review", case, "--import", sheet, "--reviewer", "ana")
+    _ok("flag", case, str(ids[0]), "--channel", "in_app", "--at", "2021-04-16", "--by", "ana")
+    _ok("recheck", case, "--manual", "--all", "--wave", "m1", input="l" * 40)
+    assert "intact" in _ok("verify", case).stdout
+    _ok("key", "new", root / "key")
+    _ok("export", case, "--bundle", root / "bundle.zip", "--sign", root / "key")
+    return case
+
+
+@pytest.fixture
+def copy(pristine, tmp_path) -> Path:
+    target = tmp_path / "case"
+    shutil.copytree(pristine, target)
+    return target
+
+
+def _sql(case: Path, *statements: str) -> None:
+    conn = sqlite3.connect(case / "case.db", isolation_level=None)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+
+
+def _caught(case: Path) -> str:
+    result = _run("verify", case)
+    assert result.exit_code == 1, f"not caught:\n{result.output}"
+    assert "NOT intact" in result.stderr
+    return result.stderr
+
+
+# -- views and triggers: code in case.db that no row of the log covers ------------------------------------
+
+def test_a_trigger_planted_in_case_db_is_caught_and_never_changes_a_later_write(copy):
+    """The trigger turns every check recorded after it into `removed`: the researcher answered
+    `live`, the case stored `removed`, and verify said intact."""
+    _sql(copy, 'CREATE TRIGGER t AFTER INSERT ON "check"'
+               " BEGIN UPDATE \"check\" SET status = 'removed' WHERE id = NEW.id; END")
+    assert "trigger t in case.db was not made by toolkit" in _caught(copy)
+    result = _run("recheck", copy, "--manual", "--all", "--wave", "m2", input="l" * 40)
+    assert result.exit_code == 1
+    assert "trigger t in case.db was not made by toolkit" in result.output
+    conn = sqlite3.connect(copy / "case.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM \"check\" WHERE status = 'removed'").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_a_redefined_view_is_caught_and_refused(copy):
+    """notice_in_force is what every count of notices reads: emptied, the case had no notices."""
+    _sql(copy, "DROP VIEW notice_in_force",
+         "CREATE VIEW notice_in_force AS SELECT n.* FROM notice n WHERE n.id < 0")
+    assert "view notice_in_force in case.db is not the one toolkit made" in _caught(copy)
+    result = _run("items", copy, "--verdict", "violating")
+    assert result.exit_code == 1 and "view notice_in_force" in result.output
+
+
+def test_a_new_view_or_trigger_of_any_name_is_caught(copy, tmp_path):
+    for statement in ("CREATE VIEW v AS SELECT 1",
+                      "CREATE TRIGGER t2 BEFORE UPDATE ON item BEGIN SELECT 1; END"):
+        case = tmp_path / str(abs(hash(statement)))
+        shutil.copytree(copy, case)
+        _sql(case, statement)
+        _caught(case)
