@@ -8,8 +8,10 @@ command refuses to seal it as genuine.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,43 @@ def test_a_new_view_or_trigger_of_any_name_is_caught(copy, tmp_path):
         shutil.copytree(copy, case)
         _sql(case, statement)
         _caught(case)
+
+
+# -- bundles: the manifest is not signed ------------------------------------------------------------------
+
+def _rezip(source: Path, target: Path, change) -> Path:
+    with zipfile.ZipFile(source) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    change(entries, manifest["files"])
+    entries["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(target, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return target
+
+
+def _evidence_entry(entries) -> str:
+    return sorted(name for name in entries if name.startswith("evidence/"))[0]
+
+
+def test_a_bundle_missing_an_evidence_file_and_its_manifest_line_is_caught(pristine, tmp_path):
+    """The bundle stays signed (the receipt names the head, not the files): the evidence the case
+    refers to must be there all the same."""
+    bundle, key = pristine.parent / "bundle.zip", pristine.parent / "key.pub"
+    assert _run("verify", "--bundle", bundle, "--key", key).exit_code == 0
+
+    def left_out(entries, files):
+        name = _evidence_entry(entries)
+        del entries[name], files[name]
+
+    def moved(entries, files):
+        name = _evidence_entry(entries)
+        elsewhere = "evidence/00/" + name.rsplit("/", 1)[1]
+        entries[elsewhere], files[elsewhere] = entries.pop(name), files.pop(name)
+
+    for change in (left_out, moved):
+        forged = _rezip(bundle, tmp_path / f"{change.__name__}.zip", change)
+        result = _run("verify", "--bundle", forged, "--key", key)
+        assert result.exit_code == 1, (change.__name__, result.output)
+        assert "is referenced by the case but missing from the bundle" in result.stderr
