@@ -155,3 +155,20 @@ def test_a_bundle_missing_an_evidence_file_and_its_manifest_line_is_caught(prist
         result = _run("verify", "--bundle", forged, "--key", key)
         assert result.exit_code == 1, (change.__name__, result.output)
         assert "is referenced by the case but missing from the bundle" in result.stderr
+
+
+# -- captures belong to their source's event: one naming no source was in no event ------------------------
+
+def test_a_capture_naming_no_source_is_caught_and_never_taken_in_by_the_next_scan(copy, tmp_path):
+    """The forged capture names the id the next imported file will get: verify said intact, then
+    the next scan sealed it inside that file's source event as if the file had held it."""
+    _sql(copy, "INSERT INTO capture (item_id, source_id, observed_at, status)"
+               " SELECT item_id, (SELECT max(id) + 1 FROM source), '2021-06-01T00:00:00Z', 'unavailable'"
+               " FROM capture ORDER BY id LIMIT 1")
+    assert "which is not in the case (added behind the log's back)" in _caught(copy)
+    urls = tmp_path / "more.txt"
+    urls.write_text("https://www.facebook.com/OtraPaginaNueva\n")
+    result = _run("scan", copy, urls)
+    assert result.exit_code == 1
+    assert "which did not exist before this command: it was added outside toolkit" in result.output
+    assert "which is not in the case" in _caught(copy)  # still caught: nothing was sealed

@@ -143,7 +143,7 @@ def mark_begin(conn: sqlite3.Connection) -> None:
     if not cov.watching(conn):
         return
     marks = {name: conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{cov.q(name)}").fetchone()[0]
-             for name in cov.FACTS}
+             for name in (*cov.FACTS, *cov.PARTS)}
     for table in cov.state_tables(conn):
         marks["state:" + table.name] = cov.max_key(conn, table)
     conn.tx_marks = marks  # type: ignore[attr-defined]
@@ -199,6 +199,8 @@ def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None
         added += 1
     for kind, ids in pending_facts.items():
         mark = None if marks is None else marks.get(kind)
+        if marks is not None:
+            _refuse_older_parts(conn, kind, ids, marks)
         for ref_id in ids:
             content = content_hash(conn, kind, ref_id)
             assert content is not None  # read inside this transaction
@@ -218,6 +220,25 @@ def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None
         added += 1
     cov.forget_watch(conn)
     return added
+
+
+def _refuse_older_parts(conn: sqlite3.Connection, kind: str, ids: list[int], marks: dict[str, int]) -> None:
+    """Raise CustodyError when a new fact row of this transaction (a source) already had part
+    rows (captures) before the transaction began: they were written behind the log's back, naming
+    the id the row would get, and sealing the row would take them in as the import's own."""
+    for part, (parent, column) in cov.PARTS.items():
+        if parent != kind or not ids or part not in marks:
+            continue
+        new = set(ids)
+        # Part rows of older parents name ids below the new ones: this finds none in a genuine case.
+        for part_id, parent_id in conn.execute(
+                f"SELECT id, {cov.q(column)} FROM main.{cov.q(part)} WHERE id <= ? AND {cov.q(column)} >= ?"
+                " ORDER BY id", (marks[part], min(ids))):
+            if parent_id in new:
+                raise CustodyError(
+                    f"{part} {part_id} names {kind} {parent_id}, which did not exist before this command: it was"
+                    " added outside toolkit; nothing was written",
+                    "Run: toolkit verify CASE, then restore case.db from a copy you trust (an exported bundle)")
 
 
 def schema_at(conn: sqlite3.Connection) -> list[tuple[int, dict]]:

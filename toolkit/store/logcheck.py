@@ -113,6 +113,13 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
         for (ref_id,) in conn.execute(f"SELECT id FROM main.{cov.q(kind)} ORDER BY id"):
             if (kind, ref_id) not in latest:
                 problems.append(Break(None, f"{kind} {ref_id} is in no event of the log (added behind its back)"))
+    for part, (parent, column) in cov.PARTS.items():
+        # A part row naming a parent that does not exist is in no event: no parent's content covers it.
+        for part_id, parent_id in conn.execute(
+                f"SELECT id, {cov.q(column)} FROM main.{cov.q(part)} WHERE {cov.q(column)} IS NOT NULL"
+                f" AND {cov.q(column)} NOT IN (SELECT id FROM main.{cov.q(parent)}) ORDER BY id"):
+            problems.append(Break(None, f"{part} {part_id} names {parent} {parent_id}, which is not in the case"
+                                        " (added behind the log's back)"))
     if late:
         shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
         notes.append(f"{len(late)} row(s) entered the case outside a toolkit write and were sealed later: {shown}")
