@@ -172,3 +172,22 @@ def test_a_capture_naming_no_source_is_caught_and_never_taken_in_by_the_next_sca
     assert result.exit_code == 1
     assert "which did not exist before this command: it was added outside toolkit" in result.output
     assert "which is not in the case" in _caught(copy)  # still caught: nothing was sealed
+
+
+# -- a covered table dropped, or put back as a view -------------------------------------------------------
+
+@pytest.mark.parametrize("statements", [
+    ("DROP TABLE score",),  # every score gone: the check read only the tables there were
+    ("DROP TABLE identity_conflict",),
+    ("DROP TABLE notice_void",),  # a fact table, empty: verify crashed with a traceback
+    ("DROP TABLE event",),
+    ("DROP TABLE seal_leaf",),
+], ids=["state-table", "another-state-table", "empty-fact-table", "log", "leaf-digests"])
+def test_a_covered_table_dropped_is_caught_without_a_traceback(copy, statements):
+    _sql(copy, *statements)
+    result = _run("verify", copy)
+    assert result.exit_code == 1, f"not caught:\n{result.output}"
+    assert "NOT intact" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if statements[0] not in ("DROP TABLE event", "DROP TABLE seal_leaf"):
+        assert "which the log covers, is no longer in case.db" in result.stderr

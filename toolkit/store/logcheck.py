@@ -109,11 +109,23 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
         elif actual != overrides.get((kind, ref_id), event["content"]):
             what = f"{kind} {ref_id}" + (" or one of its captures" if kind == "source" else "")
             problems.append(Break(event["id"], f"{what} was changed after it was recorded"))
+    present = set(cov.tables(conn))
+    if schemas:
+        # A covered table dropped (or renamed, or put back as a view) takes its rows and their leaves
+        # out of every check below, which reads only the tables there are now.
+        covered = {*schemas[-1][1].get("facts", {}), *schemas[-1][1].get("state", {})}
+        for name in sorted(covered - present):
+            problems.append(Break(schemas[-1][0], f"table {name}, which the log covers, is no longer in case.db"
+                                                  " (dropped or renamed)"))
     for kind in cov.FACTS:
+        if kind not in present:
+            continue
         for (ref_id,) in conn.execute(f"SELECT id FROM main.{cov.q(kind)} ORDER BY id"):
             if (kind, ref_id) not in latest:
                 problems.append(Break(None, f"{kind} {ref_id} is in no event of the log (added behind its back)"))
     for part, (parent, column) in cov.PARTS.items():
+        if part not in present or parent not in present:
+            continue
         # A part row naming a parent that does not exist is in no event: no parent's content covers it.
         for part_id, parent_id in conn.execute(
                 f"SELECT id, {cov.q(column)} FROM main.{cov.q(part)} WHERE {cov.q(column)} IS NOT NULL"
