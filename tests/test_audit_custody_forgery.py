@@ -191,3 +191,22 @@ def test_a_covered_table_dropped_is_caught_without_a_traceback(copy, statements)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     if statements[0] not in ("DROP TABLE event", "DROP TABLE seal_leaf"):
         assert "which the log covers, is no longer in case.db" in result.stderr
+
+
+# -- what verify says of a case this toolkit made -------------------------------------------------------
+
+def test_a_case_made_by_this_toolkit_is_not_said_to_be_made_by_an_older_one(tmp_path):
+    """A case folder with its case.toml and no case.db yet (as cases/example ships): the first scan
+    makes the database. verify then told it that it 'was made by an older toolkit, and a change to
+    [derived rows] before that cannot be detected': untrue, and a gift to whoever disputes the case."""
+    case = tmp_path / "case"
+    _ok("init", case)
+    for path in case.glob("case.db*"):
+        path.unlink()
+    urls = tmp_path / "urls.txt"
+    urls.write_text(URLS)
+    _ok("scan", case, urls)
+    _ok("flag", case, "1", "--channel", "in_app", "--at", "2021-04-16", "--by", "ana")
+    result = _run("verify", case)
+    assert result.exit_code == 0, result.output
+    assert "older toolkit" not in result.output and "cannot be detected" not in result.output
