@@ -41,7 +41,7 @@ from toolkit.errors import CaseError, InputError
 from toolkit.safeio import open_zip_entry, read_zip_entry, unsafe_name
 from toolkit.store import events as log
 from toolkit.store.db import Connection, DatabaseError, connect_readonly, snapshot
-from toolkit.store.evidence import stored_hashes
+from toolkit.store.evidence import referenced, stored_hashes
 
 FORMAT = "toolkit-bundle-2"
 FORMATS = ("toolkit-bundle-1", FORMAT)
@@ -302,10 +302,15 @@ def _verify_inner_db(db_path: Path, manifest: dict, listed: dict, zf: zipfile.Zi
             if note:
                 result.notes.append(note)
             verify_db(conn, result)
-            for sha, stored_sha in stored_hashes(conn).items():
+            # Every file the case kept or refers to must be in the bundle, where export puts it: the
+            # manifest is not signed, so a file left out of both zip and manifest is caught here.
+            stored = stored_hashes(conn)
+            for sha in sorted((set(stored) | referenced(conn)) - log.purged_evidence(conn)):
                 entry = f"evidence/{sha[:2]}/{sha}.gz"
-                listed_sha, _ = _expected(listed.get(entry, {"sha256": stored_sha}))
-                if listed_sha != stored_sha:
+                if entry not in infos or entry not in listed:
+                    result.problem(f"evidence {sha[:12]}... is referenced by the case but missing from the bundle",
+                                   FIX_BUNDLE)
+                elif sha in stored and _expected(listed[entry])[0] != stored[sha]:
                     result.problem(f"{entry} differs from the file the case kept", FIX_BUNDLE)
             _check_context(conn, manifest, listed, zf, infos, result)
             if result.head != manifest.get("head"):

@@ -25,7 +25,7 @@ from toolkit.errors import CaseError
 from toolkit.store import events as log
 from toolkit.store import evidence as evidence_rows
 from toolkit.store import source_rows
-from toolkit.store.db import Connection
+from toolkit.store.db import Connection, DatabaseError
 from toolkit.store.db import open_for_checking as _open_checked
 from toolkit.store.logcheck import check_log
 from toolkit.store.schema import LATEST
@@ -156,17 +156,20 @@ def verify_case(case: Case | Path, *, receipt: Path | None = None, key: Path | N
     with open_for_checking(root / DB_NAME) as (conn, note):
         if note:
             result.notes.append(note)
-        verify_db(conn, result)
-        recorded = log.context_event(conn)
-        if recorded is not None:
-            problems, notes = files_in_force.compare(recorded[1], root, config)
-            for problem in problems:
-                result.problem(problem, FIX_CONTEXT)
-            result.notes.extend(notes)
-        _check_evidence_dir(conn, root / EVIDENCE_DIR, result)
-        _check_sources_on_disk(conn, result)
-        if given is not None:
-            check_receipt(conn, result, given, key, str(receipt))
+        try:
+            verify_db(conn, result)
+            recorded = log.context_event(conn)
+            if recorded is not None:
+                problems, notes = files_in_force.compare(recorded[1], root, config)
+                for problem in problems:
+                    result.problem(problem, FIX_CONTEXT)
+                result.notes.extend(notes)
+            _check_evidence_dir(conn, root / EVIDENCE_DIR, result)
+            _check_sources_on_disk(conn, result)
+            if given is not None:
+                check_receipt(conn, result, given, key, str(receipt))
+        except DatabaseError as exc:  # a table the checks read was dropped or changed: a break, not a crash
+            result.problem(f"case.db cannot be read as the log recorded it ({exc})", FIX_DB)
     return result
 
 

@@ -20,6 +20,7 @@ would re-digest its leaf refuse (CustodyError) instead of absorbing the change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 from typing import Any
@@ -142,7 +143,7 @@ def mark_begin(conn: sqlite3.Connection) -> None:
     if not cov.watching(conn):
         return
     marks = {name: conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{cov.q(name)}").fetchone()[0]
-             for name in cov.FACTS}
+             for name in (*cov.FACTS, *cov.PARTS)}
     for table in cov.state_tables(conn):
         marks["state:" + table.name] = cov.max_key(conn, table)
     conn.tx_marks = marks  # type: ignore[attr-defined]
@@ -198,6 +199,8 @@ def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None
         added += 1
     for kind, ids in pending_facts.items():
         mark = None if marks is None else marks.get(kind)
+        if marks is not None:
+            _refuse_older_parts(conn, kind, ids, marks)
         for ref_id in ids:
             content = content_hash(conn, kind, ref_id)
             assert content is not None  # read inside this transaction
@@ -217,6 +220,25 @@ def _seal(conn: sqlite3.Connection, sealed_at: str, marks: dict[str, int] | None
         added += 1
     cov.forget_watch(conn)
     return added
+
+
+def _refuse_older_parts(conn: sqlite3.Connection, kind: str, ids: list[int], marks: dict[str, int]) -> None:
+    """Raise CustodyError when a new fact row of this transaction (a source) already had part
+    rows (captures) before the transaction began: they were written behind the log's back, naming
+    the id the row would get, and sealing the row would take them in as the import's own."""
+    for part, (parent, column) in cov.PARTS.items():
+        if parent != kind or not ids or part not in marks:
+            continue
+        new = set(ids)
+        # Part rows of older parents name ids below the new ones: this finds none in a genuine case.
+        for part_id, parent_id in conn.execute(
+                f"SELECT id, {cov.q(column)} FROM main.{cov.q(part)} WHERE id <= ? AND {cov.q(column)} >= ?"
+                " ORDER BY id", (marks[part], min(ids))):
+            if parent_id in new:
+                raise CustodyError(
+                    f"{part} {part_id} names {kind} {parent_id}, which did not exist before this command: it was"
+                    " added outside toolkit; nothing was written",
+                    "Run: toolkit verify CASE, then restore case.db from a copy you trust (an exported bundle)")
 
 
 def schema_at(conn: sqlite3.Connection) -> list[tuple[int, dict]]:
@@ -458,11 +480,54 @@ def event_at(conn: sqlite3.Connection, position: int) -> str | None:
     return row[0] if row is not None and position >= 1 else None
 
 
+# -- views and triggers: code in the case file, which no row of the log covers -------------------------
+
+@functools.cache
+def _own_code() -> dict[tuple[str, str], str]:
+    """(type, name) -> SQL of every view and trigger toolkit's migrations make (on a fresh
+    database in memory, so it is always the schema of this toolkit)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        db.migrate(conn, 0)
+        return {(r[0], r[1]): r[2] for r in conn.execute(
+            "SELECT type, name, sql FROM main.sqlite_master WHERE type IN ('view', 'trigger')")}
+    finally:
+        conn.close()
+
+
+def foreign_code(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(type, name) of every view and trigger in the case database that toolkit did not make.
+
+    Neither is a row the log could cover, yet each decides what a command stores or reads: a
+    trigger runs inside every later write, before the seal, so what it changes is sealed as if
+    the command had written it (a check the researcher answered `live` stored as `removed`); a
+    view such as notice_in_force is what every count of notices reads."""
+    own = _own_code()
+    return [(kind, name) for kind, name, sql in conn.execute(
+        "SELECT type, name, sql FROM main.sqlite_master WHERE type IN ('view', 'trigger') ORDER BY type, name")
+        if own.get((kind, name)) != sql]
+
+
+def describe_foreign(kind: str, name: str) -> str:
+    if kind == "trigger":
+        return (f"trigger {name} in case.db was not made by toolkit: it runs inside every write before the"
+                " log records it, so rows written since it was added may not be what the commands wrote")
+    return (f"view {name} in case.db is not the one toolkit made: what the commands read through it"
+            " may not be what the rows hold")
+
+
 # -- hooks into every connection and write transaction (see toolkit.store.db) ---------------------------
 
 def _after_connect(conn: sqlite3.Connection) -> None:
     """Watch this connection's changes; on a case whose derived rows the log does not cover yet
-    (new, or made by an older toolkit), record them now: the upgrade's sealing event."""
+    (new, or made by an older toolkit), record them now: the upgrade's sealing event.
+
+    Refuses (CustodyError) a case holding a view or trigger toolkit did not make: a command would
+    read through it, or a write would be changed by it and then sealed as genuine."""
+    foreign = foreign_code(conn)
+    if foreign:
+        raise CustodyError(describe_foreign(*foreign[0]) + "; nothing was read or written",
+                           "Run: toolkit verify CASE, then restore case.db from a copy you trust (an exported bundle)")
     cov.install_watch(conn)
     if _latest_detail(conn, "state") is None and any(
             conn.execute(f"SELECT 1 FROM main.{cov.q(t.name)} LIMIT 1").fetchone() for t in cov.state_tables(conn)):

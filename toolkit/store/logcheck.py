@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import orjson
 
 from toolkit.store import coverage as cov
-from toolkit.store.events import GENESIS, columns_at, content_hash, event_hash, leaf_label, leaf_lines
+from toolkit.store.events import (
+    GENESIS,
+    columns_at,
+    content_hash,
+    describe_foreign,
+    event_hash,
+    foreign_code,
+    leaf_label,
+    leaf_lines,
+)
 
 
 @dataclass
@@ -100,16 +109,37 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
         elif actual != overrides.get((kind, ref_id), event["content"]):
             what = f"{kind} {ref_id}" + (" or one of its captures" if kind == "source" else "")
             problems.append(Break(event["id"], f"{what} was changed after it was recorded"))
+    present = set(cov.tables(conn))
+    if schemas:
+        # A covered table dropped (or renamed, or put back as a view) takes its rows and their leaves
+        # out of every check below, which reads only the tables there are now.
+        covered = {*schemas[-1][1].get("facts", {}), *schemas[-1][1].get("state", {})}
+        for name in sorted(covered - present):
+            problems.append(Break(schemas[-1][0], f"table {name}, which the log covers, is no longer in case.db"
+                                                  " (dropped or renamed)"))
     for kind in cov.FACTS:
+        if kind not in present:
+            continue
         for (ref_id,) in conn.execute(f"SELECT id FROM main.{cov.q(kind)} ORDER BY id"):
             if (kind, ref_id) not in latest:
                 problems.append(Break(None, f"{kind} {ref_id} is in no event of the log (added behind its back)"))
+    for part, (parent, column) in cov.PARTS.items():
+        if part not in present or parent not in present:
+            continue
+        # A part row naming a parent that does not exist is in no event: no parent's content covers it.
+        for part_id, parent_id in conn.execute(
+                f"SELECT id, {cov.q(column)} FROM main.{cov.q(part)} WHERE {cov.q(column)} IS NOT NULL"
+                f" AND {cov.q(column)} NOT IN (SELECT id FROM main.{cov.q(parent)}) ORDER BY id"):
+            problems.append(Break(None, f"{part} {part_id} names {parent} {parent_id}, which is not in the case"
+                                        " (added behind the log's back)"))
     if late:
         shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
         notes.append(f"{len(late)} row(s) entered the case outside a toolkit write and were sealed later: {shown}")
     problems.extend(_check_state(conn, log, schemas, notes))
     for name in cov.undeclared(conn):
         problems.append(Break(None, f"table {name} is not covered by the custody log (no rowid, no declared leaf key)"))
+    for kind, name in foreign_code(conn):
+        problems.append(Break(None, describe_foreign(kind, name)))
     return ChainCheck(len(log), problems, notes)
 
 
@@ -128,11 +158,15 @@ def _check_state(conn: sqlite3.Connection, log: list[sqlite3.Row], schemas: list
         by_event[event_id].append((tbl, leaf, digest, rows))
     for event_id in sorted(set(by_event) - set(states)):
         problems.append(Break(event_id, f"leaf digests of event {event_id} belong to no state event (log edited)"))
+    # The toolkit that covers derived rows opens its log with a schema event (they came together):
+    # fact events before the first one were written by an older toolkit. In a case made by this one,
+    # the first state event follows fact events of its own seal, with nothing left uncovered.
+    older = next((e["id"] for e in log if e["kind"] == "schema"), len(log) + 1)
     for event_id, event in states.items():
         if leaf_lines(by_event.get(event_id, [])) != event["content"]:
             problems.append(Break(event_id, f"the leaf digests of state event {event_id} were edited"))
         detail = orjson.loads(event["detail"] or "{}")
-        if detail.get("first") and any(e["kind"] in cov.FACTS for e in log if e["id"] < event_id):
+        if detail.get("first") and any(e["kind"] in cov.FACTS for e in log if e["id"] < min(event_id, older)):
             notes.append(f"derived rows (items, aliases, tags, ...) are covered from event {event_id} on: this case"
                          " was made by an older toolkit, and a change to them before that cannot be detected")
         for name, count in (detail.get("late") or {}).items():
