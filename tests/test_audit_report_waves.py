@@ -32,3 +32,41 @@ def test_a_waves_wayback_lookups_do_not_date_its_checks(tmp_path, invoke):
     (data,) = orjson.loads((tmp_path / "out" / "report.json").read_bytes())["waves"]
     for found in (row, data):
         assert (found["first_check"], found["last_check"]) == (wave["first_observed"], wave["last_observed"])
+
+
+def _one_wave(root, live: int, gone: int):
+    b = CaseBuilder(root)
+    b.wave("w1", "2021-05-17T14:00:00Z")
+    for n in range(live + gone):
+        item = b.item(f"cruce.page.{n:02d}", name=f"Cruce {n:02d}")
+        b.review(item)
+        b.notice(item)
+        b.check(item, "w1", "2021-05-17T15:00:00Z", "available" if n < live else "unavailable")
+    return b.close()
+
+
+def test_percentages_are_the_counts_rounded_and_still_live_and_gone_add_to_100():
+    from fractions import Fraction
+
+    from toolkit.report.number_format import percent
+
+    for n in range(1, 201):
+        for k in range(n + 1):
+            live, gone = int(percent(k / n)[:-1]), int(percent((n - k) / n)[:-1])
+            assert abs(live - Fraction(100 * k, n)) <= Fraction(1, 2), (k, n)  # the nearest whole percent
+            assert live + gone == 100, (k, n)
+
+
+def test_headline_and_wave_table_shares_add_to_100(tmp_path, invoke):
+    # 23 of 40 still live is 57.5%: the float 23 / 40 * 100 is 57.49999999999999, and 17 of 40 is
+    # 42.5%. Either way one half goes up and the other down, so the two shares add to 100%; and
+    # 1 of 8 (12.5%) against 7 of 8 (87.5%) the same.
+    for live, gone, shares in ((23, 17, ("58%", "42%")), (1, 7, ("12%", "88%"))):
+        case = _one_wave(tmp_path / f"c{live}", live, gone)
+        result = invoke("report", case, "-o", tmp_path / f"out{live}", "--format", "md")
+        assert result.exit_code == 0, result.output
+        n = live + gone
+        assert (f"{live} ({shares[0]}, 95% CI" in result.stdout
+                and f"{gone} of {n} ({shares[1]}, 95% CI" in result.stdout), result.stdout
+        md = (tmp_path / f"out{live}" / "report.md").read_text(encoding="utf-8")
+        assert f"| {shares[0]} (" in md and f"| {shares[1]} (" in md
