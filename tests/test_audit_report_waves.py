@@ -70,3 +70,20 @@ def test_headline_and_wave_table_shares_add_to_100(tmp_path, invoke):
                 and f"{gone} of {n} ({shares[1]}, 95% CI" in result.stdout), result.stdout
         md = (tmp_path / f"out{live}" / "report.md").read_text(encoding="utf-8")
         assert f"| {shares[0]} (" in md and f"| {shares[1]} (" in md
+
+
+def test_days_the_report_names_are_utc_days(tmp_path, invoke):
+    # docs/report.md: a notice given at 23:30 in Mexico City (UTC-5) is on the next UTC day, and so is
+    # a wave read from 23:30 local time; the report names those UTC days.
+    b = CaseBuilder(tmp_path / "c")
+    b.wave("w1", "2021-04-21T04:30:00Z")
+    for n in range(2):
+        item = b.item(f"p{n}", name=f"P{n}")
+        b.review(item)
+        b.notice(item, "2021-04-17T04:30:00Z")  # flag --at 2021-04-16T23:30-05:00, stored in UTC
+        b.check(item, "w1", f"2021-04-21T04:3{n}:00Z", "available")
+    b.close()
+    result = invoke("report", tmp_path / "c", "-o", tmp_path / "out", "--format", "md")
+    assert result.exit_code == 0, result.output
+    assert "Of the 2 pages handed to Facebook on 2021-04-17, 2 (100%" in result.stdout
+    assert "were still live on 2021-04-21" in result.stdout
