@@ -1,5 +1,5 @@
 """The bundled example case, as cases/example/run.sh runs it: its canary reads live in both waves,
-and its time to removal is what it was before dates had sources (its cohort's first captures are
+and its time to removal follows what its waves saw (its cohort's first captures are
 all dated by their files)."""
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ def test_example_case_end_to_end(tmp_path, invoke):
     out = tmp_path / "report"
     result = invoke("report", case, "--as-of", "2021-06-30", "-o", out, "--format", "md,csv")
     assert result.exit_code == 0, result.output
-    # The same figures as before date sources existed.
+    # What the waves saw: from notice, 2 of 5 gone in the first wave and 3 of 5 in the second (the
+    # 2 still live at the end are censored there, not removed with the others).
     assert (out / "survival.csv").read_text(encoding="utf-8-sig") == (
-        "origin,days,still_live\nfirst_capture,0.0000,1.0000\nfirst_capture,30.0000,0.0000\n"
-        "notice,0.0000,1.0000\nnotice,31.6667,0.5000\nnotice,61.6667,0.0000\n")
+        "origin,days,still_live\nfirst_capture,0.0000,1.0000\nfirst_capture,30.0000,0.6667\n"
+        "notice,0.0000,1.0000\nnotice,31.6667,0.6000\nnotice,61.6667,0.4000\n")
     markdown = (out / "report.md").read_text()
-    assert "| from first capture | 3 | 1 | 2 | 30.0 (30.0 to 30.0) |" in markdown
-    assert "| from notice | 5 | 3 | 2 | 31.7 (31.7 to 61.7) |" in markdown
+    assert "| from first capture | 3 | 1 | 2 | not reached (30.0 to not reached) |" in markdown
+    assert "| from notice | 5 | 3 | 2 | 61.7 (31.7 to not reached) |" in markdown
     assert "blind" not in markdown.split("## Methodology")[0]

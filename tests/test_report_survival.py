@@ -67,7 +67,7 @@ def test_agrees_with_lifelines_npmle_on_wave_like_data():
         assert ours[key] == pytest.approx(value, abs=1e-3), key
 
 
-def test_intervals_from_checks_with_hours_rounded_outward(tmp_path):
+def test_intervals_from_checks_with_hours_rounded_up(tmp_path):
     b = CaseBuilder(tmp_path / "c")
     b.wave("w1", "2021-04-12T00:00:00Z")
     b.wave("w2", "2021-04-20T00:00:00Z")
@@ -92,7 +92,9 @@ def test_intervals_from_checks_with_hours_rounded_outward(tmp_path):
     cf = build_frame(conn, "2021-06-01T00:00:00Z")
     data, excluded, reappeared = intervals(cf, "first_capture")
     rows = {int(r.item_id): (r.L, r.R, r.event) for r in data.itertuples()}
-    assert rows[one][0] == pytest.approx(2.0)  # 2 d 0 h 40 min, down to 2 d 0 h
+    # Seen live at 2 d 0 h 40 min in w1, whose last check ("sold", at 2 d 2 h 30 min) ends the look:
+    # live until then, up to 2 d 3 h.
+    assert rows[one][0] == pytest.approx(2 + 3 / 24)
     assert rows[one][1] == pytest.approx(9 + 23 / 24)  # 9 d 22 h 30 min, up to 9 d 23 h
     assert rows[one][2]
     assert rows[early][:2] == (0.0, pytest.approx(2 + 1 / 24)) and rows[early][2]

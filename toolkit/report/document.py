@@ -166,7 +166,7 @@ def _survival(report: Report) -> list[Block]:
         for cause, n in sorted(result.excluded.items()):
             notes.append(f"From {ORIGIN_LABELS[origin]}: {n} left out ({cause}).")
         if result.resolution_hours != 1:
-            notes.append(f"From {ORIGIN_LABELS[origin]}: times rounded outward to whole days (too many distinct "
+            notes.append(f"From {ORIGIN_LABELS[origin]}: times rounded up to whole days (too many distinct "
                          "check intervals at hour resolution).")
         if result.reappeared:
             notes.append(f"From {ORIGIN_LABELS[origin]}: {result.reappeared} seen live again after a gone check "

@@ -17,7 +17,7 @@ import pandas as pd
 from toolkit.models import Status
 from toolkit.store import report_queries as q
 from toolkit.store.db import Connection, read_beside
-from toolkit.store.status import Judged, decide
+from toolkit.store.status import WAYBACK, Judged, decide
 
 NOT_CHECKED = "not_checked"
 BLIND = "blind"  # the label of an item whose deciding check in a wave is blind (it counts as unknown)
@@ -156,10 +156,13 @@ def _checks(judged: Judged) -> pd.DataFrame:
 
 
 def _waves(rows: list[dict], checks: pd.DataFrame) -> pd.DataFrame:
-    """The waves (`q.waves`' rows) with their order, methods and first and last check."""
+    """The waves (`q.waves`' rows) with their order, methods and first and last check (Wayback
+    lookups apart: they are dated when the copy was archived, not when the wave looked; the wave's
+    date and `toolkit waves` leave them out too)."""
     waves = pd.DataFrame(rows, columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
+    checks = checks[(checks["method"] != WAYBACK).to_numpy()]
     # Each wave's first and last check: checks sorted by wave, then time (as text, like SQLite).
     wave_ids = checks["wave_id"].fillna(0).to_numpy(dtype=np.int64)
     order = np.lexsort((checks["observed_key"].to_numpy(), wave_ids))

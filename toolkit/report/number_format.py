@@ -7,18 +7,26 @@ import math
 from toolkit.report.stats import Share
 
 
+def whole_percent(value: float) -> int:
+    """A share as the nearest whole percentage, an exact half to the even one (12.5% -> 12%, 87.5% ->
+    88%): the still-live and gone shares of one denominator then always add to 100%, where halves
+    rounded up would print 13% and 88%. The share is first taken to 9 places, so that float noise
+    (23 / 40 * 100 is 57.49999999999999) does not decide which way a half goes."""
+    return round(round(value * 100, 9))
+
+
 def percent(value: float | None) -> str:
-    """A share as a whole percentage, halves rounded up (0.385 -> 39%); "-" when undefined."""
+    """A share as a whole percentage (`whole_percent`: 0.385 -> 38%, 0.575 -> 58%); "-" when undefined."""
     if value is None:
         return "-"
-    return f"{int(value * 100 + 0.5)}%"
+    return f"{whole_percent(value)}%"
 
 
 def ci(share: Share) -> str:
     """The Wilson interval as "26-52%" ("-" when undefined)."""
     if share.low is None or share.high is None:
         return "-"
-    return f"{int(share.low * 100 + 0.5)}-{int(share.high * 100 + 0.5)}%"
+    return f"{whole_percent(share.low)}-{whole_percent(share.high)}%"
 
 
 def share(value: Share) -> str:

@@ -70,7 +70,8 @@ def make_stamp(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, 
         "methods": {
             "interval": "Wilson score, 95% (scipy.stats.binomtest(...).proportion_ci)",
             "difference": "Fisher's exact test, two-sided (scipy.stats.fisher_exact)",
-            "time_to_removal": "Turnbull NPMLE on (last live check, first gone check], hours rounded outward",
+            "time_to_removal": "Turnbull NPMLE on (last live check, first gone check]; a live check counts until its "
+                               "wave's last check; both ends rounded up to whole hours",
             "bootstrap": {"replicates": survival.BOOTSTRAP, "seed": survival.SEED},
             "wave_status": "latest check of the item in the wave (by observed_at, then id); no confirmation rule",
         },

@@ -4,7 +4,12 @@ For each cohort item and origin (its first capture, or its first notice) the obs
 interval (L, R] in days: L = the last check that saw it live before the first check that saw it
 gone (0 when none did), R = that first gone check. Items never seen gone are right-censored at their
 last live check, R = infinity; a listing marked sold is censored there too (sold is not a
-takedown). Times are rounded outward to whole hours, which only widens each interval.
+takedown). A wave is one look: a live check of a wave counts until the wave's last check (Wayback
+lookups and checks of no wave keep their own time), so an item the wave saw live is never taken as
+possibly removed before the removals the same wave saw minutes later (without this, a last wave
+that finds 2 of 10 gone made the NPMLE remove all 10). Times are rounded up to whole hours, both
+ends, so checks in one hour are simultaneous, live before gone; a removal is never dated before
+the check that saw it.
 
 The survival curve is Turnbull's nonparametric maximum-likelihood estimate (NPMLE), fitted by the
 EM algorithm on the distinct intervals with their counts, vectorised with numpy: the same estimator
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from toolkit.models import DateSource
+from toolkit.models import DateSource, Method
 from toolkit.report.frame import CaseFrame
 
 IMPORT_DATED = "dated at import time"
@@ -166,16 +171,21 @@ class Survival:
     censored: int  # items still live (or sold) at their last check
     excluded: dict[str, int] = field(default_factory=dict)
     reappeared: int = 0  # items seen live again after a gone check
-    resolution_hours: int = RESOLUTION_HOURS  # times rounded outward to this many hours
+    resolution_hours: int = RESOLUTION_HOURS  # times rounded up to this many hours
     median: Estimate | None = None
     within: dict[int, Estimate] = field(default_factory=dict)
     curve: list[tuple[float, float]] = field(default_factory=list)  # (days, share still live)
 
 
-def outward(left: pd.Series, right: pd.Series, hours: int) -> tuple[pd.Series, pd.Series]:
-    """Times rounded outward to whole multiples of `hours`: left ends down, right ends up."""
+def binned(left: pd.Series, right: pd.Series, hours: int) -> tuple[pd.Series, pd.Series]:
+    """Both ends rounded up to whole multiples of `hours`: checks in one bin count as simultaneous,
+    live before gone (Kaplan-Meier's order for ties), and a removal is never dated earlier than the
+    check that saw it. (Rounding live ends down instead would put an item seen live at 10:05 before
+    one seen gone at 10:10 in the same bin, and let the NPMLE remove it there.) An item seen live
+    and gone in the same bin is gone within that bin."""
     step = hours / 24
-    return np.floor(left / step + 1e-9) * step, np.ceil(right / step - 1e-9) * step
+    up = np.ceil(right / step - 1e-9) * step
+    return np.minimum(np.ceil(left / step - 1e-9) * step, up - step) + 0.0, up  # + 0.0: no -0.0
 
 
 def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int], int]:
@@ -205,16 +215,22 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     origins = items.sort_values("item_id", kind="stable")
     ids, starts = origins["item_id"].to_numpy(), origins["t0"].values  # UTC datetime64
     item_id, t, family = checked[dated], checks["t"].values[dated], checks["family"].to_numpy(dtype=object)[dated]
+    # The end of the wave of each check (Wayback lookups and checks of no wave: NaT, their own time).
+    ends = cf.waves.set_index("wave_id")["end_t"] if len(cf.waves) else pd.Series(dtype="datetime64[ns, UTC]")
+    waved = checks["wave_id"].where(checks["method"].astype(object) != str(Method.WAYBACK))
+    wave_end = waved.map(ends).astype("datetime64[ns, UTC]").values[dated]
     at = np.minimum(np.searchsorted(ids, item_id), max(len(ids) - 1, 0))
     joined = (ids[at] == item_id) if len(ids) else np.zeros(len(item_id), dtype=bool)
     item_id, t, family, t0 = item_id[joined], t[joined], family[joined], starts[at[joined]]
     rel = (pd.Series(t) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    end = (pd.Series(wave_end[joined]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
     early = set(item_id[(family == "gone") & (rel <= 0)].tolist())
     if early:
         excluded["already gone at the origin"] = len(early)
     keep = (rel > 0) & ~np.isin(item_id, np.fromiter(early, dtype=np.int64, count=len(early)))
-    after = pd.DataFrame({"item_id": item_id[keep], "rel": rel[keep], "family": family[keep]})
-    del item_id, t, family, t0, rel, keep
+    after = pd.DataFrame({"item_id": item_id[keep], "rel": rel[keep], "family": family[keep],
+                          "end": np.fmax(rel[keep], end[keep])})  # fmax: a check of no wave keeps its time
+    del item_id, t, family, t0, rel, keep, end
     gone = after[after["family"] == "gone"].groupby("item_id")["rel"].min()
     ended = after[after["family"] == "ended"].groupby("item_id")["rel"].min()
     frame = pd.DataFrame(index=pd.Index(np.unique(after["item_id"].to_numpy()), name="item_id"))
@@ -223,7 +239,12 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     frame["event"] = frame["gone"].notna() & (frame["ended"].isna() | (frame["gone"] < frame["ended"]))
     frame["stop"] = frame["gone"].where(frame["event"], frame["ended"]).fillna(math.inf)
     live = after[after["family"] == "live"].join(frame["stop"], on="item_id")
-    frame["last_live"] = live[live["rel"] < live["stop"]].groupby("item_id")["rel"].max()
+    before = live[live["rel"] < live["stop"]]
+    # A wave is one look: an item it saw live counts as live until the wave's last check, so that
+    # the items it saw gone a minute later do not make the NPMLE place that item's removal (or
+    # its right-censored survival) before their removals. Its own gone check in the same wave
+    # stays after its live one: then the check's own time counts.
+    frame["last_live"] = before["end"].where(before["end"] < before["stop"], before["rel"]).groupby(before["item_id"]).max()
     reappeared = int(live[live["rel"] > live["stop"]].loc[lambda d: d["item_id"].isin(frame.index[frame["event"]]), "item_id"].nunique())
     frame["L"] = frame["last_live"].fillna(0.0)
     frame["R"] = frame["gone"].where(frame["event"], math.inf)
@@ -232,7 +253,7 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     silent = len(items) - len(early) - len(frame)
     if silent:
         excluded["no live or gone check after the origin"] = silent
-    frame["L"], frame["R"] = outward(frame["L"], frame["R"], RESOLUTION_HOURS)
+    frame["L"], frame["R"] = binned(frame["L"], frame["R"], RESOLUTION_HOURS)
     return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
 
 
@@ -247,7 +268,7 @@ def estimate(cf: CaseFrame, origin: str, horizons: tuple[int, ...] = HORIZONS, b
     if len(grouped) > MAX_DISTINCT:
         # Many distinct intervals (origins spread over time): whole days keep the fit tractable.
         result.resolution_hours = 24
-        data["L"], data["R"] = outward(data["L"], data["R"], 24)
+        data["L"], data["R"] = binned(data["L"], data["R"], 24)
         grouped = data.groupby(["L", "R"]).size().reset_index(name="n")
     left, right, weights = grouped["L"].to_numpy(), grouped["R"].to_numpy(), grouped["n"].to_numpy(float)
     support = innermost(left, right)
