@@ -148,3 +148,63 @@ def test_purge_refuses_rows_changed_behind_the_log(case, invoke, person):
     result = invoke("purge", case, "--item", person["item"], "--yes")
     assert result.exit_code == 1
     assert "changed outside toolkit since the custody log recorded them; nothing was purged" in result.output
+
+
+def _report_folders(case: Path) -> list[dict]:
+    conn = sqlite3.connect(case / "case.db")
+    try:
+        return [json.loads(r[0]) for r in conn.execute("SELECT detail FROM event WHERE kind = 'report' ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def test_a_report_is_found_from_the_case_whatever_directory_it_was_made_in(case, invoke, person, tmp_path,
+                                                                          monkeypatch):
+    """A report folder was recorded as typed (relative to where `report` ran) and looked for from
+    where `purge` ran: a purge run elsewhere kept the report with the person's data, unsaid. It is
+    recorded relative to the case folder when inside it, else absolute."""
+    monkeypatch.chdir(case.parent)
+    assert invoke("report", case.name, "--as-of", "2021-06-30", "-o", f"{case.name}/reports/mine",
+                  "--format", "json").exit_code == 0
+    inside = case / "reports" / "mine"
+    assert any("JuanPerez" in p.read_text() for p in inside.rglob("*.json"))
+    recorded = _report_folders(case)
+    assert recorded[-1]["folder"] == "reports/mine" and recorded[-1]["in_case"] is True
+    assert recorded[0]["folder"] == str(person["report"].resolve()) and "in_case" not in recorded[0]
+    monkeypatch.chdir(case)
+    result = invoke("purge", ".", "--item", person["item"], "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Removed 2 earlier report(s)" in result.stderr
+    assert not inside.exists() and not person["report"].exists()
+
+
+def test_purging_a_copy_of_a_case_leaves_the_original_alone(case, invoke, person, tmp_path):
+    """The copy's report event names a folder inside the case: the copy's, not the original's."""
+    assert invoke("report", case, "--as-of", "2021-06-30", "-o", case / "reports" / "r1", "--format", "json").exit_code == 0
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(case, copy)
+    result = invoke("purge", copy, "--item", person["item"], "--yes")
+    assert result.exit_code == 0, result.output
+    assert not (copy / "reports" / "r1").exists()
+    assert any("JuanPerez" in p.read_text() for p in (case / "reports" / "r1").rglob("*.json"))
+
+
+def test_a_report_recorded_relative_to_another_directory_is_named_not_guessed(case, invoke, person, tmp_path):
+    """A report event of an older toolkit, with a path relative to wherever it ran that does not
+    land in this case from here: purge says it could not find it, and deletes nothing for it."""
+    from toolkit.store import events, transaction
+
+    stray = tmp_path / "elsewhere" / "old-report"
+    stray.mkdir(parents=True)
+    (stray / "report.json").write_text("JuanPerez")
+    detail = {"as_of": "2021-06-30", "folder": "elsewhere/old-report", "redact": True,
+              "files": {"report.json": hashlib.sha256(b"JuanPerez").hexdigest()}}
+    with open_case(case) as opened, transaction(opened.db) as conn:
+        events.record(conn, "report", events.detail_hash(detail), "2021-07-01T00:00:00Z", detail)
+    result = invoke("purge", case, "--item", person["item"], "--yes")
+    assert result.exit_code == 0, result.output
+    assert "1 earlier report(s) the log names were not found from here" in result.stderr
+    assert "elsewhere/old-report" in result.stderr
+    assert (stray / "report.json").exists()

@@ -46,6 +46,7 @@ class PurgeResult:
     reports_removed: list[str] = field(default_factory=list)  # folders of earlier reports deleted
     exports_kept: list[tuple[int, str]] = field(default_factory=list)  # sources whose copy still holds the data
     event_hash: str = ""  # empty when there was nothing left to purge (and no event was recorded)
+    reports_not_found: list[str] = field(default_factory=list)  # recorded report folders not found from here
 
 
 def case_secret(case: Case) -> bytes:
@@ -97,7 +98,7 @@ def purge_item(case: Case, item_id: int, *, reason: str, delete_exports: bool = 
             elif evidence:
                 kept.append((source_id, path))
         to_delete = sorted(set(to_delete) - events.purged_evidence(conn))
-        reports = _earlier_reports(conn) if removed else []
+        reports, missing = _earlier_reports(conn, case.root) if removed else ([], [])
         digest = ""
         if removed or to_delete:
             detail = {"items": items, "reason": reason, "removed": sorted(set(removed)),
@@ -106,18 +107,39 @@ def purge_item(case: Case, item_id: int, *, reason: str, delete_exports: bool = 
             digest = events.record(conn, "purge", events.detail_hash(detail), utcnow(), detail)
         pending = _pending_files(conn, items)
     deleted_reports = _delete_files(case, pending)
-    return PurgeResult(items, len(set(removed)), to_delete, deleted_reports, kept, digest)
+    return PurgeResult(items, len(set(removed)), to_delete, deleted_reports, kept, digest, missing)
 
 
-def _earlier_reports(conn) -> list[dict]:
-    """Every report the log knows of whose files are still where it wrote them."""
-    found = []
+def report_folder(root: Path, report: dict) -> Path | None:
+    """Where a report event (or a purge event's copy of it) says its files are, from the case
+    folder `root`: inside the case (`in_case`), or an absolute path. Events written before reports
+    were recorded so named a path as typed, relative to the directory the report was run in: such a
+    path is trusted only when, from here, it lands inside this case (else it might be another
+    case's identical report, a copy's original). None when the folder cannot be placed."""
+    folder = Path(report.get("folder", ""))
+    if report.get("in_case"):
+        return root / folder
+    if folder.is_absolute():
+        return folder
+    where = folder.resolve()
+    return where if where.is_relative_to(root.resolve()) else None
+
+
+def _earlier_reports(conn, root: Path) -> tuple[list[dict], list[str]]:
+    """Every report the log knows of whose files are still where it wrote them (as recorded), and
+    the folders of those that are not there or cannot be placed (a purge says so: they may hold
+    the data elsewhere)."""
+    found, missing = [], []
     for detail in sql.report_events(conn):
         report = orjson.loads(detail)
-        folder = Path(report.get("folder", ""))
-        if report.get("files") and folder.is_dir():
-            found.append({"folder": str(folder), "files": report["files"]})
-    return found
+        if not report.get("files"):
+            continue
+        folder = report_folder(root, report)
+        if folder is not None and folder.is_dir():
+            found.append({key: report[key] for key in ("folder", "in_case", "files") if key in report})
+        else:
+            missing.append(report.get("folder", ""))
+    return found, missing
 
 
 def _pending_files(conn, items: list[int]) -> tuple[set[str], list[dict]]:
@@ -142,8 +164,8 @@ def _delete_files(case: Case, pending: tuple[set[str], list[dict]]) -> list[str]
         case.evidence_path(sha).unlink(missing_ok=True)
     removed = []
     for report in reports:
-        folder = Path(report["folder"])
-        if not folder.is_dir():
+        folder = report_folder(case.root, report)
+        if folder is None or not folder.is_dir():
             continue
         for name, sha in report["files"].items():
             path = folder / name

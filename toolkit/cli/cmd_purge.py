@@ -36,6 +36,11 @@ def register(app: typer.Typer) -> None:
                       " (run toolkit report to make them again):")
             for folder in result.reports_removed:
                 err.print(f"  {escape(folder)}")
+        if result.reports_not_found:
+            err.print(f"{len(result.reports_not_found)} earlier report(s) the log names were not found from here; "
+                      "if they still exist (moved, or written outside the case), delete them by hand:")
+            for folder in result.reports_not_found:
+                err.print(f"  {escape(folder)}")
         for source_id, path in result.exports_kept:
             err.print(f"  the stored copy of source {source_id} ({escape(path)}) still holds this data; "
                       "use --delete-exports to delete it")

@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             folder = output if output is not None else _folder(opened.root)
             # A spinner naming the stage (the report takes tens of seconds on 100,000 items).
             with err.status("", spinner="dots") if not quiet and sys.stderr.isatty() else nullcontext() as status:
-                written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked,
+                written = write_report(opened.db, opened.config, when, folder, chosen, redact=masked, root=opened.root,
                                        screenshots=_CaseEvidence(opened) if screenshots else None,
                                        case_name=opened.name, bom=bom, raw_cells=raw_cells,
                                        progress=(lambda stage: status.update(escape(stage))) if status else None)

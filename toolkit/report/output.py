@@ -73,9 +73,10 @@ class Written:
 def write_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str, folder: Path,
                  formats: list[str], *, redact: bool = False, case_name: str = "",
                  progress: Callable[[str], None] | None = None, bom: bool = True, raw_cells: bool = False,
-                 screenshots: Evidence | None = None) -> Written:
+                 screenshots: Evidence | None = None, root: Path | None = None) -> Written:
     """Compute the report and write the chosen formats into `folder` (created if needed);
-    `screenshots` (where evidence files are read) adds the cohort's last screenshots."""
+    `screenshots` (where evidence files are read) adds the cohort's last screenshots. The report
+    event records the folder (`recorded_folder`) so that a purge finds it from the case `root`."""
     with rare_collections():
         report = build_report(conn, config, as_of, redact=redact, case_name=case_name, progress=progress,
                               screenshots=screenshots)
@@ -84,9 +85,19 @@ def write_report(conn: Connection, config: dict[str, dict[str, Any]], as_of: str
         # Each file is written (and hashed) as soon as it is rendered, then let go.
         found = _write_atomically(folder, documents(report, formats, bom=bom, raw_cells=raw_cells))
     hashes = dict(sorted(found.items()))
-    detail = {"as_of": as_of, "folder": str(folder), "redact": redact, "files": hashes}
+    detail = {"as_of": as_of, **recorded_folder(folder, root), "redact": redact, "files": hashes}
     events.record(conn, "report", events.detail_hash(detail), utcnow(), detail)
     return Written(report=report, folder=folder, files=sorted(hashes))
+
+
+def recorded_folder(folder: Path, root: Path | None) -> dict[str, Any]:
+    """How a report event names its folder: relative to the case folder `root` when inside it
+    (`in_case`; a copy of the case then names its own copy), else the absolute path. Never the
+    path as typed, which only means something from the directory the report was run in."""
+    where = folder.resolve()
+    if root is not None and where.is_relative_to(root.resolve()):
+        return {"folder": where.relative_to(root.resolve()).as_posix(), "in_case": True}
+    return {"folder": str(where)}
 
 
 STAGING = ".staging-"
