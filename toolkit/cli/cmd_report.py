@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def report(
         case: CaseArg,
-        as_of: Annotated[Optional[str], typer.Option("--as-of", help="Report the case as it stood at this date (ISO; a bare date means the end of that day). Default: the latest check, notice or capture in the case.")] = None,  # noqa: UP045
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="Report the case as it stood at this date (ISO; a bare date means the end of that day). Default: the latest check, notice, wave start, capture or verdict in the case.")] = None,  # noqa: UP045
         formats: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated: md,html,csv,json (default: [report] formats in case.toml, i.e. all).")] = None,  # noqa: UP045
         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder to write into (default: CASE/reports/<timestamp>/).")] = None,  # noqa: UP045
         redact: Annotated[Optional[bool], typer.Option("--redact/--no-redact", help="Mask phone numbers, WhatsApp/Telegram contacts, emails and personal profile names (default: [report] redact in case.toml).")] = None,  # noqa: UP045

@@ -352,7 +352,7 @@ def set_meta_once(conn: sqlite3.Connection, key: str, value: str) -> str:
 
 
 def latest_event(conn: sqlite3.Connection) -> str | None:
-    """The latest moment recorded on the platform side: check, notice, wave start or capture."""
+    """The latest moment the case records: check, notice, wave start, capture or verdict."""
     row = conn.execute("""
         SELECT max(t) FROM (
             SELECT max(observed_at) AS t FROM "check"
