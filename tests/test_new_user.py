@@ -310,6 +310,28 @@ def test_a_csv_without_a_url_column_names_the_column_it_needs(invoke, case, tmp_
     assert "as a URL list: no url column" in plain.output
 
 
+def test_a_url_list_with_a_title_line_says_which_line_and_imports_with_format_urls(invoke, case, tmp_path):
+    """A researcher's list of links with a title line was refused whole, even with --format urls,
+    without naming the line. Detection still does not take it for a URL list (a text file is not one
+    because it names a link), but says which line and how; forced, the links are read and the other
+    line reported by its number. A text file with no link at all stays refused."""
+    found = tmp_path / "found.txt"
+    found.write_text("Pages found on 2021-04-12:\nhttps://www.facebook.com/cruce.ejemplo\n"
+                     "https://www.facebook.com/viajes.norte\n", encoding="utf-8")
+    plain = invoke("scan", case, found)
+    assert plain.exit_code == 1
+    assert ("as a URL list, line 1 is not a URL: 'Pages found on 2021-04-12:'; give --format urls to import its "
+            "URLs, each other line reported by its number") in plain.output
+    forced = invoke("scan", case, found, "--format", "urls")
+    assert forced.exit_code == 0, forced.output
+    assert "1 x bad-url: not a URL: 'Pages found on 2021-04-12:' (line 1)" in forced.output
+    assert sorted(i["key"] for i in rows(invoke("items", case, "--format", "json"))) == ["cruce.ejemplo", "viajes.norte"]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\nworld\n", encoding="utf-8")
+    refused = invoke("scan", case, notes, "--format", "urls")
+    assert refused.exit_code == 1 and "does not look like urls: not a URL on its own line: 'hello'" in refused.output
+
+
 # --- 8. Markdown without stray backslashes ---------------------------------------------------------
 
 def test_markdown_keeps_code_spans_and_escapes_the_rest():

@@ -355,7 +355,7 @@ def scan_file(
                 result.outcome = "unknown"
                 return result
             raise registry.unknown_format_error(path)
-        if forced is not None and not forced.sniff(path, head):
+        if forced is not None and not forced.sniff(path, head) and not forced.readable_when_forced(path, head):
             why = forced.mismatch(path, head)
             raise InputError(str(path), f"does not look like {forced.name}" + (f": {why}" if why else ""),
                              "Check --format, or leave it out to detect the format")

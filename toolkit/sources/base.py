@@ -153,6 +153,11 @@ class Importer(ABC):
     def map(self, raw: Any) -> Iterable[Capture]:
         """Pure: one raw record to its captures (parents first), or MapError."""
 
+    def readable_when_forced(self, path: Path, head: bytes) -> bool:
+        """Whether a file `sniff` refuses is read all the same when the researcher forces this
+        format (--format), its records then read or reported one by one. No by default."""
+        return False
+
     def mismatch(self, path: Path, head: bytes) -> str | None:
         """Why `sniff` refuses this file, in words the researcher can act on (the column it needs
         and the columns found...), or None when the importer cannot say more than "not this

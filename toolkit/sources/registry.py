@@ -92,6 +92,11 @@ def unknown_format_error(path: Path) -> FormatError:
             why = None
         if why:
             problem += f" (as a URL list: {why})"
+    elif "urls" in _REGISTRY:
+        # Links with a title or a note among them: say which line, and how to import the links.
+        stray = get("urls").stray_line(path, head)
+        if stray:
+            problem += f" ({stray})"
     return FormatError(
         str(path),
         problem,

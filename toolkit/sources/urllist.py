@@ -86,6 +86,28 @@ class UrlList(Importer):
         bad = self._not_url(lines, head)
         return f"not a URL on its own line: {bad[:80]!r} (a .txt URL list has one URL per line)" if bad else None
 
+    def readable_when_forced(self, path: Path, head: bytes) -> bool:
+        """One URL per line with other lines among them (a title, a note) is a URL list when the
+        researcher says so (--format urls): reading it reports each other line by its number."""
+        return self.stray_line(path, head) is not None
+
+    def stray_line(self, path: Path, head: bytes) -> str | None:
+        """For a one-column text file that holds URLs among other lines (which detection does not
+        take for a URL list: a text file is not a list because it names a link): the first other
+        line, by number, and how to import the URLs anyway. None otherwise."""
+        if looks_binary(head) or path.suffix.lower() in {".csv", ".tsv"}:
+            return None
+        numbered = [(n, ln) for n, ln in enumerate(head_text(head).splitlines()[:50], 1)
+                    if ln.strip() and not ln.lstrip().startswith("#")]
+        if not numbered or len(_header(numbered[0][1])) > 1 or not any(URL_LINE.match(ln) for _, ln in numbered):
+            return None
+        complete = numbered[:-1] if len(head) >= 65536 and len(numbered) > 1 else numbered
+        bad = next(((n, ln) for n, ln in complete if not URL_LINE.match(ln)), None)
+        if bad is None:
+            return None
+        return (f"as a URL list, line {bad[0]} is not a URL: {bad[1][:80]!r}; give --format urls to import "
+                "its URLs, each other line reported by its number")
+
     def read(self, path: Path, ctx: ReadContext) -> Iterator[tuple[int | None, Any]]:
         with ctx.open_binary() as binary:
             head = binary.peek(4096)[:4096]
