@@ -332,6 +332,23 @@ def test_a_url_list_with_a_title_line_says_which_line_and_imports_with_format_ur
     assert refused.exit_code == 1 and "does not look like urls: not a URL on its own line: 'hello'" in refused.output
 
 
+def test_a_compressed_export_says_to_decompress_it(invoke, case, tmp_path):
+    import gzip
+    import zipfile
+
+    text = "url\nhttps://www.facebook.com/cruce.ejemplo\n"
+    packed = tmp_path / "found.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    result = invoke("scan", case, packed)
+    assert result.exit_code == 1
+    assert "found.csv.gz: not a format toolkit knows (gzip-compressed: decompress it first, e.g. gunzip -k " \
+           "found.csv.gz, and scan the result)" in result.output
+    zipped = tmp_path / "found.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("found.csv", text)
+    assert "(a zip archive: unzip it and scan the folder)" in invoke("scan", case, zipped).output
+
+
 # --- 8. Markdown without stray backslashes ---------------------------------------------------------
 
 def test_markdown_keeps_code_spans_and_escapes_the_rest():

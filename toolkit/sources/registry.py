@@ -80,7 +80,12 @@ def unknown_format_error(path: Path) -> FormatError:
     except OSError:
         head = b""
     found = text_encoding(head)
-    if found:
+    if head.startswith(b"\x1f\x8b"):
+        # Formats read compressed (a .warc.gz) were recognised before this: an export gzipped whole is not.
+        problem += f" (gzip-compressed: decompress it first, e.g. gunzip -k {path.name}, and scan the result)"
+    elif head.startswith(b"PK\x03\x04"):
+        problem += " (a zip archive: unzip it and scan the folder)"
+    elif found:
         problem += f" ({found[1]} text with a byte-order mark, read as UTF-8)"
     elif _utf16_without_bom(head):
         problem += " (it looks like UTF-16 text without a byte-order mark: re-save it as UTF-8)"
