@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import re._constants as sre_constants  # the regex parser's tree, to find nested repeats
+import re._parser as sre_parse
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +245,10 @@ def _term(raw: object, number: int, path: Path, lexicon: str, category: str | No
                         "Regexes run on folded text: ASCII only, lower case, no accents", text) from exc
         if compiled.match(b""):
             raise _fail(path, "regex matches the empty string", "Make the pattern require at least one character", text)
+        if _nested_repeat(sre_parse.parse(regex.encode("ascii"))):
+            raise _fail(path, "regex repeats a group that holds a repeat (like (a+)+): on a text that almost matches, "
+                              "matching can take exponential time (hours for a few dozen letters)",
+                        "Repeat the inner part once ((a+)+ is a+), or make it possessive or atomic (a++, (?>a+)+)", text)
     elif not fold_str(text) and not _has_emoji(text):
         raise _fail(path, "term has no letters, digits or emoji to match", "Give a word, phrase or emoji", text)
     for spelling in [text, *(raw.get("variants") or [])] if regex is None else []:
@@ -283,6 +289,39 @@ def _term(raw: object, number: int, path: Path, lexicon: str, category: str | No
         excludes=_str_list(raw.get("excludes", []), path, "excludes", text),
         meaning=str(raw.get("meaning", "")), ambiguity=str(raw.get("ambiguity", "")), value=value,
     )
+
+
+def _nested_repeat(parsed: sre_parse.SubPattern, outer: tuple[int, int] | None = None) -> bool:
+    """Whether a parsed regex repeats something that itself repeats a varying number of times, with
+    one of the two unbounded ((a+)+, (a*b?)*, (a{1,3})+): the nested quantifiers with which Python's
+    backtracking matcher takes exponential time on a run of text that almost matches. Terms' regexes
+    run on every text scanned, written by the people investigated. Possessive repeats and atomic
+    groups do not backtrack and are not looked into."""
+    for op, av in parsed:
+        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+            low, high, body = av
+            if outer is not None and low != high and sre_constants.MAXREPEAT in (high, outer[1]):
+                return True
+            if _nested_repeat(body, (low, high) if high > 1 else outer):
+                return True
+            continue
+        if any(_nested_repeat(part, outer) for part in _inner(op, av)):
+            return True
+    return False
+
+
+def _inner(op: object, av: object) -> list:
+    """The sub-patterns of a parsed regex node that `_nested_repeat` looks into (groups, branches,
+    lookarounds, conditionals)."""
+    if op is sre_constants.SUBPATTERN:
+        return [av[3]]  # type: ignore[index]
+    if op is sre_constants.BRANCH:
+        return list(av[1])  # type: ignore[index]
+    if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+        return [av[1]]  # type: ignore[index]
+    if op is sre_constants.GROUPREF_EXISTS:
+        return [part for part in av[1:] if part is not None]  # type: ignore[index]
+    return []
 
 
 def _has_emoji(text: str) -> bool:

@@ -36,7 +36,7 @@ from toolkit.errors import LexiconError
 from toolkit.lexicon.forms import EMOJI_NOISE, all_terms, emoji_forms, word_forms
 from toolkit.lexicon.glued import Splitter, hosts
 from toolkit.lexicon.loader import Lexicon, Term
-from toolkit.lexicon.normalise import POST_SEP, clean_invisible, fold, fold_bulk, fold_str
+from toolkit.lexicon.normalise import LIGATURE_POINTS, POST_SEP, clean_invisible, fold, fold_bulk, fold_str
 
 try:  # the Python binding to Hyperscan (the `fast` extra)
     import hyperscan
@@ -220,6 +220,15 @@ def _lookup(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.where(points[index] == values, index, -1)
 
 
+def _redo_marks(folded: bytes, wide: np.ndarray, chars: np.ndarray) -> np.ndarray:
+    """Where in a folded batch a post must be matched again on a cleaned copy: its invisible
+    characters inside words, and its ligatures (folded to their first letter only)."""
+    marks = _ints([m.start() for m in re.finditer(re.escape(INVISIBLE), folded)]) if INVISIBLE in folded else _ints([])
+    if len(chars):
+        marks = np.concatenate((marks, wide[np.isin(chars, LIGATURE_POINTS)]))
+    return marks
+
+
 def _ints(values) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
@@ -320,8 +329,9 @@ class Matcher:
         post = np.searchsorted(starts, start, "right") - 1
         base = starts[post]
         start, end = start - base, end - base
-        if INVISIBLE in folded:
-            post, tid, start, end = self._invisible(texts, starts, folded, post, tid, start, end)
+        redo = _redo_marks(folded, wide, chars)
+        if len(redo):
+            post, tid, start, end = self._invisible(texts, starts, redo, post, tid, start, end)
         order = np.lexsort((tid, end, start, post))
         post, tid, start, end = post[order], tid[order], start[order], end[order]
         if len(post) > 1:  # the same hit found twice (two passes, two spellings of one term): keep one
@@ -418,13 +428,13 @@ class Matcher:
                         end += 1
                     add(index[i], end, tids)
 
-    def _invisible(self, texts: list[str], starts: np.ndarray, folded: bytes, post: np.ndarray, tid: np.ndarray,
+    def _invisible(self, texts: list[str], starts: np.ndarray, marks: np.ndarray, post: np.ndarray, tid: np.ndarray,
                    start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Match posts with an invisible character inside a word again, on a cleaned copy.
+        """Match posts with an invisible character inside a word or a ligature again, on a cleaned
+        copy (`marks`: where they are in the batch, see `_redo_marks`).
 
         Such a post's hits are replaced by those found in its cleaned copy, mapped back.
         """
-        marks = _ints([m.start() for m in re.finditer(re.escape(INVISIBLE), folded)])
         redo, rows = [], []
         for index in np.unique(np.searchsorted(starts, marks, "right") - 1).tolist():
             clean, where = clean_invisible(texts[index])

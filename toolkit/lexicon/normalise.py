@@ -44,6 +44,14 @@ IGNORABLE = frozenset("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b\u180c\u1
                       "\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09\ufe0a\ufe0b\ufe0c\ufe0d"
                       "\ufe0e\ufe0f")
 
+# Letters that stand for two or three ("ﬁ" and "ﬂ" in text copied from a PDF, "ĳ"), and what they
+# stand for: all the letters of Unicode whose compatibility decomposition is several ASCII letters.
+# One byte cannot hold them: the fold keeps the first letter, and a post holding one is matched
+# again on a copy with the letters written out (`clean_invisible`), as for invisible characters.
+LIGATURES = {char: "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)).lower()
+             for char in "ĲĳǄǅǆǇǈǉǊǋǌǱǲǳﬀﬁﬂﬃﬄﬅﬆ"}
+LIGATURE_POINTS = np.array(sorted(map(ord, LIGATURES)), dtype=np.uint32)
+
 
 def _latin1_table() -> bytes:
     """The 256-byte translation: what each Latin-1 character folds to."""
@@ -79,9 +87,12 @@ class _WideFold(dict):
             value = "\x01"  # decided against its neighbours in _fold_errors
         else:
             value = " "
-            decomposed = unicodedata.normalize("NFKD", char)
-            if decomposed and decomposed[0].isascii() and decomposed[0].isalnum():
-                value = decomposed[0].lower()
+            # The letter or digit it is a form of (full-width, bold, circled, accented), without its marks.
+            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            if base and base[0].isascii() and base[0].isalnum() and (len(base) == 1 or char in LIGATURES):
+                value = base[0].lower()
+            # A symbol that abbreviates several letters ("™", "№", "℡") is no letter of the word
+            # it is written after: "Coyote™" reads "coyote", not "coyotet".
         self[char] = value
         return value
 
@@ -199,12 +210,15 @@ def fold_str(text: str) -> str:
 
 
 def clean_invisible(text: str) -> tuple[str, list[int]]:
-    """`text` without invisible characters and combining marks, and the original index of each kept char."""
+    """`text` without the characters the fold may read as invisible (ignorable characters, combining
+    marks, a raw \\x01) and with ligatures written out ("ﬁ" -> "fi"), and the original index of each
+    character of the copy (both letters of a ligature have the ligature's)."""
     kept: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text):
-        if char in IGNORABLE or (ord(char) > 0xFF and unicodedata.category(char) in ("Mn", "Me", "Cf")):
+        if char in IGNORABLE or char == "\x01" or (ord(char) > 0xFF and unicodedata.category(char) in ("Mn", "Me", "Cf")):
             continue
-        kept.append(char)
-        index.append(i)
+        letters = LIGATURES.get(char, char)
+        kept.append(letters)
+        index.extend([i] * len(letters))
     return "".join(kept), index

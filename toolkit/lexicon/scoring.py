@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import accumulate
 
 import orjson
 
@@ -188,9 +190,9 @@ class Scorer:
         gives, scores, owns = self.gives, self.scores, self.owns_context
         for tags in fields:
             name = tags.field
-            spans = [(start, end) for tid, start, end in tags.hits if owns[tid]]
+            inside = _Spans([(start, end) for tid, start, end in tags.hits if owns[tid]])
             for tid, start, end in tags.hits:
-                if spans and not scores[tid] and _inside(spans, start, end):
+                if inside.spans and not scores[tid] and inside.holds(start, end):
                     # A context word inside a threat or a demand is the threat's own word, not
                     # context: "policía" in "no llames a la policía" is no sign of a news report.
                     continue
@@ -247,8 +249,9 @@ class Scorer:
         terms, scores = self.terms, self.scores
         for tags in fields:
             scoring = [h for h in tags.hits if scores[h[0]]]
-            for tid, start, end in scoring:
-                if tid in seen or (len(scoring) > 1 and _covered(scoring, tid, start, end)):
+            covered = _covered(scoring) if len(scoring) > 1 else None
+            for row, (tid, start, end) in enumerate(scoring):
+                if tid in seen or (covered is not None and covered[row]):
                     continue
                 seen.add(tid)
                 term = terms[tid]
@@ -458,37 +461,91 @@ def _explain(score: Score, scorer=None, counted_terms=(), mask=0, by_category=No
     }
 
 
-def _covered(hits: list[Hit], tid: int, start: int, end: int) -> bool:
-    """Whether a longer hit of another term contains this one ("cruce" inside "cruce seguro")."""
-    for other, other_start, other_end in hits:
-        if other != tid and other_start <= start and end <= other_end and other_end - other_start > end - start:
-            return True
-    return False
+def _covered(hits: list[Hit]) -> list[bool]:
+    """Per hit: whether a longer hit of another term contains it ("cruce" inside "cruce seguro").
+
+    One sort and one sweep, so that a text repeating a phrase a million times costs no more than
+    reading it (a test against each other hit would cost the square of the hits). Hits are taken in
+    order of start, longer first; a hit is contained in a longer one of another term exactly when,
+    among the hits taken before it (those starting earlier, or at its start and ending later), one
+    of another term ends at or after its end. Hits with the same span are looked up before any of
+    them is taken: none of them is longer than the others.
+    """
+    order = sorted(range(len(hits)), key=lambda row: (hits[row][1], -hits[row][2]))
+    out = [False] * len(hits)
+    # Of the hits taken so far: the latest end and its term, and the latest end of any other term.
+    top_end, top_tid, other_end = -1, None, -1
+    first = 0
+    while first < len(order):
+        span = hits[order[first]][1:]
+        last = first + 1
+        while last < len(order) and hits[order[last]][1:] == span:
+            last += 1
+        group = order[first:last]
+        for row in group:
+            out[row] = (top_end if hits[row][0] != top_tid else other_end) >= span[1]
+        for row in group:
+            tid, _, end = hits[row]
+            if tid == top_tid:
+                top_end = max(top_end, end)
+            elif end > top_end:
+                top_end, top_tid, other_end = end, tid, top_end
+            else:
+                other_end = max(other_end, end)
+        first = last
+    return out
 
 
 def _near(places, where: tuple[str, int, int], within: int | None, texts: dict[str, str]) -> bool:
-    """Whether any of `places` other than `where` itself is in the item, or within `within` words of it."""
+    """Whether any of `places` other than `where` itself is in the item, or within `within` words of it.
+
+    The words between two spans only grow with the distance, so only the nearest place after
+    `where` and the nearest before it in its field are counted (counting the gap to every place
+    would read the text once per place: a text of a million places would never end).
+    """
     places = [p for p in places if p != where]
     if not places:
         return False
     if within is None:
         return True
     field_name, start, end = where
-    text = texts[field_name]
+    after, before = None, None  # the nearest place starting at or after `end`, ending at or before `start`
     for other_field, other_start, other_end in places:
         if other_field != field_name:
             continue
         if other_start >= end:
-            gap = text[end:other_start]
+            if after is None or other_start < after:
+                after = other_start
         elif other_end <= start:
-            gap = text[other_end:start]
+            if before is None or other_end > before:
+                before = other_end
         else:
             return True  # overlapping spans
-        if len(WORD.findall(gap)) <= within:
+    text = texts[field_name]
+    return ((after is not None and _words(text, end, after) <= within)
+            or (before is not None and _words(text, before, start) <= within))
+
+
+def _words(text: str, start: int, end: int) -> int:
+    """How many words text[start:end] holds (as `WORD.findall` counts them on the slice)."""
+    return len(WORD.findall(text, start, end))
+
+
+class _Spans:
+    """The spans of a field's threat and demand terms, for `holds`: whether a hit lies inside one."""
+
+    __slots__ = ("reach", "spans", "starts")
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = sorted(spans)
+        self.starts = [start for start, _ in self.spans]
+        self.reach = list(accumulate((end for _, end in self.spans), max))  # the latest end up to each span
+
+    def holds(self, start: int, end: int) -> bool:
+        """Whether start-end lies within one of the spans and is shorter than it (one bisection per
+        hit: a text of a million threats is read once, not once per threat)."""
+        before = bisect_left(self.starts, start)  # the spans starting before `start`
+        if before and self.reach[before - 1] >= end:
             return True
-    return False
-
-
-def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether start-end lies within one of `spans` and is shorter than it."""
-    return any(s <= start and end <= e and e - s > end - start for s, e in spans)
+        same = bisect_right(self.starts, start)  # and those starting at `start`, the last ending latest
+        return same > before and self.spans[same - 1][1] > end

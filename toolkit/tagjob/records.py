@@ -202,11 +202,19 @@ def _rows_table(rows: list[dict[str, Any]], columns: ColumnMap) -> pa.Table:
     return normalise(table, columns, None, "")
 
 
-def _as_text(column: pa.ChunkedArray, failures: Failures | None, source: str) -> pa.ChunkedArray:
+def _as_text(column: pa.ChunkedArray, failures: Failures | None, source: str, name: str = "") -> pa.ChunkedArray:
     """A column as UTF-8 strings; a binary cell that is not UTF-8 is decoded with replacement
-    characters and counted (`not-utf8`)."""
+    characters and counted (`not-utf8`); a float NaN (how pandas writes a missing number) is
+    absent, never the text "nan". InputError naming the file and column `name` for a nested
+    column (list, struct, map), which has no one text to read."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return column
+    if pa.types.is_nested(column.type):
+        raise InputError(source, f"column {name!r} holds {column.type} values, not text",
+                         "Name a column of text with --text-col, --id-col ...; flatten a nested column first "
+                         "(DuckDB: COPY (SELECT *, col.field AS field FROM 'in.parquet') TO 'out.parquet')")
+    if pa.types.is_floating(column.type):
+        return pc.if_else(pc.is_nan(column), pa.scalar(None, pa.string()), pc.cast(column, pa.string()))
     if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
         try:
             return pc.cast(column, pa.string())
@@ -233,7 +241,7 @@ def normalise(table: pa.Table, columns: ColumnMap, failures: Failures | None, so
     nulls = pa.nulls(count, pa.string())
 
     def text(name: str | None) -> pa.ChunkedArray | pa.Array:
-        return _as_text(table[name], failures, source) if name else nulls
+        return _as_text(table[name], failures, source, name) if name else nulls
 
     if len(columns.text) == 1:
         body = text(columns.text[0])
@@ -244,7 +252,7 @@ def normalise(table: pa.Table, columns: ColumnMap, failures: Failures | None, so
     out = {"text": body, "id": text(columns.id), "name": text(columns.name), "url": text(columns.url),
            "platform": text(columns.platform) if columns.platform else
            (pa.array([columns.platform_value] * count, pa.string()) if columns.platform_value else nulls),
-           "created": _as_text(table[columns.created], None, source) if columns.created else nulls,
+           "created": _as_text(table[columns.created], None, source, columns.created) if columns.created else nulls,
            "kind": nulls, "key": nulls, "parent": nulls}
     for name in columns.keep:
         column = table[name]
