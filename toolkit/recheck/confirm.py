@@ -8,7 +8,9 @@ Rules (`[confirm]` in case.toml):
 
 - `consecutive` (default, `waves = 2`): gone is confirmed when the item reads gone in `waves`
   waves in a row. Waves where the item's state is unknown (login wall, error, not seen) neither
-  count nor break the run; a live reading resets it.
+  count nor break the run; a live reading resets it. A wave whose gone reading is the same look
+  as the previous wave's (observed at the same moment: one saved file given to both waves) does
+  not count again.
 - `days` (`days = N`): gone is confirmed when the gone readings since the item was last seen live
   span at least N days (first gone observation to this wave's).
 
@@ -100,6 +102,7 @@ def confirmed_states(conn: Connection, rule: Rule | None = None) -> list[Confirm
         per_wave = by_item[item_id]
         run = 0  # gone waves in the current run
         run_start: str | None = None  # first gone observation since last seen live
+        counted: str | None = None  # when the last gone reading counted in the run was observed
         confirmed = False
         for wave in wave_rows:
             chosen = per_wave.get(wave["id"])
@@ -109,7 +112,11 @@ def confirmed_states(conn: Connection, rule: Rule | None = None) -> list[Confirm
                 continue
             fam = Family(chosen.family)
             if fam == Family.GONE:
-                run += 1
+                # Two waves standing on the same look (one saved file given to both, one --at typed
+                # twice) are one observation, not two: it does not extend the run.
+                if chosen.observed_at != counted:
+                    run += 1
+                    counted = chosen.observed_at
                 run_start = run_start or chosen.observed_at
                 if rule.rule == "consecutive":
                     confirmed = confirmed or run >= rule.waves
@@ -117,10 +124,10 @@ def confirmed_states(conn: Connection, rule: Rule | None = None) -> list[Confirm
                     confirmed = confirmed or days_between(run_start, chosen.observed_at) >= rule.days
                 state = "gone" if confirmed else "pending"
             elif fam == Family.LIVE:
-                run, run_start, confirmed = 0, None, False
+                run, run_start, counted, confirmed = 0, None, None, False
                 state = "live"
             elif fam == Family.ENDED:
-                run, run_start, confirmed = 0, None, False
+                run, run_start, counted, confirmed = 0, None, None, False
                 state = "ended"
             else:
                 state = "gone" if confirmed else "unknown"

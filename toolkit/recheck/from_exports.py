@@ -3,7 +3,9 @@ of a tracked item into an `export` check of the wave.
 
 - A capture that states the item's state (a saved page read by its detector, a row in a later
   CrowdTangle export) gives a check with that status, the capture's time, and the source file's
-  sha256 as evidence. A capture that states nothing (a URL list) gives no check.
+  sha256 as evidence. A capture that states nothing (a URL list) gives no check. A file that shows
+  the item more than once (a HAR or WARC that loaded its page twice) gives a check per distinct
+  observation (time and status), and the status rule decides the wave between them.
 - A tracked item absent from an export that holds its parent (the page, group or channel it was
   posted in) gets `not_seen`: the export looked where the item was and did not show it. That is
   never read as gone; the export may simply not reach back far enough.
@@ -59,8 +61,12 @@ def _record_capture(conn: Connection, wave_id: int, row: dict[str, Any]) -> bool
         marker=row["status_marker"], place=row["status_place"], note=f"from {row['path']}",
         date_source=row.get("date_source"),
     )
-    # One check per item and export file: a resumed or repeated run adds nothing.
-    return insert_check(conn, record, unique_by=("evidence_sha256",))
+    # One check per observation of the item in the export file: a file that holds the item twice (a
+    # HAR or WARC that loaded the page behind a login wall, then logged in) gives both looks, and the
+    # status rule decides between them (the latest known reading). Keeping only the file's first
+    # capture dropped the later look. A resumed or repeated run adds nothing: the same file gives the
+    # same observations.
+    return insert_check(conn, record, unique_by=("evidence_sha256", "observed_at", "status"))
 
 
 class _Matcher:

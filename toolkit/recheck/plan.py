@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.case import Case
-from toolkit.dates import given_time, parse_when, utcnow
+from toolkit.dates import given_time, in_the_future, parse_when, utcnow
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.models import Method
 from toolkit.recheck.fetch import FetchFlags, FetchOptions
@@ -62,7 +62,8 @@ class RecheckPlan:
                    fetch: FetchFlags = FetchFlags(), retry_errors: bool = False, import_format: str | None = None,
                    wayback_api: str = WaybackFlags.api, wayback_web: str = WaybackFlags.web) -> RecheckPlan:
         """The run the flags ask for. One mode per run: PATHs (exports), --live, --manual,
-        --wayback or --method browser; flags that belong to another mode are refused."""
+        --wayback or --method browser; flags that belong to another mode are refused, and so is a
+        look dated (--at, --observed-at) more than a day in the future."""
         named = method_option(method)
         live, manual, wayback = live or named == Method.LIVE, manual or named == Method.MANUAL, wayback or named == Method.WAYBACK
         modes = [name for name, on in (("PATH", bool(paths)), ("--live", live), ("--manual", manual),
@@ -81,6 +82,13 @@ class RecheckPlan:
                              "Give the exports to recheck from, or leave out --observed-at")
         when = given_time(observed_at, collected_at)
         manual_at = parse_when(at, "--at") if at else None
+        # A look cannot have been made in the future: such a date is a typo (2031 for 2021), and a
+        # check dated then would date the wave and the report's default as-of years ahead.
+        now = utcnow()
+        for option, given in (("--at", manual_at), ("--observed-at" if observed_at else "--collected-at", when)):
+            if given and in_the_future(given, now):
+                raise UsageError(f"{option}: {given} is in the future (now: {now})",
+                                 "Give the date and time of the look (ISO, e.g. 2021-05-17T10:00-05:00)")
         chosen = (Method.EXPORT if paths else Method.MANUAL if manual else Method.WAYBACK if wayback
                   else Method.BROWSER if named == Method.BROWSER else Method.LIVE)
         name = (wave or default_wave_name()).strip()
