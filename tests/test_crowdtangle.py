@@ -67,7 +67,7 @@ def test_pages_csv_maps_pages_and_posts(invoke, case):
     assert first["country"] == "MX"
     assert first["created_at"] == "2019-03-01T15:15:00Z"
     assert first["text"].startswith("Viajes seguros a Estados Unidos")
-    assert first["fields"] == {"handle": "cruceseguroausa", "category": "TRAVEL_COMPANY"}
+    assert first["fields"] == {"at_posting": True, "handle": "cruceseguroausa", "category": "TRAVEL_COMPANY"}
     assert first["url"] == "https://www.facebook.com/100000111000001"
     (post,) = captures(case, "post", "3000000000000001")
     assert post["parent_kind"] == "page" and post["parent_key"] == "100000111000001"
@@ -138,7 +138,7 @@ def test_old_header_and_unknown_zone(invoke, case):
             in " ".join(result.output.split()))
     page = captures(case, "page", "100000555000005")
     assert [(c["name"], c["followers"], c["likes"]) for c in page] == [(None, 2311, 2045), (None, 2390, 2045)]
-    assert page[0]["fields"] == {"handle": "pasesnorte"}
+    assert page[0]["fields"] == {"at_posting": True, "handle": "pasesnorte"}
     known, unknown = captures(case, "post", "3000000000000008")[0], captures(case, "post", "3000000000000009")[0]
     assert known["created_at"] == "2021-02-10T19:00:00Z"  # 11:00 PST
     assert unknown["created_at"] == "2021-02-20T09:15:00"

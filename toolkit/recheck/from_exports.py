@@ -53,6 +53,23 @@ class ExportStats:
     canaries: list[CanaryRow] = field(default_factory=list)  # canary readings recorded by this run
 
 
+def dated_by_posts(rows: list[dict[str, Any]], item: str, parent: str) -> list[dict[str, Any]]:
+    """The rows (captures of one file, in file order) with each capture dated at its post (a
+    CrowdTangle account's counts "at posting": `at_posting`) dated instead by the next capture of a
+    post under it: the export's time. As a look at the account in a wave, the export saw it when it
+    was made, not when the post was written (months before: the wave would start then). `item` and
+    `parent` name the keys holding a row's item and its parent."""
+    out = []
+    for index, row in enumerate(rows):
+        if row.get("at_posting"):
+            # Its post follows it (parents first, row by row): look a few captures ahead, no further.
+            child = next((r for r in rows[index + 1:index + 4] if r[parent] == row[item]), None)
+            if child is not None:
+                row = {**row, "observed_at": child["observed_at"], "date_source": child["date_source"]}
+        out.append(row)
+    return out
+
+
 def _record_capture(conn: Connection, wave_id: int, row: dict[str, Any]) -> bool:
     record = CheckRecord(
         item_id=row["item_id"], wave_id=wave_id, observed_at=row["observed_at"], method=str(Method.EXPORT),
@@ -149,17 +166,20 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
     def on_written(written: list[WrittenCapture]) -> None:
         # Runs inside the file's transaction: the checks commit (or roll back) with the import.
         matcher.refresh()
+        rows = [{"observed_at": w.capture.observed_at, "date_source": w.capture.date_source and str(w.capture.date_source),
+                 "at_posting": w.capture.fields.get("at_posting"), "identity": w.capture.item.identity,
+                 "parent": w.capture.parent.identity if w.capture.parent else None} for w in written]
         source = None
-        for w in written:
+        for w, dated in zip(written, dated_by_posts(rows, "identity", "parent"), strict=True):
             cap = w.capture
             if cap.status is None:
                 continue
             if source is None:
                 source = source_rows.of_capture(conn, w.capture_id)
-            row = {"observed_at": cap.observed_at, "status": str(cap.status), "detector": cap.detector,
+            row = {"observed_at": dated["observed_at"], "status": str(cap.status), "detector": cap.detector,
                    "status_marker": cap.status_marker, "status_place": cap.status_place,
                    "reason": cap.fields.get("status_reason"), "sha256": source["sha256"], "path": source["path"],
-                   "date_source": cap.date_source and str(cap.date_source)}
+                   "date_source": dated["date_source"]}
             if guard.see(cap.item.platform, [cap.item.identity], (cap.url,), row):
                 continue
             tracked = matcher.match(w.item_id, cap.item.platform, (cap.url, cap.item.url))
@@ -173,7 +193,7 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
     matcher.refresh()
     captured: dict[int, dict[str, Any]] = {}  # item id (stored and tracked) -> a capture of it in these exports
     for source_id in sources:
-        for row in source_captures(conn, source_id):
+        for row in dated_by_posts(source_captures(conn, source_id), "item_id", "parent_id"):
             captured.setdefault(matcher.merged.get(row["item_id"], row["item_id"]), row)
             if guard.see(row["platform"], [], (row["url"], row["item_url"]), row):
                 continue

@@ -61,6 +61,8 @@ DISTINCTIVE = frozenset({
 })
 HISTORY = frozenset({"ID", "Score Date (GMT)", "Timestep"})
 
+# The field that marks an account capture dated at its post, not at the export.
+AT_POSTING = "at_posting"
 # Post columns stored in `fields`, by how they are read.
 COUNTS = {
     "Total Interactions": "total_interactions", "Comments": "comments", "Shares": "shares", "Love": "love",
@@ -231,7 +233,9 @@ class Layout:
             text = cell(index)
             return count(text) if text else None
 
-        fields: dict[str, Any] = {}
+        # Dated at the post (its counts are "at posting"): as a look at the account in a recheck
+        # wave it is dated by the export, like its post (toolkit.recheck.from_exports).
+        fields: dict[str, Any] = {AT_POSTING: True}
         aliases: tuple[str, ...] = ()
         if (handle := cell(self.handle)) and not self.instagram:
             fields["handle"] = handle

@@ -198,10 +198,12 @@ def all_checks(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def source_captures(conn: sqlite3.Connection, source_id: int) -> list[dict[str, Any]]:
-    """The captures one source yielded (item, time, status and its evidence), in file order."""
+    """The captures one source yielded (item, its parent, time, status and its evidence, whether it
+    is dated at its post: `at_posting`), in file order."""
     rows = conn.execute(
         f"""SELECT c.id, c.item_id, c.observed_at, c.status, c.status_marker, c.status_place, c.detector, c.url,
-                  i.platform, i.url AS item_url, s.sha256, s.path, json_extract(c.fields, '$.status_reason') AS reason,
+                  i.platform, i.url AS item_url, i.parent_id, s.sha256, s.path,
+                  json_extract(c.fields, '$.status_reason') AS reason, json_extract(c.fields, '$.at_posting') AS at_posting,
                   {date_source_sql('c.date_source', 'c.observed_at', 's.imported_at')} AS date_source
            FROM capture c JOIN source s ON s.id = c.source_id JOIN item i ON i.id = c.item_id
            WHERE c.source_id = ? ORDER BY c.id""", (source_id,))
