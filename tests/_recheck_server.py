@@ -6,6 +6,7 @@ assert politeness (intervals, concurrency) from the server's side. Pages are syn
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import html
@@ -16,6 +17,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -307,6 +309,39 @@ class RecheckServer:
                     self.send(404, "<html><head><title>Not Found</title></head></html>")
 
         return Handler
+
+
+class Replies(BaseHTTPRequestHandler):
+    """A quiet HTTP/1.1 handler with `reply`: subclass it and write `do_GET` (see `serving`)."""
+
+    protocol_version = "HTTP/1.1"
+    content_type = "text/html; charset=utf-8"  # what `reply` sends unless told
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        return
+
+    def reply(self, code: int, body: str | bytes, ctype: str | None = None, headers: dict | None = None) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(code)
+        self.send_header("Content-Type", ctype or self.content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` answering on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def allow_local_hosts(case_path: Path) -> None:

@@ -14,12 +14,10 @@ those real pages), with the quoting text put where the real pages carry the item
 from __future__ import annotations
 
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from _recheck_server import FB_UNAVAILABLE_ES, add_item
+from _recheck_server import FB_UNAVAILABLE_ES, Replies, add_item, serving
 
 from toolkit.models import Family, Status
 from toolkit.platforms.detect import read_page
@@ -30,26 +28,30 @@ IG_POST_URL = "https://www.instagram.com/p/C5xYz_AbCdE/"
 TT_VIDEO_URL = "https://www.tiktok.com/@viajes.rapidos/video/7360000000000000001"
 
 
+def quoting(page: str, texts: tuple[str, ...], quote: str) -> str:
+    """The corpus page with each of the post's own `texts` (its text, and the shorter forms of it
+    the page shows in its <title>, og:description or JSON-LD) replaced by `quote`, longest first."""
+    body = (PAGES / page).read_text(encoding="utf-8")
+    for old in texts:
+        assert old in body
+        body = body.replace(old, quote)
+    return body
+
+
 def fb_post_quoting(quote: str) -> str:
     """The corpus Facebook post with its text (JSON-LD articleBody, og:description, the <title>'s
     "<page> - <text>" and the post's own span) replaced by `quote`."""
-    body = (PAGES / "facebook" / "available-post.html").read_text(encoding="utf-8")
-    for old in ("Salimos este viernes desde Tapachula, cruce garantizado, pago al llegar. Info por WhatsApp +52 55 5555 0101",
-                "Salimos este viernes desde Tapachula, cruce garantizado, pago al llegar.",
-                "Salimos este viernes desde Tapachula"):
-        assert old in body
-        body = body.replace(old, quote)
-    return body
+    return quoting("facebook/available-post.html", (
+        "Salimos este viernes desde Tapachula, cruce garantizado, pago al llegar. Info por WhatsApp +52 55 5555 0101",
+        "Salimos este viernes desde Tapachula, cruce garantizado, pago al llegar.",
+        "Salimos este viernes desde Tapachula"), quote)
 
 
 def ig_post_quoting(quote: str) -> str:
-    body = (PAGES / "instagram" / "available-post.html").read_text(encoding="utf-8")
-    for old in ("Salidas cada semana desde Tapachula. Cruce seguro, pago al llegar. Info +52 55 5555 0102",
-                "Salidas cada semana desde Tapachula. Cruce seguro, pago al llegar.",
-                "Salidas cada semana desde Tapachula."):
-        assert old in body
-        body = body.replace(old, quote)
-    return body
+    return quoting("instagram/available-post.html", (
+        "Salidas cada semana desde Tapachula. Cruce seguro, pago al llegar. Info +52 55 5555 0102",
+        "Salidas cada semana desde Tapachula. Cruce seguro, pago al llegar.",
+        "Salidas cada semana desde Tapachula."), quote)
 
 
 def tt_video_quoting(quote: str) -> str:
@@ -110,29 +112,15 @@ SERVED = {"/cruceseguro.usa/posts/soft404": FB_UNAVAILABLE_ES,
           "/cruceseguro.usa/posts/quoted": fb_post_quoting("Este contenido no está disponible en tu país? Escríbenos")}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        return
-
+class Handler(Replies):
     def do_GET(self) -> None:
-        data = SERVED[self.path].encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(200, SERVED[self.path])
 
 
 @pytest.fixture
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def test_live_recheck_tells_the_soft_404_from_a_post_quoting_it(case, invoke, site):

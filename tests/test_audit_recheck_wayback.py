@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _recheck_server import FB_LIVE, allow_local_hosts
+from _recheck_server import FB_LIVE, Replies, allow_local_hosts, serving
 
 from toolkit.case import open_case
 from toolkit.dates import utcnow
@@ -32,21 +30,8 @@ WAYBACK_404 = """<!DOCTYPE html><html lang="en"><head><title>Wayback Machine</ti
 <div id="positionHome"><h2>Hrm.</h2><p>The Wayback Machine has not archived that URL.</p></div></body></html>"""
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        return
-
-    def reply(self, code: int, body: str, ctype: str = "application/json", headers: dict | None = None) -> None:
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(Replies):
+    content_type = "application/json"
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -79,12 +64,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def archive():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        yield url
 
 
 def run(case, archive, before=None) -> dict[str, dict]:

@@ -10,12 +10,10 @@ fixtures in tests/pages/telegram, which imitate those.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from _recheck_server import add_item
+from _recheck_server import Replies, add_item, serving
 
 from toolkit.models import Status
 from toolkit.platforms.detect import read_page
@@ -55,38 +53,21 @@ def test_a_channel_list_without_the_message_asked_for_is_no_evidence_of_it():
     assert reading.verdict.status == Status.ERROR
 
 
-class Widgets(BaseHTTPRequestHandler):
+class Widgets(Replies):
     """t.me as far as these tests go: every post page is the same shell; the widget of 4205 shows
     the message, every other widget "Post not found"."""
 
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        return
-
     def do_GET(self) -> None:
         if "embed=1" not in self.path:
-            body = SHELL
-        elif self.path.startswith("/crucesmx/4205?"):
-            body = LIVE
+            self.reply(200, SHELL)
         else:
-            body = GONE
-        data = body.encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            self.reply(200, LIVE if self.path.startswith("/crucesmx/4205?") else GONE)
 
 
 @pytest.fixture
 def tme():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Widgets)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Widgets) as url:
+        yield url
 
 
 def test_live_recheck_reads_the_widget_a_deleted_message_included(case, invoke, tme, monkeypatch):

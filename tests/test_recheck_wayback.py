@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from _recheck_server import FB_LIVE, FB_UNAVAILABLE_EN, allow_local_hosts
+from _recheck_server import FB_LIVE, FB_UNAVAILABLE_EN, Replies, allow_local_hosts, serving
 
 from toolkit.case import open_case
 from toolkit.dates import utcnow
@@ -22,22 +20,9 @@ P0, P1, P2 = (f"https://www.facebook.com/p{n}" for n in range(3))
 SNAPSHOTS = {f"/web/20210415101500id_/{P0}": FB_LIVE, f"/web/20210301000000id_/{P2}": FB_UNAVAILABLE_EN}
 
 
-class WaybackHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class WaybackHandler(Replies):
+    content_type = "application/json"
     seen: ClassVar[list[str]] = []
-
-    def log_message(self, *args) -> None:
-        return
-
-    def reply(self, code: int, body: str, ctype: str = "application/json", headers: dict | None = None) -> None:
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         self.seen.append(self.path)
@@ -69,12 +54,8 @@ class WaybackHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def wayback_server():
     WaybackHandler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), WaybackHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(WaybackHandler) as url:
+        yield url
 
 
 def add_items(case) -> None:
