@@ -53,3 +53,24 @@ def test_a_glued_hit_spans_the_whole_token(tagger):
     text = "compra en orderpainkillersonline.com hoy"
     spans = {text[s:e] for _, s, e in tagger.matcher.match(text)}
     assert "orderpainkillersonline.com" in spans
+
+
+def test_handles_repeated_in_a_post_are_split_and_matched_once(tagger, monkeypatch):
+    """A hostile post repeating a handle thousands of times (21 s per MB when each handle was
+    matched on its own) costs one match of its distinct glued tokens; every copy keeps its hits."""
+    unit = "@CruceSeguro #CruceSeguro visita cruce-seguro.com"
+    matcher = tagger.matcher
+    one = set(matcher.match(unit))
+    calls = []
+    find = matcher.find
+
+    def counted(texts):
+        calls.append(list(texts))
+        return find(texts)
+
+    monkeypatch.setattr(matcher, "find", counted)
+    many = matcher.match(" ".join([unit] * 500))
+    # The post itself, then one batch of its distinct glued tokens ("cruce seguro" from all three forms).
+    assert len(calls) == 2 and calls[1] == ["cruce seguro"]
+    assert one and len(many) == 500 * len(one)
+    assert {hit for hit in many if hit[2] <= len(unit)} == one

@@ -366,10 +366,10 @@ class Matcher:
             for match in pattern.finditer(folded):
                 if match.end() > match.start() and b"\n" not in match.group():
                     add(match.start(), match.end(), [tid])
-        if "@" in joined or "#" in joined:  # two memchr passes; most batches have no handle
-            self._handles(joined, add)
-        for host, start, end in hosts(joined):
-            self._glued(host.replace("-", " "), start, end, add)
+        tokens = self._handles(joined) if "@" in joined or "#" in joined else []  # most batches have no handle
+        tokens.extend((host.replace("-", " "), start, end) for host, start, end in hosts(joined))
+        if tokens:
+            self._glued(tokens, add)
         if self.emoji and len(wide):
             # Emoji are among the characters outside Latin-1 (`wide`, their code points `chars`).
             # Single-character emoji terms, in bulk: each hit spans its character and the
@@ -394,23 +394,39 @@ class Matcher:
                 for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
                     self._emoji(joined, run_start, run_end, add)
 
-    def _handles(self, joined: str, add) -> None:
-        """Terms inside handles and hashtags with glued words; each hit spans the whole token."""
+    def _handles(self, joined: str) -> list[tuple[str, int, int]]:
+        """The handles and hashtags of the batch: (token without its mark, start, end)."""
+        tokens = []
         for mark in "@#":
             at = joined.find(mark)
             while at >= 0:
                 token = HANDLE_TOKEN.match(joined, at)
                 if token is not None:
-                    self._glued(token.group(1), token.start(), token.end(), add)
+                    tokens.append((token.group(1), token.start(), token.end()))
                 at = joined.find(mark, at + 1)
+        return tokens
 
-    def _glued(self, token: str, start: int, end: int, add) -> None:
-        """Terms inside a handle, hashtag or host name whose words are glued (by case, digits or
-        nothing at all: see glued.py); the hits span the whole token at start-end."""
-        spaced = " ".join(self.splitter.spaced(part) for part in GLUED.sub(" ", token).replace(".", " ").split())
-        if spaced != fold_str(token):  # glued words: match the split form
-            for tid, _, _ in self.match(spaced):
-                add(start, end, [tid])
+    def _glued(self, tokens: list[tuple[str, int, int]], add) -> None:
+        """Terms inside handles, hashtags and host names (token, start, end) whose words are glued
+        (by case, digits or nothing at all: see glued.py); the hits span the whole token. Each
+        distinct token is split once and all are matched in one batch: a post repeating a handle
+        thousands of times costs one match, not thousands."""
+        spaced_of: dict[str, str | None] = {}
+        for token, _, _ in tokens:
+            if token not in spaced_of:
+                spaced = " ".join(self.splitter.spaced(part) for part in GLUED.sub(" ", token).replace(".", " ").split())
+                spaced_of[token] = spaced if spaced != fold_str(token) else None  # None: no glued words
+        distinct = sorted({spaced for spaced in spaced_of.values() if spaced})
+        if not distinct:
+            return
+        found = self.find(distinct)
+        tids_of: dict[str, list[int]] = {}
+        for post, tid in zip(found.post.tolist(), found.tid.tolist(), strict=True):
+            tids_of.setdefault(distinct[post], []).append(tid)
+        for token, start, end in tokens:
+            tids = tids_of.get(spaced_of[token] or "")
+            if tids:
+                add(start, end, tids)
 
     def _emoji(self, joined: str, run_start: int, run_end: int, add) -> None:
         chars, index = [], []
