@@ -1,5 +1,6 @@
 """What the everyday commands print reads as written: table titles and messages naming a wave, a
-file or a case folder are not Rich markup or emoji codes."""
+file or a case folder are not Rich markup or emoji codes, and a URL that cannot be requested is a
+one-line error for that argument while `detect` reads the others."""
 
 from __future__ import annotations
 
@@ -43,3 +44,16 @@ def test_emoji_codes_in_file_and_folder_names_are_printed_as_written(invoke, tmp
     result = invoke("items", tmp_path / "caso:thumbs_up:")
     assert result.exit_code == 1
     assert "caso:thumbs_up:: no such case folder" in result.stderr
+
+
+def test_detect_says_which_url_cannot_be_requested_and_reads_the_rest(invoke, tmp_path):
+    """`detect 'http://[::1' page.html` ended in an InvalidURL traceback, reading nothing."""
+    page = _saved_page(tmp_path)
+    result = invoke("detect", "http://[::1", page, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "Error: http://[::1: not a valid URL" in result.stderr
+    assert "Traceback" not in result.output
+    assert '"status": "available"' in result.stdout
+    result = invoke("detect", "http://[::1")
+    assert result.exit_code == 1
+    assert "not a valid URL" in result.stderr and not result.stdout
