@@ -48,3 +48,15 @@ def test_show_an_item_number_beyond_any_id_is_an_unknown_item(invoke, case, tmp_
         assert result.exit_code == 1, result.output
         assert f"unknown item '{token}'" in result.stderr
     assert invoke("show", case, "2", "--format", "json").exit_code == 0  # the merged item's own id still resolves
+
+
+def test_a_negative_limit_is_a_usage_error(invoke, case, tmp_path):
+    """`--limit -1` listed every item on a case without merges (SQLite's LIMIT -1) and silently all
+    but the last on a case with them (a slice [:-1])."""
+    _merged_case(invoke, case, tmp_path)
+    (tmp_path / "more.txt").write_text("https://www.facebook.com/ViajesNorte.Ejemplo\n", encoding="utf-8")
+    assert invoke("scan", case, tmp_path / "more.txt", "--quiet").exit_code == 0
+    result = invoke("items", case, "--limit", "-1", "--format", "json")
+    assert result.exit_code == 2
+    assert "--limit" in result.output and not result.stdout.startswith("[")
+    assert len(json.loads(invoke("items", case, "--limit", "2", "--format", "json").stdout)) == 2
