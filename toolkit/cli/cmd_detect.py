@@ -147,7 +147,8 @@ LIVE_MAX_BYTES = 20 * 1024 * 1024
 
 
 def _live_row(url: str, platform: str | None) -> dict[str, Any]:
-    """Fetch one URL once (redirects followed) and read it; a network failure is an `error` row."""
+    """Fetch one URL once (redirects followed) and read it; a network failure is an `error` row, a
+    URL that cannot be requested at all (a bad port, an unclosed `[`) an InputError naming it."""
     observed = utcnow()
     headers = {"User-Agent": f"toolkit/{__version__} (research; toolkit detect)", "Accept-Language": "es,en;q=0.8"}
     try:
@@ -161,6 +162,8 @@ def _live_row(url: str, platform: str | None) -> dict[str, Any]:
                     break
             body, final_url, status = b"".join(chunks)[:LIVE_MAX_BYTES], str(response.url), response.status_code
             content_type = response.headers.get("content-type")
+    except httpx.InvalidURL as exc:  # not an HTTPError: nothing was sent, so it is no reading at all
+        raise InputError(url, f"not a valid URL ({exc})", "Check the URL as typed") from exc
     except httpx.HTTPError as exc:
         reason = _NETWORK_ERRORS.get(type(exc), "network-error")
         return {"file": url, "url": url, "saved_at": observed, "platform": platform, "status": "error",

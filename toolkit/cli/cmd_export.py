@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,6 +12,7 @@ import typer
 from toolkit import receipt as receipts
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, err, escape, handle_errors
+from toolkit.errors import ToolkitError, UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +27,13 @@ def register(app: typer.Typer) -> None:
         """Write the case (database snapshot, evidence, files in force, manifest, receipt, README) to one zip."""
         from toolkit.bundle import export_bundle
 
+        # Checked before anything is written: a bundle or receipt replaces only an earlier one.
+        _check_target(bundle, "--bundle", "bundle", _is_bundle)
+        if save_receipt is not None:
+            _check_target(save_receipt, "--save-receipt", "receipt", _is_receipt)
+            if save_receipt.resolve() == bundle.resolve():
+                raise UsageError("--save-receipt names the same file as --bundle",
+                                 "Keep the receipt in a file of its own (e.g. receipt.json)")
         with open_case(case) as opened:
             receipt, files = export_bundle(opened, bundle, sign=sign)
         if save_receipt is not None:
@@ -36,3 +46,34 @@ def register(app: typer.Typer) -> None:
             err.print(f"Anyone can check it with: toolkit verify --bundle {escape(str(bundle))}")
         if save_receipt is not None:
             err.print(f"Receipt written to {escape(str(save_receipt))}")
+
+
+def _check_target(path: Path, option: str, what: str, ours: Callable[[Path], bool]) -> None:
+    """Refuse a target that is a folder, or an existing file that is not an earlier `what` of
+    toolkit's (`ours`): the file would be replaced whole, and `--bundle CASE/case.db` would put the
+    case's own bundle in place of its database, `--bundle exports/posts.csv` in place of an input."""
+    if path.is_dir():
+        raise ToolkitError(f"{option} {path}: is a folder", f"Give the {what}'s file name, e.g. {path / ('case.zip' if what == 'bundle' else 'receipt.json')}")
+    if path.exists() and not ours(path):
+        raise ToolkitError(f"{option} {path}: the file exists and is not a toolkit {what}; it was left as it is",
+                           f"Choose another file name (only an earlier {what} is replaced)")
+
+
+def _is_bundle(path: Path) -> bool:
+    """Whether `path` is a zip holding a bundle's database, manifest and receipt (its directory read only)."""
+    from toolkit.bundle import DB_ENTRY, MANIFEST, RECEIPT
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+    return {DB_ENTRY, MANIFEST, RECEIPT} <= names
+
+
+def _is_receipt(path: Path) -> bool:
+    try:
+        receipts.load(path)
+    except ToolkitError:
+        return False
+    return True

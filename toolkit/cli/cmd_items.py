@@ -41,7 +41,8 @@ def register(app: typer.Typer) -> None:
         verdict: Annotated[Optional[str], typer.Option(help=filters.VERDICT_HELP, show_default=False)] = None,  # noqa: UP045
         noticed: Annotated[Optional[bool], typer.Option("--noticed/--not-noticed", help="Only items reported to the platform, or not yet (voided notices do not count).", show_default=False)] = None,  # noqa: UP045
         channel: Annotated[Optional[str], typer.Option(help=filters.CHANNEL_HELP, show_default=False)] = None,  # noqa: UP045
-        limit: Annotated[Optional[int], typer.Option(help="At most this many items.")] = None,  # noqa: UP045
+        # min=0: SQLite reads LIMIT -1 as no limit, a list slice [:-1] as all but the last item.
+        limit: Annotated[Optional[int], typer.Option(min=0, help="At most this many items.")] = None,  # noqa: UP045
         fmt: FormatOpt = OutputFormat.table,
         bom: BomOpt = False,
         raw_cells: RawCellsOpt = False,

@@ -25,8 +25,9 @@ from toolkit.store import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Humans read stderr; stdout carries data only.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Humans read stderr; stdout carries data only. No emoji codes: messages name files, pages and
+# causes written by others, and `:cross_mark:` in a file name must read as written, not as ❌.
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class OutputFormat(StrEnum):
@@ -148,8 +149,12 @@ def write_json(rows: list[dict[str, Any]], out: io.TextIOBase | None = None) -> 
 
 def write_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None = None,
                 widths: dict[str, int] | None = None) -> None:
-    """A Rich table on stdout; every cell from the data is printed literally (no markup)."""
-    table = Table(title=title, show_lines=False, header_style="bold")
+    """A Rich table on stdout; every cell from the data, and the title (which may name a wave or a
+    file), is printed literally (no markup, control characters made visible)."""
+    from rich.text import Text
+
+    shown = Text(printable(title), style="table.title") if title is not None else None
+    table = Table(title=shown, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column, max_width=(widths or {}).get(column), overflow="fold")
     for row in rows:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+# SQLite integers are signed 64-bit: a larger number (a 20-digit platform id pasted as an item id)
+# names no item, and binding it would raise OverflowError.
+MAX_ID = 2**63 - 1
+
 
 def item_by_id(conn: sqlite3.Connection, item_id: int) -> dict[str, Any] | None:
+    """The item with this id, or None (also for a number no SQLite id can be)."""
+    if not -MAX_ID <= item_id <= MAX_ID:
+        return None
     row = conn.execute("SELECT id, platform, kind, key, url, name FROM item WHERE id = ?", (item_id,)).fetchone()
     return dict(row) if row is not None else None
 
@@ -27,5 +34,10 @@ def item_count(conn: sqlite3.Connection) -> int:
 
 
 def platform_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Platform -> how many items the case holds of it (read off the identity index: fast on any case)."""
-    return {row[0]: row[1] for row in conn.execute("SELECT platform, count(*) FROM item GROUP BY platform ORDER BY platform")}
+    """Platform -> how many items the case holds of it, an item merged into another counted once, as
+    `items` lists it (read off the identity index and the partial index of merged items: fast on any
+    case)."""
+    counts = {row[0]: row[1] for row in conn.execute("SELECT platform, count(*) FROM item GROUP BY platform ORDER BY platform")}
+    for platform, merged in conn.execute("SELECT platform, count(*) FROM item WHERE merged_into IS NOT NULL GROUP BY platform"):
+        counts[platform] -= merged
+    return {platform: count for platform, count in counts.items() if count}
