@@ -57,3 +57,15 @@ def test_a_receipt_never_replaces_another_file(invoke, case, tmp_path):
     result = invoke("export", case, "--bundle", tmp_path / "b.zip", "--save-receipt", tmp_path / "b.zip")
     assert result.exit_code == 2
     assert "same file" in result.stderr
+
+
+def test_verify_saves_a_receipt_only_over_an_earlier_receipt(invoke, case, tmp_path):
+    urls = _case_with_an_item(invoke, case, tmp_path)
+    before = urls.read_bytes()
+    refused = invoke("verify", case, "--save-receipt", urls)
+    assert refused.exit_code == 1 and "the file exists and is not a toolkit receipt" in refused.stderr
+    assert urls.read_bytes() == before
+    receipt = tmp_path / "receipt.json"
+    assert invoke("verify", case, "--save-receipt", receipt).exit_code == 0
+    assert invoke("verify", case, "--save-receipt", receipt).exit_code == 0  # an earlier receipt is replaced
+    assert invoke("verify", case, "--save-receipt", tmp_path).exit_code == 1  # a folder

@@ -43,7 +43,7 @@ def test_what_the_case_holds_counts_a_merged_item_once(invoke, case, tmp_path):
 def test_show_an_item_number_beyond_any_id_is_an_unknown_item(invoke, case, tmp_path):
     """A 20-digit number (a platform id pasted as an item id) crashed with OverflowError."""
     _merged_case(invoke, case, tmp_path)
-    for token in ("99999999999999999999", "#18446744073709551616"):
+    for token in ("99999999999999999999", "#18446744073709551616", "²"):  # "²" is a digit int() refuses
         result = invoke("show", case, token)
         assert result.exit_code == 1, result.output
         assert f"unknown item '{token}'" in result.stderr

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from toolkit.case import open_case
+from toolkit.case import load_config, open_case
 from toolkit.errors import CaseError
 from toolkit.store.schema import LATEST
 
@@ -21,6 +21,16 @@ def test_init_creates_config_db_and_evidence(case):
     assert tables >= NOUNS
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+
+
+@pytest.mark.parametrize("name", ['bs\\q', 'dos "comillas"', "línea\nnueva"])
+def test_init_writes_any_folder_name_as_a_toml_string(invoke, tmp_path, name):
+    """A folder name with a backslash, quotes or a line break made a case.toml that was not TOML: the
+    half-made case could not be opened, and a second init refused it."""
+    folder = tmp_path / name
+    assert invoke("init", folder).exit_code == 0
+    assert load_config(folder)["case"]["name"] == name
+    assert invoke("items", folder).exit_code == 0
 
 
 def test_init_refuses_existing_case(case, invoke):

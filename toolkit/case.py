@@ -97,7 +97,7 @@ CONFIG_TEMPLATE = """\
 # toolkit checks this file on every command and names any key it does not know.
 
 [case]
-name = "{name}"
+name = {name}
 # What this investigation is about, for the report's methodology section.
 description = ""
 
@@ -441,7 +441,9 @@ def init_case(root: str | Path) -> Case:
         raise CaseError(f"{root}: a case already exists here", "Use it as it is, or choose another folder")
     root.mkdir(parents=True, exist_ok=True)
     (root / EVIDENCE_DIR).mkdir(exist_ok=True)
-    name = root.resolve().name.replace('"', "")
+    import tomlkit  # a folder name may hold quotes, backslashes or line breaks: written as a TOML string
+
+    name = tomlkit.string(root.resolve().name).as_string()
     (root / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(name=name), encoding="utf-8")
     db = connect(root / DB_NAME, create=True)
     config = load_config(root)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -11,8 +10,8 @@ import typer
 
 from toolkit import receipt as receipts
 from toolkit.case import open_case
-from toolkit.cli.common import CaseArg, err, escape, handle_errors
-from toolkit.errors import ToolkitError, UsageError
+from toolkit.cli.common import CaseArg, check_target, err, escape, handle_errors, is_receipt
+from toolkit.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -28,9 +27,9 @@ def register(app: typer.Typer) -> None:
         from toolkit.bundle import export_bundle
 
         # Checked before anything is written: a bundle or receipt replaces only an earlier one.
-        _check_target(bundle, "--bundle", "bundle", _is_bundle)
+        check_target(bundle, "--bundle", "bundle", _is_bundle)
         if save_receipt is not None:
-            _check_target(save_receipt, "--save-receipt", "receipt", _is_receipt)
+            check_target(save_receipt, "--save-receipt", "receipt", is_receipt)
             if save_receipt.resolve() == bundle.resolve():
                 raise UsageError("--save-receipt names the same file as --bundle",
                                  "Keep the receipt in a file of its own (e.g. receipt.json)")
@@ -48,17 +47,6 @@ def register(app: typer.Typer) -> None:
             err.print(f"Receipt written to {escape(str(save_receipt))}")
 
 
-def _check_target(path: Path, option: str, what: str, ours: Callable[[Path], bool]) -> None:
-    """Refuse a target that is a folder, or an existing file that is not an earlier `what` of
-    toolkit's (`ours`): the file would be replaced whole, and `--bundle CASE/case.db` would put the
-    case's own bundle in place of its database, `--bundle exports/posts.csv` in place of an input."""
-    if path.is_dir():
-        raise ToolkitError(f"{option} {path}: is a folder", f"Give the {what}'s file name, e.g. {path / ('case.zip' if what == 'bundle' else 'receipt.json')}")
-    if path.exists() and not ours(path):
-        raise ToolkitError(f"{option} {path}: the file exists and is not a toolkit {what}; it was left as it is",
-                           f"Choose another file name (only an earlier {what} is replaced)")
-
-
 def _is_bundle(path: Path) -> bool:
     """Whether `path` is a zip holding a bundle's database, manifest and receipt (its directory read only)."""
     from toolkit.bundle import DB_ENTRY, MANIFEST, RECEIPT
@@ -69,11 +57,3 @@ def _is_bundle(path: Path) -> bool:
     except (OSError, zipfile.BadZipFile, ValueError):
         return False
     return {DB_ENTRY, MANIFEST, RECEIPT} <= names
-
-
-def _is_receipt(path: Path) -> bool:
-    try:
-        receipts.load(path)
-    except ToolkitError:
-        return False
-    return True

@@ -10,7 +10,7 @@ import typer
 from toolkit import __version__
 from toolkit import receipt as receipts
 from toolkit.case import load_config
-from toolkit.cli.common import err, escape, handle_errors
+from toolkit.cli.common import check_target, err, escape, handle_errors, is_receipt
 from toolkit.custody import VerifyResult, verify_case
 from toolkit.dates import utcnow
 from toolkit.errors import UsageError
@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give either a case folder or --bundle FILE.zip", "e.g. toolkit verify cases/NAME")
         if sign is not None and save_receipt is None:
             raise UsageError("--sign signs the receipt --save-receipt writes", "Add --save-receipt FILE")
+        if save_receipt is not None:  # before anything is read: only an earlier receipt is replaced
+            check_target(save_receipt, "--save-receipt", "receipt", is_receipt)
         if bundle is not None:
             from toolkit.bundle import verify_bundle
 

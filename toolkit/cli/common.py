@@ -185,3 +185,27 @@ def emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: OutputFormat, 
         write_csv(rows, columns, style=style)
     else:
         write_table(rows, columns, title=title, widths=widths)
+
+
+def check_target(path: Path, option: str, what: str, ours: Callable[[Path], bool]) -> None:
+    """Refuse an output file that is a folder, or an existing file that is not an earlier `what` of
+    toolkit's (`ours`), before anything is written: the file would be replaced whole, and
+    `--bundle CASE/case.db` would put the case's own bundle in place of its database,
+    `--save-receipt exports/posts.csv` a receipt in place of an input."""
+    if path.is_dir():
+        example = path / ("case.zip" if what == "bundle" else "receipt.json")
+        raise ToolkitError(f"{option} {path}: is a folder", f"Give the {what}'s file name, e.g. {example}")
+    if path.exists() and not ours(path):
+        raise ToolkitError(f"{option} {path}: the file exists and is not a toolkit {what}; it was left as it is",
+                           f"Choose another file name (only an earlier {what} is replaced)")
+
+
+def is_receipt(path: Path) -> bool:
+    """Whether `path` holds a custody receipt toolkit wrote (`toolkit.receipt.load` reads it)."""
+    from toolkit import receipt as receipts
+
+    try:
+        receipts.load(path)
+    except ToolkitError:
+        return False
+    return True

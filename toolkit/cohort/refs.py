@@ -19,7 +19,7 @@ def resolve_item(conn: Connection, token: str) -> int | None:
     if not token:
         return None
     number = token[1:] if token.startswith("#") else token
-    if number.isdigit():
+    if number.isascii() and number.isdigit():  # "²" and other digits int() does not read are no id
         return canonical_id(conn, int(number)) if item_by_id(conn, int(number)) is not None else None
     if "." not in token and "/" not in token:
         return None
