@@ -94,6 +94,13 @@ PLATFORM_PAGES: dict[str, tuple[str, bool]] = {
 }
 QUIET_SECONDS = 0.5  # no request in flight for this long: the page has settled (Playwright's "networkidle")
 SCROLL_QUIET_SECONDS = 2.0  # at most this long after each scroll for what it loads
+# Every call into a page runs on the page's main thread, behind its scripts: a page whose script
+# never yields (an endless loop, alert() for ever) would hold the call, and the run, for ever.
+# Playwright bounds none of these calls (page.content, query_selector, evaluate, CDP sends), so
+# each is bounded here: a probe while settling or scrolling by PROBE_SECONDS, reading the page back
+# by `navigation_timeout`, closing the page by CLOSE_SECONDS.
+PROBE_SECONDS = 1.0
+CLOSE_SECONDS = 5.0
 
 
 class BrowserMissing(ToolkitError):
@@ -337,6 +344,15 @@ class Browser:
                 pass  # a service worker's or a detached frame's response
 
         page.on("response", on_response)
+        # A page may open pop-ups (window.open): they are not what was asked for, and left open they
+        # would go on loading and running their scripts for the rest of the run. Each is closed as
+        # it opens; the visit ends when they are closed.
+        closing: list[asyncio.Future] = []
+
+        def on_popup(popup: Any) -> None:
+            closing.append(asyncio.ensure_future(self._close(popup)))
+
+        page.on("popup", on_popup)
         traffic = _Traffic(page)
         try:
             await self._load(page, result, platform, traffic)
@@ -345,9 +361,15 @@ class Browser:
         finally:
             _fill_navigation(result, navigations, page.url)
             _refusals(result, self.guard.forget(page))
-            with contextlib.suppress(self._api.Error):
-                await page.close()
+            await self._close(page)
+            await asyncio.gather(*closing)
         return result
+
+    async def _close(self, page: Any) -> None:
+        """Close `page`, waiting at most CLOSE_SECONDS (Chromium may not answer for a page that
+        reloads itself without end); a page already closed is fine."""
+        with contextlib.suppress(self._api.Error, TimeoutError):
+            await asyncio.wait_for(page.close(), CLOSE_SECONDS)
 
     async def _load(self, page: Any, result: Visit, platform: str | None, traffic: _Traffic) -> None:
         options = self.options
@@ -367,13 +389,23 @@ class Browser:
             result.scrolled = await _scroll(page, traffic, options.scroll_screens)
 
     async def _read_back(self, page: Any, result: Visit, screenshot: bool, mhtml: bool) -> None:
+        """Read the rendered HTML, then the screenshot and snapshot. A page whose scripts keep it
+        from answering within `navigation_timeout` fails as `page-unresponsive`; a screenshot or
+        snapshot that cannot be taken in that time is a note (the HTML is read all the same)."""
+        bound = self.options.navigation_timeout
         try:
-            html = await page.content()
+            html = await asyncio.wait_for(page.content(), bound)
+        except TimeoutError:
+            result.reason = "page-unresponsive"
+            return
         except self._api.Error:
             # The page navigated by itself while being read (a script redirect): read the new one.
             try:
                 await page.wait_for_load_state("domcontentloaded", timeout=self.options.settle_timeout * 1000)
-                html = await page.content()
+                html = await asyncio.wait_for(page.content(), bound)
+            except TimeoutError:
+                result.reason = "page-unresponsive"
+                return
             except self._api.Error:
                 result.reason = "page-navigating"
                 return
@@ -387,15 +419,17 @@ class Browser:
         session = await self.context.new_cdp_session(page)
         try:
             if screenshot:
-                result.screenshot = await self._screenshot(session)
+                result.screenshot = await asyncio.wait_for(self._screenshot(session), bound)
             if mhtml:
-                snapshot = await session.send("Page.captureSnapshot", {"format": "mhtml"})
+                snapshot = await asyncio.wait_for(session.send("Page.captureSnapshot", {"format": "mhtml"}), bound)
                 result.mhtml = snapshot["data"].encode("utf-8")
+        except TimeoutError:
+            result.notes.append(f"screenshot or snapshot failed: the page did not answer within {bound:g} s")
         except self._api.Error as exc:
             result.notes.append(f"screenshot or snapshot failed: {str(exc).splitlines()[0][:200]}")
         finally:
-            with contextlib.suppress(self._api.Error):
-                await session.detach()
+            with contextlib.suppress(self._api.Error, TimeoutError):
+                await asyncio.wait_for(session.detach(), CLOSE_SECONDS)
 
     async def _screenshot(self, session: Any) -> Screenshot:
         options = self.options
@@ -432,9 +466,10 @@ async def _settle(page: Any, traffic: _Traffic, timeout: float, selector: str) -
 
 
 async def _has(page: Any, selector: str) -> bool:
+    """Whether `selector` is on the page; False when the page does not answer within PROBE_SECONDS."""
     try:
-        return await page.query_selector(selector) is not None
-    except Exception:  # a page navigating away mid-query: not there yet
+        return await asyncio.wait_for(page.query_selector(selector), PROBE_SECONDS) is not None
+    except Exception:  # a page navigating away mid-query, or too busy to answer: not there yet
         return False
 
 
@@ -444,9 +479,10 @@ async def _scroll(page: Any, traffic: _Traffic, screens: int) -> int:
     done = 0
     for _ in range(screens):
         try:
-            moved = await page.evaluate("() => { const y = window.scrollY; window.scrollBy(0, window.innerHeight);"
-                                        " return window.scrollY > y; }")
-        except Exception:  # the page navigated: stop scrolling it
+            moved = await asyncio.wait_for(page.evaluate(
+                "() => { const y = window.scrollY; window.scrollBy(0, window.innerHeight); return window.scrollY > y; }"),
+                PROBE_SECONDS)
+        except Exception:  # the page navigated, or is too busy to answer: stop scrolling it
             break
         if not moved:
             break
@@ -457,7 +493,7 @@ async def _scroll(page: Any, traffic: _Traffic, screens: int) -> int:
             await asyncio.sleep(0.1)
     if done:
         with contextlib.suppress(Exception):
-            await page.evaluate("() => window.scrollTo(0, 0)")
+            await asyncio.wait_for(page.evaluate("() => window.scrollTo(0, 0)"), PROBE_SECONDS)
     return done
 
 
