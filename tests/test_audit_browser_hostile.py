@@ -98,7 +98,7 @@ def test_pop_ups_a_page_opens_are_closed_with_it(base, shared):
 
 
 @pytest.mark.slow
-def test_a_page_that_reloads_itself_for_ever_ends_and_leaves_nothing_open(base, shared):
+def test_a_page_that_reloads_itself_for_ever_ends_and_the_next_visit_reads_right(base, shared):
     # Before: page.close() could wait for ever on a page reloading itself.
     for _ in range(3):  # the hang depended on the moment: try it a few times
         with shared.options(settle_timeout=1.0):
