@@ -59,3 +59,15 @@ def sample(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"sample {'/'.join(parts)} is not present")
     return path
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """One real browser for a test module's visits (tests/_browser_server.SharedBrowser); the test
+    is skipped, saying why, where no browser can run."""
+    from _browser_server import SharedBrowser, require_browser
+
+    require_browser()
+    browser = SharedBrowser()
+    yield browser
+    browser.close()

@@ -13,7 +13,7 @@ import asyncio
 import time
 
 import pytest
-from _browser_server import SharedBrowser, page, require_browser
+from _browser_server import page
 from _recheck_server import Replies, serving
 
 from toolkit.browser.rechecks import as_fetched
@@ -53,14 +53,6 @@ class Hostile(Replies):
 def base():
     with serving(Hostile) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def shared():
-    require_browser()
-    browser = SharedBrowser()
-    yield browser
-    browser.close()
 
 
 def bounded(shared, visit, seconds: float):

@@ -11,7 +11,7 @@ import socket
 
 import orjson
 import pytest
-from _browser_server import BrowserServer, SharedBrowser, require_browser
+from _browser_server import BrowserServer, require_browser
 from _recheck_server import allow_local_hosts
 
 from toolkit.browser.capture import Target, pending, run_capture_async, targets_from_file
@@ -38,14 +38,6 @@ PATHS = {  # path -> status of the capture's main item
 def server():
     with BrowserServer() as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def shared():
-    require_browser()
-    browser = SharedBrowser()
-    yield browser
-    browser.close()
 
 
 def capture(shared, case_path, targets, *, wall_streak=3, tagger=True):

@@ -26,14 +26,6 @@ def server():
         yield srv
 
 
-@pytest.fixture(scope="module")
-def shared():
-    require_browser()
-    browser = SharedBrowser()
-    yield browser
-    browser.close()
-
-
 def read(visit, platform="facebook"):
     return read_response(as_fetched(visit), url=visit.url, platform=platform, observed_at=visit.started_at)
 

@@ -15,7 +15,7 @@ import zipfile
 
 import orjson
 import pytest
-from _browser_server import BrowserServer, SharedBrowser, require_browser
+from _browser_server import BrowserServer, require_browser
 from _recheck_server import add_item, allow_local_hosts
 
 from toolkit.browser.engine import png_size
@@ -41,14 +41,6 @@ PAGES = {  # path -> status read through the browser
 def server():
     with BrowserServer() as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def shared():
-    require_browser()
-    browser = SharedBrowser()
-    yield browser
-    browser.close()
 
 
 def track(case_path, base, paths, platform="facebook") -> dict[str, int]:
