@@ -167,3 +167,19 @@ def test_detect_unreachable_url_is_an_error_row(invoke):
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
     assert (row["status"], row["reason"]) == ("error", "connect-error")
+
+
+def test_detect_does_not_follow_a_redirect_to_a_private_address_on_another_host(invoke, server):
+    """A hostile page redirecting `detect` to another host on a private address (a cloud metadata
+    service, the researcher's router) was followed and what it served printed; as in a live
+    recheck, that is `error` `blocked-address`. The host typed (here a local test server) is read,
+    and so are redirects within it."""
+    port = server.rsplit(":", 1)[1]
+    _Handler.routes["/to-metadata/"] = (302, {"Location": f"http://localhost:{port}/cruceseguro.usa/"}, b"")
+    _Handler.routes["/same-host/"] = (302, {"Location": "/cruceseguro.usa/"}, b"")
+    result = invoke("detect", f"{server}/to-metadata/", f"{server}/same-host/", "--platform", "facebook",
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    away, same = json.loads(result.stdout)
+    assert (away["status"], away["reason"], away["captures"]) == ("error", "blocked-address", [])
+    assert same["status"] == "available"

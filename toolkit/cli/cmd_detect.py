@@ -10,8 +10,10 @@ listed as candidates to track). Extra marker files (`--markers`) are used as a c
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Optional
+from urllib.parse import urlsplit
 
 import httpx
 import typer
@@ -146,13 +148,45 @@ LIVE_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 LIVE_MAX_BYTES = 20 * 1024 * 1024
 
 
+def _redirect_guard(url: str):
+    """An httpx request hook refusing (BlockedAddress) a redirect to another host that resolves only
+    to a private, loopback or link-local address (a hostile page sending `detect` to a cloud
+    metadata service or the researcher's router), as a live recheck refuses it. The host the
+    researcher typed is theirs to choose: local test servers are read."""
+    from toolkit.recheck.addresses import AddressGuard
+
+    try:
+        typed = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # not a URL httpx can request either: it says so
+        typed = ""
+    guard = AddressGuard()
+
+    def check(request: httpx.Request) -> None:
+        host = request.url.host.lower()
+        if host == typed:
+            return
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
+        try:
+            answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError:
+            return  # the request itself fails and says so
+        guard.check(host, port, dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in answers))
+
+    return check
+
+
 def _live_row(url: str, platform: str | None) -> dict[str, Any]:
-    """Fetch one URL once (redirects followed) and read it; a network failure is an `error` row, a
-    URL that cannot be requested at all (a bad port, an unclosed `[`) an InputError naming it."""
+    """Fetch one URL once (redirects followed, never to a private address on another host) and read
+    it; a network failure or a refused redirect is an `error` row, a URL that cannot be requested at
+    all (a bad port, an unclosed `[`) an InputError naming it."""
+    from toolkit.recheck.addresses import BlockedAddress
+
     observed = utcnow()
     headers = {"User-Agent": f"toolkit/{__version__} (research; toolkit detect)", "Accept-Language": "es,en;q=0.8"}
+    hooks = {"request": [_redirect_guard(url)]}
     try:
-        with httpx.Client(follow_redirects=True, timeout=LIVE_TIMEOUT, max_redirects=10, headers=headers) as client, \
+        with httpx.Client(follow_redirects=True, timeout=LIVE_TIMEOUT, max_redirects=10, headers=headers,
+                          event_hooks=hooks) as client, \
                 client.stream("GET", url) as response:
             chunks, size = [], 0
             for chunk in response.iter_bytes():
@@ -164,8 +198,8 @@ def _live_row(url: str, platform: str | None) -> dict[str, Any]:
             content_type = response.headers.get("content-type")
     except httpx.InvalidURL as exc:  # not an HTTPError: nothing was sent, so it is no reading at all
         raise InputError(url, f"not a valid URL ({exc})", "Check the URL as typed") from exc
-    except httpx.HTTPError as exc:
-        reason = _NETWORK_ERRORS.get(type(exc), "network-error")
+    except (httpx.HTTPError, BlockedAddress) as exc:
+        reason = "blocked-address" if isinstance(exc, BlockedAddress) else _NETWORK_ERRORS.get(type(exc), "network-error")
         return {"file": url, "url": url, "saved_at": observed, "platform": platform, "status": "error",
                 "reason": reason, "marker": None, "place": None, "detector": None, "captures": [],
                 "final_url": None, "http_status": None, "page": None, "page_reason": None, "candidates": []}
