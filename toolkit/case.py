@@ -21,6 +21,7 @@ from typing import Any
 from isal import igzip, isal_zlib
 
 from toolkit import __version__
+from toolkit.atomic_write import write_whole
 from toolkit.dates import utcnow
 from toolkit.errors import CaseError, InputError
 from toolkit.store import connect, events, meta, transaction
@@ -475,12 +476,5 @@ def add_canary(root: str | Path, platform: str, url: str) -> bool:
     urls.append(url)
     text = tomlkit.dumps(document)
     validate_config(tomllib.loads(text), path)
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".case.toml-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(path, text.encode("utf-8"))
     return True

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from toolkit.atomic_write import write_whole
 from toolkit.errors import InputError
 
 FORMAT = "toolkit-receipt-1"
@@ -108,10 +109,7 @@ def dumps(receipt: dict[str, Any]) -> bytes:
 
 def write(path: Path, receipt: dict[str, Any]) -> None:
     """Write a receipt file (through a temporary file and a rename: never half a receipt)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(dumps(receipt))
-    partial.replace(path)
+    write_whole(path, dumps(receipt))
 
 
 def parse(data: bytes, where: str) -> dict[str, Any]:

@@ -8,8 +8,6 @@ toolkit.store.reviews.reviewed_texts (one verdict rule for the whole toolkit).
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +15,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from toolkit.atomic_write import write_whole
 from toolkit.case import open_case
 from toolkit.cli.common import CaseArg, err, escape
 from toolkit.errors import UsageError
@@ -87,7 +86,7 @@ def reviewed_command(
         buffer = io.StringIO()
         write_csv(buffer, COLUMNS, ([row[c] for c in COLUMNS] for row in rows))
         data = buffer.getvalue().encode("utf-8")
-    _write_whole(out, data)
+    write_whole(out, data)
     labels = Counter(row["label"] for row in rows)
     err.print(f"wrote {escape(str(out))}: {len(rows):,} texts ("
               + ", ".join(f"{label} {n:,}" for label, n in sorted(labels.items())) + ")"
@@ -95,14 +94,3 @@ def reviewed_command(
     if not rows:
         err.print("No reviewed item has a label yet: review some candidates first (toolkit review CASE)")
 
-
-def _write_whole(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file beside it: a failed write leaves nothing half-written."""
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise

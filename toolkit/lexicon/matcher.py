@@ -225,7 +225,7 @@ def _redo_marks(folded: bytes, wide: np.ndarray, chars: np.ndarray) -> np.ndarra
     characters inside words, and its ligatures (folded to their first letter only)."""
     marks = _ints([m.start() for m in re.finditer(re.escape(INVISIBLE), folded)]) if INVISIBLE in folded else _ints([])
     if len(chars):
-        marks = np.concatenate((marks, wide[np.isin(chars, LIGATURE_POINTS)]))
+        marks = np.concatenate((marks, wide[_lookup(chars, LIGATURE_POINTS) >= 0]))
     return marks
 
 

@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from toolkit.errors import InputError
 
@@ -41,6 +41,34 @@ def rounded_id(text: str) -> str | None:
         return None
     return (f"{text.strip()!r} was rounded by a spreadsheet (scientific notation): the real id is lost; "
             "read the original export, or open it with this column as text")
+
+
+def repeated_header(cells: list[str], header: list[str], ctx, line: int) -> bool:
+    """Whether a row is the header again (downloads joined into one file repeat it, with the BOM of
+    each file; compared case-insensitively with `header`, which is read so); noted by line when it is,
+    so that it is skipped rather than read as a post named "text" or "URL"."""
+    if len(cells) != len(header) or [c.strip().lstrip("\ufeff").lower() for c in cells] != [h.lower() for h in header]:
+        return False
+    ctx.note("the header row again (exports joined into one file?): skipped", line)
+    return True
+
+
+class UnreadDates:
+    """Date cells not in the form an export writes (`form`), per column: a spreadsheet that saved the
+    file again wrote its own ("20/09/2010 19:02", day or month first). They are left empty, never
+    guessed, and `report` gives one note per column: how many, the first line and value."""
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+        self.columns: dict[str, list[Any]] = {}  # column -> [count, first line, first value]
+
+    def see(self, column: str, value: str, line: int) -> None:
+        self.columns.setdefault(column, [0, line, value])[0] += 1
+
+    def report(self, ctx) -> None:
+        for column, (cells, line, value) in self.columns.items():
+            ctx.note(f"{column}: {cells:,} cell(s) not {self.form}, such as {value[:40]!r} (re-saved by a "
+                     "spreadsheet?): those dates are left empty", line)
 
 
 def sniff_delimiter(head: str) -> str:

@@ -47,7 +47,7 @@ from toolkit.sources._crowdtangle import (
     last_segment,
     local_to_utc,
 )
-from toolkit.sources._text import csv_rows, looks_binary, rounded_id, sniff_delimiter
+from toolkit.sources._text import UnreadDates, csv_rows, looks_binary, repeated_header, rounded_id, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -260,24 +260,6 @@ def _looks_dated(text: str) -> bool:
     return text[4:5] == "-" and text[10:11] in (" ", "T")
 
 
-class _Unreadable:
-    """Date cells that are not in the dashboard's form, per column: a spreadsheet that saved the file
-    again wrote them in its own ("20/09/2010 19:02", day or month first). They are left empty, never
-    guessed, and one note per column says so."""
-
-    def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {}  # column -> [count, first line, first value]
-
-    def see(self, column: str, value: str, line: int) -> None:
-        entry = self.columns.setdefault(column, [0, line, value])
-        entry[0] += 1
-
-    def report(self, ctx: ReadContext) -> None:
-        for column, (cells, line, value) in self.columns.items():
-            ctx.note(f"{column}: {cells:,} cell(s) not in CrowdTangle's date form (YYYY-MM-DD HH:MM:SS), such as "
-                     f"{value[:40]!r} (re-saved by a spreadsheet?): those dates are left empty", line)
-
-
 def collected_from_name(path: Path) -> str | None:
     """When the export was made, from a dashboard file name such as `2021-07-05-22-49-20-BRT-search-csv-export.csv`."""
     match = EXPORT_NAME.search(path.name)
@@ -321,7 +303,7 @@ class CrowdTangleCsv(Importer):
             state_of = layout.state
             last_state: dict[str, Any] = {}
             zones_seen: set[str] = set()
-            page_created, unread = layout.page_created, _Unreadable()
+            page_created, unread = layout.page_created, UnreadDates("in CrowdTangle's date form (YYYY-MM-DD HH:MM:SS)")
             for line, cells in rows:
                 if len(cells) != width:
                     if not any(cells):
@@ -334,11 +316,8 @@ class CrowdTangleCsv(Importer):
                         ctx.fail("extra-cells", f"{len(cells)} cells for {width} columns", line)
                         continue
                     cells = cells[:width]
-                if cells[url].strip() == "URL" and [c.strip().lstrip("\ufeff") for c in cells] == layout.header:
-                    # Downloads joined into one file repeat the header (with the BOM of each file):
-                    # a note, not a failed post.
-                    ctx.note("the header row again (exports joined into one file?): skipped", line)
-                    continue
+                if cells[url].strip() == "URL" and repeated_header(cells, layout.header, ctx, line):
+                    continue  # a note, not a failed post
                 key = cells[account_id]
                 state = state_of(cells)
                 emit = last_state.get(key) != state

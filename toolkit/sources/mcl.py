@@ -21,7 +21,7 @@ from toolkit.errors import InputError
 from toolkit.models import Capture, ItemRef, Kind, Status
 from toolkit.platforms import identify
 from toolkit.safeio import MB, JsonGuard
-from toolkit.sources._text import csv_rows, looks_binary, rounded_id, sniff_delimiter
+from toolkit.sources._text import UnreadDates, csv_rows, looks_binary, repeated_header, rounded_id, sniff_delimiter
 from toolkit.sources.base import Importer, MapError, ReadContext, head_text
 from toolkit.sources.registry import register
 
@@ -86,29 +86,21 @@ class MetaContentLibrary(Importer):
                 return
             header = [h.strip().lower() for h in header]
             when = header.index("creation_time") if "creation_time" in header else None
-            unread: list[Any] = [0, None, ""]  # creation times not read: count, first line, first value
+            unread = UnreadDates("an ISO date or Unix time")
             for number, row in rows:
                 if not any(cell.strip() for cell in row):
                     continue
-                if (len(row) == len(header) and row[-1].strip().lower() == header[-1]
-                        and [cell.strip().lstrip("\ufeff").lower() for cell in row] == header):
-                    # Downloads joined into one file repeat the header (with the BOM of each file):
-                    # it is not a post named "text".
-                    ctx.note("the header row again (exports joined into one file?): skipped", number)
-                    continue
+                if row[-1].strip().lower() == header[-1] and repeated_header(row, header, ctx, number):
+                    continue  # not a post named "text"
                 if len(row) != len(header):
                     ctx.fail("wrong-cell-count", f"{len(row)} cells for {len(header)} columns", number)
                     continue
                 if when is not None and (value := row[when].strip()) and _when(value) is None:
                     # A spreadsheet that saved the file again wrote its own form ("11/04/2021 08:00",
                     # day or month first): left empty, never guessed, and said.
-                    unread[0] += 1
-                    if unread[1] is None:
-                        unread[1:] = [number, value]
+                    unread.see("creation_time", value, number)
                 yield number, dict(zip(header, row, strict=True))
-            if unread[0]:
-                ctx.note(f"creation_time: {unread[0]:,} cell(s) not an ISO date or Unix time, such as "
-                         f"{unread[2][:40]!r} (re-saved by a spreadsheet?): those dates are left empty", unread[1])
+            unread.report(ctx)
 
     def map(self, raw: dict[str, Any]) -> Iterable[Capture]:
         return map_record(flatten(raw) if any(isinstance(v, dict) for v in raw.values()) else raw)

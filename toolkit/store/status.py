@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 
 from toolkit.models import STATUS_FAMILY, DateSource, Family, Method
+from toolkit.store.aliases import member_of
 from toolkit.store.column_reads import CODE, DATE, INT, read_columns, text_key
 
 STATUS_RULE = (
@@ -366,9 +367,8 @@ def first_seen_sql(capture: str = "cp", source: str = "so") -> str:
 def first_seen(conn: sqlite3.Connection, item_id: int) -> str | None:
     """When the item (or an item merged into it) was first seen, by `first_seen_sql`, or None."""
     row = conn.execute(
-        f"SELECT {first_seen_sql()} FROM capture cp JOIN item i ON i.id = cp.item_id"
-        " LEFT JOIN source so ON so.id = cp.source_id WHERE i.id = ? OR i.merged_into = ?",
-        (item_id, item_id),
+        f"SELECT {first_seen_sql()} FROM capture cp LEFT JOIN source so ON so.id = cp.source_id"
+        f" WHERE {member_of('cp.item_id', ':item')}", {"item": item_id},
     ).fetchone()
     return row[0]
 
