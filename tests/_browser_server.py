@@ -108,7 +108,7 @@ def require_xvfb() -> str:
 # Short waits for local pages: nothing here takes long unless a test says so. The server is on
 # 127.0.0.1, which the address guard refuses unless allowed (`[recheck] allow_private_hosts`).
 TEST_OPTIONS = {"navigation_timeout": 10.0, "settle_timeout": 2.0, "scroll_screens": 1, "pages": 2,
-                "allow_private_hosts": True}
+                "allow_private_hosts": True, "second_look": 0.3}
 
 
 class SharedBrowser:

@@ -69,6 +69,7 @@ CONFIG_SPEC: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "screenshot_scale": ((int, float), 1.0),
         "max_screenshot_height": ((int,), 12000),
         "wall_streak": ((int,), 3),
+        "second_look": ((int, float), 2.0),
     },
     "review": {
         "min_score": ((int, float), 20),
@@ -155,6 +156,9 @@ screenshot_scale = 1.0
 max_screenshot_height = 12000
 # Walls (login, checkpoint, block) in a row on one host that pause that host (0 = never).
 wall_streak = 3
+# Seconds after a browser recheck reads a page as gone to read it again: a page that changes in
+# that time is an error, never a removal. 0 = read once.
+second_look = 2.0
 
 [review]
 # `toolkit review` walks candidates scoring at least this (0-100) unless --min-score says otherwise,

@@ -26,6 +26,7 @@ import math
 import shutil
 import struct
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,18 @@ class Visit:
     scrolled: int = 0
     notes: list[str] = field(default_factory=list)
     attempts: int = 1
+    second_look: SecondLook | None = None  # the page read again, when the first reading asked for it
+
+
+@dataclass
+class SecondLook:
+    """The same page read again `after` seconds later, without reloading it: its document and
+    address then, or why it could not be read."""
+
+    after: float
+    html: bytes | None = None
+    url: str | None = None
+    reason: str | None = None
 
 
 def reason_for(message: str) -> str:
@@ -324,9 +337,13 @@ class Browser:
         return product
 
     async def visit(self, url: str, *, platform: str | None = None, screenshot: bool = True,
-                    mhtml: bool = False) -> Visit:
+                    mhtml: bool = False, look_again: Callable[[Visit], bool] | None = None) -> Visit:
         """Load `url`, let it settle, scroll, and read it back. Never raises for network or page
-        trouble (the Visit's `reason` says what went wrong); the page is always closed."""
+        trouble (the Visit's `reason` says what went wrong); the page is always closed.
+
+        When `look_again` is given and says yes to what was read, the page is read once more,
+        `second_look` seconds later and without reloading it (`Visit.second_look`): a page that
+        changes after it settled is then seen to change. The rest of the Visit is the first read."""
         result = Visit(url=url, started_at=utcnow())
         try:
             page = await self.new_page()
@@ -354,12 +371,20 @@ class Browser:
 
         page.on("popup", on_popup)
         traffic = _Traffic(page)
+        read_at = None  # how many navigations there were, and where the page was, when it was read
         try:
             await self._load(page, result, platform, traffic)
             if result.reason is None:
                 await self._read_back(page, result, screenshot, mhtml)
+                read_at = (len(navigations), page.url)
+            if result.html is not None and look_again is not None and self.options.second_look > 0:
+                _fill_navigation(result, navigations, page.url)
+                if look_again(result):
+                    await self._look_again(page, result)
         finally:
-            _fill_navigation(result, navigations, page.url)
+            # The first read's navigation: a page that moves on by itself meanwhile is the second look's.
+            seen, where = read_at or (len(navigations), page.url)
+            _fill_navigation(result, navigations[:seen], where)
             _refusals(result, self.guard.forget(page))
             await self._close(page)
             await asyncio.gather(*closing)
@@ -387,6 +412,21 @@ class Browser:
             result.notes.append(f"the page did not settle within {options.settle_timeout:g} s")
         if lazy and options.scroll_screens:
             result.scrolled = await _scroll(page, traffic, options.scroll_screens)
+
+    async def _look_again(self, page: Any, result: Visit) -> None:
+        """Wait `second_look` seconds, then read the page's document again (bounded as the first
+        read is); the page is not reloaded."""
+        look = result.second_look = SecondLook(after=self.options.second_look)
+        await asyncio.sleep(look.after)
+        try:
+            html = await asyncio.wait_for(page.content(), self.options.navigation_timeout)
+        except TimeoutError:
+            look.reason = "page-unresponsive"
+            return
+        except self._api.Error:
+            look.reason = "page-navigating"
+            return
+        look.html, look.url = html.encode("utf-8", errors="replace"), page.url
 
     async def _read_back(self, page: Any, result: Visit, screenshot: bool, mhtml: bool) -> None:
         """Read the rendered HTML, then the screenshot and snapshot. A page whose scripts keep it

@@ -42,6 +42,9 @@ class BrowserOptions:
     viewport_width: int = 1280
     viewport_height: int = 900
     wall_streak: int = 3  # walls in a row on one host that pause the host (0 = never)
+    # Seconds after a recheck reads a page as gone to read it once more (0 = never): a page that
+    # changes in that time is an error, never a removal (toolkit.browser.rechecks.steady).
+    second_look: float = 2.0
     max_html_bytes: int = 20 * 1024 * 1024
     user_agent: str = ""
     proxy: str = ""
@@ -76,6 +79,9 @@ class BrowserOptions:
         for key in ("navigation_timeout", "settle_timeout"):
             if section[key] <= 0:
                 raise CaseError(f"{where}: 'browser.{key}' must be above 0", f"Fix the value of {key} under [browser]")
+        if section["second_look"] < 0:
+            raise CaseError(f"{where}: 'browser.second_look' must be 0 or more",
+                            "Fix the value of second_look under [browser] (0 reads a page once)")
         values: dict[str, Any] = {
             "executable": section["executable"],
             "profile": profile_folder(section["profile"], case_root) if use_profile else None,
@@ -87,6 +93,7 @@ class BrowserOptions:
             "screenshot_scale": scale,
             "max_screenshot_height": section["max_screenshot_height"],
             "wall_streak": max(0, section["wall_streak"]),
+            "second_look": float(section["second_look"]),
             "max_html_bytes": int(float(config["recheck"]["max_body_mb"]) * 1024 * 1024),
             "user_agent": config["recheck"]["user_agent"],
             "proxy": config["recheck"]["proxy"],

@@ -13,6 +13,10 @@ between canary rounds (toolkit.recheck.canary): when a platform's canaries stop 
 remaining items are not checked in this run (the wave is paused for that platform, and running the
 same command again after `toolkit browser login` continues it) instead of recording a wall for
 every item. Each check is committed on its own: an interrupted wave is resumed by running it again.
+
+A page that reads as gone is read once more `[browser] second_look` seconds later, without reloading
+(`steady`): a page that showed "not available" while its scripts were still building the item, or
+whose owner swaps what it shows, then reads `error` `page-changed`, never a removal.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from toolkit.browser.engine import Browser, Visit, started
 from toolkit.browser.options import BrowserOptions, ScreenshotMode
 from toolkit.browser.polite import WALLS, PoliteBrowser
 from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
-from toolkit.models import DateSource, Method, Status
+from toolkit.models import DateSource, Family, Method, Status
 from toolkit.platforms.registry import check_url
 from toolkit.recheck.fetch import Fetched, FetchOptions, host_key, run_per_host
 from toolkit.recheck.live import store_page_capture
@@ -78,6 +82,34 @@ def as_fetched(visit: Visit) -> Fetched:
                    body=visit.html, redirects=list(visit.redirects), reason=visit.reason, attempts=visit.attempts)
 
 
+def read_visit(visit: Visit, item_url: str | None, platform: str | None) -> Reading:
+    """The reading of a visit's (first) read of the page, for an item recorded on `platform`."""
+    return read_response(as_fetched(visit), url=item_url, platform=platform, observed_at=visit.started_at)
+
+
+def reads_gone(reading: Reading) -> bool:
+    return reading.status.family == Family.GONE
+
+
+def steady(reading: Reading, visit: Visit, item_url: str | None, platform: str | None) -> Reading:
+    """`reading` when the visit's second look (if it took one) reads gone too; else `error`
+    `page-changed`, saying what each look read: a removal is only recorded from a page that held it."""
+    look = visit.second_look
+    if look is None or not reads_gone(reading):
+        return reading
+    if look.html is not None:
+        again = read_visit(replace(visit, html=look.html, final_url=look.url or visit.final_url), item_url, platform)
+        if reads_gone(again):
+            return replace(reading, note="; ".join(filter(None, (
+                reading.note, f"read again {look.after:g} s later: {again.status}"))))
+        seen = f"{again.status}" + (f" ({again.reason})" if again.reason else "")
+    else:
+        seen = f"nothing ({look.reason})"
+    return Reading(Status.ERROR, reason="page-changed", detector=reading.detector,
+                   note=f"read {reading.status} ({reading.marker or reading.reason or 'no marker'}), "
+                        f"then {seen} {look.after:g} s later, without reloading")
+
+
 def _note(reading: Reading, visit: Visit, browser: str) -> str:
     parts = [p for p in (reading.note, *visit.notes) if p]
     if visit.scrolled:
@@ -123,8 +155,9 @@ class BrowserChecker:
         the message's own page only embeds); return its check and whether a screenshot was kept."""
         url = check_url(item.platform, item.url or "")
         mode = self.options.screenshots
-        visit = await self.polite.visit(url, platform=item.platform, screenshot=mode != ScreenshotMode.NONE)
-        reading = read_response(as_fetched(visit), url=item.url, platform=item.platform, observed_at=visit.started_at)
+        visit = await self.polite.visit(url, platform=item.platform, screenshot=mode != ScreenshotMode.NONE,
+                                        look_again=lambda seen: reads_gone(read_visit(seen, item.url, item.platform)))
+        reading = steady(read_visit(visit, item.url, item.platform), visit, item.url, item.platform)
         page = self.case.store_evidence_bytes(visit.html) if visit.html is not None and visit.reason is None else None
         keep = visit.screenshot is not None and (
             mode == ScreenshotMode.ALL or self.previous.get(item.id) != str(reading.status))
