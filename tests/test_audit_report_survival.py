@@ -73,3 +73,64 @@ def test_the_wave_table_and_the_curve_agree_on_a_wave_spanning_hours(tmp_path, i
     notice = _survival(tmp_path, invoke, case)
     assert notice["curve"][-1][1] == round(4 / 6, 4)
     assert notice["gone_within_days"]["30"]["value"] == 0.0 and notice["median_days"]["value"] is None
+
+
+def test_a_gone_reading_a_later_look_of_the_same_wave_overrode_is_not_a_removal(tmp_path, invoke):
+    # Wave 2 reads item 0 gone at 10:00 (a glitch), then a manual look at 10:20 sees it live: the
+    # wave (the one status rule) says live, so time to removal must not remove it there. Before:
+    # the wave table said 0 of 2 gone while the curve said 1 of 2 gone within 7 days.
+    b = CaseBuilder(tmp_path / "c")
+    b.wave("w1", "2021-04-17T10:00:00Z")
+    b.wave("w2", "2021-04-20T10:00:00Z")
+    b.wave("w3", "2021-04-27T10:00:00Z")
+    items = []
+    for n in range(2):
+        item = b.item(f"cruce.page.{n}", name=f"Cruce {n}")
+        b.review(item)
+        b.notice(item, NOTICED)
+        b.check(item, "w1", f"2021-04-17T10:0{n}:00Z", LIVE)
+        items.append(item)
+    b.check(items[0], "w2", "2021-04-20T10:00:00Z", GONE)
+    b.check(items[0], "w2", "2021-04-20T10:20:00Z", LIVE, method="manual")
+    b.check(items[1], "w2", "2021-04-20T10:01:00Z", LIVE)
+    # Wave 3: item 1 gone, then live, then gone again in the same wave: gone, dated by its last gone look.
+    b.check(items[0], "w3", "2021-04-27T10:00:00Z", LIVE)
+    b.check(items[1], "w3", "2021-04-27T10:01:00Z", GONE)
+    b.check(items[1], "w3", "2021-04-27T10:30:00Z", LIVE, method="manual")
+    b.check(items[1], "w3", "2021-04-27T11:30:00Z", GONE, method="manual")
+    case = b.close()
+    notice = _survival(tmp_path, invoke, case)
+    assert (notice["removals"], notice["censored"], notice["reappeared"]) == (1, 1, 0)
+    assert notice["gone_within_days"]["7"]["value"] == 0.0  # wave 2 saw both live
+    assert notice["gone_within_days"]["30"]["value"] == 0.5  # wave 3: item 1 gone
+    waves = orjson.loads((tmp_path / "out" / "report.json").read_bytes())["waves"]
+    assert [(w["wave"], w["live"], w["gone"]) for w in waves] == [("w1", 2, 0), ("w2", 2, 0), ("w3", 1, 1)]
+    listed = invoke("waves", case, "--format", "json")
+    # `toolkit waves` applies the confirmation rule: a first gone reading is pending there.
+    assert [(w["live"], w["gone"] + w["pending"]) for w in orjson.loads(listed.output)] == [(2, 0), (2, 0), (1, 1)]
+
+
+def test_overruled_is_a_later_live_look_of_the_same_wave():
+    # Property: against the definition, check by check, on random frames in the frame's order.
+    import pandas as pd
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from toolkit.report.survival import overruled
+
+    row = st.tuples(st.integers(1, 3), st.sampled_from([None, 1, 2]), st.sampled_from(["live", "manual", "wayback"]),
+                    st.sampled_from(["live", "gone", "ended", "unknown"]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(row, max_size=25))
+    def check(rows):
+        rows = sorted(rows, key=lambda r: r[0])  # by item; time order within an item is the list's
+        frame = pd.DataFrame(rows, columns=["item_id", "wave_id", "method", "family"])
+        frame["wave_id"] = pd.array(frame["wave_id"], dtype="Int64")
+        frame["method"], frame["family"] = pd.Categorical(frame["method"]), pd.Categorical(frame["family"])
+        expected = [f in ("gone", "ended") and w is not None and m != "wayback" and any(
+            i2 == i and w2 == w and m2 != "wayback" and f2 == "live" for i2, w2, m2, f2 in rows[n + 1:])
+            for n, (i, w, m, f) in enumerate(rows)]
+        assert overruled(frame).tolist() == expected
+
+    check()

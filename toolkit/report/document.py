@@ -169,8 +169,8 @@ def _survival(report: Report) -> list[Block]:
             notes.append(f"From {ORIGIN_LABELS[origin]}: times rounded up to whole days (too many distinct "
                          "check intervals at hour resolution).")
         if result.reappeared:
-            notes.append(f"From {ORIGIN_LABELS[origin]}: {result.reappeared} seen live again after a gone check "
-                         "(counted as gone at the first gone check).")
+            notes.append(f"From {ORIGIN_LABELS[origin]}: {result.reappeared} seen live again in a later wave "
+                         "after a gone check (counted as gone at the first gone check).")
     if notes:
         blocks.append(Bullets(notes))
     curves = {ORIGIN_LABELS[o]: r.curve for o, r in report.survival.items() if r.curve}

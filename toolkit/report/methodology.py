@@ -64,7 +64,8 @@ def blocks(report: Report) -> list[Block]:
         "Reported against never-reported items: Fisher's exact test, two-sided (scipy.stats.fisher_exact).",
         "Time to removal: Turnbull's nonparametric estimate for interval-censored data, from each item's first "
         "capture and from its first notice; an item seen live in a wave counts as live until the wave's last "
-        "check; times rounded up to whole hours (whole days for large, spread-out cohorts, as noted); 95% "
+        "check, and a gone reading that a later look of the same wave overruled is no removal (the wave reads "
+        "live); times rounded up to whole hours (whole days for large, spread-out cohorts, as noted); 95% "
         "percentile bootstrap intervals (200 replicates, fixed seed).",
         "Seller networks: connected components (networkx) of items and the phone numbers, WhatsApp contacts and "
         "Telegram handles extracted from them.",

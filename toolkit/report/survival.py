@@ -170,7 +170,7 @@ class Survival:
     removals: int  # items seen gone (interval-censored)
     censored: int  # items still live (or sold) at their last check
     excluded: dict[str, int] = field(default_factory=dict)
-    reappeared: int = 0  # items seen live again after a gone check
+    reappeared: int = 0  # items seen live again in a later wave after a gone check
     resolution_hours: int = RESOLUTION_HOURS  # times rounded up to this many hours
     median: Estimate | None = None
     within: dict[int, Estimate] = field(default_factory=dict)
@@ -188,6 +188,29 @@ def binned(left: pd.Series, right: pd.Series, hours: int) -> tuple[pd.Series, pd
     return np.minimum(np.ceil(left / step - 1e-9) * step, up - step) + 0.0, up  # + 0.0: no -0.0
 
 
+def overruled(checks: pd.DataFrame) -> np.ndarray:
+    """Which of `checks` (in the frame's order: item, time, id) are gone or ended readings that a
+    later live check of the same wave overrode. The one status rule lets the latest known look of a
+    wave decide; a reading it overrode is no removal here either, so the curve and the wave table
+    say the same of every item. (Wayback lookups and checks of no wave stand on their own.)"""
+    out = np.zeros(len(checks), dtype=bool)
+    waved = (checks["wave_id"].notna() & (checks["method"] != str(Method.WAYBACK))).to_numpy()
+    live = np.flatnonzero(waved & (checks["family"] == "live").to_numpy())
+    ended = np.flatnonzero(waved & checks["family"].isin(["gone", "ended"]).to_numpy())
+    if not len(live) or not len(ended):
+        return out
+    # One integer per (item, wave); each one's last live position, found by binary search.
+    waves = checks["wave_id"].to_numpy(dtype=np.int64, na_value=0)
+    key = checks["item_id"].to_numpy(dtype=np.int64) * (int(waves.max()) + 1) + waves
+    order = np.argsort(key[live], kind="stable")  # stable: positions stay ascending within a key
+    keys, spots = key[live][order], live[order]
+    last = np.r_[keys[1:] != keys[:-1], True]
+    keys, spots = keys[last], spots[last]
+    at = np.minimum(np.searchsorted(keys, key[ended]), len(keys) - 1)
+    out[ended[(keys[at] == key[ended]) & (spots[at] > ended)]] = True
+    return out
+
+
 def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int], int]:
     """Per-item (L, R] in days from `origin`, the exclusions by cause, and the reappearance count."""
     column = "first_seen_t" if origin == "first_capture" else "noticed_at_t"
@@ -199,7 +222,7 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # The checks as arrays, and copies of only those that are used (500,000 checks).
     checks = cf.checks
     known = checks["family"].isin(["live", "gone", "ended"]).to_numpy()
-    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME))
+    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(checks)
     checked = checks["item_id"].to_numpy()
     # Items whose every known check is dated at import time (numpy's set operations).
     only_import = np.setdiff1d(checked[known], checked[dated])
