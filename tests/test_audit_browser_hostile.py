@@ -96,6 +96,7 @@ def test_a_page_that_reloads_itself_for_ever_ends_and_the_next_visit_reads_right
         with shared.options(settle_timeout=1.0):
             visit = bounded(shared, shared.browser.visit(base + "/reloads", platform="generic"), 30)
         assert visit.reason in {None, "page-navigating"}
+        assert shared.browser.context.pages == []  # before: the tab stayed open, reloading, for the run
         # What the next visit reads is not disturbed.
         after = shared.visit(base + "/CruceSeguroUSA.Oficial", platform="facebook")
         assert read(after).status == Status.AVAILABLE

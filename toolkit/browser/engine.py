@@ -391,8 +391,12 @@ class Browser:
         return result
 
     async def _close(self, page: Any) -> None:
-        """Close `page`, waiting at most CLOSE_SECONDS (Chromium may not answer for a page that
-        reloads itself without end); a page already closed is fine."""
+        """Close `page`, waiting at most CLOSE_SECONDS; a page already closed is fine. Every request
+        the page would still make is refused first: Chromium does not close a tab in the middle of
+        a navigation, so a page that reloads itself without end stayed open, reloading, for the
+        rest of the run."""
+        with contextlib.suppress(self._api.Error, TimeoutError):
+            await asyncio.wait_for(page.route("**/*", _refuse), PROBE_SECONDS)
         with contextlib.suppress(self._api.Error, TimeoutError):
             await asyncio.wait_for(page.close(), CLOSE_SECONDS)
 
@@ -503,6 +507,12 @@ async def _settle(page: Any, traffic: _Traffic, timeout: float, selector: str) -
             return "selector"
         await asyncio.sleep(0.1)
     return "timeout"
+
+
+async def _refuse(route: Any) -> None:
+    """A route handler refusing the request (the page is being closed)."""
+    with contextlib.suppress(Exception):  # the page may close while the request is refused
+        await route.abort()
 
 
 async def _has(page: Any, selector: str) -> bool:
