@@ -110,6 +110,21 @@ def test_the_stub_word_for_word_beside_a_live_channel_is_undetermined():
         assert verdict.marker and "Terms of Service" in verdict.marker
 
 
+def test_a_user_page_whose_bio_copies_the_notice_is_not_removed():
+    """A person's or bot's t.me/<name> shows "@name" under the title, no count: that line is a
+    sign Telegram displays the account, so its bio's notice is the owner's (quoted: live; word
+    for word: undetermined)."""
+    user = fixture("available-channel.html").replace(
+        '<div class="tgme_page_extra">3 412 subscribers</div>', '<div class="tgme_page_extra">@cruce_seguro_mx</div>')
+    preview = '<a class="tgme_page_context_link" href="/s/cruce_seguro_mx">Preview channel</a>'
+    assert preview in user
+    user = user.replace(preview, "")
+    reading = read_page(with_description(user, QUOTE), CHANNEL)
+    assert reading.verdict.status == Status.AVAILABLE and reading.main.fields["telegram_type"] == "user"
+    verdict = read_page(with_description(user, NOTICE), CHANNEL).verdict
+    assert (verdict.status, verdict.reason) == (Status.ERROR, "notice-in-owner-text")
+
+
 def test_a_quote_with_no_sign_of_a_live_channel_is_undetermined():
     """No count, no messages (a user's page, or a notice Telegram might print with more words):
     the notice among other words is not taken for Telegram's, nor the page for live."""

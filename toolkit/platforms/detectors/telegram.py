@@ -9,8 +9,8 @@ post page t.me/<name>/<id>, og:description is the message's text. Telegram write
 `tgme_widget_message_error` (the widget's "Post not found" and Terms-of-Service notices), and its
 notice for a blocked channel takes the place of the description, the whole of it. So a notice's
 wording inside the owner's words decides only as that stub (the whole text), and only on a page
-that shows no sign of a channel Telegram still displays (a subscriber count, messages): beside
-one, the stub is `error` (`notice-in-owner-text`: it cannot be told from the owner's copy of it),
+that shows no sign of an account Telegram still displays (a subscriber count, messages, a
+user's "@name" line): beside one, the stub is `error` (`notice-in-owner-text`: it cannot be told from the owner's copy of it),
 and a text that holds the notice among other words is the owner quoting it."""
 
 from __future__ import annotations
@@ -157,8 +157,10 @@ class TelegramDetector(Detector):
         as before; the stub beside a subscriber count or messages, or a notice among other words
         where there is no such sign, is returned as undetermined (reason, marker, place); a notice
         among other words beside a live channel is the owner quoting it and is passed over."""
+        # Signs that Telegram displays the account: messages, a t.me/s/ counter, or the line under
+        # a t.me/<name> title ("12 431 subscribers", "N members", a user's or bot's "@name").
         live = bool(messages) or (channel is not None and (
-            channel.followers is not None or channel.members is not None
+            channel.followers is not None or channel.members is not None or "extra" in channel.fields
             or any(key.startswith("count_") for key in channel.fields)))
         book = places.data.get("book")
         doubt = None
