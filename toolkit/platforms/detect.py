@@ -14,7 +14,8 @@ How a status is decided, in this order, so that one wrong "gone" (or "live") is 
 2. Marker rules for removed, account_gone, unavailable, restricted, rate_limited, sold, each only
    in the places the rule names; on a page with positive evidence of the item, a marker the
    item's own words hold (a post's text in its <title>) is a quotation and does not decide.
-3. Any other HTTP error -> error `http-<code>`.
+3. Any other HTTP error -> error `http-<code>`. A notice the detector found in the item's own
+   words and cannot tell from the platform's (`Finding.undetermined`) -> error with its reason.
 4. Positive evidence of the item (its id, og:url, content) -> available. A logged-out view of a
    public page with a login overlay lands here. (What counts as evidence, per platform and kind:
    docs/detectors.md.)
@@ -61,6 +62,11 @@ class Finding:
 
     captures: list[Capture] = field(default_factory=list)
     evidence: Evidence | None = None
+    # (reason, marker, place) of a notice's wording that the item's own words hold and that the
+    # detector cannot tell from the platform's own notice (a Telegram channel's description that
+    # is word for word the Terms-of-Service notice, beside its subscriber count): the page then
+    # reads `error` with that reason, neither gone nor live, unless a marker elsewhere decides.
+    undetermined: tuple[str, str, str] | None = None
 
 
 class Detector(ABC):
@@ -103,7 +109,8 @@ class Detector(ABC):
         texts, when the detector `quotes`. A notice's wording inside them is the item quoting it
         (a post saying "este contenido no está disponible en tu país"), never the platform's
         notice. Empty for platforms whose notice pages read as names or texts (a Telegram
-        channel's description replaced by the Terms-of-Service notice, a WhatsApp invite's heading)."""
+        channel's description replaced by the Terms-of-Service notice, a WhatsApp invite's heading);
+        the Telegram detector tells its notices from its items' words itself (detectors/telegram.py)."""
         if not self.quotes:
             return []
         return [text for capture in finding.captures for text in (capture.name, capture.text) if text]
@@ -145,12 +152,13 @@ class Detector(ABC):
         if role.kind == PageKind.ITEM:
             finding = self.inspect(page, places)
             words = self.own_words(finding)
-            verdict = decide(self, page, places, book, finding.evidence, own_words=words)
+            verdict = decide(self, page, places, book, finding.evidence, own_words=words,
+                             undetermined=finding.undetermined)
             captures = finding.captures
             if verdict.status == Status.SOLD and not (captures and captures[0].item.kind == Kind.LISTING):
                 # "Sold" is a Marketplace listing's state: on any other item's page it is not its.
                 verdict = decide(self, page, places, book, finding.evidence, skip=frozenset({Status.SOLD}),
-                                 own_words=words)
+                                 own_words=words, undetermined=finding.undetermined)
         else:
             # A wall that names no page (a login page without next=) gives no capture: its status
             # is read for no item.
@@ -210,13 +218,14 @@ def _next_targets(url: str | None) -> list[str]:
 
 def decide(detector: Detector, page: Page, places: Places, book: marker_data.MarkerBook,
            evidence: Evidence | None, skip: frozenset[Status] = frozenset(),
-           own_words: Sequence[str] = ()) -> Verdict:
+           own_words: Sequence[str] = (), undetermined: tuple[str, str, str] | None = None) -> Verdict:
     """The status an item's own page shows, with the marker and place that decided it (steps 1-6
     of the module doc; walls and pages that are not items are decided before, in `Detector.read`).
 
     On a page with positive evidence of the item, a marker that the item's `own_words` hold is
     the item quoting it, not the platform's notice: it does not decide (except a listing's sold
-    state, which is read from its own data or heading)."""
+    state, which is read from its own data or heading). `undetermined` (reason, marker, place),
+    when no marker decides, makes the page `error` with that reason whatever its evidence."""
     name = detector.name
     code = page.http_status
     if code in HARD_HTTP:
@@ -232,6 +241,9 @@ def decide(detector: Detector, page: Page, places: Places, book: marker_data.Mar
             return Verdict(status, name, hit[0], hit[1], hit[2])
     if code is not None and code >= 400:
         return Verdict(Status.ERROR, name, str(code), "http", f"http-{code}")
+    if undetermined is not None:
+        reason, marker, place = undetermined
+        return Verdict(Status.ERROR, name, marker, place, reason)
     if evidence is not None:
         return Verdict(Status.AVAILABLE, name, evidence.marker, evidence.place, None)
     hit = match_rules(book.rules(detector.platform, Status.LOGIN_REQUIRED), places,
