@@ -24,6 +24,7 @@ from toolkit.store.events import (
     leaf_label,
     leaf_lines,
 )
+from toolkit.store.schema import LATE_COLUMNS
 
 
 @dataclass
@@ -150,13 +151,15 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
 
 
 class _FilledLater:
-    """Columns a migration added after a fact row was sealed are not in its digest (it is hashed over
-    the columns of its time), so they must still be NULL: a value there was put in behind the log's
-    back (a check's `run`, which bounds the stretches canaries blind, would otherwise be forgeable)."""
+    """A late column (`toolkit.store.schema.LATE_COLUMNS`: added by a migration, NULL on the rows
+    before it) that a fact row was sealed without is not in that row's digest (it is hashed over the
+    columns of its time), so it must still be NULL: a value there was put in behind the log's back
+    (a check's `run`, which bounds the stretches canaries blind, would otherwise be forgeable)."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self.current = cov.fact_columns(conn)
+        self.current = {table: [c for c in cols if c in LATE_COLUMNS.get(table, ())]
+                        for table, cols in cov.fact_columns(conn).items()}
         self.found: dict[tuple[str, tuple[str, ...]], dict[int, list[str]]] = {}
 
     def columns(self, kind: str, ref_id: int, columns: dict[str, list[str]]) -> list[str]:

@@ -229,8 +229,17 @@ def _blind(conn: sqlite3.Connection, judged: Judged) -> Any:
 
 
 # Each run its checks record (`check.run`), with its first and last check. Checks recorded before
-# they named their run (schema V_CHECK_RUN) have none. One row per recheck run, off a partial index.
-RUN_SQL = 'SELECT run, min(id), max(id) FROM "check" WHERE run IS NOT NULL GROUP BY run'
+# they named their run (schema V_CHECK_RUN) have none. A GROUP BY would read every entry of the
+# index (0.3 s at half a million checks); stepping from one run to the next and taking each one's
+# first and last check id are index seeks (the rowid ends each entry of `check_run`): a few per run.
+RUN_SQL = """
+WITH RECURSIVE named(run) AS (
+    SELECT min(run) FROM "check" WHERE run IS NOT NULL
+    UNION ALL SELECT (SELECT min(run) FROM "check" WHERE run > named.run) FROM named WHERE named.run IS NOT NULL
+)
+SELECT run, (SELECT min(id) FROM "check" WHERE run = named.run), (SELECT max(id) FROM "check" WHERE run = named.run)
+FROM named WHERE run IS NOT NULL
+"""
 
 
 def _run_ends(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
