@@ -56,7 +56,7 @@ def _ok(result) -> None:
 
 
 def _agree(invoke, case: Path, tmp_path: Path, wave: str) -> tuple[dict, dict, dict]:
-    """`waves --items`, `items` and the report's per-item appendix, keyed by the item's id."""
+    """`waves --items` (rows of `wave`), `items`, and the report (its JSON and per-item appendix), by item id."""
     waves = invoke("waves", case, "--items", "--format", "json")
     _ok(waves)
     items = invoke("items", case, "--format", "json")
@@ -67,7 +67,7 @@ def _agree(invoke, case: Path, tmp_path: Path, wave: str) -> tuple[dict, dict, d
     appendix = json.loads((out / "items.json").read_text())
     by_wave = {row["item"]: row for row in json.loads(waves.stdout) if row["wave"] == wave}
     by_item = {row["id"]: row for row in json.loads(items.stdout)}
-    return by_wave, by_item, {"report": report, "appendix": appendix}
+    return by_wave, by_item, {"report": report, "appendix": {row["id"]: row for row in appendix}}
 
 
 # -- rechecks from exports ---------------------------------------------------------------------------
@@ -109,6 +109,7 @@ def test_a_canary_wall_in_one_export_run_does_not_blind_the_next_run(case, invok
     (wave,) = [w for w in report["report"]["waves"] if w["wave"] == "w2"]
     assert (wave["live"], wave["gone"], wave["unknown"]) == (1, 0, 1)
     assert wave["statuses"]["blind"] == 1
+    assert (report["appendix"][a]["status"], report["appendix"][b]["status"]) == ({"w2": "blind"}, {"w2": "available"})
     shown = json.loads(invoke("show", case, str(b), "--format", "json").stdout)
     assert shown["waves"][0]["family"] == "live" and not shown["waves"][0]["blind"]
 
@@ -167,6 +168,7 @@ def test_a_live_run_whose_closing_canary_failed_does_not_blind_the_next_run(case
     (wave,) = report["report"]["waves"]
     assert (wave["live"], wave["gone"], wave["unknown"]) == (1, 1, 2)
     assert wave["statuses"]["blind"] == 2
+    assert [report["appendix"][i]["status"]["w1"] for i in ids] == ["blind", "blind", "available", "unavailable"]
 
 
 # -- cases from before checks named their run --------------------------------------------------------
