@@ -259,3 +259,25 @@ def test_a_run_written_into_a_check_behind_the_log_is_caught_by_verify(tmp_path,
     conn.close()
     result = invoke("verify", legacy)
     assert result.exit_code != 0 and "was changed after it was recorded" in " ".join(result.output.split()), result.output
+
+
+def test_a_run_that_checked_nothing_ends_before_the_next_run(tmp_path):
+    """An export run whose files held only the canary's page (behind a wall) checked nothing: its
+    stretch ends before the next run's first check, which it must not blind."""
+    from report_builder import CaseBuilder
+
+    from toolkit.store.status import wave_statuses
+
+    b = CaseBuilder(tmp_path / "case")
+    item = b.item("viajesnortemx")
+    wave = b.wave("w2", "2021-05-17T10:00:00Z", '["export"]')
+    b.db.execute("INSERT INTO canary_check (wave_id, method, run, round, after_check, platform, url, observed_at,"
+                 " status, reason) VALUES (?, 'export', 'run-0', 1, 0, 'facebook', ?, '2021-05-17T10:01:00Z',"
+                 " 'login_required', 'login-wall')", (wave, CANARY))
+    b.db.execute('INSERT INTO "check" (item_id, wave_id, observed_at, method, status, run) VALUES'
+                 " (?, ?, '2021-05-18T09:00:00Z', 'export', 'available', 'run-1')", (item, wave))
+    b.close()
+    conn = sqlite3.connect(tmp_path / "case" / "case.db")
+    (decided,) = wave_statuses(conn)
+    conn.close()
+    assert (decided.family, decided.blind) == ("live", None)
