@@ -177,6 +177,8 @@ def test_a_case_from_before_date_sources_migrates_and_verifies_intact(tmp_path, 
     conn.execute('ALTER TABLE "check" DROP COLUMN date_source')
     # Migrations after this one are undone too (they are additive: their tables go).
     conn.execute("DROP TABLE IF EXISTS identity_conflict")
+    conn.execute("DROP INDEX check_run")  # and the run of each check (V_CHECK_RUN)
+    conn.execute('ALTER TABLE "check" DROP COLUMN run')
     conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(V_DATE_SOURCE_CANARY)}")
     conn.commit()
     conn.close()

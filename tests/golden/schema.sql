@@ -1,4 +1,4 @@
--- schema version 8
+-- schema version 9
 CREATE TABLE attachment (
     id         INTEGER PRIMARY KEY,
     source_id  INTEGER REFERENCES source(id),
@@ -69,8 +69,9 @@ CREATE TABLE "check" (
     marker          TEXT,
     place           TEXT,
     note            TEXT
-, date_source TEXT);
+, date_source TEXT, run TEXT);
 CREATE INDEX check_item ON "check"(item_id);
+CREATE INDEX check_run ON "check"(run) WHERE run IS NOT NULL;
 CREATE INDEX check_wave ON "check"(wave_id);
 CREATE TABLE event (
     id        INTEGER PRIMARY KEY,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import Family, Status
 from toolkit.store.canaries import CANARY_RULE, CanaryRow, insert_canary_rows, last_check_id
+from toolkit.store.checks import begin_run, current_run
 
 DEFAULT_EVERY = 100
 __all__ = ["CANARY_RULE", "Canary", "CanaryGuard", "CanaryReading", "Round", "declared", "every", "new_run"]
@@ -110,8 +112,11 @@ def every(config: dict[str, dict[str, Any]]) -> int:
 
 
 def new_run() -> str:
-    """An identifier for one recheck run: rounds of one run bracket its stretches of checks."""
-    return f"{utcnow()}/{os.getpid()}"
+    """An identifier for one recheck run: rounds of one run bracket its stretches of checks, and
+    its checks record it (`check.run`), so its last stretch ends at its own last check. The random
+    tail keeps two runs of one process in the same second apart (two commands in one test process,
+    a script calling two runners)."""
+    return f"{utcnow()}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
 class CanaryGuard:
@@ -119,7 +124,9 @@ class CanaryGuard:
 
     `canaries` are those of the platforms the wave checks; `observe(canary)` looks at one canary
     (a coroutine function or a plain function) and returns a `CanaryReading`. `every` is the
-    number of checks between rounds (0 or less: rounds at the start and end only).
+    number of checks between rounds (0 or less: rounds at the start and end only). `run` names the
+    run its rounds belong to: by default the run begun on the case's connection (the recheck
+    command's, or the runner's), else a new one begun there, so the checks that follow carry it.
     """
 
     def __init__(self, case: Case, wave_id: int, method: str, canaries: Iterable[Canary], observe: Observe,
@@ -128,7 +135,7 @@ class CanaryGuard:
         self.canaries = list(canaries)
         self.observe = observe
         self.every = every
-        self.run = run or new_run()
+        self.run = run or current_run(case.db) or begin_run(case.db, new_run())
         self.rounds: list[Round] = []
 
     def __bool__(self) -> bool:

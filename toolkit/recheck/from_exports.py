@@ -38,7 +38,14 @@ from toolkit.scan.pipeline import FileResult, Progress, Tagger, scan_paths
 from toolkit.store import source_rows
 from toolkit.store.aliases import known_keys, merged_map
 from toolkit.store.canaries import CanaryRow, canary_reading_exists, insert_canary_rows, last_check_id
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, source_captures, source_message_ids
+from toolkit.store.checks import (
+    CheckRecord,
+    TrackedItem,
+    insert_check,
+    run_scope,
+    source_captures,
+    source_message_ids,
+)
 from toolkit.store.db import Connection
 from toolkit.store.writer import WrittenCapture
 
@@ -122,11 +129,10 @@ class _Matcher:
 class _Canaries:
     """Records the saved pages of canaries found in the exports as one round placed before the run's checks."""
 
-    def __init__(self, conn: Connection, wave_id: int, canaries: Iterable[Canary], stats: ExportStats):
-        self.conn, self.wave_id, self.stats = conn, wave_id, stats
+    def __init__(self, conn: Connection, wave_id: int, canaries: Iterable[Canary], stats: ExportStats, run: str):
+        self.conn, self.wave_id, self.stats, self.run = conn, wave_id, stats, run
         self.by_identity = {identify(c.url, c.platform).identity: c for c in canaries}
         self.after = last_check_id(conn)
-        self.run = new_run()
 
     def see(self, platform: str, identities: Iterable[tuple[str, str, str]], urls: Iterable[str | None],
             row: dict[str, Any]) -> bool:
@@ -153,10 +159,20 @@ def recheck_from_exports(case: Case, wave_id: int, items: Iterable[TrackedItem],
                          canaries: Iterable[Canary] = ()) -> ExportStats:
     """Scan `paths` into the case and record export checks in the wave for the tracked `items`;
     saved pages of `canaries` become the run's canary readings."""
+    # One run: its checks and its canary round carry its name, so a canary page that read a wall
+    # blinds this run's checks and never those of a later run of the wave (toolkit.store.status).
+    with run_scope(case.db, new_run()) as run:
+        return _recheck(case, wave_id, items, paths, fmt=fmt, collected_at=collected_at, tagger=tagger,
+                        progress=progress, canaries=canaries, run=run)
+
+
+def _recheck(case: Case, wave_id: int, items: Iterable[TrackedItem], paths: list[str], *, fmt: str | None,
+             collected_at: str | None, tagger: Tagger | None, progress: Callable[[Progress], None] | None,
+             canaries: Iterable[Canary], run: str) -> ExportStats:
     matcher = _Matcher(case.db, items)
     stats = ExportStats()
     conn = case.db
-    guard = _Canaries(conn, wave_id, canaries, stats)
+    guard = _Canaries(conn, wave_id, canaries, stats, run)
 
     def add(row: dict[str, Any]) -> None:
         if _record_capture(conn, wave_id, row):

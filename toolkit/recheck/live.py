@@ -21,11 +21,11 @@ from toolkit.case import Case, StoredEvidence
 from toolkit.dates import utcnow
 from toolkit.models import Capture, DateSource, ItemRef, Kind, Method, Status
 from toolkit.platforms.registry import check_url
-from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, Round
+from toolkit.recheck.canary import Canary, CanaryGuard, CanaryReading, Round, new_run
 from toolkit.recheck.fetch import Fetcher, FetchOptions, Politeness, host_key, run_per_host
 from toolkit.recheck.reading import Reading, read_response
 from toolkit.store import transaction
-from toolkit.store.checks import CheckRecord, TrackedItem, insert_check
+from toolkit.store.checks import CheckRecord, TrackedItem, insert_check, run_scope
 from toolkit.store.writer import CaptureWriter
 
 
@@ -125,21 +125,23 @@ async def run_live_async(case: Case, wave_id: int, items: list[TrackedItem], opt
             on_check(LiveProgress(record, stats.counts, stats.checked, total,
                                   politeness.backoffs() if politeness else []))
 
-    async with Fetcher(options) as fetcher:
-        guard = CanaryGuard(case, wave_id, str(Method.LIVE), canaries,
-                            lambda canary: observe_canary(case, fetcher, canary))
+    # One run: its checks and canary rounds carry its name, so its last stretch ends at its last check.
+    with run_scope(case.db, new_run()) as run:
+        async with Fetcher(options) as fetcher:
+            guard = CanaryGuard(case, wave_id, str(Method.LIVE), canaries,
+                                lambda canary: observe_canary(case, fetcher, canary), run=run)
 
-        async def canary_round() -> None:
-            if guard:
-                result = await guard.round()
-                stats.rounds.append(result)
-                if on_round is not None:
-                    on_round(result)
+            async def canary_round() -> None:
+                if guard:
+                    result = await guard.round()
+                    stats.rounds.append(result)
+                    if on_round is not None:
+                        on_round(result)
 
-        await canary_round()
-        for start in range(0, total, stretch):
-            await _stretch(case, fetcher, wave_id, items[start:start + stretch], options, report)
             await canary_round()
+            for start in range(0, total, stretch):
+                await _stretch(case, fetcher, wave_id, items[start:start + stretch], options, report)
+                await canary_round()
     return stats
 
 

@@ -17,9 +17,10 @@ from toolkit.case import Case
 from toolkit.dates import given_time, in_the_future, parse_when, utcnow
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.models import Method
+from toolkit.recheck.canary import new_run
 from toolkit.recheck.fetch import FetchFlags, FetchOptions
 from toolkit.recheck.waves import default_wave_name, summary
-from toolkit.store.checks import TrackedItem, checked_items, open_wave, tracked_items, wave_check_count
+from toolkit.store.checks import TrackedItem, begin_run, checked_items, open_wave, tracked_items, wave_check_count
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ class RecheckPlan:
         if self.method != Method.EXPORT:
             done = checked_items(case.db, wave_id, str(self.method), retry_unknown=self.retry_errors)
             todo = [i for i in items if i.id not in done]
+        # Every check this command records carries its run (a runner with canaries begins its own).
+        begin_run(case.db, new_run())
         return RecheckRun(self, case, wave_id, items, todo, FetchOptions.for_case(case, self.fetch))
 
 

@@ -7,7 +7,8 @@ check is on disk as soon as it is recorded: an interrupted wave loses at most th
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from toolkit.store.status import date_source_sql
 from toolkit.store.verdicts import LATEST_REVIEW
 
 CHECK_COLUMNS = ("item_id", "wave_id", "observed_at", "method", "status", "reason", "detector", "http_status",
-                 "final_url", "evidence_sha256", "marker", "place", "note", "date_source")
+                 "final_url", "evidence_sha256", "marker", "place", "note", "date_source", "run")
 
 
 @dataclass
@@ -39,9 +40,34 @@ class CheckRecord:
     place: str | None = None
     note: str | None = None
     date_source: str | None = None  # where observed_at came from (toolkit.models.DateSource)
+    run: str | None = None  # the recheck run; None: the run begun on the connection (`begin_run`)
 
     def row(self) -> tuple[Any, ...]:
         return tuple(getattr(self, column) for column in CHECK_COLUMNS)
+
+
+def begin_run(conn: sqlite3.Connection, run: str) -> str:
+    """Record every check written on `conn` from now on (that names no run of its own) under `run`,
+    and return it. A run is one pass of a recheck: its canary rounds (`canary_check.run`) bracket its
+    checks, and its last check ends its last stretch (toolkit.store.status)."""
+    conn.recheck_run = run  # type: ignore[attr-defined]
+    return run
+
+
+def current_run(conn: sqlite3.Connection) -> str | None:
+    """The run begun on `conn` (None when none was)."""
+    return getattr(conn, "recheck_run", None)
+
+
+@contextmanager
+def run_scope(conn: sqlite3.Connection, run: str) -> Iterator[str]:
+    """`begin_run` for the length of a block; the run before it (if any) is in force again after."""
+    before = current_run(conn)
+    begin_run(conn, run)
+    try:
+        yield run
+    finally:
+        conn.recheck_run = before  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -126,7 +152,10 @@ def insert_check(conn: sqlite3.Connection, record: CheckRecord, *, unique_by: tu
                     commit(conn)
                 return False
         marks = ", ".join("?" * len(CHECK_COLUMNS))
-        conn.execute(f'INSERT INTO "check" ({", ".join(CHECK_COLUMNS)}) VALUES ({marks})', record.row())
+        row = record.row()
+        if record.run is None:
+            row = (*row[:-1], current_run(conn))
+        conn.execute(f'INSERT INTO "check" ({", ".join(CHECK_COLUMNS)}) VALUES ({marks})', row)
         if own:
             commit(conn)
     except BaseException:

@@ -45,6 +45,7 @@ class CaseConnection(sqlite3.Connection):
     context: dict | None = None
     context_source: Callable[[], dict] | None = None
     tx_marks: dict | None = None
+    recheck_run: str | None = None  # the run the checks written on it belong to (toolkit.store.checks.begin_run)
 
 
 class CaseBusyError(CaseError):

@@ -24,6 +24,7 @@ from toolkit.store.events import (
     leaf_label,
     leaf_lines,
 )
+from toolkit.store.schema import LATE_COLUMNS
 
 
 @dataclass
@@ -96,9 +97,15 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
         elif event["kind"] == "purge" and event["detail"]:
             for kind, ref_id, content in orjson.loads(event["detail"]).get("rewritten", []):
                 overrides[(kind, ref_id)] = content
+    filled = _FilledLater(conn)
     for (kind, ref_id), event in sorted(latest.items(), key=lambda kv: kv[1]["id"]):
         schema = columns_at(schemas, event["id"])
         columns, nullable = (dict(schema["facts"]), None) if schema else cov.legacy_columns()
+        later = filled.columns(kind, ref_id, columns)
+        if later:
+            problems.append(Break(event["id"], f"{kind} {ref_id} was changed after it was recorded"
+                                               f" ({', '.join(later)}, added to the schema since, filled in)"))
+            continue
         try:
             actual = content_hash(conn, kind, ref_id, columns, nullable)
         except sqlite3.OperationalError as exc:
@@ -141,6 +148,44 @@ def check_log(conn: sqlite3.Connection) -> ChainCheck:
     for kind, name in foreign_code(conn):
         problems.append(Break(None, describe_foreign(kind, name)))
     return ChainCheck(len(log), problems, notes)
+
+
+class _FilledLater:
+    """A late column (`toolkit.store.schema.LATE_COLUMNS`: added by a migration, NULL on the rows
+    before it) that a fact row was sealed without is not in that row's digest (it is hashed over the
+    columns of its time), so it must still be NULL: a value there was put in behind the log's back
+    (a check's `run`, which bounds the stretches canaries blind, would otherwise be forgeable)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.current = {table: [c for c in cols if c in LATE_COLUMNS.get(table, ())]
+                        for table, cols in cov.fact_columns(conn).items()}
+        self.found: dict[tuple[str, tuple[str, ...]], dict[int, list[str]]] = {}
+
+    def columns(self, kind: str, ref_id: int, columns: dict[str, list[str]]) -> list[str]:
+        """The columns of row `ref_id` of `kind` (or of its parts) not among `columns` that hold a value."""
+        out = []
+        for table, parent in ((kind, None), *((part, col) for part, (owner, col) in cov.PARTS.items() if owner == kind)):
+            sealed = columns.get(table)
+            if sealed is None:
+                continue
+            added = tuple(c for c in self.current.get(table, ()) if c not in sealed)
+            if added:
+                out.extend(self._rows(table, parent, added).get(ref_id, []))
+        return sorted(set(out))
+
+    def _rows(self, table: str, parent: str | None, added: tuple[str, ...]) -> dict[int, list[str]]:
+        """Per row (per parent row, for a part), which of `added` hold a value: one query per table."""
+        key = (table, added)
+        if key not in self.found:
+            owner = cov.q(parent) if parent else "id"
+            cells = ", ".join(f"{cov.q(c)} IS NOT NULL" for c in added)
+            where = " OR ".join(f"{cov.q(c)} IS NOT NULL" for c in added)
+            rows: dict[int, list[str]] = {}
+            for row in self.conn.execute(f"SELECT {owner}, {cells} FROM main.{cov.q(table)} WHERE {where}"):
+                rows.setdefault(row[0], []).extend(c for c, set_ in zip(added, row[1:], strict=True) if set_)
+            self.found[key] = rows
+        return self.found[key]
 
 
 def _check_state(conn: sqlite3.Connection, log: list[sqlite3.Row], schemas: list[tuple[int, dict]],

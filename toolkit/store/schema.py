@@ -331,13 +331,23 @@ CREATE TABLE IF NOT EXISTS seal_leaf (
 ) WITHOUT ROWID;
 """
 
+# The run of each check: the recheck run (one `toolkit recheck` command, or one call of a runner)
+# that recorded it, named as its canary rounds name it (`canary_check.run`). A run's last stretch of
+# checks ends at its own last check, so a canary that failed in one run never blinds a later run of
+# the same wave, method and platform (toolkit.store.status). Checks recorded before this migration
+# keep NULL ("not recorded"): their runs keep the reading they had (toolkit.store.status._run_ends).
+V_CHECK_RUN = """
+ALTER TABLE "check" ADD COLUMN run TEXT;
+CREATE INDEX check_run ON "check"(run) WHERE run IS NOT NULL;
+"""
+
 MIGRATIONS: list[str] = [V1, V2, V3, V_NOTICE_VOID, V_DATE_SOURCE_CANARY, V_IDENTITY_CONFLICT, V_ATTACHMENT,
-                         V_CUSTODY_LEAVES]
+                         V_CUSTODY_LEAVES, V_CHECK_RUN]
 LATEST = len(MIGRATIONS)
 
 # Columns added to chained tables after rows were first sealed: left out of a row's custody digest
 # while NULL, so a case migrated from before them keeps a valid log (toolkit.store.events).
 LATE_COLUMNS: dict[str, frozenset[str]] = {
     "capture": frozenset({"date_source"}),
-    "check": frozenset({"date_source"}),
+    "check": frozenset({"date_source", "run"}),
 }
