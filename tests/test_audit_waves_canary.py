@@ -106,6 +106,9 @@ def test_a_canary_wall_in_one_export_run_does_not_blind_the_next_run(case, invok
     assert by_wave[a]["status"] == "unavailable" and by_wave[a]["state"] == "unknown", by_wave[a]
     # `items` and the report read the same rule.
     assert by_item[b]["status"] == "available" and by_item[a]["status"] == "unavailable"
+    # ... and `items` says A's reading is blind, as waves and the report count it (before: nothing
+    # told `unavailable` there from a removal).
+    assert "canary" in by_item[a]["blind"] and by_item[b]["blind"] is None
     (wave,) = [w for w in report["report"]["waves"] if w["wave"] == "w2"]
     assert (wave["live"], wave["gone"], wave["unknown"]) == (1, 0, 1)
     assert wave["statuses"]["blind"] == 1

@@ -23,8 +23,8 @@ from toolkit.cli.common import (
 from toolkit.cli.statuses import status_columns
 from toolkit.store.item_list import ITEM_FIELDS, ItemFilter, list_items
 
-TABLE_COLUMNS = status_columns(["id", "platform", "kind", "name", "url", "status", "last_observed", "followers",
-                                "members", "score", "category", "tags", "verdict", "notice"])
+TABLE_COLUMNS = status_columns(["id", "platform", "kind", "name", "url", "status", "blind", "last_observed",
+                                "followers", "members", "score", "category", "tags", "verdict", "notice"])
 NEVER_CAPTURED = "never captured"
 
 
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
                     # Nothing observed its state: a URL from a list, never fetched or saved.
                     row["status"] = NEVER_CAPTURED
         columns = list(ITEM_FIELDS) if fmt != OutputFormat.table else TABLE_COLUMNS
-        emit(rows, columns, fmt, widths={"name": 40, "url": 60, "tags": 40, "reason": 24}, style=CsvStyle(bom, raw_cells))
+        emit(rows, columns, fmt, widths={"name": 40, "url": 60, "tags": 40, "reason": 24, "blind": 40}, style=CsvStyle(bom, raw_cells))
 
 
 def _say_nothing_matched(where: ItemFilter, present: dict[str, int], platform_given: bool) -> None:

@@ -16,7 +16,7 @@ from toolkit.store.verdicts import LATEST_REVIEW_OF_ITEM, LATEST_REVIEW_OF_ROOT
 ITEM_FIELDS = (
     "id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "score", "category",
     "verdict", "noticed_at", "channel", "status", "status_at", "followers", "members", "tags", "reason",
-    "last_observed", "last_observed_at",
+    "last_observed", "last_observed_at", "blind",
 )
 
 # Latest values per item, computed in SQL so listing 100,000 items stays one query.
@@ -158,8 +158,10 @@ def _with_status(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[d
     statuses = latest_statuses(conn, ids if len(ids) <= 1000 else None)
     for row in rows:
         found = statuses.get(row["id"])
+        # `blind`: why the check that decided is blind (it then counts as unknown, whatever it read).
         row.update(status=found and found.status, status_at=found and found.status_at, reason=found and found.reason,
-                   last_observed=found and found.last_observed, last_observed_at=found and found.last_observed_at)
+                   last_observed=found and found.last_observed, last_observed_at=found and found.last_observed_at,
+                   blind=found and found.blind)
     return rows
 
 
