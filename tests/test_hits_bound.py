@@ -180,3 +180,27 @@ def test_scan_show_and_verify_on_a_flooded_capture(invoke, case, tmp_path):
     assert shown.stdout.count(",hit,") == HITS_PER_TERM
     verified = invoke("verify", case)
     assert verified.exit_code == 0, verified.output
+
+
+def test_the_offer_model_lists_a_huge_text_in_pieces_with_the_same_figures(monkeypatch):
+    """A 6 MB post listed n-gram by n-gram at once took 1.8 GB for its categories and explanation;
+    listed in pieces, summed in the same order, every figure is the same to the last bit."""
+    from toolkit.lexicon import model
+
+    offers = model.load_model("default")
+    texts = [*ordinary_texts(), "coyote lancha wa.me/5215512345678 " * 3000]
+    whole = offers.explain_categories(texts)
+    assert whole == (offers.categories(texts), offers.explain_many(texts))
+    pieces = []
+    listed = model._pieces
+
+    def counted(*args):
+        for piece in listed(*args):
+            pieces.append(len(piece.post))
+            yield piece
+
+    monkeypatch.setattr(model, "LIST_BYTES", 100)
+    monkeypatch.setattr(model, "PIECE", 20_000)
+    monkeypatch.setattr(model, "_pieces", counted)
+    assert offers.explain_categories(texts) == whole
+    assert len(pieces) > 10 and max(pieces) <= 20_000

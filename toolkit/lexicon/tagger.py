@@ -248,8 +248,7 @@ class Tagger:
         if not higher:
             return
         texts = [batch.flat[which[number]] for number in higher]
-        listed = self.model.listing(texts)  # their n-grams, listed once for the categories and explanations
-        categories, parts = self.model.categories(texts, listed), self.model.explain_many(texts, listed=listed)
+        categories, parts = self.model.explain_categories(texts)  # their n-grams, listed once for both
         for number, category, part in zip(higher, categories, parts, strict=True):
             lexicon = batch.objects.get(number, empty)  # its category, when it has one, stays
             score = ModelScore(float(best[number]), lexicon, part, category)
