@@ -181,6 +181,9 @@ class _Spans:
         return index >= 0 and self.reach[index] > at
 
 
+NO_SPANS = _Spans([])
+
+
 def _prices(text: str) -> Iterator[Indicator]:
     """The prices in `text`, in order (one at a time: a text may hold a million numbers)."""
     for m in NUMBER.finditer(text):
@@ -263,7 +266,7 @@ def extract(text: str, regions: tuple[str, ...] = REGIONS, over: dict[tuple[str,
     for m in EMAIL.finditer(text) if at else ():
         keep(Indicator("email", m.group().lower(), m.start(), m.end(), m.group()))
         taken.append((m.start(), m.end()))
-    links = _Spans(taken)
+    links = _Spans(taken) if taken else NO_SPANS
     if at:
         # An @handle is a Telegram contact when Telegram is named; any other is an account handle
         # (a signal: account names carry what the account does, "@Reclutamiento_20_q").

@@ -416,8 +416,9 @@ class Matcher:
             if not keep.all():
                 post, tid, start, end = post[keep], tid[keep], start[keep], end[keep]
         found = Found(post, tid, start, end)
-        if dropped or (len(post) > HITS_PER_TERM and max(np.diff(found.bounds)) > HITS_PER_TERM):
-            # Some post has more hits than a term may keep: cap them (the rows stay in order).
+        if dropped or (len(post) > HITS_PER_TERM and (post[HITS_PER_TERM:] == post[:-HITS_PER_TERM]).any()):
+            # Some post has more hits than a term may keep (rows sorted by post: one has over
+            # HITS_PER_TERM rows when a row's post is that of the row HITS_PER_TERM before it).
             keep = _capped(post, tid, start, end, dropped)
             if not keep.all():
                 found = Found(post[keep], tid[keep], start[keep], end[keep])
