@@ -204,3 +204,16 @@ def test_the_offer_model_lists_a_huge_text_in_pieces_with_the_same_figures(monke
     monkeypatch.setattr(model, "_pieces", counted)
     assert offers.explain_categories(texts) == whole
     assert len(pieces) > 10 and max(pieces) <= 20_000
+
+
+def test_an_explanation_names_at_most_capped_listed_entries(tagger, monkeypatch):
+    """Thousands of values each repeated past the bound: the first are named, the rest summed."""
+    from toolkit.lexicon import indicators
+
+    monkeypatch.setattr(indicators, "INDICATORS_PER_VALUE", 1)
+    monkeypatch.setattr(tagger_module, "CAPPED_LISTED", 3)
+    text = " ".join(f"$ {n} USD" for n in range(1, 11)) * 2
+    capped = orjson.loads(tagger.tag_rows([(1, 1, None, text)]).scores[0][5])["capped"]
+    assert [entry.get("value") for entry in capped[:3]] == ["1 USD", "2 USD", "3 USD"]
+    assert capped[3] == {"more": 7, "found": 14, "stored": 7}
+    assert explain_line({"capped": capped}).endswith("and 7 more: 14 found, 7 stored")

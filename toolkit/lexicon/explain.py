@@ -75,6 +75,9 @@ def _capped(capped: Any) -> str:
         found, stored = entry.get("found"), entry.get("stored")
         if not (isinstance(found, int) and isinstance(stored, int)) or isinstance(found, bool):
             continue
+        if isinstance(entry.get("more"), int):
+            notes.append(f"and {entry['more']:,} more: {found:,} found, {stored:,} stored")
+            continue
         if isinstance(entry.get("hit"), str):
             what = f"term {entry['hit']}"
         elif isinstance(entry.get("indicator"), str):

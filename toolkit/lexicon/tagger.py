@@ -37,6 +37,7 @@ from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 # Hit rows one capture may store (its terms' first hits, fields in order): with matcher.HITS_PER_TERM a
 # field, a capture of every shipped term repeated holds 231 terms x 50 hits x 2 fields = 23,100.
 HITS_PER_CAPTURE = 10_000
+CAPPED_LISTED = 100  # "capped" entries named in one explanation; the rest are summed in one
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
 
@@ -474,7 +475,8 @@ class Tagger:
         """For one capture: how many of its hit `rows` to store (HITS_PER_CAPTURE at most, the
         first), and the "capped" entries of its explanation, one per thing found more often than
         it is stored: {"hit": term, "lexicon", "field", "found", "stored"} or {"indicator": type,
-        "value" (None: values past INDICATORS_PER_TEXT, not told apart), "field", "found", "stored"}.
+        "value" (None: values past INDICATORS_PER_TEXT, not told apart), "field", "found", "stored"};
+        past CAPPED_LISTED of them, one {"more": entries, "found", "stored"} sums the rest.
         `over` holds the matcher's and extractor's counts: (field, term id, hits found) or
         (field, (type, value), (found, stored))."""
         kept = min(len(rows), HITS_PER_CAPTURE)
@@ -498,6 +500,10 @@ class Tagger:
         entries[:0] = [{"hit": term, "lexicon": ident, "field": field_name, "found": count,
                         "stored": stored.get((ident, term, field_name), 0)}
                        for (ident, term, field_name), count in found.items() if count > stored.get((ident, term, field_name), 0)]
+        if len(entries) > CAPPED_LISTED:  # a text of thousands of values, each repeated: name the first, count the rest
+            rest = entries[CAPPED_LISTED:]
+            entries = [*entries[:CAPPED_LISTED], {"more": len(rest), "found": sum(e["found"] for e in rest),
+                                                  "stored": sum(e["stored"] for e in rest)}]
         return kept, entries
 
     def _place_lexicons(self, tags: FieldTags) -> dict[tuple[int, int], Lexicon]:
