@@ -217,3 +217,14 @@ def test_an_explanation_names_at_most_capped_listed_entries(tagger, monkeypatch)
     assert [entry.get("value") for entry in capped[:3]] == ["1 USD", "2 USD", "3 USD"]
     assert capped[3] == {"more": 7, "found": 14, "stored": 7}
     assert explain_line({"capped": capped}).endswith("and 7 more: 14 found, 7 stored")
+
+
+def test_a_flood_of_an_emoji_sequence_counts_each_hit_once(tagger):
+    """The single emoji inside a longer emoji term were found by two passes; past the cap, the
+    second pass's copies were counted again (399,950 of 200,000)."""
+    matcher_ = tagger.matcher
+    sequence = next(key for key in matcher_.emoji if len(key) > 1)
+    found = matcher_.find([(sequence + " ") * 200_000])
+    assert set(found.over[0].values()) == {200_000}
+    few = (sequence + " ") * 40
+    assert [hit for hit in found.hits() if hit[2] <= len(few)] == matcher_.find([few]).hits()

@@ -554,7 +554,9 @@ class Matcher:
                 index.append(i)
         clean = "".join(chars)
         for i in range(len(clean)):
-            for length in range(1, min(self.emoji_max, len(clean) - i) + 1):
+            # From two characters: the single ones are found in bulk with the same spans (`_extra`);
+            # found again here, a flood's hits past the cap would be counted twice.
+            for length in range(2, min(self.emoji_max, len(clean) - i) + 1):
                 tids = self.emoji.get(clean[i : i + length])
                 if tids:
                     end = index[i + length - 1] + 1
