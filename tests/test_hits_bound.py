@@ -78,13 +78,15 @@ def test_matching_holds_a_bounded_number_of_hits_on_the_way(tagger, monkeypatch)
     assert set(found.over[0].values()) == {REPEATS} and len(found.hits()) == 2 * HITS_PER_TERM
 
 
-def test_windows_and_midway_caps_change_nothing_on_ordinary_text(tagger, monkeypatch):
+@pytest.mark.parametrize("engine", matcher.available_engines())
+def test_windows_and_midway_caps_change_nothing_on_ordinary_text(engine, monkeypatch):
     texts = ordinary_texts()
-    whole = tagger.matcher.find(texts)
+    found = matcher.Matcher(resolve(["default"]), engine)
+    whole = found.find(texts)
     monkeypatch.setattr(matcher, "WINDOW", 2048)
     monkeypatch.setattr(matcher, "HELD_ROWS", 16)
     monkeypatch.setattr(matcher, "EXTRA_ROWS", 4)
-    pieces = tagger.matcher.find(texts)
+    pieces = found.find(texts)
     assert whole.hits() == pieces.hits() and whole.posts == pieces.posts
     assert whole.over == pieces.over == {}
 
