@@ -4,7 +4,10 @@ Prints one row per class: the peak resident memory of the command (its own and i
 process's), the wall-clock time, the time per MB of input, and the outcome (imported, or the clear
 per-file error the researcher sees). The classes are the corpus of issue 8 (`GENERATORS`) and the
 attacks of issue 16 (`ATTACKS`), plus `live-gzip-20kb` (a live recheck of a 20 KB gzip response
-that inflates to 19 MB of `<p>a`, served by a local server). The limits the suite enforces are in
+that inflates to 19 MB of `<p>a`, served by a local server), plus the floods (`FLOODS`): one post
+of 6 MB repeating a term, an emoji, a glued handle, a contact line, or a mix, which the tagger must
+not turn into millions of stored rows. For those the outcome also gives the rows the scan stored
+(hits, indicators) and the size of the score's explanation. The limits the suite enforces are in
 tests/test_hostile.py and tests/test_hostile_input.py; docs/hostile-input.md lists them.
 
 To measure another checkout (main, before a change), point --root and --python at it; --cap-mb
@@ -18,8 +21,10 @@ instead of taking the machine down:
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,6 +36,44 @@ sys.path.insert(0, str(ROOT / "tests"))
 import hostile  # noqa: E402
 
 SPECIAL = ("live-gzip-20kb",)
+FLOOD_BYTES = 6_000_000  # one post's text: under the 8 MB a Zeeschuimer line may hold
+# What each flood repeats in its one post (the units sellers write, repeated by someone who wants
+# the tagger to fall over): a smuggling term, a DEA emoji code, a glued handle naming a place, a
+# contact line (WhatsApp link, phone, price), and all of them with a place.
+FLOOD_UNITS = {
+    "flood-term-6mb": "coyote ",
+    "flood-emoji-6mb": "\u2744\ufe0f ",
+    "flood-handle-6mb": "@CruceSeguroUSA ",
+    "flood-contacts-6mb": "wa.me/5215512345678 +52 55 1234 5678 $7500 USD ",
+    "flood-mixed-6mb": "coyote lancha \u2744\ufe0f garantizado Reynosa wa.me/5215512345678 ",
+}
+
+
+def flood(name: str, folder: Path) -> Path:
+    """A Zeeschuimer NDJSON file of one TikTok post whose description is FLOOD_UNITS[name] repeated
+    to FLOOD_BYTES (the record's shape is that of tests/hostile.py's `ndjson_many_causes`)."""
+    unit = FLOOD_UNITS[name]
+    text = unit * (FLOOD_BYTES // len(unit.encode()))
+    record = {"nav_index": "1:1:0", "timestamp_collected": 1618567200000, "source_platform": "tiktok.com",
+              "source_platform_url": "https://www.tiktok.com/",
+              "data": {"id": "6944300000000000001", "desc": text, "createTime": 1616371200,
+                       "author": {"uniqueId": "cuenta_1", "nickname": "Cuenta", "id": "680001"},
+                       "stats": {"playCount": 1}}}
+    path = folder / f"{name}.ndjson"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+FLOODS = {name: (lambda folder, name=name: flood(name, folder)) for name in FLOOD_UNITS}
+
+
+def stored(case: Path) -> str:
+    """The rows a scan stored for its captures' tags: hits, indicators, the largest explanation."""
+    with sqlite3.connect(f"file:{case / 'case.db'}?mode=ro", uri=True) as conn:
+        hits = conn.execute("SELECT count(*) FROM hit").fetchone()[0]
+        indicators = conn.execute("SELECT count(*) FROM indicator").fetchone()[0]
+        explanation = conn.execute("SELECT max(length(explanation)) FROM score").fetchone()[0] or 0
+    return f"{hits:,} hit rows, {indicators:,} indicator rows, explanation {explanation:,} B"
 
 
 def outcome(result: subprocess.CompletedProcess, path: Path | None) -> str:
@@ -50,7 +93,7 @@ def outcome(result: subprocess.CompletedProcess, path: Path | None) -> str:
 
 def scan_class(name: str, corpus: Path, work: Path, args: argparse.Namespace) -> tuple[float, float, float, str]:
     """(input MB, peak MB, seconds, outcome) of scanning one class's file into a fresh case."""
-    path = hostile.CLASSES[name](corpus)
+    path = FLOODS[name](corpus) if name in FLOODS else hostile.CLASSES[name](corpus)
     size = path.stat().st_size
     case = work / f"case-{name}"
     run = dict(root=args.root, python=args.python, cap_mb=args.cap_mb, timeout=args.timeout)
@@ -58,6 +101,8 @@ def scan_class(name: str, corpus: Path, work: Path, args: argparse.Namespace) ->
     try:
         result, peak, seconds = hostile.run_measured("scan", case, path, **run)
         note = outcome(result, path)
+        if name in FLOODS and result.returncode == 0:
+            note = f"{stored(case)}; {note}"
     except subprocess.TimeoutExpired:
         peak, seconds, note = float("nan"), args.timeout, f"TIMEOUT after {args.timeout:.0f} s"
     if not args.keep:
@@ -109,7 +154,7 @@ def main() -> None:
     parser.add_argument("--cap-mb", type=int, help="Limit each command's address space to this many MB.")
     parser.add_argument("--timeout", type=float, default=600, help="Give up on a command after this many seconds.")
     args = parser.parse_args()
-    known = [*sorted(hostile.CLASSES), *SPECIAL]
+    known = [*sorted(hostile.CLASSES), *SPECIAL, *FLOODS]
     names = args.only or known
     unknown = set(names) - set(known)
     if unknown:

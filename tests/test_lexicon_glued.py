@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.lexicon import Tagger, resolve
 from toolkit.lexicon.glued import Splitter, hosts
+from toolkit.lexicon.matcher import HITS_PER_TERM
 from toolkit.lexicon.normalise import fold_str
 
 
@@ -69,8 +72,12 @@ def test_handles_repeated_in_a_post_are_split_and_matched_once(tagger, monkeypat
         return find(texts)
 
     monkeypatch.setattr(matcher, "find", counted)
-    many = matcher.match(" ".join([unit] * 500))
+    found = counted([" ".join([unit] * 500)])
+    many = found.hits()
     # The post itself, then one batch of its distinct glued tokens ("cruce seguro" from all three forms).
     assert len(calls) == 2 and calls[1] == ["cruce seguro"]
-    assert one and len(many) == 500 * len(one)
+    # Every copy's hits are found and counted; each term keeps its first HITS_PER_TERM (matcher.py).
+    per_term = Counter(tid for tid, _, _ in one)
+    assert one and found.over == {0: {tid: 500 * count for tid, count in per_term.items()}}
+    assert Counter(tid for tid, _, _ in many) == {tid: HITS_PER_TERM for tid in per_term}
     assert {hit for hit in many if hit[2] <= len(unit)} == one

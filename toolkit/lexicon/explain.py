@@ -8,6 +8,10 @@ equal to the raw value the 0-100 score is made from. A term that counted less th
 why (alone, excluded). It reads the explanation JSON as stored, whatever version wrote it: entries
 of a kind it does not know are named with their number when they have one and never dumped raw;
 older, simpler explanations (a list of terms) read as far as they go.
+
+A capture written to flood the tagger stores only the first hits of a term (and of an indicator
+value): its explanation's "capped" entries say what was found and what stored, and the line ends
+with them ("stored in part: term coyote in text: 857,142 found, first 50 stored").
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 # Explanation keys read here; any other key holding entries for the category is shown generically.
-KNOWN = {"raw", "by_category", "terms", "signals", "boosts", "negatives", "rules", "summary", "model"}
+KNOWN = {"raw", "by_category", "terms", "signals", "boosts", "negatives", "rules", "summary", "model", "capped"}
 
 
 def explain_line(explanation: Any, category: str | None = None, score: float | None = None) -> str:
@@ -59,7 +63,32 @@ def explain_line(explanation: Any, category: str | None = None, score: float | N
                  if isinstance(gram, list) and len(gram) == 2 and isinstance(gram[0], str) and _is_number(gram[1])]
         said = f"model {model.get('model', '?')}: {_num(model['points'])} points" + (f" ({', '.join(grams[:5])})" if grams else "")
         line = f"{said}; lexicons: {line}"
-    return line
+    capped = _capped(explanation.get("capped"))
+    return f"{line}; stored in part: {capped}" if capped else line
+
+
+def _capped(capped: Any) -> str:
+    """The "capped" entries (toolkit.lexicon.tagger.Tagger.capped_entries) as
+    `term coyote in text: 857,142 found, first 50 stored; whatsapp +525512345678 in text: ...`."""
+    notes = []
+    for entry in _entries(capped):
+        found, stored = entry.get("found"), entry.get("stored")
+        if not (isinstance(found, int) and isinstance(stored, int)) or isinstance(found, bool):
+            continue
+        if isinstance(entry.get("more"), int):
+            notes.append(f"and {entry['more']:,} more: {found:,} found, {stored:,} stored")
+            continue
+        if isinstance(entry.get("hit"), str):
+            what = f"term {entry['hit']}"
+        elif isinstance(entry.get("indicator"), str):
+            value = entry.get("value")
+            what = f"{entry['indicator']} {value}" if isinstance(value, str) else f"{entry['indicator']} (more values)"
+        else:
+            continue
+        if isinstance(entry.get("field"), str):
+            what += f" in {entry['field']}"
+        notes.append(f"{what}: {found:,} found, " + (f"first {stored:,} stored" if stored else "none stored"))
+    return "; ".join(notes)
 
 
 def _terms(terms: Any, category: str | None) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import phonenumbers
@@ -20,6 +22,12 @@ EXTRACTOR = "indicators@2"  # 2: audience counts are not prices; Mexican "+52 1"
 REGIONS = ("MX", "US", "GT", "HN", "SV", "NI", "CO", "VE", "HT", "BR")
 CONTACT_TYPES = frozenset({"phone", "whatsapp", "telegram", "email"})
 PHONE_CACHE = 65_536  # parsed numbers kept (least recently used dropped)
+# A text written to flood the extractor (one WhatsApp link or price a million times, or a million
+# different numbers) gives the first INDICATORS_PER_VALUE of each (type, value) and at most
+# INDICATORS_PER_TEXT in all; the rest are counted, not kept (see `extract`). Far above any real
+# post: the samples' busiest text has 9.
+INDICATORS_PER_VALUE = 50
+INDICATORS_PER_TEXT = 5_000
 
 def maybe_indicators(text: str) -> bool:
     """Every indicator has a digit, an "@", a "/" (links) or a quotation mark; each `in` is a memchr,
@@ -155,8 +163,29 @@ def _amount(number: str, multiplier: str | None) -> float | None:
     return value if value > 0 else None
 
 
-def _prices(text: str) -> list[Indicator]:
-    out = []
+class _Spans:
+    """Spans (start, end), sorted once: `holds(at)` says whether one holds the offset, in log time
+    (a text of a million links must not test each number against each link)."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        spans = sorted(spans)
+        self.starts = [start for start, _ in spans]
+        self.reach: list[int] = []  # the furthest end among the spans up to each one
+        furthest = -1
+        for _, end in spans:
+            furthest = max(furthest, end)
+            self.reach.append(furthest)
+
+    def holds(self, at: int) -> bool:
+        index = bisect_right(self.starts, at) - 1
+        return index >= 0 and self.reach[index] > at
+
+
+NO_SPANS = _Spans([])
+
+
+def _prices(text: str) -> Iterator[Indicator]:
+    """The prices in `text`, in order (one at a time: a text may hold a million numbers)."""
     for m in NUMBER.finditer(text):
         start, end = m.span()
         before = CURRENCY_BEFORE.search(text, max(0, start - 5), start)
@@ -181,15 +210,37 @@ def _prices(text: str) -> list[Indicator]:
         if amount is None:
             continue
         value = f"{amount:.0f} {currency}" if amount == int(amount) else f"{amount:.2f} {currency}"
-        out.append(Indicator("price", value, start, end, text[start:end].strip()))
-    return out
+        yield Indicator("price", value, start, end, text[start:end].strip())
 
 
-def extract(text: str, regions: tuple[str, ...] = REGIONS) -> list[Indicator]:
-    """Every indicator in `text`, sorted by position; empty when the cheap prefilter finds nothing."""
+def extract(text: str, regions: tuple[str, ...] = REGIONS, over: dict[tuple[str, str | None], tuple[int, int]] | None = None
+            ) -> list[Indicator]:
+    """Every indicator in `text`, sorted by position; empty when the cheap prefilter finds nothing.
+
+    Bounded for a text written to flood it: of each (type, value) the first INDICATORS_PER_VALUE
+    found are kept, and INDICATORS_PER_TEXT in all. `over`, when given, receives what was found
+    and not kept: (type, value) -> how many of it were found in all; (type, None) -> how many
+    indicators of the type were found past INDICATORS_PER_TEXT distinct values (not told apart).
+    """
     if not text or not maybe_indicators(text):
         return []
     out: list[Indicator] = []
+    counts: dict[tuple[str, str], list[int]] = {}  # (type, value) -> [found, kept]
+    beyond: dict[str, int] = {}  # type -> found past INDICATORS_PER_TEXT distinct values
+
+    def keep(ind: Indicator) -> None:
+        key = (ind.type, ind.value)
+        entry = counts.get(key)
+        if entry is None:
+            if len(counts) >= INDICATORS_PER_TEXT:
+                beyond[ind.type] = beyond.get(ind.type, 0) + 1
+                return
+            entry = counts[key] = [0, 0]
+        entry[0] += 1
+        if entry[1] < INDICATORS_PER_VALUE and len(out) < INDICATORS_PER_TEXT:
+            entry[1] += 1
+            out.append(ind)
+
     taken: list[tuple[int, int]] = []  # spans of links, so their digits are not read again as phones
     low = text.lower()
     # Each pattern runs only when a cheap substring test says it can match (regex scans are slow).
@@ -205,42 +256,50 @@ def extract(text: str, regions: tuple[str, ...] = REGIONS) -> list[Indicator]:
             digits = m.group("catalog") or m.group("catalog2") or m.group("wame") or m.group("api")
             phone = parse_phone("+" + digits) or "+" + digits
             value = ("catalog:" + phone) if (m.group("catalog") or m.group("catalog2")) else phone
-        out.append(Indicator("whatsapp", value, m.start(), m.end(), m.group()))
+        keep(Indicator("whatsapp", value, m.start(), m.end(), m.group()))
         taken.append((m.start(), m.end()))
     for m in TELEGRAM.finditer(text) if ("t.me/" in low or "telegram.me/" in low) else ():
         value = "invite:" + m.group("invite") if m.group("invite") else "@" + m.group("name").lower()
-        out.append(Indicator("telegram", value, m.start(), m.end(), m.group()))
+        keep(Indicator("telegram", value, m.start(), m.end(), m.group()))
         taken.append((m.start(), m.end()))
     at = "@" in text
     for m in EMAIL.finditer(text) if at else ():
-        out.append(Indicator("email", m.group().lower(), m.start(), m.end(), m.group()))
+        keep(Indicator("email", m.group().lower(), m.start(), m.end(), m.group()))
         taken.append((m.start(), m.end()))
+    links = _Spans(taken) if taken else NO_SPANS
     if at:
         # An @handle is a Telegram contact when Telegram is named; any other is an account handle
         # (a signal: account names carry what the account does, "@Reclutamiento_20_q").
         kind = "telegram" if TELEGRAM_WORD.search(text) else "handle"
         for m in HANDLE.finditer(text):
-            if not any(s <= m.start() < e for s, e in taken):
-                out.append(Indicator(kind, "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
+            if not links.holds(m.start()):
+                keep(Indicator(kind, "@" + m.group("name").lower(), m.start(), m.end(), m.group()))
     if '"' in text or "\u201c" in text or "\u00ab" in text:
         for m in QUOTED.finditer(text):
-            out.append(Indicator("quote", m.group(1).strip(), m.start(), m.end(), m.group()))
+            keep(Indicator("quote", m.group(1).strip(), m.start(), m.end(), m.group()))
     for m in URL.finditer(text) if "://" in text else ():
         host = m.group(1).lower()
         if m.group(2) and NEWS_PATH.search(m.group(2)) and not any(p in host for p in PLATFORM_HOSTS):
-            out.append(Indicator("news_link", host, m.start(), m.end(), m.group()))
+            keep(Indicator("news_link", host, m.start(), m.end(), m.group()))
     digits = DIGIT.search(text) is not None
-    prices = _prices(text) if digits else []
+    phones: list[tuple[int, int]] = []  # in order; phone runs never overlap one another
     for m in PHONE_RUN.finditer(text) if digits else ():
-        if any(s <= m.start() < e for s, e in taken):
+        if links.holds(m.start()):
             continue
         raw = m.group()
         if sum(c.isdigit() for c in raw) < 7:
             continue
         phone = parse_phone(raw, regions)
         if phone is not None:
-            out.append(Indicator("phone", phone, m.start(), m.end(), raw))
-            taken.append((m.start(), m.end()))
-    out.extend(p for p in prices if not any(s <= p.start < e for s, e in taken))
+            keep(Indicator("phone", phone, m.start(), m.end(), raw))
+            phones.append((m.start(), m.end()))
+    if digits:
+        taken_all = _Spans(taken + phones) if phones else links
+        for price in _prices(text):
+            if not taken_all.holds(price.start):
+                keep(price)
     out.sort(key=lambda i: (i.start, i.end, i.type))
+    if over is not None:
+        over.update({key: (found, kept) for key, (found, kept) in counts.items() if found > kept})
+        over.update({(kind, None): (found, 0) for kind, found in beyond.items()})
     return out

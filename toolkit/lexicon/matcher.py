@@ -20,6 +20,11 @@ check it). Then three cheap extra passes:
 Keys found become hits, and hits their posts, by array operations over the whole batch (`Found`):
 no Python work per post, and per hit only what the engine's callback costs. Every hit is (term
 index, start, end) with start/end offsets into the post's original text.
+
+A post written to flood the tagger (a term or an emoji a million times) keeps the first
+HITS_PER_TERM hits of each term; the others are counted, not kept (`Found.over`). The bound holds
+while matching too: the engine scans a large batch a window at a time, and the hits gathered are
+capped whenever they pile up (`_Held`), so no pass builds one object per repetition.
 """
 
 from __future__ import annotations
@@ -56,6 +61,18 @@ GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[a-z\u00df-\u00
                    r"|(?<=[A-Z\u00c0-\u00d6\u00d8-\u00de])(?=[A-Z\u00c0-\u00d6\u00d8-\u00de][a-z\u00df-\u00f6\u00f8-\u00ff])")
 
 Hit = tuple[int, int, int]  # term index, start, end (offsets into the original post text)
+
+# Hits kept per term in one post (one field of a capture), the first by position; past it they are
+# counted (Found.over). No post of the evaluation set or the samples comes near: 12 is the most.
+HITS_PER_TERM = 50
+# Bytes of folded text the engine scans at a time (a batch of the scan, 2,000 posts, is well under):
+# what one scan's matches, held as Python ints by the engine's callback, can grow to.
+WINDOW = 1 << 20
+# Hits held in a batch before the cap is applied on the way (see `_Held`): this, plus one per 32
+# bytes of the batch (ordinary text has far fewer), so an ordinary batch is capped once, at the end.
+HELD_ROWS = 1 << 18
+EXTRA_ROWS = 1 << 16  # hits of the extra passes held as tuples before they join the arrays
+CHUNK = 1 << 16  # array elements turned into Python values at a time
 
 
 @dataclass
@@ -160,13 +177,16 @@ class Found:
     `post`, `tid`, `start`, `end` hold one row per hit (start/end: offsets into the post's own
     text); `posts` lists the posts with hits in order and `bounds` where each one's rows begin
     (plus the total at the end). `by_post` builds the (term, start, end) tuples a caller keeps.
+    `over` names, per post, the terms found more than HITS_PER_TERM times there and how many
+    times they were found (post -> {term: hits found}); only their first HITS_PER_TERM are rows.
     """
 
-    __slots__ = ("bounds", "end", "folded", "post", "posts", "start", "tid")
+    __slots__ = ("bounds", "end", "folded", "over", "post", "posts", "start", "tid")
 
     def __init__(self, post: np.ndarray, tid: np.ndarray, start: np.ndarray, end: np.ndarray):
         self.post, self.tid, self.start, self.end = post, tid, start, end
         self.folded = b""  # the folded batch the hits were found in (posts separated by POST_BOUNDARY)
+        self.over: dict[int, dict[int, int]] = {}
         if len(post):
             first = np.flatnonzero(post[1:] != post[:-1]) + 1
             self.posts: list[int] = post[np.concatenate(([0], first))].tolist()
@@ -194,7 +214,7 @@ class Found:
         return out
 
 
-def _spaced_hints(folded: bytes) -> list[int]:
+def _spaced_hints(folded: bytes) -> np.ndarray:
     """Every offset where a space and three single letters or digits begin (" c o y"), overlaps included.
 
     Where runs of spaced-out letters may start. Vector comparisons over the whole batch: in text
@@ -202,11 +222,11 @@ def _spaced_hints(folded: bytes) -> list[int]:
     """
     shape = np.frombuffer(folded.translate(ALNUM_AS_A), dtype=np.uint8)
     if len(shape) < 6:
-        return []
+        return _ints([])
     # Two comparisons over the batch, then shifted views of them: space, letter, space, letter, space, letter.
     space, letter = shape == ord(" "), shape == ord("a")
     found = space[:-5] & letter[1:-4] & space[2:-3] & letter[3:-2] & space[4:-1] & letter[5:]
-    return np.flatnonzero(found).tolist()
+    return np.flatnonzero(found)
 
 
 NOISE_POINTS = np.array(sorted(map(ord, EMOJI_NOISE)), dtype=np.uint32)
@@ -231,6 +251,76 @@ def _redo_marks(folded: bytes, wide: np.ndarray, chars: np.ndarray) -> np.ndarra
 
 def _ints(values) -> np.ndarray:
     return np.array(values, dtype=np.int64)
+
+
+def _capped(post: np.ndarray, tid: np.ndarray, start: np.ndarray, end: np.ndarray, dropped: dict) -> np.ndarray:
+    """Which rows to keep: each distinct hit once, and of each (post, term) only the first
+    HITS_PER_TERM hits by (start, end). The distinct hits left out are counted into `dropped`
+    ((post, term) -> hits), so what was found is never lost, only not held."""
+    order = np.lexsort((end, start, tid, post))
+    p, t, s, e = post[order], tid[order], start[order], end[order]
+    group = np.ones(len(order), dtype=bool)
+    group[1:] = (p[1:] != p[:-1]) | (t[1:] != t[:-1])
+    distinct = group.copy()
+    distinct[1:] |= (s[1:] != s[:-1]) | (e[1:] != e[:-1])
+    seen = np.cumsum(distinct)  # distinct hits up to each row, over the whole batch
+    firsts = np.flatnonzero(group)
+    rank = seen - np.repeat(seen[firsts], np.diff(np.append(firsts, len(order))))  # 0 for a group's first hit
+    over = distinct & (rank >= HITS_PER_TERM)
+    if over.any():
+        pairs, counts = np.unique(np.stack((p[over], t[over]), axis=1), axis=0, return_counts=True)
+        for (post_index, term), count in zip(pairs.tolist(), counts.tolist(), strict=True):
+            dropped[post_index, term] = dropped.get((post_index, term), 0) + count
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order[distinct & (rank < HITS_PER_TERM)]] = True
+    return keep
+
+
+class _Held:
+    """The hits of a batch gathered so far, as arrays of (term, start, end) in offsets of the
+    joined batch; capped (`_capped`) whenever they pass `limit` rows, so that a post repeating a
+    term a million times holds HITS_PER_TERM of them and a count, not a million rows."""
+
+    def __init__(self, starts: np.ndarray, limit: int):
+        self.starts, self.limit = starts, limit
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.rows = 0
+        self.dropped: dict[tuple[int, int], int] = {}  # (post, term) -> distinct hits left out so far
+
+    def add(self, tid: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        if len(tid):
+            self.parts.append((tid, start, end))
+            self.rows += len(tid)
+            if self.rows > self.limit:
+                self.compact()
+
+    def add_rows(self, rows: list[tuple[int, int, int]]) -> None:
+        """Add (term, start, end) tuples, and empty the list."""
+        if rows:
+            more = _ints(rows).reshape(-1, 3)
+            rows.clear()
+            self.add(more[:, 0], more[:, 1], more[:, 2])
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.parts:
+            return _ints([]), _ints([]), _ints([])
+        if len(self.parts) == 1:
+            return self.parts[0]
+        tid, start, end = (np.concatenate(column) for column in zip(*self.parts, strict=True))
+        self.parts = [(tid, start, end)]
+        return tid, start, end
+
+    def compact(self) -> None:
+        tid, start, end = self.arrays()
+        keep = _capped(np.searchsorted(self.starts, start, "right") - 1, tid, start, end, self.dropped)
+        self.parts = [(tid[keep], start[keep], end[keep])]
+        self.rows = len(self.parts[0][0])
+
+
+def _chunked(*arrays: np.ndarray) -> Iterator[tuple]:
+    """The arrays' elements zipped, as Python values, CHUNK at a time (never all of them at once)."""
+    for at in range(0, len(arrays[0]), CHUNK):
+        yield from zip(*(array[at : at + CHUNK].tolist() for array in arrays), strict=True)
 
 
 class Matcher:
@@ -307,7 +397,52 @@ class Matcher:
         starts[0] = len(SEP)
         np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + len(SEP), out=starts[1:])
         starts[1:] += len(SEP)
-        pairs = self.engine.scan(folded)
+        held = _Held(starts, HELD_ROWS + len(folded) // 32)
+        self._scan(folded, held)
+        self._extra(joined, folded, wide, chars, held)
+        tid, start, end = held.arrays()
+        post = np.searchsorted(starts, start, "right") - 1
+        base = starts[post]
+        start, end = start - base, end - base
+        dropped = held.dropped
+        redo = _redo_marks(folded, wide, chars)
+        if len(redo):
+            post, tid, start, end = self._invisible(texts, starts, redo, post, tid, start, end, dropped)
+        order = np.lexsort((tid, end, start, post))
+        post, tid, start, end = post[order], tid[order], start[order], end[order]
+        if len(post) > 1:  # the same hit found twice (two passes, two spellings of one term): keep one
+            keep = np.ones(len(post), dtype=bool)
+            keep[1:] = (post[1:] != post[:-1]) | (tid[1:] != tid[:-1]) | (start[1:] != start[:-1]) | (end[1:] != end[:-1])
+            if not keep.all():
+                post, tid, start, end = post[keep], tid[keep], start[keep], end[keep]
+        found = Found(post, tid, start, end)
+        if dropped or (len(post) > HITS_PER_TERM and (post[HITS_PER_TERM:] == post[:-HITS_PER_TERM]).any()):
+            # Some post has more hits than a term may keep (rows sorted by post: one has over
+            # HITS_PER_TERM rows when a row's post is that of the row HITS_PER_TERM before it).
+            keep = _capped(post, tid, start, end, dropped)
+            if not keep.all():
+                found = Found(post[keep], tid[keep], start[keep], end[keep])
+            for (index, term), count in dropped.items():
+                found.over.setdefault(index, {})[term] = HITS_PER_TERM + count
+        found.folded = folded
+        return found
+
+    def _scan(self, folded: bytes, held: _Held) -> None:
+        """The literal keys' hits, into `held`: a large batch is scanned a WINDOW at a time (each
+        window begins early enough to hold any key ending in it; keys ending in the previous
+        window are left to that one), so the engine never lists more than a window's matches."""
+        if len(folded) <= WINDOW:
+            held.add(*self._key_hits(self.engine.scan(folded)))
+            return
+        overlap = int(self.key_len.max()) if len(self.key_len) else 0
+        for at in range(0, len(folded), WINDOW):
+            begin = max(0, at - overlap)
+            pairs = self.engine.scan(folded[begin : at + WINDOW])
+            pairs[:, 0] += begin
+            held.add(*self._key_hits(pairs[pairs[:, 0] > at] if at else pairs))
+
+    def _key_hits(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term, start, end) arrays, in joined offsets, of the (key end, key id) pairs an engine found."""
         keys = pairs[:, 1]
         # A key is padded with one space on each side: the hit is what lies between them.
         end = pairs[:, 0] - 1
@@ -319,40 +454,22 @@ class Matcher:
             row = np.repeat(np.arange(len(keys)), count)
             tid = self.key_terms[self.key_first[keys][row] + np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)]
             start, end = start[row], end[row]
-        extra: list[tuple[int, int, int]] = []  # (term, start, end) in joined offsets from the extra passes
-        self._extra(joined, folded, wide, chars, extra)
-        if extra:
-            more = _ints(extra).reshape(-1, 3)
-            tid = np.concatenate((tid, more[:, 0]))
-            start = np.concatenate((start, more[:, 1]))
-            end = np.concatenate((end, more[:, 2]))
-        post = np.searchsorted(starts, start, "right") - 1
-        base = starts[post]
-        start, end = start - base, end - base
-        redo = _redo_marks(folded, wide, chars)
-        if len(redo):
-            post, tid, start, end = self._invisible(texts, starts, redo, post, tid, start, end)
-        order = np.lexsort((tid, end, start, post))
-        post, tid, start, end = post[order], tid[order], start[order], end[order]
-        if len(post) > 1:  # the same hit found twice (two passes, two spellings of one term): keep one
-            keep = np.ones(len(post), dtype=bool)
-            keep[1:] = (post[1:] != post[:-1]) | (tid[1:] != tid[:-1]) | (start[1:] != start[:-1]) | (end[1:] != end[:-1])
-            if not keep.all():
-                post, tid, start, end = post[keep], tid[keep], start[keep], end[keep]
-        found = Found(post, tid, start, end)
-        found.folded = folded
-        return found
+        return tid, start, end
 
-    def _extra(self, joined: str, folded: bytes, wide: np.ndarray, chars: np.ndarray, extra: list) -> None:
-        """Hits the literal keys cannot give: spaced-out words, regex terms, emoji."""
+    def _extra(self, joined: str, folded: bytes, wide: np.ndarray, chars: np.ndarray, held: _Held) -> None:
+        """Hits the literal keys cannot give: spaced-out words, regex terms, emoji, into `held`
+        (EXTRA_ROWS at a time)."""
+        extra: list[tuple[int, int, int]] = []  # (term, start, end) in joined offsets
 
         def add(start: int, end: int, tids: list[int]) -> None:
             for tid in tids:
                 extra.append((tid, start, end))
+            if len(extra) >= EXTRA_ROWS:
+                held.add_rows(extra)
 
         if self.squeezed:
             resume = 0
-            for hint in _spaced_hints(folded):
+            for (hint,) in _chunked(_spaced_hints(folded)):
                 if hint < resume:
                     continue
                 run = SPACED_RUN.match(folded, hint + 1)
@@ -381,7 +498,7 @@ class Matcher:
                 stops = np.append(np.flatnonzero(~(contiguous & (_lookup(chars, NOISE_POINTS) >= 0))), len(wide))
                 ends = wide[stops[np.searchsorted(stops, at, "right")] - 1] + 1
                 single = self.emoji_single_tids
-                for j, start, end in zip(which[at].tolist(), wide[at].tolist(), ends.tolist(), strict=True):
+                for j, start, end in _chunked(which[at], wide[at], ends):
                     add(start, end, single[j])
             if len(self.emoji_multi_points):
                 # Longer sequences: the runs of such characters that hold the first of one (the
@@ -391,8 +508,9 @@ class Matcher:
                 begins = np.flatnonzero(_lookup(chars, self.emoji_multi_points) >= 0)
                 runs = np.searchsorted(first, begins, "right") - 1  # sorted, as `begins` is
                 runs = runs[np.diff(runs, prepend=-1) != 0]
-                for run_start, run_end in zip(wide[first[runs]].tolist(), (wide[last[runs]] + 1).tolist(), strict=True):
+                for run_start, run_end in _chunked(wide[first[runs]], wide[last[runs]] + 1):
                     self._emoji(joined, run_start, run_end, add)
+        held.add_rows(extra)
 
     def _handles(self, joined: str) -> list[tuple[str, int, int]]:
         """The handles and hashtags of the batch: (token without its mark, start, end)."""
@@ -436,7 +554,9 @@ class Matcher:
                 index.append(i)
         clean = "".join(chars)
         for i in range(len(clean)):
-            for length in range(1, min(self.emoji_max, len(clean) - i) + 1):
+            # From two characters: the single ones are found in bulk with the same spans (`_extra`);
+            # found again here, a flood's hits past the cap would be counted twice.
+            for length in range(2, min(self.emoji_max, len(clean) - i) + 1):
                 tids = self.emoji.get(clean[i : i + length])
                 if tids:
                     end = index[i + length - 1] + 1
@@ -445,11 +565,12 @@ class Matcher:
                     add(index[i], end, tids)
 
     def _invisible(self, texts: list[str], starts: np.ndarray, marks: np.ndarray, post: np.ndarray, tid: np.ndarray,
-                   start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
+                   start: np.ndarray, end: np.ndarray, dropped: dict[tuple[int, int], int]) -> tuple[np.ndarray, ...]:
         """Match posts with an invisible character inside a word or a ligature again, on a cleaned
         copy (`marks`: where they are in the batch, see `_redo_marks`).
 
-        Such a post's hits are replaced by those found in its cleaned copy, mapped back.
+        Such a post's hits are replaced by those found in its cleaned copy, mapped back (and its
+        counts of hits left out, in `dropped`, by the copy's).
         """
         redo, rows = [], []
         for index in np.unique(np.searchsorted(starts, marks, "right") - 1).tolist():
@@ -457,7 +578,12 @@ class Matcher:
             if clean == texts[index] or INVISIBLE in fold(clean):
                 continue
             redo.append(index)
-            rows.extend((index, t, where[s], where[e - 1] + 1) for t, s, e in self.match(clean))
+            found = self.find([clean])
+            rows.extend((index, t, where[s], where[e - 1] + 1) for t, s, e in found.hits())
+            for key in [key for key in dropped if key[0] == index]:
+                del dropped[key]
+            for term, seen in found.over.get(0, {}).items():
+                dropped[index, term] = seen - HITS_PER_TERM
         if not redo:
             return post, tid, start, end
         keep = ~np.isin(post, redo)

@@ -36,6 +36,7 @@ import hashlib
 import io
 import math
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -57,6 +58,11 @@ _SHIFT = math.log(POINTS_AT_BOUNDARY / (100.0 - POINTS_AT_BOUNDARY))
 _MULT = np.uint32(0x9E3779B1)  # Fibonacci hashing: the top bits of key * this spread well
 _BOUNDARY = 31  # the code of the post separator: no n-gram crosses it
 MAX_N = 6
+# Folded bytes of texts whose n-grams are listed at once for their categories and explanations
+# (`explain_categories`); past it they are listed PIECE window starts at a time, the same rows in
+# the same order: a listing costs ~100 bytes per byte of text (a 6 MB post: 1.8 GB at once).
+LIST_BYTES = 1 << 20
+PIECE = 1 << 20
 
 # Folded byte -> small code: space 0, a-z 1-26, the digits folding keeps (2, 6, 8, 9) 27-30, the post
 # separator 31. Every other byte folds to a space anyway (normalise.TABLE).
@@ -131,6 +137,28 @@ def ngram_buckets(folded: bytes, bits: int = BITS, ngrams: tuple[int, ...] = NGR
         buckets.append(bucket[inside].astype(np.int64))
         keys.append(code[inside].astype(np.uint64) * np.uint64(8) + np.uint64(n))
     return NGramList(np.concatenate(posts), np.concatenate(buckets), np.concatenate(keys))
+
+
+def _pieces(folded: bytes, bits: int, ngrams: tuple[int, ...]) -> Iterator[NGramList]:
+    """The rows of `ngram_buckets(folded, bits, ngrams)`, in the same order (each n in turn, windows
+    in order), PIECE window starts at a time."""
+    codes = _squeezed(folded)
+    post, room = np.cumsum(codes == _BOUNDARY), _room(codes)
+    shift = np.uint32(32 - bits)
+    for n in ngrams:
+        windows = len(codes) - n + 1
+        for begin in range(0, max(windows, 0), PIECE):
+            stop = min(windows, begin + PIECE)
+            code = codes[begin:stop].copy()
+            for back in range(1, n):  # as `_grams` builds it: base 32, in 32-bit arithmetic
+                code = code * np.uint32(32) + codes[begin + back : stop + back]
+            bucket = code << np.uint32(3)
+            bucket |= np.uint32(n)
+            bucket *= _MULT
+            bucket >>= shift
+            inside = np.flatnonzero(room[begin:stop] >= n)
+            yield NGramList(post[begin:stop][inside], bucket[inside].astype(np.int64),
+                            code[inside].astype(np.uint64) * np.uint64(8) + np.uint64(n))
 
 
 def fold_texts(texts: list[str]) -> bytes:
@@ -257,17 +285,62 @@ class OfferModel:
         `listed`: `listing(texts)`, when the caller has it."""
         if not texts:
             return []
+        post, bucket, _ = listed if listed is not None else self.listing(texts)
+        weights = self._categories_table()[bucket]
+        count = np.bincount(post, minlength=len(texts) + 1)[1:]
+        totals = np.column_stack([np.bincount(post, weights=weights[:, c], minlength=len(texts) + 1)[1:]
+                                  for c in range(weights.shape[1])])
+        return self._category_of(totals, count)
+
+    def _categories_table(self) -> np.ndarray:
         if self._category_table is None:  # per bucket, its weight for each category (zero for most)
             table = np.zeros((1 << self.info.bits, len(self.info.categories)), dtype=np.float32)
             table[self.category_index.astype(np.int64)] = self.category_weights
             self._category_table = table
-        post, bucket, _ = listed if listed is not None else self.listing(texts)
-        weights = self._category_table[bucket]
-        count = np.bincount(post, minlength=len(texts) + 1)[1:]
-        totals = np.column_stack([np.bincount(post, weights=weights[:, c], minlength=len(texts) + 1)[1:]
-                                  for c in range(weights.shape[1])])
+        return self._category_table
+
+    def _category_of(self, totals: np.ndarray, count: np.ndarray) -> list[str]:
         logits = np.asarray(self.info.category_bias) + totals / np.sqrt(np.maximum(count, 1))[:, None]
         return [self.info.categories[i] for i in np.argmax(logits, axis=1).tolist()]
+
+    def explain_categories(self, texts: list[str], top: int = 8) -> tuple[list[str], list[dict]]:
+        """`categories(texts)` and `explain_many(texts, top)`, from one listing of their n-grams.
+
+        Texts of LIST_BYTES and more (folded) are listed in pieces (`_pieces`) and summed piece
+        by piece in the listing's own order (np.add.at adds in order, as np.bincount does), so
+        the figures are the same to the last bit and memory stays flat whatever one text's size.
+        """
+        folded = fold_texts(texts)
+        if len(folded) < LIST_BYTES or not texts:
+            listed = ngram_buckets(folded, self.info.bits, self.info.ngrams)
+            return self.categories(texts, listed), self.explain_many(texts, top, listed=listed)
+        size = len(texts) + 1
+        table = self._categories_table()
+        count = np.zeros(size, dtype=np.int64)
+        total = np.zeros(size, dtype=np.float64)
+        totals = np.zeros((size, len(self.info.categories)), dtype=np.float64)
+        pairs = np.zeros(0, dtype=np.uint64)  # (text << 34) | n-gram key, sorted: each text's distinct n-grams
+        sums = np.zeros(0, dtype=np.float64)  # the weights summed per pair
+        for where, bucket, key in _pieces(folded, self.info.bits, self.info.ngrams):
+            value = self.weights[bucket].astype(np.float64)
+            count += np.bincount(where, minlength=size)
+            np.add.at(total, where, value)
+            weights = table[bucket]
+            for c in range(weights.shape[1]):
+                column = totals[:, c].copy()
+                np.add.at(column, where, weights[:, c].astype(np.float64))
+                totals[:, c] = column
+            pair = (where.astype(np.uint64) << np.uint64(34)) | key
+            union = np.union1d(pairs, pair)
+            if len(union) != len(pairs):
+                grown = np.zeros(len(union), dtype=np.float64)
+                grown[np.searchsorted(union, pairs)] = sums
+                pairs, sums = union, grown
+            np.add.at(sums, np.searchsorted(pairs, pair), value)
+        categories = self._category_of(totals[1:], count[1:])
+        where = (pairs >> np.uint64(34)).astype(np.int64)
+        key = pairs & np.uint64((1 << 34) - 1)
+        return categories, self._explained(len(texts), top, count[1:], total[1:], where, key, sums)
 
     def text_points(self, texts: list[str]) -> np.ndarray:
         """`points` for texts not yet folded."""
@@ -288,16 +361,23 @@ class OfferModel:
         where, bucket, key = listed if listed is not None else self.listing(texts)
         value = self.weights[bucket].astype(np.float64)
         count = np.bincount(where, minlength=len(texts) + 1)[1:]
-        scale = 1.0 / np.sqrt(np.maximum(count, 1))
-        logits = self.info.bias + np.bincount(where, weights=value, minlength=len(texts) + 1)[1:] * scale
-        points = np.round(logit_points(logits), 1)
+        total = np.bincount(where, weights=value, minlength=len(texts) + 1)[1:]
         # Sum each (text, n-gram) pair, then rank a text's n-grams by the size of their share.
         order = np.lexsort((key, where))
         key, where, value = key[order], where[order], value[order]
         first = np.ones(len(key), dtype=bool)
         first[1:] = (key[1:] != key[:-1]) | (where[1:] != where[:-1])
         sums = np.bincount(np.cumsum(first) - 1, weights=value) if len(key) else np.zeros(0)
-        key, where = key[first], where[first]
+        return self._explained(len(texts), top, count, total, where[first], key[first], sums)
+
+    def _explained(self, texts: int, top: int, count: np.ndarray, total: np.ndarray, where: np.ndarray,
+                   key: np.ndarray, sums: np.ndarray) -> list[dict]:
+        """The explanations from each text's n-gram count and summed weights (`count`, `total`),
+        and the weights summed per distinct (text, n-gram) pair (`where`, `key`, `sums`, sorted
+        by text then key)."""
+        scale = 1.0 / np.sqrt(np.maximum(count, 1))
+        logits = self.info.bias + total * scale
+        points = np.round(logit_points(logits), 1)
         ranked = np.lexsort((key, -np.abs(sums), where))
         ranked = ranked[sums[ranked] != 0]
         # Each text's first `top` in that order: their rank within the text (texts run in order).
@@ -306,12 +386,12 @@ class OfferModel:
             begins = np.flatnonzero(np.diff(texts_at, prepend=-1))
             rank = np.arange(len(ranked)) - np.repeat(begins, np.diff(np.append(begins, len(ranked))))
             ranked = ranked[rank < top]
-        shown: list[list] = [[] for _ in texts]
+        shown: list[list] = [[] for _ in range(texts)]
         for i in ranked.tolist():
             shown[int(where[i]) - 1].append([_spell(int(key[i])), round(float(sums[i]) * float(scale[int(where[i]) - 1]), 3)])
         ident = f"{self.ident}#{self.digest}"
         return [{"model": ident, "points": float(points[n]), "logit": round(float(logits[n]), 3), "ngrams": shown[n]}
-                for n in range(len(texts))]
+                for n in range(texts)]
 
 
 def _spell(key: int) -> str:

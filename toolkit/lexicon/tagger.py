@@ -34,6 +34,10 @@ from toolkit.lexicon.matcher import Matcher
 from toolkit.lexicon.model import POINTS_AT_BOUNDARY, ModelScore, OfferModel
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 
+# Hit rows one capture may store (its terms' first hits, fields in order): with matcher.HITS_PER_TERM a
+# field, a capture of every shipped term repeated holds 231 terms x 50 hits x 2 fields = 23,100.
+HITS_PER_CAPTURE = 10_000
+CAPPED_LISTED = 100  # "capped" entries named in one explanation; the rest are summed in one
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
 
@@ -203,12 +207,20 @@ class Tagger:
         pauses the collector)."""
         found = self.matcher.find(flat)
         contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
+        found_over: dict[int, dict] = {}  # what extraction found past its bounds, per flat index
         if indicators:
             # Only where the cheap sift allows any: most posts have no digit, "@" or "/".
             regions = self.regions
-            contacts = {index: inds for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]
-                        if (inds := extract(flat[index], regions))}
+            contacts, over = {}, {}
+            for index in [index for index, maybe in enumerate(map(maybe_indicators, flat)) if maybe]:
+                inds = extract(flat[index], regions, over)
+                if inds:
+                    contacts[index] = inds
+                if over:  # only a text written to flood the extractor fills it
+                    found_over[index], over = over, {}
         batch = BatchTags(self, count, flat, record, field, found, contacts)
+        if found_over:
+            batch.contacts_over = found_over
         self._score_records(batch)
         if self.model is not None and flat:
             self._apply_model(batch)
@@ -237,8 +249,7 @@ class Tagger:
         if not higher:
             return
         texts = [batch.flat[which[number]] for number in higher]
-        listed = self.model.listing(texts)  # their n-grams, listed once for the categories and explanations
-        categories, parts = self.model.categories(texts, listed), self.model.explain_many(texts, listed=listed)
+        categories, parts = self.model.explain_categories(texts)  # their n-grams, listed once for both
         for number, category, part in zip(higher, categories, parts, strict=True):
             lexicon = batch.objects.get(number, empty)  # its category, when it has one, stays
             score = ModelScore(float(best[number]), lexicon, part, category)
@@ -410,14 +421,22 @@ class Tagger:
         `applied` maps a capture to the lexicon idents already applied to it: their hits exist and
         are not returned again (old rows stay under their own version). `done_indicators` holds the
         captures that already have this extractor's indicators (toolkit.store.tags.has_indicators).
+
+        A capture gives at most HITS_PER_CAPTURE hit rows, each term at most HITS_PER_TERM per
+        field (matcher.py), each indicator value at most INDICATORS_PER_VALUE per field
+        (indicators.py): what was found past a bound is listed in its score's explanation under
+        "capped" (see `capped_entries`), so the rows are the first found and nothing goes unsaid.
         """
         applied = applied or {}
-        analyses = self.analyse_batch([{"name": name, "text": text} for _, _, name, text in rows])
+        batch = self.tag_batch([{"name": name, "text": text} for _, _, name, text in rows])
+        analyses = batch.analyses()
+        over = _over_by_record(batch)
         hits, indicators, scores = [], [], []
         scored_at = utcnow()
         hit_rows = self._hit_rows
-        for (capture_id, item_id, _name, _text), analysis in zip(rows, analyses, strict=True):
+        for number, ((capture_id, item_id, _name, _text), analysis) in enumerate(zip(rows, analyses, strict=True)):
             before = applied.get(capture_id, set())
+            first_hit = len(hits)
             for tags in analysis.fields:
                 for tid, start, end in tags.hits:
                     applied_as, ident, term, category, lang, weight = hit_rows[tid]
@@ -425,11 +444,12 @@ class Tagger:
                         continue
                     hits.append((capture_id, item_id, ident, term, category, lang, tags.field,
                                  start, end, tags.text[start:end], weight))
+                places = self._place_lexicons(tags) if tags.indicators else {}
                 for ind in tags.indicators:
                     if ind.type in FRAMING_TYPES:  # how the text is framed: it scores, it is not stored
                         continue
                     if ind.type == "place":
-                        term_lex = self._place_lexicon(tags, ind)
+                        term_lex = places.get((ind.start, ind.end))
                         if term_lex is None or f"{term_lex.ident}#{term_lex.digest}" in before:
                             continue
                         maker = term_lex.ident
@@ -440,15 +460,72 @@ class Tagger:
                     indicators.append((capture_id, item_id, ind.type, ind.value, ind.matched, tags.field,
                                        ind.start, ind.end, maker))
             score = analysis.score
-            scores.append((item_id, capture_id, self.signature, score.score, score.category,
-                           score.explanation_json, scored_at))
+            explanation = score.explanation_json
+            capped = number in over or len(hits) - first_hit > HITS_PER_CAPTURE
+            if capped:
+                kept, entries = self.capped_entries(hits[first_hit:], over.get(number, ()), before,
+                                                    capture_id in done_indicators)
+                del hits[first_hit + kept:]
+                if entries:
+                    explanation = orjson.dumps({**score.explanation, "capped": entries}).decode()
+            scores.append((item_id, capture_id, self.signature, score.score, score.category, explanation, scored_at))
         return TagRows(hits, indicators, scores)
 
-    def _place_lexicon(self, tags: FieldTags, ind: Indicator) -> Lexicon | None:
+    def capped_entries(self, rows: list[tuple], over, before: set[str], indicators_done: bool) -> tuple[int, list[dict]]:
+        """For one capture: how many of its hit `rows` to store (HITS_PER_CAPTURE at most, the
+        first), and the "capped" entries of its explanation, one per thing found more often than
+        it is stored: {"hit": term, "lexicon", "field", "found", "stored"} or {"indicator": type,
+        "value" (None: values past INDICATORS_PER_TEXT, not told apart), "field", "found", "stored"};
+        past CAPPED_LISTED of them, one {"more": entries, "found", "stored"} sums the rest.
+        `over` holds the matcher's and extractor's counts: (field, term id, hits found) or
+        (field, (type, value), (found, stored))."""
+        kept = min(len(rows), HITS_PER_CAPTURE)
+        stored: dict[tuple, int] = {}
+        found: dict[tuple, int] = {}
+        for at, row in enumerate(rows):  # store.tags.HitRow: lexicon 2, term 3, field 6
+            key = (row[2], row[3], row[6])
+            found[key] = found.get(key, 0) + 1
+            stored[key] = stored.get(key, 0) + (at < kept)
+        entries = []
+        for field_name, what, count in over:
+            if isinstance(what, tuple):  # an indicator: (type, value)
+                if not indicators_done:
+                    (kind, value), (count, kept_here) = what, count
+                    entries.append({"indicator": kind, "value": value, "field": field_name, "found": count,
+                                    "stored": kept_here})
+                continue
+            applied_as, ident, term = self._hit_rows[what][:3]
+            if applied_as not in before:
+                found[ident, term, field_name] = count
+        entries[:0] = [{"hit": term, "lexicon": ident, "field": field_name, "found": count,
+                        "stored": stored.get((ident, term, field_name), 0)}
+                       for (ident, term, field_name), count in found.items() if count > stored.get((ident, term, field_name), 0)]
+        if len(entries) > CAPPED_LISTED:  # a text of thousands of values, each repeated: name the first, count the rest
+            rest = entries[CAPPED_LISTED:]
+            entries = [*entries[:CAPPED_LISTED], {"more": len(rest), "found": sum(e["found"] for e in rest),
+                                                  "stored": sum(e["stored"] for e in rest)}]
+        return kept, entries
+
+    def _place_lexicons(self, tags: FieldTags) -> dict[tuple[int, int], Lexicon]:
+        """The places lexicon of each span a gazetteer hit has in this field (the first hit's, as
+        hits are in order), for its place indicators: one look-up per indicator, not a walk
+        through the hits (a field may hold thousands of both)."""
+        out: dict[tuple[int, int], Lexicon] = {}
         for tid, start, end in tags.hits:
-            if start == ind.start and end == ind.end:
-                term = self.matcher.terms[tid]
-                lex = self.by_name[term.lexicon]
+            if (start, end) not in out:
+                lex = self.by_name[self.matcher.terms[tid].lexicon]
                 if lex.role == "places":
-                    return lex
-        return None
+                    out[start, end] = lex
+        return out
+
+
+def _over_by_record(batch: BatchTags) -> dict[int, list[tuple[str, object, int]]]:
+    """Per record of a batch, what was found past a bound: (field, term id, hits found) from the
+    matcher, (field, (type, value), (found, stored)) from the extractor."""
+    out: dict[int, list[tuple[str, object, int]]] = {}
+    record, field = batch.record, batch.field
+    for index, terms in batch.found.over.items():
+        out.setdefault(record[index], []).extend((field[index], tid, count) for tid, count in terms.items())
+    for index, kinds in batch.contacts_over.items():
+        out.setdefault(record[index], []).extend((field[index], what, count) for what, count in kinds.items())
+    return out
