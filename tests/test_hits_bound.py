@@ -230,3 +230,21 @@ def test_a_flood_of_an_emoji_sequence_counts_each_hit_once(tagger):
     assert set(found.over[0].values()) == {200_000}
     few = (sequence + " ") * 40
     assert [hit for hit in found.hits() if hit[2] <= len(few)] == matcher_.find([few]).hits()
+
+
+def test_a_field_longer_than_text_chars_is_tagged_as_its_first_part_and_says_so(tagger, monkeypatch):
+    # A page can hold a 48 MB string (safeio's json_string_bytes); tagging costs ~65 bytes a
+    # character, so only the first TEXT_CHARS of a field are tagged, and the explanation says so.
+    monkeypatch.setattr(tagger_module, "TEXT_CHARS", 1000)
+    text = "cruzamos sin papeles " + "x" * 2000 + " coyote lancha"
+    texts = [text]
+    tagged = tagger.tag_rows([(1, 1, "Cuenta", text)])
+    assert not {"coyote", "lancha"} & {row[3] for row in tagged.hits}  # past 1,000 characters: not read
+    assert "sin papeles" in {row[3] for row in tagged.hits}
+    assert texts == [text]  # the caller's texts are left as they are
+    explanation = orjson.loads(tagged.scores[0][5])
+    assert explanation["capped"] == [{"text": "text", "length": len(text), "tagged": 1000}]
+    assert "stored in part: text tagged as its first 1,000 of 2,035 characters" in explain_line(explanation)
+    # A field within the bound is tagged whole, with nothing capped.
+    whole = tagger.tag_rows([(1, 1, "Cuenta", text[:1000])])
+    assert "capped" not in orjson.loads(whole.scores[0][5])

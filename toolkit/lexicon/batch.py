@@ -66,18 +66,20 @@ class BatchTags:
     `flat` holds the records' texts field by field, `record` and `field` say whose each one is;
     `found` every hit (its `post` is a flat index); `contacts` the contact indicators per flat
     index (None: not extracted), and `contacts_over` what the extractor found past its bounds
-    there (flat index -> {(type, value): (found, kept)}: toolkit.lexicon.indicators.extract). Per record: `score`, `raw` and `category` (0, 0 and None for a
+    there (flat index -> {(type, value): (found, kept)}: toolkit.lexicon.indicators.extract);
+    `cut` the texts tagged only in part (flat index -> its whole length; toolkit.lexicon.tagger.TEXT_CHARS). Per record: `score`, `raw` and `category` (0, 0 and None for a
     record with nothing that scores). `scores` gives a Score object per record, with its
     explanation, built when first read.
     """
 
     __slots__ = ("_ends", "_entries", "_fields", "_rows", "_scores", "_starts", "_tids", "category", "contacts",
-                 "contacts_over", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
+                 "contacts_over", "cut", "field", "flat", "found", "objects", "raw", "record", "score", "tagger")
 
     def __init__(self, tagger: BatchTagger, count: int, flat: list[str], record: list[int], field: list[str],
                  found: Found, contacts: dict[int, list[Indicator]] | None):
         self.tagger, self.flat, self.record, self.field, self.found, self.contacts = tagger, flat, record, field, found, contacts
         self.contacts_over: dict[int, dict] = {}
+        self.cut: dict[int, int] = {}
         self.score = np.zeros(count, dtype=np.float64)
         self.raw = np.zeros(count, dtype=np.float64)
         self.category: list[str | None] = [None] * count

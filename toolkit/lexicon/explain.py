@@ -72,6 +72,10 @@ def _capped(capped: Any) -> str:
     `term coyote in text: 857,142 found, first 50 stored; whatsapp +525512345678 in text: ...`."""
     notes = []
     for entry in _entries(capped):
+        length, tagged = entry.get("length"), entry.get("tagged")
+        if isinstance(entry.get("text"), str) and _is_number(length) and _is_number(tagged):
+            notes.append(f"{entry['text']} tagged as its first {tagged:,} of {length:,} characters")
+            continue
         found, stored = entry.get("found"), entry.get("stored")
         if not (isinstance(found, int) and isinstance(stored, int)) or isinstance(found, bool):
             continue

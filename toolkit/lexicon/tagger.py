@@ -37,6 +37,11 @@ from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 # Hit rows one capture may store (its terms' first hits, fields in order): with matcher.HITS_PER_TERM a
 # field, a capture of every shipped term repeated holds 231 terms x 50 hits x 2 fields = 23,100.
 HITS_PER_CAPTURE = 10_000
+# Characters of one field (a name or a text) that are tagged: the longest real posts are far shorter
+# (Facebook's limit is 63,206 characters, Telegram's 4,096), and tagging costs ~65 bytes of memory a
+# character, so a 48 MB string a page can hold is tagged as its first million characters; the rest
+# is named in the explanation ("capped": {"text": field, "length", "tagged"}), never silently lost.
+TEXT_CHARS = 1_000_000
 CAPPED_LISTED = 100  # "capped" entries named in one explanation; the rest are summed in one
 FAST_LIMIT = 100_000  # memoised scores kept by the fast key; cleared when full so memory stays flat
 
@@ -205,6 +210,10 @@ class Tagger:
     def _tag_flat(self, count: int, flat: list[str], record: list[int], field: list[str], indicators: bool) -> BatchTags:
         """Match, extract and score a batch's texts as `batch.flatten` lays them out (the caller
         pauses the collector)."""
+        cut = {}
+        if flat and max(map(len, flat)) > TEXT_CHARS:  # only a text written to flood the tagger
+            cut = {index: len(text) for index, text in enumerate(flat) if len(text) > TEXT_CHARS}
+            flat = [text[:TEXT_CHARS] if index in cut else text for index, text in enumerate(flat)]
         found = self.matcher.find(flat)
         contacts = None  # contact indicators (phones, links, emails, prices) per flat index, when extracted
         found_over: dict[int, dict] = {}  # what extraction found past its bounds, per flat index
@@ -221,6 +230,7 @@ class Tagger:
         batch = BatchTags(self, count, flat, record, field, found, contacts)
         if found_over:
             batch.contacts_over = found_over
+        batch.cut = cut
         self._score_records(batch)
         if self.model is not None and flat:
             self._apply_model(batch)
@@ -476,9 +486,10 @@ class Tagger:
         first), and the "capped" entries of its explanation, one per thing found more often than
         it is stored: {"hit": term, "lexicon", "field", "found", "stored"} or {"indicator": type,
         "value" (None: values past INDICATORS_PER_TEXT, not told apart), "field", "found", "stored"};
-        past CAPPED_LISTED of them, one {"more": entries, "found", "stored"} sums the rest.
+        past CAPPED_LISTED of them, one {"more": entries, "found", "stored"} sums the rest. Before
+        them, {"text": field, "length", "tagged"} for a field longer than TEXT_CHARS.
         `over` holds the matcher's and extractor's counts: (field, term id, hits found) or
-        (field, (type, value), (found, stored))."""
+        (field, (type, value), (found, stored)), and (field, None, length) for a field cut."""
         kept = min(len(rows), HITS_PER_CAPTURE)
         stored: dict[tuple, int] = {}
         found: dict[tuple, int] = {}
@@ -486,8 +497,11 @@ class Tagger:
             key = (row[2], row[3], row[6])
             found[key] = found.get(key, 0) + 1
             stored[key] = stored.get(key, 0) + (at < kept)
-        entries = []
+        entries, cut = [], []
         for field_name, what, count in over:
+            if what is None:  # the field was longer than TEXT_CHARS: its first TEXT_CHARS were tagged
+                cut.append({"text": field_name, "length": count, "tagged": TEXT_CHARS})
+                continue
             if isinstance(what, tuple):  # an indicator: (type, value)
                 if not indicators_done:
                     (kind, value), (count, kept_here) = what, count
@@ -504,7 +518,7 @@ class Tagger:
             rest = entries[CAPPED_LISTED:]
             entries = [*entries[:CAPPED_LISTED], {"more": len(rest), "found": sum(e["found"] for e in rest),
                                                   "stored": sum(e["stored"] for e in rest)}]
-        return kept, entries
+        return kept, cut + entries  # a field tagged in part first, always named
 
     def _place_lexicons(self, tags: FieldTags) -> dict[tuple[int, int], Lexicon]:
         """The places lexicon of each span a gazetteer hit has in this field (the first hit's, as
@@ -528,4 +542,6 @@ def _over_by_record(batch: BatchTags) -> dict[int, list[tuple[str, object, int]]
         out.setdefault(record[index], []).extend((field[index], tid, count) for tid, count in terms.items())
     for index, kinds in batch.contacts_over.items():
         out.setdefault(record[index], []).extend((field[index], what, count) for what, count in kinds.items())
+    for index, length in batch.cut.items():
+        out.setdefault(record[index], []).append((field[index], None, length))
     return out
