@@ -179,24 +179,29 @@ class Appendix(Sequence[dict[str, Any]]):
             yield from self._rows(start, min(start + 1000, len(self)), 1)
 
     def _rows(self, start: int, stop: int, step: int) -> list[dict[str, Any]]:
-        """The rows start, start + step, ... before stop, made column by column."""
-        columns, cut = self.columns, slice(start, stop, step)
-        fields = zip(*(columns[name][cut] for name in ROW_FIELDS), strict=True)
-        status = zip(*(columns[f"status:{wave}"][cut] for wave in self.waves), strict=True)
-        reason = zip(*(columns[f"reason:{wave}"][cut] for wave in self.waves), strict=True)
-        waves, empty = self.waves, {}
-        if not waves:  # no wave: an empty status and reason per row
-            status = reason = ((),) * len(range(start, stop, step))
-        return [{**dict(zip(ROW_FIELDS, values, strict=True)),
-                 "status": dict(zip(waves, labels, strict=True)),
-                 "reason": {wave: code for wave, code in zip(waves, codes, strict=True) if code},
-                 "contacts": {kind: list(found) for kind, found in self._contacts.get(n, empty).items()}}
-                for n, values, labels, codes in zip(range(start, stop, step), fields, status, reason, strict=True)]
+        """The rows start, start + step, ... before stop, made column by column: each row's
+        statuses, reasons and contacts first, then the row as one dict of its fields (a dict
+        merged from smaller ones per row took twice the time over 100,000 rows)."""
+        columns, cut, waves = self.columns, slice(start, stop, step), self.waves
+        numbers = range(start, stop, step)
+        if waves:
+            statuses = [dict(zip(waves, labels, strict=True)) for labels in
+                        zip(*(columns[f"status:{wave}"][cut] for wave in waves), strict=True)]
+            # Most items have no reason in any wave: their reasons are an empty dict.
+            reasons = [{wave: code for wave, code in zip(waves, codes, strict=True) if code} if any(codes) else {}
+                       for codes in zip(*(columns[f"reason:{wave}"][cut] for wave in waves), strict=True)]
+        else:  # no wave: an empty status and reason per row
+            statuses, reasons = [{} for _ in numbers], [{} for _ in numbers]
+        found = self._contacts
+        contacts = [{kind: list(values) for kind, values in found[n].items()} if n in found else {} for n in numbers]
+        return [dict(zip(_ROW_KEYS, values, strict=True)) for values in
+                zip(*(columns[name][cut] for name in ROW_FIELDS), statuses, reasons, contacts, strict=True)]
 
 
 # An appendix row's fields before its status, reason and contacts (the CSV's first columns).
 ROW_FIELDS = ("id", "platform", "kind", "key", "url", "name", "parent_name", "text", "first_seen", "category",
               "language", "verdict", "reviewed_at", "noticed_at", "channel", "reference")
+_ROW_KEYS = (*ROW_FIELDS, "status", "reason", "contacts")  # an appendix row's keys, in order
 
 
 def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> Appendix:

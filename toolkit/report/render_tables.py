@@ -58,9 +58,9 @@ def write_columns(header: list[str], columns: list[Any], *, bom: bool = False, r
             done.append(map(_fields(list(dict.fromkeys(column)), raw_cells).__getitem__, column))
         else:
             done.append([csv_field(_cell(value, raw_cells)) for value in column])
-    lines = ["\ufeff" if bom else "", csv_line(_cell(c) for c in header)]
-    lines.extend(",".join(row) + "\n" for row in zip(*done, strict=True))
-    return "".join(lines)
+    # Each row joined in C (`map` of the separator's join), the rows then joined once.
+    rows = "\n".join(map(",".join, zip(*done, strict=True)))
+    return "".join(("\ufeff" if bom else "", csv_line(_cell(c) for c in header), rows, "\n" if rows else ""))
 
 
 def _fields(values: list[str | None], raw: bool) -> dict[str | None, str]:
