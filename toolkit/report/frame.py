@@ -27,7 +27,7 @@ FAMILIES = ("live", "gone", "ended", "unknown")
 STATUS_ORDER = tuple(str(s) for s in Status)
 
 ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
-                "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+                "language", "reviewed_at", "noticed_at", "channel", "reference", "noticed"]
 # What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
 ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
@@ -91,20 +91,11 @@ def _plain_times(series: pd.Series) -> pd.Series | None:
 
 
 def _items(conn: Connection, as_of: str) -> pd.DataFrame:
-    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
-    columns.insert(columns.index("first_seen") + 1, "first_seen_any")
-    # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
-    # turn it into NaN (a float), which the renderers must never see as text.
-    names, rows = q.cohort_items(conn, as_of)
-    items = pd.DataFrame(rows, columns=names, dtype=object)[columns]
-    del rows
-    # Equal strings kept once (platforms, kinds, categories, channels, dates: a cohort of 100,000
-    # items otherwise holds a copy per cell). Identities and texts are left as they are (nearly
-    # every one differs).
-    for column in columns:
-        if column not in _DISTINCT:
-            items[column] = _shared(items[column].to_numpy())
-    items["item_id"] = items["item_id"].astype("int64")
+    # Texts come as object arrays (a missing name or URL is None, never pandas' NaN, which the
+    # renderers must never see as text), equal texts one object: platforms, kinds, categories,
+    # channels and dates are not held once per cell.
+    items = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
+                          for name, values in q.cohort_item_columns(conn, as_of).items()})
     names, rows = q.cohort_languages(conn)
     langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
     # The language with the most hits; ties go to the alphabetically first (the query's order).
@@ -119,21 +110,6 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
     return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t",
                   "import_dated"]]
-
-
-_DISTINCT = ("item_id", "key", "url", "name", "parent", "score", "reference", "text")
-
-
-def _shared(values: np.ndarray) -> np.ndarray:
-    """`values` (an object array) with equal strings made one object; anything else (None, a
-    number: 1, 1.0 and True are equal keys) as it is."""
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":
-        return values
-    codes, uniques = pd.factorize(values)
-    out = np.asarray(uniques, dtype=object)[codes]
-    missing = codes < 0
-    out[missing] = values[missing]
-    return out
 
 
 def _checks(judged: Judged) -> pd.DataFrame:
