@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import networkx as nx
-
 from toolkit.report.frame import NOT_CHECKED, CaseFrame
 
 LINK_TYPES = ("phone", "whatsapp", "telegram")
@@ -51,6 +49,8 @@ class Cluster:
 
 def clusters(cf: CaseFrame, indicators: list[dict]) -> list[Cluster]:
     """Clusters of two or more cohort items sharing a contact point, largest first."""
+    import networkx as nx  # imported when used (`build.prefetch_imports`)
+
     graph = nx.Graph()
     cohort = set(cf.items["item_id"])
     for row in indicators:

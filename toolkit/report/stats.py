@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, fisher_exact
 
 from toolkit.report.frame import FAMILIES, NOT_CHECKED, CaseFrame
 
@@ -43,6 +42,9 @@ def wilson(k: int, n: int, level: float = LEVEL) -> Share:
 @lru_cache(maxsize=4096)
 def _wilson(k: int, n: int, level: float) -> tuple[float, float]:
     # A report asks for the same (k, n) many times (splits, headline, tests): scipy is asked once.
+    # scipy.stats is imported when first used (a second of start-up; `build.prefetch_imports`).
+    from scipy.stats import binomtest
+
     ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -183,6 +185,8 @@ def noticed_test(cf: CaseFrame) -> list[FisherTest]:
         split = count_by(rows, rows["noticed"].astype(bool))
         noticed, other = split.get("True", count(rows.iloc[0:0])), split.get("False", count(rows.iloc[0:0]))
         if noticed.known and other.known:
+            from scipy.stats import fisher_exact
+
             odds, p = fisher_exact([[noticed.gone, noticed.live], [other.gone, other.live]])
             out.append(FisherTest(str(wave), noticed, other, _finite(odds), float(p)))
         else:
