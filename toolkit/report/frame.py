@@ -117,7 +117,8 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
 
 
 def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
-    """The judged checks as a frame, in `order` (`_check_order`); `key`: their observed_key in it."""
+    """The judged checks as a frame, in `order` (`_check_order`); `key`: their observed_key in it
+    (kept out of the frame: pandas would hold it as 500,000 bytes objects, ~30 MB)."""
     checks = pd.DataFrame({
         "check_id": judged.id[order], "item_id": judged.item_id[order],
         "wave_id": pd.array(judged.wave_id[order], dtype="Int64"), "observed_at": judged.observed_at[order]})
@@ -127,9 +128,8 @@ def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
         checks[column] = pd.Categorical(getattr(judged, column)[order])
     checks["blind"] = judged.blind[order]
     checks["date_source"] = judged.date_source[order]
-    checks["observed_key"] = key
     checks = checks[["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector",
-                     "family", "blind", "date_source", "observed_key"]]
+                     "family", "blind", "date_source"]]
     checks["t"] = _times(checks["observed_at"], key)
     return checks
 
