@@ -8,6 +8,7 @@ its family under the rule (blind checks are unknown).
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,20 +185,28 @@ class _CheckReads:
     tally: list[tuple]
 
 
-def _read_checks(conn: Connection, as_of: str, cohort: list[int]) -> _CheckReads:
-    return _CheckReads(q.cohort_checks(conn, as_of, cohort), q.waves(conn, as_of), q.check_tally(conn, as_of))
+def _read_checks(conn: Connection, as_of: str, cohort: Future[list[int]]) -> _CheckReads:
+    """The checks' reads; the waves and the tally first, as they need no cohort: a thread reads
+    them while the other connection builds the cohort's tables (`cohort`: their ids, when known)."""
+    waves, tally = q.waves(conn, as_of), q.check_tally(conn, as_of)
+    return _CheckReads(q.cohort_checks(conn, as_of, cohort.result()), waves, tally)
 
 
 def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) -> CaseFrame:
     """Read the case up to `as_of` (ISO UTC) into a CaseFrame.
 
     With `twin` (a second connection that sees the same picture of the case: `db.read_snapshot`),
-    the checks, the waves and the check tally are read through it by a thread while this
-    connection reads the cohort's items: SQLite works outside Python's interpreter lock, so both
-    reads run at once. The frame is the same either way."""
-    q.prepare_cohort(conn)
-    cohort = q.cohort_ids(conn)
+    the waves, the check tally and the checks are read through it by a thread while this
+    connection builds the cohort's tables and reads the cohort's items: SQLite works outside
+    Python's interpreter lock, so both reads run at once. The frame is the same either way."""
+    cohort: Future[list[int]] = Future()
     with read_beside(conn, twin, _read_checks, as_of, cohort) as checks_read:
+        try:
+            q.prepare_cohort(conn)
+            cohort.set_result(q.cohort_ids(conn))
+        finally:
+            if not cohort.done():  # the thread must not wait for ids that will never come
+                cohort.set_exception(RuntimeError("the cohort could not be read"))
         items = _items(conn, as_of)
         audience = _audience(conn, as_of)
         reads = checks_read()
