@@ -340,7 +340,7 @@ def _provenance(conn: Connection, as_of: str, cf: CaseFrame) -> dict[str, Any]:
     tally = cf.tally if cf.tally is not None else q.check_tally(conn, as_of)
     return {
         "canaries": canary_rows.readings(conn, as_of),
-        "blind": canary_rows.blind_checks(conn, as_of, cf.items["item_id"].tolist(), judged=cf.judged),
+        "blind": canary_rows.blind_checks(conn, as_of, cf.items["item_id"].tolist(), judged=cf.judged_blind),
         "date_sources": q.date_sources(conn, as_of, tally),
         "sources": q.sources(conn),
         "found": q.items_by_platform_kind(conn),

@@ -46,7 +46,9 @@ class CaseFrame:
     audience: pd.DataFrame  # captures of cohort items with followers or members
     frame: pd.DataFrame  # cohort item x wave (the tidy frame)
     as_of: str
-    judged: Judged | None = None  # the cohort's checks as the status rule judged them
+    # The cohort's blind checks as the status rule judged them (what the methodology's count of
+    # blind checks reads): all the checks are in `checks`, not held twice.
+    judged_blind: Judged | None = None
     tally: list[tuple] | None = None  # every check up to as_of counted (`q.check_tally`), when read
 
     @property
@@ -215,9 +217,11 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
     checks = _checks(reads.judged, order, key)
     waves = _waves(reads.waves, checks, key)
     decided = _decided(reads.judged)
+    blind = reads.judged.take(reads.judged.blind != None)  # noqa: E711 (elementwise, on an object array)
+    reads.judged = blind  # the judged checks' arrays go (~60 MB at 500,000 checks): the frames hold copies
     frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
-                     judged=reads.judged, tally=reads.tally)
+                     judged_blind=blind, tally=reads.tally)
 
 
 def _decided(judged: Judged) -> pd.DataFrame:
