@@ -14,7 +14,8 @@ def _appendix(n: int, waves: tuple[str, ...] = ("w1", "w2")) -> Appendix:
     columns["channel"] = [None if i % 2 else "dsa" for i in range(n)]
     for at, wave in enumerate(waves):
         columns[f"status:{wave}"] = ["available" if (i + at) % 3 else "unavailable" for i in range(n)]
-        columns[f"reason:{wave}"] = ["" if i % 4 else "login wall" for i in range(n)]
+        # A reason in one wave and not the other, in both, in neither.
+        columns[f"reason:{wave}"] = ["" if (i + at) % 4 and i % 6 else "login wall" for i in range(n)]
     contacts = {i: {"phone": ["+34600000001"], "telegram": ["@a", "@b"]} for i in range(0, n, 5)}
     for kind in CONTACT_TYPES:
         columns[kind] = [";".join(contacts.get(i, {}).get(kind, ())) for i in range(n)]
@@ -38,6 +39,8 @@ def test_rows_are_made_from_the_columns():
     assert appendix[3] == rows[3] and appendix[-1] == rows[-1] and appendix[2:9:3] == rows[2:9:3]
     appendix[0]["contacts"]["phone"].append("changed")  # a row is the caller's own
     assert appendix[0]["contacts"]["phone"] == ["+34600000001"]
+    for key in ("status", "reason", "contacts"):  # no dict shared between rows, even an empty one
+        assert len({id(row[key]) for row in rows}) == len(rows)
     with pytest.raises(IndexError):
         appendix[12]
 

@@ -43,7 +43,9 @@ def audience(cf: CaseFrame) -> Audience:
     reached = int(per_item.max().sum()) if len(figures) else 0
     waves = []
     if len(cf.frame):
-        for (order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+        # Only the columns used are grouped: each group is a copy of its rows' columns.
+        frame = cf.frame[["wave_order", "wave", "wave_at", "item_id", "family", "audience"]]
+        for (order, wave), rows in frame.groupby(["wave_order", "wave"], observed=True, sort=True):
             having = rows.dropna(subset=["audience"])
             live = having[having["family"] == "live"]
             base = live["item_id"].map(first)

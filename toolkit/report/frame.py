@@ -8,6 +8,7 @@ its family under the rule (blind checks are unknown).
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ FAMILIES = ("live", "gone", "ended", "unknown")
 STATUS_ORDER = tuple(str(s) for s in Status)
 
 ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "first_seen", "category",
-                "language", "reviewed_at", "score", "noticed_at", "channel", "reference", "noticed"]
+                "language", "reviewed_at", "noticed_at", "channel", "reference", "noticed"]
 # What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
 ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
@@ -45,7 +46,9 @@ class CaseFrame:
     audience: pd.DataFrame  # captures of cohort items with followers or members
     frame: pd.DataFrame  # cohort item x wave (the tidy frame)
     as_of: str
-    judged: Judged | None = None  # the cohort's checks as the status rule judged them
+    # The cohort's blind checks as the status rule judged them (what the methodology's count of
+    # blind checks reads): all the checks are in `checks`, not held twice.
+    judged_blind: Judged | None = None
     tally: list[tuple] | None = None  # every check up to as_of counted (`q.check_tally`), when read
 
     @property
@@ -53,9 +56,10 @@ class CaseFrame:
         return len(self.items)
 
 
-def _times(series: pd.Series) -> pd.Series:
-    """ISO-8601 UTC times as datetimes (missing ones as NaT)."""
-    fast = _plain_times(series)
+def _times(series: pd.Series, encoded: np.ndarray | None = None) -> pd.Series:
+    """ISO-8601 UTC times as datetimes (missing ones as NaT). `encoded`: the same times as a bytes
+    array (numpy "S"), when already made (`column_reads.text_key`; no time missing)."""
+    fast = _plain_times(series, encoded)
     return fast if fast is not None else pd.to_datetime(series, utc=True, format="ISO8601")
 
 
@@ -63,16 +67,19 @@ _DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _MARKS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b"Z"}
 
 
-def _plain_times(series: pd.Series) -> pd.Series | None:
+def _plain_times(series: pd.Series, encoded: np.ndarray | None = None) -> pd.Series | None:
     """The times when every one is written YYYY-MM-DDTHH:MM:SSZ (as the toolkit stores them),
     parsed by numpy: ten times faster than pandas' ISO-8601 parser over 500,000 checks. None
     when any is written otherwise (pandas then parses them all)."""
     values = series.to_numpy(dtype=object)
-    present = pd.notna(values)
-    try:
-        raw = np.array(values[present].tolist(), dtype="S")
-    except (UnicodeEncodeError, TypeError):
-        return None
+    if encoded is not None and encoded.dtype.kind == "S" and len(encoded) == len(values):
+        present, raw = np.ones(len(values), dtype=bool), encoded  # every time there, as bytes already
+    else:
+        present = pd.notna(values)
+        try:
+            raw = np.array(values[present].tolist(), dtype="S")
+        except (UnicodeEncodeError, TypeError):
+            return None
     if raw.dtype.kind != "S":  # numbers, not text
         return None
     if not len(raw) or raw.dtype.itemsize != 20:
@@ -91,20 +98,11 @@ def _plain_times(series: pd.Series) -> pd.Series | None:
 
 
 def _items(conn: Connection, as_of: str) -> pd.DataFrame:
-    columns = [c for c in ITEM_COLUMNS if c not in ("language", "noticed")] + ["parent_kind", *ITEM_TEXTS]
-    columns.insert(columns.index("first_seen") + 1, "first_seen_any")
-    # dtype=object keeps a missing name or URL as None: pandas 3 would infer a string column and
-    # turn it into NaN (a float), which the renderers must never see as text.
-    names, rows = q.cohort_items(conn, as_of)
-    items = pd.DataFrame(rows, columns=names, dtype=object)[columns]
-    del rows
-    # Equal strings kept once (platforms, kinds, categories, channels, dates: a cohort of 100,000
-    # items otherwise holds a copy per cell). Identities and texts are left as they are (nearly
-    # every one differs).
-    for column in columns:
-        if column not in _DISTINCT:
-            items[column] = _shared(items[column].to_numpy())
-    items["item_id"] = items["item_id"].astype("int64")
+    # Texts come as object arrays (a missing name or URL is None, never pandas' NaN, which the
+    # renderers must never see as text), equal texts one object: platforms, kinds, categories,
+    # channels and dates are not held once per cell.
+    items = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
+                          for name, values in q.cohort_item_columns(conn, as_of).items()})
     names, rows = q.cohort_languages(conn)
     langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
     # The language with the most hits; ties go to the alphabetically first (the query's order).
@@ -121,24 +119,9 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
                   "import_dated"]]
 
 
-_DISTINCT = ("item_id", "key", "url", "name", "parent", "score", "reference", "text")
-
-
-def _shared(values: np.ndarray) -> np.ndarray:
-    """`values` (an object array) with equal strings made one object; anything else (None, a
-    number: 1, 1.0 and True are equal keys) as it is."""
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":
-        return values
-    codes, uniques = pd.factorize(values)
-    out = np.asarray(uniques, dtype=object)[codes]
-    missing = codes < 0
-    out[missing] = values[missing]
-    return out
-
-
-def _checks(judged: Judged) -> pd.DataFrame:
-    """The judged checks as a frame, ordered by item, time and id."""
-    order = np.lexsort((judged.id, judged.observed_key, judged.item_id))
+def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
+    """The judged checks as a frame, in `order` (`_check_order`); `key`: their observed_key in it
+    (kept out of the frame: pandas would hold it as 500,000 bytes objects, ~30 MB)."""
     checks = pd.DataFrame({
         "check_id": judged.id[order], "item_id": judged.item_id[order],
         "wave_id": pd.array(judged.wave_id[order], dtype="Int64"), "observed_at": judged.observed_at[order]})
@@ -148,24 +131,31 @@ def _checks(judged: Judged) -> pd.DataFrame:
         checks[column] = pd.Categorical(getattr(judged, column)[order])
     checks["blind"] = judged.blind[order]
     checks["date_source"] = judged.date_source[order]
-    checks["observed_key"] = judged.observed_key[order]
     checks = checks[["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector",
-                     "family", "blind", "date_source", "observed_key"]]
-    checks["t"] = _times(checks["observed_at"])
+                     "family", "blind", "date_source"]]
+    checks["t"] = _times(checks["observed_at"], key)
     return checks
 
 
-def _waves(rows: list[dict], checks: pd.DataFrame) -> pd.DataFrame:
+def _check_order(judged: Judged) -> np.ndarray:
+    """The order of the checks by item, time and id."""
+    return np.lexsort((judged.id, judged.observed_key, judged.item_id))
+
+
+def _waves(rows: list[dict], checks: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
     """The waves (`q.waves`' rows) with their order, methods and first and last check (Wayback
     lookups apart: they are dated when the copy was archived, not when the wave looked; the wave's
-    date and `toolkit waves` leave them out too)."""
+    date and `toolkit waves` leave them out too). `key`: the checks' observed_key as an array
+    (the frame holds it as objects, which numpy sorts a Python comparison at a time)."""
     waves = pd.DataFrame(rows, columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
-    checks = checks[(checks["method"] != WAYBACK).to_numpy()]
+    # Only the two columns read here, of the checks that are no Wayback lookup.
+    looked = (checks["method"] != WAYBACK).to_numpy()
+    checks, key = checks.loc[looked, ["wave_id", "observed_at"]], key[looked]
     # Each wave's first and last check: checks sorted by wave, then time (as text, like SQLite).
     wave_ids = checks["wave_id"].fillna(0).to_numpy(dtype=np.int64)
-    order = np.lexsort((checks["observed_key"].to_numpy(), wave_ids))
+    order = np.lexsort((key, wave_ids))
     ends = np.flatnonzero(np.diff(wave_ids[order], append=-1))
     starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
     observed = checks["observed_at"].to_numpy()
@@ -197,29 +187,41 @@ class _CheckReads:
     tally: list[tuple]
 
 
-def _read_checks(conn: Connection, as_of: str, cohort: list[int]) -> _CheckReads:
-    return _CheckReads(q.cohort_checks(conn, as_of, cohort), q.waves(conn, as_of), q.check_tally(conn, as_of))
+def _read_checks(conn: Connection, as_of: str, cohort: Future[list[int]]) -> _CheckReads:
+    """The checks' reads; the waves and the tally first, as they need no cohort: a thread reads
+    them while the other connection builds the cohort's tables (`cohort`: their ids, when known)."""
+    waves, tally = q.waves(conn, as_of), q.check_tally(conn, as_of)
+    return _CheckReads(q.cohort_checks(conn, as_of, cohort.result()), waves, tally)
 
 
 def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) -> CaseFrame:
     """Read the case up to `as_of` (ISO UTC) into a CaseFrame.
 
     With `twin` (a second connection that sees the same picture of the case: `db.read_snapshot`),
-    the checks, the waves and the check tally are read through it by a thread while this
-    connection reads the cohort's items: SQLite works outside Python's interpreter lock, so both
-    reads run at once. The frame is the same either way."""
-    q.prepare_cohort(conn)
-    cohort = q.cohort_ids(conn)
+    the waves, the check tally and the checks are read through it by a thread while this
+    connection builds the cohort's tables and reads the cohort's items: SQLite works outside
+    Python's interpreter lock, so both reads run at once. The frame is the same either way."""
+    cohort: Future[list[int]] = Future()
     with read_beside(conn, twin, _read_checks, as_of, cohort) as checks_read:
+        try:
+            q.prepare_cohort(conn)
+            cohort.set_result(q.cohort_ids(conn))
+        finally:
+            if not cohort.done():  # the thread must not wait for ids that will never come
+                cohort.set_exception(RuntimeError("the cohort could not be read"))
         items = _items(conn, as_of)
         audience = _audience(conn, as_of)
         reads = checks_read()
-    checks = _checks(reads.judged)
-    waves = _waves(reads.waves, checks)
+    order = _check_order(reads.judged)
+    key = reads.judged.observed_key[order]
+    checks = _checks(reads.judged, order, key)
+    waves = _waves(reads.waves, checks, key)
     decided = _decided(reads.judged)
+    blind = reads.judged.take(reads.judged.blind != None)  # noqa: E711 (elementwise, on an object array)
+    reads.judged = blind  # the judged checks' arrays go (~60 MB at 500,000 checks): the frames hold copies
     frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
-                     judged=reads.judged, tally=reads.tally)
+                     judged_blind=blind, tally=reads.tally)
 
 
 def _decided(judged: Judged) -> pd.DataFrame:

@@ -43,22 +43,20 @@ def render(report: Report, formats: list[str], *, bom: bool = True, raw_cells: b
 
 def documents(report: Report, formats: list[str], *, bom: bool = True,
               raw_cells: bool = False) -> Iterator[tuple[str, bytes | Iterator[bytes]]]:
-    """`render`'s files one format at a time, as UTF-8 bytes (or pieces of bytes, for items.json):
-    a caller that writes each before asking for the next never holds the whole report's text (the
-    item appendix of 100,000 items is about 100 MB of CSV and JSON)."""
+    """`render`'s files one format at a time, as UTF-8 bytes (or pieces of bytes, for items.csv and
+    items.json): a caller that writes each before asking for the next never holds the whole
+    report's text (the item appendix of 100,000 items is about 100 MB of CSV and JSON)."""
     from toolkit.report.render_html import render_html
     from toolkit.report.render_md import render_md
-    from toolkit.report.render_tables import csv_files, json_documents
+    from toolkit.report.render_tables import csv_documents, json_documents
 
     if "md" in formats:
         yield "report.md", render_md(report).encode()
     if "html" in formats:
         yield "report.html", render_html(report).encode()
     if "csv" in formats:
-        files = csv_files(report, bom=bom, raw_cells=raw_cells)
-        while files:
-            name = next(iter(files))
-            yield name, files.pop(name).encode()
+        for name, text in csv_documents(report, bom=bom, raw_cells=raw_cells):
+            yield name, text.encode() if isinstance(text, str) else (piece.encode() for piece in text)
     if "json" in formats:
         yield from json_documents(report)
 

@@ -10,6 +10,7 @@ sorted; so the same case gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -46,6 +47,13 @@ def write_csv(columns: list[str], rows: list[list[Any]], *, bom: bool = False, r
 
 def write_columns(header: list[str], columns: list[Any], *, bom: bool = False, raw_cells: bool = False) -> str:
     """`write_csv` for a table given column by column (each a sequence of one length)."""
+    return "".join(column_pieces(header, columns, bom=bom, raw_cells=raw_cells))
+
+
+def column_pieces(header: list[str], columns: list[Any], *, bom: bool = False, raw_cells: bool = False,
+                  chunk: int = 2000) -> Iterator[str]:
+    """`write_columns`' text in pieces: the header line, then `chunk` rows at a time (a caller
+    that writes each piece never holds the whole table's text: items.csv is ~30 MB at 100,000 items)."""
     # A column holds few distinct strings (statuses, platforms, dates, contact lists): each is made
     # safe and quoted once. Only a column of strings (and None) is mapped through a dictionary:
     # 1, 1.0 and True are equal as keys.
@@ -58,9 +66,11 @@ def write_columns(header: list[str], columns: list[Any], *, bom: bool = False, r
             done.append(map(_fields(list(dict.fromkeys(column)), raw_cells).__getitem__, column))
         else:
             done.append([csv_field(_cell(value, raw_cells)) for value in column])
-    lines = ["\ufeff" if bom else "", csv_line(_cell(c) for c in header)]
-    lines.extend(",".join(row) + "\n" for row in zip(*done, strict=True))
-    return "".join(lines)
+    yield ("\ufeff" if bom else "") + csv_line(_cell(c) for c in header)
+    rows = zip(*done, strict=True)
+    while batch := list(islice(rows, chunk)):
+        # Each row joined in C (`map` of the separator's join), every row ending its line.
+        yield "\n".join(map(",".join, batch)) + "\n"
 
 
 def _fields(values: list[str | None], raw: bool) -> dict[str | None, str]:
@@ -119,6 +129,13 @@ def _cluster_of(report: Report) -> dict[int, str]:
 def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> dict[str, str]:
     """File name -> CSV text for every appendix table (meant for spreadsheets: a byte-order mark
     unless `bom` is off, formula protection unless `raw_cells`)."""
+    return {name: text if isinstance(text, str) else "".join(text)
+            for name, text in csv_documents(report, bom=bom, raw_cells=raw_cells)}
+
+
+def csv_documents(report: Report, *, bom: bool = True, raw_cells: bool = False) -> Iterator[tuple[str, str | Iterator[str]]]:
+    """`csv_files` one file at a time, the item appendix (the largest) as pieces of a few
+    thousand rows (`column_pieces`): it is never held whole."""
     waves = report.wave_names
 
     def table(columns: list[str], rows: list[list[Any]]) -> str:
@@ -127,28 +144,25 @@ def csv_files(report: Report, *, bom: bool = True, raw_cells: bool = False) -> d
     clusters = _cluster_of(report)
     columns = _item_columns(report)
     columns.append([clusters.get(item_id, "") for item_id in columns[0]])
-    files = {
-        "items.csv": write_columns([*ITEM_FIELDS, *[c for w in waves for c in (f"status:{w}", f"reason:{w}")],
-                                    *CONTACT_TYPES, "cluster"], columns, bom=bom, raw_cells=raw_cells),
-        "waves.csv": table(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
-                               [[w.name, w.started_at, ";".join(w.methods), w.first_check, w.last_check,
-                                 *_count_row(w.counts)] for w in report.waves]),
-        "splits.csv": table(["wave", "dimension", "group", *COUNT_COLUMNS],
-                                [[g.wave, g.dimension, g.group, *_count_row(g.counts)] for g in report.groups]),
-        "survival.csv": table(["origin", "days", "still_live"],
-                                  [[origin, t, s] for origin, result in report.survival.items()
-                                   for t, s in result.curve]),
-        "audience.csv": table(["wave", "started_at", "items_with_count", "audience", "live_items_with_count",
-                                   "live_audience", "live_items_grown", "live_growth", "median_growth_pct"],
-                                  [[a.wave, a.started_at, a.with_figure, a.total, a.live_with_figure, a.live_total,
-                                    a.grown, a.growth, a.median_growth_pct] for a in report.audience.waves]),
-        "clusters.csv": table(["cluster", "item_id", "name", "status", "family", "partial_takedown",
-                                   "shared_contacts"],
-                                  [[f"C{c.number}", m.item_id, report.names.get(m.item_id, ""), m.status, m.family,
-                                    c.partial, ";".join(report.contacts[n] for n in c.contacts)]
-                                   for c in report.clusters for m in c.items]),
-    }
-    return files
+    yield "items.csv", column_pieces([*ITEM_FIELDS, *[c for w in waves for c in (f"status:{w}", f"reason:{w}")],
+                                      *CONTACT_TYPES, "cluster"], columns, bom=bom, raw_cells=raw_cells)
+    del columns, clusters
+    yield "waves.csv", table(["wave", "started_at", "methods", "first_check", "last_check", *COUNT_COLUMNS],
+                             [[w.name, w.started_at, ";".join(w.methods), w.first_check, w.last_check,
+                               *_count_row(w.counts)] for w in report.waves])
+    yield "splits.csv", table(["wave", "dimension", "group", *COUNT_COLUMNS],
+                              [[g.wave, g.dimension, g.group, *_count_row(g.counts)] for g in report.groups])
+    yield "survival.csv", table(["origin", "days", "still_live"],
+                                [[origin, t, s] for origin, result in report.survival.items() for t, s in result.curve])
+    yield "audience.csv", table(["wave", "started_at", "items_with_count", "audience", "live_items_with_count",
+                                 "live_audience", "live_items_grown", "live_growth", "median_growth_pct"],
+                                [[a.wave, a.started_at, a.with_figure, a.total, a.live_with_figure, a.live_total,
+                                  a.grown, a.growth, a.median_growth_pct] for a in report.audience.waves])
+    yield "clusters.csv", table(["cluster", "item_id", "name", "status", "family", "partial_takedown",
+                                 "shared_contacts"],
+                                [[f"C{c.number}", m.item_id, report.names.get(m.item_id, ""), m.status, m.family,
+                                  c.partial, ";".join(report.contacts[n] for n in c.contacts)]
+                                 for c in report.clusters for m in c.items])
 
 
 def _dump(value: Any) -> str:

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, fisher_exact
 
 from toolkit.report.frame import FAMILIES, NOT_CHECKED, CaseFrame
 
@@ -43,6 +42,9 @@ def wilson(k: int, n: int, level: float = LEVEL) -> Share:
 @lru_cache(maxsize=4096)
 def _wilson(k: int, n: int, level: float) -> tuple[float, float]:
     # A report asks for the same (k, n) many times (splits, headline, tests): scipy is asked once.
+    # scipy.stats is imported when first used (a second of start-up; `build.prefetch_imports`).
+    from scipy.stats import binomtest
+
     ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
 
@@ -127,9 +129,11 @@ class WaveStats:
 def by_wave(cf: CaseFrame) -> list[WaveStats]:
     """One WaveStats per wave up to as_of, in wave order."""
     out = []
-    grouped = {key: rows for key, rows in cf.frame.groupby("wave_order", observed=True)} if len(cf.frame) else {}
+    # Only the columns counted are grouped: each group is a copy of its rows' columns.
+    frame = cf.frame[["wave_order", "family", "label"]]
+    grouped = {key: rows for key, rows in frame.groupby("wave_order", observed=True)} if len(frame) else {}
     for wave in cf.waves.itertuples():
-        rows = grouped.get(wave.wave_order, cf.frame.iloc[0:0])
+        rows = grouped.get(wave.wave_order, frame.iloc[0:0])
         out.append(WaveStats(
             wave_id=int(wave.wave_id), name=wave.name, order=int(wave.wave_order), started_at=wave.started_at,
             methods=list(wave.methods), first_check=_str(wave.first_check), last_check=_str(wave.last_check),
@@ -151,7 +155,8 @@ def by_group(cf: CaseFrame, dimensions: tuple[str, ...] = SPLITS) -> list[GroupS
     out = []
     if not len(cf.frame):
         return out
-    for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+    frame = cf.frame[["wave_order", "wave", "family", "label", *dimensions]]  # the columns used, grouped
+    for (_order, wave), rows in frame.groupby(["wave_order", "wave"], observed=True, sort=True):
         for dimension in dimensions:
             values = rows[dimension].map({True: "noticed", False: "not_noticed"}) if dimension == "noticed" else rows[dimension]
             counted = count_by(rows, values)
@@ -175,10 +180,13 @@ def noticed_test(cf: CaseFrame) -> list[FisherTest]:
     out = []
     if not len(cf.frame):
         return out
-    for (_order, wave), rows in cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True):
+    frame = cf.frame[["wave_order", "wave", "family", "label", "noticed"]]  # the columns used, grouped
+    for (_order, wave), rows in frame.groupby(["wave_order", "wave"], observed=True, sort=True):
         split = count_by(rows, rows["noticed"].astype(bool))
         noticed, other = split.get("True", count(rows.iloc[0:0])), split.get("False", count(rows.iloc[0:0]))
         if noticed.known and other.known:
+            from scipy.stats import fisher_exact
+
             odds, p = fisher_exact([[noticed.gone, noticed.live], [other.gone, other.live]])
             out.append(FisherTest(str(wave), noticed, other, _finite(odds), float(p)))
         else:

@@ -14,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
+from toolkit.store.column_reads import INT, TEXT, read_columns
 from toolkit.store.notices import first_notice
 from toolkit.store.status import Judged, date_source_sql, first_seen_sql, judge
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
@@ -163,6 +164,34 @@ def cohort_items(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[
     column names and rows, by item id."""
     _cohort_ready(conn)
     return _tuples(conn, COHORT_ITEMS_SQL, {"as_of": as_of})
+
+
+# What the report's frame reads of `COHORT_ITEMS_SQL` (its score apart: the category already says
+# what the score suggested), by kind of column (`column_reads`).
+COHORT_ITEM_KINDS = {"item_id": INT, "platform": TEXT, "kind": TEXT, "key": TEXT, "url": TEXT, "name": TEXT,
+                     "parent": INT, "first_seen": TEXT, "first_seen_any": TEXT, "category": TEXT,
+                     "reviewed_at": TEXT, "noticed_at": TEXT, "channel": TEXT, "reference": TEXT,
+                     "parent_kind": TEXT, "parent_name": TEXT, "parent_url": TEXT, "text": TEXT}
+
+
+def cohort_item_columns(conn: sqlite3.Connection, as_of: str) -> dict[str, Any]:
+    """`cohort_items` (its score apart) column by column, as numpy arrays in item id order: ids
+    as int64, `parent` as an object array of ids and None, texts as object arrays of str and None
+    with equal texts one object. Read in one pass by `column_reads.read_columns`: no tuple per row
+    and no object per repeated cell (half the memory of the rows, and less time)."""
+    import numpy as np
+
+    _cohort_ready(conn)
+    columns = read_columns(conn, COHORT_ITEMS_SQL, {"as_of": as_of}, COHORT_ITEM_KINDS)
+    # The order of a subquery's rows under an aggregate is SQLite's choice: put them in id order.
+    order = np.argsort(columns["item_id"], kind="stable")
+    if (order != np.arange(len(order))).any():
+        columns = {name: values[order] for name, values in columns.items()}
+    # A NULL parent reads 0 (no item has id 0: SQLite numbers rows from 1).
+    parent = columns["parent"].astype(object)
+    parent[columns["parent"] == 0] = None
+    columns["parent"] = parent
+    return columns
 
 
 def cohort_languages(conn: sqlite3.Connection) -> tuple[list[str], list[tuple]]:
