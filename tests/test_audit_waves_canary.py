@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from _har import har as _har
 from _recheck_server import FB_LIVE, FB_LOGIN, FB_UNAVAILABLE_ES, RecheckServer, add_item
 
 PAGE_A = "https://www.facebook.com/CruceSeguroUSA.Oficial"
@@ -27,20 +28,6 @@ def _live_page(url: str, name: str, number: int) -> str:
     this page's own og:url, name and numeric id."""
     return (FB_LIVE.replace("https://www.facebook.com/CruceSeguroUSA.Oficial", url)
             .replace("Cruce Seguro USA", name).replace("100064000000101", str(100064000000100 + number)))
-
-
-def _har(path: Path, entries: list[tuple[str, str, str]]) -> Path:
-    """A synthetic HAR 1.2 file ("Save all as HAR" from the browser's devtools), shaped like the
-    genuine samples `har/haralyzer_*.har` (shared/samples/SOURCES.md section 6): one entry per
-    (url, startedDateTime, HTML body)."""
-    path.write_text(json.dumps({"log": {
-        "version": "1.2", "creator": {"name": "Firefox", "version": "88.0"}, "pages": [],
-        "entries": [{"startedDateTime": when, "time": 120.5,
-                     "request": {"method": "GET", "url": url, "httpVersion": "HTTP/2", "headers": []},
-                     "response": {"status": 200, "statusText": "", "httpVersion": "HTTP/2", "headers": [],
-                                  "content": {"size": len(html), "mimeType": "text/html; charset=utf-8", "text": html}}}
-                    for url, when, html in entries]}}), encoding="utf-8")
-    return path
 
 
 def _confirm_all(case: Path) -> None:
