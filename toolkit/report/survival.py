@@ -219,13 +219,17 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # A date taken from the import time says nothing of when the item was seen: such captures never
     # give a first capture, such checks never bound a removal.
     import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
-    # The checks as arrays, and copies of only those that are used (500,000 checks).
+    # The checks as arrays, and copies of only those that are used (500,000 checks). Families are
+    # the checks' category codes: an object array of them was 4 MB, and every copy of it as much again.
     checks = cf.checks
-    known = checks["family"].isin(["live", "gone", "ended"]).to_numpy()
-    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(checks)
+    codes, code = _family_codes(checks)
+    known = np.isin(codes, [code["live"], code["gone"], code["ended"]])
+    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME))
+    dated &= ~overruled(checks)
     checked = checks["item_id"].to_numpy()
     # Items whose every known check is dated at import time (numpy's set operations).
     only_import = np.setdiff1d(checked[known], checked[dated])
+    del known
     import_dated |= set(np.intersect1d(only_import, items.dropna(subset=["t0"])["item_id"].to_numpy()).tolist())
     missing = int((items["t0"].isna() & ~items["item_id"].isin(import_dated)).sum())
     if missing:
@@ -234,32 +238,40 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
         excluded[IMPORT_DATED] = len(import_dated)
     items = items.dropna(subset=["t0"])
     items = items[~items["item_id"].isin(import_dated)]
-    # Each dated check of an item left, with the item's origin (an inner join on the item).
+    # Each dated check of an item left, with the item's origin (an inner join on the item): its
+    # position among the checks, and only then its columns, so that each is copied once.
     origins = items.sort_values("item_id", kind="stable")
     ids, starts = origins["item_id"].to_numpy(), origins["t0"].values  # UTC datetime64
-    item_id, t, family = checked[dated], checks["t"].values[dated], checks["family"].to_numpy(dtype=object)[dated]
-    # The end of the wave of each check (Wayback lookups and checks of no wave: NaT, their own time).
-    wave_end = _wave_ends(cf)[dated]
+    rows = np.flatnonzero(dated)
+    del dated
+    item_id = checked[rows]
     at = np.minimum(np.searchsorted(ids, item_id), max(len(ids) - 1, 0))
     joined = (ids[at] == item_id) if len(ids) else np.zeros(len(item_id), dtype=bool)
-    item_id, t, family, t0 = item_id[joined], t[joined], family[joined], starts[at[joined]]
-    rel = (pd.Series(t) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
-    end = (pd.Series(wave_end[joined]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
-    early = set(item_id[(family == "gone") & (rel <= 0)].tolist())
+    rows, item_id, t0 = rows[joined], item_id[joined], starts[at[joined]]
+    del at, joined
+    family = codes[rows]
+    rel = (pd.Series(checks["t"].values[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    # The end of the wave of each check (Wayback lookups and checks of no wave: NaT, their own time).
+    end = (pd.Series(_wave_ends(cf)[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    del rows, t0
+    early = set(item_id[(family == code["gone"]) & (rel <= 0)].tolist())
     if early:
         excluded["already gone at the origin"] = len(early)
     keep = (rel > 0) & ~np.isin(item_id, np.fromiter(early, dtype=np.int64, count=len(early)))
-    after = pd.DataFrame({"item_id": item_id[keep], "rel": rel[keep], "family": family[keep],
-                          "end": np.fmax(rel[keep], end[keep])})  # fmax: a check of no wave keeps its time
-    del item_id, t, family, t0, rel, keep, end
-    gone = after[after["family"] == "gone"].groupby("item_id")["rel"].min()
-    ended = after[after["family"] == "ended"].groupby("item_id")["rel"].min()
+    # Column by column: a frame made at once stacks the float columns into one block, a copy.
+    after = pd.DataFrame({"item_id": item_id[keep]})
+    after["rel"] = rel[keep]
+    after["family"] = family[keep]
+    after["end"] = np.fmax(rel[keep], end[keep])  # fmax: a check of no wave keeps its time
+    del item_id, family, rel, keep, end
+    gone = after[after["family"] == code["gone"]].groupby("item_id")["rel"].min()
+    ended = after[after["family"] == code["ended"]].groupby("item_id")["rel"].min()
     frame = pd.DataFrame(index=pd.Index(np.unique(after["item_id"].to_numpy()), name="item_id"))
     frame["gone"] = gone
     frame["ended"] = ended
     frame["event"] = frame["gone"].notna() & (frame["ended"].isna() | (frame["gone"] < frame["ended"]))
     frame["stop"] = frame["gone"].where(frame["event"], frame["ended"]).fillna(math.inf)
-    live = after[after["family"] == "live"].join(frame["stop"], on="item_id")
+    live = after[after["family"] == code["live"]].join(frame["stop"], on="item_id")
     before = live[live["rel"] < live["stop"]]
     # A wave is one look: an item it saw live counts as live until the wave's last check, so that
     # the items it saw gone a minute later do not make the NPMLE place that item's removal (or
@@ -276,6 +288,15 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
         excluded["no live or gone check after the origin"] = silent
     frame["L"], frame["R"] = binned(frame["L"], frame["R"], RESOLUTION_HOURS)
     return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
+
+
+def _family_codes(checks: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
+    """The checks' families as integer codes, and the code of live, gone and ended (-2, which no
+    check has, for a family no check has)."""
+    family = checks["family"].astype("category")  # a category already (`frame._checks`): no copy
+    code = {name: -2 for name in ("live", "gone", "ended")}
+    code.update((str(name), n) for n, name in enumerate(family.cat.categories))
+    return family.cat.codes.to_numpy(), code
 
 
 def _wave_ends(cf: CaseFrame) -> np.ndarray:
