@@ -121,18 +121,29 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
 
 def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
     """The judged checks as a frame, in `order` (`_check_order`); `key`: their observed_key in it
-    (kept out of the frame: pandas would hold it as 500,000 bytes objects, ~30 MB)."""
-    checks = pd.DataFrame({
-        "check_id": judged.id[order], "item_id": judged.item_id[order],
-        "wave_id": pd.array(judged.wave_id[order], dtype="Int64"), "observed_at": judged.observed_at[order]})
+    (kept out of the frame: pandas would hold it as 500,000 bytes objects, ~30 MB). Each of
+    `judged`'s columns is let go as the frame takes its copy (`judged` is left without them): the
+    two were held whole side by side, ~60 MB at 500,000 checks."""
+
+    def take(name: str) -> np.ndarray:
+        values = getattr(judged, name)
+        setattr(judged, name, None)
+        return values[order]
+
+    for name in ("checked_item", "platform", "observed_key"):  # not in the frame
+        setattr(judged, name, None)
+    # Column by column: a frame made at once from a dict stacks the columns of one dtype into a copy.
+    checks = pd.DataFrame(index=pd.RangeIndex(len(order)))
+    checks["check_id"] = take("id")
+    checks["item_id"] = take("item_id")
+    checks["wave_id"] = pd.array(take("wave_id"), dtype="Int64")
     checks.loc[checks["wave_id"] == 0, "wave_id"] = pd.NA  # a check of no wave
+    checks["observed_at"] = take("observed_at")
     # Few distinct values over many rows: categories keep 500,000 checks small in memory.
     for column in ("method", "status", "reason", "detector", "family"):
-        checks[column] = pd.Categorical(getattr(judged, column)[order])
-    checks["blind"] = judged.blind[order]
-    checks["date_source"] = judged.date_source[order]
-    checks = checks[["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector",
-                     "family", "blind", "date_source"]]
+        checks[column] = pd.Categorical(take(column))
+    checks["blind"] = take("blind")
+    checks["date_source"] = take("date_source")
     checks["t"] = _times(checks["observed_at"], key)
     return checks
 
@@ -212,13 +223,16 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
         items = _items(conn, as_of)
         audience = _audience(conn, as_of)
         reads = checks_read()
-    order = _check_order(reads.judged)
-    key = reads.judged.observed_key[order]
-    checks = _checks(reads.judged, order, key)
+    judged = reads.judged
+    order = _check_order(judged)
+    key = judged.observed_key[order]
+    decided = _decided(judged)
+    blind = judged.take(judged.blind != None)  # noqa: E711 (elementwise, on an object array)
+    reads.judged = blind
+    checks = _checks(judged, order, key)  # the judged checks' arrays go as the frame takes them
+    del judged, order
     waves = _waves(reads.waves, checks, key)
-    decided = _decided(reads.judged)
-    blind = reads.judged.take(reads.judged.blind != None)  # noqa: E711 (elementwise, on an object array)
-    reads.judged = blind  # the judged checks' arrays go (~60 MB at 500,000 checks): the frames hold copies
+    del key
     frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
                      judged_blind=blind, tally=reads.tally)
@@ -228,10 +242,10 @@ def _decided(judged: Judged) -> pd.DataFrame:
     """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
     check's detector."""
     at = decide(judged)
-    decided = pd.DataFrame({name: getattr(judged, column)[at] for name, column in (
-        ("item_id", "item_id"), ("wave_id", "wave_id"), ("status", "status"), ("family", "family"),
-        ("observed_at", "observed_at"), ("method", "method"), ("detector", "detector"), ("blind", "blind"),
-        ("reason", "reason"))})
+    # Column by column: a frame made at once from a dict stacks its seven object columns into a copy.
+    decided = pd.DataFrame(index=pd.RangeIndex(len(at)))
+    for column in ("item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind", "reason"):
+        decided[column] = getattr(judged, column)[at]
     decided["label"] = decided["status"].where(decided["blind"].isna(), BLIND)
     decided["wave_id"] = decided["wave_id"].astype("int64")
     return decided
@@ -287,9 +301,40 @@ _CATEGORIES = ("platform", "kind", "category", "language", "channel", "wave")
 
 
 def _audience_at(item_id: np.ndarray, end_t: pd.api.extensions.ExtensionArray, audience: pd.DataFrame) -> np.ndarray:
-    """Each row's latest audience figure captured up to the end of its wave (`end_t`; NaN when none)."""
+    """Each row's latest audience figure captured up to the end of its wave (`end_t`), NaN when
+    none: of the captures of its item (`item_id`) taken at or before that end, the latest, and of
+    captures taken at the same time the last in `audience`'s order (what `pd.merge_asof` backward
+    by item picks). Found by numpy: merge_asof over 500,000 rows held ~55 MB of frames and copies."""
+    out = np.full(len(item_id), np.nan)
     if audience.empty:
-        return np.full(len(item_id), np.nan)
+        return out
+    ends = np.asarray(end_t, dtype="datetime64[ns]")
+    times = audience["t"].to_numpy(dtype="datetime64[ns]")
+    if np.isnat(ends).any() or np.isnat(times).any():  # merge_asof says what is wrong
+        return _audience_asof(item_id, end_t, audience)
+    owners = audience["item_id"].to_numpy(dtype=np.int64)
+    figures = audience["audience"].to_numpy(dtype="float64", na_value=np.nan)
+    # One integer per capture: its item's rank, then its time's rank; captures sorted by it (stable:
+    # the same time keeps the captures' order), each row finds the last at or before its own.
+    items, group = np.unique(owners, return_inverse=True)
+    instants = np.unique(times)
+    width = len(instants) + 1
+    keys = group.astype(np.int64) * width + np.searchsorted(instants, times)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    row_group = np.minimum(np.searchsorted(items, item_id), len(items) - 1)
+    found = items[row_group] == item_id
+    wanted = row_group.astype(np.int64) * width + np.searchsorted(instants, ends, side="right") - 1
+    del row_group
+    at = np.searchsorted(keys, wanted, side="right") - 1
+    found &= at >= 0
+    found[found] &= keys[at[found]] // width == wanted[found] // width
+    out[found] = figures[order[at[found]]]
+    return out
+
+
+def _audience_asof(item_id: np.ndarray, end_t: pd.api.extensions.ExtensionArray, audience: pd.DataFrame) -> np.ndarray:
+    """`_audience_at` by pandas' merge_asof (for missing times, which it refuses with its own error)."""
     left = pd.DataFrame({"item_id": item_id, "end_t": end_t}).reset_index().sort_values("end_t", kind="stable")
     right = audience[["item_id", "t", "audience"]].sort_values("t", kind="stable")
     merged = pd.merge_asof(left, right, left_on="end_t", right_on="t", by="item_id", direction="backward")
