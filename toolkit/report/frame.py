@@ -324,11 +324,12 @@ def _audience_at(item_id: np.ndarray, end_t: pd.api.extensions.ExtensionArray, a
     keys = keys[order]
     row_group = np.minimum(np.searchsorted(items, item_id), len(items) - 1)
     found = items[row_group] == item_id
-    wanted = row_group.astype(np.int64) * width + np.searchsorted(instants, ends, side="right") - 1
-    del row_group
-    at = np.searchsorted(keys, wanted, side="right") - 1
+    row_group = row_group.astype(np.int64)
+    # The last capture at or before the row's end: key at most the row's item, then the end's
+    # rank (-1 before every capture, which then finds another item's or none: not its own).
+    at = np.searchsorted(keys, row_group * width + np.searchsorted(instants, ends, side="right") - 1, side="right") - 1
     found &= at >= 0
-    found[found] &= keys[at[found]] // width == wanted[found] // width
+    found[found] &= keys[at[found]] // width == row_group[found]
     out[found] = figures[order[at[found]]]
     return out
 

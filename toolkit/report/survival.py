@@ -211,6 +211,9 @@ def overruled(checks: pd.DataFrame) -> np.ndarray:
     return out
 
 
+CHUNK = 100_000  # checks per block of items in `intervals` (a block's arrays, not all checks', at once)
+
+
 def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int], int]:
     """Per-item (L, R] in days from `origin`, the exclusions by cause, and the reappearance count."""
     column = "first_seen_t" if origin == "first_capture" else "noticed_at_t"
@@ -219,14 +222,21 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # A date taken from the import time says nothing of when the item was seen: such captures never
     # give a first capture, such checks never bound a removal.
     import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
-    # The checks as arrays, and copies of only those that are used (500,000 checks). Families are
-    # the checks' category codes: an object array of them was 4 MB, and every copy of it as much again.
+    # The checks are in item order (`frame._check_order`): they are read a block of whole items at
+    # a time (an item's checks all in one block), so that the arrays made of them are a block's,
+    # not those of 500,000 checks at once (~50 MB). Every step is per item: the blocks' results
+    # are the whole's. Families are the checks' category codes: an object array of them was 4 MB,
+    # and every copy of it as much again.
     checks = cf.checks
     codes, code = _family_codes(checks)
-    known = np.isin(codes, [code["live"], code["gone"], code["ended"]])
-    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME))
-    dated &= ~overruled(checks)
+    blocks = _item_blocks(checks["item_id"].to_numpy(), CHUNK)
+    dated = np.zeros(len(checks), dtype=bool)
+    for a, b in blocks:
+        part = checks.iloc[a:b]
+        dated[a:b] = np.isin(codes[a:b], [code["live"], code["gone"], code["ended"]]) & \
+            (part["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(part)
     checked = checks["item_id"].to_numpy()
+    known = np.isin(codes, [code["live"], code["gone"], code["ended"]])
     # Items whose every known check is dated at import time (numpy's set operations).
     only_import = np.setdiff1d(checked[known], checked[dated])
     del known
@@ -238,13 +248,48 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
         excluded[IMPORT_DATED] = len(import_dated)
     items = items.dropna(subset=["t0"])
     items = items[~items["item_id"].isin(import_dated)]
-    # Each dated check of an item left, with the item's origin (an inner join on the item): its
-    # position among the checks, and only then its columns, so that each is copied once.
     origins = items.sort_values("item_id", kind="stable")
     ids, starts = origins["item_id"].to_numpy(), origins["t0"].values  # UTC datetime64
+    early: set[int] = set()
+    parts, reappeared = [], 0
+    for a, b in blocks:
+        part, gone_early, again = _block_intervals(cf, checks.iloc[a:b], codes[a:b], code, dated[a:b], ids, starts)
+        early |= gone_early
+        reappeared += again
+        parts.append(part)
+    if early:
+        excluded["already gone at the origin"] = len(early)
+    filled = [part for part in parts if len(part)]
+    frame = parts[0] if len(parts) == 1 or not filled else filled[0] if len(filled) == 1 else pd.concat(filled)
+    silent = len(items) - len(early) - len(frame)
+    if silent:
+        excluded["no live or gone check after the origin"] = silent
+    frame["L"], frame["R"] = binned(frame["L"], frame["R"], RESOLUTION_HOURS)
+    return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
+
+
+def _item_blocks(item_id: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Row ranges [a, b) of about `size` rows over `item_id` (sorted), each ending where an item
+    does; one range (the whole) when there are fewer rows, or none."""
+    n = len(item_id)
+    bounds = [0]
+    while bounds[-1] + size < n:
+        cut = int(np.searchsorted(item_id, item_id[bounds[-1] + size], side="right"))
+        if cut >= n:
+            break
+        bounds.append(cut)
+    return list(zip(bounds, [*bounds[1:], n], strict=True))
+
+
+def _block_intervals(cf: CaseFrame, checks: pd.DataFrame, codes: np.ndarray, code: dict[str, int], dated: np.ndarray,
+                     ids: np.ndarray, starts: np.ndarray) -> tuple[pd.DataFrame, set[int], int]:
+    """`intervals` for a block of whole items' `checks`: per item its gone, ended, event, stop,
+    last_live, L and R (R before binning), the items already gone at the origin, and how many
+    items reappeared. `ids`, `starts`: the items left and their origins, by id."""
+    # Each dated check of an item left, with the item's origin (an inner join on the item): its
+    # position among the checks, and only then its columns, so that each is copied once.
     rows = np.flatnonzero(dated)
-    del dated
-    item_id = checked[rows]
+    item_id = checks["item_id"].to_numpy()[rows]
     at = np.minimum(np.searchsorted(ids, item_id), max(len(ids) - 1, 0))
     joined = (ids[at] == item_id) if len(ids) else np.zeros(len(item_id), dtype=bool)
     rows, item_id, t0 = rows[joined], item_id[joined], starts[at[joined]]
@@ -252,11 +297,9 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     family = codes[rows]
     rel = (pd.Series(checks["t"].values[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
     # The end of the wave of each check (Wayback lookups and checks of no wave: NaT, their own time).
-    end = (pd.Series(_wave_ends(cf)[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    end = (pd.Series(_wave_ends_of(cf.waves, checks)[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
     del rows, t0
     early = set(item_id[(family == code["gone"]) & (rel <= 0)].tolist())
-    if early:
-        excluded["already gone at the origin"] = len(early)
     keep = (rel > 0) & ~np.isin(item_id, np.fromiter(early, dtype=np.int64, count=len(early)))
     # Column by column: a frame made at once stacks the float columns into one block, a copy.
     after = pd.DataFrame({"item_id": item_id[keep]})
@@ -283,11 +326,7 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     frame["R"] = frame["gone"].where(frame["event"], math.inf)
     # An item seen only sold (or only gone before the origin) says nothing about removal after it.
     frame = frame[frame["event"] | frame["last_live"].notna()]
-    silent = len(items) - len(early) - len(frame)
-    if silent:
-        excluded["no live or gone check after the origin"] = silent
-    frame["L"], frame["R"] = binned(frame["L"], frame["R"], RESOLUTION_HOURS)
-    return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
+    return frame, early, reappeared
 
 
 def _family_codes(checks: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
@@ -300,20 +339,24 @@ def _family_codes(checks: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
 
 
 def _wave_ends(cf: CaseFrame) -> np.ndarray:
+    """Per check of `cf.checks`, the end of its wave (`_wave_ends_of`)."""
+    return _wave_ends_of(cf.waves, cf.checks)
+
+
+def _wave_ends_of(waves: pd.DataFrame, checks: pd.DataFrame) -> np.ndarray:
     """Per check, the end of its wave (UTC datetime64; NaT for a Wayback lookup, a check of no
     wave and one of a wave after as_of), looked up by numpy: a lookup through pandas made an
     object per check (500,000 of them, 50 MB at once)."""
-    checks = cf.checks
     out = np.full(len(checks), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if not len(cf.waves) or not len(checks):
+    if not len(waves) or not len(checks):
         return out
-    keys = cf.waves["wave_id"].to_numpy(dtype=np.int64)
-    ends = cf.waves["end_t"].to_numpy(dtype="datetime64[ns]")  # UTC, as numpy holds it
+    keys = waves["wave_id"].to_numpy(dtype=np.int64)
+    ends = waves["end_t"].to_numpy(dtype="datetime64[ns]")  # UTC, as numpy holds it
     order = np.argsort(keys, kind="stable")
     keys, ends = keys[order], ends[order]
-    waves = checks["wave_id"].to_numpy(dtype=np.int64, na_value=0)  # no wave: 0, never a wave's id
-    at = np.minimum(np.searchsorted(keys, waves), len(keys) - 1)
-    found = (keys[at] == waves) & checks["wave_id"].notna().to_numpy() & \
+    wave = checks["wave_id"].to_numpy(dtype=np.int64, na_value=0)  # no wave: 0, never a wave's id
+    at = np.minimum(np.searchsorted(keys, wave), len(keys) - 1)
+    found = (keys[at] == wave) & checks["wave_id"].notna().to_numpy() & \
         ~(checks["method"] == str(Method.WAYBACK)).to_numpy()
     out[found] = ends[at[found]]
     return out
