@@ -82,3 +82,15 @@ def test_audience_at_as_merge_asof():
     assert np.isnan(got).any() and not np.isnan(got).all()
     empty = audience.iloc[:0]
     assert np.isnan(_audience_at(item_id, end_t, empty)).all()
+
+
+def test_frames_hold_no_check_times_as_text(tmp_path):
+    # 500,000 checks' times as text were ~37 MB held twice over (checks and tidy frame); the
+    # frames hold them parsed (`t`), and the waves' first and last checks are still read as text.
+    conn = _case(tmp_path)
+    cf = build_frame(conn, "2021-06-30T00:00:00Z")
+    assert "observed_at" not in cf.checks.columns and "observed_at" not in cf.frame.columns
+    ends = {row[0]: (row[1], row[2]) for row in conn.execute(
+        "SELECT wave_id, min(observed_at), max(observed_at) FROM \"check\" WHERE wave_id IS NOT NULL"
+        " AND method != 'wayback' GROUP BY wave_id")}
+    assert {w: (f, last) for w, f, last in cf.waves[["wave_id", "first_check", "last_check"]].itertuples(index=False)} == ends

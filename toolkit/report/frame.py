@@ -32,8 +32,7 @@ ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "
 # What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
 ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
-                 "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
-                 "method", "detector", "audience", "reason", "label", "blind"]
+                 "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "method", "detector", "audience", "reason", "label", "blind"]
 
 
 @dataclass
@@ -119,9 +118,11 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
                   "import_dated"]]
 
 
-def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
-    """The judged checks as a frame, in `order` (`_check_order`); `key`: their observed_key in it
-    (kept out of the frame: pandas would hold it as 500,000 bytes objects, ~30 MB). Each of
+def _checks(judged: Judged, order: np.ndarray, key: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+    """The judged checks as a frame, in `order` (`_check_order`); `key`, `observed`: their
+    observed_key and observed_at in it, both kept out of the frame (pandas would hold the key as
+    500,000 bytes objects, ~30 MB; the times as text, 500,000 strings, ~37 MB, are read only for
+    the waves' first and last check: the frame holds them parsed, `t`). Each of
     `judged`'s columns is let go as the frame takes its copy (`judged` is left without them): the
     two were held whole side by side, ~60 MB at 500,000 checks."""
 
@@ -130,7 +131,7 @@ def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
         setattr(judged, name, None)
         return values[order]
 
-    for name in ("checked_item", "platform", "observed_key"):  # not in the frame
+    for name in ("checked_item", "platform", "observed_key", "observed_at"):  # not in the frame
         setattr(judged, name, None)
     # Column by column: a frame made at once from a dict stacks the columns of one dtype into a copy.
     checks = pd.DataFrame(index=pd.RangeIndex(len(order)))
@@ -138,13 +139,12 @@ def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
     checks["item_id"] = take("item_id")
     checks["wave_id"] = pd.array(take("wave_id"), dtype="Int64")
     checks.loc[checks["wave_id"] == 0, "wave_id"] = pd.NA  # a check of no wave
-    checks["observed_at"] = take("observed_at")
     # Few distinct values over many rows: categories keep 500,000 checks small in memory.
     for column in ("method", "status", "reason", "detector", "family"):
         checks[column] = pd.Categorical(take(column))
     checks["blind"] = take("blind")
     checks["date_source"] = take("date_source")
-    checks["t"] = _times(checks["observed_at"], key)
+    checks["t"] = _times(pd.Series(observed, index=checks.index, copy=False), key)
     return checks
 
 
@@ -153,23 +153,22 @@ def _check_order(judged: Judged) -> np.ndarray:
     return np.lexsort((judged.id, judged.observed_key, judged.item_id))
 
 
-def _waves(rows: list[dict], checks: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
+def _waves(rows: list[dict], checks: pd.DataFrame, key: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
     """The waves (`q.waves`' rows) with their order, methods and first and last check (Wayback
     lookups apart: they are dated when the copy was archived, not when the wave looked; the wave's
-    date and `toolkit waves` leave them out too). `key`: the checks' observed_key as an array
-    (the frame holds it as objects, which numpy sorts a Python comparison at a time)."""
+    date and `toolkit waves` leave them out too). `key`, `observed`: the checks' observed_key and
+    observed_at as arrays (numpy sorts objects a Python comparison at a time)."""
     waves = pd.DataFrame(rows, columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
     # Only the two columns read here, of the checks that are no Wayback lookup.
     looked = (checks["method"] != WAYBACK).to_numpy()
-    checks, key = checks.loc[looked, ["wave_id", "observed_at"]], key[looked]
+    checks, key, observed = checks.loc[looked, ["wave_id"]], key[looked], observed[looked]
     # Each wave's first and last check: checks sorted by wave, then time (as text, like SQLite).
     wave_ids = checks["wave_id"].fillna(0).to_numpy(dtype=np.int64)
     order = np.lexsort((key, wave_ids))
     ends = np.flatnonzero(np.diff(wave_ids[order], append=-1))
     starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
-    observed = checks["observed_at"].to_numpy()
     first = {int(wave_ids[order[a]]): observed[order[a]] for a in starts}
     last = {int(wave_ids[order[b]]): observed[order[b]] for b in ends}
     waves["first_check"] = waves["wave_id"].map(first) if len(checks) else None
@@ -229,10 +228,11 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
     decided = _decided(judged)
     blind = judged.take(judged.blind != None)  # noqa: E711 (elementwise, on an object array)
     reads.judged = blind
-    checks = _checks(judged, order, key)  # the judged checks' arrays go as the frame takes them
+    observed = judged.observed_at[order]
+    checks = _checks(judged, order, key, observed)  # the judged checks' arrays go as the frame takes them
     del judged, order
-    waves = _waves(reads.waves, checks, key)
-    del key
+    waves = _waves(reads.waves, checks, key, observed)
+    del key, observed
     frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
                      judged_blind=blind, tally=reads.tally)
@@ -244,7 +244,7 @@ def _decided(judged: Judged) -> pd.DataFrame:
     at = decide(judged)
     # Column by column: a frame made at once from a dict stacks its seven object columns into a copy.
     decided = pd.DataFrame(index=pd.RangeIndex(len(at)))
-    for column in ("item_id", "wave_id", "status", "family", "observed_at", "method", "detector", "blind", "reason"):
+    for column in ("item_id", "wave_id", "status", "family", "method", "detector", "blind", "reason"):
         decided[column] = getattr(judged, column)[at]
     decided["label"] = decided["status"].where(decided["blind"].isna(), BLIND)
     decided["wave_id"] = decided["wave_id"].astype("int64")
@@ -277,7 +277,7 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     inside = wave_at.notna().to_numpy() & (item_at < n)
     inside[inside] &= items["item_id"].to_numpy()[item_at[inside]] == decided["item_id"].to_numpy()[inside]
     rows = wave_at.to_numpy()[inside].astype(np.int64) * n + item_at[inside]
-    for column in ("status", "family", "observed_at", "method", "detector", "audience", "reason", "label", "blind"):
+    for column in ("status", "family", "method", "detector", "audience", "reason", "label", "blind"):
         if column == "audience":
             frame[column] = _audience_at(frame["item_id"].to_numpy(), end_t, audience)
             continue
