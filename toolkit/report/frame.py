@@ -32,8 +32,7 @@ ITEM_COLUMNS = ["item_id", "platform", "kind", "key", "url", "name", "parent", "
 # What the appendix shows of an item beyond its identity: its parent's name and URL, its latest text.
 ITEM_TEXTS = ["parent_name", "parent_url", "text"]
 FRAME_COLUMNS = ["item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
-                 "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "observed_at",
-                 "method", "detector", "audience", "reason", "label", "blind"]
+                 "first_seen", "wave_id", "wave", "wave_order", "wave_at", "status", "family", "method", "detector", "audience", "reason", "label", "blind"]
 
 
 @dataclass
@@ -119,21 +118,33 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
                   "import_dated"]]
 
 
-def _checks(judged: Judged, order: np.ndarray, key: np.ndarray) -> pd.DataFrame:
-    """The judged checks as a frame, in `order` (`_check_order`); `key`: their observed_key in it
-    (kept out of the frame: pandas would hold it as 500,000 bytes objects, ~30 MB)."""
-    checks = pd.DataFrame({
-        "check_id": judged.id[order], "item_id": judged.item_id[order],
-        "wave_id": pd.array(judged.wave_id[order], dtype="Int64"), "observed_at": judged.observed_at[order]})
+def _checks(judged: Judged, order: np.ndarray, key: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+    """The judged checks as a frame, in `order` (`_check_order`); `key`, `observed`: their
+    observed_key and observed_at in it, both kept out of the frame (pandas would hold the key as
+    500,000 bytes objects, ~30 MB; the times as text, 500,000 strings, ~37 MB, are read only for
+    the waves' first and last check: the frame holds them parsed, `t`). Each of
+    `judged`'s columns is let go as the frame takes its copy (`judged` is left without them): the
+    two were held whole side by side, ~60 MB at 500,000 checks."""
+
+    def take(name: str) -> np.ndarray:
+        values = getattr(judged, name)
+        setattr(judged, name, None)
+        return values[order]
+
+    for name in ("checked_item", "platform", "observed_key", "observed_at"):  # not in the frame
+        setattr(judged, name, None)
+    # Column by column: a frame made at once from a dict stacks the columns of one dtype into a copy.
+    checks = pd.DataFrame(index=pd.RangeIndex(len(order)))
+    checks["check_id"] = take("id")
+    checks["item_id"] = take("item_id")
+    checks["wave_id"] = pd.array(take("wave_id"), dtype="Int64")
     checks.loc[checks["wave_id"] == 0, "wave_id"] = pd.NA  # a check of no wave
     # Few distinct values over many rows: categories keep 500,000 checks small in memory.
     for column in ("method", "status", "reason", "detector", "family"):
-        checks[column] = pd.Categorical(getattr(judged, column)[order])
-    checks["blind"] = judged.blind[order]
-    checks["date_source"] = judged.date_source[order]
-    checks = checks[["check_id", "item_id", "wave_id", "observed_at", "method", "status", "reason", "detector",
-                     "family", "blind", "date_source"]]
-    checks["t"] = _times(checks["observed_at"], key)
+        checks[column] = pd.Categorical(take(column))
+    checks["blind"] = take("blind")
+    checks["date_source"] = take("date_source")
+    checks["t"] = _times(pd.Series(observed, index=checks.index, copy=False), key)
     return checks
 
 
@@ -142,23 +153,22 @@ def _check_order(judged: Judged) -> np.ndarray:
     return np.lexsort((judged.id, judged.observed_key, judged.item_id))
 
 
-def _waves(rows: list[dict], checks: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
+def _waves(rows: list[dict], checks: pd.DataFrame, key: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
     """The waves (`q.waves`' rows) with their order, methods and first and last check (Wayback
     lookups apart: they are dated when the copy was archived, not when the wave looked; the wave's
-    date and `toolkit waves` leave them out too). `key`: the checks' observed_key as an array
-    (the frame holds it as objects, which numpy sorts a Python comparison at a time)."""
+    date and `toolkit waves` leave them out too). `key`, `observed`: the checks' observed_key and
+    observed_at as arrays (numpy sorts objects a Python comparison at a time)."""
     waves = pd.DataFrame(rows, columns=["wave_id", "name", "started_at", "methods", "note"])
     waves["methods"] = [sorted(orjson.loads(m or "[]")) for m in waves["methods"]]
     waves["wave_order"] = range(1, len(waves) + 1)
     # Only the two columns read here, of the checks that are no Wayback lookup.
     looked = (checks["method"] != WAYBACK).to_numpy()
-    checks, key = checks.loc[looked, ["wave_id", "observed_at"]], key[looked]
+    checks, key, observed = checks.loc[looked, ["wave_id"]], key[looked], observed[looked]
     # Each wave's first and last check: checks sorted by wave, then time (as text, like SQLite).
     wave_ids = checks["wave_id"].fillna(0).to_numpy(dtype=np.int64)
     order = np.lexsort((key, wave_ids))
     ends = np.flatnonzero(np.diff(wave_ids[order], append=-1))
     starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
-    observed = checks["observed_at"].to_numpy()
     first = {int(wave_ids[order[a]]): observed[order[a]] for a in starts}
     last = {int(wave_ids[order[b]]): observed[order[b]] for b in ends}
     waves["first_check"] = waves["wave_id"].map(first) if len(checks) else None
@@ -212,13 +222,17 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
         items = _items(conn, as_of)
         audience = _audience(conn, as_of)
         reads = checks_read()
-    order = _check_order(reads.judged)
-    key = reads.judged.observed_key[order]
-    checks = _checks(reads.judged, order, key)
-    waves = _waves(reads.waves, checks, key)
-    decided = _decided(reads.judged)
-    blind = reads.judged.take(reads.judged.blind != None)  # noqa: E711 (elementwise, on an object array)
-    reads.judged = blind  # the judged checks' arrays go (~60 MB at 500,000 checks): the frames hold copies
+    judged = reads.judged
+    order = _check_order(judged)
+    key = judged.observed_key[order]
+    decided = _decided(judged)
+    blind = judged.take(judged.blind != None)  # noqa: E711 (elementwise, on an object array)
+    reads.judged = blind
+    observed = judged.observed_at[order]
+    checks = _checks(judged, order, key, observed)  # the judged checks' arrays go as the frame takes them
+    del judged, order
+    waves = _waves(reads.waves, checks, key, observed)
+    del key, observed
     frame = _tidy(items, waves, decided, audience)
     return CaseFrame(items=items, waves=waves, checks=checks, audience=audience, frame=frame, as_of=as_of,
                      judged_blind=blind, tally=reads.tally)
@@ -228,10 +242,10 @@ def _decided(judged: Judged) -> pd.DataFrame:
     """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
     check's detector."""
     at = decide(judged)
-    decided = pd.DataFrame({name: getattr(judged, column)[at] for name, column in (
-        ("item_id", "item_id"), ("wave_id", "wave_id"), ("status", "status"), ("family", "family"),
-        ("observed_at", "observed_at"), ("method", "method"), ("detector", "detector"), ("blind", "blind"),
-        ("reason", "reason"))})
+    # Column by column: a frame made at once from a dict stacks its seven object columns into a copy.
+    decided = pd.DataFrame(index=pd.RangeIndex(len(at)))
+    for column in ("item_id", "wave_id", "status", "family", "method", "detector", "blind", "reason"):
+        decided[column] = getattr(judged, column)[at]
     decided["label"] = decided["status"].where(decided["blind"].isna(), BLIND)
     decided["wave_id"] = decided["wave_id"].astype("int64")
     return decided
@@ -243,35 +257,39 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     if items.empty or waves.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS})
     n, w = len(items), len(waves)
-    # Each column taken once into place (no frame of the items' columns copied again by a concat);
-    # the columns the frame keeps as categories are categories before they are repeated per wave
-    # (the same categories: every value of the items is in every wave's block).
+    # Column by column, in the frame's order: a frame made at once from a dict of columns stacks
+    # the columns of one dtype into one block, a copy of them all while they are still held (~80 MB
+    # at 100,000 items x 5 waves). The columns the frame keeps as categories are categories before
+    # they are repeated per wave (the same categories: every value of the items is in every wave's block).
     tile, repeat = np.tile(np.arange(n), w), np.repeat(np.arange(w), n)
-    frame = pd.DataFrame({
-        **{column: _category(items[column], column).array.take(tile) for column in
-           ("item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at", "first_seen")},
-        **{name: _category(waves[column], name).array.take(repeat) for column, name in
-           (("wave_id", "wave_id"), ("name", "wave"), ("wave_order", "wave_order"), ("started_at", "wave_at"),
-            ("end_t", "end_t"))}})
+    frame = pd.DataFrame(index=pd.RangeIndex(n * w))
+    for column in ("item_id", "platform", "kind", "category", "language", "channel", "noticed", "noticed_at",
+                   "first_seen"):
+        frame[column] = _category(items[column], column).array.take(tile)
+    for column, name in (("wave_id", "wave_id"), ("name", "wave"), ("wave_order", "wave_order"),
+                         ("started_at", "wave_at")):
+        frame[name] = _category(waves[column], name).array.take(repeat)
+    end_t = waves["end_t"].array.take(repeat)  # what audience reads, never a column of the frame
+    del tile, repeat
     # Each decided (item, wave) lands on its row: wave position * items + item position.
     item_at = np.searchsorted(items["item_id"].to_numpy(), decided["item_id"].to_numpy())
     wave_at = decided["wave_id"].map(pd.Series(np.arange(w), index=waves["wave_id"].to_numpy()))
     inside = wave_at.notna().to_numpy() & (item_at < n)
     inside[inside] &= items["item_id"].to_numpy()[item_at[inside]] == decided["item_id"].to_numpy()[inside]
     rows = wave_at.to_numpy()[inside].astype(np.int64) * n + item_at[inside]
-    for column in ("status", "family", "observed_at", "method", "detector", "reason", "label", "blind"):
+    for column in ("status", "family", "method", "detector", "audience", "reason", "label", "blind"):
+        if column == "audience":
+            frame[column] = _audience_at(frame["item_id"].to_numpy(), end_t, audience)
+            continue
         values = np.full(len(frame), np.nan, dtype=object)
         values[rows] = decided[column].to_numpy()[inside]
-        frame[column] = values
-    for column in ("status", "family", "label"):
-        values = frame[column].astype("category")
-        if NOT_CHECKED not in values.cat.categories:
-            values = values.cat.add_categories([NOT_CHECKED])
-        frame[column] = values.fillna(NOT_CHECKED)
-    frame["audience"] = _audience_at(frame, audience)
-    for column in ("platform", "kind", "category", "language", "channel", "wave", "status", "family", "method", "label"):
-        frame[column] = frame[column].astype("category")
-    return frame[FRAME_COLUMNS]
+        if column in ("status", "family", "label"):
+            values = pd.Series(values).astype("category")
+            if NOT_CHECKED not in values.cat.categories:
+                values = values.cat.add_categories([NOT_CHECKED])
+            values = values.fillna(NOT_CHECKED)
+        frame[column] = pd.Series(values).astype("category") if column == "method" else values
+    return frame
 
 
 def _category(column: pd.Series, name: str) -> pd.Series:
@@ -282,11 +300,43 @@ def _category(column: pd.Series, name: str) -> pd.Series:
 _CATEGORIES = ("platform", "kind", "category", "language", "channel", "wave")
 
 
-def _audience_at(frame: pd.DataFrame, audience: pd.DataFrame) -> np.ndarray:
-    """Each row's latest audience figure captured up to the end of its wave (NaN when none)."""
+def _audience_at(item_id: np.ndarray, end_t: pd.api.extensions.ExtensionArray, audience: pd.DataFrame) -> np.ndarray:
+    """Each row's latest audience figure captured up to the end of its wave (`end_t`), NaN when
+    none: of the captures of its item (`item_id`) taken at or before that end, the latest, and of
+    captures taken at the same time the last in `audience`'s order (what `pd.merge_asof` backward
+    by item picks). Found by numpy: merge_asof over 500,000 rows held ~55 MB of frames and copies."""
+    out = np.full(len(item_id), np.nan)
     if audience.empty:
-        return np.full(len(frame), np.nan)
-    left = frame[["item_id", "end_t"]].reset_index().sort_values("end_t", kind="stable")
+        return out
+    ends = np.asarray(end_t, dtype="datetime64[ns]")
+    times = audience["t"].to_numpy(dtype="datetime64[ns]")
+    if np.isnat(ends).any() or np.isnat(times).any():  # merge_asof says what is wrong
+        return _audience_asof(item_id, end_t, audience)
+    owners = audience["item_id"].to_numpy(dtype=np.int64)
+    figures = audience["audience"].to_numpy(dtype="float64", na_value=np.nan)
+    # One integer per capture: its item's rank, then its time's rank; captures sorted by it (stable:
+    # the same time keeps the captures' order), each row finds the last at or before its own.
+    items, group = np.unique(owners, return_inverse=True)
+    instants = np.unique(times)
+    width = len(instants) + 1
+    keys = group.astype(np.int64) * width + np.searchsorted(instants, times)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    row_group = np.minimum(np.searchsorted(items, item_id), len(items) - 1)
+    found = items[row_group] == item_id
+    row_group = row_group.astype(np.int64)
+    # The last capture at or before the row's end: key at most the row's item, then the end's
+    # rank (-1 before every capture, which then finds another item's or none: not its own).
+    at = np.searchsorted(keys, row_group * width + np.searchsorted(instants, ends, side="right") - 1, side="right") - 1
+    found &= at >= 0
+    found[found] &= keys[at[found]] // width == row_group[found]
+    out[found] = figures[order[at[found]]]
+    return out
+
+
+def _audience_asof(item_id: np.ndarray, end_t: pd.api.extensions.ExtensionArray, audience: pd.DataFrame) -> np.ndarray:
+    """`_audience_at` by pandas' merge_asof (for missing times, which it refuses with its own error)."""
+    left = pd.DataFrame({"item_id": item_id, "end_t": end_t}).reset_index().sort_values("end_t", kind="stable")
     right = audience[["item_id", "t", "audience"]].sort_values("t", kind="stable")
     merged = pd.merge_asof(left, right, left_on="end_t", right_on="t", by="item_id", direction="backward")
     return merged.set_index("index").sort_index()["audience"].astype("float64").to_numpy()

@@ -211,6 +211,9 @@ def overruled(checks: pd.DataFrame) -> np.ndarray:
     return out
 
 
+CHUNK = 100_000  # checks per block of items in `intervals` (a block's arrays, not all checks', at once)
+
+
 def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int], int]:
     """Per-item (L, R] in days from `origin`, the exclusions by cause, and the reappearance count."""
     column = "first_seen_t" if origin == "first_capture" else "noticed_at_t"
@@ -219,13 +222,24 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     # A date taken from the import time says nothing of when the item was seen: such captures never
     # give a first capture, such checks never bound a removal.
     import_dated = set(cf.items.loc[cf.items["import_dated"].astype(bool), "item_id"]) if origin == "first_capture" else set()
-    # The checks as arrays, and copies of only those that are used (500,000 checks).
+    # The checks are in item order (`frame._check_order`): they are read a block of whole items at
+    # a time (an item's checks all in one block), so that the arrays made of them are a block's,
+    # not those of 500,000 checks at once (~50 MB). Every step is per item: the blocks' results
+    # are the whole's. Families are the checks' category codes: an object array of them was 4 MB,
+    # and every copy of it as much again.
     checks = cf.checks
-    known = checks["family"].isin(["live", "gone", "ended"]).to_numpy()
-    dated = known & (checks["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(checks)
+    codes, code = _family_codes(checks)
+    blocks = _item_blocks(checks["item_id"].to_numpy(), CHUNK)
+    dated = np.zeros(len(checks), dtype=bool)
+    for a, b in blocks:
+        part = checks.iloc[a:b]
+        dated[a:b] = np.isin(codes[a:b], [code["live"], code["gone"], code["ended"]]) & \
+            (part["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(part)
     checked = checks["item_id"].to_numpy()
+    known = np.isin(codes, [code["live"], code["gone"], code["ended"]])
     # Items whose every known check is dated at import time (numpy's set operations).
     only_import = np.setdiff1d(checked[known], checked[dated])
+    del known
     import_dated |= set(np.intersect1d(only_import, items.dropna(subset=["t0"])["item_id"].to_numpy()).tolist())
     missing = int((items["t0"].isna() & ~items["item_id"].isin(import_dated)).sum())
     if missing:
@@ -234,32 +248,73 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
         excluded[IMPORT_DATED] = len(import_dated)
     items = items.dropna(subset=["t0"])
     items = items[~items["item_id"].isin(import_dated)]
-    # Each dated check of an item left, with the item's origin (an inner join on the item).
     origins = items.sort_values("item_id", kind="stable")
     ids, starts = origins["item_id"].to_numpy(), origins["t0"].values  # UTC datetime64
-    item_id, t, family = checked[dated], checks["t"].values[dated], checks["family"].to_numpy(dtype=object)[dated]
-    # The end of the wave of each check (Wayback lookups and checks of no wave: NaT, their own time).
-    wave_end = _wave_ends(cf)[dated]
-    at = np.minimum(np.searchsorted(ids, item_id), max(len(ids) - 1, 0))
-    joined = (ids[at] == item_id) if len(ids) else np.zeros(len(item_id), dtype=bool)
-    item_id, t, family, t0 = item_id[joined], t[joined], family[joined], starts[at[joined]]
-    rel = (pd.Series(t) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
-    end = (pd.Series(wave_end[joined]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
-    early = set(item_id[(family == "gone") & (rel <= 0)].tolist())
+    early: set[int] = set()
+    parts, reappeared = [], 0
+    for a, b in blocks:
+        part, gone_early, again = _block_intervals(cf, checks.iloc[a:b], codes[a:b], code, dated[a:b], ids, starts)
+        early |= gone_early
+        reappeared += again
+        parts.append(part)
     if early:
         excluded["already gone at the origin"] = len(early)
+    filled = [part for part in parts if len(part)]
+    frame = parts[0] if len(parts) == 1 or not filled else filled[0] if len(filled) == 1 else pd.concat(filled)
+    silent = len(items) - len(early) - len(frame)
+    if silent:
+        excluded["no live or gone check after the origin"] = silent
+    frame["L"], frame["R"] = binned(frame["L"], frame["R"], RESOLUTION_HOURS)
+    return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
+
+
+def _item_blocks(item_id: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Row ranges [a, b) of about `size` rows over `item_id` (sorted), each ending where an item
+    does; one range (the whole) when there are fewer rows, or none."""
+    n = len(item_id)
+    bounds = [0]
+    while bounds[-1] + size < n:
+        cut = int(np.searchsorted(item_id, item_id[bounds[-1] + size], side="right"))
+        if cut >= n:
+            break
+        bounds.append(cut)
+    return list(zip(bounds, [*bounds[1:], n], strict=True))
+
+
+def _block_intervals(cf: CaseFrame, checks: pd.DataFrame, codes: np.ndarray, code: dict[str, int], dated: np.ndarray,
+                     ids: np.ndarray, starts: np.ndarray) -> tuple[pd.DataFrame, set[int], int]:
+    """`intervals` for a block of whole items' `checks`: per item its gone, ended, event, stop,
+    last_live, L and R (R before binning), the items already gone at the origin, and how many
+    items reappeared. `ids`, `starts`: the items left and their origins, by id."""
+    # Each dated check of an item left, with the item's origin (an inner join on the item): its
+    # position among the checks, and only then its columns, so that each is copied once.
+    rows = np.flatnonzero(dated)
+    item_id = checks["item_id"].to_numpy()[rows]
+    at = np.minimum(np.searchsorted(ids, item_id), max(len(ids) - 1, 0))
+    joined = (ids[at] == item_id) if len(ids) else np.zeros(len(item_id), dtype=bool)
+    rows, item_id, t0 = rows[joined], item_id[joined], starts[at[joined]]
+    del at, joined
+    family = codes[rows]
+    rel = (pd.Series(checks["t"].values[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    # The end of the wave of each check (Wayback lookups and checks of no wave: NaT, their own time).
+    end = (pd.Series(_wave_ends_of(cf.waves, checks)[rows]) - pd.Series(t0)).dt.total_seconds().to_numpy() / DAY
+    del rows, t0
+    early = set(item_id[(family == code["gone"]) & (rel <= 0)].tolist())
     keep = (rel > 0) & ~np.isin(item_id, np.fromiter(early, dtype=np.int64, count=len(early)))
-    after = pd.DataFrame({"item_id": item_id[keep], "rel": rel[keep], "family": family[keep],
-                          "end": np.fmax(rel[keep], end[keep])})  # fmax: a check of no wave keeps its time
-    del item_id, t, family, t0, rel, keep, end
-    gone = after[after["family"] == "gone"].groupby("item_id")["rel"].min()
-    ended = after[after["family"] == "ended"].groupby("item_id")["rel"].min()
+    # Column by column: a frame made at once stacks the float columns into one block, a copy.
+    after = pd.DataFrame({"item_id": item_id[keep]})
+    after["rel"] = rel[keep]
+    after["family"] = family[keep]
+    after["end"] = np.fmax(rel[keep], end[keep])  # fmax: a check of no wave keeps its time
+    del item_id, family, rel, keep, end
+    gone = after[after["family"] == code["gone"]].groupby("item_id")["rel"].min()
+    ended = after[after["family"] == code["ended"]].groupby("item_id")["rel"].min()
     frame = pd.DataFrame(index=pd.Index(np.unique(after["item_id"].to_numpy()), name="item_id"))
     frame["gone"] = gone
     frame["ended"] = ended
     frame["event"] = frame["gone"].notna() & (frame["ended"].isna() | (frame["gone"] < frame["ended"]))
     frame["stop"] = frame["gone"].where(frame["event"], frame["ended"]).fillna(math.inf)
-    live = after[after["family"] == "live"].join(frame["stop"], on="item_id")
+    live = after[after["family"] == code["live"]].join(frame["stop"], on="item_id")
     before = live[live["rel"] < live["stop"]]
     # A wave is one look: an item it saw live counts as live until the wave's last check, so that
     # the items it saw gone a minute later do not make the NPMLE place that item's removal (or
@@ -271,28 +326,37 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     frame["R"] = frame["gone"].where(frame["event"], math.inf)
     # An item seen only sold (or only gone before the origin) says nothing about removal after it.
     frame = frame[frame["event"] | frame["last_live"].notna()]
-    silent = len(items) - len(early) - len(frame)
-    if silent:
-        excluded["no live or gone check after the origin"] = silent
-    frame["L"], frame["R"] = binned(frame["L"], frame["R"], RESOLUTION_HOURS)
-    return frame[["L", "R", "event"]].reset_index(), excluded, reappeared
+    return frame, early, reappeared
+
+
+def _family_codes(checks: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
+    """The checks' families as integer codes, and the code of live, gone and ended (-2, which no
+    check has, for a family no check has)."""
+    family = checks["family"].astype("category")  # a category already (`frame._checks`): no copy
+    code = {name: -2 for name in ("live", "gone", "ended")}
+    code.update((str(name), n) for n, name in enumerate(family.cat.categories))
+    return family.cat.codes.to_numpy(), code
 
 
 def _wave_ends(cf: CaseFrame) -> np.ndarray:
+    """Per check of `cf.checks`, the end of its wave (`_wave_ends_of`)."""
+    return _wave_ends_of(cf.waves, cf.checks)
+
+
+def _wave_ends_of(waves: pd.DataFrame, checks: pd.DataFrame) -> np.ndarray:
     """Per check, the end of its wave (UTC datetime64; NaT for a Wayback lookup, a check of no
     wave and one of a wave after as_of), looked up by numpy: a lookup through pandas made an
     object per check (500,000 of them, 50 MB at once)."""
-    checks = cf.checks
     out = np.full(len(checks), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if not len(cf.waves) or not len(checks):
+    if not len(waves) or not len(checks):
         return out
-    keys = cf.waves["wave_id"].to_numpy(dtype=np.int64)
-    ends = cf.waves["end_t"].to_numpy(dtype="datetime64[ns]")  # UTC, as numpy holds it
+    keys = waves["wave_id"].to_numpy(dtype=np.int64)
+    ends = waves["end_t"].to_numpy(dtype="datetime64[ns]")  # UTC, as numpy holds it
     order = np.argsort(keys, kind="stable")
     keys, ends = keys[order], ends[order]
-    waves = checks["wave_id"].to_numpy(dtype=np.int64, na_value=0)  # no wave: 0, never a wave's id
-    at = np.minimum(np.searchsorted(keys, waves), len(keys) - 1)
-    found = (keys[at] == waves) & checks["wave_id"].notna().to_numpy() & \
+    wave = checks["wave_id"].to_numpy(dtype=np.int64, na_value=0)  # no wave: 0, never a wave's id
+    at = np.minimum(np.searchsorted(keys, wave), len(keys) - 1)
+    found = (keys[at] == wave) & checks["wave_id"].notna().to_numpy() & \
         ~(checks["method"] == str(Method.WAYBACK)).to_numpy()
     out[found] = ends[at[found]]
     return out
