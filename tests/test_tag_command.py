@@ -412,3 +412,26 @@ def test_a_file_forced_as_candidates_without_their_header_is_refused_with_the_re
     newer.write_text('{"format":"toolkit-tag-candidates","version":99}\n{"id":"1","url":"https://t.me/a/1"}\n')
     result = invoke("scan", case, newer)
     assert result.exit_code == 1 and "made by a newer toolkit" in result.output
+
+
+@pytest.mark.slow
+def test_a_flooded_post_says_what_was_found_past_the_bounds(invoke, tmp_path):
+    # The same "capped" entries the scan puts in the score's explanation (docs/lexicons.md, "Bounds"):
+    # without them, the tables would hold 50 hits of a term written 2,000 times and not say so.
+    flood = "coyote " * 2000 + "wa.me/5215512345678 " * 60
+    folder = tmp_path / "posts"
+    write_dataset(folder, ["Cruzamos sin papeles", flood], [None, None], files=1)
+    out = tmp_path / "out"
+    result = invoke("tag", folder, "--out", out, "--text-col", "body", "--name-col", "title", "--id-col", "post_id",
+                    "--url-col", "link", "--min-score", "0", *THREADS)
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in read_tags(out)}
+    assert rows["post-0"]["capped"] is None
+    capped = json.loads(rows["post-1"]["capped"])
+    explanation = json.loads(Tagger(resolve(["default"])).tag_rows([(1, 1, None, flood)]).scores[0][5])
+    assert capped == explanation["capped"]
+    assert {(e.get("hit") or e.get("indicator"), e["found"], e["stored"]) for e in capped} == {
+        ("coyote", 2000, 50), ("whatsapp", 60, 50)}
+    assert sum(h["term"] == "coyote" for h in rows["post-1"]["hits"]) == 50
+    lines = (out / "candidates.ndjson").read_bytes().splitlines()[1:]
+    assert [json.loads(line).get("capped") for line in lines] == [None, capped]

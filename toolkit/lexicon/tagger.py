@@ -30,7 +30,7 @@ from toolkit.lexicon.indicators import (
     maybe_indicators,
 )
 from toolkit.lexicon.loader import Lexicon
-from toolkit.lexicon.matcher import Matcher
+from toolkit.lexicon.matcher import HITS_PER_TERM, Matcher
 from toolkit.lexicon.model import POINTS_AT_BOUNDARY, ModelScore, OfferModel
 from toolkit.lexicon.scoring import FieldTags, Score, Scorer
 
@@ -519,6 +519,27 @@ class Tagger:
             entries = [*entries[:CAPPED_LISTED], {"more": len(rest), "found": sum(e["found"] for e in rest),
                                                   "stored": sum(e["stored"] for e in rest)}]
         return kept, cut + entries  # a field tagged in part first, always named
+
+    def capped_by_record(self, batch: BatchTags) -> dict[int, list[dict]]:
+        """Per record of `batch` tagged past a bound, the "capped" entries its explanation would
+        carry (as `capped_entries` writes them, every hit and indicator row of the batch kept):
+        for callers that write a batch's rows themselves (toolkit/tagjob)."""
+        out: dict[int, list[dict]] = {}
+        for number, over in _over_by_record(batch).items():
+            cut, hits, indicators = [], [], []
+            for field_name, what, count in over:
+                if what is None:
+                    cut.append({"text": field_name, "length": count, "tagged": TEXT_CHARS})
+                elif isinstance(what, tuple):
+                    (kind, value), (found, kept) = what, count
+                    indicators.append({"indicator": kind, "value": value, "field": field_name, "found": found,
+                                       "stored": kept})
+                else:
+                    ident, term = self._hit_rows[what][1:3]
+                    hits.append({"hit": term, "lexicon": ident, "field": field_name, "found": count,
+                                 "stored": HITS_PER_TERM})
+            out[number] = cut + hits + indicators
+        return out
 
     def _place_lexicons(self, tags: FieldTags) -> dict[tuple[int, int], Lexicon]:
         """The places lexicon of each span a gazetteer hit has in this field (the first hit's, as

@@ -38,7 +38,8 @@ TEXT = pa.dictionary(pa.int32(), pa.string())  # repeated strings (terms, lexico
 KEY = [pa.field("source", TEXT, nullable=False), pa.field("row", pa.int64(), nullable=False)]
 TAGS = pa.schema([*KEY, ("id", pa.string()), pa.field("score", pa.float64(), nullable=False),
                   pa.field("raw", pa.float64(), nullable=False), ("category", TEXT),
-                  pa.field("hits", pa.int32(), nullable=False), pa.field("indicators", pa.int32(), nullable=False)])
+                  pa.field("hits", pa.int32(), nullable=False), pa.field("indicators", pa.int32(), nullable=False),
+                  ("capped", pa.string())])
 HITS = pa.schema([*KEY, pa.field("lexicon", TEXT, nullable=False), pa.field("term", TEXT, nullable=False),
                   ("category", TEXT), ("lang", TEXT), pa.field("weight", pa.float64(), nullable=False),
                   pa.field("field", TEXT, nullable=False), pa.field("start", pa.int32(), nullable=False),
@@ -142,8 +143,20 @@ def tag_tables(batch: BatchTags, terms: TermColumns, source: str, first: int, id
         _codes(np.zeros(count, dtype=np.int32), sources), pa.array(np.arange(first, first + count, dtype=np.int64)),
         ids, pa.array(batch.score), pa.array(batch.raw), pa.array(batch.category, pa.string()).dictionary_encode(),
         pa.array(np.bincount(owner, minlength=count).astype(np.int32)),
-        pa.array(np.bincount(ind_owner, minlength=count).astype(np.int32))], schema=TAGS)
+        pa.array(np.bincount(ind_owner, minlength=count).astype(np.int32)), _capped(batch, count)], schema=TAGS)
     return Tagged(tags, hits, indicators, owner, ind_owner)
+
+
+def _capped(batch: BatchTags, count: int) -> pa.Array:
+    """Per post, what was found past the tagger's bounds (JSON, as the score explanation's
+    "capped" in a case: docs/lexicons.md, "Bounds"), null for every post not written to flood it."""
+    capped = batch.tagger.capped_by_record(batch)
+    if not capped:
+        return pa.nulls(count, pa.string())
+    values: list[str | None] = [None] * count
+    for number, entries in capped.items():
+        values[number] = orjson.dumps(entries).decode()
+    return pa.array(values, pa.string())
 
 
 def _spans(flat: list[str], posts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
@@ -254,6 +267,7 @@ def candidate_lines(batches: list[Picked]) -> list[bytes]:
             "name": value["name"], "text": value["text"], "created": value["created"],
             "score": row["score"], "raw": row["raw"], "category": row["category"],
             "hits": its_hits, "indicators": its_indicators,
+            "capped": orjson.loads(row["capped"]) if row["capped"] else None,
             "source": row["source"], "row": row["row"],
             "fields": {name[5:]: cell for name, cell in value.items() if name.startswith("keep:") and cell is not None},
         }
