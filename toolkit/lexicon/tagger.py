@@ -497,28 +497,20 @@ class Tagger:
             key = (row[2], row[3], row[6])
             found[key] = found.get(key, 0) + 1
             stored[key] = stored.get(key, 0) + (at < kept)
-        entries, cut = [], []
+        cut, entries = [], []
         for field_name, what, count in over:
-            if what is None:  # the field was longer than TEXT_CHARS: its first TEXT_CHARS were tagged
-                cut.append({"text": field_name, "length": count, "tagged": TEXT_CHARS})
-                continue
-            if isinstance(what, tuple):  # an indicator: (type, value)
+            if what is None:
+                cut.append(_cut_entry(field_name, count))
+            elif isinstance(what, tuple):
                 if not indicators_done:
-                    (kind, value), (count, kept_here) = what, count
-                    entries.append({"indicator": kind, "value": value, "field": field_name, "found": count,
-                                    "stored": kept_here})
-                continue
-            applied_as, ident, term = self._hit_rows[what][:3]
-            if applied_as not in before:
-                found[ident, term, field_name] = count
-        entries[:0] = [{"hit": term, "lexicon": ident, "field": field_name, "found": count,
-                        "stored": stored.get((ident, term, field_name), 0)}
+                    entries.append(_indicator_entry(field_name, what, count))
+            else:
+                applied_as, ident, term = self._hit_rows[what][:3]
+                if applied_as not in before:
+                    found[ident, term, field_name] = count
+        entries[:0] = [_hit_entry(ident, term, field_name, count, stored.get((ident, term, field_name), 0))
                        for (ident, term, field_name), count in found.items() if count > stored.get((ident, term, field_name), 0)]
-        if len(entries) > CAPPED_LISTED:  # a text of thousands of values, each repeated: name the first, count the rest
-            rest = entries[CAPPED_LISTED:]
-            entries = [*entries[:CAPPED_LISTED], {"more": len(rest), "found": sum(e["found"] for e in rest),
-                                                  "stored": sum(e["stored"] for e in rest)}]
-        return kept, cut + entries  # a field tagged in part first, always named
+        return kept, _listed(cut, entries)
 
     def capped_by_record(self, batch: BatchTags) -> dict[int, list[dict]]:
         """Per record of `batch` tagged past a bound, the "capped" entries its explanation would
@@ -526,19 +518,12 @@ class Tagger:
         for callers that write a batch's rows themselves (toolkit/tagjob)."""
         out: dict[int, list[dict]] = {}
         for number, over in _over_by_record(batch).items():
-            cut, hits, indicators = [], [], []
-            for field_name, what, count in over:
-                if what is None:
-                    cut.append({"text": field_name, "length": count, "tagged": TEXT_CHARS})
-                elif isinstance(what, tuple):
-                    (kind, value), (found, kept) = what, count
-                    indicators.append({"indicator": kind, "value": value, "field": field_name, "found": found,
-                                       "stored": kept})
-                else:
-                    ident, term = self._hit_rows[what][1:3]
-                    hits.append({"hit": term, "lexicon": ident, "field": field_name, "found": count,
-                                 "stored": HITS_PER_TERM})
-            out[number] = cut + hits + indicators
+            cut = [_cut_entry(field_name, count) for field_name, what, count in over if what is None]
+            hits = [_hit_entry(*self._hit_rows[what][1:3], field_name, count, HITS_PER_TERM)
+                    for field_name, what, count in over if what is not None and not isinstance(what, tuple)]
+            indicators = [_indicator_entry(field_name, what, count)
+                          for field_name, what, count in over if isinstance(what, tuple)]
+            out[number] = _listed(cut, hits + indicators)
         return out
 
     def _place_lexicons(self, tags: FieldTags) -> dict[tuple[int, int], Lexicon]:
@@ -552,6 +537,32 @@ class Tagger:
                 if lex.role == "places":
                     out[start, end] = lex
         return out
+
+
+def _cut_entry(field_name: str, length: int) -> dict:
+    """The "capped" entry of a field longer than TEXT_CHARS: its first TEXT_CHARS were tagged."""
+    return {"text": field_name, "length": length, "tagged": TEXT_CHARS}
+
+
+def _hit_entry(ident: str, term: str, field_name: str, found: int, stored: int) -> dict:
+    return {"hit": term, "lexicon": ident, "field": field_name, "found": found, "stored": stored}
+
+
+def _indicator_entry(field_name: str, what: tuple, count: tuple[int, int]) -> dict:
+    """The "capped" entry of an indicator value ((type, value); value None: values past
+    INDICATORS_PER_TEXT, not told apart) found more often than stored (count: found, stored)."""
+    (kind, value), (found, stored) = what, count
+    return {"indicator": kind, "value": value, "field": field_name, "found": found, "stored": stored}
+
+
+def _listed(cut: list[dict], entries: list[dict]) -> list[dict]:
+    """A capture's "capped" entries as an explanation lists them: the fields tagged in part first
+    (always named), then at most CAPPED_LISTED hits and indicator values, the rest summed in one."""
+    if len(entries) > CAPPED_LISTED:  # a text of thousands of values, each repeated: name the first, count the rest
+        rest = entries[CAPPED_LISTED:]
+        entries = [*entries[:CAPPED_LISTED], {"more": len(rest), "found": sum(e["found"] for e in rest),
+                                              "stored": sum(e["stored"] for e in rest)}]
+    return cut + entries
 
 
 def _over_by_record(batch: BatchTags) -> dict[int, list[tuple[str, object, int]]]:
