@@ -230,13 +230,12 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     checks = cf.checks
     codes, code = _family_codes(checks)
     blocks = _item_blocks(checks["item_id"].to_numpy(), CHUNK)
-    dated = np.zeros(len(checks), dtype=bool)
+    known = np.isin(codes, [code["live"], code["gone"], code["ended"]])
+    dated = known.copy()
     for a, b in blocks:
         part = checks.iloc[a:b]
-        dated[a:b] = np.isin(codes[a:b], [code["live"], code["gone"], code["ended"]]) & \
-            (part["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(part)
+        dated[a:b] &= (part["date_source"].to_numpy(dtype=object) != str(DateSource.IMPORT_TIME)) & ~overruled(part)
     checked = checks["item_id"].to_numpy()
-    known = np.isin(codes, [code["live"], code["gone"], code["ended"]])
     # Items whose every known check is dated at import time (numpy's set operations).
     only_import = np.setdiff1d(checked[known], checked[dated])
     del known
@@ -260,7 +259,7 @@ def intervals(cf: CaseFrame, origin: str) -> tuple[pd.DataFrame, dict[str, int],
     if early:
         excluded["already gone at the origin"] = len(early)
     filled = [part for part in parts if len(part)]
-    frame = parts[0] if len(parts) == 1 or not filled else filled[0] if len(filled) == 1 else pd.concat(filled)
+    frame = pd.concat(filled) if len(filled) > 1 else (filled or parts)[0]  # parts: one block at least
     silent = len(items) - len(early) - len(frame)
     if silent:
         excluded["no live or gone check after the origin"] = silent
