@@ -108,7 +108,7 @@ def test_a_flooded_capture_stores_the_bound_and_says_how_many_were_found(tagger)
     assert Counter(row[2] for row in tagged.indicators) == {"whatsapp": INDICATORS_PER_VALUE}
     explanation = orjson.loads(tagged.scores[0][5])
     assert explanation["capped"] == [
-        {"hit": "coyote", "lexicon": "smuggling_offer@3.1", "field": "text", "found": REPEATS, "stored": HITS_PER_TERM},
+        {"hit": "coyote", "lexicon": "smuggling_offer@3.2", "field": "text", "found": REPEATS, "stored": HITS_PER_TERM},
         {"indicator": "whatsapp", "value": "+525512345678", "field": "text", "found": 2000, "stored": INDICATORS_PER_VALUE}]
     # The score is the one the same words give unrepeated: a term counts once.
     once = tagger.tag_rows([(1, 1, "Cuenta", "coyote wa.me/5215512345678")]).scores[0]

@@ -52,7 +52,7 @@ def scan_export(invoke, case, tmp_path):
 def test_lexicon_list_show_check(invoke, tmp_path):
     result = invoke("lexicon", "list", "--format", "csv")
     assert result.exit_code == 0, result.output
-    assert "smuggling_offer,3.1,terms,smuggling_offer" in result.stdout
+    assert "smuggling_offer,3.2,terms,smuggling_offer" in result.stdout
     result = invoke("lexicon", "show", "places", "--format", "json")
     assert result.exit_code == 0, result.output
     shown = orjson.loads(result.stdout)
@@ -91,7 +91,7 @@ def test_scan_tags_and_items_filter(invoke, case, tmp_path):
     assert ("phone", "+525555550101") in rows(case, "SELECT type, value FROM indicator")
     assert ("place", "Reynosa, MX") in rows(case, "SELECT type, value FROM indicator")
     lexicons = {r[0] for r in rows(case, "SELECT DISTINCT lexicon FROM hit")}
-    assert "smuggling_offer@3.1" in lexicons
+    assert "smuggling_offer@3.2" in lexicons
     result = invoke("items", case, "--min-score", "50", "--format", "json")
     assert result.exit_code == 0, result.output
     items = orjson.loads(result.stdout)

@@ -143,7 +143,7 @@ def test_eval_json(invoke, labelled):
     assert out["false_alarms"]["unrelated"] == 0 and out["false_alarms"]["news_warnings"] == 0
     [miss] = out["wrong"]["misses"]
     assert miss["text"] == "zorrito veloz" and miss["line"] == 3 and miss["outcome"] == "miss"
-    assert any(name.startswith("smuggling_offer@3.1#") for name in out["lexicons"])
+    assert any(name.startswith("smuggling_offer@3.2#") for name in out["lexicons"])
 
 
 def test_eval_with_an_edited_lexicon_added_and_a_threshold(invoke, labelled, tmp_path):

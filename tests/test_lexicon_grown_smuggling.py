@@ -1,0 +1,99 @@
+"""Smuggling and recruitment lexicons 3.2 (and their context and places additions): every class of
+terms added has an offer it flags and the same words without their company that it does not;
+every context added has an offer and the same offer framed by it, scored lower. The examples are
+written for these tests, in the forms public reporting quotes (not copies of the evaluation set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.lexicon import Tagger, resolve
+
+THRESHOLD = 20
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return Tagger(resolve(["default"]))
+
+
+# class -> (category, an offer it flags, the same words without the company they need)
+CLASSES = {
+    "paid only once across": ("smuggling_offer", "Se cobran $6,500 y no pagas nada hasta que estés en Houston",
+                              "No pagas nada hasta que llegues"),
+    "paid only once across, English": ("smuggling_offer", "£2,000 to the UK, nothing upfront",
+                                       "Nothing upfront, cancel any time"),
+    "paid only once across, Portuguese": ("smuggling_offer", "Travessia para os EUA pelo México, sem adiantamento",
+                                          "Sem adiantamento"),
+    "first-person singular crossing": ("smuggling_offer", "Paso gente a Estados Unidos, pregunte sin compromiso",
+                                       "Paso a Estados Unidos"),
+    "we take you, English": ("smuggling_offer", "Don't worry, we can get you to London, message me",
+                             "Don't worry, we can get you a table"),
+    "we take you, Portuguese": ("smuggling_offer", "Vou levar você até a fronteira, R$ 60 mil",
+                                "Vou levar você ao cinema"),
+    "a journey told to the client": ("smuggling_offer", "The journey takes two hours from Dunkirk",
+                                     "The journey takes two hours"),
+    "a journey as a page name": ("smuggling_offer", "Journey to England", "Journey of a lifetime"),
+    "guarantee in words": ("smuggling_offer", "Cruce por Reynosa, cien por ciento seguro",
+                           "Cien por ciento seguro"),
+    "attempts promised": ("smuggling_offer", "Três chances de entrada nos Estados Unidos, pagamento ao chegar",
+                          "Três chances"),
+    "a route that avoids the risk": ("smuggling_offer", "En avión, sin arriesgarte en el desierto",
+                                     "Sin arriesgarte"),
+    "the controls will not stop you": ("smuggling_offer", "By lorry from Calais, nobody will stop you",
+                                       "Nobody will stop you"),
+    "papers sold with the trip": ("smuggling_offer", "Visa de trabajo a Canadá por 9 mil dólares, todo es legal",
+                                  "Todo es legal"),
+    "stay regularised for a price": ("smuggling_offer", "Te arreglamos los papeles en México, $3,000",
+                                     "Te arreglamos los papeles"),
+    "trocha crossing with a place": ("smuggling_offer", "Paso por la trocha a Cúcuta, 20 dólares",
+                                     "La trocha estaba cerrada"),
+    "trocha crossing as a service": ("smuggling_offer", "Servicio de trocha", "Trocha"),
+    "guides with a crossing": ("smuggling_offer", "Cruce por Piedras Negras con guías con experiencia, $5,000",
+                               "Guías con experiencia"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_a_grown_class_flags_its_offer_and_not_its_words_alone(tagger, name):
+    category, offer, plain = CLASSES[name]
+    scored = tagger.analyse(offer).score
+    assert scored.category == category and scored.score >= THRESHOLD, scored.explanation
+    alone = tagger.analyse(plain).score
+    assert alone.score < THRESHOLD, alone.explanation
+
+
+def test_guides_do_not_count_on_a_tour(tagger):
+    """'Con guía' is a smuggler calling himself a guide, unless the text is a tour (tourism excludes it)."""
+    tour = tagger.analyse("Tour a Cancún con guía experto, hotel y desayuno, $5,000").score
+    counted = {hit["term"]: hit["counted"] for hit in tour.explanation["terms"]}
+    assert counted["nuestros guias"] == 0
+    assert tour.score < THRESHOLD, tour.explanation
+
+
+# context added -> (signal, the offer, the offer framed as reporting or a look-alike would have it)
+OFFER = "Viaje con coyote a Estados Unidos, $8,000"
+CONTEXTS = {
+    "prices summed up 'up to'": ("news", OFFER, "Un viaje con coyote a Estados Unidos cuesta hasta $8,000"),
+    "a journey told in the past": ("news", "Journey to Texas, instructions via WhatsApp",
+                                   "He made the journey to Texas following instructions sent via WhatsApp"),
+    "smuggling named as a crime": ("news", "Coiote, entrada nos EUA, 30 mil dólares",
+                                   "Coiote cobrava 30 mil dólares para agenciar a entrada nos EUA"),
+    "viral video": ("news", "Coiote, travessia pelo México, 20 mil dólares",
+                    "Coiote é filmado na travessia pelo México, 20 mil dólares"),
+    "wildlife in Portuguese": ("wildlife", "Coiote na fronteira, 20 mil dólares",
+                               "Matilha de coiotes na fronteira, 20 mil dólares"),
+    "travel regulations": ("legal", "Viajes a Estados Unidos, $4,500",
+                           "Viajes a Estados Unidos: requisitos de entrada, divisas no superior a $4,500"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_a_grown_context_lowers_the_offer(tagger, name):
+    signal, offer, framed = CONTEXTS[name]
+    plain = tagger.analyse(offer).score
+    assert plain.category == "smuggling_offer" and plain.score >= THRESHOLD, plain.explanation
+    assert signal not in plain.explanation["signals"]
+    lowered = tagger.analyse(framed).score
+    assert signal in lowered.explanation["signals"], lowered.explanation
+    assert lowered.score < plain.score and lowered.score < THRESHOLD, lowered.explanation
