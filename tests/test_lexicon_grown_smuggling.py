@@ -51,6 +51,28 @@ CLASSES = {
     "trocha crossing as a service": ("smuggling_offer", "Servicio de trocha", "Trocha"),
     "guides with a crossing": ("smuggling_offer", "Cruce por Piedras Negras con guías con experiencia, $5,000",
                                "Guías con experiencia"),
+    "we pass you into a named place": ("smuggling_offer", "Te pasamos a 🇺🇸, pregunta", "Te pasamos a saludar"),
+    "a boat of the Western Mediterranean": ("smuggling_offer", "Patera desde Orán a Almería, salida esta semana, 3000 euros",
+                                            "Patera, 3000 euros"),
+    "US-side crossings in English": ("smuggling_offer", "Coyote services, we get you in, text me",
+                                     "We get you in"),
+    "passports and visas sold": ("smuggling_offer", "Buy registered passports and visas, WhatsApp +1 202 555 0143",
+                                 "Registered passports"),
+    "pay at destination": ("smuggling_offer", "Viagem para os EUA via México, pagamento no destino",
+                           "Pagamento no destino"),
+    "money couriers across the border": ("recruitment", "Looking for individuals who can carry cash to El Paso",
+                                         "Carry cash"),
+    "job bait with income": ("recruitment", "¿Quieres generar ingresos? Estamos buscando personas responsables",
+                             "Estamos buscando personas responsables"),
+    "the cartel war as the job": ("recruitment", "Ocupamos gente para la pelea, buena paga", "Para la pelea"),
+    "a gang's bounty": ("recruitment", "Lo ocupamos ubicar, info al privado, 500 mil por él",
+                        "Lo ocupamos ubicar"),
+    "the Brazilian drug trade's jobs": ("recruitment", "Vaga de vapor na boca, chama no privado",
+                                        "Vaga de vapor"),
+    "armed groups next to a job": ("recruitment", "Únete a las filas del Clan del Golfo, buen sueldo, escríbenos",
+                                   "Clan del Golfo"),
+    "working for the cartel": ("recruitment", "Trabajo para el cartel, escríbeme al WhatsApp",
+                               "Trabajo para el hospital, escríbeme al WhatsApp"),
 }
 
 
@@ -86,6 +108,11 @@ CONTEXTS = {
     "travel regulations": ("legal", "Viajes a Estados Unidos, $4,500",
                            "Viajes a Estados Unidos: requisitos de entrada, divisas no superior a $4,500"),
 }
+RECRUITER = "Únete al Clan del Golfo, trabajo para el cartel, buen sueldo"
+CONTEXTS_OTHER = {
+    "recruitment named as a crime": ("recruitment", "news", RECRUITER,
+                                     "Denuncian reclutamiento forzado: 'únete al Clan del Golfo, trabajo para el cartel, buen sueldo'"),
+}
 
 
 @pytest.mark.parametrize("name", sorted(CONTEXTS))
@@ -97,3 +124,21 @@ def test_a_grown_context_lowers_the_offer(tagger, name):
     lowered = tagger.analyse(framed).score
     assert signal in lowered.explanation["signals"], lowered.explanation
     assert lowered.score < plain.score and lowered.score < THRESHOLD, lowered.explanation
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS_OTHER))
+def test_a_grown_context_lowers_an_offer_of_another_category(tagger, name):
+    category, signal, offer, framed = CONTEXTS_OTHER[name]
+    plain = tagger.analyse(offer).score
+    assert plain.category == category and plain.score >= THRESHOLD, plain.explanation
+    lowered = tagger.analyse(framed).score
+    assert signal in lowered.explanation["negatives"].get(category, {}), lowered.explanation
+    assert lowered.score < THRESHOLD, lowered.explanation
+
+
+def test_the_victim_named_marks_reporting_not_a_threat(tagger):
+    """'La víctima' is how reporting speaks of the person threatened; a threat addresses them."""
+    threat = tagger.analyse("Somos de la MS-13, si no pagas te vamos a matar").score
+    report = tagger.analyse("Dicen ser de la MS-13 porque saben que con eso basta para que la víctima pague").score
+    assert "news" not in threat.explanation["signals"]
+    assert "news" in report.explanation["signals"] and report.score < THRESHOLD, report.explanation
