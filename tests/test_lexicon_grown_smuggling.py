@@ -20,7 +20,7 @@ def tagger():
 # class -> (category, an offer it flags, the same words without the company they need)
 CLASSES = {
     "paid only once across": ("smuggling_offer", "Se cobran $6,500 y no pagas nada hasta que estés en Houston",
-                              "No pagas nada hasta que llegues"),
+                              "Compra hoy, no pagas nada hasta que llegue tu pedido, $500"),
     "paid only once across, English": ("smuggling_offer", "£2,000 to the UK, nothing upfront",
                                        "Nothing upfront, cancel any time"),
     "paid only once across, Portuguese": ("smuggling_offer", "Travessia para os EUA pelo México, sem adiantamento",
@@ -43,7 +43,7 @@ CLASSES = {
     "the controls will not stop you": ("smuggling_offer", "By lorry from Calais, nobody will stop you",
                                        "Nobody will stop you"),
     "papers sold with the trip": ("smuggling_offer", "Visa de trabajo a Canadá por 9 mil dólares, todo es legal",
-                                  "Todo es legal"),
+                                  "Productos 100% legal, $500"),
     "stay regularised for a price": ("smuggling_offer", "Te arreglamos los papeles en México, $3,000",
                                      "Te arreglamos los papeles"),
     "trocha crossing with a place": ("smuggling_offer", "Paso por la trocha a Cúcuta, 20 dólares",
@@ -68,7 +68,6 @@ CLASSES = {
     "arrival within days": ("smuggling_offer", "Travel to the UK within three days, WhatsApp +44 7700 900123",
                             "Delivered within three days"),
     "a page name with a promise": ("smuggling_offer", "Viajes Honduras USA 100% seguros", "Viajes Honduras USA"),
-    "a crossing with a price": ("smuggling_offer", "El Paso crossing $6,000", "Pedestrian crossing in El Paso"),
     "crossings in the plural": ("smuggling_offer", "Cruces a USA, escríbenos", "Cruces"),
     "picked up and taken to the relatives": ("smuggling_offer",
                                              "Você vai andar uma hora, depois um carro vai te pegar até chegar aos seus parentes",
@@ -79,15 +78,11 @@ CLASSES = {
                                   "Sin visa ni pasaporte"),
     "money couriers across the border": ("recruitment", "Looking for individuals who can carry cash to El Paso",
                                          "Carry cash"),
-    "job bait with income": ("recruitment", "¿Quieres generar ingresos? Estamos buscando personas responsables",
-                             "Estamos buscando personas responsables"),
     "the cartel war as the job": ("recruitment", "Ocupamos gente para la pelea, buena paga", "Para la pelea"),
     "a gang's bounty": ("recruitment", "Lo ocupamos ubicar, info al privado, 500 mil por él",
                         "Lo ocupamos ubicar"),
     "fortnightly pay for cartel work": ("recruitment", "Hay jale pa la empresa, pago quincenal, escríbeme",
                                         "Hay jale en la obra"),
-    "pay in a day, with a contact": ("recruitment", "De 5 mil a 10 mil dólares en un día, avísame",
-                                     "Avísame en un día"),
     "the Brazilian drug trade's jobs": ("recruitment", "Vaga de vapor na boca, chama no privado",
                                         "Vaga de vapor"),
     "armed groups next to a job": ("recruitment", "Únete a las filas del Clan del Golfo, buen sueldo, escríbenos",
@@ -104,6 +99,19 @@ def test_a_grown_class_flags_its_offer_and_not_its_words_alone(tagger, name):
     assert scored.category == category and scored.score >= THRESHOLD, scored.explanation
     alone = tagger.analyse(plain).score
     assert alone.score < THRESHOLD, alone.explanation
+
+
+@pytest.mark.parametrize("text", ["Servicio garantizado, $500", "Mecánico confiable, $500",
+                                  "Compra hoy, no pagas nada hasta que llegue tu pedido, $500",
+                                  "Te pasamos el link, $200, WhatsApp 55 1234 5678",
+                                  "Te traigo tu pedido, $200", "Productos 100% legal, $500",
+                                  "Trocha ganadera en buen estado, $500, llámanos"])
+def test_a_promise_or_a_payment_term_with_a_bare_price_is_not_a_smuggling_offer(tagger, text):
+    """Promises ('garantizado', 'confiable'), pay-later terms, 'te pasamos' and 'trocha' count fully
+    only next to a trip, a crossing or a place, and everyday words feed no rule: a bare price or a
+    phone is every shop's (before 3.2 the first two scored 22 and 'te pasamos' alone 31)."""
+    score = tagger.analyse(text).score
+    assert score.score < THRESHOLD, score.explanation
 
 
 def test_guides_do_not_count_on_a_tour(tagger):
