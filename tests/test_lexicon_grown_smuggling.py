@@ -76,6 +76,11 @@ CLASSES = {
                           "Cuesta solo $45"),
     "neither visa nor passport": ("smuggling_offer", "Sin visa ni pasaporte a Estados Unidos, escríbenos",
                                   "Sin visa ni pasaporte"),
+    "a safe trip and pay on arrival, Portuguese": ("smuggling_offer",
+                                                   "Viagem segura para os EUA, pagamento após a chegada",
+                                                   "Viagem segura para Portugal, pacote com hotel e passeios"),
+    "crossing the border offered": ("smuggling_offer", "We help you cross the border, $6,000", "Crossing the border"),
+    "a taxi boat": ("smuggling_offer", "Taxi boat to England, £1,800", "Taxi boat tours in Cancún, $50"),
     "money couriers across the border": ("recruitment", "Looking for individuals who can carry cash to El Paso",
                                          "Carry cash"),
     "the cartel war as the job": ("recruitment", "Ocupamos gente para la pelea, buena paga", "Para la pelea"),
@@ -105,7 +110,7 @@ def test_a_grown_class_flags_its_offer_and_not_its_words_alone(tagger, name):
                                   "Compra hoy, no pagas nada hasta que llegue tu pedido, $500",
                                   "Te pasamos el link, $200, WhatsApp 55 1234 5678",
                                   "Te traigo tu pedido, $200", "Productos 100% legal, $500",
-                                  "Trocha ganadera en buen estado, $500, llámanos"])
+                                  "Trocha ganadera en buen estado, $500, llámanos", "Crossing the border"])
 def test_a_promise_or_a_payment_term_with_a_bare_price_is_not_a_smuggling_offer(tagger, text):
     """Promises ('garantizado', 'confiable'), pay-later terms, 'te pasamos' and 'trocha' count fully
     only next to a trip, a crossing or a place, and everyday words feed no rule: a bare price or a
