@@ -84,7 +84,9 @@ def _plain_times(series: pd.Series, encoded: np.ndarray | None = None) -> pd.Ser
     if not len(raw) or raw.dtype.itemsize != 20:
         return None
     chars = raw.view(np.uint8).reshape(len(raw), 20)
-    if not (((chars[:, _DIGITS] >= ord("0")) & (chars[:, _DIGITS] <= ord("9"))).all()
+    # A character position at a time (a view): the fourteen digit positions taken at once were a
+    # copy, and each comparison another (~30 MB at 500,000 checks).
+    if not (all(((chars[:, at] >= ord("0")) & (chars[:, at] <= ord("9"))).all() for at in _DIGITS)
             and all((chars[:, at] == ord(mark)).all() for at, mark in _MARKS.items())):
         return None
     try:
