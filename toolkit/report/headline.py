@@ -51,7 +51,10 @@ def sentences(cf: CaseFrame, waves: list[WaveStats], as_of: str, found: int) -> 
                 f"been rechecked up to {day(as_of)}, so no removal rate can be given yet. Recheck them with "
                 "`toolkit recheck`."]
     wave = checked[-1]
-    rows = cf.frame[cf.frame["wave_order"] == wave.order]
+    # Only the columns the sentences read: the wave's rows of the whole frame were a copy of its
+    # 21 columns (~35 MB at 100,000 items).
+    rows = cf.frame.loc[cf.frame["wave_order"] == wave.order, ["platform", "kind", "channel", "noticed_at", "family",
+                                                               "label"]]
     when = day(wave.started_at)
     noticed = rows[rows["channel"].astype(str) != NOT_NOTICED]
     out = []
