@@ -139,3 +139,28 @@ def test_audience_per_wave_as_grouped(tmp_path):
         having = rows.dropna(subset=["audience"])
         assert (wave.with_figure, wave.total) == (len(having), int(having["audience"].sum()))
         assert wave.live_with_figure == int((having["family"] == "live").sum())
+
+
+def test_cohort_checks_of_a_large_cohort_as_judged_by_cohort(tmp_path, monkeypatch):
+    # A cohort above NARROW: every check judged, then the cohort's taken column by column
+    # (`report_queries.cohort_checks`): the same checks, in the same order, with the same
+    # readings as `judge` taking them itself. The synthetic case's checks of items outside the
+    # cohort (not violating) must be left out.
+    from dataclasses import fields
+
+    from toolkit.store import report_queries as q
+    from toolkit.store.status import judge
+
+    conn = _case(tmp_path)
+    q.prepare_cohort(conn)
+    ids = q.cohort_ids(conn)
+    want = judge(conn, as_of="2021-06-30T00:00:00Z", items=ids, detector=True)
+    every = judge(conn, as_of="2021-06-30T00:00:00Z", detector=True)
+    assert 0 < len(want) < len(every)
+    monkeypatch.setattr(q, "NARROW", 0)
+    got = q.cohort_checks(conn, "2021-06-30T00:00:00Z", ids)
+    for field in fields(want):
+        a, b = getattr(got, field.name), getattr(want, field.name)
+        assert (a is None) == (b is None), field.name
+        if a is not None:
+            assert a.dtype == b.dtype and a.tolist() == b.tolist(), field.name
