@@ -94,3 +94,73 @@ def test_frames_hold_no_check_times_as_text(tmp_path):
         "SELECT wave_id, min(observed_at), max(observed_at) FROM \"check\" WHERE wave_id IS NOT NULL"
         " AND method != 'wayback' GROUP BY wave_id")}
     assert {w: (f, last) for w, f, last in cf.waves[["wave_id", "first_check", "last_check"]].itertuples(index=False)} == ends
+
+
+def test_tidy_frame_holds_the_rules_readings_as_they_were(tmp_path):
+    # The decided readings are held as small codes while the frames are made (`frame._Coded`):
+    # the tidy frame must still hold each (item, wave)'s values as the status rule gave them, a
+    # missing reason, detector or blind None (pandas' factorize makes it NaN), a blind reading
+    # labelled BLIND.
+    from toolkit.report.frame import BLIND, NOT_CHECKED
+    from toolkit.store.status import decide, judge
+
+    conn = _case(tmp_path)
+    cf = build_frame(conn, "2021-06-30T00:00:00Z")
+    judged = judge(conn, as_of="2021-06-30T00:00:00Z", items=cf.items["item_id"].tolist(), detector=True)
+    at = decide(judged)
+    waves = dict(zip(cf.waves["wave_id"], cf.waves["name"], strict=True))
+    want = {(int(judged.item_id[n]), waves[int(judged.wave_id[n])]): n for n in at.tolist()}
+    frame = cf.frame.astype({"wave": object})
+    assert want and len(frame) > len(want)
+    for row in frame.itertuples(index=False):
+        n = want.get((row.item_id, row.wave))
+        if n is None:
+            assert row.status == row.label == NOT_CHECKED
+            continue
+        for column in ("reason", "detector", "blind"):
+            value = getattr(judged, column)[n]
+            assert getattr(row, column) is value or getattr(row, column) == value, column
+        assert row.status == judged.status[n] and row.method == judged.method[n]
+        assert row.label == (BLIND if judged.blind[n] is not None else judged.status[n])
+    assert any(row.reason is None for row in frame.itertuples(index=False) if (row.item_id, row.wave) in want)
+
+
+def test_audience_per_wave_as_grouped(tmp_path):
+    # `audience.audience` reads each wave's block of the tidy frame: the same figures as the
+    # groupby over (wave_order, wave) it replaced.
+    from toolkit.report.audience import audience
+
+    cf = build_frame(_case(tmp_path), "2021-06-30T00:00:00Z")
+    got = audience(cf).waves
+    groups = list(cf.frame.groupby(["wave_order", "wave"], observed=True, sort=True))
+    assert [(w.order, w.wave, w.started_at) for w in got] == \
+        [(int(order), str(wave), str(rows["wave_at"].iloc[0])) for (order, wave), rows in groups]
+    for wave, (_, rows) in zip(got, groups, strict=True):
+        having = rows.dropna(subset=["audience"])
+        assert (wave.with_figure, wave.total) == (len(having), int(having["audience"].sum()))
+        assert wave.live_with_figure == int((having["family"] == "live").sum())
+
+
+def test_cohort_checks_of_a_large_cohort_as_judged_by_cohort(tmp_path, monkeypatch):
+    # A cohort above NARROW: every check judged, then the cohort's taken column by column
+    # (`report_queries.cohort_checks`): the same checks, in the same order, with the same
+    # readings as `judge` taking them itself. The synthetic case's checks of items outside the
+    # cohort (not violating) must be left out.
+    from dataclasses import fields
+
+    from toolkit.store import report_queries as q
+    from toolkit.store.status import judge
+
+    conn = _case(tmp_path)
+    q.prepare_cohort(conn)
+    ids = q.cohort_ids(conn)
+    want = judge(conn, as_of="2021-06-30T00:00:00Z", items=ids, detector=True)
+    every = judge(conn, as_of="2021-06-30T00:00:00Z", detector=True)
+    assert 0 < len(want) < len(every)
+    monkeypatch.setattr(q, "NARROW", 0)
+    got = q.cohort_checks(conn, "2021-06-30T00:00:00Z", ids)
+    for field in fields(want):
+        a, b = getattr(got, field.name), getattr(want, field.name)
+        assert (a is None) == (b is None), field.name
+        if a is not None:
+            assert a.dtype == b.dtype and a.tolist() == b.tolist(), field.name

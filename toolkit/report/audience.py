@@ -42,11 +42,17 @@ def audience(cf: CaseFrame) -> Audience:
     first = per_item.first()  # captures come in time order
     reached = int(per_item.max().sum()) if len(figures) else 0
     waves = []
-    if len(cf.frame):
-        # Only the columns used are grouped: each group is a copy of its rows' columns.
-        frame = cf.frame[["wave_order", "wave", "wave_at", "item_id", "family", "audience"]]
-        for (order, wave), rows in frame.groupby(["wave_order", "wave"], observed=True, sort=True):
-            having = rows.dropna(subset=["audience"])
+    frame, n = cf.frame, len(cf.items)
+    if len(frame) and n:
+        if len(frame) % n:
+            raise ValueError("the report frame is not one block of the cohort's items per wave")
+        # The tidy frame holds one block of rows per wave, in wave order (`frame._tidy`): each
+        # wave's rows are a slice of it, not a group copied out of it (a groupby over its columns
+        # held ~45 MB more at 100,000 items x 5 waves).
+        for at in range(len(frame) // n):
+            rows = frame.iloc[at * n:(at + 1) * n]
+            order, wave = rows["wave_order"].iloc[0], rows["wave"].iloc[0]
+            having = rows[["item_id", "family", "audience"]].dropna(subset=["audience"])
             live = having[having["family"] == "live"]
             base = live["item_id"].map(first)
             growth = live["audience"].to_numpy() - base.to_numpy()

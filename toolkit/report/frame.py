@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from toolkit.collector import return_freed_memory
 from toolkit.models import Status
 from toolkit.store import report_queries as q
 from toolkit.store.db import Connection, read_beside
@@ -84,7 +85,9 @@ def _plain_times(series: pd.Series, encoded: np.ndarray | None = None) -> pd.Ser
     if not len(raw) or raw.dtype.itemsize != 20:
         return None
     chars = raw.view(np.uint8).reshape(len(raw), 20)
-    if not (((chars[:, _DIGITS] >= ord("0")) & (chars[:, _DIGITS] <= ord("9"))).all()
+    # A character position at a time (a view): the fourteen digit positions taken at once were a
+    # copy, and each comparison another (~30 MB at 500,000 checks).
+    if not (all(((chars[:, at] >= ord("0")) & (chars[:, at] <= ord("9"))).all() for at in _DIGITS)
             and all((chars[:, at] == ord(mark)).all() for at, mark in _MARKS.items())):
         return None
     try:
@@ -100,22 +103,38 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     # Texts come as object arrays (a missing name or URL is None, never pandas' NaN, which the
     # renderers must never see as text), equal texts one object: platforms, kinds, categories,
     # channels and dates are not held once per cell.
-    items = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
-                          for name, values in q.cohort_item_columns(conn, as_of).items()})
+    columns = q.cohort_item_columns(conn, as_of)
     names, rows = q.cohort_languages(conn)
     langs = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=["item_id", "language", "hits"])
     # The language with the most hits; ties go to the alphabetically first (the query's order).
     langs = langs.drop_duplicates("item_id", keep="first").set_index("item_id")["language"]
-    items["language"] = items["item_id"].map(langs).fillna(NONE)
-    items["category"] = items["category"].fillna(NONE)
-    items["noticed"] = items["noticed_at"].notna()
-    items["channel"] = items["channel"].where(items["noticed"], NOT_NOTICED)
+    del rows
+    # Column by column, in the frame's order, each array handed over as it is put in: a frame
+    # made at once from a dict of columns stacks the object columns into one block (a copy beside
+    # them), and a selection of its columns at the end was another (~30 MB at 100,000 items).
+    items = pd.DataFrame(index=pd.RangeIndex(len(columns["item_id"])))
+
+    def put(name: str, values: object) -> None:
+        items[name] = values
+
+    put("item_id", columns.pop("item_id"))
+    for name in ("platform", "kind", "key", "url", "name", "parent", "first_seen"):
+        put(name, columns.pop(name))
+    put("category", pd.Series(columns.pop("category"), index=items.index, copy=False).fillna(NONE))
+    put("language", items["item_id"].map(langs).fillna(NONE))
+    put("reviewed_at", columns.pop("reviewed_at"))
+    put("noticed_at", columns.pop("noticed_at"))
+    noticed = items["noticed_at"].notna()
+    put("channel", pd.Series(columns.pop("channel"), index=items.index, copy=False).where(noticed, NOT_NOTICED))
+    put("reference", columns.pop("reference"))
+    put("noticed", noticed)
+    for name in ("parent_kind", *ITEM_TEXTS):
+        put(name, columns.pop(name))
     for column in ("first_seen", "noticed_at", "reviewed_at"):
-        items[column + "_t"] = _times(items[column])
+        put(column + "_t", _times(items[column]))
     # Dated at import time only: the item has captures, but none says when it was seen.
-    items["import_dated"] = items["first_seen"].isna() & items["first_seen_any"].notna()
-    return items[[*ITEM_COLUMNS, "parent_kind", *ITEM_TEXTS, "first_seen_t", "noticed_at_t", "reviewed_at_t",
-                  "import_dated"]]
+    put("import_dated", items["first_seen"].isna().to_numpy() & pd.notna(columns.pop("first_seen_any")))
+    return items
 
 
 def _checks(judged: Judged, order: np.ndarray, key: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
@@ -231,6 +250,10 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
     observed = judged.observed_at[order]
     checks = _checks(judged, order, key, observed)  # the judged checks' arrays go as the frame takes them
     del judged, order
+    # The judged checks were read by the other connection's thread: what they held is free in
+    # that thread's arena, which this thread's allocations do not reuse. Handed back before the
+    # waves and the tidy frame are made (~80 MB at 500,000 checks, else under them).
+    return_freed_memory()
     waves = _waves(reads.waves, checks, key, observed)
     del key, observed
     frame = _tidy(items, waves, decided, audience)
@@ -238,20 +261,52 @@ def build_frame(conn: Connection, as_of: str, twin: Connection | None = None) ->
                      judged_blind=blind, tally=reads.tally)
 
 
-def _decided(judged: Judged) -> pd.DataFrame:
+@dataclass
+class _Coded:
+    """A column of few distinct values (None among them) as small codes into its values: the
+    values' objects as they were (None stays None, not pandas' NaN)."""
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, column: np.ndarray) -> _Coded:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        values = np.empty(len(uniques), dtype=object)
+        # factorize makes the missing value NaN: the status rule's columns hold None for it.
+        values[:] = [value if isinstance(value, str) or not pd.isna(value) else None for value in uniques]
+        return cls(codes.astype(_code_type(len(values))), values)
+
+    def take(self, at: np.ndarray) -> np.ndarray:
+        return self.values[self.codes[at]]
+
+
+def _code_type(count: int) -> type:
+    """The smallest integer type that numbers `count` values."""
+    return np.int8 if count <= 127 else np.int16 if count <= 32_767 else np.int64
+
+
+def _decided(judged: Judged) -> dict[str, np.ndarray | _Coded]:
     """Per cohort item and wave, the status rule's reading (toolkit.store.status) and the deciding
-    check's detector."""
+    check's detector: item_id and wave_id as arrays, the others as codes (`_Coded`; as object
+    arrays they held ~26 MB at 100,000 items x 5 waves, under the checks frame while it is made)."""
     at = decide(judged)
-    # Column by column: a frame made at once from a dict stacks its seven object columns into a copy.
-    decided = pd.DataFrame(index=pd.RangeIndex(len(at)))
-    for column in ("item_id", "wave_id", "status", "family", "method", "detector", "blind", "reason"):
-        decided[column] = getattr(judged, column)[at]
-    decided["label"] = decided["status"].where(decided["blind"].isna(), BLIND)
-    decided["wave_id"] = decided["wave_id"].astype("int64")
+    decided: dict[str, np.ndarray | _Coded] = {"item_id": judged.item_id[at],
+                                                "wave_id": judged.wave_id[at].astype("int64")}
+    for column in ("status", "family", "method", "detector", "blind", "reason"):
+        decided[column] = _Coded.of(getattr(judged, column)[at])
+    # The status, or BLIND where the deciding check is blind.
+    status, blind = decided["status"], decided["blind"]
+    label = np.concatenate([status.values, [BLIND]]).astype(object)
+    codes = status.codes.astype(_code_type(len(label)))
+    is_blind = np.array([value is not None for value in blind.values], dtype=bool)
+    codes[is_blind[blind.codes]] = len(label) - 1
+    decided["label"] = _Coded(codes, label)
     return decided
 
 
-def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audience: pd.DataFrame) -> pd.DataFrame:
+def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: dict[str, np.ndarray | _Coded],
+          audience: pd.DataFrame) -> pd.DataFrame:
     """Cross the cohort with the waves and attach each item's status and audience in each wave:
     one row per wave and item, waves in order, items by id."""
     if items.empty or waves.empty:
@@ -272,17 +327,17 @@ def _tidy(items: pd.DataFrame, waves: pd.DataFrame, decided: pd.DataFrame, audie
     end_t = waves["end_t"].array.take(repeat)  # what audience reads, never a column of the frame
     del tile, repeat
     # Each decided (item, wave) lands on its row: wave position * items + item position.
-    item_at = np.searchsorted(items["item_id"].to_numpy(), decided["item_id"].to_numpy())
-    wave_at = decided["wave_id"].map(pd.Series(np.arange(w), index=waves["wave_id"].to_numpy()))
+    item_at = np.searchsorted(items["item_id"].to_numpy(), decided["item_id"])
+    wave_at = pd.Series(decided["wave_id"]).map(pd.Series(np.arange(w), index=waves["wave_id"].to_numpy()))
     inside = wave_at.notna().to_numpy() & (item_at < n)
-    inside[inside] &= items["item_id"].to_numpy()[item_at[inside]] == decided["item_id"].to_numpy()[inside]
+    inside[inside] &= items["item_id"].to_numpy()[item_at[inside]] == decided["item_id"][inside]
     rows = wave_at.to_numpy()[inside].astype(np.int64) * n + item_at[inside]
     for column in ("status", "family", "method", "detector", "audience", "reason", "label", "blind"):
         if column == "audience":
             frame[column] = _audience_at(frame["item_id"].to_numpy(), end_t, audience)
             continue
         values = np.full(len(frame), np.nan, dtype=object)
-        values[rows] = decided[column].to_numpy()[inside]
+        values[rows] = decided[column].take(inside)
         if column in ("status", "family", "label"):
             values = pd.Series(values).astype("category")
             if NOT_CHECKED not in values.cat.categories:

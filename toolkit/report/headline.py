@@ -51,9 +51,15 @@ def sentences(cf: CaseFrame, waves: list[WaveStats], as_of: str, found: int) -> 
                 f"been rechecked up to {day(as_of)}, so no removal rate can be given yet. Recheck them with "
                 "`toolkit recheck`."]
     wave = checked[-1]
-    rows = cf.frame[cf.frame["wave_order"] == wave.order]
+    # Only the columns the sentences read: the wave's rows of the whole frame were a copy of its
+    # 21 columns (~35 MB at 100,000 items).
+    rows = cf.frame.loc[cf.frame["wave_order"] == wave.order, ["platform", "kind", "channel", "noticed_at", "family",
+                                                               "label"]]
     when = day(wave.started_at)
-    noticed = rows[rows["channel"].astype(str) != NOT_NOTICED]
+    # Compared as categories: the channels as text were a string per row (~10 MB at 100,000 items).
+    # A missing channel (NaN) is not NOT_NOTICED, as its text "nan" was not.
+    reported = (rows["channel"] != NOT_NOTICED).to_numpy()
+    noticed = rows[reported]
     out = []
     if len(noticed):
         batches = noticed.assign(date=noticed["noticed_at"].str[:10]).groupby(
@@ -72,7 +78,7 @@ def sentences(cf: CaseFrame, waves: list[WaveStats], as_of: str, found: int) -> 
             where = platform_name(platforms[0]) if len(platforms) == 1 else "the platforms"
             out.append(_sentence(f"{things(noticed['kind'], len(noticed))} reported to {where} {dates}",
                                  noticed, when))
-    quiet = rows[rows["channel"].astype(str) == NOT_NOTICED]
+    quiet = rows[~reported]
     if len(quiet):
         label = "confirmed as violating" if not len(noticed) else "confirmed as violating but never reported"
         out.append(_sentence(f"{things(quiet['kind'], len(quiet))} {label}", quiet, when))

@@ -55,10 +55,16 @@ def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] |
     parts.extend(f'sum("{name}" IS NULL)' for name in codes)
     row = conn.execute(f"SELECT count(*), {', '.join(parts)} FROM ({sql})", params).fetchone()
     count, nulls = row[0], dict(zip(codes, row[1 + len(kinds):], strict=True))
+    # Each column's text let go as soon as it is split: the row held them all to the end (at
+    # 100,000 items, tens of MB beside the columns made of them).
+    texts = list(row[1:1 + len(kinds)])
+    del row
     out: dict[str, Any] = {}
-    for (name, kind), text in zip(kinds.items(), row[1:1 + len(kinds)], strict=True):
+    for at, (name, kind) in enumerate(kinds.items()):
+        text, texts[at] = texts[at], None
         if kind == INT or name in codes:
             values = np.fromstring(text, dtype=np.int64, sep=",") if count else np.zeros(0, dtype=np.int64)
+            del text
             if len(values) != count:
                 return _by_rows(conn, sql, params, kinds)
             if name in codes:
@@ -70,12 +76,14 @@ def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] |
             out[name] = values
             continue
         cells = text.split(SEP) if count else []
+        del text
         if len(cells) != count:  # a value holds the separator (or a DATE column a NULL)
             return _by_rows(conn, sql, params, kinds)
         if kind == DATE:
             column = np.empty(count, dtype=object)
             column[:] = cells
             out[name] = column
+            del cells
             continue
         # Each distinct cell once: its number, then the column as those numbers taken from the values.
         index = dict.fromkeys(cells)
@@ -84,6 +92,7 @@ def read_columns(conn: sqlite3.Connection, sql: str, params: Mapping[str, Any] |
             index[cell] = n
             values[n] = cell[1:] if cell else None
         out[name] = values[np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=count)]
+        del cells, index
     return out
 
 
