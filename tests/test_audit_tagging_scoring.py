@@ -62,7 +62,8 @@ def _inside_plainly(spans, start, end):
 
 
 def _near_plainly(places, where, within, texts):
-    places = [p for p in places if p != where]
+    # A place inside the term's own span (its own words, the same span included) is not another place.
+    places = [p for p in places if not (p[0] == where[0] and where[1] <= p[1] and p[2] <= where[2])]
     if not places:
         return False
     if within is None:

@@ -85,3 +85,34 @@ def test_name_and_text_are_tagged_as_separate_fields_and_scored_together():
     fields = {t["field"] for t in analysis.score.explanation["terms"]}
     assert fields == {"name", "text"}
     assert "contact" in analysis.score.explanation["signals"]
+
+
+SELF_PLACED = "Hoy mi primo va a brincar la frontera, que Dios lo cuide"  # the place is the phrase's own word
+PLACED = "Brincar la frontera por Tijuana"  # a place of its own beside the phrase
+
+
+def _term(analysis, name):
+    return next(t for t in analysis.score.explanation["terms"] if t["term"] == name)
+
+
+def test_a_place_inside_a_terms_own_words_is_not_its_co_signal():
+    # "brincar la frontera" requires a place; the places lexicon reads "frontera" inside it. That
+    # place is the phrase's own word: before, it satisfied the phrase and a family post scored 31.
+    tagger = Tagger(resolve(["default"]))
+    own = _term(tagger.analyse(SELF_PLACED), "brincar el muro")
+    beside = _term(tagger.analyse(PLACED), "brincar el muro")
+    assert own["counted"] < 1.0 and own["notes"][0].startswith("alone")
+    assert tagger.analyse(SELF_PLACED).score.score < 20
+    assert beside["counted"] == 2.0 and not beside["notes"]
+
+
+@pytest.mark.parametrize("order", [(SELF_PLACED, PLACED), (PLACED, SELF_PLACED)])
+def test_the_memo_tells_a_place_inside_a_term_from_one_beside_it(order):
+    # Both texts hold the same scoring term and the same signals; only where the place stands
+    # differs, so the memoised score of one must not be handed to the other, in either order.
+    alone = {text: Tagger(resolve(["default"])).analyse(text).score for text in order}
+    shared = Tagger(resolve(["default"]))
+    for text in order:
+        assert shared.analyse(text).score.raw == alone[text].raw
+    batch = Tagger(resolve(["default"])).tag_batch([{"text": text} for text in order])
+    assert list(batch.raw) == [alone[text].raw for text in order]

@@ -230,11 +230,14 @@ class Scorer:
         parts = []
         positional, scores = self.positional, self.scores
         for tags in fields:
-            last_end = -1
+            last_end = other_end = -1
             for tid, start, end in tags.hits:
                 if not scores[tid]:
+                    if start < last_end:  # a place or context word within a term: positions decide
+                        return None
+                    other_end = max(other_end, end)
                     continue
-                if positional[tid] or start < last_end:
+                if positional[tid] or start < last_end or start < other_end:
                     return None
                 last_end = end
                 parts.append((tags.field, tid))
@@ -257,7 +260,10 @@ class Scorer:
                 term = terms[tid]
                 counted, alone, excluded = term.weight, False, ()
                 if term.requires and self.plain[tid]:
-                    if signals.keys().isdisjoint(term.requires):
+                    # A signal inside the term's own words is the term's, not a co-signal: the
+                    # place in "rumbo a USA" does not make the phrase an offer.
+                    where = (tags.field, start, end)
+                    if not any(_outside(signals.get(name, ()), where) for name in term.requires):
                         counted *= self.alone[tid]
                         alone = True
                 elif term.requires:
@@ -496,14 +502,24 @@ def _covered(hits: list[Hit]) -> list[bool]:
     return out
 
 
+def _inside(place: tuple[str, int, int], where: tuple[str, int, int]) -> bool:
+    """Whether the span `place` lies within the span `where` (the same span included)."""
+    return place[0] == where[0] and where[1] <= place[1] and place[2] <= where[2]
+
+
+def _outside(places, where: tuple[str, int, int]) -> bool:
+    """Whether any of `places` lies elsewhere than inside the span `where`."""
+    return any(not _inside(place, where) for place in places)
+
+
 def _near(places, where: tuple[str, int, int], within: int | None, texts: dict[str, str]) -> bool:
-    """Whether any of `places` other than `where` itself is in the item, or within `within` words of it.
+    """Whether any of `places` not inside `where` itself is in the item, or within `within` words of it.
 
     The words between two spans only grow with the distance, so only the nearest place after
     `where` and the nearest before it in its field are counted (counting the gap to every place
     would read the text once per place: a text of a million places would never end).
     """
-    places = [p for p in places if p != where]
+    places = [p for p in places if not _inside(p, where)]
     if not places:
         return False
     if within is None:
