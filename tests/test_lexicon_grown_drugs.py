@@ -1,0 +1,136 @@
+"""Lexicons 3.2, drug sales and extortion: each class of terms grown from the dev set, with a message
+it flags and a look-alike it does not (a shop, a landlord, a song, the news that quotes the message),
+and each context added against reporting, with the same text with and without it. Examples are
+written for this file, in the forms the public warnings and reports quote; none is copied from the
+evaluation set."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.lexicon import Tagger, resolve
+
+THRESHOLD = 20
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return Tagger(resolve(["default"]))
+
+
+def _score(tagger, text: str):
+    return tagger.analyse(text).score
+
+
+# class -> (category, a message of that class, a look-alike that must stay under the threshold)
+EXTORTION_CLASSES = {
+    "hitman scam": ("extortion", "Me pagaron para matarte, pero si me das más te dejo vivir",
+                    "Me pagaron para pintar la casa del vecino"),
+    "hitman scam, en": ("extortion", "Someone paid me to kill you. If you want to live, answer this text",
+                        "Someone paid me to fix the roof"),
+    "hitman scam, pt": ("extortion", "Me pagaram para te matar, se quiser viver faz o pix",
+                        "Me pagaram o aluguel ontem"),
+    "sextortion e-mail, pt": ("extortion", "Sou um hacker profissional e consegui invadir seu computador",
+                              "Meu filho quer ser hacker quando crescer"),
+    "sextortion e-mail, en": ("extortion", "I recorded you through your webcam. Pay 1,500 USD in bitcoin",
+                              "Our webcam shows the beach live"),
+    "sextortion e-mail furniture next to a payment": (
+        "extortion", "hunter2 is your password. I have proof. Send 0.1 bitcoin and I will leave you alone",
+        "Change your password every month"),
+    "intimate images to all your contacts": ("extortion", "Tengo tus videos íntimos, los enviaré a todos tus contactos",
+                                              "Comparte este evento con todos tus amigos"),
+    "exposure by a loan app": ("extortion", "Si no pagas hoy te vamos a exhibir con todos tus contactos como ratero",
+                               "Vamos a exhibir las pinturas en el museo"),
+    "a relative's life": ("extortion", "Olha só, nós vamos matar o seu filho", "Olha só, o seu filho cresceu"),
+    "virtual kidnapping": ("extortion", "Tenemos a tu hijo, deposita 50 mil pesos o no lo vuelves a ver",
+                           "Tenemos ropa para tu hijo, 50 pesos"),
+    "loan shark's text": ("extortion", "You know I can find you, before I come looking for you pay what you owe",
+                          "Call me when you get home"),
+    "that was only a warning": ("extortion", "Isso foi só um alerta para você me pagar",
+                                "O alerta de chuva foi só para hoje"),
+    "blood will run": ("extortion", "Si no quieres que corra sangre vas a colaborar con 20.000 soles",
+                       "Vas a colaborar con la kermés, 200 soles"),
+    "the same will happen to you": ("extortion", "The same thing is going to happen to you as to the last driver",
+                                    "The same thing happened to my phone"),
+    "a sender naming himself and a threat": ("extortion", "Aqui quem fala é o líder do bonde, você já ouviu falar em nós",
+                                             "Aqui quem fala é a Ana, da padaria"),
+    "a negotiation with a group": ("extortion", "Le habla el encargado, lleguemos a un acuerdo por las buenas",
+                                   "Lleguemos a un acuerdo por las buenas con el casero"),
+    "the racket's promise next to an amount": ("extortion", "Tienen que pagar $50 mil por semana y no te molestamos",
+                                               "No te molestamos más, gracias por todo"),
+    "a trade addressed with a payment": ("extortion", "Each stand must pay us R500 monthly, informal traders included",
+                                         "Informal traders open on Sunday"),
+    "asking 'the nice way' with a group": ("extortion", "Le saluda la banda, queremos pedirle de buena manera 2 mil pesos",
+                                           "Queremos pedirle de buena manera que no estacione aquí"),
+    "if you love your life": ("extortion", "¿Amas tu vida? Demuéstralo, deposita $3,000",
+                              "Amas tu vida en la playa, demuéstralo con una foto"),
+    "people everywhere": ("extortion", "We have people everywhere. Do not ignore us",
+                          "We have people everywhere ready to help"),
+    "knowing you will report": ("extortion", "Sabemos que vas a denunciar, ya sabes", "Vas a denunciar el robo del celular"),
+    "loan sharks with a threat": ("extortion", "Préstamos gota a gota: si no pagas, te vamos a quemar el local",
+                                  "Préstamos gota a gota, pregunte por tasas"),
+}
+
+# ordinary payment words with an amount: 3.1 flagged every one of them as extortion ("demand + price")
+PAYMENT_LOOKALIKES = [
+    "Se renta cuarto, la renta es de 3000 pesos al mes",
+    "Acepto transferencia, $250",
+    "Envío por Nequi, 20.000 pesos",
+    "Mensalidade R$ 99",
+    "Tienes hasta el viernes para inscribirte, $200",
+    "El pago es de 500 pesos por día",
+    "Gift card $50 de regalo",
+    "Clases de inglés, pago semanal $300",
+]
+
+
+@pytest.mark.parametrize("case", sorted(EXTORTION_CLASSES))
+def test_an_extortion_class_flags_its_message_and_not_its_look_alike(tagger, case):
+    category, message, lookalike = EXTORTION_CLASSES[case]
+    scored = _score(tagger, message)
+    assert scored.category == category and scored.score >= THRESHOLD, scored.explanation
+    plain = _score(tagger, lookalike)
+    assert plain.score < THRESHOLD, plain.explanation
+
+
+@pytest.mark.parametrize("text", PAYMENT_LOOKALIKES)
+def test_payment_words_and_an_amount_are_not_a_demand(tagger, text):
+    scored = _score(tagger, text)
+    assert scored.score < THRESHOLD, scored.explanation
+    assert "demand_and_price" not in scored.explanation["summary"]
+
+
+def test_payment_words_next_to_a_threat_still_count(tagger):
+    """Moved out of `demand`, the payment words still count in a threat's company."""
+    scored = _score(tagger, "Son 500 pesos cada semana, te tenemos ubicado")
+    assert scored.category == "extortion" and scored.score >= THRESHOLD, scored.explanation
+    assert any(t["term"] == "cada semana" and t["counted"] == 1.0 for t in scored.explanation["terms"])
+
+
+# context added to context.toml -> (an offer, the same offer as reporting tells it)
+NEWS_CONTEXTS = {
+    "threatening (extortion told in the third person)": (
+        "Cobro de piso: cuota semanal de 500 pesos a los comerciantes",
+        "Una banda calling themselves Los Tigres has been circulating letters threatening shop owners: cobro de "
+        "piso, cuota semanal de 500 pesos a los comerciantes"),
+    "jailed (courts)": ("Buy cocaine, TYD, text me", "A dealer has been jailed after sending texts: buy cocaine, TYD, text me"),
+    "was able to find (the reporter's own move)": (
+        "Selling cannabis, cocaine and Xanax, DM me",
+        "The Telegraph was able to find accounts selling cannabis, cocaine and Xanax, DM me"),
+    "se trata de (explaining)": ("Envío gratis si compras dos gramos de cocaína, pedidos por Telegram",
+                                 "Se trata de comercios: envío gratis si compras dos gramos de cocaína, pedidos por Telegram"),
+    "flagra (pt headline)": ("Delivery de maconha, chama no zap", "Vídeo flagra delivery de maconha, chama no zap"),
+    "illegally (warning about fake pills)": (
+        "Selling Xanax and Percocet, no prescription needed",
+        "These shops operate illegally, deceiving customers: selling Xanax and Percocet, no prescription needed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEWS_CONTEXTS))
+def test_reporting_context_pushes_the_offer_down(tagger, case):
+    offer, reported = NEWS_CONTEXTS[case]
+    plain = _score(tagger, offer)
+    framed = _score(tagger, reported)
+    assert plain.score >= THRESHOLD, plain.explanation
+    assert framed.score < plain.score, framed.explanation
+    assert framed.explanation["negatives"].get(plain.category), framed.explanation
