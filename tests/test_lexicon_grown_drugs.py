@@ -71,6 +71,52 @@ EXTORTION_CLASSES = {
                                   "Préstamos gota a gota, pregunte por tasas"),
 }
 
+DRUG_CLASSES = {
+    "a quality claim next to slang": ("drug_sale", "Super pure peng, 10/10", "Super pure spring water, 10/10"),
+    "a buyer asking for slang": ("drug_sale", "Can you spot me a couple nugs?", "Can you spot me a couple dollars?"),
+    "dial-a names": ("drug_sale", "Dial-a-Dealer", "Dial-a-Ride"),
+    "disk names, pt": ("drug_sale", "Disk pó 24h", "Disk pizza 24h"),
+    "online pharmacy shop names": ("drug_sale", "pharmacystoresonline.com", "petstoresonline.com"),
+    "pt coded words next to each other": ("drug_sale", "Tem pó e bala, chama no zap",
+                                          "Pedras para jardim, pronta entrega, chama no zap"),
+    "es coded words next to a drug name": ("drug_sale", "Piedra y perico, pedidos al WhatsApp",
+                                           "Piedra laja, entrega inmediata, pedidos al WhatsApp"),
+    "pt delivery words next to a drug": ("drug_sale", "Maconha e haxixe, pronta entrega, sigilo total",
+                                         "Bolos e doces, pronta entrega, sigilo total"),
+    "es delivery words next to a drug": ("drug_sale", "Cripy y tusi, hacemos domicilios",
+                                         "Hacemos domicilios, pedidos al 300 555 0101"),
+}
+
+# ordinary sellers that 3.1 scored as drug sales, and words of the new classes in their other sense
+DRUG_LOOKALIKES = [
+    "Quality guaranteed, $20, DM me",          # 3.1: 37.4 ('plug' counted next to a price or a contact)
+    "Satisfied customers, $20, DM me",
+    "Vendo balas 9mm, $20",
+    "Balas de salva y pólvora, envíos",
+    "Doces e balas, pronta entrega, chama no zap",
+    "Pó compacto, pronta entrega, chama no zap",
+    "Chicken nugs, same day delivery",
+    "Hierba buena fresca, pedidos al WhatsApp",
+    "Paco de Lucía, pedidos",
+    "MD physician, new number, call 555 0101",
+]
+
+
+@pytest.mark.parametrize("case", sorted(DRUG_CLASSES))
+def test_a_drug_class_flags_its_post_and_not_its_look_alike(tagger, case):
+    category, post, lookalike = DRUG_CLASSES[case]
+    scored = _score(tagger, post)
+    assert scored.category == category and scored.score >= THRESHOLD, scored.explanation
+    plain = _score(tagger, lookalike)
+    assert plain.score < THRESHOLD, plain.explanation
+
+
+@pytest.mark.parametrize("text", DRUG_LOOKALIKES)
+def test_ordinary_sellers_are_not_drug_sales(tagger, text):
+    scored = _score(tagger, text)
+    assert scored.score < THRESHOLD, scored.explanation
+
+
 # ordinary payment words with an amount: 3.1 flagged every one of them as extortion ("demand + price")
 PAYMENT_LOOKALIKES = [
     "Se renta cuarto, la renta es de 3000 pesos al mes",
