@@ -67,6 +67,8 @@ EXTORTION_CLASSES = {
     "people everywhere": ("extortion", "We have people everywhere. Do not ignore us",
                           "We have people everywhere ready to help"),
     "knowing you will report": ("extortion", "Sabemos que vas a denunciar, ya sabes", "Vas a denunciar el robo del celular"),
+    "two demands": ("extortion", "Pay up. We want this much money", "Pay up front, please"),
+    "death unless": ("extortion", "Plata o plomo, tú decides", "Plato de plomo antiguo"),
     "loan sharks with a threat": ("extortion", "Préstamos gota a gota: si no pagas, te vamos a quemar el local",
                                   "Préstamos gota a gota, pregunte por tasas"),
 }
@@ -169,6 +171,15 @@ NEWS_CONTEXTS = {
     "illegally (warning about fake pills)": (
         "Selling Xanax and Percocet, no prescription needed",
         "These shops operate illegally, deceiving customers: selling Xanax and Percocet, no prescription needed"),
+    "these companies (sellers from outside)": (
+        "Selling Xanax and Percocet, no prescription needed",
+        "These companies are selling Xanax and Percocet, no prescription needed"),
+    "bastava (pt narrative)": ("Para encomendar cocaína, chama no zap",
+                               "Bastava entrar em um grupo de WhatsApp para encomendar cocaína, chama no zap"),
+    "what 'they' do to 'you' (impersonal racket)": ("Si no pagas la vacuna, te vamos a quemar el local",
+                                                   "Si no pagas la vacuna, te queman el local, te vamos a quemar el local"),
+    "emoticones (explaining the code)": ("Vendo cocaína y perico, escríbeme",
+                                         "Los emoticones de la cocaína: vendo cocaína y perico, escríbeme"),
 }
 
 
