@@ -69,6 +69,13 @@ EXTORTION_CLASSES = {
     "knowing you will report": ("extortion", "Sabemos que vas a denunciar, ya sabes", "Vas a denunciar el robo del celular"),
     "two demands": ("extortion", "Pay up. We want this much money", "Pay up front, please"),
     "death unless": ("extortion", "Plata o plomo, tú decides", "Plato de plomo antiguo"),
+    "golpe da facção: marked for death": ("extortion", "Sua filha já está jurada de morte, faz o pix",
+                                          "A novela mostra a vilã jurada de vingança"),
+    "golpe da facção: a faction naming itself": (
+        "extortion", "Aqui é o Zé, acredito que você já ouviu falar na nossa facção. Está acontecendo um problema "
+                     "envolvendo o seu nome", "Aqui é o Zé, da padaria, seu pedido está pronto"),
+    "you talked too much, with a demand": ("extortion", "Hablaste de más, ahora paga 5 mil pesos",
+                                           "Hablaste de más en la reunión, jaja"),
     "loan sharks with a threat": ("extortion", "Préstamos gota a gota: si no pagas, te vamos a quemar el local",
                                   "Préstamos gota a gota, pregunte por tasas"),
 }
