@@ -76,6 +76,10 @@ EXTORTION_CLASSES = {
                      "envolvendo o seu nome", "Aqui é o Zé, da padaria, seu pedido está pronto"),
     "you talked too much, with a demand": ("extortion", "Hablaste de más, ahora paga 5 mil pesos",
                                            "Hablaste de más en la reunión, jaja"),
+    "the escort-agency scam": ("extortion", "Has hecho perder el tiempo a mis chicas y mis jefes están disgustados",
+                               "Nuestras chicas te esperan, citas al 555 0101"),
+    "death promised if the police are told": ("extortion", "48hrs to pay $5000. If you inform the police, death is promised",
+                                              "If you inform the police early, they can help"),
     "loan sharks with a threat": ("extortion", "Préstamos gota a gota: si no pagas, te vamos a quemar el local",
                                   "Préstamos gota a gota, pregunte por tasas"),
 }
@@ -136,6 +140,7 @@ PAYMENT_LOOKALIKES = [
     "El pago es de 500 pesos por día",
     "Gift card $50 de regalo",
     "Clases de inglés, pago semanal $300",
+    "Pagar la multa de tránsito, $500",
 ]
 
 
