@@ -80,6 +80,8 @@ EXTORTION_CLASSES = {
                                "Nuestras chicas te esperan, citas al 555 0101"),
     "death promised if the police are told": ("extortion", "48hrs to pay $5000. If you inform the police, death is promised",
                                               "If you inform the police early, they can help"),
+    "sextortion: or I will send": ("extortion", "Pay me $300 or I will send these to everyone you know",
+                                   "Send it to everyone you know: our sale starts Monday"),
     "loan sharks with a threat": ("extortion", "Préstamos gota a gota: si no pagas, te vamos a quemar el local",
                                   "Préstamos gota a gota, pregunte por tasas"),
 }
@@ -96,6 +98,7 @@ DRUG_CLASSES = {
                                            "Piedra laja, entrega inmediata, pedidos al WhatsApp"),
     "pt delivery words next to a drug": ("drug_sale", "Maconha e haxixe, pronta entrega, sigilo total",
                                          "Bolos e doces, pronta entrega, sigilo total"),
+    "UK slang and deal lines": ("drug_sale", "Gak and ching, deal line open, text me", "Ching chong"),
     "es delivery words next to a drug": ("drug_sale", "Cripy y tusi, hacemos domicilios",
                                          "Hacemos domicilios, pedidos al 300 555 0101"),
 }
