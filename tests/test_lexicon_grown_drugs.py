@@ -249,3 +249,42 @@ EVERYDAY_THREAT_WORDS = [
 def test_everyday_sentences_with_threat_words_are_not_extortion(tagger, text):
     scored = _score(tagger, text)
     assert scored.score < THRESHOLD, scored.explanation
+
+
+# everyday posts that borrow the words of the drug classes grown in 3.2 (delivery, ordering and
+# quality phrases, coded words, shop-name patterns): none is flagged
+EVERYDAY_DRUG_WORDS = [
+    "Pedidos al WhatsApp, hacemos domicilios de comida",
+    "Envío gratis a todo el país, catálogo en la bio",
+    "Taking orders for Christmas cakes, DM to order",
+    "Free shipping worldwide, link in bio, top quality sneakers",
+    "Vacuum sealed coffee beans, same day delivery",
+    "Freebie with every order, DM me",
+    "Pronta entrega, sigilo total, chama no zap, lingerie",
+    "Mercadoria nova, a melhor qualidade, entregue na porta de casa",
+    "Pix ou cartão, entrega rápida, pedidos pelo zap",
+    "Pedra sabão e pedras decorativas, pronta entrega",
+    "Balas, doces e chocolates, delivery, chama no zap",
+    "Lança de jardim, entrego em casa",
+    "Dr. Ana, MD, new number, text me",
+    "Paco's tacos, pedidos al 555 0101",
+    "Spot me $20 till Friday?",
+    "Who got the aux cord?",
+    "Where to buy the new iPhone?",
+    "Nugs the cat loves his treats",
+    "Pregabalin 75mg prescribed by my doctor, any side effects?",
+    "Morphine drip after surgery, doctors say it's normal",
+    "Dial-a-ride service for seniors, call 555 0101",
+    "Disk pizza, entrega rápida",
+    "Super pure honey, 100% natural, DM to order",
+    "Shop here, everything is good, free shipping",
+    "Edibles workshop: cooking with herbs",
+    "Gak! I forgot my keys",
+    "Top shelf whiskey, order now",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_DRUG_WORDS)
+def test_everyday_posts_with_drug_class_words_are_not_drug_sales(tagger, text):
+    scored = _score(tagger, text)
+    assert scored.score < THRESHOLD, scored.explanation
