@@ -181,3 +181,29 @@ def test_the_victim_named_marks_reporting_not_a_threat(tagger):
     report = tagger.analyse("Dicen ser de la MS-13 porque saben que con eso basta para que la víctima pague").score
     assert "news" not in threat.explanation["signals"]
     assert "news" in report.explanation["signals"] and report.score < THRESHOLD, report.explanation
+
+
+@pytest.mark.parametrize("text", ["Gracias por su confianza! Pasteles a domicilio $150, pedidos por WhatsApp 55 1234 5678",
+                                  "Clientes satisfechos: corte de cabello $100, agenda tu cita por inbox",
+                                  "Happy customers! Phone repair $40, text me", "Satisfied customers, $20, DM me"])
+def test_a_shop_thanking_its_customers_is_no_proof_post(tagger, text):
+    """Every shop thanks its customers beside a price and a contact: those captions weigh half the
+    delivered-clients ones, so alone they stay under the threshold (before, each scored 21.6)."""
+    score = tagger.analyse(text).score
+    assert score.score < THRESHOLD, score.explanation
+
+
+def test_thanks_beside_a_crossing_still_counts(tagger):
+    score = tagger.analyse("Clientes satisfechos: otro grupo cruzó por Piedras Negras, $5000").score
+    assert score.category == "smuggling_offer" and score.score >= THRESHOLD, score.explanation
+
+
+@pytest.mark.parametrize(("text", "offer"), [("Si quieres ir a la fiesta, $200", False),
+                                              ("Quer ir para a festa? R$ 50, chama no zap", False),
+                                              ("Quer ir para os EUA? R$ 30.000, chama no zap", True),
+                                              ("Want to go to the UK? £3,000, text me", True)])
+def test_wanting_to_go_counts_with_a_destination_only(tagger, text, offer):
+    """'¿Quieres ir a...?' opens offers and party invitations alike: before, any price beside it made
+    travel offered (the party scored 46.5); now it needs a destination, the border or a crossing."""
+    score = tagger.analyse(text).score
+    assert (score.score >= THRESHOLD) is offer, score.explanation

@@ -42,6 +42,7 @@ RULE_EXAMPLES = {
     "emoji_code_and_sale": ("❄️💊 DM for menu", "❄️💊"),
     "smuggler_and_guarantee": ("Coyote guatemalteco 100% confiable", "Coyote guatemalteco"),
     "travel_and_destination": ("Viajes express Honduras–USA", "Viajes express Honduras"),
+    "wish_and_destination": ("¿Quieres ir a Estados Unidos? $6,000", "¿Quieres ir a la fiesta? $200"),
     "vehicle_and_route_promise": ("Salida en camioneta, sin retenes", "Salida en camioneta"),
     "vehicle_and_papers": ("Viaje en avión con papeles", "Viaje en avión"),
     "travel_and_border": ("Sales de Reynosa, $4,500", "Sales de Monterrey, $4,500"),
