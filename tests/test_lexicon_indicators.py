@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from toolkit.lexicon.indicators import extract, parse_phone
 
@@ -125,3 +127,32 @@ def test_handles_and_framing():
     assert only("el cruce “100% seguro” que anuncian", "quote") == ["100% seguro"]
     assert only("nota: https://www.example.com/noticias/detienen-a-un-coyote-en-reynosa", "news_link") == ["example.com"]
     assert only("grupo https://www.facebook.com/groups/cruce-seguro-a-usa-con-garantia-total", "news_link") == []
+
+
+@pytest.mark.parametrize("text, price", [
+    # The sign after the amount, as European and Balkan-route adverts write it.
+    ("4000€", "4000 EUR"), ("4.000 €", "4000 EUR"), ("5000$", "5000 USD"), ("£3k", "3000 GBP"),
+    # A peso named with its country is that country's: before, every "pesos" read as MXN.
+    ("300 mil pesos colombianos", "300000 COP"), ("1.500.000 pesos chilenos", "1500000 CLP"),
+    ("50 mil pesos argentinos", "50000 ARS"), ("$300.000 COP", "300000 COP"), ("300.000 COP", "300000 COP"),
+    ("2 mil pesos dominicanos", "2000 DOP"), ("500 bolos", "500 VES"),
+    # Mexican slang for pesos.
+    ("3,000 pesitos", "3000 MXN"), ("5 mil varos", "5000 MXN"),
+])
+def test_currencies_written_after_the_amount_and_pesos_by_country(text, price):
+    assert only(text, "price") == [price]
+
+
+@pytest.mark.parametrize("text, prices", [
+    ("año 2023 $500", ["500 USD"]),  # a "$" opening the next amount is not the year's sign
+    ("2 cop cars", []),  # the code COP only in capitals: "cop" is English
+])
+def test_a_sign_after_a_number_is_read_only_where_it_closes_it(text, prices):
+    assert only(text, "price") == prices
+
+
+@given(st.sampled_from(["colombianos", "chilenos", "argentinos", "dominicanos"]),
+       st.integers(min_value=1, max_value=999_999), st.sampled_from(["", " mil"]))
+def test_a_peso_named_with_its_country_is_never_read_as_mexican(country, amount, mil):
+    found = only(f"precio {amount}{mil} pesos {country}", "price")
+    assert len(found) == 1 and not found[0].endswith("MXN")

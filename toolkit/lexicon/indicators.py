@@ -77,7 +77,12 @@ EMAIL = re.compile(r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,24}\b")
 CURRENCY_WORDS = {
     "usd": "USD", "us$": "USD", "u$s": "USD", "dls": "USD", "dlls": "USD", "dolares": "USD", "dólares": "USD",
     "dollars": "USD", "dolar": "USD", "dólar": "USD", "verdes": "USD",
-    "mxn": "MXN", "pesos": "MXN", "quetzales": "GTQ", "gtq": "GTQ", "lempiras": "HNL", "hnl": "HNL",
+    "mxn": "MXN", "pesos": "MXN", "pesitos": "MXN", "varos": "MXN", "baros": "MXN", "pesos mexicanos": "MXN",
+    # A peso named with its country is that country's, never Mexico's ("300 mil pesos colombianos").
+    "pesos colombianos": "COP", "pesos chilenos": "CLP", "clp": "CLP", "pesos argentinos": "ARS",
+    "pesos dominicanos": "DOP", "dop": "DOP", "pesos cubanos": "CUP", "bolivares": "VES",
+    "bolívares": "VES", "bolos": "VES", "colones": "CRC",
+    "quetzales": "GTQ", "gtq": "GTQ", "lempiras": "HNL", "hnl": "HNL",
     "reais": "BRL", "r$": "BRL", "brl": "BRL", "cordobas": "NIO", "córdobas": "NIO", "soles": "PEN",
     "gourdes": "HTG", "goud": "HTG", "dola": "USD", "dolá": "USD",
     "euros": "EUR", "euro": "EUR", "eur": "EUR", "libras": "GBP", "pounds": "GBP", "gbp": "GBP",
@@ -90,6 +95,12 @@ NUMBER = re.compile(rf"{_NUM}")
 CURRENCY_BEFORE = re.compile(r"(US\$|U\$S|R\$|\$|USD|MXN|€|£)\s?$", re.IGNORECASE)
 MULTIPLIER_AFTER = re.compile(r"\s?(mil|k)\b", re.IGNORECASE)
 CURRENCY_AFTER = re.compile(rf"\s?(?:de\s)?({_CUR})\b", re.IGNORECASE)
+# The sign written after the amount ("4000€", "4.000 €", "5000$"); a "$" only right after it and not
+# opening the next amount ("año 2023 $500" is a year and a price).
+SIGN_AFTER = re.compile(r"\s?(€|£)|(\$)(?!\s?\d)")
+# ISO codes written in capitals after an amount, which win over the sign before it ("$300.000 COP" is
+# Colombian pesos; as lower-case words "cop" and "ars" are English).
+CODE_AFTER = re.compile(r"\s?(COP|ARS|CLP|DOP|MXN|USD|EUR|GBP|GTQ|HNL|BRL|PEN|VES|CRC)\b")
 SIGNS = {"$": "USD", "US$": "USD", "U$S": "USD", "USD": "USD", "MXN": "MXN", "R$": "BRL", "€": "EUR", "£": "GBP"}
 # Audience counts written like amounts ("12 mil seguidores", "2,1 mil Me gusta", "1.2K followers",
 # "Miembros: 5 mil"): a number with one of these words right after it (or a label right before it)
@@ -193,12 +204,19 @@ def _prices(text: str) -> Iterator[Indicator]:
             continue  # inside a word or a longer number ("M30", "1.2.3")
         mult = MULTIPLIER_AFTER.match(text, end)
         pos = mult.end() if mult else end
-        word = CURRENCY_AFTER.match(text, pos)
-        if before is not None:
+        code = CODE_AFTER.match(text, pos)
+        word = code or CURRENCY_AFTER.match(text, pos)
+        if code is not None:
+            currency = code.group(1)
+            if before is not None:
+                start = before.start()
+        elif before is not None:
             currency = CURRENCY_WORDS[word.group(1).lower()] if word else SIGNS[before.group(1).upper()]
             start = before.start()
         elif word is not None:
             currency = CURRENCY_WORDS[word.group(1).lower()]
+        elif (word := SIGN_AFTER.match(text, pos)) is not None:
+            currency = SIGNS[word.group(1) or word.group(2)]
         elif COUNT_AFTER.match(text, pos) or COUNT_BEFORE.search(text, max(0, start - 30), start):
             continue  # an audience count ("12 mil seguidores"), not an amount of money
         elif mult is not None and re.fullmatch(r"\d{1,3}(?:[.,]\d)?", m.group()):
