@@ -261,7 +261,7 @@ class Scorer:
                 counted, alone, excluded = term.weight, False, ()
                 if term.requires and self.plain[tid]:
                     # A signal inside the term's own words is the term's, not a co-signal: the
-                    # place in "rumbo a USA" does not make the phrase an offer.
+                    # place "frontera" in "brincar la frontera" does not make the phrase an offer.
                     where = (tags.field, start, end)
                     if not any(_outside(signals.get(name, ()), where) for name in term.requires):
                         counted *= self.alone[tid]
