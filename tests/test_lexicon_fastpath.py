@@ -159,3 +159,25 @@ def test_bulk_keys_long_posts_and_within_terms_follow_the_full_scorer():
                 expected.score, expected.raw, expected.category), texts[number]
             assert got.explanation_json == expected.explanation_json, texts[number]
     assert len(tagger.matcher.find([many]).tid) > tagger._key_hits
+
+
+def test_within_terms_are_scored_in_bulk_past_64_signals(monkeypatch):
+    """The shipped lexicons look at more than 64 signals (67 with lexicons 3.2). The bulk path's test
+    for `within` terms (is a signal they require anywhere in the post?) holds the signals as 64-bit
+    words; before, past 64 it sent every post with a `within` term one by one through the positional
+    scorer (8% of posts instead of 3% in bench/tag_bench.py's corpus). Same results either way."""
+    lexicons = resolve(["default"])
+    tagger = Tagger(lexicons)
+    assert len(tagger.scorer.bits.names) > 64
+    texts = ["entrega hoy", "viaje tranquilo", "entrega en el cruce"]
+    slow = []
+    real = Tagger._score_fields
+    monkeypatch.setattr(Tagger, "_score_fields", lambda self, fields, indicators: slow.append(fields) or real(
+        self, fields, indicators))
+    batch = tagger.tag_batch([{"text": t} for t in texts], indicators=False)
+    assert [f[0].text for f in slow] == ["entrega en el cruce"]  # its required crossing is there: positions decide
+    reference = Scorer(lexicons, tagger.matcher.terms)
+    for number, analysis in enumerate(batch.analyses()):
+        if any(reference.scoring(f.hits) for f in analysis.fields):
+            expected = reference.score(analysis.fields)
+            assert (batch.score[number], batch.category[number]) == (expected.score, expected.category), texts[number]

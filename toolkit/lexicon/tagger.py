@@ -87,14 +87,18 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _signal_masks(scorer: Scorer) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per term, as uint64 arrays: the signals its hits give, and for a `within` term the signals it
-    requires (0 for the others), as masks of `scorer.bits`; None when the signals scoring looks at
-    do not fit in 64 bits."""
-    if len(scorer.bits.names) > 64:
-        return None
+def _signal_masks(scorer: Scorer) -> tuple[np.ndarray, np.ndarray]:
+    """Per term, as uint64 arrays of one row per term and one column per 64 signals: the signals its
+    hits give, and for a `within` term the signals it requires (0 for the others), as masks of
+    `scorer.bits` cut into 64-bit words (the shipped lexicons look at more than 64 signals)."""
+    words = max(1, -(-len(scorer.bits.names) // 64))
     requires = [scorer.spec[tid][6] if positional else 0 for tid, positional in enumerate(scorer.positional)]
-    return np.array(scorer.give_mask, dtype=np.uint64), np.array(requires, dtype=np.uint64)
+
+    def cut(masks: list[int]) -> np.ndarray:
+        return np.array([[(mask >> (64 * word)) & 0xFFFF_FFFF_FFFF_FFFF for word in range(words)] for mask in masks],
+                        dtype=np.uint64).reshape(len(masks), words)
+
+    return cut(scorer.give_mask), cut(requires)
 
 
 def _memoised(memo: dict, key, make, *args) -> Score:
@@ -341,12 +345,11 @@ class Tagger:
         slow = flags & OVERLAP != 0
         within = flags & POSITIONAL != 0
         if within.any():
-            if self._signal_masks is None:
-                slow |= within
-            else:
-                gives, requires = self._signal_masks
-                present = np.repeat(np.bitwise_or.reduceat(gives[found.tid], first), size)  # per hit: its post's signals
-                slow |= np.logical_or.reduceat(requires[found.tid] & present != 0, first)
+            gives, requires = self._signal_masks
+            # Per hit: its post's signals (every 64-bit word of them), then whether a `within` term's
+            # required signal is among them.
+            present = np.repeat(np.bitwise_or.reduceat(gives[found.tid], first, axis=0), size, axis=0)
+            slow |= np.logical_or.reduceat((requires[found.tid] & present != 0).any(axis=1), first)
         # One field with something found: no other post of the record has hits, and none has contacts.
         alone = (np.bincount(numbers, minlength=count)[numbers] == 1) & (size <= self._key_hits) & ~slow
         if batch.contacts:
