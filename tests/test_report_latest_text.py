@@ -1,4 +1,4 @@
-"""The report's latest text and latest score of a cohort item (`report_queries.COHORT_ITEMS_SQL`)
+"""The report's latest text and latest score of a cohort item (`report_queries.COHORT_ITEM_TABLES`)
 are what a ranking of its captures (`observed_at DESC, id DESC`) and of its scores (`id DESC`)
 picks, merged items' included: the query finds them by a maximum over one key, and this holds it to
 the ranking in the cases where a key could go wrong (captures without a time, a time that is a
