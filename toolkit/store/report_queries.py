@@ -21,7 +21,7 @@ from toolkit.store.column_reads import INT, TEXT, read_columns
 from toolkit.store.notices import first_notice
 from toolkit.store.status import NARROW, Judged, date_source_sql, first_seen_sql, judge
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
-from toolkit.store.verdicts import LATEST_REVIEW
+from toolkit.store.verdicts import latest_review_with
 
 # The cohort and its members, as temporary tables of the report's connection (built once per
 # report by `prepare_cohort`, read by every cohort query below): an item's latest review (the one
@@ -36,8 +36,8 @@ DROP TABLE IF EXISTS temp.latest_review;
 CREATE TEMP TABLE latest_review (item_id INTEGER PRIMARY KEY, verdict TEXT, category TEXT, reviewer TEXT,
                                  reviewed_at TEXT);
 INSERT INTO temp.latest_review (item_id, verdict, category, reviewer, reviewed_at)
-    SELECT lr.item_id, v.verdict, v.category, v.reviewer, v.reviewed_at
-    FROM (""" + LATEST_REVIEW + """) lr JOIN review v ON v.id = lr.id;
+    SELECT item_id, verdict, category, reviewer, reviewed_at
+    FROM (""" + latest_review_with("v.verdict, v.category, v.reviewer, v.reviewed_at") + """);
 CREATE TEMP TABLE cohort (item_id INTEGER PRIMARY KEY, category TEXT, reviewer TEXT, reviewed_at TEXT);
 INSERT INTO temp.cohort (item_id, category, reviewer, reviewed_at)
     SELECT item_id, category, reviewer, reviewed_at FROM temp.latest_review WHERE verdict = 'violating';
