@@ -25,7 +25,7 @@ from toolkit.store.notices import confirmed_not_noticed
 from toolkit.store.report_queries import cohort_ids, cohort_items, prepare_cohort, review_summary
 from toolkit.store.reviews import CandidateFilter, candidate_ids, latest_by_reviewer, reviewer_verdicts
 from toolkit.store.term_precision import lexicon_stats
-from toolkit.store.verdicts import LATEST_REVIEW, latest_review_id
+from toolkit.store.verdicts import LATEST_REVIEW, latest_review_id, latest_review_with
 
 
 @pytest.fixture
@@ -159,3 +159,9 @@ def test_the_keyed_rule_orders_as_date_then_recording(reviews, merged_into_of_3)
     for root in got:  # the correlated form agrees
         row = conn.execute(f"SELECT {latest_review_id(str(root))}").fetchone()
         assert row[0] == got[root]
+    # The form carrying the review's own columns (the report's cohort) takes them from that review.
+    conn.execute("ALTER TABLE review ADD COLUMN verdict TEXT")
+    conn.execute("UPDATE review SET verdict = 'verdict ' || id")
+    carried = {item: (review_id, verdict) for item, review_id, verdict, _ in
+               conn.execute(latest_review_with("v.verdict"))}
+    assert carried == {root: (review_id, f"verdict {review_id}") for root, review_id in got.items()}
