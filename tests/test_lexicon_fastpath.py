@@ -24,7 +24,10 @@ EXTRA = ["cruce cruce seguro cruce", "coyote coyote coyote", "nada que ver aqui"
          "Te cobramos 500 dólares por persona", "Si no tienes visa, te llevamos a Houston", "Vendo cocaína $500",
          "medio gramo 80 euros", "@Empresa.4.letras6", "#CruceSeguroUSA pago al llegar", "Si no pagas, te vamos a visitar",
          "Need 2 or 3 drivers, easy cash", "“Cruce seguro a USA $4,500”, informó la fiscalía en TikTok",
-         "Lancha, salida esta semana, $1,000 https://www.example.com/noticias/detienen-a-un-coyote-en-reynosa"]
+         "Lancha, salida esta semana, $1,000 https://www.example.com/noticias/detienen-a-un-coyote-en-reynosa",
+         # A place inside a term's own words (not its co-signal) and one beside it, in both orders.
+         "brincar la frontera", "brincar la frontera en Tijuana", "Tijuana: brincar la frontera",
+         "brincar la frontera, brincar la frontera", "rumbo a usa", "Quer ir para os EUA? R$ 30.000"]
 
 
 @pytest.mark.parametrize("indicators", [True, False])
