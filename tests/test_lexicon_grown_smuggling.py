@@ -133,6 +133,8 @@ def test_guides_do_not_count_on_a_tour(tagger):
 # context added -> (signal, the offer, the offer framed as reporting or a look-alike would have it)
 OFFER = "Viaje con coyote a Estados Unidos, $8,000"
 CONTEXTS = {
+    # "rumbo a USA" with a destination is how trips are offered, and how families say they go on holiday
+    "a holiday": ("tourism", "Vamos rumbo a USA con la familia", "Vamos rumbo a USA de vacaciones con la familia"),
     "prices summed up 'up to'": ("news", OFFER, "Un viaje con coyote a Estados Unidos cuesta hasta $8,000"),
     "a journey told in the past": ("news", "Journey to Texas, instructions via WhatsApp",
                                    "He made the journey to Texas following instructions sent via WhatsApp"),
