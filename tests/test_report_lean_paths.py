@@ -142,13 +142,14 @@ def test_audience_per_wave_as_grouped(tmp_path):
 
 
 def test_cohort_checks_of_a_large_cohort_as_judged_by_cohort(tmp_path, monkeypatch):
-    # A cohort above NARROW: every check judged, then the cohort's taken column by column
-    # (`report_queries.cohort_checks`): the same checks, in the same order, with the same
-    # readings as `judge` taking them itself. The synthetic case's checks of items outside the
-    # cohort (not violating) must be left out.
+    # A cohort above NARROW: every check read, then the cohort's kept column by column
+    # (`Judged.keep`): the same checks, in the same order, with the same readings as `judge`
+    # looking them up by item. The synthetic case's checks of items outside the cohort (not
+    # violating) must be left out.
     from dataclasses import fields
 
     from toolkit.store import report_queries as q
+    from toolkit.store import status
     from toolkit.store.status import judge
 
     conn = _case(tmp_path)
@@ -157,7 +158,7 @@ def test_cohort_checks_of_a_large_cohort_as_judged_by_cohort(tmp_path, monkeypat
     want = judge(conn, as_of="2021-06-30T00:00:00Z", items=ids, detector=True)
     every = judge(conn, as_of="2021-06-30T00:00:00Z", detector=True)
     assert 0 < len(want) < len(every)
-    monkeypatch.setattr(q, "NARROW", 0)
+    monkeypatch.setattr(status, "NARROW", 0)
     got = q.cohort_checks(conn, "2021-06-30T00:00:00Z", ids)
     for field in fields(want):
         a, b = getattr(got, field.name), getattr(want, field.name)

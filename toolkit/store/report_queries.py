@@ -13,13 +13,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from typing import Any
 
 from toolkit.store.checks import WAVE_METHODS_SQL
 from toolkit.store.column_reads import INT, TEXT, read_columns
 from toolkit.store.notices import first_notice
-from toolkit.store.status import NARROW, Judged, date_source_sql, first_seen_sql, judge
+from toolkit.store.status import Judged, date_source_sql, first_seen_sql, judge
 from toolkit.store.tags import MODEL_MADE, SCORE_MODEL
 from toolkit.store.verdicts import latest_review_with
 
@@ -242,26 +241,7 @@ def cohort_checks(conn: sqlite3.Connection, as_of: str, cohort: list[int] | None
     """Every check of a cohort item observed up to `as_of`, judged by the status rule (family,
     blind; toolkit.store.status), with its detector. `cohort`: the cohort's ids (`cohort_ids`),
     when read already, e.g. by another connection (this one then needs no cohort table)."""
-    import numpy as np
-
-    wanted = sorted({int(i) for i in (cohort_ids(conn) if cohort is None else cohort)})
-    if len(wanted) <= NARROW:  # looked up by item
-        return judge(conn, as_of=as_of, items=wanted, detector=True)
-    # A large cohort: `judge` would read every check and take the cohort's, holding the checks as
-    # read beside the copy until it returns (~45 MB at 500,000 checks). Every check judged, then
-    # the cohort's taken a column at a time, each read column let go as its copy is made: the
-    # same checks in the same order (a check's family and blind reading are its own, whatever
-    # other checks are read beside it).
-    judged = judge(conn, as_of=as_of, detector=True)
-    keep = np.isin(judged.checked_item, wanted) | np.isin(judged.item_id, wanted)
-    if not keep.all():
-        for name in (f.name for f in fields(judged)):
-            values = getattr(judged, name)
-            if values is not None:
-                setattr(judged, name, None)
-                setattr(judged, name, values[keep])
-                del values
-    return judged
+    return judge(conn, as_of=as_of, items=cohort_ids(conn) if cohort is None else cohort, detector=True)
 
 
 def cohort_audience(conn: sqlite3.Connection, as_of: str) -> tuple[list[str], list[tuple]]:

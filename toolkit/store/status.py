@@ -128,6 +128,17 @@ class Judged:
         return Judged(**{f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[index]
                          for f in fields(self)})
 
+    def keep(self, index: Any) -> None:
+        """Keep only the checks at `index`, in place, one column at a time: each whole column is let
+        go as its copy is made (`take` holds every column twice until it returns: ~45 MB at 500,000
+        checks)."""
+        for f in fields(self):
+            values = getattr(self, f.name)
+            if values is not None:
+                setattr(self, f.name, None)
+                setattr(self, f.name, values[index])
+            del values
+
 
 def judge(conn: sqlite3.Connection, *, as_of: str | None = None, items: Iterable[int] | None = None,
           wave_id: int | None = None, detector: bool = False) -> Judged:
@@ -153,8 +164,9 @@ def judge(conn: sqlite3.Connection, *, as_of: str | None = None, items: Iterable
                     observed_at=checks["observed_at"], method=checks["method"], status=checks["status"],
                     reason=checks["reason"], date_source=checks["date_source"], detector=checks.get("detector"),
                     platform=platform, family=None, blind=None)
+    del checks, root, platform  # the columns live in `judged` only, so `keep` can let each go
     if wanted is not None and not narrow:
-        judged = judged.take(np.isin(judged.checked_item, wanted) | np.isin(judged.item_id, wanted))
+        judged.keep(np.isin(judged.checked_item, wanted) | np.isin(judged.item_id, wanted))
     families = {status: _FAMILY.get(status, str(Family.UNKNOWN)) for status in set(judged.status.tolist())}
     judged.family = np.empty(len(judged), dtype=object)
     judged.family[:] = [families[status] for status in judged.status.tolist()]
