@@ -252,7 +252,7 @@ def _appendix(cf: CaseFrame, indicators: list[dict], redactor: Redactor) -> Appe
     """One row per cohort item: identity, verdict category, notice, status per wave, contacts."""
     items = cf.items
     ids = items["item_id"].tolist()
-    waves, per_wave = _wave_readings(cf, len(ids))
+    waves, per_wave = _wave_readings(cf)
     contacts = networks.item_contacts(indicators)
     # Column by column (100,000 items make a row-by-row loop over a frame slow).
     kinds = [str(kind) for kind in items["kind"].tolist()]
@@ -305,24 +305,20 @@ def _one_line(text: str) -> str:
     return one_line(text)
 
 
-def _wave_readings(cf: CaseFrame, n: int) -> tuple[list[str], dict[str, list[str]]]:
+def _wave_readings(cf: CaseFrame) -> tuple[list[str], dict[str, list[str]]]:
     """The waves, and per cohort item (in the items' order) its status label in each wave and the
     reason code beside it where there is one, as columns "status:WAVE" and "reason:WAVE" (an empty
-    reason where there is none). The tidy frame holds one block of rows per wave, in wave order,
-    each with the items in the items' order (`frame._tidy`), so a wave's labels are one slice."""
-    if not len(cf.frame) or not n:
+    reason where there is none): a wave's labels are its block of the tidy frame (`wave_blocks`)."""
+    blocks = cf.wave_blocks()
+    if not blocks:
         return [], {}
-    waves = cf.frame["wave"].iloc[::n].astype(str).tolist()
-    blocks = cf.frame["item_id"].to_numpy()
-    if len(blocks) != n * len(waves) or not (blocks.reshape(len(waves), n) == cf.items["item_id"].to_numpy()).all():
-        raise ValueError("the report frame is not one block of the cohort's items per wave")
+    waves = cf.frame["wave"].iloc[::len(cf.items)].astype(str).tolist()
     labels = _texts(cf.frame["label"])
     codes = cf.frame["reason"].tolist()
     columns: dict[str, list[str]] = {}
-    for at, wave in enumerate(waves):
-        columns[f"status:{wave}"] = labels[at * n:(at + 1) * n]
-        columns[f"reason:{wave}"] = [neutral(code) if isinstance(code, str) and code else ""
-                                     for code in codes[at * n:(at + 1) * n]]
+    for block, wave in zip(blocks, waves, strict=True):
+        columns[f"status:{wave}"] = labels[block]
+        columns[f"reason:{wave}"] = [neutral(code) if isinstance(code, str) and code else "" for code in codes[block]]
     return waves, columns
 
 
