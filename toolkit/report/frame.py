@@ -127,27 +127,23 @@ def _items(conn: Connection, as_of: str) -> pd.DataFrame:
     # made at once from a dict of columns stacks the object columns into one block (a copy beside
     # them), and a selection of its columns at the end was another (~30 MB at 100,000 items).
     items = pd.DataFrame(index=pd.RangeIndex(len(columns["item_id"])))
-
-    def put(name: str, values: object) -> None:
-        items[name] = values
-
-    put("item_id", columns.pop("item_id"))
+    items["item_id"] = columns.pop("item_id")
     for name in ("platform", "kind", "key", "url", "name", "parent", "first_seen"):
-        put(name, columns.pop(name))
-    put("category", pd.Series(columns.pop("category"), index=items.index, copy=False).fillna(NONE))
-    put("language", items["item_id"].map(langs).fillna(NONE))
-    put("reviewed_at", columns.pop("reviewed_at"))
-    put("noticed_at", columns.pop("noticed_at"))
+        items[name] = columns.pop(name)
+    items["category"] = pd.Series(columns.pop("category"), index=items.index, copy=False).fillna(NONE)
+    items["language"] = items["item_id"].map(langs).fillna(NONE)
+    items["reviewed_at"] = columns.pop("reviewed_at")
+    items["noticed_at"] = columns.pop("noticed_at")
     noticed = items["noticed_at"].notna()
-    put("channel", pd.Series(columns.pop("channel"), index=items.index, copy=False).where(noticed, NOT_NOTICED))
-    put("reference", columns.pop("reference"))
-    put("noticed", noticed)
+    items["channel"] = pd.Series(columns.pop("channel"), index=items.index, copy=False).where(noticed, NOT_NOTICED)
+    items["reference"] = columns.pop("reference")
+    items["noticed"] = noticed
     for name in ("parent_kind", *ITEM_TEXTS):
-        put(name, columns.pop(name))
+        items[name] = columns.pop(name)
     for column in ("first_seen", "noticed_at", "reviewed_at"):
-        put(column + "_t", _times(items[column]))
+        items[column + "_t"] = _times(items[column])
     # Dated at import time only: the item has captures, but none says when it was seen.
-    put("import_dated", items["first_seen"].isna().to_numpy() & pd.notna(columns.pop("first_seen_any")))
+    items["import_dated"] = items["first_seen"].isna().to_numpy() & pd.notna(columns.pop("first_seen_any"))
     return items
 
 
